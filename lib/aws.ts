@@ -1,0 +1,84 @@
+import { ActionError } from './errors.js';
+import { SUITE_NAME, SUITE_VERSION } from './version.js';
+
+/**
+ * Config shared by every AWS SDK v3 client the suite creates.
+ *
+ * Deliberately no `endpoint` here: the SDK reads `AWS_ENDPOINT_URL` and
+ * `AWS_ENDPOINT_URL_<SERVICE>` itself, and setting an endpoint would override that.
+ */
+export interface ClientOptions {
+  /** From the action's `aws-region` input; falls back to AWS_REGION / AWS_DEFAULT_REGION. */
+  region?: string;
+  /** Total attempts per call, including the first; adaptive retry backs off and rate-limits. */
+  maxAttempts?: number;
+  /** Action name, appended to the user agent so CloudTrail shows which action made a call. */
+  action: string;
+}
+
+export interface AwsClientConfig {
+  region: string;
+  retryMode: 'adaptive';
+  maxAttempts: number;
+  customUserAgent: [string, string][];
+  forcePathStyle?: boolean;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+export function resolveRegion(input: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const region = input?.trim() || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
+  if (!region) {
+    throw new ActionError('No AWS region is set.', {
+      input: 'aws-region',
+      fix: 'Set the aws-region input, or run aws-actions/configure-aws-credentials (which exports AWS_REGION) before this step.',
+    });
+  }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new ActionError(`'${region}' is not an AWS region name.`, {
+      input: 'aws-region',
+      fix: 'Use a region code such as eu-west-1 or us-east-1.',
+    });
+  }
+  return region;
+}
+
+export function clientConfig(opts: ClientOptions, env: NodeJS.ProcessEnv = process.env): AwsClientConfig {
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) {
+    throw new ActionError(`max-attempts must be a whole number from 1 to 20, got ${opts.maxAttempts}.`, {
+      input: 'max-attempts',
+      fix: 'Use a value such as 8 (the default).',
+    });
+  }
+  return {
+    region: resolveRegion(opts.region, env),
+    retryMode: 'adaptive',
+    maxAttempts,
+    customUserAgent: [
+      [SUITE_NAME, SUITE_VERSION],
+      [`action/${opts.action}`, SUITE_VERSION],
+    ],
+  };
+}
+
+/** A client constructor such as `ECSClient`; lets callers and tests inject their own. */
+export type ClientCtor<T> = new (config: AwsClientConfig) => T;
+
+/**
+ * Creates clients lazily and once each, so an action that never needs, say, ECR
+ * never constructs it (and render without `verify` constructs none at all).
+ */
+export class ClientFactory {
+  private readonly cache = new Map<unknown, unknown>();
+  constructor(private readonly config: () => AwsClientConfig) {}
+
+  get<T>(ctor: ClientCtor<T>): T {
+    let client = this.cache.get(ctor) as T | undefined;
+    if (!client) {
+      client = new ctor(this.config());
+      this.cache.set(ctor, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+export interface BundleRun {
+  code: number | null;
+  /** Outputs parsed from the GITHUB_OUTPUT file, as the runner reads them. */
+  outputs: Record<string, string>;
+  /** Variables exported through GITHUB_ENV. */
+  exported: Record<string, string>;
+  summary: string;
+  stdout: string;
+  stderr: string;
+  /** `::error ...::message` lines (workflow commands) from stdout. */
+  errors: string[];
+  runnerTemp: string;
+  workspace: string;
+}
+
+export interface RunOptions {
+  inputs?: Record<string, string | number | boolean>;
+  env?: Record<string, string | undefined>;
+  /** GITHUB_WORKSPACE and cwd; default: a fresh temp dir. */
+  workspace?: string;
+  timeoutMs?: number;
+  /** Called with the child once spawned (e.g. to send SIGTERM in cancel tests). */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+}
+
+/** Parses the `name<<delim\nvalue\ndelim` and `name=value` formats the runner accepts. */
+export function parseCommandFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delim] = heredoc;
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]!);
+      out[name!] = value.join('\n');
+    } else if (line.includes('=')) {
+      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `dist/<action>/index.js` with node exactly the way the GitHub runner
+ * does: inputs as `INPUT_<NAME>` (upper-cased, dashes kept), command files for
+ * outputs/env/summary, RUNNER_TEMP and GITHUB_WORKSPACE set.
+ */
+export async function runBundle(action: string, opts: RunOptions = {}): Promise<BundleRun> {
+  const base = mkdtempSync(join(tmpdir(), `bundle-${action}-`));
+  const workspace = opts.workspace ?? join(base, 'workspace');
+  const runnerTemp = join(base, 'runner-temp');
+  mkdirSync(workspace, { recursive: true });
+  mkdirSync(runnerTemp, { recursive: true });
+  const files = { output: join(base, 'output'), env: join(base, 'env'), summary: join(base, 'summary'), state: join(base, 'state') };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+
+  const env: Record<string, string> = {};
+  // A clean environment: only what a runner would give, plus PATH/HOME for node itself.
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k]!;
+  Object.assign(env, {
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_ENV: files.env,
+    GITHUB_STATE: files.state,
+    GITHUB_STEP_SUMMARY: files.summary,
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: 'acme/delivery-app',
+    GITHUB_RUN_ID: '1234567890',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_SERVER_URL: 'https://github.com',
+  });
+  for (const [name, value] of Object.entries(opts.inputs ?? {})) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
+  }
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', action, 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${action} bundle did not exit within ${opts.timeoutMs ?? 60000} ms\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 60000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolvePromise(c);
+    });
+  });
+  // 'exit' can fire before the pipes drain; wait for them.
+  await new Promise((r) => setImmediate(r));
+  return {
+    code,
+    outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
+    exported: parseCommandFile(readFileSync(files.env, 'utf8')),
+    summary: readFileSync(files.summary, 'utf8'),
+    stdout,
+    stderr,
+    errors: stdout.split('\n').filter((l) => l.startsWith('::error')),
+    runnerTemp,
+    workspace,
+  };
+}
