@@ -1,0 +1,93 @@
+/**
+ * Shared pieces of the emulator: the AWS error type every handler throws,
+ * the per-instance context (account, region, clock) and pagination helpers.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+/** An AWS error as the wire protocols carry it: code (`__type` / `<Code>`), message, HTTP status. */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export type Clock = () => number;
+
+export interface EmuContext {
+  account: string;
+  region: string;
+  /** Milliseconds since the epoch; injectable so the emulator's own tests can move time. */
+  now: Clock;
+}
+
+/** awsJson timestamps are epoch seconds (fractions allowed). */
+export const epochSeconds = (ms: number): number => ms / 1000;
+
+export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Opaque pagination tokens: base64 of the next offset, tied to the operation so tokens are not interchangeable. */
+export function encodeToken(scope: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ s: scope, o: offset })).toString('base64');
+}
+
+export function decodeToken(scope: string, token: string | undefined, errorCode: string): number {
+  if (token === undefined || token === null || token === '') return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { s?: string; o?: number };
+    if (parsed.s === scope && Number.isInteger(parsed.o) && parsed.o! >= 0) return parsed.o!;
+  } catch {
+    // fall through to the AWS error below
+  }
+  throw new AwsError(errorCode, 'The specified nextToken is invalid.');
+}
+
+/**
+ * One page of `items` with AWS's nextToken semantics: the token is present only
+ * when more items follow.
+ */
+export function paginate<T>(
+  scope: string,
+  items: T[],
+  opts: { nextToken?: string; maxResults?: number; defaultMax: number; limit: number; errorCode: string; paramName?: string },
+): { page: T[]; nextToken?: string } {
+  const max = opts.maxResults ?? opts.defaultMax;
+  if (!Number.isInteger(max) || max < 1 || max > opts.limit) {
+    throw new AwsError(opts.errorCode, `${opts.paramName ?? 'maxResults'} must be between 1 and ${opts.limit}.`);
+  }
+  const start = decodeToken(scope, opts.nextToken, opts.errorCode);
+  const page = items.slice(start, start + max);
+  const next = start + max < items.length ? encodeToken(scope, start + max) : undefined;
+  return next === undefined ? { page } : { page, nextToken: next };
+}
+
+/** Deterministic PRNG (mulberry32) so throttling patterns repeat run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A JSON-protocol operation handler: parsed request body in, response object out (or throws AwsError). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonHandler = (input: any) => unknown;
+export type JsonOperations = Record<string, JsonHandler>;
+
+export function requireString(value: unknown, name: string, code = 'InvalidParameterException'): string {
+  if (typeof value !== 'string' || value === '') throw new AwsError(code, `${name} is required.`);
+  return value;
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}

@@ -1,0 +1,152 @@
+/**
+ * A wire-level local AWS for the suite's tests, e2e runs, the demo and
+ * benchmarks. See CONTRACT.md for the API others code against.
+ *
+ * One HTTP server on 127.0.0.1:<ephemeral> speaks the protocols the AWS SDK v3
+ * clients send (awsJson1_1 for ECS/ECR/Logs/SSM/Secrets Manager, REST-XML for
+ * CloudFront, awsQuery for STS); S3 is s3rver on its own port. Every instance
+ * is independent: no global state, no fixed ports.
+ */
+import type { Server } from 'node:http';
+import { CloudFrontService } from './cloudfront.js';
+import type { Clock, EmuContext } from './core.js';
+import { EcrService } from './ecr.js';
+import { EcsService } from './ecs/index.js';
+import { LogsService } from './logs.js';
+import { S3Emulator, S3RVER_CREDENTIALS } from './s3.js';
+import { Scenarios } from './scenarios.js';
+import { SecretsService } from './secrets.js';
+import { Faults, startServer, type RequestRecord } from './server.js';
+import { SsmService } from './ssm.js';
+import { stsQuery } from './sts.js';
+
+export type { FaultSpec, RequestRecord } from './server.js';
+export type { RolloutScenario, TaskScenario, TaskMatch } from './scenarios.js';
+export { AwsError } from './core.js';
+
+export interface EmulatorOptions {
+  /** Default eu-west-1. */
+  region?: string;
+  /** Default 123456789012. */
+  account?: string;
+  /** Milliseconds since the epoch; inject to drive time in the emulator's own tests. */
+  clock?: Clock;
+  /** Skip s3rver (faster start when a test needs no S3). Default false. */
+  s3?: boolean;
+}
+
+export interface Emulator {
+  /** 'http://127.0.0.1:PORT' — ECS, ECR, Logs, SSM, Secrets Manager, CloudFront, STS. */
+  endpoint: string;
+  /** 'http://127.0.0.1:PORT2' — S3 (s3rver behind a counting proxy). */
+  s3Endpoint: string;
+  region: string;
+  account: string;
+  /** Environment for a child bundle or an in-process SDK client. */
+  env(): Record<string, string>;
+  ecs: EcsService;
+  ecr: EcrService;
+  ssm: SsmService;
+  secrets: SecretsService;
+  logs: LogsService;
+  cloudfront: CloudFrontService;
+  s3: { createBucket(name: string): Promise<void> };
+  scenarios: Scenarios;
+  faults: Faults;
+  /** Every request in arrival order (including faulted ones, so SDK retries are visible). */
+  requests(): RequestRecord[];
+  /** Requests per 'Service.Operation', e.g. { 'ECS.DescribeServices': 12 }. */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const ctx: EmuContext = { region: opts.region ?? 'eu-west-1', account: opts.account ?? '123456789012', now: opts.clock ?? Date.now };
+  const scenarios = new Scenarios();
+  const faults = new Faults();
+  const logs = new LogsService(ctx);
+  const ecs = new EcsService(ctx, logs, scenarios);
+  const ecr = new EcrService(ctx);
+  const ssm = new SsmService(ctx);
+  const secrets = new SecretsService(ctx);
+  const cloudfront = new CloudFrontService(ctx);
+  let log: RequestRecord[] = [];
+  const recorder = { record: (r: RequestRecord) => void log.push(r) };
+  const counts = () => {
+    const out: Record<string, number> = {};
+    for (const r of log) out[`${r.service}.${r.operation}`] = (out[`${r.service}.${r.operation}`] ?? 0) + 1;
+    return out;
+  };
+
+  const { server, endpoint } = await startServer(
+    {
+      json: {
+        AmazonEC2ContainerServiceV20141113: ['ECS', ecs.operations()],
+        AmazonEC2ContainerRegistry_V20150921: ['ECR', ecr.operations()],
+        AmazonSSM: ['SSM', ssm.operations()],
+        secretsmanager: ['SecretsManager', secrets.operations()],
+        Logs_20140328: ['CloudWatchLogs', logs.operations()],
+      },
+      rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()] },
+      sts: (params, requestId) => stsQuery(ctx, params, requestId),
+      control: { counts, requests: () => log },
+    },
+    faults,
+    recorder,
+    ctx.now,
+  );
+
+  const s3 = new S3Emulator(faults, recorder, ctx.now);
+  if (opts.s3 !== false) {
+    try {
+      await s3.start();
+    } catch (err) {
+      await closeServer(server);
+      throw err;
+    }
+  }
+
+  return {
+    endpoint,
+    s3Endpoint: s3.endpoint,
+    region: ctx.region,
+    account: ctx.account,
+    env: () => ({
+      AWS_ENDPOINT_URL: endpoint,
+      ...(s3.endpoint ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {}),
+      AWS_REGION: ctx.region,
+      AWS_DEFAULT_REGION: ctx.region,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      // s3rver stores aws-chunked uploads with trailing checksums wrongly (DESIGN.md).
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
+    ecs,
+    ecr,
+    ssm,
+    secrets,
+    logs,
+    cloudfront,
+    s3: { createBucket: (name) => s3.createBucket(name) },
+    scenarios,
+    faults,
+    requests: () => [...log],
+    counts,
+    resetCounts: () => {
+      log = [];
+    },
+    stop: async () => {
+      await Promise.all([closeServer(server), s3.stop()]);
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
