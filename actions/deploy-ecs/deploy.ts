@@ -1,0 +1,279 @@
+/**
+ * The deploy, phase by phase: read everything (fail on bad input before any
+ * write), publish the image, register if changed, update the services, wait,
+ * and on failure diagnose and roll back to what each service ran before.
+ */
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeTaskDefinitionCommand, type ECSClient, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { ActionError } from '../../lib/errors.js';
+import type { Clock, Sleep } from '../../lib/poll.js';
+import type { Reporter } from '../../lib/report.js';
+import { diffTaskDefinitions, parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, type TaskDefinitionInput } from '../../lib/taskdef.js';
+import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
+import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type PublishedImage } from './image.js';
+import type { Inputs } from './inputs.js';
+import { revisionOf, type Tracked } from './judge.js';
+import { mapLimit, servicesBefore, updateService } from './services.js';
+import { waitForDeployments, type WaitOutcome } from './wait.js';
+
+export interface Deps {
+  ecs: ECSClient;
+  ecr: ECRClient;
+  logs: CloudWatchLogsClient;
+  exec: ExecFn;
+  report: Reporter;
+  sleep: Sleep;
+  now: Clock;
+  region: string;
+}
+
+/** `interrupted`: still rolling out when another service failed (the wait stops at the first failure). */
+export type ServiceOutcome = 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'interrupted' | 'rolled back' | 'rollback failed';
+
+export interface ServiceResult {
+  service: string;
+  before?: string;
+  after: string;
+  result: ServiceOutcome;
+  durationMs: number;
+  deploymentId?: string;
+  reason?: string;
+}
+
+export interface DeployResult {
+  taskDefinitionArn: string;
+  previousTaskDefinitionArn: string;
+  changed: boolean;
+  image: string;
+  deploymentIds: Record<string, string>;
+  status: 'succeeded' | 'unchanged' | 'failed' | 'timed-out';
+  rolledBack: boolean;
+  durationSeconds: number;
+  services: ServiceResult[];
+  diff: string[];
+  diagnoses: Diagnosis[];
+  /** Set when the deploy failed; main.ts writes outputs and the summary, then throws it. */
+  error?: ActionError;
+}
+
+async function describeTaskDefinition(ecs: ECSClient, ref: string, input?: string): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
+  try {
+    const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+    if (!out.taskDefinition?.taskDefinitionArn) throw new Error('no task definition returned');
+    return { td: out.taskDefinition, tags: out.tags };
+  } catch (err) {
+    if (input) throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, { input, fix: 'Check the ARN or family:revision, and the region.' });
+    throw err;
+  }
+}
+
+function withContainerImage(def: TaskDefinitionInput, container: string, image: string): TaskDefinitionInput {
+  return { ...def, containerDefinitions: def.containerDefinitions?.map((c) => (c.name === container ? { ...c, image } : c)) };
+}
+
+export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> {
+  const { ecs, report } = deps;
+  const started = deps.now();
+
+  // ---- read-only phase: every input problem surfaces here, before any write call
+  let def: TaskDefinitionInput | undefined;
+  let existing: TaskDefinition | undefined;
+  if (inputs.taskDefinition.kind === 'file') {
+    def = readTaskDefinitionFile(inputs.taskDefinition.path, { input: 'task-definition' });
+  } else {
+    const got = await describeTaskDefinition(ecs, inputs.taskDefinition.ref, 'task-definition');
+    existing = got.td;
+    if (inputs.containerName || inputs.pinImageDigest || inputs.imagePublish !== 'none') {
+      // A changed image means a new revision based on the given one.
+      def = parseTaskDefinition({ ...stripReadOnly(got.td as Record<string, unknown>), ...(got.tags?.length ? { tags: got.tags } : {}) }, { input: 'task-definition' });
+    }
+  }
+  const containers = (def ?? existing)?.containerDefinitions ?? [];
+  if (inputs.containerName && !containers.some((c) => c.name === inputs.containerName)) {
+    throw new ActionError(`Container '${inputs.containerName}' is not in the task definition (it has ${containers.map((c) => c.name).join(', ')}).`, {
+      input: 'container-name',
+      fix: 'Use the name of one of its containers.',
+    });
+  }
+  const before = await report.group('Services before the update', async () => {
+    const map = await servicesBefore(ecs, inputs.cluster, inputs.services);
+    for (const [name, s] of map) report.info(`${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`);
+    return map;
+  });
+
+  // ---- image
+  let published: PublishedImage | undefined;
+  if (inputs.imagePublish !== 'none') {
+    published = await report.group(`Image (${inputs.imagePublish})`, () =>
+      inputs.imagePublish === 'push'
+        ? pushImage(deps.ecr, deps.exec, { localImage: inputs.image!, repository: inputs.ecrRepository!, tags: [...new Set([...(inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags])] }, report)
+        : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, report),
+    );
+    if (inputs.containerName && def) def = withContainerImage(def, inputs.containerName, published.uri);
+  }
+
+  // ---- register
+  const reg = await report.group('Task definition', async () => {
+    if (def) {
+      const checked = await checkImages(deps.ecr, def, deps.region);
+      for (const c of checked) report.info(`image ${c.image} (${c.container}): ${c.skipped ? `not checked, ${c.skipped}` : `exists, ${c.digest ?? 'digest unknown'}`}`);
+      if (inputs.pinImageDigest) def = pinDigests(def, checked);
+      const r = await registerIfChanged(ecs, def);
+      report.info(r.changed ? `registered ${r.arn}` : `unchanged: ${r.arn} already matches ${inputs.taskDefinition.kind === 'file' ? inputs.taskDefinition.path : 'the given revision'}`);
+      return r;
+    }
+    report.info(`using existing ${existing!.taskDefinitionArn}`);
+    return { arn: existing!.taskDefinitionArn!, changed: false, taskDefinition: existing!, previous: undefined, previousArn: undefined };
+  });
+  const arn = reg.arn;
+  const finalDef = reg.taskDefinition;
+  const mainContainer = finalDef.containerDefinitions?.find((c) => c.name === inputs.containerName) ?? finalDef.containerDefinitions?.[0];
+  const image = mainContainer?.image ?? published?.uri ?? '';
+
+  // Diff against what the (first) service ran before, which is what the user compares with.
+  const firstBefore = before.get(inputs.services[0]!)?.taskDefinition;
+  let previousDef = reg.previous?.taskDefinitionArn === firstBefore ? reg.previous : undefined;
+  if (!previousDef && firstBefore && firstBefore !== arn) previousDef = (await describeTaskDefinition(ecs, firstBefore).catch(() => undefined))?.td;
+  const diff = firstBefore === arn ? ['no change: the service already runs this revision'] : diffTaskDefinitions(previousDef, finalDef);
+
+  // ---- update
+  const toUpdate = inputs.services.filter((name) => {
+    const s = before.get(name)!;
+    return s.taskDefinition !== arn || inputs.forceNewDeployment || (inputs.desiredCount !== undefined && inputs.desiredCount !== s.desiredCount);
+  });
+  const tracked = await report.group('Update services', () =>
+    mapLimit(toUpdate, inputs.maxParallel, async (service) => {
+      const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: inputs.forceNewDeployment, desiredCount: inputs.desiredCount }, deps.now);
+      report.info(`${service}: ${revisionOf(before.get(service)!.taskDefinition)} → ${revisionOf(arn)}, deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
+      return t;
+    }),
+  );
+  for (const name of inputs.services.filter((n) => !toUpdate.includes(n))) report.info(`${name}: already on ${revisionOf(arn)}; not updated`);
+
+  // ---- wait
+  const intervalMs = inputs.pollIntervalSeconds * 1000;
+  const timeoutMs = inputs.timeoutMinutes * 60_000;
+  const waited: WaitOutcome | undefined = tracked.length
+    ? await report.group(`Wait for ${tracked.length} service(s)`, () =>
+        waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now }, tracked, { cluster: inputs.cluster, intervalMs, timeoutMs, maxFailedTasks: inputs.maxFailedTasks }),
+      )
+    : undefined;
+
+  const results: ServiceResult[] = inputs.services.map((service) => {
+    const t = tracked.find((x) => x.service === service);
+    const b = before.get(service)!.taskDefinition;
+    if (!t) return { service, before: b, after: arn, result: 'unchanged', durationMs: 0 };
+    const v = waited!.verdicts.get(service);
+    const end = waited!.finishedAt.get(service) ?? deps.now();
+    const result: ServiceOutcome = v?.state === 'succeeded' ? 'succeeded' : v?.state === 'failed' ? 'failed' : waited!.timedOut ? 'timed-out' : 'interrupted';
+    const reason = v?.state === 'failed' ? v.reason : result === 'timed-out' ? `timed out after ${inputs.timeoutMinutes} min (${v?.progress ?? 'no state yet'})` : undefined;
+    return { service, before: b, after: arn, result, durationMs: end - t.startedAt, deploymentId: t.deploymentId, reason };
+  });
+  const failed = results.filter((r) => r.result === 'failed' || r.result === 'timed-out');
+  const out: DeployResult = {
+    taskDefinitionArn: arn,
+    previousTaskDefinitionArn: previousArnOutput(inputs.services, before),
+    changed: reg.changed,
+    image,
+    deploymentIds: Object.fromEntries(tracked.filter((t) => t.deploymentId).map((t) => [t.service, t.deploymentId!])),
+    status: failed.length ? (failed.some((r) => r.result === 'failed') ? 'failed' : 'timed-out') : toUpdate.length ? 'succeeded' : 'unchanged',
+    rolledBack: false,
+    durationSeconds: 0,
+    services: results,
+    diff,
+    diagnoses: [],
+  };
+  if (failed.length) await handleFailure(inputs, deps, { tracked, waited: waited!, before, results, failed, finalDef, out });
+  out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;
+  return out;
+}
+
+function previousArnOutput(services: string[], before: Map<string, Service>): string {
+  const arns = services.map((s) => before.get(s)?.taskDefinition ?? '');
+  return new Set(arns).size <= 1 ? (arns[0] ?? '') : services.map((s, i) => `${s}=${arns[i]}`).join('\n');
+}
+
+async function handleFailure(
+  inputs: Inputs,
+  deps: Deps,
+  ctx: { tracked: Tracked[]; waited: WaitOutcome; before: Map<string, Service>; results: ServiceResult[]; failed: ServiceResult[]; finalDef: TaskDefinition; out: DeployResult },
+): Promise<void> {
+  const { report } = deps;
+  ctx.out.diagnoses = await report.group('Diagnosis', async () => {
+    const list = await Promise.all(
+      ctx.failed.map((r) => {
+        const t = ctx.tracked.find((x) => x.service === r.service)!;
+        return diagnose(
+          { ecs: deps.ecs, logs: deps.logs },
+          { cluster: inputs.cluster, service: r.service, reason: r.reason ?? r.result, svc: ctx.waited.services.get(r.service), since: t.startedAt, targetArn: t.targetArn, deploymentId: t.deploymentId, taskDefinition: ctx.finalDef, region: deps.region },
+        );
+      }),
+    );
+    for (const d of list) for (const line of formatDiagnosis(d)) report.info(line);
+    return list;
+  });
+
+  let rollbackNote = '';
+  if (inputs.rollbackOnFailure) {
+    const targets = ctx.tracked.filter((t) => {
+      const prev = ctx.before.get(t.service)?.taskDefinition;
+      return prev && prev !== t.targetArn;
+    });
+    if (targets.length) {
+      const { done, note } = await rollBack(inputs, deps, targets, ctx);
+      ctx.out.rolledBack = done;
+      rollbackNote = note;
+    } else {
+      rollbackNote = '; nothing to roll back to (the services ran this revision before)';
+    }
+  }
+  const head = ctx.failed.map((r) => `${r.service}: ${r.reason ?? r.result}`).join('; ');
+  const detail = ctx.out.diagnoses.flatMap((d) => formatDiagnosis(d).slice(1, 3)).join('\n');
+  ctx.out.error = new ActionError(`Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${ctx.out.status === 'timed-out' ? 'timed out' : 'failed'}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`, {
+    input: 'services',
+    fix: ctx.out.diagnoses.find((d) => d.hint)?.hint ?? 'See the diagnosis in the log and the step summary.',
+  });
+}
+
+async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: { waited: WaitOutcome; before: Map<string, Service>; results: ServiceResult[] }): Promise<{ done: boolean; note: string }> {
+  const { report } = deps;
+  return report.group('Roll back', async () => {
+    const rollbacks = await mapLimit(targets, inputs.maxParallel, async (t): Promise<Tracked> => {
+      const b = ctx.before.get(t.service)!;
+      const prev = b.taskDefinition!;
+      const now = ctx.waited.services.get(t.service);
+      const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
+      if (primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
+        // The circuit breaker already rolled back: follow its deployment instead of starting another.
+        report.info(`${t.service}: ECS is already rolling back to ${revisionOf(prev)} (deployment ${primary.id})`);
+        return { service: t.service, deploymentId: primary.id, targetArn: prev, startedAt: deps.now() };
+      }
+      report.info(`${t.service}: rolling back to ${prev}`);
+      return updateService(
+        deps.ecs,
+        inputs.cluster,
+        { service: t.service, taskDefinition: prev, forceNewDeployment: false, desiredCount: inputs.desiredCount !== undefined ? b.desiredCount : undefined },
+        deps.now,
+      );
+    });
+    const waited = await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now }, rollbacks, {
+      cluster: inputs.cluster,
+      intervalMs: inputs.pollIntervalSeconds * 1000,
+      timeoutMs: inputs.timeoutMinutes * 60_000,
+      maxFailedTasks: inputs.maxFailedTasks,
+      label: 'rollback',
+    });
+    const notes: string[] = [];
+    let all = true;
+    for (const r of rollbacks) {
+      const v = waited.verdicts.get(r.service);
+      const ok = v?.state === 'succeeded';
+      all &&= ok;
+      const res = ctx.results.find((x) => x.service === r.service)!;
+      res.result = ok ? 'rolled back' : 'rollback failed';
+      notes.push(ok ? `${r.service} rolled back to ${r.targetArn}` : `${r.service} rollback to ${r.targetArn} did not finish (${v?.state === 'failed' ? v.reason : 'timed out'})`);
+    }
+    return { done: all, note: `; ${notes.join('; ')}` };
+  });
+}

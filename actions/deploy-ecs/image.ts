@@ -1,0 +1,224 @@
+/**
+ * Image publishing (push / promote) and the pre-deploy image check, all
+ * against ECR. Nothing here pulls a layer: promote re-tags by manifest.
+ */
+import {
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  GetAuthorizationTokenCommand,
+  PutImageCommand,
+  type ECRClient,
+} from '@aws-sdk/client-ecr';
+import { ActionError, aggregate } from '../../lib/errors.js';
+import type { Reporter } from '../../lib/report.js';
+import type { TaskDefinitionInput } from '../../lib/taskdef.js';
+
+export interface ImageRef {
+  registry?: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+
+/** Splits `[registry/]repo[:tag][@digest]` the way docker does (a first part with `.`/`:` or `localhost` is a registry). */
+export function parseImageRef(ref: string): ImageRef {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let registry: string | undefined;
+  const slash = rest.indexOf('/');
+  if (slash > 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+      registry = first;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  return { registry, repository: rest, tag, digest };
+}
+
+export function ecrRegistry(ref: ImageRef): { registryId: string; region: string } | undefined {
+  const m = ref.registry ? ECR_HOST.exec(ref.registry) : null;
+  return m ? { registryId: m[1]!, region: m[2]! } : undefined;
+}
+
+export const registryHost = (registryId: string, region: string): string => `${registryId}.dkr.ecr.${region}.amazonaws.com`;
+
+function imageId(ref: ImageRef): { imageTag?: string; imageDigest?: string } {
+  return ref.digest ? { imageDigest: ref.digest } : { imageTag: ref.tag ?? 'latest' };
+}
+
+const errName = (err: unknown): string => (err as { name?: string })?.name ?? '';
+
+export interface CheckedImage {
+  container: string;
+  image: string;
+  digest?: string;
+  /** Why the image was not checked (not ECR, another region). */
+  skipped?: string;
+}
+
+/**
+ * Checks that every ECR image of the task definition exists, so a deploy
+ * never waits for CannotPullContainerError. Other registries are reported as
+ * not checked. All missing images are reported at once.
+ */
+export async function checkImages(ecr: ECRClient, def: TaskDefinitionInput, region: string): Promise<CheckedImage[]> {
+  const problems: ActionError[] = [];
+  const results = await Promise.all(
+    (def.containerDefinitions ?? []).map(async (c, i): Promise<CheckedImage> => {
+      const image = c.image ?? '';
+      const ref = parseImageRef(image);
+      const reg = ecrRegistry(ref);
+      const container = c.name ?? `#${i}`;
+      if (!reg) return { container, image, skipped: 'not an ECR image' };
+      if (reg.region !== region) return { container, image, skipped: `ECR in ${reg.region}, not ${region}` };
+      try {
+        const out = await ecr.send(new DescribeImagesCommand({ registryId: reg.registryId, repositoryName: ref.repository, imageIds: [imageId(ref)] }));
+        return { container, image, digest: out.imageDetails?.[0]?.imageDigest };
+      } catch (err) {
+        if (errName(err) === 'ImageNotFoundException' || errName(err) === 'RepositoryNotFoundException') {
+          problems.push(
+            new ActionError(`Image ${image} of container '${container}' does not exist in ECR (${errName(err)}).`, {
+              input: 'task-definition',
+              field: `containerDefinitions[${i}].image`,
+              fix: 'Push the image first (image-publish: push), or fix the tag in the task definition.',
+            }),
+          );
+          return { container, image };
+        }
+        throw err;
+      }
+    }),
+  );
+  if (problems.length) throw aggregate('Images are missing', problems);
+  return results;
+}
+
+/** Replaces `repo:tag` with `repo@sha256:…` for every checked ECR image, so the revision runs exactly what was checked. */
+export function pinDigests(def: TaskDefinitionInput, checked: CheckedImage[]): TaskDefinitionInput {
+  const byContainer = new Map(checked.map((c) => [c.container, c]));
+  return {
+    ...def,
+    containerDefinitions: def.containerDefinitions?.map((c) => {
+      const hit = byContainer.get(c.name ?? '');
+      if (!hit?.digest) return c;
+      const ref = parseImageRef(c.image ?? '');
+      return { ...c, image: `${ref.registry}/${ref.repository}@${hit.digest}` };
+    }),
+  };
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+];
+
+export interface PublishedImage {
+  /** The URI to deploy, e.g. `123….dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123`. */
+  uri: string;
+  digest?: string;
+  tags: string[];
+}
+
+/**
+ * Gives an image already in ECR new tags with the same manifest and media type
+ * (BatchGetImage + PutImage): no layer moves. A tag already on the same digest
+ * is success; a tag on another digest in an immutable repository is a clear error.
+ */
+export async function promoteImage(ecr: ECRClient, source: string, tags: string[], region: string, report: Reporter): Promise<PublishedImage> {
+  const ref = parseImageRef(source);
+  const reg = ecrRegistry(ref);
+  if (ref.registry && !reg) {
+    throw new ActionError(`'${source}' is not an ECR image.`, { input: 'source-image', fix: 'Use an image in ECR: repo:tag, repo@sha256:… or <account>.dkr.ecr.<region>.amazonaws.com/repo:tag.' });
+  }
+  const got = await ecr.send(
+    new BatchGetImageCommand({ registryId: reg?.registryId, repositoryName: ref.repository, imageIds: [imageId(ref)], acceptedMediaTypes: MANIFEST_TYPES }),
+  );
+  const img = got.images?.[0];
+  if (!img?.imageManifest) {
+    const f = got.failures?.[0];
+    throw new ActionError(`Source image ${source} was not found in ECR${f ? ` (${f.failureCode}: ${f.failureReason})` : ''}.`, {
+      input: 'source-image',
+      fix: 'Check the repository and tag/digest; push the image first.',
+    });
+  }
+  const digest = img.imageId?.imageDigest;
+  for (const tag of tags) {
+    try {
+      await ecr.send(
+        new PutImageCommand({
+          registryId: reg?.registryId,
+          repositoryName: ref.repository,
+          imageManifest: img.imageManifest,
+          imageManifestMediaType: img.imageManifestMediaType,
+          imageTag: tag,
+          imageDigest: digest,
+        }),
+      );
+      report.info(`tagged ${ref.repository}@${digest} as ${tag}`);
+    } catch (err) {
+      if (errName(err) === 'ImageAlreadyExistsException') {
+        report.info(`${ref.repository}:${tag} already points at ${digest}; nothing to do`);
+      } else if (errName(err) === 'ImageTagAlreadyExistsException') {
+        throw new ActionError(`Tag '${tag}' already points at another image in ${ref.repository}, and the repository's tags are immutable.`, {
+          input: 'tags',
+          fix: 'Use a new tag (e.g. the commit SHA), or make the repository tags MUTABLE if moving tags is intended.',
+        });
+      } else {
+        throw err;
+      }
+    }
+  }
+  const registryId = reg?.registryId ?? img.registryId ?? '';
+  return { uri: `${registryHost(registryId, reg?.region ?? region)}/${ref.repository}:${tags[0]}`, digest, tags };
+}
+
+/** @actions/exec's `exec`, injectable so tests can check what reaches the command line. */
+export type ExecFn = (command: string, args: string[], options?: { input?: Buffer; silent?: boolean }) => Promise<number>;
+
+/**
+ * Logs docker in to ECR (password masked, on stdin only), then tags and
+ * pushes the local image with every tag.
+ */
+export async function pushImage(
+  ecr: ECRClient,
+  exec: ExecFn,
+  opts: { localImage: string; repository: string; tags: string[] },
+  report: Reporter,
+): Promise<PublishedImage> {
+  const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
+  const data = auth.authorizationData?.[0];
+  if (!data?.authorizationToken || !data.proxyEndpoint) throw new Error('ECR GetAuthorizationToken returned no token.');
+  report.setSecret(data.authorizationToken);
+  const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
+  const password = decoded.slice(decoded.indexOf(':') + 1);
+  report.setSecret(password);
+  const registry = data.proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  const run = async (args: string[], input?: Buffer) => {
+    const code = await exec('docker', args, input ? { input } : undefined);
+    if (code !== 0) throw new ActionError(`docker ${args[0]} failed with exit code ${code}.`, { input: 'image', fix: 'See the docker output above.' });
+  };
+  await run(['login', '--username', 'AWS', '--password-stdin', registry], Buffer.from(password));
+  for (const tag of opts.tags) {
+    const target = `${registry}/${opts.repository}:${tag}`;
+    await run(['tag', opts.localImage, target]);
+    await run(['push', target]);
+    report.info(`pushed ${target}`);
+  }
+  return { uri: `${registry}/${opts.repository}:${opts.tags[0]}`, tags: opts.tags };
+}

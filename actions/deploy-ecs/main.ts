@@ -1,0 +1,43 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { exec } from '@actions/exec';
+import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { realClock, realSleep } from '../../lib/poll.js';
+import { coreReporter, runAction, writeSummary } from '../../lib/report.js';
+import { deploy, type DeployResult } from './deploy.js';
+import { getInputs } from './inputs.js';
+import { summaryMarkdown } from './summary.js';
+
+const ACTION = 'deploy-ecs';
+
+function writeOutputs(r: DeployResult): void {
+  const set = coreReporter.setOutput;
+  set('task-definition-arn', r.taskDefinitionArn);
+  set('previous-task-definition-arn', r.previousTaskDefinitionArn);
+  set('changed', r.changed);
+  set('image', r.image);
+  set('deployment-ids', JSON.stringify(r.deploymentIds));
+  set('status', r.status);
+  set('rolled-back', r.rolledBack);
+  set('duration-seconds', r.durationSeconds);
+}
+
+await runAction(ACTION, async () => {
+  const inputs = getInputs();
+  const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
+  const clients = new ClientFactory(() => config);
+  const result = await deploy(inputs, {
+    ecs: clients.get(ECSClient),
+    ecr: clients.get(ECRClient),
+    logs: clients.get(CloudWatchLogsClient),
+    exec: (command, args, options) => exec(command, args, options),
+    report: coreReporter,
+    sleep: realSleep,
+    now: realClock,
+    region: config.region,
+  });
+  writeOutputs(result);
+  await writeSummary(summaryMarkdown(result, inputs.cluster));
+  if (result.error) throw result.error;
+});

@@ -1,0 +1,38 @@
+/** The step summary: per-service before → after, the task-definition diff, and the diagnosis of failures. */
+import { code, markdownTable } from '../../lib/report.js';
+import type { DeployResult } from './deploy.js';
+import { formatDiagnosis } from './diagnose.js';
+import { revisionOf } from './judge.js';
+
+const seconds = (ms: number): string => (ms > 0 ? `${Math.round(ms / 100) / 10} s` : '');
+
+const ICON: Record<string, string> = {
+  succeeded: '✅ succeeded',
+  unchanged: '➖ unchanged',
+  failed: '❌ failed',
+  'timed-out': '⏱️ timed out',
+  interrupted: '⏸️ interrupted',
+  'rolled back': '↩️ rolled back',
+  'rollback failed': '❌ rollback failed',
+};
+
+export function summaryMarkdown(r: DeployResult, cluster: string): string {
+  const parts: string[] = [];
+  const verb = r.status === 'succeeded' ? 'deployed' : r.status === 'unchanged' ? 'already deployed' : r.status === 'timed-out' ? 'timed out' : 'failed';
+  parts.push(`### deploy-ecs: ${revisionOf(r.taskDefinitionArn)} ${verb} on ${code(cluster)}${r.rolledBack ? ' (rolled back)' : ''}`);
+  parts.push(
+    markdownTable(
+      ['service', 'before', 'after', 'image', 'result', 'duration'],
+      r.services.map((s) => [s.service, revisionOf(s.before), revisionOf(s.after), r.image, `${ICON[s.result] ?? s.result}${s.reason ? `: ${s.reason}` : ''}`, seconds(s.durationMs)]),
+    ),
+  );
+  parts.push(`Task definition: ${code(r.taskDefinitionArn)} (${r.changed ? 'new revision registered' : 'no new revision: unchanged'}); took ${r.durationSeconds} s.`);
+  if (r.diff.length) {
+    parts.push(`<details${r.diff.length <= 12 ? ' open' : ''}><summary>Changes against the previous revision</summary>\n\n${r.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`);
+  }
+  for (const d of r.diagnoses) {
+    parts.push(`#### Why ${d.service} failed\n\n${d.hint ? `**Hint:** ${d.hint}\n\n` : ''}\`\`\`text\n${formatDiagnosis(d).join('\n').replace(/```/g, "'''")}\n\`\`\``);
+  }
+  if (r.error) parts.push(`**Result:** ${r.error.message.split('\n')[0]}`);
+  return `${parts.join('\n\n')}\n`;
+}
