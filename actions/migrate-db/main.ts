@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import * as core from '@actions/core';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { clientConfig, resolveRegion } from '../../lib/aws.js';
+import { ActionError } from '../../lib/errors.js';
+import { coreReporter, runAction, writeSummary } from '../../lib/report.js';
+import { registerIfChanged } from '../../lib/taskdef.js';
+import { looksSecret, maskedEnvironment, runIdentity } from './identity.js';
+import { getInputs } from './inputs.js';
+import { consoleUrl, planRun } from './plan.js';
+import { resolveTargets } from './resolve.js';
+import { Migration, guardConcurrent, type RunDeps } from './run.js';
+import { describeOutcome, summaryMarkdown } from './summary.js';
+
+const ACTION = 'migrate-db';
+
+/**
+ * Container output is data, not workflow commands: `::stop-commands::` keeps a
+ * migration that prints `::add-mask::` or `::error::` from talking to the runner.
+ */
+function printLogLines(lines: string[]): void {
+  const token = randomUUID();
+  core.info(`::stop-commands::${token}`);
+  for (const line of lines) core.info(line);
+  core.info(`::${token}::`);
+}
+
+runAction(ACTION, async () => {
+  const reporter = coreReporter;
+  const inputs = getInputs();
+  const region = resolveRegion(inputs.awsRegion);
+  for (const [name, value] of inputs.environment) if (looksSecret(name, value)) reporter.setSecret(value);
+  const config = (r?: string) => clientConfig({ region: r ?? inputs.awsRegion, action: ACTION });
+  const ecs = new ECSClient(config());
+  const logClients = new Map<string, CloudWatchLogsClient>();
+  const logsFor = (r: string | undefined) => {
+    const key = r ?? region;
+    if (!logClients.has(key)) logClients.set(key, new CloudWatchLogsClient(config(key)));
+    return logClients.get(key)!;
+  };
+  const commandText = inputs.commandText ?? '(the task definition command)';
+
+  const resolved = await reporter.group('Resolve service and task definition', async () => {
+    const r = await resolveTargets(ecs, inputs, process.env.GITHUB_WORKSPACE ?? process.cwd());
+    if (r.service) reporter.info(`service ${r.service.serviceName}: task definition ${r.service.taskDefinition}`);
+    reporter.info(r.source.kind === 'file' ? `task definition file ${r.source.path} (family ${r.taskDefinition.family})` : `task definition ${r.source.arn}`);
+    return r;
+  });
+  const ref =
+    resolved.source.kind === 'file' ? `${resolved.taskDefinition.family}:<registered from ${resolved.source.path} if changed>` : resolved.source.arn;
+  const plan = planRun({ inputs, service: resolved.service, taskDefinition: resolved.taskDefinition, taskDefinitionRef: ref, identity: runIdentity() });
+  for (const w of plan.warnings) reporter.warning(w);
+
+  const shown = () => {
+    const overrides = plan.request.overrides?.containerOverrides?.[0];
+    const env = overrides?.environment ? maskedEnvironment(inputs.environment) : undefined;
+    return JSON.stringify({ ...plan.request, overrides: { containerOverrides: [{ ...overrides, ...(env ? { environment: env } : {}) }] } }, null, 2);
+  };
+  if (inputs.dryRun) {
+    await reporter.group('RunTask request (dry run: nothing is started)', async () => shown().split('\n').forEach((l) => reporter.info(l)));
+    reporter.info('dry-run: no task definition registered, no task started.');
+    await writeSummary(summaryMarkdown({ command: commandText, result: 'dry run: RunTask request printed, nothing started', lastLines: [], dryRun: true }));
+    return;
+  }
+
+  if (resolved.source.kind === 'file') {
+    const source = resolved.source;
+    plan.request.taskDefinition = await reporter.group('Register task definition (only if changed)', async () => {
+      const reg = await registerIfChanged(ecs, source.input);
+      reporter.info(reg.changed ? `registered ${reg.arn}` : `unchanged: using ${reg.arn}`);
+      return reg.arn;
+    });
+  }
+  await reporter.group('RunTask request', async () => shown().split('\n').forEach((l) => reporter.info(l)));
+
+  const timeoutMs = inputs.timeoutMinutes * 60_000;
+  const pollMs = inputs.pollIntervalSeconds * 1000;
+  const controller = new AbortController();
+  const deps: RunDeps = { ecs, logsFor, reporter, onLogLines: printLogLines };
+  const migration = new Migration(deps, plan);
+
+  // On cancel the runner sends SIGINT, then SIGTERM ~7.5 s later, then kills us:
+  // StopTask goes out at once, and we exit within 5 s whatever AWS does.
+  let cancelled = false;
+  const onSignal = (signal: string) => {
+    if (cancelled) return;
+    cancelled = true;
+    controller.abort();
+    reporter.info(`${signal} received (workflow cancelled): stopping the migration task.`);
+    const hardExit = setTimeout(() => process.exit(1), 4500);
+    void migration.stop('workflow cancelled').finally(async () => {
+      core.setFailed(`${ACTION} failed: the workflow was cancelled; StopTask was sent for ${migration.taskArn ?? 'no task (none had started)'}.`);
+      await writeSummary(
+        summaryMarkdown({ command: commandText, result: 'cancelled (workflow cancelled); StopTask sent', taskArn: migration.taskArn, lastLines: migration.tail?.last ?? [] }),
+      ).catch(() => undefined);
+      clearTimeout(hardExit);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  await reporter.group('Check for another running migration', () =>
+    guardConcurrent(deps, plan, { ifRunning: inputs.ifRunning, timeoutMs, pollMs, signal: controller.signal }),
+  );
+  const task = await migration.start();
+  const link = consoleUrl(region, plan.request.cluster, task.taskArn!);
+  reporter.info(`Started task ${task.taskArn}`);
+  reporter.info(`Console: ${link}`);
+  if (migration.logStream) reporter.info(`Logs: ${plan.logs!.group} ${migration.logStream}`);
+  reporter.setOutput('task-arn', task.taskArn!);
+  reporter.setOutput('log-stream', migration.logStream ?? '');
+
+  const { outcome } = await migration.follow({ timeoutMs, pollMs, signal: controller.signal });
+  if (outcome.result === 'cancelled') {
+    // The signal handler stops the task, writes the summary and exits; never finish before it.
+    await new Promise(() => undefined);
+  }
+  const durationSeconds = Math.round(((migration.stoppedAtMs ?? Date.now()) - (migration.startedAtMs ?? Date.now())) / 100) / 10;
+  const exitCode = outcome.result === 'succeeded' || outcome.result === 'failed' ? outcome.exitCode : undefined;
+  reporter.setOutput('exit-code', exitCode ?? '');
+  reporter.setOutput('duration-seconds', durationSeconds);
+  const result = describeOutcome(outcome, inputs.timeoutMinutes);
+  reporter.info(`Migration ${result} in ${durationSeconds} s.`);
+  await writeSummary(
+    summaryMarkdown({ command: commandText, result, durationSeconds, taskArn: task.taskArn, consoleUrl: link, logStream: migration.logStream, lastLines: migration.tail?.last ?? [] }),
+  );
+
+  if (outcome.result === 'succeeded') return;
+  const fixes: Record<string, string> = {
+    failed: 'Read the log lines above (the last ones are in the step summary) and fix the migration.',
+    'not-started': 'The container never ran: check the image exists, the execution role can read its secrets and pull the image, and the subnets can reach ECR.',
+    'timed-out': 'Raise timeout-minutes if the migration is legitimately long, or find what it waits for (locks, connectivity).',
+  };
+  throw new ActionError(`Migration ${result}.`, { input: outcome.result === 'timed-out' ? 'timeout-minutes' : undefined, fix: fixes[outcome.result] });
+});
