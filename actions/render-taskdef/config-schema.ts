@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * The feature-config format, in zod. `schemas/feature-config.schema.json` is
+ * generated from this (`npx tsx actions/render-taskdef/gen-schema.ts`) and a
+ * test fails when the committed file differs, so the editor schema and the
+ * validation the action runs can never drift apart.
+ */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+const placeholderName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+const containerName = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/);
+const environmentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
+// Loose on purpose: values may hold ${DEPLOY_ENV}-style placeholders; the exact
+// shape is checked after placeholders are resolved, with a precise message.
+const secretRef = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:(ssm|secretsmanager):\S+|[A-Za-z0-9_.\-/${}]+)$/)
+  .meta({
+    description:
+      'SSM parameter name (/delivery/test/DATABASE_URL), SSM parameter ARN, or Secrets Manager ARN, optionally with :json-key:version-stage:version-id (e.g. ...:secret:delivery/test/stripe-Ab12Cd:api_key::).',
+  });
+
+const environmentVars = z.record(envName, z.string().nullable()).meta({
+  description: 'Plain environment variables (NAME: value; an empty string is kept). null removes a variable set by defaults.',
+});
+const secrets = z.record(envName, secretRef.nullable()).meta({
+  description: 'Secrets injected by ECS at start (NAME: reference; the value is never read). null removes a secret set by defaults.',
+});
+
+const containerLayer = z
+  .object({ environment: environmentVars.optional(), secrets: secrets.optional() })
+  .strict()
+  .meta({ description: 'Variables and secrets for one container only.' });
+
+const layer = z
+  .object({
+    environment: environmentVars.optional(),
+    secrets: secrets.optional(),
+    flags: z
+      .array(z.string().regex(/^!?[A-Za-z0-9][A-Za-z0-9_.:-]*$/))
+      .optional()
+      .meta({ description: 'Feature flags, joined with commas into FEATURE_FLAGS. In an environment, "!name" removes a default flag.' }),
+    placeholders: z
+      .record(placeholderName, z.string().nullable())
+      .optional()
+      .meta({ description: 'Values for ${NAME} placeholders in the template (may use ${DEPLOY_ENV}, ${FEATURE_KEY}, ${AWS_REGION}, ${TEMPLATE_NAME}).' }),
+    byContainer: z
+      .record(containerName, containerLayer)
+      .optional()
+      .meta({ description: 'Per-container additions, keyed by container name. Naming a sidecar here is the only way render touches it.' }),
+  })
+  .strict();
+
+export const featureConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    feature: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
+      .meta({ description: 'The feature key, injected as FEATURE_KEY; equals the file name in a features directory.' }),
+    description: z.string().optional(),
+    containers: z
+      .array(containerName)
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'Containers that receive the image, environment, secrets and flags. Default: those named by the image input, else the essential containers. Names missing from a template are skipped.',
+      }),
+    defaults: layer.optional().meta({ description: 'Settings every environment starts from.' }),
+    environments: z.record(environmentName, layer).meta({ description: 'Per-environment settings (e.g. test, prod); each key overrides defaults.' }),
+  })
+  .strict()
+  .meta({
+    title: 'aws-deploy-actions feature config',
+    description: 'Feature config for the render-taskdef action: per-environment variables, secrets, flags and template placeholders.',
+  });
+
+export type FeatureConfig = z.infer<typeof featureConfigSchema>;
+export type ConfigLayer = z.infer<typeof layer>;
+
+export const SCHEMA_ID = 'https://github.com/acme/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';
+
+export function featureConfigJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(featureConfigSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, ...rest } = generated;
+  return { $schema, $id: SCHEMA_ID, ...rest };
+}

@@ -1,0 +1,40 @@
+import type { JsonPath } from './json-source.js';
+
+/** `${NAME}` placeholders. Anything else between `${` and `}` is reported as unresolved too. */
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+
+export const BUILT_IN_PLACEHOLDERS = ['IMAGE_URI', 'AWS_REGION', 'FEATURE_KEY', 'DEPLOY_ENV', 'TEMPLATE_NAME'] as const;
+
+/** Replaces known placeholders; returns the new string and the names it could not resolve. */
+export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; unresolved: string[] } {
+  const unresolved: string[] = [];
+  const out = text.replace(PLACEHOLDER, (whole, name: string) => {
+    const v = values.get(name.trim());
+    if (v === undefined) {
+      unresolved.push(whole);
+      return whole;
+    }
+    return v;
+  });
+  return { text: out, unresolved };
+}
+
+/**
+ * Substitutes placeholders in every string value of a JSON value (keys are
+ * left alone), calling `onUnresolved` with the JSON path of each string that
+ * still holds a `${...}` so the caller can report its file and line.
+ */
+export function substituteDeep(value: unknown, values: ReadonlyMap<string, string>, onUnresolved: (path: JsonPath, names: string[]) => void, path: JsonPath = []): unknown {
+  if (typeof value === 'string') {
+    const r = substitute(value, values);
+    if (r.unresolved.length) onUnresolved(path, r.unresolved);
+    return r.text;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteDeep(v, values, onUnresolved, [...path, i]));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteDeep(v, values, onUnresolved, [...path, k]);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,212 @@
+import { ActionError, type Location } from '../../lib/errors.js';
+import { stripReadOnly } from '../../lib/taskdef.js';
+import { configLocation, fieldName, type LoadedConfig, type ResolvedSettings } from './config.js';
+import type { JsonDoc, JsonPath } from './json-source.js';
+import { substitute, substituteDeep } from './placeholders.js';
+
+/** The `image` input: nothing, one URI for the main container, or `container=uri` lines. */
+export type ImageSpec = { kind: 'none' } | { kind: 'single'; uri: string } | { kind: 'per-container'; images: Map<string, string> };
+
+export interface RenderRequest {
+  template: JsonDoc;
+  /** Template file name without `.json`, available as ${TEMPLATE_NAME}. */
+  templateName: string;
+  config: LoadedConfig;
+  settings: ResolvedSettings;
+  environment: string;
+  image: ImageSpec;
+  vars: Map<string, string>;
+  region?: string;
+}
+
+export interface NameValue {
+  name: string;
+  value?: string;
+  valueFrom?: string;
+}
+
+export interface ContainerDef {
+  name?: unknown;
+  image?: unknown;
+  essential?: unknown;
+  environment?: NameValue[];
+  secrets?: NameValue[];
+  [key: string]: unknown;
+}
+
+export interface TaskDef {
+  family?: unknown;
+  containerDefinitions: ContainerDef[];
+  [key: string]: unknown;
+}
+
+export interface RenderResult {
+  taskDef: TaskDef;
+  /** Containers that received the image, the common settings and the injected variables. */
+  targets: string[];
+  /** Where each env/secret entry came from: key `container\0environment|secrets\0NAME`. */
+  origins: Map<string, Location>;
+  /** Where a path of the task definition is in the template: used for every field render does not inject. */
+  locate: (path: JsonPath) => Location;
+  problems: ActionError[];
+  warnings: string[];
+}
+
+export const originKey = (container: string, kind: 'environment' | 'secrets', name: string) => `${container}\0${kind}\0${name}`;
+
+export function renderTaskDefinition(req: RenderRequest): RenderResult {
+  const { template, config, settings } = req;
+  const problems: ActionError[] = [];
+  const warnings: string[] = [];
+  const origins = new Map<string, Location>();
+  const locate = (path: JsonPath): Location => ({ file: template.file, line: template.lineOf(path), ...(path.length ? { field: fieldName(path) } : {}) });
+
+  const raw = template.value;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ActionError('The template must be a JSON object (a task definition).', { ...locate([]), fix: 'Start from the output of aws ecs describe-task-definition (its taskDefinition object) or examples/delivery-app/infra/taskdef/backend.json.' });
+  }
+  // describe-task-definition output wraps the definition: accept it as is.
+  const wrapped = 'taskDefinition' in raw && typeof (raw as { taskDefinition: unknown }).taskDefinition === 'object';
+  const base: JsonPath = wrapped ? ['taskDefinition'] : [];
+  const source = stripReadOnly((wrapped ? (raw as { taskDefinition: Record<string, unknown> }).taskDefinition : raw) as Record<string, unknown>);
+  const defs = source.containerDefinitions;
+  if (!Array.isArray(defs) || defs.length === 0 || !defs.every((c) => c && typeof c === 'object' && !Array.isArray(c))) {
+    throw new ActionError('containerDefinitions must be a non-empty array of container objects.', { ...locate([...base, 'containerDefinitions']), fix: 'Add at least one container with name, image and essential.' });
+  }
+
+  // Placeholder values, lowest precedence first: built-ins, then the config, then the vars input.
+  const values = new Map<string, string>([
+    ['FEATURE_KEY', config.config.feature],
+    ['DEPLOY_ENV', req.environment],
+    ['TEMPLATE_NAME', req.templateName],
+  ]);
+  if (req.region) values.set('AWS_REGION', req.region);
+  const mainImage = req.image.kind === 'single' ? req.image.uri : req.image.kind === 'per-container' ? [...req.image.images.values()][0] : undefined;
+  if (mainImage) values.set('IMAGE_URI', mainImage);
+  const builtIns = new Map(values);
+  const configProblem = (path: JsonPath, names: string[], what: string) =>
+    problems.push(
+      new ActionError(`unresolved ${names.join(', ')} in ${what}.`, {
+        ...configLocation(config, path),
+        fix: `Config values may use ${[...builtIns.keys()].map((k) => `\${${k}}`).join(', ')}, the placeholders section and the vars input.`,
+      }),
+    );
+  for (const [name, { value, path }] of settings.placeholders) {
+    const r = substitute(value, builtIns);
+    if (r.unresolved.length) configProblem(path, r.unresolved, `placeholder ${name}`);
+    values.set(name, r.text);
+  }
+  for (const [name, value] of req.vars) values.set(name, value);
+
+  const unresolved: { path: JsonPath; names: string[] }[] = [];
+  const rendered = substituteDeep(source, values, (path, names) => unresolved.push({ path: [...base, ...path], names })) as TaskDef;
+  for (const { path, names } of unresolved) {
+    problems.push(
+      new ActionError(`unresolved placeholder ${names.join(', ')}.`, {
+        ...locate(path),
+        fix: `Give ${names.map((n) => n.slice(2, -1)).join(', ')} a value in the feature config's placeholders, or in the vars input (NAME=value).`,
+      }),
+    );
+  }
+
+  const containers = rendered.containerDefinitions;
+  const names = containers.map((c) => (typeof c.name === 'string' ? c.name : ''));
+  const targets = chooseTargets(req, names, containers, problems);
+  const featureFlags = settings.flags.join(',');
+
+  containers.forEach((c, index) => {
+    const name = names[index]!;
+    const tpath: JsonPath = [...base, 'containerDefinitions', index];
+    for (const kind of ['environment', 'secrets'] as const) {
+      const list = c[kind];
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) {
+        problems.push(new ActionError(`${kind} must be an array of {name, ${kind === 'environment' ? 'value' : 'valueFrom'}} objects.`, { ...locate([...tpath, kind]), fix: 'See the ECS task definition reference.' }));
+        c[kind] = [];
+        continue;
+      }
+      list.forEach((e, j) => origins.set(originKey(name, kind, String(e?.name)), locate([...tpath, kind, j])));
+    }
+    const isTarget = targets.includes(name);
+    if (!isTarget && !settings.namedContainers.has(name)) return; // sidecars stay exactly as the template has them
+
+    if (isTarget && req.image.kind !== 'none') c.image = req.image.kind === 'single' ? req.image.uri : (req.image.images.get(name) ?? c.image);
+    const wanted = new Map<string, { kind: 'env' | 'secret'; value: string; at: Location }>();
+    for (const [varName, { value, path }] of settings.varsFor(name, isTarget)) {
+      const r = substitute(value.value, values);
+      if (r.unresolved.length) configProblem(path, r.unresolved, varName);
+      wanted.set(varName, { kind: value.kind, value: r.text, at: configLocation(config, path) });
+    }
+    if (isTarget) {
+      // Injected last: the app can rely on these whatever the config says.
+      const injected = { input: 'feature' };
+      wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: injected });
+      wanted.set('DEPLOY_ENV', { kind: 'env', value: req.environment, at: { input: 'environment' } });
+      wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, ['defaults', 'flags']) });
+    }
+    c.environment = mergeEntries(c.environment ?? [], wanted, 'env', name, origins);
+    c.secrets = mergeEntries(c.secrets ?? [], wanted, 'secret', name, origins);
+    if (c.secrets.length === 0 && !('secrets' in (defs[index] as object))) delete c.secrets;
+  });
+
+  for (const [name, path] of settings.namedContainers) {
+    if (!names.includes(name)) warnings.push(`${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`);
+  }
+  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings };
+}
+
+function chooseTargets(req: RenderRequest, names: string[], containers: ContainerDef[], problems: ActionError[]): string[] {
+  const listed = names.join(', ');
+  if (req.image.kind === 'per-container') {
+    const missing = [...req.image.images.keys()].filter((n) => !names.includes(n));
+    for (const n of missing) problems.push(new ActionError(`image names container '${n}', which ${req.template.file} does not have.`, { input: 'image', fix: `Use container=uri lines for the template's containers: ${listed}.` }));
+    return [...req.image.images.keys()].filter((n) => names.includes(n));
+  }
+  let targets: string[];
+  const configured = req.config.config.containers;
+  if (configured) {
+    targets = configured.filter((n) => names.includes(n));
+    if (targets.length === 0) {
+      problems.push(new ActionError(`none of the containers ${configured.join(', ')} is in ${req.template.file}.`, { ...configLocation(req.config, ['containers']), fix: `Name at least one of the template's containers: ${listed}.` }));
+    }
+  } else {
+    targets = names.filter((n, i) => n && containers[i]!.essential !== false);
+  }
+  if (req.image.kind === 'single' && targets.length > 1) {
+    problems.push(
+      new ActionError(`image is a single URI but ${targets.length} containers would receive it (${targets.join(', ')}).`, {
+        input: 'image',
+        fix: `Give one container=uri line per container (e.g. ${targets[0]}=<uri>), or list the main container in the feature config's "containers".`,
+      }),
+    );
+  }
+  return targets;
+}
+
+/**
+ * Template entries keep their order; a config value of the same name replaces
+ * the template's in place, a name that moved to the other kind (env ↔ secret)
+ * disappears, and new names are appended. The result has each name once.
+ */
+function mergeEntries(
+  list: NameValue[],
+  wanted: Map<string, { kind: 'env' | 'secret'; value: string; at: Location }>,
+  kind: 'env' | 'secret',
+  container: string,
+  origins: Map<string, Location>,
+): NameValue[] {
+  const field = kind === 'env' ? 'value' : 'valueFrom';
+  const listKind = kind === 'env' ? 'environment' : 'secrets';
+  const out = new Map<string, NameValue>();
+  for (const entry of list) {
+    const w = wanted.get(entry.name);
+    if (w && w.kind !== kind) continue;
+    out.set(entry.name, w ? { name: entry.name, [field]: w.value } : entry);
+  }
+  for (const [name, w] of wanted) {
+    if (w.kind !== kind) continue;
+    out.set(name, { name, [field]: w.value });
+    origins.set(originKey(container, listKind, name), w.at);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,118 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { clientConfig, ClientFactory, resolveRegion } from '../../lib/aws.js';
+import { ActionError, aggregate } from '../../lib/errors.js';
+import type { Reporter } from '../../lib/report.js';
+import { loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
+import type { RenderInputs } from './inputs.js';
+import type { JsonDoc } from './json-source.js';
+import { renderTaskDefinition, type RenderResult } from './render.js';
+import { summaryMarkdown } from './summary.js';
+import { validateTaskDefinition } from './validate.js';
+import { planVerify, runVerify } from './verify.js';
+import { displayPath, type Workspace } from './workspace.js';
+
+export const ACTION = 'render-taskdef';
+
+export interface RunDeps {
+  reporter: Reporter;
+  ws: Workspace;
+  env: NodeJS.ProcessEnv;
+  /** Called only with verify: true, so render alone never constructs an AWS client. */
+  clients: (region: string) => ClientFactory;
+}
+
+export interface RunResult {
+  path: string;
+  family: string;
+  feature: string;
+  environment: string;
+  containers: string[];
+  rendered: RenderResult;
+  summary: string;
+}
+
+export function defaultClients(maxAttempts: number): (region: string) => ClientFactory {
+  return (region) => new ClientFactory(() => clientConfig({ region, maxAttempts, action: ACTION }));
+}
+
+export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResult> {
+  const { reporter, ws } = deps;
+  // A region is only needed for ${AWS_REGION} and verify; a bad one fails early either way.
+  const region = inputs.awsRegion || deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION ? resolveRegion(inputs.awsRegion, deps.env) : undefined;
+  if (inputs.verify && !region) resolveRegion(undefined, deps.env);
+
+  const { template, config } = await reporter.group('Read template and feature config', async () => {
+    // Both files are read even when one is broken, so both problems show at once.
+    const problems: ActionError[] = [];
+    let template: JsonDoc | undefined;
+    let config: LoadedConfig | undefined;
+    try {
+      template = readJsonFile(inputs.template, ws, 'template');
+    } catch (err) {
+      problems.push(asActionError(err));
+    }
+    try {
+      config = loadFeatureConfig(inputs.config, ws);
+    } catch (err) {
+      problems.push(...flatten(asActionError(err)));
+    }
+    if (problems.length || !template || !config) throw aggregate('Cannot read the inputs', problems);
+    reporter.info(`template ${template.file}; feature '${config.config.feature}' from ${config.doc.file}`);
+    return { template, config };
+  });
+
+  const rendered = await reporter.group(`Render ${basename(template.file)} for ${inputs.environment}`, async () => {
+    const settings = resolveEnvironment(config, inputs.environment);
+    const r = renderTaskDefinition({
+      template,
+      templateName: basename(template.file).replace(/\.json$/i, ''),
+      config,
+      settings,
+      environment: inputs.environment,
+      image: inputs.image,
+      vars: inputs.vars,
+      region,
+    });
+    for (const w of r.warnings) reporter.info(w);
+    const problems = [...r.problems, ...(r.problems.length ? [] : validateTaskDefinition(r))];
+    if (problems.length) throw aggregate(`The rendered task definition for ${template.file} is invalid`, problems);
+    for (const c of r.taskDef.containerDefinitions) {
+      const touched = r.targets.includes(String(c.name)) ? '' : ' (untouched)';
+      reporter.info(`${String(c.name)}${touched}: ${String(c.image)}; ${(c.environment ?? []).length} variable(s), ${(c.secrets ?? []).length} secret(s)`);
+    }
+    return r;
+  });
+
+  if (inputs.verify) {
+    await reporter.group('Verify against AWS (read-only)', async () => {
+      const misses = await runVerify(planVerify(rendered, region!), deps.clients(region!), (l) => reporter.info(l));
+      if (misses.length) throw aggregate(`verify found ${misses.length} missing resource(s) for ${template.file}`, misses);
+    });
+  }
+
+  const family = String(rendered.taskDef.family);
+  const path = inputs.output ? ws.resolve(inputs.output) : join(deps.env.RUNNER_TEMP || tmpdir(), ACTION, `${family}.json`);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(rendered.taskDef, null, 2)}\n`);
+  reporter.info(`wrote ${displayPath(path, ws)}`);
+
+  const summary = summaryMarkdown(rendered, {
+    feature: config.config.feature,
+    environment: inputs.environment,
+    template: template.file,
+    output: displayPath(path, ws),
+    verified: inputs.verify,
+  });
+  return { path, family, feature: config.config.feature, environment: inputs.environment, containers: rendered.targets, rendered, summary };
+}
+
+function asActionError(err: unknown): ActionError {
+  if (err instanceof ActionError) return err;
+  throw err;
+}
+
+function flatten(err: ActionError): ActionError[] {
+  return err.problems.length ? err.problems : [err];
+}

@@ -1,0 +1,50 @@
+import { where } from '../../lib/errors.js';
+import { code, markdownTable } from '../../lib/report.js';
+import { originKey, type RenderResult } from './render.js';
+import { describeSecretSource, parseSecretRef } from './secret-ref.js';
+
+export interface SummaryInfo {
+  feature: string;
+  environment: string;
+  template: string;
+  output: string;
+  verified: boolean;
+}
+
+/**
+ * The step summary: what was rendered, per container. Environment variables
+ * are listed by name with where they were set, never with values (a plain
+ * value can still be sensitive); secrets by name and source, never a value.
+ */
+export function summaryMarkdown(r: RenderResult, info: SummaryInfo): string {
+  const def = r.taskDef;
+  const head = [
+    `### render-taskdef: ${code(String(def.family))}`,
+    '',
+    markdownTable(
+      ['feature', 'environment', 'cpu / memory', 'template', 'task definition', 'verified against AWS'],
+      [[code(info.feature), code(info.environment), `${def.cpu ?? '-'} / ${def.memory ?? '-'}`, code(info.template), code(info.output), info.verified ? 'yes' : 'no (verify: false)']],
+    ),
+    '',
+    markdownTable(
+      ['container', 'image', 'rendered', 'environment', 'secrets'],
+      def.containerDefinitions.map((c) => [
+        code(String(c.name)),
+        code(String(c.image)),
+        r.targets.includes(String(c.name)) ? 'yes' : 'untouched',
+        (c.environment ?? []).length,
+        (c.secrets ?? []).length,
+      ]),
+    ),
+  ];
+  const rows: string[][] = [];
+  for (const c of def.containerDefinitions) {
+    const name = String(c.name);
+    for (const e of c.environment ?? []) rows.push([code(name), code(e.name), 'environment', where(r.origins.get(originKey(name, 'environment', e.name)) ?? {})]);
+    for (const s of c.secrets ?? []) {
+      const ref = parseSecretRef(s.valueFrom ?? '');
+      rows.push([code(name), code(s.name), 'error' in ref ? 'secret' : `secret: ${describeSecretSource(ref)}`, where(r.origins.get(originKey(name, 'secrets', s.name)) ?? {})]);
+    }
+  }
+  return [...head, '', '<details><summary>Variables and secrets (names only)</summary>', '', markdownTable(['container', 'name', 'kind / source', 'set in'], rows), '', '</details>', ''].join('\n');
+}

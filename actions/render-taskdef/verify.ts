@@ -1,0 +1,157 @@
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { ClientFactory } from '../../lib/aws.js';
+import { ActionError, describeUnknown, type Location } from '../../lib/errors.js';
+import { originKey, type RenderResult } from './render.js';
+import { parseSecretRef } from './secret-ref.js';
+
+/**
+ * `verify: true`: read-only existence checks of everything the task definition
+ * points at, so a typo fails here instead of as a task that never starts.
+ * Only Describe* calls: no parameter or secret value is ever read.
+ */
+export interface VerifyItem {
+  what: string;
+  at: Location;
+}
+
+export interface VerifyPlan {
+  ssm: Map<string, VerifyItem[]>;
+  secrets: Map<string, VerifyItem[]>;
+  images: Map<string, { repositoryName: string; registryId: string; tag?: string; digest?: string; items: VerifyItem[] }>;
+  logGroups: Map<string, VerifyItem[]>;
+  /** Things that cannot be checked from here (other region, public registries), said once in the log. */
+  skipped: string[];
+}
+
+/** DescribeParameters takes at most 50 values per ParameterStringFilter. */
+export const SSM_BATCH = 50;
+
+const ECR_URI = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+export function planVerify(r: RenderResult, region: string): VerifyPlan {
+  const plan: VerifyPlan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), skipped: [] };
+  const push = (map: Map<string, VerifyItem[]>, k: string, item: VerifyItem) => void map.set(k, [...(map.get(k) ?? []), item]);
+  r.taskDef.containerDefinitions.forEach((c, i) => {
+    const name = String(c.name);
+    for (const s of c.secrets ?? []) {
+      const ref = parseSecretRef(s.valueFrom ?? '');
+      if ('error' in ref) continue;
+      const at = r.origins.get(originKey(name, 'secrets', s.name)) ?? r.locate(['containerDefinitions', i, 'secrets']);
+      const what = `container '${name}' secret ${s.name}`;
+      if (ref.region && ref.region !== region) plan.skipped.push(`${what}: ${ref.ref} is in ${ref.region}, not ${region}`);
+      else if (ref.kind === 'ssm') push(plan.ssm, ref.name, { what, at });
+      else push(plan.secrets, ref.secretId, { what, at });
+    }
+    if (typeof c.image === 'string') {
+      const m = ECR_URI.exec(c.image);
+      const at = r.locate(['containerDefinitions', i, 'image']);
+      if (!m) plan.skipped.push(`container '${name}' image ${c.image} is not in a private ECR registry`);
+      else if (m[2] !== region) plan.skipped.push(`container '${name}' image ${c.image} is in ${m[2]}, not ${region}`);
+      else {
+        const entry = plan.images.get(c.image) ?? { registryId: m[1]!, repositoryName: m[3]!, tag: m[5] ? undefined : (m[4] ?? 'latest'), digest: m[5], items: [] };
+        entry.items.push({ what: `container '${name}' image`, at: { input: 'image', ...at } });
+        plan.images.set(c.image, entry);
+      }
+    }
+    const log = c.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+    const group = log?.logDriver === 'awslogs' ? log.options?.['awslogs-group'] : undefined;
+    // With awslogs-create-group ECS creates the group itself at start.
+    if (group && log?.options?.['awslogs-create-group'] !== 'true') {
+      push(plan.logGroups, group, { what: `container '${name}' log group`, at: r.locate(['containerDefinitions', i, 'logConfiguration', 'options', 'awslogs-group']) });
+    }
+  });
+  return plan;
+}
+
+const notFound = (err: unknown, ...codes: string[]) => codes.includes((err as { name?: string })?.name ?? '');
+
+export async function runVerify(plan: VerifyPlan, clients: ClientFactory, log: (line: string) => void): Promise<ActionError[]> {
+  const misses: ActionError[] = [];
+  const miss = (items: VerifyItem[], message: string, fix: string) => {
+    for (const item of items) misses.push(new ActionError(`${item.what}: ${message}`, { ...item.at, fix }));
+  };
+  const failed = (items: VerifyItem[], what: string, err: unknown, permission: string) =>
+    miss(items, `could not check ${what}: ${describeUnknown(err)}.`, `Allow ${permission} for the role this job runs as (see the IAM policy in actions/render-taskdef/README.md), or set verify: false.`);
+
+  const checks: Promise<void>[] = [];
+  if (plan.ssm.size) {
+    const ssm = clients.get(SSMClient);
+    const names = [...plan.ssm.keys()];
+    for (let i = 0; i < names.length; i += SSM_BATCH) {
+      const batch = names.slice(i, i + SSM_BATCH);
+      checks.push(
+        (async () => {
+          const found = new Set<string>();
+          try {
+            let NextToken: string | undefined;
+            do {
+              const page = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }], MaxResults: 50, NextToken }));
+              for (const p of page.Parameters ?? []) if (p.Name) found.add(p.Name);
+              NextToken = page.NextToken;
+            } while (NextToken);
+          } catch (err) {
+            for (const n of batch) failed(plan.ssm.get(n)!, `SSM parameter ${n}`, err, 'ssm:DescribeParameters');
+            return;
+          }
+          for (const n of batch) {
+            if (!found.has(n)) miss(plan.ssm.get(n)!, `SSM parameter ${n} does not exist.`, `Create it (aws ssm put-parameter --name ${n} --type SecureString ...) or fix the name.`);
+          }
+        })(),
+      );
+    }
+  }
+  if (plan.secrets.size) {
+    const sm = clients.get(SecretsManagerClient);
+    for (const [id, items] of plan.secrets) {
+      checks.push(
+        sm.send(new DescribeSecretCommand({ SecretId: id })).then(
+          (out) => {
+            if (out.DeletedDate) miss(items, `Secrets Manager secret ${id} is scheduled for deletion.`, 'Restore it (aws secretsmanager restore-secret) or point at another secret.');
+          },
+          (err) => (notFound(err, 'ResourceNotFoundException') ? miss(items, `Secrets Manager secret ${id} does not exist.`, 'Create it or fix the ARN (copy it from the Secrets Manager console, with its 6-character suffix).') : failed(items, `secret ${id}`, err, 'secretsmanager:DescribeSecret')),
+        ),
+      );
+    }
+  }
+  if (plan.images.size) {
+    const ecr = clients.get(ECRClient);
+    for (const [uri, img] of plan.images) {
+      checks.push(
+        ecr.send(new DescribeImagesCommand({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.digest ? { imageDigest: img.digest } : { imageTag: img.tag }] })).then(
+          () => undefined,
+          (err) =>
+            notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')
+              ? miss(img.items, `image ${uri} is not in ECR (${(err as { name: string }).name}).`, 'Push the image first (the build job), or fix the tag.')
+              : failed(img.items, `image ${uri}`, err, 'ecr:DescribeImages'),
+        ),
+      );
+    }
+  }
+  if (plan.logGroups.size) {
+    const logs = clients.get(CloudWatchLogsClient);
+    for (const [group, items] of plan.logGroups) {
+      checks.push(
+        (async () => {
+          try {
+            let nextToken: string | undefined;
+            do {
+              const page = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group, nextToken }));
+              if (page.logGroups?.some((g) => g.logGroupName === group)) return;
+              nextToken = page.nextToken;
+            } while (nextToken);
+            miss(items, `log group ${group} does not exist.`, `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on the execution role).`);
+          } catch (err) {
+            failed(items, `log group ${group}`, err, 'logs:DescribeLogGroups');
+          }
+        })(),
+      );
+    }
+  }
+  await Promise.all(checks);
+  log(`verified ${plan.ssm.size} SSM parameter(s), ${plan.secrets.size} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s): ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+  for (const s of plan.skipped) log(`not verified: ${s}`);
+  return misses;
+}
