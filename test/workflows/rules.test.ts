@@ -1,0 +1,185 @@
+/**
+ * The suite's workflow rules over every shipped workflow, and each rule against a
+ * bad fixture so a broken rule (one that finds nothing) fails too.
+ */
+import { describe, expect, it } from 'vitest';
+import { actionNames } from '../helpers/actions.js';
+import {
+  concurrencyProblems,
+  expressionsInRun,
+  permissionProblems,
+  sameCommitProblems,
+  suiteActionName,
+  suiteWorkflowName,
+  unpinnedUses,
+  usesRefs,
+  withKeyProblems,
+} from './rules.js';
+import { fixture, isReusable, shippedWorkflows, steps } from './workflow-files.js';
+
+const workflows = shippedWorkflows();
+const OUR_ACTIONS = ['deploy-ecs', 'deploy-static', 'migrate-db', 'render-taskdef'];
+
+describe.each(workflows.map((w) => [w.path, w] as const))('%s', (_path, wf) => {
+  it('has no ${{ }} expression inside run: (values go through env:)', () => {
+    expect(expressionsInRun(wf)).toEqual([]);
+  });
+
+  it('pins every third-party uses: to a 40-hex SHA with a version comment', () => {
+    expect(unpinnedUses(wf)).toEqual([]);
+  });
+
+  it('declares least-privilege permissions on the workflow and every job', () => {
+    expect(permissionProblems(wf)).toEqual([]);
+  });
+
+  it('runs the suite from the same commit as the reusable workflow', () => {
+    expect(sameCommitProblems(wf)).toEqual([]);
+  });
+
+  it('serialises deploys per repository + environment + target without cancelling', () => {
+    expect(concurrencyProblems(wf)).toEqual([]);
+  });
+
+  it('gives our actions and reusable workflows only inputs they declare, and every required one', () => {
+    expect(withKeyProblems(wf).problems).toEqual([]);
+  });
+});
+
+describe('with: checks cover every action', () => {
+  // An action whose action.yml is not there yet cannot be checked: say so loudly
+  // (a skipped test per action, with the reason in its name) instead of passing.
+  const present = new Set(actionNames());
+  describe.each(OUR_ACTIONS)('%s', (name) => {
+    const used = workflows.filter((wf) => steps(wf).some(({ step }) => step.uses && suiteActionName(step.uses) === name));
+    it.skipIf(!present.has(name))(
+      present.has(name) ? `actions/${name}/action.yml exists, so its with: keys are checked` : `SKIPPED: actions/${name}/action.yml does not exist yet; with: keys for it are NOT checked`,
+      () => {
+        expect(used.flatMap((wf) => withKeyProblems(wf).unchecked)).not.toContain(name);
+      },
+    );
+  });
+});
+
+describe('reusable workflows', () => {
+  const reusable = workflows.filter(isReusable);
+
+  it('are the two deploy workflows', () => {
+    expect(reusable.map((w) => w.path).sort()).toEqual(['.github/workflows/deploy-ecs-service.yml', '.github/workflows/deploy-static-site.yml']);
+  });
+
+  it.each(reusable.map((w) => [w.path, w] as const))('%s declares environment: on the job that gets the OIDC token', (_p, wf) => {
+    const withToken = Object.entries(wf.doc.jobs).filter(([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write');
+    expect(withToken.length).toBeGreaterThan(0);
+    for (const [, job] of withToken) expect(job.environment).toMatch(/needs\.plan\.outputs\.environment/);
+  });
+
+  it.each(reusable.map((w) => [w.path, w] as const))('%s runs only our actions from the suite checkout, never ./actions', (_p, wf) => {
+    const ours = steps(wf).filter(({ step }) => step.uses && suiteActionName(step.uses));
+    expect(ours.length).toBeGreaterThan(0);
+    for (const { step } of ours) expect(step.uses).toMatch(/^\.\/\.aws-deploy-actions\/actions\/[a-z-]+$/);
+  });
+});
+
+describe('caller workflows', () => {
+  const callers = workflows.filter((w) => w.path.startsWith('workflows/') || w.path.startsWith('examples/'));
+
+  it('call the reusable workflows by repository path and ref (never ./, which is the app repo)', () => {
+    const calls = callers.flatMap((wf) => Object.values(wf.doc.jobs).filter((j) => j.uses).map((j) => j.uses!));
+    expect(calls.length).toBeGreaterThan(0);
+    for (const uses of calls) expect(uses).toMatch(/^[\w.-]+\/aws-deploy-actions\/\.github\/workflows\/deploy-(ecs-service|static-site)\.yml@\S+$/);
+  });
+
+  it('a rollback never builds or migrates', () => {
+    const rollbacks = callers.filter((wf) => /rollback/.test(wf.path));
+    expect(rollbacks.length).toBeGreaterThan(0);
+    for (const wf of rollbacks) {
+      for (const job of Object.values(wf.doc.jobs).filter((j) => j.uses && suiteWorkflowName(j.uses) === 'deploy-ecs-service.yml')) {
+        expect(job.with?.['migration-command']).toBeUndefined();
+        expect(String(job.with?.['image-tag'] ?? '') + String(job.with?.['task-definition'] ?? '')).toMatch(/inputs\./);
+      }
+    }
+  });
+});
+
+describe('rules catch the bad fixtures', () => {
+  it('expressions in run:', () => {
+    const problems = expressionsInRun(fixture('bad-run-expression.yml'));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/steps\[0\] \(Echo the title\): run: contains \$\{\{ github\.event\.pull_request\.title \}\}/);
+    expect(problems[1]).toMatch(/inputs\.name/);
+  });
+
+  it('unpinned third-party actions and workflows', () => {
+    const problems = unpinnedUses(fixture('bad-unpinned.yml'));
+    expect(problems).toEqual([
+      expect.stringMatching(/jobs\.call: uses: other-org\/workflows\/\.github\/workflows\/deploy\.yml@v2 is not pinned/),
+      expect.stringMatching(/steps\[0\]: uses: actions\/checkout@v6 is not pinned/),
+      expect.stringMatching(/steps\[1\]: uses: actions\/setup-node@main is not pinned/),
+      expect.stringMatching(/steps\[2\]: uses: aws-actions\/configure-aws-credentials@a03048d8\w+ has no version comment/),
+    ]);
+  });
+
+  it('reads the version comment of each uses: line', () => {
+    const refs = usesRefs(fixture('bad-unpinned.yml'));
+    expect(refs.find((r) => r.value.endsWith('df4cb1c069e1874edd31b4311f1884172cec0e10'))?.comment).toBe('v6.0.3');
+  });
+
+  it('missing or broad permissions', () => {
+    expect(permissionProblems(fixture('bad-permissions.yml'))).toEqual([
+      expect.stringMatching(/no top-level permissions/),
+      expect.stringMatching(/jobs\.a has no permissions/),
+      expect.stringMatching(/jobs\.b has write-all/),
+      expect.stringMatching(/jobs\.c has id-token: write without environment/),
+    ]);
+    expect(permissionProblems(fixture('bad-write-top-level.yml'))).toEqual([
+      expect.stringMatching(/top-level permissions give contents: write/),
+      expect.stringMatching(/top-level permissions give id-token: write/),
+    ]);
+  });
+
+  it('actions taken from the caller checkout or the wrong commit', () => {
+    expect(sameCommitProblems(fixture('bad-same-commit.yml'))).toEqual([
+      expect.stringMatching(/steps\[0\]: uses: \.\/actions\/render-taskdef resolves in the caller's checkout/),
+      expect.stringMatching(/steps\[1\]: uses the suite from \.aws-deploy-actions before any step checks it out/),
+      expect.stringMatching(/steps\[2\]: the suite checkout must use repository:/),
+      expect.stringMatching(/steps\[2\]: the suite checkout must use ref:/),
+    ]);
+  });
+
+  it('deploy concurrency by github.workflow, cancelling, or missing', () => {
+    expect(concurrencyProblems(fixture('bad-concurrency.yml'))).toEqual([
+      expect.stringMatching(/jobs\.deploy concurrency group uses github\.workflow/),
+      expect.stringMatching(/jobs\.deploy concurrency group lacks github\.repository/),
+      expect.stringMatching(/jobs\.deploy concurrency group lacks the environment/),
+      expect.stringMatching(/jobs\.deploy concurrency group lacks the service or site/),
+      expect.stringMatching(/jobs\.deploy must set cancel-in-progress: false/),
+      expect.stringMatching(/jobs\.other deploys without concurrency/),
+    ]);
+  });
+
+  it('unknown and missing inputs of our actions and reusable workflows', () => {
+    const { problems } = withKeyProblems(fixture('bad-with-keys.yml'));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/jobs\.migrate\.steps\[0\]: with: comand is not an input of actions\/migrate-db/),
+        expect.stringMatching(/jobs\.migrate\.steps\[0\]: actions\/migrate-db requires input cluster/),
+        expect.stringMatching(/jobs\.deploy: with: service is not an input of \.github\/workflows\/deploy-ecs-service\.yml/),
+        expect.stringMatching(/jobs\.deploy: \.github\/workflows\/deploy-ecs-service\.yml requires input services/),
+      ]),
+    );
+  });
+});
+
+describe('reference parsing', () => {
+  it.each([
+    ['./actions/deploy-ecs', 'deploy-ecs'],
+    ['./.aws-deploy-actions/actions/render-taskdef', 'render-taskdef'],
+    ['acme/aws-deploy-actions/actions/migrate-db@v1', 'migrate-db'],
+    ['$/actions/deploy-static', 'deploy-static'],
+    ['acme/other/actions/migrate-db@v1', undefined],
+    ['actions/checkout@v6', undefined],
+  ])('%s -> %s', (uses, name) => {
+    expect(suiteActionName(uses)).toBe(name);
+  });
+});
