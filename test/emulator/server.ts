@@ -22,7 +22,7 @@ export interface RequestRecord {
 export interface FaultSpec {
   /** Fraction (0..1) of matching calls answered with ThrottlingException; deterministic (seeded PRNG). */
   throttleRate?: number;
-  /** The next N matching calls get HTTP 500 InternalFailure / 503 ServiceUnavailable (alternating). */
+  /** The next N matching calls get HTTP 500 InternalFailure, 503 ServiceUnavailable, 500, … (alternating). */
   serverErrorBurst?: number;
   /** Added latency per matching call, in milliseconds. */
   latencyMs?: number;
@@ -53,8 +53,8 @@ export class Faults {
     if (operations && !operations.includes(operation) && !operations.includes(`${service}.${operation}`)) return { latencyMs: 0 };
     const latencyMs = this.spec.latencyMs ?? 0;
     if (this.burstLeft > 0) {
-      const odd = this.burstLeft-- % 2 === 1;
-      return { latencyMs, error: odd ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503) };
+      const first = (this.spec.serverErrorBurst! - this.burstLeft--) % 2 === 0;
+      return { latencyMs, error: first ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503) };
     }
     if (this.spec.throttleRate && this.random() < this.spec.throttleRate) {
       const code = service === 'CloudFront' || service === 'STS' ? 'Throttling' : service === 'S3' ? 'SlowDown' : 'ThrottlingException';
