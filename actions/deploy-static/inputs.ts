@@ -1,0 +1,61 @@
+import { Inputs as InputReaderHelper, type InputReader, coreReader } from '../../lib/inputs.js';
+import { ActionError } from '../../lib/errors.js';
+import { PRESETS, parseHeaderRules, type HeaderRule, type Preset } from './rules.js';
+import { resolveTargets, type Target } from './targets.js';
+
+export const INVALIDATE_MODES = ['changed', 'all', 'none'] as const;
+export type InvalidateMode = (typeof INVALIDATE_MODES)[number];
+
+/** Everything the action reads; keys mirror action.yml. */
+export interface Inputs {
+  source: string;
+  targets: Target[];
+  awsRegion?: string;
+  delete: boolean;
+  maxDeleteCount: number;
+  maxDeleteRatio: number;
+  forceDelete: boolean;
+  preset: Preset;
+  headers: HeaderRule[];
+  exclude: string[];
+  acl?: string;
+  concurrency: number;
+  multipartThresholdMb: number;
+  dryRun: boolean;
+  invalidate: InvalidateMode;
+  invalidationMaxPaths: number;
+  waitForInvalidation: boolean;
+  waitTimeoutSeconds: number;
+  maxAttempts: number;
+}
+
+const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
+
+export function getInputs(read: InputReader = coreReader): Inputs {
+  const i = new InputReaderHelper(read);
+  const source = i.required('source', 'Set source to the folder your build writes (e.g. dist).');
+  const targets = resolveTargets({ bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') }, read('targets'));
+  const acl = i.string('acl');
+  if (acl !== undefined && !ACLS.includes(acl)) throw new ActionError(`Input 'acl' must be a canned ACL, got '${acl}'.`, { input: 'acl', fix: `Use one of ${ACLS.join(', ')}, or leave it empty (recommended: serve through CloudFront OAC).` });
+  return {
+    source,
+    targets,
+    awsRegion: i.string('aws-region'),
+    delete: i.bool('delete', true),
+    maxDeleteCount: i.number('max-delete-count', 500, { min: 0, integer: true }),
+    maxDeleteRatio: i.number('max-delete-ratio', 0.5, { min: 0, max: 1 }),
+    forceDelete: i.bool('force-delete', false),
+    preset: i.oneOf('preset', PRESETS, 'static'),
+    headers: parseHeaderRules(read('headers')),
+    exclude: i.lines('exclude'),
+    acl,
+    concurrency: i.number('concurrency', 16, { min: 1, max: 128, integer: true }),
+    multipartThresholdMb: i.number('multipart-threshold-mb', 8, { min: 5, max: 5000, integer: true }),
+    dryRun: i.bool('dry-run', false),
+    invalidate: i.oneOf('invalidate', INVALIDATE_MODES, 'changed'),
+    invalidationMaxPaths: i.number('invalidation-max-paths', 100, { min: 1, max: 3000, integer: true }),
+    waitForInvalidation: i.bool('wait-for-invalidation', false),
+    waitTimeoutSeconds: i.number('wait-timeout-seconds', 900, { min: 1, max: 3600, integer: true }),
+    maxAttempts: i.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
+  };
+}

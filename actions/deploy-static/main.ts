@@ -1,0 +1,57 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { realClock, realSleep } from '../../lib/poll.js';
+import { coreReporter, runAction, writeSummary } from '../../lib/report.js';
+import { applyTarget, plannedInvalidation, planAll, type Deps } from './deploy.js';
+import { getInputs } from './inputs.js';
+import { planJson, summaryMarkdown, totals } from './summary.js';
+
+const ACTION = 'deploy-static';
+
+await runAction(ACTION, async () => {
+  const inputs = getInputs();
+  const clients = new ClientFactory(() => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION }));
+  const reporter = coreReporter;
+  const deps: Deps = {
+    s3: clients.get(S3Client),
+    cloudfront: () => clients.get(CloudFrontClient),
+    sleep: realSleep,
+    now: realClock,
+    reporter,
+    runId: `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+  };
+  const results = await planAll(inputs, deps);
+  const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
+  const writePlan = () => {
+    mkdirSync(join(planPath, '..'), { recursive: true });
+    writeFileSync(planPath, `${JSON.stringify(planJson(results, inputs.dryRun), null, 2)}\n`);
+  };
+  if (inputs.dryRun) {
+    for (const r of results) {
+      const inv = plannedInvalidation(r, inputs);
+      if (inv) r.invalidation = inv;
+    }
+    writePlan();
+    reporter.info(`dry-run: nothing was written. Plan: ${planPath}`);
+    reporter.info(JSON.stringify(planJson(results, true), null, 2));
+  } else {
+    try {
+      for (const r of results) await applyTarget(r, inputs, deps);
+    } finally {
+      writePlan();
+    }
+  }
+  const t = totals(results);
+  reporter.setOutput('uploaded', t.uploaded);
+  reporter.setOutput('metadata-updated', t.metadataUpdated);
+  reporter.setOutput('deleted', t.deleted);
+  reporter.setOutput('unchanged', t.unchanged);
+  reporter.setOutput('bytes-uploaded', t.bytesUploaded);
+  reporter.setOutput('invalidation-id', results.map((r) => r.invalidationId).filter(Boolean).join(','));
+  reporter.setOutput('invalidation-paths', t.invalidationPaths);
+  reporter.setOutput('plan', planPath);
+  await writeSummary(summaryMarkdown(results, inputs.dryRun));
+});

@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { headerHash, type ObjectHeaders } from './rules.js';
+import { MANIFEST_REL, type DesiredFile, type HeadInfo, type Manifest, type RemoteObject } from './plan.js';
+import { mapLimit } from './pool.js';
+
+/**
+ * S3 calls, with the client injected. Every write goes through `assertInside`:
+ * nothing outside the target prefix is ever written or deleted.
+ * SlowDown (503) and other throttling errors are retried with backoff by the
+ * SDK's adaptive retry mode (lib/aws.ts), which also rate-limits the client.
+ */
+
+/** Our own metadata: the content MD5, for objects whose ETag is not one (multipart, SSE-KMS). */
+export const MD5_META = 'deploy-static-md5';
+
+export function assertInside(key: string, prefix: string): void {
+  if (!key.startsWith(prefix) || key.length === prefix.length) throw new Error(`internal: refusing to write '${key}' outside prefix '${prefix}'`);
+}
+
+export async function listRemote(s3: S3Client, bucket: string, prefix: string): Promise<RemoteObject[]> {
+  const out: RemoteObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+export async function readManifest(s3: S3Client, bucket: string, prefix: string): Promise<string | undefined> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + MANIFEST_REL }));
+    return await res.Body?.transformToString();
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NotFound' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function writeManifest(s3: S3Client, bucket: string, prefix: string, manifest: Manifest): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + MANIFEST_REL, Body: Buffer.from(JSON.stringify(manifest)), ContentType: 'application/json; charset=utf-8', CacheControl: 'no-cache' }));
+}
+
+/** Only for the keys the listing and the manifest cannot settle (multipart, or written by another tool). */
+export async function headObjects(s3: S3Client, bucket: string, files: readonly DesiredFile[], acl: string | undefined, concurrency: number): Promise<Map<string, HeadInfo>> {
+  const out = new Map<string, HeadInfo>();
+  await mapLimit(files, concurrency, async (f) => {
+    const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: f.key }));
+    const metadata = { ...(h.Metadata ?? {}) };
+    const md5 = metadata[MD5_META];
+    delete metadata[MD5_META];
+    const headers: ObjectHeaders = { contentType: h.ContentType ?? 'application/octet-stream', metadata };
+    if (h.CacheControl) headers.cacheControl = h.CacheControl;
+    if (h.ContentDisposition) headers.contentDisposition = h.ContentDisposition;
+    if (h.ContentEncoding) headers.contentEncoding = h.ContentEncoding;
+    if (h.ContentLanguage) headers.contentLanguage = h.ContentLanguage;
+    out.set(f.rel, { ...(md5 ? { md5 } : {}), headers: headerHash(headers, acl) });
+  });
+  return out;
+}
+
+function objectParams(bucket: string, f: DesiredFile, acl: string | undefined) {
+  const h = f.headers;
+  return {
+    Bucket: bucket,
+    Key: f.key,
+    ContentType: h.contentType,
+    CacheControl: h.cacheControl,
+    ContentDisposition: h.contentDisposition,
+    ContentEncoding: h.contentEncoding,
+    ContentLanguage: h.contentLanguage,
+    Metadata: { ...h.metadata, [MD5_META]: f.md5 },
+    ...(acl ? { ACL: acl as ObjectCannedACL } : {}),
+  };
+}
+
+const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
+
+/** Small files as one PutObject with Content-MD5 (S3 rejects a corrupted body); large ones multipart. */
+export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, opts: { acl?: string; multipartThreshold: number }): Promise<string> {
+  assertInside(f.key, prefix);
+  if (f.size >= opts.multipartThreshold) {
+    const upload = new Upload({
+      client: s3,
+      params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs) },
+      partSize: Math.max(5 * 1024 * 1024, opts.multipartThreshold),
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    const res = await upload.done();
+    return unquote(res.ETag);
+  }
+  const body = await readFile(f.abs);
+  const res = await s3.send(new PutObjectCommand({ ...objectParams(bucket, f, opts.acl), Body: body, ContentMD5: Buffer.from(f.md5, 'hex').toString('base64') }));
+  return unquote(res.ETag);
+}
+
+/** Headers-only change: S3 copies the object onto itself with new metadata; no body is sent. */
+export async function copyMetadata(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, acl: string | undefined): Promise<string> {
+  assertInside(f.key, prefix);
+  const source = `${bucket}/${f.key.split('/').map(encodeURIComponent).join('/')}`;
+  const res = await s3.send(new CopyObjectCommand({ ...objectParams(bucket, f, acl), CopySource: source, MetadataDirective: 'REPLACE' }));
+  return unquote(res.CopyObjectResult?.ETag);
+}
+
+export async function deleteKeys(s3: S3Client, bucket: string, prefix: string, keys: readonly string[]): Promise<void> {
+  for (const k of keys) assertInside(k, prefix);
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+    if (res.Errors && res.Errors.length > 0) {
+      const e = res.Errors[0]!;
+      throw new Error(`S3 did not delete ${res.Errors.length} of ${batch.length} objects in ${bucket}; first: ${e.Key}: ${e.Code} ${e.Message ?? ''}`.trim());
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import picomatch from 'picomatch';
+import { ActionError, aggregate } from '../../lib/errors.js';
+import { mapLimit } from './pool.js';
+
+/** One file of the build output, hashed by streaming (a 500 MB video is never held in memory). */
+export interface LocalFile {
+  /** Path relative to `source`, `/`-separated: the object key below the prefix. */
+  rel: string;
+  abs: string;
+  size: number;
+  /** Hex MD5 of the content: what a single-part S3 ETag is. */
+  md5: string;
+}
+
+export function excludeMatcher(globs: readonly string[]): (rel: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const matchers = globs.map((g) => picomatch(g, { dot: true, basename: !g.includes('/') }));
+  return (rel) => matchers.some((m) => m(rel));
+}
+
+export async function md5File(path: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+function inside(root: string, path: string): boolean {
+  const r = relative(root, path);
+  return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && r !== '..');
+}
+
+/**
+ * Lists and hashes every file under `source`. Refuses, before any AWS call:
+ * a missing or empty source (the `aws s3 sync --delete` of an empty build
+ * folder wipes the site), and symlinks that point outside it (a link to
+ * `~/.aws` must never be published). Links inside `source` are followed.
+ */
+export async function scanSource(source: string, opts: { exclude?: readonly string[]; concurrency?: number } = {}): Promise<LocalFile[]> {
+  const st = await stat(source).catch(() => undefined);
+  if (!st) throw new ActionError(`The source folder '${source}' does not exist.`, { input: 'source', fix: 'Build the site before this step, or point source at the build output folder (e.g. dist or build).' });
+  if (!st.isDirectory()) throw new ActionError(`The source '${source}' is not a folder.`, { input: 'source', fix: 'Point source at the folder that holds the built site.' });
+  const root = await realpath(source);
+  const excluded = excludeMatcher(opts.exclude ?? []);
+  const found: { rel: string; abs: string; size: number }[] = [];
+  const problems: ActionError[] = [];
+  const seenDirs = new Set<string>([root]);
+
+  const walk = async (dir: string, relDir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;
+      let real = abs;
+      if (e.isSymbolicLink()) {
+        real = await realpath(abs).catch(() => '');
+        if (real === '' || !inside(root, real)) {
+          problems.push(new ActionError(`'${rel}' is a symlink that points outside the source folder${real ? ` (to ${real})` : ' or nowhere'}.`, { input: 'source', file: abs, fix: 'Copy the file into the build output, or remove the link; links leaving source are never uploaded.' }));
+          continue;
+        }
+      }
+      const info = e.isSymbolicLink() ? await stat(real) : await lstat(abs);
+      if (info.isDirectory()) {
+        // A link back to an ancestor would loop forever.
+        if (seenDirs.has(real)) continue;
+        seenDirs.add(real);
+        await walk(abs, rel);
+      } else if (info.isFile()) {
+        if (excluded(rel)) continue;
+        found.push({ rel, abs: real, size: info.size });
+      }
+    }
+  };
+  await walk(root, '');
+  if (problems.length > 0) throw aggregate('The source folder contains unsafe links', problems);
+  if (found.length === 0) {
+    throw new ActionError(`The source folder '${source}' has no files${opts.exclude?.length ? ' (after exclude)' : ''}; refusing to deploy an empty site.`, {
+      input: 'source',
+      fix: 'Check that the build step ran and wrote into this folder; an empty folder would delete the whole site.',
+    });
+  }
+  return mapLimit(found, opts.concurrency ?? 16, async (f) => ({ ...f, md5: await md5File(f.abs) }));
+}

@@ -1,0 +1,73 @@
+import { code, markdownTable } from '../../lib/report.js';
+import { FREE_PATHS_PER_MONTH } from './invalidation.js';
+import { formatBytes, type TargetResult } from './deploy.js';
+
+export interface Totals {
+  uploaded: number;
+  metadataUpdated: number;
+  deleted: number;
+  unchanged: number;
+  bytesUploaded: number;
+  invalidationPaths: number;
+}
+
+export function totals(results: readonly TargetResult[]): Totals {
+  const t: Totals = { uploaded: 0, metadataUpdated: 0, deleted: 0, unchanged: 0, bytesUploaded: 0, invalidationPaths: 0 };
+  for (const r of results) {
+    t.uploaded += r.plan.uploads.length;
+    t.metadataUpdated += r.plan.copies.length;
+    t.deleted += r.plan.deletes.length;
+    t.unchanged += r.plan.unchanged.length;
+    t.bytesUploaded += r.plan.uploads.reduce((n, o) => n + o.file.size, 0);
+    t.invalidationPaths += r.invalidation?.paths.length ?? 0;
+  }
+  return t;
+}
+
+/** The JSON written to the `plan` output path: what was (or, with dry-run, would be) done. */
+export function planJson(results: readonly TargetResult[], dryRun: boolean): unknown {
+  return {
+    dryRun,
+    targets: results.map((r) => ({
+      bucket: r.target.bucket,
+      prefix: r.target.prefix,
+      distributionId: r.target.distributionId ?? null,
+      uploads: r.plan.uploads.map((o) => ({ key: o.file.key, reason: o.reason, size: o.file.size, contentType: o.file.headers.contentType, cacheControl: o.file.headers.cacheControl ?? null, phase: o.file.entry ? 'entry' : 'asset' })),
+      metadataUpdates: r.plan.copies.map((o) => ({ key: o.file.key, contentType: o.file.headers.contentType, cacheControl: o.file.headers.cacheControl ?? null, phase: o.file.entry ? 'entry' : 'asset' })),
+      deletes: r.plan.deletes,
+      unchanged: r.plan.unchanged.length,
+      invalidation: r.invalidation ? { id: r.invalidationId ?? null, paths: r.invalidation.paths, note: r.invalidation.note ?? null } : null,
+    })),
+  };
+}
+
+export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolean): string {
+  const t = totals(results);
+  const out: string[] = [`### deploy-static${dryRun ? ' (dry run: nothing written)' : ''}`, ''];
+  out.push(
+    markdownTable(
+      ['target', 'uploaded', 'headers updated', 'deleted', 'unchanged', 'bytes uploaded', 'invalidation'],
+      results.map((r) => [
+        `s3://${r.target.bucket}/${r.target.prefix}`,
+        r.plan.uploads.length,
+        r.plan.copies.length,
+        r.plan.deletes.length,
+        r.plan.unchanged.length,
+        formatBytes(r.plan.uploads.reduce((n, o) => n + o.file.size, 0)),
+        r.invalidation ? `${r.invalidationId ? `${r.invalidationId}: ` : ''}${r.invalidation.paths.length} paths` : '—',
+      ]),
+    ),
+  );
+  const changed = results.flatMap((r) => [...r.plan.uploads, ...r.plan.copies].map((o) => ({ key: o.file.key, size: o.file.size, reason: o.reason })));
+  if (changed.length > 0) {
+    out.push('', `**Top changed files** (${changed.length} in all)`, '');
+    out.push(markdownTable(['key', 'why', 'size'], changed.sort((a, b) => b.size - a.size).slice(0, 10).map((c) => [code(c.key), c.reason, formatBytes(c.size)])));
+  }
+  for (const r of results) {
+    if (!r.invalidation) continue;
+    const shown = r.invalidation.paths.slice(0, 30).map(code).join(' ');
+    out.push('', `**Invalidation ${r.target.distributionId}**: ${shown}${r.invalidation.paths.length > 30 ? ' …' : ''}${r.invalidation.note ? ` (${r.invalidation.note})` : ''}`);
+  }
+  if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,102 @@
+/**
+ * s3rver behind a tiny counting proxy: s3rver keeps no request log, and the
+ * tests (and bench/static) must prove "no HEAD per file", "0 PUTs on a no-op"
+ * and "HTML after assets" from the requests that actually reached S3.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+interface S3rverInstance {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
+
+export type S3Op = 'PUT' | 'COPY' | 'HEAD' | 'GET' | 'LIST' | 'DELETE' | 'MPU' | 'OTHER';
+
+export interface S3Request {
+  op: S3Op;
+  method: string;
+  /** Decoded object key (path-style: after the bucket). */
+  bucket: string;
+  key: string;
+  at: number;
+  seq: number;
+}
+
+export interface LocalS3 {
+  endpoint: string;
+  requests: S3Request[];
+  count(op: S3Op, filter?: (r: S3Request) => boolean): number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, key: string): S3Op {
+  const q = url.searchParams;
+  if (method === 'PUT' && headers['x-amz-copy-source']) return 'COPY';
+  if (method === 'PUT' && q.has('partNumber')) return 'PUT';
+  if (method === 'PUT' && key !== '') return 'PUT';
+  if (method === 'POST' && (q.has('uploads') || q.has('uploadId'))) return 'MPU';
+  if (method === 'POST' && q.has('delete')) return 'DELETE';
+  if (method === 'DELETE') return 'DELETE';
+  if (method === 'HEAD') return 'HEAD';
+  if (method === 'GET' && key === '') return 'LIST';
+  if (method === 'GET') return 'GET';
+  return 'OTHER';
+}
+
+export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
+  const dir = mkdtempSync(join(tmpdir(), 's3rver-'));
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
+  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const { port: s3Port } = await s3rver.run();
+  const requests: S3Request[] = [];
+  let seq = 0;
+  const proxy = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const [, bucket = '', ...rest] = url.pathname.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    requests.push({ op: classify(req.method ?? 'GET', url, req.headers, key), method: req.method ?? 'GET', bucket, key, at: Date.now(), seq: seq++ });
+    const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      res.writeHead(502);
+      res.end(String(err));
+    });
+    req.pipe(upstream);
+  });
+  proxy.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    count: (op, filter) => requests.filter((r) => r.op === op && (!filter || filter(r))).length,
+    reset: () => void (requests.length = 0),
+    stop: async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await s3rver.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Env for a child bundle talking to this S3, as emu.env() would give it. */
+export function s3Env(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
