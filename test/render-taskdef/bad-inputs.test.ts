@@ -1,0 +1,155 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { baseInputs, editJson, exampleWorkspace, render } from './fixture.js';
+
+const BACKEND = 'infra/taskdef/backend.json';
+const CORE = 'infra/env/features/core.json';
+
+interface BadCase {
+  name: string;
+  setup?: (root: string) => void;
+  inputs?: Record<string, string | undefined>;
+  /** Every pattern must appear in the reported problems (file/line/field and the point of the message). */
+  expect: RegExp[];
+  /** At least this many problems reported at once. */
+  problems?: number;
+}
+
+const replaceText = (root: string, file: string, from: string | RegExp, to: string) => {
+  const path = join(root, file);
+  const text = readFileSync(path, 'utf8');
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`fixture edit found nothing to replace in ${file}`);
+  writeFileSync(path, next);
+};
+
+const cases: BadCase[] = [
+  { name: 'template file missing', inputs: { template: 'infra/taskdef/nope.json' }, expect: [/input 'template'/, /infra\/taskdef\/nope\.json' does not exist/] },
+  {
+    name: 'template JSON syntax error (trailing comma) with line and column',
+    setup: (r) => replaceText(r, BACKEND, '"memory": "1024",', '"memory": "1024",,'),
+    expect: [/infra\/taskdef\/backend\.json:8:20: Invalid JSON/, /line 8, column 20/],
+  },
+  {
+    name: 'feature config JSON syntax error is reported with the template error at once',
+    setup: (r) => {
+      replaceText(r, CORE, '"feature": "core",', '"feature": "core"');
+      replaceText(r, BACKEND, '"cpu": "512",', '"cpu": 512 512,');
+    },
+    expect: [/infra\/env\/features\/core\.json:4:3: Invalid JSON: expected ',' or '}' after the value of "feature"/, /backend\.json:7:14: Invalid JSON: expected ',' or '}' after the value of "cpu"/],
+    problems: 2,
+  },
+  { name: 'unknown environment lists the known ones', inputs: { environment: 'staging' }, expect: [/infra\/env\/features\/core\.json:\d+ environments: Unknown environment 'staging'/, /prod, test/] },
+  { name: 'unknown feature lists the known ones', inputs: { feature: 'checkout' }, expect: [/input 'feature'/, /Unknown feature 'checkout'/, /core, menu-rewrite/] },
+  {
+    name: 'every unresolved placeholder at once with file:line',
+    setup: (r) => {
+      replaceText(r, BACKEND, '"value": "http://localhost:4317"', '"value": "${OTEL_ENDPOINT}"');
+      replaceText(r, BACKEND, 'aws-otel-collector:v0.43.1', 'aws-otel-collector:${OTEL_VERSION}');
+    },
+    expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]\.value: unresolved placeholder \$\{OTEL_ENDPOINT\}/, /backend\.json:40 containerDefinitions\[1\]\.image: unresolved placeholder \$\{OTEL_VERSION\}/],
+    problems: 2,
+  },
+  { name: 'missing image input leaves ${IMAGE_URI} unresolved', inputs: { image: '' }, expect: [/backend\.json:13 containerDefinitions\[0\]\.image: unresolved placeholder \$\{IMAGE_URI\}/] },
+  {
+    name: 'invalid Fargate cpu/memory pair',
+    setup: (r) => replaceText(r, BACKEND, '"memory": "1024"', '"memory": "512"'),
+    expect: [/backend\.json:8 memory: memory "512" does not go with cpu 512 on Fargate/, /1024, 2048, 3072, 4096/],
+  },
+  { name: 'Fargate without awsvpc', setup: (r) => replaceText(r, BACKEND, '"networkMode": "awsvpc"', '"networkMode": "bridge"'), expect: [/backend\.json:5 networkMode: Fargate requires networkMode "awsvpc"/] },
+  { name: 'duplicate container names', setup: (r) => replaceText(r, BACKEND, '"name": "otel-collector"', '"name": "backend"'), expect: [/backend\.json:39 containerDefinitions\[1\]\.name: duplicate container name 'backend'/] },
+  {
+    name: 'no essential container',
+    setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[0].essential = false)),
+    inputs: { image: `backend=${baseInputs.image}` },
+    expect: [/backend\.json:\d+ containerDefinitions: no container is essential/],
+  },
+  { name: 'awsvpc hostPort differs from containerPort', setup: (r) => replaceText(r, BACKEND, '"hostPort": 8080', '"hostPort": 80'), expect: [/backend\.json:15 containerDefinitions\[0\]\.portMappings\[0\]\.hostPort: .*hostPort \(80\) must equal containerPort \(8080\)/] },
+  {
+    name: 'awslogs without group',
+    setup: (r) => editJson(r, BACKEND, (d) => delete d.containerDefinitions[1].logConfiguration.options['awslogs-group']),
+    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.logConfiguration\.options: container 'otel-collector': awslogs needs awslogs-group/],
+  },
+  {
+    name: 'malformed Secrets Manager ARN in the config',
+    setup: (r) => replaceText(r, CORE, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd:api_key::', 'arn:aws:secretsmanager:eu-west-1:1234:secret:delivery/test/stripe'),
+    expect: [/core\.json:\d+ environments\.test\.byContainer\.backend\.secrets\.STRIPE_API_KEY: container 'backend': secret STRIPE_API_KEY: .*not an SSM parameter ARN .* or a Secrets Manager ARN/],
+  },
+  {
+    name: 'Secrets Manager json-key suffix with the wrong number of fields',
+    setup: (r) => replaceText(r, CORE, 'stripe-Ab12Cd:api_key::', 'stripe-Ab12Cd:api_key'),
+    expect: [/core\.json:\d+ environments\.test\.byContainer\.backend\.secrets\.STRIPE_API_KEY: .*exactly three \(json-key:version-stage:version-id/],
+  },
+  {
+    name: 'SSM parameter name with a space',
+    setup: (r) => replaceText(r, CORE, '"/delivery/${DEPLOY_ENV}/DATABASE_URL"', '"/delivery/${DEPLOY_ENV}/DATABASE URL"'),
+    expect: [/core\.json:\d+ defaults\.byContainer\.backend\.secrets\.DATABASE_URL/],
+  },
+  {
+    name: 'secret-looking plain variable in the config',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.environment.API_TOKEN = 'tok_live_123')),
+    expect: [/core\.json:\d+ environments\.test\.environment\.API_TOKEN: container 'backend': API_TOKEN looks like a secret/, /Move API_TOKEN to secrets/],
+  },
+  {
+    name: 'secret-looking plain variable in the template (even an untouched sidecar)',
+    setup: (r) => editJson(r, BACKEND, (d) => d.containerDefinitions[1].environment.push({ name: 'DB_PASSWORD', value: 'hunter2' })),
+    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.environment\[1\]: container 'otel-collector': DB_PASSWORD looks like a secret/],
+  },
+  {
+    name: 'unknown field (typo) in the feature config',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.prod.enviroment = { A: '1' })),
+    expect: [/core\.json:\d+ environments\.prod\.enviroment: unknown field\(s\) 'enviroment'/],
+  },
+  { name: 'flags is not a list', setup: (r) => editJson(r, CORE, (d) => (d.defaults.flags = 'order-tracking')), expect: [/core\.json:\d+ defaults\.flags: .*expected array/i] },
+  { name: 'invalid variable name', setup: (r) => editJson(r, CORE, (d) => (d.defaults.environment['bad-name'] = 'x')), expect: [/core\.json:\d+ defaults\.environment\.bad-name/] },
+  { name: 'feature key differs from the file name', setup: (r) => editJson(r, CORE, (d) => (d.feature = 'kore')), expect: [/core\.json:3 feature: The config's feature key is 'kore', not 'core'/] },
+  {
+    name: 'same name as variable and secret in one layer',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.byContainer.backend.environment = { REDIS_URL: 'redis://localhost' })),
+    expect: [/core\.json:\d+ environments\.test\.byContainer\.backend\.secrets\.REDIS_URL: 'REDIS_URL' is set both as a plain variable and as a secret/],
+  },
+  {
+    name: 'unresolved placeholder inside a config value',
+    setup: (r) => editJson(r, CORE, (d) => (d.defaults.placeholders.LOG_GROUP = '/ecs/${TEAM}-${DEPLOY_ENV}')),
+    expect: [/core\.json:\d+ defaults\.placeholders\.LOG_GROUP: unresolved \$\{TEAM\} in placeholder LOG_GROUP/],
+  },
+  { name: 'image names a container the template lacks', inputs: { image: `api=${baseInputs.image}` }, expect: [/input 'image'|image names container 'api'/, /backend, otel-collector/] },
+  {
+    name: 'single image but two essential containers',
+    setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[1].essential = true)),
+    expect: [/input 'image'|image is a single URI but 2 containers/, /container=uri/],
+  },
+  { name: 'vars line without =', inputs: { vars: 'RELEASE=1\nNOEQUALS' }, expect: [/input 'vars'/, /line 2 of input 'vars' is 'NOEQUALS'/] },
+  { name: 'feature-config and features-dir both set', inputs: { 'feature-config': CORE }, expect: [/input 'feature-config'/, /both set/] },
+  { name: 'features-dir without feature', inputs: { feature: undefined }, expect: [/input 'feature'/] },
+  { name: 'no environment', inputs: { environment: undefined }, expect: [/input 'environment'/] },
+  { name: 'invalid aws-region', inputs: { 'aws-region': 'Europe' }, expect: [/input 'aws-region'/, /'Europe' is not an AWS region/] },
+  {
+    name: 'template secrets entry without valueFrom',
+    setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[1].secrets = [{ name: 'DD_API_KEY' }])),
+    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.secrets\[0\]: container 'otel-collector': secrets entry 1 needs name and valueFrom/],
+  },
+  { name: 'template is not an object', setup: (r) => writeFileSync(join(r, BACKEND), '[1, 2]\n'), expect: [/backend\.json:1: The template must be a JSON object/] },
+  { name: 'empty feature config file', setup: (r) => writeFileSync(join(r, CORE), '\n'), expect: [/core\.json:1:1: Invalid JSON: the file is empty/] },
+];
+
+describe('render-taskdef rejects bad input with a clear, located error and writes nothing', () => {
+  it('has at least 20 distinct cases', () => {
+    expect(new Set(cases.map((c) => c.name)).size).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(cases)('$name', async (c) => {
+    const root = exampleWorkspace();
+    c.setup?.(root);
+    const inputs: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...baseInputs, output: 'out/taskdef.json', ...c.inputs })) if (v !== undefined) inputs[k] = v;
+    const r = await render(root, inputs);
+    expect(r.result, 'should have failed').toBeUndefined();
+    for (const pattern of c.expect) expect(r.text).toMatch(pattern);
+    if (c.problems) expect(r.text.split('\n').length).toBeGreaterThanOrEqual(c.problems);
+    // No output file, neither the explicit one nor the default under RUNNER_TEMP.
+    expect(existsSync(join(root, 'out'))).toBe(false);
+    expect(readdirSync(r.runnerTemp)).toEqual([]);
+  });
+});
