@@ -1,0 +1,75 @@
+import { CloudFrontClient, CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand, TooManyInvalidationsInProgress } from '@aws-sdk/client-cloudfront';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createInvalidation, inProgressBudget, waitForInvalidation } from '../../actions/deploy-static/cloudfront.js';
+
+const cf = mockClient(CloudFrontClient);
+const client = new CloudFrontClient({ region: 'us-east-1' });
+
+function fakeTime() {
+  let t = 0;
+  const sleeps: number[] = [];
+  const lines: string[] = [];
+  return { sleeps, lines, deps: { now: () => t, sleep: async (ms: number) => void (sleeps.push(ms), (t += ms)), log: (l: string) => void lines.push(l) } };
+}
+
+const tooMany = () => new TooManyInvalidationsInProgress({ message: 'too many', $metadata: {} });
+
+beforeEach(() => cf.reset());
+
+describe('creating the invalidation', () => {
+  it('retries TooManyInvalidationsInProgress with growing backoff, then succeeds', async () => {
+    cf.on(CreateInvalidationCommand).rejectsOnce(tooMany()).rejectsOnce(tooMany()).rejectsOnce(tooMany()).resolves({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined } });
+    const t = fakeTime();
+    expect(await createInvalidation(client, 'E1', ['/index.html'], 'ref', 600_000, t.deps)).toBe('I1');
+    expect(t.sleeps).toEqual([5000, 10000, 20000]);
+    expect(t.lines[0]).toMatch(/too many invalidations in progress on E1; retrying in 5 s/);
+    // The same CallerReference each time: a retry can never create two invalidations.
+    expect(new Set(cf.commandCalls(CreateInvalidationCommand).map((c) => c.args[0].input.InvalidationBatch?.CallerReference))).toEqual(new Set(['ref']));
+  });
+
+  it('gives up with an actionable error at the timeout', async () => {
+    cf.on(CreateInvalidationCommand).rejects(tooMany());
+    const t = fakeTime();
+    await expect(createInvalidation(client, 'E1', ['/*'], 'ref', 120_000, t.deps)).rejects.toThrow(/still has too many invalidations in progress after 120 s/);
+    expect(t.sleeps.reduce((a, b) => a + b, 0)).toBe(120_000);
+  });
+
+  it('does not retry other errors', async () => {
+    cf.on(CreateInvalidationCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    await expect(createInvalidation(client, 'E1', ['/a'], 'ref', 60_000, fakeTime().deps)).rejects.toThrow(/denied/);
+    expect(cf.commandCalls(CreateInvalidationCommand)).toHaveLength(1);
+  });
+});
+
+describe('in-progress budget', () => {
+  it('reads the paths of in-progress invalidations only (status in any case)', async () => {
+    cf.on(ListInvalidationsCommand).resolves({ InvalidationList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: 3, Items: [
+      { Id: 'A', Status: 'InProgress', CreateTime: new Date() },
+      { Id: 'B', Status: 'INPROGRESS', CreateTime: new Date() },
+      { Id: 'C', Status: 'Completed', CreateTime: new Date() },
+    ] } });
+    cf.on(GetInvalidationCommand, { Id: 'A' }).resolves({ Invalidation: { Id: 'A', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: { CallerReference: 'a', Paths: { Quantity: 2, Items: ['/x/*', '/y.js'] } } } });
+    cf.on(GetInvalidationCommand, { Id: 'B' }).resolves({ Invalidation: { Id: 'B', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: { CallerReference: 'b', Paths: { Quantity: 1, Items: ['/*'] } } } });
+    expect(await inProgressBudget(client, 'E1')).toEqual({ filePaths: 2999, wildcards: 13 });
+    expect(cf.commandCalls(GetInvalidationCommand).map((c) => c.args[0].input.Id).sort()).toEqual(['A', 'B']);
+  });
+});
+
+describe('waiting for the invalidation', () => {
+  it('polls until Completed, whatever its case, and logs each status change once', async () => {
+    cf.on(GetInvalidationCommand)
+      .resolvesOnce({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined } })
+      .resolvesOnce({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined } })
+      .resolves({ Invalidation: { Id: 'I1', Status: 'COMPLETED', CreateTime: new Date(), InvalidationBatch: undefined } });
+    const t = fakeTime();
+    await waitForInvalidation(client, 'E1', 'I1', 600_000, t.deps);
+    expect(t.lines).toEqual(['invalidation I1: InProgress', 'invalidation I1: COMPLETED']);
+    expect(t.sleeps).toEqual([1000, 2000]);
+  });
+
+  it('fails with the last status at the timeout', async () => {
+    cf.on(GetInvalidationCommand).resolves({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined } });
+    await expect(waitForInvalidation(client, 'E1', 'I1', 30_000, fakeTime().deps)).rejects.toThrow(/still InProgress after 30 s/);
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ActionError } from '../../lib/errors.js';
+import { IMMUTABLE, NO_CACHE, SHORT_CACHE, contentTypeFor, headerHash, headersFor, isEntry, isFingerprinted, parseHeaderRules } from '../../actions/deploy-static/rules.js';
+
+describe('Content-Type', () => {
+  it.each([
+    ['index.html', 'text/html; charset=utf-8'],
+    ['assets/app.mjs', 'text/javascript; charset=utf-8'],
+    ['assets/app.3f9a1c.js', 'text/javascript; charset=utf-8'],
+    ['assets/app.3f9a1c.css', 'text/css; charset=utf-8'],
+    ['assets/app.3f9a1c.js.map', 'application/json; charset=utf-8'],
+    ['engine.wasm', 'application/wasm'],
+    ['manifest.webmanifest', 'application/manifest+json; charset=utf-8'],
+    ['img/hero.avif', 'image/avif'],
+    ['fonts/inter.woff2', 'font/woff2'],
+    ['logo.svg', 'image/svg+xml; charset=utf-8'],
+    ['robots.txt', 'text/plain; charset=utf-8'],
+    ['data.json', 'application/json; charset=utf-8'],
+    ['LICENSE', 'application/octet-stream'],
+  ])('%s → %s', (rel, type) => {
+    expect(contentTypeFor(rel)).toBe(type);
+  });
+});
+
+describe('fingerprinted names', () => {
+  it.each([
+    ['assets/app.3f9a1c.js', true],
+    ['assets/index-BqG5W8cL.js', true],
+    ['assets/index-dk3pq8al.css', true],
+    ['chunk-3f9a1c2b.js', true],
+    ['assets/app.3f9a1c.js.map', true],
+    ['app.js', false],
+    ['jquery.min.js', false],
+    ['polyfills-es2015.js', false],
+    ['lib-v2.0.1.js', false],
+    ['decade.js', false],
+    ['favicon.ico', false],
+  ])('%s → %s', (rel, expected) => {
+    expect(isFingerprinted(rel)).toBe(expected);
+  });
+});
+
+describe('Cache-Control presets', () => {
+  it.each([
+    ['static', 'assets/app.3f9a1c.js', IMMUTABLE],
+    ['static', 'index.html', NO_CACHE],
+    ['static', 'docs/index.html', NO_CACHE],
+    ['static', 'sw.js', NO_CACHE],
+    ['static', 'manifest.webmanifest', NO_CACHE],
+    ['static', 'favicon.ico', SHORT_CACHE],
+    ['spa', 'favicon.ico', NO_CACHE],
+    ['spa', 'assets/index-BqG5W8cL.js', IMMUTABLE],
+    ['none', 'assets/app.3f9a1c.js', undefined],
+  ] as const)('%s: %s → %s', (preset, rel, cc) => {
+    expect(headersFor(rel, preset, []).cacheControl).toBe(cc);
+  });
+
+  it('treats HTML, service workers and web manifests as entry files, assets not', () => {
+    expect(['index.html', 'a/b.htm', 'sw.js', 'service-worker.js', 'site.webmanifest', 'manifest.json'].every(isEntry)).toBe(true);
+    expect(['assets/app.3f9a1c.js', 'logo.svg', 'robots.txt'].some(isEntry)).toBe(false);
+  });
+});
+
+describe('header rules', () => {
+  it('override the preset by glob, later lines win, an empty value removes the header', () => {
+    const rules = parseHeaderRules(['# comment', '*.pdf: Content-Disposition: attachment', 'docs/**: Cache-Control: public, max-age=600', 'docs/old/**: Cache-Control:', '*.js: Content-Type: application/javascript', '*.html: x-amz-meta-team: web'].join('\n'));
+    expect(headersFor('docs/guide.pdf', 'static', rules)).toMatchObject({ contentType: 'application/pdf', contentDisposition: 'attachment', cacheControl: 'public, max-age=600' });
+    expect(headersFor('docs/old/a.txt', 'static', rules).cacheControl).toBeUndefined();
+    expect(headersFor('x/y.js', 'static', rules).contentType).toBe('application/javascript');
+    expect(headersFor('index.html', 'static', rules).metadata).toEqual({ team: 'web' });
+    // A glob without '/' matches the file name in any folder; with '/', the path from source.
+    expect(headersFor('other/guide.pdf', 'static', rules).contentDisposition).toBe('attachment');
+    expect(headersFor('other/a.txt', 'static', rules).cacheControl).toBe(SHORT_CACHE);
+  });
+
+  it('reports every bad line at once, naming the input and line', () => {
+    let err: unknown;
+    try {
+      parseHeaderRules('*.js Cache-Control max-age=1\n*.css: X-Frame-Options: DENY');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ActionError);
+    expect(String(err)).toMatch(/line 1 of input 'headers'/);
+    expect(String(err)).toMatch(/line 2 of input 'headers' sets 'X-Frame-Options'/);
+  });
+
+  it('hash changes when any managed header or the ACL changes, not otherwise', () => {
+    const base = headersFor('index.html', 'static', []);
+    expect(headerHash(base)).toBe(headerHash(headersFor('index.html', 'static', [])));
+    expect(headerHash(base)).not.toBe(headerHash({ ...base, cacheControl: 'max-age=1' }));
+    expect(headerHash(base)).not.toBe(headerHash(base, 'public-read'));
+    expect(headerHash({ ...base, metadata: { a: '1', b: '2' } })).toBe(headerHash({ ...base, metadata: { b: '2', a: '1' } }));
+  });
+});
