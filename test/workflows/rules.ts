@@ -242,7 +242,13 @@ export function withKeyProblems(wf: WorkflowFile): WithCheck {
   for (const { job, index, step } of steps(wf)) {
     const name = step.uses ? suiteActionName(step.uses) : undefined;
     if (!name) continue;
-    const inputs = actionInputs(name);
+    let inputs: Map<string, InputSpec> | undefined;
+    try {
+      inputs = actionInputs(name);
+    } catch (err) {
+      problems.push(`${where(wf, job, { index, step })}: actions/${name}/action.yml does not parse, so with: cannot be checked: ${(err as Error).message.split('\n')[0]}`);
+      continue;
+    }
     if (!inputs) {
       unchecked.add(name);
       continue;
