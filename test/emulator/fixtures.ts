@@ -2,7 +2,7 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { ECSClient, type RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -40,7 +40,7 @@ export function manualClock(start = Date.UTC(2026, 0, 1)) {
   };
 }
 
-export function fargateTaskDef(family: string, opts: { image?: string; logGroup?: string } = {}) {
+export function fargateTaskDef(family: string, opts: { image?: string; logGroup?: string } = {}): RegisterTaskDefinitionCommandInput & { executionRoleArn: string } {
   return {
     family,
     requiresCompatibilities: ['FARGATE'],

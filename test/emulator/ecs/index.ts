@@ -35,8 +35,9 @@ export class EcsService {
     return this.clusters.create(name).arn;
   }
 
-  registerTaskDefinition(def: Record<string, unknown>): string {
-    return this.taskdefs.register(def).taskDefinitionArn;
+  /** Accepts a RegisterTaskDefinition input (e.g. a rendered task definition file). */
+  registerTaskDefinition(def: object): string {
+    return this.taskdefs.register(def as Record<string, unknown>).taskDefinitionArn;
   }
 
   createService(input: CreateServiceInput): string {
