@@ -109,10 +109,18 @@ export async function diagnose(
 export function formatDiagnosis(d: Diagnosis): string[] {
   const lines = [`${d.service}: ${d.reason}`];
   if (d.hint) lines.push(`  hint: ${d.hint}`);
+  // Failing tasks of one revision usually fail alike: one line per distinct failure, with a count.
+  const groups = new Map<string, { count: number; line: string }>();
   for (const t of d.tasks) {
-    const containers = t.containers.map((c) => `${c.name} exit ${c.exitCode ?? '-'}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
-    lines.push(`  stopped task ${t.taskId}: ${t.stopCode ?? ''} ${t.stoppedReason ?? ''}${containers ? ` — ${containers}` : ''}`);
+    const containers = t.containers
+      .map((c) => `${c.name} exit ${c.exitCode ?? '-'}${c.reason && c.reason !== t.stoppedReason ? ` (${c.reason})` : ''}`)
+      .join(', ');
+    const text = `${t.stopCode ?? ''}: ${t.stoppedReason ?? ''}${containers ? ` — ${containers}` : ''}`;
+    const g = groups.get(text);
+    if (g) g.count += 1;
+    else groups.set(text, { count: 1, line: `task ${t.taskId}` });
   }
+  for (const [text, g] of groups) lines.push(`  stopped ${g.count > 1 ? `${g.line} (+${g.count - 1} alike)` : g.line}: ${text}`);
   for (const l of d.logs) {
     lines.push(`  last log lines of ${l.container} in ${l.taskId}:`);
     for (const line of l.lines.slice(-10)) lines.push(`    ${line}`);

@@ -1,0 +1,22 @@
+import { it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../emulator/index.js';
+import { runBundle } from '../helpers/run-bundle.js';
+it('show', async () => {
+  const emu = await startEmulator({ s3: false });
+  emu.ecr.putImage('delivery/backend', 'v1'); emu.ecr.putImage('delivery/backend', 'v3');
+  emu.logs.createLogGroup('/ecs/delivery-test');
+  emu.ecs.createCluster('c');
+  const td = (tag: string) => ({ family: 'fam', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512', executionRoleArn: 'arn:aws:iam::123456789012:role/x', containerDefinitions: [{ name: 'backend', image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:${tag}`, environment: [{name: 'A', value: tag}], logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/delivery-test', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' } } }] });
+  const first = emu.ecs.registerTaskDefinition(td('v1'));
+  emu.ecs.createService({ cluster: 'c', serviceName: 'backend', taskDefinition: first, desiredCount: 2, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets: ['s'] } }, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: process.env.CB === '1' } } });
+  emu.scenarios.nextRollout({ cluster: 'c', service: 'backend' }, JSON.parse(process.env.SCEN!));
+  emu.scenarios.nextRollout({ cluster: 'c', service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
+  const ws = mkdtempSync(join(tmpdir(), 'x-')); writeFileSync(join(ws, 't.json'), JSON.stringify(td('v3')));
+  const r = await runBundle('deploy-ecs', { inputs: { 'task-definition': 't.json', cluster: 'c', services: 'backend', 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5', ...JSON.parse(process.env.INP ?? '{}') }, env: emu.env(), workspace: ws });
+  console.log(r.stdout, '\n----SUMMARY\n', r.summary, '\n----OUT', r.outputs, r.stderr.slice(0, 500));
+  console.log(emu.requests().map((q) => q.operation).join(' '));
+  await emu.stop();
+}, 60000);
