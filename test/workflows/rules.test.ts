@@ -165,7 +165,8 @@ describe('rules catch the bad fixtures', () => {
         expect.stringMatching(/jobs\.migrate\.steps\[0\]: with: comand is not an input of actions\/migrate-db/),
         expect.stringMatching(/jobs\.migrate\.steps\[0\]: actions\/migrate-db requires input cluster/),
         expect.stringMatching(/jobs\.deploy: with: service is not an input of \.github\/workflows\/deploy-ecs-service\.yml/),
-        expect.stringMatching(/jobs\.deploy: \.github\/workflows\/deploy-ecs-service\.yml requires input services/),
+        expect.stringMatching(/jobs\.deploy: with: rollback-on-failure is "no" \(string\), but .* declares it type: boolean/),
+        expect.stringMatching(/jobs\.deploy: with: timeout-minutes is "ten" \(string\), but .* declares it type: number/),
       ]),
     );
   });

@@ -183,6 +183,8 @@ export function concurrencyProblems(wf: WorkflowFile): string[] {
 export interface InputSpec {
   required: boolean;
   hasDefault: boolean;
+  /** workflow_call input type (string, boolean, number); undefined for actions (all strings). */
+  type?: string;
 }
 
 /** Inputs of one of our actions, or undefined when its action.yml does not exist (yet). */
@@ -199,9 +201,11 @@ export function actionInputs(name: string): Map<string, InputSpec> | undefined {
 export function reusableInputs(file: string): Map<string, InputSpec> | undefined {
   const path = join(repoRoot, '.github', 'workflows', file);
   if (!existsSync(path)) return undefined;
-  const doc = parse(readFileSync(path, 'utf8')) as { on?: { workflow_call?: { inputs?: Record<string, { required?: boolean; default?: unknown }> } } };
+  const doc = parse(readFileSync(path, 'utf8')) as {
+    on?: { workflow_call?: { inputs?: Record<string, { required?: boolean; default?: unknown; type?: string }> } };
+  };
   const inputs = doc.on?.workflow_call?.inputs ?? {};
-  return new Map(Object.entries(inputs).map(([k, v]) => [k, { required: v.required === true, hasDefault: v.default !== undefined }]));
+  return new Map(Object.entries(inputs).map(([k, v]) => [k, { required: v.required === true, hasDefault: v.default !== undefined, type: v.type }]));
 }
 
 /** `./actions/x`, `./.aws-deploy-actions/actions/x`, `<owner>/aws-deploy-actions/actions/x@ref` → x. */
@@ -216,8 +220,18 @@ export function suiteWorkflowName(uses: string): string | undefined {
 
 function withProblems(at: string, target: string, given: Record<string, unknown>, inputs: Map<string, InputSpec>): string[] {
   const problems: string[] = [];
-  for (const key of Object.keys(given)) {
-    if (!inputs.has(key)) problems.push(`${at}: with: ${key} is not an input of ${target} (inputs: ${[...inputs.keys()].join(', ')}).`);
+  for (const [key, value] of Object.entries(given)) {
+    const spec = inputs.get(key);
+    if (!spec) {
+      problems.push(`${at}: with: ${key} is not an input of ${target} (inputs: ${[...inputs.keys()].join(', ')}).`);
+      continue;
+    }
+    // A reusable workflow rejects a literal of the wrong type at call time; an
+    // expression is checked by GitHub when it runs.
+    const isExpression = typeof value === 'string' && /^\$\{\{.*\}\}$/s.test(value.trim());
+    if (spec.type && !isExpression && spec.type !== typeof value) {
+      problems.push(`${at}: with: ${key} is ${JSON.stringify(value)} (${typeof value}), but ${target} declares it type: ${spec.type}.`);
+    }
   }
   for (const [key, spec] of inputs) {
     if (spec.required && !spec.hasDefault && !(key in given)) problems.push(`${at}: ${target} requires input ${key}, which is not given.`);
