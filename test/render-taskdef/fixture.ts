@@ -19,6 +19,7 @@ export function exampleWorkspace(): string {
   return dir;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures edit arbitrary JSON shapes
 export function editJson(root: string, file: string, edit: (doc: any) => void): void {
   const path = join(root, file);
   const doc = JSON.parse(readFileSync(path, 'utf8'));
