@@ -17,9 +17,12 @@ export class SecretsService {
 
   constructor(private readonly ctx: EmuContext) {}
 
-  /** Seeds a secret; returns its ARN, which (as in AWS) ends in `-` and six random characters. */
-  createSecret(name: string, value: string): string {
-    const suffix = [...randomBytes(6)].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join('');
+  /**
+   * Seeds a secret; returns its ARN, which (as in AWS) ends in `-` and six random
+   * characters — or the given suffix, to match ARNs already written in config files.
+   */
+  createSecret(name: string, value: string, opts: { suffix?: string } = {}): string {
+    const suffix = opts.suffix ?? [...randomBytes(6)].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join('');
     const arn = `arn:aws:secretsmanager:${this.ctx.region}:${this.ctx.account}:secret:${name}-${suffix}`;
     this.secrets.set(name, { arn, name, value, versionId: randomUUID(), createdAt: this.ctx.now() });
     return arn;
