@@ -79,7 +79,7 @@ export const featureConfigSchema = z
 export type FeatureConfig = z.infer<typeof featureConfigSchema>;
 export type ConfigLayer = z.infer<typeof layer>;
 
-export const SCHEMA_ID = 'https://github.com/acme/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';
+export const SCHEMA_ID = 'https://github.com/your-org/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';
 
 export function featureConfigJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(featureConfigSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
