@@ -145,7 +145,7 @@ export function checkDeleteGuard(plan: TargetPlan, where: string, opts: { maxCou
     return new ActionError(`${where}: the plan deletes ${plan.deletes.length} objects, more than max-delete-count (${opts.maxCount}).`, { input: 'max-delete-count', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-count or set force-delete: true for this run.' });
   }
   if (ratio > opts.maxRatio) {
-    return new ActionError(`${where}: the plan deletes ${plan.deletes.length} of ${plan.remoteCount} objects (${Math.round(ratio * 100)} %), more than max-delete-ratio (${opts.maxRatio}).`, { input: 'max-delete-ratio', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-ratio or set force-delete: true for this run.' });
+    return new ActionError(`${where}: the plan deletes ${plan.deletes.length} of ${plan.remoteCount} objects (ratio ${ratio.toFixed(2)}), more than max-delete-ratio (${opts.maxRatio}).`, { input: 'max-delete-ratio', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-ratio or set force-delete: true for this run.' });
   }
   return undefined;
 }

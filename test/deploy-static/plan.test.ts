@@ -93,7 +93,7 @@ describe('delete guard', () => {
 
   it.each([
     [{ maxCount: 5, maxRatio: 1, force: false }, /deletes 10 objects, more than max-delete-count \(5\)/],
-    [{ maxCount: 500, maxRatio: 0.5, force: false }, /deletes 10 of 11 objects \(91 %\), more than max-delete-ratio/],
+    [{ maxCount: 500, maxRatio: 0.5, force: false }, /deletes 10 of 11 objects \(ratio 0.91\), more than max-delete-ratio/],
   ])('stops %j', (guard, message) => {
     expect(checkDeleteGuard(plan, 's3://site/app/', guard)?.message).toMatch(message);
   });

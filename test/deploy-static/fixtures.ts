@@ -1,0 +1,44 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { repoRoot } from '../helpers/run-bundle.js';
+
+/** A fresh copy of examples/delivery-app/site that a test may edit. */
+export function siteCopy(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'site-')), 'dist');
+  cpSync(join(repoRoot, 'examples/delivery-app/site'), dir, { recursive: true });
+  return dir;
+}
+
+export const SITE_FILES = ['assets/app.3f9a1c.css', 'assets/app.3f9a1c.js', 'assets/app.3f9a1c.js.map', 'assets/logo.svg', 'index.html', 'manifest.webmanifest', 'robots.txt', 'track/index.html'];
+
+/** An in-process client for reading back what the bundle stored (checksums off, as s3rver needs). */
+export function s3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'eu-west-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+export async function head(s3: S3Client, bucket: string, key: string) {
+  return s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+export async function keys(s3: S3Client, bucket: string): Promise<string[]> {
+  const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (res.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+export async function put(s3: S3Client, bucket: string, key: string, body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body) }));
+}
