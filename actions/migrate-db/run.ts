@@ -108,6 +108,8 @@ export class Migration {
   /** Set once StopTask has been sent, so timeout and cancel never send it twice. */
   private stopping?: Promise<void>;
   private starting?: Promise<Task>;
+  /** Set after the first failed read (e.g. no logs:GetLogEvents permission): warn once, then stop trying. */
+  private logsBroken = false;
   private readonly sleep: Sleep;
   private readonly now: Clock;
 
@@ -165,14 +167,13 @@ export class Migration {
       });
     }
     let lastStatus: string | undefined;
-    let logError = false;
     const readLogs = async () => {
-      if (!this.tail || logError) return;
+      if (!this.tail || this.logsBroken) return;
       try {
         await this.tail.read();
       } catch (err) {
         // Missing logs:GetLogEvents permission must not fail the migration itself.
-        logError = true;
+        this.logsBroken = true;
         reporter.warning(`Cannot read log stream ${this.logStream}: ${describeUnknown(err)}. The task is still followed.`);
       }
     };
@@ -214,11 +215,11 @@ export class Migration {
   }
 
   private async drain(pollMs: number, task: Task | undefined): Promise<void> {
-    if (!this.tail) return;
+    if (!this.tail || this.logsBroken) return;
     const container = task?.containers?.find((c) => c.name === this.plan.container);
     const ran = task === undefined || task.startedAt !== undefined || container?.exitCode !== undefined;
     try {
-      await this.tail.drain({ settleMs: Math.min(1000, pollMs), missingMs: ran ? 3000 : 0, maxMs: 20_000 });
+      await this.tail.drain({ settleMs: Math.min(1000, pollMs), missingMs: ran ? Math.min(2000, 2 * pollMs) : 0, maxMs: 20_000 });
     } catch (err) {
       this.deps.reporter.warning(`Cannot read the rest of log stream ${this.logStream}: ${describeUnknown(err)}.`);
     }
