@@ -87,9 +87,13 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
     return all.some((v) => v.state === 'failed') || (all.length === tracked.length && all.every((v) => v.state === 'succeeded'));
   };
 
+  // A deployment is never done the instant it starts: the first poll waits one interval, which
+  // keeps DescribeServices at ≤ 60 / interval calls per minute even for short waits.
+  const firstDelay = Math.min(opts.intervalMs, opts.timeoutMs);
+  await deps.sleep(firstDelay);
   const result = await poll({
     interval: opts.intervalMs,
-    timeoutMs: opts.timeoutMs,
+    timeoutMs: opts.timeoutMs - firstDelay,
     sleep: deps.sleep,
     now: deps.now,
     check: async () => {

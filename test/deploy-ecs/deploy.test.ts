@@ -99,7 +99,8 @@ describe('deploy', () => {
     const d = deps();
     const r = await deploy(inputs(), d);
     expect(r).toMatchObject({ status: 'succeeded', changed: true, taskDefinitionArn: TD(7), previousTaskDefinitionArn: TD(6), rolledBack: false });
-    expect(d.sleeps).toEqual([5000, 5000, 5000]);
+    // Every poll, the first included, comes one fixed interval after the previous step.
+    expect(d.sleeps).toEqual([5000, 5000, 5000, 5000]);
     expect(r.diff).toContain('memory: 1024 → 512');
   });
 

@@ -1,0 +1,141 @@
+/**
+ * deploy-ecs wait benchmark (prints figures, asserts nothing).
+ *
+ *   npx tsx bench/deploy-ecs/wait.ts            # ROLLOUT_SECONDS=20 SERVICES=10 TRIALS=3 by default
+ *
+ * Starts the emulator, seeds SERVICES services whose next rollout completes after
+ * ROLLOUT_SECONDS, then runs (a) the committed bundle with default inputs and
+ * (b) the SDK's waitUntilServicesStable (what aws-actions/amazon-ecs-deploy-task-definition
+ * waits with, minDelay 15 s) on the same kind of rollout. Measures the time from
+ * the emulator marking the last rollout COMPLETED to the wait ending (process exit
+ * for the bundle), and DescribeServices calls per minute of waiting per batch of 10.
+ */
+import { statSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand, waitUntilServicesStable } from '@aws-sdk/client-ecs';
+import { startEmulator, type Emulator } from '../../test/emulator/index.js';
+import { repoRoot, runBundle } from '../../test/helpers/run-bundle.js';
+
+const ROLLOUT_SECONDS = Number(process.env.ROLLOUT_SECONDS ?? 20);
+const SERVICES = Number(process.env.SERVICES ?? 10);
+const TRIALS = Number(process.env.TRIALS ?? 3);
+const ACCOUNT = '123456789012';
+const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
+
+const taskDef = (family: string, tag: string) => ({
+  family,
+  requiresCompatibilities: ['FARGATE'],
+  networkMode: 'awsvpc',
+  cpu: '256',
+  memory: '512',
+  containerDefinitions: [{ name: 'backend', image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:${tag}` }],
+});
+
+interface Measure {
+  name: string;
+  /** ms from the last COMPLETED to the end of the wait. */
+  latencyMs: number;
+  callsPerMinutePerBatch: number;
+  waitSeconds: number;
+}
+
+let seq = 0;
+function seed(emu: Emulator) {
+  seq += 1;
+  const cluster = `bench-${seq}`;
+  const family = `bench-backend-${seq}`;
+  emu.ecs.createCluster(cluster);
+  const first = emu.ecs.registerTaskDefinition(taskDef(family, 'v1'));
+  const names = Array.from({ length: SERVICES }, (_, i) => `svc-${i}`);
+  for (const serviceName of names) {
+    emu.ecs.createService({ cluster, serviceName, taskDefinition: first, desiredCount: 2, launchType: 'FARGATE', networkConfiguration: awsvpc, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } } });
+    emu.scenarios.nextRollout({ cluster, service: serviceName }, { result: 'success', afterSeconds: ROLLOUT_SECONDS });
+  }
+  return { cluster, family, names };
+}
+
+function sdk(emu: Emulator): ECSClient {
+  const env = emu.env();
+  return new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+}
+
+/** When the emulator marked the last of the services' rollouts COMPLETED (the PRIMARY deployment's updatedAt). */
+async function lastCompletedAt(ecs: ECSClient, cluster: string, names: string[]): Promise<number> {
+  let last = 0;
+  for (let i = 0; i < names.length; i += 10) {
+    const out = await ecs.send(new DescribeServicesCommand({ cluster, services: names.slice(i, i + 10) }));
+    for (const s of out.services ?? []) {
+      const p = s.deployments?.find((d) => d.status === 'PRIMARY');
+      if (p?.rolloutState !== 'COMPLETED') throw new Error(`${s.serviceName} is not COMPLETED`);
+      last = Math.max(last, p.updatedAt!.getTime());
+    }
+  }
+  return last;
+}
+
+function callsPerMinute(emu: Emulator, from: number, to: number): number {
+  const calls = emu.requests().filter((r) => r.operation === 'DescribeServices' && r.at >= from && r.at <= to).length;
+  const batches = Math.ceil(SERVICES / 10);
+  return calls / batches / ((to - from) / 60_000);
+}
+
+async function bundleTrial(emu: Emulator): Promise<Measure> {
+  const { cluster, family, names } = seed(emu);
+  const ws = mkdtempSync(join(tmpdir(), 'bench-deploy-ecs-'));
+  writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(taskDef(family, 'v2')));
+  const run = await runBundle('deploy-ecs', { inputs: { 'task-definition': 'taskdef.json', cluster, services: names.join('\n') }, env: emu.env(), workspace: ws, timeoutMs: (ROLLOUT_SECONDS + 120) * 1000 });
+  const exitedAt = Date.now();
+  if (run.code !== 0) throw new Error(`bundle failed:\n${run.stdout}`);
+  const completed = await lastCompletedAt(sdk(emu), cluster, names);
+  const firstUpdate = emu.requests().find((r) => r.operation === 'UpdateService' && r.at >= exitedAt - (ROLLOUT_SECONDS + 120) * 1000)!.at;
+  return { name: 'deploy-ecs bundle (5 s fixed)', latencyMs: exitedAt - completed, callsPerMinutePerBatch: callsPerMinute(emu, firstUpdate, exitedAt), waitSeconds: (exitedAt - firstUpdate) / 1000 };
+}
+
+async function sdkWaiterTrial(emu: Emulator): Promise<Measure> {
+  const { cluster, family, names } = seed(emu);
+  const ecs = sdk(emu);
+  const arn = emu.ecs.registerTaskDefinition(taskDef(family, 'v2'));
+  const started = Date.now();
+  await Promise.all(names.map((service) => ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: arn }))));
+  // As amazon-ecs-deploy-task-definition does: one waiter per call of up to 10 services, minDelay 15 s.
+  for (let i = 0; i < names.length; i += 10) {
+    await waitUntilServicesStable({ client: ecs, minDelay: 15, maxWaitTime: ROLLOUT_SECONDS + 600 }, { cluster, services: names.slice(i, i + 10) });
+  }
+  const ended = Date.now();
+  const completed = await lastCompletedAt(ecs, cluster, names);
+  return { name: 'SDK waitUntilServicesStable (minDelay 15 s)', latencyMs: ended - completed, callsPerMinutePerBatch: callsPerMinute(emu, started, ended), waitSeconds: (ended - started) / 1000 };
+}
+
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+async function main() {
+  const emu = await startEmulator({ s3: false });
+  emu.ecr.putImage('delivery/backend', 'v1');
+  emu.ecr.putImage('delivery/backend', 'v2');
+  try {
+    console.log(`deploy-ecs wait bench: ${SERVICES} services, rollouts complete after ${ROLLOUT_SECONDS} s, ${TRIALS} trial(s) each\n`);
+    const ours: Measure[] = [];
+    const theirs: Measure[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      ours.push(await bundleTrial(emu));
+      theirs.push(await sdkWaiterTrial(emu));
+    }
+    const rows = [...ours, ...theirs];
+    console.log('| waiter | trial | COMPLETED → exit (s) | DescribeServices / min / batch of 10 | waited (s) |');
+    console.log('| --- | --- | --- | --- | --- |');
+    rows.forEach((m) => console.log(`| ${m.name} | ${(ours.includes(m) ? ours : theirs).indexOf(m) + 1} | ${fmt(m.latencyMs / 1000, 2)} | ${fmt(m.callsPerMinutePerBatch)} | ${fmt(m.waitSeconds)} |`));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const oL = mean(ours.map((m) => m.latencyMs)) / 1000;
+    const tL = mean(theirs.map((m) => m.latencyMs)) / 1000;
+    console.log(`\nmean COMPLETED → end of wait: deploy-ecs ${fmt(oL, 2)} s (max ${fmt(Math.max(...ours.map((m) => m.latencyMs)) / 1000, 2)} s), SDK waiter ${fmt(tL, 2)} s — ratio ${fmt(tL / oL)}×`);
+    console.log(`mean DescribeServices/min per batch of 10: deploy-ecs ${fmt(mean(ours.map((m) => m.callsPerMinutePerBatch)))}, SDK waiter ${fmt(mean(theirs.map((m) => m.callsPerMinutePerBatch)))}`);
+    console.log('(the bundle's figure runs to process exit: the last poll, the summary and node's exit; goal ≤ 5 s and ≤ 12 calls/min)');
+    const size = statSync(join(repoRoot, 'dist/deploy-ecs/index.js')).size;
+    console.log(`\nbundle: dist/deploy-ecs/index.js ${size} bytes (${fmt(size / 1024 / 1024, 2)} MiB, ${fmt(size / 1e6, 2)} MB; goal ≤ 1 MB)`);
+  } finally {
+    await emu.stop();
+  }
+}
+
+await main();
