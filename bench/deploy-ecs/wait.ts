@@ -130,7 +130,7 @@ async function main() {
     const tL = mean(theirs.map((m) => m.latencyMs)) / 1000;
     console.log(`\nmean COMPLETED → end of wait: deploy-ecs ${fmt(oL, 2)} s (max ${fmt(Math.max(...ours.map((m) => m.latencyMs)) / 1000, 2)} s), SDK waiter ${fmt(tL, 2)} s — ratio ${fmt(tL / oL)}×`);
     console.log(`mean DescribeServices/min per batch of 10: deploy-ecs ${fmt(mean(ours.map((m) => m.callsPerMinutePerBatch)))}, SDK waiter ${fmt(mean(theirs.map((m) => m.callsPerMinutePerBatch)))}`);
-    console.log('(the bundle's figure runs to process exit: the last poll, the summary and node's exit; goal ≤ 5 s and ≤ 12 calls/min)');
+    console.log('(the bundle figure runs to process exit: the last poll, the summary and node exiting; goal ≤ 5 s and ≤ 12 calls/min)');
     const size = statSync(join(repoRoot, 'dist/deploy-ecs/index.js')).size;
     console.log(`\nbundle: dist/deploy-ecs/index.js ${size} bytes (${fmt(size / 1024 / 1024, 2)} MiB, ${fmt(size / 1e6, 2)} MB; goal ≤ 1 MB)`);
   } finally {
