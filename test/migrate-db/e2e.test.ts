@@ -34,11 +34,11 @@ function renderedBackend(image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/d
   };
 }
 
-function run(startedBy: string, inputs: Record<string, string | number | boolean>, opts: Omit<RunOptions, 'inputs' | 'env'> = {}) {
+function run(startedBy: string, inputs: Record<string, string | number | boolean>, opts: Omit<RunOptions, 'inputs'> = {}) {
   return runBundle('migrate-db', {
-    inputs: { cluster: CLUSTER, service: 'backend', 'started-by': startedBy, 'poll-interval-seconds': 0.2, ...inputs },
-    env: { ...emu.env(), GITHUB_JOB: 'deploy', GITHUB_ACTION: startedBy.replace(/\W/g, '_') },
     ...opts,
+    inputs: { cluster: CLUSTER, service: 'backend', 'started-by': startedBy, 'poll-interval-seconds': 0.2, ...inputs },
+    env: { ...emu.env(), GITHUB_JOB: 'deploy', GITHUB_ACTION: startedBy.replace(/\W/g, '_'), ...opts.env },
   });
 }
 
@@ -163,6 +163,30 @@ describe('migrate-db bundle on the emulator', () => {
     const arn = /Started task (\S+)/.exec(r.stdout)![1]!;
     await new Promise((res) => setTimeout(res, 700)); // the emulator's stop grace period
     expect(await taskStatus(arn)).toBe('STOPPED');
+  });
+
+  it('a step retried in the same run attempt follows the task it already started; a new attempt starts a new one', async () => {
+    emu.scenarios.nextTask({ startedBy: 'migrate/retry' }, { afterSeconds: 2, logLines: ['step 1', 'step 2', 'last line'] });
+    // The first try dies hard (runner lost) right after RunTask: no StopTask, the task keeps running.
+    const first = await run('migrate/retry', { command: 'bin/rails db:migrate' }, {
+      onSpawn: (child) => {
+        let out = '';
+        child.stdout?.on('data', (d) => {
+          out += d;
+          if (/Started task/.test(out) && !child.killed) child.kill('SIGKILL');
+        });
+      },
+    });
+    const firstArn = /Started task (\S+)/.exec(first.stdout)![1];
+    const retry = await run('migrate/retry', { command: 'bin/rails db:migrate' });
+    expect(retry.code, retry.stdout).toBe(0);
+    expect(retry.outputs['task-arn']).toBe(firstArn);
+    expect(retry.stdout.split('\n').filter((l) => /^(step \d|last line)$/.test(l))).toEqual(['step 1', 'step 2', 'last line']);
+    expect(emu.requests().filter((x) => x.operation === 'StopTask')).toEqual([]);
+
+    const rerun = await run('migrate/retry', { command: 'bin/rails db:migrate' }, { env: { GITHUB_RUN_ATTEMPT: '2' } });
+    expect(rerun.code).toBe(0);
+    expect(rerun.outputs['task-arn']).not.toBe(firstArn);
   });
 
   it('refuses to start while another migration of the service is running, without a write call', async () => {

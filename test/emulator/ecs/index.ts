@@ -18,6 +18,8 @@ export class EcsService {
   readonly taskdefs: TaskDefinitions;
   readonly tasks: Tasks;
   readonly services: Services;
+  /** RunTask client tokens: `<cluster arn>/<token>` → the request (minus the token) and the tasks it started. */
+  private readonly runTaskTokens = new Map<string, { params: string; at: number; taskIds: string[] }>();
 
   constructor(
     private readonly ctx: EmuContext,
@@ -109,8 +111,21 @@ export class EcsService {
         }
         return { clusters, failures };
       },
-      RunTask: (input: { cluster?: string; taskDefinition: string; count?: number; launchType?: string; networkConfiguration?: Record<string, unknown>; overrides?: Record<string, unknown>; startedBy?: string; group?: string; tags?: { key: string; value: string }[]; capacityProviderStrategy?: unknown[] }) => {
+      RunTask: (input: { cluster?: string; taskDefinition: string; count?: number; launchType?: string; networkConfiguration?: Record<string, unknown>; overrides?: Record<string, unknown>; startedBy?: string; group?: string; tags?: { key: string; value: string }[]; capacityProviderStrategy?: unknown[]; clientToken?: string }) => {
         const cluster = this.clusters.resolve(input.cluster);
+        // Idempotency (per cluster, 24 h): the same token with the same parameters returns the
+        // original tasks; with different parameters it is a ConflictException.
+        const { clientToken, ...params } = input;
+        const tokenKey = clientToken === undefined ? undefined : `${cluster.arn}/${clientToken}`;
+        if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x21-\x7e]+$/.test(clientToken))) {
+          throw new AwsError(BAD, 'clientToken must be 1-64 ASCII characters in the range 33-126.');
+        }
+        const earlier = tokenKey ? this.runTaskTokens.get(tokenKey) : undefined;
+        if (earlier && this.ctx.now() - earlier.at < 24 * 3600_000) {
+          if (earlier.params !== JSON.stringify(params)) throw new AwsError('ConflictException', 'The client token was already used with different parameters.');
+          const again = earlier.taskIds.map((id) => this.tasks.all.get(id)).filter((t) => t !== undefined);
+          return { tasks: again.map((t) => this.tasks.view(t, true)), failures: [] };
+        }
         const count = input.count ?? 1;
         if (!Number.isInteger(count) || count < 1 || count > 10) throw new AwsError(BAD, 'count must be between 1 and 10.');
         if (input.launchType && input.capacityProviderStrategy) throw new AwsError(BAD, 'Specifying both a launch type and capacity provider strategy is not supported.');
@@ -136,6 +151,7 @@ export class EcsService {
             networkConfiguration: input.networkConfiguration,
           }),
         );
+        if (tokenKey) this.runTaskTokens.set(tokenKey, { params: JSON.stringify(params), at: now, taskIds: tasks.map((t) => t.id) });
         return { tasks: tasks.map((t) => this.tasks.view(t, true)), failures: [] };
       },
       DescribeTasks: (input: { cluster?: string; tasks: string[]; include?: string[] }) => {
