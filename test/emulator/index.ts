@@ -14,9 +14,9 @@ import { EcrService } from './ecr.js';
 import { EcsService } from './ecs/index.js';
 import { LogsService } from './logs.js';
 import { S3Emulator, S3RVER_CREDENTIALS } from './s3.js';
-import { Scenarios } from './scenarios.js';
+import { Scenarios, type RolloutScenario, type TaskMatch, type TaskScenario } from './scenarios.js';
 import { SecretsService } from './secrets.js';
-import { Faults, startServer, type RequestRecord } from './server.js';
+import { Faults, startServer, type FaultSpec, type RequestRecord } from './server.js';
 import { SsmService } from './ssm.js';
 import { stsQuery } from './sts.js';
 
@@ -90,7 +90,28 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       },
       rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()] },
       sts: (params, requestId) => stsQuery(ctx, params, requestId),
-      control: { counts, requests: () => log },
+      // For scripts that drive an emulator in another process (the in-process API is what tests use).
+      control: {
+        counts: { method: 'GET', run: counts },
+        requests: { method: 'GET', run: () => log },
+        'reset-counts': { method: 'POST', run: () => void (log = []) },
+        faults: { method: 'POST', run: (spec) => faults.set(spec as FaultSpec) },
+        'clear-faults': { method: 'POST', run: () => faults.clear() },
+        'next-rollout': {
+          method: 'POST',
+          run: (body) => {
+            const { cluster, service, ...scenario } = body as { cluster?: string; service: string } & RolloutScenario;
+            scenarios.nextRollout({ cluster, service }, scenario);
+          },
+        },
+        'next-task': {
+          method: 'POST',
+          run: (body) => {
+            const { family, startedBy, ...scenario } = body as TaskMatch & TaskScenario;
+            scenarios.nextTask({ family, startedBy }, scenario);
+          },
+        },
+      },
     },
     faults,
     recorder,

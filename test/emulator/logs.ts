@@ -24,6 +24,7 @@ interface Group {
 }
 
 const NOT_FOUND = 'ResourceNotFoundException';
+const GET_LOG_EVENTS_MAX_BYTES = 1024 * 1024;
 const BAD = 'InvalidParameterException';
 
 export class LogsService {
@@ -161,6 +162,16 @@ export class LogsService {
         }
         from = Math.min(from, all.length);
         to = Math.min(to, all.length);
+        // "As many log events as can fit in a response size of 1 MB (up to 10,000 log events)":
+        // a forward read keeps its head, a backward or tail read keeps its end.
+        const size = (e: LogEvent) => Buffer.byteLength(e.message) + 26;
+        const forward = token ? token.startsWith('f') : input.startFromHead === true;
+        let bytes = 0;
+        if (forward) {
+          for (let i = from; i < to; i++) if ((bytes += size(all[i]!)) > GET_LOG_EVENTS_MAX_BYTES) to = Math.max(from + 1, i);
+        } else {
+          for (let i = to - 1; i >= from; i--) if ((bytes += size(all[i]!)) > GET_LOG_EVENTS_MAX_BYTES) from = Math.min(to - 1, i + 1);
+        }
         return {
           events: all.slice(from, to).map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.timestamp })),
           nextForwardToken: `f/${to}`,

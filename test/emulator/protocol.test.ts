@@ -78,6 +78,26 @@ describe('request counting', () => {
   });
 });
 
+describe('HTTP control endpoint', () => {
+  const post = (name: string, body: unknown) => fetch(`${emu.endpoint}/_emulator/${name}`, { method: 'POST', body: JSON.stringify(body) });
+
+  it('sets faults and scenarios from another process', async () => {
+    expect((await post('faults', { throttleRate: 1, operations: ['DescribeClusters'] })).status).toBe(200);
+    const err = await c.ecs.send(new DescribeClustersCommand({})).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ThrottlingException');
+    await post('clear-faults', {});
+    await expect(c.ecs.send(new DescribeClustersCommand({}))).resolves.toBeDefined();
+    expect((await post('next-task', { family: 'x', exitCode: 3 })).status).toBe(200);
+    expect(emu.scenarios.takeTask('x', undefined)).toEqual({ exitCode: 3 });
+  });
+
+  it('answers an unknown endpoint with 404 and the list of endpoints', async () => {
+    const res = await post('nope', {});
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { endpoints: string[] }).endpoints).toContain('POST /_emulator/next-rollout');
+  });
+});
+
 describe('fault injection', () => {
   it('throttles every matching call with ThrottlingException (HTTP 400), others pass', async () => {
     emu.faults.set({ throttleRate: 1, operations: ['DescribeClusters'] });

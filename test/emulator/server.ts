@@ -76,8 +76,8 @@ export interface Routes {
   /** URL path prefix → [service name, handler]. */
   rest: Record<string, [string, RestHandler]>;
   sts: (params: URLSearchParams, requestId: string) => string;
-  /** `/_emulator/<name>` GET endpoints. */
-  control: Record<string, () => unknown>;
+  /** `/_emulator/<name>` endpoints: GET ones take no body, POST ones a JSON body. */
+  control: Record<string, { method: 'GET' | 'POST'; run: (body: unknown) => unknown }>;
 }
 
 export interface Recorder {
@@ -114,9 +114,22 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
     const method = req.method ?? 'GET';
 
     if (url.pathname.startsWith('/_emulator/')) {
-      const fn = routes.control[url.pathname.slice('/_emulator/'.length)];
-      res.writeHead(fn ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(fn ? fn() : { error: 'unknown control endpoint' }));
+      const endpoint = routes.control[url.pathname.slice('/_emulator/'.length)];
+      let status = 200;
+      let out: unknown;
+      if (!endpoint || endpoint.method !== method) {
+        status = 404;
+        out = { error: `unknown control endpoint ${method} ${url.pathname}`, endpoints: Object.entries(routes.control).map(([name, e]) => `${e.method} /_emulator/${name}`) };
+      } else {
+        try {
+          out = endpoint.run(body ? JSON.parse(body) : {}) ?? { ok: true };
+        } catch (err) {
+          status = 400;
+          out = { error: err instanceof Error ? err.message : String(err) };
+        }
+      }
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(out));
       return;
     }
 
