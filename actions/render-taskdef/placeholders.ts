@@ -1,14 +1,19 @@
 import type { JsonPath } from './json-source.js';
 
-/** `${NAME}` placeholders. Anything else between `${` and `}` is reported as unresolved too. */
-const PLACEHOLDER = /\$\{([^}]*)\}/g;
+/**
+ * `${NAME}` placeholders. Anything else between `${` and `}` is reported as
+ * unresolved too. `$${NAME}` is an escape for a literal `${NAME}` (a shell
+ * command in a healthCheck, say).
+ */
+const PLACEHOLDER = /\$?\$\{([^}]*)\}/g;
 
 export const BUILT_IN_PLACEHOLDERS = ['IMAGE_URI', 'AWS_REGION', 'FEATURE_KEY', 'DEPLOY_ENV', 'TEMPLATE_NAME'] as const;
 
 /** Replaces known placeholders; returns the new string and the names it could not resolve. */
 export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; unresolved: string[] } {
   const unresolved: string[] = [];
-  const out = text.replace(PLACEHOLDER, (whole, name: string) => {
+  const out = text.replace(PLACEHOLDER, (whole: string, name: string) => {
+    if (whole.startsWith('$$')) return whole.slice(1);
     const v = values.get(name.trim());
     if (v === undefined) {
       unresolved.push(whole);

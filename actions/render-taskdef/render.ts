@@ -104,7 +104,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     problems.push(
       new ActionError(`unresolved placeholder ${names.join(', ')}.`, {
         ...locate(path),
-        fix: `Give ${names.map((n) => n.slice(2, -1)).join(', ')} a value in the feature config's placeholders, or in the vars input (NAME=value).`,
+        fix: names.map(placeholderFix).join(' '),
       }),
     );
   }
@@ -153,6 +153,13 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     if (!names.includes(name)) warnings.push(`${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`);
   }
   return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings };
+}
+
+function placeholderFix(placeholder: string): string {
+  const name = placeholder.slice(2, -1);
+  if (name === 'IMAGE_URI') return 'Set the image input (${IMAGE_URI} is its URI).';
+  if (name === 'AWS_REGION') return 'Set the aws-region input, or AWS_REGION in the environment.';
+  return `Give ${name} a value in the feature config's placeholders or in the vars input (${name}=value); write $${placeholder} for a literal ${placeholder}.`;
 }
 
 function chooseTargets(req: RenderRequest, names: string[], containers: ContainerDef[], problems: ActionError[]): string[] {

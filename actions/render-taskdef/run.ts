@@ -76,7 +76,9 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       region,
     });
     for (const w of r.warnings) reporter.info(w);
-    const problems = [...r.problems, ...(r.problems.length ? [] : validateTaskDefinition(r))];
+    // A value still holding a placeholder is reported once, as unresolved, not again as invalid.
+    const unresolvedAt = new Set(r.problems.map((p) => `${p.location.file}:${p.location.line}`));
+    const problems = [...r.problems, ...validateTaskDefinition(r).filter((p) => !unresolvedAt.has(`${p.location.file}:${p.location.line}`))];
     if (problems.length) throw aggregate(`The rendered task definition for ${template.file} is invalid`, problems);
     for (const c of r.taskDef.containerDefinitions) {
       const touched = r.targets.includes(String(c.name)) ? '' : ' (untouched)';

@@ -10,6 +10,7 @@ interface BadCase {
   name: string;
   setup?: (root: string) => void;
   inputs?: Record<string, string | undefined>;
+  env?: NodeJS.ProcessEnv;
   /** Every pattern must appear in the reported problems (file/line/field and the point of the message). */
   expect: RegExp[];
   /** At least this many problems reported at once. */
@@ -51,7 +52,14 @@ const cases: BadCase[] = [
     expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]\.value: unresolved placeholder \$\{OTEL_ENDPOINT\}/, /backend\.json:40 containerDefinitions\[1\]\.image: unresolved placeholder \$\{OTEL_VERSION\}/],
     problems: 2,
   },
-  { name: 'missing image input leaves ${IMAGE_URI} unresolved', inputs: { image: '' }, expect: [/backend\.json:13 containerDefinitions\[0\]\.image: unresolved placeholder \$\{IMAGE_URI\}/] },
+  { name: 'missing image input leaves ${IMAGE_URI} unresolved', inputs: { image: '' }, expect: [/backend\.json:13 containerDefinitions\[0\]\.image: unresolved placeholder \$\{IMAGE_URI\}\. Fix: Set the image input/] },
+  {
+    name: 'no region anywhere leaves ${AWS_REGION} unresolved',
+    inputs: {},
+    env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' },
+    expect: [/backend\.json:33 .*unresolved placeholder \$\{AWS_REGION\}\. Fix: Set the aws-region input/, /backend\.json:48 /],
+    problems: 3,
+  },
   {
     name: 'invalid Fargate cpu/memory pair',
     setup: (r) => replaceText(r, BACKEND, '"memory": "1024"', '"memory": "512"'),
@@ -144,7 +152,7 @@ describe('render-taskdef rejects bad input with a clear, located error and write
     c.setup?.(root);
     const inputs: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...baseInputs, output: 'out/taskdef.json', ...c.inputs })) if (v !== undefined) inputs[k] = v;
-    const r = await render(root, inputs);
+    const r = await render(root, inputs, { env: c.env });
     expect(r.result, 'should have failed').toBeUndefined();
     for (const pattern of c.expect) expect(r.text).toMatch(pattern);
     if (c.problems) expect(r.text.split('\n').length).toBeGreaterThanOrEqual(c.problems);

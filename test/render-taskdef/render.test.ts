@@ -135,6 +135,22 @@ describe('render-taskdef rendering of the delivery-app example', () => {
     expect(r.file.family).toBe('delivery-test-described');
   });
 
+  it('$${NAME} escapes a literal ${NAME} (e.g. in a healthCheck shell command)', async () => {
+    const r = await renderOk({}, (root) =>
+      editJson(root, 'infra/taskdef/backend.json', (d) => (d.containerDefinitions[0].healthCheck.command = ['CMD-SHELL', 'wget -qO- http://localhost:$${PORT}/healthz || exit 1'])),
+    );
+    expect((container(r.file, 'backend').healthCheck as { command: string[] }).command[1]).toBe('wget -qO- http://localhost:${PORT}/healthz || exit 1');
+  });
+
+  it('the config "containers" list picks the target even when several containers are essential', async () => {
+    const r = await renderOk({}, (root) => {
+      editJson(root, 'infra/taskdef/backend.json', (d) => (d.containerDefinitions[1].essential = true));
+      editJson(root, 'infra/env/features/core.json', (d) => (d.containers = ['backend', 'admin-frontend']));
+    });
+    expect(r.containers).toEqual(['backend']);
+    expect(env(container(r.file, 'otel-collector'))).toEqual({ AWS_REGION: 'eu-west-1' });
+  });
+
   it('an explicit output path is resolved against the workspace', async () => {
     const r = await renderOk({ output: 'build/td.json' });
     expect(r.path).toBe(join(r.root, 'build/td.json'));
