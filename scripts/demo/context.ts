@@ -55,4 +55,9 @@ export interface DemoContext {
   runAction(action: string, opts: RunActionOptions): Promise<BundleRun>;
   /** Prints an indented line under the current step. */
   log(...lines: string[]): void;
+  /**
+   * Ends the pipeline after the current step, as a failed workflow step would: later steps are listed
+   * as not run, with the reason. For scenarios whose failure stops a real pipeline. The demo still exits 0.
+   */
+  halt(reason: string): void;
 }

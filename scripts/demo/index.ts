@@ -73,6 +73,7 @@ async function main(): Promise<number> {
   const workspace = mkdtempSync(join(tmpdir(), 'demo-delivery-app-'));
   cpSync(join(repoRoot, 'examples', 'delivery-app'), workspace, { recursive: true });
   let failed = false;
+  let halted: string | undefined;
   try {
     const names = await seed(emu, workspace);
     console.log(dim(`emulator ${emu.endpoint}, s3 ${emu.s3Endpoint}; seeded clusters ${Object.values(names.cluster).join(', ')}, services ${names.templates.join(', ')}`));
@@ -91,12 +92,19 @@ async function main(): Promise<number> {
       },
       shared: { rendered: {} },
       log: (...lines) => console.log(lines.map((l) => `  ${l}`).join('\n')),
+      halt: (reason) => {
+        halted = reason;
+      },
       // NODE_NO_WARNINGS: the SDK's Node-20 support notice would repeat under every run.
       runAction: (action, opts) => runAction(action, opts, { ...emu.env(), NODE_NO_WARNINGS: '1' }, workspace),
     };
 
     for (const [i, { step }] of steps.entries()) {
       console.log(`\n${bold(`━━ ${i + 1}/${steps.length} ${step.title}`)} ${dim(`(${step.action})`)}`);
+      if (halted !== undefined) {
+        console.log(yellow(`  not run: ${halted}`));
+        continue;
+      }
       if (!bundleExists(step.action)) {
         console.log(yellow(`  skipped: dist/${step.action}/index.js is not built yet (npm run build)`));
         continue;

@@ -17,11 +17,34 @@ const step: DemoStep = {
   },
   async run(ctx) {
     const { names } = ctx;
+    if (ctx.scenario === 'image-not-pushed') {
+      const template = names.templates.includes('backend') ? 'backend' : names.templates[0]!;
+      ctx.log('Scenario image-not-pushed: the workflow built an image but its push step was skipped, so the tag is not in ECR.');
+      await ctx.runAction('render-taskdef', {
+        label: `render core/test/${template} with verify: true for an image tag that is not in ECR`,
+        inputs: {
+          template: `infra/taskdef/${template}.json`,
+          'features-dir': 'infra/env/features',
+          feature: names.features.includes('core') ? 'core' : names.features[0]!,
+          environment: 'test',
+          image: names.image(template, 'not-pushed-9f8e7d6'),
+          output: join('rendered', 'scenario', `${template}.json`),
+          verify: 'true',
+          'max-attempts': '2',
+        },
+        expectFailure: true,
+      });
+      ctx.log('', 'verify makes Describe* calls only: nothing was registered and no service was touched.');
+      ctx.halt('render-taskdef failed, so the workflow stops before migrating or deploying');
+      return;
+    }
+
     for (const feature of names.features) {
       for (const environment of names.environments) {
         for (const template of names.templates) {
           const key = `${feature}/${environment}/${template}`;
           const output = join('rendered', feature, environment, `${template}.json`);
+          const first = feature === names.features[0] && environment === 'test';
           await ctx.runAction('render-taskdef', {
             label: `render ${key}`,
             inputs: {
@@ -34,8 +57,8 @@ const step: DemoStep = {
               verify: 'true',
             },
             // Logs and summaries are alike for all eight; show them in full once per template.
-            showLog: feature === names.features[0] && environment === 'test',
-            showSummary: feature === names.features[0] && environment === 'test',
+            showLog: first,
+            showSummary: first,
           });
           ctx.shared.rendered[key] = join(ctx.workspace, output);
           const def = JSON.parse(readFileSync(ctx.shared.rendered[key], 'utf8')) as Record<string, unknown>;
@@ -43,26 +66,6 @@ const step: DemoStep = {
           ctx.log(...compactJson(def).split('\n').map((l) => dim(`  ${l}`)));
         }
       }
-    }
-
-    if (ctx.scenario === 'image-not-pushed') {
-      const [template] = names.templates;
-      ctx.log('', 'Scenario image-not-pushed: the workflow built an image but the push step was skipped, so the tag is not in ECR.');
-      await ctx.runAction('render-taskdef', {
-        label: `render core/prod/${template} with an image tag that is not in ECR`,
-        inputs: {
-          template: `infra/taskdef/${template}.json`,
-          'features-dir': 'infra/env/features',
-          feature: names.features[0]!,
-          environment: 'prod',
-          image: names.image(template!, 'not-pushed-9f8e7d6'),
-          output: join('rendered', 'scenario', `${template}.json`),
-          verify: 'true',
-          'max-attempts': '2',
-        },
-        expectFailure: true,
-      });
-      ctx.log('Nothing was registered or deployed: verify makes Describe* calls only.');
     }
   },
 };

@@ -1,0 +1,70 @@
+/**
+ * Demo step: deploy the rendered core/test task definitions to delivery-test
+ * (backend, then admin-frontend), then run the backend deploy again to show
+ * that an unchanged task definition registers and updates nothing.
+ * Scenario rollout-fails: the new backend revision crashes on start; the
+ * circuit breaker rolls back and the action fails with the reason and the logs.
+ */
+import type { DemoStep } from '../context.js';
+
+// Faster than the 5 s default so the demo does not sit idle; the logic is the same.
+const POLL = { 'poll-interval-seconds': '1', 'timeout-minutes': '2' };
+
+const step: DemoStep = {
+  action: 'deploy-ecs',
+  title: 'Deploy to delivery-test (register only if changed, update, wait, diagnose, roll back)',
+  scenarios: {
+    'rollout-fails': 'the new backend revision exits 1 on start (DATABASE_URL missing); the circuit breaker rolls back and the action says why',
+  },
+  async run(ctx) {
+    const { names } = ctx;
+    const cluster = names.cluster.test;
+    const rendered = (template: string) => {
+      const path = ctx.shared.rendered[`core/test/${template}`];
+      if (!path) throw new Error(`render step did not produce core/test/${template}`);
+      return path;
+    };
+
+    if (ctx.scenario === 'rollout-fails') {
+      ctx.log('Scenario rollout-fails: every task of the new backend revision exits 1 a moment after it starts.');
+      ctx.emu.scenarios.nextRollout(
+        { cluster, service: 'backend' },
+        {
+          result: 'fail',
+          afterSeconds: 3,
+          exitCode: 1,
+          logLines: ['delivery-backend 2.14.0 starting', 'Error: DATABASE_URL is not set', '    at loadConfig (/app/dist/config.js:12:11)'],
+          circuitBreakerRollback: true,
+          rollbackSeconds: 1,
+        },
+      );
+      await ctx.runAction('deploy-ecs', {
+        label: `deploy core/test/backend to ${cluster} (fails, rolled back)`,
+        inputs: { 'task-definition': rendered('backend'), cluster, services: 'backend', ...POLL },
+        expectFailure: true,
+      });
+      return;
+    }
+
+    for (const template of names.templates) {
+      ctx.emu.scenarios.nextRollout({ cluster, service: template }, { result: 'success', afterSeconds: 2 });
+      await ctx.runAction('deploy-ecs', {
+        label: `deploy core/test/${template} to ${cluster}`,
+        inputs: { 'task-definition': rendered(template), cluster, services: template, ...POLL },
+      });
+    }
+
+    ctx.log('', 'Run the backend deploy again with the same file: nothing to register, nothing to update.');
+    const before = ctx.emu.counts();
+    const again = await ctx.runAction('deploy-ecs', {
+      label: `re-deploy core/test/backend to ${cluster} (unchanged)`,
+      inputs: { 'task-definition': rendered('backend'), cluster, services: 'backend', ...POLL },
+      showSummary: false,
+    });
+    const after = ctx.emu.counts();
+    const delta = (op: string) => (after[op] ?? 0) - (before[op] ?? 0);
+    ctx.log(`changed=${again.outputs.changed}, status=${again.outputs.status}; RegisterTaskDefinition calls: ${delta('ECS.RegisterTaskDefinition')}, UpdateService calls: ${delta('ECS.UpdateService')}`);
+  },
+};
+
+export default step;
