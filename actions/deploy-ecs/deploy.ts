@@ -231,7 +231,6 @@ async function handleFailure(
   const head = ctx.failed.map((r) => `${r.service}: ${r.reason ?? r.result}`).join('; ');
   const detail = ctx.out.diagnoses.flatMap((d) => formatDiagnosis(d).filter((l) => l.startsWith('  stopped')).slice(0, 2)).join('\n');
   ctx.out.error = new ActionError(`Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${ctx.out.status === 'timed-out' ? 'timed out' : 'failed'}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`, {
-    input: 'services',
     fix: ctx.out.diagnoses.find((d) => d.hint)?.hint ?? 'See the diagnosis in the log and the step summary.',
   });
 }

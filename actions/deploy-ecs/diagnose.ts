@@ -36,7 +36,7 @@ const HINTS: [RegExp, string][] = [
   [/ResourceInitializationError.*(secret|ssm|parameter)|unable to (retrieve|pull) secrets|AccessDenied.*(ssm|secretsmanager|kms)|ParameterNotFound/i, 'Secrets could not be fetched: check the execution role may ssm:GetParameters / secretsmanager:GetSecretValue (and kms:Decrypt) on every valueFrom, and that each parameter/secret exists in this region.'],
   [/exit code:? 137|exitCode 137|OutOfMemory|OOM/i, 'A container was killed for memory (exit 137 / OOM): raise the task or container memory, or lower the app\'s heap.'],
   [/health ?check|unhealthy|ELB|target group/i, 'Health checks failed: check the health-check path and port, the container\'s startup time (healthCheckGracePeriodSeconds / startPeriod), and security groups between the load balancer and the tasks.'],
-  [/exit code:? [1-9]|exitCode [1-9]|Essential container in task exited/i, 'The app exited on its own: see its last log lines above (missing configuration is the usual cause).'],
+  [/exit code:? [1-9]|exitCode [1-9]|Essential container in task exited/i, 'The app exited on its own: see its last log lines (missing configuration is the usual cause).'],
 ];
 
 export function hintFor(texts: string[]): string | undefined {
@@ -88,7 +88,9 @@ export async function diagnose(
       try {
         const out = await clients.logs.send(new GetLogEventsCommand({ logGroupName: lc.options['awslogs-group'], logStreamName: stream, limit: LOG_LINES, startFromHead: false }));
         const lines = (out.events ?? []).map((e) => e.message ?? '').filter((l) => l !== '');
-        if (lines.length) d.logs.push({ taskId: task.taskId, container: c.name ?? '', lines });
+        // Tasks of one revision usually print the same crash; show it once.
+        const seen = d.logs.some((l) => l.container === c.name && l.lines.join('\n') === lines.join('\n'));
+        if (lines.length && !seen) d.logs.push({ taskId: task.taskId, container: c.name ?? '', lines });
       } catch (err) {
         if ((err as { name?: string }).name !== 'ResourceNotFoundException') d.notes.push(`logs of ${c.name} in ${task.taskId} unavailable: ${describeUnknown(err)}`);
       }
