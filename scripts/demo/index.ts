@@ -21,7 +21,10 @@ async function loadSteps(): Promise<{ file: string; step: DemoStep }[]> {
   const files = readdirSync(stepsDir).filter((f) => /^\d+-.+\.ts$/.test(f)).sort();
   const steps = [];
   for (const file of files) {
-    const mod = (await import(pathToFileURL(join(stepsDir, file)).href)) as { default: DemoStep };
+    const mod = (await import(pathToFileURL(join(stepsDir, file)).href)) as { default?: DemoStep };
+    if (!mod.default?.action || typeof mod.default.run !== 'function') {
+      throw new Error(`scripts/demo/steps/${file} must default-export a DemoStep ({ action, title, run }); see scripts/demo/README.md.`);
+    }
     steps.push({ file, step: mod.default });
   }
   return steps;
