@@ -137,6 +137,16 @@ describe('fault injection', () => {
     expect(emu.requests().map((r) => r.status)).toEqual([500, 503, 200]);
   });
 
+  it.each([
+    ['CloudFront (REST-XML)', 'CloudFront.GetDistribution', () => c.cloudfront.send(new GetDistributionCommand({ Id: 'ENOPE' })), 'Throttling'],
+    ['STS (awsQuery)', 'STS.GetCallerIdentity', () => c.sts.send(new GetCallerIdentityCommand({})), 'Throttling'],
+  ])('throttles %s with its own error code', async (_n, operation, call, code) => {
+    emu.faults.set({ throttleRate: 1, operations: [operation] });
+    const err = await call().catch((e: unknown) => e);
+    emu.faults.clear();
+    expect((err as Error).name).toBe(code);
+  });
+
   it('adds latency to matching calls', async () => {
     emu.faults.set({ latencyMs: 120, operations: ['ECS.DescribeClusters'] });
     const started = Date.now();

@@ -147,4 +147,12 @@ describe('S3 (s3rver)', () => {
     expect(list.Contents!.map((o) => o.Key)).toEqual(['big.bin', 'index.html']);
     expect(emu.counts()).toMatchObject({ 'S3.PutObject': 1, 'S3.CreateMultipartUpload': 1, 'S3.UploadPart': 2, 'S3.CompleteMultipartUpload': 1, 'S3.ListObjectsV2': 1 });
   });
+
+  it('applies injected faults to S3 too (SlowDown, 503)', async () => {
+    emu.faults.set({ throttleRate: 1, operations: ['S3.PutObject'] });
+    const err = await c.s3.send(new PutObjectCommand({ Bucket: 'site-bucket', Key: 'x', Body: 'x' })).catch((e: unknown) => e);
+    emu.faults.clear();
+    expect((err as Error).name).toBe('SlowDown');
+    expect((err as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(503);
+  });
 });
