@@ -155,14 +155,18 @@ describe('deploy-ecs bundle on the emulator', () => {
       { result: 'fail', afterSeconds: 1, stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)', circuitBreakerRollback: true, rollbackSeconds: 0.5 },
     );
     const ws = workspaceWith(taskDef(family, 'v3'));
+    emu.resetCounts();
     const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'max-failed-tasks': '0' }, ws);
     expect(r.code).toBe(1);
     expect(r.outputs.status).toBe('failed');
     expect(r.stdout).toMatch(/circuit breaker/);
     expect(r.stdout).toContain(`rolled back to ${first}`);
     expect(r.summary).toMatch(/could not be pulled/);
-    // ECS already rolled back: no second UpdateService from us.
-    expect(emu.requests().filter((q) => q.operation === 'UpdateService' && q.at > 0).length).toBeGreaterThan(0);
+    // ECS already rolled back: we follow its rollback instead of starting a second one.
+    expect(emu.counts()['ECS.UpdateService']).toBe(1);
+    expect(r.outputs['rolled-back']).toBe('true');
+    const [svc] = await emuServices(cluster, ['backend']);
+    expect(svc!.taskDefinition).toBe(first);
   });
 
   it('times out, diagnoses and rolls back', async () => {
@@ -191,6 +195,76 @@ describe('deploy-ecs bundle on the emulator', () => {
     } finally {
       emu.faults.clear();
     }
+  });
+
+  it('blue/green: waits for the service deployment to be SUCCESSFUL', async () => {
+    const { cluster, family } = seed(['backend'], { strategy: 'BLUE_GREEN' });
+    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.6 });
+    const ws = workspaceWith(taskDef(family, 'v2'));
+    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend' }, ws);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('strategy BLUE_GREEN');
+    expect(r.stdout).toMatch(/service-deployment\//);
+    expect(r.stdout).toMatch(/SUCCEEDED .*SUCCESSFUL/);
+    expect(emu.requests().some((q) => q.operation === 'DescribeServiceDeployments')).toBe(true);
+  });
+
+  it('deploys an existing revision given as family:revision without registering', async () => {
+    const { cluster, family } = seed(['backend']);
+    const second = emu.ecs.registerTaskDefinition(taskDef(family, 'v2'));
+    emu.resetCounts();
+    const r = await run({ 'task-definition': `${family}:2`, cluster, services: 'backend' });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs['task-definition-arn']).toBe(second);
+    expect(r.outputs.changed).toBe('false');
+    expect(emu.requests().map((q) => q.operation)).not.toContain('RegisterTaskDefinition');
+  });
+
+  it('promote: re-tags in ECR by manifest, then deploys the promoted tag into container-name', async () => {
+    const { cluster, family } = seed(['backend']);
+    const { digest } = emu.ecr.putImage('delivery/backend', `rc-${n}`);
+    const ws = workspaceWith(taskDef(family, 'v1', { RELEASE: `${n}` }));
+    emu.resetCounts();
+    const r = await run(
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': `delivery/backend:rc-${n}`, tags: `prod-${n}`, 'container-name': 'backend', 'pin-image-digest': 'true' },
+      ws,
+    );
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.image).toBe(`${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend@${digest}`);
+    const ops = emu.requests().map((q) => q.operation);
+    expect(ops).toContain('BatchGetImage');
+    expect(ops).toContain('PutImage');
+    // Promoting again is a no-op success (same digest already tagged).
+    const again = await run(
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': `delivery/backend:rc-${n}`, tags: `prod-${n}`, 'container-name': 'backend', 'pin-image-digest': 'true' },
+      ws,
+    );
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toContain('already points at');
+    expect(again.outputs.changed).toBe('false');
+  });
+
+  it('promote: an immutable tag on another image is a clear error, before any ECS write', async () => {
+    const { cluster, family } = seed(['backend']);
+    emu.ecr.createRepository('delivery/locked', 'IMMUTABLE');
+    emu.ecr.putImage('delivery/locked', 'rc1');
+    emu.ecr.putImage('delivery/locked', 'prod');
+    const ws = workspaceWith(taskDef(family, 'v2'));
+    emu.resetCounts();
+    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': 'delivery/locked:rc1', tags: 'prod' }, ws);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Tag 'prod' already points at another image in delivery\/locked, and the repository's tags are immutable/);
+    expect(emu.requests().filter((q) => q.service === 'ECS' && /^(Register|Update)/.test(q.operation))).toEqual([]);
+  });
+
+  it('fails before registering when the image is not in ECR', async () => {
+    const { cluster, family } = seed(['backend']);
+    const ws = workspaceWith(taskDef(family, 'never-pushed'));
+    emu.resetCounts();
+    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend' }, ws);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/delivery\/backend:never-pushed of container 'backend' does not exist in ECR/);
+    expect(emu.requests().map((q) => q.operation)).not.toContain('RegisterTaskDefinition');
   });
 
   it.each([
