@@ -1,0 +1,203 @@
+/**
+ * The reusable workflows end to end: the delivery-app caller workflows
+ * (examples/delivery-app/.github/workflows) call deploy-ecs-service.yml and
+ * deploy-static-site.yml, run by test/workflows/mini-runner.ts with the committed
+ * bundles against the local AWS emulator. Checks what a user sees: which
+ * environment was picked, which steps ran, the outputs, and what AWS was asked.
+ */
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { repoRoot } from '../helpers/run-bundle.js';
+import { interpolate, runReusable, type Contexts, type Handler, type WorkflowRun } from './mini-runner.js';
+import { loadWorkflow } from './workflow-files.js';
+
+const APP = join(repoRoot, 'examples', 'delivery-app');
+const SHA = '0123456789abcdef0123456789abcdef01234567';
+const SUITE = { workflow_repository: 'acme/aws-deploy-actions', workflow_sha: 'f'.repeat(40) };
+const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+const needed = ['render-taskdef', 'migrate-db', 'deploy-ecs', 'deploy-static'].filter((a) => !existsSync(join(repoRoot, 'dist', a, 'index.js')));
+
+let emu: Emulator;
+let distribution: string;
+const pushed: string[] = [];
+const roles: string[] = [];
+const artifacts = mkdtempSync(join(tmpdir(), 'artifacts-'));
+
+// `aws ecr get-login-password | docker login ...` runs in a run: step: stub both
+// CLIs on PATH and record what they were asked.
+const bin = mkdtempSync(join(tmpdir(), 'stub-bin-'));
+const cliLog = join(bin, 'calls.log');
+writeFileSync(cliLog, '');
+for (const [cli, body] of [
+  ['aws', 'echo "aws $*" >> "$STUB_LOG"; echo stub-ecr-password'],
+  ['docker', 'echo "docker $* stdin=$(cat)" >> "$STUB_LOG"; echo "Login Succeeded"'],
+] as const) {
+  writeFileSync(join(bin, cli), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(bin, cli), 0o755);
+}
+const stepEnv = () => ({ ...emu.env(), PATH: `${bin}:${process.env.PATH}`, STUB_LOG: cliLog });
+
+const handlers: Record<string, Handler> = {
+  'actions/checkout': ({ with: w, workspace }) => {
+    if (w.path === '.aws-deploy-actions') {
+      // The suite must come from the workflow's own repository and commit.
+      expect(w.repository).toBe(SUITE.workflow_repository);
+      expect(w.ref).toBe(SUITE.workflow_sha);
+      symlinkSync(repoRoot, join(workspace, '.aws-deploy-actions'));
+    } else {
+      expect(w.path ?? '').toBe('');
+      cpSync(APP, workspace, { recursive: true });
+    }
+  },
+  'aws-actions/configure-aws-credentials': ({ with: w }) => {
+    expect(w['role-to-assume']).toMatch(/^arn:aws:iam::123456789012:role\//);
+    expect(w['aws-region']).toBe('eu-west-1');
+    roles.push(w['role-to-assume']!);
+    return { outputs: { 'aws-account-id': '123456789012' } };
+  },
+  'docker/setup-buildx-action': () => undefined,
+  'docker/build-push-action': ({ with: w }) => {
+    expect(w.push).toBe('true');
+    const [repo, tag] = w.tags!.slice(REGISTRY.length + 1).split(':') as [string, string];
+    emu.ecr.putImage(repo, tag);
+    pushed.push(w.tags!);
+  },
+  'actions/setup-node': () => undefined,
+  'actions/upload-artifact': ({ with: w, workspace }) => {
+    cpSync(join(workspace, w.path!), join(artifacts, w.name!), { recursive: true });
+  },
+  'actions/download-artifact': ({ with: w, workspace }) => {
+    cpSync(join(artifacts, w.name!), join(workspace, w.path!), { recursive: true });
+  },
+};
+
+function environments(): Record<string, Record<string, string>> {
+  const env = (name: string) => ({
+    AWS_ROLE_ARN: `arn:aws:iam::123456789012:role/delivery-${name}-deploy`,
+    AWS_REGION: 'eu-west-1',
+    ECS_CLUSTER: `delivery-${name}`,
+    SITE_BUCKET: `delivery-${name}-site`,
+    CLOUDFRONT_DISTRIBUTION_ID: distribution,
+  });
+  return { test: env('test'), prod: env('prod') };
+}
+
+/** Runs the caller workflow file's single job the way GitHub would for this event. */
+async function callerRun(file: string, event: { ref: string; inputs?: Record<string, string> }): Promise<WorkflowRun> {
+  const caller = loadWorkflow(join(APP, '.github', 'workflows', file));
+  const [, job] = Object.entries(caller.doc.jobs)[0]!;
+  const github = { ref_name: event.ref, ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4242', sha: SHA, token: 'ghs_test' };
+  const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {} };
+  const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
+  const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
+  return runReusable(reusable, withs, {
+    contexts: { github, job: SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
+    env: stepEnv(),
+    handlers,
+    environments: environments(),
+  });
+}
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  for (const name of ['test', 'prod']) {
+    emu.ecs.createCluster(`delivery-${name}`);
+    emu.logs.createLogGroup(`/ecs/delivery-${name}`);
+    const taskDefinition = emu.ecs.registerTaskDefinition({
+      family: `delivery-${name}-backend`,
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '512',
+      memory: '1024',
+      containerDefinitions: [{ name: 'backend', image: `${REGISTRY}/delivery/backend:old`, essential: true }],
+    });
+    emu.ecs.createService({
+      cluster: `delivery-${name}`,
+      serviceName: 'backend',
+      taskDefinition,
+      desiredCount: 1,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a'], securityGroups: ['sg-0a'], assignPublicIp: 'DISABLED' } },
+    });
+    await emu.s3.createBucket(`delivery-${name}-site`);
+  }
+  distribution = emu.cloudfront.createDistribution({ invalidationSeconds: 1 });
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+
+describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(', dist/')} not built yet` : 'reusable workflows, end to end', () => {
+  it('a push to staging builds, renders, migrates and deploys the backend to test (this app maps staging -> test)', async () => {
+    emu.resetCounts();
+    const run = await callerRun('backend.yml', { ref: 'staging' });
+    expect(run.outputs.environment).toBe('test');
+    expect(run.jobs.deploy!.environment).toBe('test');
+    expect(run.jobs.deploy!.concurrency).toBe('aws-deploy-ecs/acme/delivery-app/test/backend');
+    expect(run.jobs.deploy!.ran_steps).toEqual(
+      expect.arrayContaining(['Build and push the image', 'Render task definition', 'Run migrations', 'Deploy']),
+    );
+    expect(pushed).toContain(`${REGISTRY}/delivery/backend:${SHA}`);
+    expect(readFileSync(cliLog, 'utf8')).toContain(`docker login --username AWS --password-stdin ${REGISTRY} stdin=stub-ecr-password`);
+    expect(roles.at(-1)).toBe('arn:aws:iam::123456789012:role/delivery-test-deploy');
+    expect(run.outputs.image).toBe(`${REGISTRY}/delivery/backend:${SHA}`);
+    expect(run.outputs['task-definition-arn']).toMatch(/:task-definition\/delivery-test-backend:\d+$/);
+    expect(run.outputs['rolled-back']).toBe('false');
+    // Migrations ran as a one-off task before the service moved.
+    const ops = emu.requests().map((r) => `${r.service}.${r.operation}`);
+    expect(ops).toContain('ECS.RunTask');
+    expect(ops.indexOf('ECS.RunTask')).toBeLessThan(ops.indexOf('ECS.UpdateService'));
+  });
+
+  it('a push to a feature branch deploys nothing and assumes no role', async () => {
+    const before = roles.length;
+    const run = await callerRun('backend.yml', { ref: 'feature/menu-search' });
+    expect(run.jobs.plan!.ran).toBe(true);
+    expect(run.jobs.deploy!.ran).toBe(false);
+    expect(run.outputs.environment).toBe('');
+    expect(roles.length).toBe(before);
+  });
+
+  it('Run workflow with an image tag redeploys it to the chosen environment without building', async () => {
+    emu.ecr.putImage('delivery/backend', 'v41');
+    const pushedBefore = pushed.length;
+    const run = await callerRun('backend.yml', { ref: 'feature/x', inputs: { environment: 'prod', feature: 'menu-rewrite', 'image-tag': 'v41' } });
+    expect(run.outputs.environment).toBe('prod');
+    expect(run.jobs.deploy!.ran_steps).not.toContain('Build and push the image');
+    expect(pushed.length).toBe(pushedBefore);
+    expect(run.outputs.image).toBe(`${REGISTRY}/delivery/backend:v41`);
+    expect(run.outputs['task-definition-arn']).toMatch(/delivery-prod-backend:\d+$/);
+    expect(roles.at(-1)).toBe('arn:aws:iam::123456789012:role/delivery-prod-deploy');
+  });
+
+  it('a rollback to a task-definition revision skips build, render and migrations', async () => {
+    emu.resetCounts();
+    const reusable = loadWorkflow(join(repoRoot, '.github', 'workflows', 'deploy-ecs-service.yml'));
+    const github = { ref_name: 'main', ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4243', sha: SHA, token: 'ghs_test' };
+    const run = await runReusable(reusable, { environment: 'test', services: 'backend', 'task-definition': 'delivery-test-backend:1' }, {
+      contexts: { github, job: SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
+      env: stepEnv(),
+      handlers,
+      environments: environments(),
+    });
+    expect(run.jobs.deploy!.ran_steps).not.toEqual(expect.arrayContaining(['Resolve image']));
+    for (const skipped of ['Build and push the image', 'Render task definition', 'Run migrations']) expect(run.jobs.deploy!.ran_steps).not.toContain(skipped);
+    expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
+    expect(emu.requests().map((r) => r.operation)).not.toContain('RunTask');
+  });
+
+  it('the static site: build job without AWS, deploy job syncs to the environment bucket', async () => {
+    const run = await callerRun('site.yml', { ref: 'main' });
+    expect(run.outputs.environment).toBe('prod');
+    expect(run.jobs.build!.ran_steps).not.toContain('Configure AWS credentials (OIDC)');
+    expect(run.jobs.deploy!.concurrency).toBe('aws-deploy-static/acme/delivery-app/prod/delivery-site');
+    expect(Number(run.outputs.uploaded)).toBeGreaterThan(0);
+    expect(run.outputs['invalidation-id']).toBeTruthy();
+    // The source map was excluded by the caller.
+    const again = await callerRun('site.yml', { ref: 'main' });
+    expect(again.outputs.uploaded).toBe('0');
+  });
+});
