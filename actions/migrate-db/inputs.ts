@@ -79,7 +79,7 @@ export function getInputs(reader: InputReader = coreReader): MigrateInputs {
   }
   const publicIp = attempt(() => inputs.string('assign-public-ip') === undefined ? undefined : inputs.bool('assign-public-ip', false));
   const timeoutMinutes = attempt(() => inputs.number('timeout-minutes', 30, { min: 0.01, max: 24 * 60 })) ?? 30;
-  const pollIntervalSeconds = attempt(() => inputs.number('poll-interval-seconds', 5, { min: 0.05, max: 300 })) ?? 5;
+  const pollIntervalSeconds = attempt(() => inputs.number('poll-interval-seconds', 2, { min: 0.05, max: 300 })) ?? 2;
   const startedBy = inputs.string('started-by');
   if (startedBy !== undefined && !STARTED_BY.test(startedBy)) {
     problems.push(

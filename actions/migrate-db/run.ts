@@ -219,7 +219,7 @@ export class Migration {
     const container = task?.containers?.find((c) => c.name === this.plan.container);
     const ran = task === undefined || task.startedAt !== undefined || container?.exitCode !== undefined;
     try {
-      await this.tail.drain({ settleMs: Math.min(1000, pollMs), missingMs: ran ? Math.min(2000, 2 * pollMs) : 0, maxMs: 20_000 });
+      await this.tail.drain({ settleMs: Math.min(500, pollMs), missingMs: ran ? Math.min(2000, 2 * pollMs) : 0, maxMs: 20_000 });
     } catch (err) {
       this.deps.reporter.warning(`Cannot read the rest of log stream ${this.logStream}: ${describeUnknown(err)}.`);
     }

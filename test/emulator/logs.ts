@@ -55,6 +55,10 @@ export class LogsService {
     if (s) s.events = s.events.filter((e) => e.timestamp <= at);
   }
 
+  deleteStream(group: string, stream: string): void {
+    this.groups.get(group)?.streams.delete(stream);
+  }
+
   /** What has been written to a stream so far (by the clock). */
   events(group: string, stream: string): LogEvent[] {
     const now = this.ctx.now();

@@ -55,7 +55,7 @@ describe('getInputs', () => {
 
   it('reads defaults: 30 minutes, fail when running, no dry run', () => {
     const inputs = inputsFrom({ cluster: CLUSTER, service: 'backend' });
-    expect(inputs).toMatchObject({ timeoutMinutes: 30, pollIntervalSeconds: 5, ifRunning: 'fail', dryRun: false, command: undefined });
+    expect(inputs).toMatchObject({ timeoutMinutes: 30, pollIntervalSeconds: 2, ifRunning: 'fail', dryRun: false, command: undefined });
   });
 
   it('allows fractional minutes and seconds (fast tests, short jobs)', () => {
