@@ -14,7 +14,7 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startEmulator, type Emulator } from './index.js';
 import { awsvpc, clients, fargateTaskDef, manualClock } from './fixtures.js';
 
@@ -127,6 +127,19 @@ describe('a rollout that fails', () => {
     const taskId = task.taskArn!.split('/').pop();
     const logs = await c.logs.send(new GetLogEventsCommand({ logGroupName: '/ecs/delivery-api', logStreamName: `ecs/app/${taskId}`, startFromHead: true }));
     expect(logs.events!.map((e) => e.message)).toEqual(['booting', 'Error: DATABASE_URL is not set']);
+  });
+
+  it('an UpdateService during a failing rollout cancels the waves that had not launched yet, and their logs', async () => {
+    emu.scenarios.nextRollout({ cluster, service: 'api' }, { result: 'fail', afterSeconds: 3, exitCode: 1, logLines: ['crash'] });
+    const { service: started } = await deploy();
+    clock.advance(0.5);
+    await c.ecs.send(new UpdateServiceCommand({ cluster, service: 'api', taskDefinition: 'delivery-api:1' }));
+    clock.advance(10);
+    const stopped = await c.ecs.send(new ListTasksCommand({ cluster, startedBy: started!.deployments![0]!.id, desiredStatus: 'STOPPED' }));
+    expect(stopped.taskArns).toHaveLength(2);
+    const streams = await c.logs.send(new DescribeLogStreamsCommand({ logGroupName: '/ecs/delivery-api' }));
+    expect(streams.logStreams).toHaveLength(2);
+    expect(summary(await service())).toEqual([['PRIMARY', 'delivery-api:1', 'COMPLETED', 2, 0]]);
   });
 
   it('tasks that cannot start stop with TaskFailedToStart and the reason on the container', async () => {

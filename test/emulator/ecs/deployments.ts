@@ -131,7 +131,7 @@ export class Deployer {
       if (d.rollback && d.rollback.createdAt > at) d.rollback = undefined;
       d.tasks = d.tasks.filter((t) => {
         if (t.createdAt <= at) return true;
-        this.tasks.all.delete(t.id);
+        this.tasks.discard(t);
         return false;
       });
       for (const t of d.tasks) this.tasks.cancelDrain(t, at);

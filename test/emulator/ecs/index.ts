@@ -56,7 +56,7 @@ export class EcsService {
     const c = this.clusters.find(name);
     if (!c) return undefined;
     const now = this.ctx.now();
-    const live = [...this.tasks.all.values()].filter((t) => t.clusterArn === c.arn && this.tasks.lastStatus(t, now) !== 'STOPPED');
+    const live = [...this.tasks.all.values()].filter((t) => t.clusterArn === c.arn && t.createdAt <= now && this.tasks.lastStatus(t, now) !== 'STOPPED');
     return {
       clusterArn: c.arn,
       clusterName: c.name,

@@ -110,11 +110,19 @@ export class Tasks {
     return task;
   }
 
+  /** A task as DescribeTasks sees it: not before it is launched, not after ECS forgot it. */
   find(ref: string): Task | undefined {
     const id = ref.split('/').pop()!;
     const task = this.all.get(id);
-    if (!task || this.gone(task)) return undefined;
+    if (!task || task.createdAt > this.ctx.now() || this.gone(task)) return undefined;
     return task;
+  }
+
+  /** Removes a task planned for the future that will now never launch (its timeline was cut off). */
+  discard(task: Task): void {
+    this.all.delete(task.id);
+    const target = this.awslogs(task);
+    if (target) this.logs.deleteStream(target.group, target.stream);
   }
 
   /** ECS forgets stopped tasks about an hour after they stop. */
