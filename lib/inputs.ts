@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import { ActionError } from './errors.js';
 
 /**
@@ -7,8 +6,12 @@ import { ActionError } from './errors.js';
  */
 export type InputReader = (name: string) => string;
 
-/** `core.getInput` without `required` (we produce our own, better, message). */
-export const coreReader: InputReader = (name) => core.getInput(name);
+/**
+ * `core.getInput` without `required` (we produce our own, better, message): INPUT_<NAME>,
+ * trimmed. Read from env directly so importing this file does not pull @actions/core
+ * (and its http-client/undici, ~470 KB) into a bundle that does not otherwise need it.
+ */
+export const coreReader: InputReader = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim();
 
 export class Inputs {
   constructor(private readonly read: InputReader = coreReader) {}
