@@ -49,7 +49,21 @@ export function readableLine(line: string): string | undefined {
 }
 
 export function printLog(stdout: string): void {
-  const lines = stdout.replace(/\n$/, '').split('\n').map(readableLine).filter((l): l is string => l !== undefined);
+  // `::stop-commands::<token>` … `::<token>::`: lines in between are output, never commands (as on the runner).
+  let stopToken: string | undefined;
+  const readable = (line: string): string | undefined => {
+    if (stopToken !== undefined) {
+      if (line === `::${stopToken}::`) stopToken = undefined;
+      return stopToken === undefined ? undefined : line;
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line);
+    if (stop) {
+      stopToken = stop[1];
+      return undefined;
+    }
+    return readableLine(line);
+  };
+  const lines = stdout.replace(/\n$/, '').split('\n').map(readable).filter((l): l is string => l !== undefined);
   if (lines.length) console.log(indent(lines.join('\n'), '  │ '));
 }
 
