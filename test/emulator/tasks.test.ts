@@ -84,6 +84,18 @@ describe('RunTask lifecycle', () => {
   });
 });
 
+describe('RunTask idempotency', () => {
+  it('a retry with the same clientToken returns the first call\'s task and starts nothing new', async () => {
+    const input = { cluster, taskDefinition: 'delivery-migrate', launchType: 'FARGATE' as const, networkConfiguration: awsvpc, clientToken: 'migrate-run-42' };
+    const first = await c.ecs.send(new RunTaskCommand(input));
+    const again = await c.ecs.send(new RunTaskCommand(input));
+    expect(again.tasks!.map((t) => t.taskArn)).toEqual(first.tasks!.map((t) => t.taskArn));
+    expect((await c.ecs.send(new ListTasksCommand({ cluster }))).taskArns).toHaveLength(1);
+    const err = await c.ecs.send(new RunTaskCommand({ ...input, startedBy: 'someone-else' })).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ConflictException');
+  });
+});
+
 describe('StopTask', () => {
   it('stops a running task with UserInitiated, the given reason and exit code 143', async () => {
     emu.scenarios.nextTask({}, { pendingSeconds: 0.5, afterSeconds: 600 });
