@@ -69,6 +69,10 @@ export interface JobResult {
   steps: Record<string, { outputs: Record<string, string> }>;
   /** Names (or uses/run) of the steps that ran, in order. */
   ran_steps: string[];
+  /** The step that failed (its name); later steps were skipped, outputs still evaluated, as on GitHub. */
+  failed?: string;
+  /** Its error (log) when a step failed. */
+  error?: string;
   /** The evaluated `environment:` and `concurrency.group` of the job. */
   environment?: string;
   concurrency?: string;
@@ -96,44 +100,66 @@ export async function runJob(name: string, job: Job & { if?: string }, opts: Run
     if (!condition(step.if, ctx)) continue;
     const label = step.name ?? step.uses ?? `step ${index}`;
     result.ran_steps.push(label);
-    const withs = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, interpolate(v, ctx)]));
-    const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolate(v, ctx)]));
-    let outputs: Record<string, string> = {};
-    if (step.run !== undefined) {
-      const files = mkdtempSync(join(tmpdir(), 'step-'));
-      const [out, genv, summary] = ['output', 'env', 'summary'].map((f) => join(files, f)) as [string, string, string];
-      for (const f of [out, genv, summary]) writeFileSync(f, '');
-      const wd = (step as { 'working-directory'?: string })['working-directory'];
-      const res = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
-        cwd: wd ? join(workspace, interpolate(wd, ctx)) : workspace,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...stepEnv, GITHUB_OUTPUT: out, GITHUB_ENV: genv, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: workspace, RUNNER_TEMP: files },
-        encoding: 'utf8',
-      });
-      opts.log?.push(`[${name}] ${label}\n${res.stdout}${res.stderr}`);
-      if (res.status !== 0) throw new Error(`jobs.${name} step '${label}' failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
-      outputs = parseCommandFile(readFileSync(out, 'utf8'));
-      Object.assign(env, parseCommandFile(readFileSync(genv, 'utf8')));
-    } else if (step.uses?.startsWith('./')) {
-      // A local action resolves in this job's workspace: it must have been checked out.
-      const dir = join(workspace, step.uses);
-      if (!existsSync(join(dir, 'action.yml'))) throw new Error(`jobs.${name} step '${label}': ${step.uses} has no action.yml in the job's workspace`);
-      const inputs = { ...actionDefaults(dir), ...withs };
-      const run = await runBundle(basename(dir), { workspace, inputs, env: { ...env, ...stepEnv }, timeoutMs: 120_000 });
-      opts.log?.push(`[${name}] ${label}\n${run.stdout}`);
-      if (run.code !== 0) throw new Error(`jobs.${name} step '${label}' failed:\n${run.stdout}\n${run.stderr}`);
-      outputs = run.outputs;
-    } else if (step.uses) {
-      const handler = opts.handlers[step.uses.split('@')[0]!];
-      if (!handler) throw new Error(`jobs.${name} step '${label}': no handler for ${step.uses}`);
-      const r = handler({ job: name, step, with: withs, workspace }) ?? {};
-      outputs = r.outputs ?? {};
-      Object.assign(env, r.env ?? {});
+    try {
+      await runStep(name, step, label, ctx, workspace, env, result, opts);
+    } catch (err) {
+      // Without status functions in if:, every later step is skipped (success() is implied).
+      result.failed = label;
+      result.error = (err as Error).message;
+      break;
     }
-    if (step.id) result.steps[step.id] = { outputs };
   }
   const ctx: Contexts = { ...opts.contexts, steps: result.steps, env };
   result.outputs = Object.fromEntries(Object.entries(job.outputs ?? {}).map(([k, v]) => [k, interpolate(v, ctx)]));
   return result;
+}
+
+async function runStep(
+  name: string,
+  step: Step,
+  label: string,
+  ctx: Contexts,
+  workspace: string,
+  env: Record<string, string>,
+  result: JobResult,
+  opts: RunOptions,
+): Promise<void> {
+  const withs = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, interpolate(v, ctx)]));
+  const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, interpolate(v, ctx)]));
+  let outputs: Record<string, string> = {};
+  if (step.run !== undefined) {
+    const files = mkdtempSync(join(tmpdir(), 'step-'));
+    const [out, genv, summary] = ['output', 'env', 'summary'].map((f) => join(files, f)) as [string, string, string];
+    for (const f of [out, genv, summary]) writeFileSync(f, '');
+    const wd = (step as { 'working-directory'?: string })['working-directory'];
+    const res = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
+      cwd: wd ? join(workspace, interpolate(wd, ctx)) : workspace,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...stepEnv, GITHUB_OUTPUT: out, GITHUB_ENV: genv, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: workspace, RUNNER_TEMP: files },
+      encoding: 'utf8',
+    });
+    opts.log?.push(`[${name}] ${label}\n${res.stdout}${res.stderr}`);
+    if (res.status !== 0) throw new Error(`jobs.${name} step '${label}' failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
+    outputs = parseCommandFile(readFileSync(out, 'utf8'));
+    Object.assign(env, parseCommandFile(readFileSync(genv, 'utf8')));
+  } else if (step.uses?.startsWith('./')) {
+    // A local action resolves in this job's workspace: it must have been checked out.
+    const dir = join(workspace, step.uses);
+    if (!existsSync(join(dir, 'action.yml'))) throw new Error(`jobs.${name} step '${label}': ${step.uses} has no action.yml in the job's workspace`);
+    const inputs = { ...actionDefaults(dir), ...withs };
+    const run = await runBundle(basename(dir), { workspace, inputs, env: { ...env, ...stepEnv }, timeoutMs: 120_000 });
+    opts.log?.push(`[${name}] ${label}\n${run.stdout}`);
+    outputs = run.outputs;
+    // A failed action still sets the outputs it wrote (e.g. rolled-back).
+    if (step.id) result.steps[step.id] = { outputs };
+    if (run.code !== 0) throw new Error(`jobs.${name} step '${label}' failed:\n${run.stdout}\n${run.stderr}`);
+  } else if (step.uses) {
+    const handler = opts.handlers[step.uses.split('@')[0]!];
+    if (!handler) throw new Error(`jobs.${name} step '${label}': no handler for ${step.uses}`);
+    const r = handler({ job: name, step, with: withs, workspace }) ?? {};
+    outputs = r.outputs ?? {};
+    Object.assign(env, r.env ?? {});
+  }
+  if (step.id) result.steps[step.id] = { outputs };
 }
 
 export interface WorkflowRun {
@@ -163,14 +189,16 @@ export async function runReusable(wf: WorkflowFile, withs: Record<string, Json>,
     if (i < 0) throw new Error('needs cycle');
     const [name, job] = pending.splice(i, 1)[0]!;
     const needs = [job.needs ?? []].flat();
-    if (needs.some((n) => !jobs[n]!.ran)) {
+    if (needs.some((n) => !jobs[n]!.ran || jobs[n]!.failed)) {
       jobs[name] = { ran: false, outputs: {}, steps: {}, ran_steps: [] };
       continue;
     }
     const needsCtx = Object.fromEntries(needs.map((n) => [n, { outputs: jobs[n]!.outputs, result: 'success' }]));
     jobs[name] = await runJob(name, job, { ...opts, contexts: { ...opts.contexts, inputs, needs: needsCtx } });
   }
-  const jobsCtx = Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { outputs: j.outputs, result: j.ran ? 'success' : 'skipped' }]));
+  const jobsCtx = Object.fromEntries(
+    Object.entries(jobs).map(([k, j]) => [k, { outputs: j.outputs, result: !j.ran ? 'skipped' : j.failed ? 'failure' : 'success' }]),
+  );
   const outputs = Object.fromEntries(Object.entries(call.outputs ?? {}).map(([k, o]) => [k, interpolate(o.value, { ...opts.contexts, jobs: jobsCtx })]));
   return { jobs, outputs };
 }

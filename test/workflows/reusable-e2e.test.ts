@@ -101,6 +101,11 @@ async function callerRun(file: string, event: { ref: string; inputs?: Record<str
   });
 }
 
+/** No job failed (with the failing step's log when one did). */
+function expectSuccess(run: WorkflowRun): void {
+  for (const [name, job] of Object.entries(run.jobs)) expect(job.failed, `jobs.${name}: ${job.error}`).toBeUndefined();
+}
+
 beforeAll(async () => {
   emu = await startEmulator();
   for (const name of ['test', 'prod']) {
@@ -134,6 +139,7 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
   it('a push to staging builds, renders, migrates and deploys the backend to test (this app maps staging -> test)', async () => {
     emu.resetCounts();
     const run = await callerRun('backend.yml', { ref: 'staging' });
+    expectSuccess(run);
     expect(run.outputs.environment).toBe('test');
     expect(run.jobs.deploy!.environment).toBe('test');
     expect(run.jobs.deploy!.concurrency).toBe('aws-deploy-ecs/acme/delivery-app/test/backend');
@@ -152,6 +158,26 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     expect(ops.indexOf('ECS.RunTask')).toBeLessThan(ops.indexOf('ECS.UpdateService'));
   });
 
+  it('a failed migration stops the run before the service moves', async () => {
+    emu.resetCounts();
+    emu.scenarios.nextTask({ startedBy: 'migrate/backend' }, { exitCode: 1, afterSeconds: 0.5, logLines: ['ERROR: relation "orders" already exists'] });
+    const run = await callerRun('backend.yml', { ref: 'staging' });
+    expect(run.jobs.deploy!.failed).toBe('Run migrations');
+    expect(run.jobs.deploy!.error).toContain('relation "orders" already exists');
+    expect(run.jobs.deploy!.ran_steps).not.toContain('Deploy');
+    expect(emu.requests().map((r) => r.operation)).not.toContain('UpdateService');
+  });
+
+  it('a failed rollout rolls the service back and says so in the outputs', async () => {
+    emu.scenarios.nextRollout({ cluster: 'delivery-test', service: 'backend' }, { result: 'fail', afterSeconds: 2, exitCode: 1, logLines: ['panic: missing STRIPE_API_KEY'] });
+    // Another feature config, so there is a new revision to roll out (an unchanged one is not redeployed).
+    const run = await callerRun('backend.yml', { ref: 'staging', inputs: { environment: 'test', feature: 'menu-rewrite' } });
+    expect(run.jobs.deploy!.failed).toBe('Deploy');
+    expect(run.jobs.deploy!.error).toContain('missing STRIPE_API_KEY');
+    expect(run.outputs['rolled-back']).toBe('true');
+    expect(run.outputs.environment).toBe('test');
+  });
+
   it('a push to a feature branch deploys nothing and assumes no role', async () => {
     const before = roles.length;
     const run = await callerRun('backend.yml', { ref: 'feature/menu-search' });
@@ -165,6 +191,7 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     emu.ecr.putImage('delivery/backend', 'v41');
     const pushedBefore = pushed.length;
     const run = await callerRun('backend.yml', { ref: 'feature/x', inputs: { environment: 'prod', feature: 'menu-rewrite', 'image-tag': 'v41' } });
+    expectSuccess(run);
     expect(run.outputs.environment).toBe('prod');
     expect(run.jobs.deploy!.ran_steps).not.toContain('Build and push the image');
     expect(pushed.length).toBe(pushedBefore);
@@ -183,7 +210,8 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
       handlers,
       environments: environments(),
     });
-    expect(run.jobs.deploy!.ran_steps).not.toEqual(expect.arrayContaining(['Resolve image']));
+    expectSuccess(run);
+    expect(run.jobs.deploy!.ran_steps).not.toContain('Resolve image');
     for (const skipped of ['Build and push the image', 'Render task definition', 'Run migrations']) expect(run.jobs.deploy!.ran_steps).not.toContain(skipped);
     expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
     expect(emu.requests().map((r) => r.operation)).not.toContain('RunTask');
@@ -191,6 +219,7 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
 
   it('the static site: build job without AWS, deploy job syncs to the environment bucket', async () => {
     const run = await callerRun('site.yml', { ref: 'main' });
+    expectSuccess(run);
     expect(run.outputs.environment).toBe('prod');
     expect(run.jobs.build!.ran_steps).not.toContain('Configure AWS credentials (OIDC)');
     expect(run.jobs.deploy!.concurrency).toBe('aws-deploy-static/acme/delivery-app/prod/delivery-site');
