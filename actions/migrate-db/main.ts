@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import * as core from '@actions/core';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { clientConfig, resolveRegion } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
-import { coreReporter, runAction, writeSummary } from '../../lib/report.js';
+// lib/runner.ts instead of lib/report.ts: the same runner protocol without @actions/core (a much smaller bundle).
+import { appendSummary, issueCommand, runActionLite, runnerReporter } from '../../lib/runner.js';
 import { registerIfChanged } from '../../lib/taskdef.js';
 import { looksSecret, maskedEnvironment, runIdentity } from './identity.js';
 import { getInputs } from './inputs.js';
@@ -21,13 +21,11 @@ const ACTION = 'migrate-db';
  */
 function printLogLines(lines: string[]): void {
   const token = randomUUID();
-  core.info(`::stop-commands::${token}`);
-  for (const line of lines) core.info(line);
-  core.info(`::${token}::`);
+  process.stdout.write(`::stop-commands::${token}\n${lines.join('\n')}\n::${token}::\n`);
 }
 
-runAction(ACTION, async () => {
-  const reporter = coreReporter;
+await runActionLite(ACTION, async () => {
+  const reporter = runnerReporter;
   const inputs = getInputs();
   const region = resolveRegion(inputs.awsRegion);
   for (const [name, value] of inputs.environment) if (looksSecret(name, value)) reporter.setSecret(value);
@@ -60,7 +58,7 @@ runAction(ACTION, async () => {
   if (inputs.dryRun) {
     await reporter.group('RunTask request (dry run: nothing is started)', async () => shown().split('\n').forEach((l) => reporter.info(l)));
     reporter.info('dry-run: no task definition registered, no task started.');
-    await writeSummary(summaryMarkdown({ command: commandText, result: 'dry run: RunTask request printed, nothing started', lastLines: [], dryRun: true }));
+    appendSummary(summaryMarkdown({ command: commandText, result: 'dry run: RunTask request printed, nothing started', lastLines: [], dryRun: true }));
     return;
   }
 
@@ -89,11 +87,11 @@ runAction(ACTION, async () => {
     controller.abort();
     reporter.info(`${signal} received (workflow cancelled): stopping the migration task.`);
     const hardExit = setTimeout(() => process.exit(1), 4500);
-    void migration.stop('workflow cancelled').finally(async () => {
-      core.setFailed(`${ACTION} failed: the workflow was cancelled; StopTask was sent for ${migration.taskArn ?? 'no task (none had started)'}.`);
-      await writeSummary(
+    void migration.stop('workflow cancelled').finally(() => {
+      issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled; StopTask was sent for ${migration.taskArn ?? 'no task (none had started)'}.`);
+      appendSummary(
         summaryMarkdown({ command: commandText, result: 'cancelled (workflow cancelled); StopTask sent', taskArn: migration.taskArn, lastLines: migration.tail?.last ?? [] }),
-      ).catch(() => undefined);
+      );
       clearTimeout(hardExit);
       process.exit(1);
     });
@@ -123,7 +121,7 @@ runAction(ACTION, async () => {
   reporter.setOutput('duration-seconds', durationSeconds);
   const result = describeOutcome(outcome, inputs.timeoutMinutes);
   reporter.info(`Migration ${result} in ${durationSeconds} s.`);
-  await writeSummary(
+  appendSummary(
     summaryMarkdown({ command: commandText, result, durationSeconds, taskArn: task.taskArn, consoleUrl: link, logStream: migration.logStream, lastLines: migration.tail?.last ?? [] }),
   );
 

@@ -1,4 +1,4 @@
-import { code, markdownTable } from '../../lib/report.js';
+import { code, markdownTable } from '../../lib/markdown.js';
 import type { Outcome } from './run.js';
 
 /** One line a human reads first: what happened to the migration. */

@@ -1,0 +1,19 @@
+/**
+ * Markdown helpers for step summaries, the same as lib/report.ts's, in a module
+ * that does not import @actions/core, for bundles built on lib/runner.ts.
+ * (lib/report.ts keeps its own copies so the committed bundles that use it do not change.)
+ */
+
+/** Cells are escaped so a value cannot break the table. */
+export function escapeCell(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map((c) => escapeCell(String(c))).join(' | ')} |`;
+  return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function code(value: string): string {
+  return value === '' ? '' : `\`${value.replace(/`/g, "'")}\``;
+}
