@@ -252,6 +252,8 @@ function dropDefaults(container: Record<string, unknown>, networkMode: unknown):
 export function normalizeTaskDefinition(def: TaskDefinitionInput | TaskDefinition, tags?: Tag[]): Record<string, unknown> {
   const raw = stripReadOnly({ ...(def as Record<string, unknown>) });
   if (tags !== undefined) raw.tags = tags;
+  // Recent DescribeTaskDefinition outputs carry `enableFaultInjection: false` even when it was never set.
+  if (raw.enableFaultInjection === false) delete raw.enableFaultInjection;
   if (typeof raw.cpu === 'number') raw.cpu = String(raw.cpu);
   if (typeof raw.memory === 'number') raw.memory = String(raw.memory);
   if (Array.isArray(raw.containerDefinitions)) {

@@ -60,6 +60,7 @@ function describedDef(rev = 3): TaskDefinition {
     placementConstraints: [],
     registeredAt: new Date(0),
     registeredBy: 'arn:aws:iam::123456789012:user/ci',
+    enableFaultInjection: false,
     containerDefinitions: [
       {
         name: 'api',
