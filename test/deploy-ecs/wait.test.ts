@@ -1,0 +1,78 @@
+import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { waitForDeployments } from '../../actions/deploy-ecs/wait.js';
+import { memoryReporter } from '../../lib/report.js';
+
+const NEW = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7';
+const ecsMock = mockClient(ECSClient);
+const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+const svc = (rolloutState: string, running: number): Service => ({
+  serviceName: 'api',
+  status: 'ACTIVE',
+  deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: NEW, desiredCount: 2, runningCount: running, pendingCount: 2 - running, rolloutState }],
+});
+
+function clock() {
+  let now = 0;
+  const sleeps: number[] = [];
+  return { now: () => now, sleep: async (ms: number) => void (sleeps.push(ms), (now += ms)), sleeps };
+}
+
+beforeEach(() => ecsMock.reset());
+
+describe('waitForDeployments', () => {
+  it('keeps waiting through failed polls (after the SDK retries) and prints a line only on change', async () => {
+    ecsMock
+      .on(DescribeServicesCommand)
+      .resolvesOnce({ services: [svc('IN_PROGRESS', 0)] })
+      .rejectsOnce(throttled())
+      .resolvesOnce({ services: [svc('IN_PROGRESS', 0)] })
+      .resolvesOnce({ services: [svc('IN_PROGRESS', 1)] })
+      .resolves({ services: [svc('COMPLETED', 2)] });
+    const report = memoryReporter();
+    const c = clock();
+    const out = await waitForDeployments({ ecs: new ECSClient({ region: 'eu-west-1' }), report, ...c }, [{ service: 'api', deploymentId: 'ecs-svc/1', targetArn: NEW, startedAt: 0 }], {
+      cluster: 'prod',
+      intervalMs: 5000,
+      timeoutMs: 60_000,
+      maxFailedTasks: 3,
+    });
+    expect(out.verdicts.get('api')?.state).toBe('succeeded');
+    expect(report.lines).toEqual([
+      'api: running 0/2, pending 2, IN_PROGRESS (5s)',
+      'warning: poll failed (ThrottlingException: Rate exceeded); retrying',
+      'api: running 1/2, pending 1, IN_PROGRESS (20s)',
+      'api: SUCCEEDED running 2/2, pending 0, COMPLETED (25s)',
+    ]);
+    expect(c.sleeps.every((ms) => ms === 5000)).toBe(true);
+  });
+
+  it('gives up after five failed polls in a row', async () => {
+    ecsMock.on(DescribeServicesCommand).rejects(throttled());
+    const c = clock();
+    await expect(
+      waitForDeployments({ ecs: new ECSClient({ region: 'eu-west-1' }), report: memoryReporter(), ...c }, [{ service: 'api', deploymentId: 'ecs-svc/1', targetArn: NEW, startedAt: 0 }], {
+        cluster: 'prod',
+        intervalMs: 5000,
+        timeoutMs: 600_000,
+        maxFailedTasks: 3,
+      }),
+    ).rejects.toThrow('Rate exceeded');
+    expect(ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(5);
+  });
+
+  it('stops at the timeout with the last state', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [svc('IN_PROGRESS', 1)] });
+    const c = clock();
+    const out = await waitForDeployments({ ecs: new ECSClient({ region: 'eu-west-1' }), report: memoryReporter(), ...c }, [{ service: 'api', deploymentId: 'ecs-svc/1', targetArn: NEW, startedAt: 0 }], {
+      cluster: 'prod',
+      intervalMs: 5000,
+      timeoutMs: 30_000,
+      maxFailedTasks: 3,
+    });
+    expect(out.timedOut).toBe(true);
+    expect(c.now()).toBe(30_000);
+    expect(out.verdicts.get('api')).toMatchObject({ state: 'waiting', progress: 'running 1/2, pending 1, IN_PROGRESS' });
+  });
+});
