@@ -9,7 +9,8 @@ import { DescribeTaskDefinitionCommand, type ECSClient, type Service, type TaskD
 import { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
-import { diffTaskDefinitions, parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, type TaskDefinitionInput } from '../../lib/taskdef.js';
+import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
+import { parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, type TaskDefinitionInput } from '../../lib/taskdef.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';

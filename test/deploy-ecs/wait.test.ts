@@ -1,4 +1,4 @@
-import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, type DeploymentRolloutState, type Service } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { waitForDeployments } from '../../actions/deploy-ecs/wait.js';
@@ -7,7 +7,7 @@ import { memoryReporter } from '../../lib/report.js';
 const NEW = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7';
 const ecsMock = mockClient(ECSClient);
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-const svc = (rolloutState: string, running: number): Service => ({
+const svc = (rolloutState: DeploymentRolloutState, running: number): Service => ({
   serviceName: 'api',
   status: 'ACTIVE',
   deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: NEW, desiredCount: 2, runningCount: running, pendingCount: 2 - running, rolloutState }],

@@ -5,8 +5,8 @@ import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../lib/errors.js';
+import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
 import {
-  diffTaskDefinitions,
   normalizeTaskDefinition,
   parseTaskDefinition,
   readTaskDefinitionFile,
