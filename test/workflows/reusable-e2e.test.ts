@@ -37,8 +37,9 @@ const handlers: Record<string, Handler> = {
       expect(w.ref).toBe(SUITE.workflow_sha);
       symlinkSync(repoRoot, join(workspace, '.aws-deploy-actions'));
     } else {
-      expect(w.path ?? '').toBe('');
-      cpSync(APP, workspace, { recursive: true });
+      // The application beside the suite, never containing it (a Docker build context of app/).
+      expect(['', 'app']).toContain(w.path ?? '');
+      cpSync(APP, join(workspace, w.path ?? ''), { recursive: true });
     }
   },
   'aws-actions/configure-aws-credentials': ({ with: w }) => {
@@ -53,6 +54,8 @@ const handlers: Record<string, Handler> = {
   'docker/setup-buildx-action': () => undefined,
   'docker/build-push-action': ({ with: w }) => {
     expect(w.push).toBe('true');
+    // The build context is the application's, which never contains the suite checkout.
+    expect(w.context).toMatch(/^app\//);
     const [repo, tag] = w.tags!.slice(REGISTRY.length + 1).split(':') as [string, string];
     emu.ecr.putImage(repo, tag);
     pushed.push(w.tags!);
