@@ -2,7 +2,11 @@
  * The suite's workflow rules over every shipped workflow, and each rule against a
  * bad fixture so a broken rule (one that finds nothing) fails too.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/run-bundle.js';
 import { actionNames } from '../helpers/actions.js';
 import {
   concurrencyProblems,
@@ -43,6 +47,17 @@ describe.each(workflows.map((w) => [w.path, w] as const))('%s', (_path, wf) => {
 
   it('gives our actions and reusable workflows only inputs they declare, and every required one', () => {
     expect(withKeyProblems(wf).problems).toEqual([]);
+  });
+
+  it('has run: scripts that bash can parse, and the suite scripts they call exist', () => {
+    for (const { job, index, step } of steps(wf)) {
+      if (step.run === undefined) continue;
+      const check = spawnSync('bash', ['-n', '-c', step.run], { encoding: 'utf8' });
+      expect(check.status, `${wf.path} jobs.${job}.steps[${index}]: ${check.stderr}`).toBe(0);
+      for (const m of step.run.matchAll(/(?:\.aws-deploy-actions\/)?(\.github\/scripts\/[\w.-]+)/g)) {
+        expect(existsSync(join(repoRoot, m[1]!)), `${wf.path} jobs.${job}.steps[${index}] calls ${m[1]}`).toBe(true);
+      }
+    }
   });
 });
 
