@@ -12,6 +12,9 @@
  * the end (process exit for the bundle), and how many of the written lines
  * reached the job log in order. GetLogEvents answers at most 1 MB per call in
  * the emulator, as in AWS.
+ *
+ * Then, for the bundle only: SIGTERM (a cancelled workflow) → StopTask
+ * arriving at the emulator and → process exit (goal: StopTask within 5 s).
  */
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient, RunTaskCommand, waitUntilTasksStopped } from '@aws-sdk/client-ecs';
@@ -106,6 +109,34 @@ async function peer(emu: Emulator, n: number): Promise<Trial> {
   return { stopToExitMs: exitAt - stopAt(emu, startedBy), lost: lost(written, (events.events ?? []).map((e) => e.message ?? '')) };
 }
 
+/** SIGTERM as soon as the task started; when did StopTask arrive, when did the bundle exit. */
+async function cancel(emu: Emulator, n: number): Promise<{ toStopMs: number; toExitMs: number }> {
+  const startedBy = `migrate/cancel-${n}`;
+  emu.scenarios.nextTask({ startedBy }, { afterSeconds: 300, logLines: migrationLines(`cancel${n}`).slice(0, 100) });
+  let signalAt = 0;
+  let exitAt = 0;
+  await runBundle('migrate-db', {
+    inputs: { cluster: CLUSTER, service: 'backend', command: 'bin/rails db:migrate', 'started-by': startedBy },
+    env: { ...emu.env(), GITHUB_ACTION: startedBy },
+    timeoutMs: 60_000,
+    onSpawn: (child) => {
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+        // Like the runner: cancel a moment into the run (after the first poll).
+        if (signalAt === 0 && /task [0-9a-f]+: /.test(out)) {
+          signalAt = Date.now();
+          child.kill('SIGTERM');
+        }
+      });
+      child.on('exit', () => (exitAt = Date.now()));
+    },
+  });
+  const stop = emu.requests().find((r) => r.operation === 'StopTask' && r.at >= signalAt);
+  if (!stop) throw new Error('no StopTask after SIGTERM');
+  return { toStopMs: stop.at - signalAt, toExitMs: exitAt - signalAt };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -129,6 +160,13 @@ async function main() {
     console.log('| measure | migrate-db (defaults) | peer: waitUntilTasksStopped + one GetLogEvents | peer / ours |');
     console.log('| --- | --- | --- | --- |');
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+    const c = [];
+    for (let i = 0; i < TRIALS; i++) c.push(await cancel(emu, i));
+    console.log('\n| cancel (SIGTERM), migrate-db | median | worst | goal |');
+    console.log('| --- | --- | --- | --- |');
+    console.log(`| SIGTERM → StopTask received | ${fmt(median(c.map((x) => x.toStopMs)))} | ${fmt(Math.max(...c.map((x) => x.toStopMs)))} | ≤ 5 s |`);
+    console.log(`| SIGTERM → process exit | ${fmt(median(c.map((x) => x.toExitMs)))} | ${fmt(Math.max(...c.map((x) => x.toExitMs)))} | before the runner's SIGKILL |`);
   } finally {
     await emu.stop();
   }

@@ -202,6 +202,20 @@ describe('migrate-db bundle on the emulator', () => {
     await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: other.tasks![0]!.taskArn! }));
   });
 
+  it('with if-running: wait, queues behind the running migration and then runs', async () => {
+    emu.scenarios.nextTask({ startedBy: 'migrate/queue' }, { afterSeconds: 1.5 });
+    const other = await ecs.send(
+      new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy: 'migrate/queue', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'] } } }),
+    );
+    emu.scenarios.nextTask({ startedBy: 'migrate/queue' }, { afterSeconds: 0.3, logLines: ['second migration ran'] });
+    const r = await run('migrate/queue', { command: 'bin/rails db:migrate', 'if-running': 'wait' });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain(`Waiting for another migration to finish: ${other.tasks![0]!.taskArn!.split('/').pop()}`);
+    expect(r.stdout.split('\n')).toContain('second migration ran');
+    const ops = emu.requests().map((x) => x.operation);
+    expect(ops.lastIndexOf('ListTasks')).toBeLessThan(ops.lastIndexOf('RunTask'));
+  });
+
   it('dry-run prints the resolved request, masks secret-looking overrides, and makes no write call', async () => {
     const r = await run('migrate/dry', { command: 'bin/rails db:migrate', environment: 'DATABASE_URL=postgres://app:hunter2@db/app\nRAILS_LOG_LEVEL=info', 'dry-run': true });
     expect(r.code, r.stdout).toBe(0);

@@ -149,6 +149,12 @@ describe('Migration', () => {
     await expect(migration.start()).rejects.toThrow(/RunTask started no task: RESOURCE:ENI \(no free IPs in subnet-0a1b2c3d\)/);
   });
 
+  it('explains a ConflictException: the client token was used with other parameters', async () => {
+    const { migration } = setup();
+    ecsMock.on(RunTaskCommand).rejects(Object.assign(new Error('The client token was already used with different parameters.'), { name: 'ConflictException' }));
+    await expect(migration.start()).rejects.toThrow(/RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/);
+  });
+
   it('on timeout sends StopTask, follows the stop and keeps the lines', async () => {
     const { time, migration } = setup();
     ecsMock.on(DescribeTasksCommand).callsFake(() => ({ tasks: [ecsMock.commandCalls(StopTaskCommand).length > 0 ? task('STOPPED', {}, 143) : task('RUNNING')] }));
