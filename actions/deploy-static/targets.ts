@@ -22,12 +22,13 @@ export function normalizePrefix(raw: string | undefined): string {
 
 function validate(t: { bucket?: string; prefix?: string; distributionId?: string }, where: string, input: string): Target {
   const problems: ActionError[] = [];
+  const at = where ? `${where}: ` : '';
   const bucket = t.bucket?.trim() ?? '';
-  if (!BUCKET.test(bucket)) problems.push(new ActionError(`${where}: '${bucket}' is not an S3 bucket name.`, { input, fix: 'Use the bucket name only (3–63 lower-case letters, digits, dots, dashes), not an ARN or s3:// URL.' }));
+  if (!BUCKET.test(bucket)) problems.push(new ActionError(`${at}'${bucket}' is not an S3 bucket name.`, { input, fix: 'Use the bucket name only (3–63 lower-case letters, digits, dots, dashes), not an ARN or s3:// URL.' }));
   const prefix = normalizePrefix(t.prefix);
-  if (/(^|\/)\.\.?(\/|$)/.test(prefix) || prefix.includes('//')) problems.push(new ActionError(`${where}: prefix '${t.prefix}' has empty, '.' or '..' segments.`, { input, fix: 'Use a plain key prefix such as site or stores/eu.' }));
+  if (/(^|\/)\.\.?(\/|$)/.test(prefix) || prefix.includes('//')) problems.push(new ActionError(`${at}prefix '${t.prefix}' has empty, '.' or '..' segments.`, { input, fix: 'Use a plain key prefix such as site or stores/eu.' }));
   const dist = t.distributionId?.trim() || undefined;
-  if (dist !== undefined && !DISTRIBUTION.test(dist)) problems.push(new ActionError(`${where}: '${dist}' is not a CloudFront distribution id.`, { input, fix: 'Use the id (e.g. E2QWRUHAPOMQZL), not the domain name or ARN.' }));
+  if (dist !== undefined && !DISTRIBUTION.test(dist)) problems.push(new ActionError(`${at}'${dist}' is not a CloudFront distribution id.`, { input, fix: 'Use the id (e.g. E2QWRUHAPOMQZL), not the domain name or ARN.' }));
   if (problems.length > 0) throw aggregate('Invalid target', problems);
   return { bucket, prefix, ...(dist ? { distributionId: dist } : {}) };
 }
@@ -87,7 +88,7 @@ export function resolveTargets(single: { bucket?: string; prefix?: string; distr
   }
   if (list.length === 0) {
     if (!single.bucket?.trim()) throw new ActionError("Input 'bucket' is required (or list destinations in 'targets').", { input: 'bucket', fix: 'Set bucket: <your-bucket>.' });
-    list.push(validate(single, "input 'bucket'", 'bucket'));
+    list.push(validate(single, '', 'bucket'));
   }
   for (let i = 0; i < list.length; i++) {
     for (let j = i + 1; j < list.length; j++) {
