@@ -94,7 +94,14 @@ export async function runJob(name: string, job: Job & { if?: string }, opts: Run
   }
   if (job.concurrency) result.concurrency = interpolate(typeof job.concurrency === 'string' ? job.concurrency : job.concurrency.group, opts.contexts);
   const workspace = mkdtempSync(join(tmpdir(), `job-${name}-`));
-  const env: Record<string, string> = { ...opts.env };
+  // The runner's own variables, from the github context (actions key idempotency on the run id).
+  const github = (opts.contexts.github ?? {}) as Record<string, string>;
+  const env: Record<string, string> = {
+    ...Object.fromEntries(
+      (['run_id', 'run_attempt', 'sha', 'repository', 'ref_name', 'ref_type'] as const).filter((k) => github[k] !== undefined).map((k) => [`GITHUB_${k.toUpperCase()}`, String(github[k])]),
+    ),
+    ...opts.env,
+  };
   for (const [index, step] of (job.steps ?? []).entries()) {
     const ctx: Contexts = { ...opts.contexts, steps: result.steps, env };
     if (!condition(step.if, ctx)) continue;

@@ -80,11 +80,14 @@ function environments(): Record<string, Record<string, string>> {
   return { test: env('test'), prod: env('prod') };
 }
 
+let runs = 0;
+
 /** Runs the caller workflow file's single job the way GitHub would for this event. */
 async function callerRun(file: string, event: { ref: string; inputs?: Record<string, string> }): Promise<WorkflowRun> {
   const caller = loadWorkflow(join(APP, '.github', 'workflows', file));
   const [, job] = Object.entries(caller.doc.jobs)[0]!;
-  const github = { ref_name: event.ref, ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4242', sha: SHA, token: 'ghs_test' };
+  runs += 1;
+  const github = { ref_name: event.ref, ref_type: 'branch', repository: 'acme/delivery-app', run_id: String(4000 + runs), run_attempt: '1', sha: SHA, token: 'ghs_test' };
   const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {} };
   const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
   const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
