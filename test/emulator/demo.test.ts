@@ -4,9 +4,21 @@
  * formatting that turns workflow commands into readable lines.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-bundle.js';
+import type { DemoStep } from '../../scripts/demo/context.js';
 import { compactJson, readableLine } from '../../scripts/demo/print.js';
+
+const stepsDir = join(repoRoot, 'scripts', 'demo', 'steps');
+const steps: DemoStep[] = await Promise.all(
+  readdirSync(stepsDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map(async (f) => ((await import(pathToFileURL(join(stepsDir, f)).href)) as { default: DemoStep }).default),
+);
+const scenarioNames = () => steps.flatMap((step) => Object.keys(step.scenarios ?? {}));
 
 function demo(...args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -30,13 +42,19 @@ describe('npm run demo', () => {
     expect(out).toMatch(/━━ 1\/\d+ Render the task definitions/);
     expect(out).toContain('render core/test/backend');
     expect(out).toContain('AWS API calls made by the bundles');
+    expect(out).not.toContain('skipped: dist/');
   });
 
-  it('plays a failure scenario and still exits 0 after showing it', { timeout: 300_000 }, async () => {
-    const { code, out } = await demo('--scenario', 'image-not-pushed');
-    expect(out, out).toContain('the failure this scenario shows');
-    expect(out).toContain('scenario image-not-pushed played');
+  // Every scenario any step offers: each must show its failure and still exit 0.
+  it.each(scenarioNames())('plays scenario %s and still exits 0 after showing the failure', { timeout: 300_000 }, async (name) => {
+    const { code, out } = await demo('--scenario', name);
+    expect(out, out).toContain(`scenario ${name} played`);
+    expect(out).toMatch(/exited [1-9]\d* — the failure this scenario shows/);
     expect(code).toBe(0);
+  });
+
+  it('offers at least one failure scenario', () => {
+    expect(scenarioNames()).toContain('image-not-pushed');
   });
 
   it('lists the known scenarios and exits 1 on an unknown one', async () => {
