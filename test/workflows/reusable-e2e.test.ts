@@ -21,6 +21,7 @@ const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const needed = ['render-taskdef', 'migrate-db', 'deploy-ecs', 'deploy-static'].filter((a) => !existsSync(join(repoRoot, 'dist', a, 'index.js')));
 
 let emu: Emulator;
+let expectedSuite = { repository: SUITE.workflow_repository, ref: SUITE.workflow_sha };
 let distribution: string;
 const pushed: string[] = [];
 const roles: string[] = [];
@@ -33,8 +34,8 @@ const handlers: Record<string, Handler> = {
   'actions/checkout': ({ with: w, workspace }) => {
     if (w.path === '.aws-deploy-actions') {
       // The suite must come from the workflow's own repository and commit.
-      expect(w.repository).toBe(SUITE.workflow_repository);
-      expect(w.ref).toBe(SUITE.workflow_sha);
+      expect(w.repository).toBe(expectedSuite.repository);
+      expect(w.ref).toBe(expectedSuite.ref);
       symlinkSync(repoRoot, join(workspace, '.aws-deploy-actions'));
     } else {
       // The application beside the suite, never containing it (a Docker build context of app/).
@@ -83,7 +84,11 @@ function environments(): Record<string, Record<string, string>> {
 let runs = 0;
 
 /** Runs the caller workflow file's single job the way GitHub would for this event. */
-async function callerRun(file: string, event: { ref: string; inputs?: Record<string, string> }): Promise<WorkflowRun> {
+async function callerRun(
+  file: string,
+  event: { ref: string; inputs?: Record<string, string> },
+  over: { job?: Record<string, string>; with?: Record<string, string> } = {},
+): Promise<WorkflowRun> {
   const caller = loadWorkflow(join(APP, '.github', 'workflows', file));
   const [, job] = Object.entries(caller.doc.jobs)[0]!;
   runs += 1;
@@ -91,8 +96,8 @@ async function callerRun(file: string, event: { ref: string; inputs?: Record<str
   const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {} };
   const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
   const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
-  return runReusable(reusable, withs, {
-    contexts: { github, job: SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
+  return runReusable(reusable, { ...withs, ...over.with }, {
+    contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
     env: stepEnv(),
     handlers,
     environments: environments(),
@@ -213,6 +218,24 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     for (const skipped of ['Build and push the image', 'Render task definition', 'Run migrations']) expect(run.jobs.deploy!.ran_steps).not.toContain(skipped);
     expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
     expect(emu.requests().map((r) => r.operation)).not.toContain('RunTask');
+  });
+
+  it('on GHES (no job.workflow_*) the suite comes from suite-repository / suite-ref', async () => {
+    expectedSuite = { repository: 'acme/aws-deploy-actions', ref: 'v1.0.0' };
+    try {
+      const run = await callerRun('backend.yml', { ref: 'feature/ghes' }, { job: {}, with: { 'suite-repository': 'acme/aws-deploy-actions', 'suite-ref': 'v1.0.0' } });
+      expectSuccess(run);
+      expect(run.jobs.plan!.ran_steps).toContain('Check out the suite at this workflow\'s commit');
+    } finally {
+      expectedSuite = { repository: SUITE.workflow_repository, ref: SUITE.workflow_sha };
+    }
+  });
+
+  it('on GHES without suite-repository / suite-ref the run stops with the fix, before any checkout', async () => {
+    const run = await callerRun('backend.yml', { ref: 'main' }, { job: {} });
+    expect(run.jobs.plan!.failed).toBe('Check where the suite comes from');
+    expect(run.jobs.plan!.error).toContain('pass inputs suite-repository');
+    expect(run.jobs.deploy!.ran).toBe(false);
   });
 
   it('the static site: build job without AWS, deploy job syncs to the environment bucket', async () => {
