@@ -50,3 +50,49 @@ describe.each(['deploy-ecs-service.yml', 'deploy-static-site.yml'])('workflows/R
     expect([...table(file, 'Outputs').keys()]).toEqual(Object.keys(call.outputs));
   });
 });
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+function anchors(file: string): Set<string> {
+  return new Set([...readFileSync(file, 'utf8').matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => slug(m[1]!)));
+}
+
+/** My documents, and the root README sections this suite's workflows own. */
+function documents(): Array<{ file: string; text: string }> {
+  const root = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const start = root.indexOf('## Use it in your repo');
+  const end = root.indexOf('\n## ', root.indexOf('## Workflows') + 1);
+  const files = ['workflows/README.md', 'examples/README.md', 'examples/api-spa/README.md', 'examples/web-alb-assets/README.md', 'examples/rails-stores/README.md'];
+  return [
+    { file: 'README.md', text: root.slice(start, end < 0 ? undefined : end) },
+    ...files.map((f) => ({ file: f, text: readFileSync(join(repoRoot, f), 'utf8') })),
+  ];
+}
+
+describe('links in the workflow documentation', () => {
+  it.each(documents().map((d) => [d.file, d] as const))('%s links only to files and headings that exist', (_f, doc) => {
+    const broken: string[] = [];
+    for (const m of doc.text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z]+:/.test(target)) continue;
+      const [path, anchor] = target.split('#') as [string, string | undefined];
+      const full = path ? join(repoRoot, doc.file, '..', path) : join(repoRoot, doc.file);
+      try {
+        readFileSync(full.endsWith('/') ? join(full, 'README.md') : full);
+      } catch {
+        if (!path.endsWith('/')) {
+          broken.push(`${target} (no such file)`);
+          continue;
+        }
+      }
+      if (anchor && full.endsWith('.md') && !anchors(full).has(anchor)) broken.push(`${target} (no heading #${anchor})`);
+    }
+    expect(broken).toEqual([]);
+  });
+});
