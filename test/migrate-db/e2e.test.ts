@@ -124,7 +124,7 @@ describe('migrate-db bundle on the emulator', () => {
   });
 
   it('handles a task that goes PENDING → STOPPED between two polls', async () => {
-    emu.scenarios.nextTask({ startedBy: 'migrate/quick' }, { pendingSeconds: 0.1, afterSeconds: 0.1, exitCode: 0, logLines: ['done'] });
+    emu.scenarios.nextTask({ startedBy: 'migrate/quick' }, { pendingSeconds: 0.8, afterSeconds: 0.1, exitCode: 0, logLines: ['done'] });
     const r = await run('migrate/quick', { command: 'true', 'poll-interval-seconds': 2 });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/task [0-9a-f]+: (PROVISIONING|PENDING) → STOPPED/);
@@ -141,23 +141,25 @@ describe('migrate-db bundle on the emulator', () => {
     expect(await taskStatus(r.outputs['task-arn']!)).toBe('STOPPED');
   });
 
-  it('when the workflow is cancelled (SIGTERM) sends StopTask and exits failed', async () => {
-    emu.scenarios.nextTask({ startedBy: 'migrate/cancel' }, { afterSeconds: 120 });
+  // The runner cancels with SIGINT, then SIGTERM 7.5 s later; either one must stop the task.
+  it.each(['SIGINT', 'SIGTERM'] as const)('when the workflow is cancelled (%s) sends StopTask and exits failed', async (signal) => {
+    const startedBy = `migrate/cancel-${signal}`;
+    emu.scenarios.nextTask({ startedBy }, { afterSeconds: 120 });
     const r = await run(
-      'migrate/cancel',
+      startedBy,
       { command: 'bin/rails db:migrate' },
       {
         onSpawn: (child) => {
           let out = '';
           child.stdout?.on('data', (d) => {
             out += d;
-            if (/Started task/.test(out) && !child.killed) child.kill('SIGTERM');
+            if (/Started task/.test(out) && !child.killed) child.kill(signal);
           });
         },
       },
     );
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/SIGTERM received/);
+    expect(r.stdout).toContain(`${signal} received`);
     expect(r.errors.join('\n')).toMatch(/workflow was cancelled; StopTask was sent/);
     expect(emu.requests().map((x) => x.operation)).toContain('StopTask');
     const arn = /Started task (\S+)/.exec(r.stdout)![1]!;
@@ -187,6 +189,16 @@ describe('migrate-db bundle on the emulator', () => {
     const rerun = await run('migrate/retry', { command: 'bin/rails db:migrate' }, { env: { GITHUB_RUN_ATTEMPT: '2' } });
     expect(rerun.code).toBe(0);
     expect(rerun.outputs['task-arn']).not.toBe(firstArn);
+  });
+
+  it('a retry of the same step with changed parameters fails with ConflictException explained, starting nothing', async () => {
+    const first = await run('migrate/conflict', { command: 'bin/rails db:migrate', environment: 'SEED=false' });
+    expect(first.code).toBe(0);
+    emu.resetCounts();
+    const changed = await run('migrate/conflict', { command: 'bin/rails db:migrate', environment: 'SEED=true' });
+    expect(changed.code).toBe(1);
+    expect(changed.errors.join('\n')).toMatch(/RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/);
+    expect(emu.requests().filter((x) => x.operation === 'RunTask' && x.status === 200)).toEqual([]);
   });
 
   it('refuses to start while another migration of the service is running, without a write call', async () => {
