@@ -11,7 +11,8 @@
 # Env:
 #   EXPLICIT_ENVIRONMENT  an environment chosen by hand (workflow_dispatch); wins when set
 #   BRANCH_ENVIRONMENTS   lines `branch=environment`; the branch side may be a glob
-#                         (`release/*=staging`); `#` starts a comment; first match wins
+#                         (`release/*=staging`); `tag:<glob>=environment` matches tags
+#                         instead (`tag:v*=prod`); `#` starts a comment; first match wins
 #   REF_NAME, REF_TYPE    github.ref_name / github.ref_type of the run
 #   DEPLOY_KEY            optional: services (one per line) or a site name, folded into
 #                         the concurrency key
@@ -69,11 +70,16 @@ else
       problems+=("input 'branch-environments' line $line_no is '$line': expected 'branch=environment' with an environment of letters, digits, '.', '_' or '-'.")
       continue
     fi
+    want_type=branch
+    if [[ "$pattern" == tag:* ]]; then
+      want_type=tag
+      pattern="${pattern#tag:}"
+    fi
     # The unquoted right-hand side makes the pattern a glob (release/* matches release/1.2).
     # shellcheck disable=SC2053
-    if [[ -z "$environment" && "$ref_type" == "branch" && "$ref_name" == $pattern ]]; then
+    if [[ -z "$environment" && "$ref_type" == "$want_type" && "$ref_name" == $pattern ]]; then
       environment="$target"
-      reason="branch '$ref_name' matches '$pattern'"
+      reason="$ref_type '$ref_name' matches '$pattern'"
     fi
   done <<< "$mapping"
   if (( ${#problems[@]} > 0 )); then

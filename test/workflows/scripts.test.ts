@@ -81,6 +81,13 @@ describe('select-environment.sh: branch -> environment', () => {
     expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'release' }).outputs.deploy).toBe('false');
   });
 
+  it('tag:<glob> lines map tags (and only tags)', () => {
+    const mapping = 'main=staging\ntag:v*=prod';
+    expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'v1.4.2', REF_TYPE: 'tag' }).outputs).toMatchObject({ environment: 'prod', reason: "tag 'v1.4.2' matches 'v*'" });
+    expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'v1.4.2', REF_TYPE: 'branch' }).outputs.deploy).toBe('false');
+    expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'main', REF_TYPE: 'tag' }).outputs.deploy).toBe('false');
+  });
+
   it('an empty mapping deploys nothing without failing', () => {
     expect(select({ BRANCH_ENVIRONMENTS: '', REF_NAME: 'main' }).outputs).toMatchObject({ deploy: 'false', environment: '' });
   });
