@@ -1,15 +1,8 @@
 /** The step summary: per-service before → after, the task-definition diff, and the diagnosis of failures. */
+import { code, markdownTable } from '../../lib/markdown.js';
 import type { DeployResult } from './deploy.js';
 import { formatDiagnosis } from './diagnose.js';
 import { revisionOf } from './judge.js';
-
-// Same as lib/report.ts's helpers; kept local because that module imports @actions/core.
-const escapeCell = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-const code = (value: string): string => (value === '' ? '' : `\`${value.replace(/`/g, "'")}\``);
-function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.map((c) => escapeCell(String(c))).join(' | ')} |`;
-  return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
-}
 
 const seconds = (ms: number): string => (ms > 0 ? `${Math.round(ms / 100) / 10} s` : '');
 
