@@ -137,6 +137,12 @@ export class Migration {
           cause: err,
         });
       }
+      if ((err as { name?: string }).name === 'AccessDeniedException') {
+        throw new ActionError(`RunTask was denied: ${(err as Error).message}`, {
+          fix: 'The role needs ecs:RunTask on the cluster, ecs:TagResource (the task is tagged at launch) and iam:PassRole for the task and execution roles: see the IAM policy in actions/migrate-db/README.md.',
+          cause: err,
+        });
+      }
       throw err;
     }
     const failures = out.failures ?? [];

@@ -155,6 +155,15 @@ describe('Migration', () => {
     await expect(migration.start()).rejects.toThrow(/RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/);
   });
 
+  it('points a denied RunTask to the IAM policy (PassRole, TagResource)', async () => {
+    const { migration } = setup();
+    ecsMock.on(RunTaskCommand).rejects(Object.assign(new Error('User is not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }));
+    const err = await migration.start().catch((e) => e);
+    expect(err).toBeInstanceOf(ActionError);
+    expect(err.message).toContain('iam:PassRole');
+    expect(err.fix).toMatch(/ecs:TagResource .* iam:PassRole/);
+  });
+
   it('on timeout sends StopTask, follows the stop and keeps the lines', async () => {
     const { time, migration } = setup();
     ecsMock.on(DescribeTasksCommand).callsFake(() => ({ tasks: [ecsMock.commandCalls(StopTaskCommand).length > 0 ? task('STOPPED', {}, 143) : task('RUNNING')] }));
