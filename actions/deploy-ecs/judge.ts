@@ -97,7 +97,9 @@ export function judge(t: Tracked, svc: Service | undefined, opts: { maxFailedTas
     return { state: 'failed', progress, reason: `${ours!.failedTasks} task(s) of ${revisionOf(t.targetArn)} stopped (max-failed-tasks ${opts.maxFailedTasks})` };
   }
   if (sd) return { state: 'waiting', progress };
-  if (ours?.rolloutState === 'COMPLETED') return { state: 'succeeded', progress };
+  // COMPLETED alone is not enough after a scale-only update (desired-count with the same revision):
+  // the deployment stays COMPLETED from before while the new tasks start.
+  if (ours?.rolloutState === 'COMPLETED' && (ours.runningCount ?? 0) >= (ours.desiredCount ?? 0)) return { state: 'succeeded', progress };
   if (!ours?.rolloutState && ours && (svc.deployments?.length ?? 0) === 1 && ours.runningCount === ours.desiredCount) {
     return { state: 'succeeded', progress };
   }

@@ -197,6 +197,17 @@ describe('deploy-ecs bundle on the emulator', () => {
     }
   });
 
+  it('desired-count alone (same revision) updates and waits until the new tasks run', async () => {
+    const { cluster, family } = seed(['backend']);
+    const ws = workspaceWith(taskDef(family, 'v1'));
+    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'desired-count': '4' }, ws);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs).toMatchObject({ changed: 'false', status: 'succeeded' });
+    expect(r.stdout).toMatch(/SUCCEEDED running 4\/4/);
+    const [svc] = await emuServices(cluster, ['backend']);
+    expect(svc!.runningCount).toBe(4);
+  });
+
   it('blue/green: waits for the service deployment to be SUCCESSFUL', async () => {
     const { cluster, family } = seed(['backend'], { strategy: 'BLUE_GREEN' });
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.6 });

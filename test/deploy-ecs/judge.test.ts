@@ -14,6 +14,7 @@ describe('judge (rolling update)', () => {
   it.each<[string, Service | undefined, string, RegExp?]>([
     ['in progress', svc([dep({ runningCount: 1, pendingCount: 1 }), old()]), 'waiting'],
     ['COMPLETED and PRIMARY', svc([dep({ runningCount: 2, rolloutState: 'COMPLETED' })]), 'succeeded'],
+    ['COMPLETED but scaling up (desired-count changed, same revision)', svc([dep({ runningCount: 2, desiredCount: 4, pendingCount: 2, rolloutState: 'COMPLETED' })]), 'waiting'],
     ['FAILED rollout state, with its reason', svc([dep({ rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }), old()]), 'failed', /rollout FAILED: ECS deployment circuit breaker/],
     [
       'circuit breaker made the old revision PRIMARY again',
