@@ -15,6 +15,8 @@ import { interpolate, runReusable, type Contexts, type Handler, type WorkflowRun
 import { loadWorkflow } from './workflow-files.js';
 
 const APP = join(repoRoot, 'examples', 'delivery-app');
+/** The application the next run checks out (a caller repository). */
+let app = APP;
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const SUITE = { workflow_repository: 'acme/aws-deploy-actions', workflow_sha: 'f'.repeat(40) };
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -40,7 +42,7 @@ const handlers: Record<string, Handler> = {
     } else {
       // The application beside the suite, never containing it (a Docker build context of app/).
       expect(['', 'app']).toContain(w.path ?? '');
-      cpSync(APP, join(workspace, w.path ?? ''), { recursive: true });
+      cpSync(app, join(workspace, w.path ?? ''), { recursive: true });
     }
   },
   'aws-actions/configure-aws-credentials': ({ with: w }) => {
@@ -70,6 +72,8 @@ const handlers: Record<string, Handler> = {
   },
 };
 
+let storeTargets = '';
+
 function environments(): Record<string, Record<string, string>> {
   const env = (name: string) => ({
     AWS_ROLE_ARN: `arn:aws:iam::123456789012:role/delivery-${name}-deploy`,
@@ -78,7 +82,9 @@ function environments(): Record<string, Record<string, string>> {
     SITE_BUCKET: `delivery-${name}-site`,
     CLOUDFRONT_DISTRIBUTION_ID: distribution,
   });
-  return { test: env('test'), prod: env('prod') };
+  // Each repository has its own environments: only the stores app sets SITE_TARGETS.
+  const stores = app.endsWith('rails-stores') ? { SITE_TARGETS: storeTargets } : {};
+  return { test: env('test'), prod: { ...env('prod'), ...stores } };
 }
 
 let runs = 0;
@@ -87,13 +93,14 @@ let runs = 0;
 async function callerRun(
   file: string,
   event: { ref: string; inputs?: Record<string, string> },
-  over: { job?: Record<string, string>; with?: Record<string, string> } = {},
+  over: { job?: Record<string, string>; with?: Record<string, string>; app?: string; callerJob?: string } = {},
 ): Promise<WorkflowRun> {
-  const caller = loadWorkflow(join(APP, '.github', 'workflows', file));
-  const [, job] = Object.entries(caller.doc.jobs)[0]!;
+  app = over.app ?? APP;
+  const caller = loadWorkflow(join(app, '.github', 'workflows', file));
+  const job = over.callerJob ? caller.doc.jobs[over.callerJob]! : Object.values(caller.doc.jobs)[0]!;
   runs += 1;
   const github = { ref_name: event.ref, ref_type: 'branch', repository: 'acme/delivery-app', run_id: String(4000 + runs), run_attempt: '1', sha: SHA, token: 'ghs_test' };
-  const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {} };
+  const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {}, needs: {} };
   const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
   const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
   return runReusable(reusable, { ...withs, ...over.with }, {
@@ -133,6 +140,15 @@ beforeAll(async () => {
     await emu.s3.createBucket(`delivery-${name}-site`);
   }
   distribution = emu.cloudfront.createDistribution({ invalidationSeconds: 1 });
+  // rails-stores: one storefront build, three store sites on two buckets.
+  await emu.s3.createBucket('shop-prod-stores');
+  await emu.s3.createBucket('shop-prod-stores-uk');
+  const [de, fr, uk] = [1, 2, 3].map(() => emu.cloudfront.createDistribution({ invalidationSeconds: 1 }));
+  storeTargets = [
+    `bucket=shop-prod-stores prefix=de distribution-id=${de}`,
+    `bucket=shop-prod-stores prefix=fr distribution-id=${fr}`,
+    `bucket=shop-prod-stores-uk distribution-id=${uk}`,
+  ].join('\n');
 });
 afterAll(async () => {
   await emu?.stop();
@@ -218,6 +234,18 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     for (const skipped of ['Build and push the image', 'Render task definition', 'Run migrations']) expect(run.jobs.deploy!.ran_steps).not.toContain(skipped);
     expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
     expect(emu.requests().map((r) => r.operation)).not.toContain('RunTask');
+  });
+
+  it('rails-stores: one storefront build is published to every store site of the environment (SITE_TARGETS)', async () => {
+    emu.resetCounts();
+    const run = await callerRun('deploy.yml', { ref: 'main' }, { app: join(repoRoot, 'examples', 'rails-stores'), callerJob: 'storefront' });
+    expectSuccess(run);
+    expect(run.outputs.environment).toBe('prod');
+    expect(run.jobs.build!.ran_steps).toEqual(expect.arrayContaining(['Install dependencies', 'Build']));
+    // index.html + a fingerprinted JS and CSS file, to each of the three stores.
+    expect(run.outputs.uploaded).toBe('9');
+    expect(run.outputs['invalidation-id']!.split(',')).toHaveLength(3);
+    expect(emu.counts()['CloudFront.CreateInvalidation']).toBe(3);
   });
 
   it('on GHES (no job.workflow_*) the suite comes from suite-repository / suite-ref', async () => {
