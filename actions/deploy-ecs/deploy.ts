@@ -15,7 +15,7 @@ import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
-import { mapLimit, servicesBefore, updateService } from './services.js';
+import { mapLimit, servicesBefore, stableRevision, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
 export interface Deps {
@@ -102,6 +102,13 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     for (const [name, s] of map) report.info(`${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`);
     return map;
   });
+  // What each service ran before us: the rollback target and the "before" of the summary.
+  const previous = new Map<string, string>();
+  for (const name of inputs.services) {
+    const stable = stableRevision(before.get(name)!);
+    if (stable.note) report.warning(`${name} ${stable.note}.`);
+    previous.set(name, stable.arn);
+  }
 
   // ---- image
   let published: PublishedImage | undefined;
@@ -133,7 +140,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   const image = mainContainer?.image ?? published?.uri ?? '';
 
   // Diff against what the (first) service ran before, which is what the user compares with.
-  const firstBefore = before.get(inputs.services[0]!)?.taskDefinition;
+  const firstBefore = previous.get(inputs.services[0]!);
   let previousDef = reg.previous?.taskDefinitionArn === firstBefore ? reg.previous : undefined;
   if (!previousDef && firstBefore && firstBefore !== arn) previousDef = (await describeTaskDefinition(ecs, firstBefore).catch(() => undefined))?.td;
   const diff = firstBefore === arn ? ['no change: the service already runs this revision'] : diffTaskDefinitions(previousDef, finalDef);
@@ -146,7 +153,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   const tracked = await report.group('Update services', () =>
     mapLimit(toUpdate, inputs.maxParallel, async (service) => {
       const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: inputs.forceNewDeployment, desiredCount: inputs.desiredCount }, deps.now);
-      report.info(`${service}: ${revisionOf(before.get(service)!.taskDefinition)} → ${revisionOf(arn)}, deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
+      report.info(`${service}: ${revisionOf(previous.get(service))} → ${revisionOf(arn)}, deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
       return t;
     }),
   );
@@ -163,7 +170,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
 
   const results: ServiceResult[] = inputs.services.map((service) => {
     const t = tracked.find((x) => x.service === service);
-    const b = before.get(service)!.taskDefinition;
+    const b = previous.get(service);
     if (!t) return { service, before: b, after: arn, result: 'unchanged', durationMs: 0 };
     const v = waited!.verdicts.get(service);
     const end = waited!.finishedAt.get(service) ?? deps.now();
@@ -174,7 +181,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   const failed = results.filter((r) => r.result === 'failed' || r.result === 'timed-out');
   const out: DeployResult = {
     taskDefinitionArn: arn,
-    previousTaskDefinitionArn: previousArnOutput(inputs.services, before),
+    previousTaskDefinitionArn: previousArnOutput(inputs.services, previous),
     changed: reg.changed,
     image,
     deploymentIds: Object.fromEntries(tracked.filter((t) => t.deploymentId).map((t) => [t.service, t.deploymentId!])),
@@ -185,20 +192,20 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     diff,
     diagnoses: [],
   };
-  if (failed.length) await handleFailure(inputs, deps, { tracked, waited: waited!, before, results, failed, finalDef, out });
+  if (failed.length) await handleFailure(inputs, deps, { tracked, waited: waited!, before, previous, results, failed, finalDef, out });
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;
   return out;
 }
 
-function previousArnOutput(services: string[], before: Map<string, Service>): string {
-  const arns = services.map((s) => before.get(s)?.taskDefinition ?? '');
+function previousArnOutput(services: string[], previous: Map<string, string>): string {
+  const arns = services.map((s) => previous.get(s) ?? '');
   return new Set(arns).size <= 1 ? (arns[0] ?? '') : services.map((s, i) => `${s}=${arns[i]}`).join('\n');
 }
 
 async function handleFailure(
   inputs: Inputs,
   deps: Deps,
-  ctx: { tracked: Tracked[]; waited: WaitOutcome; before: Map<string, Service>; results: ServiceResult[]; failed: ServiceResult[]; finalDef: TaskDefinition; out: DeployResult },
+  ctx: { tracked: Tracked[]; waited: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[]; failed: ServiceResult[]; finalDef: TaskDefinition; out: DeployResult },
 ): Promise<void> {
   const { report } = deps;
   ctx.out.diagnoses = await report.group('Diagnosis', async () => {
@@ -218,7 +225,7 @@ async function handleFailure(
   let rollbackNote = '';
   if (inputs.rollbackOnFailure) {
     const targets = ctx.tracked.filter((t) => {
-      const prev = ctx.before.get(t.service)?.taskDefinition;
+      const prev = ctx.previous.get(t.service);
       return prev && prev !== t.targetArn;
     });
     if (targets.length) {
@@ -236,12 +243,17 @@ async function handleFailure(
   });
 }
 
-async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: { waited: WaitOutcome; before: Map<string, Service>; results: ServiceResult[] }): Promise<{ done: boolean; note: string }> {
+async function rollBack(
+  inputs: Inputs,
+  deps: Deps,
+  targets: Tracked[],
+  ctx: { waited: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[] },
+): Promise<{ done: boolean; note: string }> {
   const { report } = deps;
   return report.group('Roll back', async () => {
     const rollbacks = await mapLimit(targets, inputs.maxParallel, async (t): Promise<Tracked> => {
       const b = ctx.before.get(t.service)!;
-      const prev = b.taskDefinition!;
+      const prev = ctx.previous.get(t.service)!;
       const now = ctx.waited.services.get(t.service);
       const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
       if (primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {

@@ -11,7 +11,7 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { ActionError, aggregate } from '../../lib/errors.js';
-import { batches, usesServiceDeployments, type Tracked } from './judge.js';
+import { batches, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -114,4 +114,20 @@ async function latestServiceDeployment(ecs: ECSClient, cluster: string, service:
     // Without the service-deployments API we judge by the deployment id alone.
     return undefined;
   }
+}
+
+/**
+ * The revision to roll back to: what the service runs, or — when it is still in the middle of
+ * an earlier deployment — the revision that was serving (the ACTIVE deployment with the most
+ * running tasks), not the unproven one being rolled out.
+ */
+export function stableRevision(svc: Service): { arn: string; note?: string } {
+  const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+  const active = (svc.deployments ?? []).filter((d) => d.status === 'ACTIVE' && d.taskDefinition);
+  if (!primary || primary.rolloutState !== 'IN_PROGRESS' || active.length === 0) return { arn: svc.taskDefinition ?? '' };
+  const serving = [...active].sort((a, b) => (b.runningCount ?? 0) - (a.runningCount ?? 0))[0]!;
+  return {
+    arn: serving.taskDefinition!,
+    note: `was still deploying ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(serving.taskDefinition)}, which was serving`,
+  };
 }
