@@ -83,7 +83,7 @@ function environments(): Record<string, Record<string, string>> {
     CLOUDFRONT_DISTRIBUTION_ID: distribution,
   });
   // Each repository has its own environments: only the stores app sets SITE_TARGETS.
-  const stores = app.endsWith('rails-stores') ? { SITE_TARGETS: storeTargets } : {};
+  const stores: Record<string, string> = app.endsWith('rails-stores') ? { SITE_TARGETS: storeTargets } : {};
   return { test: env('test'), prod: { ...env('prod'), ...stores } };
 }
 
