@@ -219,6 +219,16 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     expect(roles.at(-1)).toBe('arn:aws:iam::123456789012:role/delivery-prod-deploy');
   });
 
+  it('promote-tags re-tags the redeployed image in ECR (no build, no layer moved)', async () => {
+    emu.ecr.putImage('delivery/backend', 'v41');
+    emu.resetCounts();
+    const run = await callerRun('backend.yml', { ref: 'main', inputs: { environment: 'prod', feature: 'core', 'image-tag': 'v41' } }, { with: { 'promote-tags': 'prod-current' } });
+    expectSuccess(run);
+    expect(run.jobs.deploy!.ran_steps).not.toContain('Build and push the image');
+    expect(emu.counts()['ECR.PutImage']).toBe(1);
+    expect(run.outputs.image).toBe(`${REGISTRY}/delivery/backend:prod-current`);
+  });
+
   it('a rollback to a task-definition revision skips build, render and migrations', async () => {
     emu.resetCounts();
     const reusable = loadWorkflow(join(repoRoot, '.github', 'workflows', 'deploy-ecs-service.yml'));
