@@ -69,14 +69,19 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   return results;
 }
 
-export function invalidationRels(plan: TargetPlan, prefix: string): string[] {
-  return [...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, prefix))];
+/** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */
+export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest'>): string[] {
+  const { plan, target } = res;
+  const rels = [...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
+  return [...new Set(rels)];
 }
 
 export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = FULL_BUDGET): InvalidationPlan | undefined {
   if (!res.target.distributionId || inputs.invalidate === 'none') return undefined;
+  const rels = invalidationRels(res);
+  if (rels.length === 0) return undefined;
   if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
-  return planInvalidation(invalidationRels(res.plan, res.target.prefix), { maxPaths: inputs.invalidationMaxPaths, budget });
+  return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget });
 }
 
 /**
@@ -92,12 +97,23 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
   const etags = new Map(plan.remoteEtags);
   const threshold = inputs.multipartThresholdMb * 1024 * 1024;
   const write = async (ops: TargetPlan['uploads'], kind: 'upload' | 'copy'): Promise<void> => {
-    await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
-      const etag = kind === 'upload' ? await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }) : await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
-      etags.set(file.rel, etag);
-      if (kind === 'upload') res.bytesUploaded += file.size;
-      r.info(`${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`);
-    });
+    // One log write per batch of lines: thousands of small stdout writes cost real time on a cold sync.
+    let lines: string[] = [];
+    const flush = () => {
+      if (lines.length > 0) r.info(lines.join('\n'));
+      lines = [];
+    };
+    try {
+      await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
+        const etag = kind === 'upload' ? await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }) : await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
+        etags.set(file.rel, etag);
+        if (kind === 'upload') res.bytesUploaded += file.size;
+        lines.push(`${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`);
+        if (lines.length >= 200) flush();
+      });
+    } finally {
+      flush();
+    }
   };
   const assets = { up: plan.uploads.filter((o) => !o.file.entry), cp: plan.copies.filter((o) => !o.file.entry) };
   const entries = { up: plan.uploads.filter((o) => o.file.entry), cp: plan.copies.filter((o) => o.file.entry) };
@@ -113,10 +129,12 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
       await write(entries.cp, 'copy');
     });
   }
+  const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && invalidationRels(res).length > 0;
   const manifest = nextManifest(plan, etags);
+  if (willInvalidate) manifest.pending = invalidationRels(res).sort();
   if (JSON.stringify(manifest) !== JSON.stringify(res.manifest)) await writeManifest(s3, target.bucket, target.prefix, manifest);
 
-  if (target.distributionId && inputs.invalidate !== 'none' && invalidationRels(plan, target.prefix).length + (inputs.invalidate === 'all' ? 1 : 0) > 0) {
+  if (willInvalidate) {
     await r.group(`Phase 3: invalidate ${target.distributionId}`, async () => {
       const cf = deps.cloudfront();
       const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!);
@@ -129,6 +147,8 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
       const log = (line: string) => r.info(line);
       res.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
       r.info(`invalidation ${res.invalidationId} created`);
+      delete manifest.pending;
+      await writeManifest(s3, target.bucket, target.prefix, manifest);
       if (inputs.waitForInvalidation) await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
     });
   }

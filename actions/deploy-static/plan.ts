@@ -21,6 +21,12 @@ export interface ManifestEntry {
 export interface Manifest {
   version: 1;
   entries: Record<string, ManifestEntry>;
+  /**
+   * Paths (relative to the prefix) written but not yet invalidated. Recorded
+   * before the invalidation and cleared after it, so a run that fails between
+   * upload and invalidation is completed by the re-run, which sees no change.
+   */
+  pending?: string[];
 }
 
 export interface RemoteObject {

@@ -95,7 +95,7 @@ export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f
     const res = await upload.done();
     return unquote(res.ETag);
   }
-  const body = await readFile(f.abs);
+  const body = f.body ?? (await readFile(f.abs));
   const res = await s3.send(new PutObjectCommand({ ...objectParams(bucket, f, opts.acl), Body: body, ContentMD5: Buffer.from(f.md5, 'hex').toString('base64') }));
   return unquote(res.ETag);
 }

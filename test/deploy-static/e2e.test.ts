@@ -85,7 +85,7 @@ describe('deploy-static against s3rver and the emulator', () => {
     const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist });
     expect(run.outputs).toMatchObject({ uploaded: '1', unchanged: '7' });
     expect((await getBytes(s3Client(s3.endpoint), 'site', 'app/assets/app.3f9a1c.css')).toString()).toBe(after);
-    expect(s3.requests.filter((r) => r.op === 'PUT').map((r) => r.key)).toEqual(['app/assets/app.3f9a1c.css', 'app/.deploy-static/manifest.json']);
+    expect(s3.requests.filter((r) => r.op === 'PUT' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual(['app/assets/app.3f9a1c.css']);
     expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/assets/app.3f9a1c.css']);
   });
 
@@ -193,6 +193,31 @@ describe('safety', () => {
     expect(run.code).toBe(1);
     expect(run.errors.join('\n')).toMatch(/'host.txt' is a symlink that points outside the source folder/);
     expect(s3.requests).toEqual([]);
+  });
+});
+
+describe('a failed run converges on re-run', () => {
+  it('an invalidation that failed after the upload is made by the next run, which uploads nothing', async () => {
+    const source = siteCopy();
+    const dist = emu.cloudfront.createDistribution();
+    expect((await deploy({ source, bucket: 'dry', prefix: 'retry', 'distribution-id': dist })).code).toBe(0);
+    writeFileSync(join(source, 'index.html'), readFileSync(join(source, 'index.html'), 'utf8').replace('Delivery', 'Delivery!'));
+    emu.faults.set({ serverErrorBurst: 10, operations: ['CloudFront.CreateInvalidation'] });
+    const failed = await deploy({ source, bucket: 'dry', prefix: 'retry', 'distribution-id': dist, 'max-attempts': 1 });
+    emu.faults.clear();
+    expect(failed.code).toBe(1);
+    expect(emu.cloudfront.invalidations(dist)).toHaveLength(1);
+    // The new HTML is live (and its assets were already there): the old site was never broken.
+    expect((await getBytes(s3Client(s3.endpoint), 'dry', 'retry/index.html')).toString()).toContain('Delivery!');
+    s3.reset();
+    const rerun = await deploy({ source, bucket: 'dry', prefix: 'retry', 'distribution-id': dist });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(rerun.outputs).toMatchObject({ uploaded: '0', unchanged: '8' });
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/', '/index.html']);
+    // And then it is settled: a third run invalidates nothing.
+    const third = await deploy({ source, bucket: 'dry', prefix: 'retry', 'distribution-id': dist });
+    expect(third.outputs['invalidation-id']).toBe('');
+    expect(emu.cloudfront.invalidations(dist)).toHaveLength(2);
   });
 });
 
