@@ -103,7 +103,8 @@ async function callerRun(
   const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {}, needs: {} };
   const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
   const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
-  return runReusable(reusable, { ...withs, ...over.with }, {
+  // Polls every second instead of five: the emulator's rollouts take a second or two.
+  return runReusable(reusable, { ...withs, ...(reusable.path.endsWith('deploy-ecs-service.yml') ? { 'poll-interval-seconds': 1 } : {}), ...over.with }, {
     contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
     env: stepEnv(),
     handlers,
@@ -233,7 +234,7 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     emu.resetCounts();
     const reusable = loadWorkflow(join(repoRoot, '.github', 'workflows', 'deploy-ecs-service.yml'));
     const github = { ref_name: 'main', ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4243', sha: SHA, token: 'ghs_test' };
-    const run = await runReusable(reusable, { environment: 'test', services: 'backend', 'task-definition': 'delivery-test-backend:1' }, {
+    const run = await runReusable(reusable, { environment: 'test', services: 'backend', 'task-definition': 'delivery-test-backend:1', 'poll-interval-seconds': 1 }, {
       contexts: { github, job: SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
       env: stepEnv(),
       handlers,
