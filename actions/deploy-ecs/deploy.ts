@@ -6,7 +6,7 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeTaskDefinitionCommand, type ECSClient, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
-import { ActionError } from '../../lib/errors.js';
+import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
@@ -150,19 +150,29 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     const s = before.get(name)!;
     return s.taskDefinition !== arn || inputs.forceNewDeployment || (inputs.desiredCount !== undefined && inputs.desiredCount !== s.desiredCount);
   });
-  const tracked = await report.group('Update services', () =>
-    mapLimit(toUpdate, inputs.maxParallel, async (service) => {
-      const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: inputs.forceNewDeployment, desiredCount: inputs.desiredCount }, deps.now);
-      report.info(`${service}: ${revisionOf(previous.get(service))} → ${revisionOf(arn)}, deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
-      return t;
+  // One failed UpdateService must not leave the others updated and unwatched: collect the
+  // errors, and treat them as a failed deployment (so the updated ones are rolled back).
+  const updateErrors = new Map<string, string>();
+  const updated = await report.group('Update services', () =>
+    mapLimit(toUpdate, inputs.maxParallel, async (service): Promise<Tracked | undefined> => {
+      try {
+        const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: inputs.forceNewDeployment, desiredCount: inputs.desiredCount }, deps.now);
+        report.info(`${service}: ${revisionOf(previous.get(service))} → ${revisionOf(arn)}, deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
+        return t;
+      } catch (err) {
+        updateErrors.set(service, `UpdateService failed: ${describeUnknown(err)}`);
+        report.warning(`${service}: UpdateService failed: ${describeUnknown(err)}`);
+        return undefined;
+      }
     }),
   );
+  const tracked = updated.filter((t): t is Tracked => t !== undefined);
   for (const name of inputs.services.filter((n) => !toUpdate.includes(n))) report.info(`${name}: already on ${revisionOf(arn)}; not updated`);
 
   // ---- wait
   const intervalMs = inputs.pollIntervalSeconds * 1000;
   const timeoutMs = inputs.timeoutMinutes * 60_000;
-  const waited: WaitOutcome | undefined = tracked.length
+  const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0
     ? await report.group(`Wait for ${tracked.length} service(s)`, () =>
         waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now }, tracked, { cluster: inputs.cluster, intervalMs, timeoutMs, maxFailedTasks: inputs.maxFailedTasks }),
       )
@@ -171,10 +181,12 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   const results: ServiceResult[] = inputs.services.map((service) => {
     const t = tracked.find((x) => x.service === service);
     const b = previous.get(service);
+    const updateError = updateErrors.get(service);
+    if (updateError) return { service, before: b, after: arn, result: 'failed', durationMs: 0, reason: updateError };
     if (!t) return { service, before: b, after: arn, result: 'unchanged', durationMs: 0 };
-    const v = waited!.verdicts.get(service);
-    const end = waited!.finishedAt.get(service) ?? deps.now();
-    const result: ServiceOutcome = v?.state === 'succeeded' ? 'succeeded' : v?.state === 'failed' ? 'failed' : waited!.timedOut ? 'timed-out' : 'interrupted';
+    const v = waited?.verdicts.get(service);
+    const end = waited?.finishedAt.get(service) ?? deps.now();
+    const result: ServiceOutcome = v?.state === 'succeeded' ? 'succeeded' : v?.state === 'failed' ? 'failed' : waited?.timedOut ? 'timed-out' : 'interrupted';
     const reason = v?.state === 'failed' ? v.reason : result === 'timed-out' ? `timed out after ${inputs.timeoutMinutes} min (${v?.progress ?? 'no state yet'})` : undefined;
     return { service, before: b, after: arn, result, durationMs: end - t.startedAt, deploymentId: t.deploymentId, reason };
   });
@@ -192,7 +204,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     diff,
     diagnoses: [],
   };
-  if (failed.length) await handleFailure(inputs, deps, { tracked, waited: waited!, before, previous, results, failed, finalDef, out });
+  if (failed.length) await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed, finalDef, out });
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;
   return out;
 }
@@ -205,16 +217,18 @@ function previousArnOutput(services: string[], previous: Map<string, string>): s
 async function handleFailure(
   inputs: Inputs,
   deps: Deps,
-  ctx: { tracked: Tracked[]; waited: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[]; failed: ServiceResult[]; finalDef: TaskDefinition; out: DeployResult },
+  ctx: { tracked: Tracked[]; waited?: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[]; failed: ServiceResult[]; finalDef: TaskDefinition; out: DeployResult },
 ): Promise<void> {
   const { report } = deps;
   ctx.out.diagnoses = await report.group('Diagnosis', async () => {
     const list = await Promise.all(
       ctx.failed.map((r) => {
-        const t = ctx.tracked.find((x) => x.service === r.service)!;
+        const t = ctx.tracked.find((x) => x.service === r.service);
+        // A service whose UpdateService failed has no deployment to look into.
+        if (!t) return Promise.resolve<Diagnosis>({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [] });
         return diagnose(
           { ecs: deps.ecs, logs: deps.logs },
-          { cluster: inputs.cluster, service: r.service, reason: r.reason ?? r.result, svc: ctx.waited.services.get(r.service), since: t.startedAt, targetArn: t.targetArn, deploymentId: t.deploymentId, taskDefinition: ctx.finalDef, region: deps.region },
+          { cluster: inputs.cluster, service: r.service, reason: r.reason ?? r.result, svc: ctx.waited?.services.get(r.service), since: t.startedAt, targetArn: t.targetArn, deploymentId: t.deploymentId, taskDefinition: ctx.finalDef, region: deps.region },
         );
       }),
     );
@@ -247,14 +261,14 @@ async function rollBack(
   inputs: Inputs,
   deps: Deps,
   targets: Tracked[],
-  ctx: { waited: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[] },
+  ctx: { waited?: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[] },
 ): Promise<{ done: boolean; note: string }> {
   const { report } = deps;
   return report.group('Roll back', async () => {
     const rollbacks = await mapLimit(targets, inputs.maxParallel, async (t): Promise<Tracked> => {
       const b = ctx.before.get(t.service)!;
       const prev = ctx.previous.get(t.service)!;
-      const now = ctx.waited.services.get(t.service);
+      const now = ctx.waited?.services.get(t.service);
       const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
       if (primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
         // The circuit breaker already rolled back: follow its deployment instead of starting another.

@@ -135,6 +135,19 @@ describe('deploy', () => {
     expect(new Set(d.sleeps.slice(0, 12))).toEqual(new Set([5000]));
   });
 
+  it('one failed UpdateService rolls back the services already updated and says which failed', async () => {
+    fakeEcs(['api', 'worker'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => (d.taskDefinition === TD(6) ? completed(d) : [d]) });
+    ecsMock.on(UpdateServiceCommand, { service: 'worker', taskDefinition: TD(7) }).rejects(Object.assign(new Error('Service was not ACTIVE.'), { name: 'ServiceNotActiveException' }));
+    const r = await deploy(inputs({ services: 'api\nworker', 'max-parallel': '1' }), deps());
+    expect(r.status).toBe('failed');
+    expect(r.services.map((s) => [s.service, s.result])).toEqual([
+      ['api', 'rolled back'],
+      ['worker', 'failed'],
+    ]);
+    expect(r.error?.message).toMatch(/worker: UpdateService failed: ServiceNotActiveException: Service was not ACTIVE\./);
+    expect(r.error?.message).toContain(`api rolled back to ${TD(6)}`);
+  });
+
   it('updates 12 services with DescribeServices batched by 10', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `svc${i}`);
     fakeEcs(names, { runningRev: 6, latestRev: 6, outcome: (_s, polls, d) => (polls >= 3 ? completed(d) : [d]) });
