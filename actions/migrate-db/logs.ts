@@ -9,8 +9,18 @@ import { realSleep, type Clock, type Sleep, realClock } from '../../lib/poll.js'
  * and the previous `nextForwardToken` returns the *same* token when there are
  * no newer events. An empty page alone proves nothing (the API documents that
  * it can return empty pages while more events exist), so only an unchanged
- * token ends a read.
+ * token ends the final drain.
+ *
+ * While the task runs, a read stops at the first page that is not full (the
+ * service gave us everything it had at that moment); the next poll resumes
+ * from the saved token, so nothing is skipped. Reading "until the token stops
+ * changing" while a chatty migration writes would chase the stream in a tight
+ * loop (hundreds of calls a minute, into the account's GetLogEvents quota).
  */
+/** A page holds ≤ 10,000 events or ≤ 1 MB; with events of up to 256 KB, a page over 768 KB may have been cut short. */
+const FULL_PAGE_EVENTS = 10_000;
+const FULL_PAGE_BYTES = 1024 * 1024 - 256 * 1024;
+
 export interface TailOptions {
   group: string;
   stream: string;
@@ -33,8 +43,11 @@ export class LogTail {
     private readonly opts: TailOptions,
   ) {}
 
-  /** Reads everything that is available now; returns the number of new lines. */
-  async read(): Promise<number> {
+  /**
+   * Reads what is available now; returns the number of new lines. `untilExhausted`
+   * (the final drain) keeps reading until the forward token stops changing.
+   */
+  async read(opts: { untilExhausted?: boolean } = {}): Promise<number> {
     let count = 0;
     for (let page = 0; page < (this.opts.maxPagesPerRead ?? 100); page++) {
       let out;
@@ -56,6 +69,10 @@ export class LogTail {
       const previous = this.token;
       this.token = out.nextForwardToken ?? previous;
       if (out.nextForwardToken === undefined || out.nextForwardToken === previous) return count;
+      const events = out.events ?? [];
+      const bytes = events.reduce((n, e) => n + Buffer.byteLength(e.message ?? '') + 26, 0);
+      const full = events.length >= FULL_PAGE_EVENTS || bytes >= FULL_PAGE_BYTES;
+      if (!opts.untilExhausted && !full) return count;
     }
     return count;
   }
@@ -71,15 +88,16 @@ export class LogTail {
     const sleep = this.opts.sleep ?? realSleep;
     const now = this.opts.now ?? realClock;
     const start = now();
-    await this.read();
+    const all = { untilExhausted: true };
+    await this.read(all);
     while (!this.exists && now() - start < opts.missingMs) {
       await sleep(Math.min(opts.settleMs, 500));
-      await this.read();
+      await this.read(all);
     }
     if (!this.exists) return;
     while (now() - start < opts.maxMs) {
       await sleep(opts.settleMs);
-      if ((await this.read()) === 0) return;
+      if ((await this.read(all)) === 0) return;
     }
   }
 

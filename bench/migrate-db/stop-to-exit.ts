@@ -33,6 +33,14 @@ const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityG
 interface Trial {
   stopToExitMs: number;
   lost: number;
+  /** AWS calls per minute while the migration ran (the cost of following it closely). */
+  callsPerMinute: number;
+}
+
+/** Calls the emulator received in [from, to], per minute. */
+function callRate(emu: Emulator, from: number, to: number): number {
+  const n = emu.requests().filter((r) => r.at >= from && r.at <= to).length;
+  return (n / Math.max(1, to - from)) * 60_000;
 }
 
 function seed(emu: Emulator) {
@@ -83,6 +91,7 @@ async function ours(emu: Emulator, n: number): Promise<Trial> {
   const written = migrationLines(`ours${n}`);
   emu.scenarios.nextTask({ startedBy }, { afterSeconds: RUN_SECONDS, logLines: written });
   let exitAt = 0;
+  const startAt = Date.now();
   const run = await runBundle('migrate-db', {
     inputs: { cluster: CLUSTER, service: 'backend', command: 'bin/rails db:migrate', 'started-by': startedBy },
     env: { ...emu.env(), GITHUB_ACTION: startedBy },
@@ -90,7 +99,7 @@ async function ours(emu: Emulator, n: number): Promise<Trial> {
     onSpawn: (child) => child.on('exit', () => (exitAt = Date.now())),
   });
   if (run.code !== 0) throw new Error(`bundle failed:\n${run.stdout.slice(-2000)}`);
-  return { stopToExitMs: exitAt - stopAt(emu, startedBy), lost: lost(written, run.stdout.split('\n')) };
+  return { stopToExitMs: exitAt - stopAt(emu, startedBy), lost: lost(written, run.stdout.split('\n')), callsPerMinute: callRate(emu, startAt, exitAt) };
 }
 
 async function peer(emu: Emulator, n: number): Promise<Trial> {
@@ -101,12 +110,17 @@ async function peer(emu: Emulator, n: number): Promise<Trial> {
   const base = { region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } };
   const ecs = new ECSClient(base);
   const logs = new CloudWatchLogsClient(base);
+  const startAt = Date.now();
   const out = await ecs.send(new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy, networkConfiguration: NETWORK, launchType: 'FARGATE' }));
   const arn = out.tasks![0]!.taskArn!;
   await waitUntilTasksStopped({ client: ecs, maxWaitTime: 600 }, { cluster: CLUSTER, tasks: [arn] });
   const events = await logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: `backend/backend/${arn.split('/').pop()}`, startFromHead: true }));
   const exitAt = Date.now();
-  return { stopToExitMs: exitAt - stopAt(emu, startedBy), lost: lost(written, (events.events ?? []).map((e) => e.message ?? '')) };
+  return {
+    stopToExitMs: exitAt - stopAt(emu, startedBy),
+    lost: lost(written, (events.events ?? []).map((e) => e.message ?? '')),
+    callsPerMinute: callRate(emu, startAt, exitAt),
+  };
 }
 
 /** SIGTERM as soon as the task started; when did StopTask arrive, when did the bundle exit. */
@@ -155,6 +169,7 @@ async function main() {
       ['STOPPED → exit (median)', fmt(median(a.map((t) => t.stopToExitMs))), fmt(median(b.map((t) => t.stopToExitMs))), (median(b.map((t) => t.stopToExitMs)) / Math.max(1, median(a.map((t) => t.stopToExitMs)))).toFixed(1) + '×'],
       ['STOPPED → exit (worst)', fmt(Math.max(...a.map((t) => t.stopToExitMs))), fmt(Math.max(...b.map((t) => t.stopToExitMs))), ''],
       [`log lines lost of ${LINES} (worst)`, String(Math.max(...a.map((t) => t.lost))), String(Math.max(...b.map((t) => t.lost))), ''],
+      ['AWS calls per minute of run (median)', median(a.map((t) => t.callsPerMinute)).toFixed(0), median(b.map((t) => t.callsPerMinute)).toFixed(0), ''],
     ];
     console.log(`\n${LINES} lines × ~${LINE_BYTES} B over ${RUN_SECONDS} s, ${TRIALS} trials; goals: STOPPED → exit ≤ 3 s, 0 lines lost\n`);
     console.log('| measure | migrate-db (defaults) | peer: waitUntilTasksStopped + one GetLogEvents | peer / ours |');
