@@ -2,8 +2,9 @@
  * Demo step: deploy the rendered core/test task definitions to delivery-test
  * (backend, then admin-frontend), then run the backend deploy again to show
  * that an unchanged task definition registers and updates nothing.
- * Scenario rollout-fails: the new backend revision crashes on start; the
- * circuit breaker rolls back and the action fails with the reason and the logs.
+ * Scenario rollout-fails: the new backend revision crashes on start; deploy-ecs
+ * stops at max-failed-tasks (before ECS's circuit breaker would), rolls back and
+ * fails with the reason, the exit code and the tasks' last log lines.
  */
 import type { DemoStep } from '../context.js';
 
@@ -14,7 +15,7 @@ const step: DemoStep = {
   action: 'deploy-ecs',
   title: 'Deploy to delivery-test (register only if changed, update, wait, diagnose, roll back)',
   scenarios: {
-    'rollout-fails': 'the new backend revision exits 1 on start (DATABASE_URL missing); the circuit breaker rolls back and the action says why',
+    'rollout-fails': 'the new backend revision exits 1 on start (DATABASE_URL missing); deploy-ecs stops at 3 failed tasks, rolls back to the previous revision and shows why (exit code, log lines, hint)',
   },
   async run(ctx) {
     const { names } = ctx;
