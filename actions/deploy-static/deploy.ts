@@ -10,7 +10,7 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { checkDeleteGuard, desiredFiles, parseManifest, planTarget, relOf, type Manifest, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { copyMetadata, deleteKeys, headObjects, listRemote, readManifest, uploadFile, writeManifest } from './s3.js';
-import { excludeMatcher, scanSource } from './scan.js';
+import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
 
 export interface Deps {
@@ -38,6 +38,11 @@ const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
 /** Reads and plans every target before the first write, so a guard failure on target 3 stops targets 1 and 2 too. */
 export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[]> {
   const { reporter: r } = deps;
+  // Listing is sequential pages of 1,000 keys: start it while the source is hashed.
+  // Only reads; the cheap source checks come first, so a missing or empty build makes no AWS call at all.
+  await checkSource(inputs.source);
+  const remotes = inputs.targets.map((t) => Promise.all([listRemote(deps.s3, t.bucket, t.prefix), readManifest(deps.s3, t.bucket, t.prefix)]));
+  for (const p of remotes) p.catch(() => undefined);
   const local = await r.group('Scan source', async () => {
     const files = await scanSource(inputs.source, { exclude: inputs.exclude, concurrency: inputs.concurrency });
     r.info(`${files.length} files, ${formatBytes(files.reduce((n, f) => n + f.size, 0))} in ${inputs.source}`);
@@ -46,10 +51,10 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   const excluded = excludeMatcher(inputs.exclude);
   const results: TargetResult[] = [];
   const problems: ActionError[] = [];
-  for (const target of inputs.targets) {
+  for (const [i, target] of inputs.targets.entries()) {
     await r.group(`Plan ${label(target)}`, async () => {
       const files = desiredFiles(local, { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl });
-      const [remote, manifestText] = await Promise.all([listRemote(deps.s3, target.bucket, target.prefix), readManifest(deps.s3, target.bucket, target.prefix)]);
+      const [remote, manifestText] = await remotes[i]!;
       const manifest = parseManifest(manifestText);
       if (manifestText !== undefined && !manifest) r.warning(`The deploy manifest in ${label(target)} is unreadable; objects will be compared by HEAD this once.`);
       const opts = { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl, delete: inputs.delete, excluded };

@@ -45,6 +45,16 @@ function inside(root: string, path: string): boolean {
   return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && r !== '..');
 }
 
+const EMPTY_FIX = 'Check that the build step ran and wrote into this folder; an empty folder would delete the whole site.';
+
+/** The cheap part of the source checks, done before any AWS call: exists, is a folder, is not empty. */
+export async function checkSource(source: string): Promise<void> {
+  const st = await stat(source).catch(() => undefined);
+  if (!st) throw new ActionError(`The source folder '${source}' does not exist.`, { input: 'source', fix: 'Build the site before this step, or point source at the build output folder (e.g. dist or build).' });
+  if (!st.isDirectory()) throw new ActionError(`The source '${source}' is not a folder.`, { input: 'source', fix: 'Point source at the folder that holds the built site.' });
+  if ((await readdir(source)).length === 0) throw new ActionError(`The source folder '${source}' has no files; refusing to deploy an empty site.`, { input: 'source', fix: EMPTY_FIX });
+}
+
 /**
  * Lists and hashes every file under `source`. Refuses, before any AWS call:
  * a missing or empty source (the `aws s3 sync --delete` of an empty build
@@ -52,9 +62,7 @@ function inside(root: string, path: string): boolean {
  * `~/.aws` must never be published). Links inside `source` are followed.
  */
 export async function scanSource(source: string, opts: { exclude?: readonly string[]; concurrency?: number } = {}): Promise<LocalFile[]> {
-  const st = await stat(source).catch(() => undefined);
-  if (!st) throw new ActionError(`The source folder '${source}' does not exist.`, { input: 'source', fix: 'Build the site before this step, or point source at the build output folder (e.g. dist or build).' });
-  if (!st.isDirectory()) throw new ActionError(`The source '${source}' is not a folder.`, { input: 'source', fix: 'Point source at the folder that holds the built site.' });
+  await checkSource(source);
   const root = await realpath(source);
   const excluded = excludeMatcher(opts.exclude ?? []);
   const found: { rel: string; abs: string; size: number }[] = [];
@@ -92,7 +100,7 @@ export async function scanSource(source: string, opts: { exclude?: readonly stri
   if (found.length === 0) {
     throw new ActionError(`The source folder '${source}' has no files${opts.exclude?.length ? ' (after exclude)' : ''}; refusing to deploy an empty site.`, {
       input: 'source',
-      fix: 'Check that the build step ran and wrote into this folder; an empty folder would delete the whole site.',
+      fix: EMPTY_FIX,
     });
   }
   // Hashing is I/O-bound on small files: more reads in flight than uploads.

@@ -8,7 +8,8 @@
  * Site: 2,000 files ≈ 20 MB (1,998 small text/asset files + 2 files of 8.5 MB,
  * which both tools upload as multipart). Scenarios, each after a simulated
  * fresh CI checkout (every mtime is "now", as after `actions/checkout`):
- *   cold · no-op · 1 % changed (20 files, same size) · 50 deleted.
+ *   cold · no-op · 1 % changed (20 files, same size) · 50 deleted;
+ * each REPS (BENCH_REPS, default 3) times, alternating which tool goes first; medians.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
@@ -94,56 +95,84 @@ async function main(): Promise<void> {
   const total = rels.reduce((n, r) => n + readFileSync(join(root, r)).length, 0);
   console.log(`site: ${rels.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB (${BIG} files of ${(BIG_SIZE / 1024 / 1024).toFixed(1)} MiB); ${cliVersion.stdout.trim() || cliVersion.stderr.trim()}`);
 
-  const ours = async (): Promise<Measure> => {
+  const ours = async (prefix: string): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
-    const run = await runBundle('deploy-static', { inputs: { source: root, bucket: 'bench-ours', prefix: 'site', 'force-delete': true }, env, timeoutMs: 900_000 });
+    const run = await runBundle('deploy-static', { inputs: { source: root, bucket: 'bench-ours', prefix }, env, timeoutMs: 900_000 });
     const ms = performance.now() - t0;
     if (run.code !== 0) console.error(run.stdout.slice(-2000), run.stderr.slice(-2000));
     return { ms, ok: run.code === 0, ...counts(s3, 'bench-ours') };
   };
   // Async: s3rver runs in this process, a sync child would block it.
-  const cli = async (): Promise<Measure> => {
+  const cli = async (prefix: string): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
-    const child = spawn(aws, ['s3', 'sync', root, 's3://bench-cli/site', '--delete', '--endpoint-url', s3.endpoint, '--only-show-errors'], { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(aws, ['s3', 'sync', root, `s3://bench-cli/${prefix}`, '--delete', '--endpoint-url', s3.endpoint, '--only-show-errors'], { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli') };
   };
 
-  const rows: { scenario: string; expect: string; o: Measure; c: Measure }[] = [];
-  const scenario = async (name: string, expect: string, prepare: () => void) => {
-    prepare();
-    const o = await ours();
-    prepare();
-    const c = await cli();
-    rows.push({ scenario: name, expect, o, c });
-    console.log(`${name}: deploy-static ${(o.ms / 1000).toFixed(2)} s, ${o.puts} PUTs | aws s3 sync ${(c.ms / 1000).toFixed(2)} s, ${c.puts} PUTs`);
+  // The machine is shared (2 cores): every scenario runs REPS times, the two tools
+  // alternating who goes first, and the table shows medians.
+  const REPS = Number(process.env.BENCH_REPS ?? 3);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rows: { scenario: string; expect: string; o: Measure; c: Measure; spread: string }[] = [];
+  const scenario = async (name: string, expect: string, prepare: (rep: number) => void, prefix: (rep: number) => string) => {
+    const os: Measure[] = [];
+    const cs: Measure[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      prepare(rep);
+      if (rep % 2 === 0) {
+        os.push(await ours(prefix(rep)));
+        cs.push(await cli(prefix(rep)));
+      } else {
+        cs.push(await cli(prefix(rep)));
+        os.push(await ours(prefix(rep)));
+      }
+    }
+    const pick = (ms: Measure[]): Measure => ({ ...ms[0]!, ms: median(ms.map((m) => m.ms)), ok: ms.every((m) => m.ok), puts: Math.max(...ms.map((m) => m.puts)), objectsWritten: Math.max(...ms.map((m) => m.objectsWritten)), heads: Math.max(...ms.map((m) => m.heads)) });
+    const o = pick(os);
+    const c = pick(cs);
+    const spread = os.map((m, i) => `${(m.ms / 1000).toFixed(1)}/${(cs[i]!.ms / 1000).toFixed(1)}`).join(' ');
+    rows.push({ scenario: name, expect, o, c, spread });
+    console.log(`${name}: deploy-static ${(o.ms / 1000).toFixed(2)} s, ${o.puts} PUTs | aws s3 sync ${(c.ms / 1000).toFixed(2)} s, ${c.puts} PUTs  (runs ours/cli: ${spread})`);
   };
 
-  await scenario('cold', `${rels.length} objects`, () => undefined);
-  await scenario('no-op (fresh checkout)', '0 objects', () => freshCheckout(root, rels));
-  const changed = rels.filter((r) => r.endsWith('.js')).slice(0, Math.round(rels.length / 100));
-  let edited = false;
-  await scenario(`1 % changed (${changed.length} files, same size)`, `${changed.length} objects`, () => {
-    if (!edited) {
-      for (const rel of changed) {
+  const last = `site-${REPS - 1}`;
+  await scenario('cold', `${rels.length} objects`, () => undefined, (rep) => `site-${rep}`);
+  await scenario('no-op (fresh checkout)', '0 objects', () => freshCheckout(root, rels), () => last);
+  const jsFiles = rels.filter((r) => r.endsWith('.js'));
+  const perRep = Math.round(rels.length / 100);
+  await scenario(
+    `1 % changed (${perRep} files, same size)`,
+    `${perRep} objects`,
+    (rep) => {
+      for (const rel of jsFiles.slice(rep * perRep, (rep + 1) * perRep)) {
         const b = readFileSync(join(root, rel));
         b[b.length - 1] = b[b.length - 1] === 0x41 ? 0x42 : 0x41;
         writeFileSync(join(root, rel), b);
       }
-      edited = true;
-    }
-    freshCheckout(root, rels);
-  });
-  const removed = rels.filter((r) => r.startsWith('data/')).slice(0, 50);
-  for (const rel of removed) rmSync(join(root, rel));
-  const left = rels.filter((r) => !removed.includes(r));
-  await scenario('50 deleted', '0 objects, 50 deletes', () => freshCheckout(root, left));
+      freshCheckout(root, rels);
+    },
+    () => last,
+  );
+  const dataFiles = rels.filter((r) => r.startsWith('data/'));
+  let present = [...rels];
+  await scenario(
+    '50 deleted',
+    '0 objects, 50 deletes',
+    (rep) => {
+      const removed = dataFiles.slice(rep * 50, (rep + 1) * 50);
+      for (const rel of removed) rmSync(join(root, rel));
+      present = present.filter((r) => !removed.includes(r));
+      freshCheckout(root, present);
+    },
+    () => last,
+  );
 
   const fmt = (m: Measure) => `${(m.ms / 1000).toFixed(2)} s`;
   const lines = [
-    '| scenario | deploy-static | aws s3 sync | time ratio | PUTs (ours / cli) | objects written (ours / cli) | HEADs (ours / cli) | expected writes |',
+    `| scenario (median of ${REPS}) | deploy-static | aws s3 sync | time ratio | PUTs (ours / cli) | objects written (ours / cli) | HEADs (ours / cli) | expected writes |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(({ scenario: s, expect, o, c }) => `| ${s} | ${fmt(o)}${o.ok ? '' : ' (FAILED)'} | ${fmt(c)}${c.ok ? '' : ' (FAILED)'} | ${(o.ms / c.ms).toFixed(2)}× | ${o.puts} / ${c.puts} | ${o.objectsWritten} / ${c.objectsWritten} | ${o.heads} / ${c.heads} | ${expect} |`),
   ];

@@ -192,7 +192,7 @@ describe('safety', () => {
     const run = await deploy({ source, bucket: 'site', prefix: 'app' });
     expect(run.code).toBe(1);
     expect(run.errors.join('\n')).toMatch(/'host.txt' is a symlink that points outside the source folder/);
-    expect(s3.requests).toEqual([]);
+    expect(writes('site')).toEqual([]);
   });
 });
 
