@@ -3,7 +3,7 @@
  * counting proxy), one run, side by side. Prints figures; asserts nothing.
  *
  *   bash bench/static/run.sh          # installs Debian's awscli if `aws` is missing
- *   npx tsx bench/static/run.ts       # when aws is already on PATH (AWS_CLI=/path/to/aws to pick one)
+ *   NODE_OPTIONS=--openssl-legacy-provider npx tsx bench/static/run.ts   # aws on PATH (AWS_CLI=… to pick one)
  *
  * Site: 2,000 files ≈ 20 MB (1,998 small text/asset files + 2 files of 8.5 MB,
  * which both tools upload as multipart). Scenarios, each after a simulated
