@@ -104,9 +104,18 @@ describe('migrate-db bundle on the emulator', () => {
 
   it('fails with the exit code of the migration container', async () => {
     emu.scenarios.nextTask({ startedBy: 'migrate/exit1' }, { exitCode: 1, afterSeconds: 0.5, logLines: ['PG::DuplicateTable: relation "orders" already exists'] });
-    const r = await run('migrate/exit1', { command: 'bin/rails db:migrate' });
+    const r = await run('migrate/exit1', { command: 'bin/rails db:migrate', environment: 'RAILS_LOG_LEVEL=debug\nDISABLE_DATABASE_ENVIRONMENT_CHECK=1' });
     expect(r.code).toBe(1);
     expect(r.outputs['exit-code']).toBe('1');
+    const task = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [r.outputs['task-arn']!] }))).tasks![0]!;
+    expect(task.overrides?.containerOverrides?.[0]).toEqual({
+      name: 'backend',
+      command: ['sh', '-c', 'bin/rails db:migrate'],
+      environment: [
+        { name: 'RAILS_LOG_LEVEL', value: 'debug' },
+        { name: 'DISABLE_DATABASE_ENVIRONMENT_CHECK', value: '1' },
+      ],
+    });
     expect(r.errors.join('\n')).toMatch(/Migration failed with exit code 1/);
     expect(r.stdout).toContain('PG::DuplicateTable: relation "orders" already exists');
     expect(r.summary).toContain('failed with exit code 1');
