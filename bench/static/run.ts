@@ -104,10 +104,10 @@ async function main(): Promise<void> {
     return { ms, ok: run.code === 0, ...counts(s3, 'bench-ours') };
   };
   // Async: s3rver runs in this process, a sync child would block it.
-  const cli = async (prefix: string): Promise<Measure> => {
+  const cli = async (prefix: string, extra: string[] = []): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
-    const child = spawn(aws, ['s3', 'sync', root, `s3://bench-cli/${prefix}`, '--delete', '--endpoint-url', s3.endpoint, '--only-show-errors'], { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(aws, ['s3', 'sync', root, `s3://bench-cli/${prefix}`, '--delete', ...extra, '--endpoint-url', s3.endpoint, '--only-show-errors'], { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli') };
   };
@@ -140,6 +140,8 @@ async function main(): Promise<void> {
 
   const last = `site-${REPS - 1}`;
   await scenario('cold', `${rels.length} objects`, () => undefined, (rep) => `site-${rep}`);
+  // For the --size-only comparison: the same cold state, synced once.
+  await cli('size-only');
   await scenario('no-op (fresh checkout)', '0 objects', () => freshCheckout(root, rels), () => last);
   const jsFiles = rels.filter((r) => r.endsWith('.js'));
   const perRep = Math.round(rels.length / 100);
@@ -156,6 +158,9 @@ async function main(): Promise<void> {
     },
     () => last,
   );
+  const sizeOnly = await cli('size-only', ['--size-only']);
+  const sizeOnlyLine = `aws s3 sync --size-only after ${perRep * REPS} same-size edits: ${sizeOnly.puts} PUTs in ${(sizeOnly.ms / 1000).toFixed(2)} s — ${perRep * REPS - sizeOnly.objectsWritten} changed files silently not uploaded.`;
+  console.log(sizeOnlyLine);
   const dataFiles = rels.filter((r) => r.startsWith('data/'));
   let present = [...rels];
   await scenario(
@@ -178,9 +183,10 @@ async function main(): Promise<void> {
   ];
   console.log(`\n${lines.join('\n')}\n`);
   console.log('PUTs count PutObject + UploadPart requests (the deploy manifest excluded: one small PUT when anything changed).');
+  console.log(sizeOnlyLine);
   const out = join(import.meta.dirname, '../results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'static.md'), `${lines.join('\n')}\n`);
+  writeFileSync(join(out, 'static.md'), `${lines.join('\n')}\n\n${sizeOnlyLine}\n`);
   await s3.stop();
 }
 

@@ -298,31 +298,3 @@ describe('large files', () => {
     expect(s3.count('HEAD')).toBe(9);
   });
 });
-
-describe('against the emulator S3 (with injected faults)', () => {
-  let full: Emulator;
-  beforeAll(async () => {
-    full = await startEmulator();
-    await full.s3.createBucket('faulty');
-  });
-  afterAll(async () => {
-    await full?.stop();
-  });
-
-  it('retries 503/500 answers with backoff and still stores the exact bytes; the re-run makes no HEAD or PUT', async () => {
-    const source = siteCopy();
-    full.faults.set({ serverErrorBurst: 6, operations: ['S3.PutObject'] });
-    const run = await runBundle('deploy-static', { inputs: { source, bucket: 'faulty' }, env: full.env() });
-    full.faults.clear();
-    expect(run.code, run.stdout).toBe(0);
-    const puts = full.requests().filter((r) => r.operation === 'PutObject');
-    expect(puts.filter((r) => r.status === 503)).toHaveLength(3);
-    expect(puts.filter((r) => r.status === 200)).toHaveLength(9);
-    const client = s3Client(full.s3Endpoint);
-    for (const f of SITE_FILES) expect((await getBytes(client, 'faulty', f)).equals(readFileSync(join(source, f))), f).toBe(true);
-    full.resetCounts();
-    const again = await runBundle('deploy-static', { inputs: { source, bucket: 'faulty' }, env: full.env() });
-    expect(again.outputs.uploaded).toBe('0');
-    expect(full.counts()).toEqual({ 'S3.ListObjectsV2': 1, 'S3.GetObject': 1 });
-  });
-});
