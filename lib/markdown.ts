@@ -1,8 +1,4 @@
-/**
- * Markdown helpers for step summaries, the same as lib/report.ts's, in a module
- * that does not import @actions/core, for bundles built on lib/runner.ts.
- * (lib/report.ts keeps its own copies so the committed bundles that use it do not change.)
- */
+/** Markdown helpers for step summaries. */
 
 /** Cells are escaped so a value cannot break the table. */
 export function escapeCell(value: string): string {

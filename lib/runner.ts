@@ -6,8 +6,7 @@
  * action here asks for an OIDC token. This file does what the actions need —
  * inputs, log lines, groups, masks, outputs, the step summary, annotations and
  * a failed step — the way @actions/core does it (same escaping, same file
- * command format), so a bundle that uses it instead of lib/report.ts's
- * `coreReporter`/`runAction` is the same to the runner and much smaller.
+ * command format), so the runner sees no difference and every bundle is smaller.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
@@ -66,7 +65,7 @@ export function appendSummary(markdown: string): void {
   if (file) appendFileSync(file, `${markdown}${EOL}`, 'utf8');
 }
 
-/** Same annotations and failed step as lib/report.ts `reportFailure`. */
+/** One annotation per problem (on its file and line where there is one), then a failed step. */
 export function reportFailure(action: string, err: unknown): void {
   if (err instanceof ActionError) {
     const all = err.problems.length > 0 ? err.problems : [err];
@@ -82,11 +81,17 @@ export function reportFailure(action: string, err: unknown): void {
   process.exitCode = 1;
 }
 
-/** lib/report.ts `runAction` without @actions/core. */
-export async function runActionLite(action: string, main: () => Promise<void>): Promise<void> {
+/**
+ * Entry point wrapper for every action's main.ts: runs it, turns any error
+ * into annotations (on the file and line where there is one) and exit code 1.
+ */
+export async function runAction(action: string, main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (err) {
     reportFailure(action, err);
   }
 }
+
+/** Kept until migrate-db's main.ts moves to `runAction`. */
+export const runActionLite = runAction;

@@ -4,8 +4,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { exec } from '@actions/exec';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
-// lib/runner.ts instead of lib/report.ts: same runner protocol without @actions/core (~470 KB smaller bundle).
-import { appendSummary, runActionLite, runnerReporter } from '../../lib/runner.js';
+import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
 import { getInputs } from './inputs.js';
 import { summaryMarkdown } from './summary.js';
@@ -24,7 +23,7 @@ function writeOutputs(r: DeployResult): void {
   set('duration-seconds', r.durationSeconds);
 }
 
-await runActionLite(ACTION, async () => {
+await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
   const clients = new ClientFactory(() => config);

@@ -4,7 +4,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
-import { coreReporter, runAction, writeSummary } from '../../lib/report.js';
+import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { applyTarget, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import { getInputs } from './inputs.js';
 import { planJson, summaryMarkdown, totals } from './summary.js';
@@ -14,7 +14,7 @@ const ACTION = 'deploy-static';
 await runAction(ACTION, async () => {
   const inputs = getInputs();
   const clients = new ClientFactory(() => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION }));
-  const reporter = coreReporter;
+  const reporter = runnerReporter;
   const deps: Deps = {
     s3: clients.get(S3Client),
     cloudfront: () => clients.get(CloudFrontClient),
@@ -53,5 +53,5 @@ await runAction(ACTION, async () => {
   reporter.setOutput('invalidation-id', results.map((r) => r.invalidationId).filter(Boolean).join(','));
   reporter.setOutput('invalidation-paths', t.invalidationPaths);
   reporter.setOutput('plan', planPath);
-  await writeSummary(summaryMarkdown(results, inputs.dryRun));
+  appendSummary(summaryMarkdown(results, inputs.dryRun));
 });

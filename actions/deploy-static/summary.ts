@@ -1,4 +1,4 @@
-import { code, markdownTable } from '../../lib/report.js';
+import { code, markdownTable } from '../../lib/markdown.js';
 import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
 

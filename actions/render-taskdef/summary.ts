@@ -1,5 +1,5 @@
 import { where } from '../../lib/errors.js';
-import { code, markdownTable } from '../../lib/report.js';
+import { code, markdownTable } from '../../lib/markdown.js';
 import { originKey, type RenderResult } from './render.js';
 import { describeSecretSource, parseSecretRef } from './secret-ref.js';
 
