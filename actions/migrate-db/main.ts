@@ -3,8 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { clientConfig, resolveRegion } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
-// lib/runner.ts instead of lib/report.ts: the same runner protocol without @actions/core (a much smaller bundle).
-import { appendSummary, issueCommand, runActionLite, runnerReporter } from '../../lib/runner.js';
+import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { registerIfChanged } from '../../lib/taskdef.js';
 import { looksSecret, maskedEnvironment, runIdentity } from './identity.js';
 import { getInputs } from './inputs.js';
@@ -24,7 +23,7 @@ function printLogLines(lines: string[]): void {
   process.stdout.write(`::stop-commands::${token}\n${lines.join('\n')}\n::${token}::\n`);
 }
 
-await runActionLite(ACTION, async () => {
+await runAction(ACTION, async () => {
   const reporter = runnerReporter;
   const inputs = getInputs();
   const region = resolveRegion(inputs.awsRegion);
