@@ -7,14 +7,14 @@ import { ActionError } from './errors.js';
 export type InputReader = (name: string) => string;
 
 /**
- * `core.getInput` without `required` (we produce our own, better, message): INPUT_<NAME>,
- * trimmed. Read from env directly so importing this file does not pull @actions/core
- * (and its http-client/undici, ~470 KB) into a bundle that does not otherwise need it.
+ * What `core.getInput` does, without `required` (we produce our own, better,
+ * message): INPUT_<NAME> (spaces → _, upper-cased, dashes kept), trimmed.
+ * See lib/runner.ts for why the suite does not use @actions/core.
  */
-export const coreReader: InputReader = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim();
+export const envReader: InputReader = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '').trim();
 
 export class Inputs {
-  constructor(private readonly read: InputReader = coreReader) {}
+  constructor(private readonly read: InputReader = envReader) {}
 
   string(name: string): string | undefined {
     const v = this.read(name).trim();

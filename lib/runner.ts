@@ -14,8 +14,6 @@ import { EOL } from 'node:os';
 import { ActionError, describeUnknown, formatProblem } from './errors.js';
 import type { Reporter } from './report.js';
 
-/** `core.getInput` without `required`: INPUT_<NAME> (spaces → _, upper-cased), trimmed. */
-export const envReader = (name: string): string => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 
 const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
@@ -92,6 +90,3 @@ export async function runAction(action: string, main: () => Promise<void>): Prom
     reportFailure(action, err);
   }
 }
-
-/** Kept until migrate-db's main.ts moves to `runAction`. */
-export const runActionLite = runAction;

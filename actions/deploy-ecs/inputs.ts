@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ActionError, aggregate } from '../../lib/errors.js';
-import { Inputs as InputReaderHelper, type InputReader, coreReader } from '../../lib/inputs.js';
+import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -56,7 +56,7 @@ export function parseTaskDefinitionInput(value: string): TaskDefinitionSource {
 }
 
 /** Reads and checks every input; all problems are reported at once, before any AWS call. */
-export function getInputs(read: InputReader = coreReader, env: NodeJS.ProcessEnv = process.env): Inputs {
+export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv = process.env): Inputs {
   const inp = new InputReaderHelper(read);
   const problems: ActionError[] = [];
   const attempt = <T>(fn: () => T, fallback: T): T => {

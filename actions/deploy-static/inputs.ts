@@ -1,4 +1,4 @@
-import { Inputs as InputReaderHelper, type InputReader, coreReader } from '../../lib/inputs.js';
+import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
 import { ActionError } from '../../lib/errors.js';
 import { PRESETS, parseHeaderRules, type HeaderRule, type Preset } from './rules.js';
 import { resolveTargets, type Target } from './targets.js';
@@ -31,7 +31,7 @@ export interface Inputs {
 
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
 
-export function getInputs(read: InputReader = coreReader): Inputs {
+export function getInputs(read: InputReader = envReader): Inputs {
   const i = new InputReaderHelper(read);
   const source = i.required('source', 'Set source to the folder your build writes (e.g. dist).');
   const targets = resolveTargets({ bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') }, read('targets'));

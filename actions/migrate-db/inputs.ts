@@ -1,5 +1,5 @@
 import { ActionError, aggregate } from '../../lib/errors.js';
-import { Inputs, parseKeyValueLines, type InputReader, coreReader } from '../../lib/inputs.js';
+import { Inputs, parseKeyValueLines, type InputReader, envReader } from '../../lib/inputs.js';
 
 /** The action's inputs, typed; keys mirror action.yml. Nothing here talks to AWS. */
 export interface MigrateInputs {
@@ -49,7 +49,7 @@ const STARTED_BY = /^[A-Za-z0-9_/-]{1,36}$/;
 const SUBNET = /^subnet-[0-9a-f]+$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]+$/;
 
-export function getInputs(reader: InputReader = coreReader): MigrateInputs {
+export function getInputs(reader: InputReader = envReader): MigrateInputs {
   const inputs = new Inputs(reader);
   const problems: ActionError[] = [];
   // Collect every problem in one pass so a user fixes them all at once.

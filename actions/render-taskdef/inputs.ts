@@ -1,5 +1,5 @@
 import { ActionError } from '../../lib/errors.js';
-import { Inputs, parseKeyValueLines, type InputReader, coreReader } from '../../lib/inputs.js';
+import { Inputs, parseKeyValueLines, type InputReader, envReader } from '../../lib/inputs.js';
 import type { ConfigSource } from './config.js';
 import type { ImageSpec } from './render.js';
 
@@ -41,7 +41,7 @@ function checkUri(uri: string, line: number): string {
   return uri;
 }
 
-export function getInputs(reader: InputReader = coreReader): RenderInputs {
+export function getInputs(reader: InputReader = envReader): RenderInputs {
   const inputs = new Inputs(reader);
   const template = inputs.required('template', 'Set template to the task-definition template, e.g. infra/taskdef/backend.json.');
   const configPath = inputs.string('feature-config');

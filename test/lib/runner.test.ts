@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActionError } from '../../lib/errors.js';
-import { appendSummary, envReader, reportFailure, runnerReporter } from '../../lib/runner.js';
+import { envReader } from '../../lib/inputs.js';
+import { appendSummary, reportFailure, runnerReporter } from '../../lib/runner.js';
 import { parseCommandFile } from '../helpers/run-bundle.js';
 
 let out: string[];
