@@ -77,7 +77,7 @@ const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^@\s]+@/i;
 /**
  * Whether an environment override should be treated as a secret: by its name
  * (…PASSWORD, …TOKEN, DATABASE_URL, …) or by its shape (a URL with a password).
- * Such values are registered with core.setSecret and shown as *** by us.
+ * Such values are registered with the runner as secrets (::add-mask::) and shown as *** by us.
  */
 export function looksSecret(name: string, value: string): boolean {
   if (value.length < 4) return false;
