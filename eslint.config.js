@@ -14,4 +14,9 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Example static sites are browser code.
+    files: ['examples/**/site/**/*.js', 'examples/**/storefront/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly' } },
+  },
 );

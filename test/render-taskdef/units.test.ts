@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { displayPath, workspace } from '../../actions/render-taskdef/workspace.js';
 import { ActionError } from '../../lib/errors.js';
 import { parseJsonDoc } from '../../actions/render-taskdef/json-source.js';
 import { describeSecretSource, parseSecretRef } from '../../actions/render-taskdef/secret-ref.js';
@@ -85,5 +89,17 @@ describe('image input', () => {
     expect(parseImage('')).toEqual({ kind: 'none' });
     expect(parseImage(' repo/app:1 \n')).toEqual({ kind: 'single', uri: 'repo/app:1' });
     expect(parseImage('app=repo/app:1\nsidecar=repo/side:2')).toEqual({ kind: 'per-container', images: new Map([['app', 'repo/app:1'], ['sidecar', 'repo/side:2']]) });
+  });
+});
+
+describe('displayPath (annotation paths)', () => {
+  it('is relative to a git checkout nested in the workspace (the reusable workflows check the app out into app/)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ws-'));
+    mkdirSync(join(root, 'app', '.git'), { recursive: true });
+    mkdirSync(join(root, 'other', 'infra'), { recursive: true });
+    const ws = workspace(root);
+    expect(displayPath(join(root, 'app', 'infra', 'taskdef', 'backend.json'), ws)).toBe('infra/taskdef/backend.json');
+    expect(displayPath(join(root, 'other', 'infra', 'x.json'), ws)).toBe('other/infra/x.json');
+    expect(displayPath('/elsewhere/x.json', ws)).toBe('/elsewhere/x.json');
   });
 });

@@ -1,4 +1,3 @@
-/* global window, document */
 // One build for every store: the store comes from the host name at run time.
 const stores = { de: 'Shop Deutschland', fr: 'Boutique France', uk: 'Shop UK' };
 const host = window.location.hostname;
