@@ -3,6 +3,7 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ClientFactory } from '../../lib/aws.js';
+import { ecrRegistry, imageId, parseImageRef } from '../../lib/ecr-image.js';
 import { ActionError, describeUnknown, type Location } from '../../lib/errors.js';
 import { originKey, type RenderResult } from './render.js';
 import { parseSecretRef } from './secret-ref.js';
@@ -20,7 +21,7 @@ export interface VerifyItem {
 export interface VerifyPlan {
   ssm: Map<string, VerifyItem[]>;
   secrets: Map<string, VerifyItem[]>;
-  images: Map<string, { repositoryName: string; registryId: string; tag?: string; digest?: string; items: VerifyItem[] }>;
+  images: Map<string, { repositoryName: string; registryId: string; imageId: { imageTag?: string; imageDigest?: string }; items: VerifyItem[] }>;
   logGroups: Map<string, VerifyItem[]>;
   /** Things that cannot be checked from here (other region, public registries), said once in the log. */
   skipped: string[];
@@ -28,8 +29,6 @@ export interface VerifyPlan {
 
 /** DescribeParameters takes at most 50 values per ParameterStringFilter. */
 export const SSM_BATCH = 50;
-
-const ECR_URI = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
 export function planVerify(r: RenderResult, region: string): VerifyPlan {
   const plan: VerifyPlan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), skipped: [] };
@@ -46,12 +45,14 @@ export function planVerify(r: RenderResult, region: string): VerifyPlan {
       else push(plan.secrets, ref.secretId, { what, at });
     }
     if (typeof c.image === 'string') {
-      const m = ECR_URI.exec(c.image);
+      const ref = parseImageRef(c.image);
+      const reg = ecrRegistry(ref);
       const at = r.locate(['containerDefinitions', i, 'image']);
-      if (!m) plan.skipped.push(`container '${name}' image ${c.image} is not in a private ECR registry`);
-      else if (m[2] !== region) plan.skipped.push(`container '${name}' image ${c.image} is in ${m[2]}, not ${region}`);
+      if (!reg || !ref.repository || (ref.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(ref.digest))) {
+        plan.skipped.push(`container '${name}' image ${c.image} is not in a private ECR registry`);
+      } else if (reg.region !== region) plan.skipped.push(`container '${name}' image ${c.image} is in ${reg.region}, not ${region}`);
       else {
-        const entry = plan.images.get(c.image) ?? { registryId: m[1]!, repositoryName: m[3]!, tag: m[5] ? undefined : (m[4] ?? 'latest'), digest: m[5], items: [] };
+        const entry = plan.images.get(c.image) ?? { registryId: reg.registryId, repositoryName: ref.repository, imageId: imageId(ref), items: [] };
         entry.items.push({ what: `container '${name}' image`, at: { input: 'image', ...at } });
         plan.images.set(c.image, entry);
       }
@@ -120,7 +121,7 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, log: (
     const ecr = clients.get(ECRClient);
     for (const [uri, img] of plan.images) {
       checks.push(
-        ecr.send(new DescribeImagesCommand({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.digest ? { imageDigest: img.digest } : { imageTag: img.tag }] })).then(
+        ecr.send(new DescribeImagesCommand({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] })).then(
           () => undefined,
           (err) =>
             notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')

@@ -1,7 +1,7 @@
 import { BatchGetImageCommand, DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { checkImages, parseImageRef, pinDigests, promoteImage, pushImage } from '../../actions/deploy-ecs/image.js';
+import { checkImages, pinDigests, promoteImage, pushImage } from '../../actions/deploy-ecs/image.js';
 import { memoryReporter } from '../../lib/report.js';
 
 const REG = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -9,18 +9,6 @@ const ecrMock = mockClient(ECRClient);
 const ecr = new ECRClient({ region: 'eu-west-1' });
 const err = (name: string) => Object.assign(new Error(name), { name });
 beforeEach(() => ecrMock.reset());
-
-describe('parseImageRef', () => {
-  it.each([
-    [`${REG}/delivery/backend:abc`, { registry: REG, repository: 'delivery/backend', tag: 'abc' }],
-    [`${REG}/delivery/backend@sha256:00ff`, { registry: REG, repository: 'delivery/backend', digest: 'sha256:00ff' }],
-    ['delivery/backend:abc', { repository: 'delivery/backend', tag: 'abc' }],
-    ['localhost:5000/app', { registry: 'localhost:5000', repository: 'app' }],
-    ['nginx', { repository: 'nginx' }],
-  ])('%s', (ref, expected) => {
-    expect(parseImageRef(ref)).toMatchObject(expected);
-  });
-});
 
 describe('pushImage', () => {
   it('passes the password on stdin only, masks it, and pushes the SHA and extra tags', async () => {

@@ -10,28 +10,17 @@ import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle, type RunOptions } from '../helpers/run-bundle.js';
-import { CLUSTER, FAMILY, LOG_GROUP } from './fixtures.js';
+import { CLUSTER, FAMILY, LOG_GROUP, backendTaskDef } from './fixtures.js';
 
 let emu: Emulator;
 let ecs: ECSClient;
 const WRITES = ['RunTask', 'StopTask', 'RegisterTaskDefinition', 'TagResource', 'UpdateService'];
 
 /** The rendered backend task definition of examples/delivery-app, as RegisterTaskDefinition takes it. */
-function renderedBackend(image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123') {
-  const logs = (prefix: string) => ({ logDriver: 'awslogs', options: { 'awslogs-group': LOG_GROUP, 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': prefix } });
-  return {
-    family: FAMILY,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '512',
-    memory: '1024',
-    executionRoleArn: 'arn:aws:iam::123456789012:role/delivery-test-ecs-execution',
-    taskRoleArn: 'arn:aws:iam::123456789012:role/delivery-test-backend-task',
-    containerDefinitions: [
-      { name: 'backend', image, essential: true, logConfiguration: logs('backend') },
-      { name: 'otel-collector', image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1', essential: false, logConfiguration: logs('otel') },
-    ],
-  };
+function renderedBackend(image?: string) {
+  const { taskDefinitionArn: _readOnly, ...def } = backendTaskDef();
+  if (image) def.containerDefinitions![0]!.image = image;
+  return def;
 }
 
 function run(startedBy: string, inputs: Record<string, string | number | boolean>, opts: Omit<RunOptions, 'inputs'> = {}) {
