@@ -28,7 +28,7 @@ async function build(name) {
     await run(process.execPath, [ncc, ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`ncc failed for actions/${name}/main.ts:\n${err.stdout ?? ''}${err.stderr ?? err.message}`);
+    throw new Error(`ncc failed for actions/${name}/main.ts:\n${err.stdout ?? ''}${err.stderr ?? err.message}`, { cause: err });
   }
   // The bundle is ESM; this marker keeps it ESM even if copied away from our package.json.
   writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
