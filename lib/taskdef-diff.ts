@@ -3,7 +3,8 @@
  * order and ECS defaults never show up as changes). Used by deploy-ecs's step summary.
  */
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import { normalizeTaskDefinition, type TaskDefinitionInput } from './taskdef.js';
+import { normalizeTaskDefinition } from './taskdef-normalize.js';
+import type { TaskDefinitionInput } from './taskdef.js';
 
 type Named = { name?: string; value?: string; valueFrom?: string };
 

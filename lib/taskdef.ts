@@ -1,7 +1,9 @@
 /**
  * Task-definition helpers shared by render-taskdef, deploy-ecs and migrate-db:
- * reading a file into a RegisterTaskDefinition request, comparing two
- * definitions the way ECS does, a readable diff, and register-only-if-changed.
+ * reading a file into a RegisterTaskDefinition request (every key checked against
+ * the ECS API model: lib/ecs-shapes.ts), comparing two definitions the way ECS does
+ * (lib/taskdef-normalize.ts), and register-only-if-changed. The readable diff is in
+ * lib/taskdef-diff.ts.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -12,23 +14,12 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { READ_ONLY_KEYS, validateTaskDefinitionShape } from './ecs-shapes.js';
 import { ActionError } from './errors.js';
+import { taskDefinitionsEqual } from './taskdef-normalize.js';
 
-/**
- * Keys that `DescribeTaskDefinition` returns but `RegisterTaskDefinition`
- * rejects. Stripping them lets the output of
- * `aws ecs describe-task-definition` serve as a template or an input.
- */
-export const READ_ONLY_KEYS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-] as const;
+export { READ_ONLY_KEYS, validateTaskDefinitionShape, type ShapeProblem } from './ecs-shapes.js';
+export { normalizeTaskDefinition, taskDefinitionsEqual } from './taskdef-normalize.js';
 
 export function stripReadOnly<T extends Record<string, unknown>>(def: T): T {
   const out: Record<string, unknown> = { ...def };
@@ -36,35 +27,16 @@ export function stripReadOnly<T extends Record<string, unknown>>(def: T): T {
   return out as T;
 }
 
-/** Top-level keys of the RegisterTaskDefinition request (SDK v3 shape). */
-export const REGISTER_KEYS = [
-  'family',
-  'taskRoleArn',
-  'executionRoleArn',
-  'networkMode',
-  'containerDefinitions',
-  'volumes',
-  'placementConstraints',
-  'requiresCompatibilities',
-  'cpu',
-  'memory',
-  'tags',
-  'pidMode',
-  'ipcMode',
-  'proxyConfiguration',
-  'inferenceAccelerators',
-  'ephemeralStorage',
-  'runtimePlatform',
-  'enableFaultInjection',
-] as const;
-
 export type TaskDefinitionInput = RegisterTaskDefinitionCommandInput;
 
 /**
  * Validates a parsed JSON value as a RegisterTaskDefinition request. Accepts
  * the request shape, a describe output's `taskDefinition` object (read-only keys
  * stripped), or the whole `describe-task-definition` response `{taskDefinition, tags}`.
- * Every problem names the file and key; all are reported at once.
+ * Every key at every level is checked against the ECS API model (lib/ecs-shapes.ts),
+ * so a typo anywhere fails here, before any AWS call. Every problem names the file
+ * and the key path; all are reported at once. `null` values are dropped and
+ * task-level cpu/memory numbers become strings (both common in hand-written files).
  */
 export function parseTaskDefinition(value: unknown, where: { file?: string; input?: string } = {}): TaskDefinitionInput {
   const problems: ActionError[] = [];
@@ -77,24 +49,20 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
     // `aws ecs describe-task-definition --include TAGS` output, used as is.
     obj = { ...obj.taskDefinition, ...(Array.isArray(obj.tags) && obj.tags.length > 0 ? { tags: obj.tags } : {}) };
   }
-  const def = stripReadOnly(obj);
-  for (const key of Object.keys(def)) {
-    if (!(REGISTER_KEYS as readonly string[]).includes(key)) {
-      const near = closest(key, REGISTER_KEYS);
-      fail(`Unknown top-level key '${key}'.`, key, near ? `Did you mean '${near}'? Allowed keys: the RegisterTaskDefinition request fields.` : 'Remove it; only RegisterTaskDefinition request fields are allowed.');
-    }
-  }
-  if (typeof def.family !== 'string' || !/^[A-Za-z0-9_-]{1,255}$/.test(def.family)) {
+  const def = dropNulls(stripReadOnly(obj)) as Record<string, unknown>;
+  for (const p of validateTaskDefinitionShape(def)) fail(p.message, p.displayPath, p.fix);
+  if (typeof def.family === 'string' && !/^[A-Za-z0-9_-]{1,255}$/.test(def.family)) {
     fail(`'family' must be a name of letters, digits, '-' and '_', got ${JSON.stringify(def.family)}.`, 'family', 'Set "family": "my-app".');
   }
-  if (!Array.isArray(def.containerDefinitions) || def.containerDefinitions.length === 0) {
+  if (Array.isArray(def.containerDefinitions) && def.containerDefinitions.length === 0) {
     fail("'containerDefinitions' must be a non-empty array.", 'containerDefinitions', 'Add at least one container with a name and an image.');
-  } else {
+  } else if (Array.isArray(def.containerDefinitions)) {
+    // Optional in the API model, required by ECS itself.
     def.containerDefinitions.forEach((c: unknown, i: number) => {
       const field = `containerDefinitions[${i}]`;
-      if (!isRecord(c)) return void fail(`${field} must be an object.`, field);
-      if (typeof c.name !== 'string' || c.name === '') fail(`${field}.name is missing.`, `${field}.name`, 'Give every container a name.');
-      if (typeof c.image !== 'string' || c.image === '') fail(`${field}.image is missing.`, `${field}.image`, 'Give every container an image.');
+      if (!isRecord(c)) return;
+      if (c.name === undefined || c.name === '') fail(`${field}.name is missing.`, `${field}.name`, 'Give every container a name.');
+      if (c.image === undefined || c.image === '') fail(`${field}.image is missing.`, `${field}.image`, 'Give every container an image.');
     });
   }
   for (const key of ['cpu', 'memory'] as const) {
@@ -104,10 +72,18 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
   if (problems.length === 1) throw problems[0]!;
   if (problems.length > 1) {
     const name = where.file ?? 'task definition';
-    const err = new ActionError(`${name} has ${problems.length} problems:\n${problems.map((p) => `  - ${p.location.field ?? ''}: ${p.message}`).join('\n')}`, { ...where, problems });
-    throw err;
+    throw new ActionError(`${name} has ${problems.length} problems:\n${problems.map((p) => `  - ${p.location.field ?? ''}: ${p.message}${p.fix ? ` Fix: ${p.fix}` : ''}`).join('\n')}`, { ...where, problems });
   }
   return def as unknown as TaskDefinitionInput;
+}
+
+/** JSON `null` means "not set": the SDK would send it, ECS would reject or ignore it. */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isRecord(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  return out;
 }
 
 /** Reads and validates a task-definition JSON file; errors name the input, the file and, for syntax errors, the line. */
@@ -161,109 +137,8 @@ function errorOffset(text: string): number | undefined {
   return lo < text.length ? lo : undefined;
 }
 
-// ---------------------------------------------------------------- normalize
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const dist = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  const best = candidates.map((c) => ({ c, d: dist(word, c) })).sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= Math.max(2, Math.floor(word.length / 4)) ? best.c : undefined;
-}
-
-const byKey = (key: string) => (a: unknown, b: unknown) => String((a as Record<string, unknown>)?.[key] ?? '').localeCompare(String((b as Record<string, unknown>)?.[key] ?? ''));
-
-/** Arrays whose order ECS does not keep or does not care about, and the field to sort them by. */
-const UNORDERED: Record<string, string | null> = {
-  environment: 'name',
-  secrets: 'name',
-  tags: 'key',
-  ulimits: 'name',
-  systemControls: 'namespace',
-  dependsOn: 'containerName',
-  volumes: 'name',
-  containerDefinitions: 'name',
-  requiresCompatibilities: null,
-  environmentFiles: 'value',
-  extraHosts: 'hostname',
-};
-
-/** Removes null/undefined, empty arrays and empty objects (ECS returns `[]` for fields never set). Strings, even empty, stay. */
-function prune(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) {
-    const items = value.map((v) => prune(v)).filter((v) => v !== undefined);
-    if (items.length === 0) return undefined;
-    if (key in UNORDERED) {
-      const by = UNORDERED[key];
-      items.sort(by ? byKey(by) : (a, b) => String(a).localeCompare(String(b)));
-    }
-    return items;
-  }
-  if (isRecord(value)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = prune(value[k], k);
-      if (v !== undefined) out[k] = v;
-    }
-    return Object.keys(out).length === 0 ? undefined : out;
-  }
-  return value === null ? undefined : value;
-}
-
-/** Values ECS fills in at registration, so a describe output compares equal to the file that produced it. */
-function dropDefaults(container: Record<string, unknown>, networkMode: unknown): Record<string, unknown> {
-  const c = { ...container };
-  if (c.essential === true) delete c.essential;
-  if (c.cpu === 0) delete c.cpu;
-  if (Array.isArray(c.environment)) {
-    // `{name}` without value registers as an empty value; keep empty values, they are meaningful.
-    c.environment = c.environment.map((e: Record<string, unknown>) => ({ name: e.name, value: e.value ?? '' }));
-  }
-  if (Array.isArray(c.portMappings)) {
-    c.portMappings = c.portMappings.map((p: Record<string, unknown>) => {
-      const m = { ...p };
-      if (m.protocol === 'tcp') delete m.protocol;
-      if (networkMode === 'awsvpc' && m.hostPort === m.containerPort) delete m.hostPort;
-      return m;
-    });
-  }
-  return c;
-}
-
-/**
- * The canonical form of a task definition: read-only keys stripped, ECS defaults
- * and empties dropped, unordered lists sorted, object keys sorted. Two
- * definitions ECS treats as the same have the same normalized JSON.
- */
-export function normalizeTaskDefinition(def: TaskDefinitionInput | TaskDefinition, tags?: Tag[]): Record<string, unknown> {
-  const raw = stripReadOnly({ ...(def as Record<string, unknown>) });
-  if (tags !== undefined) raw.tags = tags;
-  // Recent DescribeTaskDefinition outputs carry `enableFaultInjection: false` even when it was never set.
-  if (raw.enableFaultInjection === false) delete raw.enableFaultInjection;
-  if (typeof raw.cpu === 'number') raw.cpu = String(raw.cpu);
-  if (typeof raw.memory === 'number') raw.memory = String(raw.memory);
-  if (Array.isArray(raw.containerDefinitions)) {
-    raw.containerDefinitions = raw.containerDefinitions.map((c: Record<string, unknown>) => dropDefaults(c, raw.networkMode));
-  }
-  return (prune(raw) as Record<string, unknown> | undefined) ?? {};
-}
-
-export function taskDefinitionsEqual(a: TaskDefinitionInput | TaskDefinition, b: TaskDefinitionInput | TaskDefinition, tagsA?: Tag[], tagsB?: Tag[]): boolean {
-  return JSON.stringify(normalizeTaskDefinition(a, tagsA)) === JSON.stringify(normalizeTaskDefinition(b, tagsB));
 }
 
 // ---------------------------------------------------------------- register

@@ -150,7 +150,8 @@ describe('parseTaskDefinition / readTaskDefinitionFile', () => {
 
   it.each([
     ['unknown key, named', { ...fileDef(), famly: 'x' }, /Unknown top-level key 'famly'.*Did you mean 'family'/],
-    ['missing family', { containerDefinitions: fileDef().containerDefinitions }, /'family' must be/],
+    ['missing family', { containerDefinitions: fileDef().containerDefinitions }, /family is missing; ECS requires it/],
+    ['a family with a space', { ...fileDef(), family: 'my app' }, /'family' must be a name/],
     ['no containers', { family: 'api', containerDefinitions: [] }, /containerDefinitions' must be a non-empty array/],
     ['container without image', { family: 'api', containerDefinitions: [{ name: 'x' }] }, /containerDefinitions\[0\]\.image is missing/],
   ])('rejects %s', (_label, value, message) => {
