@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { cpuUnits, memoryMiB, normalizeTaskDefinition, taskDefinitionsEqual } from '../../lib/taskdef-normalize.js';
+
+/** What a team writes: defaults left out, units in words, `{name}` without value. */
+function file(): Record<string, unknown> {
+  return {
+    family: 'delivery-backend',
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '1 vCPU',
+    memory: '2 GB',
+    executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+    volumes: [{ name: 'tmp' }],
+    containerDefinitions: [
+      {
+        name: 'backend',
+        image: 'repo/backend:abc',
+        portMappings: [{ containerPort: 3000 }, { containerPort: 9090, protocol: 'udp' }],
+        environment: [{ name: 'PORT', value: '3000' }, { name: 'EMPTY' }, { name: 'A', value: '1' }],
+        secrets: [{ name: 'Z', valueFrom: '/z' }, { name: 'DB', valueFrom: '/db' }],
+        healthCheck: { command: ['CMD', 'true'], startPeriod: 10 },
+        mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp' }],
+      },
+      { name: 'log-router', image: 'fluent-bit:1', essential: false, firelensConfiguration: { type: 'fluentbit' } },
+    ],
+  };
+}
+
+/** The same definition as DescribeTaskDefinition returns it (each filled value has its source in lib/taskdef-normalize.ts). */
+function described(): Record<string, unknown> {
+  return {
+    taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/delivery-backend:7',
+    revision: 7,
+    status: 'ACTIVE',
+    compatibilities: ['EC2', 'FARGATE'],
+    requiresAttributes: [{ name: 'ecs.capability.execution-role-awslogs' }],
+    registeredAt: '2026-11-27T10:00:00.000Z',
+    registeredBy: 'arn:aws:iam::123456789012:user/ci',
+    family: 'delivery-backend',
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '1024',
+    memory: '2048',
+    executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+    volumes: [{ name: 'tmp', host: {}, configuredAtLaunch: false }],
+    placementConstraints: [],
+    enableFaultInjection: false,
+    containerDefinitions: [
+      {
+        name: 'backend',
+        image: 'repo/backend:abc',
+        cpu: 0,
+        essential: true,
+        portMappings: [
+          { containerPort: 3000, hostPort: 3000, protocol: 'tcp' },
+          { containerPort: 9090, hostPort: 9090, protocol: 'udp' },
+        ],
+        environment: [{ name: 'A', value: '1' }, { name: 'EMPTY', value: '' }, { name: 'PORT', value: '3000' }],
+        secrets: [{ name: 'DB', valueFrom: '/db' }, { name: 'Z', valueFrom: '/z' }],
+        healthCheck: { command: ['CMD', 'true'], interval: 30, timeout: 5, retries: 3, startPeriod: 10 },
+        mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp' }],
+        volumesFrom: [],
+        systemControls: [],
+      },
+      {
+        name: 'log-router',
+        image: 'fluent-bit:1',
+        cpu: 0,
+        essential: false,
+        portMappings: [],
+        environment: [],
+        mountPoints: [],
+        volumesFrom: [],
+        systemControls: [],
+        firelensConfiguration: { type: 'fluentbit', options: {} },
+      },
+    ],
+  };
+}
+
+describe('normalizeTaskDefinition: ECS-filled defaults compare equal', () => {
+  it('a describe output equals the file that registered it', () => {
+    expect(normalizeTaskDefinition(described())).toEqual(normalizeTaskDefinition(file()));
+    expect(taskDefinitionsEqual(described(), file())).toBe(true);
+  });
+
+  const c0 = (d: Record<string, unknown>) => (d.containerDefinitions as Record<string, unknown>[])[0]!;
+  it.each<[string, (d: Record<string, unknown>) => void]>([
+    ['an image', (d) => (c0(d).image = 'repo/backend:def')],
+    ['essential: false on the main container', (d) => (c0(d).essential = false)],
+    ['a container cpu', (d) => (c0(d).cpu = 256)],
+    ['a health-check interval other than the default', (d) => (c0(d).healthCheck = { command: ['CMD', 'true'], interval: 10, startPeriod: 10 })],
+    ['a startPeriod (no default)', (d) => (c0(d).healthCheck = { command: ['CMD', 'true'] })],
+    ['a hostPort other than the containerPort', (d) => (c0(d).portMappings = [{ containerPort: 3000, hostPort: 80 }, { containerPort: 9090, protocol: 'udp' }])],
+    ['the protocol udp → tcp', (d) => (c0(d).portMappings = [{ containerPort: 3000 }, { containerPort: 9090 }])],
+    ['an empty env value removed', (d) => (c0(d).environment = [{ name: 'PORT', value: '3000' }, { name: 'A', value: '1' }])],
+    ['a secret source', (d) => (c0(d).secrets = [{ name: 'Z', valueFrom: '/z2' }, { name: 'DB', valueFrom: '/db' }])],
+    ['task memory', (d) => (d.memory = '3 GB')],
+    ['task cpu', (d) => (d.cpu = '0.5 vCPU')],
+    ['enableFaultInjection: true', (d) => (d.enableFaultInjection = true)],
+  ])('still notices %s', (_label, change) => {
+    const d = file();
+    change(d);
+    expect(taskDefinitionsEqual(described(), d)).toBe(false);
+  });
+
+  it('keeps the order of lists the evidence does not call unordered (command, entryPoint, dependsOn)', () => {
+    const a = { family: 'f', containerDefinitions: [{ name: 'x', image: 'i', command: ['a', 'b'], dependsOn: [{ containerName: 'p', condition: 'START' }, { containerName: 'q', condition: 'START' }] }] };
+    const b = { family: 'f', containerDefinitions: [{ name: 'x', image: 'i', command: ['b', 'a'], dependsOn: [{ containerName: 'p', condition: 'START' }, { containerName: 'q', condition: 'START' }] }] };
+    const c = { family: 'f', containerDefinitions: [{ name: 'x', image: 'i', command: ['a', 'b'], dependsOn: [{ containerName: 'q', condition: 'START' }, { containerName: 'p', condition: 'START' }] }] };
+    expect(taskDefinitionsEqual(a, b)).toBe(false);
+    expect(taskDefinitionsEqual(a, c)).toBe(false);
+  });
+
+  it('hostPort equal to containerPort is a default only in awsvpc mode; hostPort 0 means dynamic', () => {
+    const bridge = (pm: Record<string, unknown>) => ({ family: 'f', networkMode: 'bridge', containerDefinitions: [{ name: 'x', image: 'i', portMappings: [pm] }] });
+    expect(taskDefinitionsEqual(bridge({ containerPort: 80, hostPort: 80 }), bridge({ containerPort: 80 }))).toBe(false);
+    expect(taskDefinitionsEqual(bridge({ containerPort: 80, hostPort: 0 }), bridge({ containerPort: 80 }))).toBe(true);
+  });
+});
+
+describe('cpuUnits / memoryMiB', () => {
+  it.each([
+    ['1 vCPU', '1024'],
+    ['0.25 vcpu', '256'],
+    ['2vCPU', '2048'],
+    [512, '512'],
+    ['256', '256'],
+  ])('cpu %s → %s', (given, want) => expect(cpuUnits(given)).toBe(want));
+
+  it.each([
+    ['2 GB', '2048'],
+    ['0.5GB', '512'],
+    [1024, '1024'],
+    ['1024', '1024'],
+  ])('memory %s → %s', (given, want) => expect(memoryMiB(given)).toBe(want));
+});
