@@ -25,6 +25,59 @@ export interface TaskDefinition {
 
 const FAMILY = /^[a-zA-Z0-9_-]{1,255}$/;
 
+type Obj = Record<string, unknown>;
+
+/** "1 vCPU" → "1024", "2 GB" → "2048", as ECS converts them at registration. */
+function toUnits(value: unknown, unit: RegExp): unknown {
+  const m = typeof value === 'string' ? unit.exec(value) : null;
+  return m ? String(Math.round(Number(m[1]) * 1024)) : typeof value === 'number' ? String(value) : value;
+}
+
+/**
+ * What ECS stores and DescribeTaskDefinition returns for a registered request: it does
+ * not echo the request, it fills defaults. Modelled so that "register only when
+ * changed" is tested against what ECS really returns (deploy-ecs issue 10, point 4).
+ * - cpu/memory "1 vCPU" / "2 GB" → "1024" / "2048": RegisterTaskDefinition reference, cpu and
+ *   memory ("String values are converted to an integer … when the task definition is registered")
+ *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
+ * - container `essential: true`, `environment: []`, `mountPoints: []`, `volumesFrom: []`:
+ *   the describe-task-definition example output of the AWS CLI reference
+ *   https://docs.aws.amazon.com/cli/latest/reference/ecs/describe-task-definition.html
+ *   (awscli/examples/ecs/describe-task-definition.rst).
+ * - container `cpu: 0`, `portMappings[].protocol: "tcp"`, awsvpc `hostPort` = `containerPort`:
+ *   the values the Terraform AWS provider normalizes away because describe returns them
+ *   (internal/service/ecs/task_definition_equivalency.go); PortMapping reference: "The default is tcp",
+ *   and in awsvpc mode hostPort is the containerPort
+ *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
+ * - `portMappings: []`, `systemControls: []`, volumes' `configuredAtLaunch: false`: terraform-provider-aws
+ *   PR #46132 (describe returns `[]` for lists never set; configuredAtLaunch false is the API default).
+ * - healthCheck `interval: 30`, `timeout: 5`, `retries: 3` (startPeriod stays unset): HealthCheck reference
+ *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html and
+ *   terraform-provider-aws PR #38872 / terraform-aws-modules/terraform-aws-ecs #148.
+ * - task `volumes: []`, `placementConstraints: []`, `enableFaultInjection: false` when never set:
+ *   DescribeTaskDefinition response syntax, as recorded in deploy-ecs issue 10, point 4.
+ */
+export function fillRegisteredDefaults(input: Obj): Obj {
+  const out: Obj = { ...input };
+  if (out.cpu !== undefined) out.cpu = toUnits(out.cpu, /^\s*(\d+(?:\.\d+)?)\s*vcpu\s*$/i);
+  if (out.memory !== undefined) out.memory = toUnits(out.memory, /^\s*(\d+(?:\.\d+)?)\s*gb\s*$/i);
+  out.volumes = ((out.volumes as Obj[] | undefined) ?? []).map((v) => ({ configuredAtLaunch: false, ...v }));
+  out.placementConstraints ??= [];
+  out.enableFaultInjection ??= false;
+  const awsvpc = out.networkMode === 'awsvpc';
+  out.containerDefinitions = ((out.containerDefinitions as Obj[] | undefined) ?? []).map((c) => {
+    const filled: Obj = { cpu: 0, essential: true, environment: [], mountPoints: [], volumesFrom: [], systemControls: [], ...c };
+    filled.portMappings = ((c.portMappings as Obj[] | undefined) ?? []).map((p) => ({
+      protocol: 'tcp',
+      ...(awsvpc && p.hostPort === undefined ? { hostPort: p.containerPort } : {}),
+      ...p,
+    }));
+    if (c.healthCheck && typeof c.healthCheck === 'object') filled.healthCheck = { interval: 30, timeout: 5, retries: 3, ...(c.healthCheck as Obj) };
+    return filled;
+  });
+  return out;
+}
+
 export class TaskDefinitions {
   private readonly byFamily = new Map<string, TaskDefinition[]>();
 
@@ -51,10 +104,10 @@ export class TaskDefinitions {
     }
     const list = this.byFamily.get(family) ?? [];
     const revision = (list.at(-1)?.revision ?? 0) + 1;
-    const { tags, ...body } = input as { tags?: { key: string; value: string }[] };
+    const { tags, ...body } = fillRegisteredDefaults(input) as Obj & { tags?: { key: string; value: string }[] };
     const def: TaskDefinition = {
       family,
-      containerDefinitions: containers,
+      containerDefinitions: body.containerDefinitions as ContainerDefinition[],
       taskDefinitionArn: `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:task-definition/${family}:${revision}`,
       revision,
       status: 'ACTIVE',
