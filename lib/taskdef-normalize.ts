@@ -31,8 +31,11 @@
  *        proxyConfiguration.properties before comparing.
  * [GHA]  aws-actions/amazon-ecs-deploy-task-definition index.js: drops null/empty values
  *        (cleanNullKeys) and gives `{name}` environment entries `value: ""` (maintainValidObjects).
- * `enableFaultInjection: false` and `placementConstraints: []`/`volumes: []` appear in
- * describe output for definitions that never set them (deploy-ecs issue 10, point 4).
+ * [FIS]  AWS ECS developer guide, "Use fault injection with your Amazon ECS and Fargate workloads"
+ *        and the API reference TaskDefinition: enableFaultInjection "The default value is false".
+ *        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fault-injection.html
+ * `placementConstraints: []`/`volumes: []` for definitions that never set them: the recorded
+ * describe output of deploy-ecs issue 10, point 4 (empty lists, like [TF-EMPTY]).
  */
 import type { Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { READ_ONLY_KEYS } from './ecs-shapes.js';
@@ -144,7 +147,7 @@ export function normalizeTaskDefinition(def: AnyTaskDefinition, tags?: Tag[]): O
   const raw: Obj = { ...(def as Obj) };
   for (const k of READ_ONLY_KEYS) delete raw[k];
   if (tags !== undefined) raw.tags = tags;
-  if (raw.enableFaultInjection === false) delete raw.enableFaultInjection; // describe echoes false when never set
+  if (raw.enableFaultInjection === false) delete raw.enableFaultInjection; // [FIS]: false is the default describe echoes
   if (raw.cpu !== undefined) raw.cpu = cpuUnits(raw.cpu);
   if (raw.memory !== undefined) raw.memory = memoryMiB(raw.memory);
   if (Array.isArray(raw.volumes)) {

@@ -54,8 +54,10 @@ function toUnits(value: unknown, unit: RegExp): unknown {
  * - healthCheck `interval: 30`, `timeout: 5`, `retries: 3` (startPeriod stays unset): HealthCheck reference
  *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html and
  *   terraform-provider-aws PR #38872 / terraform-aws-modules/terraform-aws-ecs #148.
- * - task `volumes: []`, `placementConstraints: []`, `enableFaultInjection: false` when never set:
- *   DescribeTaskDefinition response syntax, as recorded in deploy-ecs issue 10, point 4.
+ * - task `enableFaultInjection: false` when never set: "The default value is false"
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fault-injection.html (and API_TaskDefinition).
+ * - task `volumes: []`, `placementConstraints: []` when never set: the describe output recorded in
+ *   deploy-ecs issue 10, point 4 (ECS returns `[]` for lists never set, as in terraform-provider-aws PR #46132).
  */
 export function fillRegisteredDefaults(input: Obj): Obj {
   const out: Obj = { ...input };
