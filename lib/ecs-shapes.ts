@@ -100,20 +100,19 @@ function push(problems: ShapeProblem[], p: Omit<ShapeProblem, 'displayPath'>) {
 
 function checkType(v: unknown, type: string, path: PathSegment[], problems: ShapeProblem[]): void {
   if (v === null || v === undefined) return;
-  const at = formatPath(path);
-  const typeError = (expected: string, fix: string) => push(problems, { kind: 'type', path, message: `${at} is ${describe(v)}; expected ${expected}.`, fix });
-  const list = /^list<(.+)>$/.exec(type);
-  if (list) {
+  const typeError = (expected: string, fix: string) => push(problems, { kind: 'type', path, message: `${formatPath(path)} is ${describe(v)}; expected ${expected}.`, fix });
+  if (type.startsWith('list<')) {
     if (!Array.isArray(v)) {
       return typeError('a list [...]', isRecord(v) ? `Wrap the object in a list: "${String(path.at(-1))}": [ {...} ].` : `Write a JSON list: "${String(path.at(-1))}": [ ... ].`);
     }
-    v.forEach((item, i) => checkType(item, list[1]!, [...path, i], problems));
+    const inner = type.slice(5, -1);
+    v.forEach((item, i) => checkType(item, inner, [...path, i], problems));
     return;
   }
-  const map = /^map<(.+)>$/.exec(type);
-  if (map) {
+  if (type.startsWith('map<')) {
     if (!isRecord(v)) return typeError('an object of "key": "value" pairs', 'Write it as { "name": "value", ... }.');
-    for (const [k, item] of Object.entries(v)) checkType(item, map[1]!, [...path, k], problems);
+    const inner = type.slice(4, -1);
+    for (const [k, item] of Object.entries(v)) checkType(item, inner, [...path, k], problems);
     return;
   }
   if (type.startsWith('enum:')) {
@@ -124,7 +123,7 @@ function checkType(v: unknown, type: string, path: PathSegment[], problems: Shap
     push(problems, {
       kind: 'enum',
       path,
-      message: `${at} is ${JSON.stringify(v)}, which ECS does not accept; allowed values: ${allowed.join(', ')}.`,
+      message: `${formatPath(path)} is ${JSON.stringify(v)}, which ECS does not accept; allowed values: ${allowed.join(', ')}.`,
       fix: near ? `Use "${near}".` : `Use one of: ${allowed.join(', ')}.`,
       ...(near ? { didYouMean: near } : {}),
     });
@@ -153,9 +152,9 @@ function checkType(v: unknown, type: string, path: PathSegment[], problems: Shap
 function checkStruct(v: unknown, name: string, path: PathSegment[], problems: ShapeProblem[]): void {
   const shape = shapes[name];
   if (!shape) return;
-  const at = formatPath(path);
+  const at = () => formatPath(path);
   if (!isRecord(v)) {
-    push(problems, { kind: 'type', path, message: `${at} is ${describe(v)}; expected an object {...} (ECS ${name}).`, fix: Array.isArray(v) && v.length === 1 ? 'Remove the surrounding [ ]: this field takes one object.' : `Write an object with the fields of ${apiDoc(name)}.` });
+    push(problems, { kind: 'type', path, message: `${at()} is ${describe(v)}; expected an object {...} (ECS ${name}).`, fix: Array.isArray(v) && v.length === 1 ? 'Remove the surrounding [ ]: this field takes one object.' : `Write an object with the fields of ${apiDoc(name)}.` });
     return;
   }
   const members = Object.keys(shape.members);
@@ -171,7 +170,7 @@ function checkStruct(v: unknown, name: string, path: PathSegment[], problems: Sh
     push(problems, {
       kind: 'unknown-key',
       path: [...path, key],
-      message: `${path.length === 0 ? 'Unknown top-level key' : `Unknown key in ${at}:`} '${key}': ECS's ${name} has no such field, and the AWS SDK would drop it without a word.`,
+      message: `${path.length === 0 ? 'Unknown top-level key' : `Unknown key in ${at()}:`} '${key}': ECS's ${name} has no such field, and the AWS SDK would drop it without a word.`,
       fix: near ? `Did you mean '${near}'?` : owner ? `'${key}' belongs inside '${owner}'.` : `Remove it, or use a field of ${name}: ${apiDoc(name)}`,
       ...(near ? { didYouMean: near } : {}),
     });
