@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
 import { cpuUnits, memoryMiB, normalizeTaskDefinition, taskDefinitionsEqual } from '../../lib/taskdef-normalize.js';
 
 /** What a team writes: defaults left out, units in words, `{name}` without value. */
@@ -102,6 +103,13 @@ describe('normalizeTaskDefinition: ECS-filled defaults compare equal', () => {
     const d = file();
     change(d);
     expect(taskDefinitionsEqual(described(), d)).toBe(false);
+  });
+
+  it('the readable diff (dry-run, summary) shows no change for ECS defaults, and the real one when there is', () => {
+    expect(diffTaskDefinitions(described() as never, file() as never)).toEqual([]);
+    const changed = file();
+    (changed.containerDefinitions as Record<string, unknown>[])[0]!.image = 'repo/backend:def';
+    expect(diffTaskDefinitions(described() as never, changed as never)).toEqual(['container backend image: repo/backend:abc → repo/backend:def']);
   });
 
   it('keeps the order of lists the evidence does not call unordered (command, entryPoint, dependsOn)', () => {
