@@ -40,25 +40,25 @@ describe('waitForDeployments', () => {
     });
     expect(out.verdicts.get('api')?.state).toBe('succeeded');
     expect(report.lines).toEqual([
-      'api: running 0/2, pending 2, IN_PROGRESS (5s)',
+      'api: running 0/2, pending 2, IN_PROGRESS (0s)',
       'warning: poll failed (ThrottlingException: Rate exceeded); retrying',
-      'api: running 1/2, pending 1, IN_PROGRESS (20s)',
-      'api: SUCCEEDED running 2/2, pending 0, COMPLETED (25s)',
+      'api: running 1/2, pending 1, IN_PROGRESS (15s)',
+      'api: SUCCEEDED running 2/2, pending 0, COMPLETED (20s)',
     ]);
     expect(c.sleeps.every((ms) => ms === 5000)).toBe(true);
   });
 
-  it('gives up after five failed polls in a row', async () => {
+  it('ends the wait with a reason (not an exception) after five failed polls in a row', async () => {
     ecsMock.on(DescribeServicesCommand).rejects(throttled());
     const c = clock();
-    await expect(
-      waitForDeployments({ ecs: new ECSClient({ region: 'eu-west-1' }), report: memoryReporter(), ...c }, [{ service: 'api', deploymentId: 'ecs-svc/1', targetArn: NEW, startedAt: 0 }], {
+    const out = await waitForDeployments({ ecs: new ECSClient({ region: 'eu-west-1' }), report: memoryReporter(), ...c }, [{ service: 'api', deploymentId: 'ecs-svc/1', targetArn: NEW, startedAt: 0 }], {
         cluster: 'prod',
         intervalMs: 5000,
         timeoutMs: 600_000,
         maxFailedTasks: 3,
-      }),
-    ).rejects.toThrow('Rate exceeded');
+      });
+    expect(out.pollFailure).toBe('5 polls in a row failed (last: ThrottlingException: Rate exceeded)');
+    expect(out.timedOut).toBe(false);
     expect(ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(5);
   });
 
