@@ -63,7 +63,7 @@ export interface DeployResult {
   changed: boolean;
   image: string;
   deploymentIds: Record<string, string>;
-  status: 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'cancelled' | 'dry-run';
+  status: 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'cancelled' | 'dry-run' | 'superseded';
   rolledBack: boolean;
   durationSeconds: number;
   services: ServiceResult[];
@@ -252,9 +252,11 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
       ? 'failed'
       : failed.length
         ? 'timed-out'
-        : toUpdate.length
-          ? 'succeeded'
-          : 'unchanged';
+        : superseded.length
+          ? 'superseded'
+          : toUpdate.length
+            ? 'succeeded'
+            : 'unchanged';
   const out: DeployResult = {
     taskDefinitionArn: arn,
     previousTaskDefinitionArn: previousArnOutput(inputs.services, previous),

@@ -21,7 +21,7 @@ const ICON: Record<string, string> = {
 
 export function summaryMarkdown(r: DeployResult, cluster: string): string {
   const parts: string[] = [];
-  const verb = { succeeded: 'deployed', unchanged: 'already deployed', 'timed-out': 'timed out', failed: 'failed', cancelled: 'cancelled', 'dry-run': 'dry run (nothing changed)' }[r.status];
+  const verb = { succeeded: 'deployed', unchanged: 'already deployed', 'timed-out': 'timed out', failed: 'failed', cancelled: 'cancelled', 'dry-run': 'dry run (nothing changed)', superseded: 'replaced by another deployment' }[r.status];
   if (r.dryRun) {
     const diffs = r.dryRun.diffs.map((d) => `<details open><summary>${d.service}: task definition vs ${code(revisionOf(d.against))} (what it runs now)</summary>\n\n${d.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`);
     return `${[`### deploy-ecs: ${verb} on ${code(cluster)}`, r.dryRun.lines.map((l) => `- ${l}`).join('\n'), ...diffs].join('\n\n')}\n`;
