@@ -69,7 +69,7 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
       ctx.out.rolledBack = done;
       rollbackNote += note;
     } else if (!superseded.length) {
-      rollbackNote = '; nothing to roll back to (the services ran this revision before)';
+      rollbackNote = ctx.tracked.length === 0 ? '; no service had been updated, nothing to roll back' : '; nothing to roll back to (the services ran this revision before)';
     }
   }
   const head = ctx.failed.map((r) => `${r.service}: ${r.reason ?? r.result}`).join('; ');
