@@ -161,6 +161,8 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     if (imageContainer && def) def = withContainerImage(def, imageContainer, published.uri);
   }
 
+  if (deps.signal?.aborted) return cancelledBeforeWrites(inputs, previous, started, deps);
+
   // ---- register
   const reg = await report.group('Task definition', async () => {
     if (def) {
@@ -221,27 +223,29 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
         waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now, signal: deps.signal }, tracked, { cluster: inputs.cluster, intervalMs: inputs.pollIntervalSeconds * 1000, timeoutMs: waitMs, maxFailedTasks: inputs.maxFailedTasks }),
       )
     : undefined;
-  const cancelled = !!deps.signal?.aborted;
+  // A signal after every service finished changes nothing: only an unfinished deploy is cancelled.
+  const aborted = !!deps.signal?.aborted;
   const cancelledAt = deps.now();
-  if (cancelled) report.warning(`The workflow was cancelled: stopped waiting${inputs.rollbackOnFailure ? ' and rolling back what this run updated' : ''}.`);
 
   const results: ServiceResult[] = inputs.services.map((service) => {
     const t = tracked.find((x) => x.service === service);
     const b = previous.get(service);
     const updateError = updateErrors.get(service);
     if (updateError) return { service, before: b, after: arn, result: 'failed', durationMs: 0, reason: updateError };
-    if (!t) return { service, before: b, after: arn, result: cancelled && toUpdate.some((p) => p.service === service) ? 'cancelled' : 'unchanged', durationMs: 0 };
+    if (!t) return { service, before: b, after: arn, result: aborted && toUpdate.some((p) => p.service === service) ? 'cancelled' : 'unchanged', durationMs: 0 };
     const v = waited?.verdicts.get(service);
     const end = waited?.finishedAt.get(service) ?? deps.now();
     const base = { service, before: b, after: arn, durationMs: end - t.startedAt, deploymentId: t.deploymentId };
     if (v?.state === 'succeeded') return { ...base, result: 'succeeded' };
     if (v?.state === 'failed') return { ...base, result: 'failed', reason: v.reason };
     if (v?.state === 'superseded') return { ...base, result: 'superseded', reason: v.reason };
-    if (cancelled) return { ...base, result: 'cancelled', reason: `cancelled while ${v?.progress ?? 'starting'}` };
+    if (aborted) return { ...base, result: 'cancelled', reason: `cancelled while ${v?.progress ?? 'starting'}` };
     if (waited?.pollFailure) return { ...base, result: 'failed', reason: `could not read the service state: ${waited.pollFailure}` };
     if (waited?.timedOut) return { ...base, result: 'timed-out', reason: `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})` };
     return { ...base, result: 'interrupted' };
   });
+  const cancelled = results.some((r) => r.result === 'cancelled');
+  if (cancelled) report.warning(`The workflow was cancelled: stopped waiting${inputs.rollbackOnFailure ? ' and rolling back what this run updated' : ''}.`);
   const superseded = results.filter((r) => r.result === 'superseded');
   for (const r of superseded) report.warning(`${r.service}: ${r.reason}. Not rolled back: that would overwrite their deployment.`);
   const failing = (r: ServiceResult) => r.result === 'failed' || r.result === 'timed-out' || r.result === 'cancelled' || (r.result === 'superseded' && inputs.onOtherDeployment === 'fail');
@@ -301,7 +305,7 @@ function cancelledBeforeWrites(inputs: Inputs, previous: Map<string, string>, st
     status: 'cancelled',
     dryRun: undefined,
     services: inputs.services.map((service) => ({ service, before: previous.get(service), after: '', result: 'cancelled', durationMs: 0 })),
-    error: new ActionError('deploy-ecs was cancelled before any change was made.', { fix: 'Re-run the workflow to deploy.' }),
+    error: new ActionError('deploy-ecs was cancelled before any service was updated (nothing to roll back).', { fix: 'Re-run the workflow to deploy.' }),
   };
 }
 
