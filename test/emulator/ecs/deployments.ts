@@ -157,7 +157,10 @@ export class Deployer {
       this.complete(target, d, at + ms);
       return d;
     }
-    // A failing rollout: three waves of tasks that each stop before the circuit breaker trips.
+    // A failing rollout: three waves of tasks that each stop before the circuit breaker trips. Without
+    // rollback the deployment "will transition to a failed state and stop launching new tasks" and stays
+    // PRIMARY (FAILED) next to the last completed one; with rollback ECS rolls "back to the last deployment
+    // that completed successfully" — https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html.
     const ms = (scenario.afterSeconds ?? 3) * 1000;
     const wave = ms / 3;
     const failToStart = scenario.exitCode === undefined && scenario.stoppedReason !== undefined;
