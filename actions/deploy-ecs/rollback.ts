@@ -93,11 +93,16 @@ async function startRollback(inputs: Inputs, deps: Deps, t: Tracked, ctx: Failur
     if (t.serviceDeploymentArn && now && usesServiceDeployments(now) && sd?.status !== 'SUCCESSFUL') {
       if (ecsRollingBack(sd)) {
         report.info(`${t.service}: ECS is already rolling the service deployment back (${sd!.status}); following it`);
-      } else {
-        report.info(`${t.service}: StopServiceDeployment (ROLLBACK) ${t.serviceDeploymentArn}`);
-        await stopWithRollback(deps.ecs, t.serviceDeploymentArn);
+        return { ...t, follow: 'sd-rollback', targetArn: prev, startedAt: deps.now() };
       }
-      return { ...t, follow: 'sd-rollback', targetArn: prev, startedAt: deps.now() };
+      report.info(`${t.service}: StopServiceDeployment (ROLLBACK) ${t.serviceDeploymentArn}`);
+      try {
+        await stopWithRollback(deps.ecs, t.serviceDeploymentArn);
+        return { ...t, follow: 'sd-rollback', targetArn: prev, startedAt: deps.now() };
+      } catch (err) {
+        // No permission / no API / already finished: an UpdateService back is still a rollback.
+        report.warning(`${t.service}: StopServiceDeployment failed (${describeUnknown(err)}); rolling back with UpdateService instead`);
+      }
     }
     const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
     if (verdict?.state === 'failed' && verdict.replaced?.by === 'ecs-rollback' && primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
