@@ -10,11 +10,12 @@ import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
-import { parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, type TaskDefinitionInput } from '../../lib/taskdef.js';
+import { parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, taskDefinitionsEqual, type TaskDefinitionInput } from '../../lib/taskdef.js';
 import type { Diagnosis } from './diagnose.js';
 import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
+import { dryRunPlan, planServices, type DryRun } from './plan.js';
 import { handleFailure } from './rollback.js';
 import { mapLimit, servicesBefore, stableRevision, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
@@ -28,10 +29,23 @@ export interface Deps {
   sleep: Sleep;
   now: Clock;
   region: string;
+  /** Aborted when the runner cancels the workflow (SIGINT / SIGTERM). */
+  signal?: AbortSignal;
 }
 
-/** `interrupted`: still rolling out when another service failed (the wait stops at the first failure). */
-export type ServiceOutcome = 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'interrupted' | 'rolled back' | 'rollback failed';
+/** Milliseconds after a cancel signal in which the rollback must be confirmed: the runner kills the step at 10 s. */
+export const CANCEL_BUDGET_MS = 8000;
+
+/** The share of timeout-minutes kept for a rollback (at most 5 minutes): the documented minimum a rollback gets. */
+export function rollbackReserveMs(timeoutMs: number): number {
+  return Math.min(5 * 60_000, timeoutMs * 0.25);
+}
+
+/**
+ * `interrupted`: still rolling out when another service failed (the wait stops at the first failure).
+ * `superseded`: another deployer's deployment replaced ours (never rolled back over).
+ */
+export type ServiceOutcome = 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'interrupted' | 'superseded' | 'cancelled' | 'rolled back' | 'rollback failed' | 'planned';
 
 export interface ServiceResult {
   service: string;
@@ -49,12 +63,14 @@ export interface DeployResult {
   changed: boolean;
   image: string;
   deploymentIds: Record<string, string>;
-  status: 'succeeded' | 'unchanged' | 'failed' | 'timed-out';
+  status: 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'cancelled' | 'dry-run' | 'superseded';
   rolledBack: boolean;
   durationSeconds: number;
   services: ServiceResult[];
   diff: string[];
   diagnoses: Diagnosis[];
+  /** dry-run: the plan, and the diff against what each service runs now. */
+  dryRun?: DryRun;
   /** Set when the deploy failed; main.ts writes outputs and the summary, then throws it. */
   error?: ActionError;
 }
@@ -77,15 +93,19 @@ function withContainerImage(def: TaskDefinitionInput, container: string, image: 
 export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> {
   const { ecs, report } = deps;
   const started = deps.now();
+  const timeoutMs = inputs.timeoutMinutes * 60_000;
+  const deadline = started + timeoutMs;
 
   // ---- read-only phase: every input problem surfaces here, before any write call
   let def: TaskDefinitionInput | undefined;
   let existing: TaskDefinition | undefined;
+  let existingTags: TaskDefinitionInput['tags'];
   if (inputs.taskDefinition.kind === 'file') {
     def = readTaskDefinitionFile(inputs.taskDefinition.path, { input: 'task-definition' });
   } else {
     const got = await describeTaskDefinition(ecs, inputs.taskDefinition.ref, 'task-definition');
     existing = got.td;
+    existingTags = got.tags;
     if (inputs.containerName || inputs.pinImageDigest || inputs.imagePublish !== 'none') {
       // A changed image means a new revision based on the given one.
       def = parseTaskDefinition({ ...stripReadOnly(got.td as Record<string, unknown>), ...(got.tags?.length ? { tags: got.tags } : {}) }, { input: 'task-definition' });
@@ -98,6 +118,8 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
       fix: 'Use the name of one of its containers.',
     });
   }
+  // action.yml: the published image goes into container-name, by default the first container.
+  const imageContainer = inputs.containerName ?? containers[0]?.name;
   const before = await report.group('Services before the update', async () => {
     const map = await servicesBefore(ecs, inputs.cluster, inputs.services);
     for (const [name, s] of map) report.info(`${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`);
@@ -110,6 +132,23 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     if (stable.note) report.warning(`${name} ${stable.note}.`);
     previous.set(name, stable.arn);
   }
+  // Every other container's image must exist before anything is written to ECR (publishing
+  // first and failing on a missing sidecar image would leave a tag moved and nothing deployed).
+  if (def && inputs.imagePublish !== 'none') {
+    const others = { ...def, containerDefinitions: def.containerDefinitions?.filter((c) => c.name !== imageContainer) };
+    await checkImages(deps.ecr, others, deps.region);
+  }
+
+  if (inputs.dryRun) {
+    const plan = await report.group('Dry run: the plan (no write call)', async () => {
+      const p = await dryRunPlan(ecs, inputs, def, existing, before);
+      for (const l of p.lines) report.info(l);
+      for (const d of p.diffs) for (const l of [`${d.service} (now ${revisionOf(d.against)}):`, ...d.diff.map((x) => `  ${x}`)]) report.info(l);
+      return p;
+    });
+    return dryRunResult(inputs, previous, plan, existing, started, deps);
+  }
+  if (deps.signal?.aborted) return cancelledBeforeWrites(inputs, previous, started, deps);
 
   // ---- image
   let published: PublishedImage | undefined;
@@ -119,8 +158,10 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
         ? pushImage(deps.ecr, deps.exec, { localImage: inputs.image!, repository: inputs.ecrRepository!, tags: [...new Set([...(inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags])] }, report)
         : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, report),
     );
-    if (inputs.containerName && def) def = withContainerImage(def, inputs.containerName, published.uri);
+    if (imageContainer && def) def = withContainerImage(def, imageContainer, published.uri);
   }
+
+  if (deps.signal?.aborted) return cancelledBeforeWrites(inputs, previous, started, deps);
 
   // ---- register
   const reg = await report.group('Task definition', async () => {
@@ -128,6 +169,10 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
       const checked = await checkImages(deps.ecr, def, deps.region);
       for (const c of checked) report.info(`image ${c.image} (${c.container}): ${c.skipped ? `not checked, ${c.skipped}` : `exists, ${c.digest ?? 'digest unknown'}`}`);
       if (inputs.pinImageDigest) def = pinDigests(def, checked);
+      if (existing && taskDefinitionsEqual(existing, def, existingTags ?? [], def.tags ?? [])) {
+        report.info(`unchanged: ${existing.taskDefinitionArn} already has these images; not registering a copy`);
+        return { arn: existing.taskDefinitionArn!, changed: false, taskDefinition: existing, previous: undefined, previousArn: undefined };
+      }
       const r = await registerIfChanged(ecs, def);
       report.info(r.changed ? `registered ${r.arn}` : `unchanged: ${r.arn} already matches ${inputs.taskDefinition.kind === 'file' ? inputs.taskDefinition.path : 'the given revision'}`);
       return r;
@@ -137,7 +182,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   });
   const arn = reg.arn;
   const finalDef = reg.taskDefinition;
-  const mainContainer = finalDef.containerDefinitions?.find((c) => c.name === inputs.containerName) ?? finalDef.containerDefinitions?.[0];
+  const mainContainer = finalDef.containerDefinitions?.find((c) => c.name === imageContainer) ?? finalDef.containerDefinitions?.[0];
   const image = mainContainer?.image ?? published?.uri ?? '';
 
   // Diff against what the (first) service ran before, which is what the user compares with.
@@ -146,68 +191,122 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   if (!previousDef && firstBefore && firstBefore !== arn) previousDef = (await describeTaskDefinition(ecs, firstBefore).catch(() => undefined))?.td;
   const diff = firstBefore === arn ? ['no change: the service already runs this revision'] : diffTaskDefinitions(previousDef, finalDef);
 
-  // ---- update
-  const toUpdate = inputs.services.filter((name) => {
-    const s = before.get(name)!;
-    return s.taskDefinition !== arn || inputs.forceNewDeployment || (inputs.desiredCount !== undefined && inputs.desiredCount !== s.desiredCount);
-  });
+  // ---- update: only services not steady on the revision ("unchanged" = steady on it)
+  const plans = planServices(inputs, before, arn);
+  const toUpdate = plans.filter((p) => p.update);
   // One failed UpdateService must not leave the others updated and unwatched: collect the
   // errors, and treat them as a failed deployment (so the updated ones are rolled back).
   const updateErrors = new Map<string, string>();
-  const updated = await report.group('Update services', () =>
-    mapLimit(toUpdate, inputs.maxParallel, async (service): Promise<Tracked | undefined> => {
-      try {
-        const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: inputs.forceNewDeployment, desiredCount: inputs.desiredCount }, deps.now);
-        report.info(`${service}: ${revisionOf(previous.get(service))} → ${revisionOf(arn)}, deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
-        return t;
-      } catch (err) {
-        updateErrors.set(service, `UpdateService failed: ${describeUnknown(err)}`);
-        report.warning(`${service}: UpdateService failed: ${describeUnknown(err)}`);
-        return undefined;
-      }
-    }),
-  );
+  const updated = deps.signal?.aborted
+    ? []
+    : await report.group('Update services', () =>
+        mapLimit(toUpdate, inputs.maxParallel, async ({ service, force, why }): Promise<Tracked | undefined> => {
+          try {
+            const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: force, desiredCount: inputs.desiredCount }, deps.now);
+            report.info(`${service}: ${revisionOf(before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
+            return t;
+          } catch (err) {
+            updateErrors.set(service, `UpdateService failed: ${describeUnknown(err)}`);
+            report.warning(`${service}: UpdateService failed: ${describeUnknown(err)}`);
+            return undefined;
+          }
+        }),
+      );
   const tracked = updated.filter((t): t is Tracked => t !== undefined);
-  for (const name of inputs.services.filter((n) => !toUpdate.includes(n))) report.info(`${name}: already on ${revisionOf(arn)}; not updated`);
+  for (const p of plans.filter((x) => !x.update)) report.info(`${p.service}: unchanged, ${p.why}; not updated`);
 
-  // ---- wait
-  const intervalMs = inputs.pollIntervalSeconds * 1000;
-  const timeoutMs = inputs.timeoutMinutes * 60_000;
-  const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0
+  // ---- wait: timeout-minutes covers the wait and the rollback; the rollback keeps its reserve
+  const reserve = inputs.rollbackOnFailure ? rollbackReserveMs(timeoutMs) : 0;
+  const waitMs = Math.max(0, deadline - reserve - deps.now());
+  const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0 && !deps.signal?.aborted
     ? await report.group(`Wait for ${tracked.length} service(s)`, () =>
-        waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now }, tracked, { cluster: inputs.cluster, intervalMs, timeoutMs, maxFailedTasks: inputs.maxFailedTasks }),
+        waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now, signal: deps.signal }, tracked, { cluster: inputs.cluster, intervalMs: inputs.pollIntervalSeconds * 1000, timeoutMs: waitMs, maxFailedTasks: inputs.maxFailedTasks }),
       )
     : undefined;
+  // A signal after every service finished changes nothing: only an unfinished deploy is cancelled.
+  const aborted = !!deps.signal?.aborted;
+  const cancelledAt = deps.now();
 
   const results: ServiceResult[] = inputs.services.map((service) => {
     const t = tracked.find((x) => x.service === service);
     const b = previous.get(service);
     const updateError = updateErrors.get(service);
     if (updateError) return { service, before: b, after: arn, result: 'failed', durationMs: 0, reason: updateError };
-    if (!t) return { service, before: b, after: arn, result: 'unchanged', durationMs: 0 };
+    if (!t) return { service, before: b, after: arn, result: aborted && toUpdate.some((p) => p.service === service) ? 'cancelled' : 'unchanged', durationMs: 0 };
     const v = waited?.verdicts.get(service);
     const end = waited?.finishedAt.get(service) ?? deps.now();
-    const result: ServiceOutcome = v?.state === 'succeeded' ? 'succeeded' : v?.state === 'failed' ? 'failed' : waited?.timedOut ? 'timed-out' : 'interrupted';
-    const reason = v?.state === 'failed' ? v.reason : result === 'timed-out' ? `timed out after ${inputs.timeoutMinutes} min (${v?.progress ?? 'no state yet'})` : undefined;
-    return { service, before: b, after: arn, result, durationMs: end - t.startedAt, deploymentId: t.deploymentId, reason };
+    const base = { service, before: b, after: arn, durationMs: end - t.startedAt, deploymentId: t.deploymentId };
+    if (v?.state === 'succeeded') return { ...base, result: 'succeeded' };
+    if (v?.state === 'failed') return { ...base, result: 'failed', reason: v.reason };
+    if (v?.state === 'superseded') return { ...base, result: 'superseded', reason: v.reason };
+    if (aborted) return { ...base, result: 'cancelled', reason: `cancelled while ${v?.progress ?? 'starting'}` };
+    if (waited?.pollFailure) return { ...base, result: 'failed', reason: `could not read the service state: ${waited.pollFailure}` };
+    if (waited?.timedOut) return { ...base, result: 'timed-out', reason: `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})` };
+    return { ...base, result: 'interrupted' };
   });
-  const failed = results.filter((r) => r.result === 'failed' || r.result === 'timed-out');
+  const cancelled = results.some((r) => r.result === 'cancelled');
+  if (cancelled) report.warning(`The workflow was cancelled: stopped waiting${inputs.rollbackOnFailure ? ' and rolling back what this run updated' : ''}.`);
+  const superseded = results.filter((r) => r.result === 'superseded');
+  for (const r of superseded) report.warning(`${r.service}: ${r.reason}. Not rolled back: that would overwrite their deployment.`);
+  const failing = (r: ServiceResult) => r.result === 'failed' || r.result === 'timed-out' || r.result === 'cancelled' || (r.result === 'superseded' && inputs.onOtherDeployment === 'fail');
+  const failed = results.filter(failing);
+  const status: DeployResult['status'] = cancelled
+    ? 'cancelled'
+    : failed.some((r) => r.result === 'failed' || r.result === 'superseded')
+      ? 'failed'
+      : failed.length
+        ? 'timed-out'
+        : superseded.length
+          ? 'superseded'
+          : toUpdate.length
+            ? 'succeeded'
+            : 'unchanged';
   const out: DeployResult = {
     taskDefinitionArn: arn,
     previousTaskDefinitionArn: previousArnOutput(inputs.services, previous),
     changed: reg.changed,
     image,
     deploymentIds: Object.fromEntries(tracked.filter((t) => t.deploymentId).map((t) => [t.service, t.deploymentId!])),
-    status: failed.length ? (failed.some((r) => r.result === 'failed') ? 'failed' : 'timed-out') : toUpdate.length ? 'succeeded' : 'unchanged',
+    status,
     rolledBack: false,
     durationSeconds: 0,
     services: results,
     diff,
     diagnoses: [],
   };
-  if (failed.length) await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed, finalDef, out });
+  if (failed.length || cancelled) {
+    const rollbackBudgetMs = cancelled ? cancelledAt + CANCEL_BUDGET_MS - deps.now() : Math.max(deadline - deps.now(), reserve);
+    await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed: failed.length ? failed : results.filter((r) => r.result === 'cancelled'), finalDef, out, rollbackBudgetMs, cancelled });
+  }
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;
   return out;
+}
+
+function dryRunResult(inputs: Inputs, previous: Map<string, string>, plan: DryRun, existing: TaskDefinition | undefined, started: number, deps: Deps): DeployResult {
+  return {
+    taskDefinitionArn: existing?.taskDefinitionArn ?? '',
+    previousTaskDefinitionArn: previousArnOutput(inputs.services, previous),
+    changed: plan.register.startsWith('would register'),
+    image: '',
+    deploymentIds: {},
+    status: 'dry-run',
+    rolledBack: false,
+    durationSeconds: Math.round((deps.now() - started) / 100) / 10,
+    services: inputs.services.map((service) => ({ service, before: previous.get(service), after: existing?.taskDefinitionArn ?? '', result: 'planned', durationMs: 0, reason: plan.lines.find((l) => l.startsWith(`${service}:`))?.slice(service.length + 2) })),
+    diff: [],
+    diagnoses: [],
+    dryRun: plan,
+  };
+}
+
+function cancelledBeforeWrites(inputs: Inputs, previous: Map<string, string>, started: number, deps: Deps): DeployResult {
+  return {
+    ...dryRunResult(inputs, previous, { register: '', lines: [], diffs: [] }, undefined, started, deps),
+    status: 'cancelled',
+    dryRun: undefined,
+    services: inputs.services.map((service) => ({ service, before: previous.get(service), after: '', result: 'cancelled', durationMs: 0 })),
+    error: new ActionError('deploy-ecs was cancelled before any service was updated (nothing to roll back).', { fix: 'Re-run the workflow to deploy.' }),
+  };
 }
 
 function previousArnOutput(services: string[], previous: Map<string, string>): string {

@@ -34,8 +34,9 @@ const LOG_LINES = 20;
 const HINTS: [RegExp, string][] = [
   [/CannotPullContainerError|pull image manifest|failed to resolve ref|image.*not found/i, 'The image could not be pulled: check the tag exists in ECR, the execution role has ecr:BatchGetImage/GetDownloadUrlForLayer, and private subnets have a NAT gateway or ECR VPC endpoints.'],
   [/ResourceInitializationError.*(secret|ssm|parameter)|unable to (retrieve|pull) secrets|AccessDenied.*(ssm|secretsmanager|kms)|ParameterNotFound/i, 'Secrets could not be fetched: check the execution role may ssm:GetParameters / secretsmanager:GetSecretValue (and kms:Decrypt) on every valueFrom, and that each parameter/secret exists in this region.'],
-  [/exit code:? 137|exitCode 137|OutOfMemory|OOM/i, 'A container was killed for memory (exit 137 / OOM): raise the task or container memory, or lower the app\'s heap.'],
-  [/health ?check|unhealthy|ELB|target group/i, 'Health checks failed: check the health-check path and port, the container\'s startup time (healthCheckGracePeriodSeconds / startPeriod), and security groups between the load balancer and the tasks.'],
+  // Word-bounded: "OOM" must not match "boom" or "zoom", "ELB" not "Melbourne".
+  [/\bexit code:? 137\b|\bexitCode 137\b|OutOfMemory|\bOOM(?:Killed|[- ]?killer)?\b/i, 'A container was killed for memory (exit 137 / OOM): raise the task or container memory, or lower the app\'s heap.'],
+  [/\bhealth ?checks?\b|\bunhealthy\b|\bELB\b|\btarget group\b/i, 'Health checks failed: check the health-check path and port, the container\'s startup time (healthCheckGracePeriodSeconds / startPeriod), and security groups between the load balancer and the tasks.'],
   [/exit code:? [1-9]|exitCode [1-9]|Essential container in task exited/i, 'The app exited on its own: see its last log lines (missing configuration is the usual cause).'],
 ];
 

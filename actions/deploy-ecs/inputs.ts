@@ -31,6 +31,10 @@ export interface Inputs {
   maxParallel: number;
   awsRegion?: string;
   maxAttempts: number;
+  /** Plan and diff only: no write call. */
+  dryRun: boolean;
+  /** When another deployer's deployment replaces ours mid-wait: fail the run, or only warn. Never rolled back over. */
+  onOtherDeployment: 'fail' | 'warn';
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -139,6 +143,8 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     maxParallel: attempt(() => inp.number('max-parallel', 5, { min: 1, max: 50, integer: true }), 5),
     awsRegion: inp.string('aws-region'),
     maxAttempts: attempt(() => inp.number('max-attempts', 8, { min: 1, max: 20, integer: true }), 8),
+    dryRun: attempt(() => inp.bool('dry-run', false), false),
+    onOtherDeployment: attempt(() => inp.oneOf('on-other-deployment', ['fail', 'warn'] as const, 'fail'), 'fail' as const),
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

@@ -23,6 +23,24 @@ function writeOutputs(r: DeployResult): void {
   set('duration-seconds', r.durationSeconds);
 }
 
+/**
+ * The runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills it at 10 s. The
+ * first signal aborts the wait; deploy() then rolls back what this run updated within
+ * CANCEL_BUDGET_MS and we still write outputs, the summary and an error saying "cancelled".
+ * Later signals are only noted: the rollback must not be cut short by our own exit.
+ */
+const cancel = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (!cancel.signal.aborted) {
+      runnerReporter.info(`${sig} received: the workflow is being cancelled`);
+      cancel.abort(new Error(`cancelled (${sig})`));
+    } else {
+      runnerReporter.info(`${sig} received again; finishing the rollback and the report`);
+    }
+  });
+}
+
 await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
@@ -36,6 +54,7 @@ await runAction(ACTION, async () => {
     sleep: realSleep,
     now: realClock,
     region: config.region,
+    signal: cancel.signal,
   });
   writeOutputs(result);
   appendSummary(summaryMarkdown(result, inputs.cluster));

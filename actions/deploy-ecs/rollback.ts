@@ -1,101 +1,152 @@
 /**
- * After a failed or timed-out deployment: the diagnosis, then (rollback-on-failure) every
- * updated service back to the revision it ran before this run, waited for like the rollout.
+ * After a failed, timed-out or cancelled deployment: the diagnosis, then (rollback-on-failure)
+ * every service this run updated back to the revision of its last completed deployment.
+ *
+ * - ECS already rolling back (circuit breaker, alarms, a native rollback): we follow that
+ *   rollback instead of starting a second one that would race it.
+ * - ECS-native strategies: StopServiceDeployment (stopType ROLLBACK) — traffic goes back to the
+ *   blue revision that is still running; an UpdateService would start a fresh deployment with a
+ *   full bake time.
+ * - A service another deployer took over is never rolled back: that would overwrite their deploy.
+ * The rollback wait ends at the run's deadline (timeout-minutes), or shortly before the runner's
+ * kill on a cancel.
  */
 import type { Service, TaskDefinition } from '@aws-sdk/client-ecs';
-import { ActionError } from '../../lib/errors.js';
+import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { DeployResult, Deps, ServiceResult } from './deploy.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import type { Inputs } from './inputs.js';
-import { revisionOf, type Tracked } from './judge.js';
+import { revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
+import { ecsRollingBack, stopWithRollback } from './native.js';
 import { mapLimit, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
-export async function handleFailure(
-  inputs: Inputs,
-  deps: Deps,
-  ctx: { tracked: Tracked[]; waited?: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[]; failed: ServiceResult[]; finalDef: TaskDefinition; out: DeployResult },
-): Promise<void> {
+export interface FailureContext {
+  tracked: Tracked[];
+  waited?: WaitOutcome;
+  before: Map<string, Service>;
+  previous: Map<string, string>;
+  results: ServiceResult[];
+  failed: ServiceResult[];
+  finalDef: TaskDefinition;
+  out: DeployResult;
+  /** Milliseconds the rollback wait may take (what is left of the budget, or until the cancel deadline). */
+  rollbackBudgetMs: number;
+  cancelled: boolean;
+}
+
+export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureContext): Promise<void> {
   const { report } = deps;
-  ctx.out.diagnoses = await report.group('Diagnosis', async () => {
-    const list = await Promise.all(
-      ctx.failed.map((r) => {
-        const t = ctx.tracked.find((x) => x.service === r.service);
-        // A service whose UpdateService failed has no deployment to look into.
-        if (!t) return Promise.resolve<Diagnosis>({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [] });
-        return diagnose(
-          { ecs: deps.ecs, logs: deps.logs },
-          { cluster: inputs.cluster, service: r.service, reason: r.reason ?? r.result, svc: ctx.waited?.services.get(r.service), since: t.startedAt, targetArn: t.targetArn, deploymentId: t.deploymentId, taskDefinition: ctx.finalDef, region: deps.region },
+  // A cancel has seconds until the runner kills us: the rollback comes first, no diagnosis.
+  ctx.out.diagnoses = ctx.cancelled
+    ? []
+    : await report.group('Diagnosis', async () => {
+        const list = await Promise.all(
+          ctx.failed.map((r) => {
+            const t = ctx.tracked.find((x) => x.service === r.service);
+            // A service whose UpdateService failed has no deployment to look into.
+            if (!t) return Promise.resolve<Diagnosis>({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [] });
+            return diagnose(
+              { ecs: deps.ecs, logs: deps.logs },
+              { cluster: inputs.cluster, service: r.service, reason: r.reason ?? r.result, svc: ctx.waited?.services.get(r.service), since: t.startedAt, targetArn: t.targetArn, deploymentId: t.deploymentId, taskDefinition: ctx.finalDef, region: deps.region },
+            ).catch((err: unknown): Diagnosis => ({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [`diagnosis failed: ${describeUnknown(err)}`] }));
+          }),
         );
-      }),
-    );
-    for (const d of list) for (const line of formatDiagnosis(d)) report.info(line);
-    return list;
-  });
+        for (const d of list) for (const line of formatDiagnosis(d)) report.info(line);
+        return list;
+      });
 
   let rollbackNote = '';
   if (inputs.rollbackOnFailure) {
+    const superseded = ctx.results.filter((r) => r.result === 'superseded').map((r) => r.service);
+    if (superseded.length) rollbackNote += `; ${superseded.join(', ')} not rolled back: another deployer's deployment is running there`;
     const targets = ctx.tracked.filter((t) => {
       const prev = ctx.previous.get(t.service);
-      return prev && prev !== t.targetArn;
+      return prev && prev !== t.targetArn && !superseded.includes(t.service);
     });
     if (targets.length) {
       const { done, note } = await rollBack(inputs, deps, targets, ctx);
       ctx.out.rolledBack = done;
-      rollbackNote = note;
-    } else {
-      rollbackNote = '; nothing to roll back to (the services ran this revision before)';
+      rollbackNote += note;
+    } else if (!superseded.length) {
+      rollbackNote = ctx.tracked.length === 0 ? '; no service had been updated, nothing to roll back' : '; nothing to roll back to (the services ran this revision before)';
     }
   }
   const head = ctx.failed.map((r) => `${r.service}: ${r.reason ?? r.result}`).join('; ');
   const detail = ctx.out.diagnoses.flatMap((d) => formatDiagnosis(d).filter((l) => l.startsWith('  stopped')).slice(0, 2)).join('\n');
-  ctx.out.error = new ActionError(`Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${ctx.out.status === 'timed-out' ? 'timed out' : 'failed'}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`, {
-    fix: ctx.out.diagnoses.find((d) => d.hint)?.hint ?? 'See the diagnosis in the log and the step summary.',
+  const what = ctx.cancelled ? 'was cancelled' : ctx.out.status === 'timed-out' ? 'timed out' : 'failed';
+  ctx.out.error = new ActionError(`Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${what}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`, {
+    fix: ctx.cancelled
+      ? 'The workflow was cancelled; re-run it to deploy again (a re-run starts a new deployment, the service is not left half-deployed).'
+      : (ctx.out.diagnoses.find((d) => d.hint)?.hint ?? 'See the diagnosis in the log and the step summary.'),
   });
 }
 
-async function rollBack(
-  inputs: Inputs,
-  deps: Deps,
-  targets: Tracked[],
-  ctx: { waited?: WaitOutcome; before: Map<string, Service>; previous: Map<string, string>; results: ServiceResult[] },
-): Promise<{ done: boolean; note: string }> {
+/** Starts the rollback of one service; returns what to follow, or why it could not start. */
+async function startRollback(inputs: Inputs, deps: Deps, t: Tracked, ctx: FailureContext): Promise<Tracked | string> {
+  const { report } = deps;
+  const prev = ctx.previous.get(t.service)!;
+  const now = ctx.waited?.services.get(t.service) ?? ctx.before.get(t.service);
+  const sd = ctx.waited?.serviceDeployments.get(t.service);
+  const verdict = ctx.waited?.verdicts.get(t.service);
+  try {
+    if (t.serviceDeploymentArn && now && usesServiceDeployments(now) && sd?.status !== 'SUCCESSFUL') {
+      if (ecsRollingBack(sd)) {
+        report.info(`${t.service}: ECS is already rolling the service deployment back (${sd!.status}); following it`);
+        return { ...t, follow: 'sd-rollback', targetArn: prev, startedAt: deps.now() };
+      }
+      report.info(`${t.service}: StopServiceDeployment (ROLLBACK) ${t.serviceDeploymentArn}`);
+      try {
+        await stopWithRollback(deps.ecs, t.serviceDeploymentArn);
+        return { ...t, follow: 'sd-rollback', targetArn: prev, startedAt: deps.now() };
+      } catch (err) {
+        // No permission / no API / already finished: an UpdateService back is still a rollback.
+        report.warning(`${t.service}: StopServiceDeployment failed (${describeUnknown(err)}); rolling back with UpdateService instead`);
+      }
+    }
+    const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
+    if (verdict?.state === 'failed' && verdict.replaced?.by === 'ecs-rollback' && primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
+      // The circuit breaker already rolls back: follow its deployment instead of starting another.
+      report.info(`${t.service}: ECS is already rolling back to ${revisionOf(prev)} (deployment ${primary.id}); following it`);
+      return { service: t.service, deploymentId: primary.id, targetArn: prev, startedAt: deps.now() };
+    }
+    report.info(`${t.service}: rolling back to ${prev}`);
+    const b = ctx.before.get(t.service)!;
+    return await updateService(deps.ecs, inputs.cluster, { service: t.service, taskDefinition: prev, forceNewDeployment: false, desiredCount: inputs.desiredCount !== undefined ? b.desiredCount : undefined }, deps.now);
+  } catch (err) {
+    report.warning(`${t.service}: the rollback could not be started: ${describeUnknown(err)}`);
+    return `the rollback could not be started (${describeUnknown(err)})`;
+  }
+}
+
+async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: FailureContext): Promise<{ done: boolean; note: string }> {
   const { report } = deps;
   return report.group('Roll back', async () => {
-    const rollbacks = await mapLimit(targets, inputs.maxParallel, async (t): Promise<Tracked> => {
-      const b = ctx.before.get(t.service)!;
-      const prev = ctx.previous.get(t.service)!;
-      const now = ctx.waited?.services.get(t.service);
-      const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
-      if (primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
-        // The circuit breaker already rolled back: follow its deployment instead of starting another.
-        report.info(`${t.service}: ECS is already rolling back to ${revisionOf(prev)} (deployment ${primary.id})`);
-        return { service: t.service, deploymentId: primary.id, targetArn: prev, startedAt: deps.now() };
-      }
-      report.info(`${t.service}: rolling back to ${prev}`);
-      return updateService(
-        deps.ecs,
-        inputs.cluster,
-        { service: t.service, taskDefinition: prev, forceNewDeployment: false, desiredCount: inputs.desiredCount !== undefined ? b.desiredCount : undefined },
-        deps.now,
-      );
-    });
-    const waited = await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now }, rollbacks, {
-      cluster: inputs.cluster,
-      intervalMs: inputs.pollIntervalSeconds * 1000,
-      timeoutMs: inputs.timeoutMinutes * 60_000,
-      maxFailedTasks: inputs.maxFailedTasks,
-      label: 'rollback',
-    });
+    const started = await mapLimit(targets, inputs.maxParallel, (t) => startRollback(inputs, deps, t, ctx));
+    const follow = started.filter((s): s is Tracked => typeof s !== 'string');
+    const waited = follow.length
+      ? await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now }, follow, {
+          cluster: inputs.cluster,
+          intervalMs: inputs.pollIntervalSeconds * 1000,
+          timeoutMs: Math.max(0, ctx.rollbackBudgetMs),
+          maxFailedTasks: inputs.maxFailedTasks,
+          label: 'rollback',
+        })
+      : undefined;
     const notes: string[] = [];
     let all = true;
-    for (const r of rollbacks) {
-      const v = waited.verdicts.get(r.service);
+    for (const [i, t] of targets.entries()) {
+      const s = started[i]!;
+      const res = ctx.results.find((x) => x.service === t.service)!;
+      const prev = ctx.previous.get(t.service)!;
+      const v = typeof s === 'string' ? undefined : waited?.verdicts.get(t.service);
       const ok = v?.state === 'succeeded';
       all &&= ok;
-      const res = ctx.results.find((x) => x.service === r.service)!;
       res.result = ok ? 'rolled back' : 'rollback failed';
-      notes.push(ok ? `${r.service} rolled back to ${r.targetArn}` : `${r.service} rollback to ${r.targetArn} did not finish (${v?.state === 'failed' ? v.reason : 'timed out'})`);
+      if (ok) notes.push(`${t.service} rolled back to ${prev}`);
+      else if (typeof s === 'string') notes.push(`${t.service}: ${s}`);
+      else if (v?.state === 'failed' || v?.state === 'superseded') notes.push(`${t.service} rollback to ${prev} failed (${v.reason})`);
+      else notes.push(`${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`);
     }
     return { done: all, note: `; ${notes.join('; ')}` };
   });

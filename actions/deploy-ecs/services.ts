@@ -117,17 +117,22 @@ async function latestServiceDeployment(ecs: ECSClient, cluster: string, service:
 }
 
 /**
- * The revision to roll back to: what the service runs, or — when it is still in the middle of
- * an earlier deployment — the revision that was serving (the ACTIVE deployment with the most
- * running tasks), not the unproven one being rolled out.
+ * The revision to roll back to: "the revision of the last deployment that completed". What the
+ * service runs when its PRIMARY deployment COMPLETED; otherwise (an earlier run failed without
+ * rollback, was cancelled, or is still going) the newest other deployment that COMPLETED, else
+ * the one serving the most tasks — never the unproven or FAILED revision being rolled out.
  */
 export function stableRevision(svc: Service): { arn: string; note?: string } {
-  const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
-  const active = (svc.deployments ?? []).filter((d) => d.status === 'ACTIVE' && d.taskDefinition);
-  if (!primary || primary.rolloutState !== 'IN_PROGRESS' || active.length === 0) return { arn: svc.taskDefinition ?? '' };
-  const serving = [...active].sort((a, b) => (b.runningCount ?? 0) - (a.runningCount ?? 0))[0]!;
+  const deployments = svc.deployments ?? [];
+  const primary = deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary || !primary.rolloutState || primary.rolloutState === 'COMPLETED') return { arn: svc.taskDefinition ?? '' };
+  const others = deployments.filter((d) => d !== primary && d.taskDefinition);
+  const completed = others.filter((d) => d.rolloutState === 'COMPLETED').sort((a, b) => Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0))[0];
+  const serving = completed ?? [...others].sort((a, b) => (b.runningCount ?? 0) - (a.runningCount ?? 0))[0];
+  const state = primary.rolloutState === 'FAILED' ? 'was left FAILED on' : 'was still deploying';
+  if (!serving) return { arn: svc.taskDefinition ?? '', note: `${state} ${revisionOf(primary.taskDefinition)} and lists no earlier deployment; the rollback target is that revision` };
   return {
     arn: serving.taskDefinition!,
-    note: `was still deploying ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(serving.taskDefinition)}, which was serving`,
+    note: `${state} ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(serving.taskDefinition)}, ${completed ? 'the last deployment that completed' : 'which was serving'}`,
   };
 }

@@ -14,11 +14,18 @@ const ICON: Record<string, string> = {
   interrupted: '⏸️ interrupted',
   'rolled back': '↩️ rolled back',
   'rollback failed': '❌ rollback failed',
+  superseded: '⚠️ replaced by another deployment',
+  cancelled: '🛑 cancelled',
+  planned: '📝 planned',
 };
 
 export function summaryMarkdown(r: DeployResult, cluster: string): string {
   const parts: string[] = [];
-  const verb = r.status === 'succeeded' ? 'deployed' : r.status === 'unchanged' ? 'already deployed' : r.status === 'timed-out' ? 'timed out' : 'failed';
+  const verb = { succeeded: 'deployed', unchanged: 'already deployed', 'timed-out': 'timed out', failed: 'failed', cancelled: 'cancelled', 'dry-run': 'dry run (nothing changed)', superseded: 'replaced by another deployment' }[r.status];
+  if (r.dryRun) {
+    const diffs = r.dryRun.diffs.map((d) => `<details open><summary>${d.service}: task definition vs ${code(revisionOf(d.against))} (what it runs now)</summary>\n\n${d.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`);
+    return `${[`### deploy-ecs: ${verb} on ${code(cluster)}`, r.dryRun.lines.map((l) => `- ${l}`).join('\n'), ...diffs].join('\n\n')}\n`;
+  }
   parts.push(`### deploy-ecs: ${revisionOf(r.taskDefinitionArn)} ${verb} on ${code(cluster)}${r.rolledBack ? ' (rolled back)' : ''}`);
   parts.push(
     markdownTable(

@@ -9,6 +9,8 @@
  * waits with, minDelay 15 s) on the same kind of rollout. Measures the time from
  * the emulator marking the last rollout COMPLETED to the wait ending (process exit
  * for the bundle), and DescribeServices calls per minute of waiting per batch of 10.
+ * Then an instant rollout (COMPLETED the moment UpdateService returns): time from the last
+ * UpdateService to the end of the wait — the first poll comes right after the update.
  */
 import { statSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +49,7 @@ let seq = 0;
  */
 const rolloutSeconds = (trial: number, service: number) => ROLLOUT_SECONDS + ((trial * 1.7) % 5) + service * 0.1;
 
-function seed(emu: Emulator) {
+function seed(emu: Emulator, instant = false) {
   seq += 1;
   const trial = Math.ceil(seq / 2);
   const cluster = `bench-${seq}`;
@@ -57,7 +59,7 @@ function seed(emu: Emulator) {
   const names = Array.from({ length: SERVICES }, (_, i) => `svc-${i}`);
   for (const [i, serviceName] of names.entries()) {
     emu.ecs.createService({ cluster, serviceName, taskDefinition: first, desiredCount: 2, launchType: 'FARGATE', networkConfiguration: awsvpc, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } } });
-    emu.scenarios.nextRollout({ cluster, service: serviceName }, { result: 'success', afterSeconds: rolloutSeconds(trial, i) });
+    emu.scenarios.nextRollout({ cluster, service: serviceName }, { result: 'success', afterSeconds: instant ? 0 : rolloutSeconds(trial, i) });
   }
   return { cluster, family, names };
 }
@@ -117,6 +119,31 @@ async function sdkWaiterTrial(emu: Emulator): Promise<Measure> {
   return { name: 'SDK waitUntilServicesStable (minDelay 15 s)', latencyMs: ended - completed, callsPerMinutePerBatch: callsPerMinute(emu, started, ended), waitSeconds: (ended - started) / 1000 };
 }
 
+/** Instant rollouts: ms from the last UpdateService the emulator answered to the end of the wait. */
+async function instantBundleTrial(emu: Emulator): Promise<number> {
+  const { cluster, family, names } = seed(emu, true);
+  const seen = emu.requests().length;
+  const ws = mkdtempSync(join(tmpdir(), 'bench-deploy-ecs-'));
+  writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(taskDef(family, 'v2')));
+  const run = await runBundle('deploy-ecs', { inputs: { 'task-definition': 'taskdef.json', cluster, services: names.join('\n') }, env: emu.env(), workspace: ws, timeoutMs: 120_000 });
+  const exitedAt = Date.now();
+  if (run.code !== 0) throw new Error(`bundle failed:\n${run.stdout}`);
+  const lastUpdate = emu.requests().slice(seen).filter((r) => r.operation === 'UpdateService').at(-1)!.at;
+  return exitedAt - lastUpdate;
+}
+
+async function instantSdkTrial(emu: Emulator): Promise<number> {
+  const { cluster, family, names } = seed(emu, true);
+  const ecs = sdk(emu);
+  const arn = emu.ecs.registerTaskDefinition(taskDef(family, 'v2'));
+  await Promise.all(names.map((service) => ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: arn }))));
+  const updated = Date.now();
+  for (let i = 0; i < names.length; i += 10) {
+    await waitUntilServicesStable({ client: ecs, minDelay: 15, maxWaitTime: 600 }, { cluster, services: names.slice(i, i + 10) });
+  }
+  return Date.now() - updated;
+}
+
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 async function main() {
@@ -141,6 +168,15 @@ async function main() {
     console.log(`\nmean COMPLETED → end of wait: deploy-ecs ${fmt(oL, 2)} s (max ${fmt(Math.max(...ours.map((m) => m.latencyMs)) / 1000, 2)} s), SDK waiter ${fmt(tL, 2)} s — ratio ${fmt(tL / oL)}×`);
     console.log(`mean DescribeServices/min per batch of 10: deploy-ecs ${fmt(mean(ours.map((m) => m.callsPerMinutePerBatch)))}, SDK waiter ${fmt(mean(theirs.map((m) => m.callsPerMinutePerBatch)))}`);
     console.log('(the bundle figure runs to process exit: the last poll, the summary and node exiting; goal ≤ 5 s and ≤ 12 calls/min)');
+    const instantOurs: number[] = [];
+    const instantTheirs: number[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      instantOurs.push(await instantBundleTrial(emu));
+      instantTheirs.push(await instantSdkTrial(emu));
+    }
+    const iO = mean(instantOurs) / 1000;
+    const iT = mean(instantTheirs) / 1000;
+    console.log(`\ninstant rollout (COMPLETED when UpdateService returns), last UpdateService → end of wait: deploy-ecs ${instantOurs.map((ms) => fmt(ms / 1000, 2)).join(', ')} s (mean ${fmt(iO, 2)} s, to process exit), SDK waiter ${instantTheirs.map((ms) => fmt(ms / 1000, 2)).join(', ')} s (mean ${fmt(iT, 2)} s) — ratio ${fmt(iT / iO)}×`);
     const size = statSync(join(repoRoot, 'dist/deploy-ecs/index.js')).size;
     console.log(`\nbundle: dist/deploy-ecs/index.js ${size} bytes (${fmt(size / 1024 / 1024, 2)} MiB, ${fmt(size / 1e6, 2)} MB; goal ≤ 1 MB)`);
   } finally {

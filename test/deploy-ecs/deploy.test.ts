@@ -99,8 +99,8 @@ describe('deploy', () => {
     const d = deps();
     const r = await deploy(inputs(), d);
     expect(r).toMatchObject({ status: 'succeeded', changed: true, taskDefinitionArn: TD(7), previousTaskDefinitionArn: TD(6), rolledBack: false });
-    // Every poll, the first included, comes one fixed interval after the previous step.
-    expect(d.sleeps).toEqual([5000, 5000, 5000, 5000]);
+    // The first poll comes right after UpdateService, the others one fixed interval apart.
+    expect(d.sleeps).toEqual([5000, 5000, 5000]);
     expect(r.diff).toContain('memory: 1024 → 512');
   });
 
@@ -130,7 +130,8 @@ describe('deploy', () => {
     const r = await deploy(inputs({ 'timeout-minutes': '1' }), d);
     expect(r.status).toBe('timed-out');
     expect(r.services[0]!.result).toBe('rolled back');
-    expect(r.error?.message).toMatch(/timed out after 1 min \(running 0\/2, pending 2, IN_PROGRESS\)/);
+    // timeout-minutes covers wait + rollback: the rollout wait ends at 45 s, the last 15 s are the rollback's.
+    expect(r.error?.message).toMatch(/timed out after 45 s \(timeout-minutes 1, the last 15 s kept for a rollback; running 0\/2, pending 2, IN_PROGRESS\)/);
     // Fixed 5 s polls up to the 60 s deadline: no back-off.
     expect(new Set(d.sleeps.slice(0, 12))).toEqual(new Set([5000]));
   });

@@ -16,6 +16,18 @@ describe('hintFor', () => {
     expect(hintFor([text])).toMatch(hint);
   });
 
+  it.each([
+    ['boom: config missing', /exited on its own/],
+    ['zoom level invalid', undefined],
+    ['cannot reach Melbourne office', undefined],
+    ['container killed by the OOM killer', /memory/],
+    ['OOMKilled', /memory/],
+  ])('is word-bounded: %s', (text, hint) => {
+    const texts = hint?.source === 'exited on its own' ? [text, 'exit code 1'] : [text];
+    if (hint) expect(hintFor(texts)).toMatch(hint);
+    else expect(hintFor(texts)).toBeUndefined();
+  });
+
   it('gives no hint for unknown causes', () => {
     expect(hintFor(['something else'])).toBeUndefined();
   });

@@ -178,7 +178,7 @@ describe('deploy-ecs bundle on the emulator', () => {
     expect(r.code).toBe(1);
     expect(r.outputs.status).toBe('timed-out');
     expect(r.outputs['rolled-back']).toBe('true');
-    expect(r.stdout).toMatch(/timed out after 0.03 min/);
+    expect(r.stdout).toMatch(/timed out after [0-9.]+ s \(timeout-minutes 0.03/);
     expect(r.stdout).toContain(`rolled back to ${first}`);
   });
 

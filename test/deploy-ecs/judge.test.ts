@@ -1,6 +1,7 @@
 import type { Deployment, Service, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { batches, judge, type Tracked } from '../../actions/deploy-ecs/judge.js';
+import { batches, judge, steadyOn, type Tracked } from '../../actions/deploy-ecs/judge.js';
+import { judgeNative } from '../../actions/deploy-ecs/native.js';
 
 const OLD = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:6';
 const NEW = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7';
@@ -22,7 +23,13 @@ describe('judge (rolling update)', () => {
       'failed',
       /ECS rolled back to api:6 \(circuit breaker\)/,
     ],
-    ['our deployment vanished, old revision PRIMARY (rollback completed)', svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })]), 'failed', /rolled back to api:6/],
+    [
+      'our deployment vanished, old revision PRIMARY after a circuit-breaker rollback (told by the service event)',
+      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], { events: [{ createdAt: new Date(1000), message: '(service api) rolling back to deployment ecs-svc/old.' }] }),
+      'failed',
+      /rolled back to api:6/,
+    ],
+    ['another deployer took PRIMARY (ours still IN_PROGRESS, no rollback sign)', svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }), dep({ status: 'ACTIVE' })]), 'superseded', /ecs-svc\/theirs, api:6\) replaced ours/],
     ['repeated stopped tasks of our revision', svc([dep({ failedTasks: 3 }), old()]), 'failed', /3 task\(s\) of api:7 stopped/],
     ['two stopped tasks are not yet a failure', svc([dep({ failedTasks: 2 }), old()]), 'waiting'],
     ['no rollout state: running = desired, one deployment left', svc([dep({ rolloutState: undefined, runningCount: 2 })]), 'succeeded'],
@@ -32,7 +39,7 @@ describe('judge (rolling update)', () => {
   ])('%s', (_label, service, state, reason) => {
     const v = judge(t, service, { maxFailedTasks: 3 });
     expect(v.state).toBe(state);
-    if (reason) expect(v.state === 'failed' && v.reason).toMatch(reason);
+    if (reason) expect((v.state === 'failed' || v.state === 'superseded') && v.reason).toMatch(reason);
   });
 
   it('is not fooled by an older COMPLETED deployment when ours is still running', () => {
@@ -56,14 +63,37 @@ describe('judge (blue/green via DescribeServiceDeployments)', () => {
     ['SUCCESSFUL', sd({ status: 'SUCCESSFUL' }), 'succeeded'],
     ['rolled back by ECS', sd({ status: 'ROLLBACK_SUCCESSFUL', statusReason: 'alarm' }), 'failed', /ECS rolled the deployment back \(ROLLBACK_SUCCESSFUL\): alarm/],
     ['stopped', sd({ status: 'STOPPED', statusReason: 'circuit breaker' }), 'failed', /stopped: circuit breaker/],
+    ['stopped by a newer deployment (another deployer)', sd({ status: 'STOPPED', statusReason: 'Service deployment stopped because service deployment arn:x started.' }), 'superseded', /someone else deployed/],
   ])('%s', (_label, s, state, reason) => {
-    const v = judge(t, bg, { maxFailedTasks: 3, sd: s });
+    const v = judgeNative(t, bg, s, { maxFailedTasks: 3 });
     expect(v.state).toBe(state);
-    if (reason) expect(v.state === 'failed' && v.reason).toMatch(reason);
+    if (reason) expect((v.state === 'failed' || v.state === 'superseded') && v.reason).toMatch(reason);
   });
 
   it('shows the lifecycle stage in the progress line', () => {
-    expect(judge(t, bg, { maxFailedTasks: 3, sd: sd({ lifecycleStage: 'BAKE_TIME' }) }).progress).toContain('IN_PROGRESS (BAKE_TIME)');
+    expect(judgeNative(t, bg, sd({ lifecycleStage: 'BAKE_TIME' }), { maxFailedTasks: 3 }).progress).toContain('IN_PROGRESS (BAKE_TIME)');
+  });
+
+  it('judges our own StopServiceDeployment rollback by its ROLLBACK_ status', () => {
+    const rb: Tracked = { ...t, follow: 'sd-rollback' };
+    expect(judgeNative(rb, bg, sd({ status: 'ROLLBACK_IN_PROGRESS' }), { maxFailedTasks: 3 }).state).toBe('waiting');
+    expect(judgeNative(rb, bg, sd({ status: 'ROLLBACK_SUCCESSFUL' }), { maxFailedTasks: 3 }).state).toBe('succeeded');
+    expect(judgeNative(rb, bg, sd({ status: 'ROLLBACK_FAILED' }), { maxFailedTasks: 3 }).state).toBe('failed');
+  });
+});
+
+describe('steadyOn (what "unchanged" means)', () => {
+  const on = (deployments: Deployment[], over: Partial<Service> = {}) => svc(deployments, { taskDefinition: NEW, runningCount: 2, desiredCount: 2, ...over });
+  it.each<[string, Service, RegExp | true]>([
+    ['one COMPLETED deployment, running = desired', on([dep({ rolloutState: 'COMPLETED', runningCount: 2 })]), true],
+    ['left FAILED by an earlier run', on([dep({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker' }), old()], { runningCount: 2 }), /is FAILED \(circuit breaker\)/],
+    ['still IN_PROGRESS (a cancelled run)', on([dep({}), old()]), /is IN_PROGRESS/],
+    ['COMPLETED but short of tasks', on([dep({ rolloutState: 'COMPLETED' })], { runningCount: 1 }), /runs 1 of 2 tasks/],
+    ['another revision', on([old({ status: 'PRIMARY' })], { taskDefinition: OLD }), /runs api:6/],
+  ])('%s', (_label, service, expected) => {
+    const r = steadyOn(service, NEW);
+    if (expected === true) expect(r.steady).toBe(true);
+    else expect(!r.steady && r.why).toMatch(expected);
   });
 });
 

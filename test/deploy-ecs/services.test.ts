@@ -17,7 +17,19 @@ describe('stableRevision (the rollback target)', () => {
       ],
     });
     expect(r.arn).toBe(TD(5));
-    expect(r.note).toBe('was still deploying api:6; the rollback target is api:5, which was serving');
+    expect(r.note).toMatch(/^was still deploying api:6; the rollback target is api:5, /);
+  });
+
+  it('is the last completed revision, never the FAILED one an earlier run left PRIMARY', () => {
+    const r = stableRevision({
+      taskDefinition: TD(6),
+      deployments: [
+        { status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', runningCount: 0, createdAt: new Date(3000) },
+        { status: 'ACTIVE', taskDefinition: TD(4), rolloutState: 'COMPLETED', runningCount: 0, createdAt: new Date(1000) },
+        { status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', runningCount: 2, createdAt: new Date(2000) },
+      ],
+    });
+    expect(r).toEqual({ arn: TD(5), note: 'was left FAILED on api:6; the rollback target is api:5, the last deployment that completed' });
   });
 });
 

@@ -16,8 +16,14 @@ export interface RolloutScenario {
   logLines?: string[];
   /** ECS itself rolls back to the previous task definition (default: the service's circuit-breaker `rollback`). */
   circuitBreakerRollback?: boolean;
-  /** Seconds the circuit-breaker rollback takes to reach a steady state (default 1). */
+  /** Seconds the circuit-breaker rollback (or a StopServiceDeployment ROLLBACK) takes to reach a steady state (default 1). */
   rollbackSeconds?: number;
+  /**
+   * Another actor (a second pipeline, a person in the console) calls UpdateService on the same
+   * service `afterSeconds` after ours, with `taskDefinition` (default: the same revision, forced).
+   * ECS starts their deployment and stops ours, as a newer UpdateService always does.
+   */
+  interruptedBy?: { afterSeconds: number; taskDefinition?: string; rolloutSeconds?: number };
 }
 
 export interface TaskScenario {

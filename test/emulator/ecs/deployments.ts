@@ -30,6 +30,10 @@ export interface Deployment {
   serviceDeploymentId: string;
   revision: number;
   failureReason?: string;
+  /** Why this deployment is being rolled back (circuit breaker, or StopServiceDeployment ROLLBACK). */
+  rollbackReason?: string;
+  /** Seconds a StopServiceDeployment ROLLBACK of this deployment takes (the scenario's rollbackSeconds). */
+  rollbackSeconds?: number;
 }
 
 export interface ServiceEvent {
@@ -153,7 +157,10 @@ export class Deployer {
       this.complete(target, d, at + ms);
       return d;
     }
-    // A failing rollout: three waves of tasks that each stop before the circuit breaker trips.
+    // A failing rollout: three waves of tasks that each stop before the circuit breaker trips. Without
+    // rollback the deployment "will transition to a failed state and stop launching new tasks" and stays
+    // PRIMARY (FAILED) next to the last completed one; with rollback ECS rolls "back to the last deployment
+    // that completed successfully" — https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html.
     const ms = (scenario.afterSeconds ?? 3) * 1000;
     const wave = ms / 3;
     const failToStart = scenario.exitCode === undefined && scenario.stoppedReason !== undefined;
@@ -169,12 +176,38 @@ export class Deployer {
       const r = this.create(target, 'rollback', previous.def, previous.desiredCount, d.failsAt);
       r.rollbackTo = previous;
       d.rollback = r;
+      d.rollbackReason = 'ECS deployment circuit breaker: tasks failed to start.';
       this.event(target, d.failsAt + 1, `rolling back to deployment ${previous.id}.`);
       const rms = (scenario.rollbackSeconds ?? 1) * 1000;
       this.launch(target, r, d.failsAt + 2, previous.desiredCount, { pendingMs: rms / 2 });
       this.complete(target, r, d.failsAt + rms);
     }
     return d;
+  }
+
+  /**
+   * StopServiceDeployment with stopType ROLLBACK: "rolls back the service deployment to the previous
+   * service revision", from PENDING or IN_PROGRESS (ROLLBACK_REQUESTED, then the rollback runs)
+   * — https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html.
+   * The rest of `d`'s timeline is cut off; a rollback deployment of the revision that last
+   * completed becomes PRIMARY and completes after `seconds` (blue/green: the blue tasks are
+   * still running, so this is mostly the traffic shift back).
+   */
+  stopAndRollBack(target: DeployTarget, d: Deployment, at: number, seconds: number): Deployment | undefined {
+    const previous = [...target.deployments].reverse().find((x) => x !== d && x.kind !== 'rollback' && x.completesAt !== undefined && x.completesAt <= at) ??
+      [...target.deployments].reverse().find((x) => x.rollbackTo && x.completesAt !== undefined && x.completesAt <= at)?.rollbackTo;
+    if (!previous) return undefined;
+    this.interrupt(target, at);
+    d.failsAt = undefined;
+    const r = this.create(target, 'rollback', previous.def, previous.desiredCount, at);
+    r.rollbackTo = previous;
+    d.rollback = r;
+    d.rollbackReason = 'Service deployment rolled back because of a StopServiceDeployment request.';
+    this.event(target, at, `(deployment ${d.id}) rolling back to deployment ${previous.id}.`);
+    const ms = seconds * 1000;
+    this.launch(target, r, at + 1, previous.desiredCount, { pendingMs: ms / 2 });
+    this.complete(target, r, at + ms);
+    return r;
   }
 
   /** UpdateService changing only desiredCount: the primary deployment scales in place. */

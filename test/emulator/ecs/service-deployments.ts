@@ -12,6 +12,37 @@ import type { Service, Services } from './services.js';
 const BAD = 'InvalidParameterException';
 const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
 
+/**
+ * Lifecycle stages of an ECS-native BLUE_GREEN / LINEAR / CANARY deployment, in order, with the
+ * share of the deployment's time each takes here (ServiceDeployment.lifecycleStage,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html; blue/green
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html; linear
+ * and canary shift production traffic in steps during PRODUCTION_TRAFFIC_SHIFT, then bake:
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-linear.html,
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/canary-deployment.html). The green
+ * tasks start in SCALE_UP (the first half here, as the rolling timeline's tasks take half the
+ * time to run); the blue revision keeps running through BAKE_TIME, so SUCCESSFUL comes only
+ * after the bake time and CLEAN_UP.
+ */
+const STAGES: [string, number][] = [
+  ['PRE_SCALE_UP', 0.05],
+  ['SCALE_UP', 0.5],
+  ['POST_SCALE_UP', 0.55],
+  ['TEST_TRAFFIC_SHIFT', 0.6],
+  ['POST_TEST_TRAFFIC_SHIFT', 0.65],
+  ['PRODUCTION_TRAFFIC_SHIFT', 0.75],
+  ['POST_PRODUCTION_TRAFFIC_SHIFT', 0.8],
+  ['BAKE_TIME', 0.95],
+  ['CLEAN_UP', 1],
+];
+const NATIVE = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
+
+function lifecycleStage(d: Deployment, now: number): string {
+  if (d.completesAt === undefined) return 'SCALE_UP'; // stuck or failing: the green tasks never become healthy
+  const f = (now - d.createdAt) / Math.max(1, d.completesAt - d.createdAt);
+  return STAGES.find(([, end]) => f < end)?.[0] ?? 'CLEAN_UP';
+}
+
 export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters, services: Services): JsonOperations {
   const { deployer } = services;
   const arnOf = (s: Service, d: Deployment) => `arn:aws:ecs:${ctx.region}:${ctx.account}:service-deployment/${s.clusterName}/${s.name}/${d.serviceDeploymentId}`;
@@ -22,7 +53,9 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
     const rollback = d.rollback && d.rollback.createdAt <= now ? d.rollback : undefined;
     if (rollback) {
       const done = rollback.completesAt !== undefined && rollback.completesAt <= now;
-      return { status: done ? 'ROLLBACK_SUCCESSFUL' : 'ROLLBACK_IN_PROGRESS', statusReason: CIRCUIT_BREAKER_REASON, ...(done ? { finishedAt: rollback.completesAt } : {}) };
+      // StopServiceDeployment: "moves to the ROLLBACK_REQUESTED state, and then the rollback operation starts".
+      const status = done ? 'ROLLBACK_SUCCESSFUL' : now - rollback.createdAt < 100 ? 'ROLLBACK_REQUESTED' : 'ROLLBACK_IN_PROGRESS';
+      return { status, statusReason: d.rollbackReason ?? CIRCUIT_BREAKER_REASON, ...(done ? { finishedAt: rollback.completesAt } : {}) };
     }
     if (d.failsAt !== undefined && d.failsAt <= now) return { status: 'STOPPED', statusReason: CIRCUIT_BREAKER_REASON, stoppedAt: d.failsAt, finishedAt: d.failsAt };
     if (d.completesAt !== undefined && d.completesAt <= now) return { status: 'SUCCESSFUL', finishedAt: d.completesAt };
@@ -55,9 +88,10 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
       targetServiceRevision: revision(s, d, now),
       status: st.status,
       ...(st.statusReason ? { statusReason: st.statusReason } : {}),
+      ...(NATIVE.has(String(s.deploymentConfiguration.strategy)) ? { lifecycleStage: lifecycleStage(d, Math.min(now, st.finishedAt ?? now)) } : {}),
       deploymentConfiguration: s.deploymentConfiguration,
       ...(d.rollback && d.rollback.createdAt <= now
-        ? { rollback: { reason: CIRCUIT_BREAKER_REASON, startedAt: t(d.rollback.createdAt), serviceRevisionArn: revisionArn(s, d.rollback.rollbackTo!) } }
+        ? { rollback: { reason: d.rollbackReason ?? CIRCUIT_BREAKER_REASON, startedAt: t(d.rollback.createdAt), serviceRevisionArn: revisionArn(s, d.rollback.rollbackTo!) } }
         : {}),
       deploymentCircuitBreaker: {
         status: !cb?.enable && d.failsAt === undefined ? 'DISABLED' : d.failsAt !== undefined && d.failsAt <= now ? 'TRIGGERED' : st.status === 'SUCCESSFUL' ? 'MONITORING_COMPLETE' : 'MONITORING',
@@ -102,6 +136,25 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
         })),
         ...(nextToken ? { nextToken } : {}),
       };
+    },
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopServiceDeployment.html and
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html: only an
+    // ongoing deployment can be stopped; one already rolling back "continues the rollback operation".
+    StopServiceDeployment: (input: { serviceDeploymentArn: string; stopType?: string }) => {
+      if (!input.serviceDeploymentArn) throw new AwsError(BAD, 'serviceDeploymentArn is required.');
+      if (input.stopType !== undefined && input.stopType !== 'ROLLBACK' && input.stopType !== 'ABORT') throw new AwsError(BAD, `Invalid stopType: ${input.stopType}.`);
+      const found = findByArn(input.serviceDeploymentArn);
+      if (!found) throw new AwsError('ServiceDeploymentNotFoundException', 'The service deployment does not exist.');
+      const now = ctx.now();
+      const st = state(found.s, found.d, now);
+      if (st.status.startsWith('ROLLBACK_REQUESTED') || st.status === 'ROLLBACK_IN_PROGRESS') return { serviceDeploymentArn: input.serviceDeploymentArn };
+      if (st.status !== 'IN_PROGRESS' && st.status !== 'PENDING') {
+        throw new AwsError('ConflictException', `The service deployment is ${st.status} and cannot be stopped.`);
+      }
+      if (!deployer.stopAndRollBack(found.s, found.d, now, found.d.rollbackSeconds ?? 1)) {
+        throw new AwsError('ConflictException', 'There is no previous service revision to roll back to.');
+      }
+      return { serviceDeploymentArn: input.serviceDeploymentArn };
     },
     DescribeServiceDeployments: (input: { serviceDeploymentArns: string[] }) => {
       if (!input.serviceDeploymentArns?.length) throw new AwsError(BAD, 'serviceDeploymentArns cannot be empty.');

@@ -201,7 +201,17 @@ export class Services {
         const newDef = def && def.taskDefinitionArn !== primary?.def.taskDefinitionArn;
         if (newDef || input.forceNewDeployment || input.networkConfiguration) {
           const scenario = this.scenarios.takeRollout(s.clusterName, s.name);
-          this.deployer.update(s, def ?? primary!.def, s.desiredCount, now, scenario);
+          const d = this.deployer.update(s, def ?? primary!.def, s.desiredCount, now, scenario);
+          d.rollbackSeconds = scenario?.rollbackSeconds;
+          const other = scenario?.interruptedBy;
+          if (other) {
+            // Another deployer's UpdateService, planned now for later: "If you update a service while
+            // a deployment is in progress, Amazon ECS starts a new deployment and stops the one in
+            // progress" (service deployment statusReason "stopped because service deployment … started",
+            // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html).
+            const theirs = other.taskDefinition ? this.taskDef(other.taskDefinition) : d.def;
+            this.deployer.update(s, theirs, s.desiredCount, now + other.afterSeconds * 1000, { result: 'success', afterSeconds: other.rolloutSeconds ?? 1 });
+          }
         } else if (input.desiredCount !== undefined) {
           this.deployer.scale(s, input.desiredCount, now);
         }
