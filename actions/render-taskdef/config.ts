@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActionError, aggregate, type Location } from '../../lib/errors.js';
 import { featureConfigSchema, type ConfigLayer, type FeatureConfig } from './config-schema.js';
-import { parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
+import { decodeUtf8, parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export interface LoadedConfig {
@@ -19,7 +19,7 @@ export function readJsonFile(path: string, ws: Workspace, input: string): JsonDo
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new ActionError(`File '${file}' does not exist.`, { input, fix: `Check the ${input} input; relative paths are resolved against GITHUB_WORKSPACE (${ws.root}).` });
   }
-  return parseJsonDoc(readFileSync(abs, 'utf8'), file);
+  return parseJsonDoc(decodeUtf8(readFileSync(abs), file), file);
 }
 
 export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedConfig {
@@ -57,14 +57,22 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
     });
     throw aggregate(`Feature config ${doc.file} does not match the schema`, problems);
   }
-  const config = parsed.data;
-  const expected = source.kind === 'dir' ? source.feature : source.feature;
+  const { feature: featureField, featureKey, ...rest } = parsed.data;
+  const keyField = featureField !== undefined ? 'feature' : 'featureKey';
+  if (featureField === undefined && featureKey === undefined) {
+    throw new ActionError('the feature key is missing.', { file: doc.file, line: 1, field: 'featureKey', fix: `Add "featureKey": "${source.feature ?? featureFromFileName(doc.file)}" (or "feature"; both names work).` });
+  }
+  if (featureField !== undefined && featureKey !== undefined && featureField !== featureKey) {
+    throw new ActionError(`feature is '${featureField}' but featureKey is '${featureKey}'.`, { file: doc.file, line: doc.lineOf(['featureKey']), field: 'featureKey', fix: 'Keep one of the two (they mean the same).' });
+  }
+  const config: FeatureConfig = { ...rest, feature: (featureField ?? featureKey)! };
+  const expected = source.feature;
   if (expected !== undefined && config.feature !== expected) {
     throw new ActionError(`The config's feature key is '${config.feature}', not '${expected}'.`, {
       file: doc.file,
-      line: doc.lineOf(['feature']),
-      field: 'feature',
-      fix: source.kind === 'dir' ? `Name the file ${config.feature}.json or set "feature": "${expected}".` : `Set the feature input to '${config.feature}' or remove it.`,
+      line: doc.lineOf([keyField]),
+      field: keyField,
+      fix: source.kind === 'dir' ? `Name the file ${config.feature}.json or set "${keyField}": "${expected}".` : `Set the feature input to '${config.feature}' or remove it.`,
     });
   }
   return { doc, config };
@@ -84,7 +92,15 @@ export interface Sourced<T> {
   path: JsonPath;
 }
 
-export type VarValue = { kind: 'env' | 'secret'; value: string };
+/** `store` is set when the config said which store (`ssm` / `secretsManager` maps), so the reference can be checked against it. */
+export type VarValue = { kind: 'env' | 'secret'; value: string; store?: 'ssm' | 'secretsmanager' };
+
+/** What one container gets from the config, and the common names it does not get (least privilege). */
+export interface ContainerVars {
+  vars: Map<string, Sourced<VarValue>>;
+  /** Common (not byContainer) names withheld because the container's template does not declare them. */
+  withheld: Map<string, JsonPath>;
+}
 
 export interface ResolvedSettings {
   placeholders: Map<string, Sourced<string>>;
@@ -92,10 +108,12 @@ export interface ResolvedSettings {
   /** Container names that have a byContainer section, with where the first one is. */
   namedContainers: Map<string, JsonPath>;
   /**
-   * Variables and secrets for one container. Target containers get the common
-   * settings and their byContainer ones; any other container only its byContainer ones.
+   * Variables and secrets for one container. Least privilege: a common
+   * (environment-wide) name reaches a target container only when its template
+   * already declares that name or a byContainer section for it names it; any
+   * other container only gets its byContainer settings.
    */
-  varsFor(container: string, target: boolean): Map<string, Sourced<VarValue>>;
+  varsFor(container: string, target: boolean, declared: ReadonlySet<string>): ContainerVars;
 }
 
 /**
@@ -124,7 +142,7 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
   const flags: string[] = [];
   const namedContainers = new Map<string, JsonPath>();
   const problems: ActionError[] = [];
-  type VarLayer = { environment?: Record<string, string | null>; secrets?: Record<string, string | null> };
+  type VarLayer = Partial<Record<VarKind, Record<string, string | null>>>;
 
   for (const [base, l] of layers) {
     for (const [name, value] of Object.entries(l.placeholders ?? {})) {
@@ -138,10 +156,17 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
       } else if (!flags.includes(flag)) flags.push(flag);
     }
     const check = (path: JsonPath, v: VarLayer) => {
-      for (const name of Object.keys(v.environment ?? {})) {
-        if (v.secrets && name in v.secrets) {
-          const at = [...path, 'secrets', name];
-          problems.push(new ActionError(`'${name}' is set both as a plain variable and as a secret.`, { file: doc.file, line: doc.lineOf(at), field: fieldName(at), fix: 'Keep it in one of environment or secrets.' }));
+      const seen = new Map<string, VarKind>();
+      for (const kind of VAR_KINDS) {
+        for (const name of Object.keys(v[kind] ?? {})) {
+          const first = seen.get(name);
+          if (first === undefined) {
+            seen.set(name, kind);
+            continue;
+          }
+          const at = [...path, kind, name];
+          const what = first === 'environment' ? 'both as a plain variable and as a secret' : `in both ${first} and ${kind}`;
+          problems.push(new ActionError(`'${name}' is set ${what}.`, { file: doc.file, line: doc.lineOf(at), field: fieldName(at), fix: `Keep it in one of ${first} or ${kind}.` }));
         }
       }
     };
@@ -153,12 +178,18 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
   }
   if (problems.length) throw aggregate(`Feature config ${doc.file} is ambiguous`, problems);
 
-  const apply = (out: Map<string, Sourced<VarValue>>, base: JsonPath, v: VarLayer | undefined) => {
-    for (const kind of ['environment', 'secrets'] as const) {
+  const apply = (out: ContainerVars, base: JsonPath, v: VarLayer | undefined, allowed?: (name: string) => boolean) => {
+    for (const kind of VAR_KINDS) {
       for (const [name, value] of Object.entries(v?.[kind] ?? {})) {
+        const path = [...base, kind, name];
+        if (allowed && !allowed(name)) {
+          if (value === null) out.withheld.delete(name);
+          else out.withheld.set(name, path);
+          continue;
+        }
         // A name lives in one place only: moving it from environment to secrets replaces it.
-        if (value === null) out.delete(name);
-        else out.set(name, { value: { kind: kind === 'environment' ? 'env' : 'secret', value }, path: [...base, kind, name] });
+        if (value === null) out.vars.delete(name);
+        else out.vars.set(name, { value: { kind: kind === 'environment' ? 'env' : 'secret', value, ...(STORE[kind] ? { store: STORE[kind] } : {}) }, path });
       }
     }
   };
@@ -166,16 +197,23 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
     placeholders,
     flags,
     namedContainers,
-    varsFor(container, target) {
-      const out = new Map<string, Sourced<VarValue>>();
+    varsFor(container, target, declared) {
+      const named = new Set<string>();
+      for (const [, l] of layers) for (const kind of VAR_KINDS) for (const name of Object.keys(l.byContainer?.[container]?.[kind] ?? {})) named.add(name);
+      const allowed = (name: string) => declared.has(name) || named.has(name);
+      const out: ContainerVars = { vars: new Map(), withheld: new Map() };
       for (const [base, l] of layers) {
-        if (target) apply(out, base, l);
+        if (target) apply(out, base, l, allowed);
         apply(out, [...base, 'byContainer', container], l.byContainer?.[container]);
       }
       return out;
     },
   };
 }
+
+const VAR_KINDS = ['environment', 'secrets', 'ssm', 'secretsManager'] as const;
+type VarKind = (typeof VAR_KINDS)[number];
+const STORE: Partial<Record<VarKind, 'ssm' | 'secretsmanager'>> = { ssm: 'ssm', secretsManager: 'secretsmanager' };
 
 export function configLocation(loaded: LoadedConfig, path: JsonPath): Location {
   return { file: loaded.doc.file, line: loaded.doc.lineOf(path), field: fieldName(path) };

@@ -49,7 +49,7 @@ const cases: BadCase[] = [
       replaceText(r, BACKEND, '"value": "http://localhost:4317"', '"value": "${OTEL_ENDPOINT}"');
       replaceText(r, BACKEND, 'aws-otel-collector:v0.43.1', 'aws-otel-collector:${OTEL_VERSION}');
     },
-    expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]\.value: unresolved placeholder \$\{OTEL_ENDPOINT\}/, /backend\.json:40 containerDefinitions\[1\]\.image: unresolved placeholder \$\{OTEL_VERSION\}/],
+    expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]\.value: unresolved placeholder \$\{OTEL_ENDPOINT\}/, /backend\.json:43 containerDefinitions\[1\]\.image: unresolved placeholder \$\{OTEL_VERSION\}/],
     problems: 2,
   },
   { name: 'missing image input leaves ${IMAGE_URI} unresolved', inputs: { image: '' }, expect: [/backend\.json:13 containerDefinitions\[0\]\.image: unresolved placeholder \$\{IMAGE_URI\}\. Fix: Set the image input/] },
@@ -57,7 +57,7 @@ const cases: BadCase[] = [
     name: 'no region anywhere leaves ${AWS_REGION} unresolved',
     inputs: {},
     env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' },
-    expect: [/backend\.json:33 .*unresolved placeholder \$\{AWS_REGION\}\. Fix: Set the aws-region input/, /backend\.json:48 /],
+    expect: [/backend\.json:36 .*unresolved placeholder \$\{AWS_REGION\}\. Fix: Set the aws-region input/, /backend\.json:51 /],
     problems: 3,
   },
   {
@@ -66,7 +66,7 @@ const cases: BadCase[] = [
     expect: [/backend\.json:8 memory: memory "512" does not go with cpu 512 on Fargate/, /1024, 2048, 3072, 4096/],
   },
   { name: 'Fargate without awsvpc', setup: (r) => replaceText(r, BACKEND, '"networkMode": "awsvpc"', '"networkMode": "bridge"'), expect: [/backend\.json:5 networkMode: Fargate requires networkMode "awsvpc"/] },
-  { name: 'duplicate container names', setup: (r) => replaceText(r, BACKEND, '"name": "otel-collector"', '"name": "backend"'), expect: [/backend\.json:39 containerDefinitions\[1\]\.name: duplicate container name 'backend'/] },
+  { name: 'duplicate container names', setup: (r) => replaceText(r, BACKEND, '"name": "otel-collector"', '"name": "backend"'), expect: [/backend\.json:42 containerDefinitions\[1\]\.name: duplicate container name 'backend'/] },
   {
     name: 'no essential container',
     setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[0].essential = false)),
