@@ -85,6 +85,7 @@ describe('render-taskdef rendering of the delivery-app example', () => {
   it('a config secret replaces a template plain variable of the same name (and vice versa)', async () => {
     const r = await renderOk({}, (root) =>
       editJson(root, 'infra/taskdef/backend.json', (d) => {
+        d.containerDefinitions[0].environment = d.containerDefinitions[0].environment.filter((e: { name: string }) => e.name !== 'APP_NAME');
         d.containerDefinitions[0].environment.push({ name: 'DATABASE_URL', value: 'postgres://localhost/dev' });
         d.containerDefinitions[0].secrets = [{ name: 'APP_NAME', valueFrom: '/delivery/test/APP_NAME' }];
       }),
