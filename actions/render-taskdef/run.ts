@@ -12,7 +12,6 @@ import { renderTaskDefinition, type RenderResult } from './render.js';
 import { summaryMarkdown } from './summary.js';
 import { readTerraformOutputs, type TerraformOutputs } from './terraform.js';
 import { validateTaskDefinition } from './validate.js';
-import { planVerify, runVerify } from './verify.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export const ACTION = 'render-taskdef';
@@ -104,6 +103,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
 
   if (inputs.verify) {
     await reporter.group('Verify against AWS (read-only)', async () => {
+      // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
+      const { planVerify, runVerify } = await import('./verify.js');
       const misses = await runVerify(planVerify(rendered, region!), deps.clients(region!), (l) => reporter.info(l));
       if (misses.length) throw aggregate(`verify found ${misses.length} missing resource(s) for ${template.file}`, misses);
     });
