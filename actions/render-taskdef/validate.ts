@@ -132,7 +132,7 @@ export const checkConsistency: Checker = (r) => {
 
     if (def.networkMode === 'awsvpc' && Array.isArray(c.portMappings)) {
       c.portMappings.forEach((pm: { containerPort?: unknown; hostPort?: unknown }, j: number) => {
-        if (pm?.hostPort !== undefined && pm.hostPort !== pm.containerPort) {
+        if (pm?.hostPort !== undefined && Number(pm.hostPort) !== Number(pm.containerPort)) {
           add(at('portMappings', j, 'hostPort'), `container '${name}': with awsvpc, hostPort (${pm.hostPort}) must equal containerPort (${pm.containerPort}).`, 'Remove hostPort or set it to the containerPort.');
         }
       });

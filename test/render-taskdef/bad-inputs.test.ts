@@ -275,13 +275,19 @@ const cases: BadCase[] = [
   { name: 'empty feature config file', setup: (r) => writeFileSync(join(r, CORE), '\n'), expect: [/core\.json:1:1: Invalid JSON: the file is empty/] },
 ];
 
-describe('render-taskdef rejects bad input with a clear, located error and writes nothing', () => {
-  it('has at least 50 distinct cases', () => {
-    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
-    expect(cases.length).toBeGreaterThanOrEqual(50);
-  });
+/**
+ * Point 4's pure API-shape cases. The validator of every key against the RegisterTaskDefinition shapes
+ * is built in lib/ on another branch; once it is an entry of CHECKERS (actions/render-taskdef/validate.ts)
+ * these must pass: remove `.skip` below at that merge. Until then render accepts them (a known gap).
+ */
+const shapeCases: BadCase[] = [
+  { name: 'essential as a string', setup: (r) => replaceText(r, BACKEND, '"essential": true', '"essential": "true"'), expect: [/backend\.json:14 containerDefinitions\[0\]\.essential/] },
+  { name: 'containerPort as a string', setup: (r) => replaceText(r, BACKEND, '"containerPort": 8080, "hostPort": 8080', '"containerPort": "8080"'), expect: [/backend\.json:15 containerDefinitions\[0\]\.portMappings\[0\]\.containerPort/] },
+  { name: 'typo inside a container (portMapping)', setup: (r) => replaceText(r, BACKEND, '"portMappings"', '"portMapping"'), expect: [/backend\.json:15 containerDefinitions\[0\]\.portMapping: .*portMappings/] },
+];
 
-  it.each(cases)('$name', async (c) => {
+function runCase(c: BadCase) {
+  return async () => {
     const root = exampleWorkspace();
     c.setup?.(root);
     const inputs: Record<string, string> = {};
@@ -293,5 +299,18 @@ describe('render-taskdef rejects bad input with a clear, located error and write
     // No output file, neither the explicit one nor the default under RUNNER_TEMP.
     expect(existsSync(join(root, 'out'))).toBe(false);
     expect(readdirSync(r.runnerTemp)).toEqual([]);
+  };
+}
+
+describe.skip('render-taskdef rejects API-shape mistakes (needs the lib/ shape validator in CHECKERS)', () => {
+  it.each(shapeCases)('$name', (c) => runCase(c)());
+});
+
+describe('render-taskdef rejects bad input with a clear, located error and writes nothing', () => {
+  it('has at least 50 distinct cases', () => {
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    expect(cases.length).toBeGreaterThanOrEqual(50);
   });
+
+  it.each(cases)('$name', (c) => runCase(c)());
 });

@@ -88,6 +88,24 @@ describe('render-taskdef bundle on the delivery team\'s files as they are (e2e)'
   });
 });
 
+describe('render-taskdef bundle: a secret-like name is a warning annotation, a secret value an error annotation', () => {
+  it('TOKEN_ISS without allow-plain-names: exit 0, ::warning on its line; an AKIA value: exit 1, ::error on its line, value not echoed', async () => {
+    const warned = await runBundle('render-taskdef', { workspace: LEGACY, inputs: { ...inputsFor(BACKEND, 'core', 'test', 'backend'), 'allow-plain-names': '' }, env: { AWS_REGION: 'eu-west-1' } });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/^::warning file=infra\/taskdef\.template\.json,line=18::.*TOKEN_ISS is named like a secret/m);
+    expect(warned.stdout).toMatch(/^::warning file=infra\/taskdef\.template\.json,line=19::.*TOKEN_AUD_TENANT/m);
+
+    const root = legacyWorkspace();
+    const path = join(root, BACKEND);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"value": "tenant-api"', '"value": "AKIAIOSFODNN7EXAMPLE"'));
+    const failed = await runBundle('render-taskdef', { workspace: root, inputs: inputsFor(BACKEND, 'core', 'test', 'backend'), env: { AWS_REGION: 'eu-west-1' } });
+    expect(failed.code).toBe(1);
+    expect(failed.errors.some((e) => e.includes('file=infra/taskdef.template.json,line=19') && e.includes('TOKEN_AUD_TENANT holds an AWS access key ID'))).toBe(true);
+    expect(failed.stdout).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(failed.outputs).toEqual({});
+  });
+});
+
 describe('adopting the team\'s files: what render tells them', () => {
   const inProcess = async (root: string, inputs: Record<string, string>) => render(root, inputs);
 
