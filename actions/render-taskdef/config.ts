@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { ActionError, aggregate, type Location } from '../../lib/errors.js';
 import { featureConfigSchema, type ConfigLayer, type FeatureConfig } from './config-schema.js';
 import { decodeUtf8, parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
+import { didYouMean } from './placeholders.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export interface LoadedConfig {
@@ -48,11 +49,12 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
       // For unknown keys zod reports the parent; point at the key itself.
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       const at = keys.length ? [...path, keys[0]!] : path;
+      const guesses = keys.map((k) => [k, didYouMean(k, KNOWN_KEYS)] as const).filter(([, g]) => g !== undefined);
       return new ActionError(issue.code === 'unrecognized_keys' ? `unknown field(s) ${keys.map((k) => `'${k}'`).join(', ')}.` : `${issue.message}.`, {
         file: doc.file,
         line: doc.lineOf(at),
         field: fieldName(at) || '(root)',
-        fix: `See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion).`,
+        fix: `${guesses.map(([k, g]) => `Did you mean '${g}' for '${k}'? `).join('')}See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion) and "Adopting an existing app" in the render-taskdef README for the shapes accepted.`,
       });
     });
     throw aggregate(`Feature config ${doc.file} does not match the schema`, problems);
@@ -77,6 +79,9 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
   }
   return { doc, config };
 }
+
+/** Every field name of the format, for "did you mean" on a typo (the schema says where each is allowed). */
+const KNOWN_KEYS = ['$schema', 'feature', 'featureKey', 'description', 'containers', 'defaults', 'environments', 'environment', 'secrets', 'ssm', 'secretsManager', 'flags', 'placeholders', 'byContainer'];
 
 export function fieldName(path: JsonPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');

@@ -88,6 +88,7 @@ export function secretByValue(value: string): string | undefined {
   if ((value.includes('AKIA') || value.includes('ASIA')) && /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(value)) return 'an AWS access key ID (AKIA…/ASIA…)';
   if (value.includes('PRIVATE KEY') && /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/.test(value)) return 'a private key block';
   if (value.includes('://') && value.includes('@') && /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i.test(value)) return 'a URL with a password (scheme://user:password@host)';
+  if (value.includes('eyJ') && /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/.test(value)) return 'a JSON Web Token';
   if (value.length < 32) return undefined;
   for (const token of value.split(/[\s,;"'`()<>{}[\]]+/)) if (token.length >= 32 && highEntropy(token)) return 'a long random string (an API key or token?)';
   return undefined;

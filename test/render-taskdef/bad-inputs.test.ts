@@ -240,7 +240,12 @@ const cases: BadCase[] = [
   {
     name: 'unknown field (typo) in the feature config',
     setup: (r) => editJson(r, CORE, (d) => (d.environments.prod.enviroment = { A: '1' })),
-    expect: [/core\.json:\d+ environments\.prod\.enviroment: unknown field\(s\) 'enviroment'/],
+    expect: [/core\.json:\d+ environments\.prod\.enviroment: unknown field\(s\) 'enviroment'\. Fix: Did you mean 'environment' for 'enviroment'\?/],
+  },
+  {
+    name: "team-shape typo (secretManager) gets a did-you-mean",
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.secretManager = { A: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a-Ab12Cd' })),
+    expect: [/core\.json:\d+ environments\.test\.secretManager: unknown field\(s\) 'secretManager'\. Fix: Did you mean 'secretsManager'/, /Adopting an existing app/],
   },
   { name: 'flags is not a list', setup: (r) => editJson(r, CORE, (d) => (d.defaults.flags = 'order-tracking')), expect: [/core\.json:\d+ defaults\.flags: .*expected array/i] },
   { name: 'invalid variable name', setup: (r) => editJson(r, CORE, (d) => (d.defaults.environment['bad-name'] = 'x')), expect: [/core\.json:\d+ defaults\.environment\.bad-name/] },

@@ -123,6 +123,7 @@ describe('secretByValue', () => {
     ['redis://:s3cret@cache:6379', /^a long random string|URL with a password/],
     ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', /long random string/],
     ['sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123', /long random string/],
+    ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', /JSON Web Token/],
   ])('%s is a secret by its value', (value, kind) => expect(secretByValue(value)).toMatch(kind));
 
   it.each([
