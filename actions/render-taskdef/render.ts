@@ -169,7 +169,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       const injected = { input: 'feature' };
       wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: injected });
       wanted.set('DEPLOY_ENV', { kind: 'env', value: req.environment, at: { input: 'environment' } });
-      wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, ['defaults', 'flags']) });
+      wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, config.config.environments[req.environment]?.flags ? ['environments', req.environment, 'flags'] : ['defaults', 'flags']) });
     }
     c.environment = mergeEntries(c.environment ?? [], wanted, 'env', name, origins);
     c.secrets = mergeEntries(c.secrets ?? [], wanted, 'secret', name, origins);
