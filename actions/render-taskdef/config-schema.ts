@@ -74,7 +74,7 @@ export const featureConfigSchema = z
       .optional()
       .meta({
         description:
-          'Containers that receive the image, environment, secrets and flags. Default: those named by the image input, else the essential containers. Names missing from a template are skipped.',
+          'Containers that receive the image, environment, secrets and flags; a listed container gets every environment-wide variable and secret. Without this list, a target container gets only the environment-wide names its template declares (least privilege) and targets are those named by the image input, else the essential containers. Names missing from a template are skipped.',
       }),
     defaults: layer.optional().meta({ description: 'Settings every environment starts from.' }),
     environments: z.record(environmentName, layer).meta({ description: 'Per-environment settings (e.g. test, prod); each key overrides defaults.' }),

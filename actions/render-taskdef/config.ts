@@ -115,8 +115,9 @@ export interface ResolvedSettings {
   /**
    * Variables and secrets for one container. Least privilege: a common
    * (environment-wide) name reaches a target container only when its template
-   * already declares that name or a byContainer section for it names it; any
-   * other container only gets its byContainer settings.
+   * already declares that name, a byContainer section for it names it, or the
+   * config's "containers" list names the container; any other container only
+   * gets its byContainer settings.
    */
   varsFor(container: string, target: boolean, declared: ReadonlySet<string>): ContainerVars;
 }
@@ -205,7 +206,9 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
     varsFor(container, target, declared) {
       const named = new Set<string>();
       for (const [, l] of layers) for (const kind of VAR_KINDS) for (const name of Object.keys(l.byContainer?.[container]?.[kind] ?? {})) named.add(name);
-      const allowed = (name: string) => declared.has(name) || named.has(name);
+      // Listing a container in "containers" names it for every whole-environment setting.
+      const listed = config.containers?.includes(container) ?? false;
+      const allowed = (name: string) => listed || declared.has(name) || named.has(name);
       const out: ContainerVars = { vars: new Map(), withheld: new Map() };
       for (const [base, l] of layers) {
         if (target) apply(out, base, l, allowed);

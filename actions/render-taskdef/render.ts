@@ -161,7 +161,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     }
     if (withheld.size) {
       warnings.push(
-        `${name}: not given ${[...withheld.keys()].join(', ')} (set for the whole environment in ${config.doc.file}) because ${req.templateName} does not declare ${withheld.size > 1 ? 'them' : 'it'} for this container; name ${withheld.size > 1 ? 'them' : 'it'} under byContainer.${name} to add ${withheld.size > 1 ? 'them' : 'it'}.`,
+        `${name}: not given ${[...withheld.keys()].join(', ')} (set for the whole environment in ${config.doc.file}) because ${req.templateName} does not declare ${withheld.size > 1 ? 'them' : 'it'} for this container; name ${withheld.size > 1 ? 'them' : 'it'} under byContainer.${name}, or list "${name}" in the config's "containers", to add ${withheld.size > 1 ? 'them' : 'it'}.`,
       );
     }
     if (isTarget) {
