@@ -9,6 +9,7 @@ import { z } from 'zod';
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 const placeholderName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 const containerName = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/);
+const featureKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
 const environmentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
 // Loose on purpose: values may hold ${DEPLOY_ENV}-style placeholders; the exact
 // shape is checked after placeholders are resolved, with a precise message.
@@ -27,8 +28,16 @@ const secrets = z.record(envName, secretRef.nullable()).meta({
   description: 'Secrets injected by ECS at start (NAME: reference; the value is never read). null removes a secret set by defaults.',
 });
 
+// The shape many teams already have: one map per secret store, NAME: parameter name / secret ARN.
+const ssm = z.record(envName, secretRef.nullable()).meta({
+  description: 'Secrets from SSM Parameter Store (NAME: parameter name such as /delivery/test/DATABASE_URL, or its ARN). Same as secrets; null removes one.',
+});
+const secretsManager = z.record(envName, secretRef.nullable()).meta({
+  description: 'Secrets from Secrets Manager (NAME: secret ARN, optionally with :json-key:version-stage:version-id). Same as secrets; null removes one.',
+});
+
 const containerLayer = z
-  .object({ environment: environmentVars.optional(), secrets: secrets.optional() })
+  .object({ environment: environmentVars.optional(), secrets: secrets.optional(), ssm: ssm.optional(), secretsManager: secretsManager.optional() })
   .strict()
   .meta({ description: 'Variables and secrets for one container only.' });
 
@@ -36,6 +45,8 @@ const layer = z
   .object({
     environment: environmentVars.optional(),
     secrets: secrets.optional(),
+    ssm: ssm.optional(),
+    secretsManager: secretsManager.optional(),
     flags: z
       .array(z.string().regex(/^!?[A-Za-z0-9][A-Za-z0-9_.:-]*$/))
       .optional()
@@ -54,10 +65,8 @@ const layer = z
 export const featureConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    feature: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
-      .meta({ description: 'The feature key, injected as FEATURE_KEY; equals the file name in a features directory.' }),
+    feature: featureKey.optional().meta({ description: 'The feature key, injected as FEATURE_KEY; equals the file name in a features directory. Same as featureKey: set one of the two.' }),
+    featureKey: featureKey.optional().meta({ description: 'Same as feature (the name many existing configs use): set one of the two.' }),
     description: z.string().optional(),
     containers: z
       .array(containerName)
@@ -65,18 +74,21 @@ export const featureConfigSchema = z
       .optional()
       .meta({
         description:
-          'Containers that receive the image, environment, secrets and flags. Default: those named by the image input, else the essential containers. Names missing from a template are skipped.',
+          'Containers that receive the image, environment, secrets and flags; a listed container gets every environment-wide variable and secret. Without this list, a target container gets only the environment-wide names its template declares (least privilege) and targets are those named by the image input, else the essential containers. Names missing from a template are skipped.',
       }),
     defaults: layer.optional().meta({ description: 'Settings every environment starts from.' }),
     environments: z.record(environmentName, layer).meta({ description: 'Per-environment settings (e.g. test, prod); each key overrides defaults.' }),
   })
   .strict()
   .meta({
+    // Editors show "missing property" when neither is set; the action says the same, with the line.
+    anyOf: [{ required: ['feature'] }, { required: ['featureKey'] }],
     title: 'aws-deploy-actions feature config',
     description: 'Feature config for the render-taskdef action: per-environment variables, secrets, flags and template placeholders.',
   });
 
-export type FeatureConfig = z.infer<typeof featureConfigSchema>;
+/** A parsed config with `featureKey` folded into `feature`. */
+export type FeatureConfig = Omit<z.infer<typeof featureConfigSchema>, 'feature' | 'featureKey'> & { feature: string };
 export type ConfigLayer = z.infer<typeof layer>;
 
 export const SCHEMA_ID = 'https://github.com/your-org/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActionError, aggregate, type Location } from '../../lib/errors.js';
 import { featureConfigSchema, type ConfigLayer, type FeatureConfig } from './config-schema.js';
-import { parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
+import { decodeUtf8, parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
+import { didYouMean } from './placeholders.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export interface LoadedConfig {
@@ -19,7 +20,7 @@ export function readJsonFile(path: string, ws: Workspace, input: string): JsonDo
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new ActionError(`File '${file}' does not exist.`, { input, fix: `Check the ${input} input; relative paths are resolved against GITHUB_WORKSPACE (${ws.root}).` });
   }
-  return parseJsonDoc(readFileSync(abs, 'utf8'), file);
+  return parseJsonDoc(decodeUtf8(readFileSync(abs), file), file);
 }
 
 export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedConfig {
@@ -48,27 +49,39 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
       // For unknown keys zod reports the parent; point at the key itself.
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       const at = keys.length ? [...path, keys[0]!] : path;
+      const guesses = keys.map((k) => [k, didYouMean(k, KNOWN_KEYS)] as const).filter(([, g]) => g !== undefined);
       return new ActionError(issue.code === 'unrecognized_keys' ? `unknown field(s) ${keys.map((k) => `'${k}'`).join(', ')}.` : `${issue.message}.`, {
         file: doc.file,
         line: doc.lineOf(at),
         field: fieldName(at) || '(root)',
-        fix: `See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion).`,
+        fix: `${guesses.map(([k, g]) => `Did you mean '${g}' for '${k}'? `).join('')}See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion) and "Adopting an existing app" in the render-taskdef README for the shapes accepted.`,
       });
     });
     throw aggregate(`Feature config ${doc.file} does not match the schema`, problems);
   }
-  const config = parsed.data;
-  const expected = source.kind === 'dir' ? source.feature : source.feature;
+  const { feature: featureField, featureKey, ...rest } = parsed.data;
+  const keyField = featureField !== undefined ? 'feature' : 'featureKey';
+  if (featureField === undefined && featureKey === undefined) {
+    throw new ActionError('the feature key is missing.', { file: doc.file, line: 1, field: 'featureKey', fix: `Add "featureKey": "${source.feature ?? featureFromFileName(doc.file)}" (or "feature"; both names work).` });
+  }
+  if (featureField !== undefined && featureKey !== undefined && featureField !== featureKey) {
+    throw new ActionError(`feature is '${featureField}' but featureKey is '${featureKey}'.`, { file: doc.file, line: doc.lineOf(['featureKey']), field: 'featureKey', fix: 'Keep one of the two (they mean the same).' });
+  }
+  const config: FeatureConfig = { ...rest, feature: (featureField ?? featureKey)! };
+  const expected = source.feature;
   if (expected !== undefined && config.feature !== expected) {
     throw new ActionError(`The config's feature key is '${config.feature}', not '${expected}'.`, {
       file: doc.file,
-      line: doc.lineOf(['feature']),
-      field: 'feature',
-      fix: source.kind === 'dir' ? `Name the file ${config.feature}.json or set "feature": "${expected}".` : `Set the feature input to '${config.feature}' or remove it.`,
+      line: doc.lineOf([keyField]),
+      field: keyField,
+      fix: source.kind === 'dir' ? `Name the file ${config.feature}.json or set "${keyField}": "${expected}".` : `Set the feature input to '${config.feature}' or remove it.`,
     });
   }
   return { doc, config };
 }
+
+/** Every field name of the format, for "did you mean" on a typo (the schema says where each is allowed). */
+const KNOWN_KEYS = ['$schema', 'feature', 'featureKey', 'description', 'containers', 'defaults', 'environments', 'environment', 'secrets', 'ssm', 'secretsManager', 'flags', 'placeholders', 'byContainer'];
 
 export function fieldName(path: JsonPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
@@ -84,7 +97,15 @@ export interface Sourced<T> {
   path: JsonPath;
 }
 
-export type VarValue = { kind: 'env' | 'secret'; value: string };
+/** `store` is set when the config said which store (`ssm` / `secretsManager` maps), so the reference can be checked against it. */
+export type VarValue = { kind: 'env' | 'secret'; value: string; store?: 'ssm' | 'secretsmanager' };
+
+/** What one container gets from the config, and the common names it does not get (least privilege). */
+export interface ContainerVars {
+  vars: Map<string, Sourced<VarValue>>;
+  /** Common (not byContainer) names withheld because the container's template does not declare them. */
+  withheld: Map<string, JsonPath>;
+}
 
 export interface ResolvedSettings {
   placeholders: Map<string, Sourced<string>>;
@@ -92,10 +113,13 @@ export interface ResolvedSettings {
   /** Container names that have a byContainer section, with where the first one is. */
   namedContainers: Map<string, JsonPath>;
   /**
-   * Variables and secrets for one container. Target containers get the common
-   * settings and their byContainer ones; any other container only its byContainer ones.
+   * Variables and secrets for one container. Least privilege: a common
+   * (environment-wide) name reaches a target container only when its template
+   * already declares that name, a byContainer section for it names it, or the
+   * config's "containers" list names the container; any other container only
+   * gets its byContainer settings.
    */
-  varsFor(container: string, target: boolean): Map<string, Sourced<VarValue>>;
+  varsFor(container: string, target: boolean, declared: ReadonlySet<string>): ContainerVars;
 }
 
 /**
@@ -124,7 +148,7 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
   const flags: string[] = [];
   const namedContainers = new Map<string, JsonPath>();
   const problems: ActionError[] = [];
-  type VarLayer = { environment?: Record<string, string | null>; secrets?: Record<string, string | null> };
+  type VarLayer = Partial<Record<VarKind, Record<string, string | null>>>;
 
   for (const [base, l] of layers) {
     for (const [name, value] of Object.entries(l.placeholders ?? {})) {
@@ -138,10 +162,17 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
       } else if (!flags.includes(flag)) flags.push(flag);
     }
     const check = (path: JsonPath, v: VarLayer) => {
-      for (const name of Object.keys(v.environment ?? {})) {
-        if (v.secrets && name in v.secrets) {
-          const at = [...path, 'secrets', name];
-          problems.push(new ActionError(`'${name}' is set both as a plain variable and as a secret.`, { file: doc.file, line: doc.lineOf(at), field: fieldName(at), fix: 'Keep it in one of environment or secrets.' }));
+      const seen = new Map<string, VarKind>();
+      for (const kind of VAR_KINDS) {
+        for (const name of Object.keys(v[kind] ?? {})) {
+          const first = seen.get(name);
+          if (first === undefined) {
+            seen.set(name, kind);
+            continue;
+          }
+          const at = [...path, kind, name];
+          const what = first === 'environment' ? 'both as a plain variable and as a secret' : `in both ${first} and ${kind}`;
+          problems.push(new ActionError(`'${name}' is set ${what}.`, { file: doc.file, line: doc.lineOf(at), field: fieldName(at), fix: `Keep it in one of ${first} or ${kind}.` }));
         }
       }
     };
@@ -153,12 +184,18 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
   }
   if (problems.length) throw aggregate(`Feature config ${doc.file} is ambiguous`, problems);
 
-  const apply = (out: Map<string, Sourced<VarValue>>, base: JsonPath, v: VarLayer | undefined) => {
-    for (const kind of ['environment', 'secrets'] as const) {
+  const apply = (out: ContainerVars, base: JsonPath, v: VarLayer | undefined, allowed?: (name: string) => boolean) => {
+    for (const kind of VAR_KINDS) {
       for (const [name, value] of Object.entries(v?.[kind] ?? {})) {
+        const path = [...base, kind, name];
+        if (allowed && !allowed(name)) {
+          if (value === null) out.withheld.delete(name);
+          else out.withheld.set(name, path);
+          continue;
+        }
         // A name lives in one place only: moving it from environment to secrets replaces it.
-        if (value === null) out.delete(name);
-        else out.set(name, { value: { kind: kind === 'environment' ? 'env' : 'secret', value }, path: [...base, kind, name] });
+        if (value === null) out.vars.delete(name);
+        else out.vars.set(name, { value: { kind: kind === 'environment' ? 'env' : 'secret', value, ...(STORE[kind] ? { store: STORE[kind] } : {}) }, path });
       }
     }
   };
@@ -166,16 +203,25 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
     placeholders,
     flags,
     namedContainers,
-    varsFor(container, target) {
-      const out = new Map<string, Sourced<VarValue>>();
+    varsFor(container, target, declared) {
+      const named = new Set<string>();
+      for (const [, l] of layers) for (const kind of VAR_KINDS) for (const name of Object.keys(l.byContainer?.[container]?.[kind] ?? {})) named.add(name);
+      // Listing a container in "containers" names it for every whole-environment setting.
+      const listed = config.containers?.includes(container) ?? false;
+      const allowed = (name: string) => listed || declared.has(name) || named.has(name);
+      const out: ContainerVars = { vars: new Map(), withheld: new Map() };
       for (const [base, l] of layers) {
-        if (target) apply(out, base, l);
+        if (target) apply(out, base, l, allowed);
         apply(out, [...base, 'byContainer', container], l.byContainer?.[container]);
       }
       return out;
     },
   };
 }
+
+const VAR_KINDS = ['environment', 'secrets', 'ssm', 'secretsManager'] as const;
+type VarKind = (typeof VAR_KINDS)[number];
+const STORE: Partial<Record<VarKind, 'ssm' | 'secretsmanager'>> = { ssm: 'ssm', secretsManager: 'secretsmanager' };
 
 export function configLocation(loaded: LoadedConfig, path: JsonPath): Location {
   return { file: loaded.doc.file, line: loaded.doc.lineOf(path), field: fieldName(path) };

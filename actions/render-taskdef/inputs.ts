@@ -15,6 +15,10 @@ export interface RenderInputs {
   awsRegion?: string;
   verify: boolean;
   maxAttempts: number;
+  /** The JSON of `terraform output -json`, or a file holding it; empty when not given. */
+  terraformOutputs: string;
+  /** Globs of plain variable names that look like secrets by name but are not (no warning). */
+  allowPlainNames: string[];
 }
 
 const CONTAINER_LINE = /^([A-Za-z0-9_-]{1,255})=(.*)$/;
@@ -72,5 +76,18 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
     awsRegion: inputs.string('aws-region'),
     verify: inputs.bool('verify', false),
     maxAttempts: inputs.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
+    terraformOutputs: reader('terraform-outputs'),
+    allowPlainNames: parseNameGlobs(reader('allow-plain-names')),
   };
+}
+
+const NAME_GLOB = /^[A-Za-z_*?][A-Za-z0-9_*?]*$/;
+
+/** Comma- or newline-separated names, `*` and `?` as wildcards (TOKEN_AUD_*). */
+export function parseNameGlobs(raw: string): string[] {
+  const names = raw.split(/[\n,]/).map((n) => n.trim()).filter((n) => n !== '' && !n.startsWith('#'));
+  for (const n of names) {
+    if (!NAME_GLOB.test(n)) throw new ActionError(`input 'allow-plain-names' has '${n}', which is not a variable name or a name pattern.`, { input: 'allow-plain-names', fix: 'List names such as TOKEN_ISS or TOKEN_AUD_*, separated by commas or new lines.' });
+  }
+  return names;
 }

@@ -29,17 +29,59 @@ export function substitute(text: string, values: ReadonlyMap<string, string>): {
  * left alone), calling `onUnresolved` with the JSON path of each string that
  * still holds a `${...}` so the caller can report its file and line.
  */
-export function substituteDeep(value: unknown, values: ReadonlyMap<string, string>, onUnresolved: (path: JsonPath, names: string[]) => void, path: JsonPath = []): unknown {
-  if (typeof value === 'string') {
-    const r = substitute(value, values);
-    if (r.unresolved.length) onUnresolved(path, r.unresolved);
-    return r.text;
+export function substituteDeep(value: unknown, values: ReadonlyMap<string, string>, onUnresolved: (path: JsonPath, names: string[]) => void): unknown {
+  // One path stack, copied only for a report: a new path array per value was most of the garbage on large templates.
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (!v.includes('${')) return v;
+      const r = substitute(v, values);
+      if (r.unresolved.length) onUnresolved([...path], r.unresolved);
+      return r.text;
+    }
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        out[i] = walk(v[i]);
+        path.pop();
+      }
+      return out;
+    }
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        path.push(k);
+        out[k] = walk(x);
+        path.pop();
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(value);
+}
+
+/** The closest known name, when it is close enough to be the intended one (a typo, a case slip). */
+export function didYouMean(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = candidate.toUpperCase() === name.toUpperCase() ? 0.5 : editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteDeep(v, values, onUnresolved, [...path, i]));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteDeep(v, values, onUnresolved, [...path, k]);
-    return out;
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
   }
-  return value;
+  return prev[b.length]!;
 }

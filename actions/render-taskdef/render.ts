@@ -1,8 +1,10 @@
 import { ActionError, type Location } from '../../lib/errors.js';
 import { stripReadOnly } from '../../lib/taskdef.js';
-import { configLocation, fieldName, type LoadedConfig, type ResolvedSettings } from './config.js';
+import { configLocation, fieldName, knownEnvironments, type LoadedConfig, type ResolvedSettings } from './config.js';
 import type { JsonDoc, JsonPath } from './json-source.js';
-import { substitute, substituteDeep } from './placeholders.js';
+import { didYouMean, substitute, substituteDeep } from './placeholders.js';
+import { checkStore, declaredNames, fixFor } from './render-checks.js';
+import type { TerraformOutputs } from './terraform.js';
 
 /** The `image` input: nothing, one URI for the main container, or `container=uri` lines. */
 export type ImageSpec = { kind: 'none' } | { kind: 'single'; uri: string } | { kind: 'per-container'; images: Map<string, string> };
@@ -17,6 +19,8 @@ export interface RenderRequest {
   image: ImageSpec;
   vars: Map<string, string>;
   region?: string;
+  /** `terraform output -json`, as `${tf:NAME}`. */
+  terraform?: TerraformOutputs;
 }
 
 export interface NameValue {
@@ -50,6 +54,8 @@ export interface RenderResult {
   locate: (path: JsonPath) => Location;
   problems: ActionError[];
   warnings: string[];
+  /** Per container, the names its template declared before render (environment and secrets). */
+  declared: Map<string, Set<string>>;
 }
 
 export const originKey = (container: string, kind: 'environment' | 'secrets', name: string) => `${container}\0${kind}\0${name}`;
@@ -83,12 +89,14 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   if (req.region) values.set('AWS_REGION', req.region);
   const mainImage = req.image.kind === 'single' ? req.image.uri : req.image.kind === 'per-container' ? [...req.image.images.values()][0] : undefined;
   if (mainImage) values.set('IMAGE_URI', mainImage);
+  // Terraform outputs may fill config placeholders too (a role ARN computed from ${tf:...}).
+  for (const [name, out] of req.terraform ?? []) if (out.value !== undefined) values.set(`tf:${name}`, out.value);
   const builtIns = new Map(values);
   const configProblem = (path: JsonPath, names: string[], what: string) =>
     problems.push(
       new ActionError(`unresolved ${names.join(', ')} in ${what}.`, {
         ...configLocation(config, path),
-        fix: `Config values may use ${[...builtIns.keys()].map((k) => `\${${k}}`).join(', ')}, the placeholders section and the vars input.`,
+        fix: `${names.map((n) => didYouMean(n.slice(2, -1), [...builtIns.keys()])).filter(Boolean).map((g) => `Did you mean \${${g}}? `).join('')}Config values may use ${[...builtIns.keys()].filter((k) => !k.startsWith('tf:')).map((k) => `\${${k}}`).join(', ')}, \${tf:NAME} with terraform-outputs, the placeholders section and the vars input.`,
       }),
     );
   for (const [name, { value, path }] of settings.placeholders) {
@@ -96,7 +104,15 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     if (r.unresolved.length) configProblem(path, r.unresolved, `placeholder ${name}`);
     values.set(name, r.text);
   }
-  for (const [name, value] of req.vars) values.set(name, value);
+  // vars may name Terraform outputs (EXEC_ROLE_ARN=${tf:exec_role_arn}), so a template keeps its own placeholder names.
+  for (const [name, value] of req.vars) {
+    const r = substitute(value, builtIns);
+    if (r.unresolved.length) {
+      problems.push(new ActionError(`unresolved ${r.unresolved.join(', ')} in ${name} of input 'vars'.`, { input: 'vars', fix: r.unresolved.map((p) => fixFor(p, builtIns, req.terraform)).join(' ') }));
+    }
+    values.set(name, r.text);
+  }
+  const placeholderFix = (placeholder: string) => fixFor(placeholder, values, req.terraform);
 
   const unresolved: { path: JsonPath; names: string[] }[] = [];
   const rendered = substituteDeep(source, values, (path, names) => unresolved.push({ path: [...base, ...path], names })) as TaskDef;
@@ -113,6 +129,8 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const names = containers.map((c) => (typeof c.name === 'string' ? c.name : ''));
   const targets = chooseTargets(req, names, containers, problems);
   const featureFlags = settings.flags.join(',');
+  const declared = new Map<string, Set<string>>();
+  const otherEnvironments = new Set(knownEnvironments(config.config).filter((e) => e !== req.environment));
 
   containers.forEach((c, index) => {
     const name = names[index]!;
@@ -127,39 +145,58 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       }
       list.forEach((e, j) => origins.set(originKey(name, kind, String(e?.name)), locate([...tpath, kind, j])));
     }
+    const declaredHere = declaredNames(c, tpath, locate, problems);
+    declared.set(name, declaredHere);
     const isTarget = targets.includes(name);
     if (!isTarget && !settings.namedContainers.has(name)) return; // sidecars stay exactly as the template has them
 
     if (isTarget && req.image.kind !== 'none') c.image = req.image.kind === 'single' ? req.image.uri : (req.image.images.get(name) ?? c.image);
     const wanted = new Map<string, { kind: 'env' | 'secret'; value: string; at: Location }>();
-    for (const [varName, { value, path }] of settings.varsFor(name, isTarget)) {
+    const { vars, withheld } = settings.varsFor(name, isTarget, declaredHere);
+    for (const [varName, { value, path }] of vars) {
       const r = substitute(value.value, values);
       if (r.unresolved.length) configProblem(path, r.unresolved, varName);
+      else if (value.store) checkStore(value.store, r.text, varName, configLocation(config, path), problems);
       wanted.set(varName, { kind: value.kind, value: r.text, at: configLocation(config, path) });
+    }
+    if (withheld.size) {
+      warnings.push(
+        `${name}: not given ${[...withheld.keys()].join(', ')} (set for the whole environment in ${config.doc.file}) because ${req.templateName} does not declare ${withheld.size > 1 ? 'them' : 'it'} for this container; name ${withheld.size > 1 ? 'them' : 'it'} under byContainer.${name}, or list "${name}" in the config's "containers", to add ${withheld.size > 1 ? 'them' : 'it'}.`,
+      );
     }
     if (isTarget) {
       // Injected last: the app can rely on these whatever the config says.
       const injected = { input: 'feature' };
       wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: injected });
       wanted.set('DEPLOY_ENV', { kind: 'env', value: req.environment, at: { input: 'environment' } });
-      wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, ['defaults', 'flags']) });
+      wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, config.config.environments[req.environment]?.flags ? ['environments', req.environment, 'flags'] : ['defaults', 'flags']) });
     }
     c.environment = mergeEntries(c.environment ?? [], wanted, 'env', name, origins);
     c.secrets = mergeEntries(c.secrets ?? [], wanted, 'secret', name, origins);
     if (c.secrets.length === 0 && !('secrets' in (defs[index] as object))) delete c.secrets;
   });
 
+  // A secret path the template hardcodes for another environment (a prod task reading the test
+  // database) is the one mistake adopting an existing template makes easy: the config must override it.
+  containers.forEach((c, index) => {
+    for (const s of Array.isArray(c.secrets) ? c.secrets : []) {
+      if (typeof s?.valueFrom !== 'string' || origins.get(originKey(names[index]!, 'secrets', s.name))?.file !== template.file) continue;
+      const other = s.valueFrom.split(/[/:]/).find((segment) => otherEnvironments.has(segment));
+      if (other === undefined) continue;
+      const at = origins.get(originKey(names[index]!, 'secrets', s.name))!;
+      problems.push(
+        new ActionError(`container '${names[index]}': secret ${s.name} is ${s.valueFrom} from the template, a '${other}' path, in a '${req.environment}' render.`, {
+          ...at,
+          fix: `Set it for ${req.environment} in ${config.doc.file}: "environments": { "${req.environment}": { "ssm": { "${s.name}": "<the ${req.environment} parameter>" } } } (or secretsManager for an ARN).`,
+        }),
+      );
+    }
+  });
+
   for (const [name, path] of settings.namedContainers) {
     if (!names.includes(name)) warnings.push(`${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`);
   }
-  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings };
-}
-
-function placeholderFix(placeholder: string): string {
-  const name = placeholder.slice(2, -1);
-  if (name === 'IMAGE_URI') return 'Set the image input (${IMAGE_URI} is its URI).';
-  if (name === 'AWS_REGION') return 'Set the aws-region input, or AWS_REGION in the environment.';
-  return `Give ${name} a value in the feature config's placeholders or in the vars input (${name}=value); write $${placeholder} for a literal ${placeholder}.`;
+  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings, declared };
 }
 
 function chooseTargets(req: RenderRequest, names: string[], containers: ContainerDef[], problems: ActionError[]): string[] {

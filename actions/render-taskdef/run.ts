@@ -2,15 +2,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { clientConfig, ClientFactory, resolveRegion } from '../../lib/aws.js';
-import { ActionError, aggregate } from '../../lib/errors.js';
+import picomatch from 'picomatch';
+import { ActionError, aggregate, formatProblem } from '../../lib/errors.js';
 import type { Reporter } from '../../lib/report.js';
 import { loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
 import type { RenderInputs } from './inputs.js';
 import type { JsonDoc } from './json-source.js';
 import { renderTaskDefinition, type RenderResult } from './render.js';
 import { summaryMarkdown } from './summary.js';
+import { readTerraformOutputs, type TerraformOutputs } from './terraform.js';
 import { validateTaskDefinition } from './validate.js';
-import { planVerify, runVerify } from './verify.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export const ACTION = 'render-taskdef';
@@ -43,11 +44,19 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
   const region = inputs.awsRegion || deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION ? resolveRegion(inputs.awsRegion, deps.env) : undefined;
   if (inputs.verify && !region) resolveRegion(undefined, deps.env);
 
-  const { template, config } = await reporter.group('Read template and feature config', async () => {
-    // Both files are read even when one is broken, so both problems show at once.
+  const { template, config, terraform } = await reporter.group('Read template and feature config', async () => {
+    // Every file is read even when one is broken, so all problems show at once.
     const problems: ActionError[] = [];
     let template: JsonDoc | undefined;
     let config: LoadedConfig | undefined;
+    let terraform: TerraformOutputs = new Map();
+    try {
+      terraform = readTerraformOutputs(inputs.terraformOutputs, ws);
+      // Masked before anything else is printed: terraform output -json shows sensitive values in clear.
+      for (const out of terraform.values()) if (out.sensitive && out.value) reporter.setSecret(out.value);
+    } catch (err) {
+      problems.push(asActionError(err));
+    }
     try {
       template = readJsonFile(inputs.template, ws, 'template');
     } catch (err) {
@@ -59,8 +68,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       problems.push(...flatten(asActionError(err)));
     }
     if (problems.length || !template || !config) throw aggregate('Cannot read the inputs', problems);
-    reporter.info(`template ${template.file}; feature '${config.config.feature}' from ${config.doc.file}`);
-    return { template, config };
+    reporter.info(`template ${template.file}; feature '${config.config.feature}' from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`);
+    return { template, config, terraform };
   });
 
   const rendered = await reporter.group(`Render ${basename(template.file)} for ${inputs.environment}`, async () => {
@@ -74,11 +83,16 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       image: inputs.image,
       vars: inputs.vars,
       region,
+      terraform,
     });
     for (const w of r.warnings) reporter.info(w);
+    const allowed = inputs.allowPlainNames.length ? picomatch(inputs.allowPlainNames) : () => false;
+    const sensitiveValues = new Set([...terraform.values()].filter((o) => o.sensitive && o.value).map((o) => o.value!));
+    const checked = validateTaskDefinition(r, { allowPlainName: (name) => allowed(name), sensitiveValues });
     // A value still holding a placeholder is reported once, as unresolved, not again as invalid.
     const unresolvedAt = new Set(r.problems.map((p) => `${p.location.file}:${p.location.line}`));
-    const problems = [...r.problems, ...validateTaskDefinition(r).filter((p) => !unresolvedAt.has(`${p.location.file}:${p.location.line}`))];
+    const problems = [...r.problems, ...checked.errors.filter((p) => !unresolvedAt.has(`${p.location.file}:${p.location.line}`))];
+    for (const w of checked.warnings) reporter.warning(formatProblem(w), w.location);
     if (problems.length) throw aggregate(`The rendered task definition for ${template.file} is invalid`, problems);
     for (const c of r.taskDef.containerDefinitions) {
       const touched = r.targets.includes(String(c.name)) ? '' : ' (untouched)';
@@ -89,6 +103,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
 
   if (inputs.verify) {
     await reporter.group('Verify against AWS (read-only)', async () => {
+      // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
+      const { planVerify, runVerify } = await import('./verify.js');
       const misses = await runVerify(planVerify(rendered, region!), deps.clients(region!), (l) => reporter.info(l));
       if (misses.length) throw aggregate(`verify found ${misses.length} missing resource(s) for ${template.file}`, misses);
     });

@@ -72,7 +72,42 @@ export function describeSecretSource(ref: SecretRef): string {
   return `Secrets Manager ${ref.name}${extras.length ? ` (${extras.join(', ')})` : ''}`;
 }
 
-/** Plain environment variable names that almost certainly hold a secret. */
+/** Plain environment variable names that often hold a secret: a warning only (see secretByValue for errors). */
 export function looksSecret(name: string): boolean {
   return /PASSWORD|SECRET|TOKEN|PRIVATE_KEY/i.test(name);
+}
+
+/**
+ * What a plain value holds when it is a secret by its shape, or undefined.
+ * Names are a weak signal (TOKEN_ISS is an issuer, not a token); values are
+ * not: an access key ID or a private key in a task definition is readable by
+ * anyone with ecs:DescribeTaskDefinition and stays in every old revision.
+ */
+export function secretByValue(value: string): string | undefined {
+  // Cheap includes() first: this runs on every plain value of templates with tens of thousands of them.
+  if ((value.includes('AKIA') || value.includes('ASIA')) && /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(value)) return 'an AWS access key ID (AKIA…/ASIA…)';
+  if (value.includes('PRIVATE KEY') && /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/.test(value)) return 'a private key block';
+  if (value.includes('://') && value.includes('@') && /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i.test(value)) return 'a URL with a password (scheme://user:password@host)';
+  if (value.includes('eyJ') && /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/.test(value)) return 'a JSON Web Token';
+  if (value.length < 32) return undefined;
+  for (const token of value.split(/[\s,;"'`()<>{}[\]]+/)) if (token.length >= 32 && highEntropy(token)) return 'a long random string (an API key or token?)';
+  return undefined;
+}
+
+/**
+ * Random-looking: base64/base62 alphabet, upper case, lower case and digits
+ * mixed, few vowels, and close to the Shannon entropy of random text.
+ * Lower-case hex (git SHAs, UUIDs) and words glued together do not match.
+ */
+function highEntropy(token: string): boolean {
+  if (!/^[A-Za-z0-9+/_=-]+$/.test(token)) return false;
+  const count = (re: RegExp) => token.match(re)?.length ?? 0;
+  if (count(/[a-z]/g) < 2 || count(/[A-Z]/g) < 2 || count(/[0-9]/g) < 1) return false;
+  // Random letters are ~20% vowels (10 of 52); names glued together in camel case ~35-40%.
+  if (count(/[aeiouAEIOU]/g) / count(/[A-Za-z]/g) > 0.3) return false;
+  const freq = new Map<string, number>();
+  for (const ch of token) freq.set(ch, (freq.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of freq.values()) bits -= (n / token.length) * Math.log2(n / token.length);
+  return bits >= 4.2;
 }

@@ -3,6 +3,8 @@ import { code, markdownTable } from '../../lib/markdown.js';
 import { originKey, type RenderResult } from './render.js';
 import { describeSecretSource, parseSecretRef } from './secret-ref.js';
 
+const MAX_ROWS = 300;
+
 export interface SummaryInfo {
   feature: string;
   environment: string;
@@ -46,5 +48,8 @@ export function summaryMarkdown(r: RenderResult, info: SummaryInfo): string {
       rows.push([code(name), code(s.name), 'error' in ref ? 'secret' : `secret: ${describeSecretSource(ref)}`, where(r.origins.get(originKey(name, 'secrets', s.name)) ?? {})]);
     }
   }
-  return [...head, '', '<details><summary>Variables and secrets (names only)</summary>', '', markdownTable(['container', 'name', 'kind / source', 'set in'], rows), '', '</details>', ''].join('\n');
+  // GitHub caps a step summary at 1 MiB; thousands of variables would cross it and fail the step.
+  const shown = rows.slice(0, MAX_ROWS);
+  const more = rows.length > MAX_ROWS ? [`… and ${rows.length - MAX_ROWS} more (see the task definition file).`, ''] : [];
+  return [...head, '', '<details><summary>Variables and secrets (names only)</summary>', '', markdownTable(['container', 'name', 'kind / source', 'set in'], shown), '', ...more, '</details>', ''].join('\n');
 }

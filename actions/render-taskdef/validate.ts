@@ -1,6 +1,8 @@
+import { parseImageRef } from '../../lib/ecr-image.js';
 import { ActionError, type Location } from '../../lib/errors.js';
+import type { JsonPath } from './json-source.js';
 import { originKey, type RenderResult } from './render.js';
-import { looksSecret, parseSecretRef } from './secret-ref.js';
+import { looksSecret, parseSecretRef, secretByValue } from './secret-ref.js';
 
 /** Valid Fargate task sizes (MiB per CPU units), from the ECS task-definition reference. */
 const FARGATE_MEMORY: Record<number, number[]> = {
@@ -35,56 +37,102 @@ export function memoryMiB(value: unknown): number | undefined {
   return /^\d+$/.test(s) ? Number(s) : undefined;
 }
 
-export function fargateSizeError(cpu: unknown, memory: unknown): string | undefined {
+/** Which of task cpu / memory is wrong, so the annotation lands on that line. */
+export function fargateSizeError(cpu: unknown, memory: unknown): { field: 'cpu' | 'memory'; message: string } | undefined {
   const units = cpuUnits(cpu);
   const mib = memoryMiB(memory);
   const sizes = Object.keys(FARGATE_MEMORY).join(', ');
-  if (cpu === undefined || memory === undefined) return `Fargate needs task-level cpu and memory (cpu is ${cpu ?? 'missing'}, memory is ${memory ?? 'missing'}).`;
-  if (units === undefined || !(units in FARGATE_MEMORY)) return `cpu ${JSON.stringify(cpu)} is not a Fargate size; use one of ${sizes}.`;
+  if (cpu === undefined || memory === undefined) {
+    return { field: cpu === undefined ? 'cpu' : 'memory', message: `Fargate needs task-level cpu and memory (cpu is ${cpu ?? 'missing'}, memory is ${memory ?? 'missing'}).` };
+  }
+  if (units === undefined || !(units in FARGATE_MEMORY)) return { field: 'cpu', message: `cpu ${JSON.stringify(cpu)} is not a Fargate size; use one of ${sizes}.` };
   const allowed = FARGATE_MEMORY[units]!;
   if (mib === undefined || !allowed.includes(mib)) {
     const shown = allowed.length > 8 ? `${allowed[0]}..${allowed.at(-1)} in steps of ${allowed[1]! - allowed[0]!}` : allowed.join(', ');
-    return `memory ${JSON.stringify(memory)} does not go with cpu ${units} on Fargate; with cpu ${units} use memory ${shown} (MiB).`;
+    return { field: 'memory', message: `memory ${JSON.stringify(memory)} does not go with cpu ${units} on Fargate; with cpu ${units} use memory ${shown} (MiB).` };
   }
   return undefined;
 }
 
 /**
- * Checks the rendered task definition for mistakes ECS would reject (or that
- * would fail at deploy time), all at once, each pointing at the file and line
- * the value came from.
+ * A problem found on the rendered task definition, at a JSON path of it
+ * (`containerDefinitions[0].portMappings[1].containerPort` is
+ * `['containerDefinitions', 0, 'portMappings', 1, 'containerPort']`).
+ * Checkers only say what and where; `locateProblems` turns the path into the
+ * file and line it came from. Any checker with this output plugs in (the
+ * API-shape validator of lib/taskdef.ts included).
  */
-export function validateTaskDefinition(r: RenderResult): ActionError[] {
-  const { taskDef: def, locate } = r;
-  const problems: ActionError[] = [];
-  const add = (loc: Location, message: string, fix: string) => problems.push(new ActionError(message, { ...loc, fix }));
-  const origin = (container: string, kind: 'environment' | 'secrets', name: string, fallback: Location) => r.origins.get(originKey(container, kind, name)) ?? fallback;
+export interface PathProblem {
+  path: JsonPath;
+  message: string;
+  fix: string;
+  /** Default error. A warning is annotated but does not fail the render. */
+  severity?: 'error' | 'warning';
+}
+
+export interface CheckOptions {
+  /** Plain variable names allowed to look like secrets by name (allow-plain-names). */
+  allowPlainName: (name: string) => boolean;
+  /** Values of sensitive Terraform outputs: never allowed in a plain variable. */
+  sensitiveValues: ReadonlySet<string>;
+}
+
+export type Checker = (r: RenderResult, opts: CheckOptions) => PathProblem[];
+
+/**
+ * The file and line of a path of the rendered task definition: an
+ * environment or secrets entry points where its value was set (template or
+ * feature config, by name, since merging moves entries), anything else at
+ * its line in the template.
+ */
+export function locatePath(r: RenderResult, path: JsonPath): Location {
+  const [top, i, kind, j] = path;
+  if (top === 'containerDefinitions' && typeof i === 'number' && (kind === 'environment' || kind === 'secrets') && typeof j === 'number') {
+    const c = r.taskDef.containerDefinitions[i];
+    const entry = c?.[kind]?.[j];
+    const origin = entry ? r.origins.get(originKey(String(c.name), kind, String(entry.name))) : undefined;
+    if (origin) return origin;
+  }
+  return r.locate(path);
+}
+
+/** The one place problems on paths become file:line annotations (ActionErrors, errors and warnings apart). */
+export function locateProblems(r: RenderResult, problems: readonly PathProblem[]): { errors: ActionError[]; warnings: ActionError[] } {
+  const errors: ActionError[] = [];
+  const warnings: ActionError[] = [];
+  for (const p of problems) (p.severity === 'warning' ? warnings : errors).push(new ActionError(p.message, { ...locatePath(r, p.path), fix: p.fix }));
+  return { errors, warnings };
+}
+
+/** ECS rules across fields: family, Fargate sizes, networking, logging, essential containers, secret references. */
+export const checkConsistency: Checker = (r) => {
+  const def = r.taskDef;
+  const problems: PathProblem[] = [];
+  const add = (path: JsonPath, message: string, fix: string) => problems.push({ path, message, fix });
 
   if (typeof def.family !== 'string' || !/^[A-Za-z0-9_-]{1,255}$/.test(def.family)) {
-    add(locate(['family']), `family ${JSON.stringify(def.family)} is missing or invalid.`, 'Use up to 255 letters, digits, hyphens and underscores, e.g. delivery-test-backend.');
+    add(['family'], `family ${JSON.stringify(def.family)} is missing or invalid.`, 'Use up to 255 letters, digits, hyphens and underscores, e.g. delivery-test-backend.');
   }
   const compat = Array.isArray(def.requiresCompatibilities) ? def.requiresCompatibilities : [];
-  const fargate = compat.includes('FARGATE');
-  if (fargate) {
+  if (compat.includes('FARGATE')) {
     const err = fargateSizeError(def.cpu, def.memory);
-    if (err) add(locate([def.memory === undefined ? 'cpu' : 'memory']), err, 'See "Task CPU and memory" in the ECS task definition reference.');
-    if (def.networkMode !== 'awsvpc') add(locate(['networkMode']), `Fargate requires networkMode "awsvpc", not ${JSON.stringify(def.networkMode)}.`, 'Set "networkMode": "awsvpc".');
+    if (err) add([err.field], err.message, 'See "Task CPU and memory" in the ECS task definition reference.');
+    if (def.networkMode !== 'awsvpc') add(['networkMode'], `Fargate requires networkMode "awsvpc", not ${JSON.stringify(def.networkMode)}.`, 'Set "networkMode": "awsvpc".');
   }
 
   const seen = new Map<string, number>();
   let essentials = 0;
   def.containerDefinitions.forEach((c, i) => {
-    const at = (...rest: (string | number)[]) => locate(['containerDefinitions', i, ...rest]);
+    const at = (...rest: (string | number)[]): JsonPath => ['containerDefinitions', i, ...rest];
     const name = typeof c.name === 'string' ? c.name : '';
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) add(at('name'), `container ${i + 1} has no valid name (${JSON.stringify(c.name)}).`, 'Give every container a name of letters, digits, hyphens and underscores.');
     else if (seen.has(name)) add(at('name'), `duplicate container name '${name}' (also container ${seen.get(name)! + 1}).`, 'Container names must be unique within a task definition.');
     seen.set(name, i);
     if (c.essential !== false) essentials++;
-    if (typeof c.image !== 'string' || c.image.trim() === '') add(at('image'), `container '${name}' has no image.`, 'Set its image in the template or pass it in the image input.');
 
     if (def.networkMode === 'awsvpc' && Array.isArray(c.portMappings)) {
       c.portMappings.forEach((pm: { containerPort?: unknown; hostPort?: unknown }, j: number) => {
-        if (pm?.hostPort !== undefined && pm.hostPort !== pm.containerPort) {
+        if (pm?.hostPort !== undefined && Number(pm.hostPort) !== Number(pm.containerPort)) {
           add(at('portMappings', j, 'hostPort'), `container '${name}': with awsvpc, hostPort (${pm.hostPort}) must equal containerPort (${pm.containerPort}).`, 'Remove hostPort or set it to the containerPort.');
         }
       });
@@ -94,30 +142,131 @@ export function validateTaskDefinition(r: RenderResult): ActionError[] {
       const missing = ['awslogs-group', 'awslogs-region'].filter((k) => typeof log.options?.[k] !== 'string' || log.options[k] === '');
       if (missing.length) add(at('logConfiguration', 'options'), `container '${name}': awslogs needs ${missing.join(' and ')}.`, 'Set them in logConfiguration.options (e.g. "${LOG_GROUP}" and "${AWS_REGION}").');
     }
-
     for (const [j, e] of (c.environment ?? []).entries()) {
-      const loc = origin(name, 'environment', e?.name, at('environment', j));
-      if (!e || typeof e.name !== 'string' || e.name === '') {
-        add(at('environment', j), `container '${name}': environment entry ${j + 1} has no name.`, 'Write each entry as {"name": "...", "value": "..."}.');
-        continue;
-      }
-      if (typeof e.value !== 'string') add(loc, `container '${name}': environment ${e.name} must have a string value (got ${JSON.stringify(e.value)}).`, 'Quote the value; ECS only accepts strings (an empty string is fine).');
-      else if (looksSecret(e.name) && e.value !== '') {
-        add(loc, `container '${name}': ${e.name} looks like a secret but is a plain environment variable with a literal value.`, `Move ${e.name} to secrets with an SSM parameter or Secrets Manager reference, so the value is not stored in the task definition.`);
-      }
+      if (!e || typeof e.name !== 'string' || e.name === '') add(at('environment', j), `container '${name}': environment entry ${j + 1} has no name.`, 'Write each entry as {"name": "...", "value": "..."}.');
+      else if (typeof e.value !== 'string') add(at('environment', j), `container '${name}': environment ${e.name} must have a string value (got ${JSON.stringify(e.value)}).`, 'Quote the value; ECS only accepts strings (an empty string is fine).');
     }
     for (const [j, s] of (c.secrets ?? []).entries()) {
-      const loc = origin(name, 'secrets', s?.name, at('secrets', j));
       if (!s || typeof s.name !== 'string' || typeof s.valueFrom !== 'string') {
-        add(loc, `container '${name}': secrets entry ${j + 1} needs name and valueFrom strings.`, 'Write each entry as {"name": "...", "valueFrom": "<SSM name or ARN>"}.');
+        add(at('secrets', j), `container '${name}': secrets entry ${j + 1} needs name and valueFrom strings.`, 'Write each entry as {"name": "...", "valueFrom": "<SSM name or ARN>"}.');
         continue;
       }
       const ref = parseSecretRef(s.valueFrom);
-      if ('error' in ref) add(loc, `container '${name}': secret ${s.name}: ${ref.error}.`, 'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].');
+      if ('error' in ref) add(at('secrets', j), `container '${name}': secret ${s.name}: ${ref.error}.`, 'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].');
     }
   });
   if (def.containerDefinitions.length > 0 && essentials === 0) {
-    add(locate(['containerDefinitions']), 'no container is essential: ECS needs at least one essential container.', 'Set "essential": true on the main container.');
+    add(['containerDefinitions'], 'no container is essential: ECS needs at least one essential container.', 'Set "essential": true on the main container.');
   }
   return problems;
+};
+
+const asNumber = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : undefined);
+
+/**
+ * Containers must fit in the task: "If using the Fargate launch type, [memory] is optional … the
+ * total amount of memory reserved for all containers within a task must be lower than the task
+ * memory value, if one is specified", and container cpu likewise (ECS developer guide, task
+ * definition parameters: container memory, cpu). RegisterTaskDefinition rejects the rest.
+ */
+export const checkResources: Checker = (r) => {
+  const def = r.taskDef;
+  const problems: PathProblem[] = [];
+  const taskMemory = def.memory === undefined ? undefined : memoryMiB(def.memory);
+  const taskCpu = def.cpu === undefined ? undefined : cpuUnits(def.cpu);
+  for (const [unit, task, keys, taskField] of [
+    ['MiB', taskMemory, ['memory', 'memoryReservation'], 'memory'],
+    ['cpu units', taskCpu, ['cpu'], 'cpu'],
+  ] as const) {
+    if (task === undefined) continue;
+    let total = 0;
+    def.containerDefinitions.forEach((c, i) => {
+      const values = keys.map((k) => asNumber(c[k]));
+      total += values.find((v) => v !== undefined) ?? 0;
+      keys.forEach((k, n) => {
+        const v = values[n];
+        if (v !== undefined && v > task) {
+          problems.push({
+            path: ['containerDefinitions', i, k],
+            message: `container '${String(c.name)}': ${k} ${v} ${unit} is above the task's ${taskField} ${task} ${unit}.`,
+            fix: `Lower the container's ${k} to at most ${task}, or raise the task's ${taskField}.`,
+          });
+        }
+      });
+    });
+    const single = def.containerDefinitions.some((c) => keys.some((k) => (asNumber(c[k]) ?? 0) > task));
+    if (!single && total > task) {
+      problems.push({
+        path: [taskField],
+        message: `the containers together reserve ${total} ${unit}, more than the task's ${taskField} ${task} ${unit}.`,
+        fix: `Raise the task's ${taskField} or lower the containers' ${keys.join('/')}.`,
+      });
+    }
+  }
+  return problems;
+};
+
+/** An image with no tag runs whatever :latest is at each task start; an empty tag is rejected at pull time. */
+export const checkImages: Checker = (r) => {
+  const problems: PathProblem[] = [];
+  r.taskDef.containerDefinitions.forEach((c, i) => {
+    const path = ['containerDefinitions', i, 'image'];
+    const name = String(c.name);
+    if (typeof c.image !== 'string' || c.image.trim() === '') {
+      problems.push({ path, message: `container '${name}' has no image.`, fix: 'Set its image in the template or pass it in the image input.' });
+      return;
+    }
+    if (c.image.includes('${')) return; // reported as an unresolved placeholder
+    const ref = parseImageRef(c.image);
+    if (ref.digest !== undefined) return;
+    if (ref.tag === '') problems.push({ path, message: `container '${name}': image ${c.image} has an empty tag (nothing after ':').`, fix: 'Put the tag after the colon (e.g. :v1.4.2 or the git SHA), or pin a digest with @sha256:….' });
+    else if (ref.tag === undefined) {
+      problems.push({
+        path,
+        message: `container '${name}': image ${c.image} has no tag, so every task start pulls whatever :latest is then.`,
+        fix: `Pin a tag or a digest (e.g. ${c.image}:v1.4.2 or ${c.image}@sha256:…); for the app container pass the image input.`,
+      });
+    }
+  });
+  return problems;
+};
+
+/**
+ * Plain variables are stored in the task definition, readable by anyone
+ * with ecs:DescribeTaskDefinition, in every revision. A value shaped like a
+ * secret is an error; a name like one (TOKEN_ISS) only a warning, which
+ * allow-plain-names silences.
+ */
+export const checkPlainValues: Checker = (r, opts) => {
+  const problems: PathProblem[] = [];
+  r.taskDef.containerDefinitions.forEach((c, i) => {
+    for (const [j, e] of (c.environment ?? []).entries()) {
+      if (typeof e?.name !== 'string' || typeof e.value !== 'string' || e.value === '') continue;
+      const path = ['containerDefinitions', i, 'environment', j];
+      const move = `Store the value in SSM Parameter Store (SecureString) or Secrets Manager and reference it from secrets/ssm/secretsManager instead, so the task definition holds a reference, not the value`;
+      const sensitive = [...opts.sensitiveValues].some((v) => v !== '' && e.value!.includes(v));
+      const shape = sensitive ? 'a sensitive Terraform output' : secretByValue(e.value);
+      if (shape) {
+        problems.push({ path, message: `container '${String(c.name)}': ${e.name} holds ${shape} as a plain environment variable.`, fix: `${move}${sensitive ? '' : '; and rotate it, since it was committed'}.` });
+      } else if (looksSecret(e.name) && !opts.allowPlainName(e.name)) {
+        problems.push({
+          path,
+          severity: 'warning',
+          message: `container '${String(c.name)}': ${e.name} is named like a secret but is a plain environment variable.`,
+          fix: `If it is not a secret, add ${e.name} to the allow-plain-names input; if it is: ${move}.`,
+        });
+      }
+    }
+  });
+  return problems;
+};
+
+export const CHECKERS: readonly Checker[] = [checkConsistency, checkResources, checkImages, checkPlainValues];
+
+/**
+ * Every checker over the rendered task definition, all problems at once,
+ * each on the file and line its value came from.
+ */
+export function validateTaskDefinition(r: RenderResult, opts: CheckOptions, checkers: readonly Checker[] = CHECKERS): { errors: ActionError[]; warnings: ActionError[] } {
+  return locateProblems(r, checkers.flatMap((check) => check(r, opts)));
 }

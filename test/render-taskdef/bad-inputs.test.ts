@@ -49,7 +49,7 @@ const cases: BadCase[] = [
       replaceText(r, BACKEND, '"value": "http://localhost:4317"', '"value": "${OTEL_ENDPOINT}"');
       replaceText(r, BACKEND, 'aws-otel-collector:v0.43.1', 'aws-otel-collector:${OTEL_VERSION}');
     },
-    expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]\.value: unresolved placeholder \$\{OTEL_ENDPOINT\}/, /backend\.json:40 containerDefinitions\[1\]\.image: unresolved placeholder \$\{OTEL_VERSION\}/],
+    expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]\.value: unresolved placeholder \$\{OTEL_ENDPOINT\}/, /backend\.json:43 containerDefinitions\[1\]\.image: unresolved placeholder \$\{OTEL_VERSION\}/],
     problems: 2,
   },
   { name: 'missing image input leaves ${IMAGE_URI} unresolved', inputs: { image: '' }, expect: [/backend\.json:13 containerDefinitions\[0\]\.image: unresolved placeholder \$\{IMAGE_URI\}\. Fix: Set the image input/] },
@@ -57,7 +57,7 @@ const cases: BadCase[] = [
     name: 'no region anywhere leaves ${AWS_REGION} unresolved',
     inputs: {},
     env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' },
-    expect: [/backend\.json:33 .*unresolved placeholder \$\{AWS_REGION\}\. Fix: Set the aws-region input/, /backend\.json:48 /],
+    expect: [/backend\.json:36 .*unresolved placeholder \$\{AWS_REGION\}\. Fix: Set the aws-region input/, /backend\.json:51 /],
     problems: 3,
   },
   {
@@ -66,7 +66,7 @@ const cases: BadCase[] = [
     expect: [/backend\.json:8 memory: memory "512" does not go with cpu 512 on Fargate/, /1024, 2048, 3072, 4096/],
   },
   { name: 'Fargate without awsvpc', setup: (r) => replaceText(r, BACKEND, '"networkMode": "awsvpc"', '"networkMode": "bridge"'), expect: [/backend\.json:5 networkMode: Fargate requires networkMode "awsvpc"/] },
-  { name: 'duplicate container names', setup: (r) => replaceText(r, BACKEND, '"name": "otel-collector"', '"name": "backend"'), expect: [/backend\.json:39 containerDefinitions\[1\]\.name: duplicate container name 'backend'/] },
+  { name: 'duplicate container names', setup: (r) => replaceText(r, BACKEND, '"name": "otel-collector"', '"name": "backend"'), expect: [/backend\.json:42 containerDefinitions\[1\]\.name: duplicate container name 'backend'/] },
   {
     name: 'no essential container',
     setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[0].essential = false)),
@@ -95,19 +95,157 @@ const cases: BadCase[] = [
     expect: [/core\.json:\d+ defaults\.byContainer\.backend\.secrets\.DATABASE_URL/],
   },
   {
-    name: 'secret-looking plain variable in the config',
-    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.environment.API_TOKEN = 'tok_live_123')),
-    expect: [/core\.json:\d+ environments\.test\.environment\.API_TOKEN: container 'backend': API_TOKEN looks like a secret/, /Move API_TOKEN to secrets/],
+    name: 'AWS access key ID as a plain variable in the config (by value, whatever the name)',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.byContainer.backend.environment = { S3_UPLOADER: 'AKIAIOSFODNN7EXAMPLE' })),
+    expect: [/core\.json:\d+ environments\.test\.byContainer\.backend\.environment\.S3_UPLOADER: container 'backend': S3_UPLOADER holds an AWS access key ID/, /SSM Parameter Store/],
   },
   {
-    name: 'secret-looking plain variable in the template (even an untouched sidecar)',
-    setup: (r) => editJson(r, BACKEND, (d) => d.containerDefinitions[1].environment.push({ name: 'DB_PASSWORD', value: 'hunter2' })),
-    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.environment\[1\]: container 'otel-collector': DB_PASSWORD looks like a secret/],
+    name: 'URL with a password as a plain variable in the template (even an untouched sidecar)',
+    setup: (r) => editJson(r, BACKEND, (d) => d.containerDefinitions[1].environment.push({ name: 'EXPORT_DSN', value: 'postgres://otel:hunter2@db.internal:5432/metrics' })),
+    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.environment\[1\]: container 'otel-collector': EXPORT_DSN holds a URL with a password/],
+  },
+  {
+    name: 'private key block as a plain variable',
+    setup: (r) => editJson(r, BACKEND, (d) => d.containerDefinitions[0].environment.push({ name: 'SIGNING', value: '-----BEGIN RSA PRIVATE KEY-----\nMIIEow==\n-----END RSA PRIVATE KEY-----' })),
+    expect: [/backend\.json:\d+ containerDefinitions\[0\]\.environment\[6\]: container 'backend': SIGNING holds a private key block/],
+  },
+  {
+    name: 'long random string (API key) as a plain variable',
+    setup: (r) => editJson(r, CORE, (d) => (d.defaults.byContainer.backend.environment.PAYMENTS = 'sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123')),
+    expect: [/core\.json:\d+ defaults\.byContainer\.backend\.environment\.PAYMENTS: .*PAYMENTS holds a long random string/],
+  },
+  {
+    name: 'a secret value is never echoed in the error',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.environment.LOG_LEVEL = 'AKIAIOSFODNN7EXAMPLE')),
+    expect: [/LOG_LEVEL holds an AWS access key ID/, /^(?![\s\S]*AKIAIOSFODNN7EXAMPLE)/],
+  },
+  {
+    name: 'container memory above the task memory, on the container memory line',
+    setup: (r) => replaceText(r, BACKEND, '"essential": true,', '"essential": true,\n      "memory": 2048,'),
+    expect: [/backend\.json:15 containerDefinitions\[0\]\.memory: container 'backend': memory 2048 MiB is above the task's memory 1024 MiB/],
+  },
+  {
+    name: 'containers together reserve more memory than the task',
+    setup: (r) =>
+      editJson(r, BACKEND, (d) => {
+        d.containerDefinitions[0].memoryReservation = 768;
+        d.containerDefinitions[1].memoryReservation = 512;
+      }),
+    expect: [/backend\.json:\d+ memory: the containers together reserve 1280 MiB, more than the task's memory 1024 MiB/],
+  },
+  {
+    name: 'container cpu above the task cpu',
+    setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[1].cpu = 1024)),
+    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.cpu: container 'otel-collector': cpu 1024 cpu units is above the task's cpu 512/],
+  },
+  {
+    name: 'duplicate variable name in the template (ECS keeps one silently)',
+    setup: (r) => replaceText(r, BACKEND, '{ "name": "LOG_LEVEL", "value": "warn" },', '{ "name": "LOG_LEVEL", "value": "warn" },\n        { "name": "PORT", "value": "9090" },'),
+    expect: [/backend\.json:19 containerDefinitions\[0\]\.environment\[2\]: container 'backend': PORT is declared twice \(also environment\[0\]\)/],
+  },
+  {
+    name: 'same name as template variable and template secret',
+    setup: (r) => editJson(r, BACKEND, (d) => (d.containerDefinitions[1].secrets = [{ name: 'AWS_REGION', valueFrom: '/delivery/test/AWS_REGION' }])),
+    expect: [/backend\.json:\d+ containerDefinitions\[1\]\.secrets\[0\]: container 'otel-collector': AWS_REGION is declared twice \(also environment\[0\]\)/, /in environment or in secrets/],
+  },
+  {
+    name: 'image without a tag',
+    setup: (r) => replaceText(r, BACKEND, 'aws-otel-collector:v0.43.1', 'aws-otel-collector'),
+    expect: [/backend\.json:43 containerDefinitions\[1\]\.image: container 'otel-collector': image public\.ecr\.aws\/aws-observability\/aws-otel-collector has no tag/, /Pin a tag or a digest/],
+  },
+  {
+    name: 'image with an empty tag',
+    inputs: { image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:' },
+    expect: [/backend\.json:13 containerDefinitions\[0\]\.image: container 'backend': image .*delivery\/backend: has an empty tag/],
+  },
+  {
+    name: 'Latin-1 template: not UTF-8, with line and column',
+    setup: (r) => writeFileSync(join(r, BACKEND), Buffer.from(readFileSync(join(r, BACKEND), 'utf8').replace('"value": "warn"', '"value": "caf\u00e9"'), 'latin1')),
+    expect: [/backend\.json:18:\d+: infra\/taskdef\/backend\.json is not UTF-8: byte 0xE9 at line 18/, /Latin-1/, /iconv -f LATIN1 -t UTF-8/],
+  },
+  {
+    name: 'UTF-16 feature config with a byte-order mark',
+    setup: (r) => writeFileSync(join(r, CORE), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(join(r, CORE), 'utf8'), 'utf16le')])),
+    expect: [/core\.json:1: infra\/env\/features\/core\.json is UTF-16 LE \(it starts with a UTF-16 byte-order mark\), not UTF-8/, /Out-File -Encoding utf8/],
+  },
+  {
+    name: 'UTF-16 template without a byte-order mark',
+    setup: (r) => writeFileSync(join(r, BACKEND), Buffer.from(readFileSync(join(r, BACKEND), 'utf8'), 'utf16le')),
+    expect: [/backend\.json:1: .*UTF-16 LE without a byte-order mark/],
+  },
+  {
+    name: 'invalid Fargate cpu is annotated on the cpu line, not the memory line',
+    setup: (r) => replaceText(r, BACKEND, '"cpu": "512"', '"cpu": "384"'),
+    expect: [/backend\.json:7 cpu: cpu "384" is not a Fargate size/],
+  },
+  {
+    name: "typo'd placeholder gets a did-you-mean",
+    setup: (r) => replaceText(r, BACKEND, '"awslogs-group": "${LOG_GROUP}",\n          "awslogs-region": "${AWS_REGION}",\n          "awslogs-stream-prefix": "backend"', '"awslogs-group": "${LOG_GRUOP}",\n          "awslogs-region": "${AWS_REGION}",\n          "awslogs-stream-prefix": "backend"'),
+    expect: [/backend\.json:35 .*unresolved placeholder \$\{LOG_GRUOP\}\. Fix: Did you mean \$\{LOG_GROUP\}\?/],
+  },
+  {
+    name: 'ssm map holding a Secrets Manager ARN',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.ssm = { DATABASE_URL: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/db-Ab12Cd' })),
+    expect: [/core\.json:\d+ environments\.test\.ssm\.DATABASE_URL: DATABASE_URL is under ssm but .* is not an SSM parameter .*Move DATABASE_URL to secretsManager/],
+  },
+  {
+    name: 'secretsManager map holding an SSM parameter name',
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.secretsManager = { DATABASE_URL: '/delivery/test/DATABASE_URL' })),
+    expect: [/core\.json:\d+ environments\.test\.secretsManager\.DATABASE_URL: DATABASE_URL is under secretsManager but .* is not a Secrets Manager ARN/, /full ARN/],
+  },
+  {
+    name: 'same name in ssm and secrets of one layer',
+    setup: (r) => editJson(r, CORE, (d) => (d.defaults.byContainer.backend.ssm = { DATABASE_URL: '/delivery/x' })),
+    expect: [/core\.json:\d+ defaults\.byContainer\.backend\.ssm\.DATABASE_URL: 'DATABASE_URL' is set in both secrets and ssm/],
+  },
+  {
+    name: 'feature and featureKey disagree',
+    setup: (r) => editJson(r, CORE, (d) => (d.featureKey = 'kore')),
+    expect: [/core\.json:\d+ featureKey: feature is 'core' but featureKey is 'kore'/],
+  },
+  {
+    name: 'neither feature nor featureKey',
+    setup: (r) => editJson(r, CORE, (d) => delete d.feature),
+    expect: [/core\.json:1 featureKey: the feature key is missing\. Fix: Add "featureKey": "core"/],
+  },
+  {
+    name: '${tf:NAME} with no terraform-outputs, with a did-you-mean on a typo',
+    setup: (r) => replaceText(r, BACKEND, '"executionRoleArn": "${EXEC_ROLE_ARN}"', '"executionRoleArn": "${tf:exec_role_arn}"'),
+    expect: [/backend\.json:4 executionRoleArn: unresolved placeholder \$\{tf:exec_role_arn\}\. Fix: Pass terraform-outputs/],
+  },
+  {
+    name: '${tf:NAME} of a list output, and an unknown one listing the known outputs',
+    setup: (r) => {
+      replaceText(r, BACKEND, '"executionRoleArn": "${EXEC_ROLE_ARN}"', '"executionRoleArn": "${tf:subnets}"');
+      replaceText(r, BACKEND, '"taskRoleArn": "${TASK_ROLE_ARN}"', '"taskRoleArn": "${tf:task_rol_arn}"');
+    },
+    inputs: { 'terraform-outputs': JSON.stringify({ subnets: { sensitive: false, type: ['list', 'string'], value: ['subnet-1'] }, task_role_arn: { sensitive: false, type: 'string', value: 'arn:aws:iam::123456789012:role/x' } }) },
+    expect: [/backend\.json:4 executionRoleArn: .*Terraform output subnets is a list/, /backend\.json:3 taskRoleArn: .*Did you mean \$\{tf:task_role_arn\}\?/],
+    problems: 2,
+  },
+  {
+    name: 'a sensitive Terraform output in a plain variable',
+    setup: (r) => editJson(r, BACKEND, (d) => d.containerDefinitions[0].environment.push({ name: 'DB_PASS', value: '${tf:db_password}' })),
+    inputs: { 'terraform-outputs': JSON.stringify({ db_password: { sensitive: true, type: 'string', value: 'correct horse battery staple' } }) },
+    expect: [/backend\.json:\d+ containerDefinitions\[0\]\.environment\[6\]: container 'backend': DB_PASS holds a sensitive Terraform output/, /^(?![\s\S]*correct horse)/],
+  },
+  { name: 'terraform-outputs that is not terraform output -json', inputs: { 'terraform-outputs': '{"log_group": "/ecs/x"}' }, expect: [/input 'terraform-outputs'/, /terraform output 'log_group' has no "value"/] },
+  { name: 'terraform-outputs file missing', inputs: { 'terraform-outputs': 'tf.json' }, expect: [/input 'terraform-outputs'/, /'tf\.json' does not exist/] },
+  { name: 'allow-plain-names with something that is not a name', inputs: { 'allow-plain-names': 'TOKEN_ISS, TOKEN AUD' }, expect: [/input 'allow-plain-names'/, /'TOKEN AUD'/] },
+  {
+    name: 'unresolved ${...} inside a vars value',
+    inputs: { vars: 'LOG_GROUP=${tf:log_group}' },
+    expect: [/input 'vars'/, /unresolved \$\{tf:log_group\} in LOG_GROUP of input 'vars'/],
   },
   {
     name: 'unknown field (typo) in the feature config',
     setup: (r) => editJson(r, CORE, (d) => (d.environments.prod.enviroment = { A: '1' })),
-    expect: [/core\.json:\d+ environments\.prod\.enviroment: unknown field\(s\) 'enviroment'/],
+    expect: [/core\.json:\d+ environments\.prod\.enviroment: unknown field\(s\) 'enviroment'\. Fix: Did you mean 'environment' for 'enviroment'\?/],
+  },
+  {
+    name: "team-shape typo (secretManager) gets a did-you-mean",
+    setup: (r) => editJson(r, CORE, (d) => (d.environments.test.secretManager = { A: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a-Ab12Cd' })),
+    expect: [/core\.json:\d+ environments\.test\.secretManager: unknown field\(s\) 'secretManager'\. Fix: Did you mean 'secretsManager'/, /Adopting an existing app/],
   },
   { name: 'flags is not a list', setup: (r) => editJson(r, CORE, (d) => (d.defaults.flags = 'order-tracking')), expect: [/core\.json:\d+ defaults\.flags: .*expected array/i] },
   { name: 'invalid variable name', setup: (r) => editJson(r, CORE, (d) => (d.defaults.environment['bad-name'] = 'x')), expect: [/core\.json:\d+ defaults\.environment\.bad-name/] },
@@ -142,12 +280,19 @@ const cases: BadCase[] = [
   { name: 'empty feature config file', setup: (r) => writeFileSync(join(r, CORE), '\n'), expect: [/core\.json:1:1: Invalid JSON: the file is empty/] },
 ];
 
-describe('render-taskdef rejects bad input with a clear, located error and writes nothing', () => {
-  it('has at least 20 distinct cases', () => {
-    expect(new Set(cases.map((c) => c.name)).size).toBeGreaterThanOrEqual(20);
-  });
+/**
+ * Point 4's pure API-shape cases. The validator of every key against the RegisterTaskDefinition shapes
+ * is built in lib/ on another branch; once it is an entry of CHECKERS (actions/render-taskdef/validate.ts)
+ * these must pass: remove `.skip` below at that merge. Until then render accepts them (a known gap).
+ */
+const shapeCases: BadCase[] = [
+  { name: 'essential as a string', setup: (r) => replaceText(r, BACKEND, '"essential": true', '"essential": "true"'), expect: [/backend\.json:14 containerDefinitions\[0\]\.essential/] },
+  { name: 'containerPort as a string', setup: (r) => replaceText(r, BACKEND, '"containerPort": 8080, "hostPort": 8080', '"containerPort": "8080"'), expect: [/backend\.json:15 containerDefinitions\[0\]\.portMappings\[0\]\.containerPort/] },
+  { name: 'typo inside a container (portMapping)', setup: (r) => replaceText(r, BACKEND, '"portMappings"', '"portMapping"'), expect: [/backend\.json:15 containerDefinitions\[0\]\.portMapping: .*portMappings/] },
+];
 
-  it.each(cases)('$name', async (c) => {
+function runCase(c: BadCase) {
+  return async () => {
     const root = exampleWorkspace();
     c.setup?.(root);
     const inputs: Record<string, string> = {};
@@ -159,5 +304,18 @@ describe('render-taskdef rejects bad input with a clear, located error and write
     // No output file, neither the explicit one nor the default under RUNNER_TEMP.
     expect(existsSync(join(root, 'out'))).toBe(false);
     expect(readdirSync(r.runnerTemp)).toEqual([]);
+  };
+}
+
+describe.skip('render-taskdef rejects API-shape mistakes (needs the lib/ shape validator in CHECKERS)', () => {
+  it.each(shapeCases)('$name', (c) => runCase(c)());
+});
+
+describe('render-taskdef rejects bad input with a clear, located error and writes nothing', () => {
+  it('has at least 50 distinct cases', () => {
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    expect(cases.length).toBeGreaterThanOrEqual(50);
   });
+
+  it.each(cases)('$name', (c) => runCase(c)());
 });

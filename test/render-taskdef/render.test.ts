@@ -85,6 +85,7 @@ describe('render-taskdef rendering of the delivery-app example', () => {
   it('a config secret replaces a template plain variable of the same name (and vice versa)', async () => {
     const r = await renderOk({}, (root) =>
       editJson(root, 'infra/taskdef/backend.json', (d) => {
+        d.containerDefinitions[0].environment = d.containerDefinitions[0].environment.filter((e: { name: string }) => e.name !== 'APP_NAME');
         d.containerDefinitions[0].environment.push({ name: 'DATABASE_URL', value: 'postgres://localhost/dev' });
         d.containerDefinitions[0].secrets = [{ name: 'APP_NAME', valueFrom: '/delivery/test/APP_NAME' }];
       }),
@@ -149,6 +150,27 @@ describe('render-taskdef rendering of the delivery-app example', () => {
     });
     expect(r.containers).toEqual(['backend']);
     expect(env(container(r.file, 'otel-collector'))).toEqual({ AWS_REGION: 'eu-west-1' });
+  });
+
+  it('least privilege: a whole-environment name the template does not declare is withheld (and logged) unless byContainer or "containers" names the container', async () => {
+    const addQueueUrl = (d: { defaults: { environment: Record<string, string>; secrets?: Record<string, string> } }) => {
+      d.defaults.environment.QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders';
+      d.defaults.secrets = { SIGNING_KEY: '/delivery/${DEPLOY_ENV}/SIGNING_KEY' };
+    };
+    const withheld = await renderOk({ template: 'infra/taskdef/admin-frontend.json' }, (root) => editJson(root, 'infra/env/features/core.json', addQueueUrl));
+    const frontend = container(withheld.file, 'admin-frontend');
+    expect(env(frontend)).not.toHaveProperty('QUEUE_URL');
+    expect(frontend.secrets).toBeUndefined();
+    expect(withheld.reporter.lines).toContainEqual(expect.stringMatching(/^admin-frontend: not given (.*, )?QUEUE_URL, SIGNING_KEY(, .*)? \(set for the whole environment.*name them under byContainer\.admin-frontend, or list "admin-frontend" in the config's "containers"/));
+
+    const listed = await renderOk({ template: 'infra/taskdef/admin-frontend.json' }, (root) =>
+      editJson(root, 'infra/env/features/core.json', (d) => {
+        addQueueUrl(d);
+        d.containers = ['admin-frontend'];
+      }),
+    );
+    expect(env(container(listed.file, 'admin-frontend')).QUEUE_URL).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/orders');
+    expect(secrets(container(listed.file, 'admin-frontend'))).toEqual({ SIGNING_KEY: '/delivery/test/SIGNING_KEY' });
   });
 
   it('an explicit output path is resolved against the workspace', async () => {

@@ -16,7 +16,21 @@ describe('schemas/feature-config.schema.json', () => {
   it('is draft 2020-12 and closed (typos in field names are errors, not silently ignored)', () => {
     expect(committed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(committed.additionalProperties).toBe(false);
-    expect(committed.required).toEqual(expect.arrayContaining(['feature', 'environments']));
+    expect(committed.required).toEqual(['environments']);
+    // featureKey (the name existing configs use) or feature: one of the two is required.
+    expect(committed.anyOf).toEqual([{ required: ['feature'] }, { required: ['featureKey'] }]);
+  });
+
+  it.each(['core', 'menu-rewrite'])('the team-shaped config %s of examples/delivery-legacy validates as is', (feature) => {
+    const doc = JSON.parse(readFileSync(join(repoRoot, 'examples/delivery-legacy/infra/env/features', `${feature}.json`), 'utf8'));
+    expect(doc.featureKey).toBe(feature);
+    expect(featureConfigSchema.safeParse(doc).success).toBe(true);
+  });
+
+  it('rejects a typo next to the team shape (ssm spelled ssn) instead of ignoring it', () => {
+    const r = featureConfigSchema.safeParse({ featureKey: 'core', environments: { test: { ssn: { A: '/a' } } } });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', keys: ['ssn'], path: ['environments', 'test'] });
   });
 
   it.each(['core', 'menu-rewrite'])('the example feature config %s validates and points at the schema', (feature) => {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { displayPath, workspace } from '../../actions/render-taskdef/workspace.js';
 import { ActionError } from '../../lib/errors.js';
-import { parseJsonDoc } from '../../actions/render-taskdef/json-source.js';
-import { describeSecretSource, parseSecretRef } from '../../actions/render-taskdef/secret-ref.js';
+import { decodeUtf8, parseJsonDoc } from '../../actions/render-taskdef/json-source.js';
+import { didYouMean } from '../../actions/render-taskdef/placeholders.js';
+import { describeSecretSource, parseSecretRef, secretByValue } from '../../actions/render-taskdef/secret-ref.js';
 import { fargateSizeError } from '../../actions/render-taskdef/validate.js';
 import { parseImage } from '../../actions/render-taskdef/inputs.js';
 
@@ -101,5 +102,72 @@ describe('displayPath (annotation paths)', () => {
     expect(displayPath(join(root, 'app', 'infra', 'taskdef', 'backend.json'), ws)).toBe('infra/taskdef/backend.json');
     expect(displayPath(join(root, 'other', 'infra', 'x.json'), ws)).toBe('other/infra/x.json');
     expect(displayPath('/elsewhere/x.json', ws)).toBe('/elsewhere/x.json');
+  });
+});
+
+describe('fargateSizeError names the field that is wrong (the annotation goes on that line)', () => {
+  it.each([
+    ['384', '1024', 'cpu'],
+    ['512', '512', 'memory'],
+    [undefined, '1024', 'cpu'],
+    ['512', undefined, 'memory'],
+  ])('cpu %s memory %s → %s', (cpu, memory, field) => expect(fargateSizeError(cpu, memory)?.field).toBe(field));
+});
+
+describe('secretByValue', () => {
+  it.each([
+    ['AKIAIOSFODNN7EXAMPLE', /access key ID/],
+    ['key=ASIAY34FZKBOKMUTVV7A;', /access key ID/],
+    ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==', /private key/],
+    ['postgres://app:hunter2@db.internal:5432/app', /URL with a password/],
+    ['redis://:s3cret@cache:6379', /^a long random string|URL with a password/],
+    ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', /long random string/],
+    ['sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123', /long random string/],
+    ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', /JSON Web Token/],
+  ])('%s is a secret by its value', (value, kind) => expect(secretByValue(value)).toMatch(kind));
+
+  it.each([
+    'delivery-app',
+    'tenant-api',
+    'https://api.delivery.example.com/v1?x=1',
+    'postgres://db.internal:5432/app',
+    '3f786850e387550fdab836ed7e6dc881de23001b',
+    '123e4567-e89b-12d3-a456-426614174000',
+    'MyApplicationNameForProduction2024Abc',
+    'arn:aws:iam::123456789012:role/delivery-test-ecs-execution',
+    'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1',
+    'order-tracking,courier-chat,new-checkout',
+  ])('%s is not', (value) => expect(secretByValue(value)).toBeUndefined());
+});
+
+describe('didYouMean', () => {
+  const known = ['LOG_GROUP', 'EXEC_ROLE_ARN', 'TASK_ROLE_ARN', 'IMAGE_URI', 'tf:log_group'];
+  it.each([
+    ['LOG_GRUOP', 'LOG_GROUP'],
+    ['log_group', 'LOG_GROUP'],
+    ['EXEC_ROLE_ANR', 'EXEC_ROLE_ARN'],
+    ['tf:log_grp', 'tf:log_group'],
+    ['IMAGE', undefined],
+    ['DATABASE_URL', undefined],
+  ])('%s → %s', (name, guess) => expect(didYouMean(name, known)).toBe(guess));
+});
+
+describe('decodeUtf8', () => {
+  it('returns UTF-8 text (a BOM is left for the parser to skip)', () => {
+    expect(decodeUtf8(Buffer.from('\ufeff{"a": "café"}', 'utf8'), 'f.json')).toBe('\ufeff{"a": "café"}');
+  });
+  it.each([
+    [Buffer.from('{\n "a": "caf\u00e9"\n}', 'latin1'), /f\.json is not UTF-8: byte 0xE9 at line 2, column 11.*Latin-1/],
+    [Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{}', 'utf16le').swap16()]), /UTF-16 BE \(it starts with a UTF-16 byte-order mark\)/],
+    [Buffer.from('{}', 'utf16le').swap16(), /UTF-16 BE without a byte-order mark/],
+  ])('%#: %s', (bytes, message) => expect(() => decodeUtf8(bytes, 'f.json')).toThrow(message));
+});
+
+describe('lineOf on a large document', () => {
+  it('answers every entry of a 20,000-line file with its own line', () => {
+    const entries = Array.from({ length: 20_000 }, (_, i) => `  { "name": "V${i}", "value": "${i}" }`);
+    const doc = parseJsonDoc(`[\n${entries.join(',\n')}\n]\n`, 'big.json');
+    for (const i of [0, 1, 9_999, 19_999]) expect(doc.lineOf([i, 'value'])).toBe(i + 2);
+    expect(doc.lineOf([20_000])).toBe(1); // absent: the nearest ancestor
   });
 });

@@ -74,8 +74,8 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
     expect(r.text).toMatch(/core\.json:\d+ defaults\.byContainer\.backend\.secrets\.DATABASE_URL: container 'backend' secret DATABASE_URL: SSM parameter \/delivery\/test\/DATABASE_URL does not exist/);
     expect(r.text).toMatch(/core\.json:\d+ environments\.test\.byContainer\.backend\.secrets\.STRIPE_API_KEY: .*secret arn:aws:secretsmanager:.*stripe-Ab12Cd does not exist/);
     expect(r.text).toMatch(/backend\.json:13 containerDefinitions\[0\]\.image: container 'backend' image: image .*delivery\/backend:abc123 is not in ECR \(ImageNotFoundException\)/);
-    expect(r.text).toMatch(/backend\.json:32 .*container 'backend' log group: log group \/ecs\/delivery-test does not exist/);
-    expect(r.text).toMatch(/backend\.json:47 .*container 'otel-collector' log group/);
+    expect(r.text).toMatch(/backend\.json:35 .*container 'backend' log group: log group \/ecs\/delivery-test does not exist/);
+    expect(r.text).toMatch(/backend\.json:50 .*container 'otel-collector' log group/);
     expect(readdirSync(r.runnerTemp)).toEqual([]);
   });
 
@@ -83,7 +83,7 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
     everythingExists();
     const root = exampleWorkspace();
     editJson(root, 'infra/env/features/core.json', (d) => {
-      for (let i = 0; i < 60; i++) d.defaults.secrets = { ...d.defaults.secrets, [`S_${i}`]: `/delivery/test/S_${i}` };
+      for (let i = 0; i < 60; i++) d.defaults.byContainer.backend.secrets[`S_${i}`] = `/delivery/test/S_${i}`;
     });
     const r = await render(root, { ...baseInputs, verify: 'true' }, { clients });
     expect(r.text).toBe('');
