@@ -1,4 +1,5 @@
 import { parseImageRef } from '../../lib/ecr-image.js';
+import { validateTaskDefinitionShape } from '../../lib/ecs-shapes.js';
 import { ActionError, type Location } from '../../lib/errors.js';
 import type { JsonPath } from './json-source.js';
 import { originKey, type RenderResult } from './render.js';
@@ -261,7 +262,25 @@ export const checkPlainValues: Checker = (r, opts) => {
   return problems;
 };
 
-export const CHECKERS: readonly Checker[] = [checkConsistency, checkResources, checkImages, checkPlainValues];
+/**
+ * Every key at every level against the RegisterTaskDefinition shapes of the AWS API model
+ * (lib/ecs-shapes.ts, shared with deploy-ecs and migrate-db): typos the SDK would drop,
+ * wrong JSON types (`"essential": "true"`), values ECS does not accept. A missing
+ * `family` is left to checkConsistency, which says more.
+ */
+export const checkShape: Checker = (r) =>
+  validateTaskDefinitionShape(r.taskDef)
+    .filter((p) => !(p.kind === 'required' && p.displayPath === 'family'))
+    .map((p) => {
+      if (p.kind === 'unknown-key') {
+        const near = p.didYouMean ? ` (did you mean '${p.didYouMean}'?)` : '';
+        return { path: p.path, message: `${p.displayPath}: not a field of the ECS task definition${near}; the AWS SDK would drop it without a word.`, fix: p.fix };
+      }
+      // A missing member has no line of its own: point at the object that lacks it.
+      return { path: p.kind === 'required' ? p.path.slice(0, -1) : p.path, message: p.message, fix: p.fix };
+    });
+
+export const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResources, checkImages, checkPlainValues];
 
 /**
  * Every checker over the rendered task definition, all problems at once,

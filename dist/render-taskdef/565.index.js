@@ -16,7 +16,7 @@ export const modules = {
 /* harmony import */ var _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4736);
 /* harmony import */ var _lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1884);
 /* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8115);
-/* harmony import */ var _render_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6583);
+/* harmony import */ var _render_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7325);
 /* harmony import */ var _secret_ref_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5176);
 
 

@@ -280,11 +280,7 @@ const cases: BadCase[] = [
   { name: 'empty feature config file', setup: (r) => writeFileSync(join(r, CORE), '\n'), expect: [/core\.json:1:1: Invalid JSON: the file is empty/] },
 ];
 
-/**
- * Point 4's pure API-shape cases. The validator of every key against the RegisterTaskDefinition shapes
- * is built in lib/ on another branch; once it is an entry of CHECKERS (actions/render-taskdef/validate.ts)
- * these must pass: remove `.skip` below at that merge. Until then render accepts them (a known gap).
- */
+/** Point 4's pure API-shape cases: checkShape (lib/ecs-shapes.ts, shared with deploy-ecs and migrate-db). */
 const shapeCases: BadCase[] = [
   { name: 'essential as a string', setup: (r) => replaceText(r, BACKEND, '"essential": true', '"essential": "true"'), expect: [/backend\.json:14 containerDefinitions\[0\]\.essential/] },
   { name: 'containerPort as a string', setup: (r) => replaceText(r, BACKEND, '"containerPort": 8080, "hostPort": 8080', '"containerPort": "8080"'), expect: [/backend\.json:15 containerDefinitions\[0\]\.portMappings\[0\]\.containerPort/] },
@@ -307,7 +303,7 @@ function runCase(c: BadCase) {
   };
 }
 
-describe.skip('render-taskdef rejects API-shape mistakes (needs the lib/ shape validator in CHECKERS)', () => {
+describe('render-taskdef rejects API-shape mistakes with the key\'s file:line', () => {
   it.each(shapeCases)('$name', (c) => runCase(c)());
 });
 
