@@ -167,6 +167,7 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   const { reporter: r, s3 } = deps;
   const { target, plan } = res;
   const written = new Map<string, string>();
+  const copiedAt = new Map<string, ObservedObject>();
   const threshold = inputs.multipartThresholdMb * 1024 * 1024;
   const record = async (m: { entries: Manifest['entries']; pending?: string[] }): Promise<void> => {
     if (lock?.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
@@ -187,8 +188,12 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
     };
     try {
       await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
-        const etag = kind === 'upload' ? await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }) : await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
-        written.set(file.rel, etag);
+        if (kind === 'upload') written.set(file.rel, await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }));
+        else {
+          const copied = await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
+          written.set(file.rel, copied.etag);
+          if (copied.lastModified) copiedAt.set(file.rel, { etag: copied.etag, lastModified: copied.lastModified });
+        }
         if (kind === 'upload') res.bytesUploaded += file.size;
         lines.push(`${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`);
         if (lines.length >= 200) flush();
@@ -211,7 +216,8 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
       await write(entries.cp, 'copy');
     });
   }
-  const observed = written.size > 0 ? await observe(s3, target, [...written.keys()], inputs.concurrency) : new Map<string, ObservedObject>();
+  const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
+  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency) : []), ...copiedAt]);
   const fresh = nextEntries(res, written, observed);
   // Keys still to be deleted stay recorded (and so owned) until they are gone.
   const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));

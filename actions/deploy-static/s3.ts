@@ -87,11 +87,12 @@ export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f
 }
 
 /** Headers-only change: S3 copies the object onto itself with new metadata; no body is sent. */
-export async function copyMetadata(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, acl: string | undefined): Promise<string> {
+export async function copyMetadata(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, acl: string | undefined): Promise<{ etag: string; lastModified?: string }> {
   assertInside(f.key, prefix);
   const source = `${bucket}/${f.key.split('/').map(encodeURIComponent).join('/')}`;
   const res = await s3.send(new CopyObjectCommand({ ...objectParams(bucket, f, acl), CopySource: source, MetadataDirective: 'REPLACE' }));
-  return unquote(res.CopyObjectResult?.ETag);
+  // Unlike PutObject, CopyObject returns the new LastModified: the record needs no HEAD for it.
+  return { etag: unquote(res.CopyObjectResult?.ETag), lastModified: normalizeTime(res.CopyObjectResult?.LastModified) };
 }
 
 export async function deleteKeys(s3: S3Client, bucket: string, prefix: string, keys: readonly string[]): Promise<void> {
