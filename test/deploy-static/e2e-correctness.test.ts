@@ -129,9 +129,10 @@ describe('the deploy lock', () => {
     const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, (child) => {
       let sent = false;
       child.stdout?.on('data', (d: Buffer) => {
-        if (!sent && d.toString().includes('PUT ')) {
+        if (!sent && d.toString().includes('acquired')) {
           sent = true;
-          child.kill('SIGINT');
+          // A few uploads land first (2 in flight, 200 ms each).
+          setTimeout(() => child.kill('SIGINT'), 700);
         }
       });
     });

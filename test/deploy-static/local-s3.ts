@@ -95,6 +95,8 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
         req.pipe(upstream);
       });
     const go = () => {
+      // The client gave up while the request was held back (a cancelled run): nothing to forward.
+      if (req.socket.destroyed) return;
       touchBeforeInPlaceCopy(req, s3rver.store);
       if (!handleConditional(req, res, s3Port, forward)) void forward();
     };
