@@ -102,7 +102,7 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
 }
 
 /** Does applying this target write anything (objects, invalidation, or the record)? */
-export function needsWrite(res: TargetResult, inputs: Inputs): boolean {
+export function needsWrite(res: TargetResult): boolean {
   const { plan } = res;
   if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
   return !res.manifest || JSON.stringify(res.manifest.entries) !== JSON.stringify(nextEntries(res, new Map()));
@@ -116,7 +116,7 @@ export function needsWrite(res: TargetResult, inputs: Inputs): boolean {
  */
 export async function applyAll(results: TargetResult[], inputs: Inputs, deps: Deps): Promise<void> {
   for (const [i, res] of results.entries()) {
-    if (!needsWrite(res, inputs)) continue;
+    if (!needsWrite(res)) continue;
     const { target } = res;
     const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l) }, target.bucket, target.prefix, deps.runId, deps.where ?? '');
     deps.locks?.push(lock);
