@@ -211,6 +211,7 @@ describe('shared buckets and bookkeeping', () => {
     expect(first.code, first.stdout).toBe(0);
     expect(first.outputs.deleted).toBe('0');
     expect(first.stdout).toMatch(/2 objects under the prefix are not in source and were not written by this action; left in place/);
+    expect(first.summary).toMatch(/\*\*Left in place\*\* in s3:\/\/root\/: 2 objects .*`admin\/app.js`/);
     writeFileSync(join(source, 'robots.txt'), 'User-agent: *');
     rmSync(join(source, 'track'), { recursive: true });
     const second = await deploy({ source, bucket: 'root' });
