@@ -217,7 +217,8 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
     });
   }
   const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
-  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency) : []), ...copiedAt]);
+  const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
+  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages) : []), ...copiedAt]);
   const fresh = nextEntries(res, written, observed);
   // Keys still to be deleted stay recorded (and so owned) until they are gone.
   const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));
@@ -258,13 +259,14 @@ interface ObservedObject {
 }
 
 /**
- * S3 does not return LastModified from PutObject/CopyObject, and the record
- * needs it (see planTarget). A few writes: HEAD each; many: one listing
- * (1,000 keys a request) is cheaper than a HEAD per upload.
+ * PutObject does not return LastModified, and the record needs it (see
+ * planTarget). HEADs run `concurrency` at a time, listing pages one after
+ * another: HEAD each upload while that takes fewer rounds than listing the
+ * prefix (a few uploads to a large site), else list (a cold deploy).
  */
-async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number): Promise<Map<string, ObservedObject>> {
+async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number, listPages: number): Promise<Map<string, ObservedObject>> {
   const out = new Map<string, ObservedObject>();
-  if (rels.length <= 100) {
+  if (rels.length <= Math.max(100, listPages * concurrency)) {
     await mapLimit(rels, concurrency, async (rel) => {
       const h = await s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.prefix + rel }));
       out.set(rel, { etag: (h.ETag ?? '').replace(/"/g, ''), lastModified: normalizeTime(h.LastModified) });

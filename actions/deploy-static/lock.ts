@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
+import { BOOKKEEPING_DIR } from './record.js';
 
 /**
  * One deploy at a time per bucket prefix, with S3 conditional writes
@@ -21,7 +22,7 @@ import type { Clock, Sleep } from '../../lib/poll.js';
  * - It is released (DeleteObject `If-Match` our ETag: never someone else's
  *   lock) on success, on failure, and on cancel (SIGINT/SIGTERM, see main.ts).
  */
-export const LOCK_REL = '.deploy-static/lock.json';
+export const LOCK_REL = `${BOOKKEEPING_DIR}lock.json`;
 export const HEARTBEAT_MS = 30_000;
 export const STALE_MS = 5 * 60_000;
 const POLL_MS = 5_000;

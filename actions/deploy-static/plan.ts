@@ -1,5 +1,5 @@
 import { ActionError } from '../../lib/errors.js';
-import { MANIFEST_REL, ownedRels, type Manifest } from './record.js';
+import { BOOKKEEPING_DIR, ownedRels, type Manifest } from './record.js';
 import { fingerprintStem, headerHash, headersFor, isEntry, type HeaderRule, type ObjectHeaders, type Preset } from './rules.js';
 import type { LocalFile } from './scan.js';
 
@@ -72,8 +72,8 @@ export const isPlainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/.test(strip
 
 export function desiredFiles(local: readonly LocalFile[], opts: Pick<PlanOptions, 'prefix' | 'preset' | 'rules' | 'acl'>): DesiredFile[] {
   return local.map((f) => {
-    if (f.rel === MANIFEST_REL) {
-      throw new ActionError(`'${f.rel}' is reserved for the deploy manifest.`, { input: 'source', fix: "Rename the file, or add it to 'exclude'." });
+    if (f.rel.startsWith(BOOKKEEPING_DIR)) {
+      throw new ActionError(`'${f.rel}' is inside ${BOOKKEEPING_DIR}, which is reserved for the deploy manifest and lock.`, { input: 'source', fix: "Rename the file, or add it to 'exclude'." });
     }
     const headers = headersFor(f.rel, opts.preset, opts.rules);
     return { ...f, key: opts.prefix + f.rel, headers, headerHash: headerHash(headers, opts.acl), entry: isEntry(f.rel) };
@@ -86,8 +86,9 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     // ListObjectsV2 was asked for this prefix; anything else is a bug, never a key to act on.
     if (!r.key.startsWith(opts.prefix)) continue;
     const rel = r.key.slice(opts.prefix.length);
-    // Folder markers (`dir/`) made by the console are left alone, as is our manifest.
-    if (rel === '' || rel.endsWith('/') || rel === MANIFEST_REL || opts.excluded(rel)) continue;
+    // Folder markers (`dir/`) made by the console are left alone, as is our bookkeeping
+    // (the record, and a lock another run may hold right now).
+    if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || opts.excluded(rel)) continue;
     byRel.set(rel, { ...r, etag: stripQuotes(r.etag) });
   }
   const plan: TargetPlan = { uploads: [], copies: [], deletes: [], unchanged: [], unresolved: [], remoteSeen: new Map(), foreign: [], remoteCount: byRel.size };

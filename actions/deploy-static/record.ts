@@ -18,7 +18,8 @@ import { ActionError } from '../../lib/errors.js';
  * Issue 13 (releases) extends this record with a release list; unknown
  * top-level fields are kept on rewrite for that reason.
  */
-export const MANIFEST_REL = '.deploy-static/manifest.json';
+export const BOOKKEEPING_DIR = '.deploy-static/';
+export const MANIFEST_REL = `${BOOKKEEPING_DIR}manifest.json`;
 
 const entrySchema = z.object({
   /** The ETag S3 returned when we last wrote (or verified) the object. */

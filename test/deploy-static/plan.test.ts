@@ -77,10 +77,12 @@ describe('sync plan', () => {
   });
 
   it('deletes remote keys missing locally, but never the manifest, folder markers, excluded keys or other prefixes', () => {
-    const objects = [remote('index.html'), remote('assets/app.3f9a1c.js'), remote('old.js'), remote(MANIFEST_REL), remote('assets/'), remote('keep/user.txt'), { key: 'app2/other.js', etag: '"x"', size: 1 }];
+    const objects = [remote('index.html'), remote('assets/app.3f9a1c.js'), remote('old.js'), remote(MANIFEST_REL), remote('.deploy-static/lock.json'), remote('assets/'), remote('keep/user.txt'), { key: 'app2/other.js', etag: '"x"', size: 1 }];
     const owner = manifestFor(['index.html', 'assets/app.3f9a1c.js', 'old.js', 'keep/user.txt', 'assets/'], () => 'h');
     const plan = planTarget(local, objects, owner, { ...opts, excluded: (rel) => rel.startsWith('keep/') });
     expect(plan.deletes).toEqual(['app/old.js']);
+    // Not even `delete: all` touches the record or a lock another run holds.
+    expect(planTarget(local, objects, owner, { ...opts, delete: 'all', excluded: (rel) => rel.startsWith('keep/') }).deletes).toEqual(['app/old.js']);
     expect(planTarget(local, objects, owner, { ...opts, delete: 'false' }).deletes).toEqual([]);
   });
 
@@ -107,7 +109,8 @@ describe('sync plan', () => {
   });
 
   it('rejects a source file at the manifest path', () => {
-    expect(() => desiredFiles([file(MANIFEST_REL)], opts)).toThrow(/reserved for the deploy manifest/);
+    expect(() => desiredFiles([file(MANIFEST_REL)], opts)).toThrow(/reserved for the deploy manifest and lock/);
+    expect(() => desiredFiles([file('.deploy-static/lock.json')], opts)).toThrow(/reserved/);
   });
 });
 
