@@ -4,7 +4,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
-import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
+import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { applyAll, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import type { DeployLock } from './lock.js';
 import { getInputs } from './inputs.js';
@@ -26,7 +26,13 @@ await runAction(ACTION, async () => {
     if (cancelling) return;
     cancelling = true;
     reporter.warning(`${signal}: cancelled; releasing the deploy lock`);
-    void Promise.all(locks.map((l) => l.release())).finally(() => process.exit(1));
+    // Whatever S3 does, exit well before the runner's kill (~10 s after SIGINT).
+    const hardExit = setTimeout(() => process.exit(1), 4500);
+    void Promise.all(locks.map((l) => l.release())).finally(() => {
+      issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`);
+      clearTimeout(hardExit);
+      process.exit(1);
+    });
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));

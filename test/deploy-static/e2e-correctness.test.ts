@@ -140,6 +140,7 @@ describe('the deploy lock', () => {
     expect(cancelled.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(cancelled.stdout).toMatch(/SIGINT: cancelled; releasing the deploy lock/);
+    expect(cancelled.errors.join('\n')).toMatch(/the workflow was cancelled\. The deploy lock was released/);
     expect(await keys(client(), 'cancel')).not.toContain(LOCK);
     const record = JSON.parse((await getBytes(client(), 'cancel', RECORD)).toString()) as { pending: string[] };
     expect(record.pending).toHaveLength(38);
