@@ -114,6 +114,13 @@ export class DeployLock {
       }
       const cur = await this.current();
       if (!cur) continue;
+      // Our own create landed but its answer was lost (the SDK retried it and got 412): it is ours.
+      if (cur.etag && cur.body?.owner === this.owner && cur.body.acquiredAt === this.acquiredAt) {
+        this.etag = cur.etag;
+        this.deps.log(`deploy lock ${label} acquired by ${this.owner}`);
+        this.startHeartbeat();
+        return;
+      }
       // The holder's own clock wrote heartbeatAt; an unreadable lock falls back to S3's LastModified.
       const beat = cur.body ? Date.parse(cur.body.heartbeatAt) : (cur.lastModified?.getTime() ?? 0);
       const age = this.deps.now() - beat;

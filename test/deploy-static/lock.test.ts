@@ -52,6 +52,18 @@ describe('deploy lock', () => {
     await lock.release();
   });
 
+  it('adopts its own lock when the create landed but the SDK retry of it got 412', async () => {
+    const clock = { t: 5_000_000 };
+    const lock = lockWith(clock, []);
+    s3.on(PutObjectCommand).rejects(preconditionFailed());
+    s3.on(GetObjectCommand).callsFake(() => {
+      const text = JSON.stringify({ owner: 'run-2', where: '', acquiredAt: new Date(clock.t).toISOString(), heartbeatAt: new Date(clock.t).toISOString() });
+      return { ETag: '"ours"', Body: { transformToString: async () => text } as never };
+    });
+    await lock.acquire(0);
+    expect(lock.held).toBe(true);
+  });
+
   it('two waiters on one stale lock: the one whose takeover loses (412) keeps waiting', async () => {
     const clock = { t: 10 * STALE_MS };
     s3.on(PutObjectCommand).rejects(preconditionFailed());
