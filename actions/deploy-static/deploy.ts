@@ -177,7 +177,10 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   };
   const changed = invalidationRels(res);
   const oldEntries = res.manifest?.entries ?? {};
-  if (changed.length > 0) await record({ entries: oldEntries, pending: changed.sort() });
+  // Everything about to be written is recorded as ours before the first write, whether or not
+  // it will be invalidated, so a failed run's uploads are never left unowned.
+  const touched = [...new Set([...changed, ...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel)])].sort();
+  if (touched.length > 0) await record({ entries: oldEntries, pending: touched });
 
   const write = async (ops: TargetPlan['uploads'], kind: 'upload' | 'copy'): Promise<void> => {
     // One log write per batch of lines: thousands of small stdout writes cost real time on a cold sync.
