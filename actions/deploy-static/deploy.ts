@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { aggregate, type ActionError } from '../../lib/errors.js';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { aggregate, ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { createInvalidation, inProgressBudget, waitForInvalidation } from './cloudfront.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
-import { checkDeleteGuard, desiredFiles, parseManifest, planTarget, relOf, type Manifest, type TargetPlan } from './plan.js';
+import { DeployLock } from './lock.js';
+import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
-import { copyMetadata, deleteKeys, headObjects, listRemote, readManifest, uploadFile, writeManifest } from './s3.js';
+import { RecordStore, normalizeTime, parseRecord, type Manifest } from './record.js';
+import { copyMetadata, deleteKeys, headObjects, listRemote, uploadFile } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
 
@@ -20,14 +22,21 @@ export interface Deps {
   sleep: Sleep;
   now: Clock;
   reporter: Reporter;
-  /** Part of the CallerReference, so a re-run of the same job is a new invalidation. */
+  /** Part of the CallerReference, so a re-run of the same job is a new invalidation; also the lock owner. */
   runId: string;
+  /** Where this run is (repository, run URL), written into the lock for whoever waits on it. */
+  where?: string;
+  /** Every lock taken is added here, so a cancel (SIGINT/SIGTERM) can release it. */
+  locks?: DeployLock[];
 }
 
 export interface TargetResult {
   target: Target;
   plan: TargetPlan;
+  /** The valid record read before planning (undefined: none, or invalid and ignored). */
   manifest?: Manifest;
+  store: RecordStore;
+  files: DesiredFile[];
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
@@ -41,37 +50,93 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   // Listing is sequential pages of 1,000 keys: start it while the source is hashed.
   // Only reads; the cheap source checks come first, so a missing or empty build makes no AWS call at all.
   await checkSource(inputs.source);
-  const remotes = inputs.targets.map((t) => Promise.all([listRemote(deps.s3, t.bucket, t.prefix), readManifest(deps.s3, t.bucket, t.prefix)]));
+  const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t.bucket, t.prefix));
+  const remotes = inputs.targets.map((t, i) => Promise.all([listRemote(deps.s3, t.bucket, t.prefix), stores[i]!.read()]));
   for (const p of remotes) p.catch(() => undefined);
   const local = await r.group('Scan source', async () => {
-    const files = await scanSource(inputs.source, { exclude: inputs.exclude, concurrency: inputs.concurrency });
+    const files = await scanSource(inputs.source, { exclude: inputs.exclude, concurrency: inputs.concurrency, includeDotfiles: inputs.includeDotfiles });
     r.info(`${files.length} files, ${formatBytes(files.reduce((n, f) => n + f.size, 0))} in ${inputs.source}`);
     return files;
   });
-  const excluded = excludeMatcher(inputs.exclude);
   const results: TargetResult[] = [];
   const problems: ActionError[] = [];
   for (const [i, target] of inputs.targets.entries()) {
     await r.group(`Plan ${label(target)}`, async () => {
       const files = desiredFiles(local, { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl });
-      const [remote, manifestText] = await remotes[i]!;
-      const manifest = parseManifest(manifestText);
-      if (manifestText !== undefined && !manifest) r.warning(`The deploy manifest in ${label(target)} is unreadable; objects will be compared by HEAD this once.`);
-      const opts = { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl, delete: inputs.delete, excluded };
-      let plan = planTarget(files, remote, manifest, opts);
-      if (plan.unresolved.length > 0) {
-        r.info(`HEAD ${plan.unresolved.length} objects that the listing and manifest cannot settle (multipart, or written by another tool)`);
-        const heads = await headObjects(deps.s3, target.bucket, plan.unresolved, inputs.acl, inputs.concurrency);
-        plan = planTarget(files, remote, manifest, opts, heads);
-      }
-      r.info(`${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`);
-      const guard = checkDeleteGuard(plan, label(target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete });
+      const [remote] = await remotes[i]!;
+      const res = await planOne(target, files, stores[i]!, remote, inputs, deps);
+      const guard = guardOf(res, inputs);
       if (guard) problems.push(guard);
-      results.push({ target, plan, ...(manifest ? { manifest } : {}), bytesUploaded: 0 });
+      results.push(res);
     });
   }
   if (problems.length > 0) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', problems);
   return results;
+}
+
+function guardOf(res: TargetResult, inputs: Inputs): ActionError | undefined {
+  return checkDeleteGuard(res.plan, label(res.target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: res.target.prefix });
+}
+
+/** Plans one target from a listing and the record already read into `store`. */
+async function planOne(target: Target, files: DesiredFile[], store: RecordStore, remote: Awaited<ReturnType<typeof listRemote>>, inputs: Inputs, deps: Deps): Promise<TargetResult> {
+  const { reporter: r } = deps;
+  let manifest: Manifest | undefined;
+  if (store.text !== undefined) {
+    const parsed = parseRecord(store.text);
+    if (parsed.ok) manifest = parsed.manifest;
+    else r.warning(`The deploy record s3://${target.bucket}/${store.key} is invalid (${parsed.problem}); it is ignored: objects are compared by content (HEAD where the listing cannot tell), and only keys this run writes are recorded as ours.`);
+  }
+  const opts = { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl, delete: inputs.delete, excluded: excludeMatcher(inputs.exclude) };
+  let plan = planTarget(files, remote, manifest, opts);
+  if (plan.unresolved.length > 0) {
+    r.info(`HEAD ${plan.unresolved.length} objects that the listing and record cannot settle (multipart, changed outside this action, or written by another tool)`);
+    const heads = await headObjects(deps.s3, target.bucket, plan.unresolved, inputs.acl, inputs.concurrency);
+    plan = planTarget(files, remote, manifest, opts, heads);
+  }
+  r.info(`${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`);
+  if (plan.foreign.length > 0) {
+    r.info(`${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`);
+  }
+  return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0 };
+}
+
+/** Does applying this target write anything (objects, invalidation, or the record)? */
+export function needsWrite(res: TargetResult): boolean {
+  const { plan } = res;
+  if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
+  return !res.manifest || JSON.stringify(res.manifest.entries) !== JSON.stringify(nextEntries(res, new Map()));
+}
+
+/**
+ * Applies every target, one lock at a time. The plan was made without the
+ * lock (a no-op run takes none); once the lock is held, the record is read
+ * again and, if another run changed it meanwhile, the target is re-planned
+ * (and re-guarded) from what is in the bucket now.
+ */
+export async function applyAll(results: TargetResult[], inputs: Inputs, deps: Deps): Promise<void> {
+  for (const [i, res] of results.entries()) {
+    if (!needsWrite(res)) continue;
+    const { target } = res;
+    const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l) }, target.bucket, target.prefix, deps.runId, deps.where ?? '');
+    deps.locks?.push(lock);
+    try {
+      await lock.acquire(inputs.lockWaitSeconds * 1000);
+      const seen = res.store.etag;
+      await res.store.read();
+      let current = res;
+      if (res.store.etag !== seen) {
+        deps.reporter.info(`the deploy record of ${label(target)} changed while this run waited; planning again`);
+        current = await planOne(target, res.files, res.store, await listRemote(deps.s3, target.bucket, target.prefix), inputs, deps);
+        const guard = guardOf(current, inputs);
+        if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
+        results[i] = current;
+      }
+      await applyTarget(current, inputs, deps, lock);
+    } finally {
+      await lock.release();
+    }
+  }
 }
 
 /** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */
@@ -93,14 +158,30 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
  * The write order that keeps the old site whole at every moment: assets
  * (nothing references them yet), then entry files (HTML now points at assets
  * that exist), then the invalidation, then deletes (old HTML still cached at
- * the edge keeps its assets until it is invalidated). A failure at any step
- * leaves a site that still works, and a re-run converges.
+ * the edge keeps its assets until it is invalidated). The record is written
+ * before the first upload with every path about to change as `pending`, so
+ * a run that fails (or is cancelled) anywhere after that leaves a record from
+ * which the re-run invalidates what it wrote and knows those keys are ours.
  */
-export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps): Promise<void> {
+export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<void> {
   const { reporter: r, s3 } = deps;
   const { target, plan } = res;
-  const etags = new Map(plan.remoteEtags);
+  const written = new Map<string, string>();
+  const copiedAt = new Map<string, ObservedObject>();
   const threshold = inputs.multipartThresholdMb * 1024 * 1024;
+  const record = async (m: { entries: Manifest['entries']; pending?: string[] }): Promise<void> => {
+    if (lock?.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+    // Unknown fields of a newer record (releases) are kept; ours are replaced whole.
+    const { entries: _e, pending: _p, run: _r, version: _v, ...other } = res.manifest ?? ({} as Partial<Manifest>);
+    await res.store.write({ ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } });
+  };
+  const changed = invalidationRels(res);
+  const oldEntries = res.manifest?.entries ?? {};
+  // Everything about to be written is recorded as ours before the first write, whether or not
+  // it will be invalidated, so a failed run's uploads are never left unowned.
+  const touched = [...new Set([...changed, ...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel)])].sort();
+  if (touched.length > 0) await record({ entries: oldEntries, pending: touched });
+
   const write = async (ops: TargetPlan['uploads'], kind: 'upload' | 'copy'): Promise<void> => {
     // One log write per batch of lines: thousands of small stdout writes cost real time on a cold sync.
     let lines: string[] = [];
@@ -110,8 +191,12 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
     };
     try {
       await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
-        const etag = kind === 'upload' ? await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }) : await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
-        etags.set(file.rel, etag);
+        if (kind === 'upload') written.set(file.rel, await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }));
+        else {
+          const copied = await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
+          written.set(file.rel, copied.etag);
+          if (copied.lastModified) copiedAt.set(file.rel, { etag: copied.etag, lastModified: copied.lastModified });
+        }
         if (kind === 'upload') res.bytesUploaded += file.size;
         lines.push(`${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`);
         if (lines.length >= 200) flush();
@@ -134,10 +219,15 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
       await write(entries.cp, 'copy');
     });
   }
-  const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && invalidationRels(res).length > 0;
-  const manifest = nextManifest(plan, etags);
-  if (willInvalidate) manifest.pending = invalidationRels(res).sort();
-  if (JSON.stringify(manifest) !== JSON.stringify(res.manifest)) await writeManifest(s3, target.bucket, target.prefix, manifest);
+  const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
+  const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
+  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages) : []), ...copiedAt]);
+  const fresh = nextEntries(res, written, observed);
+  // Keys still to be deleted stay recorded (and so owned) until they are gone.
+  const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));
+  const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && changed.length > 0;
+  const pending = willInvalidate ? changed : plan.deletes.map((k) => relOf(k, target.prefix));
+  if (changed.length > 0 || JSON.stringify(fresh) !== JSON.stringify(oldEntries)) await record({ entries: { ...keep, ...fresh }, ...(pending.length > 0 ? { pending } : {}) });
 
   if (willInvalidate) {
     await r.group(`Phase 3: invalidate ${target.distributionId}`, async () => {
@@ -152,8 +242,8 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
       const log = (line: string) => r.info(line);
       res.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
       r.info(`invalidation ${res.invalidationId} created`);
-      delete manifest.pending;
-      await writeManifest(s3, target.bucket, target.prefix, manifest);
+      const stillPending = plan.deletes.map((k) => relOf(k, target.prefix));
+      await record({ entries: { ...keep, ...fresh }, ...(stillPending.length > 0 ? { pending: stillPending } : {}) });
       if (inputs.waitForInvalidation) await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
     });
   }
@@ -161,18 +251,53 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
     await r.group(`Phase 4: delete ${plan.deletes.length} objects no longer in source`, async () => {
       for (const k of plan.deletes) r.info(`DELETE ${k}`);
       await deleteKeys(s3, target.bucket, target.prefix, plan.deletes);
+      await record({ entries: fresh });
     });
   }
 }
 
-function nextManifest(plan: TargetPlan, etags: ReadonlyMap<string, string>): Manifest {
+interface ObservedObject {
+  etag: string;
+  lastModified?: string;
+}
+
+/**
+ * PutObject does not return LastModified, and the record needs it (see
+ * planTarget). HEADs run `concurrency` at a time, listing pages one after
+ * another: HEAD each upload while that takes fewer rounds than listing the
+ * prefix (a few uploads to a large site), else list (a cold deploy).
+ */
+async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number, listPages: number): Promise<Map<string, ObservedObject>> {
+  const out = new Map<string, ObservedObject>();
+  if (rels.length <= Math.max(100, listPages * concurrency)) {
+    await mapLimit(rels, concurrency, async (rel) => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.prefix + rel }));
+      out.set(rel, { etag: (h.ETag ?? '').replace(/"/g, ''), lastModified: normalizeTime(h.LastModified) });
+    });
+    return out;
+  }
+  for (const o of await listRemote(s3, target.bucket, target.prefix)) out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
+  return out;
+}
+
+/**
+ * Record entries for every file in source. A written object's LastModified is
+ * recorded only when what we observed after writing still has our ETag;
+ * otherwise the entry has none and the next run HEADs it.
+ */
+function nextEntries(res: Pick<TargetResult, 'plan'>, written: ReadonlyMap<string, string>, observed: ReadonlyMap<string, ObservedObject> = new Map()): Manifest['entries'] {
+  const { plan } = res;
   const entries: Manifest['entries'] = {};
   const files = [...plan.uploads.map((o) => o.file), ...plan.copies.map((o) => o.file), ...plan.unchanged].sort((a, b) => (a.rel < b.rel ? -1 : 1));
   for (const f of files) {
-    const etag = etags.get(f.rel);
-    if (etag) entries[f.rel] = { etag, md5: f.md5, headers: f.headerHash };
+    const seen = plan.remoteSeen.get(f.rel);
+    const etag = written.get(f.rel) ?? seen?.etag;
+    if (!etag) continue;
+    const obs = observed.get(f.rel);
+    const lastModified = written.has(f.rel) ? (obs?.etag === etag ? obs.lastModified : undefined) : seen?.lastModified;
+    entries[f.rel] = { etag, md5: f.md5, headers: f.headerHash, ...(lastModified ? { lastModified } : {}) };
   }
-  return { version: 1, entries };
+  return entries;
 }
 
 export function formatBytes(n: number): string {

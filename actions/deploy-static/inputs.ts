@@ -1,7 +1,9 @@
 import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
 import { ActionError } from '../../lib/errors.js';
 import { PRESETS, parseHeaderRules, type HeaderRule, type Preset } from './rules.js';
+import type { DeleteMode } from './plan.js';
 import { resolveTargets, type Target } from './targets.js';
+
 
 export const INVALIDATE_MODES = ['changed', 'all', 'none'] as const;
 export type InvalidateMode = (typeof INVALIDATE_MODES)[number];
@@ -11,13 +13,14 @@ export interface Inputs {
   source: string;
   targets: Target[];
   awsRegion?: string;
-  delete: boolean;
+  delete: DeleteMode;
   maxDeleteCount: number;
   maxDeleteRatio: number;
   forceDelete: boolean;
   preset: Preset;
   headers: HeaderRule[];
   exclude: string[];
+  includeDotfiles: boolean;
   acl?: string;
   concurrency: number;
   multipartThresholdMb: number;
@@ -27,9 +30,18 @@ export interface Inputs {
   waitForInvalidation: boolean;
   waitTimeoutSeconds: number;
   maxAttempts: number;
+  lockWaitSeconds: number;
 }
 
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
+
+/** `delete` was a boolean before `all` existed: every boolean spelling keeps working. */
+function deleteMode(v: string | undefined): DeleteMode {
+  if (v === undefined || /^(true|yes|on|1)$/i.test(v)) return 'true';
+  if (/^(false|no|off|0)$/i.test(v)) return 'false';
+  if (/^all$/i.test(v)) return 'all';
+  throw new ActionError(`Input 'delete' must be true, false or all; got '${v}'.`, { input: 'delete', fix: 'Use true (delete files this action deployed that are gone from source), all (also files other tools put under the prefix) or false.' });
+}
 
 export function getInputs(read: InputReader = envReader): Inputs {
   const i = new InputReaderHelper(read);
@@ -41,13 +53,14 @@ export function getInputs(read: InputReader = envReader): Inputs {
     source,
     targets,
     awsRegion: i.string('aws-region'),
-    delete: i.bool('delete', true),
+    delete: deleteMode(i.string('delete')),
     maxDeleteCount: i.number('max-delete-count', 500, { min: 0, integer: true }),
     maxDeleteRatio: i.number('max-delete-ratio', 0.5, { min: 0, max: 1 }),
     forceDelete: i.bool('force-delete', false),
     preset: i.oneOf('preset', PRESETS, 'static'),
     headers: parseHeaderRules(read('headers')),
     exclude: i.lines('exclude'),
+    includeDotfiles: i.bool('include-dotfiles', false),
     acl,
     concurrency: i.number('concurrency', 16, { min: 1, max: 128, integer: true }),
     multipartThresholdMb: i.number('multipart-threshold-mb', 8, { min: 5, max: 5000, integer: true }),
@@ -57,5 +70,6 @@ export function getInputs(read: InputReader = envReader): Inputs {
     waitForInvalidation: i.bool('wait-for-invalidation', false),
     waitTimeoutSeconds: i.number('wait-timeout-seconds', 900, { min: 1, max: 3600, integer: true }),
     maxAttempts: i.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
+    lockWaitSeconds: i.number('lock-wait-seconds', 600, { min: 0, max: 3600, integer: true }),
   };
 }

@@ -4,8 +4,9 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
-import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
-import { applyTarget, plannedInvalidation, planAll, type Deps } from './deploy.js';
+import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
+import { applyAll, plannedInvalidation, planAll, type Deps } from './deploy.js';
+import type { DeployLock } from './lock.js';
 import { getInputs } from './inputs.js';
 import { planJson, summaryMarkdown, totals } from './summary.js';
 
@@ -15,6 +16,27 @@ await runAction(ACTION, async () => {
   const inputs = getInputs();
   const clients = new ClientFactory(() => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION }));
   const reporter = runnerReporter;
+  const locks: DeployLock[] = [];
+  // Cancel: the runner sends SIGINT, then SIGTERM ~7.5 s later, then kills the
+  // process. Release the deploy lock at the first signal so the next deploy
+  // need not wait for it to go stale. The record already lists what this run
+  // was writing as pending, so the re-run invalidates it.
+  let cancelling = false;
+  const onSignal = (signal: string) => {
+    if (cancelling) return;
+    cancelling = true;
+    reporter.warning(`${signal}: cancelled; releasing the deploy lock`);
+    // Whatever S3 does, exit well before the runner's kill (~10 s after SIGINT).
+    const hardExit = setTimeout(() => process.exit(1), 4500);
+    void Promise.all(locks.map((l) => l.release())).finally(() => {
+      issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`);
+      clearTimeout(hardExit);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
   const deps: Deps = {
     s3: clients.get(S3Client),
     cloudfront: () => clients.get(CloudFrontClient),
@@ -22,6 +44,8 @@ await runAction(ACTION, async () => {
     now: realClock,
     reporter,
     runId: `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    where: repo && run ? `${server ?? 'https://github.com'}/${repo}/actions/runs/${run}` : `pid ${process.pid}`,
+    locks,
   };
   const results = await planAll(inputs, deps);
   const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
@@ -39,7 +63,7 @@ await runAction(ACTION, async () => {
     reporter.info(JSON.stringify(planJson(results, true), null, 2));
   } else {
     try {
-      for (const r of results) await applyTarget(r, inputs, deps);
+      await applyAll(results, inputs, deps);
     } finally {
       writePlan();
     }

@@ -1,5 +1,6 @@
 import { ActionError } from '../../lib/errors.js';
-import { headerHash, headersFor, isEntry, type HeaderRule, type ObjectHeaders, type Preset } from './rules.js';
+import { BOOKKEEPING_DIR, ownedRels, type Manifest } from './record.js';
+import { fingerprintStem, headerHash, headersFor, isEntry, type HeaderRule, type ObjectHeaders, type Preset } from './rules.js';
 import type { LocalFile } from './scan.js';
 
 /**
@@ -9,30 +10,14 @@ import type { LocalFile } from './scan.js';
  * so neither needs a HEAD per file.
  */
 
-/** Kept under the prefix, next to the site it describes; never uploaded from source, never deleted. */
-export const MANIFEST_REL = '.deploy-static/manifest.json';
-
-export interface ManifestEntry {
-  /** The ETag S3 returned when we last wrote the object: the entry is trusted only while it still matches. */
-  etag: string;
-  md5: string;
-  headers: string;
-}
-export interface Manifest {
-  version: 1;
-  entries: Record<string, ManifestEntry>;
-  /**
-   * Paths (relative to the prefix) written but not yet invalidated. Recorded
-   * before the invalidation and cleared after it, so a run that fails between
-   * upload and invalidation is completed by the re-run, which sees no change.
-   */
-  pending?: string[];
-}
+export { MANIFEST_REL, type Manifest, type ManifestEntry } from './record.js';
 
 export interface RemoteObject {
   key: string;
   etag: string;
   size: number;
+  /** From the listing, whole seconds (normalizeTime). */
+  lastModified?: string;
 }
 
 /** What a HEAD told us, for the few keys the listing and manifest cannot settle. */
@@ -61,17 +46,22 @@ export interface TargetPlan {
   unchanged: DesiredFile[];
   /** Keys that need a HEAD before they can be classified (multipart or out-of-band objects). */
   unresolved: DesiredFile[];
-  /** ETag per rel for unchanged files, for the next manifest. */
-  remoteEtags: Map<string, string>;
+  /** What the listing showed for unchanged files, for the next record. */
+  remoteSeen: Map<string, RemoteObject>;
+  /** Keys under the prefix, not in source, that the record does not say we wrote: left alone unless `delete: all`. */
+  foreign: string[];
   remoteCount: number;
 }
+
+/** `true`: delete keys this action wrote that are no longer in source; `all`: every key under the prefix not in source. */
+export type DeleteMode = 'true' | 'false' | 'all';
 
 export interface PlanOptions {
   prefix: string;
   preset: Preset;
   rules: readonly HeaderRule[];
   acl?: string;
-  delete: boolean;
+  delete: DeleteMode;
   /** Remote keys matching `exclude` are neither compared nor deleted. */
   excluded: (rel: string) => boolean;
 }
@@ -82,8 +72,8 @@ export const isPlainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/.test(strip
 
 export function desiredFiles(local: readonly LocalFile[], opts: Pick<PlanOptions, 'prefix' | 'preset' | 'rules' | 'acl'>): DesiredFile[] {
   return local.map((f) => {
-    if (f.rel === MANIFEST_REL) {
-      throw new ActionError(`'${f.rel}' is reserved for the deploy manifest.`, { input: 'source', fix: "Rename the file, or add it to 'exclude'." });
+    if (f.rel.startsWith(BOOKKEEPING_DIR)) {
+      throw new ActionError(`'${f.rel}' is inside ${BOOKKEEPING_DIR}, which is reserved for the deploy manifest and lock.`, { input: 'source', fix: "Rename the file, or add it to 'exclude'." });
     }
     const headers = headersFor(f.rel, opts.preset, opts.rules);
     return { ...f, key: opts.prefix + f.rel, headers, headerHash: headerHash(headers, opts.acl), entry: isEntry(f.rel) };
@@ -96,11 +86,12 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     // ListObjectsV2 was asked for this prefix; anything else is a bug, never a key to act on.
     if (!r.key.startsWith(opts.prefix)) continue;
     const rel = r.key.slice(opts.prefix.length);
-    // Folder markers (`dir/`) made by the console are left alone, as is our manifest.
-    if (rel === '' || rel.endsWith('/') || rel === MANIFEST_REL || opts.excluded(rel)) continue;
+    // Folder markers (`dir/`) made by the console are left alone, as is our bookkeeping
+    // (the record, and a lock another run may hold right now).
+    if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || opts.excluded(rel)) continue;
     byRel.set(rel, { ...r, etag: stripQuotes(r.etag) });
   }
-  const plan: TargetPlan = { uploads: [], copies: [], deletes: [], unchanged: [], unresolved: [], remoteEtags: new Map(), remoteCount: byRel.size };
+  const plan: TargetPlan = { uploads: [], copies: [], deletes: [], unchanged: [], unresolved: [], remoteSeen: new Map(), foreign: [], remoteCount: byRel.size };
   const localRels = new Set<string>();
   for (const f of files) {
     localRels.add(f.rel);
@@ -113,7 +104,9 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     let remoteHeaders: string | undefined;
     const m = manifest?.entries[f.rel];
     const head = heads.get(f.rel);
-    if (m && m.etag === r.etag) {
+    // Trusted only while nothing touched the object since we recorded it: an
+    // in-place header edit keeps the ETag but not LastModified.
+    if (m && m.etag === r.etag && m.lastModified !== undefined && m.lastModified === r.lastModified) {
       remoteMd5 = m.md5;
       remoteHeaders = m.headers;
     } else if (head) {
@@ -130,41 +123,58 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     else if (remoteHeaders !== f.headerHash) plan.copies.push({ file: f, reason: 'headers' });
     else {
       plan.unchanged.push(f);
-      plan.remoteEtags.set(f.rel, r.etag);
+      plan.remoteSeen.set(f.rel, r);
     }
   }
-  if (opts.delete) {
-    for (const rel of byRel.keys()) if (!localRels.has(rel)) plan.deletes.push(opts.prefix + rel);
-    plan.deletes.sort();
+  // Another application may live beside (or below) this site in the same prefix
+  // (a site at the bucket root next to `admin/`): only what we wrote is ours.
+  const owned = ownedRels(manifest);
+  for (const rel of [...byRel.keys()].sort()) {
+    if (localRels.has(rel)) continue;
+    if (opts.delete === 'all' || (opts.delete === 'true' && owned.has(rel))) plan.deletes.push(opts.prefix + rel);
+    else if (opts.delete === 'true') plan.foreign.push(opts.prefix + rel);
   }
   return plan;
 }
 
 /**
- * The delete guard: a build that lost half its files (wrong folder, failed
- * step) must not take half the site down. Checked before any write.
+ * Deletes that replace a file rather than lose one: a fingerprinted asset
+ * whose new build has the same name with another hash (`index-C-HkVLXe.js` →
+ * `index-BqG5W8cL.js`). An ordinary rebuild renames every asset it changed;
+ * counting those as deletes pushed users to force deletes for good.
  */
-export function checkDeleteGuard(plan: TargetPlan, where: string, opts: { maxCount: number; maxRatio: number; force: boolean }): ActionError | undefined {
-  if (opts.force || plan.deletes.length === 0) return undefined;
-  const ratio = plan.remoteCount === 0 ? 0 : plan.deletes.length / plan.remoteCount;
-  if (plan.deletes.length > opts.maxCount) {
-    return new ActionError(`${where}: the plan deletes ${plan.deletes.length} objects, more than max-delete-count (${opts.maxCount}).`, { input: 'max-delete-count', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-count or set force-delete: true for this run.' });
+export function replacedDeletes(plan: Pick<TargetPlan, 'deletes' | 'uploads'>, prefix: string): Set<string> {
+  const newStems = new Set<string>();
+  for (const op of plan.uploads) if (op.reason === 'new') {
+    const stem = fingerprintStem(op.file.rel);
+    if (stem) newStems.add(stem);
   }
-  if (ratio > opts.maxRatio) {
-    return new ActionError(`${where}: the plan deletes ${plan.deletes.length} of ${plan.remoteCount} objects (ratio ${ratio.toFixed(2)}), more than max-delete-ratio (${opts.maxRatio}).`, { input: 'max-delete-ratio', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-ratio or set force-delete: true for this run.' });
+  const out = new Set<string>();
+  for (const key of plan.deletes) {
+    const stem = fingerprintStem(relOf(key, prefix));
+    if (stem && newStems.has(stem)) out.add(key);
   }
-  return undefined;
+  return out;
 }
 
-export function parseManifest(text: string | undefined): Manifest | undefined {
-  if (!text) return undefined;
-  try {
-    const m = JSON.parse(text) as Manifest;
-    if (m?.version !== 1 || typeof m.entries !== 'object' || m.entries === null) return undefined;
-    return m;
-  } catch {
-    return undefined;
+/**
+ * The delete guard: a build that lost half its files (wrong folder, failed
+ * step) must not take half the site down. Checked before any write. Assets
+ * replaced by a new build of themselves are not losses and are not counted.
+ */
+export function checkDeleteGuard(plan: TargetPlan, where: string, opts: { maxCount: number; maxRatio: number; force: boolean; prefix?: string }): ActionError | undefined {
+  if (opts.force || plan.deletes.length === 0) return undefined;
+  const replaced = replacedDeletes(plan, opts.prefix ?? '');
+  const lost = plan.deletes.length - replaced.size;
+  const ratio = plan.remoteCount === 0 ? 0 : lost / plan.remoteCount;
+  const renamed = replaced.size > 0 ? ` (not counting ${replaced.size} renamed fingerprinted assets)` : '';
+  if (lost > opts.maxCount) {
+    return new ActionError(`${where}: the plan deletes ${lost} objects${renamed}, more than max-delete-count (${opts.maxCount}).`, { input: 'max-delete-count', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-count or set force-delete: true for this run.' });
   }
+  if (ratio > opts.maxRatio) {
+    return new ActionError(`${where}: the plan deletes ${lost} of ${plan.remoteCount} objects${renamed} (ratio ${ratio.toFixed(2)}), more than max-delete-ratio (${opts.maxRatio}).`, { input: 'max-delete-ratio', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-ratio or set force-delete: true for this run.' });
+  }
+  return undefined;
 }
 
 /** Local rel paths of keys that were deleted, for invalidation. */

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { headerHash, type ObjectHeaders } from './rules.js';
-import { MANIFEST_REL, type DesiredFile, type HeadInfo, type Manifest, type RemoteObject } from './plan.js';
+import type { DesiredFile, HeadInfo, RemoteObject } from './plan.js';
+import { normalizeTime } from './record.js';
 import { mapLimit } from './pool.js';
 
 /**
@@ -25,25 +26,10 @@ export async function listRemote(s3: S3Client, bucket: string, prefix: string): 
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 });
+    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: normalizeTime(o.LastModified) });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out;
-}
-
-export async function readManifest(s3: S3Client, bucket: string, prefix: string): Promise<string | undefined> {
-  try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + MANIFEST_REL }));
-    return await res.Body?.transformToString();
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
-    throw err;
-  }
-}
-
-export async function writeManifest(s3: S3Client, bucket: string, prefix: string, manifest: Manifest): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + MANIFEST_REL, Body: Buffer.from(JSON.stringify(manifest)), ContentType: 'application/json; charset=utf-8', CacheControl: 'no-cache' }));
 }
 
 /** Only for the keys the listing and the manifest cannot settle (multipart, or written by another tool). */
@@ -101,11 +87,12 @@ export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f
 }
 
 /** Headers-only change: S3 copies the object onto itself with new metadata; no body is sent. */
-export async function copyMetadata(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, acl: string | undefined): Promise<string> {
+export async function copyMetadata(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, acl: string | undefined): Promise<{ etag: string; lastModified?: string }> {
   assertInside(f.key, prefix);
   const source = `${bucket}/${f.key.split('/').map(encodeURIComponent).join('/')}`;
   const res = await s3.send(new CopyObjectCommand({ ...objectParams(bucket, f, acl), CopySource: source, MetadataDirective: 'REPLACE' }));
-  return unquote(res.CopyObjectResult?.ETag);
+  // Unlike PutObject, CopyObject returns the new LastModified: the record needs no HEAD for it.
+  return { etag: unquote(res.CopyObjectResult?.ETag), lastModified: normalizeTime(res.CopyObjectResult?.LastModified) };
 }
 
 export async function deleteKeys(s3: S3Client, bucket: string, prefix: string, keys: readonly string[]): Promise<void> {

@@ -56,23 +56,34 @@ export async function checkSource(source: string): Promise<void> {
 }
 
 /**
+ * Dot-names are build-tool and editor litter (`.git`, `.env`, `.DS_Store`),
+ * and a published `.env` leaks secrets: skipped unless `include-dotfiles`.
+ * `.well-known/` is part of the web (security.txt, app links) and is kept.
+ */
+export const isHiddenName = (name: string): boolean => name.startsWith('.') && name !== '.well-known';
+
+/**
  * Lists and hashes every file under `source`. Refuses, before any AWS call:
  * a missing or empty source (the `aws s3 sync --delete` of an empty build
- * folder wipes the site), and symlinks that point outside it (a link to
- * `~/.aws` must never be published). Links inside `source` are followed.
+ * folder wipes the site), symlinks that point outside it (a link to `~/.aws`
+ * must never be published) and directory links that loop back to one of
+ * their own ancestors. Links inside `source` are followed: a directory
+ * reached by two names (`latest -> v3`) is uploaded under both, so neither
+ * name is ever deleted from the bucket as "gone from source".
  */
-export async function scanSource(source: string, opts: { exclude?: readonly string[]; concurrency?: number } = {}): Promise<LocalFile[]> {
+export async function scanSource(source: string, opts: { exclude?: readonly string[]; concurrency?: number; includeDotfiles?: boolean } = {}): Promise<LocalFile[]> {
   await checkSource(source);
   const root = await realpath(source);
   const excluded = excludeMatcher(opts.exclude ?? []);
   const found: { rel: string; abs: string; size: number }[] = [];
   const problems: ActionError[] = [];
-  const seenDirs = new Set<string>([root]);
 
-  const walk = async (dir: string, relDir: string): Promise<void> => {
+  /** `chain`: real paths of the directories from the root down to `dir`; only a link back into it loops. */
+  const walk = async (dir: string, relDir: string, chain: readonly string[]): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
+      if (!opts.includeDotfiles && isHiddenName(e.name)) continue;
       const abs = join(dir, e.name);
       const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;
       let real = abs;
@@ -85,17 +96,19 @@ export async function scanSource(source: string, opts: { exclude?: readonly stri
       }
       const info = e.isSymbolicLink() ? await stat(real) : await lstat(abs);
       if (info.isDirectory()) {
-        // A link back to an ancestor would loop forever.
-        if (seenDirs.has(real)) continue;
-        seenDirs.add(real);
-        await walk(abs, rel);
+        if (chain.includes(real)) {
+          const target = relative(root, real).split(sep).join('/') || '.';
+          problems.push(new ActionError(`'${rel}' is a symlink to its own ancestor '${target}': following it would loop forever.`, { input: 'source', file: abs, fix: 'Remove the link from the build output.' }));
+          continue;
+        }
+        await walk(real, rel, [...chain, real]);
       } else if (info.isFile()) {
         if (excluded(rel)) continue;
         found.push({ rel, abs: real, size: info.size });
       }
     }
   };
-  await walk(root, '');
+  await walk(root, '', [root]);
   if (problems.length > 0) throw aggregate('The source folder contains unsafe links', problems);
   if (found.length === 0) {
     throw new ActionError(`The source folder '${source}' has no files${opts.exclude?.length ? ' (after exclude)' : ''}; refusing to deploy an empty site.`, {

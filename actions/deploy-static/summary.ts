@@ -35,6 +35,8 @@ export function planJson(results: readonly TargetResult[], dryRun: boolean): unk
       uploads: r.plan.uploads.map((o) => ({ key: o.file.key, reason: o.reason, size: o.file.size, contentType: o.file.headers.contentType, cacheControl: o.file.headers.cacheControl ?? null, phase: o.file.entry ? 'entry' : 'asset' })),
       metadataUpdates: r.plan.copies.map((o) => ({ key: o.file.key, contentType: o.file.headers.contentType, cacheControl: o.file.headers.cacheControl ?? null, phase: o.file.entry ? 'entry' : 'asset' })),
       deletes: r.plan.deletes,
+      // Not in source and not written by this action: kept unless `delete: all`.
+      leftInPlace: r.plan.foreign,
       unchanged: r.plan.unchanged.length,
       invalidation: r.invalidation ? { id: r.invalidationId ?? null, paths: r.invalidation.paths, note: r.invalidation.note ?? null } : null,
     })),
@@ -67,6 +69,10 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
     if (!r.invalidation) continue;
     const shown = r.invalidation.paths.slice(0, 30).map(code).join(' ');
     out.push('', `**Invalidation ${r.target.distributionId}**: ${shown}${r.invalidation.paths.length > 30 ? ' …' : ''}${r.invalidation.note ? ` (${r.invalidation.note})` : ''}`);
+  }
+  for (const r of results) {
+    if (r.plan.foreign.length === 0) continue;
+    out.push('', `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`);
   }
   if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
   return `${out.join('\n')}\n`;

@@ -174,7 +174,7 @@ describe('safety', () => {
     await put(client, 'iso', 'app/stale.js', 'ours, stale');
     const source = siteCopy();
     s3.reset();
-    const run = await deploy({ source, bucket: 'iso', prefix: 'app', 'max-delete-ratio': 1 });
+    const run = await deploy({ source, bucket: 'iso', prefix: 'app', 'max-delete-ratio': 1, delete: 'all' });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ uploaded: '8', deleted: '1' });
     expect(writes('iso').every((r) => r.op === 'DELETE' || r.key.startsWith('app/'))).toBe(true);

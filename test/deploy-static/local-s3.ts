@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { handleConditional, touchBeforeInPlaceCopy } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
+  store: { getResourcePath(bucket: string, key: string, resource: string): string };
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface LocalS3 {
   count(op: S3Op, filter?: (r: S3Request) => boolean): number;
   reset(): void;
   stop(): Promise<void>;
+  /** Test hooks: answer a request with an S3 error instead of forwarding it, or delay it. */
+  hooks: { fail?: (r: S3Request) => { status: number; code: string } | undefined; delayMs?: (r: S3Request) => number };
 }
 
 function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, key: string): S3Op {
@@ -56,20 +60,49 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
   const { port: s3Port } = await s3rver.run();
   const requests: S3Request[] = [];
   let seq = 0;
+  const hooks: LocalS3['hooks'] = {};
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
-    requests.push({ op: classify(req.method ?? 'GET', url, req.headers, key), method: req.method ?? 'GET', bucket, key, at: Date.now(), seq: seq++ });
-    const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', (err) => {
-      res.writeHead(502);
-      res.end(String(err));
-    });
-    req.pipe(upstream);
+    const entry: S3Request = { op: classify(req.method ?? 'GET', url, req.headers, key), method: req.method ?? 'GET', bucket, key, at: Date.now(), seq: seq++ };
+    requests.push(entry);
+    const injected = hooks.fail?.(entry);
+    if (injected) {
+      req.resume();
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${injected.code}</Code><Message>injected by the test</Message></Error>`;
+      res.writeHead(injected.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const forward = () =>
+      new Promise<void>((resolve) => {
+        const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          up.on('end', resolve);
+        });
+        upstream.on('error', (err) => {
+          if (!res.headersSent) res.writeHead(502);
+          res.end(String(err));
+          resolve();
+        });
+        // A client killed mid-request (a cancelled run) must not leave s3rver waiting for a body forever.
+        res.on('close', () => {
+          if (!res.writableFinished) upstream.destroy();
+          resolve();
+        });
+        req.pipe(upstream);
+      });
+    const go = () => {
+      // The client gave up while the request was held back (a cancelled run): nothing to forward.
+      if (req.socket.destroyed) return;
+      touchBeforeInPlaceCopy(req, s3rver.store);
+      if (!handleConditional(req, res, s3Port, forward)) void forward();
+    };
+    const delay = hooks.delayMs?.(entry) ?? 0;
+    if (delay > 0) setTimeout(go, delay);
+    else go();
   });
   proxy.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -79,6 +112,7 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
     requests,
     count: (op, filter) => requests.filter((r) => r.op === op && (!filter || filter(r))).length,
     reset: () => void (requests.length = 0),
+    hooks,
     stop: async () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));

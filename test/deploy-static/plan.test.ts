@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { checkDeleteGuard, desiredFiles, MANIFEST_REL, planTarget, type Manifest, type PlanOptions, type RemoteObject } from '../../actions/deploy-static/plan.js';
+import { parseRecord } from '../../actions/deploy-static/record.js';
 import { parseHeaderRules } from '../../actions/deploy-static/rules.js';
 import type { LocalFile } from '../../actions/deploy-static/scan.js';
 
 const md5 = (c: string) => c.repeat(32).slice(0, 32);
 const file = (rel: string, content = 'a', size = 10): LocalFile => ({ rel, abs: `/src/${rel}`, size, md5: md5(content) });
-const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: true, excluded: () => false };
-const remote = (rel: string, content = 'a', size = 10, etag = md5(content)): RemoteObject => ({ key: `app/${rel}`, etag: `"${etag}"`, size });
+const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: 'true', excluded: () => false };
+const T0 = '2026-11-27T10:00:00.000Z';
+const remote = (rel: string, content = 'a', size = 10, etag = md5(content), lastModified = T0): RemoteObject => ({ key: `app/${rel}`, etag: `"${etag}"`, size, lastModified });
 
 function manifestFor(rels: string[], headersOf: (rel: string) => string, content = 'a'): Manifest {
-  return { version: 1, entries: Object.fromEntries(rels.map((rel) => [rel, { etag: md5(content), md5: md5(content), headers: headersOf(rel) }])) };
+  return { version: 2, entries: Object.fromEntries(rels.map((rel) => [rel, { etag: md5(content), md5: md5(content), headers: headersOf(rel), lastModified: T0 }])) };
 }
 
 describe('sync plan', () => {
@@ -75,21 +77,58 @@ describe('sync plan', () => {
   });
 
   it('deletes remote keys missing locally, but never the manifest, folder markers, excluded keys or other prefixes', () => {
-    const objects = [remote('index.html'), remote('assets/app.3f9a1c.js'), remote('old.js'), remote(MANIFEST_REL), remote('assets/'), remote('keep/user.txt'), { key: 'app2/other.js', etag: '"x"', size: 1 }];
-    const plan = planTarget(local, objects, fullManifest, { ...opts, excluded: (rel) => rel.startsWith('keep/') });
+    const objects = [remote('index.html'), remote('assets/app.3f9a1c.js'), remote('old.js'), remote(MANIFEST_REL), remote('.deploy-static/lock.json'), remote('assets/'), remote('keep/user.txt'), { key: 'app2/other.js', etag: '"x"', size: 1 }];
+    const owner = manifestFor(['index.html', 'assets/app.3f9a1c.js', 'old.js', 'keep/user.txt', 'assets/'], () => 'h');
+    const plan = planTarget(local, objects, owner, { ...opts, excluded: (rel) => rel.startsWith('keep/') });
     expect(plan.deletes).toEqual(['app/old.js']);
-    expect(planTarget(local, objects, fullManifest, { ...opts, delete: false }).deletes).toEqual([]);
+    // Not even `delete: all` touches the record or a lock another run holds.
+    expect(planTarget(local, objects, owner, { ...opts, delete: 'all', excluded: (rel) => rel.startsWith('keep/') }).deletes).toEqual(['app/old.js']);
+    expect(planTarget(local, objects, owner, { ...opts, delete: 'false' }).deletes).toEqual([]);
+  });
+
+  it('trusts a record entry only while ETag and LastModified both match: an in-place header edit is HEADed and repaired', () => {
+    // A console "edit metadata": same bytes, same ETag, new LastModified.
+    const objects = [remote('index.html', 'a', 10, md5('a'), '2026-11-27T11:00:00.000Z'), remote('assets/app.3f9a1c.js')];
+    const first = planTarget(local, objects, fullManifest, opts);
+    expect(first.unresolved.map((f) => f.rel)).toEqual(['index.html']);
+    const second = planTarget(local, objects, fullManifest, opts, new Map([['index.html', { headers: 'edited-by-hand' }]]));
+    expect(second.copies.map((o) => [o.file.rel, o.reason])).toEqual([['index.html', 'headers']]);
+    expect(second.uploads).toEqual([]);
+  });
+
+  it('deletes only keys the record owns; another app beside a root site is left alone unless delete: all', () => {
+    const root = { ...opts, prefix: '' };
+    const site = desiredFiles([file('index.html')], root);
+    const record: Manifest = { version: 2, entries: { 'index.html': fullManifest.entries['index.html']!, 'old.js': fullManifest.entries['index.html']! }, pending: ['gone.css'] };
+    const objects = ['index.html', 'old.js', 'gone.css', 'admin/index.html', 'admin/app.js'].map((k) => ({ key: k, etag: `"${md5('a')}"`, size: 10, lastModified: T0 }));
+    const plan = planTarget(site, objects, record, root);
+    expect(plan.deletes).toEqual(['gone.css', 'old.js']);
+    expect(plan.foreign).toEqual(['admin/app.js', 'admin/index.html']);
+    expect(planTarget(site, objects, undefined, root).deletes).toEqual([]);
+    expect(planTarget(site, objects, record, { ...root, delete: 'all' }).deletes).toEqual(['admin/app.js', 'admin/index.html', 'gone.css', 'old.js']);
   });
 
   it('rejects a source file at the manifest path', () => {
-    expect(() => desiredFiles([file(MANIFEST_REL)], opts)).toThrow(/reserved for the deploy manifest/);
+    expect(() => desiredFiles([file(MANIFEST_REL)], opts)).toThrow(/reserved for the deploy manifest and lock/);
+    expect(() => desiredFiles([file('.deploy-static/lock.json')], opts)).toThrow(/reserved/);
   });
 });
 
 describe('delete guard', () => {
   const local = desiredFiles([file('index.html')], opts);
   const objects = Array.from({ length: 10 }, (_, i) => remote(`old-${i}.js`)).concat(remote('index.html'));
-  const plan = planTarget(local, objects, undefined, opts);
+  const owner = manifestFor(objects.map((o) => o.key.slice(4)), () => 'h');
+  const plan = planTarget(local, objects, owner, opts);
+
+  it('does not count fingerprinted assets replaced by their rebuilt names (a 3-file Vite site), but still guards a build that lost them', () => {
+    const before = ['index.html', 'assets/index-C-HkVLXe.js', 'assets/index-BqG5W8cL.css'];
+    const rebuilt = desiredFiles([file('index.html', 'b'), file('assets/index-Dk8nF2qw.js', 'c'), file('assets/index-x_9TyZ1p.css', 'd')], opts);
+    const rebuild = planTarget(rebuilt, before.map((r) => remote(r)), manifestFor(before, () => 'h'), opts);
+    expect(rebuild.deletes).toHaveLength(2);
+    expect(checkDeleteGuard(rebuild, 's3://site/app/', { maxCount: 500, maxRatio: 0.5, force: false, prefix: 'app/' })).toBeUndefined();
+    const broken = planTarget(desiredFiles([file('index.html', 'b')], opts), before.map((r) => remote(r)), manifestFor(before, () => 'h'), opts);
+    expect(checkDeleteGuard(broken, 's3://site/app/', { maxCount: 500, maxRatio: 0.5, force: false, prefix: 'app/' })?.message).toMatch(/deletes 2 of 3 objects \(ratio 0.67\)/);
+  });
 
   it.each([
     [{ maxCount: 5, maxRatio: 1, force: false }, /deletes 10 objects, more than max-delete-count \(5\)/],
@@ -101,5 +140,24 @@ describe('delete guard', () => {
   it('lets force-delete and small deletes through', () => {
     expect(checkDeleteGuard(plan, 'x', { maxCount: 5, maxRatio: 0.1, force: true })).toBeUndefined();
     expect(checkDeleteGuard(plan, 'x', { maxCount: 10, maxRatio: 0.95, force: false })).toBeUndefined();
+  });
+});
+
+describe('deploy record validation', () => {
+  it.each([
+    ['{not json', /not JSON/],
+    ['{"version":3,"entries":{}}', /version/],
+    ['{"version":2,"entries":{"a.js":{"etag":"x","md5":"nothex","headers":"h"}}}', /entries\.a\.js\.md5/],
+    ['{"version":2,"entries":[]}', /entries/],
+    ['{"version":2,"entries":{},"pending":"index.html"}', /pending/],
+  ])('refuses %s', (text, problem) => {
+    const r = parseRecord(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem).toMatch(problem);
+  });
+
+  it('accepts a version 1 manifest and keeps unknown fields of a newer record', () => {
+    const r = parseRecord(JSON.stringify({ version: 1, entries: { 'a.js': { etag: 'e', md5: 'a'.repeat(32), headers: 'h' } }, releases: [{ id: 'r1' }] }));
+    expect(r.ok && r.manifest.releases).toEqual([{ id: 'r1' }]);
   });
 });

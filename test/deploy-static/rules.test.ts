@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ActionError } from '../../lib/errors.js';
-import { IMMUTABLE, NO_CACHE, SHORT_CACHE, contentTypeFor, headerHash, headersFor, isEntry, isFingerprinted, parseHeaderRules } from '../../actions/deploy-static/rules.js';
+import { IMMUTABLE, NO_CACHE, SHORT_CACHE, contentTypeFor, headerHash, headersFor, isEntry, fingerprintStem, isFingerprinted, parseHeaderRules } from '../../actions/deploy-static/rules.js';
 
 describe('Content-Type', () => {
   it.each([
@@ -35,8 +35,48 @@ describe('fingerprinted names', () => {
     ['lib-v2.0.1.js', false],
     ['decade.js', false],
     ['favicon.ico', false],
+    // Real names from default bundler output (Vite 5/Rollup 4 base64url, webpack 5, CRA, Angular, Next.js, Parcel, esbuild).
+    ['assets/index-C-HkVLXe.js', true],
+    ['assets/vendor-DlYcN_7x.js', true],
+    ['assets/index-_aB3xY9q.css', true],
+    ['assets/react-CHdo91hT.svg', true],
+    ['assets/index-Bf-4Wq_e.js.map', true],
+    ['static/js/main.8e3f9c1a.js', true],
+    ['static/js/2.a1b2c3d4.chunk.js', true],
+    ['static/css/main.8e3f9c1a.chunk.css', true],
+    ['main.a1b2c3d4e5f6a7b8.js', true],
+    ['_next/static/chunks/pages/_app-0a1b2c3d4e5f6a7b.js', true],
+    ['index.7f8e9d0c.js', true],
+    ['out/index-5KPJQKUN.js', true],
+    ['main.3f9a1c2b4d5e6f708192.js', true],
+    // Mutable names that look hashy: sizes, dates, seasons, versions, words.
+    ['img/hero-1920x1080.jpg', false],
+    ['img/banner-spring2024.png', false],
+    ['img/banner-spring24.png', false],
+    ['icons/icon-192x192.png', false],
+    ['apple-touch-icon-180x180.png', false],
+    ['favicon-32x32.png', false],
+    ['photo-20240115.jpg', false],
+    ['report-q3-2024.pdf', false],
+    ['fonts/Roboto-Regular.woff2', false],
+    ['fonts/fa-solid-900.woff2', false],
+    ['sprite-my-icons.svg', false],
+    ['docs/Product-Overview.pdf', false],
+    ['app.settings.json', false],
+    ['bootstrap.bundle.min.js', false],
+    ['jquery-3.7.1.min.js', false],
+    ['sitemap-0.xml', false],
   ])('%s → %s', (rel, expected) => {
     expect(isFingerprinted(rel)).toBe(expected);
+  });
+
+  it.each([
+    ['assets/index-C-HkVLXe.js', 'assets/index-*.js'],
+    ['assets/app.3f9a1c.js.map', 'assets/app.*.js.map'],
+    ['static/js/2.a1b2c3d4.chunk.js', 'static/js/2.*.chunk.js'],
+    ['robots.txt', undefined],
+  ])('stem of %s is %s', (rel, stem) => {
+    expect(fingerprintStem(rel)).toBe(stem);
   });
 });
 

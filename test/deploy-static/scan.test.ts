@@ -34,14 +34,29 @@ describe('scanning the source folder', () => {
     const root = tree({ 'index.html': 'x', 'real/a.txt': 'a' });
     symlinkSync(join(outside, 'credentials'), join(root, 'leak.txt'));
     await expect(scanSource(root)).rejects.toThrow(/'leak.txt' is a symlink that points outside the source folder/);
-    const ok = tree({ 'index.html': 'x', 'real/a.txt': 'a' });
-    symlinkSync(join(ok, 'real'), join(ok, 'alias'));
-    symlinkSync(ok, join(ok, 'real', 'loop'));
-    expect((await scanSource(ok)).map((f) => f.rel)).toEqual(['alias/a.txt', 'index.html']);
+    // `latest -> v3` sorts before `v3`: both names are uploaded, so v3/* is never taken for "gone from source".
+    const ok = tree({ 'index.html': 'x', 'v3/a.txt': 'a' });
+    symlinkSync(join(ok, 'v3'), join(ok, 'latest'));
+    symlinkSync('v3/a.txt', join(ok, 'current.txt'));
+    const files = await scanSource(ok);
+    expect(files.map((f) => f.rel)).toEqual(['current.txt', 'index.html', 'latest/a.txt', 'v3/a.txt']);
+    expect(new Set(files.filter((f) => f.rel !== 'index.html').map((f) => f.md5)).size).toBe(1);
+  });
+
+  it('rejects a directory link back to one of its ancestors, naming the link', async () => {
+    const root = tree({ 'index.html': 'x', 'docs/a.txt': 'a' });
+    symlinkSync(root, join(root, 'docs', 'loop'));
+    await expect(scanSource(root)).rejects.toThrow(/'docs\/loop' is a symlink to its own ancestor '\.': following it would loop forever/);
+  });
+
+  it('skips dotfiles (.git, .env, .DS_Store) unless include-dotfiles, but keeps .well-known', async () => {
+    const root = tree({ 'index.html': 'x', '.env': 'SECRET=1', '.git/config': 'y', 'a/.DS_Store': 'z', '.well-known/security.txt': 's' });
+    expect((await scanSource(root)).map((f) => f.rel)).toEqual(['.well-known/security.txt', 'index.html']);
+    expect((await scanSource(root, { includeDotfiles: true })).map((f) => f.rel)).toEqual(['.env', '.git/config', '.well-known/security.txt', 'a/.DS_Store', 'index.html']);
   });
 
   it('skips excluded files', async () => {
     const root = tree({ 'index.html': 'x', '.git/config': 'y', 'a/.DS_Store': 'z' });
-    expect((await scanSource(root, { exclude: ['.git/**', '.DS_Store'] })).map((f) => f.rel)).toEqual(['index.html']);
+    expect((await scanSource(root, { exclude: ['.git/**', '.DS_Store'], includeDotfiles: true })).map((f) => f.rel)).toEqual(['index.html']);
   });
 });

@@ -4,7 +4,7 @@ import { desiredFiles, planTarget, type PlanOptions } from '../../actions/deploy
 import { mapLimit } from '../../actions/deploy-static/pool.js';
 import { planJson, summaryMarkdown, totals } from '../../actions/deploy-static/summary.js';
 
-const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: true, excluded: () => false };
+const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: 'true', excluded: () => false };
 const files = desiredFiles(
   [
     { rel: 'index.html', abs: '/s/index.html', size: 2048, md5: 'a'.repeat(32) },
@@ -12,8 +12,8 @@ const files = desiredFiles(
   ],
   opts,
 );
-const plan = planTarget(files, [{ key: 'app/old.css', etag: '"c"', size: 1 }, { key: 'app/index.html', etag: `"${'d'.repeat(32)}"`, size: 2048 }], undefined, opts);
-const result: TargetResult = { target: { bucket: 'site', prefix: 'app/', distributionId: 'E1' }, plan, invalidation: { paths: ['/', '/index.html', '/assets/app.1a2b3c.js', '/old.css'] }, invalidationId: 'I1', bytesUploaded: 0 };
+const plan = planTarget(files, [{ key: 'app/old.css', etag: '"c"', size: 1 }, { key: 'app/index.html', etag: `"${'d'.repeat(32)}"`, size: 2048 }], { version: 2, entries: {}, pending: ['old.css'] }, opts);
+const result: TargetResult = { target: { bucket: 'site', prefix: 'app/', distributionId: 'E1' }, plan, invalidation: { paths: ['/', '/index.html', '/assets/app.1a2b3c.js', '/old.css'] }, invalidationId: 'I1', bytesUploaded: 0, files, store: undefined as never };
 
 describe('outputs and summary', () => {
   it('totals what was written over all targets', () => {

@@ -45,8 +45,16 @@ describe('targets', () => {
 describe('getInputs', () => {
   it('has safe defaults', () => {
     const i = getInputs(reader({ source: 'dist', bucket: 'site' }));
-    expect(i).toMatchObject({ delete: true, maxDeleteCount: 500, maxDeleteRatio: 0.5, forceDelete: false, preset: 'static', invalidate: 'changed', dryRun: false, concurrency: 16 });
+    expect(i).toMatchObject({ delete: 'true', includeDotfiles: false, lockWaitSeconds: 600, maxDeleteCount: 500, maxDeleteRatio: 0.5, forceDelete: false, preset: 'static', invalidate: 'changed', dryRun: false, concurrency: 16 });
     expect(i.acl).toBeUndefined();
+  });
+
+  it.each([
+    ['true', 'true'],
+    ['False', 'false'],
+    ['all', 'all'],
+  ])('reads delete: %s as %s (booleans from before `all` keep working)', (value, mode) => {
+    expect(getInputs(reader({ source: 'dist', bucket: 'site', delete: value })).delete).toBe(mode);
   });
 
   it.each([
@@ -54,6 +62,7 @@ describe('getInputs', () => {
     [{ source: 'dist', bucket: 'site', 'max-delete-ratio': '2' }, /max-delete-ratio/],
     [{ source: 'dist', bucket: 'site', acl: 'world' }, /canned ACL/],
     [{ source: 'dist', bucket: 'site', invalidate: 'everything' }, /invalidate/],
+    [{ source: 'dist', bucket: 'site', delete: 'some' }, /Input 'delete' must be true, false or all; got 'some'/],
   ])('rejects %j', (values, message) => {
     expect(() => getInputs(reader(values))).toThrow(message);
   });

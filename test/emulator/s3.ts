@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { escapeXml } from './core.js';
+import { handleConditional, touchBeforeInPlaceCopy } from './s3-conditional.js';
 import type { Faults, Recorder } from './server.js';
 
 /** s3rver accepts only its own key pair; emu.env() hands these to bundles. */
@@ -19,7 +20,7 @@ interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   configureBuckets(): Promise<void>;
-  store: { putBucket(name: string): Promise<unknown> };
+  store: { putBucket(name: string): Promise<unknown>; getResourcePath(bucket: string, key: string, resource: string): string };
 }
 
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
@@ -90,16 +91,24 @@ export class S3Emulator {
           return;
         }
         const target = await this.upstream();
-        const upstream = request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-          this.recorder.record({ service: 'S3', operation, at, status: up.statusCode ?? 0 });
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        });
-        upstream.on('error', (err) => {
-          if (!res.headersSent) res.writeHead(502);
-          res.end(String(err));
-        });
-        req.pipe(upstream);
+        const send = () =>
+          new Promise<void>((resolve) => {
+            const upstream = request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+              this.recorder.record({ service: 'S3', operation, at, status: up.statusCode ?? 0 });
+              res.writeHead(up.statusCode ?? 502, up.headers);
+              up.pipe(res);
+              up.on('end', resolve);
+            });
+            upstream.on('error', (err) => {
+              if (!res.headersSent) res.writeHead(502);
+              res.end(String(err));
+              resolve();
+            });
+            req.pipe(upstream);
+          });
+        // s3rver ignores If-None-Match / If-Match on writes and keeps LastModified on an in-place copy: see s3-conditional.ts.
+        touchBeforeInPlaceCopy(req, this.s3rver!.store);
+        if (!handleConditional(req, res, target.port, send)) await send();
       };
       const fail = (err: unknown) => {
         if (!res.headersSent) res.writeHead(502);

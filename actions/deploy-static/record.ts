@@ -1,0 +1,142 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { ActionError } from '../../lib/errors.js';
+
+/**
+ * The deploy record: what this action wrote under a prefix, kept in
+ * `<prefix>.deploy-static/manifest.json` next to the site. It is the only
+ * authority for three decisions:
+ * - skipping a file without a HEAD: an entry is trusted only while the
+ *   listing shows the same ETag AND LastModified (a console "edit metadata"
+ *   keeps the ETag and changes LastModified);
+ * - deleting: only keys the record owns (entries and pending) are ever
+ *   deleted, unless `delete: all`;
+ * - invalidating after a failure: `pending` is written before the first
+ *   upload and cleared only once the invalidation exists.
+ * Every write is a compare-and-swap on the record's ETag (S3 conditional
+ * writes), so two runs can never silently overwrite each other's record.
+ * Issue 13 (releases) extends this record with a release list; unknown
+ * top-level fields are kept on rewrite for that reason.
+ */
+export const BOOKKEEPING_DIR = '.deploy-static/';
+export const MANIFEST_REL = `${BOOKKEEPING_DIR}manifest.json`;
+
+const entrySchema = z.object({
+  /** The ETag S3 returned when we last wrote (or verified) the object. */
+  etag: z.string().min(1),
+  md5: z.string().regex(/^[0-9a-f]{32}$/),
+  /** headerHash() of the headers we set. */
+  headers: z.string().min(1),
+  /** LastModified as the listing showed it after our write (ISO, whole seconds). */
+  lastModified: z.string().optional(),
+});
+
+const recordSchema = z.looseObject({
+  version: z.union([z.literal(1), z.literal(2)]),
+  entries: z.record(z.string(), entrySchema),
+  /** Relative paths written (or about to be) and not yet invalidated; also owned. */
+  pending: z.array(z.string()).optional(),
+  /** Who wrote the record last: for the log and, later, for releases. */
+  run: z.object({ id: z.string(), at: z.string() }).optional(),
+});
+
+export type ManifestEntry = z.infer<typeof entrySchema>;
+export type Manifest = z.infer<typeof recordSchema>;
+
+export type ParsedRecord = { ok: true; manifest: Manifest } | { ok: false; problem: string };
+
+/**
+ * Validates a record read from S3. A hand-edited or corrupt record must never
+ * crash the run or suppress an upload: the caller ignores it with a warning
+ * and compares content instead (HEAD for what the listing cannot settle).
+ */
+export function parseRecord(text: string): ParsedRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problem: `not JSON (${(err as Error).message})` };
+  }
+  const res = recordSchema.safeParse(json);
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    return { ok: false, problem: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
+  }
+  return { ok: true, manifest: res.data };
+}
+
+/** Keys (relative to the prefix) this action has written and may delete. */
+export function ownedRels(m: Manifest | undefined): Set<string> {
+  return new Set([...Object.keys(m?.entries ?? {}), ...(m?.pending ?? [])]);
+}
+
+/** ISO time in whole seconds: the listing and HEAD agree on nothing finer. */
+export function normalizeTime(t: Date | string | undefined): string | undefined {
+  if (t === undefined) return undefined;
+  const ms = new Date(t).getTime();
+  return Number.isNaN(ms) ? undefined : new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
+const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+/** The record of one target, with the ETag every write is conditioned on. */
+export class RecordStore {
+  /** ETag of the record as we last read or wrote it; undefined: there is none yet. */
+  etag: string | undefined;
+  text: string | undefined;
+
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {}
+
+  get key(): string {
+    return this.prefix + MANIFEST_REL;
+  }
+
+  async read(): Promise<string | undefined> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
+      this.text = await res.Body?.transformToString();
+      this.etag = res.ETag;
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name !== 'NoSuchKey' && name !== 'NotFound' && statusOf(err) !== 404) throw err;
+      this.text = undefined;
+      this.etag = undefined;
+    }
+    return this.text;
+  }
+
+  /**
+   * Compare-and-swap: `If-Match` the ETag we read, or `If-None-Match: *` when
+   * there was none (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+   * A 412 means another run wrote the record since: stop rather than guess.
+   */
+  async write(manifest: Manifest): Promise<void> {
+    const body = JSON.stringify(manifest);
+    try {
+      const res = await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          Body: Buffer.from(body),
+          ContentType: 'application/json; charset=utf-8',
+          CacheControl: 'no-cache',
+          ...(this.etag ? { IfMatch: this.etag } : { IfNoneMatch: '*' }),
+        }),
+      );
+      this.etag = res.ETag;
+      this.text = body;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 412 || status === 409 || (status === 404 && this.etag)) {
+        throw new ActionError(`The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`, {
+          fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
+        });
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * S3 conditional writes, which s3rver (3.7) ignores on PUT and DELETE: it
+ * stores the object whatever If-None-Match / If-Match say. Modelled in front
+ * of s3rver from the S3 user guide, "How to prevent object overwrites with
+ * conditional writes" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
+ * and the PutObject / DeleteObject API references:
+ * - PutObject `If-None-Match: *` on an existing key → 412 PreconditionFailed;
+ * - PutObject `If-Match: <etag>` → 412 when the ETag differs, 404 NoSuchKey
+ *   when there is no object;
+ * - DeleteObject `If-Match: <etag>` → 412 when the ETag differs, 404 when
+ *   there is no object ("conditional deletes").
+ * S3 evaluates the condition atomically with the write; concurrent
+ * conditional writes to one key are serialised here per key, so the loser
+ * sees the winner's object (AWS may instead answer 409
+ * ConditionalRequestConflict while the winner is in flight; callers treat
+ * both the same).
+ */
+import { utimesSync } from 'node:fs';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+
+const queues = new Map<string, Promise<void>>();
+
+/** The current ETag, by an unsigned HEAD (s3rver serves anonymous requests; the PUT's signature would not fit a HEAD). */
+function head(port: number, path: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const r = request({ host: '127.0.0.1', port, method: 'HEAD', path }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? String(res.headers.etag ?? '').replace(/"/g, '') : undefined);
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+function fail(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>emulator</RequestId></Error>`;
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * True when the request carries a write condition: the condition is checked
+ * against s3rver's current object and, if it holds, `forward` sends the
+ * request on (its promise settles when the upstream answer is complete).
+ */
+export function handleConditional(req: IncomingMessage, res: ServerResponse, upstreamPort: number, forward: () => Promise<void>): boolean {
+  const url = new URL(req.url ?? '/', 'http://s3');
+  const [, bucket = '', ...rest] = url.pathname.split('/');
+  const key = rest.join('/');
+  const ifNoneMatch = req.headers['if-none-match'];
+  const ifMatch = req.headers['if-match'];
+  const isPut = req.method === 'PUT' && key !== '' && !url.searchParams.has('partNumber') && !req.headers['x-amz-copy-source'];
+  const isDelete = req.method === 'DELETE' && key !== '' && !url.searchParams.has('uploadId');
+  if (!((isPut && (ifNoneMatch || ifMatch)) || (isDelete && ifMatch))) return false;
+  const id = `${bucket}/${key}`;
+  const previous = queues.get(id) ?? Promise.resolve();
+  const run = previous.then(async () => {
+    const current = await head(upstreamPort, url.pathname);
+    if (ifNoneMatch === '*' && current !== undefined) {
+      req.resume();
+      return fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    }
+    if (ifMatch) {
+      if (current === undefined) {
+        req.resume();
+        return fail(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+      }
+      if (String(ifMatch).replace(/"/g, '') !== current) {
+        req.resume();
+        return fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      }
+    }
+    await forward();
+  });
+  const settled = run.catch(() => undefined);
+  queues.set(id, settled);
+  void settled.then(() => {
+    if (queues.get(id) === settled) queues.delete(id);
+  });
+  run.catch((err: unknown) => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end(String(err));
+  });
+  return true;
+}
+
+/**
+ * S3 has no in-place metadata edit: "edit metadata" (console) and
+ * CopyObject onto the same key with `x-amz-metadata-directive: REPLACE` make
+ * a new object, whose LastModified is the time of the copy (the ETag stays
+ * the MD5 of the unchanged bytes). See "Working with object metadata"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html:
+ * metadata can only be changed by copying the object) and the CopyObject API
+ * reference (CopyObjectResult.LastModified). s3rver rewrites only its
+ * metadata file and reports the old LastModified (its object file's mtime),
+ * so the file is touched before such a copy is forwarded.
+ */
+export function touchBeforeInPlaceCopy(req: IncomingMessage, store: { getResourcePath(bucket: string, key: string, resource: string): string }): void {
+  const source = req.headers['x-amz-copy-source'];
+  if (req.method !== 'PUT' || typeof source !== 'string') return;
+  const url = new URL(req.url ?? '/', 'http://s3');
+  const [, bucket = '', ...rest] = url.pathname.split('/');
+  const dest = `${bucket}/${decodeURIComponent(rest.join('/'))}`;
+  if (decodeURIComponent(source.replace(/^\//, '').split('?')[0]!) !== dest) return;
+  const now = new Date();
+  try {
+    utimesSync(store.getResourcePath(bucket, decodeURIComponent(rest.join('/')), 'object'), now, now);
+  } catch {
+    // No such object: s3rver answers the copy with NoSuchKey itself.
+  }
+}
