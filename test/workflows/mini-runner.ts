@@ -14,7 +14,7 @@
  * `shell: bash` = `bash --noprofile --norc -eo pipefail {0}`; workflow < job < step
  * `env:`; `needs.<job>.result` from what really happened.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -98,6 +98,18 @@ export function shellCommand(shell: string | undefined, script: string): [string
   return [words[0]!, words.slice(1).map((w) => (w === '{0}' ? script : w))];
 }
 
+function runProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
+
 export interface StepCall {
   job: string;
   step: Step;
@@ -157,7 +169,8 @@ export async function runJob(name: string, job: RunnableJob, opts: RunOptions): 
   if (job.environment) {
     result.environment = interpolate(typeof job.environment === 'string' ? job.environment : job.environment.name, opts.contexts);
     if (!opts.environments?.[result.environment]) throw new Error(`jobs.${name} deploys to environment '${result.environment}', which the test did not define`);
-    opts = { ...opts, contexts: { ...opts.contexts, vars: opts.environments[result.environment]! } };
+    // Environment variables win over the repository's (https://docs.github.com/en/actions/reference/workflows-and-actions/variables#configuration-variable-precedence).
+    opts = { ...opts, contexts: { ...opts.contexts, vars: { ...((opts.contexts.vars ?? {}) as Record<string, string>), ...opts.environments[result.environment]! } } };
   }
   if (job.concurrency) result.concurrency = interpolate(typeof job.concurrency === 'string' ? job.concurrency : job.concurrency.group, opts.contexts);
   const workspace = mkdtempSync(join(tmpdir(), `job-${name}-`));
@@ -220,10 +233,10 @@ async function runStep(
     const script = join(files, 'script.sh');
     writeFileSync(script, step.run);
     const [command, args] = shellCommand(step.shell, script);
-    const res = spawnSync(command, args, {
+    // Not spawnSync: a step may call the AWS CLI against the emulator running in this process.
+    const res = await runProcess(command, args, {
       cwd: wd ? join(workspace, interpolate(wd, ctx)) : workspace,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...stepEnv, GITHUB_OUTPUT: out, GITHUB_ENV: genv, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: workspace, RUNNER_TEMP: files },
-      encoding: 'utf8',
     });
     opts.log?.push(`[${name}] ${label}\n${res.stdout}${res.stderr}`);
     if (res.status !== 0) throw new Error(`jobs.${name} step '${label}' failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);

@@ -20,6 +20,7 @@ let app = APP;
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const SUITE = { workflow_repository: 'acme/aws-deploy-actions', workflow_sha: 'f'.repeat(40) };
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+const BUILD_ROLE = 'arn:aws:iam::123456789012:role/delivery-build-push';
 const needed = ['render-taskdef', 'migrate-db', 'deploy-ecs', 'deploy-static'].filter((a) => !existsSync(join(repoRoot, 'dist', a, 'index.js')));
 
 let emu: Emulator;
@@ -45,9 +46,12 @@ const handlers: Record<string, Handler> = {
       cpSync(app, join(workspace, w.path ?? ''), { recursive: true });
     }
   },
-  'aws-actions/configure-aws-credentials': ({ with: w }) => {
+  'aws-actions/configure-aws-credentials': ({ job, with: w }) => {
     expect(w['role-to-assume']).toMatch(/^arn:aws:iam::123456789012:role\//);
     expect(w['aws-region']).toBe('eu-west-1');
+    // The build job gets the build role only; a deploy job never gets it.
+    expect(w['role-to-assume'] === BUILD_ROLE).toBe(job === 'build');
+    expect(w['role-duration-seconds']).toMatch(/^\d+$/);
     roles.push(w['role-to-assume']!);
     return { outputs: { 'aws-account-id': '123456789012' } };
   },
@@ -55,13 +59,16 @@ const handlers: Record<string, Handler> = {
     logins.push(w.registry!);
   },
   'docker/setup-buildx-action': () => undefined,
-  'docker/build-push-action': ({ with: w }) => {
+  'docker/build-push-action': ({ job, with: w }) => {
     expect(w.push).toBe('true');
+    // The build runs in the build job only, never where the deploy role is.
+    expect(job).toBe('build');
     // The build context is the application's, which never contains the suite checkout.
     expect(w.context).toMatch(/^app\//);
     const [repo, tag] = w.tags!.slice(REGISTRY.length + 1).split(':') as [string, string];
-    emu.ecr.putImage(repo, tag);
+    const { digest } = emu.ecr.putImage(repo, tag);
     pushed.push(w.tags!);
+    return { outputs: { digest } };
   },
   'actions/setup-node': () => undefined,
   'actions/upload-artifact': ({ with: w, workspace }) => {
@@ -87,6 +94,9 @@ function environments(): Record<string, Record<string, string>> {
   return { test: env('test'), prod: { ...env('prod'), ...stores } };
 }
 
+/** Repository variables (no environment): what the build job sees. */
+const REPO_VARS = { AWS_BUILD_ROLE_ARN: BUILD_ROLE, AWS_REGION: 'eu-west-1' };
+
 let runs = 0;
 
 /** Runs the caller workflow file's single job the way GitHub would for this event. */
@@ -105,7 +115,7 @@ async function callerRun(
   const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
   // Polls every second instead of five: the emulator's rollouts take a second or two.
   return runReusable(reusable, { ...withs, ...(reusable.path.endsWith('deploy-ecs-service.yml') ? { 'poll-interval-seconds': 1 } : {}), ...over.with }, {
-    contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
+    contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
     env: stepEnv(),
     handlers,
     environments: environments(),
@@ -119,6 +129,8 @@ function expectSuccess(run: WorkflowRun): void {
 
 beforeAll(async () => {
   emu = await startEmulator();
+  // Tags are never overwritten: the build job pushes each commit once (issue 15).
+  emu.ecr.createRepository('delivery/backend', 'IMMUTABLE');
   for (const name of ['test', 'prod']) {
     emu.ecs.createCluster(`delivery-${name}`);
     emu.logs.createLogGroup(`/ecs/delivery-${name}`);
@@ -163,13 +175,15 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     expect(run.outputs.environment).toBe('test');
     expect(run.jobs.deploy!.environment).toBe('test');
     expect(run.jobs.deploy!.concurrency).toBe('aws-deploy-ecs/acme/delivery-app/test/backend');
-    expect(run.jobs.deploy!.ran_steps).toEqual(
-      expect.arrayContaining(['Build and push the image', 'Render task definition', 'Run migrations', 'Deploy']),
-    );
+    expect(run.jobs.build!.ran_steps).toContain('Build and push the image');
+    expect(run.jobs.deploy!.ran_steps).toEqual(expect.arrayContaining(['Render task definition', 'Run migrations', 'Deploy']));
+    expect(run.jobs.deploy!.ran_steps).not.toContain('Build and push the image');
     expect(pushed).toContain(`${REGISTRY}/delivery/backend:${SHA}`);
     expect(logins).toContain(REGISTRY);
-    expect(roles.at(-1)).toBe('arn:aws:iam::123456789012:role/delivery-test-deploy');
-    expect(run.outputs.image).toBe(`${REGISTRY}/delivery/backend:${SHA}`);
+    expect(roles.slice(-2)).toEqual([BUILD_ROLE, 'arn:aws:iam::123456789012:role/delivery-test-deploy']);
+    // Deployed by digest: the bytes the build pushed, whatever the tag does later.
+    expect(run.outputs.image).toMatch(new RegExp(`^${REGISTRY}/delivery/backend@sha256:[a-f0-9]{64}$`));
+    expect(run.outputs['image-digest']).toBe(run.outputs.image!.split('@')[1]);
     expect(run.outputs['task-definition-arn']).toMatch(/:task-definition\/delivery-test-backend:\d+$/);
     expect(run.outputs['rolled-back']).toBe('false');
     // Migrations ran as a one-off task before the service moved.
@@ -213,9 +227,10 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     const run = await callerRun('backend.yml', { ref: 'feature/x', inputs: { environment: 'prod', feature: 'menu-rewrite', 'image-tag': 'v41' } });
     expectSuccess(run);
     expect(run.outputs.environment).toBe('prod');
-    expect(run.jobs.deploy!.ran_steps).not.toContain('Build and push the image');
+    expect(run.jobs.build!.ran).toBe(false);
     expect(pushed.length).toBe(pushedBefore);
-    expect(run.outputs.image).toBe(`${REGISTRY}/delivery/backend:v41`);
+    // A tag is deployed by the digest it points to now.
+    expect(run.outputs.image).toMatch(new RegExp(`^${REGISTRY}/delivery/backend@sha256:`));
     expect(run.outputs['task-definition-arn']).toMatch(/delivery-prod-backend:\d+$/);
     expect(roles.at(-1)).toBe('arn:aws:iam::123456789012:role/delivery-prod-deploy');
   });
@@ -225,9 +240,9 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     emu.resetCounts();
     const run = await callerRun('backend.yml', { ref: 'main', inputs: { environment: 'prod', feature: 'core', 'image-tag': 'v41' } }, { with: { 'promote-tags': 'prod-current' } });
     expectSuccess(run);
-    expect(run.jobs.deploy!.ran_steps).not.toContain('Build and push the image');
+    expect(run.jobs.build!.ran).toBe(false);
     expect(emu.counts()['ECR.PutImage']).toBe(1);
-    expect(run.outputs.image).toBe(`${REGISTRY}/delivery/backend:prod-current`);
+    expect(run.outputs.image).toMatch(new RegExp(`^${REGISTRY}/delivery/backend@sha256:`));
   });
 
   it('a rollback to a task-definition revision skips build, render and migrations', async () => {
@@ -235,7 +250,7 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     const reusable = loadWorkflow(join(repoRoot, '.github', 'workflows', 'deploy-ecs-service.yml'));
     const github = { ref_name: 'main', ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4243', sha: SHA, token: 'ghs_test' };
     const run = await runReusable(reusable, { environment: 'test', services: 'backend', 'task-definition': 'delivery-test-backend:1', 'poll-interval-seconds': 1 }, {
-      contexts: { github, job: SUITE, secrets: {}, vars: {}, runner: { temp: tmpdir() } },
+      contexts: { github, job: SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
       env: stepEnv(),
       handlers,
       environments: environments(),

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { actionNames } from '../helpers/actions.js';
 import {
+  isBuildOnlyJob,
   concurrencyProblems,
   expressionsInRun,
   permissionProblems,
@@ -84,7 +85,7 @@ describe('reusable workflows', () => {
   });
 
   it.each(reusable.map((w) => [w.path, w] as const))('%s declares environment: on the job that gets the OIDC token', (_p, wf) => {
-    const withToken = Object.entries(wf.doc.jobs).filter(([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write');
+    const withToken = Object.entries(wf.doc.jobs).filter(([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write' && !isBuildOnlyJob(j));
     expect(withToken.length).toBeGreaterThan(0);
     for (const [, job] of withToken) expect(job.environment).toMatch(/needs\.plan\.outputs\.environment/);
   });
@@ -93,6 +94,22 @@ describe('reusable workflows', () => {
     const ours = steps(wf).filter(({ step }) => step.uses && suiteActionName(step.uses));
     expect(ours.length).toBeGreaterThan(0);
     for (const { step } of ours) expect(step.uses).toMatch(/^\.\/\.aws-deploy-actions\/actions\/[a-z-]+$/);
+  });
+});
+
+describe('build once, in its own job (issue 15)', () => {
+  const ecs = workflows.find((w) => w.path === '.github/workflows/deploy-ecs-service.yml')!;
+  it('the image is built only in the build job, which assumes only the build role and runs no deploy action', () => {
+    const builders = Object.entries(ecs.doc.jobs).filter(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')));
+    expect(builders.map(([name]) => name)).toEqual(['build']);
+    expect(isBuildOnlyJob(builders[0]![1])).toBe(true);
+    expect(builders[0]![1].environment).toBeUndefined();
+  });
+  it('every job that assumes the deploy role declares the environment', () => {
+    for (const [, job] of Object.entries(ecs.doc.jobs)) {
+      const deployRole = (job.steps ?? []).some((s) => /AWS_ROLE_ARN\b/.test(String(s.with?.['role-to-assume'] ?? '')));
+      if (deployRole) expect(job.environment).toMatch(/needs\.plan\.outputs\.environment/);
+    }
   });
 });
 
