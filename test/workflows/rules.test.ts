@@ -122,6 +122,35 @@ describe('caller workflows', () => {
     for (const uses of calls) expect(uses).toMatch(/^[\w.-]+\/aws-deploy-actions\/\.github\/workflows\/deploy-(ecs-service|static-site)\.yml@\S+$/);
   });
 
+  it('rails-stores asks for one approval per release: one gating job, every deploy call waits for it (issue 15)', () => {
+    const wf = callers.find((w) => w.path === 'examples/rails-stores/.github/workflows/deploy.yml')!;
+    const jobs = wf.doc.jobs;
+    // Jobs that name an environment themselves (the reusable calls name theirs inside).
+    const gated = Object.entries(jobs).filter(([, j]) => j.environment !== undefined);
+    expect(gated.map(([n]) => n)).toEqual(['approve']);
+    expect(String(gated[0]![1].environment)).toContain('prod-release');
+    const waitsFor = (name: string): boolean => [jobs[name]!.needs ?? []].flat().some((n) => n === 'approve' || waitsFor(n));
+    const calls = Object.entries(jobs).filter(([, j]) => j.uses);
+    expect(calls.length).toBe(3);
+    for (const [name] of calls) expect(waitsFor(name), name).toBe(true);
+  });
+
+  it('the backend and frontend callers deploy on master too (the default mapping has master=prod)', () => {
+    for (const file of ['workflows/backend.yml', 'workflows/frontend.yml']) {
+      const wf = callers.find((w) => w.path === file)!;
+      expect((wf.doc.on as { push: { branches: string[] } }).push.branches, file).toEqual(expect.arrayContaining(['main', 'master', 'staging']));
+    }
+  });
+
+  it('rollback callers never roll a failed rollback back', () => {
+    const rollbacks = callers.filter((wf) => /rollback/.test(wf.path));
+    for (const wf of rollbacks) {
+      for (const job of Object.values(wf.doc.jobs).filter((j) => j.uses && suiteWorkflowName(j.uses) === 'deploy-ecs-service.yml')) {
+        expect(job.with?.['rollback-on-failure'], wf.path).toBe(false);
+      }
+    }
+  });
+
   it('a rollback never builds or migrates', () => {
     const rollbacks = callers.filter((wf) => /rollback/.test(wf.path));
     expect(rollbacks.length).toBeGreaterThan(0);
