@@ -5,169 +5,33 @@
  * bundles against the local AWS emulator. Checks what a user sees: which
  * environment was picked, which steps ran, the outputs, and what AWS was asked.
  */
-import { cpSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.js';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-bundle.js';
-import { interpolate, runReusable, type Contexts, type Handler, type WorkflowRun } from './mini-runner.js';
+import { runReusable } from './mini-runner.js';
 import { loadWorkflow } from './workflow-files.js';
+import {
+  BUILD_ROLE,
+  REGISTRY,
+  REPO_VARS,
+  SHA,
+  SUITE,
+  callerRun,
+  emu,
+  environments,
+  expectSuccess,
+  expectSuiteFrom,
+  handlers,
+  logins,
+  needed,
+  pushed,
+  roles,
+  stepEnv,
+  useCallerHarness,
+} from './caller-harness.js';
 
-const APP = join(repoRoot, 'examples', 'delivery-app');
-/** The application the next run checks out (a caller repository). */
-let app = APP;
-const SHA = '0123456789abcdef0123456789abcdef01234567';
-const SUITE = { workflow_repository: 'acme/aws-deploy-actions', workflow_sha: 'f'.repeat(40) };
-const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-const BUILD_ROLE = 'arn:aws:iam::123456789012:role/delivery-build-push';
-const needed = ['render-taskdef', 'migrate-db', 'deploy-ecs', 'deploy-static'].filter((a) => !existsSync(join(repoRoot, 'dist', a, 'index.js')));
-
-let emu: Emulator;
-let expectedSuite = { repository: SUITE.workflow_repository, ref: SUITE.workflow_sha };
-let distribution: string;
-const pushed: string[] = [];
-const roles: string[] = [];
-const durations: string[] = [];
-const artifacts = mkdtempSync(join(tmpdir(), 'artifacts-'));
-
-const stepEnv = () => emu.env();
-const logins: string[] = [];
-
-const handlers: Record<string, Handler> = {
-  'actions/checkout': ({ with: w, workspace }) => {
-    if (w.path === '.aws-deploy-actions') {
-      // The suite must come from the workflow's own repository and commit.
-      expect(w.repository).toBe(expectedSuite.repository);
-      expect(w.ref).toBe(expectedSuite.ref);
-      symlinkSync(repoRoot, join(workspace, '.aws-deploy-actions'));
-    } else {
-      // The application beside the suite, never containing it (a Docker build context of app/).
-      expect(['', 'app']).toContain(w.path ?? '');
-      cpSync(app, join(workspace, w.path ?? ''), { recursive: true });
-    }
-  },
-  'aws-actions/configure-aws-credentials': ({ job, with: w }) => {
-    expect(w['role-to-assume']).toMatch(/^arn:aws:iam::123456789012:role\//);
-    expect(w['aws-region']).toBe('eu-west-1');
-    // The build job gets the build role only; a deploy job never gets it.
-    expect(w['role-to-assume'] === BUILD_ROLE).toBe(job === 'build');
-    expect(w['role-duration-seconds']).toMatch(/^\d+$/);
-    roles.push(w['role-to-assume']!);
-    durations.push(`${job}=${w['role-duration-seconds']}`);
-    return { outputs: { 'aws-account-id': '123456789012' } };
-  },
-  'docker/login-action': ({ with: w }) => {
-    logins.push(w.registry!);
-  },
-  'docker/setup-buildx-action': () => undefined,
-  'docker/build-push-action': ({ job, with: w }) => {
-    expect(w.push).toBe('true');
-    // The build runs in the build job only, never where the deploy role is.
-    expect(job).toBe('build');
-    // The build context is the application's, which never contains the suite checkout.
-    expect(w.context).toMatch(/^app\//);
-    const [repo, tag] = w.tags!.slice(REGISTRY.length + 1).split(':') as [string, string];
-    const { digest } = emu.ecr.putImage(repo, tag);
-    pushed.push(w.tags!);
-    return { outputs: { digest } };
-  },
-  'actions/setup-node': () => undefined,
-  'actions/upload-artifact': ({ with: w, workspace }) => {
-    cpSync(join(workspace, w.path!), join(artifacts, w.name!), { recursive: true });
-  },
-  'actions/download-artifact': ({ with: w, workspace }) => {
-    cpSync(join(artifacts, w.name!), join(workspace, w.path!), { recursive: true });
-  },
-};
-
-let storeTargets = '';
-
-function environments(): Record<string, Record<string, string>> {
-  const env = (name: string) => ({
-    AWS_ROLE_ARN: `arn:aws:iam::123456789012:role/delivery-${name}-deploy`,
-    AWS_REGION: 'eu-west-1',
-    ECS_CLUSTER: `delivery-${name}`,
-    SITE_BUCKET: `delivery-${name}-site`,
-    CLOUDFRONT_DISTRIBUTION_ID: distribution,
-  });
-  // Each repository has its own environments: only the stores app sets SITE_TARGETS.
-  const stores: Record<string, string> = app.endsWith('rails-stores') ? { SITE_TARGETS: storeTargets } : {};
-  return { test: env('test'), prod: { ...env('prod'), ...stores } };
-}
-
-/** Repository variables (no environment): what the build job sees. */
-const REPO_VARS = { AWS_BUILD_ROLE_ARN: BUILD_ROLE, AWS_REGION: 'eu-west-1' };
-
-let runs = 0;
-
-/** Runs the caller workflow file's single job the way GitHub would for this event. */
-async function callerRun(
-  file: string,
-  event: { ref: string; inputs?: Record<string, string> },
-  over: { job?: Record<string, string>; with?: Record<string, string | number | boolean>; app?: string; callerJob?: string; sha?: string; callerFile?: string } = {},
-): Promise<WorkflowRun> {
-  app = over.app ?? APP;
-  const caller = loadWorkflow(over.callerFile ?? join(app, '.github', 'workflows', file));
-  const job = over.callerJob ? caller.doc.jobs[over.callerJob]! : Object.values(caller.doc.jobs)[0]!;
-  runs += 1;
-  const github = { ref_name: event.ref, ref_type: 'branch', repository: 'acme/delivery-app', run_id: String(4000 + runs), run_attempt: '1', sha: over.sha ?? SHA, token: 'ghs_test' };
-  const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {}, needs: {} };
-  const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
-  const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
-  // Polls every second instead of five: the emulator's rollouts take a second or two.
-  return runReusable(reusable, { ...withs, ...(reusable.path.endsWith('deploy-ecs-service.yml') ? { 'poll-interval-seconds': 1 } : {}), ...over.with }, {
-    contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
-    env: stepEnv(),
-    handlers,
-    environments: environments(),
-  });
-}
-
-/** No job failed (with the failing step's log when one did). */
-function expectSuccess(run: WorkflowRun): void {
-  for (const [name, job] of Object.entries(run.jobs)) expect(job.failed, `jobs.${name}: ${job.error}`).toBeUndefined();
-}
-
-beforeAll(async () => {
-  emu = await startEmulator();
-  // Tags are never overwritten: the build job pushes each commit once (issue 15).
-  emu.ecr.createRepository('delivery/backend', 'IMMUTABLE');
-  for (const name of ['test', 'prod']) {
-    emu.ecs.createCluster(`delivery-${name}`);
-    emu.logs.createLogGroup(`/ecs/delivery-${name}`);
-    const taskDefinition = emu.ecs.registerTaskDefinition({
-      family: `delivery-${name}-backend`,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '512',
-      memory: '1024',
-      containerDefinitions: [{ name: 'backend', image: `${REGISTRY}/delivery/backend:old`, essential: true }],
-    });
-    emu.ecs.createService({
-      cluster: `delivery-${name}`,
-      serviceName: 'backend',
-      taskDefinition,
-      desiredCount: 1,
-      launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a'], securityGroups: ['sg-0a'], assignPublicIp: 'DISABLED' } },
-    });
-    await emu.s3.createBucket(`delivery-${name}-site`);
-  }
-  distribution = emu.cloudfront.createDistribution({ invalidationSeconds: 1 });
-  // rails-stores: one storefront build, three store sites on two buckets.
-  await emu.s3.createBucket('shop-prod-stores');
-  await emu.s3.createBucket('shop-prod-stores-uk');
-  const [de, fr, uk] = [1, 2, 3].map(() => emu.cloudfront.createDistribution({ invalidationSeconds: 1 }));
-  storeTargets = [
-    `bucket=shop-prod-stores prefix=de distribution-id=${de}`,
-    `bucket=shop-prod-stores prefix=fr distribution-id=${fr}`,
-    `bucket=shop-prod-stores-uk distribution-id=${uk}`,
-  ].join('\n');
-});
-afterAll(async () => {
-  await emu?.stop();
-});
+useCallerHarness();
 
 describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(', dist/')} not built yet` : 'reusable workflows, end to end', () => {
   it('a push to staging builds, renders, migrates and deploys the backend to test (this app maps staging -> test)', async () => {
@@ -277,13 +141,13 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
   });
 
   it('on GHES (no job.workflow_*) the suite comes from suite-repository / suite-ref', async () => {
-    expectedSuite = { repository: 'acme/aws-deploy-actions', ref: 'v1.0.0' };
+    expectSuiteFrom('acme/aws-deploy-actions', 'v1.0.0');
     try {
       const run = await callerRun('backend.yml', { ref: 'feature/ghes' }, { job: {}, with: { 'suite-repository': 'acme/aws-deploy-actions', 'suite-ref': 'v1.0.0' } });
       expectSuccess(run);
       expect(run.jobs.plan!.ran_steps).toContain('Check out the suite at this workflow\'s commit');
     } finally {
-      expectedSuite = { repository: SUITE.workflow_repository, ref: SUITE.workflow_sha };
+      expectSuiteFrom(SUITE.workflow_repository, SUITE.workflow_sha);
     }
   });
 
@@ -307,100 +171,3 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     expect(again.outputs.uploaded).toBe('0');
   });
 });
-
-/** issue 15: build once and promote by digest, rollbacks that cannot go wrong, one session length. */
-describe.skipIf(needed.length > 0)('issue 15: build once, promote by digest, safe rollbacks', () => {
-  const SHA2 = 'fedcba9876543210fedcba9876543210fedcba98';
-  const ROLLBACK = join(repoRoot, 'workflows', 'rollback.yml');
-  /** workflows/rollback.yml pointed at the delivery-app backend. */
-  const rollback = (environment: string, inputs: Record<string, string> = {}) =>
-    callerRun('rollback.yml', { ref: 'main', inputs: { environment, ...inputs } }, {
-      callerFile: ROLLBACK,
-      callerJob: 'rollback',
-      with: { services: 'backend', 'ecr-repository': 'delivery/backend', 'taskdef-template': 'infra/taskdef/backend.json', 'features-dir': 'infra/env/features', feature: 'core' },
-    });
-
-  /** A quick redeploy of an image already in ECR (no build job, no migration) with a feature config. */
-  const redeploy = (environment: string, feature: string) =>
-    callerRun('backend.yml', { ref: 'staging', inputs: { environment, feature, 'image-tag': 'v41' } }, { with: { 'migration-command': '' } });
-  let testImage = '';
-  beforeAll(() => {
-    emu.ecr.putImage('delivery/backend', 'v41');
-  });
-
-  it('one commit on staging then main is built once, in the build job; prod runs the digest test runs', async () => {
-    const pushedBefore = pushed.length;
-    durations.length = 0;
-    const staging = await callerRun('backend.yml', { ref: 'staging' }, { sha: SHA2, with: { 'role-duration-seconds': 7200, 'migration-command': '' } });
-    expectSuccess(staging);
-    expect(staging.jobs.build!.ran_steps).toContain('Build and push the image');
-    // One session length for the build role and the deploy role.
-    expect(durations).toEqual(['build=7200', 'deploy=7200']);
-    const prod = await callerRun('backend.yml', { ref: 'main' }, { sha: SHA2, with: { 'migration-command': '' } });
-    expectSuccess(prod);
-    // The tag (the commit SHA) was found in ECR: no second build, no overwritten tag.
-    expect(prod.jobs.build!.ran_steps).toContain("Look for this commit's image");
-    expect(prod.jobs.build!.ran_steps).not.toContain('Build and push the image');
-    expect(pushed.slice(pushedBefore)).toEqual([`${REGISTRY}/delivery/backend:${SHA2}`]);
-    expect(prod.outputs['image-digest']).toMatch(/^sha256:[a-f0-9]{64}$/);
-    expect(prod.outputs['image-digest']).toBe(staging.outputs['image-digest']);
-    expect(prod.outputs.image).toBe(staging.outputs.image);
-    testImage = staging.outputs.image!;
-  });
-
-  it('promote-from: prod deploys exactly the digest the test service runs, without a build job', async () => {
-    expect(testImage).toContain('@sha256:');
-    // Prod moves elsewhere first, so the promotion is a real change.
-    expectSuccess(await redeploy('prod', 'core'));
-    emu.resetCounts();
-    const prod = await callerRun('backend.yml', { ref: 'main', inputs: { environment: 'prod' } }, { with: { 'promote-from': 'delivery-test/backend', 'migration-command': '' } });
-    expectSuccess(prod);
-    expect(prod.jobs.build!.ran).toBe(false);
-    expect(prod.jobs.deploy!.ran_steps).toContain('Image of the service to promote from');
-    expect(prod.outputs.image).toBe(testImage);
-    expect(prod.outputs['image-digest']).toBe(testImage.split('@')[1]);
-    const ops = emu.requests().map((r) => r.operation);
-    expect(ops).toContain('UpdateService');
-    for (const write of ['PutImage', 'InitiateLayerUpload', 'CompleteLayerUpload']) expect(ops).not.toContain(write);
-  });
-
-  it('the rollback workflow with no revision returns to the previous one found in ECS', async () => {
-    const before = await redeploy('test', 'core');
-    expectSuccess(before);
-    const current = await redeploy('test', 'menu-rewrite');
-    expectSuccess(current);
-    expect(current.outputs['task-definition-arn']).not.toBe(before.outputs['task-definition-arn']);
-    const run = await rollback('test');
-    expectSuccess(run);
-    expect(run.jobs.build!.ran).toBe(false);
-    expect(run.jobs.deploy!.ran_steps).not.toContain('Render task definition');
-    expect(run.outputs['task-definition-arn']).toBe(before.outputs['task-definition-arn']);
-  });
-
-  it('a failing rollback is not rolled back to the release it replaces (rollback-on-failure: false)', async () => {
-    expectSuccess(await redeploy('test', 'menu-rewrite'));
-    emu.scenarios.nextRollout({ cluster: 'delivery-test', service: 'backend' }, { result: 'fail', afterSeconds: 1, exitCode: 1, logLines: ['old release cannot read the new schema'] });
-    emu.resetCounts();
-    const run = await rollback('test');
-    expect(run.jobs.deploy!.failed).toBe('Deploy');
-    expect(run.outputs['rolled-back']).toBe('false');
-    // One UpdateService (the rollback itself); none back to the release being left.
-    expect(emu.counts()['ECS.UpdateService']).toBe(1);
-  });
-
-  it('a rollback to a revision of another environment is refused before anything changes (family guard)', async () => {
-    emu.resetCounts();
-    const run = await rollback('prod', { 'task-definition': 'delivery-test-backend:1' });
-    expect(run.jobs.deploy!.failed).toBe('Deploy');
-    expect(run.jobs.deploy!.error).toContain("runs family 'delivery-prod-backend'");
-    expect(run.jobs.deploy!.error).toContain("family 'delivery-test-backend'");
-    expect(emu.requests().map((r) => r.operation)).not.toContain('UpdateService');
-  });
-
-  it('a build command whose failure is hidden by a pipe fails the static build (shell: bash, pipefail)', async () => {
-    const run = await callerRun('site.yml', { ref: 'main' }, { with: { 'build-command': 'false | tee build.log' } });
-    expect(run.jobs.build!.failed).toBe('Build');
-    expect(run.jobs.deploy!.ran).toBe(false);
-  });
-});
-
