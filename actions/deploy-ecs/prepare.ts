@@ -20,7 +20,7 @@ import type { Inputs } from './inputs.js';
 import { revisionOf } from './judge.js';
 import { PREVIOUS, resolvePrevious, type PreviousRevision } from './previous.js';
 import { sourceImage, withPromotedImage, type PromotedImage } from './promote-from.js';
-import { describeServices } from './services.js';
+import { servicesBefore } from './services.js';
 
 export interface Prepared {
   inputs: Inputs;
@@ -50,9 +50,13 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
   const source = inputs.taskDefinition;
   const wantsPrevious = source.kind === 'existing' && source.ref === PREVIOUS;
 
+  // A bad file fails before any AWS call (deploy() would read it again; it is small).
+  if (source.kind === 'file') readTaskDefinitionFile(source.path);
   await report.group('Checks before the deploy', async () => {
+    // The same read (and the same errors: unknown cluster, missing or inactive services) as deploy()'s first phase.
+    const found = await servicesBefore(ecs, inputs.cluster, inputs.services);
     if (wantsPrevious) {
-      prepared.previous = await resolvePrevious(ecs, inputs.cluster, inputs.services);
+      prepared.previous = await resolvePrevious(ecs, inputs.cluster, inputs.services, found);
       const target = prepared.previous[0]!.previous;
       for (const p of prepared.previous) report.info(`${p.service}: runs ${revisionOf(p.current)}; previous: ${revisionOf(p.previous)}${p.deployedAt ? ` (deployed ${p.deployedAt.toISOString()})` : ''}`);
       inputs = { ...inputs, taskDefinition: { kind: 'existing', ref: target } };
@@ -72,7 +76,6 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
     // The family the services would move to, known without a write.
     const td = inputs.taskDefinition;
     const family = td.kind === 'file' ? readTaskDefinitionFile(td.path).family : familyOf(td.ref);
-    const { found } = await describeServices(ecs, inputs.cluster, inputs.services);
     const changes = checkFamily(family, found, inputs.allowFamilyChange);
     for (const c of changes) report.warning(`${c.service}: task-definition family changes from '${c.from}' to '${c.to}' (allow-family-change: true).`);
   });

@@ -12,7 +12,7 @@
  * described (AWS): such a service gets an error with the fix, never a guess.
  * The order of ListServiceDeployments is not documented, so rows are sorted by createdAt.
  */
-import { DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand, type ECSClient, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
+import { DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand, type ECSClient, type Service, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { revisionOf } from './judge.js';
 import { describeServices } from './services.js';
@@ -60,10 +60,11 @@ async function findPrevious(ecs: ECSClient, cluster: string, service: string, cu
 
 /**
  * The one revision all `services` ran before their current one. Read-only; every
- * problem (no history, services that disagree) is reported at once.
+ * problem (no history, services that disagree) is reported at once. `known`: the
+ * services as already described (else they are described here).
  */
-export async function resolvePrevious(ecs: ECSClient, cluster: string, services: string[]): Promise<PreviousRevision[]> {
-  const { found } = await describeServices(ecs, cluster, services);
+export async function resolvePrevious(ecs: ECSClient, cluster: string, services: string[], known?: Map<string, Service>): Promise<PreviousRevision[]> {
+  const found = known ?? (await describeServices(ecs, cluster, services)).found;
   const problems: ActionError[] = [];
   const results: PreviousRevision[] = [];
   for (const service of services) {
