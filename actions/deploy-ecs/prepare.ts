@@ -73,6 +73,18 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
       writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`);
       inputs = { ...inputs, taskDefinition: { kind: 'file', path } };
     }
+    // A deregistered revision cannot be deployed again: "you can't update an existing service to
+    // reference an INACTIVE task definition" (API_DeregisterTaskDefinition). Say so before any write.
+    const target = inputs.taskDefinition;
+    if (target.kind === 'existing') {
+      const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: target.ref })).catch(() => undefined);
+      if (out?.taskDefinition?.status === 'INACTIVE') {
+        throw new ActionError(`${revisionOf(out.taskDefinition.taskDefinitionArn)} is INACTIVE (deregistered): ECS does not update a service to it.`, {
+          input: 'task-definition',
+          fix: `Register it again as a new revision (aws ecs describe-task-definition --task-definition ${target.ref} --query taskDefinition > taskdef.json, then task-definition: taskdef.json), or give another revision.`,
+        });
+      }
+    }
     // The family the services would move to, known without a write.
     const td = inputs.taskDefinition;
     const family = td.kind === 'file' ? readTaskDefinitionFile(td.path).family : familyOf(td.ref);

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
@@ -43,8 +43,10 @@ function run(inputs: Record<string, string>, def?: unknown) {
   return runBundle('deploy-ecs', { inputs: { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5', ...inputs }, env: emu.env(), workspace });
 }
 
+const ecsClient = () => new ECSClient({ region: 'eu-west-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+
 async function running(cluster: string): Promise<string> {
-  const ecs = new ECSClient({ region: 'eu-west-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const ecs = ecsClient();
   const td = (await ecs.send(new DescribeServicesCommand({ cluster, services: ['backend'] }))).services![0]!.taskDefinition!;
   return (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: td }))).taskDefinition!.containerDefinitions![0]!.image!;
 }
@@ -113,6 +115,20 @@ describe('deploy-ecs: task-definition previous (issue 15)', () => {
     expect(back.outputs.changed).toBe('false');
     expect(await running(s.cluster)).toBe(`${REPO}:v2`);
     expect(back.summary).toContain('Rolled back to the previous revision found in ECS');
+  });
+
+  it('a previous revision that was deregistered (INACTIVE) is refused before any write, with the fix', async () => {
+    const s = seed('prod');
+    emu.scenarios.nextRollout({ cluster: s.cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
+    const r = await run({ 'task-definition': 'taskdef.json', cluster: s.cluster, services: 'backend' }, taskDef(s.family, `${REPO}:v2`));
+    expect(r.code, r.stdout).toBe(0);
+    await ecsClient().send(new DeregisterTaskDefinitionCommand({ taskDefinition: `${s.family}:1` }));
+    emu.resetCounts();
+    const back = await run({ 'task-definition': 'previous', cluster: s.cluster, services: 'backend' });
+    expect(back.code).toBe(1);
+    expect(back.errors.join('\n')).toContain(`${s.family}:1 is INACTIVE`);
+    expect(back.errors.join('\n')).toContain('Register it again');
+    expect(emu.requests().map((q) => q.operation)).not.toContain('UpdateService');
   });
 
   it('a service with no earlier successful deployment stops with the fix, before any write', async () => {
