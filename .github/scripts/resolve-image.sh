@@ -33,7 +33,8 @@ if [[ -n "$image" ]]; then
   uri="$image"
   registry="${image%%/*}"
   tag="${image##*:}"
-  [[ "$tag" == "$image" || "$tag" == */* ]] && tag=""
+  # A digest reference (repo@sha256:…) has no tag; neither has a registry port (host:5000/repo).
+  [[ "$image" == *@* || "$tag" == "$image" || "$tag" == */* ]] && tag=""
 else
   [[ -n "$repository" ]] || fail "input 'ecr-repository' is empty: set it to the ECR repository name (e.g. 'delivery/api'), or give 'image' as a full URI."
   [[ "$repository" =~ ^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$ ]] ||

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
+// issue 15: previous / promote-from / allow-family-change (resolved by prepare.ts before deploy())
+import { PREVIOUS } from './previous.js';
+import { parsePromoteFrom, type PromoteSource } from './promote-from.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -35,6 +38,11 @@ export interface Inputs {
   dryRun: boolean;
   /** When another deployer's deployment replaces ours mid-wait: fail the run, or only warn. Never rolled back over. */
   onOtherDeployment: 'fail' | 'warn';
+  // issue 15:
+  /** Allow moving a service to another task-definition family (default: refuse). */
+  allowFamilyChange: boolean;
+  /** Deploy the image digest this service runs (`cluster/service`). */
+  promoteFrom?: PromoteSource;
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -45,6 +53,8 @@ const ECR_REPO = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export function parseTaskDefinitionInput(value: string): TaskDefinitionSource {
+  // issue 15: `previous` is resolved from ECS by prepare.ts (previous.ts) before deploy().
+  if (value === PREVIOUS) return { kind: 'existing', ref: PREVIOUS };
   if (value.startsWith('arn:')) {
     if (!TASKDEF_ARN.test(value)) {
       throw new ActionError(`'${value}' is not a task definition ARN.`, {
@@ -121,6 +131,18 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     problems.push(new ActionError(`'${commitSha}' cannot be used as an image tag.`, { input: 'commit-sha', fix: 'Pass the commit SHA (40 hex characters).' }));
   }
 
+  // issue 15: promote-from takes the image from another service; it cannot be combined with a push or with `previous`.
+  const promoteFrom = attempt(() => {
+    const v = inp.string('promote-from');
+    return v === undefined ? undefined : parsePromoteFrom(v);
+  }, undefined);
+  if (promoteFrom && imagePublish === 'push') {
+    problems.push(new ActionError('promote-from deploys an image already running elsewhere; image-publish: push would build another.', { input: 'promote-from', fix: 'Use one of them: promote-from (no build) or image-publish: push.' }));
+  }
+  if (promoteFrom && taskDefinition.kind === 'existing' && taskDefinition.ref === PREVIOUS) {
+    problems.push(new ActionError("promote-from cannot be combined with task-definition: previous (a rollback keeps the previous revision's image).", { input: 'promote-from', fix: 'Remove promote-from to roll back, or give a task definition to promote into.' }));
+  }
+
   const desiredCount = attempt(() => (inp.string('desired-count') === undefined ? undefined : inp.number('desired-count', 0, { min: 0, max: 10000, integer: true })), undefined);
   const inputs: Inputs = {
     taskDefinition,
@@ -145,6 +167,8 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     maxAttempts: attempt(() => inp.number('max-attempts', 8, { min: 1, max: 20, integer: true }), 8),
     dryRun: attempt(() => inp.bool('dry-run', false), false),
     onOtherDeployment: attempt(() => inp.oneOf('on-other-deployment', ['fail', 'warn'] as const, 'fail'), 'fail' as const),
+    allowFamilyChange: attempt(() => inp.bool('allow-family-change', false), false), // issue 15
+    promoteFrom, // issue 15
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

@@ -7,11 +7,13 @@ import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
 import { getInputs } from './inputs.js';
+// issue 15: previous / promote-from / family guard, read-only, before deploy()
+import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
 import { summaryMarkdown } from './summary.js';
 
 const ACTION = 'deploy-ecs';
 
-function writeOutputs(r: DeployResult): void {
+function writeOutputs(r: DeployResult, p: Prepared): void {
   const set = runnerReporter.setOutput;
   set('task-definition-arn', r.taskDefinitionArn);
   set('previous-task-definition-arn', r.previousTaskDefinitionArn);
@@ -21,6 +23,7 @@ function writeOutputs(r: DeployResult): void {
   set('status', r.status);
   set('rolled-back', r.rolledBack);
   set('duration-seconds', r.durationSeconds);
+  set('image-digest', imageDigest(r, p)); // issue 15
 }
 
 /**
@@ -45,9 +48,12 @@ await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
   const clients = new ClientFactory(() => config);
-  const result = await deploy(inputs, {
-    ecs: clients.get(ECSClient),
-    ecr: clients.get(ECRClient),
+  const ecs = clients.get(ECSClient);
+  const ecr = clients.get(ECRClient);
+  const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP }); // issue 15
+  const result = await deploy(prepared.inputs, {
+    ecs,
+    ecr,
     logs: clients.get(CloudWatchLogsClient),
     exec: (command, args, options) => exec(command, args, options),
     report: runnerReporter,
@@ -56,7 +62,7 @@ await runAction(ACTION, async () => {
     region: config.region,
     signal: cancel.signal,
   });
-  writeOutputs(result);
-  appendSummary(summaryMarkdown(result, inputs.cluster));
+  writeOutputs(result, prepared);
+  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster)); // issue 15
   if (result.error) throw result.error;
 });

@@ -89,7 +89,10 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
     else env[k] = v;
   }
 
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', action, 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BUNDLE_NODE: run the bundles on another node binary (CI's second pass on Node 24, the
+  // runtime action.yml declares; see NOTES.md), while vitest itself stays on the machine's node.
+  const node = process.env.BUNDLE_NODE ? resolve(repoRoot, process.env.BUNDLE_NODE) : process.execPath;
+  const child = spawn(node, [join(repoRoot, 'dist', action, 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   opts.onSpawn?.(child);
   let stdout = '';
   let stderr = '';

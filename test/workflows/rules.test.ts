@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { actionNames } from '../helpers/actions.js';
 import {
+  isBuildOnlyJob,
   concurrencyProblems,
   expressionsInRun,
   permissionProblems,
@@ -84,7 +85,7 @@ describe('reusable workflows', () => {
   });
 
   it.each(reusable.map((w) => [w.path, w] as const))('%s declares environment: on the job that gets the OIDC token', (_p, wf) => {
-    const withToken = Object.entries(wf.doc.jobs).filter(([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write');
+    const withToken = Object.entries(wf.doc.jobs).filter(([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write' && !isBuildOnlyJob(j));
     expect(withToken.length).toBeGreaterThan(0);
     for (const [, job] of withToken) expect(job.environment).toMatch(/needs\.plan\.outputs\.environment/);
   });
@@ -96,6 +97,22 @@ describe('reusable workflows', () => {
   });
 });
 
+describe('build once, in its own job (issue 15)', () => {
+  const ecs = workflows.find((w) => w.path === '.github/workflows/deploy-ecs-service.yml')!;
+  it('the image is built only in the build job, which assumes only the build role and runs no deploy action', () => {
+    const builders = Object.entries(ecs.doc.jobs).filter(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')));
+    expect(builders.map(([name]) => name)).toEqual(['build']);
+    expect(isBuildOnlyJob(builders[0]![1])).toBe(true);
+    expect(builders[0]![1].environment).toBeUndefined();
+  });
+  it('every job that assumes the deploy role declares the environment', () => {
+    for (const [, job] of Object.entries(ecs.doc.jobs)) {
+      const deployRole = (job.steps ?? []).some((s) => /AWS_ROLE_ARN\b/.test(String(s.with?.['role-to-assume'] ?? '')));
+      if (deployRole) expect(job.environment).toMatch(/needs\.plan\.outputs\.environment/);
+    }
+  });
+});
+
 describe('caller workflows', () => {
   const callers = workflows.filter((w) => w.path.startsWith('workflows/') || w.path.startsWith('examples/'));
 
@@ -103,6 +120,35 @@ describe('caller workflows', () => {
     const calls = callers.flatMap((wf) => Object.values(wf.doc.jobs).filter((j) => j.uses).map((j) => j.uses!));
     expect(calls.length).toBeGreaterThan(0);
     for (const uses of calls) expect(uses).toMatch(/^[\w.-]+\/aws-deploy-actions\/\.github\/workflows\/deploy-(ecs-service|static-site)\.yml@\S+$/);
+  });
+
+  it('rails-stores asks for one approval per release: one gating job, every deploy call waits for it (issue 15)', () => {
+    const wf = callers.find((w) => w.path === 'examples/rails-stores/.github/workflows/deploy.yml')!;
+    const jobs = wf.doc.jobs;
+    // Jobs that name an environment themselves (the reusable calls name theirs inside).
+    const gated = Object.entries(jobs).filter(([, j]) => j.environment !== undefined);
+    expect(gated.map(([n]) => n)).toEqual(['approve']);
+    expect(String(gated[0]![1].environment)).toContain('prod-release');
+    const waitsFor = (name: string): boolean => [jobs[name]!.needs ?? []].flat().some((n) => n === 'approve' || waitsFor(n));
+    const calls = Object.entries(jobs).filter(([, j]) => j.uses);
+    expect(calls.length).toBe(3);
+    for (const [name] of calls) expect(waitsFor(name), name).toBe(true);
+  });
+
+  it('the backend and frontend callers deploy on master too (the default mapping has master=prod)', () => {
+    for (const file of ['workflows/backend.yml', 'workflows/frontend.yml']) {
+      const wf = callers.find((w) => w.path === file)!;
+      expect((wf.doc.on as { push: { branches: string[] } }).push.branches, file).toEqual(expect.arrayContaining(['main', 'master', 'staging']));
+    }
+  });
+
+  it('rollback callers never roll a failed rollback back', () => {
+    const rollbacks = callers.filter((wf) => /rollback/.test(wf.path));
+    for (const wf of rollbacks) {
+      for (const job of Object.values(wf.doc.jobs).filter((j) => j.uses && suiteWorkflowName(j.uses) === 'deploy-ecs-service.yml')) {
+        expect(job.with?.['rollback-on-failure'], wf.path).toBe(false);
+      }
+    }
   });
 
   it('a rollback never builds or migrates', () => {

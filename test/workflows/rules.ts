@@ -89,8 +89,16 @@ function permissionMap(p: Job['permissions']): Record<string, string> | undefine
  * Explicit least privilege: a top-level `permissions:` that writes nothing, and a
  * `permissions:` on every job (so no job inherits the repository default, which can
  * be read-write). `id-token: write` only on jobs that deploy to an environment (or
- * call a reusable workflow that does).
+ * call a reusable workflow that does), or on a build-only job (issue 15): one that
+ * assumes the build role (`build-role-to-assume` / AWS_BUILD_ROLE_ARN, ECR push only)
+ * and runs none of our deploy actions.
  */
+export function isBuildOnlyJob(spec: Job): boolean {
+  const steps = spec.steps ?? [];
+  const roles = steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')).map((s) => String(s.with?.['role-to-assume'] ?? ''));
+  return roles.length > 0 && roles.every((r) => /build-role-to-assume|AWS_BUILD_ROLE_ARN/.test(r) && !/AWS_ROLE_ARN\b|inputs\.role-to-assume/.test(r)) && !steps.some((s) => s.uses?.includes('.aws-deploy-actions/actions/'));
+}
+
 export function permissionProblems(wf: WorkflowFile): string[] {
   const problems: string[] = [];
   const top = permissionMap(wf.doc.permissions);
@@ -109,8 +117,8 @@ export function permissionProblems(wf: WorkflowFile): string[] {
       continue;
     }
     if (perms['*'] === 'write-all') problems.push(`${wf.path}: jobs.${job} has write-all permissions; list the scopes it needs.`);
-    if (perms['id-token'] === 'write' && !spec.environment && !spec.uses) {
-      problems.push(`${wf.path}: jobs.${job} has id-token: write without environment:; only deploy jobs (with environment protection) may mint OIDC tokens.`);
+    if (perms['id-token'] === 'write' && !spec.environment && !spec.uses && !isBuildOnlyJob(spec)) {
+      problems.push(`${wf.path}: jobs.${job} has id-token: write without environment:; only deploy jobs (with environment protection) and the build-only job (build role) may mint OIDC tokens.`);
     }
   }
   return problems;

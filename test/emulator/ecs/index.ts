@@ -7,6 +7,8 @@ import type { LogsService } from '../logs.js';
 import type { Scenarios, TaskScenario } from '../scenarios.js';
 import { Clusters } from './clusters.js';
 import { serviceDeploymentOperations } from './service-deployments.js';
+// issue 15: DescribeServiceRevisions (deploy-ecs `task-definition: previous`)
+import { serviceRevisionOperations } from './service-revisions.js';
 import { Services, type CreateServiceInput } from './services.js';
 import { TaskDefinitions } from './taskdefs.js';
 import { Tasks, type TaskPlan } from './tasks.js';
@@ -96,6 +98,7 @@ export class EcsService {
       ...this.taskdefs.operations(),
       ...this.services.operations(),
       ...serviceDeploymentOperations(this.ctx, this.clusters, this.services),
+      ...serviceRevisionOperations(this.ctx, this.clusters, this.services), // issue 15
       CreateCluster: (input: { clusterName?: string; tags?: { key: string; value: string }[] }) => ({
         cluster: (this.clusters.create(input.clusterName ?? 'default', input.tags), this.clusterView(input.clusterName ?? 'default')),
       }),
