@@ -4,7 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { aggregate, type ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
-import { createInvalidation, inProgressBudget, waitForInvalidation } from './cloudfront.js';
+import { createInvalidation, inProgressBudget, readDistributionView, waitForInvalidation } from './cloudfront.js';
+import type { DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import { checkDeleteGuard, desiredFiles, parseManifest, planTarget, relOf, type Manifest, type TargetPlan } from './plan.js';
@@ -31,6 +32,8 @@ export interface TargetResult {
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
+  /** [static-perf hook] Where the distribution serves these keys (GetDistribution); read only when there is something to invalidate. */
+  view?: DistributionView;
 }
 
 const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
@@ -75,9 +78,12 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
 }
 
 /** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */
-export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest'>): string[] {
+export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest' | 'view'>): string[] {
   const { plan, target } = res;
-  const rels = [...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
+  // [static-perf hook] A key that did not exist has nothing cached at the edge but a 403/404, kept
+  // 10 s by default: not worth an invalidation unless the distribution caches errors longer (distribution.ts).
+  const skipNew = res.view !== undefined && !res.view.invalidateNewKeys;
+  const rels = [...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
   return [...new Set(rels)];
 }
 
@@ -86,7 +92,15 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
   const rels = invalidationRels(res);
   if (rels.length === 0) return undefined;
   if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
-  return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget });
+  return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}) });
+}
+
+/** [static-perf hook] Reads the distribution's config once, only when the plan has keys to invalidate (a no-op run makes no CloudFront call). */
+export async function attachDistributionView(res: TargetResult, inputs: Inputs, deps: Pick<Deps, 'cloudfront' | 'reporter'>): Promise<void> {
+  const { target } = res;
+  if (!target.distributionId || inputs.invalidate !== 'changed' || res.view || invalidationRels(res).length === 0) return;
+  res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) => deps.reporter.warning(m));
+  for (const note of res.view.notes) deps.reporter.info(note);
 }
 
 /**
@@ -134,6 +148,7 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
       await write(entries.cp, 'copy');
     });
   }
+  await attachDistributionView(res, inputs, deps); // [static-perf hook]
   const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && invalidationRels(res).length > 0;
   const manifest = nextManifest(plan, etags);
   if (willInvalidate) manifest.pending = invalidationRels(res).sort();
@@ -142,7 +157,7 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps)
   if (willInvalidate) {
     await r.group(`Phase 3: invalidate ${target.distributionId}`, async () => {
       const cf = deps.cloudfront();
-      const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!);
+      const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!, (m) => r.warning(m));
       const inv = plannedInvalidation(res, inputs, budget)!;
       res.invalidation = inv;
       if (inv.note) r.info(inv.note);

@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { ClientFactory, bulkTransferConfig, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
-import { applyTarget, plannedInvalidation, planAll, type Deps } from './deploy.js';
+import { applyTarget, attachDistributionView, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import { getInputs } from './inputs.js';
 import { planJson, summaryMarkdown, totals } from './summary.js';
 
@@ -13,10 +13,12 @@ const ACTION = 'deploy-static';
 
 await runAction(ACTION, async () => {
   const inputs = getInputs();
-  const clients = new ClientFactory(() => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION }));
+  const config = () => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
+  const clients = new ClientFactory(config);
   const reporter = runnerReporter;
   const deps: Deps = {
-    s3: clients.get(S3Client),
+    // Standard retries with jitter for S3 (lib/aws.ts bulkTransferConfig); CloudFront keeps adaptive.
+    s3: new S3Client(bulkTransferConfig(config())),
     cloudfront: () => clients.get(CloudFrontClient),
     sleep: realSleep,
     now: realClock,
@@ -31,6 +33,7 @@ await runAction(ACTION, async () => {
   };
   if (inputs.dryRun) {
     for (const r of results) {
+      await attachDistributionView(r, inputs, deps);
       const inv = plannedInvalidation(r, inputs);
       if (inv) r.invalidation = inv;
     }
