@@ -84,19 +84,22 @@ const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g,
 
 /**
  * Multipart memory is partSize × queueSize per upload (lib-storage buffers each
- * part), so the part size is fixed, not the threshold (a 100 MiB threshold once
- * meant 4 × 100 MiB buffered per file), and only MULTIPART_SLOTS multipart
- * uploads run at once whatever `concurrency` is: at most 2 × 4 × 8 MiB = 64 MiB
- * of part buffers. S3 allows 10,000 parts, so the part size grows only for files
- * over 78 GiB.
+ * part), so the part size is at most 8 MiB whatever the threshold (a 100 MiB
+ * threshold once meant 4 × 100 MiB buffered per file), and only MULTIPART_SLOTS
+ * multipart uploads run at once whatever `concurrency` is: at most
+ * 2 × 4 × 8 MiB = 64 MiB of part buffers. A threshold below 8 MiB gives parts of
+ * the threshold's size (S3's minimum part is 5 MiB), so every file over it is
+ * really sent in parts. S3 allows 10,000 parts, so the part size grows only for
+ * files over 78 GiB.
  */
 export const PART_SIZE = 8 * 1024 * 1024;
+const MIN_PART = 5 * 1024 * 1024;
 export const PART_QUEUE = 4;
 export const MULTIPART_SLOTS = 2;
 const MAX_PARTS = 10_000;
 
-export function partSizeFor(size: number): number {
-  return Math.max(PART_SIZE, Math.ceil(size / MAX_PARTS));
+export function partSizeFor(size: number, threshold: number): number {
+  return Math.max(MIN_PART, Math.min(PART_SIZE, threshold), Math.ceil(size / MAX_PARTS));
 }
 
 /** A counting semaphore: small uploads keep flowing while big ones wait for a slot. */
@@ -125,7 +128,7 @@ export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f
       const upload = new Upload({
         client: s3,
         params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs) },
-        partSize: partSizeFor(f.size),
+        partSize: partSizeFor(f.size, opts.multipartThreshold),
         queueSize: PART_QUEUE,
         leavePartsOnError: false,
       });

@@ -35,9 +35,10 @@ describe('multipart memory', () => {
     expect(parts).toEqual([8 * MiB, 8 * MiB, 4 * MiB]);
   });
 
-  it('grows the part size only past S3’s 10,000 parts', () => {
-    expect(partSizeFor(100 * MiB)).toBe(PART_SIZE);
-    expect(partSizeFor(200 * 1024 * MiB)).toBe(Math.ceil((200 * 1024 * MiB) / 10_000));
+  it('uses the threshold as part size below 8 MiB (5 MiB minimum), and grows only past S3’s 10,000 parts', () => {
+    expect(partSizeFor(100 * MiB, 100 * MiB)).toBe(PART_SIZE);
+    expect(partSizeFor(6 * MiB, 5 * MiB)).toBe(5 * MiB);
+    expect(partSizeFor(200 * 1024 * MiB, 8 * MiB)).toBe(Math.ceil((200 * 1024 * MiB) / 10_000));
   });
 
   it(`runs at most ${MULTIPART_SLOTS} multipart uploads at once; small files are not held back`, async () => {
