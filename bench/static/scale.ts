@@ -41,7 +41,7 @@ async function fakeBucket(objects: { key: string; size: number }[]): Promise<{ e
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     req.resume();
-    if (req.method === 'GET' && url.pathname === `/${BUCKET}` && url.searchParams.get('list-type') === '2') {
+    if (req.method === 'GET' && (url.pathname === `/${BUCKET}` || url.pathname === `/${BUCKET}/`) && url.searchParams.get('list-type') === '2') {
       const start = Number(url.searchParams.get('continuation-token') ?? 0);
       const page = objects.slice(start, start + 1000);
       const next = start + 1000 < objects.length ? `<NextContinuationToken>${start + 1000}</NextContinuationToken>` : '';
