@@ -123,7 +123,8 @@ async function main(): Promise<void> {
     s3.reset();
     const t0 = performance.now();
     const args = ['sync', root, `:s3:bench-rclone/${prefix}`, '--checksum', '--s3-provider', 'Other', '--s3-endpoint', s3.endpoint, '--s3-access-key-id', 'S3RVER', '--s3-secret-access-key', 'S3RVER', '--s3-region', 'eu-west-1', '--s3-no-check-bucket', '-q'];
-    const child = spawn(rcloneBin, args, { env: { ...process.env, RCLONE_CONFIG: '/dev/null' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    // rclone 1.60 (aws-sdk-go v1) cannot apply AWS_CA_BUNDLE to its own HTTP transport and refuses to start; a local endpoint needs none.
+    const child = spawn(rcloneBin, args, { env: { ...process.env, RCLONE_CONFIG: '/dev/null', AWS_CA_BUNDLE: undefined }, stdio: ['ignore', 'ignore', 'inherit'] });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-rclone') };
   };
