@@ -23,6 +23,9 @@ export async function readDistributionView(cf: CloudFrontClient, target: { bucke
     const res = await cf.send(new GetDistributionCommand({ Id: target.distributionId }));
     return distributionView(res.Distribution?.DistributionConfig, target.bucket, target.prefix, target.distributionId);
   } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchDistribution') {
+      throw new ActionError(`CloudFront distribution ${target.distributionId} does not exist (or belongs to another account); nothing was written.`, { input: 'distribution-id', fix: 'Use the id shown in the CloudFront console (e.g. E2QWRUHAPOMQZL) of the distribution in front of this bucket, in the account of these credentials.' });
+    }
     if (!isAccessDenied(err)) throw err;
     const view = assumedView(target.prefix, `cloudfront:GetDistribution is not allowed on ${target.distributionId}`);
     warn(`${view.notes[0]} Allow cloudfront:GetDistribution (read-only) so the paths follow the distribution's origin path.`);

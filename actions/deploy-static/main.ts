@@ -26,6 +26,8 @@ await runAction(ACTION, async () => {
     runId: `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
   };
   const results = await planAll(inputs, deps);
+  // Read every distribution's config before the first write: a wrong distribution-id fails the run here.
+  for (const r of results) await attachDistributionView(r, inputs, deps);
   const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
   const writePlan = () => {
     mkdirSync(join(planPath, '..'), { recursive: true });
@@ -33,7 +35,6 @@ await runAction(ACTION, async () => {
   };
   if (inputs.dryRun) {
     for (const r of results) {
-      await attachDistributionView(r, inputs, deps);
       const inv = plannedInvalidation(r, inputs);
       if (inv) r.invalidation = inv;
     }

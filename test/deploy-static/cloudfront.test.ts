@@ -82,6 +82,11 @@ describe('optional read permissions', () => {
     expect(warnings).toEqual([expect.stringMatching(/GetDistribution is not allowed on E1.*origin path is \/app/)]);
   });
 
+  it('names the distribution-id input when the distribution does not exist', async () => {
+    cf.on(GetDistributionCommand).rejects(new CloudFrontServiceException({ name: 'NoSuchDistribution', $fault: 'client', message: 'The specified distribution does not exist.', $metadata: { httpStatusCode: 404 } }));
+    await expect(readDistributionView(client, { bucket: 'site', prefix: '', distributionId: 'EWRONG' }, () => undefined)).rejects.toMatchObject({ message: expect.stringMatching(/EWRONG does not exist.*nothing was written/), location: { input: 'distribution-id' } });
+  });
+
   it('reads the origin path from GetDistribution', async () => {
     cf.on(GetDistributionCommand).resolves({ Distribution: { Id: 'E1', ARN: 'arn', Status: 'Deployed', LastModifiedTime: new Date(), InProgressInvalidationBatches: 0, DomainName: 'd1.cloudfront.net', DistributionConfig: {
       CallerReference: 'x', Comment: '', Enabled: true,

@@ -90,6 +90,14 @@ describe('distribution config (GetDistribution)', () => {
     expect(inv[0]!.paths).toEqual(['/admin', '/admin/', '/admin/index.html']);
   });
 
+  it('a distribution id that does not exist fails the run before any write, naming the input', async () => {
+    s3.reset();
+    const run = await deploy({ source: siteCopy(), bucket: 'spa', prefix: 'missing', 'distribution-id': 'ENOSUCHDIST' });
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/distribution-id.*ENOSUCHDIST does not exist/s);
+    expect(s3.requests.filter((r) => ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op))).toEqual([]);
+  });
+
   it('invalidates new keys too when the distribution caches 404s for long (an SPA fallback)', async () => {
     const id = emu.cloudfront.createDistribution({
       origins: [{ id: 'spa', domainName: s3Domain('spa'), originPath: '/app' }],
