@@ -84,7 +84,9 @@ export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'ma
   // 10 s by default: not worth an invalidation unless the distribution caches errors longer (distribution.ts).
   const skipNew = res.view !== undefined && !res.view.invalidateNewKeys;
   const rels = [...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
-  return [...new Set(rels)];
+  // [static-perf hook] A key no cache behaviour routes to this bucket's origin path has no viewer path: nothing to invalidate.
+  const served = res.view ? rels.filter((rel) => res.view!.viewerPaths(rel).length > 0) : rels;
+  return [...new Set(served)];
 }
 
 export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = FULL_BUDGET): InvalidationPlan | undefined {
@@ -99,8 +101,11 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
 export async function attachDistributionView(res: TargetResult, inputs: Inputs, deps: Pick<Deps, 'cloudfront' | 'reporter'>): Promise<void> {
   const { target } = res;
   if (!target.distributionId || inputs.invalidate !== 'changed' || res.view || invalidationRels(res).length === 0) return;
+  const before = invalidationRels(res).length;
   res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) => deps.reporter.warning(m));
   for (const note of res.view.notes) deps.reporter.info(note);
+  const unserved = before - invalidationRels({ ...res, view: { ...res.view, invalidateNewKeys: true } }).length;
+  if (unserved > 0) deps.reporter.warning(`${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
 import { distributionView, isBucketDomain, pathPatternRegExp } from '../../actions/deploy-static/distribution.js';
 import { planInvalidation } from '../../actions/deploy-static/invalidation.js';
+import { invalidationRels } from '../../actions/deploy-static/deploy.js';
 
 /** The parts of a GetDistribution answer that decide paths, shaped as the SDK returns them. */
 function config(opts: { origins: { Id: string; DomainName: string; OriginPath?: string }[]; defaultOrigin?: string; behaviors?: { PathPattern: string; TargetOriginId: string }[]; errors?: { ErrorCode: number; ErrorCachingMinTTL?: number }[]; groups?: { Id: string; members: string[] }[] }): DistributionConfig {
@@ -86,5 +87,20 @@ describe('where the distribution serves a key', () => {
     ['/Admin/*', '/admin/x', false],
   ])('path pattern %s matches %s: %s', (pattern, path, yes) => {
     expect(pathPatternRegExp(pattern).test(path)).toBe(yes);
+  });
+});
+
+describe('which changed keys are invalidated', () => {
+  const op = (rel: string, reason: 'new' | 'content') => ({ file: { rel }, reason });
+  const result = (view: ReturnType<typeof distributionView> | undefined) =>
+    ({ target: { bucket: 'site', prefix: 'www/' }, plan: { uploads: [op('new.html', 'new'), op('index.html', 'content'), op('admin/x.html', 'content')], copies: [], deletes: ['www/old.js'] }, ...(view ? { view } : {}) }) as unknown as Parameters<typeof invalidationRels>[0];
+  const cfg = config({ origins: [{ Id: 'web', DomainName: s3('site'), OriginPath: '/www' }, { Id: 'raw', DomainName: s3('site') }], behaviors: [{ PathPattern: '/admin/*', TargetOriginId: 'raw' }] });
+
+  it('without the distribution config: every changed, new and deleted key', () => {
+    expect(invalidationRels(result(undefined)).sort()).toEqual(['admin/x.html', 'index.html', 'new.html', 'old.js']);
+  });
+
+  it('with it: not new keys (default error caching), not keys the distribution does not serve', () => {
+    expect(invalidationRels(result(distributionView(cfg, 'site', 'www/', 'E1'))).sort()).toEqual(['index.html', 'old.js']);
   });
 });
