@@ -1,17 +1,56 @@
-import { CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CreateInvalidationCommand, GetDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { poll, rampInterval, type Clock, type Sleep } from '../../lib/poll.js';
 import { ActionError } from '../../lib/errors.js';
-import { remainingBudget, type InvalidationBudget } from './invalidation.js';
+import { FULL_BUDGET, remainingBudget, type InvalidationBudget } from './invalidation.js';
+import { assumedView, distributionView, type DistributionView } from './distribution.js';
 
 /** Status strings are compared case-insensitively: the SDK's own waiter does not, and hangs on `COMPLETED`. */
 const is = (status: string | undefined, want: string): boolean => (status ?? '').toLowerCase() === want.toLowerCase();
 
+/** IAM said no (HTTP 403 AccessDenied): for the optional read-only calls this is a warning, not a failure. */
+export function isAccessDenied(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'AccessDenied' || e?.name === 'AccessDeniedException' || e?.Code === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403;
+}
+
+/**
+ * Where the distribution serves the target's keys (GetDistribution). Needs
+ * `cloudfront:GetDistribution`; without it the old assumption (origin path =
+ * prefix) is kept with a warning.
+ */
+export async function readDistributionView(cf: CloudFrontClient, target: { bucket: string; prefix: string; distributionId: string }, warn: (message: string) => void): Promise<DistributionView> {
+  try {
+    const res = await cf.send(new GetDistributionCommand({ Id: target.distributionId }));
+    return distributionView(res.Distribution?.DistributionConfig, target.bucket, target.prefix, target.distributionId);
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchDistribution') {
+      throw new ActionError(`CloudFront distribution ${target.distributionId} does not exist (or belongs to another account); nothing was written.`, { input: 'distribution-id', fix: 'Use the id shown in the CloudFront console (e.g. E2QWRUHAPOMQZL) of the distribution in front of this bucket, in the account of these credentials.' });
+    }
+    if (!isAccessDenied(err)) throw err;
+    const view = assumedView(target.prefix, `cloudfront:GetDistribution is not allowed on ${target.distributionId}`);
+    warn(`${view.notes[0]} Allow cloudfront:GetDistribution (read-only) so the paths follow the distribution's origin path.`);
+    return { ...view, notes: [] };
+  }
+}
+
 /**
  * What the invalidations still in progress leave of the distribution's
  * limits. In-progress ones are the newest, so paging stops at the first page
- * without any.
+ * without any. `cloudfront:ListInvalidations` is optional: without it the
+ * full budget is assumed (with a warning) and TooManyInvalidationsInProgress
+ * is waited out by createInvalidation.
  */
-export async function inProgressBudget(cf: CloudFrontClient, distributionId: string): Promise<InvalidationBudget> {
+export async function inProgressBudget(cf: CloudFrontClient, distributionId: string, warn: (message: string) => void = () => undefined): Promise<InvalidationBudget> {
+  try {
+    return await readInProgressBudget(cf, distributionId);
+  } catch (err) {
+    if (!isAccessDenied(err)) throw err;
+    warn(`cloudfront:ListInvalidations / GetInvalidation is not allowed on ${distributionId}, so invalidations already in progress cannot be counted; planning with the full limits (a TooManyInvalidationsInProgress answer is waited out). Allow both (read-only) to plan within what is left.`);
+    return FULL_BUDGET;
+  }
+}
+
+async function readInProgressBudget(cf: CloudFrontClient, distributionId: string): Promise<InvalidationBudget> {
   const ids: string[] = [];
   let marker: string | undefined;
   for (let page = 0; page < 10; page++) {

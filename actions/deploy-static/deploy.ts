@@ -4,7 +4,8 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { aggregate, ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
-import { createInvalidation, inProgressBudget, waitForInvalidation } from './cloudfront.js';
+import { createInvalidation, inProgressBudget, readDistributionView, waitForInvalidation } from './cloudfront.js';
+import type { DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import { DeployLock } from './lock.js';
@@ -40,6 +41,8 @@ export interface TargetResult {
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
+  /** [static-perf hook] Where the distribution serves these keys (GetDistribution); read only when there is something to invalidate. */
+  view?: DistributionView;
 }
 
 const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
@@ -140,10 +143,15 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
 }
 
 /** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */
-export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest'>): string[] {
+export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest' | 'view'>): string[] {
   const { plan, target } = res;
-  const rels = [...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
-  return [...new Set(rels)];
+  // [static-perf hook] A key that did not exist has nothing cached at the edge but a 403/404, kept
+  // 10 s by default: not worth an invalidation unless the distribution caches errors longer (distribution.ts).
+  const skipNew = res.view !== undefined && !res.view.invalidateNewKeys;
+  const rels = [...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
+  // [static-perf hook] A key no cache behaviour routes to this bucket's origin path has no viewer path: nothing to invalidate.
+  const served = res.view ? rels.filter((rel) => res.view!.viewerPaths(rel).length > 0) : rels;
+  return [...new Set(served)];
 }
 
 export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = FULL_BUDGET): InvalidationPlan | undefined {
@@ -151,7 +159,18 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
   const rels = invalidationRels(res);
   if (rels.length === 0) return undefined;
   if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
-  return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget });
+  return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}) });
+}
+
+/** [static-perf hook] Reads the distribution's config once, only when the plan has keys to invalidate (a no-op run makes no CloudFront call). */
+export async function attachDistributionView(res: TargetResult, inputs: Inputs, deps: Pick<Deps, 'cloudfront' | 'reporter'>): Promise<void> {
+  const { target } = res;
+  if (!target.distributionId || inputs.invalidate !== 'changed' || res.view || invalidationRels(res).length === 0) return;
+  const before = invalidationRels(res).length;
+  res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) => deps.reporter.warning(m));
+  for (const note of res.view.notes) deps.reporter.info(note);
+  const unserved = before - invalidationRels({ ...res, view: { ...res.view, invalidateNewKeys: true } }).length;
+  if (unserved > 0) deps.reporter.warning(`${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`);
 }
 
 /**
@@ -175,6 +194,9 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
     const { entries: _e, pending: _p, run: _r, version: _v, ...other } = res.manifest ?? ({} as Partial<Manifest>);
     await res.store.write({ ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } });
   };
+  // A re-planned result (after waiting for the lock) has no distribution view yet: the viewer paths
+  // decide which keys to invalidate.
+  await attachDistributionView(res, inputs, deps);
   const changed = invalidationRels(res);
   const oldEntries = res.manifest?.entries ?? {};
   // Everything about to be written is recorded as ours before the first write, whether or not
@@ -232,7 +254,7 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   if (willInvalidate) {
     await r.group(`Phase 3: invalidate ${target.distributionId}`, async () => {
       const cf = deps.cloudfront();
-      const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!);
+      const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!, (m) => r.warning(m));
       const inv = plannedInvalidation(res, inputs, budget)!;
       res.invalidation = inv;
       if (inv.note) r.info(inv.note);

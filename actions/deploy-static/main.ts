@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { ClientFactory, bulkTransferConfig, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
-import { applyAll, plannedInvalidation, planAll, type Deps } from './deploy.js';
+import { applyAll, attachDistributionView, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import type { DeployLock } from './lock.js';
 import { getInputs } from './inputs.js';
 import { planJson, summaryMarkdown, totals } from './summary.js';
@@ -14,7 +14,8 @@ const ACTION = 'deploy-static';
 
 await runAction(ACTION, async () => {
   const inputs = getInputs();
-  const clients = new ClientFactory(() => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION }));
+  const config = () => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
+  const clients = new ClientFactory(config);
   const reporter = runnerReporter;
   const locks: DeployLock[] = [];
   // Cancel: the runner sends SIGINT, then SIGTERM ~7.5 s later, then kills the
@@ -38,7 +39,8 @@ await runAction(ACTION, async () => {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
   const deps: Deps = {
-    s3: clients.get(S3Client),
+    // Standard retries with jitter for S3 (lib/aws.ts bulkTransferConfig); CloudFront keeps adaptive.
+    s3: new S3Client(bulkTransferConfig(config())),
     cloudfront: () => clients.get(CloudFrontClient),
     sleep: realSleep,
     now: realClock,
@@ -48,6 +50,8 @@ await runAction(ACTION, async () => {
     locks,
   };
   const results = await planAll(inputs, deps);
+  // Read every distribution's config before the first write: a wrong distribution-id fails the run here.
+  for (const r of results) await attachDistributionView(r, inputs, deps);
   const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
   const writePlan = () => {
     mkdirSync(join(planPath, '..'), { recursive: true });

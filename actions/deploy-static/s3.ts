@@ -10,8 +10,9 @@ import { mapLimit } from './pool.js';
 /**
  * S3 calls, with the client injected. Every write goes through `assertInside`:
  * nothing outside the target prefix is ever written or deleted.
- * SlowDown (503) and other throttling errors are retried with backoff by the
- * SDK's adaptive retry mode (lib/aws.ts), which also rate-limits the client.
+ * SlowDown (503) and other throttling errors are retried by the SDK's standard
+ * mode with jittered backoff (lib/aws.ts bulkTransferConfig): a retry delays only
+ * the call that was throttled, never the whole client.
  */
 
 /** Our own metadata: the content MD5, for objects whose ETag is not one (multipart, SSE-KMS). */
@@ -67,19 +68,59 @@ function objectParams(bucket: string, f: DesiredFile, acl: string | undefined) {
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
 
+/**
+ * Multipart memory is partSize × queueSize per upload (lib-storage buffers each
+ * part), so the part size is at most 8 MiB whatever the threshold (a 100 MiB
+ * threshold once meant 4 × 100 MiB buffered per file), and only MULTIPART_SLOTS
+ * multipart uploads run at once whatever `concurrency` is: at most
+ * 2 × 4 × 8 MiB = 64 MiB of part buffers. A threshold below 8 MiB gives parts of
+ * the threshold's size (S3's minimum part is 5 MiB), so every file over it is
+ * really sent in parts. S3 allows 10,000 parts, so the part size grows only for
+ * files over 78 GiB.
+ */
+export const PART_SIZE = 8 * 1024 * 1024;
+const MIN_PART = 5 * 1024 * 1024;
+export const PART_QUEUE = 4;
+export const MULTIPART_SLOTS = 2;
+const MAX_PARTS = 10_000;
+
+export function partSizeFor(size: number, threshold: number): number {
+  return Math.max(MIN_PART, Math.min(PART_SIZE, threshold), Math.ceil(size / MAX_PARTS));
+}
+
+/** A counting semaphore: small uploads keep flowing while big ones wait for a slot. */
+function semaphore(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = slots;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+const multipartSlot = semaphore(MULTIPART_SLOTS);
+
 /** Small files as one PutObject with Content-MD5 (S3 rejects a corrupted body); large ones multipart. */
 export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, opts: { acl?: string; multipartThreshold: number }): Promise<string> {
   assertInside(f.key, prefix);
   if (f.size >= opts.multipartThreshold) {
-    const upload = new Upload({
-      client: s3,
-      params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs) },
-      partSize: Math.max(5 * 1024 * 1024, opts.multipartThreshold),
-      queueSize: 4,
-      leavePartsOnError: false,
+    return multipartSlot(async () => {
+      const upload = new Upload({
+        client: s3,
+        params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs) },
+        partSize: partSizeFor(f.size, opts.multipartThreshold),
+        queueSize: PART_QUEUE,
+        leavePartsOnError: false,
+      });
+      const res = await upload.done();
+      return unquote(res.ETag);
     });
-    const res = await upload.done();
-    return unquote(res.ETag);
   }
   const body = f.body ?? (await readFile(f.abs));
   const res = await s3.send(new PutObjectCommand({ ...objectParams(bucket, f, opts.acl), Body: body, ContentMD5: Buffer.from(f.md5, 'hex').toString('base64') }));

@@ -1,9 +1,11 @@
 /**
- * deploy-static vs `aws s3 sync` on the same local S3 (s3rver behind a
- * counting proxy), one run, side by side. Prints figures; asserts nothing.
+ * deploy-static vs `aws s3 sync` and `rclone sync --checksum` on the same local
+ * S3 (s3rver behind a counting proxy), one run, side by side; then the same
+ * cold deploy under 20 % injected 503 SlowDown, and planning at scale
+ * (scale.ts). Prints figures and the issue-12 goal ratios; asserts nothing.
  *
- *   bash bench/static/run.sh          # installs Debian's awscli if `aws` is missing
- *   NODE_OPTIONS=--openssl-legacy-provider npx tsx bench/static/run.ts   # aws on PATH (AWS_CLI=… to pick one)
+ *   bash bench/static/run.sh          # installs Debian's awscli and rclone if missing
+ *   NODE_OPTIONS=--openssl-legacy-provider npx tsx bench/static/run.ts   # aws and rclone on PATH (AWS_CLI=…, RCLONE=… to pick)
  *
  * Site: 2,000 files ≈ 20 MB (1,998 small text/asset files + 2 files of 8.5 MB,
  * which both tools upload as multipart). Scenarios, each after a simulated
@@ -18,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runBundle } from '../../test/helpers/run-bundle.js';
 import { s3Env, startLocalS3, type LocalS3 } from '../../test/deploy-static/local-s3.js';
+import { getBytes, s3Client } from '../../test/deploy-static/fixtures.js';
+import { invalidationPlanTime, scaleBench } from './scale.js';
 
 const FILES = 2000;
 const BIG = 2;
@@ -88,12 +92,15 @@ async function main(): Promise<void> {
   const aws = process.env.AWS_CLI ?? 'aws';
   const cliVersion = spawnSync(aws, ['--version'], { encoding: 'utf8' });
   if (cliVersion.status !== 0) throw new Error(`'${aws} --version' failed; run bench/static/run.sh (installs awscli) or set AWS_CLI.`);
-  const s3 = await startLocalS3(['bench-ours', 'bench-cli']);
+  const rcloneBin = process.env.RCLONE ?? 'rclone';
+  const rcloneVersion = spawnSync(rcloneBin, ['version'], { encoding: 'utf8' });
+  if (rcloneVersion.status !== 0) throw new Error(`'${rcloneBin} version' failed; run bench/static/run.sh (installs rclone) or set RCLONE.`);
+  const s3 = await startLocalS3(['bench-ours', 'bench-cli', 'bench-rclone']);
   const env = s3Env(s3.endpoint);
   const root = join(mkdtempSync(join(tmpdir(), 'bench-static-')), 'dist');
   const rels = generate(root);
   const total = rels.reduce((n, r) => n + readFileSync(join(root, r)).length, 0);
-  console.log(`site: ${rels.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB (${BIG} files of ${(BIG_SIZE / 1024 / 1024).toFixed(1)} MiB); ${cliVersion.stdout.trim() || cliVersion.stderr.trim()}`);
+  console.log(`site: ${rels.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB (${BIG} files of ${(BIG_SIZE / 1024 / 1024).toFixed(1)} MiB); ${cliVersion.stdout.trim() || cliVersion.stderr.trim()}; ${rcloneVersion.stdout.split('\n')[0]}`);
 
   const ours = async (prefix: string): Promise<Measure> => {
     s3.reset();
@@ -111,31 +118,39 @@ async function main(): Promise<void> {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli') };
   };
+  // rclone's defaults (4 transfers, 8 checkers), comparing by MD5 (--checksum) like we do.
+  const rclone = async (prefix: string): Promise<Measure> => {
+    s3.reset();
+    const t0 = performance.now();
+    const args = ['sync', root, `:s3:bench-rclone/${prefix}`, '--checksum', '--s3-provider', 'Other', '--s3-endpoint', s3.endpoint, '--s3-access-key-id', 'S3RVER', '--s3-secret-access-key', 'S3RVER', '--s3-region', 'eu-west-1', '--s3-no-check-bucket', '-q'];
+    // rclone 1.60 (aws-sdk-go v1) cannot apply AWS_CA_BUNDLE to its own HTTP transport and refuses to start; a local endpoint needs none.
+    const child = spawn(rcloneBin, args, { env: { ...process.env, RCLONE_CONFIG: '/dev/null', AWS_CA_BUNDLE: undefined }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-rclone') };
+  };
 
   // The machine is shared (2 cores): every scenario runs REPS times, the two tools
   // alternating who goes first, and the table shows medians.
   const REPS = Number(process.env.BENCH_REPS ?? 3);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rows: { scenario: string; expect: string; o: Measure; c: Measure; spread: string }[] = [];
+  const rows: { scenario: string; expect: string; o: Measure; c: Measure; r: Measure; spread: string }[] = [];
   const scenario = async (name: string, expect: string, prepare: (rep: number) => void, prefix: (rep: number) => string) => {
     const os: Measure[] = [];
     const cs: Measure[] = [];
+    const rs: Measure[] = [];
     for (let rep = 0; rep < REPS; rep++) {
       prepare(rep);
-      if (rep % 2 === 0) {
-        os.push(await ours(prefix(rep)));
-        cs.push(await cli(prefix(rep)));
-      } else {
-        cs.push(await cli(prefix(rep)));
-        os.push(await ours(prefix(rep)));
-      }
+      // Rotate who goes first: the machine is shared and load drifts.
+      const order = [async () => os.push(await ours(prefix(rep))), async () => cs.push(await cli(prefix(rep))), async () => rs.push(await rclone(prefix(rep)))];
+      for (let k = 0; k < 3; k++) await order[(rep + k) % 3]!();
     }
     const pick = (ms: Measure[]): Measure => ({ ...ms[0]!, ms: median(ms.map((m) => m.ms)), ok: ms.every((m) => m.ok), puts: Math.max(...ms.map((m) => m.puts)), objectsWritten: Math.max(...ms.map((m) => m.objectsWritten)), heads: Math.max(...ms.map((m) => m.heads)) });
     const o = pick(os);
     const c = pick(cs);
-    const spread = os.map((m, i) => `${(m.ms / 1000).toFixed(1)}/${(cs[i]!.ms / 1000).toFixed(1)}`).join(' ');
-    rows.push({ scenario: name, expect, o, c, spread });
-    console.log(`${name}: deploy-static ${(o.ms / 1000).toFixed(2)} s, ${o.puts} PUTs | aws s3 sync ${(c.ms / 1000).toFixed(2)} s, ${c.puts} PUTs  (runs ours/cli: ${spread})`);
+    const r = pick(rs);
+    const spread = os.map((m, i) => `${(m.ms / 1000).toFixed(1)}/${(cs[i]!.ms / 1000).toFixed(1)}/${(rs[i]!.ms / 1000).toFixed(1)}`).join(' ');
+    rows.push({ scenario: name, expect, o, c, r, spread });
+    console.log(`${name}: deploy-static ${(o.ms / 1000).toFixed(2)} s, ${o.puts} PUTs | aws s3 sync ${(c.ms / 1000).toFixed(2)} s, ${c.puts} PUTs | rclone ${(r.ms / 1000).toFixed(2)} s, ${r.puts} PUTs  (runs ours/cli/rclone: ${spread})`);
   };
 
   const last = `site-${REPS - 1}`;
@@ -176,18 +191,73 @@ async function main(): Promise<void> {
   );
 
   const fmt = (m: Measure) => `${(m.ms / 1000).toFixed(2)} s`;
+  // Under 20 % SlowDown (503 on PUT/GET/HEAD/COPY/multipart; s3.slowDown), cold, on fresh prefixes:
+  // our time against our own fault-free time in the same run; then what each tool stored.
+  freshCheckout(root, present);
+  const client = s3Client(s3.endpoint);
+  const wrongOrMissing = async (bucket: string, prefix: string): Promise<number> => {
+    s3.slowDown(0);
+    let bad = 0;
+    for (const rel of present) {
+      const stored = await getBytes(client, bucket, `${prefix}/${rel}`).catch(() => undefined);
+      if (!stored || !stored.equals(readFileSync(join(root, rel)))) bad++;
+    }
+    return bad;
+  };
+  const faultFree = await ours('slow-base');
+  s3.slowDown(0.2, 12);
+  const slowOurs = await ours('slow-20');
+  const oursBad = await wrongOrMissing('bench-ours', 'slow-20');
+  s3.slowDown(0.2, 12);
+  const slowCli = await cli('slow-20');
+  const cliBad = await wrongOrMissing('bench-cli', 'slow-20');
+  s3.slowDown(0.2, 12);
+  const slowRclone = await rclone('slow-20');
+  const rcloneBad = await wrongOrMissing('bench-rclone', 'slow-20');
+  const slowLines = [
+    `| cold, ${present.length} files | fault-free | 20 % SlowDown | ratio | files wrong or missing after the run | exit |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    `| deploy-static | ${fmt(faultFree)} | ${fmt(slowOurs)} | ${(slowOurs.ms / faultFree.ms).toFixed(2)}× | ${oursBad} | ${slowOurs.ok ? 0 : 'failed'} |`,
+    `| aws s3 sync | | ${fmt(slowCli)} | | ${cliBad} | ${slowCli.ok ? 0 : 'failed'} |`,
+    `| rclone sync --checksum | | ${fmt(slowRclone)} | | ${rcloneBad} | ${slowRclone.ok ? 0 : 'failed'} |`,
+  ];
+  console.log(`\n${slowLines.join('\n')}\n`);
+  await s3.stop();
+
+  const scale = await scaleBench((process.env.BENCH_SCALE ?? '2000,20000,100000').split(',').map(Number));
+  const inv = invalidationPlanTime();
+  const scaleLines = [
+    '| dry-run plan (scan, hash, list, plan, invalidation plan), every key changed, with a distribution | time | peak RSS | invalidation paths |',
+    '| --- | --- | --- | --- |',
+    ...scale.map((r) => `| ${r.files.toLocaleString('en')} files | ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'} | ${r.peakMiB.toFixed(0)} MiB | ${r.invalidationPaths} |`),
+    `| planInvalidation alone, 100,000 keys in 5,000 folders | ${inv.seconds.toFixed(2)} s | | ${inv.paths} |`,
+  ];
+  console.log(`\n${scaleLines.join('\n')}\n`);
+
+  const row = (name: string) => rows.find((r) => r.scenario.startsWith(name))!;
+  const at = (n: number) => scale.find((r) => r.files === n);
+  const goals = [
+    `cold ${rels.length} files: ${(row('cold').o.ms / row('cold').c.ms).toFixed(2)}× aws s3 sync (goal ≤ 0.8×), ${(row('cold').o.ms / row('cold').r.ms).toFixed(2)}× rclone`,
+    `no-op after a fresh checkout: ${(row('no-op').o.ms / row('no-op').c.ms).toFixed(2)}× aws s3 sync (goal ≤ 0.2×), ${(row('no-op').o.ms / row('no-op').r.ms).toFixed(2)}× rclone`,
+    `20 % SlowDown: ${(slowOurs.ms / faultFree.ms).toFixed(2)}× the fault-free time (goal ≤ 3×), ${oursBad} files wrong or missing (goal 0)`,
+    ...(at(2000) && at(20000) ? [`planning 20,000 vs 2,000 files: ${(at(20000)!.seconds / at(2000)!.seconds).toFixed(1)}× the time (goal ≤ 12×), peak RSS ${at(20000)!.peakMiB.toFixed(0)} MiB (goal ≤ 400 MB)`] : []),
+    ...(at(100000) ? [`100,000 files with a distribution: ${at(100000)!.seconds.toFixed(1)} s (goal ≤ 30 s), peak RSS ${at(100000)!.peakMiB.toFixed(0)} MiB`] : []),
+  ];
+  console.log(`Goals (issue 12), this run:\n${goals.map((g) => `- ${g}`).join('\n')}`);
+
+  const fmtRow = ({ scenario: s, expect, o, c, r }: (typeof rows)[number]) =>
+    `| ${s} | ${fmt(o)}${o.ok ? '' : ' (FAILED)'} | ${fmt(c)}${c.ok ? '' : ' (FAILED)'} | ${fmt(r)}${r.ok ? '' : ' (FAILED)'} | ${(o.ms / c.ms).toFixed(2)}× / ${(o.ms / r.ms).toFixed(2)}× | ${o.puts} / ${c.puts} / ${r.puts} | ${o.heads} / ${c.heads} / ${r.heads} | ${expect} |`;
   const lines = [
-    `| scenario (median of ${REPS}) | deploy-static | aws s3 sync | time ratio | PUTs (ours / cli) | objects written (ours / cli) | HEADs (ours / cli) | expected writes |`,
+    `| scenario (median of ${REPS}) | deploy-static | aws s3 sync | rclone sync --checksum | time ratio (vs cli / vs rclone) | PUTs (ours / cli / rclone) | HEADs (ours / cli / rclone) | expected writes |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(({ scenario: s, expect, o, c }) => `| ${s} | ${fmt(o)}${o.ok ? '' : ' (FAILED)'} | ${fmt(c)}${c.ok ? '' : ' (FAILED)'} | ${(o.ms / c.ms).toFixed(2)}× | ${o.puts} / ${c.puts} | ${o.objectsWritten} / ${c.objectsWritten} | ${o.heads} / ${c.heads} | ${expect} |`),
+    ...rows.map(fmtRow),
   ];
   console.log(`\n${lines.join('\n')}\n`);
   console.log('PUTs count PutObject + UploadPart requests (the deploy manifest excluded: one small PUT when anything changed).');
   console.log(sizeOnlyLine);
   const out = join(import.meta.dirname, '../results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'static.md'), `${lines.join('\n')}\n\n${sizeOnlyLine}\n`);
-  await s3.stop();
+  writeFileSync(join(out, 'static.md'), [lines.join('\n'), sizeOnlyLine, slowLines.join('\n'), scaleLines.join('\n'), goals.map((g) => `- ${g}`).join('\n')].join('\n\n') + '\n');
 }
 
 await main();

@@ -1,7 +1,8 @@
-import { CloudFrontClient, CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand, TooManyInvalidationsInProgress } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, CloudFrontServiceException, CreateInvalidationCommand, GetDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand, TooManyInvalidationsInProgress } from '@aws-sdk/client-cloudfront';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createInvalidation, inProgressBudget, waitForInvalidation } from '../../actions/deploy-static/cloudfront.js';
+import { createInvalidation, inProgressBudget, readDistributionView, waitForInvalidation } from '../../actions/deploy-static/cloudfront.js';
+import { FULL_BUDGET } from '../../actions/deploy-static/invalidation.js';
 
 const cf = mockClient(CloudFrontClient);
 const client = new CloudFrontClient({ region: 'us-east-1' });
@@ -53,6 +54,48 @@ describe('in-progress budget', () => {
     cf.on(GetInvalidationCommand, { Id: 'B' }).resolves({ Invalidation: { Id: 'B', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: { CallerReference: 'b', Paths: { Quantity: 1, Items: ['/*'] } } } });
     expect(await inProgressBudget(client, 'E1')).toEqual({ filePaths: 2999, wildcards: 13 });
     expect(cf.commandCalls(GetInvalidationCommand).map((c) => c.args[0].input.Id).sort()).toEqual(['A', 'B']);
+  });
+});
+
+/** What the SDK throws when IAM denies a CloudFront call (HTTP 403, code AccessDenied). */
+const accessDenied = () => new CloudFrontServiceException({ name: 'AccessDenied', $fault: 'client', message: 'User is not authorized to perform: cloudfront:ListInvalidations', $metadata: { httpStatusCode: 403 } });
+
+describe('optional read permissions', () => {
+  it('a missing cloudfront:ListInvalidations is a warning: the full budget is assumed', async () => {
+    cf.on(ListInvalidationsCommand).rejects(accessDenied());
+    const warnings: string[] = [];
+    expect(await inProgressBudget(client, 'E1', (w) => void warnings.push(w))).toEqual(FULL_BUDGET);
+    expect(warnings).toEqual([expect.stringMatching(/cloudfront:ListInvalidations .* not allowed on E1.*Allow both/)]);
+  });
+
+  it('other errors still fail', async () => {
+    cf.on(ListInvalidationsCommand).rejects(Object.assign(new Error('no such distribution'), { name: 'NoSuchDistribution', $metadata: { httpStatusCode: 404 } }));
+    await expect(inProgressBudget(client, 'E1', () => undefined)).rejects.toThrow(/no such distribution/);
+  });
+
+  it('a missing cloudfront:GetDistribution is a warning: origin path = prefix, new keys invalidated', async () => {
+    cf.on(GetDistributionCommand).rejects(accessDenied());
+    const warnings: string[] = [];
+    const view = await readDistributionView(client, { bucket: 'site', prefix: 'app/', distributionId: 'E1' }, (w) => void warnings.push(w));
+    expect(view.viewerPaths('a.js')).toEqual(['/a.js']);
+    expect(view.invalidateNewKeys).toBe(true);
+    expect(warnings).toEqual([expect.stringMatching(/GetDistribution is not allowed on E1.*origin path is \/app/)]);
+  });
+
+  it('names the distribution-id input when the distribution does not exist', async () => {
+    cf.on(GetDistributionCommand).rejects(new CloudFrontServiceException({ name: 'NoSuchDistribution', $fault: 'client', message: 'The specified distribution does not exist.', $metadata: { httpStatusCode: 404 } }));
+    await expect(readDistributionView(client, { bucket: 'site', prefix: '', distributionId: 'EWRONG' }, () => undefined)).rejects.toMatchObject({ message: expect.stringMatching(/EWRONG does not exist.*nothing was written/), location: { input: 'distribution-id' } });
+  });
+
+  it('reads the origin path from GetDistribution', async () => {
+    cf.on(GetDistributionCommand).resolves({ Distribution: { Id: 'E1', ARN: 'arn', Status: 'Deployed', LastModifiedTime: new Date(), InProgressInvalidationBatches: 0, DomainName: 'd1.cloudfront.net', DistributionConfig: {
+      CallerReference: 'x', Comment: '', Enabled: true,
+      Origins: { Quantity: 1, Items: [{ Id: 'o', DomainName: 'site.s3.eu-west-1.amazonaws.com', OriginPath: '' }] },
+      DefaultCacheBehavior: { TargetOriginId: 'o', ViewerProtocolPolicy: 'allow-all' },
+    } } });
+    const view = await readDistributionView(client, { bucket: 'site', prefix: 'admin/', distributionId: 'E1' }, () => undefined);
+    expect(view.viewerPaths('index.html')).toEqual(['/admin/index.html']);
+    expect(view.invalidateNewKeys).toBe(false);
   });
 });
 

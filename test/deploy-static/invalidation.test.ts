@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FILE_PATHS_IN_PROGRESS, pathsForKey, planInvalidation, remainingBudget } from '../../actions/deploy-static/invalidation.js';
+import { MAX_FILE_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, encodeInvalidationPath, pathsForKey, planInvalidation, remainingBudget } from '../../actions/deploy-static/invalidation.js';
 
 const many = (dir: string, n: number) => Array.from({ length: n }, (_, i) => `${dir}/f${i}.js`);
 
@@ -63,5 +63,49 @@ describe('invalidation planning', () => {
 
   it('counts the in-progress budget from running invalidations', () => {
     expect(remainingBudget([['/a', '/b/*'], ['/c/*', '/d/*', '/e']])).toEqual({ filePaths: 2998, wildcards: 12 });
+  });
+});
+
+// The CloudFront developer guide, "Invalidation paths": encode non-ASCII and RFC 1738's
+// unsafe characters, nothing else (or the cached object is not matched).
+describe('invalidation path encoding', () => {
+  it.each([
+    ['/a&b.html', '/a&b.html'],
+    ['/price$5;v=2.js', '/price$5;v=2.js'],
+    ["/it's(1)!+@:,.js", "/it's(1)!+@:,.js"],
+    ['/~user/home page.html', '/%7Euser/home%20page.html'],
+    ['/a#b%c.txt', '/a%23b%25c.txt'],
+    ['/{x}|[y]^`"<>\\.txt', '/%7Bx%7D%7C%5By%5D%5E%60%22%3C%3E%5C.txt'],
+    ['/what?.html', '/what%3F.html'],
+    ['/star*.png', '/star%2A.png'],
+    ['/café/日本.html', '/caf%C3%A9/%E6%97%A5%E6%9C%AC.html'],
+    ['/emoji-😀.txt', '/emoji-%F0%9F%98%80.txt'],
+    ['/tab\tx', '/tab%09x'],
+  ])('%s → %s', (path, encoded) => {
+    expect(encodeInvalidationPath(path)).toBe(encoded);
+  });
+
+  it('uses the viewer paths the distribution maps a key to', () => {
+    expect(pathsForKey('index.html', (rel) => [`/admin/${rel}`])).toEqual(['/admin/index.html', '/admin/', '/admin']);
+    expect(pathsForKey('x.js', () => [])).toEqual([]);
+  });
+});
+
+describe('invalidation planning at scale', () => {
+  // Time is measured in bench/static; this checks the result of the linear algorithm on a large input.
+  it('plans 100,000 paths in 1,000 folders into a valid request within the limits', () => {
+    const rels = Array.from({ length: 100_000 }, (_, i) => `assets/g${i % 1000}/f${i}.js`);
+    const plan = planInvalidation(rels, { maxPaths: 100 });
+    expect(plan.paths.length).toBeLessThanOrEqual(100);
+    expect(plan.paths.filter((p) => p.endsWith('*')).length).toBeLessThanOrEqual(MAX_WILDCARDS_IN_PROGRESS);
+    // 1,000 folders cannot be 15 wildcards: their common parent is.
+    expect(plan.paths).toEqual(['/assets/*']);
+  });
+
+  it('keeps the untouched folders exact when a few big folders are enough', () => {
+    const rels = [...many('big/a', 40_000), ...many('big/b', 30_000), ...many('small', 20), 'index.html'];
+    const plan = planInvalidation(rels, { maxPaths: 3000 });
+    expect(plan.paths).toEqual(['/', '/big/*', '/index.html', ...many('small', 20).map((r) => `/${r}`)].sort());
+    expect(plan.note).toBe('70022 paths collapsed to 23 (1 wildcards)');
   });
 });

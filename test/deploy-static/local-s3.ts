@@ -27,6 +27,8 @@ export interface S3Request {
   key: string;
   at: number;
   seq: number;
+  /** 503 when the request was answered with an injected SlowDown. */
+  status?: number;
 }
 
 export interface LocalS3 {
@@ -34,6 +36,12 @@ export interface LocalS3 {
   requests: S3Request[];
   count(op: S3Op, filter?: (r: S3Request) => boolean): number;
   reset(): void;
+  /**
+   * Answers this fraction (0..1) of object requests (PUT, COPY, multipart,
+   * HEAD, GET, DELETE; not listings) with 503 SlowDown; deterministic (seeded).
+   * 0 turns it off.
+   */
+  slowDown(rate: number, seed?: number): void;
   stop(): Promise<void>;
   /** Test hooks: answer a request with an S3 error instead of forwarding it, or delay it. */
   hooks: { fail?: (r: S3Request) => { status: number; code: string } | undefined; delayMs?: (r: S3Request) => number };
@@ -53,6 +61,25 @@ function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, k
   return 'OTHER';
 }
 
+/**
+ * S3's answer when a prefix gets more requests than it can take (Error
+ * responses, "List of error codes": SlowDown, HTTP 503, "Please reduce your
+ * request rate."; https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList).
+ * Real S3 sends it for writes and reads alike, and the SDK must resend the whole
+ * body: the request body is drained before answering, as S3 does.
+ */
+const SLOW_DOWN_BODY = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>local-s3</RequestId><HostId>local-s3</HostId></Error>';
+
+function seeded(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
 export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
   const dir = mkdtempSync(join(tmpdir(), 's3rver-'));
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
@@ -61,12 +88,23 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
   const requests: S3Request[] = [];
   let seq = 0;
   const hooks: LocalS3['hooks'] = {};
+  let slowDownRate = 0;
+  let random = seeded(1);
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const entry: S3Request = { op: classify(req.method ?? 'GET', url, req.headers, key), method: req.method ?? 'GET', bucket, key, at: Date.now(), seq: seq++ };
     requests.push(entry);
+    if (slowDownRate > 0 && key !== '' && random() < slowDownRate) {
+      entry.status = 503;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(SLOW_DOWN_BODY) });
+        res.end(SLOW_DOWN_BODY);
+      });
+      return;
+    }
     const injected = hooks.fail?.(entry);
     if (injected) {
       req.resume();
@@ -113,6 +151,10 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
     count: (op, filter) => requests.filter((r) => r.op === op && (!filter || filter(r))).length,
     reset: () => void (requests.length = 0),
     hooks,
+    slowDown: (rate, seed = 1) => {
+      slowDownRate = rate;
+      random = seeded(seed);
+    },
     stop: async () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));

@@ -21,12 +21,38 @@ interface Invalidation {
   completesAt: number;
 }
 
+/** One origin of a distribution: an S3 bucket (`<bucket>.s3.<region>.amazonaws.com`) or a custom domain. */
+export interface OriginSpec {
+  id: string;
+  domainName: string;
+  /** '' or '/site'; CloudFront requests `originPath + viewer path` from the origin. */
+  originPath?: string;
+}
+
+/** What GetDistribution returns of the config that decides where keys are served. */
+export interface DistributionSpec {
+  id?: string;
+  invalidationSeconds?: number;
+  /** Default: one S3 origin for the bucket `emulator-origin`, which no test deploys to. */
+  origins?: OriginSpec[];
+  /** TargetOriginId of the default cache behaviour; default the first origin. */
+  defaultOriginId?: string;
+  /** Path-pattern cache behaviours, in precedence order. */
+  behaviors?: { pathPattern: string; targetOriginId: string }[];
+  /** Custom error responses (e.g. an SPA's 404 → /index.html cached for a day). */
+  errorResponses?: { errorCode: number; errorCachingMinTTL?: number; responsePagePath?: string; responseCode?: string }[];
+}
+
 interface Distribution {
   id: string;
   createdAt: number;
   invalidationMs: number;
   invalidations: Invalidation[];
   etag: string;
+  origins: Required<OriginSpec>[];
+  defaultOriginId: string;
+  behaviors: { pathPattern: string; targetOriginId: string }[];
+  errorResponses: NonNullable<DistributionSpec['errorResponses']>;
 }
 
 const newId = (first: string) => first + [...randomBytes(13)].map((b) => ID_CHARS[b % ID_CHARS.length]).join('');
@@ -44,9 +70,20 @@ export class CloudFrontService {
   constructor(private readonly ctx: EmuContext) {}
 
   /** Seeds a deployed distribution; returns its id. */
-  createDistribution(opts: { id?: string; invalidationSeconds?: number } = {}): string {
+  createDistribution(opts: DistributionSpec = {}): string {
     const id = opts.id ?? newId('E');
-    this.distributions.set(id, { id, createdAt: this.ctx.now(), invalidationMs: (opts.invalidationSeconds ?? this.invalidationSeconds) * 1000, invalidations: [], etag: newId('E') });
+    const origins = (opts.origins ?? [{ id: 's3-origin', domainName: 'emulator-origin.s3.eu-west-1.amazonaws.com' }]).map((o) => ({ originPath: '', ...o }));
+    this.distributions.set(id, {
+      id,
+      createdAt: this.ctx.now(),
+      invalidationMs: (opts.invalidationSeconds ?? this.invalidationSeconds) * 1000,
+      invalidations: [],
+      etag: newId('E'),
+      origins,
+      defaultOriginId: opts.defaultOriginId ?? origins[0]!.id,
+      behaviors: opts.behaviors ?? [],
+      errorResponses: opts.errorResponses ?? [],
+    });
     return id;
   }
 
@@ -129,15 +166,35 @@ export class CloudFrontService {
     );
   }
 
+  /**
+   * The GetDistribution shape (API reference, GetDistribution / DistributionConfig:
+   * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_GetDistribution.html,
+   * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html):
+   * every origin carries OriginPath (empty when none) and an S3OriginConfig or
+   * CustomOriginConfig; CacheBehaviors and CustomErrorResponses always have a
+   * Quantity, with Items only when there are any.
+   */
   private distributionXml(d: Distribution): string {
     const inProgress = d.invalidations.filter((i) => this.status(i) === 'InProgress').length;
     const domain = `d${d.id.toLowerCase().slice(1, 13)}.cloudfront.net`;
+    const list = (items: string[]) => `${tag('Quantity', items.length)}${items.length ? `<Items>${items.join('')}</Items>` : ''}`;
+    const origins = d.origins.map(
+      (o) =>
+        `<Origin>${tag('Id', o.id)}${tag('DomainName', o.domainName)}${tag('OriginPath', o.originPath)}<CustomHeaders><Quantity>0</Quantity></CustomHeaders>` +
+        (/\.s3[.-]/.test(o.domainName) && !o.domainName.includes('s3-website') ? `<S3OriginConfig>${tag('OriginAccessIdentity', '')}</S3OriginConfig>` : `<CustomOriginConfig>${tag('HTTPPort', 80)}${tag('HTTPSPort', 443)}${tag('OriginProtocolPolicy', 'https-only')}</CustomOriginConfig>`) +
+        `${tag('ConnectionAttempts', 3)}${tag('ConnectionTimeout', 10)}</Origin>`,
+    );
+    const behaviors = d.behaviors.map((b) => `<CacheBehavior>${tag('PathPattern', b.pathPattern)}${tag('TargetOriginId', b.targetOriginId)}${tag('ViewerProtocolPolicy', 'redirect-to-https')}</CacheBehavior>`);
+    const errors = d.errorResponses.map(
+      (e) => `<CustomErrorResponse>${tag('ErrorCode', e.errorCode)}${tag('ResponsePagePath', e.responsePagePath ?? '')}${tag('ResponseCode', e.responseCode ?? '')}${tag('ErrorCachingMinTTL', e.errorCachingMinTTL ?? 10)}</CustomErrorResponse>`,
+    );
     return (
       `<Distribution xmlns="${NS}">${tag('Id', d.id)}${tag('ARN', `arn:aws:cloudfront::${this.ctx.account}:distribution/${d.id}`)}${tag('Status', 'Deployed')}` +
       `${tag('LastModifiedTime', new Date(d.createdAt).toISOString())}${tag('InProgressInvalidationBatches', inProgress)}${tag('DomainName', domain)}` +
       `<DistributionConfig>${tag('CallerReference', d.id)}${tag('Comment', 'emulator')}${tag('Enabled', true)}<Aliases><Quantity>0</Quantity></Aliases>` +
-      `${tag('DefaultRootObject', 'index.html')}<Origins><Quantity>1</Quantity><Items><Origin>${tag('Id', 's3-origin')}${tag('DomainName', 'site.s3.amazonaws.com')}</Origin></Items></Origins>` +
-      `<DefaultCacheBehavior>${tag('TargetOriginId', 's3-origin')}${tag('ViewerProtocolPolicy', 'redirect-to-https')}</DefaultCacheBehavior>${tag('PriceClass', 'PriceClass_100')}</DistributionConfig></Distribution>`
+      `${tag('DefaultRootObject', 'index.html')}<Origins>${list(origins)}</Origins>` +
+      `<DefaultCacheBehavior>${tag('TargetOriginId', d.defaultOriginId)}${tag('ViewerProtocolPolicy', 'redirect-to-https')}</DefaultCacheBehavior>` +
+      `<CacheBehaviors>${list(behaviors)}</CacheBehaviors><CustomErrorResponses>${list(errors)}</CustomErrorResponses>${tag('PriceClass', 'PriceClass_100')}</DistributionConfig></Distribution>`
     );
   }
 

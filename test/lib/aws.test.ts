@@ -2,7 +2,8 @@ import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ClientFactory, clientConfig, resolveRegion } from '../../lib/aws.js';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ClientFactory, bulkTransferConfig, clientConfig, jitteredBackoff, resolveRegion } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
 
 describe('resolveRegion', () => {
@@ -91,5 +92,54 @@ describe('clientConfig', () => {
     expect(built).toBe(0);
     factory.get(ECSClient);
     expect(built).toBe(1);
+  });
+});
+
+describe('bulkTransferConfig (S3 uploads)', () => {
+  it('uses standard retries (no client-side rate limiter) with max-attempts + 2, at most 20', () => {
+    const base = clientConfig({ action: 'deploy-static', maxAttempts: 8 }, { AWS_REGION: 'eu-west-1' });
+    const bulk = bulkTransferConfig(base);
+    expect(bulk).toMatchObject({ retryMode: 'standard', maxAttempts: 10, region: 'eu-west-1' });
+    expect(bulk.retryStrategy?.mode).toBe('standard');
+    expect(bulkTransferConfig({ ...base, maxAttempts: 19 }).maxAttempts).toBe(20);
+  });
+
+  it('backs off with full jitter below a doubling ceiling, capped at 20 s', () => {
+    const highest = jitteredBackoff(() => 0.9999);
+    expect([1, 2, 3, 4, 8, 12].map(highest)).toEqual([199, 399, 799, 1599, 20_000 - 2, 20_000 - 2]);
+    expect(jitteredBackoff(() => 0)(5)).toBe(0);
+  });
+
+  // Wire-level: S3's 503 SlowDown is retried, the body is resent whole, and the caller sees one success.
+  it('retries S3 SlowDown until it succeeds and delivers the exact bytes', async () => {
+    const bodies: Buffer[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks));
+        if (bodies.length <= 3) {
+          res.writeHead(503, { 'content-type': 'application/xml' });
+          res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+        } else {
+          res.writeHead(200, { etag: '"abc"' });
+          res.end();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const cfg = bulkTransferConfig(clientConfig({ action: 'deploy-static', maxAttempts: 2 }, { AWS_REGION: 'eu-west-1' }), () => 0);
+      const s3 = new S3Client({ ...cfg, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+      const body = Buffer.from('exact bytes '.repeat(100));
+      const out = await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: body }));
+      expect(out.ETag).toBe('"abc"');
+      // max-attempts 2 would have given up after 2; bulk transfers get 4.
+      expect(bodies).toHaveLength(4);
+      for (const b of bodies) expect(b.equals(body)).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 });
