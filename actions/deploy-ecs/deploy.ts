@@ -12,6 +12,8 @@ import type { Reporter } from '../../lib/report.js';
 import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
 import { parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, type TaskDefinitionInput } from '../../lib/taskdef.js';
 import type { Diagnosis } from './diagnose.js';
+import { startGates } from './gate-hook.js'; // gate hook (issue 11)
+import type { GateResult } from './gate.js'; // gate hook (issue 11)
 import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
@@ -55,6 +57,8 @@ export interface DeployResult {
   services: ServiceResult[];
   diff: string[];
   diagnoses: Diagnosis[];
+  /** gate hook (issue 11): every test-traffic gate run. */
+  gates?: GateResult[];
   /** Set when the deploy failed; main.ts writes outputs and the summary, then throws it. */
   error?: ActionError;
 }
@@ -173,11 +177,13 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   // ---- wait
   const intervalMs = inputs.pollIntervalSeconds * 1000;
   const timeoutMs = inputs.timeoutMinutes * 60_000;
+  const gates = startGates(inputs, deps, tracked, before); // gate hook (issue 11): PAUSE-hook drivers run beside the wait
   const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0
     ? await report.group(`Wait for ${tracked.length} service(s)`, () =>
         waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now }, tracked, { cluster: inputs.cluster, intervalMs, timeoutMs, maxFailedTasks: inputs.maxFailedTasks }),
       )
     : undefined;
+  await gates.finish(waited); // gate hook (issue 11): stop the drivers, post-deploy gates, gate failures → failed verdicts
 
   const results: ServiceResult[] = inputs.services.map((service) => {
     const t = tracked.find((x) => x.service === service);
@@ -204,6 +210,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     services: results,
     diff,
     diagnoses: [],
+    gates: gates.results, // gate hook (issue 11)
   };
   if (failed.length) await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed, finalDef, out });
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;

@@ -118,7 +118,9 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   const expectStatus = attempt(() => parseExpectStatus(inp.string('gate-expect-status')), []);
   const successes = attempt(() => inp.number('gate-successes', 3, { min: 1, max: 100, integer: true }), 3);
   const timeoutMs = attempt(() => positiveSeconds(inp, 'gate-timeout-seconds', 300, 6 * 3600), 300) * 1000;
-  const requestTimeoutMs = attempt(() => positiveSeconds(inp, 'gate-request-timeout-seconds', 5, 300), 5) * 1000;
+  // The default per-request timeout (5 s) shrinks to fit a shorter gate; a longer one set by hand is an error.
+  const requestTimeoutSet = inp.string('gate-request-timeout-seconds') !== undefined;
+  const requestTimeoutMs = Math.min(attempt(() => positiveSeconds(inp, 'gate-request-timeout-seconds', 5, 300), 5) * 1000, requestTimeoutSet ? Infinity : timeoutMs);
   const intervalMs = attempt(() => positiveSeconds(inp, 'gate-interval-seconds', 2, 300), 2) * 1000;
   const followRedirects = attempt(() => inp.bool('gate-follow-redirects', false), false);
   const method = attempt(() => inp.oneOf('gate-method', ['GET', 'HEAD'] as const, 'GET'), 'GET' as HttpMethod);
@@ -129,7 +131,7 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
     if (stray.length) problems.push(new ActionError(`${stray.join(', ')} set without gate-url or gate-command.`, { input: stray[0], fix: 'Set gate-url (URLs to probe) or gate-command (a check to run), or remove the gate settings.' }));
     return { problems };
   }
-  if (requestTimeoutMs > timeoutMs) {
+  if (requestTimeoutSet && requestTimeoutMs > timeoutMs) {
     problems.push(new ActionError(`gate-request-timeout-seconds (${requestTimeoutMs / 1000}) is longer than gate-timeout-seconds (${timeoutMs / 1000}).`, { input: 'gate-request-timeout-seconds', fix: 'Keep one request shorter than the whole gate.' }));
   }
   const urls = new Map<string, string[]>();

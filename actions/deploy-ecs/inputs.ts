@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
+import { readGateInputs, type GateInputs } from './gate-inputs.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -31,6 +32,8 @@ export interface Inputs {
   maxParallel: number;
   awsRegion?: string;
   maxAttempts: number;
+  /** gate hook (issue 11): the test-traffic gate, when gate-url or gate-command is set. */
+  gate?: GateInputs;
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -90,6 +93,10 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     return list;
   }, [] as string[]);
 
+  // gate hook (issue 11)
+  const gateRead = readGateInputs(inp, services);
+  problems.push(...gateRead.problems);
+
   const imagePublish = attempt(() => inp.oneOf('image-publish', ['none', 'push', 'promote'] as const, 'none'), 'none' as ImagePublish);
   const image = inp.string('image');
   const sourceImage = inp.string('source-image');
@@ -139,6 +146,7 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     maxParallel: attempt(() => inp.number('max-parallel', 5, { min: 1, max: 50, integer: true }), 5),
     awsRegion: inp.string('aws-region'),
     maxAttempts: attempt(() => inp.number('max-attempts', 8, { min: 1, max: 20, integer: true }), 8),
+    gate: gateRead.gate, // gate hook (issue 11)
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

@@ -270,13 +270,15 @@ export class LifecycleHooks {
       validateHooks(input.deploymentConfiguration);
       return withConfig(ops.CreateService!(input) as never);
     };
-    wrapped.UpdateService = (input: { deploymentConfiguration?: object }) => {
+    wrapped.UpdateService = (input: { cluster?: string; service?: string; deploymentConfiguration?: object }) => {
       validateHooks(input.deploymentConfiguration);
       this.settleAll();
+      const known = input.service ? this.services.find(input.cluster, input.service) : undefined;
+      const previousNewest = known?.deployments.at(-1);
       const out = withConfig(ops.UpdateService!(input) as never) as { service?: { serviceArn?: string } };
       const s = serviceOf(out.service);
       const newest = s?.deployments.at(-1);
-      if (s && newest && newest.createdAt === this.ctx.now() && newest.kind === 'update' && !this.held.has(newest.serviceDeploymentId)) this.track(s, newest);
+      if (s && newest && newest !== previousNewest && newest.kind === 'update') this.track(s, newest);
       return out;
     };
     wrapped.DescribeServices = (input) => {
