@@ -18,6 +18,7 @@ import { gateDiagnosis, runGate, type GateDeps, type GateResult } from './gate.j
 import type { GateInputs } from './gate-inputs.js';
 import type { Inputs } from './inputs.js';
 import { usesServiceDeployments, type Tracked } from './judge.js';
+import { describeServices } from './services.js';
 import type { WaitOutcome } from './wait.js';
 
 export interface GateRun {
@@ -123,8 +124,15 @@ export function startGates(inputs: Inputs & { gate?: GateInputs }, deps: HookDep
       await Promise.all(drivers);
       const verdicts = waited?.verdicts;
       if (!verdicts) return;
-      // A gate that failed at a pause hook: the deployment is being rolled back; say why.
-      for (const r of results.filter((x) => x.status === 'failed')) {
+      // A gate that failed at a pause hook: ECS is rolling the deployment back; say why, and refresh the
+      // service (the wait's last DescribeServices may predate our ROLLBACK), so the deploy's rollback step
+      // follows ECS's rollback deployment instead of starting another.
+      const hookFailures = results.filter((x) => x.status === 'failed');
+      if (hookFailures.length) {
+        const { found } = await describeServices(deps.ecs, inputs.cluster, [...new Set(hookFailures.map((r) => r.service))]).catch(() => ({ found: new Map<string, Service>() }));
+        for (const [name, svc] of found) waited.services.set(name, svc);
+      }
+      for (const r of hookFailures) {
         const v = verdicts.get(r.service);
         if (v) verdicts.set(r.service, { state: 'failed', progress: v.progress, reason: `test-traffic gate failed at the ${r.stage}: ${r.reason}; ROLLBACK sent`, ...(v.state === 'failed' && v.rolledBackByEcs ? { rolledBackByEcs: v.rolledBackByEcs } : {}) });
       }
