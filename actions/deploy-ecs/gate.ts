@@ -269,7 +269,7 @@ const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '➖ skipped
 /** The step-summary section: per URL its status codes and timings, or the command's exit code and last lines. */
 export function gateMarkdown(results: GateResult[]): string {
   if (!results.length) return '';
-  const parts = ['#### Test-traffic gate'];
+  const parts = ['\n#### Test-traffic gate'];
   const rows = results.flatMap((r) =>
     r.urls.length
       ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : ICON.failed, statusRuns(u.attempts), timings(u.attempts)])

@@ -125,7 +125,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
   it('blue/green, unhealthy green: 503s at the pause, then ROLLBACK; the service is back on the old revision', async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
-    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1' });
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '3' });
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.gate).toBe('failed');
     expect(r.outputs.status).toBe('failed');
@@ -136,7 +136,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.stdout).not.toContain('ContinueServiceDeployment CONTINUE');
     expect(await hookStatuses(cluster)).toEqual(['FAILED']);
     expect(await revision(cluster)).toBe(`${family}:1`);
-    expect(r.errors.join('\n')).toMatch(/test-traffic gate failed at the POST_TEST_TRAFFIC_SHIFT pause hook: not healthy within 1 s/);
+    expect(r.errors.join('\n')).toMatch(/test-traffic gate failed at the POST_TEST_TRAFFIC_SHIFT pause hook: not healthy within 3 s/);
     expect(r.summary).toMatch(/❌ failed \| 503(×\d+)? \|/);
   });
 
