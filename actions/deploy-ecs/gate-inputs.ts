@@ -100,6 +100,8 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   const command = inp.string('gate-command');
   const shared: string[] = [];
   const own = new Map<string, string[]>();
+  /** Services (or '*' for all) whose URL was invalid: that error says enough, no "missing URL" on top. */
+  const badFor = new Set<string>();
   for (const line of lines) {
     const m = SERVICE_PREFIX.exec(line);
     if (m) {
@@ -110,9 +112,11 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
       }
       const url = attempt(() => parseGateUrl(rest!.trim()), undefined);
       if (url) own.set(service!, [...(own.get(service!) ?? []), url]);
+      else badFor.add(service!);
     } else {
       const url = attempt(() => parseGateUrl(line), undefined);
       if (url) shared.push(url);
+      else badFor.add('*');
     }
   }
   const expectStatus = attempt(() => parseExpectStatus(inp.string('gate-expect-status')), []);
@@ -142,8 +146,9 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
     if (list.length === 0) missing.push(service);
   }
   // Without a command, a service without a URL would be "checked" by nothing.
-  if (!command && missing.length) {
-    problems.push(new ActionError(`gate-url has no URL for service(s) ${missing.join(', ')}.`, { input: 'gate-url', fix: `Add a line ${missing[0]}=https://… for each, or a line without a service prefix that applies to every service.` }));
+  const unexplained = badFor.has('*') ? [] : missing.filter((m) => !badFor.has(m));
+  if (!command && unexplained.length) {
+    problems.push(new ActionError(`gate-url has no URL for service(s) ${unexplained.join(', ')}.`, { input: 'gate-url', fix: `Add a line ${unexplained[0]}=https://… for each, or a line without a service prefix that applies to every service.` }));
   }
   return { gate: { urls, command, expectStatus, successes, timeoutMs, requestTimeoutMs, intervalMs, followRedirects, method }, problems };
 }
