@@ -59,6 +59,14 @@ export async function driveHooks(
       report.warning(`${t.service}: ContinueServiceDeployment ${action} failed (${describeUnknown(err)}); the hook's own timeout action applies.`);
     }
   };
+  const stillAwaiting = async (hookId: string): Promise<boolean> => {
+    try {
+      const now = (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [t.serviceDeploymentArn] }))).serviceDeployments?.[0];
+      return now?.status === 'IN_PROGRESS' && !!now.lifecycleHookDetails?.some((h) => h.hookId === hookId && h.status === 'AWAITING_ACTION');
+    } catch {
+      return true;
+    }
+  };
   while (!opts.signal.aborted) {
     let sd: ServiceDeployment | undefined;
     try {
@@ -82,7 +90,15 @@ export async function driveHooks(
         report.info(`${t.service}: paused at ${sd.lifecycleStage} (hook ${hook.hookId}, ECS ${hook.timeoutAction ?? 'ROLLBACK'}s it at ${hook.expiresAt?.toISOString() ?? 'its timeout'}); running the gate against ${t.targetArn.split('/').pop()}`);
         const result = await runGate(gateDeps, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: opts.signal, stage: `${sd.lifecycleStage} pause hook` });
         opts.onResult(result);
-        await send(hook.hookId!, result.status === 'failed' ? 'ROLLBACK' : 'CONTINUE');
+        if (result.status === 'passed') await send(hook.hookId!, 'CONTINUE');
+        else if (result.status === 'failed') await send(hook.hookId!, 'ROLLBACK');
+        else if (await stillAwaiting(hook.hookId!)) {
+          // The run ends (timeout, another service failed) with our release still paused: nobody vouched
+          // for it, and leaving it paused would hold the service until the hook's own timeout.
+          await send(hook.hookId!, 'ROLLBACK');
+        } else {
+          report.info(`${t.service}: the deployment left the pause without us (${hook.hookId} acted on elsewhere); nothing sent`);
+        }
         continue;
       }
     }

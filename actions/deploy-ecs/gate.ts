@@ -24,7 +24,7 @@ export interface GateDeps {
 export interface GateContext {
   service: string;
   taskDefinitionArn: string;
-  /** Stops the gate early (another service failed, the run was cancelled): the result is `failed`. */
+  /** Stops the gate early (the deployment ended, another service failed): the result is `skipped`. */
   signal?: AbortSignal;
 }
 
@@ -146,8 +146,9 @@ async function runProbes(deps: GateDeps, gate: GateInputs, urls: string[], ctx: 
     const remaining = deadline - deps.now();
     if (ctx.signal?.aborted || remaining <= 0) {
       const failing = reports.filter((r) => !r.report.passed).map((r) => `${r.report.url} last answered ${r.last}`);
-      const why = ctx.signal?.aborted ? 'stopped before it passed' : `not healthy within ${gate.timeoutMs / 1000} s`;
-      return { status: 'failed', reason: `${why}: ${failing.join('; ')} (expected ${expectText(gate)} ${gate.successes}× in a row)`, urls: reports.map((r) => r.report) };
+      // Stopped from outside (the deployment ended without us): the gate judged nothing, so it is skipped, not failed.
+      if (ctx.signal?.aborted) return { status: 'skipped', reason: `stopped before it passed: ${failing.join('; ')}`, urls: reports.map((r) => r.report) };
+      return { status: 'failed', reason: `not healthy within ${gate.timeoutMs / 1000} s: ${failing.join('; ')} (expected ${expectText(gate)} ${gate.successes}× in a row)`, urls: reports.map((r) => r.report) };
     }
     await deps.sleep(Math.min(gate.intervalMs, remaining));
   }
@@ -210,7 +211,7 @@ function runCommand(deps: GateDeps, gate: GateInputs, testUrl: string | undefine
       if (spawnError) resolve({ status: 'failed', reason: `the gate command could not start: ${spawnError.message}`, urls: [], command: report });
       else if (exitCode === 0 && !timedOut && !stopped) resolve({ status: 'passed', reason: 'the gate command exited 0', urls: [], command: report });
       else if (timedOut) resolve({ status: 'failed', reason: `the gate command did not finish within ${gate.timeoutMs / 1000} s and was killed`, urls: [], command: report });
-      else if (stopped) resolve({ status: 'failed', reason: 'the gate command was stopped before it finished', urls: [], command: report });
+      else if (stopped) resolve({ status: 'skipped', reason: 'the gate command was stopped before it finished', urls: [], command: report });
       else resolve({ status: 'failed', reason: `the gate command exited ${exitCode ?? `on ${signal}`}`, urls: [], command: report });
     };
     child.once('error', (e) => finish(null, null, e));
@@ -272,7 +273,7 @@ export function gateMarkdown(results: GateResult[]): string {
   const parts = ['\n#### Test-traffic gate'];
   const rows = results.flatMap((r) =>
     r.urls.length
-      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : ICON.failed, statusRuns(u.attempts), timings(u.attempts)])
+      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : r.status === 'skipped' ? ICON.skipped : ICON.failed, statusRuns(u.attempts), timings(u.attempts)])
       : [[r.service, r.stage ?? '', r.command ? 'command' : '', ICON[r.status], r.command ? `exit ${r.command.exitCode ?? r.command.signal ?? '–'}${r.command.timedOut ? ' (killed at timeout)' : ''}` : r.reason, `${Math.round(r.durationMs / 100) / 10} s`]],
   );
   parts.push(markdownTable(['service', 'stage', 'check', 'result', 'status codes / exit', 'min / avg / max'], rows));

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeServiceDeploymentsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
@@ -138,6 +138,43 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(await revision(cluster)).toBe(`${family}:1`);
     expect(r.errors.join('\n')).toMatch(/test-traffic gate failed at the POST_TEST_TRAFFIC_SHIFT pause hook: not healthy within 3 s/);
     expect(r.summary).toMatch(/❌ failed \| 503(×\d+)? \|/);
+
+    // A re-run of the same release is not "unchanged": the service is not on it, so it is deployed,
+    // gated and rolled back again.
+    const again = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '3' });
+    expect(again.code).toBe(1);
+    expect(again.outputs.changed).toBe('false');
+    expect(again.outputs.gate).toBe('failed');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+  });
+
+  it("someone rolls the paused deployment back by hand while the gate runs: reported as ECS's rollback, the unfinished gate is skipped, nothing sent or overwritten", async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const running = run(cluster, taskDef(family, 'v2'), { 'gate-command': 'sleep 2; echo fine', 'gate-timeout-seconds': '20' });
+    // The other actor: the console's "Roll back" on the paused hook.
+    let acted = false;
+    for (let i = 0; i < 300 && !acted; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+      const arn = list.serviceDeployments?.find((d) => d.status === 'IN_PROGRESS')?.serviceDeploymentArn;
+      if (!arn) continue;
+      const sd = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments![0]!;
+      const hook = sd.lifecycleHookDetails?.find((h) => h.status === 'AWAITING_ACTION');
+      if (hook) {
+        await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'ROLLBACK' }));
+        acted = true;
+      }
+    }
+    expect(acted).toBe(true);
+    const r = await running;
+    expect(r.code).toBe(1);
+    expect(r.stdout, r.stdout).toContain('acted on elsewhere); nothing sent');
+    expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
+    // The failure is ECS's rollback, not a gate verdict: the gate never finished.
+    expect(r.errors.join('\n')).toMatch(/ECS rolled the deployment back \(ROLLBACK_\w+\): Service deployment rolled back by ContinueServiceDeployment/);
+    expect(r.errors.join('\n')).not.toContain('test-traffic gate failed');
+    expect(r.outputs.gate).toBe('skipped');
+    expect(await revision(cluster)).toBe(`${family}:1`);
   });
 
   it('canary with a pause: one gate, CONTINUE, SUCCESSFUL', async () => {
