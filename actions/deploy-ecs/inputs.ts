@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
+import { readGateInputs, type GateInputs } from './gate-inputs.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -35,6 +36,8 @@ export interface Inputs {
   dryRun: boolean;
   /** When another deployer's deployment replaces ours mid-wait: fail the run, or only warn. Never rolled back over. */
   onOtherDeployment: 'fail' | 'warn';
+  /** gate hook (issue 11): the test-traffic gate, when gate-url or gate-command is set. */
+  gate?: GateInputs;
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -94,6 +97,10 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     return list;
   }, [] as string[]);
 
+  // gate hook (issue 11)
+  const gateRead = readGateInputs(inp, services);
+  problems.push(...gateRead.problems);
+
   const imagePublish = attempt(() => inp.oneOf('image-publish', ['none', 'push', 'promote'] as const, 'none'), 'none' as ImagePublish);
   const image = inp.string('image');
   const sourceImage = inp.string('source-image');
@@ -145,6 +152,7 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     maxAttempts: attempt(() => inp.number('max-attempts', 8, { min: 1, max: 20, integer: true }), 8),
     dryRun: attempt(() => inp.bool('dry-run', false), false),
     onOtherDeployment: attempt(() => inp.oneOf('on-other-deployment', ['fail', 'warn'] as const, 'fail'), 'fail' as const),
+    gate: gateRead.gate, // gate hook (issue 11)
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

@@ -6,6 +6,7 @@ import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
+import { gateMarkdown, gateOutput } from './gate.js'; // gate hook (issue 11)
 import { getInputs } from './inputs.js';
 import { summaryMarkdown } from './summary.js';
 
@@ -21,6 +22,7 @@ function writeOutputs(r: DeployResult): void {
   set('status', r.status);
   set('rolled-back', r.rolledBack);
   set('duration-seconds', r.durationSeconds);
+  set('gate', gateOutput(r.gates ?? [])); // gate hook (issue 11)
 }
 
 /**
@@ -57,6 +59,6 @@ await runAction(ACTION, async () => {
     signal: cancel.signal,
   });
   writeOutputs(result);
-  appendSummary(summaryMarkdown(result, inputs.cluster));
+  appendSummary(summaryMarkdown(result, inputs.cluster) + gateMarkdown(result.gates ?? [])); // gate hook (issue 11)
   if (result.error) throw result.error;
 });
