@@ -11,6 +11,7 @@ import {
   InvalidParameterException,
   RegisterTaskDefinitionCommand,
   ServiceDeploymentNotFoundException,
+  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
@@ -114,9 +115,13 @@ describe('lifecycle stages and PAUSE hooks', () => {
     const hook = (await sd(arn)).lifecycleHookDetails![0]!;
     expect(hook.timeoutAction).toBe('ROLLBACK'); // the documented default
     await c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'ROLLBACK' }));
+    // The same rollback as StopServiceDeployment ROLLBACK: requested first, then in progress.
     let d = await sd(arn);
-    expect(d.status).toBe('ROLLBACK_IN_PROGRESS');
+    expect(d.status).toBe('ROLLBACK_REQUESTED');
     expect(d.statusReason).toContain('ContinueServiceDeployment');
+    clock.advance(0.5);
+    d = await sd(arn);
+    expect(d.status).toBe('ROLLBACK_IN_PROGRESS');
     expect(d.lifecycleHookDetails![0]!.status).toBe('FAILED');
     clock.advance(2);
     d = await sd(arn);
@@ -124,6 +129,49 @@ describe('lifecycle stages and PAUSE hooks', () => {
     const svc = (await c.ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }))).services![0]!;
     expect(svc.taskDefinition).toMatch(/delivery-api:1$/);
     expect(emu.ecs.hooks.testTarget(cluster, 'api')?.taskDefinitionArn).toMatch(/delivery-api:1$/);
+  });
+
+  it('StopServiceDeployment on a paused deployment rolls it back and ends the pause (one rollback model)', async () => {
+    seed('BLUE_GREEN', [pauseAt(['POST_TEST_TRAFFIC_SHIFT'])]);
+    const arn = await deployV2();
+    clock.advance(7);
+    const paused = await sd(arn);
+    expect(paused.lifecycleStage).toBe('POST_TEST_TRAFFIC_SHIFT');
+    const hook = paused.lifecycleHookDetails![0]!;
+    await c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }));
+    expect((await sd(arn)).status).toBe('ROLLBACK_REQUESTED');
+    await expect(c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'CONTINUE' }))).rejects.toThrow(/not IN_PROGRESS/);
+    clock.advance(2);
+    const d = await sd(arn);
+    expect(d.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(d.lifecycleStage).toBe('POST_TEST_TRAFFIC_SHIFT');
+    expect(emu.ecs.hooks.testTarget(cluster, 'api')?.taskDefinitionArn).toMatch(/delivery-api:1$/);
+  });
+
+  it('a native deployment with and without a PAUSE hook reports the same stage sequence', async () => {
+    const walk = async (hooks: object[]) => {
+      emu.ecs.services.find(cluster, 'api') ?? seed('CANARY', hooks);
+      const arn = await deployV2();
+      const stages: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const d = await sd(arn);
+        const open = d.lifecycleHookDetails?.find((h) => h.status === 'AWAITING_ACTION');
+        if (open) await c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: open.hookId }));
+        if (stages.at(-1) !== d.lifecycleStage) stages.push(d.lifecycleStage!);
+        if (d.status !== 'IN_PROGRESS') break;
+        clock.advance(0.25);
+      }
+      return stages;
+    };
+    const plain = await walk([]);
+    await emu.stop();
+    emu = await startEmulator({ clock: clock.now, s3: false });
+    c = clients(emu);
+    emu.ecs.createCluster(cluster);
+    emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
+    const hooked = await walk([pauseAt(['POST_TEST_TRAFFIC_SHIFT'])]);
+    expect(hooked).toEqual(plain);
+    expect(plain).toEqual(['PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP']);
   });
 
   it('an unanswered hook takes its timeout action', async () => {
