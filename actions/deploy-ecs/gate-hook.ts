@@ -22,7 +22,7 @@ import type { GateInputs } from './gate-inputs.js';
 import type { Inputs } from './inputs.js';
 import { usesServiceDeployments, type Tracked, type Verdict } from './judge.js';
 import type { NativePollState } from './native.js';
-import type { WaitOptions, WaitOutcome } from './wait.js';
+import { abortableSleep, type WaitOptions, type WaitOutcome } from './wait.js';
 
 export interface GateRun {
   /** Every gate run, in the order they finished (a LINEAR deployment can pause several times). */
@@ -48,7 +48,7 @@ const NO_GATES: GateRun = { results: [], afterWait: async () => undefined };
  * hookId) and answers it. A failed gate makes the verdict "failed" at once (ECS rolls back, rollback.ts
  * follows that rollback); a passed one lets the judge carry on.
  */
-export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, onResult: (r: GateResult) => void): NonNullable<WaitOptions['nativeStep']> {
+export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, intervalMs: number, onResult: (r: GateResult) => void): NonNullable<WaitOptions['nativeStep']> {
   const { report } = deps;
   const handled = new Set<string>();
   const send = async (state: NativePollState, hookId: string, action: 'CONTINUE' | 'ROLLBACK'): Promise<boolean> => {
@@ -77,7 +77,22 @@ export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, o
     handled.add(hook.hookId);
     const stage = `${state.lifecycleStage ?? 'lifecycle'} pause hook`;
     report.info(`${t.service}: paused at ${state.lifecycleStage} (hook ${hook.hookId}; ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ${hook.expiresAt?.toISOString() ?? 'the hook timeout'}); running the gate against ${t.targetArn.split('/').pop()}`);
-    const result = await runGate(gateDeps, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: deps.signal, stage });
+    // While the gate runs, keep an eye on the pause: if it ends without us (someone answered the hook by
+    // hand, its timeout action ran, a StopServiceDeployment), the gate stops and nothing is sent.
+    const left = new AbortController();
+    const finished = new AbortController();
+    const gateSignal = deps.signal ? AbortSignal.any([deps.signal, left.signal]) : left.signal;
+    const watch = (async () => {
+      const sleep = abortableSleep(deps.sleep, AbortSignal.any([gateSignal, finished.signal]));
+      for (;;) {
+        await sleep(intervalMs);
+        if (gateSignal.aborted || finished.signal.aborted) return;
+        if (!(await stillAwaiting(state, hook.hookId))) return left.abort();
+      }
+    })();
+    const result = await runGate(gateDeps, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: gateSignal, stage });
+    finished.abort();
+    await watch;
     onResult(result);
     for (const line of gateDiagnosis(result)) report.info(line);
     if (result.status === 'passed') {
@@ -94,9 +109,10 @@ export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, o
         ...(sent ? { replaced: { by: 'ecs-rollback' as const, taskDefinition: state.rollbackTo } } : {}),
       };
     }
-    // Skipped: the run was cancelled while the gate ran. Nobody vouched for the release, and leaving it
-    // paused would hold the service until the hook's own timeout: roll back while it still waits for us.
-    if (await stillAwaiting(state, hook.hookId)) await send(state, hook.hookId, 'ROLLBACK');
+    // Skipped: the pause ended without us, or the run was cancelled while the gate ran. On a cancel nobody
+    // vouched for the release, and leaving it paused would hold the service until the hook's own timeout:
+    // roll back while it still waits for us.
+    if (!left.signal.aborted && (await stillAwaiting(state, hook.hookId))) await send(state, hook.hookId, 'ROLLBACK');
     else report.info(`${t.service}: the deployment left the pause without us (hook ${hook.hookId} acted on elsewhere); nothing sent`);
     return undefined;
   };
@@ -122,7 +138,7 @@ export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], b
       after.push(t);
     }
   }
-  const step = hooked.length ? hookStep(deps, gd, gate, (r) => results.push(r)) : undefined;
+  const step = hooked.length ? hookStep(deps, gd, gate, inputs.pollIntervalSeconds * 1000, (r) => results.push(r)) : undefined;
   const hookedNames = new Set(hooked.map((t) => t.service));
 
   return {

@@ -3,7 +3,7 @@
  * ECS-native lifecycle hooks and a local test listener whose health follows the revision under test
  * (HEALTHY=false in the container environment answers 503).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
@@ -115,7 +115,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(probes.every((h) => h.status === 200)).toBe(true);
     expect(at(r.stdout, /paused at POST_TEST_TRAFFIC_SHIFT/)).toBeLessThan(at(r.stdout, /→ 200 .*\[2\/2\]/));
     expect(at(r.stdout, /→ 200 .*\[2\/2\]/)).toBeLessThan(at(r.stdout, /ContinueServiceDeployment CONTINUE sent/));
-    expect(r.stdout).toMatch(/lifecycle stage POST_TEST_TRAFFIC_SHIFT \(IN_PROGRESS\)/);
+    expect(r.stdout).toMatch(/backend: running \d\/2, pending \d, IN_PROGRESS \(POST_TEST_TRAFFIC_SHIFT\)/);
     expect(r.stdout).toContain('::add-mask::sekrit-123');
     expect(r.stdout.replace('::add-mask::sekrit-123', '')).not.toContain('sekrit-123');
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED']);
@@ -150,11 +150,14 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
   it("someone rolls the paused deployment back by hand while the gate runs: reported as ECS's rollback, the unfinished gate is skipped, nothing sent or overwritten", async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
-    const running = run(cluster, taskDef(family, 'v2'), { 'gate-command': 'sleep 2; echo fine', 'gate-timeout-seconds': '20' });
+    // The gate command says when it started, so the other actor acts while it runs.
+    const started = join(mkdtempSync(join(tmpdir(), 'gate-started-')), 'started');
+    const running = run(cluster, taskDef(family, 'v2'), { 'gate-command': `touch ${started}; sleep 5; echo fine`, 'gate-timeout-seconds': '20' });
     // The other actor: the console's "Roll back" on the paused hook.
     let acted = false;
     for (let i = 0; i < 300 && !acted; i++) {
       await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(started)) continue;
       const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
       const arn = list.serviceDeployments?.find((d) => d.status === 'IN_PROGRESS')?.serviceDeploymentArn;
       if (!arn) continue;
