@@ -3,6 +3,7 @@
  * ECS-native lifecycle hooks and a local test listener whose health follows the revision under test
  * (HEALTHY=false in the container environment answers 503).
  */
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +65,7 @@ function seed(strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY', opts: { 
   return { cluster, family, first };
 }
 
-function run(cluster: string, def: unknown, inputs: Record<string, string>, services = 'backend') {
+function run(cluster: string, def: unknown, inputs: Record<string, string>, services = 'backend', onSpawn?: (child: ChildProcess) => void) {
   const ws = mkdtempSync(join(tmpdir(), 'deploy-ecs-gate-'));
   writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(def));
   return runBundle('deploy-ecs', {
@@ -72,6 +73,7 @@ function run(cluster: string, def: unknown, inputs: Record<string, string>, serv
     env: emu.env(),
     workspace: ws,
     timeoutMs: 60_000,
+    onSpawn,
   });
 }
 
@@ -240,6 +242,33 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.code, r.stdout).toBe(1);
     expect(r.errors.join('\n')).toContain('did not finish within 1 s and was killed');
     expect(await hookStatuses(cluster)).toEqual(['FAILED']);
+  });
+
+  it('a cancel (SIGINT, SIGTERM 7.5 s later, kill at 10 s) while the gate command runs at a pause: the command is killed, ROLLBACK sent, the rollback followed, exit before the kill', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const started = join(mkdtempSync(join(tmpdir(), 'gate-started-')), 'started');
+    const marker = `sleep 600.${process.pid}${n}`; // a command line only this test's gate runs
+    const signals: string[] = [];
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-command': `touch ${started}; ${marker}` }, 'backend', (child) => {
+      void (async () => {
+        while (!existsSync(started)) await new Promise((res) => setTimeout(res, 50));
+        child.kill('SIGINT');
+        signals.push('SIGINT');
+        const term = setTimeout(() => (child.kill('SIGTERM'), signals.push('SIGTERM')), 7500);
+        const kill = setTimeout(() => (child.kill('SIGKILL'), signals.push('SIGKILL')), 10_000);
+        child.on('exit', () => (clearTimeout(term), clearTimeout(kill)));
+      })();
+    });
+    expect(r.code, r.stdout).toBe(1); // exited on its own, not killed
+    expect(signals).not.toContain('SIGKILL');
+    expect(r.outputs).toMatchObject({ status: 'cancelled', gate: 'skipped', 'rolled-back': 'true' });
+    expect(r.stdout).toContain('ContinueServiceDeployment ROLLBACK sent');
+    expect(r.stdout).not.toContain('StopServiceDeployment');
+    expect(r.errors.join('\n')).toMatch(/was cancelled/);
+    expect(await hookStatuses(cluster)).toEqual(['FAILED']);
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    // The gate command's process group is gone with the run, not left to the runner.
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(marker);
   });
 
   it('bad gate inputs fail before any write call, naming each input', async () => {
