@@ -1,8 +1,10 @@
 /**
  * Lifecycle stages and PAUSE hooks of ECS-native deployments (BLUE_GREEN, LINEAR,
- * CANARY), and ContinueServiceDeployment. Wraps the ECS operations of the emulator
- * (one line in ecs/index.ts) rather than editing the deployment timelines, so the
- * rest of the emulator stays as it is.
+ * CANARY), and ContinueServiceDeployment. The stage model (`lifecycleSteps`) is the
+ * emulator's only one: service-deployments.ts reports every native deployment's
+ * `lifecycleStage` with it. The hooks wrap the ECS operations (one line in
+ * ecs/index.ts) to hold a paused deployment's completion; a ROLLBACK is the
+ * deployer's StopServiceDeployment rollback (deployments.ts `stopAndRollBack`).
  *
  * Sources:
  * - Lifecycle stages (RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT,
@@ -26,8 +28,9 @@
  * real bake times in minutes. Not documented, so chosen here: a hook's status after CONTINUE is
  * SUCCEEDED, after ROLLBACK FAILED, after its timeout TIMED_OUT; while paused at PRE_PRODUCTION_TRAFFIC_SHIFT
  * (not a ServiceDeploymentLifecycleStage value) the deployment reports the stage before it. A hook
- * rollback starts a rollback deployment of the previous revision (like the circuit breaker's) that
- * completes after 1 s; real ECS shifts traffic back to the blue tasks it kept.
+ * rollback is StopServiceDeployment's rollback deployment of the previous revision (ROLLBACK_REQUESTED →
+ * ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL after the scenario's rollbackSeconds, default 1 s); real ECS
+ * shifts traffic back to the blue tasks it kept.
  */
 import { randomBytes } from 'node:crypto';
 import { AwsError, epochSeconds, type EmuContext, type JsonOperations } from '../core.js';
