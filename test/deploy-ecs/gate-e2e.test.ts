@@ -217,6 +217,30 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.errors.join('\n')).toMatch(/post-deploy gate failed: not healthy within 1.5 s: .*\/health last answered/);
     expect(listener.hits.filter((h) => h.cluster === cluster).map((h) => h.status)).toContain(503);
     expect(r.summary).toMatch(/after COMPLETED \| `http:\/\/127\.0\.0\.1:\d+\/gate-test-\d+\/backend\/health` \| ❌ failed/);
+    // The diagnosis carries the gate's probes (status codes in order), not only the service events.
+    const diagnosis = r.stdout.slice(r.stdout.indexOf('::group::Diagnosis'));
+    expect(diagnosis).toMatch(/hint: The new revision failed the test-traffic gate/);
+    expect(diagnosis).toMatch(/\/backend\/health: failed; 503(×\d+)?; min\/avg\/max/);
+  });
+
+  it('rolling, cancelled while the post-deploy gate runs: the command is killed, the release rolled back as cancelled', async () => {
+    const { cluster, family } = seed('ROLLING');
+    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
+    const started = join(mkdtempSync(join(tmpdir(), 'gate-started-')), 'started');
+    const signals: string[] = [];
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-command': `touch ${started}; sleep 600` }, 'backend', (child) => {
+      void (async () => {
+        while (!existsSync(started)) await new Promise((res) => setTimeout(res, 50));
+        child.kill('SIGINT');
+        signals.push('SIGINT');
+        const kill = setTimeout(() => (child.kill('SIGKILL'), signals.push('SIGKILL')), 10_000);
+        child.on('exit', () => clearTimeout(kill));
+      })();
+    });
+    expect(r.code, r.stdout).toBe(1);
+    expect(signals).not.toContain('SIGKILL');
+    expect(r.outputs).toMatchObject({ status: 'cancelled', gate: 'skipped', 'rolled-back': 'true' });
+    expect(await revision(cluster)).toBe(`${family}:1`);
   });
 
   it('gate command: exit 0 passes with TEST_URL/SERVICE/TASK_DEFINITION_ARN; a non-zero exit fails with its last lines', async () => {
