@@ -24,6 +24,8 @@ export interface Diagnosis {
   hint?: string;
   /** Problems gathering the diagnosis itself (e.g. no logs:GetLogEvents permission). */
   notes: string[];
+  /** The failed test-traffic gate (issue 11): each URL's status codes and timings, or the command's exit and last lines. */
+  gate?: string[];
 }
 
 const MAX_TASKS = 5;
@@ -112,6 +114,7 @@ export async function diagnose(
 export function formatDiagnosis(d: Diagnosis): string[] {
   const lines = [`${d.service}: ${d.reason}`];
   if (d.hint) lines.push(`  hint: ${d.hint}`);
+  for (const l of d.gate ?? []) lines.push(`  ${l}`);
   // Failing tasks of one revision usually fail alike: one line per distinct failure, with a count.
   const groups = new Map<string, { count: number; line: string }>();
   for (const t of d.tasks) {

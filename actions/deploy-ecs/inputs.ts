@@ -4,6 +4,7 @@ import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../
 // issue 15: previous / promote-from / allow-family-change (resolved by prepare.ts before deploy())
 import { PREVIOUS } from './previous.js';
 import { parsePromoteFrom, type PromoteSource } from './promote-from.js';
+import { readGateInputs, type GateInputs } from './gate-inputs.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -43,6 +44,8 @@ export interface Inputs {
   allowFamilyChange: boolean;
   /** Deploy the image digest this service runs (`cluster/service`). */
   promoteFrom?: PromoteSource;
+  /** gate hook (issue 11): the test-traffic gate, when gate-url or gate-command is set. */
+  gate?: GateInputs;
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -103,6 +106,10 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     if (dupes.length) throw new ActionError(`Service '${dupes[0]}' is listed twice.`, { input: 'services', fix: 'List each service once.' });
     return list;
   }, [] as string[]);
+
+  // gate hook (issue 11)
+  const gateRead = readGateInputs(inp, services);
+  problems.push(...gateRead.problems);
 
   const imagePublish = attempt(() => inp.oneOf('image-publish', ['none', 'push', 'promote'] as const, 'none'), 'none' as ImagePublish);
   const image = inp.string('image');
@@ -169,6 +176,7 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     onOtherDeployment: attempt(() => inp.oneOf('on-other-deployment', ['fail', 'warn'] as const, 'fail'), 'fail' as const),
     allowFamilyChange: attempt(() => inp.bool('allow-family-change', false), false), // issue 15
     promoteFrom, // issue 15
+    gate: gateRead.gate, // gate hook (issue 11)
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

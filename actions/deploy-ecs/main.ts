@@ -6,6 +6,7 @@ import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
+import { gateMarkdown, gateOutput } from './gate.js'; // gate hook (issue 11)
 import { getInputs } from './inputs.js';
 // issue 15: previous / promote-from / family guard, read-only, before deploy()
 import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
@@ -24,6 +25,7 @@ function writeOutputs(r: DeployResult, p: Prepared): void {
   set('rolled-back', r.rolledBack);
   set('duration-seconds', r.durationSeconds);
   set('image-digest', imageDigest(r, p)); // issue 15
+  set('gate', gateOutput(r.gates ?? [])); // gate hook (issue 11)
 }
 
 /**
@@ -63,6 +65,6 @@ await runAction(ACTION, async () => {
     signal: cancel.signal,
   });
   writeOutputs(result, prepared);
-  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster)); // issue 15
+  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []));
   if (result.error) throw result.error;
 });

@@ -27,6 +27,8 @@ export interface NativePollState {
   statusReason?: string;
   /** The revision ECS rolls back to (ServiceDeployment.rollback.serviceRevisionArn). */
   rollbackTo?: string;
+  /** Lifecycle hooks that ran or wait (lifecycleHookDetails): a PAUSE hook AWAITING_ACTION holds the deployment. */
+  hooks: { hookId: string; targetType?: string; status?: string; expiresAt?: Date; timeoutAction?: string }[];
 }
 
 export function nativeState(service: string, sd: ServiceDeployment): NativePollState {
@@ -37,6 +39,7 @@ export function nativeState(service: string, sd: ServiceDeployment): NativePollS
     lifecycleStage: sd.lifecycleStage,
     statusReason: sd.statusReason,
     rollbackTo: sd.rollback?.serviceRevisionArn,
+    hooks: (sd.lifecycleHookDetails ?? []).filter((h) => h.hookId).map((h) => ({ hookId: h.hookId!, targetType: h.targetType, status: h.status, expiresAt: h.expiresAt, timeoutAction: h.timeoutAction })),
   };
 }
 

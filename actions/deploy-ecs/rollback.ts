@@ -11,14 +11,15 @@
  * The rollback wait ends at the run's deadline (timeout-minutes), or shortly before the runner's
  * kill on a cancel.
  */
-import type { Service, TaskDefinition } from '@aws-sdk/client-ecs';
+import { DescribeServiceDeploymentsCommand, type Service, type ServiceDeployment, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { DeployResult, Deps, ServiceResult } from './deploy.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
+import { gateDiagnosis } from './gate.js';
 import type { Inputs } from './inputs.js';
-import { revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
+import { isEcsRollback, ourDeployment, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
 import { ecsRollingBack, stopWithRollback } from './native.js';
-import { mapLimit, updateService } from './services.js';
+import { describeServices, mapLimit, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
 export interface FailureContext {
@@ -52,6 +53,13 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
             ).catch((err: unknown): Diagnosis => ({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [`diagnosis failed: ${describeUnknown(err)}`] }));
           }),
         );
+        // A failed test-traffic gate is the diagnosis that matters most: its probes or command output.
+        for (const d of list) {
+          const gate = ctx.out.gates?.find((g) => g.service === d.service && g.status === 'failed');
+          if (!gate) continue;
+          d.gate = gateDiagnosis(gate);
+          d.hint ??= gate.command ? 'The new revision failed the gate command: see its exit code and last lines.' : 'The new revision failed the test-traffic gate: see each URL\'s status codes; check the app\'s health endpoint and the test listener\'s routing.';
+        }
         for (const d of list) for (const line of formatDiagnosis(d)) report.info(line);
         return list;
       });
@@ -82,13 +90,29 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
   });
 }
 
+/** The service and its service deployment now; the wait's last view when reading fails. */
+async function freshState(deps: Deps, cluster: string, t: Tracked, ctx: FailureContext): Promise<{ svc?: Service; sd?: ServiceDeployment }> {
+  let svc = ctx.waited?.services.get(t.service) ?? ctx.before.get(t.service);
+  let sd = ctx.waited?.serviceDeployments.get(t.service);
+  try {
+    svc = (await describeServices(deps.ecs, cluster, [t.service])).found.get(t.service) ?? svc;
+    if (t.serviceDeploymentArn && svc && usesServiceDeployments(svc)) {
+      sd = (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [t.serviceDeploymentArn] }))).serviceDeployments?.[0] ?? sd;
+    }
+  } catch (err) {
+    deps.report.warning(`${t.service}: could not read the service again before the rollback (${describeUnknown(err)}); using the last state seen`);
+  }
+  return { svc, sd };
+}
+
 /** Starts the rollback of one service; returns what to follow, or why it could not start. */
 async function startRollback(inputs: Inputs, deps: Deps, t: Tracked, ctx: FailureContext): Promise<Tracked | string> {
   const { report } = deps;
   const prev = ctx.previous.get(t.service)!;
-  const now = ctx.waited?.services.get(t.service) ?? ctx.before.get(t.service);
-  const sd = ctx.waited?.serviceDeployments.get(t.service);
   const verdict = ctx.waited?.verdicts.get(t.service);
+  // The wait's last poll can predate ECS's own rollback (the circuit breaker's rollback deployment, a
+  // ROLLBACK sent at a pause hook): read the state again, so we follow that rollback instead of racing it.
+  const { svc: now, sd } = await freshState(deps, inputs.cluster, t, ctx);
   try {
     if (t.serviceDeploymentArn && now && usesServiceDeployments(now) && sd?.status !== 'SUCCESSFUL') {
       if (ecsRollingBack(sd)) {
@@ -105,7 +129,8 @@ async function startRollback(inputs: Inputs, deps: Deps, t: Tracked, ctx: Failur
       }
     }
     const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
-    if (verdict?.state === 'failed' && verdict.replaced?.by === 'ecs-rollback' && primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
+    const ecsRollsBack = (verdict?.state === 'failed' && verdict.replaced?.by === 'ecs-rollback') || (primary && now && isEcsRollback(primary, ourDeployment(t, now), now, t.startedAt));
+    if (ecsRollsBack && primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
       // The circuit breaker already rolls back: follow its deployment instead of starting another.
       report.info(`${t.service}: ECS is already rolling back to ${revisionOf(prev)} (deployment ${primary.id}); following it`);
       return { service: t.service, deploymentId: primary.id, targetArn: prev, startedAt: deps.now() };

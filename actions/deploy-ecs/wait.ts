@@ -101,15 +101,21 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
         deps.report.warning(`DescribeServiceDeployments is not available (${name}); judging blue/green services by their deployment id.`);
       }
     }
+    // nativeStep may take a while (a gate at a pause hook): the services' steps run side by side.
+    const judged = await Promise.all(
+      open.map(async (t) => {
+        const svc = found.get(t.service);
+        const sd = t.serviceDeploymentArn ? sds.get(t.serviceDeploymentArn) : undefined;
+        let v: Verdict | undefined;
+        if (sd && opts.nativeStep) v = await opts.nativeStep(nativeState(t.service, sd), t);
+        v ??= sd ? judgeNative(t, svc, sd, { maxFailedTasks: opts.maxFailedTasks }) : judge(t, svc, { maxFailedTasks: opts.maxFailedTasks });
+        return { t, svc, sd, v };
+      }),
+    );
     const now = deps.now();
-    for (const t of open) {
-      const svc = found.get(t.service);
+    for (const { t, svc, sd, v } of judged) {
       if (svc) services.set(t.service, svc);
-      const sd = t.serviceDeploymentArn ? sds.get(t.serviceDeploymentArn) : undefined;
       if (sd) serviceDeployments.set(t.service, sd);
-      let v: Verdict | undefined;
-      if (sd && opts.nativeStep) v = await opts.nativeStep(nativeState(t.service, sd), t);
-      v ??= sd ? judgeNative(t, svc, sd, { maxFailedTasks: opts.maxFailedTasks }) : judge(t, svc, { maxFailedTasks: opts.maxFailedTasks });
       verdicts.set(t.service, v);
       const line = `${v.state === 'waiting' ? '' : `${v.state.toUpperCase()} `}${v.progress}`;
       if (lastLine.get(t.service) !== line) {

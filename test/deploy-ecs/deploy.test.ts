@@ -116,6 +116,19 @@ describe('deploy', () => {
     expect(r.services[0]).toMatchObject({ result: 'rolled back', before: TD(4), after: TD(7) });
   });
 
+  it("follows the circuit breaker's rollback that the wait's last poll did not see yet, instead of racing it with an UpdateService", async () => {
+    // Poll 1 (the wait): ours FAILED and still PRIMARY. Poll 2 (read again before the rollback): ECS's rollback deployment is PRIMARY.
+    const cbRollback = (polls: number): Deployment => ({ id: 'ecs-svc/cb-rollback', status: 'PRIMARY', taskDefinition: TD(6), desiredCount: 2, runningCount: polls >= 3 ? 2 : 0, rolloutState: polls >= 3 ? 'COMPLETED' : 'IN_PROGRESS', rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/api-old.' });
+    const failed = (d: Deployment): Deployment => ({ ...d, rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' });
+    fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, polls, d) => (polls <= 1 ? [failed(d)] : [cbRollback(polls), { ...failed(d), status: 'ACTIVE' }]) });
+    const d = deps();
+    const r = await deploy(inputs({ 'poll-interval-seconds': '1' }), d);
+    expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(1); // ours only
+    expect(d.report.lines.join('\n')).toContain('ECS is already rolling back to api:6 (deployment ecs-svc/cb-rollback); following it');
+    expect(r).toMatchObject({ status: 'failed', rolledBack: true });
+    expect(r.services[0]).toMatchObject({ result: 'rolled back' });
+  });
+
   it('does not roll back when rollback-on-failure is false, and says why it failed', async () => {
     fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => [{ ...d, rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }] });
     const r = await deploy(inputs({ 'rollback-on-failure': 'false' }), deps());

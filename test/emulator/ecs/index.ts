@@ -6,6 +6,7 @@ import { AwsError, paginate, type EmuContext, type JsonOperations } from '../cor
 import type { LogsService } from '../logs.js';
 import type { Scenarios, TaskScenario } from '../scenarios.js';
 import { Clusters } from './clusters.js';
+import { LifecycleHooks } from './lifecycle-hooks.js';
 import { serviceDeploymentOperations } from './service-deployments.js';
 // issue 15: DescribeServiceRevisions (deploy-ecs `task-definition: previous`)
 import { serviceRevisionOperations } from './service-revisions.js';
@@ -20,6 +21,8 @@ export class EcsService {
   readonly taskdefs: TaskDefinitions;
   readonly tasks: Tasks;
   readonly services: Services;
+  /** PAUSE hooks, lifecycle stages and ContinueServiceDeployment (issue 11). */
+  readonly hooks: LifecycleHooks;
   /** RunTask client tokens: `<cluster arn>/<token>` → the request (minus the token) and the tasks it started. */
   private readonly runTaskTokens = new Map<string, { params: string; at: number; taskIds: string[] }>();
 
@@ -32,6 +35,7 @@ export class EcsService {
     this.taskdefs = new TaskDefinitions(ctx);
     this.tasks = new Tasks(ctx, logs);
     this.services = new Services(ctx, this.clusters, this.taskdefs, this.tasks, scenarios);
+    this.hooks = new LifecycleHooks(ctx, this.services);
   }
 
   // Seeding API (see CONTRACT.md).
@@ -94,7 +98,8 @@ export class EcsService {
   }
 
   operations(): JsonOperations {
-    return {
+    // lifecycle hooks (issue 11): wraps the operations below
+    return this.hooks.wrap({
       ...this.taskdefs.operations(),
       ...this.services.operations(),
       ...serviceDeploymentOperations(this.ctx, this.clusters, this.services),
@@ -204,6 +209,6 @@ export class EcsService {
         return {};
       },
       ListTagsForResource: (input: { resourceArn: string }) => ({ tags: this.tagsOf(input.resourceArn) }),
-    };
+    });
   }
 }

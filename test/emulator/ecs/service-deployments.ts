@@ -7,40 +7,19 @@
 import { AwsError, epochSeconds, paginate, type EmuContext, type JsonOperations } from '../core.js';
 import type { Clusters } from './clusters.js';
 import type { Deployment } from './deployments.js';
+import { stageAt } from './lifecycle-hooks.js';
 import type { Service, Services } from './services.js';
 
 const BAD = 'InvalidParameterException';
 const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
 
-/**
- * Lifecycle stages of an ECS-native BLUE_GREEN / LINEAR / CANARY deployment, in order, with the
- * share of the deployment's time each takes here (ServiceDeployment.lifecycleStage,
- * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html; blue/green
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html; linear
- * and canary shift production traffic in steps during PRODUCTION_TRAFFIC_SHIFT, then bake:
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-linear.html,
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/canary-deployment.html). The green
- * tasks start in SCALE_UP (the first half here, as the rolling timeline's tasks take half the
- * time to run); the blue revision keeps running through BAKE_TIME, so SUCCESSFUL comes only
- * after the bake time and CLEAN_UP.
- */
-const STAGES: [string, number][] = [
-  ['PRE_SCALE_UP', 0.05],
-  ['SCALE_UP', 0.5],
-  ['POST_SCALE_UP', 0.55],
-  ['TEST_TRAFFIC_SHIFT', 0.6],
-  ['POST_TEST_TRAFFIC_SHIFT', 0.65],
-  ['PRODUCTION_TRAFFIC_SHIFT', 0.75],
-  ['POST_PRODUCTION_TRAFFIC_SHIFT', 0.8],
-  ['BAKE_TIME', 0.95],
-  ['CLEAN_UP', 1],
-];
 const NATIVE = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
 
-function lifecycleStage(d: Deployment, now: number): string {
-  if (d.completesAt === undefined) return 'SCALE_UP'; // stuck or failing: the green tasks never become healthy
+/** Where a native deployment is in its lifecycle (the stage model and its sources: lifecycle-hooks.ts `lifecycleSteps`). */
+function lifecycleStage(s: Service, d: Deployment, now: number): string {
+  if (d.completesAt === undefined || !Number.isFinite(d.completesAt)) return 'SCALE_UP'; // stuck or failing: the green tasks never become healthy
   const f = (now - d.createdAt) / Math.max(1, d.completesAt - d.createdAt);
-  return STAGES.find(([, end]) => f < end)?.[0] ?? 'CLEAN_UP';
+  return stageAt(String(s.deploymentConfiguration.strategy), s.deploymentConfiguration, f);
 }
 
 export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters, services: Services): JsonOperations {
@@ -88,7 +67,7 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
       targetServiceRevision: revision(s, d, now),
       status: st.status,
       ...(st.statusReason ? { statusReason: st.statusReason } : {}),
-      ...(NATIVE.has(String(s.deploymentConfiguration.strategy)) ? { lifecycleStage: lifecycleStage(d, Math.min(now, st.finishedAt ?? now)) } : {}),
+      ...(NATIVE.has(String(s.deploymentConfiguration.strategy)) ? { lifecycleStage: lifecycleStage(s, d, Math.min(now, st.finishedAt ?? now)) } : {}),
       deploymentConfiguration: s.deploymentConfiguration,
       ...(d.rollback && d.rollback.createdAt <= now
         ? { rollback: { reason: d.rollbackReason ?? CIRCUIT_BREAKER_REASON, startedAt: t(d.rollback.createdAt), serviceRevisionArn: revisionArn(s, d.rollback.rollbackTo!) } }

@@ -20,6 +20,8 @@ export interface CreateServiceInput {
     maximumPercent?: number;
     minimumHealthyPercent?: number;
     strategy?: string;
+    /** lifecycleHooks, bakeTimeInMinutes, linear/canaryConfiguration: see lifecycle-hooks.ts (issue 11). */
+    [key: string]: unknown;
   };
   tags?: { key: string; value: string }[];
   [key: string]: unknown;

@@ -1,0 +1,107 @@
+/**
+ * The PAUSE-hook step of the wait (hookStep, wait.ts nativeStep) with a mocked ECS client: which answer
+ * goes to ContinueServiceDeployment, the verdict it gives, and what happens when the run is cancelled
+ * while a gate is still running at a pause.
+ */
+import { spawn } from 'node:child_process';
+import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ECSClient, type ServiceDeployment } from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { hookStep, pauseHook } from '../../actions/deploy-ecs/gate-hook.js';
+import type { GateInputs } from '../../actions/deploy-ecs/gate-inputs.js';
+import type { GateResult } from '../../actions/deploy-ecs/gate.js';
+import { nativeState } from '../../actions/deploy-ecs/native.js';
+import { realClock } from '../../lib/poll.js';
+import { memoryReporter } from '../../lib/report.js';
+
+const ecsMock = mockClient(ECSClient);
+const arn = 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/api/abc';
+const t = { service: 'api', serviceDeploymentArn: arn, targetArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8', startedAt: 0 };
+const hook = { hookId: 'ecs-pause-1', targetType: 'PAUSE' as const, status: 'AWAITING_ACTION' as const, timeoutAction: 'ROLLBACK' as const };
+const paused: ServiceDeployment = { serviceDeploymentArn: arn, status: 'IN_PROGRESS', lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', lifecycleHookDetails: [hook], rollback: undefined };
+
+function gate(command: string): GateInputs {
+  return { urls: new Map([['api', []]]), command, expectStatus: [], successes: 1, timeoutMs: 10_000, requestTimeoutMs: 1000, intervalMs: 10, followRedirects: false, method: 'GET' };
+}
+
+function setup(command: string, signal?: AbortSignal) {
+  const report = memoryReporter();
+  const deps = { ecs: new ECSClient({ region: 'eu-west-1' }), report, sleep: () => new Promise<void>((r) => setTimeout(r, 5)), now: realClock, signal };
+  const gateDeps = { fetch, spawn, sleep: deps.sleep, now: realClock, report };
+  const results: GateResult[] = [];
+  const step = hookStep(deps, gateDeps, gate(command), 20, (r) => results.push(r));
+  return { report, results, step: (sd: ServiceDeployment) => step(nativeState('api', sd), t) };
+}
+
+const continueActions = () => ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.action);
+
+beforeEach(() => ecsMock.reset());
+
+describe('hookStep', () => {
+  it('answers each AWAITING_ACTION hook once: CONTINUE after a passing gate, and leaves the verdict to the judge', async () => {
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
+    const { step, results } = setup('exit 0');
+    expect(await step({ ...paused, lifecycleStage: 'SCALE_UP', lifecycleHookDetails: [] })).toBeUndefined();
+    expect(continueActions()).toEqual([]);
+    expect(await step(paused)).toBeUndefined();
+    // The next poll may still show the hook before ECS moved on: no second gate, no second answer.
+    expect(await step(paused)).toBeUndefined();
+    expect(continueActions()).toEqual(['CONTINUE']);
+    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand)[0]!.args[0].input).toEqual({ serviceDeploymentArn: arn, hookId: 'ecs-pause-1', action: 'CONTINUE' });
+    expect(results.map((r) => r.status)).toEqual(['passed']);
+  });
+
+  it('a LINEAR deployment pausing again (a new hookId) gets a gate again', async () => {
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
+    const { step, results } = setup('exit 0');
+    await step(paused);
+    await step({ ...paused, lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' }, { ...hook, hookId: 'ecs-pause-2' }] });
+    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1', 'ecs-pause-2']);
+    expect(results).toHaveLength(2);
+  });
+
+  it('sends ROLLBACK after a failing gate and fails the verdict as a rollback ECS now runs', async () => {
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({});
+    const { step, results } = setup('echo broken; exit 2');
+    const v = await step({ ...paused, rollback: { serviceRevisionArn: 'arn:rev/blue' } });
+    expect(continueActions()).toEqual(['ROLLBACK']);
+    expect(results[0]!.command!.exitCode).toBe(2);
+    expect(v).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^test-traffic gate failed at the POST_TEST_TRAFFIC_SHIFT pause hook: the gate command exited 2; ROLLBACK sent$/), replaced: { by: 'ecs-rollback' } });
+  });
+
+  it('a cancel while the gate runs at a pause kills the command and answers ROLLBACK (the release is not left paused)', async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [paused] });
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({});
+    const cancel = new AbortController();
+    const { step, results } = setup('sleep 600', cancel.signal);
+    const done = step(paused);
+    await new Promise((r) => setTimeout(r, 300));
+    cancel.abort();
+    await done;
+    expect(continueActions()).toEqual(['ROLLBACK']);
+    expect(results[0]).toMatchObject({ status: 'skipped', reason: 'the gate command was stopped before it finished' });
+  });
+
+  it('the pause ends without us while the gate runs (hook timed out): the gate stops, nothing is sent', async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ ...paused, status: 'ROLLBACK_IN_PROGRESS', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT' }] }] });
+    const { step, report, results } = setup('sleep 600');
+    expect(await step(paused)).toBeUndefined();
+    expect(continueActions()).toEqual([]);
+    expect(results[0]).toMatchObject({ status: 'skipped' });
+    expect(report.lines.join('\n')).toContain('left the pause without us');
+  });
+
+  it('a failed ContinueServiceDeployment is a warning that names the hook timeout as the fallback', async () => {
+    ecsMock.on(ContinueServiceDeploymentCommand).rejects(Object.assign(new Error('not authorized to perform ecs:ContinueServiceDeployment'), { name: 'AccessDeniedException' }));
+    const { step, report } = setup('exit 0');
+    await step(paused);
+    expect(report.lines.join('\n')).toMatch(/warning: api: ContinueServiceDeployment CONTINUE failed \(AccessDeniedException: not authorized.*\); the hook's own timeout action applies/);
+  });
+
+  it('pauseHook finds a PAUSE hook only on native strategies', () => {
+    const hooks = [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const] }];
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'CANARY', lifecycleHooks: hooks } })).toEqual(hooks[0]);
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: hooks } })).toBeUndefined();
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'BLUE_GREEN', lifecycleHooks: [{ targetType: 'AWS_LAMBDA', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] } })).toBeUndefined();
+  });
+});
