@@ -12,8 +12,8 @@ import type { Reporter } from '../../lib/report.js';
 import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
 import { parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, taskDefinitionsEqual, type TaskDefinitionInput } from '../../lib/taskdef.js';
 import type { Diagnosis } from './diagnose.js';
-import { startGates } from './gate-hook.js'; // gate hook (issue 11)
-import type { GateResult } from './gate.js'; // gate hook (issue 11)
+import { startGates } from './gate-hook.js';
+import type { GateResult } from './gate.js';
 import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
@@ -73,7 +73,7 @@ export interface DeployResult {
   diagnoses: Diagnosis[];
   /** dry-run: the plan, and the diff against what each service runs now. */
   dryRun?: DryRun;
-  /** gate hook (issue 11): every test-traffic gate run. */
+  /** every test-traffic gate run. */
   gates?: GateResult[];
   /** Set when the deploy failed; main.ts writes outputs and the summary, then throws it. */
   error?: ActionError;
@@ -225,13 +225,13 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   // The cancel budget counts from the signal, not from the end of the wait (a gate may take a moment to stop).
   let signalledAt: number | undefined;
   deps.signal?.addEventListener('abort', () => (signalledAt = deps.now()), { once: true });
-  const gates = startGates(inputs, deps, tracked, before); // gate hook (issue 11): acts on PAUSE hooks during the wait, post-deploy gates after it
+  const gates = startGates(inputs, deps, tracked, before); // acts on PAUSE hooks during the wait, post-deploy gates after it
   const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0 && !deps.signal?.aborted
     ? await report.group(`Wait for ${tracked.length} service(s)`, () =>
         waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now, signal: deps.signal }, tracked, { cluster: inputs.cluster, intervalMs: inputs.pollIntervalSeconds * 1000, timeoutMs: waitMs, maxFailedTasks: inputs.maxFailedTasks, nativeStep: gates.nativeStep }),
       )
     : undefined;
-  await gates.afterWait(waited); // gate hook (issue 11)
+  await gates.afterWait(waited);
   // A signal after every service finished changes nothing: only an unfinished deploy is cancelled.
   const aborted = !!deps.signal?.aborted;
   const cancelledAt = signalledAt ?? deps.now();
@@ -282,7 +282,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     services: results,
     diff,
     diagnoses: [],
-    gates: gates.results, // gate hook (issue 11)
+    gates: gates.results,
   };
   if (failed.length || cancelled) {
     const rollbackBudgetMs = cancelled ? cancelledAt + CANCEL_BUDGET_MS - deps.now() : Math.max(deadline - deps.now(), reserve);

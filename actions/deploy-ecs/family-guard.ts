@@ -1,5 +1,5 @@
 /**
- * issue 15: deploy-ecs never moves a service to another task-definition family
+ * Deploy-ecs never moves a service to another task-definition family
  * unless `allow-family-change: true`. A rollback typed by hand
  * (`delivery-test-backend:12` on the prod service) is the case this stops:
  * the families differ, so the run fails before any write, naming both.

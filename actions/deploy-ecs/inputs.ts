@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
-// issue 15: previous / promote-from / allow-family-change (resolved by prepare.ts before deploy())
+// Previous / promote-from / allow-family-change (resolved by prepare.ts before deploy())
 import { PREVIOUS } from './previous.js';
 import { parsePromoteFrom, type PromoteSource } from './promote-from.js';
 import { readGateInputs, type GateInputs } from './gate-inputs.js';
@@ -39,12 +39,11 @@ export interface Inputs {
   dryRun: boolean;
   /** When another deployer's deployment replaces ours mid-wait: fail the run, or only warn. Never rolled back over. */
   onOtherDeployment: 'fail' | 'warn';
-  // issue 15:
   /** Allow moving a service to another task-definition family (default: refuse). */
   allowFamilyChange: boolean;
   /** Deploy the image digest this service runs (`cluster/service`). */
   promoteFrom?: PromoteSource;
-  /** gate hook (issue 11): the test-traffic gate, when gate-url or gate-command is set. */
+  /** The test-traffic gate, when gate-url or gate-command is set. */
   gate?: GateInputs;
 }
 
@@ -56,7 +55,7 @@ const ECR_REPO = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export function parseTaskDefinitionInput(value: string): TaskDefinitionSource {
-  // issue 15: `previous` is resolved from ECS by prepare.ts (previous.ts) before deploy().
+  // `previous` is resolved from ECS by prepare.ts (previous.ts) before deploy().
   if (value === PREVIOUS) return { kind: 'existing', ref: PREVIOUS };
   if (value.startsWith('arn:')) {
     if (!TASKDEF_ARN.test(value)) {
@@ -107,7 +106,6 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     return list;
   }, [] as string[]);
 
-  // gate hook (issue 11)
   const gateRead = readGateInputs(inp, services);
   problems.push(...gateRead.problems);
 
@@ -138,7 +136,7 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     problems.push(new ActionError(`'${commitSha}' cannot be used as an image tag.`, { input: 'commit-sha', fix: 'Pass the commit SHA (40 hex characters).' }));
   }
 
-  // issue 15: promote-from takes the image from another service; it cannot be combined with a push or with `previous`.
+  // Promote-from takes the image from another service; it cannot be combined with a push or with `previous`.
   const promoteFrom = attempt(() => {
     const v = inp.string('promote-from');
     return v === undefined ? undefined : parsePromoteFrom(v);
@@ -174,9 +172,9 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     maxAttempts: attempt(() => inp.number('max-attempts', 8, { min: 1, max: 20, integer: true }), 8),
     dryRun: attempt(() => inp.bool('dry-run', false), false),
     onOtherDeployment: attempt(() => inp.oneOf('on-other-deployment', ['fail', 'warn'] as const, 'fail'), 'fail' as const),
-    allowFamilyChange: attempt(() => inp.bool('allow-family-change', false), false), // issue 15
-    promoteFrom, // issue 15
-    gate: gateRead.gate, // gate hook (issue 11)
+    allowFamilyChange: attempt(() => inp.bool('allow-family-change', false), false),
+    promoteFrom,
+    gate: gateRead.gate,
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

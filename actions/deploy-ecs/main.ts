@@ -6,9 +6,9 @@ import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
-import { gateMarkdown, gateOutput } from './gate.js'; // gate hook (issue 11)
+import { gateMarkdown, gateOutput } from './gate.js';
 import { getInputs } from './inputs.js';
-// issue 15: previous / promote-from / family guard, read-only, before deploy()
+// Previous / promote-from / family guard, read-only, before deploy()
 import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
 import { summaryMarkdown } from './summary.js';
 
@@ -24,8 +24,8 @@ function writeOutputs(r: DeployResult, p: Prepared): void {
   set('status', r.status);
   set('rolled-back', r.rolledBack);
   set('duration-seconds', r.durationSeconds);
-  set('image-digest', imageDigest(r, p)); // issue 15
-  set('gate', gateOutput(r.gates ?? [])); // gate hook (issue 11)
+  set('image-digest', imageDigest(r, p));
+  set('gate', gateOutput(r.gates ?? []));
 }
 
 /**
@@ -52,7 +52,7 @@ await runAction(ACTION, async () => {
   const clients = new ClientFactory(() => config);
   const ecs = clients.get(ECSClient);
   const ecr = clients.get(ECRClient);
-  const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP }); // issue 15
+  const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,

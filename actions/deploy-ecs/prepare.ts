@@ -1,5 +1,5 @@
 /**
- * issue 15: the read-only steps that run before deploy(): resolve
+ * The read-only steps that run before deploy(): resolve
  * `task-definition: previous`, take the image digest of `promote-from`, and refuse
  * a task-definition family change. Nothing here writes to AWS; the result is the
  * Inputs deploy() gets (an `existing` revision, or a task-definition file with the

@@ -1,5 +1,5 @@
 /**
- * issue 15: `task-definition: previous` — the revision a service ran before its
+ * `task-definition: previous` — the revision a service ran before its
  * current one, found from ECS, so a rollback needs no revision number.
  *
  * ECS keeps a history of service deployments (ListServiceDeployments, each with the

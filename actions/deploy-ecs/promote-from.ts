@@ -1,5 +1,5 @@
 /**
- * issue 15: `promote-from: <cluster>/<service>` — deploy exactly the image digest
+ * `promote-from: <cluster>/<service>` — deploy exactly the image digest
  * another environment's service runs (e.g. prod takes what staging tested). Read
  * from that service's task definition (and ECR when the image is a tag): no
  * build, no pull, no layer moved; the new revision names the image by digest,

@@ -41,7 +41,7 @@ export interface TargetResult {
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
-  /** [static-perf hook] Where the distribution serves these keys (GetDistribution); read only when there is something to invalidate. */
+  /** Where the distribution serves these keys (GetDistribution); read only when there is something to invalidate. */
   view?: DistributionView;
 }
 
@@ -145,11 +145,11 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
 /** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */
 export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest' | 'view'>): string[] {
   const { plan, target } = res;
-  // [static-perf hook] A key that did not exist has nothing cached at the edge but a 403/404, kept
+  // A key that did not exist has nothing cached at the edge but a 403/404, kept
   // 10 s by default: not worth an invalidation unless the distribution caches errors longer (distribution.ts).
   const skipNew = res.view !== undefined && !res.view.invalidateNewKeys;
   const rels = [...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
-  // [static-perf hook] A key no cache behaviour routes to this bucket's origin path has no viewer path: nothing to invalidate.
+  // A key no cache behaviour routes to this bucket's origin path has no viewer path: nothing to invalidate.
   const served = res.view ? rels.filter((rel) => res.view!.viewerPaths(rel).length > 0) : rels;
   return [...new Set(served)];
 }
@@ -162,7 +162,7 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
   return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}) });
 }
 
-/** [static-perf hook] Reads the distribution's config once, only when the plan has keys to invalidate (a no-op run makes no CloudFront call). */
+/** Reads the distribution's config once, only when the plan has keys to invalidate (a no-op run makes no CloudFront call). */
 export async function attachDistributionView(res: TargetResult, inputs: Inputs, deps: Pick<Deps, 'cloudfront' | 'reporter'>): Promise<void> {
   const { target } = res;
   if (!target.distributionId || inputs.invalidate !== 'changed' || res.view || invalidationRels(res).length === 0) return;

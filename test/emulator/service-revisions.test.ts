@@ -1,5 +1,5 @@
 /**
- * The emulator's DescribeServiceRevisions (issue 15) against the API reference
+ * The emulator's DescribeServiceRevisions against the API reference
  * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceRevisions.html):
  * ARNs from ListServiceDeployments resolve to the task definition each deployment
  * rolled to; unknown ARNs come back as failures; at most 20 ARNs per call.

@@ -144,7 +144,7 @@ export function useCallerHarness(): void {
 
 async function setUp(): Promise<void> {
   emu = await startEmulator();
-  // Tags are never overwritten: the build job pushes each commit once (issue 15).
+  // Tags are never overwritten: the build job pushes each commit once.
   emu.ecr.createRepository('delivery/backend', 'IMMUTABLE');
   for (const name of ['test', 'prod']) {
     emu.ecs.createCluster(`delivery-${name}`);

@@ -89,7 +89,7 @@ function permissionMap(p: Job['permissions']): Record<string, string> | undefine
  * Explicit least privilege: a top-level `permissions:` that writes nothing, and a
  * `permissions:` on every job (so no job inherits the repository default, which can
  * be read-write). `id-token: write` only on jobs that deploy to an environment (or
- * call a reusable workflow that does), or on a build-only job (issue 15): one that
+ * call a reusable workflow that does), or on a build-only job: one that
  * assumes the build role (`build-role-to-assume` / AWS_BUILD_ROLE_ARN, ECR push only)
  * and runs none of our deploy actions.
  */

@@ -8,7 +8,7 @@ import type { Scenarios, TaskScenario } from '../scenarios.js';
 import { Clusters } from './clusters.js';
 import { LifecycleHooks } from './lifecycle-hooks.js';
 import { serviceDeploymentOperations } from './service-deployments.js';
-// issue 15: DescribeServiceRevisions (deploy-ecs `task-definition: previous`)
+// DescribeServiceRevisions (deploy-ecs `task-definition: previous`)
 import { serviceRevisionOperations } from './service-revisions.js';
 import { Services, type CreateServiceInput } from './services.js';
 import { TaskDefinitions } from './taskdefs.js';
@@ -103,7 +103,7 @@ export class EcsService {
       ...this.taskdefs.operations(),
       ...this.services.operations(),
       ...serviceDeploymentOperations(this.ctx, this.clusters, this.services),
-      ...serviceRevisionOperations(this.ctx, this.clusters, this.services), // issue 15
+      ...serviceRevisionOperations(this.ctx, this.clusters, this.services),
       CreateCluster: (input: { clusterName?: string; tags?: { key: string; value: string }[] }) => ({
         cluster: (this.clusters.create(input.clusterName ?? 'default', input.tags), this.clusterView(input.clusterName ?? 'default')),
       }),

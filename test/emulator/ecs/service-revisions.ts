@@ -1,5 +1,5 @@
 /**
- * ECS DescribeServiceRevisions (issue 15: deploy-ecs `task-definition: previous`).
+ * ECS DescribeServiceRevisions (deploy-ecs `task-definition: previous`).
  * A service revision is the immutable snapshot a service deployment rolls to
  * (task definition, launch type, network configuration, images); its ARN comes
  * from ListServiceDeployments' `targetServiceRevisionArn` or
