@@ -11,6 +11,7 @@ import { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { RecordStore, normalizeTime, parseRecord, type Manifest } from './record.js';
+import { protectedRels, recordRelease, type RecordedRelease, type Who } from './releases.js';
 import { copyMetadata, deleteKeys, headObjects, listRemote, uploadFile } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
@@ -28,6 +29,9 @@ export interface Deps {
   where?: string;
   /** Every lock taken is added here, so a cancel (SIGINT/SIGTERM) can release it. */
   locks?: DeployLock[];
+  /** releases (issue 13): the id this run's release gets, and who triggered it. */
+  releaseId?: string;
+  who?: Who;
 }
 
 export interface TargetResult {
@@ -40,6 +44,8 @@ export interface TargetResult {
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
+  /** releases (issue 13): the release this run recorded. */
+  release?: RecordedRelease;
 }
 
 const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
@@ -94,6 +100,11 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
     const heads = await headObjects(deps.s3, target.bucket, plan.unresolved, inputs.acl, inputs.concurrency);
     plan = planTarget(files, remote, manifest, opts, heads);
   }
+  // releases (issue 13): fingerprinted assets of the kept releases stay live (open tabs, rollback).
+  const kept = protectedRels(manifest, inputs.keepReleases);
+  const before = plan.deletes.length;
+  if (kept.size > 0) plan.deletes = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)));
+  if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${inputs.keepReleases} releases reference them`);
   r.info(`${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`);
   if (plan.foreign.length > 0) {
     r.info(`${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`);
@@ -105,6 +116,8 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
 export function needsWrite(res: TargetResult): boolean {
   const { plan } = res;
   if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
+  // releases (issue 13): a site deployed before releases existed gets its first release.
+  if (!res.manifest?.releases?.length) return true;
   return !res.manifest || JSON.stringify(res.manifest.entries) !== JSON.stringify(nextEntries(res, new Map()));
 }
 
@@ -133,6 +146,19 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
         results[i] = current;
       }
       await applyTarget(current, inputs, deps, lock);
+      // releases (issue 13): the site is live; record it as a release (snapshots of entry files, pruning).
+      current.release = await deps.reporter.group(`Release ${label(target)}`, () =>
+        recordRelease(deps.s3, current.store, {
+          id: deps.releaseId ?? `local-${deps.runId}`,
+          keep: inputs.keepReleases,
+          who: deps.who ?? { commit: '' },
+          now: new Date(deps.now()),
+          kind: 'deploy',
+          describe: new Map(current.files.map((f) => [f.rel, { type: f.headers.contentType, ...(f.headers.cacheControl ? { cache: f.headers.cacheControl } : {}) }])),
+          concurrency: inputs.concurrency,
+          log: (l) => deps.reporter.info(l),
+        }),
+      );
     } finally {
       await lock.release();
     }
