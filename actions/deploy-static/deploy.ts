@@ -44,6 +44,8 @@ export interface TargetResult {
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
+  /** releases (issue 13): every owned key gone from source, kept ones included: what the delete guard counts. */
+  lost?: string[];
   /** releases (issue 13): the release this run recorded. */
   release?: RecordedRelease;
 }
@@ -81,7 +83,8 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
 }
 
 function guardOf(res: TargetResult, inputs: Inputs): ActionError | undefined {
-  return checkDeleteGuard(res.plan, label(res.target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: res.target.prefix });
+  // releases (issue 13): assets kept for older releases are still gone from the site; the guard counts them.
+  return checkDeleteGuard({ ...res.plan, deletes: res.lost ?? res.plan.deletes }, label(res.target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: res.target.prefix });
 }
 
 /** Plans one target from a listing and the record already read into `store`. */
@@ -102,6 +105,7 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
   }
   // releases (issue 13): fingerprinted assets of the kept releases stay live (open tabs, rollback).
   const kept = protectedRels(manifest, inputs.keepReleases);
+  const lost = plan.deletes;
   const before = plan.deletes.length;
   if (kept.size > 0) plan.deletes = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)));
   if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${inputs.keepReleases} releases reference them`);
@@ -109,7 +113,7 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
   if (plan.foreign.length > 0) {
     r.info(`${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`);
   }
-  return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0 };
+  return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0, lost };
 }
 
 /** Does applying this target write anything (objects, invalidation, or the record)? */

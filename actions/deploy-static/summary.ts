@@ -79,7 +79,7 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
   }
   if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
   // releases (issue 13)
-  for (const r of results) out.push(releaseList(r.store.text, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
+  for (const r of results) out.push(releaseList(r.store?.text, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
   return `${out.join('\n')}\n`;
 }
 

@@ -91,7 +91,7 @@ describe('rollback and roll forward', () => {
     expect(back.outputs['release-id']).not.toBe(a.outputs['release-id']);
     expect(back.summary).toContain('carol (run 300)');
     expect(back.summary).toContain(`rollback to \`${a.outputs['release-id']}\``);
-    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths.sort()).toEqual(['/', '/about/', '/about/index.html', '/index.html', '/robots.txt']);
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths.sort()).toEqual(['/', '/about', '/about/', '/about/index.html', '/index.html', '/robots.txt']);
 
     s3.reset();
     const forward = await run({ 'rollback-to': b.outputs['release-id']!, bucket: 'rel', 'distribution-id': dist }, SHA.c, 'carol', '301');
