@@ -118,7 +118,8 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   await store.write({ ...m, releases: kept });
   // Snapshot copies no kept release points at (pruned releases, or a run that failed before its record).
   const used = new Set(kept.flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))));
-  const stale = (await listRemote(s3, bucket, prefix + RELEASES_DIR)).map((o) => o.key).filter((k) => !used.has(k));
+  // Listed only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
+  const stale = copies.length + pruned.length === 0 ? [] : (await listRemote(s3, bucket, prefix + RELEASES_DIR)).map((o) => o.key).filter((k) => !used.has(k));
   if (stale.length > 0) {
     await deleteKeys(s3, bucket, prefix, stale);
     opts.log(`pruned ${stale.length} snapshot copies of releases older than keep-releases (${pruned.join(', ') || 'none recorded'})`);
