@@ -77,9 +77,7 @@ async function main(): Promise<void> {
     const run = await runBundle('deploy-static', { inputs: { bucket, ...inputs }, env: { ...env, GITHUB_SHA: sha }, timeoutMs: 900_000 });
     const ms = performance.now() - t0;
     if (run.code !== 0) console.error(run.stdout.slice(-3000), run.stderr.slice(-2000));
-    if (process.env.BENCH_LOG && inputs['rollback-to']) console.error(run.stdout.split('
-').filter((l) => !/^(COPY|DELETE) /.test(l)).join('
-'));
+    if (process.env.BENCH_LOG && inputs['rollback-to']) console.error(run.stdout.split('\n').filter((l) => !/^(COPY|DELETE) /.test(l)).join('\n'));
     return { ms, ok: run.code === 0, puts: siteWrites(s3, bucket, 'PUT') + s3.count('MPU', (r) => r.bucket === bucket), copies: siteWrites(s3, bucket, 'COPY'), deletes: siteWrites(s3, bucket, 'DELETE'), bytes: run.outputs['bytes-uploaded'] ?? '?' };
   };
   const rollbacks: Measure[] = [];
@@ -92,7 +90,7 @@ async function main(): Promise<void> {
     await deploy(`rd-${rep}`, { source: a, 'keep-releases': 1 }, 'a'.repeat(40));
     await deploy(`rd-${rep}`, { source: b, 'keep-releases': 1 }, 'b'.repeat(40));
     const order = rep % 2 === 0;
-    const roll = () => deploy(`rb-${rep}`, { 'rollback-to': 'previous', concurrency: Number(process.env.RB_CONC ?? 16) }, 'c'.repeat(40));
+    const roll = () => deploy(`rb-${rep}`, { 'rollback-to': 'previous' }, 'c'.repeat(40));
     const full = () => deploy(`rd-${rep}`, { source: a, 'keep-releases': 1 }, 'a'.repeat(40));
     if (order) {
       rollbacks.push(await roll());
