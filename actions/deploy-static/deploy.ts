@@ -44,7 +44,7 @@ export interface TargetResult {
   invalidation?: InvalidationPlan;
   invalidationId?: string;
   bytesUploaded: number;
-  /** releases (issue 13): every owned key gone from source, kept ones included: what the delete guard counts. */
+  /** releases (issue 13): every key of the live release gone from source, kept ones included: what the delete guard counts. */
   lost?: string[];
   /** releases (issue 13): the release this run recorded. */
   release?: RecordedRelease;
@@ -105,7 +105,8 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
   }
   // releases (issue 13): fingerprinted assets of the kept releases stay live (open tabs, rollback).
   const kept = protectedRels(manifest, inputs.keepReleases);
-  const lost = plan.deletes;
+  // What this build drops from the live release; older releases' kept assets were counted when they left.
+  const lost = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)) || manifest?.entries[relOf(k, target.prefix)] !== undefined);
   const before = plan.deletes.length;
   if (kept.size > 0) plan.deletes = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)));
   if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${inputs.keepReleases} releases reference them`);

@@ -73,6 +73,9 @@ describe('rollback and roll forward', () => {
     s3.reset();
     const back = await run({ 'rollback-to': 'previous', bucket: 'rel', 'distribution-id': dist }, SHA.c, 'carol', '300');
     expect(back.code, back.stdout).toBe(0);
+    // A rollback holds the deploy lock like a deploy, and releases it.
+    expect(back.stdout).toMatch(/deploy lock s3:\/\/rel\/\.deploy-static\/lock\.json acquired/);
+    expect(await keys(client(), 'rel')).not.toContain('.deploy-static/lock.json');
     const html = await text('rel', 'index.html');
     expect(html).toContain('<title>A</title>');
     expect(await text('rel', 'about/index.html')).toContain('about A');
