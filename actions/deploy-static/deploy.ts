@@ -12,6 +12,7 @@ import { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { RecordStore, normalizeTime, parseRecord, type Manifest } from './record.js';
+import { protectedRels, recordRelease, type RecordedRelease, type Who } from './releases.js';
 import { copyMetadata, deleteKeys, headObjects, listRemote, uploadFile } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
@@ -29,6 +30,9 @@ export interface Deps {
   where?: string;
   /** Every lock taken is added here, so a cancel (SIGINT/SIGTERM) can release it. */
   locks?: DeployLock[];
+  /** The id this run's release gets, and who triggered it. */
+  releaseId?: string;
+  who?: Who;
 }
 
 export interface TargetResult {
@@ -43,6 +47,10 @@ export interface TargetResult {
   bytesUploaded: number;
   /** Where the distribution serves these keys (GetDistribution); read only when there is something to invalidate. */
   view?: DistributionView;
+  /** Every key of the live release gone from source, kept ones included: what the delete guard counts. */
+  lost?: string[];
+  /** The release this run recorded. */
+  release?: RecordedRelease;
 }
 
 const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
@@ -78,7 +86,8 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
 }
 
 function guardOf(res: TargetResult, inputs: Inputs): ActionError | undefined {
-  return checkDeleteGuard(res.plan, label(res.target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: res.target.prefix });
+  // Assets kept for older releases are still gone from the site; the guard counts them.
+  return checkDeleteGuard({ ...res.plan, deletes: res.lost ?? res.plan.deletes }, label(res.target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: res.target.prefix });
 }
 
 /** Plans one target from a listing and the record already read into `store`. */
@@ -97,17 +106,26 @@ async function planOne(target: Target, files: DesiredFile[], store: RecordStore,
     const heads = await headObjects(deps.s3, target.bucket, plan.unresolved, inputs.acl, inputs.concurrency);
     plan = planTarget(files, remote, manifest, opts, heads);
   }
+  // Fingerprinted assets of the kept releases stay live (open tabs, rollback).
+  const kept = protectedRels(manifest, inputs.keepReleases);
+  // What this build drops from the live release; older releases' kept assets were counted when they left.
+  const lost = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)) || manifest?.entries[relOf(k, target.prefix)] !== undefined);
+  const before = plan.deletes.length;
+  if (kept.size > 0) plan.deletes = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)));
+  if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${inputs.keepReleases} releases reference them`);
   r.info(`${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`);
   if (plan.foreign.length > 0) {
     r.info(`${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`);
   }
-  return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0 };
+  return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0, lost };
 }
 
 /** Does applying this target write anything (objects, invalidation, or the record)? */
 export function needsWrite(res: TargetResult): boolean {
   const { plan } = res;
   if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
+  // A site deployed before releases existed gets its first release.
+  if (!res.manifest?.releases?.length) return true;
   return !res.manifest || JSON.stringify(res.manifest.entries) !== JSON.stringify(nextEntries(res, new Map()));
 }
 
@@ -136,6 +154,19 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
         results[i] = current;
       }
       await applyTarget(current, inputs, deps, lock);
+      // The site is live; record it as a release (snapshots of entry files, pruning).
+      current.release = await deps.reporter.group(`Release ${label(target)}`, () =>
+        recordRelease(deps.s3, current.store, {
+          id: deps.releaseId ?? `local-${deps.runId}`,
+          keep: inputs.keepReleases,
+          who: deps.who ?? { commit: '' },
+          now: new Date(deps.now()),
+          kind: 'deploy',
+          describe: new Map(current.files.map((f) => [f.rel, { type: f.headers.contentType, ...(f.headers.cacheControl ? { cache: f.headers.cacheControl } : {}) }])),
+          concurrency: inputs.concurrency,
+          log: (l) => deps.reporter.info(l),
+        }),
+      );
     } finally {
       await lock.release();
     }

@@ -31,6 +31,9 @@ export interface Inputs {
   waitTimeoutSeconds: number;
   maxAttempts: number;
   lockWaitSeconds: number;
+  keepReleases: number;
+  /** `previous` or a release id; set, the run restores that release instead of deploying `source`. */
+  rollbackTo?: string;
 }
 
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
@@ -45,7 +48,12 @@ function deleteMode(v: string | undefined): DeleteMode {
 
 export function getInputs(read: InputReader = envReader): Inputs {
   const i = new InputReaderHelper(read);
-  const source = i.required('source', 'Set source to the folder your build writes (e.g. dist).');
+  // A rollback restores a recorded release; it takes no build.
+  const rollbackTo = i.string('rollback-to');
+  if (rollbackTo !== undefined && i.string('source') !== undefined) {
+    throw new ActionError(`Inputs 'rollback-to' and 'source' were both set: a rollback restores a recorded release and uploads no build.`, { input: 'rollback-to', fix: "Remove 'source' to roll back (or forward) to a recorded release, or remove 'rollback-to' to deploy the build in 'source'." });
+  }
+  const source = rollbackTo !== undefined ? '' : i.required('source', "Set source to the folder your build writes (e.g. dist), or set rollback-to (previous or a release id) to restore a recorded release.");
   const targets = resolveTargets({ bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') }, read('targets'));
   const acl = i.string('acl');
   if (acl !== undefined && !ACLS.includes(acl)) throw new ActionError(`Input 'acl' must be a canned ACL, got '${acl}'.`, { input: 'acl', fix: `Use one of ${ACLS.join(', ')}, or leave it empty (recommended: serve through CloudFront OAC).` });
@@ -71,5 +79,7 @@ export function getInputs(read: InputReader = envReader): Inputs {
     waitTimeoutSeconds: i.number('wait-timeout-seconds', 900, { min: 1, max: 3600, integer: true }),
     maxAttempts: i.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
     lockWaitSeconds: i.number('lock-wait-seconds', 600, { min: 0, max: 3600, integer: true }),
+    keepReleases: i.number('keep-releases', 5, { min: 1, max: 100, integer: true }),
+    ...(rollbackTo !== undefined ? { rollbackTo } : {}),
   };
 }

@@ -8,7 +8,10 @@ import { appendSummary, issueCommand, runAction, runnerReporter } from '../../li
 import { applyAll, attachDistributionView, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import type { DeployLock } from './lock.js';
 import { getInputs } from './inputs.js';
-import { planJson, summaryMarkdown, totals } from './summary.js';
+import { planJson, rollbackJson, rollbackMarkdown, summaryMarkdown, totals } from './summary.js';
+import { releaseIdFor } from './releases.js';
+import { applyRollbackAll, changedRels, planRollbackAll } from './rollback.js';
+import { planInvalidation } from './invalidation.js';
 
 const ACTION = 'deploy-static';
 
@@ -48,15 +51,49 @@ await runAction(ACTION, async () => {
     runId: `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
     where: repo && run ? `${server ?? 'https://github.com'}/${repo}/actions/runs/${run}` : `pid ${process.pid}`,
     locks,
+    releaseId: releaseIdFor(process.env.GITHUB_SHA ?? '', new Date()),
+    who: { commit: process.env.GITHUB_SHA ?? '', ...(process.env.GITHUB_ACTOR ? { actor: process.env.GITHUB_ACTOR } : {}), ...(run ? { runId: run } : {}) },
   };
+  const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
+  const savePlan = (plan: unknown) => {
+    mkdirSync(join(planPath, '..'), { recursive: true });
+    writeFileSync(planPath, `${JSON.stringify(plan, null, 2)}\n`);
+  };
+  if (inputs.rollbackTo !== undefined) {
+    // Restore a recorded release; no source, no upload.
+    const plans = await planRollbackAll(inputs, deps);
+    if (inputs.dryRun) {
+      for (const p of plans) {
+        const rels = changedRels(p);
+        if (p.target.distributionId && inputs.invalidate !== 'none' && rels.length > 0) p.invalidation = inputs.invalidate === 'all' ? { paths: ['/*'] } : planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths });
+      }
+      reporter.info(`dry-run: nothing was written. Plan: ${planPath}`);
+      reporter.info(JSON.stringify(rollbackJson(plans, true), null, 2));
+    } else {
+      try {
+        await applyRollbackAll(plans, inputs, deps);
+      } finally {
+        savePlan(rollbackJson(plans, inputs.dryRun));
+      }
+    }
+    if (inputs.dryRun) savePlan(rollbackJson(plans, true));
+    reporter.setOutput('uploaded', 0);
+    reporter.setOutput('metadata-updated', plans.reduce((n, p) => n + p.restores.length, 0));
+    reporter.setOutput('deleted', plans.reduce((n, p) => n + p.deletes.length, 0));
+    reporter.setOutput('unchanged', plans.reduce((n, p) => n + p.unchanged, 0));
+    reporter.setOutput('bytes-uploaded', 0);
+    reporter.setOutput('invalidation-id', plans.map((p) => p.invalidationId).filter(Boolean).join(','));
+    reporter.setOutput('invalidation-paths', plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0));
+    reporter.setOutput('plan', planPath);
+    reporter.setOutput('release-id', [...new Set(plans.map((p) => p.recorded?.release.id ?? p.release.id))].join(','));
+    reporter.setOutput('previous-release-id', [...new Set(plans.map((p) => p.recorded?.previous ?? p.manifest.releases?.at(-1)?.id).filter(Boolean))].join(','));
+    appendSummary(rollbackMarkdown(plans, inputs.dryRun));
+    return;
+  }
   const results = await planAll(inputs, deps);
   // Read every distribution's config before the first write: a wrong distribution-id fails the run here.
   for (const r of results) await attachDistributionView(r, inputs, deps);
-  const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
-  const writePlan = () => {
-    mkdirSync(join(planPath, '..'), { recursive: true });
-    writeFileSync(planPath, `${JSON.stringify(planJson(results, inputs.dryRun), null, 2)}\n`);
-  };
+  const writePlan = () => savePlan(planJson(results, inputs.dryRun));
   if (inputs.dryRun) {
     for (const r of results) {
       const inv = plannedInvalidation(r, inputs);
@@ -81,5 +118,10 @@ await runAction(ACTION, async () => {
   reporter.setOutput('invalidation-id', results.map((r) => r.invalidationId).filter(Boolean).join(','));
   reporter.setOutput('invalidation-paths', t.invalidationPaths);
   reporter.setOutput('plan', planPath);
+  // A run that changed nothing records no release; the live one is reported.
+  const live = (r: (typeof results)[number]) => r.release?.release.id ?? r.manifest?.releases?.at(-1)?.id;
+  const before = (r: (typeof results)[number]) => (r.release ? r.release.previous : r.manifest?.releases?.at(-2)?.id);
+  reporter.setOutput('release-id', [...new Set(results.map(live).filter(Boolean))].join(','));
+  reporter.setOutput('previous-release-id', [...new Set(results.map(before).filter(Boolean))].join(','));
   appendSummary(summaryMarkdown(results, inputs.dryRun));
 });

@@ -31,6 +31,30 @@ const entrySchema = z.object({
   lastModified: z.string().optional(),
 });
 
+/** One file of a release; `snap` names the release folder holding its snapshot copy. */
+const releaseFileSchema = z.object({
+  etag: z.string().min(1),
+  md5: z.string(),
+  headers: z.string().min(1),
+  /** Content-Type and Cache-Control as set, for people reading the record. */
+  type: z.string().optional(),
+  cache: z.string().optional(),
+  snap: z.string().optional(),
+});
+
+/** What one deploy or rollback left live. */
+const releaseSchema = z.object({
+  id: z.string().min(1),
+  commit: z.string(),
+  at: z.string(),
+  actor: z.string().optional(),
+  runId: z.string().optional(),
+  kind: z.enum(['deploy', 'rollback']),
+  /** For a rollback (or roll forward): the release it restored. */
+  restored: z.string().optional(),
+  files: z.record(z.string(), releaseFileSchema),
+});
+
 const recordSchema = z.looseObject({
   version: z.union([z.literal(1), z.literal(2)]),
   entries: z.record(z.string(), entrySchema),
@@ -38,7 +62,13 @@ const recordSchema = z.looseObject({
   pending: z.array(z.string()).optional(),
   /** Who wrote the record last: for the log and, later, for releases. */
   run: z.object({ id: z.string(), at: z.string() }).optional(),
+  /** The last keep-releases releases, oldest first. */
+  releases: z.array(releaseSchema).optional(),
 });
+
+export type Release = z.infer<typeof releaseSchema>;
+export type ReleaseFile = z.infer<typeof releaseFileSchema>;
+export const RELEASES_DIR = `${BOOKKEEPING_DIR}releases/`;
 
 export type ManifestEntry = z.infer<typeof entrySchema>;
 export type Manifest = z.infer<typeof recordSchema>;
@@ -67,7 +97,8 @@ export function parseRecord(text: string): ParsedRecord {
 
 /** Keys (relative to the prefix) this action has written and may delete. */
 export function ownedRels(m: Manifest | undefined): Set<string> {
-  return new Set([...Object.keys(m?.entries ?? {}), ...(m?.pending ?? [])]);
+  // Files of recorded releases stay ours after they leave source.
+  return new Set([...Object.keys(m?.entries ?? {}), ...(m?.pending ?? []), ...(m?.releases ?? []).flatMap((r) => Object.keys(r.files))]);
 }
 
 /** ISO time in whole seconds: the listing and HEAD agree on nothing finer. */

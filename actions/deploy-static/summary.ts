@@ -1,6 +1,9 @@
 import { code, markdownTable } from '../../lib/markdown.js';
 import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
+import { releasesMarkdown } from './releases.js';
+import { type RollbackPlan } from './rollback.js';
+import { parseRecord } from './record.js';
 
 export interface Totals {
   uploaded: number;
@@ -75,5 +78,49 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
     out.push('', `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`);
   }
   if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
+  for (const r of results) out.push(releaseList(r.store?.text, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
+  return `${out.join('\n')}\n`;
+}
+
+/** The releases kept in a target's record, newest first. */
+function releaseList(text: string | undefined, where: string, current?: string): string {
+  const parsed = text === undefined ? undefined : parseRecord(text);
+  if (!parsed?.ok) return '';
+  const releases = parsed.manifest.releases ?? [];
+  return releasesMarkdown(where, releases, current ?? releases.at(-1)?.id);
+}
+
+/** The plan file of a rollback: the exact objects it changes. */
+export function rollbackJson(plans: readonly RollbackPlan[], dryRun: boolean): unknown {
+  return {
+    dryRun,
+    rollback: true,
+    targets: plans.map((p) => ({
+      bucket: p.target.bucket,
+      prefix: p.target.prefix,
+      distributionId: p.target.distributionId ?? null,
+      release: p.release.id,
+      restores: p.restores.map((rel) => ({ key: p.target.prefix + rel, from: `${p.target.prefix}.deploy-static/releases/${p.release.files[rel]!.snap}/${rel}` })),
+      deletes: p.deletes,
+      unchanged: p.unchanged,
+      invalidation: p.invalidation ? { id: p.invalidationId ?? null, paths: p.invalidation.paths } : null,
+      recorded: p.recorded?.release.id ?? null,
+    })),
+  };
+}
+
+export function rollbackMarkdown(plans: readonly RollbackPlan[], dryRun: boolean): string {
+  const out: string[] = [`### deploy-static rollback${dryRun ? ' (dry run: nothing written)' : ''}`, ''];
+  out.push(
+    markdownTable(
+      ['target', 'restored release', 'files restored (CopyObject)', 'deleted', 'unchanged', 'bytes uploaded', 'invalidation', 'new release'],
+      plans.map((p) => [`s3://${p.target.bucket}/${p.target.prefix}`, code(p.release.id), p.restores.length, p.deletes.length, p.unchanged, '0 B', p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.length} paths` : '—', p.recorded ? code(p.recorded.release.id) : '—']),
+    ),
+  );
+  for (const p of plans) {
+    const objects = [...p.restores.map((rel) => `COPY ${code(`${p.target.prefix}.deploy-static/releases/${p.release.files[rel]!.snap}/${rel}`)} → ${code(p.target.prefix + rel)}`), ...p.deletes.map((k) => `DELETE ${code(k)}`)];
+    if (objects.length > 0) out.push('', `**Objects ${dryRun ? 'this rollback would change' : 'changed'}** in s3://${p.target.bucket}/${p.target.prefix} (${objects.length}):`, '', ...objects.slice(0, 200).map((o) => `- ${o}`), ...(objects.length > 200 ? [`- … ${objects.length - 200} more in the plan file`] : []));
+    out.push(releaseList(p.store.text, `s3://${p.target.bucket}/${p.target.prefix}`));
+  }
   return `${out.join('\n')}\n`;
 }

@@ -85,7 +85,7 @@ describe('the deploy lock', () => {
     const locked = new Promise<void>((resolve) => (onLocked = resolve));
     const aRun = deploy({ source: a, bucket: 'lock', concurrency: 1 }, (child) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('acquired') && onLocked()));
     await locked;
-    const bRun = runBundle('deploy-static', { inputs: { source: b, bucket: 'lock' }, env: { ...env, GITHUB_RUN_ID: '222' }, timeoutMs: 90_000 });
+    const bRun = runBundle('deploy-static', { inputs: { source: b, bucket: 'lock', 'keep-releases': 1 }, env: { ...env, GITHUB_RUN_ID: '222' }, timeoutMs: 90_000 });
     const [ra, rb] = await Promise.all([aRun, bRun]);
     s3.hooks.delayMs = undefined;
     expect(ra.code, ra.stdout).toBe(0);
@@ -196,7 +196,8 @@ describe('drift, failures and rebuilds', () => {
     const v1 = bare({ 'index.html': html('index-C-HkVLXe.js', 'index-BqG5W8cL.css'), 'assets/index-C-HkVLXe.js': 'v1', 'assets/index-BqG5W8cL.css': 'v1' });
     const v2 = bare({ 'index.html': html('index-Dk8nF2qw.js', 'index-x_9TyZ1p.css'), 'assets/index-Dk8nF2qw.js': 'v2', 'assets/index-x_9TyZ1p.css': 'v2' });
     expect((await deploy({ source: v1, bucket: 'vite', prefix: 'spa' })).code).toBe(0);
-    const run = await deploy({ source: v2, bucket: 'vite', prefix: 'spa' });
+    // keep-releases: 1: the old hashed assets are not kept for a rollback (releases, issue 13).
+    const run = await deploy({ source: v2, bucket: 'vite', prefix: 'spa', 'keep-releases': 1 });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ uploaded: '3', deleted: '2' });
     expect((await keys(client(), 'vite')).filter((k) => !k.includes('.deploy-static'))).toEqual(['spa/assets/index-Dk8nF2qw.js', 'spa/assets/index-x_9TyZ1p.css', 'spa/index.html']);

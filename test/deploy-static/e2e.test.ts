@@ -93,7 +93,8 @@ describe('deploy-static against s3rver and the emulator', () => {
     s3.reset();
     const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist, headers: '*.svg: Cache-Control: public, max-age=60' });
     expect(run.outputs).toMatchObject({ uploaded: '0', 'metadata-updated': '1' });
-    expect(s3.requests.filter((r) => r.op === 'COPY').map((r) => r.key)).toEqual(['app/assets/logo.svg']);
+    // logo.svg has no fingerprint: the new release also keeps a server-side snapshot of it (releases, issue 13).
+    expect(s3.requests.filter((r) => r.op === 'COPY' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual(['app/assets/logo.svg']);
     expect(s3.requests.filter((r) => r.op === 'PUT' && r.key === 'app/assets/logo.svg')).toEqual([]);
     expect(s3.count('HEAD')).toBe(0);
     const client = s3Client(s3.endpoint);
@@ -155,10 +156,11 @@ describe('safety', () => {
 
     s3.reset();
     emu.resetCounts();
-    const forced = await deploy({ source, bucket: 'guarded', 'distribution-id': dist, 'force-delete': true });
+    // keep-releases: 1 so the earlier release's fingerprinted assets are not kept (releases, issue 13).
+    const forced = await deploy({ source, bucket: 'guarded', 'distribution-id': dist, 'force-delete': true, 'keep-releases': 1 });
     expect(forced.code, forced.stdout).toBe(0);
     expect(forced.outputs).toMatchObject({ uploaded: '1', deleted: '7' });
-    expect(await keys(s3Client(s3.endpoint), 'guarded')).toEqual(['.deploy-static/manifest.json', 'index.html']);
+    expect((await keys(s3Client(s3.endpoint), 'guarded')).filter((k) => !k.startsWith('.deploy-static/releases/'))).toEqual(['.deploy-static/manifest.json', 'index.html']);
     // Order: the HTML, then the invalidation, then the deletes.
     const htmlPut = s3.requests.find((r) => r.op === 'PUT' && r.key === 'index.html')!;
     const del = s3.requests.find((r) => r.op === 'DELETE')!;

@@ -157,7 +157,7 @@ describe('deploy record validation', () => {
   });
 
   it('accepts a version 1 manifest and keeps unknown fields of a newer record', () => {
-    const r = parseRecord(JSON.stringify({ version: 1, entries: { 'a.js': { etag: 'e', md5: 'a'.repeat(32), headers: 'h' } }, releases: [{ id: 'r1' }] }));
-    expect(r.ok && r.manifest.releases).toEqual([{ id: 'r1' }]);
+    const r = parseRecord(JSON.stringify({ version: 1, entries: { 'a.js': { etag: 'e', md5: 'a'.repeat(32), headers: 'h' } }, future: [{ id: 'r1' }] }));
+    expect(r.ok && r.manifest.future).toEqual([{ id: 'r1' }]);
   });
 });

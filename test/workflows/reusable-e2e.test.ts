@@ -170,4 +170,19 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     const again = await callerRun('site.yml', { ref: 'main' });
     expect(again.outputs.uploaded).toBe('0');
   });
+
+  // releases (issue 13): the rollback-static path checks out and builds nothing, and uploads nothing.
+  it('the static site, rollback-to: the build job skips every step, the deploy job restores the release', async () => {
+    const live = await callerRun('site.yml', { ref: 'main' });
+    const id = live.outputs['release-id']!;
+    expect(id).toMatch(/-\d{8}T\d{6}Z/);
+    const back = await callerRun('site.yml', { ref: 'main' }, { with: { 'rollback-to': id } });
+    expectSuccess(back);
+    expect(back.jobs.build!.ran_steps).toEqual([]);
+    expect(back.jobs.deploy!.ran_steps).not.toContain('Fetch the build');
+    expect(back.jobs.deploy!.ran_steps).toContain('Deploy');
+    expect(back.outputs.uploaded).toBe('0');
+    expect(back.outputs['previous-release-id']).toBe(id);
+    expect(back.outputs['release-id']).not.toBe(id);
+  });
 });

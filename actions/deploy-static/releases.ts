@@ -1,0 +1,148 @@
+import { CopyObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
+import { code, markdownTable } from '../../lib/markdown.js';
+import { mapLimit } from './pool.js';
+import { RELEASES_DIR, parseRecord, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
+import { isEntry, isFingerprinted } from './rules.js';
+import { deleteKeys, listRemote } from './s3.js';
+
+/**
+ * Releases. Every deploy that changes the site is a release: the
+ * record lists every key it left live (ETag, MD5, header hash), and keeps
+ * server-side copies of the files a later build overwrites in place (entry
+ * files and any other name without a fingerprint) under
+ * `<prefix>.deploy-static/releases/<id>/`. Fingerprinted assets are never
+ * overwritten by another build (a new content is a new name), so keeping them
+ * live while a kept release references them is enough: a rollback copies the
+ * snapshots back with CopyObject and uploads no asset byte. Nothing here uses
+ * object versions, so it works with bucket versioning on or off.
+ */
+
+export interface Who {
+  commit: string;
+  actor?: string;
+  runId?: string;
+}
+
+/** `<short sha>-<UTC time>`, e.g. `0123456-20261127T151305Z`: sortable and readable. */
+export function releaseIdFor(commit: string, at: Date): string {
+  const time = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${(commit || 'local').slice(0, 7)}-${time}`;
+}
+
+/** The same commit deployed twice in one second still gets a unique id. */
+export function uniqueId(id: string, releases: readonly Release[]): string {
+  let out = id;
+  for (let n = 2; releases.some((r) => r.id === out); n++) out = `${id}-${n}`;
+  return out;
+}
+
+/** Files a release keeps a snapshot copy of: whatever a later build may overwrite under the same name. */
+export const needsSnapshot = (rel: string): boolean => isEntry(rel) || !isFingerprinted(rel);
+
+export const snapshotKey = (prefix: string, snap: string, rel: string): string => `${prefix}${RELEASES_DIR}${snap}/${rel}`;
+
+/**
+ * Rels that must stay live though the current build does not have them:
+ * fingerprinted assets of the releases still kept after this run records one
+ * more (so a tab open on an older release keeps working, and a rollback has
+ * them). `extra` adds a release being restored.
+ */
+export function protectedRels(m: Manifest | undefined, keep: number, extra?: Release): Set<string> {
+  const older = keep > 1 ? (m?.releases ?? []).slice(-(keep - 1)) : [];
+  const out = new Set<string>();
+  for (const r of [...older, ...(extra ? [extra] : [])]) for (const rel of Object.keys(r.files)) if (!needsSnapshot(rel)) out.add(rel);
+  return out;
+}
+
+export interface RecordReleaseOptions {
+  id: string;
+  keep: number;
+  who: Who;
+  now: Date;
+  kind: Release['kind'];
+  /** The release restored (rollback): its snapshots are reused, nothing is copied. */
+  restored?: Release;
+  /** Content-Type / Cache-Control per rel, for the record's readers. */
+  describe?: ReadonlyMap<string, { type?: string; cache?: string }>;
+  concurrency: number;
+  log: (line: string) => void;
+}
+
+export interface RecordedRelease {
+  release: Release;
+  previous?: string;
+  pruned: string[];
+  snapshots: number;
+}
+
+/**
+ * Records what is live now (the record's entries, just written by the apply)
+ * as a new release: snapshot copies of the files that need one (reused from
+ * the previous release when the object did not change), then the record with
+ * the last `keep` releases, then deletes snapshot copies no kept release uses.
+ * Runs under the deploy lock, after the site is live.
+ */
+export async function recordRelease(s3: S3Client, store: RecordStore, opts: RecordReleaseOptions): Promise<RecordedRelease | undefined> {
+  const parsed = store.text === undefined ? undefined : parseRecord(store.text);
+  if (!parsed?.ok) return undefined;
+  const m = parsed.manifest;
+  const releases = m.releases ?? [];
+  const previous = releases.at(-1);
+  const basis = opts.restored ?? previous;
+  const id = uniqueId(opts.id, releases);
+  const files: Record<string, ReleaseFile> = {};
+  const copies: string[] = [];
+  for (const rel of Object.keys(m.entries).sort()) {
+    const e = m.entries[rel]!;
+    const d = opts.describe?.get(rel) ?? basis?.files[rel];
+    const f: ReleaseFile = { etag: e.etag, md5: e.md5, headers: e.headers, ...(d?.type ? { type: d.type } : {}), ...(d?.cache ? { cache: d.cache } : {}) };
+    if (needsSnapshot(rel)) {
+      const b = basis?.files[rel];
+      if (b?.snap && b.etag === e.etag && b.headers === e.headers) f.snap = b.snap;
+      else {
+        f.snap = id;
+        copies.push(rel);
+      }
+    }
+    files[rel] = f;
+  }
+  const { bucket, prefix } = store;
+  // MetadataDirective COPY keeps Content-Type, Cache-Control and metadata: the snapshot restores them too.
+  await mapLimit(copies, opts.concurrency, async (rel) => {
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: snapshotKey(prefix, id, rel), CopySource: copySource(bucket, prefix + rel), MetadataDirective: 'COPY' }));
+  });
+  if (copies.length > 0) opts.log(`release ${id}: ${copies.length} entry files copied to s3://${bucket}/${prefix}${RELEASES_DIR}${id}/ (server-side)`);
+  const release: Release = { id, commit: opts.who.commit, at: opts.now.toISOString(), ...(opts.who.actor ? { actor: opts.who.actor } : {}), ...(opts.who.runId ? { runId: opts.who.runId } : {}), kind: opts.kind, ...(opts.restored ? { restored: opts.restored.id } : {}), files };
+  const kept = [...releases, release].slice(-Math.max(1, opts.keep));
+  const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
+  await store.write({ ...m, releases: kept });
+  // Snapshot copies no kept release points at (pruned releases, or a run that failed before its record).
+  const used = new Set(kept.flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))));
+  // Listed only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
+  const stale = copies.length + pruned.length === 0 ? [] : (await listRemote(s3, bucket, prefix + RELEASES_DIR)).map((o) => o.key).filter((k) => !used.has(k));
+  if (stale.length > 0) {
+    await deleteKeys(s3, bucket, prefix, stale);
+    opts.log(`pruned ${stale.length} snapshot copies of releases older than keep-releases (${pruned.join(', ') || 'none recorded'})`);
+  }
+  return { release, ...(previous ? { previous: previous.id } : {}), pruned, snapshots: copies.length };
+}
+
+export function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export const aclParam = (acl: string | undefined) => (acl ? { ACL: acl as ObjectCannedACL } : {});
+
+/** The release list for the step summary, newest first. */
+export function releasesMarkdown(where: string, releases: readonly Release[], current?: string): string {
+  if (releases.length === 0) return '';
+  const rows = [...releases].reverse().map((r) => [
+    r.id === current ? `**${code(r.id)}** (live)` : code(r.id),
+    r.commit ? code(r.commit.slice(0, 12)) : '—',
+    r.at,
+    Object.keys(r.files).length,
+    `${r.actor ?? '—'}${r.runId ? ` (run ${r.runId})` : ''}`,
+    r.kind === 'rollback' ? `rollback to ${code(r.restored ?? '?')}` : 'deploy',
+  ]);
+  return `\n**Releases of ${where}** (kept: ${releases.length})\n\n${markdownTable(['release', 'commit', 'time (UTC)', 'files', 'triggered by', 'kind'], rows)}\n`;
+}

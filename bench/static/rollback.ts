@@ -1,0 +1,117 @@
+/**
+ * Releases: rolling the 2,000-file bench site back to the previous
+ * build with `rollback-to: previous`, beside what users do today: a full
+ * re-deploy of the old build (checkout, build, sync), here without kept
+ * releases (`keep-releases: 1`) so the old build's assets must be uploaded
+ * again. Same local S3 (s3rver behind the counting proxy), same run. Prints
+ * figures; asserts nothing.
+ *
+ *   node scripts/build.mjs deploy-static
+ *   NODE_OPTIONS=--openssl-legacy-provider npx tsx bench/static/rollback.ts
+ *
+ * Builds A and B: 2,000 files; B renames every fingerprinted chunk and
+ * stylesheet (a dependency bump), changes every page and data file, keeps
+ * icons and the two 8.5 MB videos. REPS (BENCH_REPS, default 3) times each; medians.
+ */
+import { createCipheriv } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runBundle } from '../../test/helpers/run-bundle.js';
+import { s3Env, startLocalS3, type LocalS3 } from '../../test/deploy-static/local-s3.js';
+
+const FILES = 2000;
+const BIG_SIZE = 8.5 * 1024 * 1024;
+
+function generate(tag: string): string {
+  const root = join(mkdtempSync(join(tmpdir(), `bench-rollback-${tag}-`)), 'dist');
+  const write = (rel: string, body: Buffer | string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), body);
+  };
+  const refs: string[] = [];
+  for (let i = 0; i < FILES - 3; i++) {
+    const kind = i % 10;
+    // The fingerprint is the build's: B renames every chunk and stylesheet.
+    const hash = ((i * 2654435761 + (tag === 'A' ? 0 : 977)) % 2 ** 32).toString(16).padStart(8, '0');
+    const rel = kind < 4 ? `assets/js/chunk-${hash}.js` : kind < 6 ? `assets/css/style-${hash}.css` : kind < 8 ? `img/icon-${i}.svg` : kind === 8 ? `pages/p${i}/index.html` : `data/d${i}.json`;
+    const stable = kind === 6 || kind === 7;
+    write(rel, Buffer.alloc(600 + ((i * 37) % 1800), `/* ${rel} ${stable ? '' : tag} */ `));
+    if (kind < 6) refs.push(rel);
+  }
+  for (let i = 0; i < 2; i++) {
+    const buf = Buffer.alloc(BIG_SIZE);
+    for (let j = 0; j < buf.length; j += 4096) buf[j] = (j / 4096 + i) % 256;
+    write(`media/video-${i}.mp4`, buf);
+  }
+  write('index.html', `<!doctype html><title>${tag}</title>${refs.slice(0, 50).map((r) => `<script src="/${r}"></script>`).join('')}`);
+  return root;
+}
+
+interface Measure {
+  ms: number;
+  ok: boolean;
+  puts: number;
+  copies: number;
+  deletes: number;
+  bytes: string;
+}
+
+const siteWrites = (s3: LocalS3, bucket: string, op: 'PUT' | 'COPY' | 'DELETE') => s3.count(op, (r) => r.bucket === bucket && !r.key.includes('.deploy-static/'));
+
+async function main(): Promise<void> {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+  } catch {
+    throw new Error('Run with NODE_OPTIONS=--openssl-legacy-provider: s3rver paginates with DES.');
+  }
+  const REPS = Number(process.env.BENCH_REPS ?? 3);
+  const buckets = Array.from({ length: REPS }, (_, i) => [`rb-${i}`, `rd-${i}`]).flat();
+  const s3 = await startLocalS3(buckets);
+  const env = s3Env(s3.endpoint);
+  const a = generate('A');
+  const b = generate('B');
+  const deploy = async (bucket: string, inputs: Record<string, string | number>, sha: string): Promise<Measure> => {
+    s3.reset();
+    const t0 = performance.now();
+    const run = await runBundle('deploy-static', { inputs: { bucket, ...inputs }, env: { ...env, GITHUB_SHA: sha }, timeoutMs: 900_000 });
+    const ms = performance.now() - t0;
+    if (run.code !== 0) console.error(run.stdout.slice(-3000), run.stderr.slice(-2000));
+    if (process.env.BENCH_LOG && inputs['rollback-to']) console.error(run.stdout.split('\n').filter((l) => !/^(COPY|DELETE) /.test(l)).join('\n'));
+    return { ms, ok: run.code === 0, puts: siteWrites(s3, bucket, 'PUT') + s3.count('MPU', (r) => r.bucket === bucket), copies: siteWrites(s3, bucket, 'COPY'), deletes: siteWrites(s3, bucket, 'DELETE'), bytes: run.outputs['bytes-uploaded'] ?? '?' };
+  };
+  const rollbacks: Measure[] = [];
+  const redeploys: Measure[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    // With releases (default keep-releases 5): deploy A, deploy B, roll back.
+    await deploy(`rb-${rep}`, { source: a }, 'a'.repeat(40));
+    await deploy(`rb-${rep}`, { source: b }, 'b'.repeat(40));
+    // Today: no kept releases, so going back means deploying the old build again.
+    await deploy(`rd-${rep}`, { source: a, 'keep-releases': 1 }, 'a'.repeat(40));
+    await deploy(`rd-${rep}`, { source: b, 'keep-releases': 1 }, 'b'.repeat(40));
+    const order = rep % 2 === 0;
+    const roll = () => deploy(`rb-${rep}`, { 'rollback-to': 'previous' }, 'c'.repeat(40));
+    const full = () => deploy(`rd-${rep}`, { source: a, 'keep-releases': 1 }, 'a'.repeat(40));
+    if (order) {
+      rollbacks.push(await roll());
+      redeploys.push(await full());
+    } else {
+      redeploys.push(await full());
+      rollbacks.push(await roll());
+    }
+  }
+  await s3.stop();
+  const median = (xs: Measure[]) => [...xs].sort((x, y) => x.ms - y.ms)[Math.floor(xs.length / 2)]!;
+  const r = median(rollbacks);
+  const d = median(redeploys);
+  const row = (name: string, m: Measure, all: Measure[]) =>
+    `| ${name} | ${(m.ms / 1000).toFixed(2)} s (${all.map((x) => (x.ms / 1000).toFixed(2)).join(' / ')}) | ${m.puts} | ${m.bytes} | ${m.copies} | ${m.deletes} | ${all.every((x) => x.ok) ? 'yes' : 'NO'} |`;
+  console.log(`2,000-file site, back from B to A, ${REPS} reps (median; each rep in parentheses)\n`);
+  console.log('| way back to A | time | site PUTs | bytes uploaded | CopyObject | deletes | all ok |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log(row('`rollback-to: previous`', r, rollbacks));
+  console.log(row('re-deploy of build A (keep-releases: 1)', d, redeploys));
+  console.log(`\nrollback / re-deploy: ${(r.ms / d.ms).toFixed(2)}×`);
+}
+
+await main();
