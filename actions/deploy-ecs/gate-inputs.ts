@@ -83,6 +83,17 @@ function positiveSeconds(inp: InputReaderHelper, name: string, fallback: number,
  * Reads the gate inputs. Returns no gate when neither `gate-url` nor `gate-command` is set;
  * every problem is returned (not thrown) so getInputs reports them with the others.
  */
+/** The defaults in action.yml (a test keeps them equal). */
+export const GATE_DEFAULTS = {
+  'gate-expect-status': '',
+  'gate-successes': '3',
+  'gate-timeout-seconds': '300',
+  'gate-request-timeout-seconds': '5',
+  'gate-follow-redirects': 'false',
+  'gate-interval-seconds': '2',
+  'gate-method': 'GET',
+} as const;
+
 export function readGateInputs(inp: InputReaderHelper, services: string[]): { gate?: GateInputs; problems: ActionError[] } {
   const problems: ActionError[] = [];
   const attempt = <T>(fn: () => T, fallback: T): T => {
@@ -119,11 +130,16 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
       else badFor.add('*');
     }
   }
+  // The runner passes action.yml's defaults as inputs too, so "set" means "differs from the default".
+  const setByUser = (name: keyof typeof GATE_DEFAULTS) => {
+    const v = inp.string(name);
+    return v !== undefined && v.trim() !== GATE_DEFAULTS[name];
+  };
   const expectStatus = attempt(() => parseExpectStatus(inp.string('gate-expect-status')), []);
   const successes = attempt(() => inp.number('gate-successes', 3, { min: 1, max: 100, integer: true }), 3);
   const timeoutMs = attempt(() => positiveSeconds(inp, 'gate-timeout-seconds', 300, 6 * 3600), 300) * 1000;
   // The default per-request timeout (5 s) shrinks to fit a shorter gate; a longer one set by hand is an error.
-  const requestTimeoutSet = inp.string('gate-request-timeout-seconds') !== undefined;
+  const requestTimeoutSet = setByUser('gate-request-timeout-seconds');
   const requestTimeoutMs = Math.min(attempt(() => positiveSeconds(inp, 'gate-request-timeout-seconds', 5, 300), 5) * 1000, requestTimeoutSet ? Infinity : timeoutMs);
   const intervalMs = attempt(() => positiveSeconds(inp, 'gate-interval-seconds', 2, 300), 2) * 1000;
   const followRedirects = attempt(() => inp.bool('gate-follow-redirects', false), false);
@@ -131,7 +147,7 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
 
   if (lines.length === 0 && !command) {
     // Gate settings without a gate are a mistake the user would not notice otherwise.
-    const stray = ['gate-expect-status', 'gate-successes', 'gate-timeout-seconds', 'gate-request-timeout-seconds', 'gate-follow-redirects', 'gate-interval-seconds', 'gate-method'].filter((n) => inp.string(n) !== undefined);
+    const stray = (Object.keys(GATE_DEFAULTS) as (keyof typeof GATE_DEFAULTS)[]).filter(setByUser);
     if (stray.length) problems.push(new ActionError(`${stray.join(', ')} set without gate-url or gate-command.`, { input: stray[0], fix: 'Set gate-url (URLs to probe) or gate-command (a check to run), or remove the gate settings.' }));
     return { problems };
   }

@@ -1,6 +1,8 @@
 /** gate-* inputs: the per-service URL syntax and every bad value named by its input, before any AWS call. */
 import { describe, expect, it } from 'vitest';
-import { parseExpectStatus, readGateInputs } from '../../actions/deploy-ecs/gate-inputs.js';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { GATE_DEFAULTS, parseExpectStatus, readGateInputs } from '../../actions/deploy-ecs/gate-inputs.js';
 import { getInputs } from '../../actions/deploy-ecs/inputs.js';
 import { ActionError } from '../../lib/errors.js';
 import { Inputs } from '../../lib/inputs.js';
@@ -10,6 +12,17 @@ const read = (values: Record<string, string>, services = ['api', 'worker']) => r
 describe('gate inputs', () => {
   it('no gate-url and no gate-command: no gate', () => {
     expect(read({})).toEqual({ problems: [] });
+  });
+
+  // The runner sets INPUT_<NAME> for every input with a default in action.yml, given or not
+  // (a deploy without any gate once failed with "gate-successes ... set without gate-url").
+  it("action.yml's defaults, as the runner passes them, are not a gate setting", () => {
+    const yml = parseYaml(readFileSync(new URL('../../actions/deploy-ecs/action.yml', import.meta.url), 'utf8')) as { inputs: Record<string, { default?: string }> };
+    const defaults = Object.fromEntries(Object.entries(yml.inputs).filter(([n]) => n.startsWith('gate-') && n !== 'gate-url' && n !== 'gate-command').map(([n, i]) => [n, i.default ?? '']));
+    expect(defaults).toEqual(GATE_DEFAULTS);
+    expect(read(defaults)).toEqual({ problems: [] });
+    // The default per-request timeout still shrinks to a shorter gate.
+    expect(read({ ...defaults, 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '3' }).gate).toMatchObject({ timeoutMs: 3000, requestTimeoutMs: 3000 });
   });
 
   it('unprefixed URLs apply to every service, service= lines to one; a query with = is not a prefix', () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -81,6 +82,12 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
     GITHUB_SERVER_URL: 'https://github.com',
   });
+  // The runner sets every input that has a default in action.yml, given or not: an action
+  // must not mistake a default for the user's choice.
+  const declared = (parseYaml(readFileSync(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> }).inputs ?? {};
+  for (const [name, spec] of Object.entries(declared)) {
+    if (spec?.default !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(spec.default);
+  }
   for (const [name, value] of Object.entries(opts.inputs ?? {})) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
   }
