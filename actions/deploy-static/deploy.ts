@@ -8,7 +8,7 @@ import { createInvalidation, inProgressBudget, readDistributionView, waitForInva
 import type { DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
-import { DeployLock } from './lock.js';
+import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { RecordStore, normalizeTime, parseRecord, type Manifest } from './record.js';
@@ -139,15 +139,9 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
   for (const [i, res] of results.entries()) {
     if (!needsWrite(res)) continue;
     const { target } = res;
-    const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l) }, target.bucket, target.prefix, deps.runId, deps.where ?? '');
-    deps.locks?.push(lock);
-    try {
-      await lock.acquire(inputs.lockWaitSeconds * 1000);
-      const seen = res.store.etag;
-      await res.store.read();
+    await withDeployLock({ ...target, label: label(target) }, res.store, inputs.lockWaitSeconds * 1000, deps, async (lock, recordChanged) => {
       let current = res;
-      if (res.store.etag !== seen) {
-        deps.reporter.info(`the deploy record of ${label(target)} changed while this run waited; planning again`);
+      if (recordChanged) {
         current = await planOne(target, res.files, res.store, await listRemote(deps.s3, target.bucket, target.prefix), inputs, deps);
         const guard = guardOf(current, inputs);
         if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
@@ -167,9 +161,7 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
           log: (l) => deps.reporter.info(l),
         }),
       );
-    } finally {
-      await lock.release();
-    }
+    });
   }
 }
 

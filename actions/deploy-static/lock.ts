@@ -187,3 +187,38 @@ export class DeployLock {
     }
   }
 }
+
+/** What `withDeployLock` needs from the action's dependencies. */
+export interface LockedRunDeps extends Omit<LockDeps, 'log'> {
+  runId: string;
+  where?: string;
+  locks?: DeployLock[];
+  reporter: { info(line: string): void };
+}
+
+/**
+ * Runs `fn` while holding the deploy lock of one bucket prefix. The plan was made without the
+ * lock (a no-op run takes none), so once it is held the record is read again: `recordChanged`
+ * tells `fn` that another run rewrote it meanwhile and the plan must be made again from the bucket.
+ * The lock is released whatever `fn` does; `deps.locks` lets the cancel handler release it too.
+ */
+export async function withDeployLock<T>(
+  where: { bucket: string; prefix: string; label: string },
+  store: { etag?: string; read(): Promise<unknown> },
+  waitMs: number,
+  deps: LockedRunDeps,
+  fn: (lock: DeployLock, recordChanged: boolean) => Promise<T>,
+): Promise<T> {
+  const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l) }, where.bucket, where.prefix, deps.runId, deps.where ?? '');
+  deps.locks?.push(lock);
+  try {
+    await lock.acquire(waitMs);
+    const seen = store.etag;
+    await store.read();
+    const recordChanged = store.etag !== seen;
+    if (recordChanged) deps.reporter.info(`the deploy record of ${where.label} changed while this run waited; planning again`);
+    return await fn(lock, recordChanged);
+  } finally {
+    await lock.release();
+  }
+}

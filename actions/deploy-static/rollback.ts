@@ -5,7 +5,7 @@ import { createInvalidation, inProgressBudget, readDistributionView } from './cl
 import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
-import { DeployLock } from './lock.js';
+import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { BOOKKEEPING_DIR, RecordStore, normalizeTime, ownedRels, parseRecord, type Manifest, type Release } from './record.js';
@@ -131,22 +131,14 @@ export const changedRels = (p: RollbackPlan): string[] => [...p.restores, ...p.d
 export async function applyRollbackAll(plans: RollbackPlan[], inputs: Inputs, deps: Deps): Promise<void> {
   for (const [i, first] of plans.entries()) {
     const { target } = first;
-    const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l) }, target.bucket, target.prefix, deps.runId, deps.where ?? '');
-    deps.locks?.push(lock);
-    try {
-      await lock.acquire(inputs.lockWaitSeconds * 1000);
-      const seen = first.store.etag;
-      await first.store.read();
+    await withDeployLock({ ...target, label: label(target) }, first.store, inputs.lockWaitSeconds * 1000, deps, async (lock, recordChanged) => {
       let plan = first;
-      if (first.store.etag !== seen) {
-        deps.reporter.info(`the deploy record of ${label(target)} changed while this run waited; planning again`);
+      if (recordChanged) {
         plan = await readPlan(target, inputs, deps, first.store);
         plans[i] = plan;
       }
       await applyRollback(plan, inputs, deps, lock);
-    } finally {
-      await lock.release();
-    }
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { handleConditional, touchBeforeInPlaceCopy } from '../emulator/s3-conditional.js';
+import { copySourceAsS3Decodes, handleConditional, touchBeforeInPlaceCopy } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
   store: { getResourcePath(bucket: string, key: string, resource: string): string };
@@ -135,6 +135,7 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
     const go = () => {
       // The client gave up while the request was held back (a cancelled run): nothing to forward.
       if (req.socket.destroyed) return;
+      copySourceAsS3Decodes(req);
       touchBeforeInPlaceCopy(req, s3rver.store);
       if (!handleConditional(req, res, s3Port, forward)) void forward();
     };

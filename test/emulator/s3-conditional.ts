@@ -85,6 +85,26 @@ export function handleConditional(req: IncomingMessage, res: ServerResponse, ups
 }
 
 /**
+ * CopyObject's `x-amz-copy-source` is the source bucket and key, URL-encoded
+ * (CopyObject API reference: "The value must be URL-encoded"), so S3 decodes
+ * every escape: `new%20page%20%26%20more.html` names `new page & more.html`.
+ * s3rver decodes it with `decodeURI`, which leaves `%26`, `%2B`, `%3D`... as
+ * they are and answers NoSuchKey. Re-encode the header so s3rver's decodeURI
+ * yields the key S3 would.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+ */
+export function copySourceAsS3Decodes(req: IncomingMessage): void {
+  const source = req.headers['x-amz-copy-source'];
+  if (req.method !== 'PUT' || typeof source !== 'string') return;
+  const [path, query] = source.split('?');
+  try {
+    req.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(path!)) + (query !== undefined ? `?${query}` : '');
+  } catch {
+    // Not valid percent-encoding: S3 would refuse it; let s3rver answer as it does.
+  }
+}
+
+/**
  * S3 has no in-place metadata edit: "edit metadata" (console) and
  * CopyObject onto the same key with `x-amz-metadata-directive: REPLACE` make
  * a new object, whose LastModified is the time of the copy (the ETag stays

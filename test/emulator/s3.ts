@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { escapeXml } from './core.js';
-import { handleConditional, touchBeforeInPlaceCopy } from './s3-conditional.js';
+import { copySourceAsS3Decodes, handleConditional, touchBeforeInPlaceCopy } from './s3-conditional.js';
 import type { Faults, Recorder } from './server.js';
 
 /** s3rver accepts only its own key pair; emu.env() hands these to bundles. */
@@ -107,6 +107,7 @@ export class S3Emulator {
             req.pipe(upstream);
           });
         // s3rver ignores If-None-Match / If-Match on writes and keeps LastModified on an in-place copy: see s3-conditional.ts.
+        copySourceAsS3Decodes(req);
         touchBeforeInPlaceCopy(req, this.s3rver!.store);
         if (!handleConditional(req, res, target.port, send)) await send();
       };
