@@ -38,7 +38,9 @@ export interface LocalS3 {
   reset(): void;
   /**
    * Answers this fraction (0..1) of object requests (PUT, COPY, multipart,
-   * HEAD, GET, DELETE; not listings) with 503 SlowDown; deterministic (seeded).
+   * HEAD, GET, DELETE; not listings) with 503 SlowDown. Deterministic: whether a request is
+   * throttled depends on the seed, the request (method, key, part, upload step) and how often that
+   * same request was sent before — not on the order concurrent uploads happen to arrive in.
    * 0 turns it off.
    */
   slowDown(rate: number, seed?: number): void;
@@ -70,14 +72,14 @@ function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, k
  */
 const SLOW_DOWN_BODY = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>local-s3</RequestId><HostId>local-s3</HostId></Error>';
 
-function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+/** A number in [0, 1) from the seed and a request's identity and attempt (FNV-1a, then xorshift). */
+function draw(seed: number, identity: string): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < identity.length; i++) h = Math.imul(h ^ identity.charCodeAt(i), 16777619) >>> 0;
+  h ^= h << 13;
+  h ^= h >>> 17;
+  h ^= h << 5;
+  return (h >>> 0) / 2 ** 32;
 }
 
 export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
@@ -89,14 +91,18 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
   let seq = 0;
   const hooks: LocalS3['hooks'] = {};
   let slowDownRate = 0;
-  let random = seeded(1);
+  let slowDownSeed = 1;
+  const attempts = new Map<string, number>();
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const entry: S3Request = { op: classify(req.method ?? 'GET', url, req.headers, key), method: req.method ?? 'GET', bucket, key, at: Date.now(), seq: seq++ };
     requests.push(entry);
-    if (slowDownRate > 0 && key !== '' && random() < slowDownRate) {
+    const identity = `${req.method} ${bucket}/${key}?${[...url.searchParams.keys()].sort().join('&')}${url.searchParams.get('partNumber') ?? ''}`;
+    const attempt = (attempts.get(identity) ?? 0) + 1;
+    attempts.set(identity, attempt);
+    if (slowDownRate > 0 && key !== '' && draw(slowDownSeed, `${identity}#${attempt}`) < slowDownRate) {
       entry.status = 503;
       req.resume();
       req.on('end', () => {
@@ -154,7 +160,8 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
     hooks,
     slowDown: (rate, seed = 1) => {
       slowDownRate = rate;
-      random = seeded(seed);
+      slowDownSeed = seed;
+      attempts.clear();
     },
     stop: async () => {
       proxy.closeAllConnections();
