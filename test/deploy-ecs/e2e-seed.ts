@@ -8,7 +8,7 @@ import { runBundle, type RunOptions } from '../helpers/run-bundle.js';
 
 export const ACCOUNT = '123456789012';
 export const IMAGE = (tag: string) => `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:${tag}`;
-const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
+export const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
 
 export function taskDef(family: string, tag: string, env: Record<string, string> = {}, extra: object[] = []) {
   return {

@@ -8,31 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
-
-const ACCOUNT = '123456789012';
-const IMAGE = (tag: string) => `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:${tag}`;
-const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
-
-function taskDef(family: string, tag: string, env: Record<string, string> = {}) {
-  return {
-    family,
-    requiresCompatibilities: ['FARGATE'],
-    networkMode: 'awsvpc',
-    cpu: '256',
-    memory: '512',
-    executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/delivery-test-ecs-execution`,
-    containerDefinitions: [
-      {
-        name: 'backend',
-        image: IMAGE(tag),
-        essential: true,
-        portMappings: [{ containerPort: 8080 }],
-        environment: Object.entries(env).map(([name, value]) => ({ name, value })),
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/delivery-test', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' } },
-      },
-    ],
-  };
-}
+import { ACCOUNT, IMAGE, awsvpc, taskDef } from './e2e-seed.js';
 
 let emu: Emulator;
 let n = 0;
