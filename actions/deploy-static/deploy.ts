@@ -11,8 +11,8 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
-import { RecordStore, normalizeTime, parseRecord, type Manifest } from './record.js';
-import { protectedRels, recordRelease, type RecordedRelease, type Who } from './releases.js';
+import { RecordStore, normalizeTime, type Manifest } from './record.js';
+import { planPreserve, preserveLive, protectedRels, recordRelease, type RecordedRelease, type Who } from './releases.js';
 import { copyMetadata, deleteKeys, headObjects, listRemote, uploadFile } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
@@ -94,8 +94,8 @@ function guardOf(res: TargetResult, inputs: Inputs): ActionError | undefined {
 async function planOne(target: Target, files: DesiredFile[], store: RecordStore, remote: Awaited<ReturnType<typeof listRemote>>, inputs: Inputs, deps: Deps): Promise<TargetResult> {
   const { reporter: r } = deps;
   let manifest: Manifest | undefined;
-  if (store.text !== undefined) {
-    const parsed = parseRecord(store.text);
+  const parsed = store.parsed();
+  if (parsed) {
     if (parsed.ok) manifest = parsed.manifest;
     else r.warning(`The deploy record s3://${target.bucket}/${store.key} is invalid (${parsed.problem}); it is ignored: objects are compared by content (HEAD where the listing cannot tell), and only keys this run writes are recorded as ours.`);
   }
@@ -147,10 +147,12 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
         if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
         results[i] = current;
       }
-      await applyTarget(current, inputs, deps, lock);
-      // The site is live; record it as a release (snapshots of entry files, pruning).
+      const settled = await applyTarget(current, inputs, deps, lock);
+      if (lock.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+      // The site is live; record it as a release (snapshots of changed entry files, pruning).
       current.release = await deps.reporter.group(`Release ${label(target)}`, () =>
         recordRelease(deps.s3, current.store, {
+          base: settled,
           id: deps.releaseId ?? `local-${deps.runId}`,
           keep: inputs.keepReleases,
           who: deps.who ?? { commit: '' },
@@ -204,18 +206,22 @@ export async function attachDistributionView(res: TargetResult, inputs: Inputs, 
  * before the first upload with every path about to change as `pending`, so
  * a run that fails (or is cancelled) anywhere after that leaves a record from
  * which the re-run invalidates what it wrote and knows those keys are ours.
+ * Returns the final record, which the caller writes with the release.
  */
-export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<void> {
+export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<Manifest> {
   const { reporter: r, s3 } = deps;
   const { target, plan } = res;
   const written = new Map<string, string>();
   const copiedAt = new Map<string, ObservedObject>();
   const threshold = inputs.multipartThresholdMb * 1024 * 1024;
-  const record = async (m: { entries: Manifest['entries']; pending?: string[] }): Promise<void> => {
-    if (lock?.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+  const recordOf = (m: RecordState): Manifest => {
     // Unknown fields of a newer record (releases) are kept; ours are replaced whole.
     const { entries: _e, pending: _p, run: _r, version: _v, ...other } = res.manifest ?? ({} as Partial<Manifest>);
-    await res.store.write({ ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } });
+    return { ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
+  };
+  const record = async (m: RecordState): Promise<void> => {
+    if (lock?.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+    await res.store.write(recordOf(m));
   };
   // A re-planned result (after waiting for the lock) has no distribution view yet: the viewer paths
   // decide which keys to invalidate.
@@ -225,7 +231,12 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   // Everything about to be written is recorded as ours before the first write, whether or not
   // it will be invalidated, so a failed run's uploads are never left unowned.
   const touched = [...new Set([...changed, ...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel)])].sort();
-  if (touched.length > 0) await record({ entries: oldEntries, pending: touched });
+  // Files of kept releases recorded without a snapshot are copied aside before they are overwritten or deleted (releases.ts).
+  const aside = planPreserve(res.manifest, plan.replaced.keys(), inputs.keepReleases, (rel) => plan.replaced.get(rel));
+  if (res.manifest && aside.copies.length + aside.changed.length > 0) {
+    res.manifest = await preserveLive(s3, target, res.manifest, aside, inputs.concurrency, (l) => r.info(l), (w) => r.warning(w));
+  }
+  if (touched.length > 0 || aside.copies.length > 0) await record({ entries: oldEntries, pending: touched });
 
   const write = async (ops: TargetPlan['uploads'], kind: 'upload' | 'copy'): Promise<void> => {
     // One log write per batch of lines: thousands of small stdout writes cost real time on a cold sync.
@@ -250,7 +261,9 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
       flush();
     }
   };
-  const assets = { up: plan.uploads.filter((o) => !o.file.entry), cp: plan.copies.filter((o) => !o.file.entry) };
+  // Largest first: a multipart upload at the end of a phase would run alone while the other slots idle.
+  const bySize = (a: TargetPlan['uploads'][number], b: TargetPlan['uploads'][number]) => b.file.size - a.file.size;
+  const assets = { up: plan.uploads.filter((o) => !o.file.entry).sort(bySize), cp: plan.copies.filter((o) => !o.file.entry) };
   const entries = { up: plan.uploads.filter((o) => o.file.entry), cp: plan.copies.filter((o) => o.file.entry) };
   if (assets.up.length + assets.cp.length > 0) {
     await r.group(`Phase 1: assets → ${label(target)} (${assets.up.length} uploads, ${assets.cp.length} header updates)`, async () => {
@@ -272,7 +285,10 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));
   const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && changed.length > 0;
   const pending = willInvalidate ? changed : plan.deletes.map((k) => relOf(k, target.prefix));
-  if (changed.length > 0 || JSON.stringify(fresh) !== JSON.stringify(oldEntries)) await record({ entries: { ...keep, ...fresh }, ...(pending.length > 0 ? { pending } : {}) });
+  // The last state is not written here: recordRelease writes it with the release (one record PUT less).
+  let settled: RecordState = { entries: { ...keep, ...fresh }, ...(pending.length > 0 ? { pending } : {}) };
+  const last = !willInvalidate && plan.deletes.length === 0;
+  if (!last && (changed.length > 0 || JSON.stringify(fresh) !== JSON.stringify(oldEntries))) await record(settled);
 
   if (willInvalidate) {
     await r.group(`Phase 3: invalidate ${target.distributionId}`, async () => {
@@ -288,7 +304,8 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
       res.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
       r.info(`invalidation ${res.invalidationId} created`);
       const stillPending = plan.deletes.map((k) => relOf(k, target.prefix));
-      await record({ entries: { ...keep, ...fresh }, ...(stillPending.length > 0 ? { pending: stillPending } : {}) });
+      settled = { entries: { ...keep, ...fresh }, ...(stillPending.length > 0 ? { pending: stillPending } : {}) };
+      if (plan.deletes.length > 0) await record(settled);
       if (inputs.waitForInvalidation) await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
     });
   }
@@ -296,10 +313,13 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
     await r.group(`Phase 4: delete ${plan.deletes.length} objects no longer in source`, async () => {
       for (const k of plan.deletes) r.info(`DELETE ${k}`);
       await deleteKeys(s3, target.bucket, target.prefix, plan.deletes);
-      await record({ entries: fresh });
+      settled = { entries: fresh };
     });
   }
+  return recordOf(settled);
 }
+
+type RecordState = Pick<Manifest, 'entries' | 'pending'>;
 
 interface ObservedObject {
   etag: string;

@@ -48,6 +48,8 @@ export interface TargetPlan {
   unresolved: DesiredFile[];
   /** What the listing showed for unchanged files, for the next record. */
   remoteSeen: Map<string, RemoteObject>;
+  /** What the listing showed for every key this plan overwrites or deletes (a release may need it copied aside first). */
+  replaced: Map<string, RemoteObject>;
   /** Keys under the prefix, not in source, that the record does not say we wrote: left alone unless `delete: all`. */
   foreign: string[];
   remoteCount: number;
@@ -91,7 +93,7 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || opts.excluded(rel)) continue;
     byRel.set(rel, { ...r, etag: stripQuotes(r.etag) });
   }
-  const plan: TargetPlan = { uploads: [], copies: [], deletes: [], unchanged: [], unresolved: [], remoteSeen: new Map(), foreign: [], remoteCount: byRel.size };
+  const plan: TargetPlan = { uploads: [], copies: [], deletes: [], unchanged: [], unresolved: [], remoteSeen: new Map(), replaced: new Map(), foreign: [], remoteCount: byRel.size };
   const localRels = new Set<string>();
   for (const f of files) {
     localRels.add(f.rel);
@@ -100,6 +102,7 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
       plan.uploads.push({ file: f, reason: 'new' });
       continue;
     }
+    plan.replaced.set(f.rel, r);
     let remoteMd5: string | undefined;
     let remoteHeaders: string | undefined;
     const m = manifest?.entries[f.rel];
@@ -124,6 +127,7 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     else {
       plan.unchanged.push(f);
       plan.remoteSeen.set(f.rel, r);
+      plan.replaced.delete(f.rel);
     }
   }
   // Another application may live beside (or below) this site in the same prefix
@@ -131,7 +135,10 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
   const owned = ownedRels(manifest);
   for (const rel of [...byRel.keys()].sort()) {
     if (localRels.has(rel)) continue;
-    if (opts.delete === 'all' || (opts.delete === 'true' && owned.has(rel))) plan.deletes.push(opts.prefix + rel);
+    if (opts.delete === 'all' || (opts.delete === 'true' && owned.has(rel))) {
+      plan.deletes.push(opts.prefix + rel);
+      plan.replaced.set(rel, byRel.get(rel)!);
+    }
     else if (opts.delete === 'true') plan.foreign.push(opts.prefix + rel);
   }
   return plan;

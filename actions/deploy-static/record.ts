@@ -115,6 +115,8 @@ export class RecordStore {
   /** ETag of the record as we last read or wrote it; undefined: there is none yet. */
   etag: string | undefined;
   text: string | undefined;
+  /** The validation of `text`, made once per version: a record of 2,000 files × 5 releases is megabytes of JSON. */
+  private cache: { text: string; parsed: ParsedRecord } | undefined;
 
   constructor(
     private readonly s3: S3Client,
@@ -124,6 +126,13 @@ export class RecordStore {
 
   get key(): string {
     return this.prefix + MANIFEST_REL;
+  }
+
+  /** The record as last read or written, validated; undefined when there is none. */
+  parsed(): ParsedRecord | undefined {
+    if (this.text === undefined) return undefined;
+    if (this.cache?.text !== this.text) this.cache = { text: this.text, parsed: parseRecord(this.text) };
+    return this.cache.parsed;
   }
 
   async read(): Promise<string | undefined> {
@@ -160,6 +169,8 @@ export class RecordStore {
       );
       this.etag = res.ETag;
       this.text = body;
+      // What we wrote is typed already: no need to validate it again.
+      this.cache = { text: body, parsed: { ok: true, manifest } };
     } catch (err) {
       const status = statusOf(err);
       if (status === 412 || status === 409 || (status === 404 && this.etag)) {

@@ -1,20 +1,28 @@
 import { CopyObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
 import { code, markdownTable } from '../../lib/markdown.js';
 import { mapLimit } from './pool.js';
-import { RELEASES_DIR, parseRecord, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
+import { RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
 import { isEntry, isFingerprinted } from './rules.js';
 import { deleteKeys, listRemote } from './s3.js';
 
 /**
- * Releases. Every deploy that changes the site is a release: the
- * record lists every key it left live (ETag, MD5, header hash), and keeps
- * server-side copies of the files a later build overwrites in place (entry
- * files and any other name without a fingerprint) under
- * `<prefix>.deploy-static/releases/<id>/`. Fingerprinted assets are never
- * overwritten by another build (a new content is a new name), so keeping them
- * live while a kept release references them is enough: a rollback copies the
- * snapshots back with CopyObject and uploads no asset byte. Nothing here uses
- * object versions, so it works with bucket versioning on or off.
+ * Releases. Every deploy that changes the site is a release: the record
+ * lists every key it left live (ETag, MD5, header hash). Files a later build
+ * overwrites in place (entry files and any other name without a fingerprint)
+ * are kept as server-side copies under `<prefix>.deploy-static/releases/<id>/`;
+ * fingerprinted assets are never overwritten by another build (a new content
+ * is a new name), so keeping them live while a kept release references them
+ * is enough. A rollback copies the snapshots back with CopyObject and uploads
+ * no asset byte. Nothing here uses object versions, so it works with bucket
+ * versioning on or off.
+ *
+ * When the copies are made:
+ * - the first release of a prefix is not copied at all (a cold deploy pays no
+ *   CopyObject per file): its files are still live. The first later write
+ *   that would overwrite or delete one copies it aside first (`planPreserve`);
+ * - every later release copies its changed files right after it is live, so a
+ *   rollback from it, the emergency path, has nothing to copy aside and only
+ *   restores.
  */
 
 export interface Who {
@@ -54,7 +62,87 @@ export function protectedRels(m: Manifest | undefined, keep: number, extra?: Rel
   return out;
 }
 
+/** A live object kept releases recorded without a snapshot: copied aside before it is overwritten or deleted. */
+export interface Preserve {
+  rel: string;
+  /** The version the releases recorded; the copy is conditional on it. */
+  etag: string;
+  /** The release folder the copy goes to (the newest release that has it). */
+  snap: string;
+  releases: string[];
+}
+
+export interface PreservePlan {
+  copies: Preserve[];
+  /** Listed with another ETag or LastModified than the record says we wrote: changed by hand, nothing to keep. */
+  changed: { rel: string; release: string }[];
+}
+
+/**
+ * Pure: which of `rels` (about to be overwritten or deleted) are live in the
+ * version a kept release recorded without a snapshot. `listed` is what the
+ * listing shows now; an object whose ETag or LastModified differs from the
+ * record was changed outside this action (a console "edit metadata" keeps the
+ * ETag) and is not what the release had. Releases this run prunes (older than
+ * the last keep-1) need nothing.
+ */
+export function planPreserve(m: Manifest | undefined, rels: Iterable<string>, keep: number, listed: (rel: string) => { etag: string; lastModified?: string } | undefined): PreservePlan {
+  const kept = keep > 1 ? (m?.releases ?? []).slice(-(keep - 1)) : [];
+  const out: PreservePlan = { copies: [], changed: [] };
+  for (const rel of [...new Set(rels)].sort()) {
+    const live = m?.entries[rel];
+    if (!live || !needsSnapshot(rel)) continue;
+    const users = kept.filter((r) => {
+      const f = r.files[rel];
+      return f !== undefined && !f.snap && f.etag === live.etag && f.headers === live.headers;
+    });
+    if (users.length === 0) continue;
+    const now = listed(rel);
+    const same = now !== undefined && now.etag.replace(/"/g, '') === live.etag && (!live.lastModified || now.lastModified === live.lastModified);
+    if (same) out.copies.push({ rel, etag: live.etag, snap: users.at(-1)!.id, releases: users.map((r) => r.id) });
+    else out.changed.push({ rel, release: users.at(-1)!.id });
+  }
+  return out;
+}
+
+/**
+ * Copies each planned object to its release folder, on condition that it
+ * still has the recorded ETag (another writer between our listing and this
+ * copy). What changed outside this action is not kept: a rollback to that
+ * release will name it. Returns the record with the snapshots set; the caller
+ * writes it before its first overwrite.
+ */
+export async function preserveLive(s3: S3Client, where: { bucket: string; prefix: string }, m: Manifest, plan: PreservePlan, concurrency: number, log: (line: string) => void, warn: (line: string) => void): Promise<Manifest> {
+  const { bucket, prefix } = where;
+  const kept = new Map<string, string>();
+  const changed = [...plan.changed];
+  await mapLimit(plan.copies, concurrency, async (p) => {
+    try {
+      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: snapshotKey(prefix, p.snap, p.rel), CopySource: copySource(bucket, prefix + p.rel), MetadataDirective: 'COPY', CopySourceIfMatch: `"${p.etag}"` }));
+      kept.set(p.rel, p.snap);
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
+      changed.push({ rel: p.rel, release: p.snap });
+    }
+  });
+  if (kept.size > 0) log(`${kept.size} files of earlier releases copied aside to s3://${bucket}/${prefix}${RELEASES_DIR} before they are overwritten (server-side)`);
+  if (changed.length > 0) {
+    const names = changed.map((c) => c.rel).sort();
+    warn(`${changed.length} files of release ${[...new Set(changed.map((c) => c.release))].join(', ')} were changed outside deploy-static, so that release can no longer be restored as it was: ${names.slice(0, 10).join(' ')}${names.length > 10 ? ' …' : ''}`);
+  }
+  if (kept.size === 0) return m;
+  const byRel = new Map(plan.copies.map((p) => [p.rel, p]));
+  const releases = (m.releases ?? []).map((r) => {
+    const files = { ...r.files };
+    for (const [rel, snap] of kept) if (byRel.get(rel)!.releases.includes(r.id)) files[rel] = { ...files[rel]!, snap };
+    return { ...r, files };
+  });
+  return { ...m, releases };
+}
+
 export interface RecordReleaseOptions {
+  /** The record as the run leaves it, written together with the release; default: the record as last read or written. */
+  base?: Manifest;
   id: string;
   keep: number;
   who: Who;
@@ -83,7 +171,7 @@ export interface RecordedRelease {
  * Runs under the deploy lock, after the site is live.
  */
 export async function recordRelease(s3: S3Client, store: RecordStore, opts: RecordReleaseOptions): Promise<RecordedRelease | undefined> {
-  const parsed = store.text === undefined ? undefined : parseRecord(store.text);
+  const parsed = opts.base ? { ok: true as const, manifest: opts.base } : store.parsed();
   if (!parsed?.ok) return undefined;
   const m = parsed.manifest;
   const releases = m.releases ?? [];
@@ -92,14 +180,18 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const id = uniqueId(opts.id, releases);
   const files: Record<string, ReleaseFile> = {};
   const copies: string[] = [];
+  // The first release is not copied (see the top of this file); nor is anything when no other release is kept.
+  const copyChanged = previous !== undefined && opts.keep > 1;
   for (const rel of Object.keys(m.entries).sort()) {
     const e = m.entries[rel]!;
     const d = opts.describe?.get(rel) ?? basis?.files[rel];
     const f: ReleaseFile = { etag: e.etag, md5: e.md5, headers: e.headers, ...(d?.type ? { type: d.type } : {}), ...(d?.cache ? { cache: d.cache } : {}) };
     if (needsSnapshot(rel)) {
       const b = basis?.files[rel];
-      if (b?.snap && b.etag === e.etag && b.headers === e.headers) f.snap = b.snap;
-      else {
+      if (b && b.etag === e.etag && b.headers === e.headers) {
+        // Unchanged: its snapshot, or none yet (still live; copied aside before an overwrite).
+        if (b.snap) f.snap = b.snap;
+      } else if (copyChanged) {
         f.snap = id;
         copies.push(rel);
       }

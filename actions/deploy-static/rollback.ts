@@ -8,8 +8,8 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
-import { BOOKKEEPING_DIR, RecordStore, normalizeTime, ownedRels, parseRecord, type Manifest, type Release } from './record.js';
-import { aclParam, copySource, releaseIdFor, needsSnapshot, protectedRels, recordRelease, snapshotKey, type RecordedRelease } from './releases.js';
+import { BOOKKEEPING_DIR, RecordStore, normalizeTime, ownedRels, type Manifest, type Release } from './record.js';
+import { aclParam, copySource, releaseIdFor, needsSnapshot, planPreserve, preserveLive, protectedRels, recordRelease, snapshotKey, type PreservePlan, type RecordedRelease } from './releases.js';
 import { excludeMatcher } from './scan.js';
 import { deleteKeys, listRemote } from './s3.js';
 import type { Target } from './targets.js';
@@ -34,6 +34,8 @@ export interface RollbackPlan {
   restores: string[];
   /** Live keys the release did not have. */
   deletes: string[];
+  /** Live files of kept releases without a snapshot yet, copied aside before the restore overwrites them. */
+  preserve: PreservePlan;
   unchanged: number;
   remote: Map<string, RemoteObject>;
   invalidation?: InvalidationPlan;
@@ -66,12 +68,11 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
   let unchanged = 0;
   for (const [rel, f] of Object.entries(release.files)) {
     const live = remote.get(target.prefix + rel);
-    if (f.snap) {
-      if (!remote.has(snapshotKey(target.prefix, f.snap, rel))) missing.push(snapshotKey(target.prefix, f.snap, rel));
-      else if (live?.etag === f.etag && manifest.entries[rel]?.headers === f.headers) unchanged++;
-      else restores.push(rel);
-    } else if (live?.etag !== f.etag) missing.push(target.prefix + rel);
-    else unchanged++;
+    // Live as the release had it (the first release's files have no snapshot until something overwrites them).
+    if (live?.etag === f.etag && (!f.snap || manifest.entries[rel]?.headers === f.headers)) unchanged++;
+    else if (!f.snap) missing.push(target.prefix + rel);
+    else if (!remote.has(snapshotKey(target.prefix, f.snap, rel))) missing.push(snapshotKey(target.prefix, f.snap, rel));
+    else restores.push(rel);
   }
   if (missing.length > 0) {
     throw new ActionError(`${label(target)}: release ${release.id} cannot be restored: ${missing.length} of its files are gone from the bucket: ${missing.slice(0, 10).join(' ')}${missing.length > 10 ? ' …' : ''}. Nothing was written.`, {
@@ -89,7 +90,8 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
     if (inputs.delete === 'all' || (inputs.delete === 'true' && owned.has(rel))) deletes.push(key);
   }
   restores.sort((a, b) => Number(isEntryFirst(a)) - Number(isEntryFirst(b)) || (a < b ? -1 : 1));
-  return { target, store, manifest, release, restores, deletes, unchanged, remote };
+  const preserve = planPreserve(manifest, [...restores, ...deletes.map((k) => relOf(k, target.prefix))], inputs.keepReleases, (rel) => remote.get(target.prefix + rel));
+  return { target, store, manifest, release, restores, deletes, preserve, unchanged, remote };
 }
 
 // Non-entry snapshots (robots.txt, logo.svg) before HTML, as a deploy orders them.
@@ -97,7 +99,7 @@ const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?$/
 
 async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: RecordStore): Promise<RollbackPlan> {
   const [listing] = await Promise.all([listRemote(deps.s3, target.bucket, target.prefix), store.read()]);
-  const parsed = store.text === undefined ? undefined : parseRecord(store.text);
+  const parsed = store.parsed();
   if (!parsed?.ok) {
     throw new ActionError(`${label(target)} has ${parsed ? `an invalid deploy record (${parsed.problem})` : 'no deploy record'}: there is no release to roll back to.`, { input: 'rollback-to', fix: 'Deploy the build you want with source instead.' });
   }
@@ -144,15 +146,22 @@ export async function applyRollbackAll(plans: RollbackPlan[], inputs: Inputs, de
 
 async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: DeployLock): Promise<void> {
   const { reporter: r, s3 } = deps;
-  const { target, release, manifest } = p;
+  const { target, release } = p;
   const changed = changedRels(p);
+  if (p.preserve.copies.length + p.preserve.changed.length > 0) {
+    p.manifest = await preserveLive(s3, target, p.manifest, p.preserve, inputs.concurrency, (l) => r.info(l), (w) => r.warning(w));
+  }
+  const manifest = p.manifest;
+  const recordOf = (entries: Manifest['entries'], pending: string[]): Manifest => {
+    const { pending: _p, ...rest } = manifest;
+    return { ...rest, entries, ...(pending.length > 0 ? { pending } : {}), version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
+  };
   const write = async (entries: Manifest['entries'], pending: string[]): Promise<void> => {
     if (lock.lostReason) throw new ActionError(`Stopped: ${lock.lostReason}.`, { fix: 'Re-run the rollback; it re-plans from what is in the bucket now.' });
-    const { pending: _p, ...rest } = manifest;
-    await p.store.write({ ...rest, entries, ...(pending.length > 0 ? { pending } : {}), version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } });
+    await p.store.write(recordOf(entries, pending));
   };
   // Written before the first copy: a failed run's re-run invalidates what this one touched.
-  if (changed.length > 0) await write(manifest.entries, [...new Set([...changed, ...(manifest.pending ?? [])])]);
+  if (changed.length > 0 || p.preserve.copies.length > 0) await write(manifest.entries, [...new Set([...changed, ...(manifest.pending ?? [])])]);
   const copied = new Map<string, { etag: string; lastModified?: string }>();
   if (p.restores.length > 0) {
     await r.group(`Restore ${p.restores.length} files of ${release.id} → ${label(target)} (CopyObject, no upload)`, async () => {
@@ -181,7 +190,9 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
   const deleteRels = p.deletes.map((k) => relOf(k, target.prefix));
   // Keys still to be deleted stay recorded (owned) until they are gone.
   const owned = { ...Object.fromEntries(deleteRels.filter((rel) => manifest.entries[rel]).map((rel) => [rel, manifest.entries[rel]!])), ...entries };
-  await write(owned, willInvalidate ? [...new Set([...changed, ...(manifest.pending ?? [])])] : deleteRels);
+  // The last state is written with the release (recordRelease), not on its own.
+  let settled = recordOf(owned, willInvalidate ? [...new Set([...changed, ...(manifest.pending ?? [])])] : deleteRels);
+  if (willInvalidate || p.deletes.length > 0) await write(owned, willInvalidate ? [...new Set([...changed, ...(manifest.pending ?? [])])] : deleteRels);
   if (willInvalidate) {
     await r.group(`Invalidate ${target.distributionId}`, async () => {
       const cf = deps.cloudfront();
@@ -196,18 +207,21 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       const ref = `deploy-static-${deps.runId}-${createHash('sha256').update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`).digest('hex').slice(0, 16)}`;
       p.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, inputs.waitTimeoutSeconds * 1000, { sleep: deps.sleep, now: deps.now, log: (l) => r.info(l) });
       r.info(`invalidation ${p.invalidationId} created`);
-      await write(owned, deleteRels);
+      settled = recordOf(owned, deleteRels);
+      if (p.deletes.length > 0) await write(owned, deleteRels);
     });
   }
   if (p.deletes.length > 0) {
     await r.group(`Delete ${p.deletes.length} objects release ${release.id} did not have`, async () => {
       r.info(p.deletes.map((k) => `DELETE ${k}`).join('\n'));
       await deleteKeys(s3, target.bucket, target.prefix, p.deletes);
-      await write(entries, []);
+      settled = recordOf(entries, []);
     });
   }
   // The new release runs the restored commit's code: its id and commit say so; actor and run say who rolled back.
+  if (lock.lostReason) throw new ActionError(`Stopped: ${lock.lostReason}.`, { fix: 'Re-run the rollback; it re-plans from what is in the bucket now.' });
   p.recorded = await recordRelease(s3, p.store, {
+    base: settled,
     id: releaseIdFor(release.commit, new Date(deps.now())),
     keep: inputs.keepReleases,
     who: { ...(deps.who ?? {}), commit: release.commit },

@@ -113,7 +113,8 @@ export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f
     return multipartSlot(async () => {
       const upload = new Upload({
         client: s3,
-        params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs) },
+        // Each part is checked by S3 against its CRC32 (the client computes no checksum unless asked: main.ts).
+        params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs), ChecksumAlgorithm: 'CRC32' },
         partSize: partSizeFor(f.size, opts.multipartThreshold),
         queueSize: PART_QUEUE,
         leavePartsOnError: false,

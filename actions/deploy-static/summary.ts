@@ -1,9 +1,9 @@
 import { code, markdownTable } from '../../lib/markdown.js';
 import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
-import { releasesMarkdown } from './releases.js';
+import { releasesMarkdown, snapshotKey } from './releases.js';
 import { type RollbackPlan } from './rollback.js';
-import { parseRecord } from './record.js';
+import type { RecordStore } from './record.js';
 
 export interface Totals {
   uploaded: number;
@@ -78,13 +78,13 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
     out.push('', `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`);
   }
   if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
-  for (const r of results) out.push(releaseList(r.store?.text, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
+  for (const r of results) out.push(releaseList(r.store, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
   return `${out.join('\n')}\n`;
 }
 
 /** The releases kept in a target's record, newest first. */
-function releaseList(text: string | undefined, where: string, current?: string): string {
-  const parsed = text === undefined ? undefined : parseRecord(text);
+function releaseList(store: Pick<RecordStore, 'parsed'> | undefined, where: string, current?: string): string {
+  const parsed = store?.parsed();
   if (!parsed?.ok) return '';
   const releases = parsed.manifest.releases ?? [];
   return releasesMarkdown(where, releases, current ?? releases.at(-1)?.id);
@@ -100,7 +100,9 @@ export function rollbackJson(plans: readonly RollbackPlan[], dryRun: boolean): u
       prefix: p.target.prefix,
       distributionId: p.target.distributionId ?? null,
       release: p.release.id,
-      restores: p.restores.map((rel) => ({ key: p.target.prefix + rel, from: `${p.target.prefix}.deploy-static/releases/${p.release.files[rel]!.snap}/${rel}` })),
+      // Copied aside first: live files of kept releases that have no snapshot yet.
+      keptAside: p.preserve.copies.map((c) => ({ key: p.target.prefix + c.rel, to: snapshotKey(p.target.prefix, c.snap, c.rel) })),
+      restores: p.restores.map((rel) => ({ key: p.target.prefix + rel, from: snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel) })),
       deletes: p.deletes,
       unchanged: p.unchanged,
       invalidation: p.invalidation ? { id: p.invalidationId ?? null, paths: p.invalidation.paths } : null,
@@ -118,9 +120,13 @@ export function rollbackMarkdown(plans: readonly RollbackPlan[], dryRun: boolean
     ),
   );
   for (const p of plans) {
-    const objects = [...p.restores.map((rel) => `COPY ${code(`${p.target.prefix}.deploy-static/releases/${p.release.files[rel]!.snap}/${rel}`)} → ${code(p.target.prefix + rel)}`), ...p.deletes.map((k) => `DELETE ${code(k)}`)];
+    const objects = [
+      ...p.preserve.copies.map((c) => `COPY ${code(p.target.prefix + c.rel)} → ${code(snapshotKey(p.target.prefix, c.snap, c.rel))} (kept for release ${code(c.snap)})`),
+      ...p.restores.map((rel) => `COPY ${code(snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel))} → ${code(p.target.prefix + rel)}`),
+      ...p.deletes.map((k) => `DELETE ${code(k)}`),
+    ];
     if (objects.length > 0) out.push('', `**Objects ${dryRun ? 'this rollback would change' : 'changed'}** in s3://${p.target.bucket}/${p.target.prefix} (${objects.length}):`, '', ...objects.slice(0, 200).map((o) => `- ${o}`), ...(objects.length > 200 ? [`- … ${objects.length - 200} more in the plan file`] : []));
-    out.push(releaseList(p.store.text, `s3://${p.target.bucket}/${p.target.prefix}`));
+    out.push(releaseList(p.store, `s3://${p.target.bucket}/${p.target.prefix}`));
   }
   return `${out.join('\n')}\n`;
 }

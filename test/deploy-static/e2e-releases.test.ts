@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
@@ -19,7 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['rel', 'prune', 'bad']);
+  s3 = await startLocalS3(['rel', 'prune', 'bad', 'hand']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -58,11 +58,22 @@ const referenced = (html: string) => [...html.matchAll(/(?:src|href)="\/(.+?)"/g
 describe('rollback and roll forward', () => {
   it('deploy A, deploy B, roll back to A with CopyObject only, then forward to B by id', async () => {
     const dist = emu.cloudfront.createDistribution();
+    s3.reset();
     const a = await run({ source: build('A', 'Ab3dEf9h'), bucket: 'rel', 'distribution-id': dist }, SHA.a);
     expect(a.code, a.stdout).toBe(0);
     expect(a.outputs['release-id']).toMatch(/^aaaaaaa-\d{8}T\d{6}Z$/);
+    // The first release copies nothing: its files are live, and copied aside only when overwritten.
+    expect(s3.count('COPY', (r) => r.bucket === 'rel')).toBe(0);
+    s3.reset();
     const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'rel', 'distribution-id': dist }, SHA.b, 'bob', '200');
     expect(b.code, b.stdout).toBe(0);
+    // A's three changed entry files are copied aside before B overwrites them; B's own are copied once B is live.
+    const copies = s3.requests.filter((r) => r.bucket === 'rel' && r.op === 'COPY').map((r) => r.key).sort();
+    expect(copies).toEqual(
+      ['about/index.html', 'index.html', 'robots.txt'].flatMap((rel) => [`.deploy-static/releases/${a.outputs['release-id']}/${rel}`, `.deploy-static/releases/${b.outputs['release-id']}/${rel}`]).sort(),
+    );
+    const firstCopyAside = s3.requests.find((r) => r.bucket === 'rel' && r.op === 'COPY')!.seq;
+    expect(s3.requests.filter((r) => r.bucket === 'rel' && r.op === 'PUT' && r.key === 'index.html')[0]!.seq).toBeGreaterThan(firstCopyAside);
     expect(b.outputs['previous-release-id']).toBe(a.outputs['release-id']);
     // B's deploy kept A's assets: a tab still open on A keeps working.
     expect(await keys(client(), 'rel')).toEqual(expect.arrayContaining(['assets/index-Ab3dEf9h.js', 'assets/style-Ab3dEf9h.css', 'assets/index-Zy8xWv1u.js']));
@@ -171,5 +182,22 @@ describe('bad input and refusals, before any write', () => {
     expect(refused.errors.join('\n')).toMatch(/cannot be restored: 1 of its files are gone from the bucket: assets\/index-Ab3dEf9h\.js/);
     expect(writes('bad')).toEqual([]);
     expect(await text('bad', 'index.html')).toContain('<title>B</title>');
+  });
+});
+
+describe('changes made by hand', () => {
+  it('a first-release file edited in the bucket before the next deploy is not kept: the deploy warns, the rollback refuses and names it', async () => {
+    const a = await run({ source: build('A', 'Ab3dEf9h'), bucket: 'hand' }, SHA.a);
+    expect(a.code, a.stdout).toBe(0);
+    await client().send(new PutObjectCommand({ Bucket: 'hand', Key: 'robots.txt', Body: Buffer.from('# edited in the console'), ContentType: 'text/plain' }));
+    const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'hand' }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    expect(b.stdout).toMatch(new RegExp(`::warning.*1 files of release ${a.outputs['release-id']} were changed outside deploy-static.*: robots\\.txt`));
+    s3.reset();
+    const back = await run({ 'rollback-to': 'previous', bucket: 'hand' });
+    expect(back.code).toBe(1);
+    expect(back.errors.join('\n')).toMatch(/cannot be restored: 1 of its files are gone from the bucket: robots\.txt\./);
+    expect(writes('hand')).toEqual([]);
+    expect(await text('hand', 'index.html')).toContain('<title>B</title>');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest, Release } from '../../actions/deploy-static/record.js';
 import { ownedRels, parseRecord } from '../../actions/deploy-static/record.js';
-import { protectedRels, releaseIdFor, uniqueId } from '../../actions/deploy-static/releases.js';
+import { planPreserve, protectedRels, releaseIdFor, uniqueId } from '../../actions/deploy-static/releases.js';
 import { planRollback, resolveRelease } from '../../actions/deploy-static/rollback.js';
 import type { RecordStore } from '../../actions/deploy-static/record.js';
 
@@ -34,6 +34,35 @@ describe('which assets are kept', () => {
   });
 });
 
+describe('copying aside before an overwrite (the first release is not copied when deployed)', () => {
+  // A is a first release: no snapshots. B changed index.html (with its own snapshot) and kept A's robots.txt.
+  const first = release('a', { 'index.html': file('ia'), 'assets/app-Ab3dEf9h.js': file('ja'), 'robots.txt': file('ra') });
+  const second = release('b', { 'index.html': file('ib', 'b'), 'robots.txt': file('ra') });
+  const m = manifest([first, second], second);
+  const listed = (rel: string) => ({ etag: m.entries[rel]?.etag ?? '', ...(m.entries[rel]?.lastModified ? { lastModified: m.entries[rel]!.lastModified } : {}) });
+
+  it('copies a live file that kept releases recorded without a snapshot, into the newest such release, once', () => {
+    const plan = planPreserve(m, ['robots.txt', 'index.html', 'assets/app-Ab3dEf9h.js', 'new.txt'], 5, listed);
+    // index.html has B's snapshot; the fingerprinted asset is never overwritten; new.txt belongs to no release.
+    expect(plan.copies).toEqual([{ rel: 'robots.txt', etag: 'ra', snap: 'b', releases: ['a', 'b'] }]);
+    expect(plan.changed).toEqual([]);
+  });
+
+  it('copies nothing for releases this run prunes, or when only the live release is kept', () => {
+    expect(planPreserve(manifest([first], first), ['robots.txt'], 1, listed).copies).toEqual([]);
+    // keep-releases 2: after this run only B and the new release remain; B still needs robots.txt.
+    expect(planPreserve(m, ['robots.txt'], 2, listed).copies.map((c) => c.releases)).toEqual([['b']]);
+  });
+
+  it('does not keep a file changed outside the action (ETag or LastModified differ from the record): names it instead', () => {
+    const stamped = manifest([first, second], second);
+    stamped.entries['robots.txt']!.lastModified = '2026-11-27T10:00:00.000Z';
+    const plan = planPreserve(stamped, ['robots.txt'], 5, () => ({ etag: 'ra', lastModified: '2026-11-27T11:30:00.000Z' }));
+    expect(plan).toEqual({ copies: [], changed: [{ rel: 'robots.txt', release: 'b' }] });
+    expect(planPreserve(stamped, ['robots.txt'], 5, () => ({ etag: 'edited', lastModified: '2026-11-27T10:00:00.000Z' })).changed).toHaveLength(1);
+  });
+});
+
 describe('rollback planning', () => {
   it('previous is the release before the live one; an unknown id lists the known ones', () => {
     expect(resolveRelease([A, B], 'previous', 'x').id).toBe('a');
@@ -52,6 +81,18 @@ describe('rollback planning', () => {
     expect(plan.unchanged).toBe(2);
     // B's asset stays (B is still a kept release); other-app.txt was never ours.
     expect(plan.deletes).toEqual(['site/new.txt']);
+  });
+
+  it('a first-release file without a snapshot counts as unchanged while live; copied aside, it is restored; otherwise it is missing', () => {
+    // A (first release) had index.html and robots.txt; B changed index.html, so A's was copied aside into A's folder.
+    const first = release('a', { 'index.html': file('ia', 'a'), 'robots.txt': file('ra') });
+    const second = release('b', { 'index.html': file('ib', 'b'), 'robots.txt': file('ra') });
+    const live = { 'site/index.html': 'ib', 'site/robots.txt': 'ra', 'site/.deploy-static/releases/a/index.html': 'ia', 'site/.deploy-static/releases/b/index.html': 'ib' };
+    const plan = planRollback(target, store, manifest([first, second], second), listing(live), opts);
+    expect([plan.restores, plan.unchanged, plan.preserve.copies]).toEqual([['index.html'], 1, []]);
+    // A's index.html was changed by hand before B's deploy, so it was never copied aside: named, nothing written.
+    const lost = release('a', { 'index.html': file('ia'), 'robots.txt': file('ra') });
+    expect(() => planRollback(target, store, manifest([lost, second], second), listing(live), opts)).toThrow(/1 of its files are gone from the bucket: site\/index\.html\./);
   });
 
   it('refuses, naming them, when snapshot copies or assets of the release are gone', () => {

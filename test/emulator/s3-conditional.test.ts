@@ -59,4 +59,15 @@ describe.each([
     expect(after.LastModified!.getTime()).toBeGreaterThan(before.LastModified!.getTime());
     expect(copy.CopyObjectResult?.LastModified?.getTime()).toBe(after.LastModified!.getTime());
   });
+
+  it('CopyObject x-amz-copy-source-if-match copies only the version named; 412 once the source changed', async () => {
+    const s3 = client();
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'entry.html', Body: Buffer.from('<p>v1</p>') }));
+    const copy = (etag: string) => s3.send(new CopyObjectCommand({ Bucket: 'cond', Key: 'kept/entry.html', CopySource: 'cond/entry.html', CopySourceIfMatch: etag }));
+    expect(await status(copy(v1.ETag!))).toBe(200);
+    await s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'entry.html', Body: Buffer.from('<p>v2</p>') }));
+    expect(await status(copy(v1.ETag!))).toBe('412 PreconditionFailed');
+    const kept = await s3.send(new HeadObjectCommand({ Bucket: 'cond', Key: 'kept/entry.html' }));
+    expect(kept.ETag).toBe(v1.ETag);
+  });
 });

@@ -9,6 +9,11 @@
  *   when there is no object;
  * - DeleteObject `If-Match: <etag>` → 412 when the ETag differs, 404 when
  *   there is no object ("conditional deletes").
+ * - CopyObject `x-amz-copy-source-if-match: <etag>` → 412 when the source's
+ *   ETag differs; `x-amz-copy-source-if-unmodified-since: <date>` → 412 when
+ *   the source was modified after it; when both are sent and if-match holds,
+ *   S3 copies whatever if-unmodified-since says (CopyObject API reference,
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
  * S3 evaluates the condition atomically with the write; concurrent
  * conditional writes to one key are serialised here per key, so the loser
  * sees the winner's object (AWS may instead answer 409
@@ -22,10 +27,14 @@ const queues = new Map<string, Promise<void>>();
 
 /** The current ETag, by an unsigned HEAD (s3rver serves anonymous requests; the PUT's signature would not fit a HEAD). */
 function head(port: number, path: string): Promise<string | undefined> {
+  return headInfo(port, path).then((h) => h?.etag);
+}
+
+function headInfo(port: number, path: string): Promise<{ etag: string; lastModified: number } | undefined> {
   return new Promise((resolve, reject) => {
     const r = request({ host: '127.0.0.1', port, method: 'HEAD', path }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200 ? String(res.headers.etag ?? '').replace(/"/g, '') : undefined);
+      resolve(res.statusCode === 200 ? { etag: String(res.headers.etag ?? '').replace(/"/g, ''), lastModified: Date.parse(String(res.headers['last-modified'])) } : undefined);
     });
     r.on('error', reject);
     r.end();
@@ -51,10 +60,27 @@ export function handleConditional(req: IncomingMessage, res: ServerResponse, ups
   const ifMatch = req.headers['if-match'];
   const isPut = req.method === 'PUT' && key !== '' && !url.searchParams.has('partNumber') && !req.headers['x-amz-copy-source'];
   const isDelete = req.method === 'DELETE' && key !== '' && !url.searchParams.has('uploadId');
-  if (!((isPut && (ifNoneMatch || ifMatch)) || (isDelete && ifMatch))) return false;
-  const id = `${bucket}/${key}`;
+  const source = req.headers['x-amz-copy-source'];
+  const copyIfMatch = req.headers['x-amz-copy-source-if-match'];
+  const copyIfUnmodified = req.headers['x-amz-copy-source-if-unmodified-since'];
+  const isConditionalCopy = req.method === 'PUT' && typeof source === 'string' && (copyIfMatch !== undefined || copyIfUnmodified !== undefined);
+  if (!((isPut && (ifNoneMatch || ifMatch)) || (isDelete && ifMatch) || isConditionalCopy)) return false;
+  const sourcePath = isConditionalCopy ? `/${source.replace(/^\//, '').split('?')[0]}` : '';
+  // A conditional copy is queued behind writes of its source, a conditional write behind writes of its key.
+  const id = isConditionalCopy ? sourcePath.slice(1) : `${bucket}/${key}`;
   const previous = queues.get(id) ?? Promise.resolve();
   const run = previous.then(async () => {
+    if (isConditionalCopy) {
+      const src = await headInfo(upstreamPort, sourcePath);
+      const matches = copyIfMatch === undefined ? undefined : src !== undefined && String(copyIfMatch).replace(/"/g, '') === src.etag;
+      const unmodified = copyIfUnmodified === undefined ? undefined : src !== undefined && src.lastModified <= Date.parse(String(copyIfUnmodified));
+      if (src !== undefined && (matches === false || (matches === undefined && unmodified === false))) {
+        req.resume();
+        return fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      }
+      // No source: s3rver answers NoSuchKey itself.
+      return forward();
+    }
     const current = await head(upstreamPort, url.pathname);
     if (ifNoneMatch === '*' && current !== undefined) {
       req.resume();
