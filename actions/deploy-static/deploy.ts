@@ -12,7 +12,7 @@ import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { RecordStore, normalizeTime, type Manifest } from './record.js';
-import { planPreserve, preserveLive, protectedRels, recordRelease, type RecordedRelease, type Who } from './releases.js';
+import { bookkeeping, planPreserve, preserveLive, protectedRels, recordRelease, type RecordedRelease, type Who } from './releases.js';
 import { copyMetadata, deleteKeys, headObjects, listRemote, uploadFile } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
@@ -62,7 +62,8 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   // Only reads; the cheap source checks come first, so a missing or empty build makes no AWS call at all.
   await checkSource(inputs.source);
   const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t.bucket, t.prefix));
-  const remotes = inputs.targets.map((t, i) => Promise.all([listRemote(deps.s3, t.bucket, t.prefix), stores[i]!.read()]));
+  // The record first: it says how big the bookkeeping folder is, which the listing may skip (listRemote).
+  const remotes = inputs.targets.map((t, i) => stores[i]!.read().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])));
   for (const p of remotes) p.catch(() => undefined);
   const local = await r.group('Scan source', async () => {
     const files = await scanSource(inputs.source, { exclude: inputs.exclude, concurrency: inputs.concurrency, includeDotfiles: inputs.includeDotfiles });
@@ -142,7 +143,7 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
     await withDeployLock({ ...target, label: label(target) }, res.store, inputs.lockWaitSeconds * 1000, deps, async (lock, recordChanged) => {
       let current = res;
       if (recordChanged) {
-        current = await planOne(target, res.files, res.store, await listRemote(deps.s3, target.bucket, target.prefix), inputs, deps);
+        current = await planOne(target, res.files, res.store, await listRemote(deps.s3, target.bucket, target.prefix, bookkeeping(res.store)), inputs, deps);
         const guard = guardOf(current, inputs);
         if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
         results[i] = current;
@@ -279,7 +280,7 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   }
   const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
   const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
-  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages) : []), ...copiedAt]);
+  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages, bookkeeping(res.store)) : []), ...copiedAt]);
   const fresh = nextEntries(res, written, observed);
   // Keys still to be deleted stay recorded (and so owned) until they are gone.
   const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));
@@ -332,7 +333,7 @@ interface ObservedObject {
  * another: HEAD each upload while that takes fewer rounds than listing the
  * prefix (a few uploads to a large site), else list (a cold deploy).
  */
-async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number, listPages: number): Promise<Map<string, ObservedObject>> {
+async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number, listPages: number, skip: Parameters<typeof listRemote>[3]): Promise<Map<string, ObservedObject>> {
   const out = new Map<string, ObservedObject>();
   if (rels.length <= Math.max(100, listPages * concurrency)) {
     await mapLimit(rels, concurrency, async (rel) => {
@@ -341,7 +342,7 @@ async function observe(s3: S3Client, target: Target, rels: readonly string[], co
     });
     return out;
   }
-  for (const o of await listRemote(s3, target.bucket, target.prefix)) out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
+  for (const o of await listRemote(s3, target.bucket, target.prefix, skip)) out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
   return out;
 }
 

@@ -204,7 +204,7 @@ export interface LockedRunDeps extends Omit<LockDeps, 'log'> {
  */
 export async function withDeployLock<T>(
   where: { bucket: string; prefix: string; label: string },
-  store: { etag?: string; read(): Promise<unknown> },
+  store: { etag?: string; refresh(): Promise<unknown> },
   waitMs: number,
   deps: LockedRunDeps,
   fn: (lock: DeployLock, recordChanged: boolean) => Promise<T>,
@@ -214,7 +214,7 @@ export async function withDeployLock<T>(
   try {
     await lock.acquire(waitMs);
     const seen = store.etag;
-    await store.read();
+    await store.refresh();
     const recordChanged = store.etag !== seen;
     if (recordChanged) deps.reporter.info(`the deploy record of ${where.label} changed while this run waited; planning again`);
     return await fn(lock, recordChanged);

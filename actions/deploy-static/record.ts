@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ActionError } from '../../lib/errors.js';
 
@@ -147,6 +147,22 @@ export class RecordStore {
       this.etag = undefined;
     }
     return this.text;
+  }
+
+  /** Reads the record again only when its ETag moved (a HEAD otherwise): a record with releases is megabytes. */
+  async refresh(): Promise<void> {
+    if (this.etag === undefined) {
+      await this.read();
+      return;
+    }
+    try {
+      const h = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key }));
+      if (h.ETag === this.etag) return;
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name !== 'NotFound' && name !== 'NoSuchKey' && statusOf(err) !== 404) throw err;
+    }
+    await this.read();
   }
 
   /**

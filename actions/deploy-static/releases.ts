@@ -1,7 +1,7 @@
 import { CopyObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
 import { code, markdownTable } from '../../lib/markdown.js';
 import { mapLimit } from './pool.js';
-import { RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
+import { BOOKKEEPING_DIR, RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
 import { isEntry, isFingerprinted } from './rules.js';
 import { deleteKeys, listRemote } from './s3.js';
 
@@ -209,7 +209,7 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
   await store.write({ ...m, releases: kept });
   // Snapshot copies no kept release points at (pruned releases, or a run that failed before its record).
-  const used = new Set(kept.flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))));
+  const used = snapshotKeys(kept, prefix);
   // Listed only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
   const stale = copies.length + pruned.length === 0 ? [] : (await listRemote(s3, bucket, prefix + RELEASES_DIR)).map((o) => o.key).filter((k) => !used.has(k));
   if (stale.length > 0) {
@@ -217,6 +217,17 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
     opts.log(`pruned ${stale.length} snapshot copies of releases older than keep-releases (${pruned.join(', ') || 'none recorded'})`);
   }
   return { release, ...(previous ? { previous: previous.id } : {}), pruned, snapshots: copies.length };
+}
+
+/** The listing leaves out the bookkeeping folder when the record says it is large (s3.ts listRemote). */
+export function bookkeeping(store: Pick<RecordStore, 'parsed'>): { skip: string; skipSize: number } {
+  const parsed = store.parsed();
+  return { skip: BOOKKEEPING_DIR, skipSize: parsed?.ok ? snapshotKeys(parsed.manifest.releases, '').size : 0 };
+}
+
+/** Every snapshot copy the releases point at. */
+export function snapshotKeys(releases: readonly Release[] | undefined, prefix: string): Set<string> {
+  return new Set((releases ?? []).flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))));
 }
 
 export function copySource(bucket: string, key: string): string {

@@ -8,10 +8,10 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
-import { BOOKKEEPING_DIR, RecordStore, normalizeTime, ownedRels, type Manifest, type Release } from './record.js';
-import { aclParam, copySource, releaseIdFor, needsSnapshot, planPreserve, preserveLive, protectedRels, recordRelease, snapshotKey, type PreservePlan, type RecordedRelease } from './releases.js';
+import { BOOKKEEPING_DIR, RELEASES_DIR, RecordStore, normalizeTime, ownedRels, type Manifest, type Release } from './record.js';
+import { aclParam, bookkeeping, copySource, releaseIdFor, needsSnapshot, planPreserve, preserveLive, protectedRels, recordRelease, snapshotKey, type PreservePlan, type RecordedRelease } from './releases.js';
 import { excludeMatcher } from './scan.js';
-import { deleteKeys, listRemote } from './s3.js';
+import { SKIP_WORTH_IT, deleteKeys, listRemote } from './s3.js';
 import type { Target } from './targets.js';
 
 /**
@@ -98,12 +98,19 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
 const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?$/.test(rel);
 
 async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: RecordStore): Promise<RollbackPlan> {
-  const [listing] = await Promise.all([listRemote(deps.s3, target.bucket, target.prefix), store.read()]);
+  await store.read();
   const parsed = store.parsed();
   if (!parsed?.ok) {
     throw new ActionError(`${label(target)} has ${parsed ? `an invalid deploy record (${parsed.problem})` : 'no deploy record'}: there is no release to roll back to.`, { input: 'rollback-to', fix: 'Deploy the build you want with source instead.' });
   }
-  const plan = planRollback(target, store, parsed.manifest, listing, inputs);
+  const wanted = resolveRelease(parsed.manifest.releases ?? [], inputs.rollbackTo ?? 'previous', label(target));
+  const snaps = [...new Set(Object.values(wanted.files).flatMap((f) => (f.snap ? [f.snap] : [])))];
+  // The site without the bookkeeping folder when that is large, and of the folder only the snapshots the release needs.
+  const skip = bookkeeping(store);
+  const site = listRemote(deps.s3, target.bucket, target.prefix, skip);
+  const needed = skip.skipSize >= SKIP_WORTH_IT ? snaps : [];
+  const [listing, ...folders] = await Promise.all([site, ...needed.map((snap) => listRemote(deps.s3, target.bucket, `${target.prefix}${RELEASES_DIR}${snap}/`))]);
+  const plan = planRollback(target, store, parsed.manifest, [...listing, ...folders.flat()], inputs);
   const guard = checkDeleteGuard({ deletes: plan.deletes, uploads: [], remoteCount: Object.keys(parsed.manifest.entries).length } as unknown as TargetPlan, label(target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: target.prefix });
   if (guard) throw guard;
   return plan;
@@ -190,9 +197,10 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
   const deleteRels = p.deletes.map((k) => relOf(k, target.prefix));
   // Keys still to be deleted stay recorded (owned) until they are gone.
   const owned = { ...Object.fromEntries(deleteRels.filter((rel) => manifest.entries[rel]).map((rel) => [rel, manifest.entries[rel]!])), ...entries };
-  // The last state is written with the release (recordRelease), not on its own.
+  // Nothing is written between the restore and the end: the record written before the first copy
+  // already lists every changed path as pending (a failed run's re-run invalidates them again) and
+  // keeps the deleted keys owned; the final state is written with the release (recordRelease).
   let settled = recordOf(owned, willInvalidate ? [...new Set([...changed, ...(manifest.pending ?? [])])] : deleteRels);
-  if (willInvalidate || p.deletes.length > 0) await write(owned, willInvalidate ? [...new Set([...changed, ...(manifest.pending ?? [])])] : deleteRels);
   if (willInvalidate) {
     await r.group(`Invalidate ${target.distributionId}`, async () => {
       const cf = deps.cloudfront();
@@ -208,7 +216,6 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       p.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, inputs.waitTimeoutSeconds * 1000, { sleep: deps.sleep, now: deps.now, log: (l) => r.info(l) });
       r.info(`invalidation ${p.invalidationId} created`);
       settled = recordOf(owned, deleteRels);
-      if (p.deletes.length > 0) await write(owned, deleteRels);
     });
   }
   if (p.deletes.length > 0) {

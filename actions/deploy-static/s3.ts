@@ -22,13 +22,40 @@ export function assertInside(key: string, prefix: string): void {
   if (!key.startsWith(prefix) || key.length === prefix.length) throw new Error(`internal: refusing to write '${key}' outside prefix '${prefix}'`);
 }
 
-export async function listRemote(s3: S3Client, bucket: string, prefix: string): Promise<RemoteObject[]> {
+/**
+ * Every key under `prefix`. `skip` names a folder under the prefix (our
+ * bookkeeping `.deploy-static/`, which holds snapshot copies of entry files
+ * per release) and `skipSize` how many keys the record says it holds. When
+ * that is more than a few pages' worth, the folder is not listed: S3 lists
+ * keys in UTF-8 binary order, so its keys are contiguous; one listing stops
+ * where they begin and another starts after them with StartAfter
+ * (ListObjectsV2 API reference). A small folder is cheaper listed than
+ * skipped (one request instead of two).
+ */
+export async function listRemote(s3: S3Client, bucket: string, prefix: string, opts: { skip?: string; skipSize?: number } = {}): Promise<RemoteObject[]> {
+  if (!opts.skip || (opts.skipSize ?? 0) < SKIP_WORTH_IT) return listFrom(s3, bucket, prefix, {});
+  const folder = prefix + opts.skip;
+  // Few keys sort before `.deploy-static/` (names starting with a space, `!`…`-`, or `.a`…`.d`): a short first page.
+  const [before, after] = await Promise.all([listFrom(s3, bucket, prefix, { until: folder, maxKeys: 100 }), listFrom(s3, bucket, prefix, { startAfter: `${folder}\u{10FFFF}` })]);
+  return [...before, ...after];
+}
+
+/** Keys in the skipped folder from which skipping saves more than the extra request costs. */
+export const SKIP_WORTH_IT = 200;
+
+async function listFrom(s3: S3Client, bucket: string, prefix: string, range: { startAfter?: string; until?: string; maxKeys?: number }): Promise<RemoteObject[]> {
   const out: RemoteObject[] = [];
   let token: string | undefined;
+  let maxKeys = range.maxKeys;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: normalizeTime(o.LastModified) });
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token, ...(token ? {} : { StartAfter: range.startAfter }), ...(maxKeys ? { MaxKeys: maxKeys } : {}) }));
+    for (const o of page.Contents ?? []) {
+      if (!o.Key) continue;
+      if (range.until !== undefined && o.Key >= range.until) return out;
+      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: normalizeTime(o.LastModified) });
+    }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    maxKeys = undefined;
   } while (token);
   return out;
 }
