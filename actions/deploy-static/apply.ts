@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { aggregate, ActionError } from '../../lib/errors.js';
+import { createInvalidation, inProgressBudget, waitForInvalidation } from './cloudfront.js';
+import { attachDistributionView, formatBytes, guardOf, invalidationRels, label, planOne, plannedInvalidation, type Deps, type TargetResult } from './deploy.js';
+import type { Inputs } from './inputs.js';
+import { FULL_BUDGET } from './invalidation.js';
+import { withDeployLock, type DeployLock } from './lock.js';
+import { relOf, type TargetPlan } from './plan.js';
+import { mapLimit } from './pool.js';
+import { normalizeTime, type Manifest } from './record.js';
+import { bookkeeping, planPreserve, preserveLive, recordRelease } from './releases.js';
+import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';
+import type { Target } from './targets.js';
+
+/**
+ * Applying a deploy plan (deploy.ts makes it): under the deploy lock, the
+ * writes in the order that keeps the live site whole, the record, and the
+ * release.
+ */
+
+/** Does applying this target write anything (objects, invalidation, or the record)? */
+export function needsWrite(res: TargetResult): boolean {
+  const { plan } = res;
+  if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
+  // A site deployed before releases existed gets its first release.
+  if (!res.manifest?.releases?.length) return true;
+  return !res.manifest || JSON.stringify(res.manifest.entries) !== JSON.stringify(nextEntries(res, new Map()));
+}
+
+/**
+ * Applies every target, one lock at a time. The plan was made without the
+ * lock (a no-op run takes none); once the lock is held, the record is read
+ * again and, if another run changed it meanwhile, the target is re-planned
+ * (and re-guarded) from what is in the bucket now.
+ */
+export async function applyAll(results: TargetResult[], inputs: Inputs, deps: Deps): Promise<void> {
+  for (const [i, res] of results.entries()) {
+    if (!needsWrite(res)) continue;
+    const { target } = res;
+    await withDeployLock({ ...target, label: label(target) }, res.store, inputs.lockWaitSeconds * 1000, deps, async (lock, recordChanged) => {
+      let current = res;
+      if (recordChanged) {
+        current = await planOne(target, res.files, res.store, await listRemote(deps.s3, target.bucket, target.prefix, bookkeeping(res.store)), inputs, deps);
+        const guard = guardOf(current, inputs);
+        if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
+        results[i] = current;
+      }
+      const settled = await applyTarget(current, inputs, deps, lock);
+      if (lock.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+      // The site is live; record it as a release (snapshots of changed entry files, pruning).
+      current.release = await deps.reporter.group(`Release ${label(target)}`, () =>
+        recordRelease(deps.s3, current.store, {
+          base: settled,
+          id: deps.releaseId ?? `local-${deps.runId}`,
+          keep: inputs.keepReleases,
+          who: deps.who ?? { commit: '' },
+          now: new Date(deps.now()),
+          kind: 'deploy',
+          describe: new Map(current.files.map((f) => [f.rel, { type: f.headers.contentType, ...(f.headers.cacheControl ? { cache: f.headers.cacheControl } : {}) }])),
+          concurrency: inputs.concurrency,
+          log: (l) => deps.reporter.info(l),
+        }),
+      );
+    });
+  }
+}
+
+
+/**
+ * The write order that keeps the old site whole at every moment: assets
+ * (nothing references them yet), then entry files (HTML now points at assets
+ * that exist), then the invalidation, then deletes (old HTML still cached at
+ * the edge keeps its assets until it is invalidated). The record is written
+ * before the first upload with every path about to change as `pending`, so
+ * a run that fails (or is cancelled) anywhere after that leaves a record from
+ * which the re-run invalidates what it wrote and knows those keys are ours.
+ * Returns the final record, which the caller writes with the release.
+ */
+export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<Manifest> {
+  const { reporter: r, s3 } = deps;
+  const { target, plan } = res;
+  const written = new Map<string, string>();
+  const copiedAt = new Map<string, ObservedObject>();
+  const threshold = inputs.multipartThresholdMb * 1024 * 1024;
+  const recordOf = (m: RecordState): Manifest => {
+    // Unknown fields of a newer record (releases) are kept; ours are replaced whole.
+    const { entries: _e, pending: _p, run: _r, version: _v, ...other } = res.manifest ?? ({} as Partial<Manifest>);
+    return { ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
+  };
+  const record = async (m: RecordState): Promise<void> => {
+    if (lock?.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+    await res.store.write(recordOf(m));
+  };
+  // A re-planned result (after waiting for the lock) has no distribution view yet: the viewer paths
+  // decide which keys to invalidate.
+  await attachDistributionView(res, inputs, deps);
+  const changed = invalidationRels(res);
+  const oldEntries = res.manifest?.entries ?? {};
+  // Everything about to be written is recorded as ours before the first write, whether or not
+  // it will be invalidated, so a failed run's uploads are never left unowned.
+  const touched = [...new Set([...changed, ...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel)])].sort();
+  // Files of kept releases recorded without a snapshot are copied aside before they are overwritten or deleted (releases.ts).
+  const aside = planPreserve(res.manifest, plan.replaced.keys(), inputs.keepReleases, (rel) => plan.replaced.get(rel));
+  if (res.manifest && aside.copies.length + aside.changed.length > 0) {
+    res.manifest = await preserveLive(s3, target, res.manifest, aside, inputs.concurrency, (l) => r.info(l), (w) => r.warning(w));
+  }
+  if (touched.length > 0 || aside.copies.length > 0) await record({ entries: oldEntries, pending: touched });
+
+  const write = async (ops: TargetPlan['uploads'], kind: 'upload' | 'copy'): Promise<void> => {
+    // One log write per batch of lines: thousands of small stdout writes cost real time on a cold sync.
+    let lines: string[] = [];
+    const flush = () => {
+      if (lines.length > 0) r.info(lines.join('\n'));
+      lines = [];
+    };
+    try {
+      await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
+        if (kind === 'upload') written.set(file.rel, await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }));
+        else {
+          const copied = await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
+          written.set(file.rel, copied.etag);
+          if (copied.lastModified) copiedAt.set(file.rel, { etag: copied.etag, lastModified: copied.lastModified });
+        }
+        if (kind === 'upload') res.bytesUploaded += file.size;
+        lines.push(`${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`);
+        if (lines.length >= 200) flush();
+      });
+    } finally {
+      flush();
+    }
+  };
+  // Largest first: a multipart upload at the end of a phase would run alone while the other slots idle.
+  const bySize = (a: TargetPlan['uploads'][number], b: TargetPlan['uploads'][number]) => b.file.size - a.file.size;
+  const assets = { up: plan.uploads.filter((o) => !o.file.entry).sort(bySize), cp: plan.copies.filter((o) => !o.file.entry) };
+  const entries = { up: plan.uploads.filter((o) => o.file.entry), cp: plan.copies.filter((o) => o.file.entry) };
+  if (assets.up.length + assets.cp.length > 0) {
+    await r.group(`Phase 1: assets → ${label(target)} (${assets.up.length} uploads, ${assets.cp.length} header updates)`, async () => {
+      await write(assets.up, 'upload');
+      await write(assets.cp, 'copy');
+    });
+  }
+  if (entries.up.length + entries.cp.length > 0) {
+    await r.group(`Phase 2: entry files → ${label(target)} (${entries.up.length} uploads, ${entries.cp.length} header updates)`, async () => {
+      await write(entries.up, 'upload');
+      await write(entries.cp, 'copy');
+    });
+  }
+  const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
+  const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
+  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages, bookkeeping(res.store)) : []), ...copiedAt]);
+  const fresh = nextEntries(res, written, observed);
+  // Keys still to be deleted stay recorded (and so owned) until they are gone.
+  const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));
+  const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && changed.length > 0;
+  const pending = willInvalidate ? changed : plan.deletes.map((k) => relOf(k, target.prefix));
+  // The last state is not written here: recordRelease writes it with the release (one record PUT less).
+  let settled: RecordState = { entries: { ...keep, ...fresh }, ...(pending.length > 0 ? { pending } : {}) };
+  const last = !willInvalidate && plan.deletes.length === 0;
+  if (!last && (changed.length > 0 || JSON.stringify(fresh) !== JSON.stringify(oldEntries))) await record(settled);
+
+  if (willInvalidate) {
+    await r.group(`Phase 3: invalidate ${target.distributionId}`, async () => {
+      const cf = deps.cloudfront();
+      const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!, (m) => r.warning(m));
+      const inv = plannedInvalidation(res, inputs, budget)!;
+      res.invalidation = inv;
+      if (inv.note) r.info(inv.note);
+      r.info(`paths (${inv.paths.length}): ${inv.paths.slice(0, 20).join(' ')}${inv.paths.length > 20 ? ' …' : ''}`);
+      const ref = `deploy-static-${deps.runId}-${createHash('sha256').update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`).digest('hex').slice(0, 16)}`;
+      const timeoutMs = inputs.waitTimeoutSeconds * 1000;
+      const log = (line: string) => r.info(line);
+      res.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
+      r.info(`invalidation ${res.invalidationId} created`);
+      const stillPending = plan.deletes.map((k) => relOf(k, target.prefix));
+      settled = { entries: { ...keep, ...fresh }, ...(stillPending.length > 0 ? { pending: stillPending } : {}) };
+      if (plan.deletes.length > 0) await record(settled);
+      if (inputs.waitForInvalidation) await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
+    });
+  }
+  if (plan.deletes.length > 0) {
+    await r.group(`Phase 4: delete ${plan.deletes.length} objects no longer in source`, async () => {
+      for (const k of plan.deletes) r.info(`DELETE ${k}`);
+      await deleteKeys(s3, target.bucket, target.prefix, plan.deletes);
+      settled = { entries: fresh };
+    });
+  }
+  return recordOf(settled);
+}
+
+type RecordState = Pick<Manifest, 'entries' | 'pending'>;
+
+interface ObservedObject {
+  etag: string;
+  lastModified?: string;
+}
+
+/**
+ * PutObject does not return LastModified, and the record needs it (see
+ * planTarget). HEADs run `concurrency` at a time, listing pages one after
+ * another: HEAD each upload while that takes fewer rounds than listing the
+ * prefix (a few uploads to a large site), else list (a cold deploy).
+ */
+async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number, listPages: number, skip: Parameters<typeof listRemote>[3]): Promise<Map<string, ObservedObject>> {
+  const out = new Map<string, ObservedObject>();
+  if (rels.length <= Math.max(100, listPages * concurrency)) {
+    await mapLimit(rels, concurrency, async (rel) => {
+      const h = await s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.prefix + rel }));
+      out.set(rel, { etag: (h.ETag ?? '').replace(/"/g, ''), lastModified: normalizeTime(h.LastModified) });
+    });
+    return out;
+  }
+  for (const o of await listRemote(s3, target.bucket, target.prefix, skip)) out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
+  return out;
+}
+
+/**
+ * Record entries for every file in source. A written object's LastModified is
+ * recorded only when what we observed after writing still has our ETag;
+ * otherwise the entry has none and the next run HEADs it.
+ */
+function nextEntries(res: Pick<TargetResult, 'plan'>, written: ReadonlyMap<string, string>, observed: ReadonlyMap<string, ObservedObject> = new Map()): Manifest['entries'] {
+  const { plan } = res;
+  const entries: Manifest['entries'] = {};
+  const files = [...plan.uploads.map((o) => o.file), ...plan.copies.map((o) => o.file), ...plan.unchanged].sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  for (const f of files) {
+    const seen = plan.remoteSeen.get(f.rel);
+    const etag = written.get(f.rel) ?? seen?.etag;
+    if (!etag) continue;
+    const obs = observed.get(f.rel);
+    const lastModified = written.has(f.rel) ? (obs?.etag === etag ? obs.lastModified : undefined) : seen?.lastModified;
+    entries[f.rel] = { etag, md5: f.md5, headers: f.headerHash, ...(lastModified ? { lastModified } : {}) };
+  }
+  return entries;
+}
