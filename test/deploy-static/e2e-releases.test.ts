@@ -19,7 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['rel', 'prune', 'bad', 'hand']);
+  s3 = await startLocalS3(['rel', 'prune', 'bad', 'hand', 'race']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -199,5 +199,31 @@ describe('changes made by hand', () => {
     expect(back.errors.join('\n')).toMatch(/cannot be restored: 1 of its files are gone from the bucket: robots\.txt\./);
     expect(writes('hand')).toEqual([]);
     expect(await text('hand', 'index.html')).toContain('<title>B</title>');
+  });
+
+  it('another actor overwrites a first-release file after the listing, before the copy aside: the copy is refused (412), the deploy goes on and warns', async () => {
+    const a = await run({ source: build('A', 'Ab3dEf9h'), bucket: 'race' }, SHA.a);
+    expect(a.code, a.stdout).toBe(0);
+    // When the copy aside of robots.txt arrives, someone writes robots.txt first; the copy goes on 1 s later.
+    let edit: Promise<unknown> | undefined;
+    s3.hooks.delayMs = (r) => {
+      if (r.bucket !== 'race' || r.op !== 'COPY' || !r.key.endsWith('/robots.txt') || edit) return 0;
+      edit = client().send(new PutObjectCommand({ Bucket: 'race', Key: 'robots.txt', Body: Buffer.from('# written by another actor') }));
+      return 1000;
+    };
+    try {
+      const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'race' }, SHA.b);
+      expect(b.code, b.stdout).toBe(0);
+      expect(edit).toBeDefined();
+      expect(b.stdout).toMatch(new RegExp(`::warning.*1 files of release ${a.outputs['release-id']} were changed outside deploy-static.*: robots\\.txt`));
+      // The copies aside that still had A's version went through.
+      expect(await text('race', `.deploy-static/releases/${a.outputs['release-id']}/index.html`)).toContain('<title>A</title>');
+      expect(await text('race', 'robots.txt')).toBe('# B');
+    } finally {
+      s3.hooks.delayMs = undefined;
+    }
+    const back = await run({ 'rollback-to': 'previous', bucket: 'race' });
+    expect(back.code).toBe(1);
+    expect(back.errors.join('\n')).toMatch(/cannot be restored: 1 of its files are gone from the bucket: robots\.txt\./);
   });
 });
