@@ -45,7 +45,7 @@ await runAction(ACTION, async () => {
   const deps: Deps = {
     // Standard retries with jitter for S3 (lib/aws.ts bulkTransferConfig); CloudFront keeps adaptive.
     // Every PutObject carries Content-MD5, which S3 checks, and multipart uploads ask for CRC32 themselves
-    // (s3.ts): the SDK's default extra CRC32 of every small body is CPU spent on nothing (12 % of a cold sync).
+    // (s3.ts): the SDK's default extra CRC32 of every small body would be CPU spent twice on one check.
     s3: new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' }),
     cloudfront: () => clients.get(CloudFrontClient),
     sleep: realSleep,
