@@ -3,7 +3,7 @@ import { code, markdownTable } from '../../lib/markdown.js';
 import { mapLimit } from './pool.js';
 import { BOOKKEEPING_DIR, RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
 import { isEntry, isFingerprinted } from './rules.js';
-import { deleteKeys, listRemote } from './s3.js';
+import { deleteKeys, listFolders, listRemote } from './s3.js';
 
 /**
  * Releases. Every deploy that changes the site is a release: the record
@@ -208,15 +208,26 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const kept = [...releases, release].slice(-Math.max(1, opts.keep));
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
   await store.write({ ...m, releases: kept });
-  // Snapshot copies no kept release points at (pruned releases, or a run that failed before its record).
-  const used = snapshotKeys(kept, prefix);
-  // Listed only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
-  const stale = copies.length + pruned.length === 0 ? [] : (await listRemote(s3, bucket, prefix + RELEASES_DIR)).map((o) => o.key).filter((k) => !used.has(k));
+  // Snapshot folders no kept release points at (pruned releases, or a run that failed before its record).
+  // Looked at only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
+  const stale = copies.length + pruned.length === 0 ? [] : await staleSnapshots(s3, bucket, prefix, snapshotKeys(kept, prefix));
   if (stale.length > 0) {
     await deleteKeys(s3, bucket, prefix, stale);
     opts.log(`pruned ${stale.length} snapshot copies of releases older than keep-releases (${pruned.join(', ') || 'none recorded'})`);
   }
   return { release, ...(previous ? { previous: previous.id } : {}), pruned, snapshots: copies.length };
+}
+
+/**
+ * Snapshot copies in folders no kept release uses. One request names the
+ * folders (a release id each); only the unused ones are listed, so a deploy
+ * does not list every kept release's copies. A copy a failed run left inside a
+ * kept release's folder stays until that release is pruned.
+ */
+async function staleSnapshots(s3: S3Client, bucket: string, prefix: string, used: ReadonlySet<string>): Promise<string[]> {
+  const usedFolders = new Set([...used].map((k) => k.slice(0, k.indexOf('/', prefix.length + RELEASES_DIR.length) + 1)));
+  const folders = (await listFolders(s3, bucket, prefix + RELEASES_DIR)).filter((f) => !usedFolders.has(f));
+  return (await Promise.all(folders.map((f) => listRemote(s3, bucket, f)))).flat().map((o) => o.key);
 }
 
 /** The listing leaves out the bookkeeping folder when the record says it is large (s3.ts listRemote). */

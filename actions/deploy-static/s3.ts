@@ -40,6 +40,18 @@ export async function listRemote(s3: S3Client, bucket: string, prefix: string, o
   return [...before, ...after];
 }
 
+/** The folders directly under `prefix` (ListObjectsV2 with a `/` delimiter: CommonPrefixes). */
+export async function listFolders(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
 /** Keys in the skipped folder from which skipping saves more than the extra request costs. */
 export const SKIP_WORTH_IT = 200;
 

@@ -129,6 +129,8 @@ describe('keep-releases', () => {
   it('prunes releases beyond keep-releases: their snapshots and assets go, kept ones stay restorable', async () => {
     const ids: string[] = [];
     for (const [tag, hash, sha] of [['A', 'Ab3dEf9h', SHA.a], ['B', 'Zy8xWv1u', SHA.b], ['C', 'Cc7dEe2f', SHA.c]] as const) {
+      // Copies a failed run made before it could record its release: a folder no release points at.
+      if (tag === 'C') await client().send(new PutObjectCommand({ Bucket: 'prune', Key: '.deploy-static/releases/0000000-20261127T000000Z/index.html', Body: Buffer.from('orphan') }));
       const r = await run({ source: build(tag, hash), bucket: 'prune', 'keep-releases': 2 }, sha);
       expect(r.code, r.stdout).toBe(0);
       ids.push(r.outputs['release-id']!);
@@ -137,6 +139,7 @@ describe('keep-releases', () => {
     // A (third-newest) is gone: its assets and its snapshot copies; B's are kept.
     expect(all).not.toContain('assets/index-Ab3dEf9h.js');
     expect(all.filter((k) => k.includes(ids[0]!))).toEqual([]);
+    expect(all.filter((k) => k.includes('0000000-20261127T000000Z'))).toEqual([]);
     expect(all).toContain('assets/index-Zy8xWv1u.js');
     expect(all).toContain(`.deploy-static/releases/${ids[1]}/index.html`);
     // The shared, unchanged logo keeps one live copy.
