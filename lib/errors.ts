@@ -56,6 +56,28 @@ export function aggregate(summary: string, problems: ActionError[]): ActionError
   return new ActionError(`${summary} (${problems.length} problems):\n${lines}`, { problems });
 }
 
+/** Input checks that report every problem in one pass instead of stopping at the first. */
+export interface ProblemCollector {
+  readonly problems: ActionError[];
+  /** `fn`'s value; if it throws an ActionError, that error is collected (an aggregate's problems one by one) and `fallback` returned. */
+  attempt<T>(fn: () => T, fallback: T): T;
+  attempt<T>(fn: () => T): T | undefined;
+}
+
+export function collectProblems(): ProblemCollector {
+  const problems: ActionError[] = [];
+  function attempt<T>(fn: () => T, fallback?: T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ActionError)) throw err;
+      problems.push(...(err.problems.length > 0 ? err.problems : [err]));
+      return fallback;
+    }
+  }
+  return { problems, attempt };
+}
+
 export function inputError(input: string, message: string, fix?: string): ActionError {
   return new ActionError(message, { input, fix });
 }

@@ -12,7 +12,7 @@
  * With `gate-command`, the command is the check and the URLs are not probed: the
  * service's first URL is passed to it as TEST_URL.
  */
-import { ActionError } from '../../lib/errors.js';
+import { ActionError, collectProblems } from '../../lib/errors.js';
 import type { Inputs as InputReaderHelper } from '../../lib/inputs.js';
 
 export type HttpMethod = 'GET' | 'HEAD';
@@ -95,18 +95,8 @@ export const GATE_DEFAULTS = {
 } as const;
 
 export function readGateInputs(inp: InputReaderHelper, services: string[]): { gate?: GateInputs; problems: ActionError[] } {
-  const problems: ActionError[] = [];
-  const attempt = <T>(fn: () => T, fallback: T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof ActionError) {
-        problems.push(err);
-        return fallback;
-      }
-      throw err;
-    }
-  };
+  // Collect every problem in one pass so a user fixes them all at once.
+  const { problems, attempt } = collectProblems();
   const lines = inp.lines('gate-url');
   const command = inp.string('gate-command');
   const shared: string[] = [];

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ActionError, aggregate } from '../../lib/errors.js';
+import { ActionError, aggregate, collectProblems } from '../../lib/errors.js';
 import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../lib/inputs.js';
 // Previous / promote-from / allow-family-change (resolved by prepare.ts before deploy())
 import { PREVIOUS } from './previous.js';
@@ -74,18 +74,8 @@ export function parseTaskDefinitionInput(value: string): TaskDefinitionSource {
 /** Reads and checks every input; all problems are reported at once, before any AWS call. */
 export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv = process.env): Inputs {
   const inp = new InputReaderHelper(read);
-  const problems: ActionError[] = [];
-  const attempt = <T>(fn: () => T, fallback: T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof ActionError) {
-        problems.push(err);
-        return fallback;
-      }
-      throw err;
-    }
-  };
+  // Collect every problem in one pass so a user fixes them all at once.
+  const { problems, attempt } = collectProblems();
 
   const taskDefinition = attempt(
     () => parseTaskDefinitionInput(inp.required('task-definition', 'Pass the rendered task-definition file (render-taskdef output) or an existing ARN / family:revision.')),

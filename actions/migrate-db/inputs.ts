@@ -1,4 +1,4 @@
-import { ActionError, aggregate } from '../../lib/errors.js';
+import { ActionError, aggregate, collectProblems } from '../../lib/errors.js';
 import { Inputs, parseKeyValueLines, type InputReader, envReader } from '../../lib/inputs.js';
 
 /** The action's inputs, typed; keys mirror action.yml. Nothing here talks to AWS. */
@@ -51,19 +51,8 @@ const SECURITY_GROUP = /^sg-[0-9a-f]+$/;
 
 export function getInputs(reader: InputReader = envReader): MigrateInputs {
   const inputs = new Inputs(reader);
-  const problems: ActionError[] = [];
   // Collect every problem in one pass so a user fixes them all at once.
-  const attempt = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof ActionError) {
-        problems.push(...(err.problems.length > 0 ? err.problems : [err]));
-        return undefined;
-      }
-      throw err;
-    }
-  };
+  const { problems, attempt } = collectProblems();
 
   const cluster = attempt(() => inputs.required('cluster', 'Set cluster: to the name or ARN of the ECS cluster, e.g. delivery-test.'));
   const commandText = inputs.string('command');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActionError, aggregate, formatProblem } from '../../lib/errors.js';
+import { ActionError, aggregate, collectProblems, formatProblem } from '../../lib/errors.js';
 import { Inputs, parseKeyValueLines } from '../../lib/inputs.js';
 
 const reader = (values: Record<string, string>) => new Inputs((name) => values[name] ?? '');
@@ -73,6 +73,15 @@ describe('errors', () => {
     const err = aggregate('Template has problems', [new ActionError('a', { file: 'f', line: 1 }), new ActionError('b', { file: 'f', line: 2 })]);
     expect(err.problems).toHaveLength(2);
     expect(err.message).toBe('Template has problems (2 problems):\n  - f:1: a\n  - f:2: b');
+  });
+
+  it('collects every input problem in one pass: fallback values, aggregates unpacked, other errors thrown', () => {
+    const { problems, attempt } = collectProblems();
+    expect(attempt(() => 'ok', 'fallback')).toBe('ok');
+    expect(attempt(() => { throw new ActionError('bad cluster', { input: 'cluster' }); }, 'fallback')).toBe('fallback');
+    expect(attempt(() => { throw aggregate('x', [new ActionError('a'), new ActionError('b')]); })).toBeUndefined();
+    expect(problems.map((p) => p.message)).toEqual(['bad cluster', 'a', 'b']);
+    expect(() => attempt(() => { throw new TypeError('a bug'); })).toThrow(TypeError);
   });
 
   it('aggregate of one problem is that problem', () => {
