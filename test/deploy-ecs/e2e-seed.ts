@@ -41,8 +41,8 @@ export class Seeder {
     private readonly prefix: string,
   ) {}
 
-  /** A fresh cluster + services, all steady on revision 1 of their own family. */
-  seed(services: string[], opts: { circuitBreakerRollback?: boolean; strategy?: Strategy } = {}) {
+  /** A fresh cluster + services, all steady on revision 1 of their own family; `deployment` adds to each service's deploymentConfiguration. */
+  seed(services: string[], opts: { circuitBreakerRollback?: boolean; strategy?: Strategy; deployment?: object } = {}) {
     this.n += 1;
     const emu = this.emu();
     const cluster = `${this.prefix}-${this.n}`;
@@ -57,7 +57,7 @@ export class Seeder {
         desiredCount: 2,
         launchType: 'FARGATE',
         networkConfiguration: awsvpc,
-        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: opts.circuitBreakerRollback ?? false }, strategy: opts.strategy ?? 'ROLLING' },
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: opts.circuitBreakerRollback ?? false }, strategy: opts.strategy ?? 'ROLLING', ...opts.deployment },
       });
     }
     return { cluster, family, first, n: this.n };

@@ -8,31 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
-import { ACCOUNT, IMAGE, awsvpc, taskDef } from './e2e-seed.js';
+import { ACCOUNT, IMAGE, Seeder, taskDef } from './e2e-seed.js';
 
 let emu: Emulator;
-let n = 0;
 
 /** A fresh cluster + services per test, all starting steady on revision 1 of their own family. */
-function seed(services: string[], opts: { circuitBreakerRollback?: boolean; strategy?: 'ROLLING' | 'BLUE_GREEN' } = {}) {
-  n += 1;
-  const cluster = `delivery-test-${n}`;
-  const family = `delivery-test-backend-${n}`;
-  emu.ecs.createCluster(cluster);
-  const first = emu.ecs.registerTaskDefinition(taskDef(family, 'v1'));
-  for (const serviceName of services) {
-    emu.ecs.createService({
-      cluster,
-      serviceName,
-      taskDefinition: first,
-      desiredCount: 2,
-      launchType: 'FARGATE',
-      networkConfiguration: awsvpc,
-      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: opts.circuitBreakerRollback ?? false }, strategy: opts.strategy ?? 'ROLLING' },
-    });
-  }
-  return { cluster, family, first };
-}
+const seeder = new Seeder(() => emu, 'delivery-test');
+const seed = seeder.seed.bind(seeder);
 
 function workspaceWith(def: unknown): string {
   const ws = mkdtempSync(join(tmpdir(), 'deploy-ecs-ws-'));
@@ -208,7 +190,7 @@ describe('deploy-ecs bundle on the emulator', () => {
   });
 
   it('promote: re-tags in ECR by manifest, then deploys the promoted tag into container-name', async () => {
-    const { cluster, family } = seed(['backend']);
+    const { cluster, family, n } = seed(['backend']);
     const { digest } = emu.ecr.putImage('delivery/backend', `rc-${n}`);
     const ws = workspaceWith(taskDef(family, 'v1', { RELEASE: `${n}` }));
     emu.resetCounts();

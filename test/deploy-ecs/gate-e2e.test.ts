@@ -12,57 +12,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
 import { startTestListener, type TestListener } from '../helpers/test-listener.js';
-
-const ACCOUNT = '123456789012';
-const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
-
-function taskDef(family: string, tag: string, env: Record<string, string> = {}) {
-  return {
-    family,
-    requiresCompatibilities: ['FARGATE'],
-    networkMode: 'awsvpc',
-    cpu: '256',
-    memory: '512',
-    executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/delivery-test-ecs-execution`,
-    containerDefinitions: [
-      {
-        name: 'backend',
-        image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:${tag}`,
-        essential: true,
-        portMappings: [{ containerPort: 8080 }],
-        environment: Object.entries(env).map(([name, value]) => ({ name, value })),
-      },
-    ],
-  };
-}
+import { Seeder, taskDef, type Strategy } from './e2e-seed.js';
 
 let emu: Emulator;
 let listener: TestListener;
 let ecs: ECSClient;
-let n = 0;
 
 const pause = (stages: string[]) => [{ targetType: 'PAUSE', lifecycleStages: stages, timeoutConfiguration: { timeoutInMinutes: 10, action: 'ROLLBACK' } }];
 
-function seed(strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY', opts: { hooks?: object[]; extra?: object; services?: string[] } = {}) {
-  n += 1;
-  const cluster = `gate-test-${n}`;
-  const family = `gate-backend-${n}`;
-  emu.ecs.createCluster(cluster);
-  const first = emu.ecs.registerTaskDefinition(taskDef(family, 'v1'));
-  for (const serviceName of opts.services ?? ['backend']) {
-    emu.ecs.createService({
-      cluster,
-      serviceName,
-      taskDefinition: first,
-      desiredCount: 2,
-      launchType: 'FARGATE',
-      networkConfiguration: awsvpc,
-      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false }, strategy, bakeTimeInMinutes: 0, lifecycleHooks: opts.hooks ?? [], ...opts.extra },
-    });
-    // Native rollouts get 2 s so the stages (and a pause at 60 %) are visible to 0.1 s polls.
-    emu.scenarios.nextRollout({ cluster, service: serviceName }, { result: 'success', afterSeconds: strategy === 'ROLLING' ? 0.5 : 2 });
-  }
-  return { cluster, family, first };
+const seeder = new Seeder(() => emu, 'gate-test');
+function seed(strategy: Strategy, opts: { hooks?: object[]; extra?: object; services?: string[] } = {}) {
+  const services = opts.services ?? ['backend'];
+  const seeded = seeder.seed(services, { strategy, deployment: { bakeTimeInMinutes: 0, lifecycleHooks: opts.hooks ?? [], ...opts.extra } });
+  // Native rollouts get 2 s so the stages (and a pause at 60 %) are visible to 0.1 s polls.
+  for (const service of services) emu.scenarios.nextRollout({ cluster: seeded.cluster, service }, { result: 'success', afterSeconds: strategy === 'ROLLING' ? 0.5 : 2 });
+  return seeded;
 }
 
 function run(cluster: string, def: unknown, inputs: Record<string, string>, services = 'backend', onSpawn?: (child: ChildProcess) => void) {
@@ -269,7 +233,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
   });
 
   it('a cancel (SIGINT, SIGTERM 7.5 s later, kill at 10 s) while the gate command runs at a pause: the command is killed, ROLLBACK sent, the rollback followed, exit before the kill', async () => {
-    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const { cluster, family, n } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
     const started = join(mkdtempSync(join(tmpdir(), 'gate-started-')), 'started');
     const marker = `sleep 600.${process.pid}${n}`; // a command line only this test's gate runs
     const signals: string[] = [];
