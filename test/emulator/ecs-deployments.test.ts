@@ -15,8 +15,8 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { startEmulator, type Emulator } from './index.js';
-import { awsvpc, clients, fargateTaskDef, manualClock } from './fixtures.js';
+import type { Emulator } from './index.js';
+import { awsvpc, clockedEcs, fargateTaskDef, type clients, type manualClock } from './fixtures.js';
 
 let emu: Emulator;
 let c: ReturnType<typeof clients>;
@@ -24,10 +24,7 @@ let clock: ReturnType<typeof manualClock>;
 const cluster = 'delivery-test';
 
 beforeEach(async () => {
-  clock = manualClock();
-  emu = await startEmulator({ clock: clock.now, s3: false });
-  c = clients(emu);
-  emu.ecs.createCluster(cluster);
+  ({ emu, c, clock } = await clockedEcs(cluster));
   emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
   emu.ecs.createService({
     cluster,

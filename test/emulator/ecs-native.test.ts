@@ -11,8 +11,8 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { startEmulator, type Emulator } from './index.js';
-import { awsvpc, clients, fargateTaskDef, manualClock } from './fixtures.js';
+import type { Emulator } from './index.js';
+import { awsvpc, clockedEcs, fargateTaskDef, type clients, type manualClock } from './fixtures.js';
 
 let emu: Emulator;
 let c: ReturnType<typeof clients>;
@@ -31,10 +31,7 @@ function seed(serviceName: string, strategy: string, rollback = false) {
 }
 
 beforeEach(async () => {
-  clock = manualClock();
-  emu = await startEmulator({ clock: clock.now, s3: false });
-  c = clients(emu);
-  emu.ecs.createCluster(cluster);
+  ({ emu, c, clock } = await clockedEcs(cluster));
   emu.ecs.registerTaskDefinition(fargateTaskDef('native-api'));
   emu.ecs.registerTaskDefinition(fargateTaskDef('native-api', { image: 'repo/backend:v2' }));
   emu.ecs.registerTaskDefinition(fargateTaskDef('native-api', { image: 'repo/backend:v3' }));

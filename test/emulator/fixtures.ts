@@ -7,7 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { Emulator } from './index.js';
+import { startEmulator, type Emulator } from './index.js';
 
 export function clients(emu: Emulator, maxAttempts = 1) {
   const env = emu.env();
@@ -63,3 +63,11 @@ export function fargateTaskDef(family: string, opts: { image?: string; logGroup?
 }
 
 export const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' as const } };
+
+/** An emulator without S3, moved by a manual clock, with SDK clients and one empty cluster: the ECS state-machine tests' set-up. */
+export async function clockedEcs(cluster: string): Promise<{ emu: Emulator; c: ReturnType<typeof clients>; clock: ReturnType<typeof manualClock> }> {
+  const clock = manualClock();
+  const emu = await startEmulator({ clock: clock.now, s3: false });
+  emu.ecs.createCluster(cluster);
+  return { emu, c: clients(emu), clock };
+}

@@ -15,8 +15,8 @@ import {
   UpdateServiceCommand,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
-import { startEmulator, type Emulator } from './index.js';
-import { awsvpc, clients, fargateTaskDef, manualClock } from './fixtures.js';
+import type { Emulator } from './index.js';
+import { awsvpc, clockedEcs, fargateTaskDef, type clients, type manualClock } from './fixtures.js';
 
 let emu: Emulator;
 let c: ReturnType<typeof clients>;
@@ -35,10 +35,7 @@ function seed(strategy: string, hooks: object[] = [], extra: object = {}) {
 }
 
 beforeEach(async () => {
-  clock = manualClock();
-  emu = await startEmulator({ clock: clock.now, s3: false });
-  c = clients(emu);
-  emu.ecs.createCluster(cluster);
+  ({ emu, c, clock } = await clockedEcs(cluster));
   emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
 });
 afterEach(() => emu.stop());
@@ -165,9 +162,7 @@ describe('lifecycle stages and PAUSE hooks', () => {
     };
     const plain = await walk([]);
     await emu.stop();
-    emu = await startEmulator({ clock: clock.now, s3: false });
-    c = clients(emu);
-    emu.ecs.createCluster(cluster);
+    ({ emu, c, clock } = await clockedEcs(cluster));
     emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
     const hooked = await walk([pauseAt(['POST_TEST_TRAFFIC_SHIFT'])]);
     expect(hooked).toEqual(plain);

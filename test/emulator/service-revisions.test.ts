@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { startEmulator, type Emulator } from './index.js';
-import { awsvpc, clients, fargateTaskDef, manualClock } from './fixtures.js';
+import type { Emulator } from './index.js';
+import { awsvpc, clockedEcs, fargateTaskDef, type clients, type manualClock } from './fixtures.js';
 
 let emu: Emulator;
 let c: ReturnType<typeof clients>;
@@ -15,10 +15,7 @@ let clock: ReturnType<typeof manualClock>;
 const cluster = 'delivery-test';
 
 beforeEach(async () => {
-  clock = manualClock();
-  emu = await startEmulator({ clock: clock.now, s3: false });
-  c = clients(emu);
-  emu.ecs.createCluster(cluster);
+  ({ emu, c, clock } = await clockedEcs(cluster));
   emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
   emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
   emu.ecs.createService({ cluster, serviceName: 'api', taskDefinition: 'delivery-api:1', desiredCount: 1, networkConfiguration: awsvpc });
