@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { copySourceAsS3Decodes, handleConditional, touchBeforeInPlaceCopy } from '../emulator/s3-conditional.js';
+import { forwardTo, sendAsS3 } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
   store: { getResourcePath(bucket: string, key: string, resource: string): string };
@@ -119,31 +119,10 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
       res.end(body);
       return;
     }
-    const forward = () =>
-      new Promise<void>((resolve) => {
-        const upstream = http.request({ host: '127.0.0.1', port: s3Port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-          up.on('end', resolve);
-        });
-        upstream.on('error', (err) => {
-          if (!res.headersSent) res.writeHead(502);
-          res.end(String(err));
-          resolve();
-        });
-        // A client killed mid-request (a cancelled run) must not leave s3rver waiting for a body forever.
-        res.on('close', () => {
-          if (!res.writableFinished) upstream.destroy();
-          resolve();
-        });
-        req.pipe(upstream);
-      });
     const go = () => {
       // The client gave up while the request was held back (a cancelled run): nothing to forward.
       if (req.socket.destroyed) return;
-      copySourceAsS3Decodes(req);
-      touchBeforeInPlaceCopy(req, s3rver.store);
-      if (!handleConditional(req, res, s3Port, forward)) void forward();
+      void sendAsS3(req, res, s3Port, s3rver.store, () => forwardTo(s3Port, req, res));
     };
     const delay = hooks.delayMs?.(entry) ?? 0;
     if (delay > 0) setTimeout(go, delay);

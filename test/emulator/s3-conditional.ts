@@ -155,3 +155,37 @@ export function touchBeforeInPlaceCopy(req: IncomingMessage, store: { getResourc
     // No such object: s3rver answers the copy with NoSuchKey itself.
   }
 }
+
+/**
+ * Sends a request on to s3rver and streams its answer back; settles when the
+ * answer is complete, or when the client went away (a cancelled run), in
+ * which case the upstream request is dropped so s3rver does not wait for a
+ * body forever.
+ */
+export function forwardTo(port: number, req: IncomingMessage, res: ServerResponse, onStatus?: (status: number) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      onStatus?.(up.statusCode ?? 0);
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+      up.on('end', resolve);
+    });
+    upstream.on('error', (err) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(err));
+      resolve();
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+      resolve();
+    });
+    req.pipe(upstream);
+  });
+}
+
+/** Every request to s3rver goes through this: what S3 does that s3rver does not (above), then `forward`. */
+export async function sendAsS3(req: IncomingMessage, res: ServerResponse, port: number, store: { getResourcePath(bucket: string, key: string, resource: string): string }, forward: () => Promise<void>): Promise<void> {
+  copySourceAsS3Decodes(req);
+  touchBeforeInPlaceCopy(req, store);
+  if (!handleConditional(req, res, port, forward)) await forward();
+}

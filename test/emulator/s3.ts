@@ -3,14 +3,14 @@
  * proxy sits in front of it so S3 calls show up in requests()/counts() and
  * honour injected faults like every other service.
  */
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { escapeXml } from './core.js';
-import { copySourceAsS3Decodes, handleConditional, touchBeforeInPlaceCopy } from './s3-conditional.js';
+import { forwardTo, sendAsS3 } from './s3-conditional.js';
 import type { Faults, Recorder } from './server.js';
 
 /** s3rver accepts only its own key pair; emu.env() hands these to bundles. */
@@ -91,25 +91,8 @@ export class S3Emulator {
           return;
         }
         const target = await this.upstream();
-        const send = () =>
-          new Promise<void>((resolve) => {
-            const upstream = request({ host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-              this.recorder.record({ service: 'S3', operation, at, status: up.statusCode ?? 0 });
-              res.writeHead(up.statusCode ?? 502, up.headers);
-              up.pipe(res);
-              up.on('end', resolve);
-            });
-            upstream.on('error', (err) => {
-              if (!res.headersSent) res.writeHead(502);
-              res.end(String(err));
-              resolve();
-            });
-            req.pipe(upstream);
-          });
         // s3rver ignores If-None-Match / If-Match on writes and keeps LastModified on an in-place copy: see s3-conditional.ts.
-        copySourceAsS3Decodes(req);
-        touchBeforeInPlaceCopy(req, this.s3rver!.store);
-        if (!handleConditional(req, res, target.port, send)) await send();
+        await sendAsS3(req, res, target.port, this.s3rver!.store, () => forwardTo(target.port, req, res, (status) => this.recorder.record({ service: 'S3', operation, at, status })));
       };
       const fail = (err: unknown) => {
         if (!res.headersSent) res.writeHead(502);
