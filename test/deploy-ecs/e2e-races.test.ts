@@ -4,17 +4,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { Seeder, describe as describeServices, runDeploy, taskDef, whenCalled, workspaceWith } from './e2e-seed.js';
+import type { Emulator } from '../emulator/index.js';
+import { Seeder, startDeployEmulator, describe as describeServices, runDeploy, taskDef, whenCalled, workspaceWith } from './e2e-seed.js';
 
 let emu: Emulator;
 const seeder = new Seeder(() => emu, 'races');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  emu = await startEmulator({ s3: false });
-  for (const tag of ['v1', 'v2', 'v3']) emu.ecr.putImage('delivery/backend', tag);
-  emu.logs.createLogGroup('/ecs/delivery-test');
+  emu = await startDeployEmulator();
 });
 afterAll(async () => {
   await emu?.stop();

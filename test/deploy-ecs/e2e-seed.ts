@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
-import type { Emulator } from '../emulator/index.js';
+import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle, type RunOptions } from '../helpers/run-bundle.js';
 
 export const ACCOUNT = '123456789012';
@@ -30,6 +30,14 @@ export function taskDef(family: string, tag: string, env: Record<string, string>
       ...extra,
     ],
   };
+}
+
+/** An emulator (no S3) with images v1–v3 of delivery/backend in ECR and the task definitions' log group. */
+export async function startDeployEmulator(): Promise<Emulator> {
+  const emu = await startEmulator({ s3: false });
+  for (const tag of ['v1', 'v2', 'v3']) emu.ecr.putImage('delivery/backend', tag);
+  emu.logs.createLogGroup('/ecs/delivery-test');
+  return emu;
 }
 
 export type Strategy = 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';

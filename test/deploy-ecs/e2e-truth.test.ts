@@ -4,8 +4,8 @@
  * registrations or ECR writes, the first poll right after UpdateService, word-bounded hints, dry-run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.js';
-import { ACCOUNT, IMAGE, Seeder, describe as describeServices, ops, runDeploy, taskDef, workspaceWith } from './e2e-seed.js';
+import type { Emulator } from '../emulator/index.js';
+import { ACCOUNT, IMAGE, Seeder, startDeployEmulator, describe as describeServices, ops, runDeploy, taskDef, workspaceWith } from './e2e-seed.js';
 
 let emu: Emulator;
 const seeder = new Seeder(() => emu, 'truth');
@@ -13,9 +13,7 @@ const run = (inputs: Record<string, string>, ws?: string) => runDeploy(emu, inpu
 const writes = () => ops(emu).filter((o) => /\.(Register|Update|Put|Stop|Create|Delete|Run)/.test(o));
 
 beforeAll(async () => {
-  emu = await startEmulator({ s3: false });
-  for (const tag of ['v1', 'v2', 'v3']) emu.ecr.putImage('delivery/backend', tag);
-  emu.logs.createLogGroup('/ecs/delivery-test');
+  emu = await startDeployEmulator();
 });
 afterAll(async () => {
   await emu?.stop();
