@@ -19,7 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['rel', 'prune', 'bad', 'hand', 'race']);
+  s3 = await startLocalS3(['rel', 'prune', 'bad', 'hand', 'race', 'retry']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -228,5 +228,30 @@ describe('changes made by hand', () => {
     const back = await run({ 'rollback-to': 'previous', bucket: 'race' });
     expect(back.code).toBe(1);
     expect(back.errors.join('\n')).toMatch(/cannot be restored: 1 of its files are gone from the bucket: robots\.txt\./);
+  });
+
+  it('a deploy that fails after copying the first release aside, then its re-run: the rollback still restores the first release', async () => {
+    const a = await run({ source: build('A', 'Ab3dEf9h'), bucket: 'retry' }, SHA.a);
+    expect(a.code, a.stdout).toBe(0);
+    // B's first write of index.html is refused (not retried by the SDK): the run fails after A's files were copied aside.
+    let refused = 0;
+    s3.hooks.fail = (r) => (r.bucket === 'retry' && r.op === 'PUT' && r.key === 'index.html' && refused++ === 0 ? { status: 403, code: 'AccessDenied' } : undefined);
+    try {
+      const failed = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'retry' }, SHA.b);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/copied aside/);
+    } finally {
+      s3.hooks.fail = undefined;
+    }
+    expect(await text('retry', 'index.html')).toContain('<title>A</title>');
+    const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'retry' }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    expect(await text('retry', 'index.html')).toContain('<title>B</title>');
+    const back = await run({ 'rollback-to': a.outputs['release-id']!, bucket: 'retry' });
+    expect(back.code, back.stdout).toBe(0);
+    expect(await text('retry', 'index.html')).toContain('<title>A</title>');
+    expect(await text('retry', 'robots.txt')).toBe('# A');
+    const live = await keys(client(), 'retry');
+    for (const asset of referenced(await text('retry', 'index.html'))) expect(live).toContain(asset);
   });
 });
