@@ -124,21 +124,28 @@ describe('the deploy lock', () => {
     for (let i = 0; i < 30; i++) files[`img/pic-${i}.txt`] = `picture ${i}`;
     const source = site(files);
     const dist = emu.cloudfront.createDistribution();
-    s3.hooks.delayMs = (r) => (r.bucket === 'cancel' && r.op === 'PUT' && !r.key.includes('.deploy-static/') ? 200 : 0);
-    const started = Date.now();
-    const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, (child) => {
-      let sent = false;
-      child.stdout?.on('data', (d: Buffer) => {
-        if (!sent && d.toString().includes('acquired')) {
-          sent = true;
-          // A few uploads land first (2 in flight, 200 ms each).
-          setTimeout(() => child.kill('SIGINT'), 700);
-        }
-      });
+    // The runner's SIGINT arrives once a few uploads have reached S3 (the third site file's PUT),
+    // whatever the machine's speed; uploads are held 200 ms so more are still in flight.
+    let sigintAt = 0;
+    let child: import('node:child_process').ChildProcess | undefined;
+    let sitePuts = 0;
+    s3.hooks.delayMs = (r) => {
+      if (r.bucket !== 'cancel' || r.op !== 'PUT' || r.key.includes('.deploy-static/')) return 0;
+      if (++sitePuts === 3 && child) {
+        sigintAt = Date.now();
+        child.kill('SIGINT');
+      }
+      return 200;
+    };
+    const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, (spawned) => {
+      child = spawned;
     });
+    const exitedAt = Date.now();
     s3.hooks.delayMs = undefined;
     expect(cancelled.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(sigintAt).toBeGreaterThan(0);
+    // Out before the runner's SIGTERM, which comes 7.5 s after SIGINT.
+    expect(exitedAt - sigintAt).toBeLessThan(7_500);
     expect(cancelled.stdout).toMatch(/SIGINT: cancelled; releasing the deploy lock/);
     expect(cancelled.errors.join('\n')).toMatch(/the workflow was cancelled\. The deploy lock was released/);
     expect(await keys(client(), 'cancel')).not.toContain(LOCK);
