@@ -147,7 +147,8 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
 
   it('10: a rollback ECS already started on a BLUE_GREEN service is followed, not raced', async () => {
     const { cluster, family, first } = seeder.seed(['backend'], { strategy: 'BLUE_GREEN', circuitBreakerRollback: true });
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.6, exitCode: 1, circuitBreakerRollback: true, rollbackSeconds: 0.4 });
+    // Long enough (in polled reads: each moves the emulator's clock 1 s) for the bundle to see ECS's rollback in progress.
+    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 6, exitCode: 1, circuitBreakerRollback: true, rollbackSeconds: 5 });
     emu.resetCounts();
     const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'max-failed-tasks': '0' }, workspaceWith(taskDef(family, 'v3')));
     expect(r.code).toBe(1);
@@ -162,7 +163,8 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
 
   it.each(['LINEAR', 'CANARY'] as const)('10: %s is done when its service deployment is SUCCESSFUL, after traffic shift and bake time', async (strategy) => {
     const { cluster, family } = seeder.seed(['backend'], { strategy });
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 3 });
+    // 30 polled reads of the emulator's clock: the bundle's polls see the stages one by one.
+    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 30 });
     const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'poll-interval-seconds': '0.1' }, workspaceWith(taskDef(family, 'v2')));
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toContain(`strategy ${strategy}`);

@@ -91,8 +91,12 @@ export async function describe(emu: Emulator, cluster: string, names: string[]):
   return names.map((name) => out.services!.find((s) => s.serviceName === name)!);
 }
 
-/** Resolves once the emulator has answered `count` calls of `operation` (e.g. our UpdateService). */
-export async function whenCalled(emu: Emulator, operation: string, count = 1, timeoutMs = 20_000): Promise<void> {
+/**
+ * Resolves once the emulator has answered `count` calls of `operation` (e.g. our UpdateService).
+ * The bound only turns a call that never comes into a readable error before the test's own 60 s
+ * timeout; a busy machine's slow bundle start-up must not trip it.
+ */
+export async function whenCalled(emu: Emulator, operation: string, count = 1, timeoutMs = 50_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while ((emu.counts()[operation] ?? 0) < count) {
     if (Date.now() > until) throw new Error(`${operation} was not called ${count} time(s)`);

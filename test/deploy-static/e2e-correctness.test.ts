@@ -79,15 +79,22 @@ describe('the deploy lock', () => {
   it('two overlapping deploys: the second waits, re-plans, and the live HTML only references assets that exist', async () => {
     const a = site({ 'index.html': '<script src="/assets/main-Ab3dEf9h.js"></script>', 'assets/main-Ab3dEf9h.js': 'A' });
     const b = site({ 'index.html': '<script src="/assets/main-Zy8xWv1u.js"></script>', 'assets/main-Zy8xWv1u.js': 'B' });
-    s3.hooks.delayMs = (r) => (r.bucket === 'lock' && r.op === 'PUT' && !r.key.includes('.deploy-static/') ? 300 : 0);
-    // B starts once A holds the lock, so they overlap for sure.
+    // They overlap by events, not by timing: B starts once A holds the lock, and A's uploads are
+    // held until B has found the lock taken (its GET of lock.json after the 412; A never reads it).
+    let onLockRead!: () => void;
+    const lockRead = new Promise<void>((resolve) => (onLockRead = resolve));
+    s3.hooks.holdUntil = (r) => {
+      if (r.bucket !== 'lock') return undefined;
+      if (r.op === 'GET' && r.key === LOCK) onLockRead();
+      return r.op === 'PUT' && !r.key.includes('.deploy-static/') ? lockRead : undefined;
+    };
     let onLocked!: () => void;
     const locked = new Promise<void>((resolve) => (onLocked = resolve));
     const aRun = deploy({ source: a, bucket: 'lock', concurrency: 1 }, (child) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('acquired') && onLocked()));
     await locked;
     const bRun = runBundle('deploy-static', { inputs: { source: b, bucket: 'lock', 'keep-releases': 1 }, env: { ...env, GITHUB_RUN_ID: '222' }, timeoutMs: 90_000 });
     const [ra, rb] = await Promise.all([aRun, bRun]);
-    s3.hooks.delayMs = undefined;
+    s3.hooks.holdUntil = undefined;
     expect(ra.code, ra.stdout).toBe(0);
     expect(rb.code, rb.stdout).toBe(0);
     expect(rb.stdout).toMatch(/waiting for the deploy lock s3:\/\/lock\/\.deploy-static\/lock\.json: held by 1234567890-1/);
@@ -124,21 +131,28 @@ describe('the deploy lock', () => {
     for (let i = 0; i < 30; i++) files[`img/pic-${i}.txt`] = `picture ${i}`;
     const source = site(files);
     const dist = emu.cloudfront.createDistribution();
-    s3.hooks.delayMs = (r) => (r.bucket === 'cancel' && r.op === 'PUT' && !r.key.includes('.deploy-static/') ? 200 : 0);
-    const started = Date.now();
-    const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, (child) => {
-      let sent = false;
-      child.stdout?.on('data', (d: Buffer) => {
-        if (!sent && d.toString().includes('acquired')) {
-          sent = true;
-          // A few uploads land first (2 in flight, 200 ms each).
-          setTimeout(() => child.kill('SIGINT'), 700);
-        }
-      });
+    // The runner's SIGINT arrives once a few uploads have reached S3 (the third site file's PUT),
+    // whatever the machine's speed; uploads are held 200 ms so more are still in flight.
+    let sigintAt = 0;
+    let child: import('node:child_process').ChildProcess | undefined;
+    let sitePuts = 0;
+    s3.hooks.delayMs = (r) => {
+      if (r.bucket !== 'cancel' || r.op !== 'PUT' || r.key.includes('.deploy-static/')) return 0;
+      if (++sitePuts === 3 && child) {
+        sigintAt = Date.now();
+        child.kill('SIGINT');
+      }
+      return 200;
+    };
+    const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, (spawned) => {
+      child = spawned;
     });
+    const exitedAt = Date.now();
     s3.hooks.delayMs = undefined;
     expect(cancelled.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(sigintAt).toBeGreaterThan(0);
+    // Out before the runner's SIGTERM, which comes 7.5 s after SIGINT.
+    expect(exitedAt - sigintAt).toBeLessThan(7_500);
     expect(cancelled.stdout).toMatch(/SIGINT: cancelled; releasing the deploy lock/);
     expect(cancelled.errors.join('\n')).toMatch(/the workflow was cancelled\. The deploy lock was released/);
     expect(await keys(client(), 'cancel')).not.toContain(LOCK);

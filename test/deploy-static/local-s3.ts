@@ -46,7 +46,12 @@ export interface LocalS3 {
   slowDown(rate: number, seed?: number): void;
   stop(): Promise<void>;
   /** Test hooks: answer a request with an S3 error instead of forwarding it, or delay it. */
-  hooks: { fail?: (r: S3Request) => { status: number; code: string } | undefined; delayMs?: (r: S3Request) => number };
+  hooks: {
+    fail?: (r: S3Request) => { status: number; code: string } | undefined;
+    delayMs?: (r: S3Request) => number;
+    /** Holds a request until the promise settles: to order two runs by events, not by time. */
+    holdUntil?: (r: S3Request) => Promise<void> | undefined;
+  };
 }
 
 function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, key: string): S3Op {
@@ -125,8 +130,10 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
       void sendAsS3(req, res, s3Port, s3rver.store, () => forwardTo(s3Port, req, res));
     };
     const delay = hooks.delayMs?.(entry) ?? 0;
-    if (delay > 0) setTimeout(go, delay);
-    else go();
+    const held = hooks.holdUntil?.(entry);
+    const after = () => (delay > 0 ? setTimeout(go, delay) : go());
+    if (held) void held.then(after, after);
+    else after();
   });
   proxy.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));

@@ -17,6 +17,47 @@ export class AwsError extends Error {
 
 export type Clock = () => number;
 
+/**
+ * The emulator's default clock: virtual time that moves only when a client looks.
+ * Every call in `POLLED_OPERATIONS` (the reads a deployer polls while it waits) moves it forward
+ * `secondsPerPoll` before it is answered; nothing else does, and wall time never does. A scenario
+ * of N seconds therefore ends on the ceil(N / secondsPerPoll)-th poll, however fast or busy the
+ * machine is. Tests can also step it: `advance(seconds)`.
+ */
+export class PollClock {
+  private ms: number;
+  constructor(
+    readonly secondsPerPoll = 1,
+    start = Date.now(),
+  ) {
+    this.ms = start;
+  }
+  readonly now: Clock = () => this.ms;
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+  /** Called for every answered request; moves time only for the polled reads. */
+  observe(service: string, operation: string): void {
+    if (POLLED_OPERATIONS.has(`${service}.${operation}`)) this.advance(this.secondsPerPoll);
+  }
+}
+
+/**
+ * The reads that watch something which changes over time in the emulator: rollouts and service
+ * deployments (ECS), tasks (ECS), invalidations (CloudFront). Writes, set-up reads (task
+ * definitions, images, parameters) and log reads do not move time, so adding such a call to a
+ * bundle does not change when its scenario ends.
+ */
+export const POLLED_OPERATIONS: ReadonlySet<string> = new Set([
+  'ECS.DescribeServices',
+  'ECS.ListServiceDeployments',
+  'ECS.DescribeServiceDeployments',
+  'ECS.DescribeTasks',
+  'ECS.ListTasks',
+  'CloudFront.GetInvalidation',
+  'CloudFront.ListInvalidations',
+]);
+
 export interface EmuContext {
   account: string;
   region: string;

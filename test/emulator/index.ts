@@ -9,7 +9,7 @@
  */
 import type { Server } from 'node:http';
 import { CloudFrontService } from './cloudfront.js';
-import type { Clock, EmuContext } from './core.js';
+import { PollClock, type Clock, type EmuContext } from './core.js';
 import { EcrService } from './ecr.js';
 import { EcsService } from './ecs/index.js';
 import { LogsService } from './logs.js';
@@ -29,8 +29,14 @@ export interface EmulatorOptions {
   region?: string;
   /** Default 123456789012. */
   account?: string;
-  /** Milliseconds since the epoch; inject to drive time in the emulator's own tests. */
+  /**
+   * Milliseconds since the epoch. Default: a `PollClock` — virtual time that moves
+   * `secondsPerPoll` on each polled read (see CONTRACT.md). Inject a function to move time by
+   * hand (the emulator's own tests) or `Date.now` for wall time (the demo, benchmarks).
+   */
   clock?: Clock;
+  /** With the default clock: virtual seconds each polled read moves time forward (default 1). */
+  secondsPerPoll?: number;
   /** Skip s3rver (faster start when a test needs no S3). Default false. */
   s3?: boolean;
 }
@@ -52,6 +58,8 @@ export interface Emulator {
   cloudfront: CloudFrontService;
   s3: { createBucket(name: string): Promise<void> };
   scenarios: Scenarios;
+  /** The emulator's time: `now()` in ms; `advance(seconds)` steps it (with the default clock only). */
+  clock: { now: Clock; advance(seconds: number): void };
   faults: Faults;
   /** Every request in arrival order (including faulted ones, so SDK retries are visible). */
   requests(): RequestRecord[];
@@ -62,7 +70,15 @@ export interface Emulator {
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
-  const ctx: EmuContext = { region: opts.region ?? 'eu-west-1', account: opts.account ?? '123456789012', now: opts.clock ?? Date.now };
+  const pollClock = opts.clock ? undefined : new PollClock(opts.secondsPerPoll);
+  const ctx: EmuContext = { region: opts.region ?? 'eu-west-1', account: opts.account ?? '123456789012', now: opts.clock ?? pollClock!.now };
+  const clock = {
+    now: ctx.now,
+    advance: (seconds: number) => {
+      if (!pollClock) throw new Error('emu.clock.advance: this emulator runs on an injected clock; move that clock instead.');
+      pollClock.advance(seconds);
+    },
+  };
   const scenarios = new Scenarios();
   const faults = new Faults();
   const logs = new LogsService(ctx);
@@ -72,7 +88,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const secrets = new SecretsService(ctx);
   const cloudfront = new CloudFrontService(ctx);
   let log: RequestRecord[] = [];
-  const recorder = { record: (r: RequestRecord) => void log.push(r) };
+  const recorder = { record: (r: RequestRecord) => void log.push(r), observe: (service: string, operation: string) => pollClock?.observe(service, operation) };
   const counts = () => {
     const out: Record<string, number> = {};
     for (const r of log) out[`${r.service}.${r.operation}`] = (out[`${r.service}.${r.operation}`] ?? 0) + 1;
@@ -96,6 +112,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         requests: { method: 'GET', run: () => log },
         'reset-counts': { method: 'POST', run: () => void (log = []) },
         faults: { method: 'POST', run: (spec) => faults.set(spec as FaultSpec) },
+        'advance-clock': { method: 'POST', run: (body) => clock.advance((body as { seconds: number }).seconds) },
+        clock: { method: 'GET', run: () => ({ now: ctx.now() }) },
         'clear-faults': { method: 'POST', run: () => faults.clear() },
         'next-rollout': {
           method: 'POST',
@@ -153,6 +171,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     cloudfront,
     s3: { createBucket: (name) => s3.createBucket(name) },
     scenarios,
+    clock,
     faults,
     requests: () => [...log],
     counts,

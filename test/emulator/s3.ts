@@ -80,11 +80,12 @@ export class S3Emulator {
       const url = new URL(req.url ?? '/', 'http://s3');
       const operation = s3Operation(req.method ?? 'GET', url, req.headers);
       const at = this.now();
+      const wallAt = Date.now();
       const fault = this.faults.decide('S3', operation);
       const forward = async () => {
         if (fault.error) {
           const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.error.code}</Code><Message>${escapeXml(fault.error.message)}</Message><RequestId>emulator</RequestId></Error>`;
-          this.recorder.record({ service: 'S3', operation, at, status: fault.error.status });
+          this.recorder.record({ service: 'S3', operation, at, wallAt, status: fault.error.status });
           req.resume();
           res.writeHead(fault.error.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
           res.end(body);
@@ -92,7 +93,7 @@ export class S3Emulator {
         }
         const target = await this.upstream();
         // s3rver ignores If-None-Match / If-Match on writes and keeps LastModified on an in-place copy: see s3-conditional.ts.
-        await sendAsS3(req, res, target.port, this.s3rver!.store, () => forwardTo(target.port, req, res, (status) => this.recorder.record({ service: 'S3', operation, at, status })));
+        await sendAsS3(req, res, target.port, this.s3rver!.store, () => forwardTo(target.port, req, res, (status) => this.recorder.record({ service: 'S3', operation, at, wallAt, status })));
       };
       const fail = (err: unknown) => {
         if (!res.headersSent) res.writeHead(502);

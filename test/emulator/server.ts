@@ -13,8 +13,10 @@ import { queryError } from './sts.js';
 export interface RequestRecord {
   service: string;
   operation: string;
-  /** Emulator clock (ms) when the request arrived. */
+  /** Emulator clock (ms) when the request arrived (virtual time with the default clock). */
   at: number;
+  /** Wall clock (ms) when the request arrived: to order it against another server's log in the same process, never to time it. */
+  wallAt: number;
   /** HTTP status returned. */
   status: number;
 }
@@ -82,6 +84,8 @@ export interface Routes {
 
 export interface Recorder {
   record(r: RequestRecord): void;
+  /** Called before each AWS call is answered (the default clock moves on polled reads here). */
+  observe?(service: string, operation: string): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -174,6 +178,8 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
       errorFormat = 'xml';
     }
 
+    const wallAt = Date.now();
+    recorder.observe?.(service, operation);
     const at = now();
     const fault = faults.decide(service, operation);
     if (fault.latencyMs) await sleep(fault.latencyMs);
@@ -192,7 +198,7 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
       payload = errorFormat === 'json' ? JSON.stringify({ __type: err.code, message: err.message }) : service === 'STS' ? queryError(err.code, err.message, requestId, err.status) : xmlError(err, requestId);
       if (errorFormat === 'json') headers['x-amzn-errortype'] = err.code;
     }
-    recorder.record({ service, operation, at, status });
+    recorder.record({ service, operation, at, wallAt, status });
     const contentType = errorFormat === 'json' ? 'application/x-amz-json-1.1' : 'text/xml';
     res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amz-request-id': requestId, 'content-length': Buffer.byteLength(payload), ...headers });
     res.end(payload);

@@ -122,8 +122,10 @@ describe('migrate-db bundle on the emulator', () => {
   });
 
   it('handles a task that goes PENDING → STOPPED between two polls', async () => {
-    emu.scenarios.nextTask({ startedBy: 'migrate/quick' }, { pendingSeconds: 0.8, afterSeconds: 0.1, exitCode: 0, logLines: ['done'] });
-    const r = await run('migrate/quick', { command: 'true', 'poll-interval-seconds': 2 });
+    // Each DescribeTasks moves the emulator's clock 1 s: the first poll sees it PENDING (1 s of 1.5),
+    // the second STOPPED; its 0.1 s of RUNNING falls between them.
+    emu.scenarios.nextTask({ startedBy: 'migrate/quick' }, { pendingSeconds: 1.5, afterSeconds: 0.1, exitCode: 0, logLines: ['done'] });
+    const r = await run('migrate/quick', { command: 'true' });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/task [0-9a-f]+: (PROVISIONING|PENDING) → STOPPED/);
     expect(r.stdout).not.toMatch(/→ RUNNING/);
@@ -161,7 +163,7 @@ describe('migrate-db bundle on the emulator', () => {
     expect(r.errors.join('\n')).toMatch(/workflow was cancelled; StopTask was sent/);
     expect(emu.requests().map((x) => x.operation)).toContain('StopTask');
     const arn = /Started task (\S+)/.exec(r.stdout)![1]!;
-    await new Promise((res) => setTimeout(res, 700)); // the emulator's stop grace period
+    // taskStatus's DescribeTasks moves the emulator's clock 1 s, past the stop grace period.
     expect(await taskStatus(arn)).toBe('STOPPED');
   });
 
@@ -213,7 +215,8 @@ describe('migrate-db bundle on the emulator', () => {
   });
 
   it('with if-running: wait, queues behind the running migration and then runs', async () => {
-    emu.scenarios.nextTask({ startedBy: 'migrate/queue' }, { afterSeconds: 1.5 });
+    // Still running at the bundle's first look (its ListTasks and DescribeTasks move the clock 2 s).
+    emu.scenarios.nextTask({ startedBy: 'migrate/queue' }, { afterSeconds: 6 });
     const other = await ecs.send(
       new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy: 'migrate/queue', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'] } } }),
     );

@@ -1,0 +1,62 @@
+/**
+ * Which test files run the dist bundles, decided from what each file does rather than from its
+ * name: a file runs bundles when it, or anything it imports or starts as a script (transitively,
+ * inside this repository), calls runBundle (test/helpers/run-bundle.ts). vitest.config.ts puts
+ * those files in the `bundles` project (long timeouts; .ci/run runs that project again with the
+ * bundles on Node 24) and every other test file in `unit` (vitest's default 5 s timeout).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const RUNS_A_BUNDLE = /\brunBundle\(/;
+// `from './x.js'`, `import('./x.js')`: local modules (the .js suffix names the .ts source).
+const IMPORT = /(?:from\s+|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+// A script started as a child process: a quoted path to a .ts/.mjs file, relative to the
+// repository root or to the file itself (e.g. scripts/demo/index.ts, legacy-s3-main.ts).
+const SCRIPT = /['"]([\w./-]+\.(?:ts|mjs))['"]/g;
+
+function sourceOf(candidate: string): string | undefined {
+  for (const path of [candidate, candidate.replace(/\.js$/, '.ts'), `${candidate}.ts`]) {
+    if (existsSync(path) && statSync(path).isFile()) return path;
+  }
+  return undefined;
+}
+
+function edges(file: string, root: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const found = sourceOf(resolve(dirname(file), m[1]!));
+    if (found) out.push(found);
+  }
+  for (const m of text.matchAll(SCRIPT)) {
+    if (m[1]!.endsWith('.test.ts')) continue; // a test file named in another test is not started by it
+    const found = sourceOf(resolve(root, m[1]!)) ?? sourceOf(resolve(dirname(file), m[1]!));
+    if (found) out.push(found);
+  }
+  return out.filter((p) => !p.includes(`${join(root, 'node_modules')}`));
+}
+
+/** Whether `file` (absolute) reaches a call of runBundle through its imports and started scripts. */
+export function runsBundles(file: string, root: string, seen = new Set<string>()): boolean {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  // run-bundle.ts defines runBundle (and names the scripts that use it): importing it is not a call.
+  if (file === join(root, 'test/helpers/run-bundle.ts')) return false;
+  if (RUNS_A_BUNDLE.test(readFileSync(file, 'utf8'))) return true;
+  return edges(file, root).some((next) => runsBundles(next, root, seen));
+}
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** The test files that run bundles, as repository-relative paths ('test/deploy-ecs/e2e.test.ts'), sorted. */
+export function bundleTestFiles(root: string): string[] {
+  return testFiles(join(root, 'test'))
+    .filter((f) => runsBundles(f, root))
+    .map((f) => relative(root, f))
+    .sort();
+}

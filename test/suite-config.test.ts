@@ -1,0 +1,23 @@
+/**
+ * The suite's own rules, read from vitest.config.ts: every test must assert something (each
+ * project loads the setup that calls expect.hasAssertions()), and unit tests keep vitest's
+ * default 5 s timeout — only the bundle tests wait longer.
+ */
+import { describe, expect, it } from 'vitest';
+import config from '../vitest.config.js';
+
+type Project = { test?: { name?: string; setupFiles?: string[]; testTimeout?: number } };
+const projects = (config.test?.projects ?? []) as Project[];
+
+describe('vitest.config.ts', () => {
+  it('has the unit and bundles projects, each loading the setup that requires an assertion per test', () => {
+    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'bundles']);
+    for (const p of projects) expect(p.test?.setupFiles, p.test?.name).toContain('test/helpers/assertions-required.ts');
+  });
+
+  it('gives only the bundles project a longer timeout', () => {
+    expect(config.test?.testTimeout).toBeUndefined();
+    expect(projects.find((p) => p.test?.name === 'unit')?.test?.testTimeout).toBeUndefined();
+    expect(projects.find((p) => p.test?.name === 'bundles')?.test?.testTimeout).toBe(60_000);
+  });
+});

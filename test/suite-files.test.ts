@@ -1,0 +1,55 @@
+/**
+ * Which files vitest runs as bundle tests (long timeouts, and again on Node 24 in .ci/run) is
+ * decided by what a file does, not by its name.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './helpers/run-bundle.js';
+import { bundleTestFiles } from './helpers/suite-files.js';
+
+function fakeRepo(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'suite-files-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+// Spelled in pieces: the classifier reads this file's text too, and it runs no bundle.
+const CALL = ['run', 'Bundle('].join('');
+
+describe('bundleTestFiles', () => {
+  it('follows imports and started scripts to a call of runBundle; importing run-bundle.ts for repoRoot alone is not running a bundle', () => {
+    const root = fakeRepo({
+      'test/helpers/run-bundle.ts': `export const repoRoot = ""; export async function ${CALL}) {}`,
+      'test/a/direct.test.ts': `import { runBundle } from '../helpers/run-bundle.js';\nawait ${CALL}'x');`,
+      'test/a/seed.ts': `import { runBundle } from '../helpers/run-bundle.js';\nexport const go = () => ${CALL}'x');`,
+      'test/a/via-helper.test.ts': "import { go } from './seed.js';\ngo();",
+      'test/a/starts-script.test.ts': "spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts']);",
+      'scripts/demo.ts': `import { runBundle } from '../test/helpers/run-bundle.js';\nawait ${CALL}'x');`,
+      'test/a/root-only.test.ts': "import { repoRoot } from '../helpers/run-bundle.js';\nconsole.log(repoRoot);",
+      'test/a/e2e-named-unit.test.ts': 'export {};',
+    });
+    expect(bundleTestFiles(root)).toEqual(['test/a/direct.test.ts', 'test/a/starts-script.test.ts', 'test/a/via-helper.test.ts']);
+  });
+
+  it('in this repository, includes the bundle tests without e2e in their names and no pure unit test', () => {
+    const files = bundleTestFiles(repoRoot);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'test/actions-metadata.test.ts',
+        'test/deploy-ecs/example-app.test.ts',
+        'test/emulator/demo.test.ts',
+        'test/render-taskdef/legacy.test.ts',
+        'test/workflows/ci-smoke.test.ts',
+        'test/workflows/examples.test.ts',
+        'test/deploy-ecs/e2e-races.test.ts',
+      ]),
+    );
+    expect(files).not.toContain('test/lib/poll.test.ts');
+    expect(files).not.toContain('test/workflows/rules.test.ts');
+  });
+});
