@@ -1,0 +1,72 @@
+/**
+ * What the bundle exposes and keeps, through the bundle against s3rver behind
+ * the counting proxy and the emulator's CloudFront: cache lifetimes of
+ * hand-named files, every check read back from what S3 stores.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { runBundle } from '../helpers/run-bundle.js';
+import { getBytes, head, s3Client } from './fixtures.js';
+import { s3Env, startLocalS3, type LocalS3 } from './local-s3.js';
+
+let emu: Emulator;
+let s3: LocalS3;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  emu = await startEmulator({ s3: false });
+  s3 = await startLocalS3(['names']);
+  env = { ...emu.env(), ...s3Env(s3.endpoint) };
+});
+afterAll(async () => {
+  await s3?.stop();
+  await emu?.stop();
+});
+
+const SHA = { a: 'aaaaaaa1111111111111111111111111111111111', b: 'bbbbbbb2222222222222222222222222222222222', c: 'ccccccc3333333333333333333333333333333333' };
+const run = (inputs: Record<string, string | number | boolean>, sha = SHA.a) =>
+  runBundle('deploy-static', { inputs, env: { ...env, GITHUB_SHA: sha, GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: '100' }, timeoutMs: 90_000 });
+const client = () => s3Client(s3.endpoint);
+const text = async (bucket: string, key: string) => (await getBytes(client(), bucket, key)).toString();
+
+/** A build folder with exactly these files. */
+function build(files: Record<string, string>): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'surface-')), 'dist');
+  for (const [rel, body] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), body);
+  }
+  return dir;
+}
+
+describe('versioned names are not fingerprints', () => {
+  it('caches a versioned PDF briefly and rolls it back; Next.js and Nuxt outputs are immutable', async () => {
+    const files = (tag: string) => ({
+      'index.html': `<h1>${tag}</h1><script src="/_nuxt/BkxZ5Le2.js"></script><link rel="stylesheet" href="/_next/static/css/3f4a9b1c2d3e4f50.css">`,
+      '_nuxt/BkxZ5Le2.js': 'console.log(1)',
+      '_next/static/css/3f4a9b1c2d3e4f50.css': 'body{}',
+      'docs/user-guide-v2.pdf': `guide ${tag}`,
+      'data/covid-19-cases.csv': `cases ${tag}`,
+    });
+    const a = await run({ source: build(files('A')), bucket: 'names' }, SHA.a);
+    expect(a.code, a.stdout).toBe(0);
+    expect((await head(client(), 'names', 'docs/user-guide-v2.pdf')).CacheControl).toBe('public, max-age=3600');
+    expect((await head(client(), 'names', 'data/covid-19-cases.csv')).CacheControl).toBe('public, max-age=3600');
+    expect((await head(client(), 'names', '_nuxt/BkxZ5Le2.js')).CacheControl).toBe('public, max-age=31536000, immutable');
+    expect((await head(client(), 'names', '_next/static/css/3f4a9b1c2d3e4f50.css')).CacheControl).toBe('public, max-age=31536000, immutable');
+
+    const b = await run({ source: build(files('B')), bucket: 'names' }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    expect(await text('names', 'docs/user-guide-v2.pdf')).toBe('guide B');
+
+    // The mutable files were kept aside with release A, so the rollback brings their old bytes back.
+    const back = await run({ 'rollback-to': 'previous', bucket: 'names' }, SHA.c);
+    expect(back.code, back.stdout + back.errors.join('\n')).toBe(0);
+    expect(await text('names', 'docs/user-guide-v2.pdf')).toBe('guide A');
+    expect(await text('names', 'data/covid-19-cases.csv')).toBe('cases A');
+    expect(await text('names', 'index.html')).toMatch(/<h1>A<\/h1>/);
+  });
+});
