@@ -4,7 +4,7 @@ import { aggregate, ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { readDistributionView } from './cloudfront.js';
-import type { DistributionView } from './distribution.js';
+import { deepLinkReason, type DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
@@ -141,6 +141,8 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
   const rels = invalidationRels(res);
   if (rels.length === 0) return undefined;
   if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
+  const deepLinks = deepLinkReason(res.view, rels);
+  if (deepLinks) return { paths: ['/*'], note: deepLinks };
   return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}) });
 }
 

@@ -18,7 +18,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['names']);
+  s3 = await startLocalS3(['names', 'spa', 'plain']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -68,5 +68,33 @@ describe('versioned names are not fingerprints', () => {
     expect(await text('names', 'docs/user-guide-v2.pdf')).toBe('guide A');
     expect(await text('names', 'data/covid-19-cases.csv')).toBe('cases A');
     expect(await text('names', 'index.html')).toMatch(/<h1>A<\/h1>/);
+  });
+});
+
+describe('SPA deep links', () => {
+  const spaBuild = (tag: string) => build({ 'index.html': `<h1>${tag}</h1><script src="/assets/app-${tag === 'A' ? 'Ab3dEf9h' : 'Zy8xWv1u'}.js"></script>`, [`assets/app-${tag === 'A' ? 'Ab3dEf9h' : 'Zy8xWv1u'}.js`]: tag });
+  const origin = (bucket: string) => [{ id: 's3', domainName: `${bucket}.s3.eu-west-1.amazonaws.com` }];
+
+  it('a deploy and a rollback that change the page a 404 error response serves invalidate /*, and the summary says why', async () => {
+    const dist = emu.cloudfront.createDistribution({ origins: origin('spa'), errorResponses: [{ errorCode: 404, responsePagePath: '/index.html', responseCode: '200', errorCachingMinTTL: 86400 }, { errorCode: 403, responsePagePath: '/index.html', responseCode: '200', errorCachingMinTTL: 86400 }] });
+    expect((await run({ source: spaBuild('A'), bucket: 'spa', 'distribution-id': dist }, SHA.a)).code).toBe(0);
+    const b = await run({ source: spaBuild('B'), bucket: 'spa', 'distribution-id': dist }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/*']);
+    expect(b.summary).toMatch(/\/index\.html changed and the distribution serves it for 403\/404 \(custom error response, cached 86400 s per URL\)/);
+
+    const back = await run({ 'rollback-to': 'previous', bucket: 'spa', 'distribution-id': dist }, SHA.c);
+    expect(back.code, back.stdout).toBe(0);
+    expect(await text('spa', 'index.html')).toMatch(/<h1>A<\/h1>/);
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/*']);
+    expect(back.summary).toMatch(/deep links cached with the old page are only reached by \/\*/);
+  });
+
+  it('without such an error response the same deploy invalidates only the changed paths', async () => {
+    const dist = emu.cloudfront.createDistribution({ origins: origin('plain') });
+    expect((await run({ source: spaBuild('A'), bucket: 'plain', 'distribution-id': dist }, SHA.a)).code).toBe(0);
+    const b = await run({ source: spaBuild('B'), bucket: 'plain', 'distribution-id': dist }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths.sort()).toEqual(['/', '/index.html']);
   });
 });
