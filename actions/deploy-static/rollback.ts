@@ -96,7 +96,7 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
 }
 
 // Non-entry snapshots (robots.txt, logo.svg) before HTML, as a deploy orders them.
-const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?$/.test(rel);
+const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?(\.(br|gz))?$/.test(rel);
 
 async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: RecordStore): Promise<RollbackPlan> {
   await store.read();

@@ -47,8 +47,9 @@ export interface HeaderRule {
 const ENTRY_GLOBS = ['*.html', '*.htm', 'sw.js', 'service-worker.js', '*.webmanifest', 'manifest.json'];
 const isEntryGlob = picomatch(ENTRY_GLOBS, { dot: true, basename: true });
 
+/** Pre-compressed copies (`index.html.br`, `index.html.gz`) are what some origins serve in place of the file: entry files too. */
 export function isEntry(rel: string): boolean {
-  return isEntryGlob(rel);
+  return isEntryGlob(rel.replace(/\.(br|gz)$/, ''));
 }
 
 export { fingerprintStem, fingerprintToken, isFingerprinted } from './fingerprint.js';

@@ -18,7 +18,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['names', 'spa', 'plain']);
+  s3 = await startLocalS3(['names', 'spa', 'plain', 'precompressed']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -96,5 +96,18 @@ describe('SPA deep links', () => {
     const b = await run({ source: spaBuild('B'), bucket: 'plain', 'distribution-id': dist }, SHA.b);
     expect(b.code, b.stdout).toBe(0);
     expect(emu.cloudfront.invalidations(dist).at(-1)!.paths.sort()).toEqual(['/', '/index.html']);
+  });
+});
+
+describe('pre-compressed entry files', () => {
+  it('index.html.br and index.html.gz are entry files: no-cache, uploaded after the assets they reference', async () => {
+    const html = '<script src="/assets/app-Ab3dEf9h.js"></script>';
+    s3.reset();
+    const run1 = await run({ source: build({ 'index.html': html, 'index.html.br': `br:${html}`, 'index.html.gz': `gz:${html}`, 'assets/app-Ab3dEf9h.js': 'A' }), bucket: 'precompressed' });
+    expect(run1.code, run1.stdout).toBe(0);
+    for (const key of ['index.html.br', 'index.html.gz']) expect((await head(client(), 'precompressed', key)).CacheControl).toBe('no-cache');
+    const puts = s3.requests.filter((r) => r.bucket === 'precompressed' && r.op === 'PUT' && !r.key.includes('.deploy-static/'));
+    const seq = (key: string) => puts.find((r) => r.key === key)!.seq;
+    for (const key of ['index.html', 'index.html.br', 'index.html.gz']) expect(seq(key)).toBeGreaterThan(seq('assets/app-Ab3dEf9h.js'));
   });
 });
