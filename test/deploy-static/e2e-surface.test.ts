@@ -6,10 +6,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
-import { getBytes, head, s3Client } from './fixtures.js';
+import { getBytes, head, keys, s3Client } from './fixtures.js';
 import { s3Env, startLocalS3, type LocalS3 } from './local-s3.js';
 
 let emu: Emulator;
@@ -18,7 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['names', 'spa', 'plain', 'precompressed']);
+  s3 = await startLocalS3(['names', 'spa', 'plain', 'precompressed', 'leak']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -109,5 +110,43 @@ describe('pre-compressed entry files', () => {
     const puts = s3.requests.filter((r) => r.bucket === 'precompressed' && r.op === 'PUT' && !r.key.includes('.deploy-static/'));
     const seq = (key: string) => puts.find((r) => r.key === key)!.seq;
     for (const key of ['index.html', 'index.html.br', 'index.html.gz']) expect(seq(key)).toBeGreaterThan(seq('assets/app-Ab3dEf9h.js'));
+  });
+});
+
+describe('purge', () => {
+  it('removes a leaked file from the live site, the release snapshots and the record; a rollback does not bring it back', async () => {
+    const dist = emu.cloudfront.createDistribution({ origins: [{ id: 's3', domainName: 'leak.s3.eu-west-1.amazonaws.com' }] });
+    const page = (tag: string) => `<h1>${tag}</h1><script src="/assets/app-Ab3dEf9h.js"></script>`;
+    // Release A ships config/leak.json with a key; release B no longer has it.
+    const a = await run({ source: build({ 'index.html': page('A'), 'assets/app-Ab3dEf9h.js': 'A', 'config/leak.json': '{"apiKey":"sk_live_123"}' }), bucket: 'leak', 'distribution-id': dist }, SHA.a);
+    expect(a.code, a.stdout).toBe(0);
+    const b = await run({ source: build({ 'index.html': page('B'), 'assets/app-Ab3dEf9h.js': 'A' }), bucket: 'leak', 'distribution-id': dist }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    const kept = (await keys(client(), 'leak')).filter((k) => k.endsWith('leak.json'));
+    expect(kept, 'release A keeps a snapshot copy of the leaked file').toEqual([`.deploy-static/releases/${a.outputs['release-id']}/config/leak.json`]);
+    // It is also still live by hand (a re-upload, another tool): purge removes it there too.
+    await client().send(new PutObjectCommand({ Bucket: 'leak', Key: 'config/leak.json', Body: '{"apiKey":"sk_live_123"}' }));
+
+    const purge = await run({ purge: 'leak.json', bucket: 'leak', 'distribution-id': dist }, SHA.c);
+    expect(purge.code, purge.stdout + purge.errors.join('\n')).toBe(0);
+    expect((await keys(client(), 'leak')).filter((k) => k.includes('leak'))).toEqual([]);
+    expect(purge.outputs.deleted).toBe('2');
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/config/leak.json']);
+    expect(purge.summary).toMatch(/config\/leak\.json/);
+    const record = await text('leak', '.deploy-static/manifest.json');
+    expect(record).not.toMatch(/leak\.json/);
+
+    const back = await run({ 'rollback-to': a.outputs['release-id']!, bucket: 'leak', 'distribution-id': dist }, SHA.c);
+    expect(back.code, back.stdout + back.errors.join('\n')).toBe(0);
+    expect(await text('leak', 'index.html')).toMatch(/<h1>A<\/h1>/);
+    expect((await keys(client(), 'leak')).filter((k) => k.includes('leak'))).toEqual([]);
+  });
+
+  it('is refused together with source, before any write', async () => {
+    s3.reset();
+    const both = await run({ purge: 'leak.json', source: build({ 'index.html': 'x' }), bucket: 'leak' });
+    expect(both.code).toBe(1);
+    expect(both.errors.join('\n')).toMatch(/'purge' was set together with 'source'/);
+    expect(s3.requests).toEqual([]);
   });
 });
