@@ -121,3 +121,15 @@ export function deepLinkReason(view: DistributionView | undefined, rels: readonl
   }
   return undefined;
 }
+
+/**
+ * Whether the distribution serves the bookkeeping folder (the record, the lock,
+ * every release snapshot) to anyone who guesses its path. A cache behaviour
+ * cannot deny a path; a bucket-policy Deny for the CloudFront principal can
+ * (README, "Keep the bookkeeping private").
+ */
+export function stateExposure(view: DistributionView | undefined, target: { bucket: string; prefix: string; distributionId?: string }, stateRel: string): string | undefined {
+  const served = view?.viewerPaths(stateRel) ?? [];
+  if (served.length === 0) return undefined;
+  return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots of s3://${target.bucket}/${target.prefix} at ${served[0]} (and everything under it): anyone can read old releases and the record. Add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${target.bucket}/${target.prefix}${stateRel.slice(0, stateRel.indexOf('/') + 1)}* shown in the README ("Keep the bookkeeping private").`;
+}

@@ -79,6 +79,8 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
   }
   if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
   for (const r of results) out.push(releaseList(r.store, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
+  const exposures = [...new Set(results.map((r) => r.exposure).filter(Boolean))];
+  if (exposures.length > 0) out.push('', ...exposures.map((e) => `> [!WARNING]\n> ${e}`));
   return `${out.join('\n')}\n`;
 }
 

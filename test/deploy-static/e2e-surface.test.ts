@@ -19,7 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['names', 'spa', 'plain', 'precompressed', 'leak']);
+  s3 = await startLocalS3(['names', 'spa', 'plain', 'precompressed', 'leak', 'exposed', 'routed']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -148,5 +148,31 @@ describe('purge', () => {
     expect(both.code).toBe(1);
     expect(both.errors.join('\n')).toMatch(/'purge' was set together with 'source'/);
     expect(s3.requests).toEqual([]);
+  });
+});
+
+describe('bookkeeping served by the distribution', () => {
+  const site = (tag: string) => build({ 'index.html': `<h1>${tag}</h1>`, 'robots.txt': tag });
+
+  it('says once, in the summary and as a warning, that the record and snapshots are public, naming the bucket-policy fix', async () => {
+    const dist = emu.cloudfront.createDistribution({ origins: [{ id: 's3', domainName: 'exposed.s3.eu-west-1.amazonaws.com', originPath: '/app' }] });
+    expect((await run({ source: site('A'), bucket: 'exposed', prefix: 'app', 'distribution-id': dist })).code).toBe(0);
+    const b = await run({ source: site('B'), bucket: 'exposed', prefix: 'app', 'distribution-id': dist }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    const said = b.summary.match(/serves the deploy record, lock and release snapshots/g) ?? [];
+    expect(said).toHaveLength(1);
+    expect(b.summary).toMatch(/at \/\.deploy-static\/manifest\.json .*arn:aws:s3:::exposed\/app\/\.deploy-static\/\*/);
+    expect(b.stdout).toMatch(/::warning[^\n]*serves the deploy record/);
+  });
+
+  it('says nothing when a cache behaviour sends /.deploy-static/* to another origin', async () => {
+    const dist = emu.cloudfront.createDistribution({
+      origins: [{ id: 's3', domainName: 'routed.s3.eu-west-1.amazonaws.com' }, { id: 'api', domainName: 'api.example.com' }],
+      behaviors: [{ pathPattern: '/.deploy-static/*', targetOriginId: 'api' }],
+    });
+    expect((await run({ source: site('A'), bucket: 'routed', 'distribution-id': dist })).code).toBe(0);
+    const b = await run({ source: site('B'), bucket: 'routed', 'distribution-id': dist }, SHA.b);
+    expect(b.code, b.stdout).toBe(0);
+    expect(b.summary + b.stdout).not.toMatch(/serves the deploy record/);
   });
 });
