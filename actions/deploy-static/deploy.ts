@@ -4,12 +4,12 @@ import { aggregate, ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { readDistributionView } from './cloudfront.js';
-import type { DistributionView } from './distribution.js';
+import { deepLinkReason, stateExposure, type DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
-import { RecordStore, type Manifest } from './record.js';
+import { MANIFEST_REL, RecordStore, type Manifest } from './record.js';
 import { bookkeeping, protectedRels, type RecordedRelease, type Who } from './releases.js';
 import { headObjects, listRemote } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
@@ -50,6 +50,8 @@ export interface TargetResult {
   bytesUploaded: number;
   /** Where the distribution serves these keys (GetDistribution); read only when there is something to invalidate. */
   view?: DistributionView;
+  /** Set when the distribution serves the bookkeeping folder: said once in the summary. */
+  exposure?: string;
   /** Every key of the live release gone from source, kept ones included: what the delete guard counts. */
   lost?: string[];
   /** The release this run recorded. */
@@ -141,6 +143,8 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
   const rels = invalidationRels(res);
   if (rels.length === 0) return undefined;
   if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
+  const deepLinks = deepLinkReason(res.view, rels);
+  if (deepLinks) return { paths: ['/*'], note: deepLinks };
   return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}) });
 }
 
@@ -151,6 +155,11 @@ export async function attachDistributionView(res: TargetResult, inputs: Inputs, 
   const before = invalidationRels(res).length;
   res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) => deps.reporter.warning(m));
   for (const note of res.view.notes) deps.reporter.info(note);
+  const exposed = stateExposure(res.view, target, MANIFEST_REL);
+  if (exposed) {
+    res.exposure = exposed;
+    deps.reporter.warning(exposed);
+  }
   const unserved = before - invalidationRels({ ...res, view: { ...res.view, invalidateNewKeys: true } }).length;
   if (unserved > 0) deps.reporter.warning(`${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`);
 }

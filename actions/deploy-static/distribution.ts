@@ -30,13 +30,25 @@ export interface DistributionView {
    * invalidation too (an SPA whose custom error response caches 404 → /index.html for a day).
    */
   invalidateNewKeys: boolean;
+  /**
+   * Pages a custom error response serves for 403/404 (an SPA's `/index.html`)
+   * with how long CloudFront keeps that answer cached per URL.
+   */
+  errorPages: ErrorPage[];
   /** For the log: what was found and assumed. */
   notes: string[];
 }
 
+export interface ErrorPage {
+  /** ResponsePagePath: a viewer path, e.g. `/index.html`. */
+  path: string;
+  /** ErrorCachingMinTTL in seconds. */
+  ttl: number;
+}
+
 /** When the config cannot be read: the old assumption, and new keys invalidated to be safe. */
 export function assumedView(prefix: string, why: string): DistributionView {
-  return { viewerPaths: prefixIsOriginPath, invalidateNewKeys: true, notes: [`${why}; assuming the distribution's origin path is /${prefix.replace(/\/$/, '')} and invalidating new keys too.`] };
+  return { viewerPaths: prefixIsOriginPath, invalidateNewKeys: true, errorPages: [], notes: [`${why}; assuming the distribution's origin path is /${prefix.replace(/\/$/, '')} and invalidating new keys too.`] };
 }
 
 /** `bucket.s3.amazonaws.com`, `bucket.s3.eu-west-1.amazonaws.com`, `bucket.s3-website-eu-west-1.amazonaws.com`, `bucket.s3.dualstack…`, `.cn`. */
@@ -75,7 +87,9 @@ export function distributionView(config: DistributionConfig | undefined, bucket:
     }
     return out;
   };
-  const errorTtls = (config?.CustomErrorResponses?.Items ?? []).filter((e) => e.ErrorCode === 403 || e.ErrorCode === 404).map((e) => e.ErrorCachingMinTTL ?? DEFAULT_ERROR_CACHING_TTL_SECONDS);
+  const notFound = (config?.CustomErrorResponses?.Items ?? []).filter((e) => e.ErrorCode === 403 || e.ErrorCode === 404);
+  const errorTtls = notFound.map((e) => e.ErrorCachingMinTTL ?? DEFAULT_ERROR_CACHING_TTL_SECONDS);
+  const errorPages = notFound.filter((e) => e.ResponsePagePath).map((e) => ({ path: e.ResponsePagePath!, ttl: e.ErrorCachingMinTTL ?? DEFAULT_ERROR_CACHING_TTL_SECONDS }));
   const maxErrorTtl = Math.max(DEFAULT_ERROR_CACHING_TTL_SECONDS, ...errorTtls);
   const invalidateNewKeys = maxErrorTtl > DEFAULT_ERROR_CACHING_TTL_SECONDS;
   const notes = [
@@ -84,5 +98,38 @@ export function distributionView(config: DistributionConfig | undefined, bucket:
       ? `It caches 403/404 answers for up to ${maxErrorTtl} s (custom error response): new keys are invalidated too.`
       : 'It caches 403/404 answers for at most 10 s (the default): new keys are not invalidated (nothing useful can be cached for them).',
   ];
-  return { viewerPaths, invalidateNewKeys, notes };
+  return { viewerPaths, invalidateNewKeys, errorPages, notes };
+}
+
+/**
+ * A deep link (`/orders/42`) that is not a key gets the error page from a
+ * custom error response, and CloudFront caches that answer under the deep
+ * link's own URL for ErrorCachingMinTTL (developer guide, "Generating custom
+ * error responses": https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/GeneratingCustomErrorResponses.html).
+ * Invalidating `/index.html` does not reach those URLs and nobody can list
+ * them, so when the page changes the only invalidation that does is `/*`.
+ * Returns why, or undefined when no changed key is such a page (or its answers
+ * are cached no longer than the default 10 s, over before an invalidation would be).
+ */
+export function deepLinkReason(view: DistributionView | undefined, rels: readonly string[]): string | undefined {
+  const pages = (view?.errorPages ?? []).filter((p) => p.ttl > DEFAULT_ERROR_CACHING_TTL_SECONDS);
+  if (!view || pages.length === 0) return undefined;
+  for (const rel of rels) {
+    const served = view.viewerPaths(rel);
+    const page = pages.find((p) => served.includes(p.path));
+    if (page) return `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): deep links cached with the old page are only reached by /*`;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the distribution serves the bookkeeping folder (the record, the lock,
+ * every release snapshot) to anyone who guesses its path. A cache behaviour
+ * cannot deny a path; a bucket-policy Deny for the CloudFront principal can
+ * (README, "Keep the bookkeeping private").
+ */
+export function stateExposure(view: DistributionView | undefined, target: { bucket: string; prefix: string; distributionId?: string }, stateRel: string): string | undefined {
+  const served = view?.viewerPaths(stateRel) ?? [];
+  if (served.length === 0) return undefined;
+  return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots of s3://${target.bucket}/${target.prefix} at ${served[0]} (and everything under it): anyone can read old releases and the record. Add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${target.bucket}/${target.prefix}${stateRel.slice(0, stateRel.indexOf('/') + 1)}* shown in the README ("Keep the bookkeeping private").`;
 }

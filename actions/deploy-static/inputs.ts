@@ -34,6 +34,8 @@ export interface Inputs {
   keepReleases: number;
   /** `previous` or a release id; set, the run restores that release instead of deploying `source`. */
   rollbackTo?: string;
+  /** Globs; set, the run removes matching keys from the site, every snapshot and the record instead of deploying. */
+  purge: string[];
 }
 
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
@@ -53,7 +55,12 @@ export function getInputs(read: InputReader = envReader): Inputs {
   if (rollbackTo !== undefined && i.string('source') !== undefined) {
     throw new ActionError(`Inputs 'rollback-to' and 'source' were both set: a rollback restores a recorded release and uploads no build.`, { input: 'rollback-to', fix: "Remove 'source' to roll back (or forward) to a recorded release, or remove 'rollback-to' to deploy the build in 'source'." });
   }
-  const source = rollbackTo !== undefined ? '' : i.required('source', "Set source to the folder your build writes (e.g. dist), or set rollback-to (previous or a release id) to restore a recorded release.");
+  // A purge removes files everywhere they are kept; it takes no build and restores nothing.
+  const purge = i.lines('purge');
+  if (purge.length > 0 && (rollbackTo !== undefined || i.string('source') !== undefined)) {
+    throw new ActionError(`Input 'purge' was set together with '${rollbackTo !== undefined ? 'rollback-to' : 'source'}': a purge run only removes files.`, { input: 'purge', fix: "Run the purge as its own step (no source, no rollback-to); deploy a build without the files first or after." });
+  }
+  const source = rollbackTo !== undefined || purge.length > 0 ? '' : i.required('source', "Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded release, or purge to remove files.");
   const targets = resolveTargets({ bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') }, read('targets'));
   const acl = i.string('acl');
   if (acl !== undefined && !ACLS.includes(acl)) throw new ActionError(`Input 'acl' must be a canned ACL, got '${acl}'.`, { input: 'acl', fix: `Use one of ${ACLS.join(', ')}, or leave it empty (recommended: serve through CloudFront OAC).` });
@@ -81,5 +88,6 @@ export function getInputs(read: InputReader = envReader): Inputs {
     lockWaitSeconds: i.number('lock-wait-seconds', 600, { min: 0, max: 3600, integer: true }),
     keepReleases: i.number('keep-releases', 5, { min: 1, max: 100, integer: true }),
     ...(rollbackTo !== undefined ? { rollbackTo } : {}),
+    purge,
   };
 }

@@ -13,6 +13,7 @@ import { planJson, rollbackJson, rollbackMarkdown, summaryMarkdown, totals } fro
 import { releaseIdFor } from './releases.js';
 import { applyRollbackAll, changedRels, planRollbackAll } from './rollback.js';
 import { planInvalidation } from './invalidation.js';
+import { applyPurgeAll, planPurgeAll, purgeMarkdown } from './purge.js';
 
 const ACTION = 'deploy-static';
 
@@ -62,6 +63,19 @@ await runAction(ACTION, async () => {
     mkdirSync(join(planPath, '..'), { recursive: true });
     writeFileSync(planPath, `${JSON.stringify(plan, null, 2)}\n`);
   };
+  if (inputs.purge.length > 0) {
+    const plans = await planPurgeAll(inputs, deps);
+    if (inputs.dryRun) reporter.info(`dry-run: nothing was written. Would purge: ${plans.flatMap((p) => [...p.live, ...p.snapshots]).join(' ') || 'nothing'}`);
+    else await applyPurgeAll(plans, inputs, deps);
+    savePlan({ dryRun: inputs.dryRun, purge: plans.map((p) => ({ bucket: p.target.bucket, prefix: p.target.prefix, paths: p.rels, live: p.live, snapshots: p.snapshots, invalidation: p.invalidation ?? null })) });
+    for (const [name, value] of Object.entries({ uploaded: 0, 'metadata-updated': 0, unchanged: 0, 'bytes-uploaded': 0, 'release-id': '', 'previous-release-id': '' })) reporter.setOutput(name, value);
+    reporter.setOutput('deleted', inputs.dryRun ? 0 : plans.reduce((n, p) => n + p.live.length + p.snapshots.length, 0));
+    reporter.setOutput('invalidation-id', plans.map((p) => p.invalidationId).filter(Boolean).join(','));
+    reporter.setOutput('invalidation-paths', plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0));
+    reporter.setOutput('plan', planPath);
+    appendSummary(purgeMarkdown(plans, inputs.dryRun));
+    return;
+  }
   if (inputs.rollbackTo !== undefined) {
     // Restore a recorded release; no source, no upload.
     const plans = await planRollbackAll(inputs, deps);

@@ -23,6 +23,8 @@ export interface RemoteObject {
 /** What a HEAD told us, for the few keys the listing and manifest cannot settle. */
 export interface HeadInfo {
   md5?: string;
+  /** SSE-KMS (HeadObject ServerSideEncryption): the ETag is not the MD5. */
+  kms?: boolean;
   headers: string;
 }
 
@@ -113,12 +115,14 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
       remoteMd5 = m.md5;
       remoteHeaders = m.headers;
     } else if (head) {
-      remoteMd5 = head.md5 ?? (isPlainMd5(r.etag) ? r.etag : undefined);
+      remoteMd5 = head.md5 ?? (isPlainMd5(r.etag) && !head.kms ? r.etag : undefined);
       remoteHeaders = head.headers;
-    } else if (r.size !== f.size || (isPlainMd5(r.etag) && r.etag !== f.md5)) {
+    } else if (r.size !== f.size) {
       plan.uploads.push({ file: f, reason: 'content' });
       continue;
     } else {
+      // Same size: the HEAD tells. An ETag that differs from the MD5 proves nothing on its own: an
+      // SSE-KMS object's ETag is not its MD5 (API reference, Object), the MD5 stored with it is.
       plan.unresolved.push(f);
       continue;
     }

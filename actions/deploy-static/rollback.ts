@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, readDistributionView } from './cloudfront.js';
+import { deepLinkReason } from './distribution.js';
 import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
@@ -95,7 +96,7 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
 }
 
 // Non-entry snapshots (robots.txt, logo.svg) before HTML, as a deploy orders them.
-const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?$/.test(rel);
+const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?(\.(br|gz))?$/.test(rel);
 
 async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: RecordStore): Promise<RollbackPlan> {
   await store.read();
@@ -209,8 +210,10 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       // Viewer paths follow the distribution's origin path and cache behaviours, as for a deploy.
       const view = inputs.invalidate === 'all' ? undefined : await readDistributionView(cf, { ...target, distributionId: target.distributionId! }, warn);
       const rels = [...new Set([...changed, ...(manifest.pending ?? [])])];
-      const inv = inputs.invalidate === 'all' ? { paths: ['/*'] } : planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(view ? { viewerPaths: view.viewerPaths } : {}) });
+      const deepLinks = deepLinkReason(view, rels);
+      const inv = inputs.invalidate === 'all' ? { paths: ['/*'] } : deepLinks ? { paths: ['/*'], note: deepLinks } : planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(view ? { viewerPaths: view.viewerPaths } : {}) });
       p.invalidation = inv;
+      if (deepLinks) r.info(deepLinks);
       r.info(`paths (${inv.paths.length}): ${inv.paths.slice(0, 20).join(' ')}${inv.paths.length > 20 ? ' …' : ''}`);
       const ref = `deploy-static-${deps.runId}-${createHash('sha256').update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`).digest('hex').slice(0, 16)}`;
       p.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, inputs.waitTimeoutSeconds * 1000, { sleep: deps.sleep, now: deps.now, log: (l) => r.info(l) });

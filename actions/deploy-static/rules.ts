@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import mime from 'mime-types';
 import picomatch from 'picomatch';
 import { ActionError, aggregate } from '../../lib/errors.js';
+import { isFingerprinted } from './fingerprint.js';
 
 /**
  * Which headers each object gets: Content-Type from the mime-types table,
@@ -47,68 +47,12 @@ export interface HeaderRule {
 const ENTRY_GLOBS = ['*.html', '*.htm', 'sw.js', 'service-worker.js', '*.webmanifest', 'manifest.json'];
 const isEntryGlob = picomatch(ENTRY_GLOBS, { dot: true, basename: true });
 
+/** Pre-compressed copies (`index.html.br`, `index.html.gz`) are what some origins serve in place of the file: entry files too. */
 export function isEntry(rel: string): boolean {
-  return isEntryGlob(rel);
+  return isEntryGlob(rel.replace(/\.(br|gz)$/, ''));
 }
 
-/**
- * Fingerprinted names as bundlers write them, from their default patterns:
- * webpack/CRA/Angular/Parcel `[name].[contenthash].js` (hex: `app.3f9a1c.js`,
- * `2.a1b2c3d4.chunk.js`, `main.a1b2c3d4e5f6a7b8.js`), Next.js `_app-<16 hex>.js`,
- * Rollup/Vite `[name]-[hash].js` (8 base64url characters, `-` and `_`
- * included: `index-C-HkVLXe.js`, `vendor-DlYcN_7x.js`) and esbuild (8 base32:
- * `index-5KPJQKUN.js`). A false negative only costs a shorter cache lifetime;
- * a false positive pins a mutable file for a year, so names that read as
- * words, sizes, dates or versions (`hero-1920x1080.jpg`,
- * `banner-spring2024.png`, `icon-192x192.png`) never count.
- */
-export function fingerprintToken(rel: string): string | undefined {
-  const parts = posix.basename(rel).split('.');
-  // The last part is the extension; `.js.map` and `.chunk.js` put the hash further left.
-  for (let i = 0; i < parts.length - 1; i++) {
-    const p = parts[i]!;
-    if (i > 0 && isHex(p, 6)) return p;
-    // `[name]-[hash]`: the hash may itself contain `-`, so take the last 8 characters after a dash.
-    if (p.length >= 10 && p[p.length - 9] === '-' && isBase64Hash(p.slice(-8))) return p.slice(-8);
-    const dash = p.lastIndexOf('-');
-    if (dash > 0 && isHex(p.slice(dash + 1), 8)) return p.slice(dash + 1);
-    if (i > 0 && isBase64Hash(p)) return p;
-  }
-  return undefined;
-}
-
-/** Lower-case hex with both digits and letters (`20240115` is a date, `deadbeef` a word). */
-function isHex(token: string, min: number): boolean {
-  return token.length >= min && token.length <= 64 && /^[0-9a-f]+$/.test(token) && /\d/.test(token) && /[a-f]/.test(token);
-}
-
-function isBase64Hash(token: string): boolean {
-  if (!/^[A-Za-z0-9_-]{8}$/.test(token)) return false;
-  // Words with a number (`spring24`, `iPhone12`), sizes (`1920x108`) and plain words are not hashes.
-  if (/^[A-Za-z]+\d+$/.test(token) || /^\d+x\d+$/.test(token)) return false;
-  const letters = /[A-Za-z]/.test(token);
-  const digits = /\d/.test(token);
-  // Random base64url mixes digits and letters, or upper and lower case past the first letter (`C-HkVLXe`).
-  return (letters && digits) || (/[A-Z]/.test(token.slice(1)) && /[a-z]/.test(token));
-}
-
-export function isFingerprinted(rel: string): boolean {
-  return fingerprintToken(rel) !== undefined;
-}
-
-/**
- * The name with its fingerprint blanked (`assets/index-*.js`): a deleted key
- * whose stem matches a new upload is a rebuild renaming an asset, not a loss.
- */
-export function fingerprintStem(rel: string): string | undefined {
-  const token = fingerprintToken(rel);
-  if (!token) return undefined;
-  const dir = posix.dirname(rel);
-  const base = posix.basename(rel);
-  const at = base.lastIndexOf(token, base.lastIndexOf('.'));
-  const stem = `${base.slice(0, at)}*${base.slice(at + token.length)}`;
-  return dir === '.' ? stem : `${dir}/${stem}`;
-}
+export { fingerprintStem, fingerprintToken, isFingerprinted } from './fingerprint.js';
 
 /** Content-Type from the maintained mime-types table; text types carry `charset=utf-8`. */
 export function contentTypeFor(rel: string): string {

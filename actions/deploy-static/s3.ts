@@ -85,7 +85,8 @@ export async function headObjects(s3: S3Client, bucket: string, files: readonly 
     if (h.ContentDisposition) headers.contentDisposition = h.ContentDisposition;
     if (h.ContentEncoding) headers.contentEncoding = h.ContentEncoding;
     if (h.ContentLanguage) headers.contentLanguage = h.ContentLanguage;
-    out.set(f.rel, { ...(md5 ? { md5 } : {}), headers: headerHash(headers, acl) });
+    const kms = h.ServerSideEncryption === 'aws:kms' || h.ServerSideEncryption === 'aws:kms:dsse';
+    out.set(f.rel, { ...(md5 ? { md5 } : {}), ...(kms ? { kms } : {}), headers: headerHash(headers, acl) });
   });
   return out;
 }

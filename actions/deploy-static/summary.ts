@@ -79,6 +79,8 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
   }
   if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
   for (const r of results) out.push(releaseList(r.store, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
+  const exposures = [...new Set(results.map((r) => r.exposure).filter(Boolean))];
+  if (exposures.length > 0) out.push('', ...exposures.map((e) => `> [!WARNING]\n> ${e}`));
   return `${out.join('\n')}\n`;
 }
 
@@ -105,7 +107,7 @@ export function rollbackJson(plans: readonly RollbackPlan[], dryRun: boolean): u
       restores: p.restores.map((rel) => ({ key: p.target.prefix + rel, from: snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel) })),
       deletes: p.deletes,
       unchanged: p.unchanged,
-      invalidation: p.invalidation ? { id: p.invalidationId ?? null, paths: p.invalidation.paths } : null,
+      invalidation: p.invalidation ? { id: p.invalidationId ?? null, paths: p.invalidation.paths, note: p.invalidation.note ?? null } : null,
       recorded: p.recorded?.release.id ?? null,
     })),
   };
@@ -126,6 +128,7 @@ export function rollbackMarkdown(plans: readonly RollbackPlan[], dryRun: boolean
       ...p.deletes.map((k) => `DELETE ${code(k)}`),
     ];
     if (objects.length > 0) out.push('', `**Objects ${dryRun ? 'this rollback would change' : 'changed'}** in s3://${p.target.bucket}/${p.target.prefix} (${objects.length}):`, '', ...objects.slice(0, 200).map((o) => `- ${o}`), ...(objects.length > 200 ? [`- … ${objects.length - 200} more in the plan file`] : []));
+    if (p.invalidation?.note) out.push('', `**Invalidation ${p.target.distributionId}**: ${p.invalidation.paths.join(' ')} (${p.invalidation.note})`);
     out.push(releaseList(p.store, `s3://${p.target.bucket}/${p.target.prefix}`));
   }
   return `${out.join('\n')}\n`;

@@ -1,11 +1,11 @@
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
-import { distributionView, isBucketDomain, pathPatternRegExp } from '../../actions/deploy-static/distribution.js';
+import { deepLinkReason, distributionView, isBucketDomain, pathPatternRegExp } from '../../actions/deploy-static/distribution.js';
 import { planInvalidation } from '../../actions/deploy-static/invalidation.js';
 import { invalidationRels } from '../../actions/deploy-static/deploy.js';
 
 /** The parts of a GetDistribution answer that decide paths, shaped as the SDK returns them. */
-function config(opts: { origins: { Id: string; DomainName: string; OriginPath?: string }[]; defaultOrigin?: string; behaviors?: { PathPattern: string; TargetOriginId: string }[]; errors?: { ErrorCode: number; ErrorCachingMinTTL?: number }[]; groups?: { Id: string; members: string[] }[] }): DistributionConfig {
+function config(opts: { origins: { Id: string; DomainName: string; OriginPath?: string }[]; defaultOrigin?: string; behaviors?: { PathPattern: string; TargetOriginId: string }[]; errors?: { ErrorCode: number; ErrorCachingMinTTL?: number; ResponsePagePath?: string }[]; groups?: { Id: string; members: string[] }[] }): DistributionConfig {
   return {
     CallerReference: 'x',
     Comment: '',
@@ -75,6 +75,18 @@ describe('where the distribution serves a key', () => {
     [[{ ErrorCode: 403, ErrorCachingMinTTL: 60 }], true],
   ])('error responses %j → invalidate new keys: %s', (errors, yes) => {
     expect(distributionView(config({ origins: [{ Id: 'o', DomainName: s3('site') }], errors }), 'site', '', 'E1').invalidateNewKeys).toBe(yes);
+  });
+
+  it.each([
+    ['an SPA error page cached a day, index.html changed', [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }], 'app/', ['index.html'], true],
+    ['the same for 403, under an origin path', [{ ErrorCode: 403, ErrorCachingMinTTL: 300, ResponsePagePath: '/index.html' }], 'app/', ['index.html', 'assets/a-Ab3dEf9h.js'], true],
+    ['only assets changed', [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }], 'app/', ['assets/a-Ab3dEf9h.js'], false],
+    ['error page cached only the default 10 s', [{ ErrorCode: 404, ErrorCachingMinTTL: 10, ResponsePagePath: '/index.html' }], 'app/', ['index.html'], false],
+    ['a 500 error page', [{ ErrorCode: 500, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }], 'app/', ['index.html'], false],
+    ['another page changed', [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/404.html' }], 'app/', ['index.html'], false],
+  ])('deep links: %s → /*: %s', (_why, errors, prefix, rels, yes) => {
+    const view = distributionView(config({ origins: [{ Id: 'o', DomainName: s3('site'), OriginPath: '/app' }], errors }), 'site', prefix, 'E1');
+    expect(deepLinkReason(view, rels) !== undefined).toBe(yes);
   });
 
   it.each([

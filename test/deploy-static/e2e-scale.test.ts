@@ -98,10 +98,11 @@ describe('distribution config (GetDistribution)', () => {
     expect(s3.requests.filter((r) => ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op))).toEqual([]);
   });
 
-  it('invalidates new keys too when the distribution caches 404s for long (an SPA fallback)', async () => {
+  it('invalidates new keys too when the distribution caches 404s for long (a not-found page)', async () => {
+    // The error page is not part of this build; one that is changes the invalidation to /* (e2e-surface.test.ts).
     const id = emu.cloudfront.createDistribution({
       origins: [{ id: 'spa', domainName: s3Domain('spa'), originPath: '/app' }],
-      errorResponses: [{ errorCode: 404, errorCachingMinTTL: 86400, responsePagePath: '/index.html', responseCode: '200' }],
+      errorResponses: [{ errorCode: 404, errorCachingMinTTL: 86400, responsePagePath: '/404.html', responseCode: '404' }],
     });
     const source = siteCopy();
     const run = await deploy({ source, bucket: 'spa', prefix: 'app', 'distribution-id': id });

@@ -87,7 +87,50 @@ function draw(seed: number, identity: string): number {
   return (h >>> 0) / 2 ** 32;
 }
 
-export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
+/**
+ * SSE-KMS buckets: S3 gives their objects ETags that are not the MD5 of the
+ * bytes (API reference, Object: "Objects encrypted by SSE-KMS ... have ETags
+ * that are not an MD5 digest of their object data",
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html). Modelled by
+ * answering every ETag of such a bucket reversed (still 32 hex digits, so it
+ * looks like an MD5 and is not one) and reversing the ETags a client sends
+ * back in conditions, so conditional writes keep working as on S3.
+ */
+const reverseHex = (text: string) => text.replace(/[0-9a-f]{32}/g, (h) => [...h].reverse().join(''));
+const CONDITION_HEADERS = ['if-match', 'if-none-match', 'x-amz-copy-source-if-match', 'x-amz-copy-source-if-none-match'];
+
+function kmsEtags(req: http.IncomingMessage, res: http.ServerResponse): void {
+  for (const h of CONDITION_HEADERS) {
+    const v = req.headers[h];
+    if (typeof v === 'string') req.headers[h] = reverseHex(v);
+  }
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  let xml = false;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    const headers = rest.find((r) => typeof r === 'object' && r !== null) as http.OutgoingHttpHeaders | undefined;
+    if (headers) {
+      for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'etag' && typeof v === 'string') headers[k] = reverseHex(v);
+      xml = String(Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '').includes('xml');
+    }
+    return writeHead(status, ...rest);
+  }) as typeof res.writeHead;
+  // XML answers (listings, CopyObjectResult, CompleteMultipartUpload) carry ETags in the body: same length reversed.
+  const chunks: Buffer[] = [];
+  const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (!xml) return write(chunk, ...rest);
+    chunks.push(Buffer.from(chunk as Buffer));
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (!xml) return end(chunk, ...rest);
+    if (chunk !== undefined && typeof chunk !== 'function') chunks.push(Buffer.from(chunk as Buffer));
+    return end(Buffer.concat(chunks).toString('utf8').replace(/(<ETag>(?:&quot;|")?)([0-9a-f]{32})/g, (_m, open: string, h: string) => open + reverseHex(h)));
+  }) as typeof res.end;
+}
+
+export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: string[] } = {}): Promise<LocalS3> {
   const dir = mkdtempSync(join(tmpdir(), 's3rver-'));
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
   const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
@@ -124,6 +167,7 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
       res.end(body);
       return;
     }
+    if (opts.kmsBuckets?.includes(bucket)) kmsEtags(req, res);
     const go = () => {
       // The client gave up while the request was held back (a cancelled run): nothing to forward.
       if (req.socket.destroyed) return;

@@ -50,8 +50,11 @@ describe('sync plan', () => {
   });
 
   it('does not trust a manifest entry once the object was overwritten out of band', () => {
-    const plan = planTarget(local, [remote('index.html', 'd'), remote('assets/app.3f9a1c.js')], fullManifest, opts);
-    expect(plan.uploads.map((o) => o.file.rel)).toEqual(['index.html']);
+    const objects = [remote('index.html', 'd'), remote('assets/app.3f9a1c.js')];
+    const plan = planTarget(local, objects, fullManifest, opts);
+    expect(plan.unresolved.map((f) => f.rel)).toEqual(['index.html']);
+    const heads = new Map([['index.html', { md5: md5('d'), headers: hashOf('index.html') }]]);
+    expect(planTarget(local, objects, fullManifest, opts, heads).uploads.map((o) => o.file.rel)).toEqual(['index.html']);
   });
 
   it('asks for a HEAD only for keys the listing and manifest cannot settle, then classifies them', () => {
@@ -70,10 +73,18 @@ describe('sync plan', () => {
     expect(second.copies.map((o) => o.file.rel)).toEqual(['assets/app.3f9a1c.js']);
   });
 
-  it('uploads without a HEAD when the size or a plain-MD5 ETag already differ', () => {
-    const plan = planTarget(local, [remote('index.html', 'd'), remote('assets/app.3f9a1c.js', 'a', 99, 'c'.repeat(32) + '-2')], undefined, opts);
-    expect(plan.unresolved).toEqual([]);
-    expect(plan.uploads.map((o) => o.file.rel).sort()).toEqual(['assets/app.3f9a1c.js', 'index.html']);
+  it('uploads without a HEAD when the size differs; an ETag that differs at the same size is HEADed first', () => {
+    const objects = [remote('index.html', 'd'), remote('assets/app.3f9a1c.js', 'a', 99, 'c'.repeat(32) + '-2')];
+    const plan = planTarget(local, objects, undefined, opts);
+    expect(plan.uploads.map((o) => o.file.rel)).toEqual(['assets/app.3f9a1c.js']);
+    expect(plan.unresolved.map((f) => f.rel)).toEqual(['index.html']);
+    // An SSE-KMS object: its ETag is not its MD5, the MD5 stored with it says it is unchanged.
+    const kms = planTarget(local, objects, undefined, opts, new Map([['index.html', { md5: md5('a'), kms: true, headers: hashOf('index.html') }]]));
+    expect(kms.uploads.map((o) => o.file.rel)).toEqual(['assets/app.3f9a1c.js']);
+    expect(kms.unchanged.map((f) => f.rel)).toEqual(['index.html']);
+    // An SSE-KMS object without a stored MD5 (another tool wrote it): the ETag cannot vouch for it either.
+    const foreign = planTarget(local, [remote('index.html')], undefined, opts, new Map([['index.html', { kms: true, headers: hashOf('index.html') }]]));
+    expect(foreign.uploads.filter((o) => o.reason === 'content').map((o) => o.file.rel)).toEqual(['index.html']);
   });
 
   it('deletes remote keys missing locally, but never the manifest, folder markers, excluded keys or other prefixes', () => {

@@ -12,7 +12,7 @@ const files = desiredFiles(
   ],
   opts,
 );
-const plan = planTarget(files, [{ key: 'app/old.css', etag: '"c"', size: 1 }, { key: 'app/index.html', etag: `"${'d'.repeat(32)}"`, size: 2048 }], { version: 2, entries: {}, pending: ['old.css'] }, opts);
+const plan = planTarget(files, [{ key: 'app/old.css', etag: '"c"', size: 1 }, { key: 'app/index.html', etag: `"${'d'.repeat(32)}"`, size: 2048 }], { version: 2, entries: {}, pending: ['old.css'] }, opts, new Map([['index.html', { md5: 'd'.repeat(32), headers: 'other' }]]));
 const result: TargetResult = { target: { bucket: 'site', prefix: 'app/', distributionId: 'E1' }, plan, invalidation: { paths: ['/', '/index.html', '/assets/app.1a2b3c.js', '/old.css'] }, invalidationId: 'I1', bytesUploaded: 0, files, store: undefined as never };
 
 describe('outputs and summary', () => {

@@ -169,7 +169,9 @@ export class CloudFrontService {
   /**
    * The GetDistribution shape (API reference, GetDistribution / DistributionConfig:
    * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_GetDistribution.html,
-   * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html):
+   * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html,
+   * CustomErrorResponse: https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CustomErrorResponse.html —
+   * ErrorCode, ResponsePagePath, ResponseCode, ErrorCachingMinTTL):
    * every origin carries OriginPath (empty when none) and an S3OriginConfig or
    * CustomOriginConfig; CacheBehaviors and CustomErrorResponses always have a
    * Quantity, with Items only when there are any.
