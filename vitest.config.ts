@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
-import { bundleTestFiles } from './test/helpers/suite-files.js';
+import { bundleTestFiles, processTestFiles } from './test/helpers/suite-files.js';
 
 // Test files that run the dist bundles (decided by what they do: test/helpers/suite-files.ts).
-// They spawn node and talk to the local emulator over HTTP, so they get long timeouts; every other
-// test file is a unit test and keeps vitest's default 5 s.
+// They spawn node and talk to the local emulator over HTTP, so they get long timeouts. Files that
+// start a server or a process themselves (the emulator, the test S3, bash) get a middle one; every
+// other test file is a unit test and keeps vitest's default 5 s.
 const bundles = bundleTestFiles(import.meta.dirname);
+const processes = processTestFiles(import.meta.dirname);
 
 export default defineConfig({
   test: {
@@ -23,7 +25,18 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: bundles,
+          exclude: [...bundles, ...processes],
+          setupFiles: ['test/helpers/assertions-required.ts'],
+          server: { deps: { inline: ['@actions/workflow-parser'] } },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'processes',
+          include: processes,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
           setupFiles: ['test/helpers/assertions-required.ts'],
           server: { deps: { inline: ['@actions/workflow-parser'] } },
         },

@@ -1,7 +1,7 @@
 /**
  * The suite's own rules, read from vitest.config.ts: every test must assert something (each
  * project loads the setup that calls expect.hasAssertions()), and unit tests keep vitest's
- * default 5 s timeout — only the bundle tests wait longer.
+ * default 5 s timeout — only the bundle tests, and the files that start a server or a process, wait longer.
  */
 import { describe, expect, it } from 'vitest';
 import config from '../vitest.config.js';
@@ -10,14 +10,15 @@ type Project = { test?: { name?: string; setupFiles?: string[]; testTimeout?: nu
 const projects = (config.test?.projects ?? []) as Project[];
 
 describe('vitest.config.ts', () => {
-  it('has the unit and bundles projects, each loading the setup that requires an assertion per test', () => {
-    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'bundles']);
+  it('has the unit, processes and bundles projects, each loading the setup that requires an assertion per test', () => {
+    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'processes', 'bundles']);
     for (const p of projects) expect(p.test?.setupFiles, p.test?.name).toContain('test/helpers/assertions-required.ts');
   });
 
-  it('gives only the bundles project a longer timeout', () => {
+  it('gives unit tests the default timeout of vitest; processes and bundles longer ones', () => {
     expect(config.test?.testTimeout).toBeUndefined();
     expect(projects.find((p) => p.test?.name === 'unit')?.test?.testTimeout).toBeUndefined();
+    expect(projects.find((p) => p.test?.name === 'processes')?.test?.testTimeout).toBe(30_000);
     expect(projects.find((p) => p.test?.name === 'bundles')?.test?.testTimeout).toBe(60_000);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/run-bundle.js';
-import { bundleTestFiles } from './helpers/suite-files.js';
+import { bundleTestFiles, processTestFiles } from './helpers/suite-files.js';
 
 function fakeRepo(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'suite-files-'));
@@ -51,5 +51,18 @@ describe('bundleTestFiles', () => {
     );
     expect(files).not.toContain('test/lib/poll.test.ts');
     expect(files).not.toContain('test/workflows/rules.test.ts');
+  });
+});
+
+describe('processTestFiles', () => {
+  it('takes a file that starts a server or a child process itself, and leaves bundle tests and pure unit tests out', () => {
+    const root = fakeRepo({
+      'test/helpers/run-bundle.ts': `export async function ${CALL}) {}`,
+      'test/a/bundle.test.ts': `import { runBundle } from '../helpers/run-bundle.js';\nawait ${CALL}'x'); await startEmulator();`,
+      'test/a/emulator.test.ts': 'const emu = await startEmulator();',
+      'test/a/bash.test.ts': "spawnSync('bash', ['-n', 'x.sh']);",
+      'test/a/pure.test.ts': 'expect(1).toBe(1);',
+    });
+    expect(processTestFiles(root)).toEqual(['test/a/bash.test.ts', 'test/a/emulator.test.ts']);
   });
 });

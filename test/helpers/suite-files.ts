@@ -3,7 +3,9 @@
  * name: a file runs bundles when it, or anything it imports or starts as a script (transitively,
  * inside this repository), calls runBundle (test/helpers/run-bundle.ts). vitest.config.ts puts
  * those files in the `bundles` project (long timeouts; .ci/run runs that project again with the
- * bundles on Node 24) and every other test file in `unit` (vitest's default 5 s timeout).
+ * bundles on Node 24). Of the rest, a file that itself starts a server or a child process (the
+ * emulator, the test S3, bash, the AWS CLI) goes to `processes` (a longer timeout: a process start
+ * is seconds on a busy machine), and every other test file to `unit` (vitest's default 5 s).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -58,5 +60,26 @@ export function bundleTestFiles(root: string): string[] {
   return testFiles(join(root, 'test'))
     .filter((f) => runsBundles(f, root))
     .map((f) => relative(root, f))
+    .sort();
+}
+
+// A call that starts a server or a child process, in the test file or a module it imports.
+// A call, not a definition (`function startEmulator(`), so importing the module that defines it is not starting one.
+const STARTS_A_PROCESS = /(?<!function )\b(?:startEmulator|start\w*S3|clockedEcs|createServer|createLinter|spawn|spawnSync|execFile|execFileSync|execSync)\(/;
+
+/** Whether `file` (absolute) starts a server or a process, itself or through a module it imports. */
+function startsProcesses(file: string, root: string, seen = new Set<string>()): boolean {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  if (STARTS_A_PROCESS.test(readFileSync(file, 'utf8'))) return true;
+  return edges(file, root).some((next) => startsProcesses(next, root, seen));
+}
+
+/** The test files, not running bundles, that start a server or a child process (themselves or through an import), repository-relative, sorted. */
+export function processTestFiles(root: string): string[] {
+  const bundles = new Set(bundleTestFiles(root));
+  return testFiles(join(root, 'test'))
+    .map((f) => relative(root, f))
+    .filter((f) => !bundles.has(f) && startsProcesses(join(root, f), root))
     .sort();
 }
