@@ -5,6 +5,8 @@ import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../
 import { PREVIOUS } from './previous.js';
 import { parsePromoteFrom, type PromoteSource } from './promote-from.js';
 import { readGateInputs, type GateInputs } from './gate-inputs.js';
+// Scheduled tasks (EventBridge Scheduler schedules and rules) moved with the release
+import { parseScheduledTasks, type ScheduledTaskRef } from './scheduled/refs.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -45,6 +47,8 @@ export interface Inputs {
   promoteFrom?: PromoteSource;
   /** The test-traffic gate, when gate-url or gate-command is set. */
   gate?: GateInputs;
+  /** Schedules and rules whose ECS task moves to the new revision once every service is steady. */
+  scheduledTasks: ScheduledTaskRef[];
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -165,6 +169,7 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     allowFamilyChange: attempt(() => inp.bool('allow-family-change', false), false),
     promoteFrom,
     gate: gateRead.gate,
+    scheduledTasks: attempt(() => parseScheduledTasks(read('scheduled-tasks')), []),
   };
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

@@ -1,6 +1,8 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { exec } from '@actions/exec';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
@@ -11,6 +13,9 @@ import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
 import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
 import { summaryMarkdown } from './summary.js';
+// Scheduled tasks: found before deploy(), moved after it
+import { findScheduled, moveScheduled } from './scheduled/phase.js';
+import { scheduledMarkdown } from './scheduled/move.js';
 
 const ACTION = 'deploy-ecs';
 
@@ -53,6 +58,8 @@ await runAction(ACTION, async () => {
   const ecs = clients.get(ECSClient);
   const ecr = clients.get(ECRClient);
   const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
+  const scheduledDeps = { ecs, scheduler: clients.get(SchedulerClient), events: clients.get(EventBridgeClient), report: runnerReporter };
+  const scheduledTargets = await findScheduled(prepared.inputs, scheduledDeps);
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,
@@ -64,7 +71,9 @@ await runAction(ACTION, async () => {
     region: config.region,
     signal: cancel.signal,
   });
+  const scheduled = await moveScheduled(result, scheduledTargets, scheduledDeps);
   writeOutputs(result, prepared);
-  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []));
+  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []) + scheduledMarkdown(scheduled.moves));
   if (result.error) throw result.error;
+  if (scheduled.error) throw scheduled.error;
 });

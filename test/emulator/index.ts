@@ -12,9 +12,11 @@ import { CloudFrontService } from './cloudfront.js';
 import type { Clock, EmuContext } from './core.js';
 import { EcrService } from './ecr.js';
 import { EcsService } from './ecs/index.js';
+import { EventsService } from './events.js';
 import { LogsService } from './logs.js';
 import { S3Emulator, S3RVER_CREDENTIALS } from './s3.js';
 import { Scenarios, type RolloutScenario, type TaskMatch, type TaskScenario } from './scenarios.js';
+import { SchedulerService } from './scheduler.js';
 import { SecretsService } from './secrets.js';
 import { Faults, startServer, type FaultSpec, type RequestRecord } from './server.js';
 import { SsmService } from './ssm.js';
@@ -50,6 +52,10 @@ export interface Emulator {
   secrets: SecretsService;
   logs: LogsService;
   cloudfront: CloudFrontService;
+  /** EventBridge Scheduler (restJson1 under /schedules). */
+  scheduler: SchedulerService;
+  /** EventBridge rules and targets (awsJson1_1, AWSEvents). */
+  events: EventsService;
   s3: { createBucket(name: string): Promise<void> };
   scenarios: Scenarios;
   faults: Faults;
@@ -71,6 +77,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const ssm = new SsmService(ctx);
   const secrets = new SecretsService(ctx);
   const cloudfront = new CloudFrontService(ctx);
+  const scheduler = new SchedulerService(ctx);
+  const events = new EventsService(ctx);
   let log: RequestRecord[] = [];
   const recorder = { record: (r: RequestRecord) => void log.push(r) };
   const counts = () => {
@@ -87,8 +95,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         AmazonSSM: ['SSM', ssm.operations()],
         secretsmanager: ['SecretsManager', secrets.operations()],
         Logs_20140328: ['CloudWatchLogs', logs.operations()],
+        AWSEvents: ['EventBridge', events.operations()],
       },
-      rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()] },
+      rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()], '/schedules': ['Scheduler', scheduler.handler()] },
       sts: (params, requestId) => stsQuery(ctx, params, requestId),
       // For scripts that drive an emulator in another process (the in-process API is what tests use).
       control: {
@@ -151,6 +160,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     secrets,
     logs,
     cloudfront,
+    scheduler,
+    events,
     s3: { createBucket: (name) => s3.createBucket(name) },
     scenarios,
     faults,
