@@ -10,6 +10,7 @@
 import type { Server } from 'node:http';
 import { CloudFrontService } from './cloudfront.js';
 import type { Clock, EmuContext } from './core.js';
+import { CodeDeployService } from './codedeploy.js';
 import { EcrService } from './ecr.js';
 import { EcsService } from './ecs/index.js';
 import { EventsService } from './events.js';
@@ -52,6 +53,8 @@ export interface Emulator {
   secrets: SecretsService;
   logs: LogsService;
   cloudfront: CloudFrontService;
+  /** CodeDeploy for ECS blue/green; a deployment moves one step per GetDeployment. */
+  codedeploy: CodeDeployService;
   /** EventBridge Scheduler (restJson1 under /schedules). */
   scheduler: SchedulerService;
   /** EventBridge rules and targets (awsJson1_1, AWSEvents). */
@@ -78,6 +81,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const secrets = new SecretsService(ctx);
   const cloudfront = new CloudFrontService(ctx);
   const scheduler = new SchedulerService(ctx);
+  const codedeploy = new CodeDeployService(ctx, (cluster, service, taskDefinitionArn) => {
+    // The replacement task set becomes the service's primary: the service now runs the new revision.
+    const s = ecs.services.find(cluster, service);
+    const def = ecs.taskdefs.find(taskDefinitionArn);
+    if (s && def) ecs.services.deployer.initial(s, def, s.desiredCount, ctx.now());
+  });
   const events = new EventsService(ctx);
   let log: RequestRecord[] = [];
   const recorder = { record: (r: RequestRecord) => void log.push(r) };
@@ -96,6 +105,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         secretsmanager: ['SecretsManager', secrets.operations()],
         Logs_20140328: ['CloudWatchLogs', logs.operations()],
         AWSEvents: ['EventBridge', events.operations()],
+        CodeDeploy_20141006: ['CodeDeploy', codedeploy.operations()],
       },
       rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()], '/schedules': ['Scheduler', scheduler.handler()] },
       sts: (params, requestId) => stsQuery(ctx, params, requestId),
@@ -162,6 +172,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     cloudfront,
     scheduler,
     events,
+    codedeploy,
     s3: { createBucket: (name) => s3.createBucket(name) },
     scenarios,
     faults,
