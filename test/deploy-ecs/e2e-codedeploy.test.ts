@@ -59,8 +59,9 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
   it('a deployment that succeeds: registers, creates the deployment with a generated AppSpec, follows it', async () => {
     const s = seed();
     emu.codedeploy.nextDeployment({ result: 'success' });
+    emu.scheduler.createSchedule('cd-nightly', { ScheduleExpression: 'rate(1 day)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${s.cluster}`, RoleArn: `arn:aws:iam::${ACCOUNT}:role/scheduler`, EcsParameters: { TaskDefinitionArn: s.first, LaunchType: 'FARGATE' } } });
     emu.resetCounts();
-    const r = await run(s.inputs, workspaceWith(taskDef(s.family, 'v2')));
+    const r = await run({ ...s.inputs, 'scheduled-tasks': 'schedule:default/cd-nightly' }, workspaceWith(taskDef(s.family, 'v2')));
     expect(r.code, r.stdout).toBe(0);
     const next = r.outputs['task-definition-arn']!;
     expect(next).toMatch(new RegExp(`${s.family}:2$`));
@@ -73,6 +74,8 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     expect(r.stdout).toContain(`CodeDeploy ${dep!.id}: Succeeded`);
     expect(emu.counts()['ECS.UpdateService'] ?? 0).toBe(0);
     expect(await runningRevision(s.cluster)).toBe(next);
+    // Scheduled tasks move once the CodeDeploy deployment succeeded.
+    expect(emu.scheduler.getSchedule('cd-nightly').Target.EcsParameters.TaskDefinitionArn).toBe(next);
     expect(r.summary).toContain(`CodeDeploy deployment \`${dep!.id}\``);
     expect(r.summary).toMatch(/\| api \| .*:1 \| .*:2 \|/);
   });

@@ -81,7 +81,7 @@ export async function stopWithRollback(deps: FollowDeps, id: string): Promise<{ 
     const out = await deps.codedeploy.send(new StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: true }));
     deps.report.info(`StopDeployment ${id} (autoRollbackEnabled): ${out.status ?? ''} ${out.statusMessage ?? ''}`.trim());
     const info = (await deps.codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
-    return { stopped: true, rolledBack: !!info?.rollbackInfo || info?.status === 'Stopped', note: `CodeDeploy status ${info?.status ?? 'unknown'}${info?.rollbackInfo?.rollbackMessage ? `: ${info.rollbackInfo.rollbackMessage}` : ''}` };
+    return { stopped: true, rolledBack: !!info?.rollbackInfo, note: `CodeDeploy status ${info?.status ?? 'unknown'}${info?.rollbackInfo?.rollbackMessage ? `: ${info.rollbackInfo.rollbackMessage}` : ''}` };
   } catch (err) {
     return { stopped: false, rolledBack: false, note: `StopDeployment failed: ${describeUnknown(err)}` };
   }
