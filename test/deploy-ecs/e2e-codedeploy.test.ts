@@ -5,6 +5,8 @@
  * the runner does) that stops it with rollback, and mixed inputs refused before any write.
  */
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
@@ -115,6 +117,34 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     expect(dep!.rollbackInfo).toBeDefined();
     expect(r.stdout).toContain('StopDeployment');
     expect(await runningRevision(s.cluster)).toBe(s.first);
+  });
+
+  it('a timeout stops the deployment with rollback', async () => {
+    const s = seed();
+    emu.codedeploy.nextDeployment({ result: 'hold', holdAt: 'AllowTestTraffic' });
+    // The deployment never finishes (it holds until stopped), so the timeout is reached however fast the machine is.
+    const r = await run({ ...s.inputs, 'timeout-minutes': '0.02' }, workspaceWith(taskDef(s.family, 'v2')));
+    expect(r.code).toBe(1);
+    expect(r.outputs.status).toBe('timed-out');
+    expect(r.outputs['rolled-back']).toBe('true');
+    const [dep] = emu.codedeploy.list().slice(-1);
+    expect(dep!.status).toBe('Stopped');
+    expect(dep!.rollbackInfo).toBeDefined();
+  });
+
+  it('an AppSpec file keeps its hooks; only the task definition is replaced', async () => {
+    const s = seed();
+    const ws = workspaceWith(taskDef(s.family, 'v2'));
+    writeFileSync(
+      join(ws, 'appspec.yaml'),
+      ['version: 0.0', 'Resources:', '  - TargetService:', '      Type: AWS::ECS::Service', '      Properties:', '        TaskDefinition: <TASK_DEFINITION>', '        LoadBalancerInfo:', '          ContainerName: backend', '          ContainerPort: 8080', 'Hooks:', '  - AfterAllowTestTraffic: arn:aws:lambda:eu-west-1:123456789012:function:smoke', ''].join('\n'),
+    );
+    const r = await run({ ...s.inputs, 'codedeploy-appspec': 'appspec.yaml' }, ws);
+    expect(r.code, r.stdout).toBe(0);
+    const [dep] = emu.codedeploy.list().slice(-1);
+    const spec = JSON.parse(dep!.appSpec);
+    expect(spec.Hooks).toEqual([{ AfterAllowTestTraffic: 'arn:aws:lambda:eu-west-1:123456789012:function:smoke' }]);
+    expect(spec.Resources[0].TargetService.Properties.TaskDefinition).toBe(r.outputs['task-definition-arn']);
   });
 
   it('CodeDeploy inputs for an ECS-controller service are refused before any write', async () => {
