@@ -156,6 +156,15 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     expect(emu.requests().filter((q) => WRITES.includes(q.operation))).toEqual([]);
   });
 
+  it('a task definition of another family is refused before any write (family guard)', async () => {
+    const s = seed();
+    emu.resetCounts();
+    const r = await run(s.inputs, workspaceWith(taskDef('someone-elses-family', 'v2')));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`runs task-definition family '${s.family}'; this would move it to 'someone-elses-family'`);
+    expect(emu.requests().filter((q) => WRITES.includes(q.operation))).toEqual([]);
+  });
+
   it('a CODE_DEPLOY service without the CodeDeploy inputs is refused before any write', async () => {
     const s = seed();
     emu.resetCounts();

@@ -79,8 +79,9 @@ export async function followDeployment(deps: FollowDeps, id: string, opts: { int
 export async function stopWithRollback(deps: FollowDeps, id: string): Promise<{ stopped: boolean; rolledBack: boolean; note: string }> {
   try {
     const out = await deps.codedeploy.send(new StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: true }));
-    deps.report.info(`StopDeployment ${id} (autoRollbackEnabled): ${out.status ?? ''} ${out.statusMessage ?? ''}`.trim());
+    deps.report.info(`StopDeployment ${id} (autoRollbackEnabled): ${out.status ?? ''}`.trim());
     const info = (await deps.codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
+    verbatim(deps.report, [out.statusMessage ?? '', info?.rollbackInfo?.rollbackMessage ?? ''].filter(Boolean));
     return { stopped: true, rolledBack: !!info?.rollbackInfo, note: `CodeDeploy status ${info?.status ?? 'unknown'}${info?.rollbackInfo?.rollbackMessage ? `: ${info.rollbackInfo.rollbackMessage}` : ''}` };
   } catch (err) {
     return { stopped: false, rolledBack: false, note: `StopDeployment failed: ${describeUnknown(err)}` };

@@ -12,6 +12,7 @@ import type { Clock, Sleep } from '../../../lib/poll.js';
 import type { Reporter } from '../../../lib/report.js';
 import { readTaskDefinitionFile, registerIfChanged } from '../../../lib/taskdef.js';
 import type { DeployResult } from '../deploy.js';
+import { familyOf } from '../family-guard.js';
 import type { Inputs } from '../inputs.js';
 import { revisionOf } from '../judge.js';
 import { appSpecContent, generatedAppSpec, readAppSpec } from './appspec.js';
@@ -47,6 +48,13 @@ async function checks(inputs: Inputs, cd: CodeDeployInputs, deps: CodeDeployDeps
   const cluster = svc.clusterArn?.split('/').pop();
   if (ecsServices.length && !ecsServices.some((s) => s.serviceName === name && (s.clusterName === cluster || s.clusterName === svc.clusterArn))) {
     throw new ActionError(`Deployment group '${cd.deploymentGroup}' deploys ${ecsServices.map((s) => `${s.clusterName}/${s.serviceName}`).join(', ')}, not ${cluster}/${name}.`, { input: 'codedeploy-deployment-group', fix: 'Use the deployment group of this service.' });
+  }
+  // The family guard, as for ECS-controller services (family-guard.ts).
+  const td = inputs.taskDefinition;
+  const family = td.kind === 'file' ? readTaskDefinitionFile(td.path).family : familyOf(td.ref);
+  const from = familyOf(svc.taskDefinition);
+  if (family && from && family !== from && !inputs.allowFamilyChange) {
+    throw new ActionError(`Service '${name}' runs task-definition family '${from}'; this would move it to '${family}'.`, { input: 'task-definition', fix: `Deploy a revision of '${from}', or set allow-family-change: true if the move is intended.` });
   }
   const template = cd.appspec ? readAppSpec(cd.appspec) : generatedAppSpec(svc);
   return { svc, template };
