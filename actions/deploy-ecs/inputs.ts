@@ -5,6 +5,10 @@ import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../
 import { PREVIOUS } from './previous.js';
 import { parsePromoteFrom, type PromoteSource } from './promote-from.js';
 import { readGateInputs, type GateInputs } from './gate-inputs.js';
+// Scheduled tasks (EventBridge Scheduler schedules and rules) moved with the release
+import { parseScheduledTasks, type ScheduledTaskRef } from './scheduled/refs.js';
+// CODE_DEPLOY services (blue/green through AWS CodeDeploy)
+import { readCodeDeployInputs, unsupportedWithCodeDeploy, type CodeDeployInputs } from './codedeploy/inputs.js';
 
 export type ImagePublish = 'none' | 'push' | 'promote';
 
@@ -45,6 +49,10 @@ export interface Inputs {
   promoteFrom?: PromoteSource;
   /** The test-traffic gate, when gate-url or gate-command is set. */
   gate?: GateInputs;
+  /** Schedules and rules whose ECS task moves to the new revision once every service is steady. */
+  scheduledTasks: ScheduledTaskRef[];
+  /** Set for a CODE_DEPLOY service: deployed through this CodeDeploy application and deployment group. */
+  codedeploy?: CodeDeployInputs;
 }
 
 const TASKDEF_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -165,7 +173,14 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     allowFamilyChange: attempt(() => inp.bool('allow-family-change', false), false),
     promoteFrom,
     gate: gateRead.gate,
+    scheduledTasks: attempt(() => parseScheduledTasks(read('scheduled-tasks')), []),
   };
+  const cd = readCodeDeployInputs(inp, services);
+  problems.push(...cd.problems);
+  if (cd.codedeploy) {
+    inputs.codedeploy = cd.codedeploy;
+    problems.push(...unsupportedWithCodeDeploy({ ...inputs, previous: taskDefinition.kind === 'existing' && taskDefinition.ref === PREVIOUS }));
+  }
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;
 }

@@ -1,6 +1,9 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { exec } from '@actions/exec';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
@@ -11,10 +14,16 @@ import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
 import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
 import { summaryMarkdown } from './summary.js';
+// Scheduled tasks: found before deploy(), moved after it
+import { findScheduled, moveScheduled } from './scheduled/phase.js';
+import { scheduledMarkdown } from './scheduled/move.js';
+// CODE_DEPLOY services: their own path (CodeDeploy deploys them, not UpdateService)
+import { codedeployMarkdown } from './codedeploy/summary.js';
+import { deployCodeDeploy } from './codedeploy/run.js';
 
 const ACTION = 'deploy-ecs';
 
-function writeOutputs(r: DeployResult, p: Prepared): void {
+function writeOutputs(r: DeployResult & { codedeployDeploymentId?: string }, p: Prepared): void {
   const set = runnerReporter.setOutput;
   set('task-definition-arn', r.taskDefinitionArn);
   set('previous-task-definition-arn', r.previousTaskDefinitionArn);
@@ -26,6 +35,7 @@ function writeOutputs(r: DeployResult, p: Prepared): void {
   set('duration-seconds', r.durationSeconds);
   set('image-digest', imageDigest(r, p));
   set('gate', gateOutput(r.gates ?? []));
+  set('codedeploy-deployment-id', r.codedeployDeploymentId ?? '');
 }
 
 /**
@@ -52,7 +62,19 @@ await runAction(ACTION, async () => {
   const clients = new ClientFactory(() => config);
   const ecs = clients.get(ECSClient);
   const ecr = clients.get(ECRClient);
+  const scheduledDeps = { ecs, scheduler: clients.get(SchedulerClient), events: clients.get(EventBridgeClient), report: runnerReporter };
+  if (inputs.codedeploy) {
+    const targets = await findScheduled(inputs, scheduledDeps);
+    const r = await deployCodeDeploy(inputs, inputs.codedeploy, { ecs, codedeploy: clients.get(CodeDeployClient), report: runnerReporter, sleep: realSleep, now: realClock, signal: cancel.signal });
+    const moved = await moveScheduled(r, targets, scheduledDeps);
+    writeOutputs(r, { inputs });
+    appendSummary(summaryMarkdown(r, inputs.cluster) + codedeployMarkdown(r) + scheduledMarkdown(moved.moves));
+    if (r.error) throw r.error;
+    if (moved.error) throw moved.error;
+    return;
+  }
   const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
+  const scheduledTargets = await findScheduled(prepared.inputs, scheduledDeps);
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,
@@ -64,7 +86,9 @@ await runAction(ACTION, async () => {
     region: config.region,
     signal: cancel.signal,
   });
+  const scheduled = await moveScheduled(result, scheduledTargets, scheduledDeps);
   writeOutputs(result, prepared);
-  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []));
+  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []) + scheduledMarkdown(scheduled.moves));
   if (result.error) throw result.error;
+  if (scheduled.error) throw scheduled.error;
 });

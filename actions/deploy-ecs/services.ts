@@ -69,7 +69,9 @@ export async function servicesBefore(ecs: ECSClient, cluster: string, names: str
       problems.push(
         new ActionError(`Service '${name}' uses the ${svc.deploymentController.type} deployment controller.`, {
           input: 'services',
-          fix: 'This action deploys services with the ECS controller (rolling or ECS-native blue/green); use CodeDeploy for CODE_DEPLOY services.',
+          fix: svc.deploymentController.type === 'CODE_DEPLOY'
+            ? 'Set codedeploy-application and codedeploy-deployment-group (and optionally codedeploy-appspec) to deploy it through CodeDeploy.'
+            : 'This action deploys services with the ECS controller (rolling or ECS-native blue/green) or CODE_DEPLOY (with the codedeploy-* inputs).',
         }),
       );
     }

@@ -9,12 +9,15 @@
  */
 import type { Server } from 'node:http';
 import { CloudFrontService } from './cloudfront.js';
+import { CodeDeployService } from './codedeploy.js';
 import { PollClock, type Clock, type EmuContext } from './core.js';
 import { EcrService } from './ecr.js';
 import { EcsService } from './ecs/index.js';
+import { EventsService } from './events.js';
 import { LogsService } from './logs.js';
 import { S3Emulator, S3RVER_CREDENTIALS } from './s3.js';
 import { Scenarios, type RolloutScenario, type TaskMatch, type TaskScenario } from './scenarios.js';
+import { SchedulerService } from './scheduler.js';
 import { SecretsService } from './secrets.js';
 import { Faults, startServer, type FaultSpec, type RequestRecord } from './server.js';
 import { SsmService } from './ssm.js';
@@ -56,6 +59,12 @@ export interface Emulator {
   secrets: SecretsService;
   logs: LogsService;
   cloudfront: CloudFrontService;
+  /** CodeDeploy for ECS blue/green; a deployment moves one step per GetDeployment. */
+  codedeploy: CodeDeployService;
+  /** EventBridge Scheduler (restJson1 under /schedules). */
+  scheduler: SchedulerService;
+  /** EventBridge rules and targets (awsJson1_1, AWSEvents). */
+  events: EventsService;
   s3: { createBucket(name: string): Promise<void> };
   scenarios: Scenarios;
   /** The emulator's time: `now()` in ms; `advance(seconds)` steps it (with the default clock only). */
@@ -87,6 +96,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const ssm = new SsmService(ctx);
   const secrets = new SecretsService(ctx);
   const cloudfront = new CloudFrontService(ctx);
+  const scheduler = new SchedulerService(ctx);
+  const codedeploy = new CodeDeployService(ctx, (cluster, service, taskDefinitionArn) => {
+    // The replacement task set becomes the service's primary: the service now runs the new revision.
+    const s = ecs.services.find(cluster, service);
+    const def = ecs.taskdefs.find(taskDefinitionArn);
+    if (s && def) ecs.services.deployer.initial(s, def, s.desiredCount, ctx.now());
+  });
+  const events = new EventsService(ctx);
   let log: RequestRecord[] = [];
   const recorder = { record: (r: RequestRecord) => void log.push(r), observe: (service: string, operation: string) => pollClock?.observe(service, operation) };
   const counts = () => {
@@ -103,8 +120,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         AmazonSSM: ['SSM', ssm.operations()],
         secretsmanager: ['SecretsManager', secrets.operations()],
         Logs_20140328: ['CloudWatchLogs', logs.operations()],
+        AWSEvents: ['EventBridge', events.operations()],
+        CodeDeploy_20141006: ['CodeDeploy', codedeploy.operations()],
       },
-      rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()] },
+      rest: { '/2020-05-31/': ['CloudFront', cloudfront.handler()], '/schedules': ['Scheduler', scheduler.handler()] },
       sts: (params, requestId) => stsQuery(ctx, params, requestId),
       // For scripts that drive an emulator in another process (the in-process API is what tests use).
       control: {
@@ -169,6 +188,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     secrets,
     logs,
     cloudfront,
+    scheduler,
+    events,
+    codedeploy,
     s3: { createBucket: (name) => s3.createBucket(name) },
     scenarios,
     clock,

@@ -69,6 +69,8 @@ export class Faults {
 /** A REST-XML service (CloudFront): returns status + XML body, or throws AwsError. */
 export type RestHandler = (req: { method: string; path: string; query: URLSearchParams; body: string; headers: IncomingMessage['headers'] }) => {
   operation: string;
+  /** restJson1 services (EventBridge Scheduler) answer errors as JSON with `x-amzn-errortype`; default XML. */
+  errorFormat?: 'json' | 'xml';
   run: () => { status: number; body: string; headers?: Record<string, string> };
 };
 
@@ -168,14 +170,15 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
         service = name;
         operation = routed.operation;
         run = routed.run;
+        errorFormat = routed.errorFormat ?? 'xml';
       } else {
         // awsQuery (STS): form-encoded POST to '/'.
         const params = new URLSearchParams(method === 'POST' ? body : url.search);
         service = 'STS';
         operation = params.get('Action') ?? 'Unknown';
         run = () => ({ status: 200, body: routes.sts(params, requestId) });
+        errorFormat = 'xml';
       }
-      errorFormat = 'xml';
     }
 
     const wallAt = Date.now();

@@ -1,7 +1,9 @@
 /**
  * Demo step: deploy the rendered core/test task definitions to delivery-test
  * (backend, then admin-frontend), then run the backend deploy again to show
- * that an unchanged task definition registers and updates nothing.
+ * that an unchanged task definition registers and updates nothing. A nightly EventBridge Scheduler
+ * job running the backend's task definition moves to the new revision with the release
+ * (`scheduled-tasks`), every other field of the schedule unchanged.
  * Scenario rollout-fails: the new backend revision crashes on start; deploy-ecs
  * stops at max-failed-tasks (before ECS's circuit breaker would), rolls back and
  * fails with the reason, the exit code and the tasks' last log lines.
@@ -47,13 +49,30 @@ const step: DemoStep = {
       return;
     }
 
+    // A nightly job (EventBridge Scheduler) runs the backend's task definition; it moves with the release.
+    const svc = ctx.emu.ecs.services.find(cluster, 'backend');
+    const running = svc ? (ctx.emu.ecs.services.view(svc).taskDefinition as string) : '';
+    ctx.emu.scheduler.createSchedule('delivery-test-nightly-report', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: `arn:aws:ecs:${names.region}:${names.account}:cluster/${cluster}`,
+        RoleArn: `arn:aws:iam::${names.account}:role/delivery-test-scheduler`,
+        Input: JSON.stringify({ containerOverrides: [{ name: 'backend', command: ['bin/rails', 'reports:nightly'] }] }),
+        EcsParameters: { TaskDefinitionArn: running, LaunchType: 'FARGATE', NetworkConfiguration: { awsvpcConfiguration: { Subnets: ['subnet-demo'], AssignPublicIp: 'DISABLED' } } },
+      },
+    });
+    ctx.log(`The schedule delivery-test-nightly-report runs ${running.split('/').pop()} (the backend's revision) every night.`);
+
     for (const template of names.templates) {
       ctx.emu.scenarios.nextRollout({ cluster, service: template }, { result: 'success', afterSeconds: 2 });
       await ctx.runAction('deploy-ecs', {
         label: `deploy core/test/${template} to ${cluster}`,
-        inputs: { 'task-definition': rendered(template), cluster, services: template, ...POLL },
+        inputs: { 'task-definition': rendered(template), cluster, services: template, ...POLL, ...(template === 'backend' ? { 'scheduled-tasks': 'schedule:default/delivery-test-nightly-report' } : {}) },
       });
     }
+    const moved = ctx.emu.scheduler.getSchedule('delivery-test-nightly-report').Target.EcsParameters.TaskDefinitionArn as string;
+    ctx.log(`After the release the schedule runs ${moved.split('/').pop()}: the nightly job runs the new code, not the old one.`);
 
     ctx.log('', 'Run the backend deploy again with the same file: nothing to register, nothing to update.');
     const before = ctx.emu.counts();

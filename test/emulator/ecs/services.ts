@@ -24,6 +24,8 @@ export interface CreateServiceInput {
     [key: string]: unknown;
   };
   tags?: { key: string; value: string }[];
+  /** ECS (default) or CODE_DEPLOY. */
+  deploymentController?: { type: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL' };
   [key: string]: unknown;
 }
 
@@ -148,7 +150,8 @@ export class Services {
       placementStrategy: [],
       ...(s.networkConfiguration ? { networkConfiguration: s.networkConfiguration } : {}),
       schedulingStrategy: 'REPLICA',
-      deploymentController: { type: 'ECS' },
+      // CODE_DEPLOY services are deployed by CodeDeploy (test/emulator/codedeploy.ts), API_DeploymentController.html.
+      deploymentController: input.deploymentController ?? { type: 'ECS' },
       createdBy: `arn:aws:iam::${this.ctx.account}:user/emulator`,
       enableECSManagedTags: false,
       propagateTags: 'NONE',
@@ -189,6 +192,12 @@ export class Services {
         if (s.status !== 'ACTIVE') throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
         if (input.desiredCount !== undefined && (!Number.isInteger(input.desiredCount) || input.desiredCount < 0)) {
           throw new AwsError(BAD, 'desiredCount must be a non-negative integer.');
+        }
+        // "If your service uses the CODE_DEPLOY deployment controller, only the desired count, deployment
+        // configuration, health check grace period, task placement constraints and strategies, enable ECS
+        // managed tags option, and propagate tags can be updated" (API_UpdateService.html).
+        if ((s.input.deploymentController as { type?: string } | undefined)?.type === 'CODE_DEPLOY' && (input.taskDefinition || input.networkConfiguration || input.forceNewDeployment)) {
+          throw new AwsError(BAD, 'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.');
         }
         const def = input.taskDefinition ? this.taskDef(input.taskDefinition) : undefined;
         const now = this.ctx.now();
