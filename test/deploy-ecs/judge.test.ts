@@ -89,6 +89,13 @@ describe('steadyOn (what "unchanged" means)', () => {
     ['left FAILED by an earlier run', on([dep({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker' }), old()], { runningCount: 2 }), /is FAILED \(circuit breaker\)/],
     ['still IN_PROGRESS (a cancelled run)', on([dep({}), old()]), /is IN_PROGRESS/],
     ['COMPLETED but short of tasks', on([dep({ rolloutState: 'COMPLETED' })], { runningCount: 1 }), /runs 1 of 2 tasks/],
+    [
+      'COMPLETED, running = desired, but an older deployment still active',
+      on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ runningCount: 1 })]),
+      /1 other deployment\(s\) still active \(api:6 COMPLETED\)/,
+    ],
+    ['COMPLETED, running = desired, a draining deployment without rollout state', on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ rolloutState: undefined })]), /1 other deployment\(s\) still active \(api:6 ACTIVE\)/],
+    ['no rollout state at all, one deployment, running = desired', on([dep({ rolloutState: undefined, runningCount: 2 })]), true],
     ['another revision', on([old({ status: 'PRIMARY' })], { taskDefinition: OLD }), /runs api:6/],
   ])('%s', (_label, service, expected) => {
     const r = steadyOn(service, NEW);
