@@ -1,7 +1,8 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DeployLock, STALE_MS } from '../../actions/deploy-static/lock.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeployLock, HEARTBEAT_MS, STALE_MS } from '../../actions/deploy-static/lock.js';
+import { conditionalS3 } from './conditional-s3.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -69,5 +70,64 @@ describe('deploy lock', () => {
     s3.on(PutObjectCommand).rejects(preconditionFailed());
     s3.on(GetObjectCommand).resolvesOnce(body('run-1', clock.t - STALE_MS - 1000)).callsFake(() => body('run-3', clock.t));
     await expect(lockWith(clock, []).acquire(6000)).rejects.toThrow(/run-3/);
+  });
+});
+
+describe('deploy lock heartbeat (fake timers)', () => {
+  const KEY = 'app/.deploy-static/lock.json';
+  let bucket: ReturnType<typeof conditionalS3>;
+  beforeEach(() => {
+    s3.restore();
+    vi.useFakeTimers();
+    bucket = conditionalS3();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    bucket.mock.restore();
+  });
+  const newLock = (lines: string[]) =>
+    new DeployLock({ s3: bucket.client, now: () => Date.now(), sleep: async () => {}, log: (l) => lines.push(l) }, 'site', 'app/', 'run-2', 'https://github.com/acme/web/actions/runs/8');
+  const lockPuts = () => bucket.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+
+  it('rewrites the lock every heartbeat, each time If-Match the ETag of the last write', async () => {
+    const lock = newLock([]);
+    await lock.acquire(0);
+    await vi.advanceTimersByTimeAsync(2 * HEARTBEAT_MS);
+    expect(lockPuts().map((p) => [p.IfNoneMatch, p.IfMatch])).toEqual([
+      ['*', undefined],
+      [undefined, '"v1"'],
+      [undefined, '"v2"'],
+    ]);
+    expect(lock.lostReason).toBeUndefined();
+    await lock.release();
+    expect(bucket.objects.has(KEY)).toBe(false);
+  });
+
+  it('a lock taken over by another run: the heartbeat fails, leaves theirs, sets lostReason and stops beating', async () => {
+    const lines: string[] = [];
+    const lock = newLock(lines);
+    await lock.acquire(0);
+    bucket.others.put(KEY, JSON.stringify({ owner: 'run-3', where: '', acquiredAt: '', heartbeatAt: '' }));
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(lock.lostReason).toBe('the deploy lock s3://site/app/.deploy-static/lock.json was taken over by another run');
+    expect(lock.held).toBe(false);
+    expect(JSON.parse(bucket.objects.get(KEY)!.body).owner).toBe('run-3');
+    await vi.advanceTimersByTimeAsync(3 * HEARTBEAT_MS);
+    expect(lockPuts()).toHaveLength(2); // the create and the one failed heartbeat
+    await lock.release();
+    expect(JSON.parse(bucket.objects.get(KEY)!.body).owner).toBe('run-3');
+  });
+
+  it('a heartbeat that fails for another reason keeps the lock and beats again', async () => {
+    const lock = newLock([]);
+    await lock.acquire(0);
+    bucket.mock.on(PutObjectCommand).rejectsOnce(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' }));
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(lock.held).toBe(true);
+    expect(lock.lostReason).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(lockPuts().map((p) => p.IfMatch)).toEqual([undefined, '"v1"', '"v1"']);
+    await lock.release();
+    expect(bucket.objects.has(KEY)).toBe(false);
   });
 });
