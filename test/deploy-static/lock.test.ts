@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeployLock, HEARTBEAT_MS, STALE_MS } from '../../actions/deploy-static/lock.js';
+import { DeployLock, HEARTBEAT_MS, STALE_MS, withDeployLock } from '../../actions/deploy-static/lock.js';
 import { conditionalS3 } from './conditional-s3.js';
 
 const s3 = mockClient(S3Client);
@@ -129,5 +129,141 @@ describe('deploy lock heartbeat (fake timers)', () => {
     expect(lockPuts().map((p) => p.IfMatch)).toEqual([undefined, '"v1"', '"v1"']);
     await lock.release();
     expect(bucket.objects.has(KEY)).toBe(false);
+  });
+});
+
+describe('deploy lock: acquiring on the edges', () => {
+  const KEY = 'app/.deploy-static/lock.json';
+  let bucket: ReturnType<typeof conditionalS3>;
+  beforeEach(() => {
+    s3.restore();
+    bucket = conditionalS3();
+  });
+  afterEach(() => bucket.mock.restore());
+  const newLock = (clock: { t: number }, lines: string[], owner = 'run-2') =>
+    new DeployLock({ s3: bucket.client, now: () => clock.t, sleep: async (ms) => void (clock.t += ms), log: (l) => lines.push(l) }, 'site', 'app/', owner, 'https://github.com/acme/web/actions/runs/8');
+  const holder = (owner: string, beatAt: number) => JSON.stringify({ owner, where: 'https://github.com/acme/web/actions/runs/7', acquiredAt: new Date(beatAt).toISOString(), heartbeatAt: new Date(beatAt).toISOString() });
+
+  it('writes who holds it and since when into the lock, and logs the acquisition', async () => {
+    const lines: string[] = [];
+    const lock = newLock({ t: 1_000_000 }, lines);
+    await lock.acquire(0);
+    expect(JSON.parse(bucket.objects.get(KEY)!.body)).toEqual({ owner: 'run-2', where: 'https://github.com/acme/web/actions/runs/8', acquiredAt: new Date(1_000_000).toISOString(), heartbeatAt: new Date(1_000_000).toISOString() });
+    expect(lines).toEqual(['deploy lock s3://site/app/.deploy-static/lock.json acquired by run-2']);
+    await lock.release();
+    expect(lines[1]).toBe('deploy lock s3://site/app/.deploy-static/lock.json released');
+  });
+
+  it('a live lock released while waiting: acquired at the next poll, the wait line printed once per holder', async () => {
+    const clock = { t: 1_000_000 };
+    const lines: string[] = [];
+    bucket.others.put(KEY, holder('run-1', clock.t));
+    let polls = 0;
+    // The holder releases its lock during the third poll.
+    const sleep = async (ms: number) => {
+      polls += 1;
+      if (polls === 3) bucket.objects.delete(KEY);
+      clock.t += ms;
+    };
+    const lock = new DeployLock({ s3: bucket.client, now: () => clock.t, sleep, log: (l) => lines.push(l) }, 'site', 'app/', 'run-2', '');
+    await lock.acquire(60_000);
+    expect(lock.held).toBe(true);
+    expect(polls).toBe(3);
+    expect(clock.t).toBe(1_015_000); // three 5 s polls
+    expect(lines.filter((l) => l.startsWith('waiting for'))).toEqual(['waiting for the deploy lock s3://site/app/.deploy-static/lock.json: held by run-1 (https://github.com/acme/web/actions/runs/7), heartbeat 0 s ago']);
+    await lock.release();
+  });
+
+  it('the last poll before the deadline sleeps only up to the deadline', async () => {
+    const clock = { t: 1_000_000 };
+    bucket.others.put(KEY, holder('run-1', clock.t));
+    const slept: number[] = [];
+    const lock = new DeployLock({ s3: bucket.client, now: () => clock.t, sleep: async (ms) => void (slept.push(ms), (clock.t += ms)), log: () => {} }, 'site', 'app/', 'run-2', '');
+    await expect(lock.acquire(12_000)).rejects.toThrow(/Waited 12 s\./);
+    expect(slept).toEqual([5000, 5000, 2000]);
+  });
+
+  it('a lock whose heartbeat is exactly the stale age is still live', async () => {
+    const clock = { t: 10 * STALE_MS };
+    bucket.others.put(KEY, holder('run-1', clock.t - STALE_MS));
+    await expect(newLock(clock, []).acquire(0)).rejects.toThrow(/run-1 .* holds .*heartbeat 300 s ago/);
+    expect(JSON.parse(bucket.objects.get(KEY)!.body).owner).toBe('run-1');
+  });
+
+  it('an unreadable lock is named so, and not taken over while S3 says it is new', async () => {
+    const clock = { t: Date.parse('2026-12-01T00:00:00Z') };
+    bucket.others.put(KEY, 'not json');
+    bucket.mock.on(GetObjectCommand).callsFake(() => ({ ETag: bucket.objects.get(KEY)!.etag, LastModified: new Date(clock.t - 1000), Body: { transformToString: async () => 'not json' } }));
+    await expect(newLock(clock, []).acquire(0)).rejects.toThrow(/an unknown run \(unreadable lock\) holds .* \(heartbeat 1 s ago\)/);
+  });
+
+  it('fails with the fix: the input to raise and when a lock is taken over', async () => {
+    const clock = { t: 1_000_000 };
+    bucket.others.put(KEY, holder('run-1', clock.t));
+    const err = await newLock(clock, []).acquire(0).then(
+      () => undefined,
+      (e: unknown) => e as { location: { input?: string }; fix?: string },
+    );
+    expect(err!.location.input).toBe('lock-wait-seconds');
+    expect(err!.fix).toBe('Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for 5 minutes is taken over automatically; delete s3://site/app/.deploy-static/lock.json by hand only if you are sure no deploy is running.');
+  });
+
+  it('an error other than a conflict on create is passed on', async () => {
+    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    await expect(newLock({ t: 0 }, []).acquire(60_000)).rejects.toThrow('Access Denied');
+  });
+
+  it('a 409 on create (a racing create in flight) is waited on like a 412', async () => {
+    const clock = { t: 1_000_000 };
+    bucket.others.put(KEY, holder('run-1', clock.t));
+    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'ConditionalRequestConflict', $fault: 'client', $metadata: { httpStatusCode: 409 }, message: 'conflict' }));
+    await expect(newLock(clock, []).acquire(0)).rejects.toThrow(/Another deploy to s3:\/\/site\/app\/ is running: run-1/);
+  });
+
+  it('release that fails is logged, never thrown; release without the lock does nothing', async () => {
+    const lines: string[] = [];
+    const lock = newLock({ t: 0 }, lines);
+    await lock.release();
+    expect(bucket.mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    await lock.acquire(0);
+    bucket.others.put(KEY, holder('run-3', 0));
+    await lock.release();
+    expect(lines.at(-1)).toMatch(/^could not release the deploy lock s3:\/\/site\/app\/\.deploy-static\/lock\.json: .*; it is taken over once stale \(5 min\)$/);
+    expect(lock.held).toBe(false);
+  });
+});
+
+describe('withDeployLock', () => {
+  let bucket: ReturnType<typeof conditionalS3>;
+  beforeEach(() => {
+    s3.restore();
+    bucket = conditionalS3();
+  });
+  afterEach(() => bucket.mock.restore());
+  const deps = (lines: string[], locks: DeployLock[] = []) => ({ s3: bucket.client, now: () => 0, sleep: async () => {}, runId: 'run-2', locks, reporter: { info: (l: string) => void lines.push(l) } });
+  const where = { bucket: 'site', prefix: 'app/', label: 's3://site/app/' };
+
+  it.each([
+    ['the record unchanged while waiting', '"a"', false],
+    ['the record rewritten while waiting', '"b"', true],
+  ])('%s: recordChanged is %s, and the lock is released after', async (_label, after, changed) => {
+    const lines: string[] = [];
+    const store = { etag: '"a"' as string | undefined, refresh: async () => void (store.etag = after) };
+    const locks: DeployLock[] = [];
+    const seen = await withDeployLock(where, store, 0, deps(lines, locks), async (lock, recordChanged) => {
+      expect(lock.held).toBe(true);
+      return recordChanged;
+    });
+    expect(seen).toBe(changed);
+    expect(locks).toHaveLength(1);
+    expect(locks[0]!.held).toBe(false);
+    expect(bucket.objects.size).toBe(0);
+    expect(lines.includes('the deploy record of s3://site/app/ changed while this run waited; planning again')).toBe(changed);
+  });
+
+  it('releases the lock when the run fails', async () => {
+    const store = { etag: undefined, refresh: async () => {} };
+    await expect(withDeployLock(where, store, 0, deps([]), async () => Promise.reject(new Error('upload failed')))).rejects.toThrow('upload failed');
+    expect(bucket.objects.size).toBe(0);
   });
 });
