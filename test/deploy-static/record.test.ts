@@ -1,5 +1,6 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Manifest, RecordStore } from '../../actions/deploy-static/record.js';
+import { type Manifest, normalizeTime, ownedRels, RecordStore } from '../../actions/deploy-static/record.js';
 import { conditionalS3 } from './conditional-s3.js';
 
 const KEY = 'app/.deploy-static/manifest.json';
@@ -58,5 +59,101 @@ describe('RecordStore.write: every write is a compare-and-swap on the record', (
     expect(store.parsed()).toEqual({ ok: true, manifest: manifest('new.html') });
     const gets = bucket.mock.calls().filter((c) => c.args[0].constructor.name === 'GetObjectCommand');
     expect(gets).toHaveLength(2);
+  });
+});
+
+describe('RecordStore.read and refresh', () => {
+  it.each([
+    ['NoSuchKey', 404],
+    ['NotFound', 404],
+    ['Unknown', 404],
+  ])('no record (%s, %i): text and ETag cleared, parsed() undefined', async (name, status) => {
+    bucket = conditionalS3();
+    bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    await store.read();
+    expect(store.etag).toBe('"v1"');
+    bucket.mock.on(GetObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: 'gone' }));
+    expect(await store.read()).toBeUndefined();
+    expect(store.etag).toBeUndefined();
+    expect(store.parsed()).toBeUndefined();
+  });
+
+  it('any other read error is passed on', async () => {
+    bucket = conditionalS3();
+    bucket.mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    await expect(new RecordStore(bucket.client, 'site', 'app/').read()).rejects.toThrow('Access Denied');
+  });
+
+  it('refresh without a record reads; a record deleted since is read as none; a HEAD error other than 404 is passed on', async () => {
+    bucket = conditionalS3();
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
+    await store.refresh();
+    expect(store.etag).toBe('"v1"');
+    bucket.objects.delete(KEY);
+    await store.refresh();
+    expect(store.etag).toBeUndefined();
+    bucket.others.put(KEY, JSON.stringify(manifest('b.html')));
+    await store.refresh();
+    bucket.mock.on(HeadObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    await expect(store.refresh()).rejects.toThrow('Access Denied');
+  });
+
+  it('parsed() validates each new version of the text once, and reports a corrupt record', async () => {
+    bucket = conditionalS3();
+    bucket.others.put(KEY, '{"version":9}');
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    await store.read();
+    const first = store.parsed();
+    expect(first).toEqual({ ok: false, problem: expect.stringMatching(/^version: /) });
+    expect(store.parsed()).toBe(first);
+    await store.write(manifest('a.html'));
+    expect(store.parsed()).toEqual({ ok: true, manifest: manifest('a.html') });
+    expect(store.text).toBe(JSON.stringify(manifest('a.html')));
+  });
+
+  it('writes JSON that is not cached by a CDN, and a write error other than a conflict is passed on', async () => {
+    bucket = conditionalS3();
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    await store.write(manifest('a.html'));
+    expect(bucket.mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'site', Key: KEY, ContentType: 'application/json; charset=utf-8', CacheControl: 'no-cache' });
+    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error.' }));
+    await expect(store.write(manifest('b.html'))).rejects.toThrow('We encountered an internal error.');
+  });
+
+  it('a 409 (a conflicting conditional write in flight) is a conflict too', async () => {
+    bucket = conditionalS3();
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'ConditionalRequestConflict', $fault: 'client', $metadata: { httpStatusCode: 409 }, message: 'conflict' }));
+    await expect(store.write(manifest('a.html'))).rejects.toThrow(/changed by someone else during this run \(409\)/);
+  });
+
+  it('a 404 on a first write (no record was read) is not called a conflict', async () => {
+    bucket = conditionalS3();
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'The specified bucket does not exist' }));
+    await expect(store.write(manifest('a.html'))).rejects.toThrow('The specified bucket does not exist');
+  });
+});
+
+describe('record helpers', () => {
+  it('ownedRels: entries, pending and the files of recorded releases; nothing without a record', () => {
+    const m: Manifest = {
+      ...manifest('a.html'),
+      pending: ['b.html'],
+      releases: [{ id: 'r1', commit: 'c', at: '2026-01-01T00:00:00Z', kind: 'deploy', files: { 'old.js': { etag: '"e"', md5: 'm', headers: 'h' } } }],
+    };
+    expect([...ownedRels(m)].sort()).toEqual(['a.html', 'b.html', 'old.js']);
+    expect(ownedRels(undefined).size).toBe(0);
+  });
+
+  it.each<[Date | string | undefined, string | undefined]>([
+    [new Date('2026-01-01T10:00:00.999Z'), '2026-01-01T10:00:00.000Z'],
+    ['2026-01-01T10:00:01.001Z', '2026-01-01T10:00:01.000Z'],
+    ['not a time', undefined],
+    [undefined, undefined],
+  ])('normalizeTime(%s) is %s', (t, iso) => {
+    expect(normalizeTime(t)).toBe(iso);
   });
 });
