@@ -55,6 +55,16 @@ describe('stableRevision when an earlier run left the service mid-way', () => {
       { arn: TD(5), note: 'was still deploying api:7; the rollback target is api:5, which was serving' },
     ],
     [
+      'the newest of two COMPLETED ones, listed first',
+      [dep(7, 'PRIMARY', 'FAILED', 0, 4000), dep(6, 'ACTIVE', 'COMPLETED', 1, 3000), dep(5, 'ACTIVE', 'COMPLETED', 2, 2000)],
+      { arn: TD(6), note: 'was left FAILED on api:7; the rollback target is api:6, the last deployment that completed' },
+    ],
+    [
+      'the newest of three COMPLETED ones, listed in the middle',
+      [dep(7, 'PRIMARY', 'FAILED', 0, 5000), dep(4, 'ACTIVE', 'COMPLETED', 1, 1000), dep(6, 'ACTIVE', 'COMPLETED', 1, 3000), dep(5, 'ACTIVE', 'COMPLETED', 2, 2000)],
+      { arn: TD(6), note: 'was left FAILED on api:7; the rollback target is api:6, the last deployment that completed' },
+    ],
+    [
       'without any earlier deployment, the revision the service names',
       [dep(7, 'PRIMARY', 'FAILED', 0, 4000)],
       { arn: TD(7), note: 'was left FAILED on api:7 and lists no earlier deployment; the rollback target is that revision' },
@@ -96,6 +106,8 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
 
   it.each<[string, Service[], string[], RegExp]>([
     ['a missing service (DescribeServices failure)', [], ['api'], /Service 'api' was not found in cluster 'prod'\./],
+    ['a service neither described nor listed as a failure', [], [], /Service 'api' was not found in cluster 'prod'\..*Create the service first, or fix its name\./s],
+    ['a service described and also listed as a failure', [{ serviceName: 'api', status: 'ACTIVE' }], ['api'], /Service 'api' was not found in cluster 'prod'\./],
     ['an INACTIVE service', [{ serviceName: 'api', status: 'INACTIVE' }], [], /Service 'api' is INACTIVE\./],
     ['a CODE_DEPLOY service', [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }], [], /Service 'api' uses the CODE_DEPLOY deployment controller\..*use CodeDeploy for CODE_DEPLOY services/s],
   ])('%s', async (_label, services, failures, message) => {
@@ -117,6 +129,11 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
     const found = await servicesBefore(client(), 'prod', names);
     expect([...found.keys()].sort()).toEqual([...names].sort());
     expect(ecs.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input.services!.length)).toEqual([10, 2]);
+  });
+
+  it('every service that cannot be deployed is listed at once', async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', status: 'DRAINING' }], failures: [{ arn: arn('api'), reason: 'MISSING' }] });
+    await expect(servicesBefore(client(), 'prod', ['api', 'web'])).rejects.toThrow(/^Services cannot be deployed \(2 problems\):\n.*Service 'api' was not found.*\n.*Service 'web' is DRAINING\./);
   });
 
   it('a missing cluster names the cluster input', async () => {
@@ -161,6 +178,15 @@ describe('updateService: the deployment it created is the one followed', () => {
     const calls = ecs.commandCalls(ListServiceDeploymentsCommand);
     expect(calls).toHaveLength(listCalls);
     if (listCalls) expect(calls[0]!.args[0].input).toEqual({ cluster: 'prod', service: 'api', createdAt: { after: new Date(40_000) } });
+  });
+
+  it.each([
+    ['no service in the answer', {}],
+    ['a service without deployments', { service: {} }],
+  ])('%s: no deployment id to follow', async (_label, answer) => {
+    ecs.on(UpdateServiceCommand).resolves(answer);
+    const t = await updateService(client(), 'prod', { service: 'api', taskDefinition: TD(7), forceNewDeployment: false }, () => 0);
+    expect(t).toEqual({ service: 'api', deploymentId: undefined, serviceDeploymentArn: undefined, targetArn: TD(7), startedAt: 0 });
   });
 
   it('without the service deployments API, the deployment id alone is followed', async () => {
