@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Manifest, normalizeTime, ownedRels, RecordStore } from '../../actions/deploy-static/record.js';
+import { type Manifest, normalizeTime, ownedRels, parseRecord, RecordStore } from '../../actions/deploy-static/record.js';
 import { conditionalS3 } from './conditional-s3.js';
 
 const KEY = 'app/.deploy-static/manifest.json';
@@ -155,5 +155,45 @@ describe('record helpers', () => {
     [undefined, undefined],
   ])('normalizeTime(%s) is %s', (t, iso) => {
     expect(normalizeTime(t)).toBe(iso);
+  });
+});
+
+describe('parseRecord: each field of the record is checked', () => {
+  const entry = { etag: '"e"', md5: 'd41d8cd98f00b204e9800998ecf8427e', headers: 'h' };
+  const release = { id: 'r1', commit: 'abc', at: '2026-01-01T00:00:00Z', kind: 'deploy', files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h' } } };
+  const record = (over: Record<string, unknown>) => JSON.stringify({ version: 2, entries: { 'a.html': entry }, ...over });
+  it.each([
+    ['an empty entry ETag', record({ entries: { 'a.html': { ...entry, etag: '' } } }), /^entries\.a\.html\.etag: /],
+    ['an md5 in upper case', record({ entries: { 'a.html': { ...entry, md5: 'D41D8CD98F00B204E9800998ECF8427E' } } }), /^entries\.a\.html\.md5: /],
+    ['an md5 with a suffix', record({ entries: { 'a.html': { ...entry, md5: `${entry.md5}0` } } }), /^entries\.a\.html\.md5: /],
+    ['an md5 with a prefix', record({ entries: { 'a.html': { ...entry, md5: `0${entry.md5}` } } }), /^entries\.a\.html\.md5: /],
+    ['empty entry headers', record({ entries: { 'a.html': { ...entry, headers: '' } } }), /^entries\.a\.html\.headers: /],
+    ['a numeric lastModified', record({ entries: { 'a.html': { ...entry, lastModified: 5 } } }), /^entries\.a\.html\.lastModified: /],
+    ['pending that is not a list of strings', record({ pending: [1] }), /^pending\.0: /],
+    ['run without an id', record({ run: { at: 'x' } }), /^run\.id: /],
+    ['a release of an unknown kind', record({ releases: [{ ...release, kind: 'restore' }] }), /^releases\.0\.kind: /],
+    ['a release without an id', record({ releases: [{ ...release, id: '' }] }), /^releases\.0\.id: /],
+    ['a release file with an empty ETag', record({ releases: [{ ...release, files: { 'a.html': { etag: '', md5: 'm', headers: 'h' } } }] }), /^releases\.0\.files\.a\.html\.etag: /],
+    ['a release file with empty headers', record({ releases: [{ ...release, files: { 'a.html': { etag: '"e"', md5: 'm', headers: '' } } }] }), /^releases\.0\.files\.a\.html\.headers: /],
+    ['a release without a commit', record({ releases: [{ ...release, commit: undefined }] }), /^releases\.0\.commit: /],
+    ['a release without its time', record({ releases: [{ ...release, at: undefined }] }), /^releases\.0\.at: /],
+    ['a release with a numeric actor', record({ releases: [{ ...release, actor: 1 }] }), /^releases\.0\.actor: /],
+    ['a release file with a numeric type', record({ releases: [{ ...release, files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h', type: 1 } } }] }), /^releases\.0\.files\.a\.html\.type: /],
+    ['a list, not a record', '[]', /^\(root\): /],
+  ])('refuses %s, naming the field', (_label, text, problem) => {
+    const r = parseRecord(text);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problem).toMatch(problem);
+  });
+
+  it('accepts every optional field filled in', () => {
+    const full = {
+      version: 2,
+      entries: { 'a.html': { ...entry, lastModified: '2026-01-01T00:00:00.000Z' } },
+      pending: ['b.html'],
+      run: { id: '7', at: '2026-01-01T00:00:00Z' },
+      releases: [{ ...release, actor: 'octocat', runId: '7', kind: 'rollback', restored: 'r0', files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h', type: 'text/html', cache: 'no-cache', snap: 'r1' } } }],
+    };
+    expect(parseRecord(JSON.stringify(full))).toEqual({ ok: true, manifest: full });
   });
 });
