@@ -157,7 +157,7 @@ describe('deploy lock: acquiring on the edges', () => {
   it('a live lock released while waiting: acquired at the next poll, the wait line printed once per holder', async () => {
     const clock = { t: 1_000_000 };
     const lines: string[] = [];
-    bucket.others.put(KEY, holder('run-1', clock.t));
+    bucket.others.put(KEY, holder('run-1', clock.t - 2000));
     let polls = 0;
     // The holder releases its lock during the third poll.
     const sleep = async (ms: number) => {
@@ -170,7 +170,7 @@ describe('deploy lock: acquiring on the edges', () => {
     expect(lock.held).toBe(true);
     expect(polls).toBe(3);
     expect(clock.t).toBe(1_015_000); // three 5 s polls
-    expect(lines.filter((l) => l.startsWith('waiting for'))).toEqual(['waiting for the deploy lock s3://site/app/.deploy-static/lock.json: held by run-1 (https://github.com/acme/web/actions/runs/7), heartbeat 0 s ago']);
+    expect(lines.filter((l) => l.startsWith('waiting for'))).toEqual(['waiting for the deploy lock s3://site/app/.deploy-static/lock.json: held by run-1 (https://github.com/acme/web/actions/runs/7), heartbeat 2 s ago']);
     await lock.release();
   });
 
@@ -265,5 +265,124 @@ describe('withDeployLock', () => {
     const store = { etag: undefined, refresh: async () => {} };
     await expect(withDeployLock(where, store, 0, deps([]), async () => Promise.reject(new Error('upload failed')))).rejects.toThrow('upload failed');
     expect(bucket.objects.size).toBe(0);
+  });
+});
+
+describe('deploy lock: what is read back and written', () => {
+  const KEY = 'app/.deploy-static/lock.json';
+  let bucket: ReturnType<typeof conditionalS3>;
+  beforeEach(() => {
+    s3.restore();
+    bucket = conditionalS3();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    bucket.mock.restore();
+  });
+  const deps = (clock: { t: number }, lines: string[]) => ({ s3: bucket.client, now: () => clock.t, sleep: async (ms: number) => void (clock.t += ms), log: (l: string) => lines.push(l) });
+  const newLock = (clock: { t: number }, lines: string[]) => new DeployLock(deps(clock, lines), 'site', 'app/', 'run-2', '');
+  const conflict = () => new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'pre-conditions' });
+
+  it.each([
+    ['an owner without a heartbeat', { owner: 'run-1', where: '', acquiredAt: '' }],
+    ['a heartbeat without an owner', { heartbeatAt: new Date(0).toISOString() }],
+  ])('a lock body with %s is unreadable', async (_label, body) => {
+    const clock = { t: 1_000_000 };
+    bucket.others.put(KEY, JSON.stringify(body));
+    bucket.mock.on(GetObjectCommand).callsFake(() => ({ ETag: bucket.objects.get(KEY)!.etag, LastModified: new Date(clock.t - 2000), Body: { transformToString: async () => JSON.stringify(body) } }));
+    await expect(newLock(clock, []).acquire(0)).rejects.toThrow(/an unknown run \(unreadable lock\) holds .*heartbeat 2 s ago/);
+  });
+
+  it('an unreadable lock without LastModified or body is taken over as stale', async () => {
+    const clock = { t: 1_000_000 };
+    bucket.others.put(KEY, 'x');
+    bucket.mock.on(GetObjectCommand).callsFake(() => ({ ETag: bucket.objects.get(KEY)!.etag }));
+    const lines: string[] = [];
+    const lock = newLock(clock, lines);
+    await lock.acquire(0);
+    expect(lock.held).toBe(true);
+    expect(lines[0]).toBe('deploy lock s3://site/app/.deploy-static/lock.json taken over from an unknown run (unreadable lock): its last heartbeat was 1000 s ago (stale after 300 s)');
+  });
+
+  it('a takeover refused for another reason than a conflict is passed on', async () => {
+    const clock = { t: 10 * STALE_MS };
+    bucket.others.put(KEY, JSON.stringify({ owner: 'run-1', where: '', acquiredAt: '', heartbeatAt: new Date(0).toISOString() }));
+    bucket.mock.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(conflict());
+    bucket.mock.on(PutObjectCommand, { IfMatch: '"v1"' }).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    await expect(newLock(clock, []).acquire(60_000)).rejects.toThrow('Access Denied');
+  });
+
+  it('a lock released between the refused create and the read: the create is tried again', async () => {
+    bucket.others.put(KEY, JSON.stringify({ owner: 'run-1', where: '', acquiredAt: '', heartbeatAt: new Date(0).toISOString() }));
+    // The holder releases its lock after our create was refused and before we read it.
+    bucket.mock.on(GetObjectCommand).callsFake(() => {
+      bucket.objects.delete(KEY);
+      throw new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
+    });
+    const lines: string[] = [];
+    const lock = newLock({ t: 0 }, lines);
+    await lock.acquire(0);
+    expect(lock.held).toBe(true);
+    expect(bucket.mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    expect(lines).toEqual(['deploy lock s3://site/app/.deploy-static/lock.json acquired by run-2']);
+  });
+
+  it('a read error other than a missing lock is passed on', async () => {
+    bucket.mock.on(PutObjectCommand).rejects(conflict());
+    bucket.mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    await expect(newLock({ t: 0 }, []).acquire(60_000)).rejects.toThrow('Access Denied');
+  });
+
+  it('a lock of the same owner name from an earlier attempt (another acquiredAt) is not adopted', async () => {
+    const clock = { t: 1_000_000 };
+    bucket.others.put(KEY, JSON.stringify({ owner: 'run-2', where: '', acquiredAt: new Date(clock.t - 60_000).toISOString(), heartbeatAt: new Date(clock.t - 2000).toISOString() }));
+    await expect(newLock(clock, []).acquire(0)).rejects.toThrow(/run-2 \(\) holds .*heartbeat 2 s ago/);
+  });
+
+  it('adopting its own lock logs the acquisition', async () => {
+    const clock = { t: 1_000_000 };
+    const lines: string[] = [];
+    bucket.mock.on(PutObjectCommand).callsFake(() => {
+      // The create lands; its answer is lost and the SDK's retry gets 412.
+      bucket.others.put(KEY, JSON.stringify({ owner: 'run-2', where: '', acquiredAt: new Date(clock.t).toISOString(), heartbeatAt: new Date(clock.t).toISOString() }));
+      throw conflict();
+    });
+    const lock = newLock(clock, lines);
+    await lock.acquire(0);
+    expect(lines).toEqual(['deploy lock s3://site/app/.deploy-static/lock.json acquired by run-2']);
+  });
+
+  it('the lock is JSON that no cache keeps; a heartbeat keeps acquiredAt and moves heartbeatAt', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const lock = new DeployLock({ s3: bucket.client, now: () => Date.now(), sleep: async () => {}, log: () => {} }, 'site', 'app/', 'run-2', 'here');
+    await lock.acquire(0);
+    expect(bucket.mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'site', Key: KEY, ContentType: 'application/json', CacheControl: 'no-cache' });
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(JSON.parse(bucket.objects.get(KEY)!.body)).toEqual({ owner: 'run-2', where: 'here', acquiredAt: new Date(1_000_000).toISOString(), heartbeatAt: new Date(1_000_000 + HEARTBEAT_MS).toISOString() });
+    await lock.release();
+  });
+
+  it('a heartbeat answered NoSuchKey (the lock deleted by hand) is a lost lock', async () => {
+    vi.useFakeTimers();
+    const lock = new DeployLock({ s3: bucket.client, now: () => Date.now(), sleep: async () => {}, log: () => {} }, 'site', 'app/', 'run-2', '');
+    await lock.acquire(0);
+    bucket.mock.on(PutObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(lock.lostReason).toMatch(/was taken over by another run/);
+    expect(lock.held).toBe(false);
+  });
+
+  it('withDeployLock logs through the reporter and writes where the run is; locks is optional', async () => {
+    const lines: string[] = [];
+    let body = '';
+    await withDeployLock({ bucket: 'site', prefix: 'app/', label: 'x' }, { etag: undefined, refresh: async () => {} }, 0, { s3: bucket.client, now: () => 0, sleep: async () => {}, runId: 'run-2', where: 'https://ci/run/8', reporter: { info: (l) => void lines.push(l) } }, async () => {
+      body = bucket.objects.get(KEY)!.body;
+    });
+    expect(JSON.parse(body).where).toBe('https://ci/run/8');
+    expect(lines).toEqual(['deploy lock s3://site/app/.deploy-static/lock.json acquired by run-2', 'deploy lock s3://site/app/.deploy-static/lock.json released']);
+    await withDeployLock({ bucket: 'site', prefix: 'app/', label: 'x' }, { etag: undefined, refresh: async () => {} }, 0, { s3: bucket.client, now: () => 0, sleep: async () => {}, runId: 'run-2', reporter: { info: () => {} } }, async () => {
+      body = bucket.objects.get(KEY)!.body;
+    });
+    expect(JSON.parse(body).where).toBe('');
   });
 });
