@@ -108,7 +108,7 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
     ['a missing service (DescribeServices failure)', [], ['api'], /Service 'api' was not found in cluster 'prod'\./],
     ['a service neither described nor listed as a failure', [], [], /Service 'api' was not found in cluster 'prod'\..*Create the service first, or fix its name\./s],
     ['a service described and also listed as a failure', [{ serviceName: 'api', status: 'ACTIVE' }], ['api'], /Service 'api' was not found in cluster 'prod'\./],
-    ['an INACTIVE service', [{ serviceName: 'api', status: 'INACTIVE' }], [], /Service 'api' is INACTIVE\./],
+    ['an INACTIVE service', [{ serviceName: 'api', status: 'INACTIVE' }], [], /Service 'api' is INACTIVE\. Deploy only to ACTIVE services\./],
     ['a CODE_DEPLOY service', [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }], [], /Service 'api' uses the CODE_DEPLOY deployment controller\..*use CodeDeploy for CODE_DEPLOY services/s],
   ])('%s', async (_label, services, failures, message) => {
     ecs.on(DescribeServicesCommand).resolves({ services, failures: failures.map((n) => ({ arn: arn(n), reason: 'MISSING' })) });
@@ -138,7 +138,7 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
 
   it('a missing cluster names the cluster input', async () => {
     ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
-    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({ message: "Cluster 'prod' was not found.", location: { input: 'cluster' } });
+    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({ message: "Cluster 'prod' was not found.", location: { input: 'cluster' }, fix: 'Check the cluster name and the region (aws-region).' });
   });
 
   it('another error is passed on as it is', async () => {
@@ -154,6 +154,7 @@ describe('updateService: the deployment it created is the one followed', () => {
       service: {
         deployments: [
           { id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: TD(6) },
+          { id: 'ecs-svc/earlier-try', status: 'ACTIVE', taskDefinition: TD(7) },
           { id: 'ecs-svc/other', status: 'PRIMARY', taskDefinition: TD(8) },
           { id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(7) },
         ],
