@@ -63,11 +63,11 @@ describe('RecordStore.write: every write is a compare-and-swap on the record', (
 });
 
 describe('RecordStore.read and refresh', () => {
-  it.each([
-    ['NoSuchKey', 404],
-    ['NotFound', 404],
+  it.each<[string, number | undefined]>([
+    ['NoSuchKey', undefined],
+    ['NotFound', undefined],
     ['Unknown', 404],
-  ])('no record (%s, %i): text and ETag cleared, parsed() undefined', async (name, status) => {
+  ])('no record (%s, status %s): text and ETag cleared, parsed() undefined', async (name, status) => {
     bucket = conditionalS3();
     bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
     const store = new RecordStore(bucket.client, 'site', 'app/');
@@ -77,6 +77,22 @@ describe('RecordStore.read and refresh', () => {
     expect(await store.read()).toBeUndefined();
     expect(store.etag).toBeUndefined();
     expect(store.parsed()).toBeUndefined();
+  });
+
+  it.each<[string, number | undefined]>([
+    ['NotFound', undefined],
+    ['NoSuchKey', undefined],
+    ['Unknown', 404],
+  ])('refresh: a HEAD answered %s (status %s) reads the record again, and finds none', async (name, status) => {
+    bucket = conditionalS3();
+    bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
+    const store = new RecordStore(bucket.client, 'site', 'app/');
+    await store.read();
+    bucket.objects.delete(KEY);
+    bucket.mock.on(HeadObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: 'gone' }));
+    await store.refresh();
+    expect(store.etag).toBeUndefined();
+    expect(store.text).toBeUndefined();
   });
 
   it('any other read error is passed on', async () => {
