@@ -1,6 +1,6 @@
 import type { Deployment, Service, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { batches, judge, steadyOn, type Tracked } from '../../actions/deploy-ecs/judge.js';
+import { ageText, batches, judge, progressLine, revisionOf, steadyOn, type Tracked, usesServiceDeployments } from '../../actions/deploy-ecs/judge.js';
 import { judgeNative } from '../../actions/deploy-ecs/native.js';
 
 const OLD = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:6';
@@ -89,6 +89,13 @@ describe('steadyOn (what "unchanged" means)', () => {
     ['left FAILED by an earlier run', on([dep({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker' }), old()], { runningCount: 2 }), /is FAILED \(circuit breaker\)/],
     ['still IN_PROGRESS (a cancelled run)', on([dep({}), old()]), /is IN_PROGRESS/],
     ['COMPLETED but short of tasks', on([dep({ rolloutState: 'COMPLETED' })], { runningCount: 1 }), /runs 1 of 2 tasks/],
+    [
+      'COMPLETED, running = desired, but an older deployment still active',
+      on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ runningCount: 1 })]),
+      /1 other deployment\(s\) still active \(api:6 COMPLETED\)/,
+    ],
+    ['COMPLETED, running = desired, a draining deployment without rollout state', on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ rolloutState: undefined })]), /1 other deployment\(s\) still active \(api:6 ACTIVE\)/],
+    ['no rollout state at all, one deployment, running = desired', on([dep({ rolloutState: undefined, runningCount: 2 })]), true],
     ['another revision', on([old({ status: 'PRIMARY' })], { taskDefinition: OLD }), /runs api:6/],
   ])('%s', (_label, service, expected) => {
     const r = steadyOn(service, NEW);
@@ -100,5 +107,125 @@ describe('steadyOn (what "unchanged" means)', () => {
 describe('batches', () => {
   it('splits DescribeServices calls at 10 services', () => {
     expect(batches(Array.from({ length: 23 }, (_, i) => i)).map((b) => b.length)).toEqual([10, 10, 3]);
+  });
+});
+
+describe('judge: the edges of each rule', () => {
+  const verdict = (service: Service, tracked: Tracked = t, maxFailedTasks = 3) => judge(tracked, service, { maxFailedTasks });
+  it.each<[string, Service, Tracked, string, RegExp?]>([
+    ['a service without a status is judged as ACTIVE', svc([dep({ runningCount: 2, rolloutState: 'COMPLETED' })], { status: undefined }), t, 'succeeded'],
+    ['DRAINING service', svc([dep({})], { status: 'DRAINING' }), t, 'failed', /^service api is DRAINING$/],
+    ['COMPLETED with more running than desired (old tasks still stopping)', svc([dep({ runningCount: 3, rolloutState: 'COMPLETED' })]), t, 'succeeded'],
+    ['COMPLETED, desired count absent, running 0', svc([dep({ runningCount: 0, desiredCount: undefined, rolloutState: 'COMPLETED' })]), t, 'succeeded'],
+    ['no rollout state, one deployment, running short of desired', svc([dep({ rolloutState: undefined, runningCount: 1 })]), t, 'waiting'],
+    ['our deployment id is not listed and no deployment is PRIMARY', svc([old({})]), t, 'failed', /^our deployment ecs-svc\/ours is not listed by the service$/],
+    ['FAILED rollout state without a reason', svc([dep({ rolloutState: 'FAILED' })]), t, 'failed', /^rollout FAILED$/],
+    ['failed tasks at the limit', svc([dep({ failedTasks: 3 })]), t, 'failed', /^3 task\(s\) of api:7 stopped \(max-failed-tasks 3\)$/],
+    [
+      'no id returned by UpdateService: the newest deployment of our revision is ours',
+      svc([dep({ id: 'ecs-svc/older', status: 'ACTIVE', createdAt: new Date(1000), rolloutState: 'COMPLETED', runningCount: 2 }), dep({ id: 'ecs-svc/newer', createdAt: new Date(2000) })]),
+      { ...t, deploymentId: undefined },
+      'waiting',
+    ],
+    [
+      'no id returned, ours is PRIMARY and done',
+      svc([dep({ id: 'ecs-svc/newer', createdAt: new Date(2000), rolloutState: 'COMPLETED', runningCount: 2 }), old({ createdAt: new Date(1000) })]),
+      { ...t, deploymentId: undefined },
+      'succeeded',
+    ],
+    [
+      'the circuit breaker named in the PRIMARY deployment\'s reason',
+      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY', rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/old' }), dep({ status: 'ACTIVE', rolloutStateReason: 'tasks failed to start' })]),
+      t,
+      'failed',
+      /^ECS rolled back to api:6 \(circuit breaker\): tasks failed to start$/,
+    ],
+    [
+      'a rollback event older than our start (less 1 s) is not ours: another deployer',
+      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' })], { events: [{ createdAt: new Date(8_000), message: '(service api) rolling back to deployment ecs-svc/x.' }] }),
+      { ...t, startedAt: 10_000 },
+      'superseded',
+      /^another deployment \(ecs-svc\/theirs, api:6\) replaced ours: someone else deployed this service$/,
+    ],
+    [
+      'a rollback event within 1 s before our start counts (clocks differ)',
+      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], { events: [{ createdAt: new Date(9_000), message: '(service api) rolling back to deployment ecs-svc/x.' }] }),
+      { ...t, startedAt: 10_000 },
+      'failed',
+      /^ECS rolled back to api:6 \(circuit breaker\)$/,
+    ],
+    [
+      'an event of another kind is no rollback sign',
+      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' })], { events: [{ createdAt: new Date(20_000), message: '(service api) has reached a steady state.' }] }),
+      { ...t, startedAt: 10_000 },
+      'superseded',
+    ],
+  ])('%s', (_label, service, tracked, state, reason) => {
+    const v = verdict(service, tracked);
+    expect(v.state).toBe(state);
+    if (reason) expect((v.state === 'failed' || v.state === 'superseded') && v.reason).toMatch(reason);
+  });
+
+  it('names who replaced ours, and with what', () => {
+    const v = verdict(svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' }), dep({ status: 'ACTIVE' })]));
+    expect(v.state === 'superseded' && v.replaced).toEqual({ by: 'other-deployer', deploymentId: 'ecs-svc/theirs', taskDefinition: OLD });
+    const rb = verdict(svc([dep({ status: 'ACTIVE', rolloutState: 'FAILED' }), old({ id: 'ecs-svc/rb', status: 'PRIMARY' })]));
+    expect(rb.state === 'failed' && rb.replaced).toEqual({ by: 'ecs-rollback', deploymentId: 'ecs-svc/rb', taskDefinition: OLD });
+  });
+
+  it.each<[string, Deployment | undefined, ServiceDeployment | undefined, string]>([
+    ['no deployment, no rollout state', undefined, undefined, 'no deployment, no rollout state'],
+    ['counts absent', { rolloutState: 'IN_PROGRESS' }, undefined, 'running 0/0, pending 0, IN_PROGRESS'],
+    ['failed tasks', dep({ runningCount: 1, failedTasks: 2 }), undefined, 'running 1/2, pending 0, 2 failed task(s), IN_PROGRESS'],
+    ['no rollout state', dep({ rolloutState: undefined }), undefined, 'running 0/2, pending 0, no rollout state'],
+    ['service deployment status without a stage', dep({}), { status: 'SUCCESSFUL' }, 'running 0/2, pending 0, SUCCESSFUL'],
+    ['service deployment without a status: the rollout state', dep({}), { lifecycleStage: 'BAKE_TIME' }, 'running 0/2, pending 0, IN_PROGRESS'],
+  ])('progress line: %s', (_label, d, sd, line) => {
+    expect(progressLine(d, sd)).toBe(line);
+  });
+
+  it.each([
+    [-500, '0s'],
+    [0, '0s'],
+    [59_400, '59s'],
+    [59_500, '1m00s'],
+    [61_000, '1m01s'],
+    [754_000, '12m34s'],
+  ])('ageText(%i) is %s', (ms, text) => {
+    expect(ageText(ms)).toBe(text);
+  });
+
+  it.each([
+    [NEW, 'api:7'],
+    ['api:7', 'api:7'],
+    [undefined, '(none)'],
+    ['', '(none)'],
+  ])('revisionOf(%s) is %s', (arn, rev) => {
+    expect(revisionOf(arn)).toBe(rev);
+  });
+
+  it.each([
+    ['BLUE_GREEN', true],
+    ['LINEAR', true],
+    ['CANARY', true],
+    ['ROLLING', false],
+    [undefined, false],
+  ])('strategy %s is judged by its service deployment: %s', (strategy, native) => {
+    expect(usesServiceDeployments(svc([], { deploymentConfiguration: strategy ? { strategy: strategy as 'ROLLING' } : undefined }))).toBe(native);
+  });
+
+  it('steadyOn: a deployment of another revision PRIMARY while the service names ours', () => {
+    expect(steadyOn(svc([old({ status: 'PRIMARY' })], { taskDefinition: NEW, runningCount: 2, desiredCount: 2 }), NEW)).toEqual({ steady: false, why: 'it runs api:7' });
+  });
+
+  it('steadyOn: counts absent on both sides are equal; a rollout state without reason says only the state', () => {
+    expect(steadyOn(svc([dep({ rolloutState: 'COMPLETED' })], { taskDefinition: NEW }), NEW)).toEqual({ steady: true });
+    expect(steadyOn(svc([dep({})], { taskDefinition: NEW }), NEW)).toEqual({ steady: false, why: 'its deployment of api:7 is IN_PROGRESS' });
+  });
+
+  it('batches keeps every item, in order, at the given size', () => {
+    expect(batches([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(batches([])).toEqual([]);
+    expect(batches(Array.from({ length: 10 }, (_, i) => i))).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { type Container, DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planRun, type RunPlan } from '../../actions/migrate-db/plan.js';
@@ -87,6 +87,27 @@ describe('judge', () => {
       { result: 'not-started', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull access denied' },
     ],
   ])('%s', (_name, t, outcome) => {
+    expect(judge(t, 'backend')).toEqual(outcome);
+  });
+
+  /** A stopped task whose sidecar is listed before the named container (ECS keeps the task definition's order). */
+  const sidecarFirst = (sidecar: Partial<Container>, named: Partial<Container>): Task => ({
+    ...task('STOPPED'),
+    containers: [
+      { name: 'otel-collector', ...sidecar },
+      { name: 'backend', ...named },
+    ],
+  });
+  it.each([
+    ['the named container exits 0 after a sidecar exited 1', sidecarFirst({ exitCode: 1 }, { exitCode: 0 }), { result: 'succeeded', exitCode: 0 }],
+    ['the named container exits 2 after a sidecar exited 0', sidecarFirst({ exitCode: 0 }, { exitCode: 2 }), { result: 'failed', exitCode: 2 }],
+    [
+      'the named container never ran while a sidecar exited 0',
+      sidecarFirst({ exitCode: 0, reason: 'sidecar reason' }, { reason: 'CannotStartContainerError: secret not found' }),
+      { result: 'not-started', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containerReason: 'CannotStartContainerError: secret not found' },
+    ],
+    ['an exit code of null is not an exit', sidecarFirst({ exitCode: 0 }, { exitCode: null as unknown as number }), { result: 'not-started', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }],
+  ])('judges the named container, not the first listed: %s', (_name, t, outcome) => {
     expect(judge(t, 'backend')).toEqual(outcome);
   });
 });

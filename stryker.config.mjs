@@ -1,0 +1,38 @@
+// Mutation testing (npm run mutate): does a one-line break of a decision make a unit test fail?
+// Scoped to the modules that decide; the surviving mutants accepted as equivalent are listed in
+// README.md ("Mutation testing"). One module while working: npm run mutate -- --mutate <file>.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts' },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'actions/deploy-ecs/judge.ts',
+    'actions/deploy-ecs/native.ts',
+    'actions/deploy-ecs/services.ts',
+    'actions/deploy-ecs/previous.ts',
+    'actions/deploy-ecs/plan.ts',
+    'actions/deploy-static/plan.ts',
+    'actions/deploy-static/deploy.ts',
+    'actions/deploy-static/record.ts',
+    'actions/deploy-static/lock.ts',
+    'actions/deploy-static/rules.ts',
+    'actions/deploy-static/releases.ts',
+    'actions/render-taskdef/config.ts',
+    'actions/render-taskdef/render-checks.ts',
+    'actions/render-taskdef/validate.ts',
+    'actions/migrate-db/run.ts',
+    'lib/taskdef*.ts',
+  ],
+  // The machine is shared and has 2 cores.
+  concurrency: 2,
+  // Re-tests only mutants whose code or covering tests changed since the last run.
+  incremental: true,
+  incrementalFile: '.tmp/stryker-incremental.json',
+  ignorePatterns: ['dist', 'bench', '.tmp', 'coverage', 'reports'],
+  tempDirName: '.tmp/stryker',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: '.tmp/mutation/index.html' },
+  jsonReporter: { fileName: '.tmp/mutation/mutation.json' },
+  thresholds: { high: 85, low: 70, break: null },
+};
