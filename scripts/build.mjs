@@ -11,8 +11,10 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const only = process.argv.slice(2);
+// The actions are the folders under actions/ that hold an action.yml: the one list the build,
+// the metadata and workflow tests and the CI smoke-job check derive from (test/helpers/actions.ts).
 const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
-  .filter((d) => d.isDirectory() && existsSync(join(root, 'actions', d.name, 'main.ts')))
+  .filter((d) => d.isDirectory() && existsSync(join(root, 'actions', d.name, 'action.yml')))
   .map((d) => d.name)
   .filter((name) => only.length === 0 || only.includes(name));
 

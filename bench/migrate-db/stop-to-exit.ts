@@ -20,6 +20,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { ECSClient, RunTaskCommand, waitUntilTasksStopped } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator } from '../../test/emulator/index.js';
 import { runBundle } from '../../test/helpers/run-bundle.js';
+import { logMeasurements } from '../log.js';
 
 const LINES = Number(process.env.LINES ?? 5000);
 const LINE_BYTES = Number(process.env.LINE_BYTES ?? 250);
@@ -153,6 +154,8 @@ async function cancel(emu: Emulator, n: number): Promise<{ toStopMs: number; toE
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+logMeasurements('migrate-db STOPPED → exit and cancel');
 
 async function main() {
   const emu = await startEmulator({ s3: false, clock: Date.now }); // wall time: the figures are seconds a runner waits

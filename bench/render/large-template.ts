@@ -22,8 +22,10 @@ import { run } from '../../actions/render-taskdef/run.js';
 import { workspace } from '../../actions/render-taskdef/workspace.js';
 import { memoryReporter } from '../../lib/report.js';
 import { repoRoot } from '../../test/helpers/run-bundle.js';
+import { logMeasurements } from '../log.js';
 
-const SIZES_MB = (process.env.SIZES_MB ?? '0.4,1.5,3').split(',').map(Number);
+logMeasurements('render-taskdef large templates');
+const SIZES_MB = (process.env.BENCH_SIZES_MB ?? process.env.SIZES_MB ?? '0.4,1.5,3').split(',').map(Number);
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123';
 
 function template(targetBytes: number): string {
@@ -77,3 +79,4 @@ const head = ['template MB', 'lines', 'bundle wall ms (node start to exit)', 'bu
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 console.log(`| ${head.join(' | ')} |\n|${head.map(() => ' --- ').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+

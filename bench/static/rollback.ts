@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runBundle } from '../../test/helpers/run-bundle.js';
 import { s3Env, startLocalS3, type LocalS3 } from '../../test/deploy-static/local-s3.js';
+import { logMeasurements } from '../log.js';
 
 const FILES = 2000;
 const BIG_SIZE = 8.5 * 1024 * 1024;
@@ -58,6 +59,8 @@ interface Measure {
 }
 
 const siteWrites = (s3: LocalS3, bucket: string, op: 'PUT' | 'COPY' | 'DELETE') => s3.count(op, (r) => r.bucket === bucket && !r.key.includes('.deploy-static/'));
+
+logMeasurements('deploy-static rollback vs re-deploy');
 
 async function main(): Promise<void> {
   try {

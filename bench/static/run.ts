@@ -22,6 +22,7 @@ import { runBundle } from '../../test/helpers/run-bundle.js';
 import { s3Env, startLocalS3, type LocalS3 } from '../../test/deploy-static/local-s3.js';
 import { getBytes, s3Client } from '../../test/deploy-static/fixtures.js';
 import { invalidationPlanTime, scaleBench } from './scale.js';
+import { logMeasurements } from '../log.js';
 
 const FILES = 2000;
 const BIG = 2;
@@ -80,6 +81,8 @@ function counts(s3: LocalS3, bucket: string): Omit<Measure, 'ms' | 'ok'> {
     requests: mine.length,
   };
 }
+
+logMeasurements('deploy-static vs aws s3 sync and rclone');
 
 async function main(): Promise<void> {
   try {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { repoRoot } from '../helpers/run-bundle.js';
+import { actionNames } from '../helpers/actions.js';
 import { interpolate, runReusable, type Contexts, type Handler, type WorkflowRun } from './mini-runner.js';
 import { loadWorkflow } from './workflow-files.js';
 
@@ -23,7 +24,7 @@ export const SHA = '0123456789abcdef0123456789abcdef01234567';
 export const SUITE = { workflow_repository: 'acme/aws-deploy-actions', workflow_sha: 'f'.repeat(40) };
 export const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 export const BUILD_ROLE = 'arn:aws:iam::123456789012:role/delivery-build-push';
-export const needed = ['render-taskdef', 'migrate-db', 'deploy-ecs', 'deploy-static'].filter((a) => !existsSync(join(repoRoot, 'dist', a, 'index.js')));
+export const needed = actionNames().filter((a) => !existsSync(join(repoRoot, 'dist', a, 'index.js')));
 
 export let emu: Emulator;
 let expectedSuite = { repository: SUITE.workflow_repository, ref: SUITE.workflow_sha };

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { repoRoot, runBundle } from '../helpers/run-bundle.js';
+import { actionNames } from '../helpers/actions.js';
 import { seed } from './smoke-emulator.js';
 import { loadWorkflow, type Step } from './workflow-files.js';
 
@@ -45,8 +46,8 @@ afterAll(async () => {
 describe('ci.yml smoke jobs, run locally', () => {
   it('has a smoke job for every action', () => {
     const covered = new Set(smokeJobs.flatMap(([, job]) => actionsOf(job.steps ?? [])));
-    for (const name of ['render-taskdef', 'deploy-ecs', 'migrate-db', 'deploy-static']) expect([...covered]).toContain(name);
-    expect(smokeJobs.map(([name]) => name).sort()).toEqual(['smoke-deploy-ecs', 'smoke-deploy-static', 'smoke-migrate-db', 'smoke-render-taskdef']);
+    for (const name of actionNames()) expect([...covered]).toContain(name);
+    expect(smokeJobs.map(([name]) => name).sort()).toEqual(actionNames().map((name) => `smoke-${name}`));
   });
 
   describe.each(smokeJobs)('%s', (name, job) => {

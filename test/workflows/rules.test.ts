@@ -23,7 +23,7 @@ import {
 import { fixture, isReusable, shippedWorkflows, steps } from './workflow-files.js';
 
 const workflows = shippedWorkflows();
-const OUR_ACTIONS = ['deploy-ecs', 'deploy-static', 'migrate-db', 'render-taskdef'];
+const OUR_ACTIONS = actionNames();
 
 describe.each(workflows.map((w) => [w.path, w] as const))('%s', (_path, wf) => {
   it('has no ${{ }} expression inside run: (values go through env:)', () => {
