@@ -19,7 +19,8 @@ import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
 import { dryRunPlan, planServices, type DryRun } from './plan.js';
 import { handleFailure } from './rollback.js';
-import { mapLimit, servicesBefore, stableRevision, updateService } from './services.js';
+import { rollbackTarget } from './rollback-target.js';
+import { mapLimit, servicesBefore, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
 export interface Deps {
@@ -132,9 +133,9 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   // What each service ran before us: the rollback target and the "before" of the summary.
   const previous = new Map<string, string>();
   for (const name of inputs.services) {
-    const stable = stableRevision(before.get(name)!);
-    if (stable.note) report.warning(`${name} ${stable.note}.`);
-    previous.set(name, stable.arn);
+    const target = await rollbackTarget(ecs, inputs.cluster, name, before.get(name)!);
+    if (target.note) report.warning(`${name} ${target.note}.`);
+    previous.set(name, target.arn);
   }
   // Every other container's image must exist before anything is written to ECR (publishing
   // first and failing on a missing sidecar image would leave a tag moved and nothing deployed).
