@@ -256,13 +256,16 @@ export class Deployer {
     return r;
   }
 
-  /** UpdateService changing only desiredCount: the primary deployment scales in place. */
-  scale(target: DeployTarget, desiredCount: number, at: number): void {
+  /**
+   * UpdateService changing only desiredCount (a person, or Application Auto Scaling's scale-out): the
+   * primary deployment scales in place and stays COMPLETED. `pendingMs`: how long the new tasks take to run.
+   */
+  scale(target: DeployTarget, desiredCount: number, at: number, pendingMs = 500): void {
     const primary = this.visible(target, at).at(-1);
     if (!primary) return;
     const live = primary.tasks.filter((t) => t.stopAt === undefined || t.stopAt > at);
     primary.desiredCount = desiredCount;
-    if (live.length < desiredCount) this.launch(target, primary, at, desiredCount - live.length, { pendingMs: 500 });
+    if (live.length < desiredCount) this.launch(target, primary, at, desiredCount - live.length, { pendingMs });
     const extra = live.slice(desiredCount);
     for (const t of extra) this.tasks.stop(t, at, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${primary.id})`);
     if (extra.length) this.event(target, at, `has stopped ${extra.length} running tasks: ${extra.map((t) => `(task ${t.id})`).join(' ')}.`);
