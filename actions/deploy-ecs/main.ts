@@ -3,6 +3,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { exec } from '@actions/exec';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { boundCalls, CallDeadline } from '../../lib/deadline.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
@@ -50,13 +51,17 @@ await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
   const clients = new ClientFactory(() => config);
-  const ecs = clients.get(ECSClient);
-  const ecr = clients.get(ECRClient);
+  // Every AWS call ends by the run's deadline (timeout-minutes) or at the cancel; deploy() gives the
+  // rollback after a cancel its own short budget (calls.set).
+  const calls = new CallDeadline(AbortSignal.any([cancel.signal, AbortSignal.timeout(inputs.timeoutMinutes * 60_000)]));
+  const ecs = boundCalls(clients.get(ECSClient), calls);
+  const ecr = boundCalls(clients.get(ECRClient), calls);
   const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,
-    logs: clients.get(CloudWatchLogsClient),
+    logs: boundCalls(clients.get(CloudWatchLogsClient), calls),
+    calls,
     exec: (command, args, options) => exec(command, args, options),
     report: runnerReporter,
     sleep: realSleep,
@@ -68,3 +73,6 @@ await runAction(ACTION, async () => {
   appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []));
   if (result.error) throw result.error;
 });
+// Abandoned AWS calls (the deadline or the cancel) may still have SDK retry timers pending: they must
+// not hold the step open until the runner's kill once the outputs, summary and error are written.
+process.exit();
