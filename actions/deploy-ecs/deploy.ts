@@ -6,6 +6,7 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeTaskDefinitionCommand, type ECSClient, type TaskDefinition } from '@aws-sdk/client-ecs';
+import type { CallDeadline } from '../../lib/deadline.js';
 import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
@@ -19,7 +20,8 @@ import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
 import { dryRunPlan, planServices, type DryRun } from './plan.js';
 import { handleFailure } from './rollback.js';
-import { mapLimit, servicesBefore, stableRevision, updateService } from './services.js';
+import { rollbackTarget } from './rollback-target.js';
+import { mapLimit, servicesBefore, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
 export interface Deps {
@@ -33,6 +35,8 @@ export interface Deps {
   region: string;
   /** Aborted when the runner cancels the workflow (SIGINT / SIGTERM). */
   signal?: AbortSignal;
+  /** The deadline of the clients' calls (lib/deadline.ts); after a cancel the rollback gets a fresh one. */
+  calls?: CallDeadline;
 }
 
 /** Milliseconds after a cancel signal in which the rollback must be confirmed: the runner kills the step at 10 s. */
@@ -132,9 +136,9 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   // What each service ran before us: the rollback target and the "before" of the summary.
   const previous = new Map<string, string>();
   for (const name of inputs.services) {
-    const stable = stableRevision(before.get(name)!);
-    if (stable.note) report.warning(`${name} ${stable.note}.`);
-    previous.set(name, stable.arn);
+    const target = await rollbackTarget(ecs, inputs.cluster, name, before.get(name)!);
+    if (target.note) report.warning(`${name} ${target.note}.`);
+    previous.set(name, target.arn);
   }
   // Every other container's image must exist before anything is written to ECR (publishing
   // first and failing on a missing sidecar image would leave a tag moved and nothing deployed).
@@ -205,6 +209,8 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     ? []
     : await report.group('Update services', () =>
         mapLimit(toUpdate, inputs.maxParallel, async ({ service, force, why }): Promise<Tracked | undefined> => {
+          // A cancel during the fan-out: no new update is started (the ones done are rolled back).
+          if (deps.signal?.aborted) return undefined;
           try {
             const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: force, desiredCount: inputs.desiredCount }, deps.now);
             report.info(`${service}: ${revisionOf(before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
@@ -286,6 +292,8 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   };
   if (failed.length || cancelled) {
     const rollbackBudgetMs = cancelled ? cancelledAt + CANCEL_BUDGET_MS - deps.now() : Math.max(deadline - deps.now(), reserve);
+    // The cancel aborted every call in flight; the rollback's calls get what is left of the cancel budget.
+    if (cancelled) deps.calls?.set(AbortSignal.timeout(Math.max(0, rollbackBudgetMs)));
     await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed: failed.length ? failed : results.filter((r) => r.result === 'cancelled'), finalDef, out, rollbackBudgetMs, cancelled });
   }
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;

@@ -6,6 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { exec } from '@actions/exec';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { boundCalls, CallDeadline } from '../../lib/deadline.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { deploy, type DeployResult } from './deploy.js';
@@ -60,10 +61,11 @@ await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
   const clients = new ClientFactory(() => config);
-  const ecs = clients.get(ECSClient);
-  const ecr = clients.get(ECRClient);
-  const scheduledDeps = { ecs, scheduler: clients.get(SchedulerClient), events: clients.get(EventBridgeClient), report: runnerReporter };
   if (inputs.codedeploy) {
+    // The CodeDeploy path bounds its own waits and must still send StopDeployment after a cancel or
+    // a timeout, so its calls are not tied to the run's deadline signal.
+    const ecs = clients.get(ECSClient);
+    const scheduledDeps = { ecs, scheduler: clients.get(SchedulerClient), events: clients.get(EventBridgeClient), report: runnerReporter };
     const targets = await findScheduled(inputs, scheduledDeps);
     const r = await deployCodeDeploy(inputs, inputs.codedeploy, { ecs, codedeploy: clients.get(CodeDeployClient), report: runnerReporter, sleep: realSleep, now: realClock, signal: cancel.signal });
     const moved = await moveScheduled(r, targets, scheduledDeps);
@@ -73,12 +75,19 @@ await runAction(ACTION, async () => {
     if (moved.error) throw moved.error;
     return;
   }
+  // Every AWS call ends by the run's deadline (timeout-minutes) or at the cancel; deploy() gives the
+  // rollback after a cancel its own short budget (calls.set).
+  const calls = new CallDeadline(AbortSignal.any([cancel.signal, AbortSignal.timeout(inputs.timeoutMinutes * 60_000)]));
+  const ecs = boundCalls(clients.get(ECSClient), calls);
+  const ecr = boundCalls(clients.get(ECRClient), calls);
+  const scheduledDeps = { ecs, scheduler: boundCalls(clients.get(SchedulerClient), calls), events: boundCalls(clients.get(EventBridgeClient), calls), report: runnerReporter };
   const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
   const scheduledTargets = await findScheduled(prepared.inputs, scheduledDeps);
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,
-    logs: clients.get(CloudWatchLogsClient),
+    logs: boundCalls(clients.get(CloudWatchLogsClient), calls),
+    calls,
     exec: (command, args, options) => exec(command, args, options),
     report: runnerReporter,
     sleep: realSleep,
@@ -92,3 +101,6 @@ await runAction(ACTION, async () => {
   if (result.error) throw result.error;
   if (scheduled.error) throw scheduled.error;
 });
+// Abandoned AWS calls (the deadline or the cancel) may still have SDK retry timers pending: they must
+// not hold the step open until the runner's kill once the outputs, summary and error are written.
+process.exit();

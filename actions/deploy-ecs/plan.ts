@@ -18,6 +18,13 @@ export interface ServicePlan {
   why: string;
 }
 
+/** One deployment, of `arn`, COMPLETED (or without rollout state): only the task count is moving. */
+function scalingOnly(s: Service, arn: string): boolean {
+  const deployments = s.deployments ?? [];
+  const only = deployments[0];
+  return deployments.length === 1 && only?.taskDefinition === arn && (only.rolloutState ?? 'COMPLETED') === 'COMPLETED';
+}
+
 export function planServices(inputs: Inputs, before: Map<string, Service>, arn: string): ServicePlan[] {
   return inputs.services.map((service) => {
     const s = before.get(service)!;
@@ -25,6 +32,12 @@ export function planServices(inputs: Inputs, before: Map<string, Service>, arn: 
     if (s.taskDefinition !== arn) return { service, update: true, force: inputs.forceNewDeployment, why: `runs ${revisionOf(s.taskDefinition)}` };
     if (inputs.forceNewDeployment) return { service, update: true, force: true, why: 'force-new-deployment' };
     const steady = steadyOn(s, arn);
+    // A scale-out in progress (Application Auto Scaling, or a person) keeps the one deployment COMPLETED
+    // while new tasks start: the service is on the revision, and a forced deployment would only replace
+    // healthy tasks. Not steady for any other reason (FAILED, unfinished, other deployments): force.
+    if (!steady.steady && !scale && scalingOnly(s, arn)) {
+      return { service, update: false, force: false, why: `on ${revisionOf(arn)}, its one deployment COMPLETED and scaling (${s.runningCount ?? 0}/${s.desiredCount ?? 0} running); no new deployment` };
+    }
     if (!steady.steady) return { service, update: true, force: true, why: `on ${revisionOf(arn)} but not steady: ${steady.why}; starting a new deployment` };
     if (scale) return { service, update: true, force: false, why: `desired count ${s.desiredCount} → ${inputs.desiredCount}` };
     return { service, update: false, force: false, why: `steady on ${revisionOf(arn)} (deployment COMPLETED, ${s.runningCount}/${s.desiredCount} running)` };

@@ -62,7 +62,7 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
       inputs = { ...inputs, taskDefinition: { kind: 'existing', ref: target } };
     }
     if (inputs.promoteFrom) {
-      const promoted = await sourceImage(ecs, deps.ecr, inputs.promoteFrom, inputs.containerName);
+      const promoted = await sourceImage(ecs, inputs.promoteFrom, inputs.containerName);
       prepared.promoted = promoted;
       report.info(`${promoted.from.cluster}/${promoted.from.service} runs ${promoted.sourceImage} (${promoted.digest}) in ${revisionOf(promoted.sourceTaskDefinition)}; promoting that digest (no build, no layer copied)`);
       const def = inputs.taskDefinition.kind === 'file' ? readTaskDefinitionFile(inputs.taskDefinition.path) : await describeAsInput(ecs, inputs.taskDefinition.ref);

@@ -31,7 +31,7 @@ export interface PreviousRevision {
   deployedAt?: Date;
 }
 
-async function successfulDeployments(ecs: ECSClient, cluster: string, service: string): Promise<ServiceDeploymentBrief[]> {
+export async function successfulDeployments(ecs: ECSClient, cluster: string, service: string): Promise<ServiceDeploymentBrief[]> {
   const rows: ServiceDeploymentBrief[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {

@@ -1,15 +1,16 @@
 /**
  * `promote-from: <cluster>/<service>` — deploy exactly the image digest
  * another environment's service runs (e.g. prod takes what staging tested). Read
- * from that service's task definition (and ECR when the image is a tag): no
+ * from that service's task definition when it names a digest, else from its service
+ * revision (never from where a tag points now), and only from a steady source: no
  * build, no pull, no layer moved; the new revision names the image by digest,
  * so it runs those bytes even if a tag moves later.
  */
-import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import { ecrRegistry, parseImageRef } from '../../lib/ecr-image.js';
+import { DescribeServiceRevisionsCommand, DescribeTaskDefinitionCommand, ListServiceDeploymentsCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { parseImageRef } from '../../lib/ecr-image.js';
 import { ActionError } from '../../lib/errors.js';
 import type { TaskDefinitionInput } from '../../lib/taskdef.js';
+import { steadyOn } from './judge.js';
 import { describeServices } from './services.js';
 
 export interface PromoteSource {
@@ -46,8 +47,26 @@ export interface PromotedImage {
   uri: string;
 }
 
-/** The image (by digest) that `container` of the source service runs. Read-only. */
-export async function sourceImage(ecs: ECSClient, ecr: ECRClient, from: PromoteSource, container: string | undefined): Promise<PromotedImage> {
+/**
+ * The digest the source's service revision runs. ECS resolves every tag to a digest when it creates
+ * a service revision and keeps starting tasks from that digest
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerImage.html), so the
+ * revision's `containerImages[].imageDigest` is what the source runs even after the tag moved; the
+ * tag's digest in ECR now is not. The revision is the newest SUCCESSFUL service deployment's, which on
+ * a steady service is the revision every task runs.
+ */
+async function revisionDigest(ecs: ECSClient, from: PromoteSource, taskDefinition: string, container: string): Promise<string | undefined> {
+  const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster: from.cluster, service: from.service, status: ['SUCCESSFUL'], maxResults: 20 }));
+  const newest = [...(listed.serviceDeployments ?? [])].filter((d) => d.targetServiceRevisionArn).sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+  if (!newest) return undefined;
+  const out = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [newest.targetServiceRevisionArn!] }));
+  const revision = out.serviceRevisions?.[0];
+  if (revision?.taskDefinition !== taskDefinition) return undefined;
+  return revision.containerImages?.find((c) => c.containerName === container)?.imageDigest;
+}
+
+/** The image (by digest) that `container` of the source service runs; only from a steady source. Read-only. */
+export async function sourceImage(ecs: ECSClient, from: PromoteSource, container: string | undefined): Promise<PromotedImage> {
   const { found } = await describeServices(ecs, from.cluster, [from.service]).catch((err: unknown) => {
     throw new ActionError(`Cannot read service '${from.service}' in cluster '${from.cluster}' (${(err as Error).name}: ${(err as Error).message}).`, {
       input: 'promote-from',
@@ -57,6 +76,14 @@ export async function sourceImage(ecs: ECSClient, ecr: ECRClient, from: PromoteS
   const svc = found.get(from.service);
   if (!svc?.taskDefinition || svc.status !== 'ACTIVE') {
     throw new ActionError(`Service '${from.service}' was not found (or is not ACTIVE) in cluster '${from.cluster}'.`, { input: 'promote-from', fix: 'Name an ACTIVE service, e.g. delivery-staging/backend.' });
+  }
+  // Mid-rollout, failed or rolling back, the source runs more than one thing (or not what it tested).
+  const steady = steadyOn(svc, svc.taskDefinition);
+  if (!steady.steady) {
+    throw new ActionError(`${from.cluster}/${from.service} is not steady (${steady.why}), so what it runs is not one tested image.`, {
+      input: 'promote-from',
+      fix: 'Wait until the source service has one COMPLETED deployment with all its tasks running, then promote.',
+    });
   }
   const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }))).taskDefinition;
   const defs = td?.containerDefinitions ?? [];
@@ -68,23 +95,19 @@ export async function sourceImage(ecs: ECSClient, ecr: ECRClient, from: PromoteS
     });
   }
   const ref = parseImageRef(c.image);
-  let digest = ref.digest;
+  const digest =
+    ref.digest ??
+    (await revisionDigest(ecs, from, svc.taskDefinition, c.name!).catch((err: unknown) => {
+      throw new ActionError(`Cannot read the service revision of ${from.cluster}/${from.service} (${(err as Error).name}: ${(err as Error).message}).`, {
+        input: 'promote-from',
+        fix: 'The role needs ecs:ListServiceDeployments and ecs:DescribeServiceRevisions on the source service (policy in the README).',
+      });
+    }));
   if (!digest) {
-    const reg = ecrRegistry(ref);
-    if (!reg) {
-      throw new ActionError(`${from.cluster}/${from.service} runs ${c.image}, which is neither pinned by digest nor in ECR, so its bytes cannot be identified.`, {
-        input: 'promote-from',
-        fix: 'Deploy the source by digest (pin-image-digest: true) or from ECR, then promote.',
-      });
-    }
-    const out = await ecr.send(new DescribeImagesCommand({ registryId: reg.registryId, repositoryName: ref.repository, imageIds: [{ imageTag: ref.tag ?? 'latest' }] })).catch((err: unknown) => {
-      throw new ActionError(`Image ${c.image} that ${from.cluster}/${from.service} runs is not in ECR any more (${(err as Error).name}).`, {
-        input: 'promote-from',
-        fix: 'Redeploy the source environment, or promote an image that still exists.',
-      });
+    throw new ActionError(`${from.cluster}/${from.service} runs ${c.image}, and its service revision names no image digest, so the bytes it runs cannot be identified (the tag may point elsewhere now).`, {
+      input: 'promote-from',
+      fix: 'Deploy the source by digest (pin-image-digest: true), or redeploy it so ECS records the digest in a service revision, then promote.',
     });
-    digest = out.imageDetails?.[0]?.imageDigest;
-    if (!digest) throw new ActionError(`ECR returned no digest for ${c.image}.`, { input: 'promote-from', fix: 'Check the image in ECR.' });
   }
   return {
     from,

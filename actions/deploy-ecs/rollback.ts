@@ -77,7 +77,13 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
       ctx.out.rolledBack = done;
       rollbackNote += note;
     } else if (!superseded.length) {
-      rollbackNote = ctx.tracked.length === 0 ? '; no service had been updated, nothing to roll back' : '; nothing to roll back to (the services ran this revision before)';
+      const noTarget = ctx.tracked.filter((t) => !ctx.previous.get(t.service)).map((t) => t.service);
+      rollbackNote =
+        ctx.tracked.length === 0
+          ? '; no service had been updated, nothing to roll back'
+          : noTarget.length
+            ? `; ${noTarget.join(', ')} not rolled back: no deployment that completed successfully is recorded to return to`
+            : '; nothing to roll back to (the services ran this revision before)';
     }
   }
   const head = ctx.failed.map((r) => `${r.service}: ${r.reason ?? r.result}`).join('; ');

@@ -11,7 +11,7 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { ActionError, aggregate } from '../../lib/errors.js';
-import { batches, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
+import { batches, usesServiceDeployments, type Tracked } from './judge.js';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -116,25 +116,4 @@ async function latestServiceDeployment(ecs: ECSClient, cluster: string, service:
     // Without the service-deployments API we judge by the deployment id alone.
     return undefined;
   }
-}
-
-/**
- * The revision to roll back to: "the revision of the last deployment that completed". What the
- * service runs when its PRIMARY deployment COMPLETED; otherwise (an earlier run failed without
- * rollback, was cancelled, or is still going) the newest other deployment that COMPLETED, else
- * the one serving the most tasks — never the unproven or FAILED revision being rolled out.
- */
-export function stableRevision(svc: Service): { arn: string; note?: string } {
-  const deployments = svc.deployments ?? [];
-  const primary = deployments.find((d) => d.status === 'PRIMARY');
-  if (!primary || !primary.rolloutState || primary.rolloutState === 'COMPLETED') return { arn: svc.taskDefinition ?? '' };
-  const others = deployments.filter((d) => d !== primary && d.taskDefinition);
-  const completed = others.filter((d) => d.rolloutState === 'COMPLETED').sort((a, b) => Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0))[0];
-  const serving = completed ?? [...others].sort((a, b) => (b.runningCount ?? 0) - (a.runningCount ?? 0))[0];
-  const state = primary.rolloutState === 'FAILED' ? 'was left FAILED on' : 'was still deploying';
-  if (!serving) return { arn: svc.taskDefinition ?? '', note: `${state} ${revisionOf(primary.taskDefinition)} and lists no earlier deployment; the rollback target is that revision` };
-  return {
-    arn: serving.taskDefinition!,
-    note: `${state} ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(serving.taskDefinition)}, ${completed ? 'the last deployment that completed' : 'which was serving'}`,
-  };
 }

@@ -42,6 +42,14 @@ export class EcrService {
     return { digest: this.store(this.repos.get(repository)!, body, MANIFEST_TYPE, tag).digest };
   }
 
+  /** The digest an image reference of this registry points at now (tag or digest); undefined when unknown. */
+  digestOf(image: string): string | undefined {
+    const m = /^(?:\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(image);
+    const repo = m ? this.repos.get(m[1]!) : undefined;
+    if (!repo) return undefined;
+    return this.find(repo, m![3] ? { imageDigest: m![3] } : { imageTag: m![2] ?? 'latest' })?.digest;
+  }
+
   uri(name: string): string {
     return `${this.ctx.account}.dkr.ecr.${this.ctx.region}.amazonaws.com/${name}`;
   }

@@ -93,6 +93,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const logs = new LogsService(ctx);
   const ecs = new EcsService(ctx, logs, scenarios);
   const ecr = new EcrService(ctx);
+  ecs.services.deployer.resolveDigest = (image) => ecr.digestOf(image);
   const ssm = new SsmService(ctx);
   const secrets = new SecretsService(ctx);
   const cloudfront = new CloudFrontService(ctx);

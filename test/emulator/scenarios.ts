@@ -16,6 +16,16 @@ export interface RolloutScenario {
   logLines?: string[];
   /** ECS itself rolls back to the previous task definition (default: the service's circuit-breaker `rollback`). */
   circuitBreakerRollback?: boolean;
+  /**
+   * How the circuit-breaker rollback shows in DescribeServices. The guide says only that the service
+   * "is rolled back to the last deployment that completed successfully"
+   * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html);
+   * 'new-deployment' (default): a new PRIMARY deployment of that revision; 'previous-in-progress': the
+   * old COMPLETED deployment back as PRIMARY, IN_PROGRESS, same id. Which one ECS shows: modelled, not documented.
+   */
+  rollbackShape?: 'new-deployment' | 'previous-in-progress';
+  /** A failing rollout that stopped the old tasks first (minimumHealthyPercent 0), leaving only the FAILED deployment listed. */
+  oldTasksStopFirst?: boolean;
   /** Seconds the circuit-breaker rollback (or a StopServiceDeployment ROLLBACK) takes to reach a steady state (default 1). */
   rollbackSeconds?: number;
   /**

@@ -34,6 +34,13 @@ export interface Deployment {
   rollbackReason?: string;
   /** Seconds a StopServiceDeployment ROLLBACK of this deployment takes (the scenario's rollbackSeconds). */
   rollbackSeconds?: number;
+  /**
+   * A circuit-breaker rollback of the 'previous-in-progress' shape: this rollback is the old COMPLETED
+   * deployment itself, shown again (same id, same createdAt) as PRIMARY and IN_PROGRESS.
+   */
+  reuses?: Deployment;
+  /** Image digests ECS resolved when the deployment was created (container name → digest). */
+  imageDigests: Record<string, string>;
 }
 
 export interface ServiceEvent {
@@ -56,7 +63,28 @@ export interface DeployTarget {
 
 const newDeploymentId = (): string => `ecs-svc/${randomInt(1e9, 1e10 - 1)}${randomInt(1e9, 1e10 - 1)}`.slice(0, 27);
 
+/** Resolves a container image to the digest its tag points at now (the emulator's ECR); undefined when unknown. */
+export type DigestResolver = (image: string) => string | undefined;
+
+/**
+ * "Amazon ECS resolves container image names and any image tags specified in the task definition to
+ * container image digests" when it creates a service revision, and keeps using that digest
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerImage.html): each
+ * deployment keeps the digests of its creation time, whatever the tag points at later.
+ */
+function resolveDigests(def: TaskDefinition, resolve: DigestResolver | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of def.containerDefinitions as { name?: string; image?: string }[]) {
+    const pinned = /@(sha256:[a-f0-9]{64})$/.exec(c.image ?? '')?.[1];
+    const digest = pinned ?? (c.image ? resolve?.(c.image) : undefined);
+    if (c.name && digest) out[c.name] = digest;
+  }
+  return out;
+}
+
 export class Deployer {
+  /** Set by the emulator to its ECR (ECS resolves tags to digests when a deployment is created). */
+  resolveDigest?: DigestResolver;
   constructor(private readonly tasks: Tasks) {}
 
   private event(target: DeployTarget, at: number, message: string): void {
@@ -93,6 +121,7 @@ export class Deployer {
       sources: target.deployments.filter((x) => x.drainedAt === undefined || x.drainedAt > at),
       serviceDeploymentId: randomUUID().replace(/-/g, '').slice(0, 20),
       revision: ++target.revisions,
+      imageDigests: resolveDigests(def, this.resolveDigest),
     };
     target.deployments.push(d);
     return d;
@@ -179,8 +208,25 @@ export class Deployer {
       d.rollbackReason = 'ECS deployment circuit breaker: tasks failed to start.';
       this.event(target, d.failsAt + 1, `rolling back to deployment ${previous.id}.`);
       const rms = (scenario.rollbackSeconds ?? 1) * 1000;
-      this.launch(target, r, d.failsAt + 2, previous.desiredCount, { pendingMs: rms / 2 });
+      if ((scenario.rollbackShape ?? 'new-deployment') === 'previous-in-progress') {
+        // The other reading of "rolled back to the last deployment that completed successfully": the
+        // old deployment itself goes back to PRIMARY / IN_PROGRESS (same id) and its tasks, still
+        // running, carry on. Modelled, not documented: the guide does not say which shape ECS shows.
+        r.id = previous.id;
+        r.reuses = previous;
+        r.imageDigests = previous.imageDigests;
+        r.tasks = previous.tasks;
+        previous.drainedAt = d.failsAt;
+      } else {
+        this.launch(target, r, d.failsAt + 2, previous.desiredCount, { pendingMs: rms / 2 });
+      }
       this.complete(target, r, d.failsAt + rms);
+    } else if (scenario.oldTasksStopFirst && previous) {
+      // minimumHealthyPercent 0: the old tasks are stopped before the new ones start, and a deployment
+      // with no task left is no longer listed (modelled, not documented): DescribeServices then lists
+      // only the FAILED deployment; ListServiceDeployments still has the old one as SUCCESSFUL.
+      previous.drainedAt = at;
+      for (const t of previous.tasks) if (t.stopAt === undefined || t.stopAt > at) this.tasks.stop(t, at, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${d.id})`, true);
     }
     return d;
   }
@@ -210,13 +256,16 @@ export class Deployer {
     return r;
   }
 
-  /** UpdateService changing only desiredCount: the primary deployment scales in place. */
-  scale(target: DeployTarget, desiredCount: number, at: number): void {
+  /**
+   * UpdateService changing only desiredCount (a person, or Application Auto Scaling's scale-out): the
+   * primary deployment scales in place and stays COMPLETED. `pendingMs`: how long the new tasks take to run.
+   */
+  scale(target: DeployTarget, desiredCount: number, at: number, pendingMs = 500): void {
     const primary = this.visible(target, at).at(-1);
     if (!primary) return;
     const live = primary.tasks.filter((t) => t.stopAt === undefined || t.stopAt > at);
     primary.desiredCount = desiredCount;
-    if (live.length < desiredCount) this.launch(target, primary, at, desiredCount - live.length, { pendingMs: 500 });
+    if (live.length < desiredCount) this.launch(target, primary, at, desiredCount - live.length, { pendingMs });
     const extra = live.slice(desiredCount);
     for (const t of extra) this.tasks.stop(t, at, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${primary.id})`);
     if (extra.length) this.event(target, at, `has stopped ${extra.length} running tasks: ${extra.map((t) => `(task ${t.id})`).join(' ')}.`);
@@ -230,7 +279,8 @@ export class Deployer {
   rolloutState(d: Deployment, now: number): { rolloutState: string; rolloutStateReason: string } {
     if (d.completesAt !== undefined && now >= d.completesAt) return { rolloutState: 'COMPLETED', rolloutStateReason: `ECS deployment ${d.id} completed.` };
     if (d.failsAt !== undefined && now >= d.failsAt) return { rolloutState: 'FAILED', rolloutStateReason: `ECS deployment circuit breaker: ${d.failureReason}.` };
-    if (d.rollbackTo) return { rolloutState: 'IN_PROGRESS', rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${d.rollbackTo.id}.` };
+    // A reused deployment says nothing of the rollback (modelled, not documented): we must not depend on it.
+    if (d.rollbackTo && !d.reuses) return { rolloutState: 'IN_PROGRESS', rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${d.rollbackTo.id}.` };
     return { rolloutState: 'IN_PROGRESS', rolloutStateReason: `ECS deployment ${d.id} in progress.` };
   }
 
@@ -259,7 +309,7 @@ export class Deployer {
       pendingCount: c.pending,
       runningCount: c.running,
       failedTasks: c.failed,
-      createdAt: epochSeconds(d.createdAt),
+      createdAt: epochSeconds(d.reuses?.createdAt ?? d.createdAt),
       updatedAt: epochSeconds(updated),
       launchType: target.launchType,
       platformVersion: '1.4.0',

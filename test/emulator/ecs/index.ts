@@ -52,6 +52,14 @@ export class EcsService {
     return this.services.create(input).arn;
   }
 
+  /** A scale-out by Application Auto Scaling (an UpdateService of desiredCount): the new tasks run after `pendingSeconds`. */
+  scaleService(cluster: string, service: string, desiredCount: number, pendingSeconds: number): void {
+    const s = this.services.find(cluster, service);
+    if (!s) throw new Error(`no service ${cluster}/${service}`);
+    s.desiredCount = desiredCount;
+    this.services.deployer.scale(s, desiredCount, this.ctx.now(), pendingSeconds * 1000);
+  }
+
   private plan(s: TaskScenario | undefined): TaskPlan {
     const pendingMs = (s?.pendingSeconds ?? 0.5) * 1000;
     if (s?.failToStart) return { pendingMs, failToStart: s.failToStart };

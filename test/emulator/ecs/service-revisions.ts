@@ -10,7 +10,8 @@
  * `failures` with `arn` / `reason`) and the ServiceRevision shape
  * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRevision.html:
  * serviceRevisionArn, serviceArn, clusterArn, taskDefinition, launchType,
- * networkConfiguration, containerImages, createdAt). The emulator's revision ARN
+ * networkConfiguration, containerImages, createdAt); `containerImages[].imageDigest` is the digest
+ * resolved when the deployment was created (deployments.ts `resolveDigests`). The emulator's revision ARN
  * is the one service-deployments.ts hands out: `service-revision/<cluster>/<service>/<deployment id>`.
  */
 import { AwsError, epochSeconds, type EmuContext, type JsonOperations } from '../core.js';
@@ -48,7 +49,7 @@ export function serviceRevisionOperations(ctx: EmuContext, clusters: Clusters, s
           taskDefinition: d.def.taskDefinitionArn,
           launchType: s.launchType,
           ...(s.networkConfiguration ? { networkConfiguration: s.networkConfiguration } : {}),
-          containerImages: containers.map((c) => ({ containerName: c.name, image: c.image })),
+          containerImages: containers.map((c) => ({ containerName: c.name, image: c.image, ...(c.name && d.imageDigests[c.name] ? { imageDigest: d.imageDigests[c.name] } : {}) })),
           createdAt: epochSeconds(d.createdAt),
         });
       }

@@ -1,0 +1,56 @@
+/**
+ * One deadline for every AWS call of a run. The SDK's retries (adaptive mode: backoff plus a
+ * client-side rate limiter) can hold a single `send` for a minute under sustained throttling, so a
+ * poll loop that checks its own timeout between calls still overruns it. Every call made through
+ * a bounded client gets the current signal as its `abortSignal` (the SDK aborts the HTTP request)
+ * and ends the moment the signal aborts, even while the SDK sleeps between retries.
+ */
+export class CallDeadline {
+  private current: AbortSignal | undefined;
+  constructor(signal?: AbortSignal) {
+    this.current = signal;
+  }
+
+  /** The signal calls started from now on get (e.g. a fresh budget for the rollback after a cancel). */
+  set(signal: AbortSignal | undefined): void {
+    this.current = signal;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.current;
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason as unknown;
+  const err = new Error(`AWS call abandoned: ${reason instanceof Error ? reason.message : 'the run deadline passed'}`);
+  err.name = 'AbortError';
+  return err;
+}
+
+interface Sender {
+  send(command: unknown, options?: Record<string, unknown>): Promise<unknown>;
+}
+
+/** The client, with every `send` bounded by `deadline`'s signal at the time of the call. */
+export function boundCalls<T extends object>(client: T, deadline: CallDeadline): T {
+  const target = client as unknown as Sender;
+  return new Proxy(client, {
+    get(obj, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(obj, prop, receiver) as unknown;
+      return (command: unknown, options?: Record<string, unknown>) => {
+        const signal = deadline.signal;
+        if (!signal) return target.send(command, options);
+        if (signal.aborted) return Promise.reject(abortError(signal));
+        return new Promise((resolve, reject) => {
+          const onAbort = () => reject(abortError(signal));
+          signal.addEventListener('abort', onAbort, { once: true });
+          target
+            .send(command, { ...options, abortSignal: signal })
+            .then(resolve, reject)
+            .finally(() => signal.removeEventListener('abort', onAbort));
+        });
+      };
+    },
+  });
+}

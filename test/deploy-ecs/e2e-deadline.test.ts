@@ -1,0 +1,54 @@
+/**
+ * One deadline for every AWS call, end to end on the committed bundle, with 20 services and heavy
+ * ThrottlingException: a cancel in the runner's order (SIGINT, SIGTERM 7.5 s later, SIGKILL at 10 s)
+ * ends before the kill with outputs, summary and the "cancelled" error. The bound is the runner's,
+ * not machine speed.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/index.js';
+import { runDeploy, Seeder, startDeployEmulator, taskDef, whenCalled, workspaceWith } from './e2e-seed.js';
+
+let emu: Emulator;
+const seeder = new Seeder(() => emu, 'deadline');
+const SERVICES = Array.from({ length: 20 }, (_, i) => `svc-${i + 1}`);
+
+beforeAll(async () => {
+  emu = await startDeployEmulator();
+});
+afterEach(() => emu.faults.clear());
+afterAll(async () => {
+  await emu?.stop();
+});
+
+function stuckEverywhere(cluster: string): void {
+  for (const service of SERVICES) {
+    emu.scenarios.nextRollout({ cluster, service }, { result: 'stuck' });
+    emu.scenarios.nextRollout({ cluster, service }, { result: 'stuck' }); // the rollback does not finish either
+  }
+}
+
+describe('deploy-ecs: one deadline for every AWS call', () => {
+  it('a cancel at 80% throttling ends before the kill with outputs, summary and the cancelled error', async () => {
+    const { cluster, family } = seeder.seed(SERVICES);
+    stuckEverywhere(cluster);
+    emu.resetCounts();
+    const sent: { signals: string[] } = { signals: [] };
+    const onSpawn = (child: ChildProcess) => {
+      void whenCalled(emu, 'ECS.UpdateService', 20, 120_000).then(() => {
+        emu.faults.set({ throttleRate: 0.8, seed: 7 });
+        child.kill('SIGINT');
+        sent.signals.push('SIGINT');
+        const term = setTimeout(() => (child.kill('SIGTERM'), sent.signals.push('SIGTERM')), 7500);
+        const kill = setTimeout(() => (child.kill('SIGKILL'), sent.signals.push('SIGKILL')), 10_000);
+        child.on('exit', () => (clearTimeout(term), clearTimeout(kill)));
+      });
+    };
+    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': '5', 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 180_000 });
+    expect(sent.signals, r.stdout.slice(-3000)).not.toContain("SIGKILL");
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.status).toBe('cancelled');
+    expect(r.errors.join('\n')).toMatch(/was cancelled/);
+    expect(r.summary).toMatch(/cancelled/);
+  });
+});
