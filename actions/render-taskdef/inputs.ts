@@ -15,7 +15,9 @@ export interface RenderInputs {
   awsRegion?: string;
   verify: boolean;
   maxAttempts: number;
-  /** The JSON of `terraform output -json`, or a file holding it; empty when not given. */
+  /** Path of the file `terraform output -json > tf.json` wrote; empty when not given. */
+  terraformOutputsFile: string;
+  /** The older form: the JSON itself (already printed by the runner) or a file path; empty when not given. */
   terraformOutputs: string;
   /** Globs of plain variable names that look like secrets by name but are not (no warning). */
   allowPlainNames: string[];
@@ -76,6 +78,7 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
     awsRegion: inputs.string('aws-region'),
     verify: inputs.bool('verify', false),
     maxAttempts: inputs.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
+    terraformOutputsFile: reader('terraform-outputs-file'),
     terraformOutputs: reader('terraform-outputs'),
     allowPlainNames: parseNameGlobs(reader('allow-plain-names')),
   };

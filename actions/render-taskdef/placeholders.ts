@@ -9,9 +9,10 @@ const PLACEHOLDER = /\$?\$\{([^}]*)\}/g;
 
 export const BUILT_IN_PLACEHOLDERS = ['IMAGE_URI', 'AWS_REGION', 'FEATURE_KEY', 'DEPLOY_ENV', 'TEMPLATE_NAME'] as const;
 
-/** Replaces known placeholders; returns the new string and the names it could not resolve. */
-export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; unresolved: string[] } {
+/** Replaces known placeholders; returns the new string, the names it resolved and those it could not. */
+export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; used: string[]; unresolved: string[] } {
   const unresolved: string[] = [];
+  const used: string[] = [];
   const out = text.replace(PLACEHOLDER, (whole: string, name: string) => {
     if (whole.startsWith('$$')) return whole.slice(1);
     const v = values.get(name.trim());
@@ -19,9 +20,10 @@ export function substitute(text: string, values: ReadonlyMap<string, string>): {
       unresolved.push(whole);
       return whole;
     }
+    used.push(name.trim());
     return v;
   });
-  return { text: out, unresolved };
+  return { text: out, used, unresolved };
 }
 
 /**
@@ -29,7 +31,13 @@ export function substitute(text: string, values: ReadonlyMap<string, string>): {
  * left alone), calling `onUnresolved` with the JSON path of each string that
  * still holds a `${...}` so the caller can report its file and line.
  */
-export function substituteDeep(value: unknown, values: ReadonlyMap<string, string>, onUnresolved: (path: JsonPath, names: string[]) => void): unknown {
+export function substituteDeep(
+  value: unknown,
+  values: ReadonlyMap<string, string>,
+  onUnresolved: (path: JsonPath, names: string[]) => void,
+  /** Called with the path of each string and the placeholder names it resolved (to trace sensitive values). */
+  onResolved?: (path: JsonPath, names: string[]) => void,
+): unknown {
   // One path stack, copied only for a report: a new path array per value was most of the garbage on large templates.
   const path: (string | number)[] = [];
   const walk = (v: unknown): unknown => {
@@ -37,6 +45,7 @@ export function substituteDeep(value: unknown, values: ReadonlyMap<string, strin
       if (!v.includes('${')) return v;
       const r = substitute(v, values);
       if (r.unresolved.length) onUnresolved([...path], r.unresolved);
+      if (r.used.length && onResolved) onResolved([...path], r.used);
       return r.text;
     }
     if (Array.isArray(v)) {

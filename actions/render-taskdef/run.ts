@@ -10,7 +10,7 @@ import type { RenderInputs } from './inputs.js';
 import type { JsonDoc } from './json-source.js';
 import { renderTaskDefinition, type RenderResult } from './render.js';
 import { summaryMarkdown } from './summary.js';
-import { readTerraformOutputs, type TerraformOutputs } from './terraform.js';
+import { masksFor, readTerraformOutputs, type TerraformOutputs, type TerraformSource } from './terraform.js';
 import { validateTaskDefinition } from './validate.js';
 import { displayPath, type Workspace } from './workspace.js';
 
@@ -40,6 +40,14 @@ export function defaultClients(maxAttempts: number): (region: string) => ClientF
 
 export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResult> {
   const { reporter, ws } = deps;
+  // Before anything else can print: terraform output -json holds sensitive values in clear.
+  const tf = readTerraformOutputsSafely(inputs, ws);
+  if ('outputs' in tf) for (const mask of masksFor(tf.outputs)) reporter.setSecret(mask);
+  if ('outputs' in tf && tf.printedByRunner) {
+    reporter.warning(
+      "terraform-outputs holds the JSON itself: the runner printed it, sensitive outputs included, at the top of this step's log before the action could mask anything. Write it to a file instead (terraform output -json > tf-outputs.json) and pass terraform-outputs-file: tf-outputs.json.",
+    );
+  }
   // A region is only needed for ${AWS_REGION} and verify; a bad one fails early either way.
   const region = inputs.awsRegion || deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION ? resolveRegion(inputs.awsRegion, deps.env) : undefined;
   if (inputs.verify && !region) resolveRegion(undefined, deps.env);
@@ -50,13 +58,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     let template: JsonDoc | undefined;
     let config: LoadedConfig | undefined;
     let terraform: TerraformOutputs = new Map();
-    try {
-      terraform = readTerraformOutputs(inputs.terraformOutputs, ws);
-      // Masked before anything else is printed: terraform output -json shows sensitive values in clear.
-      for (const out of terraform.values()) if (out.sensitive && out.value) reporter.setSecret(out.value);
-    } catch (err) {
-      problems.push(asActionError(err));
-    }
+    if ('outputs' in tf) terraform = tf.outputs;
+    else problems.push(tf.error);
     try {
       template = readJsonFile(inputs.template, ws, 'template');
     } catch (err) {
@@ -87,7 +90,7 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     });
     for (const w of r.warnings) reporter.info(w);
     const allowed = inputs.allowPlainNames.length ? picomatch(inputs.allowPlainNames) : () => false;
-    const sensitiveValues = new Set([...terraform.values()].filter((o) => o.sensitive && o.value).map((o) => o.value!));
+    const sensitiveValues = new Map([...terraform].flatMap(([name, o]) => o.secretStrings.map((s) => [s, name] as const)));
     const checked = validateTaskDefinition(r, { allowPlainName: (name) => allowed(name), sensitiveValues });
     // A value still holding a placeholder is reported once, as unresolved, not again as invalid.
     const unresolvedAt = new Set(r.problems.map((p) => `${p.location.file}:${p.location.line}`));
@@ -124,6 +127,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     verified: inputs.verify,
   });
   return { path, family, feature: config.config.feature, environment: inputs.environment, containers: rendered.targets, rendered, summary };
+}
+
+function readTerraformOutputsSafely(inputs: RenderInputs, ws: Workspace): TerraformSource | { error: ActionError } {
+  try {
+    return readTerraformOutputs(inputs.terraformOutputsFile, inputs.terraformOutputs, ws);
+  } catch (err) {
+    return { error: asActionError(err) };
+  }
 }
 
 function asActionError(err: unknown): ActionError {

@@ -27,6 +27,13 @@ const tfOutputs = (environment: string) =>
     db_master_password: { sensitive: true, type: 'string', value: `Zq8vN2xK7pR4tL9mW3cF6hJ1-${environment}` },
   });
 
+/** The file `terraform output -json > tf-outputs.json` writes, as the README's step writes it. */
+function tfOutputsFile(environment: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'tf-outputs-')), 'tf-outputs.json');
+  writeFileSync(path, tfOutputs(environment));
+  return path;
+}
+
 /** The inputs of the README's "Adopting an existing app" workflow step. */
 const inputsFor = (template: string, feature: string, environment: string, service: 'backend' | 'frontend') => ({
   template,
@@ -34,7 +41,7 @@ const inputsFor = (template: string, feature: string, environment: string, servi
   feature,
   environment,
   image: IMAGE.replace('delivery/backend', `delivery/${service}`),
-  'terraform-outputs': tfOutputs(environment),
+  'terraform-outputs-file': tfOutputsFile(environment),
   vars: [`TASKDEF_FAMILY=delivery-${environment}-${service}`, 'EXEC_ROLE_ARN=${tf:ecs_execution_role_arn}', `TASK_ROLE_ARN=\${tf:${service}_task_role_arn}`, 'LOG_GROUP=${tf:log_group}'].join('\n'),
   'allow-plain-names': 'TOKEN_ISS, TOKEN_AUD_*',
 });
