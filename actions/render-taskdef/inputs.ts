@@ -1,6 +1,7 @@
 import { ActionError } from '../../lib/errors.js';
 import { Inputs, parseKeyValueLines, type InputReader, envReader } from '../../lib/inputs.js';
 import type { ConfigSource } from './config.js';
+import { DEFAULT_KNOWN_ENVIRONMENTS, parseList } from './foreign.js';
 import type { ImageSpec } from './render.js';
 
 /** Every input of actions/render-taskdef/action.yml, typed. */
@@ -21,6 +22,10 @@ export interface RenderInputs {
   terraformOutputs: string;
   /** Globs of plain variable names that look like secrets by name but are not (no warning). */
   allowPlainNames: string[];
+  /** Environment names a value must not name unless it is this render's (the config's are added). */
+  knownEnvironments: string[];
+  /** Values (with * wildcards) allowed to name another environment: shared resources. */
+  allowForeign: string[];
 }
 
 const CONTAINER_LINE = /^([A-Za-z0-9_-]{1,255})=(.*)$/;
@@ -81,6 +86,8 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
     terraformOutputsFile: reader('terraform-outputs-file'),
     terraformOutputs: reader('terraform-outputs'),
     allowPlainNames: parseNameGlobs(reader('allow-plain-names')),
+    knownEnvironments: reader('known-environments').trim() === '' ? [...DEFAULT_KNOWN_ENVIRONMENTS] : parseList(reader('known-environments'), 'known-environments'),
+    allowForeign: parseList(reader('allow-foreign'), 'allow-foreign'),
   };
 }
 

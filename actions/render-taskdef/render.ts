@@ -1,6 +1,6 @@
 import { ActionError, type Location } from '../../lib/errors.js';
 import { stripReadOnly } from '../../lib/taskdef.js';
-import { configLocation, fieldName, knownEnvironments, type LoadedConfig, type ResolvedSettings } from './config.js';
+import { configLocation, fieldName, type LoadedConfig, type ResolvedSettings } from './config.js';
 import type { JsonDoc, JsonPath } from './json-source.js';
 import { didYouMean, substitute, substituteDeep } from './placeholders.js';
 import { checkStore, declaredNames, fixFor } from './render-checks.js';
@@ -159,7 +159,6 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const fromConfig: { index: number; kind: 'environment' | 'secrets'; name: string; at: Location; output: string }[] = [];
   // Template entries are named now: the merge below reorders and replaces them.
   const templateEntries = fromTemplate.map((u) => ({ ...u, entry: entryAt(source, u.path) }));
-  const otherEnvironments = new Set(knownEnvironments(config.config).filter((e) => e !== req.environment));
 
   containers.forEach((c, index) => {
     const name = names[index]!;
@@ -206,23 +205,6 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     c.environment = mergeEntries(c.environment ?? [], wanted, 'env', name, origins);
     c.secrets = mergeEntries(c.secrets ?? [], wanted, 'secret', name, origins);
     if (c.secrets.length === 0 && !('secrets' in (defs[index] as object))) delete c.secrets;
-  });
-
-  // A secret path the template hardcodes for another environment (a prod task reading the test
-  // database) is the one mistake adopting an existing template makes easy: the config must override it.
-  containers.forEach((c, index) => {
-    for (const s of Array.isArray(c.secrets) ? c.secrets : []) {
-      if (typeof s?.valueFrom !== 'string' || origins.get(originKey(names[index]!, 'secrets', s.name))?.file !== template.file) continue;
-      const other = s.valueFrom.split(/[/:]/).find((segment) => otherEnvironments.has(segment));
-      if (other === undefined) continue;
-      const at = origins.get(originKey(names[index]!, 'secrets', s.name))!;
-      problems.push(
-        new ActionError(`container '${names[index]}': secret ${s.name} is ${s.valueFrom} from the template, a '${other}' path, in a '${req.environment}' render.`, {
-          ...at,
-          fix: `Set it for ${req.environment} in ${config.doc.file}: "environments": { "${req.environment}": { "ssm": { "${s.name}": "<the ${req.environment} parameter>" } } } (or secretsManager for an ARN).`,
-        }),
-      );
-    }
   });
 
   const sensitive: SensitiveUse[] = templateEntries.filter((u) => !u.entry).map(({ path, output }) => ({ path, output }));

@@ -5,13 +5,14 @@ import { clientConfig, ClientFactory, resolveRegion } from '../../lib/aws.js';
 import picomatch from 'picomatch';
 import { ActionError, aggregate, formatProblem } from '../../lib/errors.js';
 import type { Reporter } from '../../lib/report.js';
-import { loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
+import { knownEnvironments, loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
 import type { RenderInputs } from './inputs.js';
 import type { JsonDoc } from './json-source.js';
 import { renderTaskDefinition, type RenderResult } from './render.js';
 import { summaryMarkdown } from './summary.js';
 import { masksFor, readTerraformOutputs, type TerraformOutputs, type TerraformSource } from './terraform.js';
-import { validateTaskDefinition } from './validate.js';
+import { locateProblems, validateTaskDefinition } from './validate.js';
+import { checkForeign } from './foreign.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export const ACTION = 'render-taskdef';
@@ -92,6 +93,11 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     const allowed = inputs.allowPlainNames.length ? picomatch(inputs.allowPlainNames) : () => false;
     const sensitiveValues = new Map([...terraform].flatMap(([name, o]) => o.secretStrings.map((s) => [s, name] as const)));
     const checked = validateTaskDefinition(r, { allowPlainName: (name) => allowed(name), sensitiveValues });
+    const foreign = locateProblems(
+      r,
+      checkForeign(r, { environment: inputs.environment, environments: [...inputs.knownEnvironments, ...knownEnvironments(config.config)], allowForeign: inputs.allowForeign, configFile: config.doc.file }),
+    );
+    checked.errors.push(...foreign.errors);
     // A value still holding a placeholder is reported once, as unresolved, not again as invalid.
     const unresolvedAt = new Set(r.problems.map((p) => `${p.location.file}:${p.location.line}`));
     const problems = [...r.problems, ...checked.errors.filter((p) => !unresolvedAt.has(`${p.location.file}:${p.location.line}`))];

@@ -132,7 +132,7 @@ describe('adopting the team\'s files: what render tells them', () => {
     expect(test.text).toBe('');
     const prod = await inProcess(root, inputsFor(BACKEND, 'core', 'prod', 'backend'));
     expect(prod.result).toBeUndefined();
-    expect(prod.text).toMatch(/^infra\/taskdef\.template\.json:26 containerDefinitions\[0\]\.secrets\[2\]: container 'backend': secret JWT_PUBLIC_KEY is \/delivery\/test\/JWT_PUBLIC_KEY from the template, a 'test' path, in a 'prod' render\. Fix: Set it for prod in infra\/env\/features\/core\.json/);
+    expect(prod.text).toMatch(/^infra\/taskdef\.template\.json:26 containerDefinitions\[0\]\.secrets\[2\]: container 'backend': secret JWT_PUBLIC_KEY is \/delivery\/test\/JWT_PUBLIC_KEY, a 'test' resource, in a 'prod' render\. Fix: Set it for prod in infra\/env\/features\/core\.json/);
     expect(prod.text.split('\n')).toHaveLength(1); // DATABASE_URL and JWT_PRIVATE_KEY were replaced
   });
 
