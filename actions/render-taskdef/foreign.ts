@@ -9,6 +9,12 @@ export const DEFAULT_KNOWN_ENVIRONMENTS = ['dev', 'development', 'test', 'stagin
 /** Spellings of one environment: a `prod` render may say `production`. */
 const ALIASES = [['dev', 'development'], ['stage', 'staging'], ['prod', 'production']];
 
+/**
+ * Variables that select a framework's build mode, not the deployment: NODE_ENV=production is what a
+ * staging Node.js server runs with too (and Rails, Rack, Phoenix, Flask, ASP.NET likewise).
+ */
+const FRAMEWORK_MODES = new Set(['NODE_ENV', 'RAILS_ENV', 'RACK_ENV', 'MIX_ENV', 'FLASK_ENV', 'ASPNETCORE_ENVIRONMENT', 'DOTNET_ENVIRONMENT']);
+
 /** Token delimiters: ARN and path separators, name separators, and what splits a command line or a URL. */
 const DELIMITERS = /[/:\-_.\s=,@?&]+/;
 
@@ -49,7 +55,8 @@ export function parseList(raw: string, input: string): string[] {
  * and ECS registers it without complaint — the dev service would then read prod's secrets. Every string
  * of the rendered definition is split into tokens on `/ : - _ .` (and spaces, `=`, `,`, `@`, `?`, `&`);
  * a token equal to another environment's name is an error on the line the value came from. Images are
- * left out: the same image is promoted from one environment to the next. Variable names are not values.
+ * left out: the same image is promoted from one environment to the next. Variable names are not values,
+ * and framework modes (NODE_ENV=production) are not environments.
  */
 export function checkForeign(r: RenderResult, check: ForeignCheck): { path: JsonPath; message: string; fix: string }[] {
   const foreign = foreignEnvironments(check.environment, check.environments);
@@ -65,6 +72,7 @@ export function checkForeign(r: RenderResult, check: ForeignCheck): { path: Json
       for (const [k, x] of Object.entries(v)) {
         if (k === 'image' && path.length === 2 && path[0] === 'containerDefinitions') continue;
         if (k === 'name' && (path[2] === 'environment' || path[2] === 'secrets')) continue;
+        if (k === 'value' && path[2] === 'environment' && FRAMEWORK_MODES.has(String((v as { name?: unknown }).name))) continue;
         visit(x, [...path, k]);
       }
     }

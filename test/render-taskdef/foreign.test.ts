@@ -32,6 +32,7 @@ const DESCRIBED_PROD = `{
         "environment": [
           { "name": "ENVIRONMENT", "value": "prod" },
           { "name": "CATALOG", "value": "product-catalog" },
+          { "name": "NODE_ENV", "value": "production" },
           { "name": "API_URL", "value": "https://api.staging.shop.example.com" }
         ],
         "secrets": [
@@ -81,6 +82,7 @@ describe('render-taskdef refuses another environment\'s identifiers (bundle)', (
     // product-catalog is not 'prod'; the image is promoted between environments and not checked.
     expect(at('product-catalog')).toEqual([]);
     expect(at('"image"')).toEqual([]);
+    expect(at('NODE_ENV')).toEqual([]); // a framework's build mode, not an environment
     expect(run.errors.filter((e) => e.includes('file=infra/api.json'))).toHaveLength(8);
   });
 
