@@ -6,6 +6,7 @@ import type { JsonPath } from './json-source.js';
  * command in a healthCheck, say).
  */
 const PLACEHOLDER = /\$?\$\{([^}]*)\}/g;
+const WHOLE_PLACEHOLDER = /^\$\{[^}]*\}$/;
 
 export const BUILT_IN_PLACEHOLDERS = ['IMAGE_URI', 'AWS_REGION', 'FEATURE_KEY', 'DEPLOY_ENV', 'TEMPLATE_NAME'] as const;
 
@@ -27,8 +28,7 @@ export function substitute(text: string, values: ReadonlyMap<string, string>): {
 }
 
 /**
- * Substitutes placeholders in every string value of a JSON value (keys are
- * left alone), calling `onUnresolved` with the JSON path of each string that
+ * Substitutes placeholders in every string value and key of a JSON value, calling `onUnresolved` with the JSON path of each string that
  * still holds a `${...}` so the caller can report its file and line.
  */
 export function substituteDeep(
@@ -37,6 +37,8 @@ export function substituteDeep(
   onUnresolved: (path: JsonPath, names: string[]) => void,
   /** Called with the path of each string and the placeholder names it resolved (to trace sensitive values). */
   onResolved?: (path: JsonPath, names: string[]) => void,
+  /** A string that is one placeholder and nothing else: the value to put there instead of the text (a number). */
+  typed?: (path: JsonPath, text: string) => unknown,
 ): unknown {
   // One path stack, copied only for a report: a new path array per value was most of the garbage on large templates.
   const path: (string | number)[] = [];
@@ -46,6 +48,7 @@ export function substituteDeep(
       const r = substitute(v, values);
       if (r.unresolved.length) onUnresolved([...path], r.unresolved);
       if (r.used.length && onResolved) onResolved([...path], r.used);
+      if (typed && r.unresolved.length === 0 && WHOLE_PLACEHOLDER.test(v)) return typed([...path], r.text);
       return r.text;
     }
     if (Array.isArray(v)) {
@@ -61,7 +64,15 @@ export function substituteDeep(
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
         path.push(k);
-        out[k] = walk(x);
+        // A key may vary too (a dockerLabels or log option name): substituted, or reported on its line.
+        let key = k;
+        if (k.includes('${')) {
+          const r = substitute(k, values);
+          if (r.unresolved.length) onUnresolved([...path], r.unresolved);
+          if (r.used.length && onResolved) onResolved([...path], r.used);
+          key = r.text;
+        }
+        out[key] = walk(x);
         path.pop();
       }
       return out;

@@ -1,4 +1,5 @@
 import { ActionError, type Location } from '../../lib/errors.js';
+import { apiTypeAt } from '../../lib/ecs-shapes.js';
 import { stripReadOnly } from '../../lib/taskdef.js';
 import { configLocation, fieldName, type LoadedConfig, type ResolvedSettings } from './config.js';
 import type { JsonDoc, JsonPath } from './json-source.js';
@@ -56,8 +57,17 @@ export interface RenderResult {
   warnings: string[];
   /** Per container, the names its template declared before render (environment and secrets). */
   declared: Map<string, Set<string>>;
+  /** Config entries for the whole environment a container did not get: its template does not declare them. */
+  withheld: Withheld[];
   /** Where a sensitive Terraform output ended up (paths of taskDef; an env/secret entry by its index after the merge). */
   sensitive: SensitiveUse[];
+}
+
+export interface Withheld {
+  container: string;
+  names: string[];
+  /** Where each name is set in the config, in the order of names. */
+  at: Location[];
 }
 
 export interface SensitiveUse {
@@ -141,6 +151,13 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       const output = taint(names);
       if (output) fromTemplate.push({ path, output });
     },
+    // "memory": "${CMEM}" renders 512 where the ECS API takes a number (JSON has no unquoted placeholder).
+    (path, text) => {
+      const type = apiTypeAt(path);
+      if (type === 'number' && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+      if (type === 'boolean' && /^(true|false)$/.test(text.trim())) return text.trim() === 'true';
+      return text;
+    },
   ) as TaskDef;
   for (const { path, names } of unresolved) {
     problems.push(
@@ -156,6 +173,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const targets = chooseTargets(req, names, containers, problems);
   const featureFlags = settings.flags.join(',');
   const declared = new Map<string, Set<string>>();
+  const withheldFrom: Withheld[] = [];
   const fromConfig: { index: number; kind: 'environment' | 'secrets'; name: string; at: Location; output: string }[] = [];
   // Template entries are named now: the merge below reorders and replaces them.
   const templateEntries = fromTemplate.map((u) => ({ ...u, entry: entryAt(source, u.path) }));
@@ -190,11 +208,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       const output = taint(r.used);
       if (output) fromConfig.push({ index, kind: value.kind === 'env' ? 'environment' : 'secrets', name: varName, at, output });
     }
-    if (withheld.size) {
-      warnings.push(
-        `${name}: not given ${[...withheld.keys()].join(', ')} (set for the whole environment in ${config.doc.file}) because ${req.templateName} does not declare ${withheld.size > 1 ? 'them' : 'it'} for this container; name ${withheld.size > 1 ? 'them' : 'it'} under byContainer.${name}, or list "${name}" in the config's "containers", to add ${withheld.size > 1 ? 'them' : 'it'}.`,
-      );
-    }
+    if (withheld.size) withheldFrom.push({ container: name, names: [...withheld.keys()], at: [...withheld.values()].map((p) => configLocation(config, p)) });
     if (isTarget) {
       // Injected last: the app can rely on these whatever the config says.
       const injected = { input: 'feature' };
@@ -225,7 +239,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   for (const [name, path] of settings.namedContainers) {
     if (!names.includes(name)) warnings.push(`${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`);
   }
-  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings, declared, sensitive };
+  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings, declared, sensitive, withheld: withheldFrom };
 }
 
 /** The environment or secrets entry a template path lies in, named as the template names it. */

@@ -90,6 +90,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       terraform,
     });
     for (const w of r.warnings) reporter.info(w);
+    // A warning, not an info line in a collapsed group: a new config entry that never reaches the app is a surprise.
+    for (const w of r.withheld) {
+      const them = w.names.length > 1 ? 'them' : 'it';
+      reporter.warning(
+        `container '${w.container}' does not get ${w.names.join(', ')} (set for the whole environment in ${config.doc.file}): ${basename(template.file)} does not declare ${them} for this container. Name ${them} under byContainer.${w.container}, declare ${them} in the template, or list "${w.container}" in the config's "containers", to add ${them}.`,
+        w.at[0],
+      );
+    }
     const allowed = inputs.allowPlainNames.length ? picomatch(inputs.allowPlainNames) : () => false;
     const sensitiveValues = new Map([...terraform].flatMap(([name, o]) => o.secretStrings.map((s) => [s, name] as const)));
     const checked = validateTaskDefinition(r, { allowPlainName: (name) => allowed(name), sensitiveValues });

@@ -83,7 +83,9 @@ describe('render-taskdef bundle on the delivery team\'s files as they are (e2e)'
     expect(f.name).toBe('frontend');
     expect(f.secrets).toBeUndefined();
     expect(JSON.stringify(f)).not.toMatch(/DATABASE_URL|JWT_/);
-    expect(frontend.stdout).toMatch(/frontend: not given DATABASE_URL, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY/);
+    // Withheld entries are a warning annotation on the config line and a table in the step summary.
+    expect(frontend.stdout).toMatch(/^::warning file=infra\/env\/features\/[a-z-]+\.json,line=\d+::.*container 'frontend' does not get DATABASE_URL, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY/m);
+    expect(frontend.summary).toMatch(/\*\*Not given\*\*[\s\S]*\| `frontend` \| `DATABASE_URL` \|/);
 
     // The sensitive Terraform output is masked (the runner hides ::add-mask:: values) and printed nowhere else.
     const secret = `Zq8vN2xK7pR4tL9mW3cF6hJ1-${environment}`;
