@@ -149,6 +149,28 @@ function checkType(v: unknown, type: string, path: PathSegment[], problems: Shap
   }
 }
 
+/**
+ * The API type at a path of a RegisterTaskDefinition request (`number` for
+ * `['containerDefinitions', 0, 'memory']`, `string` for the task's `memory`),
+ * or undefined when the path is not in the model.
+ */
+export function apiTypeAt(path: readonly PathSegment[]): string | undefined {
+  let type: string = model.root;
+  for (const seg of path) {
+    if (type.startsWith('list<')) {
+      if (typeof seg !== 'number') return undefined;
+      type = type.slice(5, -1);
+    } else if (type.startsWith('map<')) {
+      type = type.slice(4, -1);
+    } else {
+      const member = typeof seg === 'string' ? shapes[type]?.members[seg] : undefined;
+      if (member === undefined) return undefined;
+      type = member;
+    }
+  }
+  return type;
+}
+
 function checkStruct(v: unknown, name: string, path: PathSegment[], problems: ShapeProblem[]): void {
   const shape = shapes[name];
   if (!shape) return;

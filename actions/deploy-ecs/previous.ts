@@ -8,7 +8,7 @@
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceRevisions.html
  * Only SUCCESSFUL deployments count: a failed or rolled-back revision never served,
- * so it is never "previous". Revisions created before 2024-10-25 cannot be
+ * so it is never "previous"; nor is a release that was rolled away from (see findPrevious). Revisions created before 2024-10-25 cannot be
  * described (AWS): such a service gets an error with the fix, never a guess.
  * The order of ListServiceDeployments is not documented, so rows are sorted by createdAt.
  */
@@ -43,19 +43,33 @@ export async function successfulDeployments(ecs: ECSClient, cluster: string, ser
   return rows.sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
 }
 
-/** The newest successful deployment of a revision other than `current`, walking back 20 revisions a call. */
+/**
+ * The release before `current` that was not rolled away from. The successful deployments, oldest
+ * first, form a line: a deployment of a revision already on the line (a rollback, manual or by
+ * deploy-ecs) cuts the line back to it, dropping every release after it. So after v1, v2, v3 and a
+ * rollback to v2 the line is v1, v2: a second `previous` gives v1, never v3 again (a toggle would
+ * put the bad release back).
+ */
 async function findPrevious(ecs: ECSClient, cluster: string, service: string, current: string): Promise<PreviousRevision | undefined> {
-  const rows = (await successfulDeployments(ecs, cluster, service)).filter((r) => r.targetServiceRevisionArn);
+  const rows = (await successfulDeployments(ecs, cluster, service)).filter((r) => r.targetServiceRevisionArn).reverse();
+  const taskDefinitionOf = new Map<string, string | undefined>();
   for (let i = 0; i < rows.length; i += 20) {
     const chunk = rows.slice(i, i + 20);
     const out = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: chunk.map((r) => r.targetServiceRevisionArn!) }));
-    const taskDefinitionOf = new Map((out.serviceRevisions ?? []).map((r) => [r.serviceRevisionArn, r.taskDefinition]));
-    for (const row of chunk) {
-      const td = taskDefinitionOf.get(row.targetServiceRevisionArn);
-      if (td && td !== current) return { service, current, previous: td, deployedAt: row.createdAt };
-    }
+    for (const r of out.serviceRevisions ?? []) if (r.serviceRevisionArn) taskDefinitionOf.set(r.serviceRevisionArn, r.taskDefinition);
   }
-  return undefined;
+  const line: { taskDefinition: string; at?: Date }[] = [];
+  for (const row of rows) {
+    const td = taskDefinitionOf.get(row.targetServiceRevisionArn!);
+    if (!td) continue;
+    const back = line.findIndex((l) => l.taskDefinition === td);
+    if (back >= 0) line.length = back + 1;
+    else line.push({ taskDefinition: td, at: row.createdAt });
+  }
+  const here = line.findIndex((l) => l.taskDefinition === current);
+  // A current revision ECS has no successful deployment of yet (in progress): the line's top came before it.
+  const prev = here === -1 ? line.at(-1) : line[here - 1];
+  return prev ? { service, current, previous: prev.taskDefinition, deployedAt: prev.at } : undefined;
 }
 
 /**
@@ -76,7 +90,7 @@ export async function resolvePrevious(ecs: ECSClient, cluster: string, services:
     const prev = await findPrevious(ecs, cluster, service, current);
     if (!prev) {
       problems.push(
-        new ActionError(`Service '${service}' has no earlier successful deployment recorded by ECS (it runs ${revisionOf(current)}; ECS describes service revisions created since 2024-10-25 only).`, {
+        new ActionError(`Service '${service}' has no earlier successful deployment recorded by ECS that was not rolled away from (it runs ${revisionOf(current)}; ECS describes service revisions created since 2024-10-25 only).`, {
           input: 'task-definition',
           fix: 'Give the revision to return to instead of previous, e.g. task-definition: family:revision.',
         }),

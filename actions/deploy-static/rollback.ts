@@ -46,13 +46,38 @@ export interface RollbackPlan {
 
 const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
 
-/** `previous` is the release before the live one (so two rollbacks in a row toggle). */
+/**
+ * The releases still in effect, oldest first: a rollback to a release on the line cuts the line back to
+ * it, dropping every release after it (they were rolled away from). A rollback to a release no longer on
+ * the line (an id given explicitly) is a new step on it.
+ */
+export function releaseLine(releases: readonly Release[]): Release[] {
+  const line: Release[] = [];
+  for (const r of releases) {
+    const back = r.kind === 'rollback' && r.restored !== undefined ? line.findIndex((x) => x.id === r.restored) : -1;
+    if (back >= 0) line.length = back + 1;
+    else line.push(r);
+  }
+  return line;
+}
+
+/**
+ * `previous` is the release before the live one that was not rolled away from: two rollbacks in a row
+ * go back two releases, never back to the release the first one replaced.
+ */
 export function resolveRelease(releases: readonly Release[], wanted: string, where: string): Release {
   const known = () => [...releases].reverse().map((r) => `${r.id} (${r.at}${r.kind === 'rollback' ? `, rollback to ${r.restored}` : ''})`).join(', ');
   if (releases.length === 0) throw new ActionError(`${where} has no recorded releases to roll back to.`, { input: 'rollback-to', fix: 'Deploy with this version of deploy-static first: every deploy from then on is a release.' });
   if (wanted === 'previous') {
-    const prev = releases.at(-2);
-    if (!prev) throw new ActionError(`${where} has only one recorded release (${releases[0]!.id}, live): there is no previous release.`, { input: 'rollback-to', fix: 'Roll back to a release id once a second deploy exists.' });
+    const line = releaseLine(releases);
+    const prev = line.at(-2);
+    if (!prev && releases.length === 1) throw new ActionError(`${where} has only one recorded release (${releases[0]!.id}, live): there is no previous release.`, { input: 'rollback-to', fix: 'Roll back to a release id once a second deploy exists.' });
+    if (!prev) {
+      throw new ActionError(`${where}: every release before the live one (${line.at(-1)?.id ?? '?'}) was rolled away from, so there is no previous release. Known releases, newest first: ${known()}.`, {
+        input: 'rollback-to',
+        fix: 'Give the release id to restore (rolling forward to a release that was rolled away from is deliberate, so it is never picked by previous).',
+      });
+    }
     return prev;
   }
   const hit = releases.find((r) => r.id === wanted);

@@ -1,6 +1,7 @@
 import { ActionError } from '../../lib/errors.js';
 import { Inputs, parseKeyValueLines, type InputReader, envReader } from '../../lib/inputs.js';
 import type { ConfigSource } from './config.js';
+import { DEFAULT_KNOWN_ENVIRONMENTS, parseList } from './foreign.js';
 import type { ImageSpec } from './render.js';
 
 /** Every input of actions/render-taskdef/action.yml, typed. */
@@ -15,10 +16,16 @@ export interface RenderInputs {
   awsRegion?: string;
   verify: boolean;
   maxAttempts: number;
-  /** The JSON of `terraform output -json`, or a file holding it; empty when not given. */
+  /** Path of the file `terraform output -json > tf.json` wrote; empty when not given. */
+  terraformOutputsFile: string;
+  /** The older form: the JSON itself (already printed by the runner) or a file path; empty when not given. */
   terraformOutputs: string;
   /** Globs of plain variable names that look like secrets by name but are not (no warning). */
   allowPlainNames: string[];
+  /** Environment names a value must not name unless it is this render's (the config's are added). */
+  knownEnvironments: string[];
+  /** Values (with * wildcards) allowed to name another environment: shared resources. */
+  allowForeign: string[];
 }
 
 const CONTAINER_LINE = /^([A-Za-z0-9_-]{1,255})=(.*)$/;
@@ -76,8 +83,11 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
     awsRegion: inputs.string('aws-region'),
     verify: inputs.bool('verify', false),
     maxAttempts: inputs.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
+    terraformOutputsFile: reader('terraform-outputs-file'),
     terraformOutputs: reader('terraform-outputs'),
     allowPlainNames: parseNameGlobs(reader('allow-plain-names')),
+    knownEnvironments: reader('known-environments').trim() === '' ? [...DEFAULT_KNOWN_ENVIRONMENTS] : parseList(reader('known-environments'), 'known-environments'),
+    allowForeign: parseList(reader('allow-foreign'), 'allow-foreign'),
   };
 }
 

@@ -6,12 +6,14 @@ import type { JsonPath } from './json-source.js';
  * command in a healthCheck, say).
  */
 const PLACEHOLDER = /\$?\$\{([^}]*)\}/g;
+const WHOLE_PLACEHOLDER = /^\$\{[^}]*\}$/;
 
 export const BUILT_IN_PLACEHOLDERS = ['IMAGE_URI', 'AWS_REGION', 'FEATURE_KEY', 'DEPLOY_ENV', 'TEMPLATE_NAME'] as const;
 
-/** Replaces known placeholders; returns the new string and the names it could not resolve. */
-export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; unresolved: string[] } {
+/** Replaces known placeholders; returns the new string, the names it resolved and those it could not. */
+export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; used: string[]; unresolved: string[] } {
   const unresolved: string[] = [];
+  const used: string[] = [];
   const out = text.replace(PLACEHOLDER, (whole: string, name: string) => {
     if (whole.startsWith('$$')) return whole.slice(1);
     const v = values.get(name.trim());
@@ -19,17 +21,25 @@ export function substitute(text: string, values: ReadonlyMap<string, string>): {
       unresolved.push(whole);
       return whole;
     }
+    used.push(name.trim());
     return v;
   });
-  return { text: out, unresolved };
+  return { text: out, used, unresolved };
 }
 
 /**
- * Substitutes placeholders in every string value of a JSON value (keys are
- * left alone), calling `onUnresolved` with the JSON path of each string that
+ * Substitutes placeholders in every string value and key of a JSON value, calling `onUnresolved` with the JSON path of each string that
  * still holds a `${...}` so the caller can report its file and line.
  */
-export function substituteDeep(value: unknown, values: ReadonlyMap<string, string>, onUnresolved: (path: JsonPath, names: string[]) => void): unknown {
+export function substituteDeep(
+  value: unknown,
+  values: ReadonlyMap<string, string>,
+  onUnresolved: (path: JsonPath, names: string[]) => void,
+  /** Called with the path of each string and the placeholder names it resolved (to trace sensitive values). */
+  onResolved?: (path: JsonPath, names: string[]) => void,
+  /** A string that is one placeholder and nothing else: the value to put there instead of the text (a number). */
+  typed?: (path: JsonPath, text: string) => unknown,
+): unknown {
   // One path stack, copied only for a report: a new path array per value was most of the garbage on large templates.
   const path: (string | number)[] = [];
   const walk = (v: unknown): unknown => {
@@ -37,6 +47,8 @@ export function substituteDeep(value: unknown, values: ReadonlyMap<string, strin
       if (!v.includes('${')) return v;
       const r = substitute(v, values);
       if (r.unresolved.length) onUnresolved([...path], r.unresolved);
+      if (r.used.length && onResolved) onResolved([...path], r.used);
+      if (typed && r.unresolved.length === 0 && WHOLE_PLACEHOLDER.test(v)) return typed([...path], r.text);
       return r.text;
     }
     if (Array.isArray(v)) {
@@ -52,7 +64,15 @@ export function substituteDeep(value: unknown, values: ReadonlyMap<string, strin
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
         path.push(k);
-        out[k] = walk(x);
+        // A key may vary too (a dockerLabels or log option name): substituted, or reported on its line.
+        let key = k;
+        if (k.includes('${')) {
+          const r = substitute(k, values);
+          if (r.unresolved.length) onUnresolved([...path], r.unresolved);
+          if (r.used.length && onResolved) onResolved([...path], r.used);
+          key = r.text;
+        }
+        out[key] = walk(x);
         path.pop();
       }
       return out;

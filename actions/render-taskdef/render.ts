@@ -1,6 +1,7 @@
 import { ActionError, type Location } from '../../lib/errors.js';
+import { apiTypeAt } from '../../lib/ecs-shapes.js';
 import { stripReadOnly } from '../../lib/taskdef.js';
-import { configLocation, fieldName, knownEnvironments, type LoadedConfig, type ResolvedSettings } from './config.js';
+import { configLocation, fieldName, type LoadedConfig, type ResolvedSettings } from './config.js';
 import type { JsonDoc, JsonPath } from './json-source.js';
 import { didYouMean, substitute, substituteDeep } from './placeholders.js';
 import { checkStore, declaredNames, fixFor } from './render-checks.js';
@@ -56,6 +57,23 @@ export interface RenderResult {
   warnings: string[];
   /** Per container, the names its template declared before render (environment and secrets). */
   declared: Map<string, Set<string>>;
+  /** Config entries for the whole environment a container did not get: its template does not declare them. */
+  withheld: Withheld[];
+  /** Where a sensitive Terraform output ended up (paths of taskDef; an env/secret entry by its index after the merge). */
+  sensitive: SensitiveUse[];
+}
+
+export interface Withheld {
+  container: string;
+  names: string[];
+  /** Where each name is set in the config, in the order of names. */
+  at: Location[];
+}
+
+export interface SensitiveUse {
+  path: JsonPath;
+  /** The Terraform output's name (never its value). */
+  output: string;
 }
 
 export const originKey = (container: string, kind: 'environment' | 'secrets', name: string) => `${container}\0${kind}\0${name}`;
@@ -92,6 +110,11 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   // Terraform outputs may fill config placeholders too (a role ARN computed from ${tf:...}).
   for (const [name, out] of req.terraform ?? []) if (out.value !== undefined) values.set(`tf:${name}`, out.value);
   const builtIns = new Map(values);
+  // Placeholder names whose value carries a sensitive output (directly, or through a placeholder or vars
+  // entry that uses one), to that output's name: traced by name, since 5432 or true cannot be searched for.
+  const sensitiveVia = new Map<string, string>();
+  for (const [name, out] of req.terraform ?? []) if (out.sensitive) sensitiveVia.set(`tf:${name}`, name);
+  const taint = (used: string[]) => used.map((n) => sensitiveVia.get(n)).find((o) => o !== undefined);
   const configProblem = (path: JsonPath, names: string[], what: string) =>
     problems.push(
       new ActionError(`unresolved ${names.join(', ')} in ${what}.`, {
@@ -102,6 +125,8 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   for (const [name, { value, path }] of settings.placeholders) {
     const r = substitute(value, builtIns);
     if (r.unresolved.length) configProblem(path, r.unresolved, `placeholder ${name}`);
+    const output = taint(r.used);
+    if (output) sensitiveVia.set(name, output);
     values.set(name, r.text);
   }
   // vars may name Terraform outputs (EXEC_ROLE_ARN=${tf:exec_role_arn}), so a template keeps its own placeholder names.
@@ -110,12 +135,30 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     if (r.unresolved.length) {
       problems.push(new ActionError(`unresolved ${r.unresolved.join(', ')} in ${name} of input 'vars'.`, { input: 'vars', fix: r.unresolved.map((p) => fixFor(p, builtIns, req.terraform)).join(' ') }));
     }
+    const output = taint(r.used);
+    if (output) sensitiveVia.set(name, output);
     values.set(name, r.text);
   }
   const placeholderFix = (placeholder: string) => fixFor(placeholder, values, req.terraform);
 
   const unresolved: { path: JsonPath; names: string[] }[] = [];
-  const rendered = substituteDeep(source, values, (path, names) => unresolved.push({ path: [...base, ...path], names })) as TaskDef;
+  const fromTemplate: SensitiveUse[] = [];
+  const rendered = substituteDeep(
+    source,
+    values,
+    (path, names) => unresolved.push({ path: [...base, ...path], names }),
+    (path, names) => {
+      const output = taint(names);
+      if (output) fromTemplate.push({ path, output });
+    },
+    // "memory": "${CMEM}" renders 512 where the ECS API takes a number (JSON has no unquoted placeholder).
+    (path, text) => {
+      const type = apiTypeAt(path);
+      if (type === 'number' && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+      if (type === 'boolean' && /^(true|false)$/.test(text.trim())) return text.trim() === 'true';
+      return text;
+    },
+  ) as TaskDef;
   for (const { path, names } of unresolved) {
     problems.push(
       new ActionError(`unresolved placeholder ${names.join(', ')}.`, {
@@ -130,7 +173,10 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const targets = chooseTargets(req, names, containers, problems);
   const featureFlags = settings.flags.join(',');
   const declared = new Map<string, Set<string>>();
-  const otherEnvironments = new Set(knownEnvironments(config.config).filter((e) => e !== req.environment));
+  const withheldFrom: Withheld[] = [];
+  const fromConfig: { index: number; kind: 'environment' | 'secrets'; name: string; at: Location; output: string }[] = [];
+  // Template entries are named now: the merge below reorders and replaces them.
+  const templateEntries = fromTemplate.map((u) => ({ ...u, entry: entryAt(source, u.path) }));
 
   containers.forEach((c, index) => {
     const name = names[index]!;
@@ -157,13 +203,12 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       const r = substitute(value.value, values);
       if (r.unresolved.length) configProblem(path, r.unresolved, varName);
       else if (value.store) checkStore(value.store, r.text, varName, configLocation(config, path), problems);
-      wanted.set(varName, { kind: value.kind, value: r.text, at: configLocation(config, path) });
+      const at = configLocation(config, path);
+      wanted.set(varName, { kind: value.kind, value: r.text, at });
+      const output = taint(r.used);
+      if (output) fromConfig.push({ index, kind: value.kind === 'env' ? 'environment' : 'secrets', name: varName, at, output });
     }
-    if (withheld.size) {
-      warnings.push(
-        `${name}: not given ${[...withheld.keys()].join(', ')} (set for the whole environment in ${config.doc.file}) because ${req.templateName} does not declare ${withheld.size > 1 ? 'them' : 'it'} for this container; name ${withheld.size > 1 ? 'them' : 'it'} under byContainer.${name}, or list "${name}" in the config's "containers", to add ${withheld.size > 1 ? 'them' : 'it'}.`,
-      );
-    }
+    if (withheld.size) withheldFrom.push({ container: name, names: [...withheld.keys()], at: [...withheld.values()].map((p) => configLocation(config, p)) });
     if (isTarget) {
       // Injected last: the app can rely on these whatever the config says.
       const injected = { input: 'feature' };
@@ -176,27 +221,33 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     if (c.secrets.length === 0 && !('secrets' in (defs[index] as object))) delete c.secrets;
   });
 
-  // A secret path the template hardcodes for another environment (a prod task reading the test
-  // database) is the one mistake adopting an existing template makes easy: the config must override it.
-  containers.forEach((c, index) => {
-    for (const s of Array.isArray(c.secrets) ? c.secrets : []) {
-      if (typeof s?.valueFrom !== 'string' || origins.get(originKey(names[index]!, 'secrets', s.name))?.file !== template.file) continue;
-      const other = s.valueFrom.split(/[/:]/).find((segment) => otherEnvironments.has(segment));
-      if (other === undefined) continue;
-      const at = origins.get(originKey(names[index]!, 'secrets', s.name))!;
-      problems.push(
-        new ActionError(`container '${names[index]}': secret ${s.name} is ${s.valueFrom} from the template, a '${other}' path, in a '${req.environment}' render.`, {
-          ...at,
-          fix: `Set it for ${req.environment} in ${config.doc.file}: "environments": { "${req.environment}": { "ssm": { "${s.name}": "<the ${req.environment} parameter>" } } } (or secretsManager for an ARN).`,
-        }),
-      );
-    }
-  });
+  const sensitive: SensitiveUse[] = templateEntries.filter((u) => !u.entry).map(({ path, output }) => ({ path, output }));
+  const entryIndex = (index: number, kind: 'environment' | 'secrets', name: string, from: (at: Location | undefined) => boolean) => {
+    const k = (containers[index]?.[kind] ?? []).findIndex((e) => e?.name === name);
+    return k >= 0 && from(origins.get(originKey(names[index]!, kind, name))) ? k : -1;
+  };
+  for (const u of templateEntries) {
+    if (!u.entry) continue;
+    const k = entryIndex(u.entry.index, u.entry.kind, u.entry.name, (at) => at?.file === template.file);
+    if (k >= 0) sensitive.push({ path: ['containerDefinitions', u.entry.index, u.entry.kind, k, ...u.path.slice(4)], output: u.output });
+  }
+  for (const u of fromConfig) {
+    const k = entryIndex(u.index, u.kind, u.name, (at) => at === u.at);
+    if (k >= 0) sensitive.push({ path: ['containerDefinitions', u.index, u.kind, k], output: u.output });
+  }
 
   for (const [name, path] of settings.namedContainers) {
     if (!names.includes(name)) warnings.push(`${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`);
   }
-  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings, declared };
+  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings, declared, sensitive, withheld: withheldFrom };
+}
+
+/** The environment or secrets entry a template path lies in, named as the template names it. */
+function entryAt(source: Record<string, unknown>, path: JsonPath): { index: number; kind: 'environment' | 'secrets'; name: string } | undefined {
+  const [top, index, kind, j] = path;
+  if (top !== 'containerDefinitions' || typeof index !== 'number' || (kind !== 'environment' && kind !== 'secrets') || typeof j !== 'number') return undefined;
+  const entry = ((source.containerDefinitions as ContainerDef[])[index]?.[kind] as NameValue[] | undefined)?.[j];
+  return typeof entry?.name === 'string' ? { index, kind, name: entry.name } : undefined;
 }
 
 function chooseTargets(req: RenderRequest, names: string[], containers: ContainerDef[], problems: ActionError[]): string[] {

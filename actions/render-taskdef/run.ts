@@ -5,13 +5,14 @@ import { clientConfig, ClientFactory, resolveRegion } from '../../lib/aws.js';
 import picomatch from 'picomatch';
 import { ActionError, aggregate, formatProblem } from '../../lib/errors.js';
 import type { Reporter } from '../../lib/report.js';
-import { loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
+import { knownEnvironments, loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
 import type { RenderInputs } from './inputs.js';
 import type { JsonDoc } from './json-source.js';
 import { renderTaskDefinition, type RenderResult } from './render.js';
 import { summaryMarkdown } from './summary.js';
-import { readTerraformOutputs, type TerraformOutputs } from './terraform.js';
-import { validateTaskDefinition } from './validate.js';
+import { masksFor, readTerraformOutputs, type TerraformOutputs, type TerraformSource } from './terraform.js';
+import { locateProblems, validateTaskDefinition } from './validate.js';
+import { checkForeign } from './foreign.js';
 import { displayPath, type Workspace } from './workspace.js';
 
 export const ACTION = 'render-taskdef';
@@ -40,6 +41,14 @@ export function defaultClients(maxAttempts: number): (region: string) => ClientF
 
 export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResult> {
   const { reporter, ws } = deps;
+  // Before anything else can print: terraform output -json holds sensitive values in clear.
+  const tf = readTerraformOutputsSafely(inputs, ws);
+  if ('outputs' in tf) for (const mask of masksFor(tf.outputs)) reporter.setSecret(mask);
+  if ('outputs' in tf && tf.printedByRunner) {
+    reporter.warning(
+      "terraform-outputs holds the JSON itself: the runner printed it, sensitive outputs included, at the top of this step's log before the action could mask anything. Write it to a file instead (terraform output -json > tf-outputs.json) and pass terraform-outputs-file: tf-outputs.json.",
+    );
+  }
   // A region is only needed for ${AWS_REGION} and verify; a bad one fails early either way.
   const region = inputs.awsRegion || deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION ? resolveRegion(inputs.awsRegion, deps.env) : undefined;
   if (inputs.verify && !region) resolveRegion(undefined, deps.env);
@@ -50,13 +59,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     let template: JsonDoc | undefined;
     let config: LoadedConfig | undefined;
     let terraform: TerraformOutputs = new Map();
-    try {
-      terraform = readTerraformOutputs(inputs.terraformOutputs, ws);
-      // Masked before anything else is printed: terraform output -json shows sensitive values in clear.
-      for (const out of terraform.values()) if (out.sensitive && out.value) reporter.setSecret(out.value);
-    } catch (err) {
-      problems.push(asActionError(err));
-    }
+    if ('outputs' in tf) terraform = tf.outputs;
+    else problems.push(tf.error);
     try {
       template = readJsonFile(inputs.template, ws, 'template');
     } catch (err) {
@@ -86,9 +90,22 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       terraform,
     });
     for (const w of r.warnings) reporter.info(w);
+    // A warning, not an info line in a collapsed group: a new config entry that never reaches the app is a surprise.
+    for (const w of r.withheld) {
+      const them = w.names.length > 1 ? 'them' : 'it';
+      reporter.warning(
+        `container '${w.container}' does not get ${w.names.join(', ')} (set for the whole environment in ${config.doc.file}): ${basename(template.file)} does not declare ${them} for this container. Name ${them} under byContainer.${w.container}, declare ${them} in the template, or list "${w.container}" in the config's "containers", to add ${them}.`,
+        w.at[0],
+      );
+    }
     const allowed = inputs.allowPlainNames.length ? picomatch(inputs.allowPlainNames) : () => false;
-    const sensitiveValues = new Set([...terraform.values()].filter((o) => o.sensitive && o.value).map((o) => o.value!));
+    const sensitiveValues = new Map([...terraform].flatMap(([name, o]) => o.secretStrings.map((s) => [s, name] as const)));
     const checked = validateTaskDefinition(r, { allowPlainName: (name) => allowed(name), sensitiveValues });
+    const foreign = locateProblems(
+      r,
+      checkForeign(r, { environment: inputs.environment, environments: [...inputs.knownEnvironments, ...knownEnvironments(config.config)], allowForeign: inputs.allowForeign, configFile: config.doc.file }),
+    );
+    checked.errors.push(...foreign.errors);
     // A value still holding a placeholder is reported once, as unresolved, not again as invalid.
     const unresolvedAt = new Set(r.problems.map((p) => `${p.location.file}:${p.location.line}`));
     const problems = [...r.problems, ...checked.errors.filter((p) => !unresolvedAt.has(`${p.location.file}:${p.location.line}`))];
@@ -124,6 +141,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     verified: inputs.verify,
   });
   return { path, family, feature: config.config.feature, environment: inputs.environment, containers: rendered.targets, rendered, summary };
+}
+
+function readTerraformOutputsSafely(inputs: RenderInputs, ws: Workspace): TerraformSource | { error: ActionError } {
+  try {
+    return readTerraformOutputs(inputs.terraformOutputsFile, inputs.terraformOutputs, ws);
+  } catch (err) {
+    return { error: asActionError(err) };
+  }
 }
 
 function asActionError(err: unknown): ActionError {

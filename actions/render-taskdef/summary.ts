@@ -51,5 +51,9 @@ export function summaryMarkdown(r: RenderResult, info: SummaryInfo): string {
   // GitHub caps a step summary at 1 MiB; thousands of variables would cross it and fail the step.
   const shown = rows.slice(0, MAX_ROWS);
   const more = rows.length > MAX_ROWS ? [`… and ${rows.length - MAX_ROWS} more (see the task definition file).`, ''] : [];
-  return [...head, '', '<details><summary>Variables and secrets (names only)</summary>', '', markdownTable(['container', 'name', 'kind / source', 'set in'], shown), '', ...more, '</details>', ''].join('\n');
+  const withheld = r.withheld.flatMap((w) => w.names.map((n, i) => [code(w.container), code(n), where(w.at[i] ?? {})]));
+  const withheldTable = withheld.length
+    ? ['', '**Not given** (set for the whole environment, but the template does not declare them for the container: name them under `byContainer.<container>` to add them):', '', markdownTable(['container', 'name', 'set in'], withheld)]
+    : [];
+  return [...head, ...withheldTable, '', '<details><summary>Variables and secrets (names only)</summary>', '', markdownTable(['container', 'name', 'kind / source', 'set in'], shown), '', ...more, '</details>', ''].join('\n');
 }

@@ -1,6 +1,7 @@
 import { parseImageRef } from '../../lib/ecr-image.js';
 import { validateTaskDefinitionShape } from '../../lib/ecs-shapes.js';
 import { ActionError, type Location } from '../../lib/errors.js';
+import { fieldName } from './config.js';
 import type { JsonPath } from './json-source.js';
 import { originKey, type RenderResult } from './render.js';
 import { looksSecret, parseSecretRef, secretByValue } from './secret-ref.js';
@@ -74,8 +75,8 @@ export interface PathProblem {
 export interface CheckOptions {
   /** Plain variable names allowed to look like secrets by name (allow-plain-names). */
   allowPlainName: (name: string) => boolean;
-  /** Values of sensitive Terraform outputs: never allowed in a plain variable. */
-  sensitiveValues: ReadonlySet<string>;
+  /** Every string of a sensitive Terraform output, to the output's name: never allowed in the clear. */
+  sensitiveValues: ReadonlyMap<string, string>;
 }
 
 export type Checker = (r: RenderResult, opts: CheckOptions) => PathProblem[];
@@ -245,10 +246,9 @@ export const checkPlainValues: Checker = (r, opts) => {
       if (typeof e?.name !== 'string' || typeof e.value !== 'string' || e.value === '') continue;
       const path = ['containerDefinitions', i, 'environment', j];
       const move = `Store the value in SSM Parameter Store (SecureString) or Secrets Manager and reference it from secrets/ssm/secretsManager instead, so the task definition holds a reference, not the value`;
-      const sensitive = [...opts.sensitiveValues].some((v) => v !== '' && e.value!.includes(v));
-      const shape = sensitive ? 'a sensitive Terraform output' : secretByValue(e.value);
+      const shape = secretByValue(e.value);
       if (shape) {
-        problems.push({ path, message: `container '${String(c.name)}': ${e.name} holds ${shape} as a plain environment variable.`, fix: `${move}${sensitive ? '' : '; and rotate it, since it was committed'}.` });
+        problems.push({ path, message: `container '${String(c.name)}': ${e.name} holds ${shape} as a plain environment variable.`, fix: `${move}; and rotate it, since it was committed.` });
       } else if (looksSecret(e.name) && !opts.allowPlainName(e.name)) {
         problems.push({
           path,
@@ -280,7 +280,50 @@ export const checkShape: Checker = (r) =>
       return { path: p.kind === 'required' ? p.path.slice(0, -1) : p.path, message: p.message, fix: p.fix };
     });
 
-export const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResources, checkImages, checkPlainValues];
+/** A sensitive string shorter than this is only traced through its placeholder: searching for it would flag unrelated text. */
+const MIN_SEARCHED_SECRET = 4;
+
+/**
+ * A sensitive Terraform output may only fill a secret's valueFrom (a reference ECS resolves at task
+ * start): anywhere else (an environment value, command, entryPoint, dockerLabels, a log option) it is
+ * stored in the task definition, readable by anyone with ecs:DescribeTaskDefinition, in every
+ * revision. Found by the placeholder that carried it (numbers and booleans too) and, for strings, by
+ * its value (pasted into the template or the config).
+ */
+export const checkSensitive: Checker = (r, opts) => {
+  const found = new Map<string, PathProblem>();
+  const report = (at: JsonPath, output: string) => {
+    // An environment or secrets entry is reported as a whole, where its value was set.
+    const entry = at[0] === 'containerDefinitions' && (at[2] === 'environment' || at[2] === 'secrets') && typeof at[3] === 'number';
+    const path = entry ? at.slice(0, 4) : at;
+    if (entry && at[2] === 'secrets' && (at.length === 4 || at[4] === 'valueFrom')) return;
+    const key = path.join('\0');
+    if (found.has(key)) return;
+    const c = at[0] === 'containerDefinitions' && typeof at[1] === 'number' ? r.taskDef.containerDefinitions[at[1]] : undefined;
+    const what = entry && at[2] === 'environment' ? `${String(c?.[at[2]]?.[at[3] as number]?.name)} holds a sensitive Terraform output (${output}) as a plain environment variable` : `${fieldName(path)} holds a sensitive Terraform output (${output}) in the clear`;
+    found.set(key, {
+      path,
+      message: `${c ? `container '${String(c.name)}': ` : ''}${what}; a task definition is readable by anyone with ecs:DescribeTaskDefinition, in every revision.`,
+      fix: `A sensitive output may only fill a secret's valueFrom: store the value in Secrets Manager or SSM Parameter Store (SecureString), output its ARN or name from Terraform, and reference it under secrets (or the config's ssm / secretsManager).`,
+    });
+  };
+  for (const u of r.sensitive) report(u.path, u.output);
+  const searched = [...opts.sensitiveValues].filter(([v]) => v.length >= MIN_SEARCHED_SECRET);
+  if (searched.length) {
+    walkStrings(r.taskDef, [], (path, text) => {
+      for (const [value, output] of searched) if (text.includes(value)) report(path, output);
+    });
+  }
+  return [...found.values()];
+};
+
+function walkStrings(v: unknown, path: (string | number)[], visit: (path: JsonPath, text: string) => void): void {
+  if (typeof v === 'string') visit([...path], v);
+  else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, [...path, i], visit));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, [...path, k], visit);
+}
+
+export const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResources, checkImages, checkPlainValues, checkSensitive];
 
 /**
  * Every checker over the rendered task definition, all problems at once,

@@ -27,6 +27,13 @@ const tfOutputs = (environment: string) =>
     db_master_password: { sensitive: true, type: 'string', value: `Zq8vN2xK7pR4tL9mW3cF6hJ1-${environment}` },
   });
 
+/** The file `terraform output -json > tf-outputs.json` writes, as the README's step writes it. */
+function tfOutputsFile(environment: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'tf-outputs-')), 'tf-outputs.json');
+  writeFileSync(path, tfOutputs(environment));
+  return path;
+}
+
 /** The inputs of the README's "Adopting an existing app" workflow step. */
 const inputsFor = (template: string, feature: string, environment: string, service: 'backend' | 'frontend') => ({
   template,
@@ -34,7 +41,7 @@ const inputsFor = (template: string, feature: string, environment: string, servi
   feature,
   environment,
   image: IMAGE.replace('delivery/backend', `delivery/${service}`),
-  'terraform-outputs': tfOutputs(environment),
+  'terraform-outputs-file': tfOutputsFile(environment),
   vars: [`TASKDEF_FAMILY=delivery-${environment}-${service}`, 'EXEC_ROLE_ARN=${tf:ecs_execution_role_arn}', `TASK_ROLE_ARN=\${tf:${service}_task_role_arn}`, 'LOG_GROUP=${tf:log_group}'].join('\n'),
   'allow-plain-names': 'TOKEN_ISS, TOKEN_AUD_*',
 });
@@ -76,7 +83,9 @@ describe('render-taskdef bundle on the delivery team\'s files as they are (e2e)'
     expect(f.name).toBe('frontend');
     expect(f.secrets).toBeUndefined();
     expect(JSON.stringify(f)).not.toMatch(/DATABASE_URL|JWT_/);
-    expect(frontend.stdout).toMatch(/frontend: not given DATABASE_URL, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY/);
+    // Withheld entries are a warning annotation on the config line and a table in the step summary.
+    expect(frontend.stdout).toMatch(/^::warning file=infra\/env\/features\/[a-z-]+\.json,line=\d+::.*container 'frontend' does not get DATABASE_URL, JWT_PRIVATE_KEY, JWT_PUBLIC_KEY/m);
+    expect(frontend.summary).toMatch(/\*\*Not given\*\*[\s\S]*\| `frontend` \| `DATABASE_URL` \|/);
 
     // The sensitive Terraform output is masked (the runner hides ::add-mask:: values) and printed nowhere else.
     const secret = `Zq8vN2xK7pR4tL9mW3cF6hJ1-${environment}`;
@@ -125,7 +134,7 @@ describe('adopting the team\'s files: what render tells them', () => {
     expect(test.text).toBe('');
     const prod = await inProcess(root, inputsFor(BACKEND, 'core', 'prod', 'backend'));
     expect(prod.result).toBeUndefined();
-    expect(prod.text).toMatch(/^infra\/taskdef\.template\.json:26 containerDefinitions\[0\]\.secrets\[2\]: container 'backend': secret JWT_PUBLIC_KEY is \/delivery\/test\/JWT_PUBLIC_KEY from the template, a 'test' path, in a 'prod' render\. Fix: Set it for prod in infra\/env\/features\/core\.json/);
+    expect(prod.text).toMatch(/^infra\/taskdef\.template\.json:26 containerDefinitions\[0\]\.secrets\[2\]: container 'backend': secret JWT_PUBLIC_KEY is \/delivery\/test\/JWT_PUBLIC_KEY, a 'test' resource, in a 'prod' render\. Fix: Set it for prod in infra\/env\/features\/core\.json/);
     expect(prod.text.split('\n')).toHaveLength(1); // DATABASE_URL and JWT_PRIVATE_KEY were replaced
   });
 

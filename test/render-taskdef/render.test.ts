@@ -161,7 +161,7 @@ describe('render-taskdef rendering of the delivery-app example', () => {
     const frontend = container(withheld.file, 'admin-frontend');
     expect(env(frontend)).not.toHaveProperty('QUEUE_URL');
     expect(frontend.secrets).toBeUndefined();
-    expect(withheld.reporter.lines).toContainEqual(expect.stringMatching(/^admin-frontend: not given (.*, )?QUEUE_URL, SIGNING_KEY(, .*)? \(set for the whole environment.*name them under byContainer\.admin-frontend, or list "admin-frontend" in the config's "containers"/));
+    expect(withheld.reporter.lines).toContainEqual(expect.stringMatching(/^warning: container 'admin-frontend' does not get (.*, )?QUEUE_URL, SIGNING_KEY(, .*)? \(set for the whole environment.*Name them under byContainer\.admin-frontend, declare them in the template, or list "admin-frontend" in the config's "containers"/));
 
     const listed = await renderOk({ template: 'infra/taskdef/admin-frontend.json' }, (root) =>
       editJson(root, 'infra/env/features/core.json', (d) => {

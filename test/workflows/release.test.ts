@@ -26,7 +26,8 @@ function sandbox(changelog = readFileSync(join(repoRoot, 'CHANGELOG.md'), 'utf8'
   writeFileSync(join(dir, 'CHANGELOG.md'), changelog);
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "git $*" >> "${log}"\n`);
+  // `git ls-remote` answers with the tags in LS_REMOTE (one "<sha>\trefs/tags/<tag>" line each).
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "git $*" >> "${log}"\nif [ "$1" = ls-remote ] && [ -n "$LS_REMOTE" ]; then printf '%s\\n' $LS_REMOTE | sed 's#^#0000000000000000000000000000000000000000\\trefs/tags/#'; fi\n`);
   writeFileSync(
     join(bin, 'gh'),
     `#!/bin/sh\necho "gh $*" >> "${log}"\nwhile [ $# -gt 0 ]; do if [ "$1" = --notes-file ]; then cp "$2" "${join(dir, 'notes.md')}"; fi; shift; done\n`,
@@ -76,8 +77,22 @@ describe('release.yml', () => {
     const box = sandbox();
     const res = box.run('publish', 'Move the major tag', { TAG: 'v1.4.2', SHA: 'a'.repeat(40) });
     expect(res.status).toBe(0);
-    expect(box.calls()).toBe(`git tag --force v1 ${'a'.repeat(40)}\ngit push --force origin refs/tags/v1\n`);
+    expect(box.calls()).toBe(`git ls-remote --tags --refs origin refs/tags/v1.*\ngit tag --force v1 ${'a'.repeat(40)}\ngit push --force origin refs/tags/v1\n`);
     expect(box.summary()).toContain(`Moved v1 to ${'a'.repeat(40)} (v1.4.2)`);
+  });
+
+  it('moves the major tag only to the highest version of its major: a backport leaves it alone', () => {
+    const tags = 'v1.2.4 v1.3.0 v1.10.0 v1.2.5 v2.0.0';
+    const backport = sandbox();
+    const res = backport.run('publish', 'Move the major tag', { TAG: 'v1.2.5', SHA: 'b'.repeat(40), LS_REMOTE: tags });
+    expect(res.status, res.stderr).toBe(0);
+    expect(backport.calls()).not.toContain('git tag');
+    expect(backport.calls()).not.toContain('git push');
+    expect(res.stdout).toContain('::notice::v1.2.5 is not the highest release of v1 (v1.10.0 is)');
+    // 1.10.0 sorts above 1.9.0 as a version, not as text.
+    const newest = sandbox();
+    expect(newest.run('publish', 'Move the major tag', { TAG: 'v1.10.0', SHA: 'c'.repeat(40), LS_REMOTE: 'v1.9.0 v1.10.0' }).status).toBe(0);
+    expect(newest.calls()).toContain(`git tag --force v1 ${'c'.repeat(40)}`);
   });
 
   it('publishes the release with that version’s CHANGELOG section as notes', () => {
