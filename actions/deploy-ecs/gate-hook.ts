@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, type Service } from '@aws-sdk/client-ecs';
 import { describeUnknown } from '../../lib/errors.js';
+import { printUntrusted } from '../../lib/report.js';
 import type { Deps } from './deploy.js';
 import { gateDiagnosis, runGate, type GateDeps, type GateResult } from './gate.js';
 import type { GateInputs } from './gate-inputs.js';
@@ -94,7 +95,7 @@ export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, i
     finished.abort();
     await watch;
     onResult(result);
-    for (const line of gateDiagnosis(result)) report.info(line);
+    printUntrusted(report, gateDiagnosis(result));
     if (result.status === 'passed') {
       await send(state, hook.hookId, 'CONTINUE');
       return undefined;
@@ -160,7 +161,7 @@ export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], b
         const ran = await Promise.all(after.map((t) => runGate(gd, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: deps.signal, stage: 'after COMPLETED' })));
         for (const r of ran) {
           results.push(r);
-          for (const line of gateDiagnosis(r)) report.info(line);
+          printUntrusted(report, gateDiagnosis(r));
           // Cancelled while the gate ran: nobody vouched for the release, so it counts as cancelled (rolled back).
           if (r.status === 'skipped' && deps.signal?.aborted) verdicts.set(r.service, { state: 'waiting', progress: 'post-deploy gate stopped by the cancel' });
           if (r.status === 'failed') verdicts.set(r.service, { state: 'failed', progress: verdicts.get(r.service)?.progress ?? '', reason: `post-deploy gate failed: ${r.reason}` });
