@@ -64,6 +64,8 @@ const MAX_ATTEMPTS_KEPT = 200;
 const LAST_LINES = 20;
 const KILL_GRACE_MS = 2000;
 const CANCEL_KILL_GRACE_MS = 1000;
+/** How long output written just before the command's exit may take to arrive. */
+const OUTPUT_DRAIN_MS = 200;
 
 /** The URL as it may be printed: every query value and any password replaced by ***. */
 export function redactUrl(raw: string): string {
@@ -83,6 +85,8 @@ export function urlSecrets(raw: string): string[] {
   try {
     const u = new URL(raw);
     const out = [...u.searchParams.values(), decodeURIComponent(u.password)].filter((v) => v.length >= 3);
+    // The Basic credentials sent in the Authorization header, should anything echo the header.
+    if (u.password) out.push(basicAuth(u).slice('Basic '.length));
     return [...new Set(out)];
   } catch {
     return [];
@@ -103,16 +107,33 @@ const expected = (gate: GateInputs, status: number): boolean => (gate.expectStat
 
 const expectText = (gate: GateInputs): string => (gate.expectStatus.length ? gate.expectStatus.join('/') : '2xx');
 
+/**
+ * The URL fetch is given and the headers credentials become: fetch refuses a URL with `user:pass@`
+ * (RFC 9110 deprecates userinfo in http URLs), so they travel as HTTP Basic authentication instead,
+ * the way curl sends them. The header value is masked (maskUrls).
+ */
+export function requestOf(raw: string): { url: string; authorization?: string } {
+  const u = new URL(raw);
+  if (!u.username && !u.password) return { url: raw };
+  const authorization = basicAuth(u);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization };
+}
+
+const basicAuth = (u: URL): string => `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`, 'utf8').toString('base64')}`;
+
 /** One request: the status, or the error (timeout, refused, TLS); the body is never read. */
-async function probe(deps: GateDeps, gate: GateInputs, url: string, cancel?: AbortSignal): Promise<ProbeAttempt> {
+async function probe(deps: GateDeps, gate: GateInputs, raw: string, cancel?: AbortSignal): Promise<ProbeAttempt> {
   const started = deps.now();
+  const { url, authorization } = requestOf(raw);
   try {
     const res = await deps.fetch(url, {
       method: gate.method,
       redirect: gate.followRedirects ? 'follow' : 'manual',
       // A cancel of the workflow ends a request in flight too (the runner kills the step 10 s after SIGINT).
       signal: cancel ? AbortSignal.any([AbortSignal.timeout(gate.requestTimeoutMs), cancel]) : AbortSignal.timeout(gate.requestTimeoutMs),
-      headers: { 'user-agent': 'aws-deploy-actions-gate', accept: '*/*' },
+      headers: { 'user-agent': 'aws-deploy-actions-gate', accept: '*/*', ...(authorization ? { authorization } : {}) },
     });
     // Release the connection without downloading the body.
     await res.body?.cancel().catch(() => undefined);
@@ -219,7 +240,21 @@ function runCommand(deps: GateDeps, gate: GateInputs, testUrl: string | undefine
       else resolve({ status: 'failed', reason: `the gate command exited ${exitCode ?? `on ${signal}`}`, urls: [], command: report });
     };
     child.once('error', (e) => finish(null, null, e));
-    child.once('close', (c, s) => finish(c, s));
+    // Judged on exit, not on 'close': a daemon the command started (setsid, nohup … &) can keep its
+    // stdout open for ever, and 'close' waits for every holder of the pipe. The output still in
+    // flight gets a moment (the pipe usually drains within it), then our end of the pipes is closed.
+    child.once('exit', (c, s) => {
+      clearTimeout(timer);
+      const drained = new Promise<void>((r) => {
+        child.once('close', () => r());
+        setTimeout(r, OUTPUT_DRAIN_MS).unref();
+      });
+      void drained.then(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(c, s);
+      });
+    });
   });
 }
 

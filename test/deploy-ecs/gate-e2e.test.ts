@@ -4,7 +4,7 @@
  * (HEALTHY=false in the container environment answers 503).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
@@ -257,6 +257,47 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(await revision(cluster)).toBe(`${family}:1`);
     // The gate command's process group is gone with the run, not left to the runner.
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(marker);
+  });
+
+  it('a gate command that starts a daemon (setsid) holding its stdout is judged on its exit: passes at once, the step not held by the daemon', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'gate-daemon-')), 'pid');
+    // The daemon inherits the command's stdout and outlives the gate timeout; waiting for the pipe to
+    // close would hold the gate until it ends and fail it at the timeout.
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-command': `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 25' & echo started; exit 0`, 'gate-timeout-seconds': '3' });
+    try {
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.outputs.gate).toBe('passed');
+      expect(r.stdout).toContain('│ started');
+      expect(r.stdout).toContain('the gate command exited 0');
+      expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED']);
+    } finally {
+      if (existsSync(pidFile)) {
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
+  it('gate-url with user:pass@ sends the credentials as a Basic Authorization header, masked; the URL is printed without the password', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const url = new URL(listener.url(cluster, 'backend'));
+    url.username = 'probe';
+    url.password = 'p@ss w0rd';
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': url.toString() });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.gate).toBe('passed');
+    const hits = listener.hits.filter((h) => h.cluster === cluster);
+    expect(hits.length).toBeGreaterThanOrEqual(2);
+    const basic = Buffer.from('probe:p@ss w0rd').toString('base64');
+    expect(hits.every((h) => h.authorization === `Basic ${basic}`)).toBe(true);
+    expect(r.stdout).toContain('::add-mask::p@ss w0rd');
+    expect(r.stdout).toContain(`::add-mask::${basic}`);
+    expect(r.stdout).toContain('probe:***@127.0.0.1');
+    expect(r.stdout.replace(/::add-mask::.*\n/g, '')).not.toMatch(/p@ss|w0rd|p%40ss/);
   });
 
   it('bad gate inputs fail before any write call, naming each input', async () => {
