@@ -51,7 +51,8 @@ export interface CommandReport {
 
 export interface GateResult {
   service: string;
-  status: 'passed' | 'failed' | 'skipped';
+  /** expired: the pause ended (its timeout, or someone else's CONTINUE) before the gate passed; a failure. */
+  status: 'passed' | 'failed' | 'skipped' | 'expired';
   reason: string;
   durationMs: number;
   urls: UrlReport[];
@@ -59,6 +60,14 @@ export interface GateResult {
   /** Where the gate ran, e.g. "POST_TEST_TRAFFIC_SHIFT pause hook" or "after COMPLETED". */
   stage?: string;
 }
+
+/**
+ * Why a gate was stopped from outside other than by the workflow's cancel (e.g. the pause it checked
+ * ended): the abort reason of the gate's signal, so the log does not say "cancel" when nothing was cancelled.
+ */
+export class GateStop extends Error {}
+
+const stoppedWhy = (signal: AbortSignal): string => (signal.reason instanceof GateStop ? `stopped: ${signal.reason.message}` : 'stopped by the cancel');
 
 const MAX_ATTEMPTS_KEPT = 200;
 const LAST_LINES = 20;
@@ -140,7 +149,7 @@ async function probe(deps: GateDeps, gate: GateInputs, raw: string, cancel?: Abo
     return { status: res.status, ms: deps.now() - started };
   } catch (err) {
     const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    const why = cancel?.aborted ? 'stopped by the cancel' : e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${gate.requestTimeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+    const why = cancel?.aborted ? stoppedWhy(cancel) : e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${gate.requestTimeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
     return { error: why, ms: deps.now() - started };
   }
 }
@@ -236,7 +245,7 @@ function runCommand(deps: GateDeps, gate: GateInputs, testUrl: string | undefine
       if (spawnError) resolve({ status: 'failed', reason: `the gate command could not start: ${spawnError.message}`, urls: [], command: report });
       else if (exitCode === 0 && !timedOut && !stopped) resolve({ status: 'passed', reason: 'the gate command exited 0', urls: [], command: report });
       else if (timedOut) resolve({ status: 'failed', reason: `the gate command did not finish within ${gate.timeoutMs / 1000} s and was killed`, urls: [], command: report });
-      else if (stopped) resolve({ status: 'skipped', reason: 'the gate command was stopped before it finished', urls: [], command: report });
+      else if (stopped) resolve({ status: 'skipped', reason: `the gate command was ${ctx.signal && ctx.signal.reason instanceof GateStop ? `stopped before it finished (${ctx.signal.reason.message})` : 'stopped before it finished'}`, urls: [], command: report });
       else resolve({ status: 'failed', reason: `the gate command exited ${exitCode ?? `on ${signal}`}`, urls: [], command: report });
     };
     child.once('error', (e) => finish(null, null, e));
@@ -305,7 +314,7 @@ export function gateDiagnosis(r: GateResult): string[] {
   return lines;
 }
 
-const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '➖ skipped' } as const;
+const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '➖ skipped', expired: '⌛ expired' } as const;
 
 /** The step-summary section: per URL its status codes and timings, or the command's exit code and last lines. */
 export function gateMarkdown(results: GateResult[]): string {
@@ -313,19 +322,20 @@ export function gateMarkdown(results: GateResult[]): string {
   const parts = ['\n#### Test-traffic gate'];
   const rows = results.flatMap((r) =>
     r.urls.length
-      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : r.status === 'skipped' ? ICON.skipped : ICON.failed, statusRuns(u.attempts), timings(u.attempts)])
+      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : r.status === 'failed' ? ICON.failed : ICON[r.status], statusRuns(u.attempts), timings(u.attempts)])
       : [[r.service, r.stage ?? '', r.command ? 'command' : '', ICON[r.status], r.command ? `exit ${r.command.exitCode ?? r.command.signal ?? '–'}${r.command.timedOut ? ' (killed at timeout)' : ''}` : r.reason, `${Math.round(r.durationMs / 100) / 10} s`]],
   );
   parts.push(markdownTable(['service', 'stage', 'check', 'result', 'status codes / exit', 'min / avg / max'], rows));
-  for (const r of results.filter((x) => x.status === 'failed')) {
+  for (const r of results.filter((x) => x.status === 'failed' || x.status === 'expired')) {
     parts.push(`**${r.service}:** ${r.reason.replace(/[<>]/g, '')}`);
     if (r.command?.lastLines.length) parts.push(`\`\`\`text\n${r.command.lastLines.join('\n').replace(/```/g, "'''")}\n\`\`\``);
   }
   return `${parts.join('\n\n')}\n`;
 }
 
-/** The `gate` output: failed if any failed, passed if any ran and all passed, else skipped. */
-export function gateOutput(results: GateResult[]): 'passed' | 'failed' | 'skipped' {
+/** The `gate` output: failed if any failed, expired if a pause ended before its gate passed, passed if any ran and all passed, else skipped. */
+export function gateOutput(results: GateResult[]): GateResult['status'] {
   if (results.some((r) => r.status === 'failed')) return 'failed';
+  if (results.some((r) => r.status === 'expired')) return 'expired';
   return results.some((r) => r.status === 'passed') ? 'passed' : 'skipped';
 }

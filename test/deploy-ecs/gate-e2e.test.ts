@@ -53,6 +53,35 @@ async function revision(cluster: string): Promise<string> {
   return svc.taskDefinition!.split('/').pop()!;
 }
 
+/**
+ * A person with a go/no-go on a pause: once the action has logged that it leaves a pause to whoever
+ * set it, they answer the pause that awaits action with CONTINUE (recorded only when ECS accepted it).
+ */
+function goNoGo(cluster: string) {
+  const answered: string[] = [];
+  const watch = (child: ChildProcess) => {
+    let seen = 0;
+    let log = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      log += d.toString();
+      const notices = log.split('Whoever set this PAUSE hook must answer it').length - 1;
+      if (notices <= seen) return;
+      seen = notices;
+      void (async () => {
+        const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+        const arn = list.serviceDeployments?.find((d) => d.status === 'IN_PROGRESS')?.serviceDeploymentArn;
+        if (!arn) return;
+        const sd = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments![0]!;
+        const hook = sd.lifecycleHookDetails?.find((h) => h.status === 'AWAITING_ACTION');
+        if (!hook) return;
+        await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'CONTINUE' }));
+        answered.push('CONTINUE');
+      })();
+    });
+  };
+  return { answered, watch };
+}
+
 /** Index of the first line matching, to check the order things happened in the log. */
 const at = (stdout: string, re: RegExp) => stdout.split('\n').findIndex((l) => re.test(l));
 
@@ -154,9 +183,9 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED']);
   });
 
-  it('linear pausing before each traffic step: the gate runs at every pause', async () => {
+  it('linear pausing before each traffic step, gate-stage PRE_PRODUCTION_TRAFFIC_SHIFT: the gate runs at every pause', async () => {
     const { cluster, family } = seed('LINEAR', { hooks: pause(['PRE_PRODUCTION_TRAFFIC_SHIFT']), extra: { linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 0 } } });
-    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') });
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'gate-stage': 'PRE_PRODUCTION_TRAFFIC_SHIFT' });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout.match(/ContinueServiceDeployment CONTINUE sent/g)).toHaveLength(2);
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -166,7 +195,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const { cluster, family } = seed('BLUE_GREEN');
     const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') });
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toContain('BLUE_GREEN without a PAUSE lifecycle hook: the gate runs after the deployment completed');
+    expect(r.stdout).toContain('BLUE_GREEN without a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT (gate-stage): the gate runs after the deployment completed');
     expect(r.outputs.gate).toBe('passed');
   });
 
@@ -298,6 +327,39 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.stdout).toContain(`::add-mask::${basic}`);
     expect(r.stdout).toContain('probe:***@127.0.0.1');
     expect(r.stdout.replace(/::add-mask::.*\n/g, '')).not.toMatch(/p@ss|w0rd|p%40ss/);
+  });
+
+  it('a PAUSE hook at POST_SCALE_UP (no test traffic there) is left to whoever set it; the gate runs only where the test listener routes to the new revision', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
+    const person = goNoGo(cluster);
+    // No rollback here: the rollback's own deployment would pause at the same hook (answered by nobody in this test).
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5', 'rollback-on-failure': 'false' }, 'backend', person.watch);
+    // The person answered the pause: it was still waiting for them, the action had not answered it.
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
+    expect(r.stdout).toMatch(/paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/);
+    expect(r.stdout).not.toMatch(/running the gate against/);
+    // Every probe reached the new revision: the gate judged what it claims to have judged.
+    const probes = listener.hits.filter((h) => h.cluster === cluster);
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.map((h) => h.revision)).toEqual(probes.map(() => `${family}:2`));
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.gate).toBe('failed');
+    expect(r.outputs.status).toBe('failed');
+  });
+
+  it('a second PAUSE hook after the production shift (a go/no-go) is not auto-continued: the gate answers only its own stage', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']) });
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') }, 'backend', person.watch);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.gate).toBe('passed');
+    expect(person.answered).toEqual(['CONTINUE']);
+    expect(r.stdout.match(/ContinueServiceDeployment CONTINUE sent/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/paused at POST_TEST_TRAFFIC_SHIFT .*the test listener routes to .*:2 since TEST_TRAFFIC_SHIFT: running the gate against it/);
+    expect(r.stdout).toMatch(/paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook [\w-]+\), not the gate's stage/);
+    expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(listener.hits.filter((h) => h.cluster === cluster).every((h) => h.revision === `${family}:2`)).toBe(true);
   });
 
   it('bad gate inputs fail before any write call, naming each input', async () => {

@@ -4,7 +4,7 @@
  * while a gate is still running at a pause.
  */
 import { spawn } from 'node:child_process';
-import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ECSClient, type ServiceDeployment } from '@aws-sdk/client-ecs';
+import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ECSClient, type Service, type ServiceDeployment } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { hookStep, pauseHook } from '../../actions/deploy-ecs/gate-hook.js';
@@ -20,16 +20,19 @@ const t = { service: 'api', serviceDeploymentArn: arn, targetArn: 'arn:aws:ecs:e
 const hook = { hookId: 'ecs-pause-1', targetType: 'PAUSE' as const, status: 'AWAITING_ACTION' as const, timeoutAction: 'ROLLBACK' as const };
 const paused: ServiceDeployment = { serviceDeploymentArn: arn, status: 'IN_PROGRESS', lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', lifecycleHookDetails: [hook], rollback: undefined };
 
+/** A blue/green service pausing after the test traffic shift (the gate's stage) and after the production shift (a person's go/no-go). */
+const service = { deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const, 'POST_PRODUCTION_TRAFFIC_SHIFT' as const] }] } };
+
 function gate(command: string): GateInputs {
-  return { urls: new Map([['api', []]]), command, expectStatus: [], successes: 1, timeoutMs: 10_000, requestTimeoutMs: 1000, intervalMs: 10, followRedirects: false, method: 'GET' };
+  return { urls: new Map([['api', []]]), command, expectStatus: [], successes: 1, timeoutMs: 10_000, requestTimeoutMs: 1000, intervalMs: 10, followRedirects: false, method: 'GET', stage: 'POST_TEST_TRAFFIC_SHIFT' };
 }
 
-function setup(command: string, signal?: AbortSignal) {
+function setup(command: string, signal?: AbortSignal, opts: { stage?: GateInputs['stage']; service?: object } = {}) {
   const report = memoryReporter();
   const deps = { ecs: new ECSClient({ region: 'eu-west-1' }), report, sleep: () => new Promise<void>((r) => setTimeout(r, 5)), now: realClock, signal };
   const gateDeps = { fetch, spawn, sleep: deps.sleep, now: realClock, report };
   const results: GateResult[] = [];
-  const step = hookStep(deps, gateDeps, gate(command), 20, (r) => results.push(r));
+  const step = hookStep(deps, gateDeps, { ...gate(command), stage: opts.stage ?? 'POST_TEST_TRAFFIC_SHIFT' }, 20, (r) => results.push(r), new Map([['api', (opts.service ?? service) as Service]]));
   return { report, results, step: (sd: ServiceDeployment) => step(nativeState('api', sd), t) };
 }
 
@@ -51,13 +54,36 @@ describe('hookStep', () => {
     expect(results.map((r) => r.status)).toEqual(['passed']);
   });
 
-  it('a LINEAR deployment pausing again (a new hookId) gets a gate again', async () => {
+  it('a LINEAR deployment pausing before each traffic step (gate-stage PRE_PRODUCTION_TRAFFIC_SHIFT) gets a gate at each pause', async () => {
     ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
-    const { step, results } = setup('exit 0');
+    const linear = { deploymentConfiguration: { strategy: 'LINEAR' as const, linearConfiguration: { stepPercent: 50 }, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT' as const] }] } };
+    const { step, results } = setup('exit 0', undefined, { stage: 'PRE_PRODUCTION_TRAFFIC_SHIFT', service: linear });
     await step(paused);
     await step({ ...paused, lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' }, { ...hook, hookId: 'ecs-pause-2' }] });
     expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1', 'ecs-pause-2']);
     expect(results).toHaveLength(2);
+  });
+
+  it('a pause at another stage (after the production shift: a go/no-go) is left alone, the log says who must answer it', async () => {
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
+    const { step, results, report } = setup('exit 0');
+    await step(paused);
+    const later: ServiceDeployment = { ...paused, lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' as const }, { ...hook, hookId: 'ecs-pause-2', timeoutAction: 'CONTINUE' as const }] };
+    expect(await step(later)).toBeUndefined();
+    expect(await step(later)).toBeUndefined();
+    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1']);
+    expect(results).toHaveLength(1);
+    const notes = report.lines.filter((l) => l.includes('ecs-pause-2'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook ecs-pause-2\), not the gate's stage .*left alone\. Whoever set this PAUSE hook must answer it .*timeout action CONTINUE/);
+  });
+
+  it('a pause at POST_SCALE_UP (no test traffic) gets no gate even when it is the only pause', async () => {
+    const scaleUp = { deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_SCALE_UP' as const] }] } };
+    const { step, results } = setup('exit 0', undefined, { service: scaleUp });
+    expect(await step({ ...paused, lifecycleStage: 'POST_SCALE_UP' })).toBeUndefined();
+    expect(continueActions()).toEqual([]);
+    expect(results).toEqual([]);
   });
 
   it('sends ROLLBACK after a failing gate and fails the verdict as a rollback ECS now runs', async () => {

@@ -42,6 +42,13 @@ const BAD = 'InvalidParameterException';
 const NATIVE = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
 const EXTRA_CONFIG = ['lifecycleHooks', 'bakeTimeInMinutes', 'linearConfiguration', 'canaryConfiguration'] as const;
 const ROLLBACK_MS = 1000;
+/**
+ * Reported stages at which the test listener routes to the green revision (API_DeploymentLifecycleHook,
+ * lifecycleStages: "The green service revision handles 100% of the test traffic" from POST_TEST_TRAFFIC_SHIFT;
+ * PRE_SCALE_UP and POST_SCALE_UP "There is no test traffic"). That the test listener stays on green
+ * through the production shift, bake time and clean-up: modelled, not documented.
+ */
+const WITH_TEST_TRAFFIC = new Set(['TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP']);
 
 interface HookConfig {
   targetType?: string;
@@ -256,6 +263,9 @@ export class LifecycleHooks {
   /**
    * The revision behind the test listener now: the green one from TEST_TRAFFIC_SHIFT until the deployment ends
    * or is rolled back; otherwise the last revision that completed (what the production listener serves).
+   * The stage is the deployment's own (stageOf: a pause holds it), not the unpaused timeline: at a pause
+   * at POST_SCALE_UP "there is no test traffic" yet (API_DeploymentLifecycleHook, lifecycleStages).
+   * TEST_TRAFFIC_SHIFT moves test traffic "from 0% to 100%": modelled as all of it at once.
    */
   testTarget(cluster: string, service: string): TaskDefinition | undefined {
     this.settleAll();
@@ -263,7 +273,7 @@ export class LifecycleHooks {
     if (!s) return undefined;
     const now = this.ctx.now();
     const inFlight = [...this.held.values()].find((h) => h.service === s && !h.rolledBack && !h.d.rollback && !(h.d.completesAt !== undefined && h.d.completesAt <= now) && s.deployments.at(-1) === h.d);
-    if (inFlight && this.stepStart(inFlight, inFlight.steps.findIndex((x) => x.stage === 'TEST_TRAFFIC_SHIFT')) <= now) return inFlight.d.def;
+    if (inFlight && WITH_TEST_TRAFFIC.has(this.stageOf(inFlight, now))) return inFlight.d.def;
     return [...s.deployments].reverse().find((d) => d.completesAt !== undefined && d.completesAt <= now)?.def;
   }
 
