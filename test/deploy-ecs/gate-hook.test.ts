@@ -117,6 +117,29 @@ describe('hookStep', () => {
     expect(report.lines.join('\n')).toContain('left the pause without us');
   });
 
+  it('the gate ends before the hook expires (with a margin), whatever gate-timeout-seconds says', async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [paused] });
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({});
+    const { step, results, report } = setup('sleep 600');
+    // gate-timeout-seconds is 10 here; the hook expires in 16.5 s, so the gate has under 1.5 s (15 s kept for the answer).
+    const v = await step({ ...paused, lifecycleHookDetails: [{ ...hook, expiresAt: new Date(Date.now() + 16_500) }] });
+    expect(results[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/did not finish within 1\.[0-5]\d* s/) });
+    expect(continueActions()).toEqual(['ROLLBACK']);
+    expect(v).toMatchObject({ state: 'failed' });
+    expect(report.lines.join('\n')).toMatch(/for at most 1\.[0-5] s \(15 s before the hook expires\)/);
+  });
+
+  it('the pause ends by its timeout action CONTINUE while the gate runs: expired, a failure without any answer sent, and no word of a cancel', async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ ...paused, lifecycleStage: 'BAKE_TIME', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT', timeoutAction: 'CONTINUE' }] }] });
+    const { step, results, report } = setup('sleep 600');
+    const v = await step({ ...paused, lifecycleHookDetails: [{ ...hook, timeoutAction: 'CONTINUE' }] });
+    expect(continueActions()).toEqual([]);
+    expect(results[0]!.status).toBe('expired');
+    expect(v).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^test-traffic gate expired at the POST_TEST_TRAFFIC_SHIFT pause hook: the pause ended before the gate passed: hook ecs-pause-1 is TIMED_OUT \(its timeout action CONTINUE ran\)/) });
+    expect(v).not.toHaveProperty('replaced');
+    expect(report.lines.join('\n')).not.toContain('cancel');
+  });
+
   it('a failed ContinueServiceDeployment is a warning that names the hook timeout as the fallback', async () => {
     ecsMock.on(ContinueServiceDeploymentCommand).rejects(Object.assign(new Error('not authorized to perform ecs:ContinueServiceDeployment'), { name: 'AccessDeniedException' }));
     const { step, report } = setup('exit 0');
