@@ -18,6 +18,7 @@ import type { DeployResult, Deps, ServiceResult } from './deploy.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { gateDiagnosis } from './gate.js';
 import type { Inputs } from './inputs.js';
+import { continueRollbackPauses } from './rollback-pause.js';
 import { isEcsRollback, ourDeployment, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
 import { ecsRollingBack, stopWithRollback } from './native.js';
 import { describeServices, mapLimit, updateService } from './services.js';
@@ -158,6 +159,7 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
           timeoutMs: Math.max(0, ctx.rollbackBudgetMs),
           maxFailedTasks: inputs.maxFailedTasks,
           label: 'rollback',
+          nativeStep: continueRollbackPauses(deps),
         })
       : undefined;
     const notes: string[] = [];

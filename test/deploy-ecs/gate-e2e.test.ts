@@ -332,7 +332,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
   it('a PAUSE hook at POST_SCALE_UP (no test traffic there) is left to whoever set it; the gate runs only where the test listener routes to the new revision', async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
     const person = goNoGo(cluster);
-    // No rollback here: the rollback's own deployment would pause at the same hook (answered by nobody in this test).
+    // No rollback here: the next test covers the rollback's own pause at this hook.
     const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5', 'rollback-on-failure': 'false' }, 'backend', person.watch);
     // The person answered the pause: it was still waiting for them, the action had not answered it.
     expect(person.answered, r.stdout).toEqual(['CONTINUE']);
@@ -346,6 +346,23 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.gate).toBe('failed');
     expect(r.outputs.status).toBe('failed');
+  });
+
+  it("the rollback's own deployment pausing at the same PAUSE hook is answered CONTINUE by the run, not left paused until the deadline", async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
+    // The person answers the release's pause only: nobody is there for the rollback's.
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' }, 'backend', person.watch);
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.gate).toBe('failed');
+    expect(r.stdout).toMatch(/backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/);
+    expect(r.outputs['rolled-back'], r.stdout).toBe('true');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    // No deployment of the service is left waiting at a pause.
+    const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
   });
 
   it('a second PAUSE hook after the production shift (a go/no-go) is not auto-continued: the gate answers only its own stage', async () => {
