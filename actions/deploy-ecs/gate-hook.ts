@@ -39,7 +39,8 @@ type HookDeps = Pick<Deps, 'ecs' | 'report' | 'sleep' | 'now' | 'signal'>;
 
 /** The PAUSE hook of a service's deployment configuration, if it has one. */
 export function pauseHook(svc: Service | undefined): { lifecycleStages?: string[] } | undefined {
-  if (!svc || !usesServiceDeployments(svc)) return undefined;
+  // Rolling deployments pause too (pause-lifecycle-hooks.html); they have no test traffic, so their pauses are left alone.
+  if (!svc) return undefined;
   return svc.deploymentConfiguration?.lifecycleHooks?.find((h) => h.targetType === 'PAUSE');
 }
 

@@ -365,6 +365,33 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
   });
 
+  it('a rolling service with a PAUSE hook: the pause is left to whoever set it (no test traffic in a rolling deployment), the gate runs after completion', async () => {
+    const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') }, 'backend', person.watch);
+    expect(r.stdout).toMatch(/backend: paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/);
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.gate).toBe('passed');
+    expect(await revision(cluster)).toBe(`${family}:2`);
+  });
+
+  it("a rolling service with a PAUSE hook, gate failing: the rollback's deployment pausing at the hook is answered CONTINUE, no deployment left paused", async () => {
+    const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' }, 'backend', person.watch);
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.gate).toBe('failed');
+    expect(r.stdout).toMatch(/backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/);
+    expect(r.outputs['rolled-back'], r.stdout).toBe('true');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
+  });
+
   it('a second PAUSE hook after the production shift (a go/no-go) is not auto-continued: the gate answers only its own stage', async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']) });
     const person = goNoGo(cluster);
