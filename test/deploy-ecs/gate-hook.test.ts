@@ -147,10 +147,11 @@ describe('hookStep', () => {
     expect(report.lines.join('\n')).toMatch(/warning: api: ContinueServiceDeployment CONTINUE failed \(AccessDeniedException: not authorized.*\); the hook's own timeout action applies/);
   });
 
-  it('pauseHook finds a PAUSE hook only on native strategies', () => {
+  it('pauseHook finds a PAUSE hook on native and rolling strategies, not a Lambda hook', () => {
     const hooks = [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const] }];
     expect(pauseHook({ deploymentConfiguration: { strategy: 'CANARY', lifecycleHooks: hooks } })).toEqual(hooks[0]);
-    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: hooks } })).toBeUndefined();
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: hooks } })).toEqual(hooks[0]);
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING' } })).toBeUndefined();
     expect(pauseHook({ deploymentConfiguration: { strategy: 'BLUE_GREEN', lifecycleHooks: [{ targetType: 'AWS_LAMBDA', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] } })).toBeUndefined();
   });
 });
