@@ -392,6 +392,18 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
   });
 
+  it('a rolling release held at a PAUSE hook nobody answers: the run times out and rolls back, no deployment is left paused', async () => {
+    const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'timeout-minutes': '0.1' });
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.status).toBe('timed-out');
+    expect(r.outputs['rolled-back'], r.stdout).toBe('true');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION')).map((sd) => sd.serviceDeploymentArn)).toEqual([]);
+  });
+
   it('a second PAUSE hook after the production shift (a go/no-go) is not auto-continued: the gate answers only its own stage', async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']) });
     const person = goNoGo(cluster);
