@@ -3,6 +3,7 @@
  * from lib/runner.ts (the runner's protocol without @actions/core), unit tests
  * use `memoryReporter()` to capture what a user would see.
  */
+import { randomUUID } from 'node:crypto';
 export interface Reporter {
   info(line: string): void;
   warning(line: string, loc?: { file?: string; line?: number }): void;
@@ -35,6 +36,23 @@ export function memoryReporter(): MemoryReporter {
     setOutput: (name, value) => void (outputs[name] = String(value)),
     setSecret: () => undefined,
   };
+}
+
+/**
+ * Prints text that came from an application or AWS (container log lines, service events, stopped
+ * reasons, a gate command's output) as data. The runner reads any line as a workflow command once
+ * leading whitespace is stripped, so an app line `::error::…`, `::add-mask::…` or
+ * `::stop-commands::x` would otherwise annotate, mask, or silence the action's own commands. Inside a
+ * `::stop-commands::<token>` block nothing is a command until `::<token>::`; the token is random, so
+ * the printed text cannot end the block. Embedded line breaks are split here, so every line is inside.
+ * https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands#stopping-and-starting-workflow-commands
+ */
+export function printUntrusted(report: Pick<Reporter, 'info'>, lines: string[]): void {
+  if (!lines.length) return;
+  const token = randomUUID();
+  report.info(`::stop-commands::${token}`);
+  for (const line of lines) for (const part of line.split(/\r\n|\r|\n/)) report.info(part);
+  report.info(`::${token}::`);
 }
 
 export { code, escapeCell, markdownTable } from './markdown.js';

@@ -16,11 +16,13 @@
 import { spawn } from 'node:child_process';
 import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, type Service } from '@aws-sdk/client-ecs';
 import { describeUnknown } from '../../lib/errors.js';
+import { printUntrusted } from '../../lib/report.js';
 import type { Deps } from './deploy.js';
-import { gateDiagnosis, runGate, type GateDeps, type GateResult } from './gate.js';
+import { GateStop, gateDiagnosis, runGate, type GateDeps, type GateResult } from './gate.js';
+import { pauseStage, pauseStages } from './gate-stage.js';
 import type { GateInputs } from './gate-inputs.js';
 import type { Inputs } from './inputs.js';
-import { usesServiceDeployments, type Tracked, type Verdict } from './judge.js';
+import { revisionOf, usesServiceDeployments, type Tracked, type Verdict } from './judge.js';
 import type { NativePollState } from './native.js';
 import { abortableSleep, type WaitOptions, type WaitOutcome } from './wait.js';
 
@@ -37,9 +39,15 @@ type HookDeps = Pick<Deps, 'ecs' | 'report' | 'sleep' | 'now' | 'signal'>;
 
 /** The PAUSE hook of a service's deployment configuration, if it has one. */
 export function pauseHook(svc: Service | undefined): { lifecycleStages?: string[] } | undefined {
-  if (!svc || !usesServiceDeployments(svc)) return undefined;
+  // Rolling deployments pause too (pause-lifecycle-hooks.html); they have no test traffic, so their pauses are left alone.
+  if (!svc) return undefined;
   return svc.deploymentConfiguration?.lifecycleHooks?.find((h) => h.targetType === 'PAUSE');
 }
+
+/** Time kept between the gate's end and the hook's expiresAt, for the answer to reach ECS. */
+const EXPIRY_MARGIN_MS = 15_000;
+/** Below this, a gate cannot judge anything: the pause is answered ROLLBACK at once. */
+const MIN_GATE_MS = 1_000;
 
 const NO_GATES: GateRun = { results: [], afterWait: async () => undefined };
 
@@ -48,7 +56,15 @@ const NO_GATES: GateRun = { results: [], afterWait: async () => undefined };
  * hookId) and answers it. A failed gate makes the verdict "failed" at once (ECS rolls back, rollback.ts
  * follows that rollback); a passed one lets the judge carry on.
  */
-export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, intervalMs: number, onResult: (r: GateResult) => void): NonNullable<WaitOptions['nativeStep']> {
+export function hookStep(
+  deps: HookDeps,
+  gateDeps: GateDeps,
+  gate: GateInputs,
+  intervalMs: number,
+  onResult: (r: GateResult) => void,
+  /** Each service as it was before the update: its PAUSE hooks tell which stage a pause is at. */
+  services: Map<string, Service>,
+): NonNullable<WaitOptions['nativeStep']> {
   const { report } = deps;
   const handled = new Set<string>();
   const send = async (state: NativePollState, hookId: string, action: 'CONTINUE' | 'ROLLBACK'): Promise<boolean> => {
@@ -61,43 +77,83 @@ export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, i
       return false;
     }
   };
-  /** Is the hook still waiting for us (the deployment may have moved on: hook timeout, someone else answered)? */
-  const stillAwaiting = async (state: NativePollState, hookId: string): Promise<boolean> => {
+  /** Where the pause stands now: still waiting for us, or how it ended (the deployment may have moved on). */
+  const pauseNow = async (state: NativePollState, hookId: string): Promise<{ awaiting: boolean; hookStatus?: string; status?: string }> => {
     try {
       const sd = (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [state.serviceDeploymentArn] }))).serviceDeployments?.[0];
-      return sd?.status === 'IN_PROGRESS' && !!sd.lifecycleHookDetails?.some((h) => h.hookId === hookId && h.status === 'AWAITING_ACTION');
+      const h = sd?.lifecycleHookDetails?.find((x) => x.hookId === hookId);
+      return { awaiting: sd?.status === 'IN_PROGRESS' && h?.status === 'AWAITING_ACTION', hookStatus: h?.status, status: sd?.status };
     } catch {
-      return true;
+      return { awaiting: true };
     }
   };
+  const noticed = new Set<string>();
   return async (state: NativePollState, t: Tracked): Promise<Verdict | undefined> => {
     if (state.status !== 'IN_PROGRESS' && state.status !== 'PENDING') return undefined;
-    const hook = state.hooks.find((h) => h.targetType === 'PAUSE' && h.status === 'AWAITING_ACTION' && !handled.has(h.hookId));
+    const pauses = state.hooks.filter((h) => h.targetType === 'PAUSE');
+    const index = pauses.findIndex((h) => h.status === 'AWAITING_ACTION' && !handled.has(h.hookId));
+    const hook = pauses[index];
     if (!hook || deps.signal?.aborted) return undefined;
+    const hookStage = pauseStage(services.get(t.service), index, state.lifecycleStage);
+    const expiry = `ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ${hook.expiresAt?.toISOString() ?? 'the hook timeout'}`;
+    if (hookStage !== gate.stage) {
+      // Not the gate's pause: a person's go/no-go or another tool's check. Answering it would decide for them.
+      if (!noticed.has(hook.hookId)) {
+        noticed.add(hook.hookId);
+        report.info(
+          `${t.service}: paused at ${hookStage ?? state.lifecycleStage ?? 'a lifecycle stage'} (hook ${hook.hookId}), not the gate's stage (gate-stage ${gate.stage}): left alone. ` +
+            `Whoever set this PAUSE hook must answer it (ContinueServiceDeployment, or "Take action" in the console); otherwise ${expiry}. The run waits for it within timeout-minutes.`,
+        );
+      }
+      return undefined;
+    }
     handled.add(hook.hookId);
-    const stage = `${state.lifecycleStage ?? 'lifecycle'} pause hook`;
-    report.info(`${t.service}: paused at ${state.lifecycleStage} (hook ${hook.hookId}; ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ${hook.expiresAt?.toISOString() ?? 'the hook timeout'}); running the gate against ${t.targetArn.split('/').pop()}`);
+    const stage = `${hookStage} pause hook`;
+    // The answer must reach ECS before the hook expires: past expiresAt ECS takes the timeout action itself.
+    const untilExpiry = hook.expiresAt ? hook.expiresAt.getTime() - deps.now() - EXPIRY_MARGIN_MS : Infinity;
+    const budget = Math.min(gate.timeoutMs, untilExpiry);
+    report.info(
+      `${t.service}: paused at ${hookStage} (hook ${hook.hookId}; ${expiry}); the test listener routes to ${revisionOf(t.targetArn)} since TEST_TRAFFIC_SHIFT: running the gate against it` +
+        (budget < gate.timeoutMs ? ` for at most ${Math.max(0, Math.round(budget / 100) / 10)} s (${EXPIRY_MARGIN_MS / 1000} s before the hook expires)` : ''),
+    );
     // While the gate runs, keep an eye on the pause: if it ends without us (someone answered the hook by
     // hand, its timeout action ran, a StopServiceDeployment), the gate stops and nothing is sent.
     const left = new AbortController();
     const finished = new AbortController();
     const gateSignal = deps.signal ? AbortSignal.any([deps.signal, left.signal]) : left.signal;
+    let ended: { hookStatus?: string; status?: string } | undefined;
     const watch = (async () => {
       const sleep = abortableSleep(deps.sleep, AbortSignal.any([gateSignal, finished.signal]));
       for (;;) {
         await sleep(intervalMs);
         if (gateSignal.aborted || finished.signal.aborted) return;
-        if (!(await stillAwaiting(state, hook.hookId))) return left.abort();
+        const now = await pauseNow(state, hook.hookId);
+        if (!now.awaiting) {
+          ended = now;
+          return left.abort(new GateStop(`the pause ended without us (hook ${now.hookStatus ?? 'gone'}, deployment ${now.status ?? 'unknown'})`));
+        }
       }
     })();
-    const result = await runGate(gateDeps, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: gateSignal, stage });
+    const result: GateResult =
+      budget < MIN_GATE_MS
+        ? { service: t.service, status: 'failed', reason: `the hook expires at ${hook.expiresAt?.toISOString()}, too soon to run the gate and answer in time`, durationMs: 0, urls: [], stage }
+        : await runGate(gateDeps, { ...gate, timeoutMs: budget, requestTimeoutMs: Math.min(gate.requestTimeoutMs, budget) }, { service: t.service, taskDefinitionArn: t.targetArn, signal: gateSignal, stage });
     finished.abort();
     await watch;
+    if (result.status === 'skipped' && ended && !deps.signal?.aborted && !rolledBack(ended)) {
+      // ECS went on (timeout action CONTINUE, or someone else's CONTINUE) although nothing vouched for the revision.
+      result.status = 'expired';
+      result.reason = `the pause ended before the gate passed: hook ${hook.hookId} is ${ended.hookStatus ?? 'gone'}${ended.hookStatus === 'TIMED_OUT' ? ` (its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} ran)` : ''}, the deployment went on (${ended.status ?? 'unknown'}); the gate had ${result.reason}`;
+    }
     onResult(result);
-    for (const line of gateDiagnosis(result)) report.info(line);
+    printUntrusted(report, gateDiagnosis(result));
     if (result.status === 'passed') {
       await send(state, hook.hookId, 'CONTINUE');
       return undefined;
+    }
+    if (result.status === 'expired') {
+      // No ContinueServiceDeployment can answer a pause that is over: StopServiceDeployment rolls back (rollback.ts).
+      return { state: 'failed', progress: `${ended?.status ?? state.status} (${state.lifecycleStage}), gate expired`, reason: `test-traffic gate expired at the ${stage}: ${result.reason}` };
     }
     if (result.status === 'failed') {
       const sent = await send(state, hook.hookId, 'ROLLBACK');
@@ -109,14 +165,16 @@ export function hookStep(deps: HookDeps, gateDeps: GateDeps, gate: GateInputs, i
         ...(sent ? { replaced: { by: 'ecs-rollback' as const, taskDefinition: state.rollbackTo } } : {}),
       };
     }
-    // Skipped: the pause ended without us, or the run was cancelled while the gate ran. On a cancel nobody
+    // Skipped: ECS rolled back without us, or the run was cancelled while the gate ran. On a cancel nobody
     // vouched for the release, and leaving it paused would hold the service until the hook's own timeout:
     // roll back while it still waits for us.
-    if (!left.signal.aborted && (await stillAwaiting(state, hook.hookId))) await send(state, hook.hookId, 'ROLLBACK');
+    if (!left.signal.aborted && (await pauseNow(state, hook.hookId)).awaiting) await send(state, hook.hookId, 'ROLLBACK');
     else report.info(`${t.service}: the deployment left the pause without us (hook ${hook.hookId} acted on elsewhere); nothing sent`);
     return undefined;
   };
 }
+
+const rolledBack = (p: { hookStatus?: string; status?: string }): boolean => p.hookStatus === 'FAILED' || /ROLLBACK|STOP/.test(p.status ?? '');
 
 export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], before: Map<string, Service>, gateDeps?: Partial<GateDeps>): GateRun {
   const gate = inputs.gate;
@@ -126,24 +184,28 @@ export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], b
   const results: GateResult[] = [];
   const after: Tracked[] = [];
   const hooked: Tracked[] = [];
+  /** Services with any PAUSE hook: the wait's step sees their pauses (the gate's, and the ones left alone). */
+  const paused = new Set<string>();
   for (const t of tracked) {
     const svc = before.get(t.service);
-    const hook = pauseHook(svc);
-    if (hook && t.serviceDeploymentArn) {
-      report.info(`${t.service}: ${svc?.deploymentConfiguration?.strategy} with a PAUSE hook at ${hook.lifecycleStages?.join(', ')}: the gate runs when the deployment pauses there`);
+    const stages = pauseHook(svc) ? pauseStages(svc) : [];
+    if (stages.length && t.serviceDeploymentArn) paused.add(t.service);
+    const others = stages.filter((s) => s !== gate.stage);
+    const leftAlone = others.length ? `; its pause(s) at ${others.join(', ')} are left to whoever set them` : '';
+    if (stages.includes(gate.stage) && t.serviceDeploymentArn) {
+      report.info(`${t.service}: ${svc?.deploymentConfiguration?.strategy} with a PAUSE hook at ${gate.stage} (gate-stage, test traffic on the new revision): the gate runs when the deployment pauses there${leftAlone}`);
       hooked.push(t);
     } else {
-      const why = svc && usesServiceDeployments(svc) ? `${svc.deploymentConfiguration?.strategy} without a PAUSE lifecycle hook` : 'rolling update';
-      report.info(`${t.service}: ${why}: the gate runs after the deployment completed (users already get the new revision then)`);
+      const why = svc && usesServiceDeployments(svc) ? `${svc.deploymentConfiguration?.strategy} without a PAUSE lifecycle hook at ${gate.stage} (gate-stage)` : 'rolling update';
+      report.info(`${t.service}: ${why}: the gate runs after the deployment completed (users already get the new revision then)${leftAlone}`);
       after.push(t);
     }
   }
-  const step = hooked.length ? hookStep(deps, gd, gate, inputs.pollIntervalSeconds * 1000, (r) => results.push(r)) : undefined;
-  const hookedNames = new Set(hooked.map((t) => t.service));
+  const step = paused.size ? hookStep(deps, gd, gate, inputs.pollIntervalSeconds * 1000, (r) => results.push(r), before) : undefined;
 
   return {
     results,
-    nativeStep: step ? (state, t) => (hookedNames.has(t.service) ? step(state, t) : Promise.resolve(undefined)) : undefined,
+    nativeStep: step ? (state, t) => (paused.has(t.service) ? step(state, t) : Promise.resolve(undefined)) : undefined,
     async afterWait(waited) {
       const verdicts = waited?.verdicts;
       if (!verdicts || waited.aborted || deps.signal?.aborted) return;
@@ -160,7 +222,7 @@ export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], b
         const ran = await Promise.all(after.map((t) => runGate(gd, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: deps.signal, stage: 'after COMPLETED' })));
         for (const r of ran) {
           results.push(r);
-          for (const line of gateDiagnosis(r)) report.info(line);
+          printUntrusted(report, gateDiagnosis(r));
           // Cancelled while the gate ran: nobody vouched for the release, so it counts as cancelled (rolled back).
           if (r.status === 'skipped' && deps.signal?.aborted) verdicts.set(r.service, { state: 'waiting', progress: 'post-deploy gate stopped by the cancel' });
           if (r.status === 'failed') verdicts.set(r.service, { state: 'failed', progress: verdicts.get(r.service)?.progress ?? '', reason: `post-deploy gate failed: ${r.reason}` });

@@ -14,6 +14,7 @@
  */
 import { ActionError, collectProblems } from '../../lib/errors.js';
 import type { Inputs as InputReaderHelper } from '../../lib/inputs.js';
+import { GATE_STAGES, type GateStage } from './gate-stage.js';
 
 export type HttpMethod = 'GET' | 'HEAD';
 
@@ -29,6 +30,8 @@ export interface GateInputs {
   intervalMs: number;
   followRedirects: boolean;
   method: HttpMethod;
+  /** The PAUSE-hook stage the gate answers (one with test traffic on the new revision); other pauses are left alone. */
+  stage: GateStage;
 }
 
 const SERVICE_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_-]{0,254})=(.+)$/;
@@ -92,7 +95,18 @@ export const GATE_DEFAULTS = {
   'gate-follow-redirects': 'false',
   'gate-interval-seconds': '2',
   'gate-method': 'GET',
+  'gate-stage': 'POST_TEST_TRAFFIC_SHIFT',
 } as const;
+
+/** `gate-stage`: only a stage where the test listener routes to the new revision (gate-stage.ts). */
+export function parseGateStage(raw: string | undefined, input = 'gate-stage'): GateStage {
+  const v = (raw ?? '').trim().toUpperCase() || 'POST_TEST_TRAFFIC_SHIFT';
+  if ((GATE_STAGES as readonly string[]).includes(v)) return v as GateStage;
+  throw new ActionError(`'${raw}' is not a stage where the new revision receives test traffic.`, {
+    input,
+    fix: `Use ${GATE_STAGES.join(' or ')} (the lifecycle-hook reference: no test traffic before TEST_TRAFFIC_SHIFT, and users already get the new revision at POST_PRODUCTION_TRAFFIC_SHIFT), and put a PAUSE hook there.`,
+  });
+}
 
 export function readGateInputs(inp: InputReaderHelper, services: string[]): { gate?: GateInputs; problems: ActionError[] } {
   // Collect every problem in one pass so a user fixes them all at once.
@@ -134,6 +148,7 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   const intervalMs = attempt(() => positiveSeconds(inp, 'gate-interval-seconds', 2, 300), 2) * 1000;
   const followRedirects = attempt(() => inp.bool('gate-follow-redirects', false), false);
   const method = attempt(() => inp.oneOf('gate-method', ['GET', 'HEAD'] as const, 'GET'), 'GET' as HttpMethod);
+  const stage = attempt(() => parseGateStage(inp.string('gate-stage')), 'POST_TEST_TRAFFIC_SHIFT' as GateStage);
 
   if (lines.length === 0 && !command) {
     // Gate settings without a gate are a mistake the user would not notice otherwise.
@@ -156,5 +171,5 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   if (!command && unexplained.length) {
     problems.push(new ActionError(`gate-url has no URL for service(s) ${unexplained.join(', ')}.`, { input: 'gate-url', fix: `Add a line ${unexplained[0]}=https://… for each, or a line without a service prefix that applies to every service.` }));
   }
-  return { gate: { urls, command, expectStatus, successes, timeoutMs, requestTimeoutMs, intervalMs, followRedirects, method }, problems };
+  return { gate: { urls, command, expectStatus, successes, timeoutMs, requestTimeoutMs, intervalMs, followRedirects, method, stage }, problems };
 }

@@ -51,7 +51,8 @@ export interface CommandReport {
 
 export interface GateResult {
   service: string;
-  status: 'passed' | 'failed' | 'skipped';
+  /** expired: the pause ended (its timeout, or someone else's CONTINUE) before the gate passed; a failure. */
+  status: 'passed' | 'failed' | 'skipped' | 'expired';
   reason: string;
   durationMs: number;
   urls: UrlReport[];
@@ -60,10 +61,20 @@ export interface GateResult {
   stage?: string;
 }
 
+/**
+ * Why a gate was stopped from outside other than by the workflow's cancel (e.g. the pause it checked
+ * ended): the abort reason of the gate's signal, so the log does not say "cancel" when nothing was cancelled.
+ */
+export class GateStop extends Error {}
+
+const stoppedWhy = (signal: AbortSignal): string => (signal.reason instanceof GateStop ? `stopped: ${signal.reason.message}` : 'stopped by the cancel');
+
 const MAX_ATTEMPTS_KEPT = 200;
 const LAST_LINES = 20;
 const KILL_GRACE_MS = 2000;
 const CANCEL_KILL_GRACE_MS = 1000;
+/** How long output written just before the command's exit may take to arrive. */
+const OUTPUT_DRAIN_MS = 200;
 
 /** The URL as it may be printed: every query value and any password replaced by ***. */
 export function redactUrl(raw: string): string {
@@ -83,6 +94,8 @@ export function urlSecrets(raw: string): string[] {
   try {
     const u = new URL(raw);
     const out = [...u.searchParams.values(), decodeURIComponent(u.password)].filter((v) => v.length >= 3);
+    // The Basic credentials sent in the Authorization header, should anything echo the header.
+    if (u.password) out.push(basicAuth(u).slice('Basic '.length));
     return [...new Set(out)];
   } catch {
     return [];
@@ -103,23 +116,40 @@ const expected = (gate: GateInputs, status: number): boolean => (gate.expectStat
 
 const expectText = (gate: GateInputs): string => (gate.expectStatus.length ? gate.expectStatus.join('/') : '2xx');
 
+/**
+ * The URL fetch is given and the headers credentials become: fetch refuses a URL with `user:pass@`
+ * (RFC 9110 deprecates userinfo in http URLs), so they travel as HTTP Basic authentication instead,
+ * the way curl sends them. The header value is masked (maskUrls).
+ */
+export function requestOf(raw: string): { url: string; authorization?: string } {
+  const u = new URL(raw);
+  if (!u.username && !u.password) return { url: raw };
+  const authorization = basicAuth(u);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), authorization };
+}
+
+const basicAuth = (u: URL): string => `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`, 'utf8').toString('base64')}`;
+
 /** One request: the status, or the error (timeout, refused, TLS); the body is never read. */
-async function probe(deps: GateDeps, gate: GateInputs, url: string, cancel?: AbortSignal): Promise<ProbeAttempt> {
+async function probe(deps: GateDeps, gate: GateInputs, raw: string, cancel?: AbortSignal): Promise<ProbeAttempt> {
   const started = deps.now();
+  const { url, authorization } = requestOf(raw);
   try {
     const res = await deps.fetch(url, {
       method: gate.method,
       redirect: gate.followRedirects ? 'follow' : 'manual',
       // A cancel of the workflow ends a request in flight too (the runner kills the step 10 s after SIGINT).
       signal: cancel ? AbortSignal.any([AbortSignal.timeout(gate.requestTimeoutMs), cancel]) : AbortSignal.timeout(gate.requestTimeoutMs),
-      headers: { 'user-agent': 'aws-deploy-actions-gate', accept: '*/*' },
+      headers: { 'user-agent': 'aws-deploy-actions-gate', accept: '*/*', ...(authorization ? { authorization } : {}) },
     });
     // Release the connection without downloading the body.
     await res.body?.cancel().catch(() => undefined);
     return { status: res.status, ms: deps.now() - started };
   } catch (err) {
     const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    const why = cancel?.aborted ? 'stopped by the cancel' : e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${gate.requestTimeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+    const why = cancel?.aborted ? stoppedWhy(cancel) : e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${gate.requestTimeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
     return { error: why, ms: deps.now() - started };
   }
 }
@@ -215,11 +245,25 @@ function runCommand(deps: GateDeps, gate: GateInputs, testUrl: string | undefine
       if (spawnError) resolve({ status: 'failed', reason: `the gate command could not start: ${spawnError.message}`, urls: [], command: report });
       else if (exitCode === 0 && !timedOut && !stopped) resolve({ status: 'passed', reason: 'the gate command exited 0', urls: [], command: report });
       else if (timedOut) resolve({ status: 'failed', reason: `the gate command did not finish within ${gate.timeoutMs / 1000} s and was killed`, urls: [], command: report });
-      else if (stopped) resolve({ status: 'skipped', reason: 'the gate command was stopped before it finished', urls: [], command: report });
+      else if (stopped) resolve({ status: 'skipped', reason: `the gate command was ${ctx.signal && ctx.signal.reason instanceof GateStop ? `stopped before it finished (${ctx.signal.reason.message})` : 'stopped before it finished'}`, urls: [], command: report });
       else resolve({ status: 'failed', reason: `the gate command exited ${exitCode ?? `on ${signal}`}`, urls: [], command: report });
     };
     child.once('error', (e) => finish(null, null, e));
-    child.once('close', (c, s) => finish(c, s));
+    // Judged on exit, not on 'close': a daemon the command started (setsid, nohup … &) can keep its
+    // stdout open for ever, and 'close' waits for every holder of the pipe. The output still in
+    // flight gets a moment (the pipe usually drains within it), then our end of the pipes is closed.
+    child.once('exit', (c, s) => {
+      clearTimeout(timer);
+      const drained = new Promise<void>((r) => {
+        child.once('close', () => r());
+        setTimeout(r, OUTPUT_DRAIN_MS).unref();
+      });
+      void drained.then(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(c, s);
+      });
+    });
   });
 }
 
@@ -270,7 +314,7 @@ export function gateDiagnosis(r: GateResult): string[] {
   return lines;
 }
 
-const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '➖ skipped' } as const;
+const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '➖ skipped', expired: '⌛ expired' } as const;
 
 /** The step-summary section: per URL its status codes and timings, or the command's exit code and last lines. */
 export function gateMarkdown(results: GateResult[]): string {
@@ -278,19 +322,20 @@ export function gateMarkdown(results: GateResult[]): string {
   const parts = ['\n#### Test-traffic gate'];
   const rows = results.flatMap((r) =>
     r.urls.length
-      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : r.status === 'skipped' ? ICON.skipped : ICON.failed, statusRuns(u.attempts), timings(u.attempts)])
+      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : r.status === 'failed' ? ICON.failed : ICON[r.status], statusRuns(u.attempts), timings(u.attempts)])
       : [[r.service, r.stage ?? '', r.command ? 'command' : '', ICON[r.status], r.command ? `exit ${r.command.exitCode ?? r.command.signal ?? '–'}${r.command.timedOut ? ' (killed at timeout)' : ''}` : r.reason, `${Math.round(r.durationMs / 100) / 10} s`]],
   );
   parts.push(markdownTable(['service', 'stage', 'check', 'result', 'status codes / exit', 'min / avg / max'], rows));
-  for (const r of results.filter((x) => x.status === 'failed')) {
+  for (const r of results.filter((x) => x.status === 'failed' || x.status === 'expired')) {
     parts.push(`**${r.service}:** ${r.reason.replace(/[<>]/g, '')}`);
     if (r.command?.lastLines.length) parts.push(`\`\`\`text\n${r.command.lastLines.join('\n').replace(/```/g, "'''")}\n\`\`\``);
   }
   return `${parts.join('\n\n')}\n`;
 }
 
-/** The `gate` output: failed if any failed, passed if any ran and all passed, else skipped. */
-export function gateOutput(results: GateResult[]): 'passed' | 'failed' | 'skipped' {
+/** The `gate` output: failed if any failed, expired if a pause ended before its gate passed, passed if any ran and all passed, else skipped. */
+export function gateOutput(results: GateResult[]): GateResult['status'] {
   if (results.some((r) => r.status === 'failed')) return 'failed';
+  if (results.some((r) => r.status === 'expired')) return 'expired';
   return results.some((r) => r.status === 'passed') ? 'passed' : 'skipped';
 }

@@ -13,10 +13,12 @@
  */
 import { DescribeServiceDeploymentsCommand, type Service, type ServiceDeployment, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { ActionError, describeUnknown } from '../../lib/errors.js';
+import { printUntrusted } from '../../lib/report.js';
 import type { DeployResult, Deps, ServiceResult } from './deploy.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { gateDiagnosis } from './gate.js';
 import type { Inputs } from './inputs.js';
+import { continueRollbackPauses } from './rollback-pause.js';
 import { isEcsRollback, ourDeployment, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
 import { ecsRollingBack, stopWithRollback } from './native.js';
 import { describeServices, mapLimit, updateService } from './services.js';
@@ -60,7 +62,8 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
           d.gate = gateDiagnosis(gate);
           d.hint ??= gate.command ? 'The new revision failed the gate command: see its exit code and last lines.' : 'The new revision failed the test-traffic gate: see each URL\'s status codes; check the app\'s health endpoint and the test listener\'s routing.';
         }
-        for (const d of list) for (const line of formatDiagnosis(d)) report.info(line);
+        // Events, stopped reasons and log lines come from AWS and the app: printed as data, never as commands.
+        printUntrusted(report, list.flatMap(formatDiagnosis));
         return list;
       });
 
@@ -162,6 +165,7 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
           timeoutMs: Math.max(0, ctx.rollbackBudgetMs),
           maxFailedTasks: inputs.maxFailedTasks,
           label: 'rollback',
+          nativeStep: continueRollbackPauses(deps),
         })
       : undefined;
     const notes: string[] = [];

@@ -11,7 +11,8 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { ActionError, aggregate } from '../../lib/errors.js';
-import { batches, usesServiceDeployments, type Tracked } from './judge.js';
+import { pauseStages } from './gate-stage.js';
+import { batches, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -102,7 +103,8 @@ export async function updateService(ecs: ECSClient, cluster: string, req: Update
   const svc = out.service;
   const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === req.taskDefinition);
   let serviceDeploymentArn = svc?.currentServiceDeployment;
-  if (svc && usesServiceDeployments(svc) && !serviceDeploymentArn) {
+  // A rolling service with a PAUSE hook is followed through its service deployment too: its pauses show only there.
+  if (svc && (usesServiceDeployments(svc) || pauseStages(svc).length) && !serviceDeploymentArn) {
     serviceDeploymentArn = await latestServiceDeployment(ecs, cluster, req.service, startedAt);
   }
   return { service: req.service, deploymentId: primary?.id, serviceDeploymentArn, targetArn: req.taskDefinition, startedAt };

@@ -10,6 +10,7 @@ import { describeUnknown } from '../../lib/errors.js';
 import { poll, type Clock, type Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { ageText, batches, judge, usesServiceDeployments, type Tracked, type Verdict } from './judge.js';
+import { pauseStages } from './gate-stage.js';
 import { judgeNative, nativeState, type NativePollState } from './native.js';
 import { describeServices } from './services.js';
 
@@ -87,7 +88,9 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
     const open = tracked.filter((t) => !verdicts.has(t.service) || verdicts.get(t.service)!.state === 'waiting');
     const { found } = await describeServices(deps.ecs, opts.cluster, open.map((t) => t.service));
     const sds = new Map<string, ServiceDeployment>();
-    const arns = open.filter((t) => t.serviceDeploymentArn && (t.follow === 'sd-rollback' || (found.get(t.service) && usesServiceDeployments(found.get(t.service)!)))).map((t) => t.serviceDeploymentArn!);
+    const native = (t: Tracked) => t.follow === 'sd-rollback' || (found.get(t.service) !== undefined && usesServiceDeployments(found.get(t.service)!));
+    // Rolling services with a PAUSE hook: their service deployment shows the pauses (nativeStep), their rollout state the verdict.
+    const arns = open.filter((t) => t.serviceDeploymentArn && (native(t) || pauseStages(found.get(t.service)).length)).map((t) => t.serviceDeploymentArn!);
     if (sdApi && arns.length) {
       try {
         for (const batch of batches(arns, 20)) {
@@ -108,7 +111,7 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
         const sd = t.serviceDeploymentArn ? sds.get(t.serviceDeploymentArn) : undefined;
         let v: Verdict | undefined;
         if (sd && opts.nativeStep) v = await opts.nativeStep(nativeState(t.service, sd), t);
-        v ??= sd ? judgeNative(t, svc, sd, { maxFailedTasks: opts.maxFailedTasks }) : judge(t, svc, { maxFailedTasks: opts.maxFailedTasks });
+        v ??= sd && native(t) ? judgeNative(t, svc, sd, { maxFailedTasks: opts.maxFailedTasks }) : judge(t, svc, { maxFailedTasks: opts.maxFailedTasks });
         return { t, svc, sd, v };
       }),
     );

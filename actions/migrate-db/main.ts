@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { clientConfig, resolveRegion } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
+import { printUntrusted } from '../../lib/report.js';
 import { registerIfChanged } from '../../lib/taskdef.js';
 import { looksSecret, maskedEnvironment, runIdentity } from './identity.js';
 import { getInputs } from './inputs.js';
@@ -14,14 +14,8 @@ import { describeOutcome, summaryMarkdown } from './summary.js';
 
 const ACTION = 'migrate-db';
 
-/**
- * Container output is data, not workflow commands: `::stop-commands::` keeps a
- * migration that prints `::add-mask::` or `::error::` from talking to the runner.
- */
-function printLogLines(lines: string[]): void {
-  const token = randomUUID();
-  process.stdout.write(`::stop-commands::${token}\n${lines.join('\n')}\n::${token}::\n`);
-}
+/** Container output is data, not workflow commands (lib/report.ts printUntrusted). */
+const printLogLines = (lines: string[]): void => printUntrusted(runnerReporter, lines);
 
 await runAction(ACTION, async () => {
   const reporter = runnerReporter;

@@ -4,7 +4,7 @@
  * (HEALTHY=false in the container environment answers 503).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
@@ -51,6 +51,35 @@ async function hookStatuses(cluster: string): Promise<string[]> {
 async function revision(cluster: string): Promise<string> {
   const svc = (await ecs.send(new DescribeServicesCommand({ cluster, services: ['backend'] }))).services![0]!;
   return svc.taskDefinition!.split('/').pop()!;
+}
+
+/**
+ * A person with a go/no-go on a pause: once the action has logged that it leaves a pause to whoever
+ * set it, they answer the pause that awaits action with CONTINUE (recorded only when ECS accepted it).
+ */
+function goNoGo(cluster: string) {
+  const answered: string[] = [];
+  const watch = (child: ChildProcess) => {
+    let seen = 0;
+    let log = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      log += d.toString();
+      const notices = log.split('Whoever set this PAUSE hook must answer it').length - 1;
+      if (notices <= seen) return;
+      seen = notices;
+      void (async () => {
+        const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+        const arn = list.serviceDeployments?.find((d) => d.status === 'IN_PROGRESS')?.serviceDeploymentArn;
+        if (!arn) return;
+        const sd = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments![0]!;
+        const hook = sd.lifecycleHookDetails?.find((h) => h.status === 'AWAITING_ACTION');
+        if (!hook) return;
+        await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'CONTINUE' }));
+        answered.push('CONTINUE');
+      })();
+    });
+  };
+  return { answered, watch };
 }
 
 /** Index of the first line matching, to check the order things happened in the log. */
@@ -154,9 +183,9 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED']);
   });
 
-  it('linear pausing before each traffic step: the gate runs at every pause', async () => {
+  it('linear pausing before each traffic step, gate-stage PRE_PRODUCTION_TRAFFIC_SHIFT: the gate runs at every pause', async () => {
     const { cluster, family } = seed('LINEAR', { hooks: pause(['PRE_PRODUCTION_TRAFFIC_SHIFT']), extra: { linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 0 } } });
-    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') });
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'gate-stage': 'PRE_PRODUCTION_TRAFFIC_SHIFT' });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout.match(/ContinueServiceDeployment CONTINUE sent/g)).toHaveLength(2);
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -166,7 +195,7 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const { cluster, family } = seed('BLUE_GREEN');
     const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') });
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toContain('BLUE_GREEN without a PAUSE lifecycle hook: the gate runs after the deployment completed');
+    expect(r.stdout).toContain('BLUE_GREEN without a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT (gate-stage): the gate runs after the deployment completed');
     expect(r.outputs.gate).toBe('passed');
   });
 
@@ -257,6 +286,136 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(await revision(cluster)).toBe(`${family}:1`);
     // The gate command's process group is gone with the run, not left to the runner.
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(marker);
+  });
+
+  it('a gate command that starts a daemon (setsid) holding its stdout is judged on its exit: passes at once, the step not held by the daemon', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'gate-daemon-')), 'pid');
+    // The daemon inherits the command's stdout and outlives the gate timeout; waiting for the pipe to
+    // close would hold the gate until it ends and fail it at the timeout.
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-command': `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 25' & echo started; exit 0`, 'gate-timeout-seconds': '3' });
+    try {
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.outputs.gate).toBe('passed');
+      expect(r.stdout).toContain('│ started');
+      expect(r.stdout).toContain('the gate command exited 0');
+      expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED']);
+    } finally {
+      if (existsSync(pidFile)) {
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
+  it('gate-url with user:pass@ sends the credentials as a Basic Authorization header, masked; the URL is printed without the password', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
+    const url = new URL(listener.url(cluster, 'backend'));
+    url.username = 'probe';
+    url.password = 'p@ss w0rd';
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': url.toString() });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.gate).toBe('passed');
+    const hits = listener.hits.filter((h) => h.cluster === cluster);
+    expect(hits.length).toBeGreaterThanOrEqual(2);
+    const basic = Buffer.from('probe:p@ss w0rd').toString('base64');
+    expect(hits.every((h) => h.authorization === `Basic ${basic}`)).toBe(true);
+    expect(r.stdout).toContain('::add-mask::p@ss w0rd');
+    expect(r.stdout).toContain(`::add-mask::${basic}`);
+    expect(r.stdout).toContain('probe:***@127.0.0.1');
+    expect(r.stdout.replace(/::add-mask::.*\n/g, '')).not.toMatch(/p@ss|w0rd|p%40ss/);
+  });
+
+  it('a PAUSE hook at POST_SCALE_UP (no test traffic there) is left to whoever set it; the gate runs only where the test listener routes to the new revision', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
+    const person = goNoGo(cluster);
+    // No rollback here: the next test covers the rollback's own pause at this hook.
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5', 'rollback-on-failure': 'false' }, 'backend', person.watch);
+    // The person answered the pause: it was still waiting for them, the action had not answered it.
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
+    expect(r.stdout).toMatch(/paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/);
+    expect(r.stdout).not.toMatch(/running the gate against/);
+    // Every probe reached the new revision: the gate judged what it claims to have judged.
+    const probes = listener.hits.filter((h) => h.cluster === cluster);
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.map((h) => h.revision)).toEqual(probes.map(() => `${family}:2`));
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.gate).toBe('failed');
+    expect(r.outputs.status).toBe('failed');
+  });
+
+  it("the rollback's own deployment pausing at the same PAUSE hook is answered CONTINUE by the run, not left paused until the deadline", async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
+    // The person answers the release's pause only: nobody is there for the rollback's.
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' }, 'backend', person.watch);
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.gate).toBe('failed');
+    expect(r.stdout).toMatch(/backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/);
+    expect(r.outputs['rolled-back'], r.stdout).toBe('true');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    // No deployment of the service is left waiting at a pause.
+    const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
+  });
+
+  it('a rolling service with a PAUSE hook: the pause is left to whoever set it (no test traffic in a rolling deployment), the gate runs after completion', async () => {
+    const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') }, 'backend', person.watch);
+    expect(r.stdout).toMatch(/backend: paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/);
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.gate).toBe('passed');
+    expect(await revision(cluster)).toBe(`${family}:2`);
+  });
+
+  it("a rolling service with a PAUSE hook, gate failing: the rollback's deployment pausing at the hook is answered CONTINUE, no deployment left paused", async () => {
+    const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' }, 'backend', person.watch);
+    expect(person.answered, r.stdout).toEqual(['CONTINUE']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.gate).toBe('failed');
+    expect(r.stdout).toMatch(/backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/);
+    expect(r.outputs['rolled-back'], r.stdout).toBe('true');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
+  });
+
+  it('a rolling release held at a PAUSE hook nobody answers: the run times out and rolls back, no deployment is left paused', async () => {
+    const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'timeout-minutes': '0.1' });
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs.status).toBe('timed-out');
+    expect(r.outputs['rolled-back'], r.stdout).toBe('true');
+    expect(await revision(cluster)).toBe(`${family}:1`);
+    const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
+    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION')).map((sd) => sd.serviceDeploymentArn)).toEqual([]);
+  });
+
+  it('a second PAUSE hook after the production shift (a go/no-go) is not auto-continued: the gate answers only its own stage', async () => {
+    const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']) });
+    const person = goNoGo(cluster);
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') }, 'backend', person.watch);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.gate).toBe('passed');
+    expect(person.answered).toEqual(['CONTINUE']);
+    expect(r.stdout.match(/ContinueServiceDeployment CONTINUE sent/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/paused at POST_TEST_TRAFFIC_SHIFT .*the test listener routes to .*:2 since TEST_TRAFFIC_SHIFT: running the gate against it/);
+    expect(r.stdout).toMatch(/paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook [\w-]+\), not the gate's stage/);
+    expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(listener.hits.filter((h) => h.cluster === cluster).every((h) => h.revision === `${family}:2`)).toBe(true);
   });
 
   it('bad gate inputs fail before any write call, naming each input', async () => {

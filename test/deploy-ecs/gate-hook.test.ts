@@ -4,7 +4,7 @@
  * while a gate is still running at a pause.
  */
 import { spawn } from 'node:child_process';
-import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ECSClient, type ServiceDeployment } from '@aws-sdk/client-ecs';
+import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ECSClient, type Service, type ServiceDeployment } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { hookStep, pauseHook } from '../../actions/deploy-ecs/gate-hook.js';
@@ -20,16 +20,19 @@ const t = { service: 'api', serviceDeploymentArn: arn, targetArn: 'arn:aws:ecs:e
 const hook = { hookId: 'ecs-pause-1', targetType: 'PAUSE' as const, status: 'AWAITING_ACTION' as const, timeoutAction: 'ROLLBACK' as const };
 const paused: ServiceDeployment = { serviceDeploymentArn: arn, status: 'IN_PROGRESS', lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', lifecycleHookDetails: [hook], rollback: undefined };
 
+/** A blue/green service pausing after the test traffic shift (the gate's stage) and after the production shift (a person's go/no-go). */
+const service = { deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const, 'POST_PRODUCTION_TRAFFIC_SHIFT' as const] }] } };
+
 function gate(command: string): GateInputs {
-  return { urls: new Map([['api', []]]), command, expectStatus: [], successes: 1, timeoutMs: 10_000, requestTimeoutMs: 1000, intervalMs: 10, followRedirects: false, method: 'GET' };
+  return { urls: new Map([['api', []]]), command, expectStatus: [], successes: 1, timeoutMs: 10_000, requestTimeoutMs: 1000, intervalMs: 10, followRedirects: false, method: 'GET', stage: 'POST_TEST_TRAFFIC_SHIFT' };
 }
 
-function setup(command: string, signal?: AbortSignal) {
+function setup(command: string, signal?: AbortSignal, opts: { stage?: GateInputs['stage']; service?: object } = {}) {
   const report = memoryReporter();
   const deps = { ecs: new ECSClient({ region: 'eu-west-1' }), report, sleep: () => new Promise<void>((r) => setTimeout(r, 5)), now: realClock, signal };
   const gateDeps = { fetch, spawn, sleep: deps.sleep, now: realClock, report };
   const results: GateResult[] = [];
-  const step = hookStep(deps, gateDeps, gate(command), 20, (r) => results.push(r));
+  const step = hookStep(deps, gateDeps, { ...gate(command), stage: opts.stage ?? 'POST_TEST_TRAFFIC_SHIFT' }, 20, (r) => results.push(r), new Map([['api', (opts.service ?? service) as Service]]));
   return { report, results, step: (sd: ServiceDeployment) => step(nativeState('api', sd), t) };
 }
 
@@ -51,13 +54,36 @@ describe('hookStep', () => {
     expect(results.map((r) => r.status)).toEqual(['passed']);
   });
 
-  it('a LINEAR deployment pausing again (a new hookId) gets a gate again', async () => {
+  it('a LINEAR deployment pausing before each traffic step (gate-stage PRE_PRODUCTION_TRAFFIC_SHIFT) gets a gate at each pause', async () => {
     ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
-    const { step, results } = setup('exit 0');
+    const linear = { deploymentConfiguration: { strategy: 'LINEAR' as const, linearConfiguration: { stepPercent: 50 }, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT' as const] }] } };
+    const { step, results } = setup('exit 0', undefined, { stage: 'PRE_PRODUCTION_TRAFFIC_SHIFT', service: linear });
     await step(paused);
     await step({ ...paused, lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' }, { ...hook, hookId: 'ecs-pause-2' }] });
     expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1', 'ecs-pause-2']);
     expect(results).toHaveLength(2);
+  });
+
+  it('a pause at another stage (after the production shift: a go/no-go) is left alone, the log says who must answer it', async () => {
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
+    const { step, results, report } = setup('exit 0');
+    await step(paused);
+    const later: ServiceDeployment = { ...paused, lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' as const }, { ...hook, hookId: 'ecs-pause-2', timeoutAction: 'CONTINUE' as const }] };
+    expect(await step(later)).toBeUndefined();
+    expect(await step(later)).toBeUndefined();
+    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1']);
+    expect(results).toHaveLength(1);
+    const notes = report.lines.filter((l) => l.includes('ecs-pause-2'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook ecs-pause-2\), not the gate's stage .*left alone\. Whoever set this PAUSE hook must answer it .*timeout action CONTINUE/);
+  });
+
+  it('a pause at POST_SCALE_UP (no test traffic) gets no gate even when it is the only pause', async () => {
+    const scaleUp = { deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_SCALE_UP' as const] }] } };
+    const { step, results } = setup('exit 0', undefined, { service: scaleUp });
+    expect(await step({ ...paused, lifecycleStage: 'POST_SCALE_UP' })).toBeUndefined();
+    expect(continueActions()).toEqual([]);
+    expect(results).toEqual([]);
   });
 
   it('sends ROLLBACK after a failing gate and fails the verdict as a rollback ECS now runs', async () => {
@@ -91,6 +117,29 @@ describe('hookStep', () => {
     expect(report.lines.join('\n')).toContain('left the pause without us');
   });
 
+  it('the gate ends before the hook expires (with a margin), whatever gate-timeout-seconds says', async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [paused] });
+    ecsMock.on(ContinueServiceDeploymentCommand).resolves({});
+    const { step, results, report } = setup('sleep 600');
+    // gate-timeout-seconds is 10 here; the hook expires in 16.5 s, so the gate has under 1.5 s (15 s kept for the answer).
+    const v = await step({ ...paused, lifecycleHookDetails: [{ ...hook, expiresAt: new Date(Date.now() + 16_500) }] });
+    expect(results[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/did not finish within 1\.[0-5]\d* s/) });
+    expect(continueActions()).toEqual(['ROLLBACK']);
+    expect(v).toMatchObject({ state: 'failed' });
+    expect(report.lines.join('\n')).toMatch(/for at most 1\.[0-5] s \(15 s before the hook expires\)/);
+  });
+
+  it('the pause ends by its timeout action CONTINUE while the gate runs: expired, a failure without any answer sent, and no word of a cancel', async () => {
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ ...paused, lifecycleStage: 'BAKE_TIME', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT', timeoutAction: 'CONTINUE' }] }] });
+    const { step, results, report } = setup('sleep 600');
+    const v = await step({ ...paused, lifecycleHookDetails: [{ ...hook, timeoutAction: 'CONTINUE' }] });
+    expect(continueActions()).toEqual([]);
+    expect(results[0]!.status).toBe('expired');
+    expect(v).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^test-traffic gate expired at the POST_TEST_TRAFFIC_SHIFT pause hook: the pause ended before the gate passed: hook ecs-pause-1 is TIMED_OUT \(its timeout action CONTINUE ran\)/) });
+    expect(v).not.toHaveProperty('replaced');
+    expect(report.lines.join('\n')).not.toContain('cancel');
+  });
+
   it('a failed ContinueServiceDeployment is a warning that names the hook timeout as the fallback', async () => {
     ecsMock.on(ContinueServiceDeploymentCommand).rejects(Object.assign(new Error('not authorized to perform ecs:ContinueServiceDeployment'), { name: 'AccessDeniedException' }));
     const { step, report } = setup('exit 0');
@@ -98,10 +147,11 @@ describe('hookStep', () => {
     expect(report.lines.join('\n')).toMatch(/warning: api: ContinueServiceDeployment CONTINUE failed \(AccessDeniedException: not authorized.*\); the hook's own timeout action applies/);
   });
 
-  it('pauseHook finds a PAUSE hook only on native strategies', () => {
+  it('pauseHook finds a PAUSE hook on native and rolling strategies, not a Lambda hook', () => {
     const hooks = [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const] }];
     expect(pauseHook({ deploymentConfiguration: { strategy: 'CANARY', lifecycleHooks: hooks } })).toEqual(hooks[0]);
-    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: hooks } })).toBeUndefined();
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: hooks } })).toEqual(hooks[0]);
+    expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING' } })).toBeUndefined();
     expect(pauseHook({ deploymentConfiguration: { strategy: 'BLUE_GREEN', lifecycleHooks: [{ targetType: 'AWS_LAMBDA', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] } })).toBeUndefined();
   });
 });

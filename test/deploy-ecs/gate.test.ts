@@ -51,6 +51,7 @@ function gate(over: Partial<GateInputs> & { url?: string | string[] }): GateInpu
     followRedirects: false,
     method: 'GET',
     ...over,
+    stage: over.stage ?? 'POST_TEST_TRAFFIC_SHIFT',
   };
 }
 

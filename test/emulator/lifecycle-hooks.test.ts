@@ -105,6 +105,29 @@ describe('lifecycle stages and PAUSE hooks', () => {
     await expect(c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId }))).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
+  it('a ROLLING deployment with a PAUSE hook at POST_SCALE_UP holds both revisions until CONTINUE; no test traffic on the new one', async () => {
+    seed('ROLLING', [pauseAt(['POST_SCALE_UP'], { timeoutInMinutes: 10, action: 'ROLLBACK' })]);
+    const arn = await deployV2();
+    clock.advance(6.5);
+    let d = await sd(arn);
+    expect(d.status).toBe('IN_PROGRESS');
+    expect(d.lifecycleStage).toBe('POST_SCALE_UP');
+    const hook = d.lifecycleHookDetails![0]!;
+    expect(hook).toMatchObject({ targetType: 'PAUSE', status: 'AWAITING_ACTION', timeoutAction: 'ROLLBACK' });
+    expect(emu.ecs.hooks.testTarget(cluster, 'api')?.taskDefinitionArn?.split('/').pop()).toBe('delivery-api:1');
+    clock.advance(120);
+    const svc = (await c.ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }))).services![0]!;
+    expect(svc.deployments!.map((x) => x.taskDefinition?.split('/').pop())).toEqual(['delivery-api:2', 'delivery-api:1']);
+    expect(svc.deployments!.find((x) => x.status === 'PRIMARY')?.rolloutState).toBe('IN_PROGRESS');
+    await c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'CONTINUE' }));
+    clock.advance(5);
+    d = await sd(arn);
+    expect(d.status).toBe('SUCCESSFUL');
+    expect(d.lifecycleHookDetails![0]!.status).toBe('SUCCEEDED');
+    const after = (await c.ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }))).services![0]!;
+    expect(after.deployments!.map((x) => x.taskDefinition?.split('/').pop())).toEqual(['delivery-api:2']);
+  });
+
   it('ROLLBACK rolls the deployment back to the previous revision', async () => {
     seed('BLUE_GREEN', [pauseAt(['POST_TEST_TRAFFIC_SHIFT'])]);
     const arn = await deployV2();

@@ -12,8 +12,8 @@ import type { Emulator } from '../emulator/index.js';
 export interface TestListener {
   base: string;
   url(cluster: string, service: string, path?: string): string;
-  /** Requests answered so far: path, method, status. */
-  hits: { cluster: string; service: string; method: string; status: number }[];
+  /** Requests answered so far: path, method, status, the revision that answered, the Authorization header. */
+  hits: { cluster: string; service: string; method: string; status: number; revision?: string; authorization?: string }[];
   stop(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export async function startTestListener(emu: Emulator): Promise<TestListener> {
     const env = (container?.environment ?? []) as { name?: string; value?: string }[];
     const healthy = def !== undefined && !env.some((e) => e.name === 'HEALTHY' && e.value === 'false');
     const status = def === undefined ? 404 : healthy ? 200 : 503;
-    hits.push({ cluster, service, method: req.method ?? '', status });
+    hits.push({ cluster, service, method: req.method ?? '', status, revision: def?.taskDefinitionArn?.split('/').pop(), authorization: req.headers.authorization });
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ revision: def?.taskDefinitionArn?.split('/').pop(), healthy }));
   });

@@ -42,6 +42,13 @@ const BAD = 'InvalidParameterException';
 const NATIVE = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
 const EXTRA_CONFIG = ['lifecycleHooks', 'bakeTimeInMinutes', 'linearConfiguration', 'canaryConfiguration'] as const;
 const ROLLBACK_MS = 1000;
+/**
+ * Reported stages at which the test listener routes to the green revision (API_DeploymentLifecycleHook,
+ * lifecycleStages: "The green service revision handles 100% of the test traffic" from POST_TEST_TRAFFIC_SHIFT;
+ * PRE_SCALE_UP and POST_SCALE_UP "There is no test traffic"). That the test listener stays on green
+ * through the production shift, bake time and clean-up: modelled, not documented.
+ */
+const WITH_TEST_TRAFFIC = new Set(['TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP']);
 
 interface HookConfig {
   targetType?: string;
@@ -116,6 +123,24 @@ export function lifecycleSteps(strategy: string, config: Record<string, unknown>
   return steps;
 }
 
+/**
+ * The stages a rolling deployment can pause at. Pause and continue covers rolling deployments: Amazon
+ * ECS's launch announcement as reported at https://worldtechobserver.com/?p=1623 and
+ * https://gizmogeekly.com/amazon-ecs-introduces-pause-and-continue-controls-for-service-deployments/ ("supports
+ * multiple deployment strategies, including rolling, blue/green, linear, and canary"; AWS's own post was not
+ * found in the documentation searched). The
+ * developer guide lists the hook stages in blue/green terms only (pause-lifecycle-hooks.html,
+ * API_DeploymentLifecycleHook.html). Which of them a rolling deployment passes through is modelled, not
+ * documented: RECONCILE_SERVICE is not modelled, PRE_SCALE_UP and POST_SCALE_UP around the replacement of
+ * the tasks; a rolling deployment has no test listener, so no stage with test traffic. The old tasks are
+ * drained only at completion (move), so a pause at POST_SCALE_UP holds both revisions running.
+ */
+const ROLLING_STEPS: Step[] = [
+  { stage: 'PRE_SCALE_UP', hookStage: 'PRE_SCALE_UP', at: 0 },
+  { stage: 'SCALE_UP', hookStage: 'SCALE_UP', at: 0.05 },
+  { stage: 'POST_SCALE_UP', hookStage: 'POST_SCALE_UP', at: 0.6 },
+];
+
 /** The stage at `fraction` (0..1) of an unpaused rollout's duration. */
 export function stageAt(strategy: string, config: Record<string, unknown>, fraction: number): string {
   return lifecycleSteps(strategy, config).filter((st) => st.at <= fraction).at(-1)?.stage ?? 'PRE_SCALE_UP';
@@ -150,9 +175,10 @@ export class LifecycleHooks {
   private track(s: Service, d: Deployment): void {
     const config = this.config(s);
     const strategy = String(config.strategy ?? 'ROLLING');
-    if (!NATIVE.has(strategy) || d.completesAt === undefined) return;
-    const steps = lifecycleSteps(strategy, config);
     const pause = ((config.lifecycleHooks ?? []) as HookConfig[]).find((h) => h.targetType === 'PAUSE');
+    // A rolling deployment is followed only for its PAUSE hooks (pause and continue covers rolling deployments).
+    if ((!NATIVE.has(strategy) && !(strategy === 'ROLLING' && pause)) || d.completesAt === undefined) return;
+    const steps = strategy === 'ROLLING' ? ROLLING_STEPS : lifecycleSteps(strategy, config);
     const pausesAt = new Set(steps.map((st, i) => (pause?.lifecycleStages?.includes(st.hookStage) ? i : -1)).filter((i) => i >= 0));
     const h: Held = { service: s, d, steps, pausesAt, pauseConfig: pause, durationMs: d.completesAt - d.createdAt, pauses: [], shift: 0, released: pausesAt.size === 0 };
     if (pausesAt.size) {
@@ -256,6 +282,9 @@ export class LifecycleHooks {
   /**
    * The revision behind the test listener now: the green one from TEST_TRAFFIC_SHIFT until the deployment ends
    * or is rolled back; otherwise the last revision that completed (what the production listener serves).
+   * The stage is the deployment's own (stageOf: a pause holds it), not the unpaused timeline: at a pause
+   * at POST_SCALE_UP "there is no test traffic" yet (API_DeploymentLifecycleHook, lifecycleStages).
+   * TEST_TRAFFIC_SHIFT moves test traffic "from 0% to 100%": modelled as all of it at once.
    */
   testTarget(cluster: string, service: string): TaskDefinition | undefined {
     this.settleAll();
@@ -263,7 +292,7 @@ export class LifecycleHooks {
     if (!s) return undefined;
     const now = this.ctx.now();
     const inFlight = [...this.held.values()].find((h) => h.service === s && !h.rolledBack && !h.d.rollback && !(h.d.completesAt !== undefined && h.d.completesAt <= now) && s.deployments.at(-1) === h.d);
-    if (inFlight && this.stepStart(inFlight, inFlight.steps.findIndex((x) => x.stage === 'TEST_TRAFFIC_SHIFT')) <= now) return inFlight.d.def;
+    if (inFlight && WITH_TEST_TRAFFIC.has(this.stageOf(inFlight, now))) return inFlight.d.def;
     return [...s.deployments].reverse().find((d) => d.completesAt !== undefined && d.completesAt <= now)?.def;
   }
 
