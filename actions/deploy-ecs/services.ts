@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { pauseStages } from './gate-stage.js';
-import { batches, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
+import { batches, usesServiceDeployments, type Tracked } from './judge.js';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
