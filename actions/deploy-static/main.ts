@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ClientFactory, bulkTransferConfig, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
+import { keepDefinitiveAnswers } from './answers.js';
 import { applyAll } from './apply.js';
 import { attachDistributionView, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import type { DeployLock } from './lock.js';
@@ -23,17 +24,19 @@ await runAction(ACTION, async () => {
   const reporter = runnerReporter;
   const locks: DeployLock[] = [];
   // Cancel: the runner sends SIGINT, then SIGTERM ~7.5 s later, then kills the
-  // process. Release the deploy lock at the first signal so the next deploy
-  // need not wait for it to go stale. The record already lists what this run
-  // was writing as pending, so the re-run invalidates it.
+  // process. At the first signal no new write starts (the lock's fence); the
+  // lock is released once the writes in flight have answered (at most 5 s), so
+  // the next deploy neither waits for it to go stale nor plans against a write
+  // still landing. The record already lists what this run was writing as
+  // pending, so the re-run invalidates it.
   let cancelling = false;
   const onSignal = (signal: string) => {
     if (cancelling) return;
     cancelling = true;
     reporter.warning(`${signal}: cancelled; releasing the deploy lock`);
     // Whatever S3 does, exit well before the runner's kill (~10 s after SIGINT).
-    const hardExit = setTimeout(() => process.exit(1), 4500);
-    void Promise.all(locks.map((l) => l.release())).finally(() => {
+    const hardExit = setTimeout(() => process.exit(1), 7000);
+    void Promise.all(locks.map((l) => l.cancel(5000))).finally(() => {
       issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`);
       clearTimeout(hardExit);
       process.exit(1);
@@ -46,7 +49,8 @@ await runAction(ACTION, async () => {
     // Standard retries with jitter for S3 (lib/aws.ts bulkTransferConfig); CloudFront keeps adaptive.
     // Every PutObject carries Content-MD5, which S3 checks, and multipart uploads ask for CRC32 themselves
     // (s3.ts): the SDK's default extra CRC32 of every small body would be CPU spent twice on one check.
-    s3: new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' }),
+    // A 404/412 is never retried as "clock skew corrected" (answers.ts).
+    s3: keepDefinitiveAnswers(new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' })),
     cloudfront: () => clients.get(CloudFrontClient),
     sleep: realSleep,
     now: realClock,

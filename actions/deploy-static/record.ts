@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ActionError } from '../../lib/errors.js';
+import { contentMd5, statusOf } from './answers.js';
 
 /**
  * The deploy record: what this action wrote under a prefix, kept in
@@ -108,8 +109,6 @@ export function normalizeTime(t: Date | string | undefined): string | undefined 
   return Number.isNaN(ms) ? undefined : new Date(Math.floor(ms / 1000) * 1000).toISOString();
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-
 /** The record of one target, with the ETag every write is conditioned on. */
 export class RecordStore {
   /** ETag of the record as we last read or wrote it; undefined: there is none yet. */
@@ -117,6 +116,8 @@ export class RecordStore {
   text: string | undefined;
   /** The validation of `text`, made once per version: a record of 2,000 files × 5 releases is megabytes of JSON. */
   private cache: { text: string; parsed: ParsedRecord } | undefined;
+  /** Set while the deploy lock is held: checked before every record write (DeployLock.fence). */
+  fence: ((what: string) => void) | undefined;
 
   constructor(
     private readonly s3: S3Client,
@@ -168,33 +169,54 @@ export class RecordStore {
   /**
    * Compare-and-swap: `If-Match` the ETag we read, or `If-None-Match: *` when
    * there was none (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
-   * A 412 means another run wrote the record since: stop rather than guess.
+   * A 412 may be S3 answering the SDK's retry of this very write, applied
+   * the first time (its answer was lost): the record is read back, and when it
+   * holds what we wrote the write stands. Otherwise another run wrote the
+   * record since: stop rather than guess.
    */
   async write(manifest: Manifest): Promise<void> {
+    this.fence?.(`writing the deploy record s3://${this.bucket}/${this.key}`);
     const body = JSON.stringify(manifest);
+    const bytes = Buffer.from(body);
+    const wrote = (etag: string | undefined) => {
+      this.etag = etag;
+      this.text = body;
+      // What we wrote is typed already: no need to validate it again.
+      this.cache = { text: body, parsed: { ok: true, manifest } };
+    };
     try {
       const res = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key,
-          Body: Buffer.from(body),
+          Body: bytes,
+          ContentMD5: contentMd5(bytes),
           ContentType: 'application/json; charset=utf-8',
           CacheControl: 'no-cache',
           ...(this.etag ? { IfMatch: this.etag } : { IfNoneMatch: '*' }),
         }),
       );
-      this.etag = res.ETag;
-      this.text = body;
-      // What we wrote is typed already: no need to validate it again.
-      this.cache = { text: body, parsed: { ok: true, manifest } };
+      wrote(res.ETag);
     } catch (err) {
       const status = statusOf(err);
       if (status === 412 || status === 409 || (status === 404 && this.etag)) {
+        const mine = await this.readBack(body);
+        if (mine) return wrote(mine);
         throw new ActionError(`The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`, {
           fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
         });
       }
       throw err;
+    }
+  }
+
+  /** The record's ETag when S3 holds exactly `body` (our write landed), else undefined. */
+  private async readBack(body: string): Promise<string | undefined> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
+      return (await res.Body?.transformToString()) === body ? res.ETag : undefined;
+    } catch {
+      return undefined;
     }
   }
 }

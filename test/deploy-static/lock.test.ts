@@ -1,37 +1,64 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeployLock, STALE_MS } from '../../actions/deploy-static/lock.js';
+import { DeployLock, FENCE_MS, HEARTBEAT_MS, STALE_MS } from '../../actions/deploy-static/lock.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
 
-const preconditionFailed = () => new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
-/** A GetObject answer with the lock body (only transformToString is read). */
-const body = (owner: string, beatAt: number) => {
-  const text = JSON.stringify({ owner, where: 'https://github.com/acme/web/actions/runs/7', acquiredAt: new Date(beatAt).toISOString(), heartbeatAt: new Date(beatAt).toISOString() });
-  return { ETag: '"held"', Body: { transformToString: async () => text } as never };
+/** A 412 as the SDK gives it; `serverTime` becomes the answer's Date header (S3's clock). */
+const preconditionFailed = (serverTime?: number) => {
+  const err = new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+  if (serverTime !== undefined) Object.defineProperty(err, '$response', { value: { headers: { date: new Date(serverTime).toUTCString() } } });
+  return err;
+};
+const serverError = () => new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error' });
+/** A GetObject answer with the lock body (only transformToString is read); LastModified is S3's clock. */
+const body = (owner: string, beatAt: number, lastModified = beatAt, token = 't-1') => {
+  const text = JSON.stringify({ owner, token, where: 'https://github.com/acme/web/actions/runs/7', acquiredAt: new Date(beatAt).toISOString(), heartbeatAt: new Date(beatAt).toISOString() });
+  return { ETag: '"held"', LastModified: new Date(lastModified), Body: { transformToString: async () => text } as never };
 };
 
-function lockWith(clock: { t: number }, lines: string[]) {
-  const deps = { s3: new S3Client({ region: 'eu-west-1' }), now: () => clock.t, sleep: async (ms: number) => void (clock.t += ms), log: (l: string) => lines.push(l) };
+/** A lock on a fake clock; `timers` are the heartbeats it scheduled, fired by the test. */
+function lockWith(clock: { t: number }, lines: string[], timers: { ms: number; fn: () => void }[] = []) {
+  const deps = {
+    s3: new S3Client({ region: 'eu-west-1' }),
+    now: () => clock.t,
+    sleep: async (ms: number) => void (clock.t += ms),
+    log: (l: string) => lines.push(l),
+    timer: (ms: number, fn: () => void) => {
+      const t = { ms, fn };
+      timers.push(t);
+      return () => void timers.splice(timers.indexOf(t), 1);
+    },
+    token: 'mine',
+  };
   return new DeployLock(deps, 'site', 'app/', 'run-2', 'https://github.com/acme/web/actions/runs/8');
 }
 
+/** Fires the pending heartbeat and lets its requests answer. */
+async function beat(timers: { fn: () => void }[]): Promise<void> {
+  const t = timers.shift();
+  t?.fn();
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
 describe('deploy lock', () => {
-  it('creates the lock with If-None-Match: * and releases it with If-Match on its own ETag', async () => {
+  it('creates the lock with If-None-Match: * and a Content-MD5, and releases it with If-Match on its own ETag', async () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"mine"' });
     s3.on(DeleteObjectCommand).resolves({});
     const lock = lockWith({ t: 0 }, []);
     await lock.acquire(1000);
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'app/.deploy-static/lock.json', IfNoneMatch: '*' });
+    const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ Key: 'app/.deploy-static/lock.json', IfNoneMatch: '*' });
+    expect(put.ContentMD5).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     await lock.release();
     expect(s3.commandCalls(DeleteObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'app/.deploy-static/lock.json', IfMatch: '"mine"' });
   });
 
   it('waits for a live lock, then fails naming its owner and the input to raise', async () => {
     const clock = { t: 1_000_000 };
-    s3.on(PutObjectCommand).rejects(preconditionFailed());
+    s3.on(PutObjectCommand).callsFake(() => Promise.reject(preconditionFailed(clock.t)));
     s3.on(GetObjectCommand).callsFake(() => body('run-1', clock.t - 1000));
     const lines: string[] = [];
     await expect(lockWith(clock, lines).acquire(20_000)).rejects.toThrow(/Another deploy to s3:\/\/site\/app\/ is running: run-1 \(https:\/\/github.com\/acme\/web\/actions\/runs\/7\)/);
@@ -39,35 +66,127 @@ describe('deploy lock', () => {
     expect(clock.t).toBeGreaterThanOrEqual(1_020_000);
   });
 
-  it('takes over a lock whose heartbeat is older than the stale age, conditioned on that lock\'s ETag', async () => {
-    const clock = { t: 10 * STALE_MS };
-    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(preconditionFailed());
+  it("takes over a lock unchanged for longer than the stale age on S3's clock, conditioned on that lock's ETag", async () => {
+    const server = 10 * STALE_MS;
+    // The waiter's own clock is 10 minutes behind S3's: it does not matter.
+    const clock = { t: server - 10 * 60_000 };
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(preconditionFailed(server));
     s3.on(PutObjectCommand, { IfMatch: '"held"' }).resolves({ ETag: '"mine"' });
-    s3.on(GetObjectCommand).resolves(body('run-1', clock.t - STALE_MS - 1000));
+    s3.on(GetObjectCommand).resolves(body('run-1', 0, server - STALE_MS - 1000));
     const lines: string[] = [];
     const lock = lockWith(clock, lines);
     await lock.acquire(0);
     expect(lock.held).toBe(true);
-    expect(lines.join('\n')).toMatch(/taken over from run-1 .*: its last heartbeat was 301 s ago/);
+    expect(lines.join('\n')).toMatch(/taken over from run-1 .*: unchanged for 301 s on S3's clock/);
     await lock.release();
   });
 
-  it('adopts its own lock when the create landed but the SDK retry of it got 412', async () => {
+  it("a waiter whose clock is 6 minutes ahead does not take over a lock S3 saw written just now", async () => {
+    const server = 10 * STALE_MS;
+    const clock = { t: server + 6 * 60_000 };
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).callsFake(() => Promise.reject(preconditionFailed(server + (clock.t - server - 6 * 60_000))));
+    s3.on(PutObjectCommand, { IfMatch: '"held"' }).resolves({ ETag: '"mine"' });
+    // The holder's body carries its own (correct) clock; S3 wrote it 2 s ago.
+    s3.on(GetObjectCommand).callsFake(() => body('run-1', server - 2000));
+    await expect(lockWith(clock, []).acquire(10_000)).rejects.toThrow(/run-1/);
+    expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"held"' })).toHaveLength(0);
+  });
+
+  it('without a Date on the answer, takes over only after watching the same lock version for the stale age', async () => {
+    const clock = { t: 0 };
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(preconditionFailed());
+    s3.on(PutObjectCommand, { IfMatch: '"held"' }).resolves({ ETag: '"mine"' });
+    s3.on(GetObjectCommand).resolves(body('run-1', -60 * 60_000));
+    const lock = lockWith(clock, []);
+    await lock.acquire(STALE_MS + 10_000);
+    expect(lock.held).toBe(true);
+    expect(clock.t).toBeGreaterThan(STALE_MS);
+  });
+
+  it('adopts its own lock when the create landed but the SDK retry of it got 412 (same owner token)', async () => {
     const clock = { t: 5_000_000 };
     const lock = lockWith(clock, []);
-    s3.on(PutObjectCommand).rejects(preconditionFailed());
-    s3.on(GetObjectCommand).callsFake(() => {
-      const text = JSON.stringify({ owner: 'run-2', where: '', acquiredAt: new Date(clock.t).toISOString(), heartbeatAt: new Date(clock.t).toISOString() });
-      return { ETag: '"ours"', Body: { transformToString: async () => text } as never };
-    });
+    s3.on(PutObjectCommand).rejects(preconditionFailed(clock.t));
+    s3.on(GetObjectCommand).resolves(body('run-2', clock.t, clock.t, 'mine'));
     await lock.acquire(0);
     expect(lock.held).toBe(true);
   });
 
   it('two waiters on one stale lock: the one whose takeover loses (412) keeps waiting', async () => {
     const clock = { t: 10 * STALE_MS };
-    s3.on(PutObjectCommand).rejects(preconditionFailed());
-    s3.on(GetObjectCommand).resolvesOnce(body('run-1', clock.t - STALE_MS - 1000)).callsFake(() => body('run-3', clock.t));
+    s3.on(PutObjectCommand).callsFake(() => Promise.reject(preconditionFailed(clock.t)));
+    s3.on(GetObjectCommand).resolvesOnce(body('run-1', 0, clock.t - STALE_MS - 1000)).callsFake(() => body('run-3', clock.t));
     await expect(lockWith(clock, []).acquire(6000)).rejects.toThrow(/run-3/);
+  });
+
+  it('a heartbeat S3 applied whose answer was lost (the retry got 412) keeps the lock: the body read back is ours', async () => {
+    const clock = { t: 0 };
+    const timers: { ms: number; fn: () => void }[] = [];
+    const lock = lockWith(clock, [], timers);
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"v1"' });
+    await lock.acquire(0);
+    s3.on(PutObjectCommand, { IfMatch: '"v1"' }).rejects(preconditionFailed(clock.t));
+    s3.on(GetObjectCommand).callsFake(() => ({ ...body('run-2', clock.t, clock.t, 'mine'), ETag: '"v2"' }));
+    clock.t += HEARTBEAT_MS;
+    await beat(timers);
+    expect(lock.lostReason).toBeUndefined();
+    expect(lock.fresh).toBe(true);
+    // The next heartbeat is conditioned on the ETag read back.
+    s3.on(PutObjectCommand, { IfMatch: '"v2"' }).resolves({ ETag: '"v3"' });
+    clock.t += HEARTBEAT_MS;
+    await beat(timers);
+    expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"v2"' })).toHaveLength(1);
+  });
+
+  it('a heartbeat that finds another owner marks the lock lost and fences every write', async () => {
+    const clock = { t: 0 };
+    const timers: { ms: number; fn: () => void }[] = [];
+    const lock = lockWith(clock, [], timers);
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"v1"' });
+    await lock.acquire(0);
+    s3.on(PutObjectCommand, { IfMatch: '"v1"' }).rejects(preconditionFailed(clock.t));
+    s3.on(GetObjectCommand).resolves(body('run-9', clock.t, clock.t, 'theirs'));
+    clock.t += HEARTBEAT_MS;
+    await beat(timers);
+    expect(lock.lostReason).toMatch(/taken over by run-9/);
+    const site = lock.fenced(new S3Client({ region: 'eu-west-1' }));
+    await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/index.html', Body: 'x' }))).rejects.toThrow(/Stopped before writing app\/index\.html: the deploy lock .* was taken over by run-9/);
+    expect(s3.commandCalls(PutObjectCommand, { Key: 'app/index.html' })).toHaveLength(0);
+  });
+
+  it('stops writing once no heartbeat was confirmed for half the stale age (heartbeats failing)', async () => {
+    const clock = { t: 0 };
+    const timers: { ms: number; fn: () => void }[] = [];
+    const lock = lockWith(clock, [], timers);
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"v1"' });
+    await lock.acquire(0);
+    s3.on(PutObjectCommand, { IfMatch: '"v1"' }).rejects(serverError());
+    s3.on(PutObjectCommand, { Key: 'app/a.js' }).resolves({ ETag: '"a"' });
+    const site = lock.fenced(new S3Client({ region: 'eu-west-1' }));
+    while (clock.t + HEARTBEAT_MS < FENCE_MS) {
+      clock.t += HEARTBEAT_MS;
+      await beat(timers);
+      await site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/a.js', Body: 'x' }));
+    }
+    clock.t = FENCE_MS;
+    expect(lock.fresh).toBe(false);
+    await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/a.js', Body: 'x' }))).rejects.toThrow(/no heartbeat .* was confirmed for 150 s \(limit 150 s\)/);
+  });
+
+  it('sends one heartbeat at a time: a slow one is not overlapped by the next', async () => {
+    const clock = { t: 0 };
+    const timers: { ms: number; fn: () => void }[] = [];
+    const lock = lockWith(clock, [], timers);
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"v1"' });
+    await lock.acquire(0);
+    let answer: (v: { ETag: string }) => void = () => {};
+    s3.on(PutObjectCommand, { IfMatch: '"v1"' }).callsFake(() => new Promise((resolve) => (answer = resolve)));
+    await beat(timers);
+    // The heartbeat has not answered: no timer is scheduled for the next one.
+    expect(timers).toHaveLength(0);
+    answer({ ETag: '"v2"' });
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(timers).toHaveLength(1);
+    expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"v1"' })).toHaveLength(1);
   });
 });
