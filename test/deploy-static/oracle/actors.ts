@@ -6,7 +6,8 @@
  * retried 5xx, a write S3 applied whose answer was lost and which the SDK
  * sent again (the answer the caller sees is the retry's), a kill at a
  * request index (nothing more is sent), a pause (a stopped runner: no answer
- * is delivered and nothing is sent until it ends).
+ * is delivered and nothing new is sent until it ends; requests already on
+ * their way still reach S3), a slow network.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,8 @@ export interface Faults {
   /** The request index after whose answer the runner stops for `pauseMs` (longer than the stale age). */
   pauseAt?: number;
   pauseMs: number;
+  /** A slow network: answers take up to 4 s, so a run lasts long enough for heartbeats. */
+  slow?: boolean;
   /** The runner's clock minus S3's. */
   skewMs: number;
 }
@@ -112,11 +115,11 @@ export class FaultyS3 {
     }
     await this.held();
     const what = `${command.constructor.name.replace('Command', '')} ${String(command.input.Key ?? command.input.Prefix ?? '')}`;
-    const latency = this.random.int(2, 120);
+    const latency = this.random.int(2, this.faults.slow ? 4000 : 120);
     const write = MemoryS3.isWrite(command);
     for (let attempt = 1; ; attempt++) {
+      // A request on its way reaches S3 whether or not its runner is stopped meanwhile.
       await realSleep(latency);
-      await this.held();
       if (attempt < 3 && this.random.next() < this.faults.serverError) {
         this.log.push(`#${i} ${what}: 500 (retried)`);
         continue;
