@@ -111,10 +111,12 @@ describe('the deploy lock', () => {
     expect(blocked.errors.join('\n')).toMatch(/Another deploy to s3:\/\/stale\/ is running: 999-1 \(https:\/\/github.com\/acme\/other\/actions\/runs\/999\) holds .*lock-wait-seconds/);
     expect(objectWrites('stale')).toEqual([]);
 
-    await put(client(), 'stale', LOCK, body(6 * 60_000));
+    // Stale on S3's clock: its LastModified is 6 minutes old (the body's heartbeatAt is the holder's clock, not read).
+    await put(client(), 'stale', LOCK, body(0));
+    s3.age('stale', LOCK, 6 * 60_000);
     const run = await deploy({ source, bucket: 'stale' });
     expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/deploy lock s3:\/\/stale\/\.deploy-static\/lock\.json taken over from 999-1 .* its last heartbeat was 36\d s ago/);
+    expect(run.stdout).toMatch(/deploy lock s3:\/\/stale\/\.deploy-static\/lock\.json taken over from 999-1 .* unchanged for 36\d s on S3's clock/);
     expect(run.outputs.uploaded).toBe('8');
     expect(await keys(client(), 'stale')).not.toContain(LOCK);
   });

@@ -4,11 +4,11 @@
  * and "HTML after assets" from the requests that actually reached S3.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { forwardTo, sendAsS3 } from '../emulator/s3-conditional.js';
+import { forwardTo, refuseWithoutChecksum, sendAsS3 } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
   store: { getResourcePath(bucket: string, key: string, resource: string): string };
@@ -45,6 +45,13 @@ export interface LocalS3 {
    */
   slowDown(rate: number, seed?: number): void;
   stop(): Promise<void>;
+  /** Buckets with S3 Object Lock (a default retention): a PUT without Content-MD5 or a checksum is refused (s3-conditional.ts). */
+  objectLockBuckets: Set<string>;
+  /**
+   * Sets an object's LastModified `ageMs` in the past, as S3 would report an
+   * object written then (s3rver reports its file's mtime).
+   */
+  age(bucket: string, key: string, ageMs: number): void;
   /** Test hooks: answer a request with an S3 error instead of forwarding it, or delay it. */
   hooks: { fail?: (r: S3Request) => { status: number; code: string } | undefined; delayMs?: (r: S3Request) => number };
 }
@@ -93,6 +100,7 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
   let slowDownRate = 0;
   let slowDownSeed = 1;
   const attempts = new Map<string, number>();
+  const objectLockBuckets = new Set<string>();
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, bucket = '', ...rest] = url.pathname.split('/');
@@ -119,6 +127,10 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
       res.end(body);
       return;
     }
+    if (refuseWithoutChecksum(req, res, objectLockBuckets)) {
+      entry.status = 400;
+      return;
+    }
     const go = () => {
       // The client gave up while the request was held back (a cancelled run): nothing to forward.
       if (req.socket.destroyed) return;
@@ -137,6 +149,11 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
     count: (op, filter) => requests.filter((r) => r.op === op && (!filter || filter(r))).length,
     reset: () => void (requests.length = 0),
     hooks,
+    objectLockBuckets,
+    age: (bucket, key, ageMs) => {
+      const then = new Date(Date.now() - ageMs);
+      utimesSync(s3rver.store.getResourcePath(bucket, key, 'object'), then, then);
+    },
     slowDown: (rate, seed = 1) => {
       slowDownRate = rate;
       slowDownSeed = seed;
