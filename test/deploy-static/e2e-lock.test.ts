@@ -18,7 +18,7 @@ const LOCK = '.deploy-static/lock.json';
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['skew', 'aged', 'locked']);
+  s3 = await startLocalS3(['skew', 'aged', 'locked', 'lost']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -69,5 +69,21 @@ describe('a bucket with Object Lock (default retention)', () => {
     expect(stored).toContain('.deploy-static/manifest.json');
     expect(stored).toContain('index.html');
     expect(stored).not.toContain(LOCK);
+  });
+});
+
+describe('answers lost after S3 applied the write', () => {
+  it('a record write whose answer was lost (the SDK retry got 412) is read back and stands: the deploy succeeds and leaves no lock', async () => {
+    let lost = 0;
+    // Every first attempt at a record write: applied by S3, answered 500.
+    s3.hooks.loseAnswer = (r) => r.bucket === 'lost' && r.op === 'PUT' && r.key === '.deploy-static/manifest.json' && lost++ % 2 === 0;
+    const run = await deploy({ source: siteCopy(), bucket: 'lost' });
+    s3.hooks.loseAnswer = undefined;
+    expect(lost).toBeGreaterThan(0);
+    expect(run.code, run.stdout + run.errors.join('\n')).toBe(0);
+    expect(await keys(client(), 'lost')).not.toContain(LOCK);
+    const again = await deploy({ source: siteCopy(), bucket: 'lost' });
+    expect(again.code).toBe(0);
+    expect(again.outputs.uploaded).toBe('0');
   });
 });

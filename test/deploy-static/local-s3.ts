@@ -53,7 +53,12 @@ export interface LocalS3 {
    */
   age(bucket: string, key: string, ageMs: number): void;
   /** Test hooks: answer a request with an S3 error instead of forwarding it, or delay it. */
-  hooks: { fail?: (r: S3Request) => { status: number; code: string } | undefined; delayMs?: (r: S3Request) => number };
+  hooks: {
+    fail?: (r: S3Request) => { status: number; code: string } | undefined;
+    delayMs?: (r: S3Request) => number;
+    /** S3 applies the request but its answer is lost: the client gets a 500 InternalError instead (and the SDK retries). */
+    loseAnswer?: (r: S3Request) => boolean;
+  };
 }
 
 function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, key: string): S3Op {
@@ -134,7 +139,9 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
     const go = () => {
       // The client gave up while the request was held back (a cancelled run): nothing to forward.
       if (req.socket.destroyed) return;
-      void sendAsS3(req, res, s3Port, s3rver.store, () => forwardTo(s3Port, req, res));
+      const lose = hooks.loseAnswer?.(entry) === true;
+      if (lose) entry.status = 500;
+      void sendAsS3(req, res, s3Port, s3rver.store, () => (lose ? applyAndLoseAnswer(s3Port, req, res) : forwardTo(s3Port, req, res)));
     };
     const delay = hooks.delayMs?.(entry) ?? 0;
     if (delay > 0) setTimeout(go, delay);
@@ -166,6 +173,32 @@ export async function startLocalS3(buckets: string[] = []): Promise<LocalS3> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const INTERNAL_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+
+/**
+ * The request reaches s3rver and is applied; the client is answered 500
+ * InternalError ("Error responses", https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html),
+ * as when S3's answer is lost on the way and the SDK sees a retryable error.
+ */
+function applyAndLoseAnswer(port: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      up.resume();
+      up.on('end', () => {
+        res.writeHead(500, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(INTERNAL_ERROR) });
+        res.end(INTERNAL_ERROR);
+        resolve();
+      });
+    });
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+      resolve();
+    });
+    req.pipe(upstream);
+  });
 }
 
 /** Env for a child bundle talking to this S3, as emu.env() would give it. */
