@@ -49,13 +49,13 @@ export function keepDefinitiveAnswers(s3: S3Client): S3Client {
   const name = 'deployStaticDefinitiveAnswers';
   s3.middlewareStack.remove(name);
   const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (err) {
-        const meta = (err as { $metadata?: { clockSkewCorrected?: boolean; httpStatusCode?: number } }).$metadata;
-        if (meta?.clockSkewCorrected && [404, 409, 412].includes(meta.httpStatusCode ?? 0)) meta.clockSkewCorrected = false;
-        throw err;
-      }
+    try {
+      return await next(args);
+    } catch (err) {
+      const meta = (err as { $metadata?: { clockSkewCorrected?: boolean; httpStatusCode?: number } }).$metadata;
+      if (meta?.clockSkewCorrected && [404, 409, 412].includes(meta.httpStatusCode ?? 0)) meta.clockSkewCorrected = false;
+      throw err;
+    }
   };
   s3.middlewareStack.addRelativeTo(middleware, { relation: 'after', toMiddleware: 'retryMiddleware', name, override: true });
   return s3;
