@@ -14,6 +14,7 @@ import { planJson, rollbackJson, rollbackMarkdown, summaryMarkdown, totals } fro
 import { releaseIdFor } from './releases.js';
 import { applyRollbackAll, changedRels, planRollbackAll } from './rollback.js';
 import { planInvalidation } from './invalidation.js';
+import { repairAll, repairMarkdown } from './repair.js';
 
 const ACTION = 'deploy-static';
 
@@ -66,6 +67,8 @@ await runAction(ACTION, async () => {
     mkdirSync(join(planPath, '..'), { recursive: true });
     writeFileSync(planPath, `${JSON.stringify(plan, null, 2)}\n`);
   };
+  // An unreadable record stops every run before any write; repair-record rebuilds it first, then the run goes on.
+  const repaired = inputs.repairRecord ? repairMarkdown(await repairAll(inputs, deps)) : '';
   if (inputs.rollbackTo !== undefined) {
     // Restore a recorded release; no source, no upload.
     const plans = await planRollbackAll(inputs, deps);
@@ -94,7 +97,7 @@ await runAction(ACTION, async () => {
     reporter.setOutput('plan', planPath);
     reporter.setOutput('release-id', [...new Set(plans.map((p) => p.recorded?.release.id ?? p.release.id))].join(','));
     reporter.setOutput('previous-release-id', [...new Set(plans.map((p) => p.recorded?.previous ?? p.manifest.releases?.at(-1)?.id).filter(Boolean))].join(','));
-    appendSummary(rollbackMarkdown(plans, inputs.dryRun));
+    appendSummary(repaired + rollbackMarkdown(plans, inputs.dryRun));
     return;
   }
   const results = await planAll(inputs, deps);
@@ -130,5 +133,5 @@ await runAction(ACTION, async () => {
   const before = (r: (typeof results)[number]) => (r.release ? r.release.previous : r.manifest?.releases?.at(-2)?.id);
   reporter.setOutput('release-id', [...new Set(results.map(live).filter(Boolean))].join(','));
   reporter.setOutput('previous-release-id', [...new Set(results.map(before).filter(Boolean))].join(','));
-  appendSummary(summaryMarkdown(results, inputs.dryRun));
+  appendSummary(repaired + summaryMarkdown(results, inputs.dryRun));
 });

@@ -56,8 +56,13 @@ const releaseSchema = z.object({
   files: z.record(z.string(), releaseFileSchema),
 });
 
+/** The newest record layout this code reads and writes; a newer one is never rewritten (it would lose what this code does not know). */
+export const RECORD_VERSION = 2;
+
 const recordSchema = z.looseObject({
   version: z.union([z.literal(1), z.literal(2)]),
+  /** keep-releases as last given: a run without the input keeps this history length. */
+  keepReleases: z.number().int().min(1).max(100).optional(),
   entries: z.record(z.string(), entrySchema),
   /** Relative paths written (or about to be) and not yet invalidated; also owned. */
   pending: z.array(z.string()).optional(),
@@ -74,12 +79,14 @@ export const RELEASES_DIR = `${BOOKKEEPING_DIR}releases/`;
 export type ManifestEntry = z.infer<typeof entrySchema>;
 export type Manifest = z.infer<typeof recordSchema>;
 
-export type ParsedRecord = { ok: true; manifest: Manifest } | { ok: false; problem: string };
+/** `newer`: the version of a record written by a newer deploy-static. */
+export type ParsedRecord = { ok: true; manifest: Manifest } | { ok: false; problem: string; newer?: number };
 
 /**
- * Validates a record read from S3. A hand-edited or corrupt record must never
- * crash the run or suppress an upload: the caller ignores it with a warning
- * and compares content instead (HEAD for what the listing cannot settle).
+ * Validates a record read from S3. The record is the only list of releases
+ * and of the keys this action owns: a run that ignored an unreadable one would
+ * write a record of one release and prune every older snapshot, so callers
+ * stop before any write instead (recordUnreadable).
  */
 export function parseRecord(text: string): ParsedRecord {
   let json: unknown;
@@ -88,12 +95,33 @@ export function parseRecord(text: string): ParsedRecord {
   } catch (err) {
     return { ok: false, problem: `not JSON (${(err as Error).message})` };
   }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > RECORD_VERSION) {
+    return { ok: false, problem: `written by a newer deploy-static (record version ${version}; this version reads up to ${RECORD_VERSION})`, newer: version };
+  }
   const res = recordSchema.safeParse(json);
   if (!res.success) {
     const issue = res.error.issues[0]!;
     return { ok: false, problem: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
   }
   return { ok: true, manifest: res.data };
+}
+
+/**
+ * The error that stops a run (before any write) on a record it cannot read.
+ * A newer record is never rewritten by older code, repair included.
+ */
+export function recordUnreadable(where: { bucket: string; key: string }, parsed: Extract<ParsedRecord, { ok: false }>): ActionError {
+  const name = `s3://${where.bucket}/${where.key}`;
+  if (parsed.newer !== undefined) {
+    return new ActionError(`The deploy record ${name} was ${parsed.problem}. Nothing was written: rewriting it here would drop what this version does not understand.`, {
+      fix: 'Use the newer version of deploy-static (the one that wrote this record) in this workflow; repair-record does not downgrade a record.',
+    });
+  }
+  return new ActionError(`The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, and a run without it would forget that history.`, {
+    input: 'repair-record',
+    fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${where.key.slice(0, -'manifest.json'.length)}releases/, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
+  });
 }
 
 /** Keys (relative to the prefix) this action has written and may delete. */

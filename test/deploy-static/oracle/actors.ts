@@ -167,6 +167,7 @@ export function inputsFor(kind: 'deploy' | 'rollback', source: string, keep: num
     source: kind === 'deploy' ? source : '',
     targets: [{ bucket: BUCKET, prefix: '' }],
     delete: 'true',
+    repairRecord: false,
     maxDeleteCount: 500,
     maxDeleteRatio: 1,
     forceDelete: false,
