@@ -229,16 +229,22 @@ describe('shared buckets and bookkeeping', () => {
     expect(await keys(client(), 'root')).not.toContain('admin/app.js');
   });
 
-  it('a corrupt record is ignored with a warning: content is compared, nothing crashes, the record is rewritten valid', async () => {
+  it('a corrupt record stops the run before any write; repair-record rebuilds it and the deploy goes on', async () => {
     const source = siteCopy();
     expect((await deploy({ source, bucket: 'corrupt' })).code).toBe(0);
-    await put(client(), 'corrupt', RECORD, '{"version":1,"entries":{"index.html":null},"pending":"index.html"}');
+    const corrupt = '{"version":1,"entries":{"index.html":null},"pending":"index.html"}';
+    await put(client(), 'corrupt', RECORD, corrupt);
     writeFileSync(join(source, 'robots.txt'), 'User-agent: *\nDisallow: /private');
     s3.reset();
     const run = await deploy({ source, bucket: 'corrupt' });
-    expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/::warning::The deploy record s3:\/\/corrupt\/\.deploy-static\/manifest\.json is invalid \(entries\.index\.html: .*\); it is ignored/);
-    expect(run.outputs).toMatchObject({ uploaded: '1', unchanged: '7' });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/::error.*The deploy record s3:\/\/corrupt\/\.deploy-static\/manifest\.json is unreadable: entries\.index\.html: .*Nothing was written.*repair-record: true/s);
+    expect(s3.requests.filter((r) => r.bucket === 'corrupt' && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op))).toEqual([]);
+    expect((await getBytes(client(), 'corrupt', RECORD)).toString()).toBe(corrupt);
+    const repaired = await deploy({ source, bucket: 'corrupt', 'repair-record': true });
+    expect(repaired.code, repaired.stdout).toBe(0);
+    expect(repaired.summary).toMatch(/Deploy record repaired/);
+    expect(repaired.outputs.uploaded).toBe('1');
     expect((await getBytes(client(), 'corrupt', 'robots.txt')).toString()).toContain('Disallow: /private');
     const record = JSON.parse((await getBytes(client(), 'corrupt', RECORD)).toString()) as { version: number; entries: Record<string, unknown> };
     expect(record.version).toBe(2);
