@@ -9,7 +9,7 @@ import { withDeployLock, type DeployLock } from './lock.js';
 import { relOf, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { normalizeTime, type Manifest } from './record.js';
-import { bookkeeping, planPreserve, preserveLive, recordRelease } from './releases.js';
+import { bookkeeping, keepOf, planPreserve, preserveLive, recordRelease } from './releases.js';
 import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';
 import type { Target } from './targets.js';
 
@@ -53,7 +53,7 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
         recordRelease(deps.s3, current.store, {
           base: settled,
           id: deps.releaseId ?? `local-${deps.runId}`,
-          keep: inputs.keepReleases,
+          keep: keepOf(inputs, settled),
           who: deps.who ?? { commit: '' },
           now: new Date(deps.now()),
           kind: 'deploy',
@@ -101,7 +101,7 @@ export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps,
   // it will be invalidated, so a failed run's uploads are never left unowned.
   const touched = [...new Set([...changed, ...plan.uploads.map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel)])].sort();
   // Files of kept releases recorded without a snapshot are copied aside before they are overwritten or deleted (releases.ts).
-  const aside = planPreserve(res.manifest, plan.replaced.keys(), inputs.keepReleases, (rel) => plan.replaced.get(rel));
+  const aside = planPreserve(res.manifest, plan.replaced.keys(), keepOf(inputs, res.manifest), (rel) => plan.replaced.get(rel));
   if (res.manifest && aside.copies.length + aside.changed.length > 0) {
     res.manifest = await preserveLive(s3, target, res.manifest, aside, inputs.concurrency, (l) => r.info(l), (w) => r.warning(w));
   }

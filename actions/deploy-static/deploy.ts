@@ -9,8 +9,8 @@ import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
-import { MANIFEST_REL, RecordStore, type Manifest } from './record.js';
-import { bookkeeping, protectedRels, type RecordedRelease, type Who } from './releases.js';
+import { MANIFEST_REL, RecordStore, recordUnreadable, type Manifest } from './record.js';
+import { bookkeeping, keepOf, protectedRels, type RecordedRelease, type Who } from './releases.js';
 import { headObjects, listRemote } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
 import type { Target } from './targets.js';
@@ -41,7 +41,7 @@ export interface Deps {
 export interface TargetResult {
   target: Target;
   plan: TargetPlan;
-  /** The valid record read before planning (undefined: none, or invalid and ignored). */
+  /** The valid record read before planning (undefined: none yet; an unreadable one stops the run). */
   manifest?: Manifest;
   store: RecordStore;
   files: DesiredFile[];
@@ -102,8 +102,9 @@ export async function planOne(target: Target, files: DesiredFile[], store: Recor
   let manifest: Manifest | undefined;
   const parsed = store.parsed();
   if (parsed) {
-    if (parsed.ok) manifest = parsed.manifest;
-    else r.warning(`The deploy record s3://${target.bucket}/${store.key} is invalid (${parsed.problem}); it is ignored: objects are compared by content (HEAD where the listing cannot tell), and only keys this run writes are recorded as ours.`);
+    // Fail closed: ignoring it would record one release and prune the history (also when re-planned under the lock).
+    if (!parsed.ok) throw recordUnreadable(store, parsed);
+    manifest = parsed.manifest;
   }
   const opts = { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl, delete: inputs.delete, excluded: excludeMatcher(inputs.exclude) };
   let plan = planTarget(files, remote, manifest, opts);
@@ -113,12 +114,13 @@ export async function planOne(target: Target, files: DesiredFile[], store: Recor
     plan = planTarget(files, remote, manifest, opts, heads);
   }
   // Fingerprinted assets of the kept releases stay live (open tabs, rollback).
-  const kept = protectedRels(manifest, inputs.keepReleases);
+  const keep = keepOf(inputs, manifest);
+  const kept = protectedRels(manifest, keep);
   // What this build drops from the live release; older releases' kept assets were counted when they left.
   const lost = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)) || manifest?.entries[relOf(k, target.prefix)] !== undefined);
   const before = plan.deletes.length;
   if (kept.size > 0) plan.deletes = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)));
-  if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${inputs.keepReleases} releases reference them`);
+  if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${keep} releases reference them`);
   r.info(`${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`);
   if (plan.foreign.length > 0) {
     r.info(`${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`);

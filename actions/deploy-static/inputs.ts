@@ -4,6 +4,9 @@ import { PRESETS, parseHeaderRules, type HeaderRule, type Preset } from './rules
 import type { DeleteMode } from './plan.js';
 import { resolveTargets, type Target } from './targets.js';
 
+/** keep-releases when neither the input nor the record gives one. */
+export const DEFAULT_KEEP_RELEASES = 5;
+
 
 export const INVALIDATE_MODES = ['changed', 'all', 'none'] as const;
 export type InvalidateMode = (typeof INVALIDATE_MODES)[number];
@@ -31,7 +34,10 @@ export interface Inputs {
   waitTimeoutSeconds: number;
   maxAttempts: number;
   lockWaitSeconds: number;
-  keepReleases: number;
+  /** Undefined when not given: the record's stored value applies (keepOf). */
+  keepReleases?: number;
+  /** Rebuild an unreadable record from the bucket and the release snapshots before the run. */
+  repairRecord: boolean;
   /** `previous` or a release id; set, the run restores that release instead of deploying `source`. */
   rollbackTo?: string;
   /** Globs; set, the run removes matching keys from the site, every snapshot and the record instead of deploying. */
@@ -86,7 +92,9 @@ export function getInputs(read: InputReader = envReader): Inputs {
     waitTimeoutSeconds: i.number('wait-timeout-seconds', 900, { min: 1, max: 3600, integer: true }),
     maxAttempts: i.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
     lockWaitSeconds: i.number('lock-wait-seconds', 600, { min: 0, max: 3600, integer: true }),
-    keepReleases: i.number('keep-releases', 5, { min: 1, max: 100, integer: true }),
+    // The action.yml default is empty so that "not given" can be told from 5 (the runner passes defaults as INPUT_*).
+    ...(i.string('keep-releases') !== undefined ? { keepReleases: i.number('keep-releases', DEFAULT_KEEP_RELEASES, { min: 1, max: 100, integer: true }) } : {}),
+    repairRecord: i.bool('repair-record', false),
     ...(rollbackTo !== undefined ? { rollbackTo } : {}),
     purge,
   };

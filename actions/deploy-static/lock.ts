@@ -1,6 +1,8 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
+import { contentMd5, isNotFound, serverTimeOf, statusOf } from './answers.js';
 import { BOOKKEEPING_DIR } from './record.js';
 
 /**
@@ -16,33 +18,60 @@ import { BOOKKEEPING_DIR } from './record.js';
  *   the normal case and the later build should still go out; it re-plans from
  *   what the first run left, so it never deletes an asset the live HTML uses.
  * - The holder rewrites the lock every HEARTBEAT_MS (`If-Match` its own
- *   ETag). A lock whose heartbeat is older than STALE_MS belongs to a run that
- *   was killed (runner lost, SIGKILL): it is taken over with `If-Match` on the
- *   stale lock's ETag, so two waiters cannot both take it.
+ *   ETag), one heartbeat at a time: the next is scheduled when the last has
+ *   answered. A lock unchanged for STALE_MS belongs to a run that was killed
+ *   or stopped: it is taken over with `If-Match` on the stale lock's ETag, so
+ *   two waiters cannot both take it.
+ * - Age is measured on S3's clock, never a runner's: the lock's LastModified
+ *   against the `Date` of S3's answer to the create attempt, or, without one,
+ *   how long this waiter has seen the same lock version unchanged (its own
+ *   clock's elapsed time, which an offset clock does not distort).
+ * - The holder fences itself: every write it makes while holding the lock
+ *   (each upload, copy, delete batch, record write) first checks that its last
+ *   confirmed heartbeat was sent less than STALE_MS / 2 ago on its own clock;
+ *   else it stops without writing. A waiter takes over only after STALE_MS, so
+ *   a holder that stalled (a paused runner, a lost network) has stopped
+ *   writing before anyone else starts.
+ * - A 412 or 404 on a heartbeat may be S3 answering the SDK's retry of a
+ *   heartbeat it applied (the first answer was lost): the lock is read, and a
+ *   body with our owner token is still ours.
  * - It is released (DeleteObject `If-Match` our ETag: never someone else's
  *   lock) on success, on failure, and on cancel (SIGINT/SIGTERM, see main.ts).
  */
 export const LOCK_REL = `${BOOKKEEPING_DIR}lock.json`;
 export const HEARTBEAT_MS = 30_000;
 export const STALE_MS = 5 * 60_000;
+/** The holder writes nothing once its last confirmed heartbeat is older than this. */
+export const FENCE_MS = STALE_MS / 2;
 const POLL_MS = 5_000;
 
 export interface LockBody {
   owner: string;
+  /** Unique per acquisition: tells our own lock (a lost answer) from another attempt of the same run. */
+  token?: string;
   /** Where the owner runs, for the "waiting for" line: repository and run URL. */
   where: string;
   acquiredAt: string;
   heartbeatAt: string;
 }
 
+/** Runs `fn` after `ms`; returns a cancel. The default timer does not keep the process alive. */
+export type Timer = (ms: number, fn: () => void) => () => void;
+const unrefTimer: Timer = (ms, fn) => {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
+};
+
 export interface LockDeps {
   s3: S3Client;
   sleep: Sleep;
   now: Clock;
   log: (line: string) => void;
+  timer?: Timer;
+  token?: string;
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 const lost = (err: unknown): boolean => [404, 409, 412].includes(statusOf(err) ?? 0) || (err as { name?: string }).name === 'NoSuchKey';
 
 function parseBody(text: string | undefined): LockBody | undefined {
@@ -54,12 +83,20 @@ function parseBody(text: string | undefined): LockBody | undefined {
   }
 }
 
+const WRITES = [PutObjectCommand, CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, CreateMultipartUploadCommand, UploadPartCommand, UploadPartCopyCommand, CompleteMultipartUploadCommand];
+
 export class DeployLock {
   private etag: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelBeat: (() => void) | undefined;
+  private beating: Promise<void> | undefined;
   private acquiredAt = '';
-  /** Set when a heartbeat finds the lock no longer ours (taken over as stale). */
+  private readonly token: string;
+  /** Own clock: when the last heartbeat (or the create) that S3 confirmed was sent. */
+  private confirmedAt = 0;
+  /** Set when a heartbeat finds the lock no longer ours (taken over as stale), or on cancel. */
   lostReason: string | undefined;
+  /** Writes sent through `fenced` and not yet answered. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly deps: LockDeps,
@@ -67,7 +104,9 @@ export class DeployLock {
     readonly prefix: string,
     readonly owner: string,
     readonly where: string,
-  ) {}
+  ) {
+    this.token = deps.token ?? randomUUID();
+  }
 
   get key(): string {
     return this.prefix + LOCK_REL;
@@ -77,14 +116,53 @@ export class DeployLock {
     return this.etag !== undefined;
   }
 
+  /** True while this run may write: the lock is ours and its last confirmed heartbeat is recent enough. */
+  get fresh(): boolean {
+    return this.etag !== undefined && !this.lostReason && this.deps.now() - this.confirmedAt < FENCE_MS;
+  }
+
+  /** Throws (before a write) unless `fresh`. */
+  fence(what: string): void {
+    if (this.fresh) return;
+    const why = this.lostReason ?? (this.etag === undefined ? `the deploy lock s3://${this.bucket}/${this.key} is not held` : `no heartbeat of the deploy lock s3://${this.bucket}/${this.key} was confirmed for ${Math.round((this.deps.now() - this.confirmedAt) / 1000)} s (limit ${FENCE_MS / 1000} s): another run may take it over`);
+    throw new ActionError(`Stopped before ${what}: ${why}.`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+  }
+
+  /**
+   * The S3 client for the work done under this lock: every write (but the
+   * lock's own) passes `fence` first.
+   */
+  fenced(s3: S3Client): S3Client {
+    const f = Object.create(s3) as S3Client;
+    const send = s3.send.bind(s3) as (c: unknown, ...rest: unknown[]) => Promise<unknown>;
+    f.send = ((command: { input?: { Key?: string } }, ...rest: unknown[]) => {
+      if (WRITES.some((C) => command instanceof C) && command.input?.Key !== this.key) {
+        try {
+          this.fence(`writing ${command.input?.Key ?? 'a batch of deletes'}`);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
+      const sent = send(command, ...rest);
+      const settled: Promise<unknown> = sent.then(
+        () => this.inFlight.delete(settled),
+        () => this.inFlight.delete(settled),
+      );
+      this.inFlight.add(settled);
+      return sent;
+    }) as S3Client['send'];
+    return f;
+  }
+
   private body(): Buffer {
     const now = new Date(this.deps.now()).toISOString();
-    const b: LockBody = { owner: this.owner, where: this.where, acquiredAt: this.acquiredAt || now, heartbeatAt: now };
+    const b: LockBody = { owner: this.owner, token: this.token, where: this.where, acquiredAt: this.acquiredAt || now, heartbeatAt: now };
     return Buffer.from(JSON.stringify(b));
   }
 
   private async put(cond: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<string | undefined> {
-    const res = await this.deps.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: this.body(), ContentType: 'application/json', CacheControl: 'no-cache', ...cond }));
+    const body = this.body();
+    const res = await this.deps.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body, ContentMD5: contentMd5(body), ContentType: 'application/json', CacheControl: 'no-cache', ...cond }));
     return res.ETag;
   }
 
@@ -93,88 +171,145 @@ export class DeployLock {
       const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
       return { etag: res.ETag, body: parseBody(await res.Body?.transformToString()), lastModified: res.LastModified };
     } catch (err) {
-      if (statusOf(err) === 404 || (err as { name?: string }).name === 'NoSuchKey') return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  private ours(body: LockBody | undefined): boolean {
+    return body?.owner === this.owner && body.token === this.token;
+  }
+
+  private took(etag: string | undefined, sentAt: number): void {
+    this.etag = etag ?? '';
+    this.confirmedAt = sentAt;
+    this.lostReason = undefined;
+    this.scheduleBeat();
   }
 
   async acquire(waitMs: number): Promise<void> {
     const label = `s3://${this.bucket}/${this.key}`;
     const deadline = this.deps.now() + waitMs;
     let lastOwner = '';
+    /** The version of the lock we keep seeing, and since when (own clock). */
+    let seen: { etag: string; since: number } | undefined;
     for (;;) {
+      let serverNow: number | undefined;
+      let sentAt = this.deps.now();
       try {
-        this.acquiredAt = new Date(this.deps.now()).toISOString();
-        this.etag = await this.put({ IfNoneMatch: '*' });
+        this.acquiredAt = new Date(sentAt).toISOString();
+        this.took(await this.put({ IfNoneMatch: '*' }), sentAt);
         this.deps.log(`deploy lock ${label} acquired by ${this.owner}`);
-        this.startHeartbeat();
         return;
       } catch (err) {
         if (!lost(err)) throw err;
+        serverNow = serverTimeOf(err);
       }
       const cur = await this.current();
       if (!cur) continue;
       // Our own create landed but its answer was lost (the SDK retried it and got 412): it is ours.
-      if (cur.etag && cur.body?.owner === this.owner && cur.body.acquiredAt === this.acquiredAt) {
-        this.etag = cur.etag;
+      if (cur.etag && this.ours(cur.body)) {
+        this.took(cur.etag, sentAt);
         this.deps.log(`deploy lock ${label} acquired by ${this.owner}`);
-        this.startHeartbeat();
         return;
       }
-      // The holder's own clock wrote heartbeatAt; an unreadable lock falls back to S3's LastModified.
-      const beat = cur.body ? Date.parse(cur.body.heartbeatAt) : (cur.lastModified?.getTime() ?? 0);
-      const age = this.deps.now() - beat;
+      const observedAt = this.deps.now();
+      if (!seen || seen.etag !== cur.etag) seen = { etag: cur.etag ?? '', since: observedAt };
+      // S3's clock: the answer's Date minus the lock's LastModified; never below how long we have watched it unchanged.
+      const serverAge = serverNow !== undefined && cur.lastModified ? serverNow - cur.lastModified.getTime() : 0;
+      const age = Math.max(serverAge, observedAt - seen.since);
       const who = cur.body ? `${cur.body.owner} (${cur.body.where})` : 'an unknown run (unreadable lock)';
       if (age > STALE_MS && cur.etag) {
         try {
-          this.acquiredAt = new Date(this.deps.now()).toISOString();
-          this.etag = await this.put({ IfMatch: cur.etag });
-          this.deps.log(`deploy lock ${label} taken over from ${who}: its last heartbeat was ${Math.round(age / 1000)} s ago (stale after ${STALE_MS / 1000} s)`);
-          this.startHeartbeat();
+          sentAt = this.deps.now();
+          this.acquiredAt = new Date(sentAt).toISOString();
+          this.took(await this.put({ IfMatch: cur.etag }), sentAt);
+          this.deps.log(`deploy lock ${label} taken over from ${who}: unchanged for ${Math.round(age / 1000)} s on S3's clock (stale after ${STALE_MS / 1000} s)`);
           return;
         } catch (err) {
+          this.etag = undefined;
+          this.stop();
           if (!lost(err)) throw err;
-          continue; // another waiter took it first
+          // Another waiter took it first, or our takeover landed and its answer was lost: the next read tells.
+          continue;
         }
       }
       if (this.deps.now() >= deadline) {
-        throw new ActionError(`Another deploy to s3://${this.bucket}/${this.prefix} is running: ${who} holds ${label} (heartbeat ${Math.round(age / 1000)} s ago). Waited ${Math.round(waitMs / 1000)} s.`, {
+        throw new ActionError(`Another deploy to s3://${this.bucket}/${this.prefix} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ${Math.round(waitMs / 1000)} s.`, {
           input: 'lock-wait-seconds',
           fix: `Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for ${STALE_MS / 60_000} minutes is taken over automatically; delete ${label} by hand only if you are sure no deploy is running.`,
         });
       }
-      if (who !== lastOwner) this.deps.log(`waiting for the deploy lock ${label}: held by ${who}, heartbeat ${Math.round(age / 1000)} s ago`);
+      if (who !== lastOwner) this.deps.log(`waiting for the deploy lock ${label}: held by ${who}, unchanged for ${Math.round(age / 1000)} s`);
       lastOwner = who;
       await this.deps.sleep(Math.min(POLL_MS, Math.max(0, deadline - this.deps.now())));
     }
   }
 
-  private startHeartbeat(): void {
-    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
-    this.timer.unref();
+  private scheduleBeat(): void {
+    this.cancelBeat?.();
+    this.cancelBeat = (this.deps.timer ?? unrefTimer)(HEARTBEAT_MS, () => {
+      this.cancelBeat = undefined;
+      this.beating = this.beat().finally(() => {
+        this.beating = undefined;
+        if (this.etag !== undefined && !this.lostReason) this.scheduleBeat();
+      });
+    });
   }
 
   private async beat(): Promise<void> {
-    if (!this.etag) return;
+    const etag = this.etag;
+    if (!etag) return;
+    const sentAt = this.deps.now();
     try {
-      this.etag = await this.put({ IfMatch: this.etag });
-    } catch (err) {
-      if (lost(err)) {
-        this.lostReason = `the deploy lock s3://${this.bucket}/${this.key} was taken over by another run`;
-        this.stop();
-        this.etag = undefined;
+      const next = await this.put({ IfMatch: etag });
+      if (this.etag === etag) {
+        this.etag = next ?? etag;
+        this.confirmedAt = sentAt;
       }
-      // Other errors: keep the lock; the next beat retries.
+    } catch (err) {
+      if (!lost(err) || this.etag !== etag) return; // other errors: keep the lock; the next beat retries, the fence decides.
+      // A 412/404 after a lost answer (the SDK retried a heartbeat S3 had applied): read who holds it.
+      let cur: Awaited<ReturnType<DeployLock['current']>>;
+      try {
+        cur = await this.current();
+      } catch {
+        return;
+      }
+      if (this.etag !== etag) return;
+      if (cur?.etag && this.ours(cur.body)) {
+        this.etag = cur.etag;
+        this.confirmedAt = sentAt;
+        return;
+      }
+      this.lostReason = `the deploy lock s3://${this.bucket}/${this.key} was taken over by ${cur?.body ? cur.body.owner : 'another run'}`;
+      this.etag = undefined;
+      this.stop();
     }
   }
 
   private stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelBeat?.();
+    this.cancelBeat = undefined;
   }
 
-  /** Deletes the lock only while it is still ours (If-Match our ETag); never throws. */
+  /**
+   * Cancel: no new write passes the fence; the lock is released once the writes
+   * in flight have answered (or after `maxWaitMs`), so the next run never plans
+   * against a write still landing.
+   */
+  async cancel(maxWaitMs: number): Promise<void> {
+    this.lostReason ??= 'the workflow was cancelled';
+    let timeout: (() => void) | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise<void>((resolve) => (timeout = (this.deps.timer ?? unrefTimer)(maxWaitMs, resolve)))]);
+    timeout?.();
+    await this.release();
+  }
+
+  /** Deletes the lock only while it is still ours (If-Match our ETag); waits for a heartbeat in flight; never throws. */
   async release(): Promise<void> {
+    this.stop();
+    if (this.beating) await this.beating;
     this.stop();
     const etag = this.etag;
     this.etag = undefined;
@@ -204,21 +339,27 @@ export interface LockedRunDeps extends Omit<LockDeps, 'log'> {
  */
 export async function withDeployLock<T>(
   where: { bucket: string; prefix: string; label: string },
-  store: { etag?: string; refresh(): Promise<unknown> },
+  store: { etag?: string; refresh(): Promise<unknown>; fence?: ((what: string) => void) | undefined },
   waitMs: number,
   deps: LockedRunDeps,
   fn: (lock: DeployLock, recordChanged: boolean) => Promise<T>,
 ): Promise<T> {
-  const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l) }, where.bucket, where.prefix, deps.runId, deps.where ?? '');
+  const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l), ...(deps.timer ? { timer: deps.timer } : {}), ...(deps.token ? { token: deps.token } : {}) }, where.bucket, where.prefix, deps.runId, deps.where ?? '');
   deps.locks?.push(lock);
+  const s3 = deps.s3;
   try {
     await lock.acquire(waitMs);
     const seen = store.etag;
     await store.refresh();
     const recordChanged = store.etag !== seen;
     if (recordChanged) deps.reporter.info(`the deploy record of ${where.label} changed while this run waited; planning again`);
+    // Every write made under the lock, through deps.s3 or the record, is fenced (DeployLock.fence).
+    deps.s3 = lock.fenced(s3);
+    store.fence = (what) => lock.fence(what);
     return await fn(lock, recordChanged);
   } finally {
+    deps.s3 = s3;
+    store.fence = undefined;
     await lock.release();
   }
 }

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ClientFactory, bulkTransferConfig, clientConfig } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
+import { keepDefinitiveAnswers } from './answers.js';
 import { applyAll } from './apply.js';
 import { attachDistributionView, plannedInvalidation, planAll, type Deps } from './deploy.js';
 import type { DeployLock } from './lock.js';
@@ -14,6 +15,7 @@ import { releaseIdFor } from './releases.js';
 import { applyRollbackAll, changedRels, planRollbackAll } from './rollback.js';
 import { planInvalidation } from './invalidation.js';
 import { applyPurgeAll, planPurgeAll, purgeMarkdown } from './purge.js';
+import { repairAll, repairMarkdown } from './repair.js';
 
 const ACTION = 'deploy-static';
 
@@ -24,17 +26,19 @@ await runAction(ACTION, async () => {
   const reporter = runnerReporter;
   const locks: DeployLock[] = [];
   // Cancel: the runner sends SIGINT, then SIGTERM ~7.5 s later, then kills the
-  // process. Release the deploy lock at the first signal so the next deploy
-  // need not wait for it to go stale. The record already lists what this run
-  // was writing as pending, so the re-run invalidates it.
+  // process. At the first signal no new write starts (the lock's fence); the
+  // lock is released once the writes in flight have answered (at most 5 s), so
+  // the next deploy neither waits for it to go stale nor plans against a write
+  // still landing. The record already lists what this run was writing as
+  // pending, so the re-run invalidates it.
   let cancelling = false;
   const onSignal = (signal: string) => {
     if (cancelling) return;
     cancelling = true;
     reporter.warning(`${signal}: cancelled; releasing the deploy lock`);
     // Whatever S3 does, exit well before the runner's kill (~10 s after SIGINT).
-    const hardExit = setTimeout(() => process.exit(1), 4500);
-    void Promise.all(locks.map((l) => l.release())).finally(() => {
+    const hardExit = setTimeout(() => process.exit(1), 7000);
+    void Promise.all(locks.map((l) => l.cancel(5000))).finally(() => {
       issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`);
       clearTimeout(hardExit);
       process.exit(1);
@@ -47,7 +51,8 @@ await runAction(ACTION, async () => {
     // Standard retries with jitter for S3 (lib/aws.ts bulkTransferConfig); CloudFront keeps adaptive.
     // Every PutObject carries Content-MD5, which S3 checks, and multipart uploads ask for CRC32 themselves
     // (s3.ts): the SDK's default extra CRC32 of every small body would be CPU spent twice on one check.
-    s3: new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' }),
+    // A 404/412 is never retried as "clock skew corrected" (answers.ts).
+    s3: keepDefinitiveAnswers(new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' })),
     cloudfront: () => clients.get(CloudFrontClient),
     sleep: realSleep,
     now: realClock,
@@ -63,6 +68,8 @@ await runAction(ACTION, async () => {
     mkdirSync(join(planPath, '..'), { recursive: true });
     writeFileSync(planPath, `${JSON.stringify(plan, null, 2)}\n`);
   };
+  // An unreadable record stops every run before any write; repair-record rebuilds it first, then the run goes on.
+  const repaired = inputs.repairRecord ? repairMarkdown(await repairAll(inputs, deps)) : '';
   if (inputs.purge.length > 0) {
     const plans = await planPurgeAll(inputs, deps);
     if (inputs.dryRun) reporter.info(`dry-run: nothing was written. Would purge: ${plans.flatMap((p) => [...p.live, ...p.snapshots]).join(' ') || 'nothing'}`);
@@ -73,7 +80,7 @@ await runAction(ACTION, async () => {
     reporter.setOutput('invalidation-id', plans.map((p) => p.invalidationId).filter(Boolean).join(','));
     reporter.setOutput('invalidation-paths', plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0));
     reporter.setOutput('plan', planPath);
-    appendSummary(purgeMarkdown(plans, inputs.dryRun));
+    appendSummary(repaired + purgeMarkdown(plans, inputs.dryRun));
     return;
   }
   if (inputs.rollbackTo !== undefined) {
@@ -104,7 +111,7 @@ await runAction(ACTION, async () => {
     reporter.setOutput('plan', planPath);
     reporter.setOutput('release-id', [...new Set(plans.map((p) => p.recorded?.release.id ?? p.release.id))].join(','));
     reporter.setOutput('previous-release-id', [...new Set(plans.map((p) => p.recorded?.previous ?? p.manifest.releases?.at(-1)?.id).filter(Boolean))].join(','));
-    appendSummary(rollbackMarkdown(plans, inputs.dryRun));
+    appendSummary(repaired + rollbackMarkdown(plans, inputs.dryRun));
     return;
   }
   const results = await planAll(inputs, deps);
@@ -140,5 +147,5 @@ await runAction(ACTION, async () => {
   const before = (r: (typeof results)[number]) => (r.release ? r.release.previous : r.manifest?.releases?.at(-2)?.id);
   reporter.setOutput('release-id', [...new Set(results.map(live).filter(Boolean))].join(','));
   reporter.setOutput('previous-release-id', [...new Set(results.map(before).filter(Boolean))].join(','));
-  appendSummary(summaryMarkdown(results, inputs.dryRun));
+  appendSummary(repaired + summaryMarkdown(results, inputs.dryRun));
 });

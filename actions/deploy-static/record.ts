@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ActionError } from '../../lib/errors.js';
+import { contentMd5, statusOf } from './answers.js';
 
 /**
  * The deploy record: what this action wrote under a prefix, kept in
@@ -55,8 +56,13 @@ const releaseSchema = z.object({
   files: z.record(z.string(), releaseFileSchema),
 });
 
+/** The newest record layout this code reads and writes; a newer one is never rewritten (it would lose what this code does not know). */
+export const RECORD_VERSION = 2;
+
 const recordSchema = z.looseObject({
   version: z.union([z.literal(1), z.literal(2)]),
+  /** keep-releases as last given: a run without the input keeps this history length. */
+  keepReleases: z.number().int().min(1).max(100).optional(),
   entries: z.record(z.string(), entrySchema),
   /** Relative paths written (or about to be) and not yet invalidated; also owned. */
   pending: z.array(z.string()).optional(),
@@ -73,12 +79,14 @@ export const RELEASES_DIR = `${BOOKKEEPING_DIR}releases/`;
 export type ManifestEntry = z.infer<typeof entrySchema>;
 export type Manifest = z.infer<typeof recordSchema>;
 
-export type ParsedRecord = { ok: true; manifest: Manifest } | { ok: false; problem: string };
+/** `newer`: the version of a record written by a newer deploy-static. */
+export type ParsedRecord = { ok: true; manifest: Manifest } | { ok: false; problem: string; newer?: number };
 
 /**
- * Validates a record read from S3. A hand-edited or corrupt record must never
- * crash the run or suppress an upload: the caller ignores it with a warning
- * and compares content instead (HEAD for what the listing cannot settle).
+ * Validates a record read from S3. The record is the only list of releases
+ * and of the keys this action owns: a run that ignored an unreadable one would
+ * write a record of one release and prune every older snapshot, so callers
+ * stop before any write instead (recordUnreadable).
  */
 export function parseRecord(text: string): ParsedRecord {
   let json: unknown;
@@ -87,12 +95,33 @@ export function parseRecord(text: string): ParsedRecord {
   } catch (err) {
     return { ok: false, problem: `not JSON (${(err as Error).message})` };
   }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > RECORD_VERSION) {
+    return { ok: false, problem: `written by a newer deploy-static (record version ${version}; this version reads up to ${RECORD_VERSION})`, newer: version };
+  }
   const res = recordSchema.safeParse(json);
   if (!res.success) {
     const issue = res.error.issues[0]!;
     return { ok: false, problem: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
   }
   return { ok: true, manifest: res.data };
+}
+
+/**
+ * The error that stops a run (before any write) on a record it cannot read.
+ * A newer record is never rewritten by older code, repair included.
+ */
+export function recordUnreadable(where: { bucket: string; key: string }, parsed: Extract<ParsedRecord, { ok: false }>): ActionError {
+  const name = `s3://${where.bucket}/${where.key}`;
+  if (parsed.newer !== undefined) {
+    return new ActionError(`The deploy record ${name} was ${parsed.problem}. Nothing was written: rewriting it here would drop what this version does not understand.`, {
+      fix: 'Use the newer version of deploy-static (the one that wrote this record) in this workflow; repair-record does not downgrade a record.',
+    });
+  }
+  return new ActionError(`The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, and a run without it would forget that history.`, {
+    input: 'repair-record',
+    fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${where.key.slice(0, -'manifest.json'.length)}releases/, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
+  });
 }
 
 /** Keys (relative to the prefix) this action has written and may delete. */
@@ -108,8 +137,6 @@ export function normalizeTime(t: Date | string | undefined): string | undefined 
   return Number.isNaN(ms) ? undefined : new Date(Math.floor(ms / 1000) * 1000).toISOString();
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-
 /** The record of one target, with the ETag every write is conditioned on. */
 export class RecordStore {
   /** ETag of the record as we last read or wrote it; undefined: there is none yet. */
@@ -117,6 +144,8 @@ export class RecordStore {
   text: string | undefined;
   /** The validation of `text`, made once per version: a record of 2,000 files × 5 releases is megabytes of JSON. */
   private cache: { text: string; parsed: ParsedRecord } | undefined;
+  /** Set while the deploy lock is held: checked before every record write (DeployLock.fence). */
+  fence: ((what: string) => void) | undefined;
 
   constructor(
     private readonly s3: S3Client,
@@ -168,33 +197,54 @@ export class RecordStore {
   /**
    * Compare-and-swap: `If-Match` the ETag we read, or `If-None-Match: *` when
    * there was none (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
-   * A 412 means another run wrote the record since: stop rather than guess.
+   * A 412 may be S3 answering the SDK's retry of this very write, applied
+   * the first time (its answer was lost): the record is read back, and when it
+   * holds what we wrote the write stands. Otherwise another run wrote the
+   * record since: stop rather than guess.
    */
   async write(manifest: Manifest): Promise<void> {
+    this.fence?.(`writing the deploy record s3://${this.bucket}/${this.key}`);
     const body = JSON.stringify(manifest);
+    const bytes = Buffer.from(body);
+    const wrote = (etag: string | undefined) => {
+      this.etag = etag;
+      this.text = body;
+      // What we wrote is typed already: no need to validate it again.
+      this.cache = { text: body, parsed: { ok: true, manifest } };
+    };
     try {
       const res = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key,
-          Body: Buffer.from(body),
+          Body: bytes,
+          ContentMD5: contentMd5(bytes),
           ContentType: 'application/json; charset=utf-8',
           CacheControl: 'no-cache',
           ...(this.etag ? { IfMatch: this.etag } : { IfNoneMatch: '*' }),
         }),
       );
-      this.etag = res.ETag;
-      this.text = body;
-      // What we wrote is typed already: no need to validate it again.
-      this.cache = { text: body, parsed: { ok: true, manifest } };
+      wrote(res.ETag);
     } catch (err) {
       const status = statusOf(err);
       if (status === 412 || status === 409 || (status === 404 && this.etag)) {
+        const mine = await this.readBack(body);
+        if (mine) return wrote(mine);
         throw new ActionError(`The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`, {
           fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
         });
       }
       throw err;
+    }
+  }
+
+  /** The record's ETag when S3 holds exactly `body` (our write landed), else undefined. */
+  private async readBack(body: string): Promise<string | undefined> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
+      return (await res.Body?.transformToString()) === body ? res.ETag : undefined;
+    } catch {
+      return undefined;
     }
   }
 }

@@ -4,6 +4,7 @@ import { mapLimit } from './pool.js';
 import { BOOKKEEPING_DIR, RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
 import { isEntry, isFingerprinted } from './rules.js';
 import { deleteKeys, listFolders, listRemote } from './s3.js';
+import { DEFAULT_KEEP_RELEASES } from './inputs.js';
 
 /**
  * Releases. Every deploy that changes the site is a release: the record
@@ -42,6 +43,15 @@ export function uniqueId(id: string, releases: readonly Release[]): string {
   let out = id;
   for (let n = 2; releases.some((r) => r.id === out); n++) out = `${id}-${n}`;
   return out;
+}
+
+/**
+ * How many releases to keep: the input when given (it then replaces the
+ * stored value), else the value stored with the history, else 5. A rollback
+ * run without the input must not prune a history someone kept at 10.
+ */
+export function keepOf(inputs: { keepReleases?: number | undefined }, m: Manifest | undefined): number {
+  return inputs.keepReleases ?? m?.keepReleases ?? DEFAULT_KEEP_RELEASES;
 }
 
 /** Files a release keeps a snapshot copy of: whatever a later build may overwrite under the same name. */
@@ -207,7 +217,7 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const release: Release = { id, commit: opts.who.commit, at: opts.now.toISOString(), ...(opts.who.actor ? { actor: opts.who.actor } : {}), ...(opts.who.runId ? { runId: opts.who.runId } : {}), kind: opts.kind, ...(opts.restored ? { restored: opts.restored.id } : {}), files };
   const kept = [...releases, release].slice(-Math.max(1, opts.keep));
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
-  await store.write({ ...m, releases: kept });
+  await store.write({ ...m, releases: kept, keepReleases: Math.max(1, opts.keep) });
   // Snapshot folders no kept release points at (pruned releases, or a run that failed before its record).
   // Looked at only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
   const stale = copies.length + pruned.length === 0 ? [] : await staleSnapshots(s3, bucket, prefix, snapshotKeys(kept, prefix));

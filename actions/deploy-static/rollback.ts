@@ -9,8 +9,8 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from './pool.js';
-import { BOOKKEEPING_DIR, RELEASES_DIR, RecordStore, normalizeTime, ownedRels, type Manifest, type Release } from './record.js';
-import { aclParam, bookkeeping, copySource, releaseIdFor, needsSnapshot, planPreserve, preserveLive, protectedRels, recordRelease, snapshotKey, type PreservePlan, type RecordedRelease } from './releases.js';
+import { BOOKKEEPING_DIR, RELEASES_DIR, RecordStore, normalizeTime, ownedRels, recordUnreadable, type Manifest, type Release } from './record.js';
+import { aclParam, bookkeeping, keepOf, copySource, releaseIdFor, needsSnapshot, planPreserve, preserveLive, protectedRels, recordRelease, snapshotKey, type PreservePlan, type RecordedRelease } from './releases.js';
 import { excludeMatcher } from './scan.js';
 import { SKIP_WORTH_IT, deleteKeys, listRemote } from './s3.js';
 import type { Target } from './targets.js';
@@ -106,7 +106,7 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
       fix: 'Its files were removed (by hand, or it is older than keep-releases). Roll back to a newer release, or deploy that commit\'s build with source.',
     });
   }
-  const keep = protectedRels(manifest, inputs.keepReleases, release);
+  const keep = protectedRels(manifest, keepOf(inputs, manifest), release);
   const owned = ownedRels(manifest);
   const excluded = excludeMatcher(inputs.exclude);
   const deletes: string[] = [];
@@ -116,7 +116,7 @@ export function planRollback(target: Target, store: RecordStore, manifest: Manif
     if (inputs.delete === 'all' || (inputs.delete === 'true' && owned.has(rel))) deletes.push(key);
   }
   restores.sort((a, b) => Number(isEntryFirst(a)) - Number(isEntryFirst(b)) || (a < b ? -1 : 1));
-  const preserve = planPreserve(manifest, [...restores, ...deletes.map((k) => relOf(k, target.prefix))], inputs.keepReleases, (rel) => remote.get(target.prefix + rel));
+  const preserve = planPreserve(manifest, [...restores, ...deletes.map((k) => relOf(k, target.prefix))], keepOf(inputs, manifest), (rel) => remote.get(target.prefix + rel));
   return { target, store, manifest, release, restores, deletes, preserve, unchanged, remote };
 }
 
@@ -126,8 +126,9 @@ const isEntryFirst = (rel: string): boolean => !needsSnapshot(rel) || /\.html?(\
 async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: RecordStore): Promise<RollbackPlan> {
   await store.read();
   const parsed = store.parsed();
+  if (parsed && !parsed.ok) throw recordUnreadable(store, parsed);
   if (!parsed?.ok) {
-    throw new ActionError(`${label(target)} has ${parsed ? `an invalid deploy record (${parsed.problem})` : 'no deploy record'}: there is no release to roll back to.`, { input: 'rollback-to', fix: 'Deploy the build you want with source instead.' });
+    throw new ActionError(`${label(target)} has no deploy record: there is no release to roll back to.`, { input: 'rollback-to', fix: 'Deploy the build you want with source instead.' });
   }
   const wanted = resolveRelease(parsed.manifest.releases ?? [], inputs.rollbackTo ?? 'previous', label(target));
   const snaps = [...new Set(Object.values(wanted.files).flatMap((f) => (f.snap ? [f.snap] : [])))];
@@ -258,7 +259,7 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
   p.recorded = await recordRelease(s3, p.store, {
     base: settled,
     id: releaseIdFor(release.commit, new Date(deps.now())),
-    keep: inputs.keepReleases,
+    keep: keepOf(inputs, settled),
     who: { ...(deps.who ?? {}), commit: release.commit },
     now: new Date(deps.now()),
     kind: 'rollback',

@@ -118,10 +118,12 @@ describe('the deploy lock', () => {
     expect(blocked.errors.join('\n')).toMatch(/Another deploy to s3:\/\/stale\/ is running: 999-1 \(https:\/\/github.com\/acme\/other\/actions\/runs\/999\) holds .*lock-wait-seconds/);
     expect(objectWrites('stale')).toEqual([]);
 
-    await put(client(), 'stale', LOCK, body(6 * 60_000));
+    // Stale on S3's clock: its LastModified is 6 minutes old (the body's heartbeatAt is the holder's clock, not read).
+    await put(client(), 'stale', LOCK, body(0));
+    s3.age('stale', LOCK, 6 * 60_000);
     const run = await deploy({ source, bucket: 'stale' });
     expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/deploy lock s3:\/\/stale\/\.deploy-static\/lock\.json taken over from 999-1 .* its last heartbeat was 36\d s ago/);
+    expect(run.stdout).toMatch(/deploy lock s3:\/\/stale\/\.deploy-static\/lock\.json taken over from 999-1 .* unchanged for 36\d s on S3's clock/);
     expect(run.outputs.uploaded).toBe('8');
     expect(await keys(client(), 'stale')).not.toContain(LOCK);
   });
@@ -241,16 +243,22 @@ describe('shared buckets and bookkeeping', () => {
     expect(await keys(client(), 'root')).not.toContain('admin/app.js');
   });
 
-  it('a corrupt record is ignored with a warning: content is compared, nothing crashes, the record is rewritten valid', async () => {
+  it('a corrupt record stops the run before any write; repair-record rebuilds it and the deploy goes on', async () => {
     const source = siteCopy();
     expect((await deploy({ source, bucket: 'corrupt' })).code).toBe(0);
-    await put(client(), 'corrupt', RECORD, '{"version":1,"entries":{"index.html":null},"pending":"index.html"}');
+    const corrupt = '{"version":1,"entries":{"index.html":null},"pending":"index.html"}';
+    await put(client(), 'corrupt', RECORD, corrupt);
     writeFileSync(join(source, 'robots.txt'), 'User-agent: *\nDisallow: /private');
     s3.reset();
     const run = await deploy({ source, bucket: 'corrupt' });
-    expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/::warning::The deploy record s3:\/\/corrupt\/\.deploy-static\/manifest\.json is invalid \(entries\.index\.html: .*\); it is ignored/);
-    expect(run.outputs).toMatchObject({ uploaded: '1', unchanged: '7' });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/::error.*The deploy record s3:\/\/corrupt\/\.deploy-static\/manifest\.json is unreadable: entries\.index\.html: .*Nothing was written.*repair-record: true/s);
+    expect(s3.requests.filter((r) => r.bucket === 'corrupt' && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op))).toEqual([]);
+    expect((await getBytes(client(), 'corrupt', RECORD)).toString()).toBe(corrupt);
+    const repaired = await deploy({ source, bucket: 'corrupt', 'repair-record': true });
+    expect(repaired.code, repaired.stdout).toBe(0);
+    expect(repaired.summary).toMatch(/Deploy record repaired/);
+    expect(repaired.outputs.uploaded).toBe('1');
     expect((await getBytes(client(), 'corrupt', 'robots.txt')).toString()).toContain('Disallow: /private');
     const record = JSON.parse((await getBytes(client(), 'corrupt', RECORD)).toString()) as { version: number; entries: Record<string, unknown> };
     expect(record.version).toBe(2);

@@ -4,11 +4,11 @@
  * and "HTML after assets" from the requests that actually reached S3.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { forwardTo, sendAsS3 } from '../emulator/s3-conditional.js';
+import { forwardTo, refuseWithoutChecksum, sendAsS3 } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
   store: { getResourcePath(bucket: string, key: string, resource: string): string };
@@ -45,12 +45,21 @@ export interface LocalS3 {
    */
   slowDown(rate: number, seed?: number): void;
   stop(): Promise<void>;
+  /** Buckets with S3 Object Lock (a default retention): a PUT without Content-MD5 or a checksum is refused (s3-conditional.ts). */
+  objectLockBuckets: Set<string>;
+  /**
+   * Sets an object's LastModified `ageMs` in the past, as S3 would report an
+   * object written then (s3rver reports its file's mtime).
+   */
+  age(bucket: string, key: string, ageMs: number): void;
   /** Test hooks: answer a request with an S3 error instead of forwarding it, or delay it. */
   hooks: {
     fail?: (r: S3Request) => { status: number; code: string } | undefined;
     delayMs?: (r: S3Request) => number;
     /** Holds a request until the promise settles: to order two runs by events, not by time. */
     holdUntil?: (r: S3Request) => Promise<void> | undefined;
+    /** S3 applies the request but its answer is lost: the client gets a 500 InternalError instead (and the SDK retries). */
+    loseAnswer?: (r: S3Request) => boolean;
   };
 }
 
@@ -141,6 +150,7 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
   let slowDownRate = 0;
   let slowDownSeed = 1;
   const attempts = new Map<string, number>();
+  const objectLockBuckets = new Set<string>();
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, bucket = '', ...rest] = url.pathname.split('/');
@@ -168,10 +178,16 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       return;
     }
     if (opts.kmsBuckets?.includes(bucket)) kmsEtags(req, res);
+    if (refuseWithoutChecksum(req, res, objectLockBuckets)) {
+      entry.status = 400;
+      return;
+    }
     const go = () => {
       // The client gave up while the request was held back (a cancelled run): nothing to forward.
       if (req.socket.destroyed) return;
-      void sendAsS3(req, res, s3Port, s3rver.store, () => forwardTo(s3Port, req, res));
+      const lose = hooks.loseAnswer?.(entry) === true;
+      if (lose) entry.status = 500;
+      void sendAsS3(req, res, s3Port, s3rver.store, () => (lose ? applyAndLoseAnswer(s3Port, req, res) : forwardTo(s3Port, req, res)));
     };
     const delay = hooks.delayMs?.(entry) ?? 0;
     const held = hooks.holdUntil?.(entry);
@@ -188,6 +204,11 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
     count: (op, filter) => requests.filter((r) => r.op === op && (!filter || filter(r))).length,
     reset: () => void (requests.length = 0),
     hooks,
+    objectLockBuckets,
+    age: (bucket, key, ageMs) => {
+      const then = new Date(Date.now() - ageMs);
+      utimesSync(s3rver.store.getResourcePath(bucket, key, 'object'), then, then);
+    },
     slowDown: (rate, seed = 1) => {
       slowDownRate = rate;
       slowDownSeed = seed;
@@ -200,6 +221,32 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const INTERNAL_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+
+/**
+ * The request reaches s3rver and is applied; the client is answered 500
+ * InternalError ("Error responses", https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html),
+ * as when S3's answer is lost on the way and the SDK sees a retryable error.
+ */
+function applyAndLoseAnswer(port: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      up.resume();
+      up.on('end', () => {
+        res.writeHead(500, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(INTERNAL_ERROR) });
+        res.end(INTERNAL_ERROR);
+        resolve();
+      });
+    });
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+      resolve();
+    });
+    req.pipe(upstream);
+  });
 }
 
 /** Env for a child bundle talking to this S3, as emu.env() would give it. */

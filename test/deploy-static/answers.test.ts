@@ -1,0 +1,52 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HttpResponse } from '@smithy/core/protocols';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { keepDefinitiveAnswers } from '../../actions/deploy-static/answers.js';
+
+/** An S3 whose clock is `skewMs` ahead of this process and that answers every request with `status`. */
+function skewedS3(status: number, skewMs: number) {
+  const seen: number[] = [];
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${status === 412 ? 'PreconditionFailed' : 'SlowDown'}</Code><Message>m</Message></Error>`;
+  const client = new S3Client({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    // No wait between attempts: the test counts attempts, not time.
+    retryStrategy: new ConfiguredRetryStrategy(5, () => 0),
+    requestHandler: {
+      handle: async () => {
+        seen.push(status);
+        return { response: new HttpResponse({ statusCode: status, headers: { date: new Date(Date.now() + skewMs).toUTCString(), 'content-type': 'application/xml' }, body: Readable.from([Buffer.from(body)]) }) };
+      },
+    } as never,
+  });
+  return { client, seen };
+}
+
+const put = (s3: S3Client) => s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x', IfNoneMatch: '*' })).catch((err: unknown) => err);
+
+describe('answers S3 gives on a runner whose clock is off', () => {
+  it('the SDK alone retries a 412 marked "clock skew corrected" on a runner 6 minutes off', async () => {
+    const { client, seen } = skewedS3(412, 6 * 60_000);
+    await put(client);
+    expect(seen.length).toBeGreaterThan(1);
+  });
+
+  it('keepDefinitiveAnswers: a 412 is answered after one attempt, 6 minutes off or not', async () => {
+    for (const skew of [6 * 60_000, -10 * 60_000, 0]) {
+      const { client, seen } = skewedS3(412, skew);
+      keepDefinitiveAnswers(client);
+      const err = await put(client);
+      expect((err as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(412);
+      expect(seen).toEqual([412]);
+    }
+  });
+
+  it('keepDefinitiveAnswers leaves other errors to the retry strategy (503 is still retried)', async () => {
+    const { client, seen } = skewedS3(503, 0);
+    keepDefinitiveAnswers(client);
+    await put(client);
+    expect(seen.length).toBe(5);
+  });
+});
