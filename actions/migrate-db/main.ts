@@ -9,7 +9,7 @@ import { looksSecret, maskedEnvironment, runIdentity } from './identity.js';
 import { getInputs } from './inputs.js';
 import { consoleUrl, planRun } from './plan.js';
 import { resolveTargets } from './resolve.js';
-import { Migration, guardConcurrent, type RunDeps } from './run.js';
+import { Migration, runMigration, type RunDeps } from './run.js';
 import { describeOutcome, summaryMarkdown } from './summary.js';
 
 const ACTION = 'migrate-db';
@@ -92,18 +92,21 @@ await runAction(ACTION, async () => {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  await reporter.group('Check for another running migration', () =>
-    guardConcurrent(deps, plan, { ifRunning: inputs.ifRunning, timeoutMs, pollMs, signal: controller.signal }),
-  );
-  const task = await migration.start();
-  const link = consoleUrl(region, plan.request.cluster, task.taskArn!);
-  reporter.info(`Started task ${task.taskArn}`);
-  reporter.info(`Console: ${link}`);
-  if (migration.logStream) reporter.info(`Logs: ${plan.logs!.group} ${migration.logStream}`);
-  reporter.setOutput('task-arn', task.taskArn!);
-  reporter.setOutput('log-stream', migration.logStream ?? '');
-
-  const { outcome } = await migration.follow({ timeoutMs, pollMs, signal: controller.signal });
+  let link = '';
+  const { outcome } = await runMigration(migration, {
+    ifRunning: inputs.ifRunning,
+    timeoutMs,
+    pollMs,
+    signal: controller.signal,
+    onStarted: (started) => {
+      link = consoleUrl(region, plan.request.cluster, started.taskArn!);
+      reporter.info(`Started task ${started.taskArn}`);
+      reporter.info(`Console: ${link}`);
+      if (migration.logStream) reporter.info(`Logs: ${plan.logs!.group} ${migration.logStream}`);
+      reporter.setOutput('task-arn', started.taskArn!);
+      reporter.setOutput('log-stream', migration.logStream ?? '');
+    },
+  });
   if (outcome.result === 'cancelled') {
     // The signal handler stops the task, writes the summary and exits; never finish before it.
     await new Promise(() => undefined);
@@ -115,7 +118,7 @@ await runAction(ACTION, async () => {
   const result = describeOutcome(outcome, inputs.timeoutMinutes);
   reporter.info(`Migration ${result} in ${durationSeconds} s.`);
   appendSummary(
-    summaryMarkdown({ command: commandText, result, durationSeconds, taskArn: task.taskArn, consoleUrl: link, logStream: migration.logStream, lastLines: migration.tail?.last ?? [] }),
+    summaryMarkdown({ command: commandText, result, durationSeconds, taskArn: migration.taskArn, consoleUrl: link, logStream: migration.logStream, lastLines: migration.tail?.last ?? [] }),
   );
 
   if (outcome.result === 'succeeded') return;

@@ -46,6 +46,15 @@ export function pickContainer(def: TaskDefinition, wanted: string | undefined): 
         fix: `Set container: to one of ${names.join(', ')}.`,
       });
     }
+    // A non-essential container's exit does not end the task (ContainerDefinition `essential`): the
+    // task would keep running on its other containers and the run would wait until timeout-minutes.
+    if (found.essential === false) {
+      const where = def.taskDefinitionArn ?? def.family ?? 'the task definition';
+      throw new ActionError(
+        `Container '${wanted}' is not essential in task definition ${where} ("essential": false): its exit does not end the task, so the run would wait until timeout-minutes.`,
+        { input: 'container', fix: `Set "essential": true on container '${wanted}' in the task definition, or set container: to an essential container.` },
+      );
+    }
     return found;
   }
   if (all.length === 1) return all[0]!;

@@ -23,10 +23,18 @@ export interface RunDeps {
 
 export type Outcome =
   | { result: 'succeeded'; exitCode: 0 }
-  | { result: 'failed'; exitCode: number }
+  | { result: 'failed'; exitCode: number; stop?: TaskStop }
   | { result: 'not-started'; stopCode?: string; stoppedReason?: string; containerReason?: string }
-  | { result: 'timed-out' }
+  | { result: 'timed-out'; waitedSeconds?: number }
   | { result: 'cancelled' };
+
+/** Why ECS stopped the task, and how the other containers ended: the migration's exit code alone cannot say. */
+export interface TaskStop {
+  stopCode?: string;
+  stoppedReason?: string;
+  /** The other containers with an exit code, e.g. `envoy exited 1`. */
+  others: string[];
+}
 
 const taskId = (arn: string) => arn.split('/').pop() ?? arn;
 
@@ -34,7 +42,13 @@ const taskId = (arn: string) => arn.split('/').pop() ?? arn;
 export function judge(task: Task, container: string): Outcome {
   const c = task.containers?.find((x) => x.name === container);
   if (c?.exitCode !== undefined && c.exitCode !== null) {
-    return c.exitCode === 0 ? { result: 'succeeded', exitCode: 0 } : { result: 'failed', exitCode: c.exitCode };
+    if (c.exitCode === 0) return { result: 'succeeded', exitCode: 0 };
+    // An essential sidecar that exits stops the whole task: ECS then stops the migration container too
+    // (exit 143/137), and only stoppedReason and the sidecar's own exit code tell why.
+    const others = (task.containers ?? [])
+      .filter((x) => x.name !== container && x.exitCode !== undefined && x.exitCode !== null)
+      .map((x) => `${x.name} exited ${x.exitCode}`);
+    return { result: 'failed', exitCode: c.exitCode, stop: { stopCode: task.stopCode, stoppedReason: task.stoppedReason, others } };
   }
   // No exit code: the container never ran (image pull, secrets, capacity, essential sidecar died first …).
   return { result: 'not-started', stopCode: task.stopCode, stoppedReason: task.stoppedReason, containerReason: c?.reason };
@@ -99,6 +113,37 @@ export async function guardConcurrent(
   if (waited.status === 'aborted') throw new ActionError('Cancelled while waiting for another migration to finish.');
 }
 
+/**
+ * The concurrency guard, RunTask and the follow under one `timeout-minutes`
+ * budget: the wait for another migration uses part of it, the run gets the rest.
+ * When the wait used it all, nothing is started (a migration stopped at once
+ * would be worse than none).
+ */
+export async function runMigration(
+  migration: Migration,
+  opts: { ifRunning: 'fail' | 'wait'; timeoutMs: number; pollMs: number; signal?: AbortSignal; onStarted?: (task: Task) => void },
+): Promise<{ outcome: Outcome; task?: Task }> {
+  const { deps, plan } = migration;
+  const { reporter } = deps;
+  const now = deps.now ?? realClock;
+  const begun = now();
+  await reporter.group('Check for another running migration', () => guardConcurrent(deps, plan, opts));
+  const waitedMs = now() - begun;
+  const leftMs = opts.timeoutMs - waitedMs;
+  if (leftMs <= 0) {
+    throw new ActionError(`Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for it; nothing was started.`, {
+      input: 'timeout-minutes',
+      fix: 'Re-run the job (the other migration has finished now), or raise timeout-minutes to cover the wait and the migration.',
+    });
+  }
+  if (waitedMs >= 1000) reporter.info(`Waited ${Math.round(waitedMs / 1000)} s for another migration: ${Math.round(leftMs / 1000)} s of timeout-minutes left for this one.`);
+  const started = await migration.start();
+  opts.onStarted?.(started);
+  const followed = await migration.follow({ timeoutMs: leftMs, pollMs: opts.pollMs, signal: opts.signal });
+  if (followed.outcome.result === 'timed-out' && waitedMs >= 1000) followed.outcome.waitedSeconds = Math.round(waitedMs / 1000);
+  return followed;
+}
+
 export class Migration {
   taskArn?: string;
   logStream?: string;
@@ -114,7 +159,7 @@ export class Migration {
   private readonly now: Clock;
 
   constructor(
-    private readonly deps: RunDeps,
+    readonly deps: RunDeps,
     readonly plan: RunPlan,
   ) {
     this.sleep = deps.sleep ?? realSleep;

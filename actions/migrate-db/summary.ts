@@ -6,14 +6,18 @@ export function describeOutcome(outcome: Outcome, timeoutMinutes: number): strin
   switch (outcome.result) {
     case 'succeeded':
       return 'succeeded (exit code 0)';
-    case 'failed':
-      return `failed with exit code ${outcome.exitCode}`;
+    case 'failed': {
+      const stop = outcome.stop;
+      const why = [stop?.stopCode, stop?.stoppedReason].filter(Boolean).join(': ');
+      const others = stop?.others.length ? `; other containers: ${stop.others.join(', ')}` : '';
+      return `failed with exit code ${outcome.exitCode}${why || others ? ` (task stopped: ${why || 'no reason reported'}${others})` : ''}`;
+    }
     case 'not-started': {
       const parts = [outcome.stopCode, outcome.stoppedReason, outcome.containerReason].filter(Boolean);
       return `never ran: ${parts.join(' — ') || 'no exit code and no reason reported'}`;
     }
     case 'timed-out':
-      return `timed out after timeout-minutes (${timeoutMinutes}); StopTask sent`;
+      return `timed out after timeout-minutes (${timeoutMinutes})${outcome.waitedSeconds ? `, ${outcome.waitedSeconds} s of it waiting for another migration` : ''}; StopTask sent`;
     case 'cancelled':
       return 'cancelled (workflow cancelled); StopTask sent';
   }

@@ -47,6 +47,12 @@ export interface TaskScenario {
   pendingSeconds?: number;
   /** The task never runs: it stops after pendingSeconds with this stop code and reason. */
   failToStart?: { stopCode?: string; stoppedReason: string };
+  /**
+   * The essential container whose exit (with exitCode, after afterSeconds) stops the task: a sidecar
+   * such as a proxy or collector. Default: the first essential container. The others are stopped
+   * by ECS and report exit code 143 (see TaskPlan.exitingContainer).
+   */
+  exitingContainer?: string;
 }
 
 export interface TaskMatch {

@@ -43,6 +43,21 @@ describe('RunTask lifecycle', () => {
     expect(stopped.stoppedAt!.getTime() - stopped.startedAt!.getTime()).toBe(5000);
   });
 
+  it('stops the task when an essential sidecar exits first: the sidecar has its exit code, the others 143', async () => {
+    const def = fargateTaskDef('delivery-mesh', { logGroup: '/ecs/delivery-test' });
+    def.containerDefinitions!.push({ name: 'envoy', image: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.0-prod', essential: true });
+    emu.ecs.registerTaskDefinition(def);
+    emu.scenarios.nextTask({ family: 'delivery-mesh' }, { exitCode: 1, exitingContainer: 'envoy', pendingSeconds: 1, afterSeconds: 2 });
+    const out = await c.ecs.send(new RunTaskCommand({ cluster, taskDefinition: 'delivery-mesh', launchType: 'FARGATE', networkConfiguration: awsvpc }));
+    clock.advance(3);
+    const stopped = await describe1(out.tasks![0]!);
+    expect(stopped).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' });
+    expect(stopped.containers!.map((x) => [x.name, x.exitCode])).toEqual([
+      ['app', 143],
+      ['envoy', 1],
+    ]);
+  });
+
   it('writes its lines into <prefix>/<container>/<task-id> as it runs', async () => {
     emu.scenarios.nextTask({ startedBy: 'migrate-db' }, { exitCode: 1, pendingSeconds: 1, afterSeconds: 3, logLines: ['one', 'two', 'boom'] });
     const task = await run();

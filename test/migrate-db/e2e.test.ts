@@ -121,6 +121,20 @@ describe('migrate-db bundle on the emulator', () => {
     expect(r.errors.join('\n')).toMatch(/never ran: TaskFailedToStart — CannotPullContainerError/);
   });
 
+  it('when an essential sidecar exits and ECS stops the task, reports the stop reason and the sidecar with the exit code', async () => {
+    const def = renderedBackend();
+    def.family = `${FAMILY}-mesh`;
+    def.containerDefinitions = [def.containerDefinitions![0]!, { name: 'envoy', image: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.0-prod', essential: true }];
+    emu.ecs.registerTaskDefinition(def);
+    emu.scenarios.nextTask({ startedBy: 'migrate/sidecar' }, { exitCode: 1, exitingContainer: 'envoy', afterSeconds: 0.5, logLines: ['applying 0042_orders'] });
+    const r = await run('migrate/sidecar', { 'task-definition': def.family, container: 'backend', command: 'bin/rails db:migrate' });
+    expect(r.code).toBe(1);
+    expect(r.outputs['exit-code']).toBe('143');
+    const result = 'failed with exit code 143 (task stopped: EssentialContainerExited: Essential container in task exited; other containers: envoy exited 1)';
+    expect(r.errors.join('\n')).toContain(`Migration ${result}`);
+    expect(r.summary).toContain(result);
+  });
+
   it('handles a task that goes PENDING → STOPPED between two polls', async () => {
     // Each DescribeTasks moves the emulator's clock 1 s: the first poll sees it PENDING (1 s of 1.5),
     // the second STOPPED; its 0.1 s of RUNNING falls between them.
@@ -254,6 +268,11 @@ describe('migrate-db bundle on the emulator', () => {
   it.each([
     ['malformed command JSON', { command: '["bin/rails", "db:migrate"' }, /input 'command'/],
     ['an unknown container', { container: 'web' }, /input 'container': Container 'web' is not in task definition/],
+    [
+      'a non-essential container (its exit would not end the task)',
+      { container: 'otel-collector' },
+      /input 'container': Container 'otel-collector' is not essential in task definition \S+delivery-test-backend:\d+ \("essential": false\)[^]*Set "essential": true on container 'otel-collector'/,
+    ],
     ['no service and no network configuration', { service: '', 'task-definition': FAMILY }, /input 'subnets'/],
     ['a service that does not exist', { service: 'payments' }, /input 'service': Service 'payments' was not found/],
   ])('fails on %s before any write call, naming the input', async (_name, inputs, message) => {

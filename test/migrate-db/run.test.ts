@@ -3,7 +3,7 @@ import { type Container, DescribeTasksCommand, ECSClient, ListTasksCommand, RunT
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planRun, type RunPlan } from '../../actions/migrate-db/plan.js';
-import { Migration, guardConcurrent, judge, type RunDeps } from '../../actions/migrate-db/run.js';
+import { Migration, guardConcurrent, judge, runMigration, type RunDeps } from '../../actions/migrate-db/run.js';
 import { ActionError } from '../../lib/errors.js';
 import { memoryReporter, type MemoryReporter } from '../../lib/report.js';
 import { CLUSTER, backendService, backendTaskDef, identity, inputsFrom } from './fixtures.js';
@@ -80,7 +80,11 @@ beforeEach(() => {
 describe('judge', () => {
   it.each([
     ['exit 0 of the named container is success, whatever the sidecar did', task('STOPPED', {}, 0), { result: 'succeeded', exitCode: 0 }],
-    ['a non-zero exit fails with that code', task('STOPPED', {}, 3), { result: 'failed', exitCode: 3 }],
+    [
+      'a non-zero exit fails with that code, why ECS stopped the task and how the other containers ended',
+      task('STOPPED', {}, 3),
+      { result: 'failed', exitCode: 3, stop: { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', others: ['otel-collector exited 1'] } },
+    ],
     [
       'no exit code means it never ran',
       task('STOPPED', { stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull access denied', startedAt: undefined }),
@@ -100,7 +104,11 @@ describe('judge', () => {
   });
   it.each([
     ['the named container exits 0 after a sidecar exited 1', sidecarFirst({ exitCode: 1 }, { exitCode: 0 }), { result: 'succeeded', exitCode: 0 }],
-    ['the named container exits 2 after a sidecar exited 0', sidecarFirst({ exitCode: 0 }, { exitCode: 2 }), { result: 'failed', exitCode: 2 }],
+    [
+      'the named container exits 2 after a sidecar exited 0',
+      sidecarFirst({ exitCode: 0 }, { exitCode: 2 }),
+      { result: 'failed', exitCode: 2, stop: { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', others: ['otel-collector exited 0'] } },
+    ],
     [
       'the named container never ran while a sidecar exited 0',
       sidecarFirst({ exitCode: 0, reason: 'sidecar reason' }, { reason: 'CannotStartContainerError: secret not found' }),
@@ -146,7 +154,7 @@ describe('Migration', () => {
     serveStream(time, [{ at: 200, message: 'Error: relation "orders" already exists' }]);
     await migration.start();
     const { outcome } = await migration.follow({ timeoutMs: 60_000, pollMs: 5000 });
-    expect(outcome).toEqual({ result: 'failed', exitCode: 1 });
+    expect(outcome).toMatchObject({ result: 'failed', exitCode: 1 });
     expect(reporter.lines).toContain('task 0123abcd: PENDING → STOPPED');
     expect(migration.tail?.last).toEqual(['Error: relation "orders" already exists']);
   });
@@ -277,5 +285,43 @@ describe('guardConcurrent', () => {
     ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [other] }).resolvesOnce({ tasks: [other] }).resolves({ tasks: [{ ...other, lastStatus: 'STOPPED' }] });
     await guardConcurrent(deps, plan, { ifRunning: 'wait', timeoutMs: 60_000, pollMs: 5000 });
     expect(reporter.lines.join('\n')).toMatch(/Waiting for another migration to finish: ffff/);
+  });
+});
+
+describe('runMigration', () => {
+  const other = { ...task('RUNNING'), taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/ffff`, createdAt: new Date('2026-01-01T10:00:00Z'), tags: [] };
+
+  /** Another migration that stops at fake time `otherStopsAt`; ours runs until StopTask. */
+  function serve(time: ReturnType<typeof fakeTime>, otherStopsAt: number) {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [other.taskArn] });
+    ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+      if (input.tasks.includes(other.taskArn)) return { tasks: [{ ...other, lastStatus: time.at() >= otherStopsAt ? 'STOPPED' : 'RUNNING' }] };
+      return { tasks: [ecsMock.commandCalls(StopTaskCommand).length > 0 ? task('STOPPED', {}, 143) : task('RUNNING')] };
+    });
+  }
+
+  it('gives the run only what the wait for another migration left of timeout-minutes', async () => {
+    const { time, deps, migration } = setup();
+    serve(time, 40_000);
+    let stoppedAt: number | undefined;
+    ecsMock.on(StopTaskCommand).callsFake(async () => {
+      stoppedAt = time.at();
+      return {};
+    });
+    const { outcome } = await runMigration(migration, { ifRunning: 'wait', timeoutMs: 60_000, pollMs: 5000 });
+    expect(outcome).toEqual({ result: 'timed-out', waitedSeconds: 40 });
+    // The whole step (wait + run) ends at the one 60 s budget, not 40 s + 60 s.
+    expect(stoppedAt).toBe(60_000);
+    expect((deps.reporter as MemoryReporter).lines.join('\n')).toMatch(/Waited 40 s for another migration: 20 s of timeout-minutes left/);
+  });
+
+  it('starts nothing when the wait used the whole budget', async () => {
+    const { time, migration } = setup();
+    serve(time, 60_000);
+    const err = await runMigration(migration, { ifRunning: 'wait', timeoutMs: 60_000, pollMs: 5000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ActionError);
+    expect(err.location.input).toBe('timeout-minutes');
+    expect(err.message).toMatch(/whole timeout-minutes budget \(60 s\) was spent waiting/);
+    expect(ecsMock.commandCalls(RunTaskCommand)).toEqual([]);
   });
 });

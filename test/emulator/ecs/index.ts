@@ -63,7 +63,7 @@ export class EcsService {
   private plan(s: TaskScenario | undefined): TaskPlan {
     const pendingMs = (s?.pendingSeconds ?? 0.5) * 1000;
     if (s?.failToStart) return { pendingMs, failToStart: s.failToStart };
-    return { pendingMs, runMs: (s?.afterSeconds ?? 1) * 1000, exitCode: s?.exitCode ?? 0, logLines: s?.logLines ?? [] };
+    return { pendingMs, runMs: (s?.afterSeconds ?? 1) * 1000, exitCode: s?.exitCode ?? 0, logLines: s?.logLines ?? [], exitingContainer: s?.exitingContainer };
   }
 
   private clusterView(name: string | undefined, include: string[] = []) {

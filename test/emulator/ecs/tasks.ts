@@ -19,6 +19,16 @@ export interface TaskPlan {
   logLines?: string[];
   stoppedReason?: string;
   failToStart?: { stopCode?: string; stoppedReason: string };
+  /**
+   * An essential container other than the first (a sidecar) exits first, with `exitCode`. "If the
+   * essential parameter of a container is marked as true, and that container fails or stops for any
+   * reason, all other containers that are part of the task are stopped"
+   * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html,
+   * `essential`): the task stops with EssentialContainerExited, and the other containers report
+   * exit code 143, the SIGTERM ECS sends them (the exact code is modelled, not documented: one that
+   * ignores SIGTERM until the stop timeout would report 137).
+   */
+  exitingContainer?: string;
 }
 
 export interface Task {
@@ -34,6 +44,8 @@ export interface Task {
   stoppedReason?: string;
   exitCode?: number;
   containerReason?: string;
+  /** The container whose exit stopped the task, when it is not the first essential one. */
+  exitingContainer?: string;
   startedBy?: string;
   group: string;
   tags: { key: string; value: string }[];
@@ -103,6 +115,7 @@ export class Tasks {
         task.stopCode = 'EssentialContainerExited';
         task.stoppedReason = plan.stoppedReason ?? 'Essential container in task exited';
         task.exitCode = plan.exitCode ?? 0;
+        task.exitingContainer = plan.exitingContainer;
       }
       this.writeLogs(task, plan.logLines ?? []);
     }
@@ -156,6 +169,7 @@ export class Tasks {
     task.drainStop = drain;
     task.exitCode = wasRunning ? 143 : undefined;
     task.containerReason = undefined;
+    task.exitingContainer = undefined;
     if (!wasRunning) task.runningAt = undefined;
     this.truncateLogs(task, task.stopAt);
   }
@@ -233,14 +247,15 @@ export class Tasks {
       ephemeralStorage: { sizeInGiB: 20 },
       ...(includeTags ? { tags: task.tags } : {}),
       containers: task.def.containerDefinitions.map((c) => {
-        const isEssential = c === essential;
+        const isEssential = task.exitingContainer ? c.name === task.exitingContainer : c === essential;
+        const stoppedByEcs = task.exitingContainer !== undefined || task.exitCode === 143;
         return {
           containerArn: `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:container/${task.clusterArn.split('/').pop()}/${task.id}/${c.name}`,
           taskArn: task.arn,
           name: c.name,
           image: c.image,
           lastStatus: status === 'PROVISIONING' ? 'PENDING' : status,
-          ...(stopped && task.exitCode !== undefined ? { exitCode: isEssential ? task.exitCode : task.exitCode === 143 ? 143 : 0 } : {}),
+          ...(stopped && task.exitCode !== undefined ? { exitCode: isEssential ? task.exitCode : stoppedByEcs ? 143 : 0 } : {}),
           ...(stopped && task.containerReason && isEssential ? { reason: task.containerReason } : {}),
           networkBindings: [],
           networkInterfaces: [],
