@@ -1,7 +1,8 @@
 import { DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mapLimit, servicesBefore, updateService } from '../../actions/deploy-ecs/services.js';
+import { mapLimit } from '../../lib/pool.js';
+import { servicesBefore, updateService } from '../../actions/deploy-ecs/services.js';
 import { ActionError } from '../../lib/errors.js';
 
 const TD = (rev: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/api:${rev}`;
