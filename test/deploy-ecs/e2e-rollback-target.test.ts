@@ -30,6 +30,7 @@ async function theirUpdate(cluster: string, taskDefinition: string): Promise<voi
 async function runAfterAFailure(failing: RolloutScenario, circuitBreakerRollback: boolean) {
   const { cluster, family, first } = seeder.seed(['backend'], { circuitBreakerRollback });
   const broken = emu.ecs.registerTaskDefinition(taskDef(family, 'v2', { BROKEN: 'yes' }));
+  emu.clock.advance(60); // the service has run rev 1 for a while before their update
   emu.scenarios.nextRollout({ cluster, service: 'backend' }, failing);
   await theirUpdate(cluster, broken);
   emu.clock.advance((failing.afterSeconds ?? 3) + 0.2); // their deployment has FAILED by now (emulator time)
