@@ -49,14 +49,14 @@ const isRecord = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 export const HEALTH_CHECK_DEFAULTS = { interval: 30, timeout: 5, retries: 3 } as const;
 
 /** "1 vCPU" → "1024", "0.5 vcpu" → "512" [UNITS]; anything else is kept as written. */
-export function cpuUnits(value: unknown): unknown {
+export function normalizeCpu(value: unknown): unknown {
   if (typeof value === 'number') return String(value);
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*vcpu\s*$/i.exec(value) : null;
   return m ? String(Math.round(Number(m[1]) * 1024)) : value;
 }
 
 /** "2 GB" → "2048", "0.5GB" → "512" [UNITS]; anything else is kept as written. */
-export function memoryMiB(value: unknown): unknown {
+export function normalizeMemory(value: unknown): unknown {
   if (typeof value === 'number') return String(value);
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*gb\s*$/i.exec(value) : null;
   return m ? String(Math.round(Number(m[1]) * 1024)) : value;
@@ -148,8 +148,8 @@ export function normalizeTaskDefinition(def: AnyTaskDefinition, tags?: Tag[]): O
   for (const k of READ_ONLY_KEYS) delete raw[k];
   if (tags !== undefined) raw.tags = tags;
   if (raw.enableFaultInjection === false) delete raw.enableFaultInjection; // [FIS]: false is the default describe echoes
-  if (raw.cpu !== undefined) raw.cpu = cpuUnits(raw.cpu);
-  if (raw.memory !== undefined) raw.memory = memoryMiB(raw.memory);
+  if (raw.cpu !== undefined) raw.cpu = normalizeCpu(raw.cpu);
+  if (raw.memory !== undefined) raw.memory = normalizeMemory(raw.memory);
   if (Array.isArray(raw.volumes)) {
     raw.volumes = raw.volumes.map((v) => (isRecord(v) && v.configuredAtLaunch === false ? { ...v, configuredAtLaunch: undefined } : v)); // [TF-EMPTY]
   }

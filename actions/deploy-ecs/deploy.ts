@@ -21,7 +21,8 @@ import { revisionOf, type Tracked } from './judge.js';
 import { dryRunPlan, planServices, type DryRun } from './plan.js';
 import { handleFailure } from './rollback.js';
 import { rollbackTarget } from './rollback-target.js';
-import { mapLimit, servicesBefore, updateService } from './services.js';
+import { mapLimit } from '../../lib/pool.js';
+import { servicesBefore, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
 export interface Deps {

@@ -9,7 +9,7 @@ import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { boundCalls, CallDeadline } from '../../lib/deadline.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
-import { deploy, type DeployResult } from './deploy.js';
+import { CANCEL_BUDGET_MS, deploy, type DeployResult } from './deploy.js';
 import { gateMarkdown, gateOutput } from './gate.js';
 import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
@@ -78,6 +78,9 @@ await runAction(ACTION, async () => {
   // Every AWS call ends by the run's deadline (timeout-minutes) or at the cancel; deploy() gives the
   // rollback after a cancel its own short budget (calls.set).
   const calls = new CallDeadline(AbortSignal.any([cancel.signal, AbortSignal.timeout(inputs.timeoutMinutes * 60_000)]));
+  // Registered before deploy() listens to the cancel: the calls in flight end, and the calls the
+  // cancel itself makes (a gate's ROLLBACK at a pause, the rollback) get the cancel budget.
+  cancel.signal.addEventListener('abort', () => calls.set(AbortSignal.timeout(CANCEL_BUDGET_MS)), { once: true });
   const ecs = boundCalls(clients.get(ECSClient), calls);
   const ecr = boundCalls(clients.get(ECRClient), calls);
   const scheduledDeps = { ecs, scheduler: boundCalls(clients.get(SchedulerClient), calls), events: boundCalls(clients.get(EventBridgeClient), calls), report: runnerReporter };

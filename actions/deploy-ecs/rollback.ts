@@ -21,7 +21,8 @@ import type { Inputs } from './inputs.js';
 import { continueRollbackPauses } from './rollback-pause.js';
 import { isEcsRollback, ourDeployment, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
 import { ecsRollingBack, stopWithRollback } from './native.js';
-import { describeServices, mapLimit, updateService } from './services.js';
+import { mapLimit } from '../../lib/pool.js';
+import { describeServices, updateService } from './services.js';
 import { waitForDeployments, type WaitOutcome } from './wait.js';
 
 export interface FailureContext {

@@ -14,20 +14,6 @@ import { ActionError, aggregate } from '../../lib/errors.js';
 import { pauseStages } from './gate-stage.js';
 import { batches, usesServiceDeployments, type Tracked } from './judge.js';
 
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** DescribeServices in batches of 10 (the API limit), batches in parallel. */
 export async function describeServices(ecs: ECSClient, cluster: string, names: string[]): Promise<{ found: Map<string, Service>; missing: string[] }> {
   const found = new Map<string, Service>();

@@ -7,7 +7,7 @@ import type { Inputs } from './inputs.js';
 import { FULL_BUDGET } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
 import { relOf, type TargetPlan } from './plan.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../../lib/pool.js';
 import { normalizeTime, type Manifest } from './record.js';
 import { bookkeeping, keepOf, planPreserve, preserveLive, recordRelease } from './releases.js';
 import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';

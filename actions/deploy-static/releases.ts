@@ -1,6 +1,6 @@
 import { CopyObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
 import { code, markdownTable } from '../../lib/markdown.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../../lib/pool.js';
 import { BOOKKEEPING_DIR, RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
 import { isEntry, isFingerprinted } from './rules.js';
 import { deleteKeys, listFolders, listRemote } from './s3.js';

@@ -8,7 +8,7 @@ import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../../lib/pool.js';
 import { BOOKKEEPING_DIR, RELEASES_DIR, RecordStore, normalizeTime, ownedRels, recordUnreadable, type Manifest, type Release } from './record.js';
 import { aclParam, bookkeeping, keepOf, copySource, releaseIdFor, needsSnapshot, planPreserve, preserveLive, protectedRels, recordRelease, snapshotKey, type PreservePlan, type RecordedRelease } from './releases.js';
 import { excludeMatcher } from './scan.js';

@@ -5,7 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { headerHash, type ObjectHeaders } from './rules.js';
 import type { DesiredFile, HeadInfo, RemoteObject } from './plan.js';
 import { normalizeTime } from './record.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../../lib/pool.js';
 
 /**
  * S3 calls, with the client injected. Every write goes through `assertInside`:

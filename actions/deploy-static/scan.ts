@@ -5,7 +5,7 @@ import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { ActionError, aggregate } from '../../lib/errors.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../../lib/pool.js';
 
 /** One file of the build output, hashed by streaming (a 500 MB video is never held in memory). */
 export interface LocalFile {

@@ -12,7 +12,6 @@ import { describe as describeServices, runDeploy, Seeder, startDeployEmulator, t
 
 let emu: Emulator;
 const seeder = new Seeder(() => emu, 'target');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   emu = await startDeployEmulator();
@@ -31,9 +30,10 @@ async function theirUpdate(cluster: string, taskDefinition: string): Promise<voi
 async function runAfterAFailure(failing: RolloutScenario, circuitBreakerRollback: boolean) {
   const { cluster, family, first } = seeder.seed(['backend'], { circuitBreakerRollback });
   const broken = emu.ecs.registerTaskDefinition(taskDef(family, 'v2', { BROKEN: 'yes' }));
+  emu.clock.advance(60); // the service has run rev 1 for a while before their update
   emu.scenarios.nextRollout({ cluster, service: 'backend' }, failing);
   await theirUpdate(cluster, broken);
-  await sleep((failing.afterSeconds ?? 3) * 1000 + 200); // their deployment has FAILED by now
+  emu.clock.advance((failing.afterSeconds ?? 3) + 0.2); // their deployment has FAILED by now (emulator time)
   emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.6, circuitBreakerRollback: false });
   emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
   const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend' }, workspaceWith(taskDef(family, 'v3')));

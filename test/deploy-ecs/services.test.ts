@@ -1,7 +1,8 @@
 import { DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mapLimit, servicesBefore, updateService } from '../../actions/deploy-ecs/services.js';
+import { mapLimit } from '../../lib/pool.js';
+import { servicesBefore, updateService } from '../../actions/deploy-ecs/services.js';
 import { ActionError } from '../../lib/errors.js';
 
 const TD = (rev: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/api:${rev}`;
@@ -35,7 +36,7 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
     ['a service neither described nor listed as a failure', [], [], /Service 'api' was not found in cluster 'prod'\..*Create the service first, or fix its name\./s],
     ['a service described and also listed as a failure', [{ serviceName: 'api', status: 'ACTIVE' }], ['api'], /Service 'api' was not found in cluster 'prod'\./],
     ['an INACTIVE service', [{ serviceName: 'api', status: 'INACTIVE' }], [], /Service 'api' is INACTIVE\. Deploy only to ACTIVE services\./],
-    ['a CODE_DEPLOY service', [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }], [], /Service 'api' uses the CODE_DEPLOY deployment controller\..*use CodeDeploy for CODE_DEPLOY services/s],
+    ['a CODE_DEPLOY service', [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }], [], /Service 'api' uses the CODE_DEPLOY deployment controller\..*Set codedeploy-application and codedeploy-deployment-group/s],
   ])('%s', async (_label, services, failures, message) => {
     ecs.on(DescribeServicesCommand).resolves({ services, failures: failures.map((n) => ({ arn: arn(n), reason: 'MISSING' })) });
     const err = await servicesBefore(client(), 'prod', ['api']).then(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetResult } from '../../actions/deploy-static/deploy.js';
 import { desiredFiles, planTarget, type PlanOptions } from '../../actions/deploy-static/plan.js';
-import { mapLimit } from '../../actions/deploy-static/pool.js';
+import { mapLimit } from '../../lib/pool.js';
 import { planJson, summaryMarkdown, totals } from '../../actions/deploy-static/summary.js';
 
 const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: 'true', excluded: () => false };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
-import { cpuUnits, memoryMiB, normalizeTaskDefinition, taskDefinitionsEqual } from '../../lib/taskdef-normalize.js';
+import { normalizeCpu, normalizeMemory, normalizeTaskDefinition, taskDefinitionsEqual } from '../../lib/taskdef-normalize.js';
 
 /** What a team writes: defaults left out, units in words, `{name}` without value. */
 function file(): Record<string, unknown> {
@@ -127,19 +127,19 @@ describe('normalizeTaskDefinition: ECS-filled defaults compare equal', () => {
   });
 });
 
-describe('cpuUnits / memoryMiB', () => {
+describe('normalizeCpu / normalizeMemory', () => {
   it.each([
     ['1 vCPU', '1024'],
     ['0.25 vcpu', '256'],
     ['2vCPU', '2048'],
     [512, '512'],
     ['256', '256'],
-  ])('cpu %s → %s', (given, want) => expect(cpuUnits(given)).toBe(want));
+  ])('cpu %s → %s', (given, want) => expect(normalizeCpu(given)).toBe(want));
 
   it.each([
     ['2 GB', '2048'],
     ['0.5GB', '512'],
     [1024, '1024'],
     ['1024', '1024'],
-  ])('memory %s → %s', (given, want) => expect(memoryMiB(given)).toBe(want));
+  ])('memory %s → %s', (given, want) => expect(normalizeMemory(given)).toBe(want));
 });

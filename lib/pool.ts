@@ -1,6 +1,6 @@
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight, keeping result
- * order. The first failure stops new work from starting and is rethrown once
+ * order (deploy-static's uploads and copies, deploy-ecs's per-service calls). The first failure stops new work from starting and is rethrown once
  * the calls already in flight have settled, so a failed run never leaves
  * writes racing in the background.
  */
