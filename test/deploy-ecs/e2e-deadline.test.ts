@@ -1,10 +1,12 @@
 /**
  * One deadline for every AWS call, end to end on the committed bundle, with 20 services and heavy
  * ThrottlingException: a cancel in the runner's order (SIGINT, SIGTERM 7.5 s later, SIGKILL at 10 s)
- * ends before the kill with outputs, summary and the "cancelled" error. The bound is the runner's,
- * not machine speed.
+ * ends before the kill with outputs, summary and the "cancelled" error; timeout-minutes ends the run
+ * before a kill sent 10 s after it, with outputs, summary and the "timed out" error naming the phase.
+ * The bounds are the runner's, not machine speed.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { RunOptions } from '../helpers/run-bundle.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
 import { runDeploy, Seeder, startDeployEmulator, taskDef, whenCalled, workspaceWith } from './e2e-seed.js';
@@ -51,4 +53,45 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
     expect(r.errors.join('\n')).toMatch(/was cancelled/);
     expect(r.summary).toMatch(/cancelled/);
   });
+
+  /** A kill sent `ms` after the step starts, like a runner enforcing timeout-minutes + 10 s. */
+  function killAfter(ms: number): { sent: string[]; onSpawn: RunOptions['onSpawn'] } {
+    const sent: string[] = [];
+    return {
+      sent,
+      onSpawn: (child: ChildProcess) => {
+        const kill = setTimeout(() => (child.kill('SIGKILL'), sent.push('SIGKILL')), ms);
+        child.on('exit', () => clearTimeout(kill));
+      },
+    };
+  }
+
+  it('timeout-minutes at 70% throttling ends within 10 s after it, with outputs, summary and the timed-out error', async () => {
+    const { cluster, family } = seeder.seed(SERVICES);
+    stuckEverywhere(cluster);
+    emu.faults.set({ throttleRate: 0.7, seed: 11 });
+    const timeoutMinutes = 0.25; // 15 s, fractional minutes are accepted
+    const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
+    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': String(timeoutMinutes), 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 120_000 });
+    expect(sent, r.stdout.slice(-3000)).not.toContain('SIGKILL');
+    expect(r.code, r.stdout.slice(-3000)).toBe(1);
+    expect(r.outputs.status).toBe('timed-out');
+    expect(r.errors.join('\n')).toMatch(/timed out/);
+    expect(r.summary).toMatch(/timed-out|timed out/);
+  }, 150_000);
+
+  it('a deadline during a read before any update names the phase and still writes outputs and summary', async () => {
+    const { cluster, family } = seeder.seed(SERVICES);
+    // Every DescribeServices is held longer than the whole budget: the deadline hits while the run reads the services.
+    emu.faults.set({ throttleRate: 0.7, seed: 3, latencyMs: 30_000, operations: ['ECS.DescribeServices'] });
+    const timeoutMinutes = 0.05; // 3 s
+    const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
+    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': String(timeoutMinutes), 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 120_000 });
+    expect(sent, r.stdout.slice(-3000)).not.toContain('SIGKILL');
+    expect(r.code, r.stdout.slice(-3000)).toBe(1);
+    expect(r.outputs.status).toBe('timed-out');
+    expect(r.errors.join('\n')).toMatch(/timed out .*during .*(DescribeServices|previous)/);
+    expect(r.summary).toMatch(/timed-out|timed out/);
+    expect(emu.counts()['ECS.UpdateService'] ?? 0).toBe(0);
+  }, 150_000);
 });
