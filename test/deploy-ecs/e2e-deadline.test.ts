@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { RunOptions } from '../helpers/run-bundle.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
-import { runDeploy, Seeder, startDeployEmulator, taskDef, whenCalled, workspaceWith } from './e2e-seed.js';
+import { describe as describeServices, runDeploy, Seeder, startDeployEmulator, taskDef, whenCalled, workspaceWith } from './e2e-seed.js';
 
 let emu: Emulator;
 const seeder = new Seeder(() => emu, 'deadline');
@@ -93,5 +93,21 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
     expect(r.errors.join('\n')).toMatch(/timed out .*during .*(DescribeServices|previous)/);
     expect(r.summary).toMatch(/timed-out|timed out/);
     expect(emu.counts()['ECS.UpdateService'] ?? 0).toBe(0);
+  }, 150_000);
+
+  it('an UpdateService applied by ECS but answered after the deadline is read back and rolled back', async () => {
+    const few = SERVICES.slice(0, 3);
+    const { cluster, family, first } = seeder.seed(few);
+    for (const service of few) emu.scenarios.nextRollout({ cluster, service }, { result: 'stuck' });
+    // ECS applies each UpdateService at once but answers only after the run's deadline has passed.
+    emu.faults.set({ answerDelayMs: 20_000, operations: ['ECS.UpdateService'] });
+    const timeoutMinutes = 0.1; // 6 s
+    const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
+    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: few.join('\n'), 'timeout-minutes': String(timeoutMinutes), 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 120_000 });
+    expect(sent, r.stdout.slice(-3000)).not.toContain('SIGKILL');
+    expect(r.outputs.status, r.stdout.slice(-3000)).toBe('timed-out');
+    expect(r.stdout).toMatch(/UpdateService abandoned; ECS applied it/);
+    // The rollback's own UpdateService is answered late too; ECS applied it, which is what counts.
+    for (const svc of await describeServices(emu, cluster, few)) expect(svc.taskDefinition, svc.serviceName).toBe(first);
   }, 150_000);
 });

@@ -28,6 +28,12 @@ export interface FaultSpec {
   serverErrorBurst?: number;
   /** Added latency per matching call, in milliseconds. */
   latencyMs?: number;
+  /**
+   * Delay between applying a matching call and answering it: the call takes effect while the client
+   * may already have given up on it (its deadline, a cancel, a dropped connection). Modelled, not
+   * documented: AWS does not describe when a write takes effect relative to its response.
+   */
+  answerDelayMs?: number;
   /** Only these operations ('DescribeServices' or 'ECS.DescribeServices'); default all. */
   operations?: string[];
   /** PRNG seed for throttleRate (default 1). */
@@ -50,9 +56,10 @@ export class Faults {
   }
 
   /** What happens to this call: extra latency and/or an error. */
-  decide(service: string, operation: string): { latencyMs: number; error?: AwsError } {
+  decide(service: string, operation: string): { latencyMs: number; answerDelayMs?: number; error?: AwsError } {
     const { operations } = this.spec;
     if (operations && !operations.includes(operation) && !operations.includes(`${service}.${operation}`)) return { latencyMs: 0 };
+    if (this.spec.answerDelayMs) return { latencyMs: this.spec.latencyMs ?? 0, answerDelayMs: this.spec.answerDelayMs };
     const latencyMs = this.spec.latencyMs ?? 0;
     if (this.burstLeft > 0) {
       const first = (this.spec.serverErrorBurst! - this.burstLeft--) % 2 === 0;
@@ -195,6 +202,7 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
       status = out.status;
       payload = out.body;
       headers = out.headers ?? {};
+      if (fault.answerDelayMs) await sleep(fault.answerDelayMs);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       status = err.status;
