@@ -83,6 +83,7 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
   it('a deadline during a read before any update names the phase and still writes outputs and summary', async () => {
     const { cluster, family } = seeder.seed(SERVICES);
     // Every DescribeServices is held longer than the whole budget: the deadline hits while the run reads the services.
+    emu.resetCounts();
     emu.faults.set({ throttleRate: 0.7, seed: 3, latencyMs: 30_000, operations: ['ECS.DescribeServices'] });
     const timeoutMinutes = 0.05; // 3 s
     const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
