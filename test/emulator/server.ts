@@ -59,8 +59,9 @@ export class Faults {
   decide(service: string, operation: string): { latencyMs: number; answerDelayMs?: number; error?: AwsError } {
     const { operations } = this.spec;
     if (operations && !operations.includes(operation) && !operations.includes(`${service}.${operation}`)) return { latencyMs: 0 };
-    if (this.spec.answerDelayMs) return { latencyMs: this.spec.latencyMs ?? 0, answerDelayMs: this.spec.answerDelayMs };
     const latencyMs = this.spec.latencyMs ?? 0;
+    // An error answer applied nothing: only a call that succeeds has its answer held.
+    const answerDelayMs = this.spec.answerDelayMs;
     if (this.burstLeft > 0) {
       const first = (this.spec.serverErrorBurst! - this.burstLeft--) % 2 === 0;
       return { latencyMs, error: first ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503) };
@@ -69,7 +70,7 @@ export class Faults {
       const code = service === 'CloudFront' || service === 'STS' ? 'Throttling' : service === 'S3' ? 'SlowDown' : 'ThrottlingException';
       return { latencyMs, error: new AwsError(code, 'Rate exceeded', service === 'S3' ? 503 : 400) };
     }
-    return { latencyMs };
+    return { latencyMs, answerDelayMs };
   }
 }
 
