@@ -19,6 +19,7 @@ import { checkImages, pinDigests, promoteImage, pushImage, type ExecFn, type Pub
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
 import { dryRunPlan, planServices, type DryRun } from './plan.js';
+import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, type Abandoned } from './interrupted.js';
 import { handleFailure } from './rollback.js';
 import { rollbackTarget } from './rollback-target.js';
 import { mapLimit } from '../../lib/pool.js';
@@ -38,6 +39,8 @@ export interface Deps {
   signal?: AbortSignal;
   /** The deadline of the clients' calls (lib/deadline.ts); after a cancel the rollback gets a fresh one. */
   calls?: CallDeadline;
+  /** When the run began (before prepare): timeout-minutes counts from here. */
+  runStartedAt?: number;
 }
 
 /** Milliseconds after a cancel signal in which the rollback must be confirmed: the runner kills the step at 10 s. */
@@ -99,9 +102,36 @@ function withContainerImage(def: TaskDefinitionInput, container: string, image: 
   return { ...def, containerDefinitions: def.containerDefinitions?.map((c) => (c.name === container ? { ...c, image } : c)) };
 }
 
+/** Where a run is, for the error when the deadline or the cancel stops it before any update. */
+interface Progress {
+  phase: string;
+  previous: Map<string, string>;
+  updating: boolean;
+}
+
+/**
+ * The deadline (timeout-minutes, every call's signal) or the cancel can stop any call. Before the
+ * update fan-out nothing was written that needs undoing: the run ends with status timed-out or
+ * cancelled, outputs, summary and an error naming the phase, instead of an exception without them.
+ */
 export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> {
+  const started = deps.runStartedAt ?? deps.now();
+  const progress: Progress = { phase: 'reading the task definition', previous: new Map(), updating: false };
+  try {
+    return await deployPhases(inputs, deps, progress, started);
+  } catch (err) {
+    if (progress.updating || !(deps.signal?.aborted || deps.calls?.signal?.aborted)) throw err;
+    deps.report.warning(`Stopped during ${progress.phase}: ${describeUnknown(err)}`);
+    return interruptedBeforeUpdate(inputs, deps.signal?.aborted ? 'cancelled' : 'timed-out', progress.phase, Math.round((deps.now() - started) / 100) / 10, progress.previous);
+  }
+}
+
+async function deployPhases(inputs: Inputs, deps: Deps, progress: Progress, started: number): Promise<DeployResult> {
   const { ecs, report } = deps;
-  const started = deps.now();
+  // The cancel budget counts from the signal, not from the end of the wait or the fan-out (a gate may take a moment to stop).
+  let signalledAt: number | undefined;
+  if (deps.signal?.aborted) signalledAt = deps.now();
+  else deps.signal?.addEventListener('abort', () => (signalledAt = deps.now()), { once: true });
   const timeoutMs = inputs.timeoutMinutes * 60_000;
   const deadline = started + timeoutMs;
 
@@ -129,13 +159,15 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   }
   // action.yml: the published image goes into container-name, by default the first container.
   const imageContainer = inputs.containerName ?? containers[0]?.name;
+  progress.phase = 'reading the services (DescribeServices)';
   const before = await report.group('Services before the update', async () => {
     const map = await servicesBefore(ecs, inputs.cluster, inputs.services);
     for (const [name, s] of map) report.info(`${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`);
     return map;
   });
   // What each service ran before us: the rollback target and the "before" of the summary.
-  const previous = new Map<string, string>();
+  const previous = progress.previous;
+  progress.phase = 'finding each service\'s rollback target';
   for (const name of inputs.services) {
     const target = await rollbackTarget(ecs, inputs.cluster, name, before.get(name)!);
     if (target.note) report.warning(`${name} ${target.note}.`);
@@ -143,6 +175,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   }
   // Every other container's image must exist before anything is written to ECR (publishing
   // first and failing on a missing sidecar image would leave a tag moved and nothing deployed).
+  progress.phase = 'checking the images';
   if (def && inputs.imagePublish !== 'none') {
     const others = { ...def, containerDefinitions: def.containerDefinitions?.filter((c) => c.name !== imageContainer) };
     await checkImages(deps.ecr, others, deps.region);
@@ -161,6 +194,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
 
   // ---- image
   let published: PublishedImage | undefined;
+  progress.phase = `publishing the image (${inputs.imagePublish})`;
   if (inputs.imagePublish !== 'none') {
     published = await report.group(`Image (${inputs.imagePublish})`, () =>
       inputs.imagePublish === 'push'
@@ -173,6 +207,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   if (deps.signal?.aborted) return cancelledBeforeWrites(inputs, previous, started, deps);
 
   // ---- register
+  progress.phase = 'registering the task definition';
   const reg = await report.group('Task definition', async () => {
     if (def) {
       const checked = await checkImages(deps.ecr, def, deps.region);
@@ -201,22 +236,31 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   const diff = firstBefore === arn ? ['no change: the service already runs this revision'] : diffTaskDefinitions(previousDef, finalDef);
 
   // ---- update: only services not steady on the revision ("unchanged" = steady on it)
+  progress.updating = true;
   const plans = planServices(inputs, before, arn);
   const toUpdate = plans.filter((p) => p.update);
   // One failed UpdateService must not leave the others updated and unwatched: collect the
   // errors, and treat them as a failed deployment (so the updated ones are rolled back).
   const updateErrors = new Map<string, string>();
-  const updated = deps.signal?.aborted
+  // The deadline or the cancel stopped these calls mid-flight: ECS may have applied them.
+  const abandoned: Abandoned[] = [];
+  const stopped = () => !!deps.signal?.aborted || !!deps.calls?.signal?.aborted;
+  const updated = stopped()
     ? []
     : await report.group('Update services', () =>
         mapLimit(toUpdate, inputs.maxParallel, async ({ service, force, why }): Promise<Tracked | undefined> => {
-          // A cancel during the fan-out: no new update is started (the ones done are rolled back).
-          if (deps.signal?.aborted) return undefined;
+          // A cancel or the deadline during the fan-out: no new update is started (the ones done are rolled back).
+          if (stopped()) return undefined;
+          const startedAt = deps.now();
           try {
             const t = await updateService(ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: force, desiredCount: inputs.desiredCount }, deps.now);
             report.info(`${service}: ${revisionOf(before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
             return t;
           } catch (err) {
+            if (stopped()) {
+              abandoned.push({ service, startedAt });
+              return undefined;
+            }
             updateErrors.set(service, `UpdateService failed: ${describeUnknown(err)}`);
             report.warning(`${service}: UpdateService failed: ${describeUnknown(err)}`);
             return undefined;
@@ -224,20 +268,26 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
         }),
       );
   const tracked = updated.filter((t): t is Tracked => t !== undefined);
+  // Stopped in the fan-out: what is left of the run goes to reading back and rolling back.
+  const stoppedInFanOut = stopped();
+  if (stoppedInFanOut) deps.calls?.set(AbortSignal.timeout(afterStopBudget(deps, deadline, signalledAt)));
+  tracked.push(...(await abandonedUpdates(ecs, inputs.cluster, arn, abandoned, before, report)));
   for (const p of plans.filter((x) => !x.update)) report.info(`${p.service}: unchanged, ${p.why}; not updated`);
 
   // ---- wait: timeout-minutes covers the wait and the rollback; the rollback keeps its reserve
   const reserve = inputs.rollbackOnFailure ? rollbackReserveMs(timeoutMs) : 0;
   const waitMs = Math.max(0, deadline - reserve - deps.now());
-  // The cancel budget counts from the signal, not from the end of the wait (a gate may take a moment to stop).
-  let signalledAt: number | undefined;
-  deps.signal?.addEventListener('abort', () => (signalledAt = deps.now()), { once: true });
   const gates = startGates(inputs, deps, tracked, before); // acts on PAUSE hooks during the wait, post-deploy gates after it
-  const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0 && !deps.signal?.aborted
-    ? await report.group(`Wait for ${tracked.length} service(s)`, () =>
-        waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now, signal: deps.signal }, tracked, { cluster: inputs.cluster, intervalMs: inputs.pollIntervalSeconds * 1000, timeoutMs: waitMs, maxFailedTasks: inputs.maxFailedTasks, nativeStep: gates.nativeStep }),
-      )
+  // The wait's calls end with the wait (timeout-minutes minus the rollback's reserve), so a call held
+  // by throttling cannot eat the reserve; the run's own signal comes back for what follows.
+  const runSignal = deps.calls?.signal;
+  const waited: WaitOutcome | undefined = tracked.length && updateErrors.size === 0 && !stoppedInFanOut && !deps.signal?.aborted
+    ? await report.group(`Wait for ${tracked.length} service(s)`, () => (
+        deps.calls?.set(AbortSignal.any([...(runSignal ? [runSignal] : []), AbortSignal.timeout(Math.max(1, waitMs))])),
+        waitForDeployments({ ecs, report, sleep: deps.sleep, now: deps.now, signal: deps.signal }, tracked, { cluster: inputs.cluster, intervalMs: inputs.pollIntervalSeconds * 1000, timeoutMs: waitMs, maxFailedTasks: inputs.maxFailedTasks, nativeStep: gates.nativeStep })
+      ))
     : undefined;
+  if (waited) deps.calls?.set(runSignal);
   await gates.afterWait(waited);
   // A signal after every service finished changes nothing: only an unfinished deploy is cancelled.
   const aborted = !!deps.signal?.aborted;
@@ -248,7 +298,10 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     const b = previous.get(service);
     const updateError = updateErrors.get(service);
     if (updateError) return { service, before: b, after: arn, result: 'failed', durationMs: 0, reason: updateError };
-    if (!t) return { service, before: b, after: arn, result: aborted && toUpdate.some((p) => p.service === service) ? 'cancelled' : 'unchanged', durationMs: 0 };
+    const planned = toUpdate.some((p) => p.service === service);
+    if (!t && planned && aborted) return { service, before: b, after: arn, result: 'cancelled', durationMs: 0 };
+    if (!t && planned && stoppedInFanOut) return { service, before: b, after: arn, result: 'timed-out', durationMs: 0, reason: `not updated: timeout-minutes (${inputs.timeoutMinutes}) passed during the UpdateService fan-out` };
+    if (!t) return { service, before: b, after: arn, result: 'unchanged', durationMs: 0 };
     const v = waited?.verdicts.get(service);
     const end = waited?.finishedAt.get(service) ?? deps.now();
     const base = { service, before: b, after: arn, durationMs: end - t.startedAt, deploymentId: t.deploymentId };
@@ -257,6 +310,7 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     if (v?.state === 'superseded') return { ...base, result: 'superseded', reason: v.reason };
     if (aborted) return { ...base, result: 'cancelled', reason: `cancelled while ${v?.progress ?? 'starting'}` };
     if (waited?.pollFailure) return { ...base, result: 'failed', reason: `could not read the service state: ${waited.pollFailure}` };
+    if (stoppedInFanOut && !waited) return { ...base, result: 'timed-out', reason: `updated, not waited for: timeout-minutes (${inputs.timeoutMinutes}) passed during the UpdateService fan-out` };
     if (waited?.timedOut) return { ...base, result: 'timed-out', reason: `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})` };
     return { ...base, result: 'interrupted' };
   });
@@ -292,13 +346,20 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
     gates: gates.results,
   };
   if (failed.length || cancelled) {
-    const rollbackBudgetMs = cancelled ? cancelledAt + CANCEL_BUDGET_MS - deps.now() : Math.max(deadline - deps.now(), reserve);
-    // The cancel aborted every call in flight; the rollback's calls get what is left of the cancel budget.
-    if (cancelled) deps.calls?.set(AbortSignal.timeout(Math.max(0, rollbackBudgetMs)));
+    // The rollback keeps its reserve, but never past timeout-minutes + AFTER_DEADLINE_MS (a wait or a
+    // fan-out held by throttling), nor past the cancel budget.
+    const rollbackBudgetMs = cancelled ? cancelledAt + CANCEL_BUDGET_MS - deps.now() : Math.min(Math.max(deadline - deps.now(), reserve), afterStopBudget(deps, deadline, signalledAt));
+    // The deadline or the cancel aborted every call in flight; the rollback's calls get their own budget.
+    deps.calls?.set(AbortSignal.timeout(Math.max(1, rollbackBudgetMs)));
     await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed: failed.length ? failed : results.filter((r) => r.result === 'cancelled'), finalDef, out, rollbackBudgetMs, cancelled });
   }
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;
   return out;
+}
+
+/** What a stopped fan-out has left for reading back and rolling back: the cancel budget, or until the deadline's grace ends. */
+function afterStopBudget(deps: Deps, deadline: number, signalledAt: number | undefined): number {
+  return Math.max(1, deps.signal?.aborted ? (signalledAt ?? deps.now()) + CANCEL_BUDGET_MS - deps.now() : deadline + AFTER_DEADLINE_MS - deps.now());
 }
 
 function dryRunResult(inputs: Inputs, previous: Map<string, string>, plan: DryRun, existing: TaskDefinition | undefined, started: number, deps: Deps): DeployResult {

@@ -9,7 +9,9 @@ import { ClientFactory, clientConfig } from '../../lib/aws.js';
 import { boundCalls, CallDeadline } from '../../lib/deadline.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
+import { describeUnknown } from '../../lib/errors.js';
 import { CANCEL_BUDGET_MS, deploy, type DeployResult } from './deploy.js';
+import { interruptedBeforeUpdate } from './interrupted.js';
 import { gateMarkdown, gateOutput } from './gate.js';
 import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
@@ -57,6 +59,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+const runStartedAt = realClock();
+
 await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
@@ -77,15 +81,29 @@ await runAction(ACTION, async () => {
   }
   // Every AWS call ends by the run's deadline (timeout-minutes) or at the cancel; deploy() gives the
   // rollback after a cancel its own short budget (calls.set).
-  const calls = new CallDeadline(AbortSignal.any([cancel.signal, AbortSignal.timeout(inputs.timeoutMinutes * 60_000)]));
+  const calls = new CallDeadline(AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, runStartedAt + inputs.timeoutMinutes * 60_000 - realClock()))]));
   // Registered before deploy() listens to the cancel: the calls in flight end, and the calls the
   // cancel itself makes (a gate's ROLLBACK at a pause, the rollback) get the cancel budget.
   cancel.signal.addEventListener('abort', () => calls.set(AbortSignal.timeout(CANCEL_BUDGET_MS)), { once: true });
   const ecs = boundCalls(clients.get(ECSClient), calls);
   const ecr = boundCalls(clients.get(ECRClient), calls);
   const scheduledDeps = { ecs, scheduler: boundCalls(clients.get(SchedulerClient), calls), events: boundCalls(clients.get(EventBridgeClient), calls), report: runnerReporter };
-  const prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
-  const scheduledTargets = await findScheduled(prepared.inputs, scheduledDeps);
+  // The deadline or the cancel can stop prepare's reads too: the run still ends with outputs and a summary.
+  let phase = 'preparing (previous / promote-from / family guard)';
+  let prepared: Prepared | undefined;
+  let scheduledTargets: Awaited<ReturnType<typeof findScheduled>> | undefined;
+  try {
+    prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
+    phase = 'finding the scheduled tasks';
+    scheduledTargets = await findScheduled(prepared.inputs, scheduledDeps);
+  } catch (err) {
+    if (!calls.signal?.aborted) throw err;
+    runnerReporter.warning(`Stopped during ${phase}: ${describeUnknown(err)}`);
+    const r = interruptedBeforeUpdate(inputs, cancel.signal.aborted ? 'cancelled' : 'timed-out', phase, Math.round((realClock() - runStartedAt) / 100) / 10);
+    writeOutputs(r, prepared ?? { inputs });
+    appendSummary(summaryMarkdown(r, inputs.cluster));
+    throw r.error;
+  }
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,
@@ -97,6 +115,7 @@ await runAction(ACTION, async () => {
     now: realClock,
     region: config.region,
     signal: cancel.signal,
+    runStartedAt,
   });
   const scheduled = await moveScheduled(result, scheduledTargets, scheduledDeps);
   writeOutputs(result, prepared);

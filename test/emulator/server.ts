@@ -28,6 +28,12 @@ export interface FaultSpec {
   serverErrorBurst?: number;
   /** Added latency per matching call, in milliseconds. */
   latencyMs?: number;
+  /**
+   * Delay between applying a matching call and answering it: the call takes effect while the client
+   * may already have given up on it (its deadline, a cancel, a dropped connection). Modelled, not
+   * documented: AWS does not describe when a write takes effect relative to its response.
+   */
+  answerDelayMs?: number;
   /** Only these operations ('DescribeServices' or 'ECS.DescribeServices'); default all. */
   operations?: string[];
   /** PRNG seed for throttleRate (default 1). */
@@ -50,10 +56,12 @@ export class Faults {
   }
 
   /** What happens to this call: extra latency and/or an error. */
-  decide(service: string, operation: string): { latencyMs: number; error?: AwsError } {
+  decide(service: string, operation: string): { latencyMs: number; answerDelayMs?: number; error?: AwsError } {
     const { operations } = this.spec;
     if (operations && !operations.includes(operation) && !operations.includes(`${service}.${operation}`)) return { latencyMs: 0 };
     const latencyMs = this.spec.latencyMs ?? 0;
+    // An error answer applied nothing: only a call that succeeds has its answer held.
+    const answerDelayMs = this.spec.answerDelayMs;
     if (this.burstLeft > 0) {
       const first = (this.spec.serverErrorBurst! - this.burstLeft--) % 2 === 0;
       return { latencyMs, error: first ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503) };
@@ -62,7 +70,7 @@ export class Faults {
       const code = service === 'CloudFront' || service === 'STS' ? 'Throttling' : service === 'S3' ? 'SlowDown' : 'ThrottlingException';
       return { latencyMs, error: new AwsError(code, 'Rate exceeded', service === 'S3' ? 503 : 400) };
     }
-    return { latencyMs };
+    return { latencyMs, answerDelayMs };
   }
 }
 
@@ -195,6 +203,7 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
       status = out.status;
       payload = out.body;
       headers = out.headers ?? {};
+      if (fault.answerDelayMs) await sleep(fault.answerDelayMs);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       status = err.status;
