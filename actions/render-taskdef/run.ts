@@ -118,12 +118,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     return r;
   });
 
+  let notChecked: string[] = [];
   if (inputs.verify) {
     await reporter.group('Verify against AWS (read-only)', async () => {
       // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
       const { planVerify, runVerify } = await import('./verify.js');
-      const misses = await runVerify(planVerify(rendered, region!), deps.clients(region!), (l) => reporter.info(l));
-      if (misses.length) throw aggregate(`verify found ${misses.length} missing resource(s) for ${template.file}`, misses);
+      const outcome = await runVerify(planVerify(rendered, region!), deps.clients(region!), { info: (l) => reporter.info(l), warning: (l, at) => reporter.warning(l, at) });
+      if (outcome.misses.length) throw aggregate(`verify found ${outcome.misses.length} missing resource(s) for ${template.file}`, outcome.misses);
+      notChecked = outcome.notChecked.map((n) => n.message);
     });
   }
 
@@ -139,6 +141,7 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     template: template.file,
     output: displayPath(path, ws),
     verified: inputs.verify,
+    notChecked,
   });
   return { path, family, feature: config.config.feature, environment: inputs.environment, containers: rendered.targets, rendered, summary };
 }

@@ -99,8 +99,26 @@ describe('render-taskdef bundle with verify: true against the emulator', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/verified 2 SSM parameter\(s\), 1 secret\(s\), 1 image\(s\), 1 log group\(s\): all exist/);
-    expect(Object.keys(emu.counts()).sort()).toEqual(['CloudWatchLogs.DescribeLogGroups', 'ECR.DescribeImages', 'SSM.DescribeParameters', 'SecretsManager.DescribeSecret'].sort());
+    expect(Object.keys(emu.counts()).sort()).toEqual(['CloudWatchLogs.DescribeLogGroups', 'ECR.DescribeImages', 'SSM.DescribeParameters', 'STS.GetCallerIdentity', 'SecretsManager.DescribeSecret'].sort());
     expect(run.stdout + run.summary).not.toMatch(/sk_test_secret|postgres:\/\/secret/);
+  });
+
+  it('never checks an SSM parameter of another account by name in ours: "not checked: account", a warning', async () => {
+    const other = exampleWorkspace();
+    const core = join(other, 'infra/env/features/core.json');
+    // Same name as a parameter that exists in the emulator's account: looked up by name it would "exist".
+    writeFileSync(core, readFileSync(join(ws, 'infra/env/features/core.json'), 'utf8').replace('"/delivery/${DEPLOY_ENV}/DATABASE_URL"', '"arn:aws:ssm:eu-west-1:210987654321:parameter/delivery/${DEPLOY_ENV}/DATABASE_URL"'));
+    emu.resetCounts();
+    const run = await runBundle('render-taskdef', { workspace: other, inputs, env: emu.env() });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    const warning = run.stdout.split('\n').find((l) => l.startsWith('::warning') && l.includes('not checked: account 210987654321'));
+    expect(warning).toMatch(/file=infra\/env\/features\/core\.json,line=\d+.*secret DATABASE_URL: not checked: account 210987654321 .*this job runs as account 123456789012/);
+    expect(run.stdout).toMatch(/verified 1 SSM parameter\(s\), 1 secret\(s\), 1 image\(s\), 1 log group\(s\), 1 not checked \(another account\): all exist/);
+    expect(run.summary).toMatch(/yes, except 1 in another account/);
+    expect(run.summary).toMatch(/\*\*Not checked\*\*[\s\S]*not checked: account 210987654321/);
+    // Only our own parameter was looked up.
+    expect(emu.counts()['STS.GetCallerIdentity']).toBe(1);
   });
 
   it('reports every missing resource at once and writes nothing', async () => {
