@@ -72,7 +72,7 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       problems.push(...flatten(asActionError(err)));
     }
     if (problems.length || !template || !config) throw aggregate('Cannot read the inputs', problems);
-    reporter.info(`template ${template.file}; feature '${config.config.feature}' from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`);
+    reporter.info(`template ${template.file}; ${config.config.feature === undefined ? 'no feature key' : `feature '${config.config.feature}'`} from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`);
     return { template, config, terraform };
   });
 
@@ -136,14 +136,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
   reporter.info(`wrote ${displayPath(path, ws)}`);
 
   const summary = summaryMarkdown(rendered, {
-    feature: config.config.feature,
+    feature: config.config.feature ?? '',
     environment: inputs.environment,
     template: template.file,
     output: displayPath(path, ws),
     verified: inputs.verify,
     notChecked,
   });
-  return { path, family, feature: config.config.feature, environment: inputs.environment, containers: rendered.targets, rendered, summary };
+  return { path, family, feature: config.config.feature ?? '', environment: inputs.environment, containers: rendered.targets, rendered, summary };
 }
 
 function readTerraformOutputsSafely(inputs: RenderInputs, ws: Workspace): TerraformSource | { error: ActionError } {

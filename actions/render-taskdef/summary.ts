@@ -27,7 +27,7 @@ export function summaryMarkdown(r: RenderResult, info: SummaryInfo): string {
     '',
     markdownTable(
       ['feature', 'environment', 'cpu / memory', 'template', 'task definition', 'verified against AWS'],
-      [[code(info.feature), code(info.environment), `${def.cpu ?? '-'} / ${def.memory ?? '-'}`, code(info.template), code(info.output), info.verified ? (info.notChecked?.length ? `yes, except ${info.notChecked.length} in another account` : 'yes') : 'no (verify: false)']],
+      [[info.feature ? code(info.feature) : '-', code(info.environment), `${def.cpu ?? '-'} / ${def.memory ?? '-'}`, code(info.template), code(info.output), info.verified ? (info.notChecked?.length ? `yes, except ${info.notChecked.length} in another account` : 'yes') : 'no (verify: false)']],
     ),
     ...(info.notChecked?.length ? ['', '**Not checked** (in another account):', '', ...info.notChecked.map((n) => `- ${n}`)] : []),
     '',

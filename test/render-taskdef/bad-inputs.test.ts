@@ -204,11 +204,6 @@ const cases: BadCase[] = [
     expect: [/core\.json:\d+ featureKey: feature is 'core' but featureKey is 'kore'/],
   },
   {
-    name: 'neither feature nor featureKey',
-    setup: (r) => editJson(r, CORE, (d) => delete d.feature),
-    expect: [/core\.json:1 featureKey: the feature key is missing\. Fix: Add "featureKey": "core"/],
-  },
-  {
     name: '${tf:NAME} with no terraform-outputs, with a did-you-mean on a typo',
     setup: (r) => replaceText(r, BACKEND, '"executionRoleArn": "${EXEC_ROLE_ARN}"', '"executionRoleArn": "${tf:exec_role_arn}"'),
     expect: [/backend\.json:4 executionRoleArn: unresolved placeholder \$\{tf:exec_role_arn\}\. Fix: Pass terraform-outputs/],

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { repoRoot, runBundle } from '../helpers/run-bundle.js';
-import { exampleWorkspace, IMAGE } from './fixture.js';
+import { editJson, exampleWorkspace, IMAGE } from './fixture.js';
 
 // The committed bundle, run with node exactly as the runner runs it.
 const combos = ['backend', 'admin-frontend'].flatMap((template) =>
@@ -35,6 +35,49 @@ describe('render-taskdef bundle (e2e)', () => {
     expect(run.summary).toContain(`\`${family}\``);
     expect(run.summary).toContain(image);
     expect(run.summary).toContain('FEATURE_FLAGS');
+  });
+
+  describe('an app without features', () => {
+    const CORE = 'infra/env/features/core.json';
+    const renderCore = async (ws: string) => {
+      const run = await runBundle('render-taskdef', {
+        workspace: ws,
+        inputs: { template: 'infra/taskdef/backend.json', 'feature-config': CORE, environment: 'test', image: IMAGE },
+        env: { AWS_REGION: 'eu-west-1' },
+      });
+      expect(run.errors).toEqual([]);
+      expect(run.code).toBe(0);
+      const def = JSON.parse(readFileSync(run.outputs['task-definition']!, 'utf8'));
+      const env = (def.containerDefinitions[0].environment as { name: string; value: string }[]).map((e) => e.name);
+      return { run, env };
+    };
+    const withoutFlags = (d: { defaults?: { flags?: string[] }; environments: Record<string, { flags?: string[] }> }) => {
+      delete d.defaults?.flags;
+      for (const e of Object.values(d.environments)) delete e.flags;
+    };
+
+    it('no feature key and no flags in the config: renders, and injects neither FEATURE_KEY nor FEATURE_FLAGS', async () => {
+      const ws = exampleWorkspace();
+      editJson(ws, CORE, (d) => {
+        delete d.feature;
+        delete d.featureKey;
+        withoutFlags(d);
+      });
+      const { run, env } = await renderCore(ws);
+      expect(env).not.toContain('FEATURE_KEY');
+      expect(env).not.toContain('FEATURE_FLAGS');
+      expect(env).toContain('DEPLOY_ENV');
+      expect(run.outputs.feature).toBe('');
+      expect(run.summary).not.toContain('FEATURE_');
+    });
+
+    it('a config with a feature key keeps FEATURE_KEY and FEATURE_FLAGS, even empty', async () => {
+      const ws = exampleWorkspace();
+      editJson(ws, CORE, withoutFlags);
+      const { run, env } = await renderCore(ws);
+      expect(env).toEqual(expect.arrayContaining(['FEATURE_KEY', 'FEATURE_FLAGS', 'DEPLOY_ENV']));
+      expect(run.outputs.feature).toBe('core');
+    });
   });
 
   it('bad input: exit 1, one annotation per problem on file and line, no output file', async () => {
