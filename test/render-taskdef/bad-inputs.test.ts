@@ -204,6 +204,11 @@ const cases: BadCase[] = [
     expect: [/core\.json:\d+ featureKey: feature is 'core' but featureKey is 'kore'/],
   },
   {
+    name: 'a shell default ${NAME:-value}: the fix names the valid placeholder first',
+    setup: (r) => replaceText(r, BACKEND, '"executionRoleArn": "${EXEC_ROLE_ARN}"', '"executionRoleArn": "${EXEC_ROLE_ARN:-arn:aws:iam::123456789012:role/x}"'),
+    expect: [/backend\.json:4 executionRoleArn: unresolved placeholder \$\{EXEC_ROLE_ARN:-arn:aws:iam::123456789012:role\/x\}\. Fix: Placeholders take no shell default: write \$\{EXEC_ROLE_ARN\} and give EXEC_ROLE_ARN a value \(vars input EXEC_ROLE_ARN=arn:aws:iam::123456789012:role\/x/],
+  },
+  {
     name: '${tf:NAME} with no terraform-outputs, with a did-you-mean on a typo',
     setup: (r) => replaceText(r, BACKEND, '"executionRoleArn": "${EXEC_ROLE_ARN}"', '"executionRoleArn": "${tf:exec_role_arn}"'),
     expect: [/backend\.json:4 executionRoleArn: unresolved placeholder \$\{tf:exec_role_arn\}\. Fix: Pass terraform-outputs/],
