@@ -65,8 +65,11 @@ const layer = z
 export const featureConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    feature: featureKey.optional().meta({ description: 'The feature key, injected as FEATURE_KEY; equals the file name in a features directory. Same as featureKey: set one of the two.' }),
-    featureKey: featureKey.optional().meta({ description: 'Same as feature (the name many existing configs use): set one of the two.' }),
+    feature: featureKey.optional().meta({
+      description:
+        'The feature key, injected as FEATURE_KEY; equals the file name in a features directory. Same as featureKey: set at most one of the two. Optional: an app without features sets neither, and gets no FEATURE_KEY (nor FEATURE_FLAGS unless flags are set).',
+    }),
+    featureKey: featureKey.optional().meta({ description: 'Same as feature (the name many existing configs use): set at most one of the two.' }),
     description: z.string().optional(),
     containers: z
       .array(containerName)
@@ -81,14 +84,15 @@ export const featureConfigSchema = z
   })
   .strict()
   .meta({
-    // Editors show "missing property" when neither is set; the action says the same, with the line.
-    anyOf: [{ required: ['feature'] }, { required: ['featureKey'] }],
     title: 'aws-deploy-actions feature config',
     description: 'Feature config for the render-taskdef action: per-environment variables, secrets, flags and template placeholders.',
   });
 
-/** A parsed config with `featureKey` folded into `feature`. */
-export type FeatureConfig = Omit<z.infer<typeof featureConfigSchema>, 'feature' | 'featureKey'> & { feature: string };
+/**
+ * A parsed config with `featureKey` folded into `feature`; `feature` is
+ * undefined for an app without features (no key in the file, none in the inputs).
+ */
+export type FeatureConfig = Omit<z.infer<typeof featureConfigSchema>, 'feature' | 'featureKey'> & { feature?: string };
 export type ConfigLayer = z.infer<typeof layer>;
 
 export const SCHEMA_ID = 'https://github.com/your-org/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';

@@ -61,13 +61,11 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
   }
   const { feature: featureField, featureKey, ...rest } = parsed.data;
   const keyField = featureField !== undefined ? 'feature' : 'featureKey';
-  if (featureField === undefined && featureKey === undefined) {
-    throw new ActionError('the feature key is missing.', { file: doc.file, line: 1, field: 'featureKey', fix: `Add "featureKey": "${source.feature ?? featureFromFileName(doc.file)}" (or "feature"; both names work).` });
-  }
   if (featureField !== undefined && featureKey !== undefined && featureField !== featureKey) {
     throw new ActionError(`feature is '${featureField}' but featureKey is '${featureKey}'.`, { file: doc.file, line: doc.lineOf(['featureKey']), field: 'featureKey', fix: 'Keep one of the two (they mean the same).' });
   }
-  const config: FeatureConfig = { ...rest, feature: (featureField ?? featureKey)! };
+  // Without a key in the file, the feature input (features-dir needs it) names the feature; with neither, the app has none.
+  const config: FeatureConfig = { ...rest, feature: featureField ?? featureKey ?? source.feature };
   const expected = source.feature;
   if (expected !== undefined && config.feature !== expected) {
     throw new ActionError(`The config's feature key is '${config.feature}', not '${expected}'.`, {

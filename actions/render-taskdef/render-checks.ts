@@ -17,6 +17,12 @@ export function fixFor(placeholder: string, values: ReadonlyMap<string, string>,
     const known = [...(terraform?.keys() ?? [])];
     return `${hint}${terraform?.size ? `Terraform outputs given: ${known.join(', ')}.` : 'Pass terraform-outputs (the JSON of terraform output -json).'}`;
   }
+  // ${PORT:-8000} is shell syntax: the fix names the valid placeholder first, not "PORT:-8000".
+  const shell = /^([A-Za-z_][A-Za-z0-9_]*):?[-=+?](.*)$/s.exec(name);
+  if (shell) {
+    const [, base, fallback] = shell;
+    return `Placeholders take no shell default: write \${${base}} and give ${base} a value (vars input ${base}=${fallback}, or the feature config's placeholders); or write $${placeholder} to leave ${placeholder} for the container's shell.`;
+  }
   if (name === 'IMAGE_URI') return `${hint}Set the image input (\${IMAGE_URI} is its URI).`;
   if (name === 'AWS_REGION') return `${hint}Set the aws-region input, or AWS_REGION in the environment.`;
   return `${hint}Give ${name} a value in the vars input (${name}=value), the feature config's placeholders, or terraform-outputs as \${tf:${name}}; write $${placeholder} for a literal ${placeholder}.`;

@@ -100,10 +100,11 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
 
   // Placeholder values, lowest precedence first: built-ins, then the config, then the vars input.
   const values = new Map<string, string>([
-    ['FEATURE_KEY', config.config.feature],
     ['DEPLOY_ENV', req.environment],
     ['TEMPLATE_NAME', req.templateName],
   ]);
+  // An app without features has no FEATURE_KEY: ${FEATURE_KEY} is then unresolved, as any unknown name.
+  if (config.config.feature !== undefined) values.set('FEATURE_KEY', config.config.feature);
   if (req.region) values.set('AWS_REGION', req.region);
   const mainImage = req.image.kind === 'single' ? req.image.uri : req.image.kind === 'per-container' ? [...req.image.images.values()][0] : undefined;
   if (mainImage) values.set('IMAGE_URI', mainImage);
@@ -172,6 +173,7 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const names = containers.map((c) => (typeof c.name === 'string' ? c.name : ''));
   const targets = chooseTargets(req, names, containers, problems);
   const featureFlags = settings.flags.join(',');
+  const usesFlags = config.config.feature !== undefined || [config.config.defaults, ...Object.values(config.config.environments)].some((l) => l?.flags !== undefined);
   const declared = new Map<string, Set<string>>();
   const withheldFrom: Withheld[] = [];
   const fromConfig: { index: number; kind: 'environment' | 'secrets'; name: string; at: Location; output: string }[] = [];
@@ -211,10 +213,12 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     if (withheld.size) withheldFrom.push({ container: name, names: [...withheld.keys()], at: [...withheld.values()].map((p) => configLocation(config, p)) });
     if (isTarget) {
       // Injected last: the app can rely on these whatever the config says.
-      const injected = { input: 'feature' };
-      wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: injected });
+      // An app without features (no feature key, no flags anywhere) gets neither FEATURE_KEY nor FEATURE_FLAGS.
+      if (config.config.feature !== undefined) wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: { input: 'feature' } });
       wanted.set('DEPLOY_ENV', { kind: 'env', value: req.environment, at: { input: 'environment' } });
-      wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, config.config.environments[req.environment]?.flags ? ['environments', req.environment, 'flags'] : ['defaults', 'flags']) });
+      if (usesFlags) {
+        wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, config.config.environments[req.environment]?.flags ? ['environments', req.environment, 'flags'] : ['defaults', 'flags']) });
+      }
     }
     c.environment = mergeEntries(c.environment ?? [], wanted, 'env', name, origins);
     c.secrets = mergeEntries(c.secrets ?? [], wanted, 'secret', name, origins);

@@ -72,7 +72,7 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       problems.push(...flatten(asActionError(err)));
     }
     if (problems.length || !template || !config) throw aggregate('Cannot read the inputs', problems);
-    reporter.info(`template ${template.file}; feature '${config.config.feature}' from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`);
+    reporter.info(`template ${template.file}; ${config.config.feature === undefined ? 'no feature key' : `feature '${config.config.feature}'`} from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`);
     return { template, config, terraform };
   });
 
@@ -118,12 +118,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     return r;
   });
 
+  let notChecked: string[] = [];
   if (inputs.verify) {
     await reporter.group('Verify against AWS (read-only)', async () => {
       // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
       const { planVerify, runVerify } = await import('./verify.js');
-      const misses = await runVerify(planVerify(rendered, region!), deps.clients(region!), (l) => reporter.info(l));
-      if (misses.length) throw aggregate(`verify found ${misses.length} missing resource(s) for ${template.file}`, misses);
+      const outcome = await runVerify(planVerify(rendered, region!), deps.clients(region!), { info: (l) => reporter.info(l), warning: (l, at) => reporter.warning(l, at) });
+      if (outcome.misses.length) throw aggregate(`verify found ${outcome.misses.length} missing resource(s) for ${template.file}`, outcome.misses);
+      notChecked = outcome.notChecked.map((n) => n.message);
     });
   }
 
@@ -134,13 +136,14 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
   reporter.info(`wrote ${displayPath(path, ws)}`);
 
   const summary = summaryMarkdown(rendered, {
-    feature: config.config.feature,
+    feature: config.config.feature ?? '',
     environment: inputs.environment,
     template: template.file,
     output: displayPath(path, ws),
     verified: inputs.verify,
+    notChecked,
   });
-  return { path, family, feature: config.config.feature, environment: inputs.environment, containers: rendered.targets, rendered, summary };
+  return { path, family, feature: config.config.feature ?? '', environment: inputs.environment, containers: rendered.targets, rendered, summary };
 }
 
 function readTerraformOutputsSafely(inputs: RenderInputs, ws: Workspace): TerraformSource | { error: ActionError } {

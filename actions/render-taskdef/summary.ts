@@ -11,6 +11,8 @@ export interface SummaryInfo {
   template: string;
   output: string;
   verified: boolean;
+  /** With verify: references in another account that were not checked (one line each). */
+  notChecked?: string[];
 }
 
 /**
@@ -25,8 +27,9 @@ export function summaryMarkdown(r: RenderResult, info: SummaryInfo): string {
     '',
     markdownTable(
       ['feature', 'environment', 'cpu / memory', 'template', 'task definition', 'verified against AWS'],
-      [[code(info.feature), code(info.environment), `${def.cpu ?? '-'} / ${def.memory ?? '-'}`, code(info.template), code(info.output), info.verified ? 'yes' : 'no (verify: false)']],
+      [[info.feature ? code(info.feature) : '-', code(info.environment), `${def.cpu ?? '-'} / ${def.memory ?? '-'}`, code(info.template), code(info.output), info.verified ? (info.notChecked?.length ? `yes, except ${info.notChecked.length} in another account` : 'yes') : 'no (verify: false)']],
     ),
+    ...(info.notChecked?.length ? ['', '**Not checked** (in another account):', '', ...info.notChecked.map((n) => `- ${n}`)] : []),
     '',
     markdownTable(
       ['container', 'image', 'rendered', 'environment', 'secrets'],

@@ -2,6 +2,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ClientFactory } from '../../lib/aws.js';
 import { ecrRegistry, imageId, parseImageRef } from '../../lib/ecr-image.js';
 import { ActionError, describeUnknown, type Location } from '../../lib/errors.js';
@@ -23,6 +24,11 @@ export interface VerifyPlan {
   secrets: Map<string, VerifyItem[]>;
   images: Map<string, { repositoryName: string; registryId: string; imageId: { imageTag?: string; imageDigest?: string }; items: VerifyItem[] }>;
   logGroups: Map<string, VerifyItem[]>;
+  /**
+   * References by ARN, which name an account: checked in ours only when the
+   * account is ours (an SSM name looked up here would be a different parameter).
+   */
+  byArn: { kind: 'ssm' | 'secretsmanager'; account: string; key: string; ref: string; item: VerifyItem }[];
   /** Things that cannot be checked from here (other region, public registries), said once in the log. */
   skipped: string[];
 }
@@ -31,7 +37,7 @@ export interface VerifyPlan {
 export const SSM_BATCH = 50;
 
 export function planVerify(r: RenderResult, region: string): VerifyPlan {
-  const plan: VerifyPlan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), skipped: [] };
+  const plan: VerifyPlan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), byArn: [], skipped: [] };
   const push = (map: Map<string, VerifyItem[]>, k: string, item: VerifyItem) => void map.set(k, [...(map.get(k) ?? []), item]);
   r.taskDef.containerDefinitions.forEach((c, i) => {
     const name = String(c.name);
@@ -41,6 +47,7 @@ export function planVerify(r: RenderResult, region: string): VerifyPlan {
       const at = r.origins.get(originKey(name, 'secrets', s.name)) ?? r.locate(['containerDefinitions', i, 'secrets']);
       const what = `container '${name}' secret ${s.name}`;
       if (ref.region && ref.region !== region) plan.skipped.push(`${what}: ${ref.ref} is in ${ref.region}, not ${region}`);
+      else if (ref.account) plan.byArn.push({ kind: ref.kind, account: ref.account, key: ref.kind === 'ssm' ? ref.name : ref.secretId, ref: ref.ref, item: { what, at } });
       else if (ref.kind === 'ssm') push(plan.ssm, ref.name, { what, at });
       else push(plan.secrets, ref.secretId, { what, at });
     }
@@ -69,14 +76,28 @@ export function planVerify(r: RenderResult, region: string): VerifyPlan {
 
 const notFound = (err: unknown, ...codes: string[]) => codes.includes((err as { name?: string })?.name ?? '');
 
-export async function runVerify(plan: VerifyPlan, clients: ClientFactory, log: (line: string) => void): Promise<ActionError[]> {
+export interface VerifyOutcome {
+  misses: ActionError[];
+  /** References left unchecked because they live in another account: warnings, never failures. */
+  notChecked: { message: string; at: Location }[];
+}
+
+export interface VerifyLog {
+  info(line: string): void;
+  warning(line: string, at: Location): void;
+}
+
+export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: VerifyLog): Promise<VerifyOutcome> {
   const misses: ActionError[] = [];
+  const notChecked: VerifyOutcome['notChecked'] = [];
+  const log = (line: string) => out.info(line);
   const miss = (items: VerifyItem[], message: string, fix: string) => {
     for (const item of items) misses.push(new ActionError(`${item.what}: ${message}`, { ...item.at, fix }));
   };
   const failed = (items: VerifyItem[], what: string, err: unknown, permission: string) =>
     miss(items, `could not check ${what}: ${describeUnknown(err)}.`, `Allow ${permission} for the role this job runs as (see the IAM policy in actions/render-taskdef/README.md), or set verify: false.`);
 
+  const crossAccountSecrets = await sortByAccount(plan, clients, misses, notChecked);
   const checks: Promise<void>[] = [];
   if (plan.ssm.size) {
     const ssm = clients.get(SSMClient);
@@ -131,6 +152,33 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, log: (
       );
     }
   }
+  let refused = 0;
+  if (crossAccountSecrets.length) {
+    const sm = clients.get(SecretsManagerClient);
+    for (const a of crossAccountSecrets) {
+      const where = `account ${a.account}`;
+      checks.push(
+        // DescribeSecret takes another account's secret by full ARN when that secret's resource policy allows the caller.
+        sm.send(new DescribeSecretCommand({ SecretId: a.key })).then(
+          (res) => {
+            if (res.DeletedDate) miss([a.item], `Secrets Manager secret ${a.key} (${where}) is scheduled for deletion.`, 'Restore it in that account (aws secretsmanager restore-secret) or point at another secret.');
+            else log(`${a.item.what}: checked in ${where} by its full ARN`);
+          },
+          (err) => {
+            if (notFound(err, 'ResourceNotFoundException')) {
+              miss([a.item], `Secrets Manager secret ${a.key} does not exist in ${where}.`, 'Fix the ARN (copy it from the Secrets Manager console of that account, with its 6-character suffix).');
+              return;
+            }
+            refused++;
+            notChecked.push({
+              message: `${a.item.what}: not checked: ${where} (${a.key}; DescribeSecret by ARN was refused: ${describeUnknown(err)}). The task's execution role, not this job's role, is what must read it: see "Secrets in another account" in the render-taskdef README.`,
+              at: a.item.at,
+            });
+          },
+        ),
+      );
+    }
+  }
   if (plan.logGroups.size) {
     const logs = clients.get(CloudWatchLogsClient);
     for (const [group, items] of plan.logGroups) {
@@ -152,7 +200,44 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, log: (
     }
   }
   await Promise.all(checks);
-  log(`verified ${plan.ssm.size} SSM parameter(s), ${plan.secrets.size} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s): ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+  const secretCount = plan.secrets.size + crossAccountSecrets.length - refused;
+  const unchecked = notChecked.length ? `, ${notChecked.length} not checked (another account)` : '';
+  log(`verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+  for (const n of notChecked) out.warning(n.message, n.at);
   for (const s of plan.skipped) log(`not verified: ${s}`);
-  return misses;
+  return { misses, notChecked };
+}
+
+/**
+ * Moves each reference by ARN to the checks of our account or, when the ARN
+ * names another account, to a cross-account check (Secrets Manager, by full
+ * ARN) or to "not checked" (SSM: another account's parameter is readable only
+ * when it is shared with ours, advanced tier through AWS RAM).
+ * Returns the cross-account secrets to check.
+ */
+async function sortByAccount(plan: VerifyPlan, clients: ClientFactory, misses: ActionError[], notChecked: VerifyOutcome['notChecked']): Promise<VerifyPlan['byArn']> {
+  if (!plan.byArn.length) return [];
+  let own: string;
+  try {
+    // GetCallerIdentity needs no IAM permission: it cannot be denied.
+    own = (await clients.get(STSClient).send(new GetCallerIdentityCommand({}))).Account ?? '';
+  } catch (err) {
+    for (const a of plan.byArn) {
+      misses.push(new ActionError(`${a.item.what}: could not tell which account this job runs as, to check ${a.ref}: ${describeUnknown(err)}.`, { ...a.item.at, fix: 'Check the AWS credentials of this job (aws sts get-caller-identity), or set verify: false.' }));
+    }
+    return [];
+  }
+  const cross: VerifyPlan['byArn'] = [];
+  for (const a of plan.byArn) {
+    const map = a.kind === 'ssm' ? plan.ssm : plan.secrets;
+    if (a.account === own) map.set(a.key, [...(map.get(a.key) ?? []), a.item]);
+    else if (a.kind === 'secretsmanager') cross.push(a);
+    else {
+      notChecked.push({
+        message: `${a.item.what}: not checked: account ${a.account} (${a.ref}; this job runs as account ${own}, and an SSM parameter of another account can be read only when it is shared with this one).`,
+        at: a.item.at,
+      });
+    }
+  }
+  return cross;
 }

@@ -14,6 +14,7 @@ export const modules = {
 /* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(8249);
 /* harmony import */ var _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2994);
 /* harmony import */ var _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4736);
+/* harmony import */ var _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(1695);
 /* harmony import */ var _lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1884);
 /* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8115);
 /* harmony import */ var _render_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7325);
@@ -26,10 +27,11 @@ export const modules = {
 
 
 
+
 /** DescribeParameters takes at most 50 values per ParameterStringFilter. */
 const SSM_BATCH = 50;
 function planVerify(r, region) {
-    const plan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), skipped: [] };
+    const plan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), byArn: [], skipped: [] };
     const push = (map, k, item) => void map.set(k, [...(map.get(k) ?? []), item]);
     r.taskDef.containerDefinitions.forEach((c, i) => {
         const name = String(c.name);
@@ -41,6 +43,8 @@ function planVerify(r, region) {
             const what = `container '${name}' secret ${s.name}`;
             if (ref.region && ref.region !== region)
                 plan.skipped.push(`${what}: ${ref.ref} is in ${ref.region}, not ${region}`);
+            else if (ref.account)
+                plan.byArn.push({ kind: ref.kind, account: ref.account, key: ref.kind === 'ssm' ? ref.name : ref.secretId, ref: ref.ref, item: { what, at } });
             else if (ref.kind === 'ssm')
                 push(plan.ssm, ref.name, { what, at });
             else
@@ -71,13 +75,16 @@ function planVerify(r, region) {
     return plan;
 }
 const notFound = (err, ...codes) => codes.includes(err?.name ?? '');
-async function runVerify(plan, clients, log) {
+async function runVerify(plan, clients, out) {
     const misses = [];
+    const notChecked = [];
+    const log = (line) => out.info(line);
     const miss = (items, message, fix) => {
         for (const item of items)
             misses.push(new _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`${item.what}: ${message}`, { ...item.at, fix }));
     };
     const failed = (items, what, err, permission) => miss(items, `could not check ${what}: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}.`, `Allow ${permission} for the role this job runs as (see the IAM policy in actions/render-taskdef/README.md), or set verify: false.`);
+    const crossAccountSecrets = await sortByAccount(plan, clients, misses, notChecked);
     const checks = [];
     if (plan.ssm.size) {
         const ssm = clients.get(_aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__/* .SSMClient */ .jBj);
@@ -125,6 +132,31 @@ async function runVerify(plan, clients, log) {
                 : failed(img.items, `image ${uri}`, err, 'ecr:DescribeImages')));
         }
     }
+    let refused = 0;
+    if (crossAccountSecrets.length) {
+        const sm = clients.get(_aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .SecretsManagerClient */ ._H);
+        for (const a of crossAccountSecrets) {
+            const where = `account ${a.account}`;
+            checks.push(
+            // DescribeSecret takes another account's secret by full ARN when that secret's resource policy allows the caller.
+            sm.send(new _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .DescribeSecretCommand */ .X5({ SecretId: a.key })).then((res) => {
+                if (res.DeletedDate)
+                    miss([a.item], `Secrets Manager secret ${a.key} (${where}) is scheduled for deletion.`, 'Restore it in that account (aws secretsmanager restore-secret) or point at another secret.');
+                else
+                    log(`${a.item.what}: checked in ${where} by its full ARN`);
+            }, (err) => {
+                if (notFound(err, 'ResourceNotFoundException')) {
+                    miss([a.item], `Secrets Manager secret ${a.key} does not exist in ${where}.`, 'Fix the ARN (copy it from the Secrets Manager console of that account, with its 6-character suffix).');
+                    return;
+                }
+                refused++;
+                notChecked.push({
+                    message: `${a.item.what}: not checked: ${where} (${a.key}; DescribeSecret by ARN was refused: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}). The task's execution role, not this job's role, is what must read it: see "Secrets in another account" in the render-taskdef README.`,
+                    at: a.item.at,
+                });
+            }));
+        }
+    }
     if (plan.logGroups.size) {
         const logs = clients.get(_aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_7__/* .CloudWatchLogsClient */ .TFr);
         for (const [group, items] of plan.logGroups) {
@@ -146,10 +178,51 @@ async function runVerify(plan, clients, log) {
         }
     }
     await Promise.all(checks);
-    log(`verified ${plan.ssm.size} SSM parameter(s), ${plan.secrets.size} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s): ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+    const secretCount = plan.secrets.size + crossAccountSecrets.length - refused;
+    const unchecked = notChecked.length ? `, ${notChecked.length} not checked (another account)` : '';
+    log(`verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+    for (const n of notChecked)
+        out.warning(n.message, n.at);
     for (const s of plan.skipped)
         log(`not verified: ${s}`);
-    return misses;
+    return { misses, notChecked };
+}
+/**
+ * Moves each reference by ARN to the checks of our account or, when the ARN
+ * names another account, to a cross-account check (Secrets Manager, by full
+ * ARN) or to "not checked" (SSM: another account's parameter is readable only
+ * when it is shared with ours, advanced tier through AWS RAM).
+ * Returns the cross-account secrets to check.
+ */
+async function sortByAccount(plan, clients, misses, notChecked) {
+    if (!plan.byArn.length)
+        return [];
+    let own;
+    try {
+        // GetCallerIdentity needs no IAM permission: it cannot be denied.
+        own = (await clients.get(_aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_8__/* .STSClient */ .iM).send(new _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_8__/* .GetCallerIdentityCommand */ .zI({}))).Account ?? '';
+    }
+    catch (err) {
+        for (const a of plan.byArn) {
+            misses.push(new _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`${a.item.what}: could not tell which account this job runs as, to check ${a.ref}: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}.`, { ...a.item.at, fix: 'Check the AWS credentials of this job (aws sts get-caller-identity), or set verify: false.' }));
+        }
+        return [];
+    }
+    const cross = [];
+    for (const a of plan.byArn) {
+        const map = a.kind === 'ssm' ? plan.ssm : plan.secrets;
+        if (a.account === own)
+            map.set(a.key, [...(map.get(a.key) ?? []), a.item]);
+        else if (a.kind === 'secretsmanager')
+            cross.push(a);
+        else {
+            notChecked.push({
+                message: `${a.item.what}: not checked: account ${a.account} (${a.ref}; this job runs as account ${own}, and an SSM parameter of another account can be read only when it is shared with this one).`,
+                at: a.item.at,
+            });
+        }
+    }
+    return cross;
 }
 
 

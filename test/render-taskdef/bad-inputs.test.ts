@@ -204,9 +204,9 @@ const cases: BadCase[] = [
     expect: [/core\.json:\d+ featureKey: feature is 'core' but featureKey is 'kore'/],
   },
   {
-    name: 'neither feature nor featureKey',
-    setup: (r) => editJson(r, CORE, (d) => delete d.feature),
-    expect: [/core\.json:1 featureKey: the feature key is missing\. Fix: Add "featureKey": "core"/],
+    name: 'a shell default ${NAME:-value}: the fix names the valid placeholder first',
+    setup: (r) => replaceText(r, BACKEND, '"executionRoleArn": "${EXEC_ROLE_ARN}"', '"executionRoleArn": "${EXEC_ROLE_ARN:-arn:aws:iam::123456789012:role/x}"'),
+    expect: [/backend\.json:4 executionRoleArn: unresolved placeholder \$\{EXEC_ROLE_ARN:-arn:aws:iam::123456789012:role\/x\}\. Fix: Placeholders take no shell default: write \$\{EXEC_ROLE_ARN\} and give EXEC_ROLE_ARN a value \(vars input EXEC_ROLE_ARN=arn:aws:iam::123456789012:role\/x/],
   },
   {
     name: '${tf:NAME} with no terraform-outputs, with a did-you-mean on a typo',

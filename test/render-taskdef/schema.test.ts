@@ -17,8 +17,9 @@ describe('schemas/feature-config.schema.json', () => {
     expect(committed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(committed.additionalProperties).toBe(false);
     expect(committed.required).toEqual(['environments']);
-    // featureKey (the name existing configs use) or feature: one of the two is required.
-    expect(committed.anyOf).toEqual([{ required: ['feature'] }, { required: ['featureKey'] }]);
+    // featureKey / feature are optional: an app without features sets neither.
+    expect(committed.anyOf).toBeUndefined();
+    expect(Object.keys(committed.properties)).toEqual(expect.arrayContaining(['feature', 'featureKey']));
   });
 
   it.each(['core', 'menu-rewrite'])('the team-shaped config %s of examples/delivery-legacy validates as is', (feature) => {

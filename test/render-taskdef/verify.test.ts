@@ -2,6 +2,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,9 @@ const ssm = mockClient(SSMClient);
 const sm = mockClient(SecretsManagerClient);
 const ecr = mockClient(ECRClient);
 const logs = mockClient(CloudWatchLogsClient);
-const mocks = [ssm, sm, ecr, logs];
+const sts = mockClient(STSClient);
+const mocks = [ssm, sm, ecr, logs, sts];
+const OWN_ACCOUNT = '123456789012';
 
 let created: string[] = [];
 const clients = (region: string) => {
@@ -38,6 +41,7 @@ const secretValueCalls = () => [...ssm.commandCalls(GetParameterCommand), ...ssm
 beforeEach(() => {
   created = [];
   for (const m of mocks) m.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: OWN_ACCOUNT, Arn: `arn:aws:iam::${OWN_ACCOUNT}:role/deploy` });
 });
 afterEach(() => expect(secretValueCalls()).toEqual([]));
 
@@ -99,6 +103,62 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
     const r = await render(exampleWorkspace(), { ...baseInputs, verify: 'true' }, { clients });
     expect(r.text).toBe('');
     expect(ssm.commandCalls(DescribeParametersCommand)[1]!.args[0].input.NextToken).toBe('t1');
+  });
+
+  describe('references of another account', () => {
+    const STRIPE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd';
+    const FOREIGN_STRIPE = STRIPE.replace('123456789012', '210987654321');
+    const crossAccount = () => {
+      const root = exampleWorkspace();
+      editJson(root, 'infra/env/features/core.json', (d) => {
+        d.defaults.byContainer.backend.secrets.DATABASE_URL = 'arn:aws:ssm:eu-west-1:210987654321:parameter/delivery/test/DATABASE_URL';
+        d.environments.test.byContainer.backend.secrets.STRIPE_API_KEY = `${FOREIGN_STRIPE}:api_key::`;
+      });
+      return root;
+    };
+
+    it('an SSM parameter ARN of another account is "not checked: account", never looked up by name in ours', async () => {
+      everythingExists();
+      const r = await render(crossAccount(), { ...baseInputs, verify: 'true' }, { clients });
+      expect(r.result).toBeDefined();
+      const filters = ssm.commandCalls(DescribeParametersCommand).flatMap((c) => c.args[0].input.ParameterFilters ?? []);
+      expect(filters.flatMap((f) => f.Values)).toEqual(['/delivery/test/REDIS_URL']);
+      expect(r.reporter.lines.join('\n')).toMatch(/warning: container 'backend' secret DATABASE_URL: not checked: account 210987654321 .*this job runs as account 123456789012/);
+      expect(r.result!.summary).toMatch(/not checked: account 210987654321/);
+    });
+
+    it('a Secrets Manager secret of another account is checked there by its full ARN, and says so', async () => {
+      everythingExists();
+      const r = await render(crossAccount(), { ...baseInputs, verify: 'true' }, { clients });
+      expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId)).toEqual([FOREIGN_STRIPE]);
+      expect(r.reporter.lines.join('\n')).toMatch(/secret STRIPE_API_KEY: checked in account 210987654321 by its full ARN/);
+    });
+
+    it('refused by the secret\'s resource policy: a warning "not checked: account", not a failure and not "exists"', async () => {
+      everythingExists();
+      sm.on(DescribeSecretCommand).rejects(Object.assign(new Error('User is not authorized to perform: secretsmanager:DescribeSecret because no resource-based policy allows it'), { name: 'AccessDeniedException' }));
+      const r = await render(crossAccount(), { ...baseInputs, verify: 'true' }, { clients });
+      expect(r.result).toBeDefined();
+      expect(r.reporter.lines.join('\n')).toMatch(/warning: container 'backend' secret STRIPE_API_KEY: not checked: account 210987654321 .*not authorized.*Secrets in another account/);
+      expect(r.reporter.lines.join('\n')).not.toMatch(/checked in account 210987654321/);
+      expect(r.reporter.lines.join('\n')).toMatch(/0 secret\(s\).*2 not checked \(another account\)/);
+    });
+
+    it('a secret of another account that does not exist there fails', async () => {
+      everythingExists();
+      sm.on(DescribeSecretCommand).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+      const r = await render(crossAccount(), { ...baseInputs, verify: 'true' }, { clients });
+      expect(r.result).toBeUndefined();
+      expect(r.text).toMatch(/stripe-Ab12Cd does not exist in account 210987654321/);
+    });
+
+    it('an ARN of our own account is checked as before', async () => {
+      everythingExists();
+      const r = await render(exampleWorkspace(), { ...baseInputs, verify: 'true' }, { clients });
+      expect(r.text).toBe('');
+      expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId)).toEqual([STRIPE]);
+      expect(r.reporter.lines.join('\n')).not.toMatch(/not checked/);
+    });
   });
 
   it('a missing permission says which one to grant', async () => {

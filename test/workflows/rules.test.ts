@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { actionNames } from '../helpers/actions.js';
 import {
+  artifactProblems,
   isBuildOnlyJob,
   concurrencyProblems,
   expressionsInRun,
@@ -48,6 +49,10 @@ describe.each(workflows.map((w) => [w.path, w] as const))('%s', (_path, wf) => {
 
   it('gives our actions and reusable workflows only inputs they declare, and every required one', () => {
     expect(withKeyProblems(wf).problems).toEqual([]);
+  });
+
+  it('uploads artifacts with overwrite: true (so "Re-run all jobs" works)', () => {
+    expect(artifactProblems(wf)).toEqual([]);
   });
 
 });
@@ -171,6 +176,12 @@ describe('caller workflows', () => {
 });
 
 describe('rules catch the bad fixtures', () => {
+  it('upload-artifact without overwrite: true', () => {
+    const problems = artifactProblems(fixture('bad-artifact.yml'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/jobs\.build\.steps\[1\] \(Keep the bundle\): upload-artifact without overwrite: true/);
+  });
+
   it('expressions in run:', () => {
     const problems = expressionsInRun(fixture('bad-run-expression.yml'));
     expect(problems).toHaveLength(2);

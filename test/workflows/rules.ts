@@ -188,6 +188,18 @@ export function concurrencyProblems(wf: WorkflowFile): string[] {
   return problems;
 }
 
+/**
+ * Every `actions/upload-artifact` step sets `overwrite: true`: artifact names are
+ * fixed per run, and v4 refuses to upload a name that exists, so "Re-run all jobs"
+ * would fail at the upload of the first attempt's artifact.
+ */
+export function artifactProblems(wf: WorkflowFile): string[] {
+  return steps(wf)
+    .filter(({ step }) => /^actions\/upload-artifact@/.test(String(step.uses ?? '')))
+    .filter(({ step }) => step.with?.overwrite !== true && step.with?.overwrite !== 'true')
+    .map((s) => `${where(wf, s.job, s)}: upload-artifact without overwrite: true; "Re-run all jobs" fails on the artifact the first attempt uploaded. Add overwrite: true.`);
+}
+
 export interface InputSpec {
   required: boolean;
   hasDefault: boolean;
