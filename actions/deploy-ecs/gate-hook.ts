@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, type Service } from '@aws-sdk/client-ecs';
 import { describeUnknown } from '../../lib/errors.js';
 import { printUntrusted } from '../../lib/report.js';
-import type { Deps } from './deploy.js';
+import type { Deps } from './deploy-types.js';
 import { GateStop, gateDiagnosis, runGate, type GateDeps, type GateResult } from './gate.js';
 import { pauseStage, pauseStages } from './gate-stage.js';
 import type { GateInputs } from './gate-inputs.js';

@@ -6,7 +6,7 @@
 import type { ECSClient, Service } from '@aws-sdk/client-ecs';
 import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { Reporter } from '../../lib/report.js';
-import type { DeployResult } from './deploy.js';
+import type { DeployResult } from './deploy-types.js';
 import type { Inputs } from './inputs.js';
 import type { Tracked } from './judge.js';
 import { describeServices } from './services.js';

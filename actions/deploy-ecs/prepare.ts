@@ -14,7 +14,7 @@ import { ActionError } from '../../lib/errors.js';
 import { code, markdownTable } from '../../lib/markdown.js';
 import type { Reporter } from '../../lib/report.js';
 import { parseTaskDefinition, readTaskDefinitionFile, stripReadOnly, type TaskDefinitionInput } from '../../lib/taskdef.js';
-import type { DeployResult } from './deploy.js';
+import type { DeployResult } from './deploy-types.js';
 import { checkFamily, familyOf } from './family-guard.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf } from './judge.js';

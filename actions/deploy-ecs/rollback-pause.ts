@@ -11,7 +11,7 @@
  */
 import { ContinueServiceDeploymentCommand } from '@aws-sdk/client-ecs';
 import { describeUnknown } from '../../lib/errors.js';
-import type { Deps } from './deploy.js';
+import type { Deps } from './deploy-types.js';
 import type { Tracked, Verdict } from './judge.js';
 import type { NativePollState } from './native.js';
 

@@ -14,7 +14,7 @@
 import { DescribeServiceDeploymentsCommand, type Service, type ServiceDeployment, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { ActionError, describeUnknown } from '../../lib/errors.js';
 import { printUntrusted } from '../../lib/report.js';
-import type { DeployResult, Deps, ServiceResult } from './deploy.js';
+import type { DeployResult, Deps, ServiceResult } from './deploy-types.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { gateDiagnosis } from './gate.js';
 import type { Inputs } from './inputs.js';

@@ -1,6 +1,6 @@
 /** The step summary: per-service before → after, the task-definition diff, and the diagnosis of failures. */
 import { code, markdownTable } from '../../lib/markdown.js';
-import type { DeployResult } from './deploy.js';
+import type { DeployResult } from './deploy-types.js';
 import { formatDiagnosis } from './diagnose.js';
 import { revisionOf } from './judge.js';
 

@@ -1,7 +1,7 @@
 import { ActionError, type Location } from '../../lib/errors.js';
 import type { JsonPath } from './json-source.js';
 import { didYouMean } from './placeholders.js';
-import type { ContainerDef } from './render.js';
+import type { ContainerDef } from './taskdef-types.js';
 import { parseSecretRef } from './secret-ref.js';
 import type { TerraformOutputs } from './terraform.js';
 

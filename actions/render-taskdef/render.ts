@@ -6,6 +6,7 @@ import type { JsonDoc, JsonPath } from './json-source.js';
 import { didYouMean, substitute, substituteDeep } from './placeholders.js';
 import { checkStore, declaredNames, fixFor } from './render-checks.js';
 import type { TerraformOutputs } from './terraform.js';
+import type { ContainerDef, NameValue, TaskDef } from './taskdef-types.js';
 
 /** The `image` input: nothing, one URI for the main container, or `container=uri` lines. */
 export type ImageSpec = { kind: 'none' } | { kind: 'single'; uri: string } | { kind: 'per-container'; images: Map<string, string> };
@@ -22,27 +23,6 @@ export interface RenderRequest {
   region?: string;
   /** `terraform output -json`, as `${tf:NAME}`. */
   terraform?: TerraformOutputs;
-}
-
-export interface NameValue {
-  name: string;
-  value?: string;
-  valueFrom?: string;
-}
-
-export interface ContainerDef {
-  name?: unknown;
-  image?: unknown;
-  essential?: unknown;
-  environment?: NameValue[];
-  secrets?: NameValue[];
-  [key: string]: unknown;
-}
-
-export interface TaskDef {
-  family?: unknown;
-  containerDefinitions: ContainerDef[];
-  [key: string]: unknown;
 }
 
 export interface RenderResult {

@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deploy, type Deps } from '../../actions/deploy-ecs/deploy.js';
+import { deploy } from '../../actions/deploy-ecs/deploy.js';
+import type { Deps } from '../../actions/deploy-ecs/deploy-types.js';
 import { getInputs } from '../../actions/deploy-ecs/inputs.js';
 import { memoryReporter } from '../../lib/report.js';
 

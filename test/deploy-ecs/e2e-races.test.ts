@@ -57,12 +57,13 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
 
   it('2, 10: cancel of a BLUE_GREEN deployment uses StopServiceDeployment and exits before the kill even when the rollback is slow', async () => {
     const { cluster, family } = seeder.seed(['backend'], { strategy: 'BLUE_GREEN' });
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck', rollbackSeconds: 60 });
+    // Emulator time moves one second per polled read (a few per poll round): 600 s outlasts the 8 s cancel budget's polls.
+    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck', rollbackSeconds: 600 });
     emu.resetCounts();
     const sent: { signals: string[]; exitAfterMs?: number } = { signals: [] };
     const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '5' }, workspaceWith(taskDef(family, 'v2')), { onSpawn: cancelLikeTheRunner(sent) });
     expect(r.code, r.stdout).toBe(1);
-    expect(sent.signals).toEqual(['SIGINT', 'SIGTERM']); // survived SIGTERM, gone before SIGKILL
+    expect(sent.signals, r.stdout).toEqual(["SIGINT", "SIGTERM"]); // survived SIGTERM, gone before SIGKILL
     expect(sent.exitAfterMs).toBeLessThan(10_000);
     expect(r.outputs).toMatchObject({ status: 'cancelled', 'rolled-back': 'false' });
     expect(r.stdout).toMatch(/rollback to .* started but not confirmed before the runner stops this step/);

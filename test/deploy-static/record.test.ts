@@ -118,7 +118,7 @@ describe('RecordStore.read and refresh', () => {
 
   it('parsed() validates each new version of the text once, and reports a corrupt record', async () => {
     bucket = conditionalS3();
-    bucket.others.put(KEY, '{"version":9}');
+    bucket.others.put(KEY, '{"version":"two"}');
     const store = new RecordStore(bucket.client, 'site', 'app/');
     await store.read();
     const first = store.parsed();

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ContainerDef, TaskDef } from '../../actions/render-taskdef/render.js';
+import type { ContainerDef, TaskDef } from '../../actions/render-taskdef/taskdef-types.js';
 import { repoRoot, runBundle } from '../helpers/run-bundle.js';
 import { IMAGE, render } from './fixture.js';
 

@@ -25,7 +25,7 @@ describe('render-taskdef: a template secret of another environment', () => {
   ])('%s naming test fails a prod render, with the fix', async (_label, valueFrom) => {
     const r = await renderWithTemplateSecret(valueFrom, 'prod');
     expect(r.result).toBeUndefined();
-    expect(r.text).toContain(`container 'backend': secret PAYMENTS_KEY is ${valueFrom} from the template, a 'test' path, in a 'prod' render.`);
+    expect(r.text).toContain(`container 'backend': secret PAYMENTS_KEY is ${valueFrom}, a 'test' resource, in a 'prod' render.`);
     expect(r.text).toContain('Fix: Set it for prod in infra/env/features/core.json');
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ContainerDef, TaskDef } from '../../actions/render-taskdef/render.js';
+import type { ContainerDef, TaskDef } from '../../actions/render-taskdef/taskdef-types.js';
 import { READ_ONLY_KEYS } from '../../lib/taskdef.js';
 import { baseInputs, editJson, exampleWorkspace, IMAGE, render } from './fixture.js';
 

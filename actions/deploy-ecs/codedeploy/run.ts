@@ -11,7 +11,7 @@ import { ActionError, describeUnknown } from '../../../lib/errors.js';
 import type { Clock, Sleep } from '../../../lib/poll.js';
 import type { Reporter } from '../../../lib/report.js';
 import { readTaskDefinitionFile, registerIfChanged } from '../../../lib/taskdef.js';
-import type { DeployResult } from '../deploy.js';
+import type { DeployResult } from '../deploy-types.js';
 import { familyOf } from '../family-guard.js';
 import type { Inputs } from '../inputs.js';
 import { revisionOf } from '../judge.js';

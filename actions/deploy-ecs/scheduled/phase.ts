@@ -10,7 +10,7 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ActionError } from '../../../lib/errors.js';
 import type { Reporter } from '../../../lib/report.js';
 import { readTaskDefinitionFile } from '../../../lib/taskdef.js';
-import type { DeployResult } from '../deploy.js';
+import type { DeployResult } from '../deploy-types.js';
 import { familyOf } from '../family-guard.js';
 import type { Inputs } from '../inputs.js';
 import { revisionOf } from '../judge.js';
