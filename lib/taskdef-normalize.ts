@@ -35,7 +35,7 @@
  *        and the API reference TaskDefinition: enableFaultInjection "The default value is false".
  *        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fault-injection.html
  * `placementConstraints: []`/`volumes: []` for definitions that never set them: the recorded
- * describe output of deploy-ecs issue 10, point 4 (empty lists, like [TF-EMPTY]).
+ * describe output of a recorded DescribeTaskDefinition answer (empty lists, like [TF-EMPTY]).
  */
 import type { Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { READ_ONLY_KEYS } from './ecs-shapes.js';

@@ -24,7 +24,7 @@ export interface Diagnosis {
   hint?: string;
   /** Problems gathering the diagnosis itself (e.g. no logs:GetLogEvents permission). */
   notes: string[];
-  /** The failed test-traffic gate (issue 11): each URL's status codes and timings, or the command's exit and last lines. */
+  /** The failed test-traffic gate: each URL's status codes and timings, or the command's exit and last lines. */
   gate?: string[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * Where the test-traffic gate runs in a deploy (issue 11), plugged into the wait (wait.ts `nativeStep`).
+ * Where the test-traffic gate runs in a deploy, plugged into the wait (wait.ts `nativeStep`).
  *
  * - ECS-native strategies (BLUE_GREEN, LINEAR, CANARY) with a PAUSE lifecycle hook: each poll of the wait
  *   hands us the service deployment (status, lifecycleStage, lifecycleHookDetails); when a PAUSE hook is

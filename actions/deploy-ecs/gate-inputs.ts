@@ -1,5 +1,5 @@
 /**
- * The test-traffic gate inputs (issue 11), read and checked before any AWS call.
+ * The test-traffic gate inputs, read and checked before any AWS call.
  *
  * `gate-url` syntax, one entry per line:
  *   https://test.example.com/health          every service is checked with this URL

@@ -1,5 +1,5 @@
 /**
- * The test-traffic gate (issue 11): is the new revision healthy, judged by real
+ * The test-traffic gate: is the new revision healthy, judged by real
  * requests, before users get it? Either URL probes (GET/HEAD, no body, redirects
  * not followed unless asked, a timeout per request, N successes in a row for every
  * URL within an overall timeout) or a shell command (exit 0 = healthy, killed at

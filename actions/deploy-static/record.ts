@@ -16,7 +16,7 @@ import { contentMd5, statusOf } from './answers.js';
  *   upload and cleared only once the invalidation exists.
  * Every write is a compare-and-swap on the record's ETag (S3 conditional
  * writes), so two runs can never silently overwrite each other's record.
- * Issue 13 (releases) extends this record with a release list; unknown
+ * Releases extend this record with a release list; unknown
  * top-level fields are kept on rewrite for that reason.
  */
 export const BOOKKEEPING_DIR = '.deploy-static/';

@@ -10,7 +10,7 @@
  * process (run() without node start-up). The peer is JSON.parse of the same
  * text in the same process: render's own parser keeps every value's position
  * for file:line annotations, so it can never be as fast, but it must grow the
- * same way (time per MB flat as the size grows). Issue 14 goal: 3 MB ≤ 2 s.
+ * same way (time per MB flat as the size grows). Goal: 3 MB ≤ 2 s.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';

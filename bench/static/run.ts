@@ -2,7 +2,7 @@
  * deploy-static vs `aws s3 sync` and `rclone sync --checksum` on the same local
  * S3 (s3rver behind a counting proxy), one run, side by side; then the same
  * cold deploy under 20 % injected 503 SlowDown, and planning at scale
- * (scale.ts). Prints figures and the issue-12 goal ratios; asserts nothing.
+ * (scale.ts). Prints figures and the goal ratios; asserts nothing.
  *
  *   bash bench/static/run.sh          # installs Debian's awscli and rclone if missing
  *   NODE_OPTIONS=--openssl-legacy-provider npx tsx bench/static/run.ts   # aws and rclone on PATH (AWS_CLI=…, RCLONE=… to pick)
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
     ...(at(2000) && at(20000) ? [`planning 20,000 vs 2,000 files: ${(at(20000)!.seconds / at(2000)!.seconds).toFixed(1)}× the time (goal ≤ 12×), peak RSS ${at(20000)!.peakMiB.toFixed(0)} MiB (goal ≤ 400 MB)`] : []),
     ...(at(100000) ? [`100,000 files with a distribution: ${at(100000)!.seconds.toFixed(1)} s (goal ≤ 30 s), peak RSS ${at(100000)!.peakMiB.toFixed(0)} MiB`] : []),
   ];
-  console.log(`Goals (issue 12), this run:\n${goals.map((g) => `- ${g}`).join('\n')}`);
+  console.log(`Goals, this run:\n${goals.map((g) => `- ${g}`).join('\n')}`);
 
   const fmtRow = ({ scenario: s, expect, o, c, r }: (typeof rows)[number]) =>
     `| ${s} | ${fmt(o)}${o.ok ? '' : ' (FAILED)'} | ${fmt(c)}${c.ok ? '' : ' (FAILED)'} | ${fmt(r)}${r.ok ? '' : ' (FAILED)'} | ${(o.ms / c.ms).toFixed(2)}× / ${(o.ms / r.ms).toFixed(2)}× | ${o.puts} / ${c.puts} / ${r.puts} | ${o.heads} / ${c.heads} / ${r.heads} | ${expect} |`;

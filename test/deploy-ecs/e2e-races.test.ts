@@ -1,5 +1,5 @@
 /**
- * Issue 10, e2e on the committed bundle: cancel signals in the runner's order, another deployer
+ * End to end on the committed bundle: cancel signals in the runner's order, another deployer
  * mid-wait, ECS's own rollbacks, ECS-native strategies, failed polls, and the time budget.
  */
 import type { ChildProcess } from 'node:child_process';

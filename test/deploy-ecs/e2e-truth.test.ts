@@ -1,5 +1,5 @@
 /**
- * Issue 10, e2e on the committed bundle: "unchanged" means steady on the revision, the rollback
+ * End to end on the committed bundle: "unchanged" means steady on the revision, the rollback
  * target is the last completed deployment, promote deploys what it promoted, no needless
  * registrations or ECR writes, the first poll right after UpdateService, word-bounded hints, dry-run.
  */

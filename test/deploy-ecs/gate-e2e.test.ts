@@ -1,5 +1,5 @@
 /**
- * End-to-end, issue 11: the deploy-ecs bundle with a test-traffic gate, against the emulator's
+ * End-to-end: the deploy-ecs bundle with a test-traffic gate, against the emulator's
  * ECS-native lifecycle hooks and a local test listener whose health follows the revision under test
  * (HEALTHY=false in the container environment answers 503).
  */

@@ -1,5 +1,5 @@
 /**
- * issue 15, end to end through the committed bundle against the emulator:
+ * Family guard, `previous` and promote-from, end to end through the committed bundle against the emulator:
  * the family guard, `task-definition: previous`, and `promote-from` (the digest
  * staging runs, deployed to prod without a build or a layer copy).
  */
@@ -59,7 +59,7 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-describe('deploy-ecs: family guard (issue 15)', () => {
+describe('deploy-ecs: family guard', () => {
   it('refuses a test revision on the prod service before any write, naming both families', async () => {
     const prod = seed('prod');
     const test = seed('test');
@@ -89,7 +89,7 @@ describe('deploy-ecs: family guard (issue 15)', () => {
   });
 });
 
-describe('deploy-ecs: task-definition previous (issue 15)', () => {
+describe('deploy-ecs: task-definition previous', () => {
   it('returns to the revision that served before the current one, skipping a failed (rolled-back) release', async () => {
     const s = seed('prod');
     const ok = async (image: string) => {
@@ -142,7 +142,7 @@ describe('deploy-ecs: task-definition previous (issue 15)', () => {
   });
 });
 
-describe('deploy-ecs: promote-from (issue 15)', () => {
+describe('deploy-ecs: promote-from', () => {
   it('prod gets exactly the digest staging runs: no build, no PutImage, both digests in the summary', async () => {
     const staging = seed('staging', undefined, `${REPO}:v2`);
     const prod = seed('prod');

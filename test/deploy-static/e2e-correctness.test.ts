@@ -1,5 +1,5 @@
 /**
- * The bundle under the conditions of issue 12 (aliasing, drift, concurrency,
+ * The bundle under adverse conditions (aliasing, drift, concurrency,
  * failure, rebuilds, shared buckets, corrupt bookkeeping), against s3rver
  * behind the counting proxy, which also models S3 conditional writes
  * (test/emulator/s3-conditional.ts). Every check reads back what S3 stores.
@@ -212,7 +212,7 @@ describe('drift, failures and rebuilds', () => {
     const v1 = bare({ 'index.html': html('index-C-HkVLXe.js', 'index-BqG5W8cL.css'), 'assets/index-C-HkVLXe.js': 'v1', 'assets/index-BqG5W8cL.css': 'v1' });
     const v2 = bare({ 'index.html': html('index-Dk8nF2qw.js', 'index-x_9TyZ1p.css'), 'assets/index-Dk8nF2qw.js': 'v2', 'assets/index-x_9TyZ1p.css': 'v2' });
     expect((await deploy({ source: v1, bucket: 'vite', prefix: 'spa' })).code).toBe(0);
-    // keep-releases: 1: the old hashed assets are not kept for a rollback (releases, issue 13).
+    // keep-releases: 1: the old hashed assets are not kept for a rollback (releases).
     const run = await deploy({ source: v2, bucket: 'vite', prefix: 'spa', 'keep-releases': 1 });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ uploaded: '3', deleted: '2' });

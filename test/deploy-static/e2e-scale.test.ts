@@ -1,5 +1,5 @@
 /**
- * The bundle under throttling and against real-shaped distributions (issue 12:
+ * The bundle under throttling and against real-shaped distributions (
  * points 9, 12, 13): s3rver behind the counting proxy with injected 503
  * SlowDown, and the emulator's CloudFront with origins, path-pattern
  * behaviours and custom error responses as GetDistribution returns them.

@@ -93,7 +93,7 @@ describe('deploy-static against s3rver and the emulator', () => {
     s3.reset();
     const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist, headers: '*.svg: Cache-Control: public, max-age=60' });
     expect(run.outputs).toMatchObject({ uploaded: '0', 'metadata-updated': '1' });
-    // logo.svg has no fingerprint: the new release also keeps a server-side snapshot of it (releases, issue 13).
+    // logo.svg has no fingerprint: the new release also keeps a server-side snapshot of it (releases).
     expect(s3.requests.filter((r) => r.op === 'COPY' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual(['app/assets/logo.svg']);
     expect(s3.requests.filter((r) => r.op === 'PUT' && r.key === 'app/assets/logo.svg')).toEqual([]);
     // No HEAD of a site object (the record's ETag is checked once the lock is held).
@@ -157,7 +157,7 @@ describe('safety', () => {
 
     s3.reset();
     emu.resetCounts();
-    // keep-releases: 1 so the earlier release's fingerprinted assets are not kept (releases, issue 13).
+    // keep-releases: 1 so the earlier release's fingerprinted assets are not kept (releases).
     const forced = await deploy({ source, bucket: 'guarded', 'distribution-id': dist, 'force-delete': true, 'keep-releases': 1 });
     expect(forced.code, forced.stdout).toBe(0);
     expect(forced.outputs).toMatchObject({ uploaded: '1', deleted: '7' });

@@ -1,6 +1,6 @@
 /**
  * ECS-native strategies, StopServiceDeployment, another deployer and a FAILED primary in the
- * emulator, moved with an injected clock (the behaviours deploy-ecs issue 10 relies on).
+ * emulator, moved with an injected clock (the behaviours deploy-ecs's judging relies on).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {

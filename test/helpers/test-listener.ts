@@ -1,5 +1,5 @@
 /**
- * A local stand-in for a load balancer's test listener (issue 11): an HTTP server on
+ * A local stand-in for a load balancer's test listener: an HTTP server on
  * 127.0.0.1 whose answer depends on the revision ECS routes test traffic to right now
  * (the emulator's LifecycleHooks.testTarget): a revision whose essential container has
  * `HEALTHY=false` in its environment answers 503, any other 200. URLs are

@@ -1,5 +1,5 @@
 /**
- * Adopting an existing app (issue 14): the delivery team's own files, as they
+ * Adopting an existing app: the delivery team's own files, as they
  * are today (examples/delivery-legacy), render without changing the app.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The harness of the reusable-workflow e2e tests (reusable-e2e.test.ts and
- * issue15-e2e.test.ts): a local AWS emulator seeded with the delivery-app and
+ * build-once-e2e.test.ts): a local AWS emulator seeded with the delivery-app and
  * rails-stores resources, handlers standing in for third-party actions (they also
  * assert how they were called: the build runs only in the build job, which alone
  * gets the build role), and callerRun(), which runs a caller workflow's job the

@@ -171,7 +171,7 @@ describe.skipIf(needed.length > 0)(needed.length ? `SKIPPED: dist/${needed.join(
     expect(again.outputs.uploaded).toBe('0');
   });
 
-  // releases (issue 13): the rollback-static path checks out and builds nothing, and uploads nothing.
+  // releases: the rollback-static path checks out and builds nothing, and uploads nothing.
   it('the static site, rollback-to: the build job skips every step, the deploy job restores the release', async () => {
     const live = await callerRun('site.yml', { ref: 'main' });
     const id = live.outputs['release-id']!;

@@ -109,7 +109,7 @@ describe('reusable workflows', () => {
   });
 });
 
-describe('build once, in its own job (issue 15)', () => {
+describe('build once, in its own job', () => {
   const ecs = workflows.find((w) => w.path === '.github/workflows/deploy-ecs-service.yml')!;
   it('the image is built only in the build job, which assumes only the build role and runs no deploy action', () => {
     const builders = Object.entries(ecs.doc.jobs).filter(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')));
@@ -134,7 +134,7 @@ describe('caller workflows', () => {
     for (const uses of calls) expect(uses).toMatch(/^[\w.-]+\/aws-deploy-actions\/\.github\/workflows\/deploy-(ecs-service|static-site)\.yml@\S+$/);
   });
 
-  it('rails-stores asks for one approval per release: one gating job, every deploy call waits for it (issue 15)', () => {
+  it('rails-stores asks for one approval per release: one gating job, every deploy call waits for it', () => {
     const wf = callers.find((w) => w.path === 'examples/rails-stores/.github/workflows/deploy.yml')!;
     const jobs = wf.doc.jobs;
     // Jobs that name an environment themselves (the reusable calls name theirs inside).

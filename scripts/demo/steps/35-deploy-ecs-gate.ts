@@ -1,5 +1,5 @@
 /**
- * Demo step (issue 11), scenario gate-fails only: a blue/green service `backend-bg` with a PAUSE hook at
+ * Demo step, scenario gate-fails only: a blue/green service `backend-bg` with a PAUSE hook at
  * POST_TEST_TRAFFIC_SHIFT, and a local test listener that answers for whatever revision ECS routes test
  * traffic to. The new revision is broken (HEALTHY=false: the listener answers 503), so deploy-ecs's gate
  * fails at the pause, sends ContinueServiceDeployment ROLLBACK, and the service stays on the old revision

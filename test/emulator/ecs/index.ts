@@ -21,7 +21,7 @@ export class EcsService {
   readonly taskdefs: TaskDefinitions;
   readonly tasks: Tasks;
   readonly services: Services;
-  /** PAUSE hooks, lifecycle stages and ContinueServiceDeployment (issue 11). */
+  /** PAUSE hooks, lifecycle stages and ContinueServiceDeployment. */
   readonly hooks: LifecycleHooks;
   /** RunTask client tokens: `<cluster arn>/<token>` → the request (minus the token) and the tasks it started. */
   private readonly runTaskTokens = new Map<string, { params: string; at: number; taskIds: string[] }>();
@@ -106,7 +106,7 @@ export class EcsService {
   }
 
   operations(): JsonOperations {
-    // lifecycle hooks (issue 11): wraps the operations below
+    // lifecycle hooks: wraps the operations below
     return this.hooks.wrap({
       ...this.taskdefs.operations(),
       ...this.services.operations(),

@@ -20,7 +20,7 @@ export interface CreateServiceInput {
     maximumPercent?: number;
     minimumHealthyPercent?: number;
     strategy?: string;
-    /** lifecycleHooks, bakeTimeInMinutes, linear/canaryConfiguration: see lifecycle-hooks.ts (issue 11). */
+    /** lifecycleHooks, bakeTimeInMinutes, linear/canaryConfiguration: see lifecycle-hooks.ts. */
     [key: string]: unknown;
   };
   tags?: { key: string; value: string }[];

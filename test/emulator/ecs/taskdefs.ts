@@ -36,7 +36,7 @@ function toUnits(value: unknown, unit: RegExp): unknown {
 /**
  * What ECS stores and DescribeTaskDefinition returns for a registered request: it does
  * not echo the request, it fills defaults. Modelled so that "register only when
- * changed" is tested against what ECS really returns (deploy-ecs issue 10, point 4).
+ * changed" is tested against what ECS really returns (a recorded DescribeTaskDefinition answer).
  * - cpu/memory "1 vCPU" / "2 GB" → "1024" / "2048": RegisterTaskDefinition reference, cpu and
  *   memory ("String values are converted to an integer … when the task definition is registered")
  *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
@@ -57,7 +57,7 @@ function toUnits(value: unknown, unit: RegExp): unknown {
  * - task `enableFaultInjection: false` when never set: "The default value is false"
  *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fault-injection.html (and API_TaskDefinition).
  * - task `volumes: []`, `placementConstraints: []` when never set: the describe output recorded in
- *   deploy-ecs issue 10, point 4 (ECS returns `[]` for lists never set, as in terraform-provider-aws PR #46132).
+ *   a recorded DescribeTaskDefinition answer (ECS returns `[]` for lists never set, as in terraform-provider-aws PR #46132).
  */
 export function fillRegisteredDefaults(input: Obj): Obj {
   const out: Obj = { ...input };

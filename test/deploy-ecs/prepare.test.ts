@@ -1,5 +1,5 @@
 /**
- * issue 15 units: the family guard (pure), promote-from parsing, and `previous`
+ * Units of the checks before a deploy: the family guard (pure), promote-from parsing, and `previous`
  * against mocked ECS answers — in particular rows that come back oldest first
  * (AWS documents no order for ListServiceDeployments) and revisions that never served.
  */

@@ -1,5 +1,5 @@
 /**
- * issue 15 through the reusable workflows (mini-runner, committed bundles, emulator,
+ * Build once, promote by digest and safe rollbacks through the reusable workflows (mini-runner, committed bundles, emulator,
  * the real AWS CLI for the build job's and promote-from's look-ups): build once per
  * commit in the build job, promote by digest, session length, rollbacks to the
  * previous revision without auto-rollback, the family guard, pipefail.
@@ -11,8 +11,8 @@ import { REGISTRY, callerRun, durations, emu, expectSuccess, needed, pushed, use
 
 useCallerHarness();
 
-/** issue 15: build once and promote by digest, rollbacks that cannot go wrong, one session length. */
-describe.skipIf(needed.length > 0)('issue 15: build once, promote by digest, safe rollbacks', () => {
+/** Build once and promote by digest, rollbacks that cannot go wrong, one session length. */
+describe.skipIf(needed.length > 0)('build once, promote by digest, safe rollbacks', () => {
   const SHA2 = 'fedcba9876543210fedcba9876543210fedcba98';
   const ROLLBACK = join(repoRoot, 'workflows', 'rollback.yml');
   /** workflows/rollback.yml pointed at the delivery-app backend. */
