@@ -1,7 +1,6 @@
 // Mutation testing (npm run mutate): does a one-line break of a decision make a unit test fail?
 // Scoped to the modules that decide; the surviving mutants accepted as equivalent are listed in
 // README.md ("Mutation testing"). One module while working: npm run mutate -- --mutate <file>.
-/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.stryker.config.ts' },

@@ -27,7 +27,7 @@ export interface AwsClientConfig {
   forcePathStyle?: boolean;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = 8;
 
 export function resolveRegion(input: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const region = input?.trim() || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
@@ -66,10 +66,10 @@ export function clientConfig(opts: ClientOptions, env: NodeJS.ProcessEnv = proce
 }
 
 /** First retry waits 0–200 ms; each further one doubles the ceiling, up to 20 s. */
-export const BULK_BACKOFF_BASE_MS = 200;
-export const BULK_BACKOFF_CAP_MS = 20_000;
+const BULK_BACKOFF_BASE_MS = 200;
+const BULK_BACKOFF_CAP_MS = 20_000;
 /** SlowDown comes in bursts: bulk transfers get this many attempts more than max-attempts (20 at most). */
-export const BULK_EXTRA_ATTEMPTS = 2;
+const BULK_EXTRA_ATTEMPTS = 2;
 
 /** Full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog): a random wait below a doubling ceiling. */
 export function jitteredBackoff(random: () => number = Math.random, baseMs = BULK_BACKOFF_BASE_MS, capMs = BULK_BACKOFF_CAP_MS): (attempt: number) => number {

@@ -67,7 +67,7 @@ export const READ_ONLY_KEYS = [
   'deregisteredAt',
 ] as const;
 
-export function formatPath(path: readonly PathSegment[]): string {
+function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;

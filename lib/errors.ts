@@ -78,10 +78,6 @@ export function collectProblems(): ProblemCollector {
   return { problems, attempt };
 }
 
-export function inputError(input: string, message: string, fix?: string): ActionError {
-  return new ActionError(message, { input, fix });
-}
-
 /** Message of anything thrown, including AWS SDK errors (which carry `name`). */
 export function describeUnknown(err: unknown): string {
   if (err instanceof ActionError) return formatProblem(err);

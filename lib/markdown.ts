@@ -1,7 +1,7 @@
 /** Markdown helpers for step summaries. */
 
 /** Cells are escaped so a value cannot break the table. */
-export function escapeCell(value: string): string {
+function escapeCell(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 

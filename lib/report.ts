@@ -55,4 +55,4 @@ export function printUntrusted(report: Pick<Reporter, 'info'>, lines: string[]):
   report.info(`::${token}::`);
 }
 
-export { code, escapeCell, markdownTable } from './markdown.js';
+;

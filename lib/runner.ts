@@ -29,7 +29,7 @@ export function issueCommand(name: string, props: Props, message: string): void 
 }
 
 /** Appends `name<<delimiter … delimiter` to a command file (GITHUB_OUTPUT), like core.setOutput. */
-export function setOutput(name: string, value: string): void {
+function setOutput(name: string, value: string): void {
   const file = process.env.GITHUB_OUTPUT;
   if (!file) {
     issueCommand('set-output', { name }, value);

@@ -46,7 +46,7 @@ type AnyTaskDefinition = Obj | TaskDefinition;
 const isRecord = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Healthcheck values ECS fills when the file leaves them out [HC][TF-HC]. */
-export const HEALTH_CHECK_DEFAULTS = { interval: 30, timeout: 5, retries: 3 } as const;
+const HEALTH_CHECK_DEFAULTS = { interval: 30, timeout: 5, retries: 3 } as const;
 
 /** "1 vCPU" → "1024", "0.5 vcpu" → "512" [UNITS]; anything else is kept as written. */
 export function normalizeCpu(value: unknown): unknown {

@@ -18,7 +18,7 @@ import { READ_ONLY_KEYS, validateTaskDefinitionShape } from './ecs-shapes.js';
 import { ActionError } from './errors.js';
 import { taskDefinitionsEqual } from './taskdef-normalize.js';
 
-export { READ_ONLY_KEYS, validateTaskDefinitionShape, type ShapeProblem } from './ecs-shapes.js';
+export { READ_ONLY_KEYS,   } from './ecs-shapes.js';
 export { normalizeTaskDefinition, taskDefinitionsEqual } from './taskdef-normalize.js';
 
 export function stripReadOnly<T extends Record<string, unknown>>(def: T): T {

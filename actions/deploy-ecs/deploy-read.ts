@@ -45,7 +45,7 @@ export interface Registered {
   diff: string[];
 }
 
-export async function describeTaskDefinition(ecs: ECSClient, ref: string, input?: string): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
+async function describeTaskDefinition(ecs: ECSClient, ref: string, input?: string): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
   try {
     const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
     if (!out.taskDefinition?.taskDefinitionArn) throw new Error('no task definition returned');

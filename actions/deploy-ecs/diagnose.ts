@@ -7,7 +7,7 @@ import { GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { describeUnknown } from '../../lib/errors.js';
 
-export interface StoppedTask {
+interface StoppedTask {
   taskId: string;
   stopCode?: string;
   stoppedReason?: string;

@@ -20,7 +20,7 @@ export interface FamilyChange {
 }
 
 /** The services whose current family differs from `family` (pure). */
-export function familyChanges(family: string, services: Map<string, Service>): FamilyChange[] {
+function familyChanges(family: string, services: Map<string, Service>): FamilyChange[] {
   const changes: FamilyChange[] = [];
   for (const [service, svc] of services) {
     const from = familyOf(svc.taskDefinition);

@@ -16,7 +16,7 @@ import { ActionError, collectProblems } from '../../lib/errors.js';
 import type { Inputs as InputReaderHelper } from '../../lib/inputs.js';
 import { GATE_STAGES, type GateStage } from './gate-stage.js';
 
-export type HttpMethod = 'GET' | 'HEAD';
+type HttpMethod = 'GET' | 'HEAD';
 
 export interface GateInputs {
   /** Service name → the URLs it is checked with (in input order). */
@@ -37,7 +37,7 @@ export interface GateInputs {
 const SERVICE_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_-]{0,254})=(.+)$/;
 
 /** Parses one URL; only http(s), no credentials in clear text of the log (they are masked, but a token belongs in the query or a header of the command). */
-export function parseGateUrl(raw: string, input = 'gate-url'): string {
+function parseGateUrl(raw: string, input = 'gate-url'): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -99,7 +99,7 @@ export const GATE_DEFAULTS = {
 } as const;
 
 /** `gate-stage`: only a stage where the test listener routes to the new revision (gate-stage.ts). */
-export function parseGateStage(raw: string | undefined, input = 'gate-stage'): GateStage {
+function parseGateStage(raw: string | undefined, input = 'gate-stage'): GateStage {
   const v = (raw ?? '').trim().toUpperCase() || 'POST_TEST_TRAFFIC_SHIFT';
   if ((GATE_STAGES as readonly string[]).includes(v)) return v as GateStage;
   throw new ActionError(`'${raw}' is not a stage where the new revision receives test traffic.`, {

@@ -47,7 +47,7 @@ export function pauseStages(svc: Service | undefined): string[] {
 }
 
 /** The pauses a deployment makes, in order: PRE_PRODUCTION_TRAFFIC_SHIFT once per traffic step. */
-export function pauseSequence(svc: Service | undefined): string[] {
+function pauseSequence(svc: Service | undefined): string[] {
   const stages = pauseStages(svc);
   const config = svc?.deploymentConfiguration;
   const strategy = config?.strategy ?? 'ROLLING';

@@ -35,14 +35,14 @@ export interface ProbeAttempt {
   ms: number;
 }
 
-export interface UrlReport {
+interface UrlReport {
   /** Printable form: query values and passwords replaced by ***. */
   url: string;
   attempts: ProbeAttempt[];
   passed: boolean;
 }
 
-export interface CommandReport {
+interface CommandReport {
   exitCode: number | null;
   signal?: string;
   timedOut: boolean;
@@ -90,7 +90,7 @@ export function redactUrl(raw: string): string {
 }
 
 /** Values that must never reach the log: query values (tokens travel there) and passwords. */
-export function urlSecrets(raw: string): string[] {
+function urlSecrets(raw: string): string[] {
   try {
     const u = new URL(raw);
     const out = [...u.searchParams.values(), decodeURIComponent(u.password)].filter((v) => v.length >= 3);
@@ -103,7 +103,7 @@ export function urlSecrets(raw: string): string[] {
 }
 
 /** Masks every secret of every URL with the runner (add-mask) and returns a redactor for free text. */
-export function maskUrls(urls: string[], report: Pick<Reporter, 'setSecret'>): (text: string) => string {
+function maskUrls(urls: string[], report: Pick<Reporter, 'setSecret'>): (text: string) => string {
   const secrets = [...new Set(urls.flatMap(urlSecrets))].sort((a, b) => b.length - a.length);
   for (const s of secrets) {
     report.setSecret(s);
@@ -121,7 +121,7 @@ const expectText = (gate: GateInputs): string => (gate.expectStatus.length ? gat
  * (RFC 9110 deprecates userinfo in http URLs), so they travel as HTTP Basic authentication instead,
  * the way curl sends them. The header value is masked (maskUrls).
  */
-export function requestOf(raw: string): { url: string; authorization?: string } {
+function requestOf(raw: string): { url: string; authorization?: string } {
   const u = new URL(raw);
   if (!u.username && !u.password) return { url: raw };
   const authorization = basicAuth(u);

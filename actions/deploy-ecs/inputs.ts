@@ -10,7 +10,7 @@ import { parseScheduledTasks, type ScheduledTaskRef } from './scheduled/refs.js'
 // CODE_DEPLOY services (blue/green through AWS CodeDeploy)
 import { readCodeDeployInputs, unsupportedWithCodeDeploy, type CodeDeployInputs } from './codedeploy/inputs.js';
 
-export type ImagePublish = 'none' | 'push' | 'promote';
+type ImagePublish = 'none' | 'push' | 'promote';
 
 /** Where the task definition comes from: a file to register, or an existing revision. */
 export type TaskDefinitionSource = { kind: 'file'; path: string } | { kind: 'existing'; ref: string };

@@ -23,7 +23,7 @@ export interface Tracked {
 }
 
 /** Who replaced our deployment when it is no longer PRIMARY. */
-export interface Replacement {
+interface Replacement {
   by: 'ecs-rollback' | 'other-deployer';
   deploymentId?: string;
   taskDefinition?: string;

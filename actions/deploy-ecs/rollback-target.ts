@@ -27,7 +27,7 @@ export interface RollbackTarget {
 const time = (d: Deployment) => d.createdAt?.getTime() ?? 0;
 
 /** ECS's own rollback in progress, in either shape; undefined when there is none. */
-export function ecsRollbackOf(svc: Service): Deployment | undefined {
+function ecsRollbackOf(svc: Service): Deployment | undefined {
   const deployments = svc.deployments ?? [];
   const primary = deployments.find((d) => d.status === 'PRIMARY');
   if (!primary || primary.rolloutState !== 'IN_PROGRESS') return undefined;

@@ -54,7 +54,7 @@ export interface WaitOutcome {
 }
 
 /** Consecutive failed polls tolerated (after the SDK's own retries) before the wait gives up. */
-export const MAX_POLL_ERRORS = 5;
+const MAX_POLL_ERRORS = 5;
 
 /** deps.sleep that returns early when the signal aborts. */
 export function abortableSleep(sleep: Sleep, signal?: AbortSignal): Sleep {

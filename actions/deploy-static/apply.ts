@@ -20,7 +20,7 @@ import type { Target } from './targets.js';
  */
 
 /** Does applying this target write anything (objects, invalidation, or the record)? */
-export function needsWrite(res: TargetResult): boolean {
+function needsWrite(res: TargetResult): boolean {
   const { plan } = res;
   if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
   // A site deployed before releases existed gets its first release.
@@ -77,7 +77,7 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
  * which the re-run invalidates what it wrote and knows those keys are ours.
  * Returns the final record, which the caller writes with the release.
  */
-export async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<Manifest> {
+async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<Manifest> {
   const { reporter: r, s3 } = deps;
   const { target, plan } = res;
   const written = new Map<string, string>();

@@ -8,7 +8,7 @@ import { assumedView, distributionView, type DistributionView } from './distribu
 const is = (status: string | undefined, want: string): boolean => (status ?? '').toLowerCase() === want.toLowerCase();
 
 /** IAM said no (HTTP 403 AccessDenied): for the optional read-only calls this is a warning, not a failure. */
-export function isAccessDenied(err: unknown): boolean {
+function isAccessDenied(err: unknown): boolean {
   const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'AccessDenied' || e?.name === 'AccessDeniedException' || e?.Code === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403;
 }

@@ -20,7 +20,7 @@ import { prefixIsOriginPath, type ViewerPaths } from './invalidation.js';
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html).
  * S3 answers a missing key with 403 (no s3:ListBucket) or 404.
  */
-export const DEFAULT_ERROR_CACHING_TTL_SECONDS = 10;
+const DEFAULT_ERROR_CACHING_TTL_SECONDS = 10;
 
 export interface DistributionView {
   viewerPaths: ViewerPaths;
@@ -39,7 +39,7 @@ export interface DistributionView {
   notes: string[];
 }
 
-export interface ErrorPage {
+interface ErrorPage {
   /** ResponsePagePath: a viewer path, e.g. `/index.html`. */
   path: string;
   /** ErrorCachingMinTTL in seconds. */

@@ -33,7 +33,7 @@ const IMMUTABLE_DIRS = /(^|\/)(_next\/static|_app\/immutable)\//;
 /** Angular's application builder names these with an esbuild hash, which may be all letters. */
 const ANGULAR_BUNDLES = /^(main|chunk|polyfills|styles|scripts|worker|server)$/;
 
-export function fingerprintToken(rel: string): string | undefined {
+function fingerprintToken(rel: string): string | undefined {
   const parts = posix.basename(rel).split('.');
   // The last part is the extension; `.js.map` and `.chunk.js` put the hash further left.
   for (let i = 0; i < parts.length - 1; i++) {

@@ -8,8 +8,8 @@ import { resolveTargets, type Target } from './targets.js';
 export const DEFAULT_KEEP_RELEASES = 5;
 
 
-export const INVALIDATE_MODES = ['changed', 'all', 'none'] as const;
-export type InvalidateMode = (typeof INVALIDATE_MODES)[number];
+const INVALIDATE_MODES = ['changed', 'all', 'none'] as const;
+type InvalidateMode = (typeof INVALIDATE_MODES)[number];
 
 /** Everything the action reads; keys mirror action.yml. */
 export interface Inputs {

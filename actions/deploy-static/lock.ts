@@ -56,7 +56,7 @@ export interface LockBody {
 }
 
 /** Runs `fn` after `ms`; returns a cancel. The default timer does not keep the process alive. */
-export type Timer = (ms: number, fn: () => void) => () => void;
+type Timer = (ms: number, fn: () => void) => () => void;
 const unrefTimer: Timer = (ms, fn) => {
   const t = setTimeout(fn, ms);
   t.unref();

@@ -10,7 +10,7 @@ import type { LocalFile } from './scan.js';
  * so neither needs a HEAD per file.
  */
 
-export { MANIFEST_REL, type Manifest, type ManifestEntry } from './record.js';
+export { MANIFEST_REL, type Manifest,  } from './record.js';
 
 export interface RemoteObject {
   key: string;
@@ -35,8 +35,8 @@ export interface DesiredFile extends LocalFile {
   entry: boolean;
 }
 
-export type Reason = 'new' | 'content' | 'headers';
-export interface WriteOp {
+type Reason = 'new' | 'content' | 'headers';
+interface WriteOp {
   file: DesiredFile;
   reason: Reason;
 }
@@ -72,7 +72,7 @@ export interface PlanOptions {
 
 const stripQuotes = (etag: string): string => etag.replace(/^W\//, '').replace(/"/g, '');
 /** A multipart ETag is `<md5-of-part-md5s>-<parts>`: not the content's MD5. */
-export const isPlainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/.test(stripQuotes(etag));
+const isPlainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/.test(stripQuotes(etag));
 
 export function desiredFiles(local: readonly LocalFile[], opts: Pick<PlanOptions, 'prefix' | 'preset' | 'rules' | 'acl'>): DesiredFile[] {
   return local.map((f) => {
@@ -154,7 +154,7 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
  * `index-BqG5W8cL.js`). An ordinary rebuild renames every asset it changed;
  * counting those as deletes pushed users to force deletes for good.
  */
-export function replacedDeletes(plan: Pick<TargetPlan, 'deletes' | 'uploads'>, prefix: string): Set<string> {
+function replacedDeletes(plan: Pick<TargetPlan, 'deletes' | 'uploads'>, prefix: string): Set<string> {
   const newStems = new Set<string>();
   for (const op of plan.uploads) if (op.reason === 'new') {
     const stem = fingerprintStem(op.file.rel);

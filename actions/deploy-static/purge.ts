@@ -31,13 +31,13 @@ export interface PurgePlan {
 }
 
 /** Globs as `headers` and `exclude` read them: without `/` they match the file name in any folder. */
-export function purgeMatcher(globs: readonly string[]): (rel: string) => boolean {
+function purgeMatcher(globs: readonly string[]): (rel: string) => boolean {
   const matchers = globs.map((g) => picomatch(g.replace(/^\/+/, ''), { dot: true, basename: !g.replace(/^\/+/, '').includes('/') }));
   return (rel) => matchers.some((m) => m(rel));
 }
 
 /** The record without the purged paths: no entry, no release file, nothing pending for them but the invalidation. */
-export function purgedRecord(m: Manifest, matches: (rel: string) => boolean, pending: readonly string[]): Manifest {
+function purgedRecord(m: Manifest, matches: (rel: string) => boolean, pending: readonly string[]): Manifest {
   const entries = Object.fromEntries(Object.entries(m.entries).filter(([rel]) => !matches(rel)));
   const releases = m.releases?.map((r) => ({ ...r, files: Object.fromEntries(Object.entries(r.files).filter(([rel]) => !matches(rel))) }));
   const { pending: _p, ...rest } = m;

@@ -76,7 +76,6 @@ export type Release = z.infer<typeof releaseSchema>;
 export type ReleaseFile = z.infer<typeof releaseFileSchema>;
 export const RELEASES_DIR = `${BOOKKEEPING_DIR}releases/`;
 
-export type ManifestEntry = z.infer<typeof entrySchema>;
 export type Manifest = z.infer<typeof recordSchema>;
 
 /** `newer`: the version of a record written by a newer deploy-static. */

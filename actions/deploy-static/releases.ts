@@ -73,7 +73,7 @@ export function protectedRels(m: Manifest | undefined, keep: number, extra?: Rel
 }
 
 /** A live object kept releases recorded without a snapshot: copied aside before it is overwritten or deleted. */
-export interface Preserve {
+interface Preserve {
   rel: string;
   /** The version the releases recorded; the copy is conditional on it. */
   etag: string;
@@ -247,7 +247,7 @@ export function bookkeeping(store: Pick<RecordStore, 'parsed'>): { skip: string;
 }
 
 /** Every snapshot copy the releases point at. */
-export function snapshotKeys(releases: readonly Release[] | undefined, prefix: string): Set<string> {
+function snapshotKeys(releases: readonly Release[] | undefined, prefix: string): Set<string> {
   return new Set((releases ?? []).flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))));
 }
 

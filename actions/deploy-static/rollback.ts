@@ -51,7 +51,7 @@ const label = (t: Target): string => `s3://${t.bucket}/${t.prefix}`;
  * it, dropping every release after it (they were rolled away from). A rollback to a release no longer on
  * the line (an id given explicitly) is a new step on it.
  */
-export function releaseLine(releases: readonly Release[]): Release[] {
+function releaseLine(releases: readonly Release[]): Release[] {
   const line: Release[] = [];
   for (const r of releases) {
     const back = r.kind === 'rollback' && r.restored !== undefined ? line.findIndex((x) => x.id === r.restored) : -1;

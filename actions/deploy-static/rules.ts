@@ -52,7 +52,7 @@ export function isEntry(rel: string): boolean {
   return isEntryGlob(rel.replace(/\.(br|gz)$/, ''));
 }
 
-export { fingerprintStem, fingerprintToken, isFingerprinted } from './fingerprint.js';
+export { fingerprintStem,  isFingerprinted } from './fingerprint.js';
 
 /** Content-Type from the maintained mime-types table; text types carry `charset=utf-8`. */
 export function contentTypeFor(rel: string): string {

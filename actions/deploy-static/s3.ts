@@ -16,9 +16,9 @@ import { mapLimit } from '../../lib/pool.js';
  */
 
 /** Our own metadata: the content MD5, for objects whose ETag is not one (multipart, SSE-KMS). */
-export const MD5_META = 'deploy-static-md5';
+const MD5_META = 'deploy-static-md5';
 
-export function assertInside(key: string, prefix: string): void {
+function assertInside(key: string, prefix: string): void {
   if (!key.startsWith(prefix) || key.length === prefix.length) throw new Error(`internal: refusing to write '${key}' outside prefix '${prefix}'`);
 }
 
@@ -120,7 +120,7 @@ const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g,
  */
 export const PART_SIZE = 8 * 1024 * 1024;
 const MIN_PART = 5 * 1024 * 1024;
-export const PART_QUEUE = 4;
+const PART_QUEUE = 4;
 export const MULTIPART_SLOTS = 2;
 const MAX_PARTS = 10_000;
 

@@ -30,7 +30,7 @@ export function excludeMatcher(globs: readonly string[]): (rel: string) => boole
 }
 
 /** Small files in one read (a stream per file costs more than the hashing); large ones streamed. */
-export async function md5File(path: string, size = Infinity): Promise<{ md5: string; body?: Buffer }> {
+async function md5File(path: string, size = Infinity): Promise<{ md5: string; body?: Buffer }> {
   if (size <= 4 * 1024 * 1024) {
     const body = await readFile(path);
     return { md5: createHash('md5').update(body).digest('hex'), body };
@@ -60,7 +60,7 @@ export async function checkSource(source: string): Promise<void> {
  * and a published `.env` leaks secrets: skipped unless `include-dotfiles`.
  * `.well-known/` is part of the web (security.txt, app links) and is kept.
  */
-export const isHiddenName = (name: string): boolean => name.startsWith('.') && name !== '.well-known';
+const isHiddenName = (name: string): boolean => name.startsWith('.') && name !== '.well-known';
 
 /**
  * Lists and hashes every file under `source`. Refuses, before any AWS call:

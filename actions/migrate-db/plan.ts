@@ -66,7 +66,7 @@ export function pickContainer(def: TaskDefinition, wanted: string | undefined): 
   );
 }
 
-export function awslogsTarget(container: ContainerDefinition): AwsLogsTarget | undefined {
+function awslogsTarget(container: ContainerDefinition): AwsLogsTarget | undefined {
   const cfg = container.logConfiguration;
   if (cfg?.logDriver !== 'awslogs') return undefined;
   const group = cfg.options?.['awslogs-group'];

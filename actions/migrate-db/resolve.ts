@@ -11,7 +11,7 @@ import type { MigrateInputs } from './inputs.js';
  * is registered only after planning accepted it (see main.ts).
  */
 
-export type TaskDefinitionSource =
+type TaskDefinitionSource =
   | { kind: 'file'; path: string; input: TaskDefinitionInput }
   | { kind: 'reference'; arn: string };
 
@@ -34,7 +34,7 @@ export function classifyTaskDefinition(value: string, workspace: string): { kind
   });
 }
 
-export async function describeService(ecs: ECSClient, cluster: string, name: string): Promise<Service> {
+async function describeService(ecs: ECSClient, cluster: string, name: string): Promise<Service> {
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }));
   const service = out.services?.find((s) => s.serviceName === name || s.serviceArn === name);
   if (!service || service.status === 'INACTIVE') {

@@ -29,7 +29,7 @@ export type Outcome =
   | { result: 'cancelled' };
 
 /** Why ECS stopped the task, and how the other containers ended: the migration's exit code alone cannot say. */
-export interface TaskStop {
+interface TaskStop {
   stopCode?: string;
   stoppedReason?: string;
   /** The other containers with an exit code, e.g. `envoy exited 1`. */

@@ -95,7 +95,7 @@ export const featureConfigSchema = z
 export type FeatureConfig = Omit<z.infer<typeof featureConfigSchema>, 'feature' | 'featureKey'> & { feature?: string };
 export type ConfigLayer = z.infer<typeof layer>;
 
-export const SCHEMA_ID = 'https://github.com/your-org/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';
+const SCHEMA_ID = 'https://github.com/your-org/aws-deploy-actions/blob/v1/schemas/feature-config.schema.json';
 
 export function featureConfigJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(featureConfigSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ActionError, aggregate, type Location } from '../../lib/errors.js';
 import { featureConfigSchema, type ConfigLayer, type FeatureConfig } from './config-schema.js';
 import { decodeUtf8, parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
@@ -90,16 +90,16 @@ export function knownEnvironments(config: FeatureConfig): string[] {
 }
 
 /** One resolved setting plus where it was set, so later errors can point at that line. */
-export interface Sourced<T> {
+interface Sourced<T> {
   value: T;
   path: JsonPath;
 }
 
 /** `store` is set when the config said which store (`ssm` / `secretsManager` maps), so the reference can be checked against it. */
-export type VarValue = { kind: 'env' | 'secret'; value: string; store?: 'ssm' | 'secretsmanager' };
+type VarValue = { kind: 'env' | 'secret'; value: string; store?: 'ssm' | 'secretsmanager' };
 
 /** What one container gets from the config, and the common names it does not get (least privilege). */
-export interface ContainerVars {
+interface ContainerVars {
   vars: Map<string, Sourced<VarValue>>;
   /** Common (not byContainer) names withheld because the container's template does not declare them. */
   withheld: Map<string, JsonPath>;
@@ -225,6 +225,3 @@ export function configLocation(loaded: LoadedConfig, path: JsonPath): Location {
   return { file: loaded.doc.file, line: loaded.doc.lineOf(path), field: fieldName(path) };
 }
 
-export function featureFromFileName(path: string): string {
-  return basename(path).replace(/\.json$/, '');
-}

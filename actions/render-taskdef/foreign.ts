@@ -29,14 +29,14 @@ export interface ForeignCheck {
 }
 
 /** The environments a value must not name in this render: every known one but this one and its aliases. */
-export function foreignEnvironments(environment: string, environments: readonly string[]): Set<string> {
+function foreignEnvironments(environment: string, environments: readonly string[]): Set<string> {
   const own = environment.toLowerCase();
   const same = new Set([own, ...(ALIASES.find((group) => group.includes(own)) ?? [])]);
   return new Set(environments.map((e) => e.toLowerCase()).filter((e) => e !== '' && !same.has(e)));
 }
 
 /** A value matches an allow-foreign entry as a whole; `*` stands for any characters. */
-export function allowMatcher(patterns: readonly string[]): (value: string) => boolean {
+function allowMatcher(patterns: readonly string[]): (value: string) => boolean {
   const regexes = patterns.map((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
   return (value) => regexes.some((r) => r.test(value));
 }

@@ -94,7 +94,7 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
 const NAME_GLOB = /^[A-Za-z_*?][A-Za-z0-9_*?]*$/;
 
 /** Comma- or newline-separated names, `*` and `?` as wildcards (TOKEN_AUD_*). */
-export function parseNameGlobs(raw: string): string[] {
+function parseNameGlobs(raw: string): string[] {
   const names = raw.split(/[\n,]/).map((n) => n.trim()).filter((n) => n !== '' && !n.startsWith('#'));
   for (const n of names) {
     if (!NAME_GLOB.test(n)) throw new ActionError(`input 'allow-plain-names' has '${n}', which is not a variable name or a name pattern.`, { input: 'allow-plain-names', fix: 'List names such as TOKEN_ISS or TOKEN_AUD_*, separated by commas or new lines.' });

@@ -20,7 +20,7 @@ export interface JsonDoc {
 
 const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
+function lineColumn(text: string, offset: number): { line: number; column: number } {
   return lineIndex(text)(offset);
 }
 
@@ -29,7 +29,7 @@ export function lineColumn(text: string, offset: number): { line: number; column
  * has ~100k entries and each is located once, so scanning from the start of
  * the file for every lookup (as this did before) was quadratic (236 s).
  */
-export function lineIndex(text: string): (offset: number) => { line: number; column: number } {
+function lineIndex(text: string): (offset: number) => { line: number; column: number } {
   const starts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return (offset) => {

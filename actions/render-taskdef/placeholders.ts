@@ -8,8 +8,6 @@ import type { JsonPath } from './json-source.js';
 const PLACEHOLDER = /\$?\$\{([^}]*)\}/g;
 const WHOLE_PLACEHOLDER = /^\$\{[^}]*\}$/;
 
-export const BUILT_IN_PLACEHOLDERS = ['IMAGE_URI', 'AWS_REGION', 'FEATURE_KEY', 'DEPLOY_ENV', 'TEMPLATE_NAME'] as const;
-
 /** Replaces known placeholders; returns the new string, the names it resolved and those it could not. */
 export function substitute(text: string, values: ReadonlyMap<string, string>): { text: string; used: string[]; unresolved: string[] } {
   const unresolved: string[] = [];

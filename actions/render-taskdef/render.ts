@@ -43,14 +43,14 @@ export interface RenderResult {
   sensitive: SensitiveUse[];
 }
 
-export interface Withheld {
+interface Withheld {
   container: string;
   names: string[];
   /** Where each name is set in the config, in the order of names. */
   at: Location[];
 }
 
-export interface SensitiveUse {
+interface SensitiveUse {
   path: JsonPath;
   /** The Terraform output's name (never its value). */
   output: string;

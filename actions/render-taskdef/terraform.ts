@@ -9,7 +9,7 @@ import { displayPath, type Workspace } from './workspace.js';
  * (Terraform docs, "Command: output", -json), and prints sensitive values in
  * clear: they are masked as soon as they are read and never logged.
  */
-export interface TerraformOutput {
+interface TerraformOutput {
   /** The value as a placeholder uses it; undefined when the output is a list, map or null. */
   value?: string;
   sensitive: boolean;

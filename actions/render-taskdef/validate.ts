@@ -24,7 +24,7 @@ function range(from: number, to: number, step: number): number[] {
 }
 
 /** Task cpu as ECS accepts it: units (512, "512") or vCPU ("0.5 vCPU", "1 vcpu"). */
-export function cpuUnits(value: unknown): number | undefined {
+function cpuUnits(value: unknown): number | undefined {
   const s = String(value).trim();
   const vcpu = /^(\d+(?:\.\d+)?)\s*vcpu$/i.exec(s);
   if (vcpu) return Math.round(Number(vcpu[1]) * 1024);
@@ -32,7 +32,7 @@ export function cpuUnits(value: unknown): number | undefined {
 }
 
 /** Task memory as ECS accepts it: MiB (1024, "1024") or GB ("1GB", "2 GB"). */
-export function memoryMiB(value: unknown): number | undefined {
+function memoryMiB(value: unknown): number | undefined {
   const s = String(value).trim();
   const gb = /^(\d+(?:\.\d+)?)\s*gb$/i.exec(s);
   if (gb) return Math.round(Number(gb[1]) * 1024);
@@ -87,7 +87,7 @@ export type Checker = (r: RenderResult, opts: CheckOptions) => PathProblem[];
  * feature config, by name, since merging moves entries), anything else at
  * its line in the template.
  */
-export function locatePath(r: RenderResult, path: JsonPath): Location {
+function locatePath(r: RenderResult, path: JsonPath): Location {
   const [top, i, kind, j] = path;
   if (top === 'containerDefinitions' && typeof i === 'number' && (kind === 'environment' || kind === 'secrets') && typeof j === 'number') {
     const c = r.taskDef.containerDefinitions[i];
@@ -107,7 +107,7 @@ export function locateProblems(r: RenderResult, problems: readonly PathProblem[]
 }
 
 /** ECS rules across fields: family, Fargate sizes, networking, logging, essential containers, secret references. */
-export const checkConsistency: Checker = (r) => {
+const checkConsistency: Checker = (r) => {
   const def = r.taskDef;
   const problems: PathProblem[] = [];
   const add = (path: JsonPath, message: string, fix: string) => problems.push({ path, message, fix });
@@ -171,7 +171,7 @@ const asNumber = (v: unknown): number | undefined => (typeof v === 'number' ? v 
  * memory value, if one is specified", and container cpu likewise (ECS developer guide, task
  * definition parameters: container memory, cpu). RegisterTaskDefinition rejects the rest.
  */
-export const checkResources: Checker = (r) => {
+const checkResources: Checker = (r) => {
   const def = r.taskDef;
   const problems: PathProblem[] = [];
   const taskMemory = def.memory === undefined ? undefined : memoryMiB(def.memory);
@@ -209,7 +209,7 @@ export const checkResources: Checker = (r) => {
 };
 
 /** An image with no tag runs whatever :latest is at each task start; an empty tag is rejected at pull time. */
-export const checkImages: Checker = (r) => {
+const checkImages: Checker = (r) => {
   const problems: PathProblem[] = [];
   r.taskDef.containerDefinitions.forEach((c, i) => {
     const path = ['containerDefinitions', i, 'image'];
@@ -239,7 +239,7 @@ export const checkImages: Checker = (r) => {
  * secret is an error; a name like one (TOKEN_ISS) only a warning, which
  * allow-plain-names silences.
  */
-export const checkPlainValues: Checker = (r, opts) => {
+const checkPlainValues: Checker = (r, opts) => {
   const problems: PathProblem[] = [];
   r.taskDef.containerDefinitions.forEach((c, i) => {
     for (const [j, e] of (c.environment ?? []).entries()) {
@@ -268,7 +268,7 @@ export const checkPlainValues: Checker = (r, opts) => {
  * wrong JSON types (`"essential": "true"`), values ECS does not accept. A missing
  * `family` is left to checkConsistency, which says more.
  */
-export const checkShape: Checker = (r) =>
+const checkShape: Checker = (r) =>
   validateTaskDefinitionShape(r.taskDef)
     .filter((p) => !(p.kind === 'required' && p.displayPath === 'family'))
     .map((p) => {
@@ -290,7 +290,7 @@ const MIN_SEARCHED_SECRET = 4;
  * revision. Found by the placeholder that carried it (numbers and booleans too) and, for strings, by
  * its value (pasted into the template or the config).
  */
-export const checkSensitive: Checker = (r, opts) => {
+const checkSensitive: Checker = (r, opts) => {
   const found = new Map<string, PathProblem>();
   const report = (at: JsonPath, output: string) => {
     // An environment or secrets entry is reported as a whole, where its value was set.
@@ -323,7 +323,7 @@ function walkStrings(v: unknown, path: (string | number)[], visit: (path: JsonPa
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, [...path, k], visit);
 }
 
-export const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResources, checkImages, checkPlainValues, checkSensitive];
+const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResources, checkImages, checkPlainValues, checkSensitive];
 
 /**
  * Every checker over the rendered task definition, all problems at once,

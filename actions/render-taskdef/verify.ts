@@ -14,7 +14,7 @@ import { parseSecretRef } from './secret-ref.js';
  * points at, so a typo fails here instead of as a task that never starts.
  * Only Describe* calls: no parameter or secret value is ever read.
  */
-export interface VerifyItem {
+interface VerifyItem {
   what: string;
   at: Location;
 }

@@ -78,7 +78,7 @@ export function workspaceWith(def: unknown): string {
   return ws;
 }
 
-export const fast = { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5' };
+const fast = { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5' };
 
 export function runDeploy(emu: Emulator, inputs: Record<string, string>, workspace?: string, extra: Partial<RunOptions> = {}) {
   return runBundle('deploy-ecs', { inputs: { ...fast, ...inputs }, env: emu.env(), workspace, timeoutMs: 60_000, ...extra });

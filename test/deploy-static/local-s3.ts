@@ -17,9 +17,9 @@ interface S3rverInstance {
 }
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 
-export type S3Op = 'PUT' | 'COPY' | 'HEAD' | 'GET' | 'LIST' | 'DELETE' | 'MPU' | 'OTHER';
+type S3Op = 'PUT' | 'COPY' | 'HEAD' | 'GET' | 'LIST' | 'DELETE' | 'MPU' | 'OTHER';
 
-export interface S3Request {
+interface S3Request {
   op: S3Op;
   method: string;
   /** Decoded object key (path-style: after the bucket). */

@@ -22,7 +22,7 @@ interface Invalidation {
 }
 
 /** One origin of a distribution: an S3 bucket (`<bucket>.s3.<region>.amazonaws.com`) or a custom domain. */
-export interface OriginSpec {
+interface OriginSpec {
   id: string;
   domainName: string;
   /** '' or '/site'; CloudFront requests `originPath + viewer path` from the origin. */

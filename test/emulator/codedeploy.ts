@@ -20,7 +20,7 @@ import { AwsError, epochSeconds, hex, requireString, type EmuContext, type JsonO
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-export const ECS_LIFECYCLE = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'] as const;
+const ECS_LIFECYCLE = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'] as const;
 
 export interface CodeDeployScenario {
   /** success [default]; fail at `failAt`; hold: stays InProgress at `holdAt` until StopDeployment. */

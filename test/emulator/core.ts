@@ -2,7 +2,7 @@
  * Shared pieces of the emulator: the AWS error type every handler throws,
  * the per-instance context (account, region, clock) and pagination helpers.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** An AWS error as the wire protocols carry it: code (`__type` / `<Code>`), message, HTTP status. */
 export class AwsError extends Error {
@@ -48,7 +48,7 @@ export class PollClock {
  * definitions, images, parameters) and log reads do not move time, so adding such a call to a
  * bundle does not change when its scenario ends.
  */
-export const POLLED_OPERATIONS: ReadonlySet<string> = new Set([
+const POLLED_OPERATIONS: ReadonlySet<string> = new Set([
   'ECS.DescribeServices',
   'ECS.ListServiceDeployments',
   'ECS.DescribeServiceDeployments',
@@ -70,14 +70,12 @@ export const epochSeconds = (ms: number): number => ms / 1000;
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 /** Opaque pagination tokens: base64 of the next offset, tied to the operation so tokens are not interchangeable. */
-export function encodeToken(scope: string, offset: number): string {
+function encodeToken(scope: string, offset: number): string {
   return Buffer.from(JSON.stringify({ s: scope, o: offset })).toString('base64');
 }
 
-export function decodeToken(scope: string, token: string | undefined, errorCode: string): number {
+function decodeToken(scope: string, token: string | undefined, errorCode: string): number {
   if (token === undefined || token === null || token === '') return 0;
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { s?: string; o?: number };
@@ -121,7 +119,7 @@ export function seededRandom(seed: number): () => number {
 
 /** A JSON-protocol operation handler: parsed request body in, response object out (or throws AwsError). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type JsonHandler = (input: any) => unknown;
+type JsonHandler = (input: any) => unknown;
 export type JsonOperations = Record<string, JsonHandler>;
 
 export function requireString(value: unknown, name: string, code = 'InvalidParameterException'): string {

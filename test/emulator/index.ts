@@ -23,9 +23,9 @@ import { Faults, startServer, type FaultSpec, type RequestRecord } from './serve
 import { SsmService } from './ssm.js';
 import { stsQuery } from './sts.js';
 
-export type { FaultSpec, RequestRecord } from './server.js';
-export type { RolloutScenario, TaskScenario, TaskMatch } from './scenarios.js';
-export { AwsError } from './core.js';
+;
+;
+;
 
 export interface EmulatorOptions {
   /** Default eu-west-1. */

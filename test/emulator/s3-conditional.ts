@@ -52,7 +52,7 @@ function fail(res: ServerResponse, status: number, code: string, message: string
  * against s3rver's current object and, if it holds, `forward` sends the
  * request on (its promise settles when the upstream answer is complete).
  */
-export function handleConditional(req: IncomingMessage, res: ServerResponse, upstreamPort: number, forward: () => Promise<void>): boolean {
+function handleConditional(req: IncomingMessage, res: ServerResponse, upstreamPort: number, forward: () => Promise<void>): boolean {
   const url = new URL(req.url ?? '/', 'http://s3');
   const [, bucket = '', ...rest] = url.pathname.split('/');
   const key = rest.join('/');
@@ -119,7 +119,7 @@ export function handleConditional(req: IncomingMessage, res: ServerResponse, ups
  * yields the key S3 would.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
  */
-export function copySourceAsS3Decodes(req: IncomingMessage): void {
+function copySourceAsS3Decodes(req: IncomingMessage): void {
   const source = req.headers['x-amz-copy-source'];
   if (req.method !== 'PUT' || typeof source !== 'string') return;
   const [path, query] = source.split('?');
@@ -141,7 +141,7 @@ export function copySourceAsS3Decodes(req: IncomingMessage): void {
  * metadata file and reports the old LastModified (its object file's mtime),
  * so the file is touched before such a copy is forwarded.
  */
-export function touchBeforeInPlaceCopy(req: IncomingMessage, store: { getResourcePath(bucket: string, key: string, resource: string): string }): void {
+function touchBeforeInPlaceCopy(req: IncomingMessage, store: { getResourcePath(bucket: string, key: string, resource: string): string }): void {
   const source = req.headers['x-amz-copy-source'];
   if (req.method !== 'PUT' || typeof source !== 'string') return;
   const url = new URL(req.url ?? '/', 'http://s3');

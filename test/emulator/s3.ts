@@ -26,7 +26,7 @@ interface S3rverInstance {
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 
 /** Names the S3 operation from the REST request shape (for counting and fault filters). */
-export function s3Operation(method: string, url: URL, headers: Record<string, string | string[] | undefined>): string {
+function s3Operation(method: string, url: URL, headers: Record<string, string | string[] | undefined>): string {
   const [bucket, ...rest] = url.pathname.slice(1).split('/');
   const key = rest.join('/');
   const q = url.searchParams;

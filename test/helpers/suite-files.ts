@@ -40,7 +40,7 @@ function edges(file: string, root: string): string[] {
 }
 
 /** Whether `file` (absolute) reaches a call of runBundle through its imports and started scripts. */
-export function runsBundles(file: string, root: string, seen = new Set<string>()): boolean {
+function runsBundles(file: string, root: string, seen = new Set<string>()): boolean {
   if (seen.has(file)) return false;
   seen.add(file);
   // run-bundle.ts defines runBundle (and names the scripts that use it): importing it is not a call.

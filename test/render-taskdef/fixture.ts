@@ -10,7 +10,7 @@ import { workspace } from '../../actions/render-taskdef/workspace.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 
 export const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123';
-export const EXAMPLE = join(repoRoot, 'examples/delivery-app');
+const EXAMPLE = join(repoRoot, 'examples/delivery-app');
 
 /** A fresh workspace holding a copy of examples/delivery-app/infra as `infra/`. */
 export function exampleWorkspace(): string {

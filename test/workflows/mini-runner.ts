@@ -54,7 +54,7 @@ function statusFunctions(status: Status): Map<string, { name: string; minArgs: n
   return new Map(STATUS_FUNCTIONS.map((name) => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(values[name]!) }]));
 }
 
-export function evaluate(expr: string, ctx: Contexts, status: Status = { failed: false }): data.ExpressionData {
+function evaluate(expr: string, ctx: Contexts, status: Status = { failed: false }): data.ExpressionData {
   const lexed = new Lexer(expr).lex();
   const functions = statusFunctions(status);
   const tree = new Parser(lexed.tokens, CONTEXT_NAMES, [...functions.values()]).parse();
@@ -89,7 +89,7 @@ export function condition(expr: string | boolean | number | null | undefined, ct
  * unspecified = `bash -e {0}` (no pipefail), `bash` = `bash --noprofile --norc -eo pipefail {0}`,
  * `sh` = `sh -e {0}`, anything else is a template with `{0}` for the script file.
  */
-export function shellCommand(shell: string | undefined, script: string): [string, string[]] {
+function shellCommand(shell: string | undefined, script: string): [string, string[]] {
   if (shell === undefined) return ['bash', ['-e', script]];
   if (shell === 'bash') return ['bash', ['--noprofile', '--norc', '-eo', 'pipefail', script]];
   if (shell === 'sh') return ['sh', ['-e', script]];
@@ -110,7 +110,7 @@ function runProcess(command: string, args: string[], options: { cwd: string; env
   });
 }
 
-export interface StepCall {
+interface StepCall {
   job: string;
   step: Step;
   /** `with:` after interpolation. */
@@ -161,7 +161,7 @@ function actionDefaults(dir: string): Record<string, string> {
 
 type RunnableJob = Job & { if?: string; env?: Record<string, unknown>; defaults?: { run?: { shell?: string } } };
 
-export async function runJob(name: string, job: RunnableJob, opts: RunOptions): Promise<JobResult> {
+async function runJob(name: string, job: RunnableJob, opts: RunOptions): Promise<JobResult> {
   const result: JobResult = { ran: false, result: 'skipped', outputs: {}, steps: {}, ran_steps: [] };
   const jobStatus = opts.status ?? { failed: false };
   if (!condition(job.if, opts.contexts, jobStatus)) return result;

@@ -10,7 +10,7 @@ import { repoRoot } from '../helpers/run-bundle.js';
 import { isReusable, steps, type Job, type WorkflowFile } from './workflow-files.js';
 
 /** Where the reusable workflows check the suite out (same commit as the workflow). */
-export const SUITE_PATH = '.aws-deploy-actions';
+const SUITE_PATH = '.aws-deploy-actions';
 const SUITE_REPO = /(^|\/)aws-deploy-actions$/;
 
 const where = (wf: WorkflowFile, job: string, step?: { index: number; step: { id?: string; name?: string } }) =>
@@ -200,7 +200,7 @@ export function artifactProblems(wf: WorkflowFile): string[] {
     .map((s) => `${where(wf, s.job, s)}: upload-artifact without overwrite: true; "Re-run all jobs" fails on the artifact the first attempt uploaded. Add overwrite: true.`);
 }
 
-export interface InputSpec {
+interface InputSpec {
   required: boolean;
   hasDefault: boolean;
   /** workflow_call input type (string, boolean, number); undefined for actions (all strings). */
@@ -208,7 +208,7 @@ export interface InputSpec {
 }
 
 /** Inputs of one of our actions, or undefined when its action.yml does not exist (yet). */
-export function actionInputs(name: string): Map<string, InputSpec> | undefined {
+function actionInputs(name: string): Map<string, InputSpec> | undefined {
   const file = join(repoRoot, 'actions', name, 'action.yml');
   if (!existsSync(file)) return undefined;
   const yml = parse(readFileSync(file, 'utf8')) as { inputs?: Record<string, { required?: boolean; default?: unknown }> };
@@ -218,7 +218,7 @@ export function actionInputs(name: string): Map<string, InputSpec> | undefined {
 }
 
 /** workflow_call inputs of one of our reusable workflows. */
-export function reusableInputs(file: string): Map<string, InputSpec> | undefined {
+function reusableInputs(file: string): Map<string, InputSpec> | undefined {
   const path = join(repoRoot, '.github', 'workflows', file);
   if (!existsSync(path)) return undefined;
   const doc = parse(readFileSync(path, 'utf8')) as {

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 
-export const SMOKE = {
+const SMOKE = {
   cluster: 'delivery-test',
   service: 'backend',
   family: 'delivery-test-backend',

@@ -21,7 +21,7 @@ import type { DeployLock } from '../../../actions/deploy-static/lock.js';
 import { applyRollbackAll, planRollbackAll } from '../../../actions/deploy-static/rollback.js';
 import { MemoryS3, S3Error } from './memory-s3.js';
 
-export const BUCKET = 'site';
+const BUCKET = 'site';
 
 /** A seeded random source (mulberry32): a schedule is a function of its seed. */
 export function rng(seed: number) {
@@ -60,7 +60,7 @@ export function makeBuilds(n: number): { dir: string; files: Map<string, string>
   });
 }
 
-export class Killed extends Error {
+class Killed extends Error {
   constructor() {
     super('killed');
   }
@@ -162,7 +162,7 @@ export interface Actor {
   outcome?: 'ok' | Error;
 }
 
-export function inputsFor(kind: 'deploy' | 'rollback', source: string, keep: number): Inputs {
+function inputsFor(kind: 'deploy' | 'rollback', source: string, keep: number): Inputs {
   return {
     source: kind === 'deploy' ? source : '',
     targets: [{ bucket: BUCKET, prefix: '' }],

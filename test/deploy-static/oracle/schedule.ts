@@ -21,7 +21,7 @@ import { memoryReporter } from '../../../lib/report.js';
 import { FaultyS3, rng, runActor, type Actor, type Faults } from './actors.js';
 import { MemoryS3 } from './memory-s3.js';
 
-export const KEEP = 3;
+const KEEP = 3;
 const realImmediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 const noFaults: Faults = { serverError: 0, lostAnswer: 0, pauseMs: 0, skewMs: 0 };
 
@@ -57,7 +57,7 @@ async function drive(done: () => boolean): Promise<void> {
   }
 }
 
-export function generate(seed: number) {
+function generate(seed: number) {
   const r = rng(seed);
   const n = r.int(2, 3);
   return Array.from({ length: n }, (_, i) => {

@@ -43,7 +43,7 @@ export interface Deployment {
   imageDigests: Record<string, string>;
 }
 
-export interface ServiceEvent {
+interface ServiceEvent {
   id: string;
   createdAt: number;
   message: string;

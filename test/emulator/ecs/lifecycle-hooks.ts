@@ -103,7 +103,7 @@ interface Held {
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-linear.html,
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/canary-deployment.html.
  */
-export function lifecycleSteps(strategy: string, config: Record<string, unknown>): Step[] {
+function lifecycleSteps(strategy: string, config: Record<string, unknown>): Step[] {
   const steps: Step[] = [
     { stage: 'PRE_SCALE_UP', hookStage: 'PRE_SCALE_UP', at: 0 },
     { stage: 'SCALE_UP', hookStage: 'SCALE_UP', at: 0.05 },

@@ -1,7 +1,7 @@
 /** ECS task definitions: register, describe, list, deregister, and resolving `family[:rev]` / ARN references. */
 import { AwsError, epochSeconds, paginate, type EmuContext, type JsonOperations } from '../core.js';
 
-export interface ContainerDefinition {
+interface ContainerDefinition {
   name: string;
   image: string;
   essential?: boolean;
@@ -59,7 +59,7 @@ function toUnits(value: unknown, unit: RegExp): unknown {
  * - task `volumes: []`, `placementConstraints: []` when never set: the describe output recorded in
  *   a recorded DescribeTaskDefinition answer (ECS returns `[]` for lists never set, as in terraform-provider-aws PR #46132).
  */
-export function fillRegisteredDefaults(input: Obj): Obj {
+function fillRegisteredDefaults(input: Obj): Obj {
   const out: Obj = { ...input };
   if (out.cpu !== undefined) out.cpu = toUnits(out.cpu, /^\s*(\d+(?:\.\d+)?)\s*vcpu\s*$/i);
   if (out.memory !== undefined) out.memory = toUnits(out.memory, /^\s*(\d+(?:\.\d+)?)\s*gb\s*$/i);
