@@ -21,6 +21,40 @@ export class CallDeadline {
   }
 }
 
+/**
+ * A signal that aborts after `ms` (reason: a TimeoutError DOMException, as AbortSignal.timeout) or
+ * when any of `signals` aborts. Not `AbortSignal.any([..., AbortSignal.timeout(ms)])`: Node holds
+ * the sources of an `any()` signal only weakly and the timeout signal's timer only weakly too, so
+ * after a garbage collection the timeout is gone and the combined signal never aborts
+ * (nodejs/node#57736). Here the timer holds the controller; it is unref'd so it alone does not
+ * keep the process up, and cleared once the signal aborts.
+ */
+export function deadlineSignal(ms: number, ...signals: (AbortSignal | undefined)[]): AbortSignal {
+  const controller = new AbortController();
+  const sources = signals.filter((s): s is AbortSignal => s !== undefined);
+  const already = sources.find((s) => s.aborted);
+  if (already) {
+    controller.abort(already.reason);
+    return controller.signal;
+  }
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.max(1, ms));
+  timer.unref();
+  const listeners = sources.map((s) => {
+    const onAbort = () => controller.abort(s.reason);
+    s.addEventListener('abort', onAbort, { once: true });
+    return () => s.removeEventListener('abort', onAbort);
+  });
+  controller.signal.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(timer);
+      for (const remove of listeners) remove();
+    },
+    { once: true },
+  );
+  return controller.signal;
+}
+
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason as unknown;
   const err = new Error(`AWS call abandoned: ${reason instanceof Error ? reason.message : 'the run deadline passed'}`);

@@ -3,6 +3,7 @@
  * image, register if changed (deploy-read.ts), update the services, wait, judge each service
  * (deploy-results.ts), and on failure diagnose and roll back to what each service ran before.
  */
+import { deadlineSignal } from '../../lib/deadline.js';
 import { describeUnknown } from '../../lib/errors.js';
 import { mapLimit } from '../../lib/pool.js';
 import { publishPhase, readPhase, registerPhase, type Progress, type ReadState } from './deploy-read.js';
@@ -162,7 +163,7 @@ async function updatePhase(inputs: Inputs, deps: Deps, read: ReadState, arn: str
 async function waitPhase(inputs: Inputs, deps: Deps, tracked: Tracked[], waitMs: number, nativeStep: Parameters<typeof waitForDeployments>[2]['nativeStep']): Promise<WaitOutcome> {
   const runSignal = deps.calls?.signal;
   const waited = await deps.report.group(`Wait for ${tracked.length} service(s)`, () => {
-    deps.calls?.set(AbortSignal.any([...(runSignal ? [runSignal] : []), AbortSignal.timeout(Math.max(1, waitMs))]));
+    deps.calls?.set(deadlineSignal(waitMs, runSignal));
     return waitForDeployments({ ecs: deps.ecs, report: deps.report, sleep: deps.sleep, now: deps.now, signal: deps.signal }, tracked, {
       cluster: inputs.cluster,
       intervalMs: inputs.pollIntervalSeconds * 1000,

@@ -7,6 +7,7 @@
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { deadlineSignal } from '../../lib/deadline.js';
 import { code, markdownTable } from '../../lib/markdown.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
@@ -141,7 +142,7 @@ async function probe(deps: GateDeps, gate: GateInputs, raw: string, cancel?: Abo
       method: gate.method,
       redirect: gate.followRedirects ? 'follow' : 'manual',
       // A cancel of the workflow ends a request in flight too (the runner kills the step 10 s after SIGINT).
-      signal: cancel ? AbortSignal.any([AbortSignal.timeout(gate.requestTimeoutMs), cancel]) : AbortSignal.timeout(gate.requestTimeoutMs),
+      signal: deadlineSignal(gate.requestTimeoutMs, cancel),
       headers: { 'user-agent': 'aws-deploy-actions-gate', accept: '*/*', ...(authorization ? { authorization } : {}) },
     });
     // Release the connection without downloading the body.

@@ -6,7 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { exec } from '@actions/exec';
 import { ClientFactory, clientConfig } from '../../lib/aws.js';
-import { boundCalls, CallDeadline } from '../../lib/deadline.js';
+import { boundCalls, CallDeadline, deadlineSignal } from '../../lib/deadline.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { describeUnknown } from '../../lib/errors.js';
@@ -82,7 +82,7 @@ await runAction(ACTION, async () => {
   }
   // Every AWS call ends by the run's deadline (timeout-minutes) or at the cancel; deploy() gives the
   // rollback after a cancel its own short budget (calls.set).
-  const calls = new CallDeadline(AbortSignal.any([cancel.signal, AbortSignal.timeout(Math.max(1, runStartedAt + inputs.timeoutMinutes * 60_000 - realClock()))]));
+  const calls = new CallDeadline(deadlineSignal(runStartedAt + inputs.timeoutMinutes * 60_000 - realClock(), cancel.signal));
   // Registered before deploy() listens to the cancel: the calls in flight end, and the calls the
   // cancel itself makes (a gate's ROLLBACK at a pause, the rollback) get the cancel budget.
   cancel.signal.addEventListener('abort', () => calls.set(AbortSignal.timeout(CANCEL_BUDGET_MS)), { once: true });

@@ -1,0 +1,40 @@
+/**
+ * deadlineSignal: the run's deadline must abort even after a garbage collection (a timeout signal
+ * inside AbortSignal.any() does not survive one in Node), and a source signal's abort passes through.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { deadlineSignal } from '../../lib/deadline.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const aborted = (signal: AbortSignal) => new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
+
+describe('deadlineSignal', () => {
+  it('aborts at its timeout even when a garbage collection runs before it', async () => {
+    const cancel = new AbortController();
+    const signal = deadlineSignal(50, cancel.signal);
+    const reason = aborted(signal);
+    gc();
+    await new Promise((r) => setImmediate(r));
+    gc();
+    expect(await reason).toMatchObject({ name: 'TimeoutError' });
+    expect(cancel.signal.aborted).toBe(false);
+  });
+
+  it('aborts with the reason of a source signal that aborts first', async () => {
+    const cancel = new AbortController();
+    const signal = deadlineSignal(60_000, undefined, cancel.signal);
+    const reason = aborted(signal);
+    cancel.abort(new Error('cancelled (SIGINT)'));
+    expect(await reason).toMatchObject({ message: 'cancelled (SIGINT)' });
+  });
+
+  it('is aborted at once when a source already is', () => {
+    const signal = deadlineSignal(60_000, AbortSignal.abort(new Error('gone')));
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toMatchObject({ message: 'gone' });
+  });
+});
