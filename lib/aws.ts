@@ -72,7 +72,11 @@ const BULK_BACKOFF_CAP_MS = 20_000;
 const BULK_EXTRA_ATTEMPTS = 2;
 
 /** Full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog): a random wait below a doubling ceiling. */
-export function jitteredBackoff(random: () => number = Math.random, baseMs = BULK_BACKOFF_BASE_MS, capMs = BULK_BACKOFF_CAP_MS): (attempt: number) => number {
+export function jitteredBackoff(
+  random: () => number = Math.random,
+  baseMs = BULK_BACKOFF_BASE_MS,
+  capMs = BULK_BACKOFF_CAP_MS,
+): (attempt: number) => number {
   return (attempt) => Math.floor(random() * Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1)));
 }
 

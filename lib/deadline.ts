@@ -37,7 +37,10 @@ export function deadlineSignal(ms: number, ...signals: (AbortSignal | undefined)
     controller.abort(already.reason);
     return controller.signal;
   }
-  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.max(1, ms));
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    Math.max(1, ms),
+  );
   timer.unref();
   const listeners = sources.map((s) => {
     const onAbort = () => controller.abort(s.reason);

@@ -100,10 +100,16 @@ function push(problems: ShapeProblem[], p: Omit<ShapeProblem, 'displayPath'>) {
 
 function checkType(v: unknown, type: string, path: PathSegment[], problems: ShapeProblem[]): void {
   if (v === null || v === undefined) return;
-  const typeError = (expected: string, fix: string) => push(problems, { kind: 'type', path, message: `${formatPath(path)} is ${describe(v)}; expected ${expected}.`, fix });
+  const typeError = (expected: string, fix: string) =>
+    push(problems, { kind: 'type', path, message: `${formatPath(path)} is ${describe(v)}; expected ${expected}.`, fix });
   if (type.startsWith('list<')) {
     if (!Array.isArray(v)) {
-      return typeError('a list [...]', isRecord(v) ? `Wrap the object in a list: "${String(path.at(-1))}": [ {...} ].` : `Write a JSON list: "${String(path.at(-1))}": [ ... ].`);
+      return typeError(
+        'a list [...]',
+        isRecord(v)
+          ? `Wrap the object in a list: "${String(path.at(-1))}": [ {...} ].`
+          : `Write a JSON list: "${String(path.at(-1))}": [ ... ].`,
+      );
     }
     const inner = type.slice(5, -1);
     v.forEach((item, i) => checkType(item, inner, [...path, i], problems));
@@ -117,7 +123,8 @@ function checkType(v: unknown, type: string, path: PathSegment[], problems: Shap
   }
   if (type.startsWith('enum:')) {
     const allowed = enums[type.slice(5)] ?? [];
-    if (typeof v !== 'string') return typeError(`one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, `Use one of: ${allowed.join(', ')}.`);
+    if (typeof v !== 'string')
+      return typeError(`one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, `Use one of: ${allowed.join(', ')}.`);
     if (allowed.includes(v)) return;
     const near = suggest(v, allowed);
     push(problems, {
@@ -134,13 +141,26 @@ function checkType(v: unknown, type: string, path: PathSegment[], problems: Shap
       if (typeof v === 'string') return;
       // ECS takes task-level cpu/memory as strings; a number is a common slip the suite converts.
       if (typeof v === 'number' && path.length === 1 && (path[0] === 'cpu' || path[0] === 'memory')) return;
-      return typeError('a string', typeof v === 'number' || typeof v === 'boolean' ? `Quote it: "${String(v)}".` : 'Write a string in double quotes.');
+      return typeError(
+        'a string',
+        typeof v === 'number' || typeof v === 'boolean' ? `Quote it: "${String(v)}".` : 'Write a string in double quotes.',
+      );
     case 'number':
       if (typeof v === 'number' && Number.isFinite(v)) return;
-      return typeError('a number', typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? `Write ${v.trim()} without quotes.` : 'Write a number without quotes, e.g. 8080.');
+      return typeError(
+        'a number',
+        typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)
+          ? `Write ${v.trim()} without quotes.`
+          : 'Write a number without quotes, e.g. 8080.',
+      );
     case 'boolean':
       if (typeof v === 'boolean') return;
-      return typeError('a boolean (true or false)', typeof v === 'string' && /^(true|false)$/i.test(v.trim()) ? `Write ${v.trim().toLowerCase()} without quotes.` : 'Write true or false without quotes.');
+      return typeError(
+        'a boolean (true or false)',
+        typeof v === 'string' && /^(true|false)$/i.test(v.trim())
+          ? `Write ${v.trim().toLowerCase()} without quotes.`
+          : 'Write true or false without quotes.',
+      );
     case 'timestamp':
     case 'blob':
       return;
@@ -176,7 +196,15 @@ function checkStruct(v: unknown, name: string, path: PathSegment[], problems: Sh
   if (!shape) return;
   const at = () => formatPath(path);
   if (!isRecord(v)) {
-    push(problems, { kind: 'type', path, message: `${at()} is ${describe(v)}; expected an object {...} (ECS ${name}).`, fix: Array.isArray(v) && v.length === 1 ? 'Remove the surrounding [ ]: this field takes one object.' : `Write an object with the fields of ${apiDoc(name)}.` });
+    push(problems, {
+      kind: 'type',
+      path,
+      message: `${at()} is ${describe(v)}; expected an object {...} (ECS ${name}).`,
+      fix:
+        Array.isArray(v) && v.length === 1
+          ? 'Remove the surrounding [ ]: this field takes one object.'
+          : `Write an object with the fields of ${apiDoc(name)}.`,
+    });
     return;
   }
   const members = Object.keys(shape.members);
@@ -193,13 +221,22 @@ function checkStruct(v: unknown, name: string, path: PathSegment[], problems: Sh
       kind: 'unknown-key',
       path: [...path, key],
       message: `${path.length === 0 ? 'Unknown top-level key' : `Unknown key in ${at()}:`} '${key}': ECS's ${name} has no such field, and the AWS SDK would drop it without a word.`,
-      fix: near ? `Did you mean '${near}'?` : owner ? `'${key}' belongs inside '${owner}'.` : `Remove it, or use a field of ${name}: ${apiDoc(name)} (checked against ${model.sdk.package} ${model.sdk.version}; a field AWS added later needs a newer SDK).`,
+      fix: near
+        ? `Did you mean '${near}'?`
+        : owner
+          ? `'${key}' belongs inside '${owner}'.`
+          : `Remove it, or use a field of ${name}: ${apiDoc(name)} (checked against ${model.sdk.package} ${model.sdk.version}; a field AWS added later needs a newer SDK).`,
       ...(near ? { didYouMean: near } : {}),
     });
   }
   for (const req of shape.required ?? []) {
     if (v[req] === undefined || v[req] === null) {
-      push(problems, { kind: 'required', path: [...path, req], message: `${formatPath([...path, req])} is missing; ECS requires it in ${name}.`, fix: `Add "${req}" (${describeType(shape.members[req]!)}).` });
+      push(problems, {
+        kind: 'required',
+        path: [...path, req],
+        message: `${formatPath([...path, req])} is missing; ECS requires it in ${name}.`,
+        fix: `Add "${req}" (${describeType(shape.members[req]!)}).`,
+      });
     }
   }
 }
@@ -230,7 +267,8 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   const sameCase = candidates.find((c) => c.toLowerCase() === lower);
   if (sameCase) return sameCase;
   // A field name cut short (`operatingSystem` → `operatingSystemFamily`): the shortest such candidate.
-  const longer = lower.length >= 5 ? candidates.filter((c) => c.toLowerCase().startsWith(lower)).sort((a, b) => a.length - b.length)[0] : undefined;
+  const longer =
+    lower.length >= 5 ? candidates.filter((c) => c.toLowerCase().startsWith(lower)).sort((a, b) => a.length - b.length)[0] : undefined;
   if (longer) return longer;
   let best: { c: string; d: number } | undefined;
   for (const c of candidates) {
@@ -242,7 +280,9 @@ export function suggest(word: string, candidates: readonly string[]): string | u
 
 /** Edit distance where swapping two neighbours (`imgae`) counts as one edit (optimal string alignment). */
 function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -32,7 +32,10 @@ export class Inputs {
     if (v === undefined) return fallback;
     if (/^(true|yes|on|1)$/i.test(v)) return true;
     if (/^(false|no|off|0)$/i.test(v)) return false;
-    throw new ActionError(`Input '${name}' must be true or false, got '${v}'.`, { input: name, fix: `Set ${name}: true or ${name}: false.` });
+    throw new ActionError(`Input '${name}' must be true or false, got '${v}'.`, {
+      input: name,
+      fix: `Set ${name}: true or ${name}: false.`,
+    });
   }
 
   number(name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
@@ -58,7 +61,10 @@ export class Inputs {
     const v = this.string(name);
     if (v === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(v)) {
-      throw new ActionError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${v}'.`, { input: name, fix: `Use one of: ${allowed.join(', ')}.` });
+      throw new ActionError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${v}'.`, {
+        input: name,
+        fix: `Use one of: ${allowed.join(', ')}.`,
+      });
     }
     return v as T;
   }
@@ -84,7 +90,10 @@ export function parseKeyValueLines(raw: string, input: string, keyPattern = /^[A
     const eq = trimmed.indexOf('=');
     const where = `line ${i + 1} of input '${input}'`;
     if (eq <= 0) {
-      throw new ActionError(`${where} is '${trimmed}', not KEY=VALUE.`, { input, fix: 'Write one KEY=VALUE per line; the value may be empty (KEY=).' });
+      throw new ActionError(`${where} is '${trimmed}', not KEY=VALUE.`, {
+        input,
+        fix: 'Write one KEY=VALUE per line; the value may be empty (KEY=).',
+      });
     }
     const key = trimmed.slice(0, eq).trim();
     if (!keyPattern.test(key)) {

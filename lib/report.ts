@@ -54,5 +54,3 @@ export function printUntrusted(report: Pick<Reporter, 'info'>, lines: string[]):
   for (const line of lines) for (const part of line.split(/\r\n|\r|\n/)) report.info(part);
   report.info(`::${token}::`);
 }
-
-;

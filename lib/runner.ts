@@ -14,7 +14,6 @@ import { EOL } from 'node:os';
 import { ActionError, describeUnknown, formatProblem } from './errors.js';
 import type { Reporter } from './report.js';
 
-
 const escapeData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 

@@ -13,7 +13,10 @@ type Named = { name?: string; value?: string; valueFrom?: string };
  * names added/removed/changed, secret names, roles, and any other changed key.
  * Env values are not printed (they may be sensitive); names are.
  */
-export function diffTaskDefinitions(before: TaskDefinitionInput | TaskDefinition | undefined, after: TaskDefinitionInput | TaskDefinition): string[] {
+export function diffTaskDefinitions(
+  before: TaskDefinitionInput | TaskDefinition | undefined,
+  after: TaskDefinitionInput | TaskDefinition,
+): string[] {
   if (!before) return ['new family (no previous revision)'];
   const a = normalizeTaskDefinition(before);
   const b = normalizeTaskDefinition(after);
@@ -23,7 +26,8 @@ export function diffTaskDefinitions(before: TaskDefinitionInput | TaskDefinition
     const [x, y] = top(k);
     if (JSON.stringify(x) !== JSON.stringify(y)) lines.push(`${k}: ${x ?? '(none)'} → ${y ?? '(none)'}`);
   }
-  const containers = (d: Record<string, unknown>) => new Map(((d.containerDefinitions as Record<string, unknown>[]) ?? []).map((c) => [String(c.name), c]));
+  const containers = (d: Record<string, unknown>) =>
+    new Map(((d.containerDefinitions as Record<string, unknown>[]) ?? []).map((c) => [String(c.name), c]));
   const ca = containers(a);
   const cb = containers(b);
   for (const name of new Set([...ca.keys(), ...cb.keys()])) {
@@ -34,7 +38,9 @@ export function diffTaskDefinitions(before: TaskDefinitionInput | TaskDefinition
     else lines.push(...diffContainer(name, x, y));
   }
   const skip = new Set(['cpu', 'memory', 'taskRoleArn', 'executionRoleArn', 'networkMode', 'containerDefinitions']);
-  const others = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !skip.has(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const others = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (k) => !skip.has(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k]),
+  );
   if (others.length > 0) lines.push(`also changed: ${others.join(', ')}`);
   return lines;
 }
@@ -46,8 +52,12 @@ function diffContainer(name: string, x: Record<string, unknown>, y: Record<strin
   for (const k of ['cpu', 'memory', 'memoryReservation']) {
     if (x[k] !== y[k]) lines.push(`${p} ${k}: ${x[k] ?? '(none)'} → ${y[k] ?? '(none)'}`);
   }
-  const named = (list: unknown, field: 'value' | 'valueFrom') => new Map(((list as Named[]) ?? []).map((e) => [String(e.name), e[field] ?? '']));
-  for (const [key, label, field] of [['environment', 'env', 'value'], ['secrets', 'secrets', 'valueFrom']] as const) {
+  const named = (list: unknown, field: 'value' | 'valueFrom') =>
+    new Map(((list as Named[]) ?? []).map((e) => [String(e.name), e[field] ?? '']));
+  for (const [key, label, field] of [
+    ['environment', 'env', 'value'],
+    ['secrets', 'secrets', 'valueFrom'],
+  ] as const) {
     const ea = named(x[key], field);
     const eb = named(y[key], field);
     const added = [...eb.keys()].filter((n) => !ea.has(n));
@@ -58,7 +68,9 @@ function diffContainer(name: string, x: Record<string, unknown>, y: Record<strin
     if (changed.length) lines.push(`${p} ${label} changed: ${changed.join(', ')}`);
   }
   const skip = new Set(['name', 'image', 'cpu', 'memory', 'memoryReservation', 'environment', 'secrets']);
-  const others = [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !skip.has(k) && JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+  const others = [...new Set([...Object.keys(x), ...Object.keys(y)])].filter(
+    (k) => !skip.has(k) && JSON.stringify(x[k]) !== JSON.stringify(y[k]),
+  );
   if (others.length > 0) lines.push(`${p} also changed: ${others.join(', ')}`);
   return lines;
 }

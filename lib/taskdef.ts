@@ -18,7 +18,7 @@ import { READ_ONLY_KEYS, validateTaskDefinitionShape } from './ecs-shapes.js';
 import { ActionError } from './errors.js';
 import { taskDefinitionsEqual } from './taskdef-normalize.js';
 
-export { READ_ONLY_KEYS,   } from './ecs-shapes.js';
+export { READ_ONLY_KEYS } from './ecs-shapes.js';
 export { normalizeTaskDefinition, taskDefinitionsEqual } from './taskdef-normalize.js';
 
 export function stripReadOnly<T extends Record<string, unknown>>(def: T): T {
@@ -42,7 +42,10 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
   const problems: ActionError[] = [];
   const fail = (message: string, field?: string, fix?: string) => problems.push(new ActionError(message, { ...where, field, fix }));
   if (!isRecord(value)) {
-    throw new ActionError('A task definition must be a JSON object.', { ...where, fix: 'Use the RegisterTaskDefinition request shape: {"family": ..., "containerDefinitions": [...]}.' });
+    throw new ActionError('A task definition must be a JSON object.', {
+      ...where,
+      fix: 'Use the RegisterTaskDefinition request shape: {"family": ..., "containerDefinitions": [...]}.',
+    });
   }
   let obj: Record<string, unknown> = value;
   if (isRecord(obj.taskDefinition) && obj.family === undefined) {
@@ -52,10 +55,18 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
   const def = dropNulls(stripReadOnly(obj)) as Record<string, unknown>;
   for (const p of validateTaskDefinitionShape(def)) fail(p.message, p.displayPath, p.fix);
   if (typeof def.family === 'string' && !/^[A-Za-z0-9_-]{1,255}$/.test(def.family)) {
-    fail(`'family' must be a name of letters, digits, '-' and '_', got ${JSON.stringify(def.family)}.`, 'family', 'Set "family": "my-app".');
+    fail(
+      `'family' must be a name of letters, digits, '-' and '_', got ${JSON.stringify(def.family)}.`,
+      'family',
+      'Set "family": "my-app".',
+    );
   }
   if (Array.isArray(def.containerDefinitions) && def.containerDefinitions.length === 0) {
-    fail("'containerDefinitions' must be a non-empty array.", 'containerDefinitions', 'Add at least one container with a name and an image.');
+    fail(
+      "'containerDefinitions' must be a non-empty array.",
+      'containerDefinitions',
+      'Add at least one container with a name and an image.',
+    );
   } else if (Array.isArray(def.containerDefinitions)) {
     // Optional in the API model, required by ECS itself.
     def.containerDefinitions.forEach((c: unknown, i: number) => {
@@ -72,7 +83,10 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
   if (problems.length === 1) throw problems[0]!;
   if (problems.length > 1) {
     const name = where.file ?? 'task definition';
-    throw new ActionError(`${name} has ${problems.length} problems:\n${problems.map((p) => `  - ${p.location.field ?? ''}: ${p.message}${p.fix ? ` Fix: ${p.fix}` : ''}`).join('\n')}`, { ...where, problems });
+    throw new ActionError(
+      `${name} has ${problems.length} problems:\n${problems.map((p) => `  - ${p.location.field ?? ''}: ${p.message}${p.fix ? ` Fix: ${p.fix}` : ''}`).join('\n')}`,
+      { ...where, problems },
+    );
   }
   return def as unknown as TaskDefinitionInput;
 }
@@ -109,7 +123,12 @@ export function readTaskDefinitionFile(path: string, opts: { input?: string } = 
     const lineMatch = /line (\d+)/.exec(msg);
     const offset = pos ? Number(pos[1]) : errorOffset(text);
     const line = lineMatch ? Number(lineMatch[1]) : offset !== undefined ? text.slice(0, offset).split('\n').length : undefined;
-    throw new ActionError(`'${path}' is not valid JSON: ${msg}`, { input, file: path, line, fix: 'Fix the JSON syntax (render-taskdef writes valid JSON).' });
+    throw new ActionError(`'${path}' is not valid JSON: ${msg}`, {
+      input,
+      file: path,
+      line,
+      fix: 'Fix the JSON syntax (render-taskdef writes valid JSON).',
+    });
   }
   return parseTaskDefinition(value, { file: path, input });
 }
@@ -156,7 +175,10 @@ export interface RegisterResult {
 
 function isMissingFamily(err: unknown): boolean {
   const e = err as { name?: string; message?: string };
-  return (e?.name === 'ClientException' || e?.name === 'InvalidParameterException') && /unable to describe|not found|does not exist|inactive/i.test(e.message ?? '');
+  return (
+    (e?.name === 'ClientException' || e?.name === 'InvalidParameterException') &&
+    /unable to describe|not found|does not exist|inactive/i.test(e.message ?? '')
+  );
 }
 
 /**
@@ -180,5 +202,11 @@ export async function registerIfChanged(ecs: ECSClient, def: TaskDefinitionInput
   const out = await ecs.send(new RegisterTaskDefinitionCommand(def));
   const registered = out.taskDefinition;
   if (!registered?.taskDefinitionArn) throw new Error('RegisterTaskDefinition returned no taskDefinitionArn.');
-  return { arn: registered.taskDefinitionArn, changed: true, previousArn: previous?.taskDefinitionArn, previous, taskDefinition: registered };
+  return {
+    arn: registered.taskDefinitionArn,
+    changed: true,
+    previousArn: previous?.taskDefinitionArn,
+    previous,
+    taskDefinition: registered,
+  };
 }

@@ -25,7 +25,19 @@ async function build(name) {
   const tmp = join(root, 'dist', `.${name}.building`);
   rmSync(tmp, { recursive: true, force: true });
   const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
-  const args = ['build', `actions/${name}/main.ts`, '-o', tmp, '--minify', '--license', 'licenses.txt', '--quiet', '--target', 'es2022', '--transpile-only'];
+  const args = [
+    'build',
+    `actions/${name}/main.ts`,
+    '-o',
+    tmp,
+    '--minify',
+    '--license',
+    'licenses.txt',
+    '--quiet',
+    '--target',
+    'es2022',
+    '--transpile-only',
+  ];
   try {
     await run(process.execPath, [ncc, ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {

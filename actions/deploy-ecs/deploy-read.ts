@@ -6,7 +6,14 @@
 import { DescribeTaskDefinitionCommand, type ECSClient, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { ActionError } from '../../lib/errors.js';
 import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
-import { parseTaskDefinition, readTaskDefinitionFile, registerIfChanged, stripReadOnly, taskDefinitionsEqual, type TaskDefinitionInput } from '../../lib/taskdef.js';
+import {
+  parseTaskDefinition,
+  readTaskDefinitionFile,
+  registerIfChanged,
+  stripReadOnly,
+  taskDefinitionsEqual,
+  type TaskDefinitionInput,
+} from '../../lib/taskdef.js';
 import type { Deps } from './deploy-types.js';
 import { checkImages, pinDigests, promoteImage, pushImage, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
@@ -45,13 +52,21 @@ export interface Registered {
   diff: string[];
 }
 
-async function describeTaskDefinition(ecs: ECSClient, ref: string, input?: string): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
+async function describeTaskDefinition(
+  ecs: ECSClient,
+  ref: string,
+  input?: string,
+): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
   try {
     const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
     if (!out.taskDefinition?.taskDefinitionArn) throw new Error('no task definition returned');
     return { td: out.taskDefinition, tags: out.tags };
   } catch (err) {
-    if (input) throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, { input, fix: 'Check the ARN or family:revision, and the region.' });
+    if (input)
+      throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, {
+        input,
+        fix: 'Check the ARN or family:revision, and the region.',
+      });
     throw err;
   }
 }
@@ -74,22 +89,31 @@ export async function readPhase(inputs: Inputs, deps: Deps, progress: Progress):
     existingTags = got.tags;
     if (inputs.containerName || inputs.pinImageDigest || inputs.imagePublish !== 'none') {
       // A changed image means a new revision based on the given one.
-      def = parseTaskDefinition({ ...stripReadOnly(got.td as Record<string, unknown>), ...(got.tags?.length ? { tags: got.tags } : {}) }, { input: 'task-definition' });
+      def = parseTaskDefinition(
+        { ...stripReadOnly(got.td as Record<string, unknown>), ...(got.tags?.length ? { tags: got.tags } : {}) },
+        { input: 'task-definition' },
+      );
     }
   }
   const containers = (def ?? existing)?.containerDefinitions ?? [];
   if (inputs.containerName && !containers.some((c) => c.name === inputs.containerName)) {
-    throw new ActionError(`Container '${inputs.containerName}' is not in the task definition (it has ${containers.map((c) => c.name).join(', ')}).`, {
-      input: 'container-name',
-      fix: 'Use the name of one of its containers.',
-    });
+    throw new ActionError(
+      `Container '${inputs.containerName}' is not in the task definition (it has ${containers.map((c) => c.name).join(', ')}).`,
+      {
+        input: 'container-name',
+        fix: 'Use the name of one of its containers.',
+      },
+    );
   }
   // action.yml: the published image goes into container-name, by default the first container.
   const imageContainer = inputs.containerName ?? containers[0]?.name;
   progress.phase = 'reading the services (DescribeServices)';
   const before = await report.group('Services before the update', async () => {
     const map = await servicesBefore(ecs, inputs.cluster, inputs.services);
-    for (const [name, s] of map) report.info(`${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`);
+    for (const [name, s] of map)
+      report.info(
+        `${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`,
+      );
     return map;
   });
   // What each service ran before us: the rollback target and the "before" of the summary.
@@ -116,7 +140,16 @@ export async function publishPhase(inputs: Inputs, deps: Deps, read: ReadState, 
   progress.phase = `publishing the image (${inputs.imagePublish})`;
   const published = await deps.report.group(`Image (${inputs.imagePublish})`, () =>
     inputs.imagePublish === 'push'
-      ? pushImage(deps.ecr, deps.exec, { localImage: inputs.image!, repository: inputs.ecrRepository!, tags: [...new Set([...(inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags])] }, deps.report)
+      ? pushImage(
+          deps.ecr,
+          deps.exec,
+          {
+            localImage: inputs.image!,
+            repository: inputs.ecrRepository!,
+            tags: [...new Set([...(inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags])],
+          },
+          deps.report,
+        )
       : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, deps.report),
   );
   if (read.imageContainer && read.def) read.def = withContainerImage(read.def, read.imageContainer, published.uri);
@@ -124,7 +157,13 @@ export async function publishPhase(inputs: Inputs, deps: Deps, read: ReadState, 
 }
 
 /** Registers the task definition only when it differs from what ECS has, and diffs it against what ran before. */
-export async function registerPhase(inputs: Inputs, deps: Deps, read: ReadState, published: PublishedImage | undefined, progress: Progress): Promise<Registered> {
+export async function registerPhase(
+  inputs: Inputs,
+  deps: Deps,
+  read: ReadState,
+  published: PublishedImage | undefined,
+  progress: Progress,
+): Promise<Registered> {
   const { ecs, report } = deps;
   const { existing, existingTags, previous } = read;
   progress.phase = 'registering the task definition';
@@ -132,14 +171,21 @@ export async function registerPhase(inputs: Inputs, deps: Deps, read: ReadState,
     let def = read.def;
     if (def) {
       const checked = await checkImages(deps.ecr, def, deps.region);
-      for (const c of checked) report.info(`image ${c.image} (${c.container}): ${c.skipped ? `not checked, ${c.skipped}` : `exists, ${c.digest ?? 'digest unknown'}`}`);
+      for (const c of checked)
+        report.info(
+          `image ${c.image} (${c.container}): ${c.skipped ? `not checked, ${c.skipped}` : `exists, ${c.digest ?? 'digest unknown'}`}`,
+        );
       if (inputs.pinImageDigest) def = pinDigests(def, checked);
       if (existing && taskDefinitionsEqual(existing, def, existingTags ?? [], def.tags ?? [])) {
         report.info(`unchanged: ${existing.taskDefinitionArn} already has these images; not registering a copy`);
         return { arn: existing.taskDefinitionArn!, changed: false, taskDefinition: existing, previous: undefined, previousArn: undefined };
       }
       const r = await registerIfChanged(ecs, def);
-      report.info(r.changed ? `registered ${r.arn}` : `unchanged: ${r.arn} already matches ${inputs.taskDefinition.kind === 'file' ? inputs.taskDefinition.path : 'the given revision'}`);
+      report.info(
+        r.changed
+          ? `registered ${r.arn}`
+          : `unchanged: ${r.arn} already matches ${inputs.taskDefinition.kind === 'file' ? inputs.taskDefinition.path : 'the given revision'}`,
+      );
       return r;
     }
     report.info(`using existing ${existing!.taskDefinitionArn}`);
@@ -153,7 +199,8 @@ export async function registerPhase(inputs: Inputs, deps: Deps, read: ReadState,
   // Diff against what the (first) service ran before, which is what the user compares with.
   const firstBefore = previous.get(inputs.services[0]!);
   let previousDef = reg.previous?.taskDefinitionArn === firstBefore ? reg.previous : undefined;
-  if (!previousDef && firstBefore && firstBefore !== arn) previousDef = (await describeTaskDefinition(ecs, firstBefore).catch(() => undefined))?.td;
+  if (!previousDef && firstBefore && firstBefore !== arn)
+    previousDef = (await describeTaskDefinition(ecs, firstBefore).catch(() => undefined))?.td;
   const diff = firstBefore === arn ? ['no change: the service already runs this revision'] : diffTaskDefinitions(previousDef, finalDef);
   return { arn, changed: reg.changed, finalDef, image, diff };
 }

@@ -35,7 +35,15 @@ export function serviceResults(inputs: Inputs, o: Outcomes): ServiceResult[] {
     if (updateError) return { service, before: b, after: arn, result: 'failed', durationMs: 0, reason: updateError };
     const planned = toUpdate.some((p) => p.service === service);
     if (!t && planned && aborted) return { service, before: b, after: arn, result: 'cancelled', durationMs: 0 };
-    if (!t && planned && stoppedInFanOut) return { service, before: b, after: arn, result: 'timed-out', durationMs: 0, reason: `not updated: timeout-minutes (${inputs.timeoutMinutes}) passed during the UpdateService fan-out` };
+    if (!t && planned && stoppedInFanOut)
+      return {
+        service,
+        before: b,
+        after: arn,
+        result: 'timed-out',
+        durationMs: 0,
+        reason: `not updated: timeout-minutes (${inputs.timeoutMinutes}) passed during the UpdateService fan-out`,
+      };
     if (!t) return { service, before: b, after: arn, result: 'unchanged', durationMs: 0 };
     const v = waited?.verdicts.get(service);
     const end = waited?.finishedAt.get(service) ?? o.now;
@@ -45,14 +53,29 @@ export function serviceResults(inputs: Inputs, o: Outcomes): ServiceResult[] {
     if (v?.state === 'superseded') return { ...base, result: 'superseded', reason: v.reason };
     if (aborted) return { ...base, result: 'cancelled', reason: `cancelled while ${v?.progress ?? 'starting'}` };
     if (waited?.pollFailure) return { ...base, result: 'failed', reason: `could not read the service state: ${waited.pollFailure}` };
-    if (stoppedInFanOut && !waited) return { ...base, result: 'timed-out', reason: `updated, not waited for: timeout-minutes (${inputs.timeoutMinutes}) passed during the UpdateService fan-out` };
-    if (waited?.timedOut) return { ...base, result: 'timed-out', reason: `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})` };
+    if (stoppedInFanOut && !waited)
+      return {
+        ...base,
+        result: 'timed-out',
+        reason: `updated, not waited for: timeout-minutes (${inputs.timeoutMinutes}) passed during the UpdateService fan-out`,
+      };
+    if (waited?.timedOut)
+      return {
+        ...base,
+        result: 'timed-out',
+        reason: `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})`,
+      };
     return { ...base, result: 'interrupted' };
   });
 }
 
 /** The run's status: a cancel wins, then a failure, then a timeout, then another deployer, then what was done. */
-export function overallStatus(results: ServiceResult[], failed: ServiceResult[], superseded: ServiceResult[], updated: number): DeployResult['status'] {
+export function overallStatus(
+  results: ServiceResult[],
+  failed: ServiceResult[],
+  superseded: ServiceResult[],
+  updated: number,
+): DeployResult['status'] {
   const cancelled = results.some((r) => r.result === 'cancelled');
   return cancelled
     ? 'cancelled'
@@ -67,7 +90,14 @@ export function overallStatus(results: ServiceResult[], failed: ServiceResult[],
             : 'unchanged';
 }
 
-export function dryRunResult(inputs: Inputs, previous: Map<string, string>, plan: DryRun, existing: TaskDefinition | undefined, started: number, now: number): DeployResult {
+export function dryRunResult(
+  inputs: Inputs,
+  previous: Map<string, string>,
+  plan: DryRun,
+  existing: TaskDefinition | undefined,
+  started: number,
+  now: number,
+): DeployResult {
   return {
     taskDefinitionArn: existing?.taskDefinitionArn ?? '',
     previousTaskDefinitionArn: previousArnOutput(inputs.services, previous),
@@ -77,7 +107,14 @@ export function dryRunResult(inputs: Inputs, previous: Map<string, string>, plan
     status: 'dry-run',
     rolledBack: false,
     durationSeconds: Math.round((now - started) / 100) / 10,
-    services: inputs.services.map((service) => ({ service, before: previous.get(service), after: existing?.taskDefinitionArn ?? '', result: 'planned', durationMs: 0, reason: plan.lines.find((l) => l.startsWith(`${service}:`))?.slice(service.length + 2) })),
+    services: inputs.services.map((service) => ({
+      service,
+      before: previous.get(service),
+      after: existing?.taskDefinitionArn ?? '',
+      result: 'planned',
+      durationMs: 0,
+      reason: plan.lines.find((l) => l.startsWith(`${service}:`))?.slice(service.length + 2),
+    })),
     diff: [],
     diagnoses: [],
     dryRun: plan,
@@ -90,7 +127,9 @@ export function cancelledBeforeWrites(inputs: Inputs, previous: Map<string, stri
     status: 'cancelled',
     dryRun: undefined,
     services: inputs.services.map((service) => ({ service, before: previous.get(service), after: '', result: 'cancelled', durationMs: 0 })),
-    error: new ActionError('deploy-ecs was cancelled before any service was updated (nothing to roll back).', { fix: 'Re-run the workflow to deploy.' }),
+    error: new ActionError('deploy-ecs was cancelled before any service was updated (nothing to roll back).', {
+      fix: 'Re-run the workflow to deploy.',
+    }),
   };
 }
 

@@ -45,7 +45,17 @@ export function rollbackReserveMs(timeoutMs: number): number {
  * `interrupted`: still rolling out when another service failed (the wait stops at the first failure).
  * `superseded`: another deployer's deployment replaced ours (never rolled back over).
  */
-type ServiceOutcome = 'succeeded' | 'unchanged' | 'failed' | 'timed-out' | 'interrupted' | 'superseded' | 'cancelled' | 'rolled back' | 'rollback failed' | 'planned';
+type ServiceOutcome =
+  | 'succeeded'
+  | 'unchanged'
+  | 'failed'
+  | 'timed-out'
+  | 'interrupted'
+  | 'superseded'
+  | 'cancelled'
+  | 'rolled back'
+  | 'rollback failed'
+  | 'planned';
 
 export interface ServiceResult {
   service: string;

@@ -31,7 +31,13 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   } catch (err) {
     if (progress.updating || !(deps.signal?.aborted || deps.calls?.signal?.aborted)) throw err;
     deps.report.warning(`Stopped during ${progress.phase}: ${describeUnknown(err)}`);
-    return interruptedBeforeUpdate(inputs, deps.signal?.aborted ? 'cancelled' : 'timed-out', progress.phase, Math.round((deps.now() - started) / 100) / 10, progress.previous);
+    return interruptedBeforeUpdate(
+      inputs,
+      deps.signal?.aborted ? 'cancelled' : 'timed-out',
+      progress.phase,
+      Math.round((deps.now() - started) / 100) / 10,
+      progress.previous,
+    );
   }
 }
 
@@ -65,19 +71,41 @@ async function deployPhases(inputs: Inputs, deps: Deps, progress: Progress, star
   // ---- wait: timeout-minutes covers the wait and the rollback; the rollback keeps its reserve
   const reserve = inputs.rollbackOnFailure ? rollbackReserveMs(timeoutMs) : 0;
   const gates = startGates(inputs, deps, tracked, before); // acts on PAUSE hooks during the wait, post-deploy gates after it
-  const waited = tracked.length && updateErrors.size === 0 && !stoppedInFanOut && !deps.signal?.aborted ? await waitPhase(inputs, deps, tracked, Math.max(0, deadline - reserve - deps.now()), gates.nativeStep) : undefined;
+  const waited =
+    tracked.length && updateErrors.size === 0 && !stoppedInFanOut && !deps.signal?.aborted
+      ? await waitPhase(inputs, deps, tracked, Math.max(0, deadline - reserve - deps.now()), gates.nativeStep)
+      : undefined;
   await gates.afterWait(waited);
   // A signal after every service finished changes nothing: only an unfinished deploy is cancelled.
   const aborted = !!deps.signal?.aborted;
   const cancelledAt = signalledAt ?? deps.now();
 
   // ---- judge
-  const results = serviceResults(inputs, { arn, previous, tracked, toUpdate, updateErrors, waited, aborted, stoppedInFanOut, started, now: deps.now(), reserve });
+  const results = serviceResults(inputs, {
+    arn,
+    previous,
+    tracked,
+    toUpdate,
+    updateErrors,
+    waited,
+    aborted,
+    stoppedInFanOut,
+    started,
+    now: deps.now(),
+    reserve,
+  });
   const cancelled = results.some((r) => r.result === 'cancelled');
-  if (cancelled) deps.report.warning(`The workflow was cancelled: stopped waiting${inputs.rollbackOnFailure ? ' and rolling back what this run updated' : ''}.`);
+  if (cancelled)
+    deps.report.warning(
+      `The workflow was cancelled: stopped waiting${inputs.rollbackOnFailure ? ' and rolling back what this run updated' : ''}.`,
+    );
   const superseded = results.filter((r) => r.result === 'superseded');
   for (const r of superseded) deps.report.warning(`${r.service}: ${r.reason}. Not rolled back: that would overwrite their deployment.`);
-  const failing = (r: ServiceResult) => r.result === 'failed' || r.result === 'timed-out' || r.result === 'cancelled' || (r.result === 'superseded' && inputs.onOtherDeployment === 'fail');
+  const failing = (r: ServiceResult) =>
+    r.result === 'failed' ||
+    r.result === 'timed-out' ||
+    r.result === 'cancelled' ||
+    (r.result === 'superseded' && inputs.onOtherDeployment === 'fail');
   const failed = results.filter(failing);
   const out: DeployResult = {
     taskDefinitionArn: arn,
@@ -98,10 +126,23 @@ async function deployPhases(inputs: Inputs, deps: Deps, progress: Progress, star
   if (failed.length || cancelled) {
     // The rollback keeps its reserve, but never past timeout-minutes + AFTER_DEADLINE_MS (a wait or a
     // fan-out held by throttling), nor past the cancel budget.
-    const rollbackBudgetMs = cancelled ? cancelledAt + CANCEL_BUDGET_MS - deps.now() : Math.min(Math.max(deadline - deps.now(), reserve), afterStopBudget(deps, deadline, signalledAt));
+    const rollbackBudgetMs = cancelled
+      ? cancelledAt + CANCEL_BUDGET_MS - deps.now()
+      : Math.min(Math.max(deadline - deps.now(), reserve), afterStopBudget(deps, deadline, signalledAt));
     // The deadline or the cancel aborted every call in flight; the rollback's calls get their own budget.
     deps.calls?.set(AbortSignal.timeout(Math.max(1, rollbackBudgetMs)));
-    await handleFailure(inputs, deps, { tracked, waited, before, previous, results, failed: failed.length ? failed : results.filter((r) => r.result === 'cancelled'), finalDef: reg.finalDef, out, rollbackBudgetMs, cancelled });
+    await handleFailure(inputs, deps, {
+      tracked,
+      waited,
+      before,
+      previous,
+      results,
+      failed: failed.length ? failed : results.filter((r) => r.result === 'cancelled'),
+      finalDef: reg.finalDef,
+      out,
+      rollbackBudgetMs,
+      cancelled,
+    });
   }
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;
   return out;
@@ -111,7 +152,8 @@ async function dryRun(inputs: Inputs, deps: Deps, read: ReadState, started: numb
   const plan = await deps.report.group('Dry run: the plan (no write call)', async () => {
     const p = await dryRunPlan(deps.ecs, inputs, read.def, read.existing, read.before);
     for (const l of p.lines) deps.report.info(l);
-    for (const d of p.diffs) for (const l of [`${d.service} (now ${revisionOf(d.against)}):`, ...d.diff.map((x) => `  ${x}`)]) deps.report.info(l);
+    for (const d of p.diffs)
+      for (const l of [`${d.service} (now ${revisionOf(d.against)}):`, ...d.diff.map((x) => `  ${x}`)]) deps.report.info(l);
     return p;
   });
   return dryRunResult(inputs, read.previous, plan, read.existing, started, deps.now());
@@ -139,8 +181,15 @@ async function updatePhase(inputs: Inputs, deps: Deps, read: ReadState, arn: str
           if (stopped()) return undefined;
           const startedAt = deps.now();
           try {
-            const t = await updateService(deps.ecs, inputs.cluster, { service, taskDefinition: arn, forceNewDeployment: force, desiredCount: inputs.desiredCount }, deps.now);
-            deps.report.info(`${service}: ${revisionOf(read.before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`);
+            const t = await updateService(
+              deps.ecs,
+              inputs.cluster,
+              { service, taskDefinition: arn, forceNewDeployment: force, desiredCount: inputs.desiredCount },
+              deps.now,
+            );
+            deps.report.info(
+              `${service}: ${revisionOf(read.before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`,
+            );
             return t;
           } catch (err) {
             if (stopped()) {
@@ -160,7 +209,13 @@ async function updatePhase(inputs: Inputs, deps: Deps, read: ReadState, arn: str
  * The wait's calls end with the wait (timeout-minutes minus the rollback's reserve), so a call held
  * by throttling cannot eat the reserve; the run's own signal comes back for what follows.
  */
-async function waitPhase(inputs: Inputs, deps: Deps, tracked: Tracked[], waitMs: number, nativeStep: Parameters<typeof waitForDeployments>[2]['nativeStep']): Promise<WaitOutcome> {
+async function waitPhase(
+  inputs: Inputs,
+  deps: Deps,
+  tracked: Tracked[],
+  waitMs: number,
+  nativeStep: Parameters<typeof waitForDeployments>[2]['nativeStep'],
+): Promise<WaitOutcome> {
   const runSignal = deps.calls?.signal;
   const waited = await deps.report.group(`Wait for ${tracked.length} service(s)`, () => {
     deps.calls?.set(deadlineSignal(waitMs, runSignal));
@@ -178,5 +233,8 @@ async function waitPhase(inputs: Inputs, deps: Deps, tracked: Tracked[], waitMs:
 
 /** What a stopped fan-out has left for reading back and rolling back: the cancel budget, or until the deadline's grace ends. */
 function afterStopBudget(deps: Deps, deadline: number, signalledAt: number | undefined): number {
-  return Math.max(1, deps.signal?.aborted ? (signalledAt ?? deps.now()) + CANCEL_BUDGET_MS - deps.now() : deadline + AFTER_DEADLINE_MS - deps.now());
+  return Math.max(
+    1,
+    deps.signal?.aborted ? (signalledAt ?? deps.now()) + CANCEL_BUDGET_MS - deps.now() : deadline + AFTER_DEADLINE_MS - deps.now(),
+  );
 }

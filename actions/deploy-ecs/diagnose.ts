@@ -34,12 +34,27 @@ const LOG_LINES = 20;
 
 /** Known causes, first match wins; the texts say what to check. */
 const HINTS: [RegExp, string][] = [
-  [/CannotPullContainerError|pull image manifest|failed to resolve ref|image.*not found/i, 'The image could not be pulled: check the tag exists in ECR, the execution role has ecr:BatchGetImage/GetDownloadUrlForLayer, and private subnets have a NAT gateway or ECR VPC endpoints.'],
-  [/ResourceInitializationError.*(secret|ssm|parameter)|unable to (retrieve|pull) secrets|AccessDenied.*(ssm|secretsmanager|kms)|ParameterNotFound/i, 'Secrets could not be fetched: check the execution role may ssm:GetParameters / secretsmanager:GetSecretValue (and kms:Decrypt) on every valueFrom, and that each parameter/secret exists in this region.'],
+  [
+    /CannotPullContainerError|pull image manifest|failed to resolve ref|image.*not found/i,
+    'The image could not be pulled: check the tag exists in ECR, the execution role has ecr:BatchGetImage/GetDownloadUrlForLayer, and private subnets have a NAT gateway or ECR VPC endpoints.',
+  ],
+  [
+    /ResourceInitializationError.*(secret|ssm|parameter)|unable to (retrieve|pull) secrets|AccessDenied.*(ssm|secretsmanager|kms)|ParameterNotFound/i,
+    'Secrets could not be fetched: check the execution role may ssm:GetParameters / secretsmanager:GetSecretValue (and kms:Decrypt) on every valueFrom, and that each parameter/secret exists in this region.',
+  ],
   // Word-bounded: "OOM" must not match "boom" or "zoom", "ELB" not "Melbourne".
-  [/\bexit code:? 137\b|\bexitCode 137\b|OutOfMemory|\bOOM(?:Killed|[- ]?killer)?\b/i, 'A container was killed for memory (exit 137 / OOM): raise the task or container memory, or lower the app\'s heap.'],
-  [/\bhealth ?checks?\b|\bunhealthy\b|\bELB\b|\btarget group\b/i, 'Health checks failed: check the health-check path and port, the container\'s startup time (healthCheckGracePeriodSeconds / startPeriod), and security groups between the load balancer and the tasks.'],
-  [/exit code:? [1-9]|exitCode [1-9]|Essential container in task exited/i, 'The app exited on its own: see its last log lines (missing configuration is the usual cause).'],
+  [
+    /\bexit code:? 137\b|\bexitCode 137\b|OutOfMemory|\bOOM(?:Killed|[- ]?killer)?\b/i,
+    "A container was killed for memory (exit 137 / OOM): raise the task or container memory, or lower the app's heap.",
+  ],
+  [
+    /\bhealth ?checks?\b|\bunhealthy\b|\bELB\b|\btarget group\b/i,
+    "Health checks failed: check the health-check path and port, the container's startup time (healthCheckGracePeriodSeconds / startPeriod), and security groups between the load balancer and the tasks.",
+  ],
+  [
+    /exit code:? [1-9]|exitCode [1-9]|Essential container in task exited/i,
+    'The app exited on its own: see its last log lines (missing configuration is the usual cause).',
+  ],
 ];
 
 export function hintFor(texts: string[]): string | undefined {
@@ -51,7 +66,17 @@ const taskIdOf = (arn: string | undefined): string => arn?.split('/').pop() ?? '
 
 export async function diagnose(
   clients: { ecs: ECSClient; logs: CloudWatchLogsClient },
-  opts: { cluster: string; service: string; reason: string; svc?: Service; since: number; targetArn: string; deploymentId?: string; taskDefinition?: TaskDefinition; region: string },
+  opts: {
+    cluster: string;
+    service: string;
+    reason: string;
+    svc?: Service;
+    since: number;
+    targetArn: string;
+    deploymentId?: string;
+    taskDefinition?: TaskDefinition;
+    region: string;
+  },
 ): Promise<Diagnosis> {
   const d: Diagnosis = { service: opts.service, reason: opts.reason, events: [], tasks: [], logs: [], notes: [] };
   // ECS event times have second precision; allow for that.
@@ -62,7 +87,9 @@ export async function diagnose(
     .map((e) => `${e.createdAt?.toISOString().slice(11, 19) ?? ''} ${e.message ?? ''}`);
 
   try {
-    const list = await clients.ecs.send(new ListTasksCommand({ cluster: opts.cluster, serviceName: opts.service, desiredStatus: 'STOPPED', maxResults: 100 }));
+    const list = await clients.ecs.send(
+      new ListTasksCommand({ cluster: opts.cluster, serviceName: opts.service, desiredStatus: 'STOPPED', maxResults: 100 }),
+    );
     const arns = list.taskArns ?? [];
     if (arns.length) {
       const out = await clients.ecs.send(new DescribeTasksCommand({ cluster: opts.cluster, tasks: arns.slice(0, 100) }));
@@ -89,13 +116,21 @@ export async function diagnose(
       if (lc.options['awslogs-region'] && lc.options['awslogs-region'] !== opts.region) continue;
       const stream = `${lc.options['awslogs-stream-prefix']}/${c.name}/${task.taskId}`;
       try {
-        const out = await clients.logs.send(new GetLogEventsCommand({ logGroupName: lc.options['awslogs-group'], logStreamName: stream, limit: LOG_LINES, startFromHead: false }));
+        const out = await clients.logs.send(
+          new GetLogEventsCommand({
+            logGroupName: lc.options['awslogs-group'],
+            logStreamName: stream,
+            limit: LOG_LINES,
+            startFromHead: false,
+          }),
+        );
         const lines = (out.events ?? []).map((e) => e.message ?? '').filter((l) => l !== '');
         // Tasks of one revision usually print the same crash; show it once.
         const seen = d.logs.some((l) => l.container === c.name && l.lines.join('\n') === lines.join('\n'));
         if (lines.length && !seen) d.logs.push({ taskId: task.taskId, container: c.name ?? '', lines });
       } catch (err) {
-        if ((err as { name?: string }).name !== 'ResourceNotFoundException') d.notes.push(`logs of ${c.name} in ${task.taskId} unavailable: ${describeUnknown(err)}`);
+        if ((err as { name?: string }).name !== 'ResourceNotFoundException')
+          d.notes.push(`logs of ${c.name} in ${task.taskId} unavailable: ${describeUnknown(err)}`);
       }
     }
   }

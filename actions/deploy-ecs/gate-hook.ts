@@ -73,14 +73,17 @@ export function hookStep(
       report.info(`${state.service}: ContinueServiceDeployment ${action} sent for hook ${hookId}`);
       return true;
     } catch (err) {
-      report.warning(`${state.service}: ContinueServiceDeployment ${action} failed (${describeUnknown(err)}); the hook's own timeout action applies.`);
+      report.warning(
+        `${state.service}: ContinueServiceDeployment ${action} failed (${describeUnknown(err)}); the hook's own timeout action applies.`,
+      );
       return false;
     }
   };
   /** Where the pause stands now: still waiting for us, or how it ended (the deployment may have moved on). */
   const pauseNow = async (state: NativePollState, hookId: string): Promise<{ awaiting: boolean; hookStatus?: string; status?: string }> => {
     try {
-      const sd = (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [state.serviceDeploymentArn] }))).serviceDeployments?.[0];
+      const sd = (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [state.serviceDeploymentArn] })))
+        .serviceDeployments?.[0];
       const h = sd?.lifecycleHookDetails?.find((x) => x.hookId === hookId);
       return { awaiting: sd?.status === 'IN_PROGRESS' && h?.status === 'AWAITING_ACTION', hookStatus: h?.status, status: sd?.status };
     } catch {
@@ -114,7 +117,9 @@ export function hookStep(
     const budget = Math.min(gate.timeoutMs, untilExpiry);
     report.info(
       `${t.service}: paused at ${hookStage} (hook ${hook.hookId}; ${expiry}); the test listener routes to ${revisionOf(t.targetArn)} since TEST_TRAFFIC_SHIFT: running the gate against it` +
-        (budget < gate.timeoutMs ? ` for at most ${Math.max(0, Math.round(budget / 100) / 10)} s (${EXPIRY_MARGIN_MS / 1000} s before the hook expires)` : ''),
+        (budget < gate.timeoutMs
+          ? ` for at most ${Math.max(0, Math.round(budget / 100) / 10)} s (${EXPIRY_MARGIN_MS / 1000} s before the hook expires)`
+          : ''),
     );
     // While the gate runs, keep an eye on the pause: if it ends without us (someone answered the hook by
     // hand, its timeout action ran, a StopServiceDeployment), the gate stops and nothing is sent.
@@ -130,14 +135,27 @@ export function hookStep(
         const now = await pauseNow(state, hook.hookId);
         if (!now.awaiting) {
           ended = now;
-          return left.abort(new GateStop(`the pause ended without us (hook ${now.hookStatus ?? 'gone'}, deployment ${now.status ?? 'unknown'})`));
+          return left.abort(
+            new GateStop(`the pause ended without us (hook ${now.hookStatus ?? 'gone'}, deployment ${now.status ?? 'unknown'})`),
+          );
         }
       }
     })();
     const result: GateResult =
       budget < MIN_GATE_MS
-        ? { service: t.service, status: 'failed', reason: `the hook expires at ${hook.expiresAt?.toISOString()}, too soon to run the gate and answer in time`, durationMs: 0, urls: [], stage }
-        : await runGate(gateDeps, { ...gate, timeoutMs: budget, requestTimeoutMs: Math.min(gate.requestTimeoutMs, budget) }, { service: t.service, taskDefinitionArn: t.targetArn, signal: gateSignal, stage });
+        ? {
+            service: t.service,
+            status: 'failed',
+            reason: `the hook expires at ${hook.expiresAt?.toISOString()}, too soon to run the gate and answer in time`,
+            durationMs: 0,
+            urls: [],
+            stage,
+          }
+        : await runGate(
+            gateDeps,
+            { ...gate, timeoutMs: budget, requestTimeoutMs: Math.min(gate.requestTimeoutMs, budget) },
+            { service: t.service, taskDefinitionArn: t.targetArn, signal: gateSignal, stage },
+          );
     finished.abort();
     await watch;
     if (result.status === 'skipped' && ended && !deps.signal?.aborted && !rolledBack(ended)) {
@@ -153,7 +171,11 @@ export function hookStep(
     }
     if (result.status === 'expired') {
       // No ContinueServiceDeployment can answer a pause that is over: StopServiceDeployment rolls back (rollback.ts).
-      return { state: 'failed', progress: `${ended?.status ?? state.status} (${state.lifecycleStage}), gate expired`, reason: `test-traffic gate expired at the ${stage}: ${result.reason}` };
+      return {
+        state: 'failed',
+        progress: `${ended?.status ?? state.status} (${state.lifecycleStage}), gate expired`,
+        reason: `test-traffic gate expired at the ${stage}: ${result.reason}`,
+      };
     }
     if (result.status === 'failed') {
       const sent = await send(state, hook.hookId, 'ROLLBACK');
@@ -174,9 +196,16 @@ export function hookStep(
   };
 }
 
-const rolledBack = (p: { hookStatus?: string; status?: string }): boolean => p.hookStatus === 'FAILED' || /ROLLBACK|STOP/.test(p.status ?? '');
+const rolledBack = (p: { hookStatus?: string; status?: string }): boolean =>
+  p.hookStatus === 'FAILED' || /ROLLBACK|STOP/.test(p.status ?? '');
 
-export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], before: Map<string, Service>, gateDeps?: Partial<GateDeps>): GateRun {
+export function startGates(
+  inputs: Inputs,
+  deps: HookDeps,
+  tracked: Tracked[],
+  before: Map<string, Service>,
+  gateDeps?: Partial<GateDeps>,
+): GateRun {
   const gate = inputs.gate;
   if (!gate || tracked.length === 0) return NO_GATES;
   const { report } = deps;
@@ -193,11 +222,18 @@ export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], b
     const others = stages.filter((s) => s !== gate.stage);
     const leftAlone = others.length ? `; its pause(s) at ${others.join(', ')} are left to whoever set them` : '';
     if (stages.includes(gate.stage) && t.serviceDeploymentArn) {
-      report.info(`${t.service}: ${svc?.deploymentConfiguration?.strategy} with a PAUSE hook at ${gate.stage} (gate-stage, test traffic on the new revision): the gate runs when the deployment pauses there${leftAlone}`);
+      report.info(
+        `${t.service}: ${svc?.deploymentConfiguration?.strategy} with a PAUSE hook at ${gate.stage} (gate-stage, test traffic on the new revision): the gate runs when the deployment pauses there${leftAlone}`,
+      );
       hooked.push(t);
     } else {
-      const why = svc && usesServiceDeployments(svc) ? `${svc.deploymentConfiguration?.strategy} without a PAUSE lifecycle hook at ${gate.stage} (gate-stage)` : 'rolling update';
-      report.info(`${t.service}: ${why}: the gate runs after the deployment completed (users already get the new revision then)${leftAlone}`);
+      const why =
+        svc && usesServiceDeployments(svc)
+          ? `${svc.deploymentConfiguration?.strategy} without a PAUSE lifecycle hook at ${gate.stage} (gate-stage)`
+          : 'rolling update';
+      report.info(
+        `${t.service}: ${why}: the gate runs after the deployment completed (users already get the new revision then)${leftAlone}`,
+      );
       after.push(t);
     }
   }
@@ -212,20 +248,32 @@ export function startGates(inputs: Inputs, deps: HookDeps, tracked: Tracked[], b
       // A deployment that ended without pausing (hook removed meanwhile, or ECS skipped it) is still checked.
       for (const t of hooked) {
         if (results.some((r) => r.service === t.service) || verdicts.get(t.service)?.state !== 'succeeded') continue;
-        report.warning(`${t.service}: the deployment finished without pausing at its PAUSE hook; checking it after the deployment instead.`);
+        report.warning(
+          `${t.service}: the deployment finished without pausing at its PAUSE hook; checking it after the deployment instead.`,
+        );
         after.push(t);
       }
       // Post-deploy gates only when every service succeeded: otherwise everything is rolled back anyway.
       const all = [...verdicts.values()];
       if (!after.length || waited.timedOut || waited.pollFailure || !all.every((v) => v.state === 'succeeded')) return;
       await report.group('Test-traffic gate (after the deployment)', async () => {
-        const ran = await Promise.all(after.map((t) => runGate(gd, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: deps.signal, stage: 'after COMPLETED' })));
+        const ran = await Promise.all(
+          after.map((t) =>
+            runGate(gd, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: deps.signal, stage: 'after COMPLETED' }),
+          ),
+        );
         for (const r of ran) {
           results.push(r);
           printUntrusted(report, gateDiagnosis(r));
           // Cancelled while the gate ran: nobody vouched for the release, so it counts as cancelled (rolled back).
-          if (r.status === 'skipped' && deps.signal?.aborted) verdicts.set(r.service, { state: 'waiting', progress: 'post-deploy gate stopped by the cancel' });
-          if (r.status === 'failed') verdicts.set(r.service, { state: 'failed', progress: verdicts.get(r.service)?.progress ?? '', reason: `post-deploy gate failed: ${r.reason}` });
+          if (r.status === 'skipped' && deps.signal?.aborted)
+            verdicts.set(r.service, { state: 'waiting', progress: 'post-deploy gate stopped by the cancel' });
+          if (r.status === 'failed')
+            verdicts.set(r.service, {
+              state: 'failed',
+              progress: verdicts.get(r.service)?.progress ?? '',
+              reason: `post-deploy gate failed: ${r.reason}`,
+            });
         }
       });
     },

@@ -42,10 +42,16 @@ function parseGateUrl(raw: string, input = 'gate-url'): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ActionError(`'${raw}' is not a URL.`, { input, fix: 'Write a full URL such as https://test.example.com/health, or service=https://… for one service.' });
+    throw new ActionError(`'${raw}' is not a URL.`, {
+      input,
+      fix: 'Write a full URL such as https://test.example.com/health, or service=https://… for one service.',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ActionError(`'${url.protocol}' URLs cannot be probed ('${raw}').`, { input, fix: 'Use an http:// or https:// URL (the load balancer\'s test listener).' });
+    throw new ActionError(`'${url.protocol}' URLs cannot be probed ('${raw}').`, {
+      input,
+      fix: "Use an http:// or https:// URL (the load balancer's test listener).",
+    });
   }
   return url.toString();
 }
@@ -62,7 +68,10 @@ export function parseExpectStatus(raw: string | undefined, input = 'gate-expect-
     }
     const n = Number(part);
     if (!/^\d{3}$/.test(part) || n < 100 || n > 599) {
-      throw new ActionError(`'${part}' is not an HTTP status.`, { input, fix: 'Use codes from 100 to 599 (e.g. 200 or 200,204) or a class such as 2xx.' });
+      throw new ActionError(`'${part}' is not an HTTP status.`, {
+        input,
+        fix: 'Use codes from 100 to 599 (e.g. 200 or 200,204) or a class such as 2xx.',
+      });
     }
     out.add(n);
   }
@@ -122,7 +131,12 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
     if (m) {
       const [, service, rest] = m;
       if (!services.includes(service!)) {
-        problems.push(new ActionError(`gate-url names service '${service}', which is not in 'services' (${services.join(', ')}).`, { input: 'gate-url', fix: 'Prefix each URL with one of the deployed services, or drop the prefix to check every service with it.' }));
+        problems.push(
+          new ActionError(`gate-url names service '${service}', which is not in 'services' (${services.join(', ')}).`, {
+            input: 'gate-url',
+            fix: 'Prefix each URL with one of the deployed services, or drop the prefix to check every service with it.',
+          }),
+        );
         continue;
       }
       const url = attempt(() => parseGateUrl(rest!.trim()), undefined);
@@ -144,7 +158,10 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   const timeoutMs = attempt(() => positiveSeconds(inp, 'gate-timeout-seconds', 300, 6 * 3600), 300) * 1000;
   // The default per-request timeout (5 s) shrinks to fit a shorter gate; a longer one set by hand is an error.
   const requestTimeoutSet = setByUser('gate-request-timeout-seconds');
-  const requestTimeoutMs = Math.min(attempt(() => positiveSeconds(inp, 'gate-request-timeout-seconds', 5, 300), 5) * 1000, requestTimeoutSet ? Infinity : timeoutMs);
+  const requestTimeoutMs = Math.min(
+    attempt(() => positiveSeconds(inp, 'gate-request-timeout-seconds', 5, 300), 5) * 1000,
+    requestTimeoutSet ? Infinity : timeoutMs,
+  );
   const intervalMs = attempt(() => positiveSeconds(inp, 'gate-interval-seconds', 2, 300), 2) * 1000;
   const followRedirects = attempt(() => inp.bool('gate-follow-redirects', false), false);
   const method = attempt(() => inp.oneOf('gate-method', ['GET', 'HEAD'] as const, 'GET'), 'GET' as HttpMethod);
@@ -153,11 +170,22 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   if (lines.length === 0 && !command) {
     // Gate settings without a gate are a mistake the user would not notice otherwise.
     const stray = (Object.keys(GATE_DEFAULTS) as (keyof typeof GATE_DEFAULTS)[]).filter(setByUser);
-    if (stray.length) problems.push(new ActionError(`${stray.join(', ')} set without gate-url or gate-command.`, { input: stray[0], fix: 'Set gate-url (URLs to probe) or gate-command (a check to run), or remove the gate settings.' }));
+    if (stray.length)
+      problems.push(
+        new ActionError(`${stray.join(', ')} set without gate-url or gate-command.`, {
+          input: stray[0],
+          fix: 'Set gate-url (URLs to probe) or gate-command (a check to run), or remove the gate settings.',
+        }),
+      );
     return { problems };
   }
   if (requestTimeoutSet && requestTimeoutMs > timeoutMs) {
-    problems.push(new ActionError(`gate-request-timeout-seconds (${requestTimeoutMs / 1000}) is longer than gate-timeout-seconds (${timeoutMs / 1000}).`, { input: 'gate-request-timeout-seconds', fix: 'Keep one request shorter than the whole gate.' }));
+    problems.push(
+      new ActionError(
+        `gate-request-timeout-seconds (${requestTimeoutMs / 1000}) is longer than gate-timeout-seconds (${timeoutMs / 1000}).`,
+        { input: 'gate-request-timeout-seconds', fix: 'Keep one request shorter than the whole gate.' },
+      ),
+    );
   }
   const urls = new Map<string, string[]>();
   const missing: string[] = [];
@@ -169,7 +197,15 @@ export function readGateInputs(inp: InputReaderHelper, services: string[]): { ga
   // Without a command, a service without a URL would be "checked" by nothing.
   const unexplained = badFor.has('*') ? [] : missing.filter((m) => !badFor.has(m));
   if (!command && unexplained.length) {
-    problems.push(new ActionError(`gate-url has no URL for service(s) ${unexplained.join(', ')}.`, { input: 'gate-url', fix: `Add a line ${unexplained[0]}=https://… for each, or a line without a service prefix that applies to every service.` }));
+    problems.push(
+      new ActionError(`gate-url has no URL for service(s) ${unexplained.join(', ')}.`, {
+        input: 'gate-url',
+        fix: `Add a line ${unexplained[0]}=https://… for each, or a line without a service prefix that applies to every service.`,
+      }),
+    );
   }
-  return { gate: { urls, command, expectStatus, successes, timeoutMs, requestTimeoutMs, intervalMs, followRedirects, method, stage }, problems };
+  return {
+    gate: { urls, command, expectStatus, successes, timeoutMs, requestTimeoutMs, intervalMs, followRedirects, method, stage },
+    problems,
+  };
 }

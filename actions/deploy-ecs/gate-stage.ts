@@ -25,7 +25,14 @@ import type { Service } from '@aws-sdk/client-ecs';
 export const GATE_STAGES = ['POST_TEST_TRAFFIC_SHIFT', 'PRE_PRODUCTION_TRAFFIC_SHIFT'] as const;
 export type GateStage = (typeof GATE_STAGES)[number];
 
-const HOOK_ORDER = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'POST_SCALE_UP', 'POST_TEST_TRAFFIC_SHIFT', 'PRE_PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'];
+const HOOK_ORDER = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+];
 
 /** The hook stages that can hold a deployment reporting `lifecycleStage`. */
 const CANDIDATES: Record<string, string[]> = {
@@ -52,7 +59,9 @@ function pauseSequence(svc: Service | undefined): string[] {
   const config = svc?.deploymentConfiguration;
   const strategy = config?.strategy ?? 'ROLLING';
   const steps = strategy === 'CANARY' ? 2 : strategy === 'LINEAR' ? Math.ceil(100 / (config?.linearConfiguration?.stepPercent || 10)) : 1;
-  return HOOK_ORDER.filter((s) => stages.includes(s)).flatMap((s) => (s === 'PRE_PRODUCTION_TRAFFIC_SHIFT' ? Array<string>(steps).fill(s) : [s]));
+  return HOOK_ORDER.filter((s) => stages.includes(s)).flatMap((s) =>
+    s === 'PRE_PRODUCTION_TRAFFIC_SHIFT' ? Array<string>(steps).fill(s) : [s],
+  );
 }
 
 /** The stage the `index`-th pause of the deployment holds it at, or undefined when it cannot be told. */

@@ -68,7 +68,8 @@ export interface GateResult {
  */
 export class GateStop extends Error {}
 
-const stoppedWhy = (signal: AbortSignal): string => (signal.reason instanceof GateStop ? `stopped: ${signal.reason.message}` : 'stopped by the cancel');
+const stoppedWhy = (signal: AbortSignal): string =>
+  signal.reason instanceof GateStop ? `stopped: ${signal.reason.message}` : 'stopped by the cancel';
 
 const MAX_ATTEMPTS_KEPT = 200;
 const LAST_LINES = 20;
@@ -113,7 +114,8 @@ function maskUrls(urls: string[], report: Pick<Reporter, 'setSecret'>): (text: s
   return (text) => secrets.reduce((t, s) => t.split(s).join('***').split(encodeURIComponent(s)).join('***'), text);
 }
 
-const expected = (gate: GateInputs, status: number): boolean => (gate.expectStatus.length ? gate.expectStatus.includes(status) : status >= 200 && status < 300);
+const expected = (gate: GateInputs, status: number): boolean =>
+  gate.expectStatus.length ? gate.expectStatus.includes(status) : status >= 200 && status < 300;
 
 const expectText = (gate: GateInputs): string => (gate.expectStatus.length ? gate.expectStatus.join('/') : '2xx');
 
@@ -131,7 +133,8 @@ function requestOf(raw: string): { url: string; authorization?: string } {
   return { url: u.toString(), authorization };
 }
 
-const basicAuth = (u: URL): string => `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`, 'utf8').toString('base64')}`;
+const basicAuth = (u: URL): string =>
+  `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`, 'utf8').toString('base64')}`;
 
 /** One request: the status, or the error (timeout, refused, TLS); the body is never read. */
 async function probe(deps: GateDeps, gate: GateInputs, raw: string, cancel?: AbortSignal): Promise<ProbeAttempt> {
@@ -150,15 +153,32 @@ async function probe(deps: GateDeps, gate: GateInputs, raw: string, cancel?: Abo
     return { status: res.status, ms: deps.now() - started };
   } catch (err) {
     const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    const why = cancel?.aborted ? stoppedWhy(cancel) : e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${gate.requestTimeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+    const why = cancel?.aborted
+      ? stoppedWhy(cancel)
+      : e.name === 'TimeoutError' || e.name === 'AbortError'
+        ? `no answer within ${gate.requestTimeoutMs / 1000} s`
+        : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
     return { error: why, ms: deps.now() - started };
   }
 }
 
-async function runProbes(deps: GateDeps, gate: GateInputs, urls: string[], ctx: GateContext, redact: (t: string) => string): Promise<Omit<GateResult, 'service' | 'durationMs' | 'stage'>> {
+async function runProbes(
+  deps: GateDeps,
+  gate: GateInputs,
+  urls: string[],
+  ctx: GateContext,
+  redact: (t: string) => string,
+): Promise<Omit<GateResult, 'service' | 'durationMs' | 'stage'>> {
   const deadline = deps.now() + gate.timeoutMs;
-  const reports = urls.map((u) => ({ raw: u, report: { url: redactUrl(u), attempts: [] as ProbeAttempt[], passed: false }, streak: 0, last: '' }));
-  deps.report.info(`gate ${ctx.service}: ${gate.method} ${reports.map((r) => r.report.url).join(', ')} until ${gate.successes} answer(s) in a row are ${expectText(gate)} (timeout ${gate.timeoutMs / 1000} s)`);
+  const reports = urls.map((u) => ({
+    raw: u,
+    report: { url: redactUrl(u), attempts: [] as ProbeAttempt[], passed: false },
+    streak: 0,
+    last: '',
+  }));
+  deps.report.info(
+    `gate ${ctx.service}: ${gate.method} ${reports.map((r) => r.report.url).join(', ')} until ${gate.successes} answer(s) in a row are ${expectText(gate)} (timeout ${gate.timeoutMs / 1000} s)`,
+  );
   for (;;) {
     const open = reports.filter((r) => !r.report.passed);
     await Promise.all(
@@ -170,19 +190,29 @@ async function runProbes(deps: GateDeps, gate: GateInputs, urls: string[], ctx: 
         if (r.streak >= gate.successes) r.report.passed = true;
         const what = a.status !== undefined ? String(a.status) : redact(a.error ?? 'error');
         // A line per change, and per step of a success streak; a failure that repeats is not repeated.
-        if (what !== r.last || ok) deps.report.info(`gate ${ctx.service}: ${r.report.url} → ${what} (${a.ms} ms)${ok ? ` [${r.streak}/${gate.successes}]` : ''}`);
+        if (what !== r.last || ok)
+          deps.report.info(`gate ${ctx.service}: ${r.report.url} → ${what} (${a.ms} ms)${ok ? ` [${r.streak}/${gate.successes}]` : ''}`);
         r.last = what;
       }),
     );
     if (reports.every((r) => r.report.passed)) {
-      return { status: 'passed', reason: `every URL answered ${expectText(gate)} ${gate.successes} time(s) in a row`, urls: reports.map((r) => r.report) };
+      return {
+        status: 'passed',
+        reason: `every URL answered ${expectText(gate)} ${gate.successes} time(s) in a row`,
+        urls: reports.map((r) => r.report),
+      };
     }
     const remaining = deadline - deps.now();
     if (ctx.signal?.aborted || remaining <= 0) {
       const failing = reports.filter((r) => !r.report.passed).map((r) => `${r.report.url} last answered ${r.last}`);
       // Stopped from outside (the deployment ended without us): the gate judged nothing, so it is skipped, not failed.
-      if (ctx.signal?.aborted) return { status: 'skipped', reason: `stopped before it passed: ${failing.join('; ')}`, urls: reports.map((r) => r.report) };
-      return { status: 'failed', reason: `not healthy within ${gate.timeoutMs / 1000} s: ${failing.join('; ')} (expected ${expectText(gate)} ${gate.successes}× in a row)`, urls: reports.map((r) => r.report) };
+      if (ctx.signal?.aborted)
+        return { status: 'skipped', reason: `stopped before it passed: ${failing.join('; ')}`, urls: reports.map((r) => r.report) };
+      return {
+        status: 'failed',
+        reason: `not healthy within ${gate.timeoutMs / 1000} s: ${failing.join('; ')} (expected ${expectText(gate)} ${gate.successes}× in a row)`,
+        urls: reports.map((r) => r.report),
+      };
     }
     await abortableSleep(deps.sleep, ctx.signal)(Math.min(gate.intervalMs, remaining));
   }
@@ -191,9 +221,17 @@ async function runProbes(deps: GateDeps, gate: GateInputs, urls: string[], ctx: 
 /** The shell a GitHub runner uses for `run:` steps when it exists (bash), else sh. */
 const shell = (): string | boolean => (existsSync('/bin/bash') ? '/bin/bash' : true);
 
-function runCommand(deps: GateDeps, gate: GateInputs, testUrl: string | undefined, ctx: GateContext, redact: (t: string) => string): Promise<Omit<GateResult, 'service' | 'durationMs' | 'stage'>> {
+function runCommand(
+  deps: GateDeps,
+  gate: GateInputs,
+  testUrl: string | undefined,
+  ctx: GateContext,
+  redact: (t: string) => string,
+): Promise<Omit<GateResult, 'service' | 'durationMs' | 'stage'>> {
   const command = gate.command!;
-  deps.report.info(`gate ${ctx.service}: running the gate command (timeout ${gate.timeoutMs / 1000} s)${testUrl ? ` with TEST_URL=${redactUrl(testUrl)}` : ''}`);
+  deps.report.info(
+    `gate ${ctx.service}: running the gate command (timeout ${gate.timeoutMs / 1000} s)${testUrl ? ` with TEST_URL=${redactUrl(testUrl)}` : ''}`,
+  );
   const env = { ...(deps.env ?? process.env), SERVICE: ctx.service, TASK_DEFINITION_ARN: ctx.taskDefinitionArn, TEST_URL: testUrl ?? '' };
   // Its own process group, so the timeout kills what the command started too (curl in a loop, sleep).
   const child = deps.spawn(command, { shell: shell(), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -243,10 +281,24 @@ function runCommand(deps: GateDeps, gate: GateInputs, testUrl: string | undefine
       ctx.signal?.removeEventListener('abort', onAbort);
       for (const b of [out, err]) if (b.rest) emit(b.rest);
       const report: CommandReport = { exitCode, ...(signal ? { signal } : {}), timedOut, lastLines: last };
-      if (spawnError) resolve({ status: 'failed', reason: `the gate command could not start: ${spawnError.message}`, urls: [], command: report });
-      else if (exitCode === 0 && !timedOut && !stopped) resolve({ status: 'passed', reason: 'the gate command exited 0', urls: [], command: report });
-      else if (timedOut) resolve({ status: 'failed', reason: `the gate command did not finish within ${gate.timeoutMs / 1000} s and was killed`, urls: [], command: report });
-      else if (stopped) resolve({ status: 'skipped', reason: `the gate command was ${ctx.signal && ctx.signal.reason instanceof GateStop ? `stopped before it finished (${ctx.signal.reason.message})` : 'stopped before it finished'}`, urls: [], command: report });
+      if (spawnError)
+        resolve({ status: 'failed', reason: `the gate command could not start: ${spawnError.message}`, urls: [], command: report });
+      else if (exitCode === 0 && !timedOut && !stopped)
+        resolve({ status: 'passed', reason: 'the gate command exited 0', urls: [], command: report });
+      else if (timedOut)
+        resolve({
+          status: 'failed',
+          reason: `the gate command did not finish within ${gate.timeoutMs / 1000} s and was killed`,
+          urls: [],
+          command: report,
+        });
+      else if (stopped)
+        resolve({
+          status: 'skipped',
+          reason: `the gate command was ${ctx.signal && ctx.signal.reason instanceof GateStop ? `stopped before it finished (${ctx.signal.reason.message})` : 'stopped before it finished'}`,
+          urls: [],
+          command: report,
+        });
       else resolve({ status: 'failed', reason: `the gate command exited ${exitCode ?? `on ${signal}`}`, urls: [], command: report });
     };
     child.once('error', (e) => finish(null, null, e));
@@ -306,7 +358,9 @@ export function gateDiagnosis(r: GateResult): string[] {
   const lines = [`gate ${r.status}${r.stage ? ` (${r.stage})` : ''}: ${r.reason}`];
   for (const u of r.urls) {
     const lastError = [...u.attempts].reverse().find((a) => a.error)?.error;
-    lines.push(`  ${u.url}: ${u.passed ? 'passed' : 'failed'}; ${statusRuns(u.attempts)}${lastError ? ` (last error: ${lastError})` : ''}; min/avg/max ${timings(u.attempts)}`);
+    lines.push(
+      `  ${u.url}: ${u.passed ? 'passed' : 'failed'}; ${statusRuns(u.attempts)}${lastError ? ` (last error: ${lastError})` : ''}; min/avg/max ${timings(u.attempts)}`,
+    );
   }
   if (r.command) {
     lines.push(`  command: exit ${r.command.exitCode ?? r.command.signal ?? 'none'}${r.command.timedOut ? ', killed at the timeout' : ''}`);
@@ -323,8 +377,26 @@ export function gateMarkdown(results: GateResult[]): string {
   const parts = ['\n#### Test-traffic gate'];
   const rows = results.flatMap((r) =>
     r.urls.length
-      ? r.urls.map((u) => [r.service, r.stage ?? '', code(u.url), u.passed ? ICON.passed : r.status === 'failed' ? ICON.failed : ICON[r.status], statusRuns(u.attempts), timings(u.attempts)])
-      : [[r.service, r.stage ?? '', r.command ? 'command' : '', ICON[r.status], r.command ? `exit ${r.command.exitCode ?? r.command.signal ?? '–'}${r.command.timedOut ? ' (killed at timeout)' : ''}` : r.reason, `${Math.round(r.durationMs / 100) / 10} s`]],
+      ? r.urls.map((u) => [
+          r.service,
+          r.stage ?? '',
+          code(u.url),
+          u.passed ? ICON.passed : r.status === 'failed' ? ICON.failed : ICON[r.status],
+          statusRuns(u.attempts),
+          timings(u.attempts),
+        ])
+      : [
+          [
+            r.service,
+            r.stage ?? '',
+            r.command ? 'command' : '',
+            ICON[r.status],
+            r.command
+              ? `exit ${r.command.exitCode ?? r.command.signal ?? '–'}${r.command.timedOut ? ' (killed at timeout)' : ''}`
+              : r.reason,
+            `${Math.round(r.durationMs / 100) / 10} s`,
+          ],
+        ],
   );
   parts.push(markdownTable(['service', 'stage', 'check', 'result', 'status codes / exit', 'min / avg / max'], rows));
   for (const r of results.filter((x) => x.status === 'failed' || x.status === 'expired')) {

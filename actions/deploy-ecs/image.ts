@@ -40,7 +40,9 @@ export async function checkImages(ecr: ECRClient, def: TaskDefinitionInput, regi
       if (!reg) return { container, image, skipped: 'not an ECR image' };
       if (reg.region !== region) return { container, image, skipped: `ECR in ${reg.region}, not ${region}` };
       try {
-        const out = await ecr.send(new DescribeImagesCommand({ registryId: reg.registryId, repositoryName: ref.repository, imageIds: [imageId(ref)] }));
+        const out = await ecr.send(
+          new DescribeImagesCommand({ registryId: reg.registryId, repositoryName: ref.repository, imageIds: [imageId(ref)] }),
+        );
         return { container, image, digest: out.imageDetails?.[0]?.imageDigest };
       } catch (err) {
         if (errName(err) === 'ImageNotFoundException' || errName(err) === 'RepositoryNotFoundException') {
@@ -94,14 +96,28 @@ export interface PublishedImage {
  * (BatchGetImage + PutImage): no layer moves. A tag already on the same digest
  * is success; a tag on another digest in an immutable repository is a clear error.
  */
-export async function promoteImage(ecr: ECRClient, source: string, tags: string[], region: string, report: Reporter): Promise<PublishedImage> {
+export async function promoteImage(
+  ecr: ECRClient,
+  source: string,
+  tags: string[],
+  region: string,
+  report: Reporter,
+): Promise<PublishedImage> {
   const ref = parseImageRef(source);
   const reg = ecrRegistry(ref);
   if (ref.registry && !reg) {
-    throw new ActionError(`'${source}' is not an ECR image.`, { input: 'source-image', fix: 'Use an image in ECR: repo:tag, repo@sha256:… or <account>.dkr.ecr.<region>.amazonaws.com/repo:tag.' });
+    throw new ActionError(`'${source}' is not an ECR image.`, {
+      input: 'source-image',
+      fix: 'Use an image in ECR: repo:tag, repo@sha256:… or <account>.dkr.ecr.<region>.amazonaws.com/repo:tag.',
+    });
   }
   const got = await ecr.send(
-    new BatchGetImageCommand({ registryId: reg?.registryId, repositoryName: ref.repository, imageIds: [imageId(ref)], acceptedMediaTypes: MANIFEST_TYPES }),
+    new BatchGetImageCommand({
+      registryId: reg?.registryId,
+      repositoryName: ref.repository,
+      imageIds: [imageId(ref)],
+      acceptedMediaTypes: MANIFEST_TYPES,
+    }),
   );
   const img = got.images?.[0];
   if (!img?.imageManifest) {
@@ -129,10 +145,13 @@ export async function promoteImage(ecr: ECRClient, source: string, tags: string[
       if (errName(err) === 'ImageAlreadyExistsException') {
         report.info(`${ref.repository}:${tag} already points at ${digest}; nothing to do`);
       } else if (errName(err) === 'ImageTagAlreadyExistsException') {
-        throw new ActionError(`Tag '${tag}' already points at another image in ${ref.repository}, and the repository's tags are immutable.`, {
-          input: 'tags',
-          fix: 'Use a new tag (e.g. the commit SHA), or make the repository tags MUTABLE if moving tags is intended.',
-        });
+        throw new ActionError(
+          `Tag '${tag}' already points at another image in ${ref.repository}, and the repository's tags are immutable.`,
+          {
+            input: 'tags',
+            fix: 'Use a new tag (e.g. the commit SHA), or make the repository tags MUTABLE if moving tags is intended.',
+          },
+        );
       } else {
         throw err;
       }
@@ -165,7 +184,8 @@ export async function pushImage(
   const registry = data.proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
   const run = async (args: string[], input?: Buffer) => {
     const code = await exec('docker', args, input ? { input } : undefined);
-    if (code !== 0) throw new ActionError(`docker ${args[0]} failed with exit code ${code}.`, { input: 'image', fix: 'See the docker output above.' });
+    if (code !== 0)
+      throw new ActionError(`docker ${args[0]} failed with exit code ${code}.`, { input: 'image', fix: 'See the docker output above.' });
   };
   await run(['login', '--username', 'AWS', '--password-stdin', registry], Buffer.from(password));
   for (const tag of opts.tags) {

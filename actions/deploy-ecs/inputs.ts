@@ -86,21 +86,40 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
   const { problems, attempt } = collectProblems();
 
   const taskDefinition = attempt(
-    () => parseTaskDefinitionInput(inp.required('task-definition', 'Pass the rendered task-definition file (render-taskdef output) or an existing ARN / family:revision.')),
+    () =>
+      parseTaskDefinitionInput(
+        inp.required(
+          'task-definition',
+          'Pass the rendered task-definition file (render-taskdef output) or an existing ARN / family:revision.',
+        ),
+      ),
     { kind: 'existing', ref: '' } as TaskDefinitionSource,
   );
   const cluster = attempt(() => {
     const c = inp.required('cluster', 'Set cluster: the ECS cluster name, e.g. delivery-prod.');
-    if (!CLUSTER.test(c)) throw new ActionError(`'${c}' is not a cluster name or ARN.`, { input: 'cluster', fix: 'Use letters, digits, - and _ (up to 255), or a cluster ARN.' });
+    if (!CLUSTER.test(c))
+      throw new ActionError(`'${c}' is not a cluster name or ARN.`, {
+        input: 'cluster',
+        fix: 'Use letters, digits, - and _ (up to 255), or a cluster ARN.',
+      });
     return c;
   }, '');
   const services = attempt(() => {
     const list = inp.lines('services', true);
-    if (list.length === 0) throw new ActionError("Input 'services' is required.", { input: 'services', fix: 'List one service name per line, e.g. api and worker.' });
+    if (list.length === 0)
+      throw new ActionError("Input 'services' is required.", {
+        input: 'services',
+        fix: 'List one service name per line, e.g. api and worker.',
+      });
     const bad = list.filter((s) => !SERVICE_NAME.test(s));
-    if (bad.length) throw new ActionError(`'${bad.join("', '")}' is not a service name.`, { input: 'services', fix: 'Use service names (letters, digits, - and _), one per line.' });
+    if (bad.length)
+      throw new ActionError(`'${bad.join("', '")}' is not a service name.`, {
+        input: 'services',
+        fix: 'Use service names (letters, digits, - and _), one per line.',
+      });
     const dupes = list.filter((s, i) => list.indexOf(s) !== i);
-    if (dupes.length) throw new ActionError(`Service '${dupes[0]}' is listed twice.`, { input: 'services', fix: 'List each service once.' });
+    if (dupes.length)
+      throw new ActionError(`Service '${dupes[0]}' is listed twice.`, { input: 'services', fix: 'List each service once.' });
     return list;
   }, [] as string[]);
 
@@ -114,24 +133,65 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
   const tags = attempt(() => {
     const list = inp.lines('tags', true);
     const bad = list.filter((t) => !IMAGE_TAG.test(t));
-    if (bad.length) throw new ActionError(`'${bad.join("', '")}' is not a valid image tag.`, { input: 'tags', fix: 'Tags are up to 128 letters, digits, _, . and -, not starting with . or -.' });
+    if (bad.length)
+      throw new ActionError(`'${bad.join("', '")}' is not a valid image tag.`, {
+        input: 'tags',
+        fix: 'Tags are up to 128 letters, digits, _, . and -, not starting with . or -.',
+      });
     return list;
   }, [] as string[]);
   const commitSha = inp.string('commit-sha') ?? env.GITHUB_SHA;
   if (imagePublish === 'push') {
-    if (!image) problems.push(new ActionError("image-publish: push needs the local image in 'image'.", { input: 'image', fix: 'Set image: to the locally built image, e.g. backend:ci.' }));
-    if (!ecrRepository) problems.push(new ActionError("image-publish: push needs 'ecr-repository'.", { input: 'ecr-repository', fix: 'Set ecr-repository: e.g. delivery/backend.' }));
-    if (!commitSha && tags.length === 0) problems.push(new ActionError('push has no tag to push: no commit-sha (GITHUB_SHA) and no tags.', { input: 'tags', fix: 'Set tags: or commit-sha:.' }));
+    if (!image)
+      problems.push(
+        new ActionError("image-publish: push needs the local image in 'image'.", {
+          input: 'image',
+          fix: 'Set image: to the locally built image, e.g. backend:ci.',
+        }),
+      );
+    if (!ecrRepository)
+      problems.push(
+        new ActionError("image-publish: push needs 'ecr-repository'.", {
+          input: 'ecr-repository',
+          fix: 'Set ecr-repository: e.g. delivery/backend.',
+        }),
+      );
+    if (!commitSha && tags.length === 0)
+      problems.push(
+        new ActionError('push has no tag to push: no commit-sha (GITHUB_SHA) and no tags.', {
+          input: 'tags',
+          fix: 'Set tags: or commit-sha:.',
+        }),
+      );
   }
   if (imagePublish === 'promote') {
-    if (!sourceImage) problems.push(new ActionError("image-publish: promote needs 'source-image'.", { input: 'source-image', fix: 'Set source-image: to an image in ECR, e.g. delivery/backend:abc123 or delivery/backend@sha256:….' }));
-    if (tags.length === 0) problems.push(new ActionError("image-publish: promote needs at least one new tag in 'tags'.", { input: 'tags', fix: 'Set tags: e.g. prod.' }));
+    if (!sourceImage)
+      problems.push(
+        new ActionError("image-publish: promote needs 'source-image'.", {
+          input: 'source-image',
+          fix: 'Set source-image: to an image in ECR, e.g. delivery/backend:abc123 or delivery/backend@sha256:….',
+        }),
+      );
+    if (tags.length === 0)
+      problems.push(
+        new ActionError("image-publish: promote needs at least one new tag in 'tags'.", { input: 'tags', fix: 'Set tags: e.g. prod.' }),
+      );
   }
   if (ecrRepository && !ECR_REPO.test(ecrRepository)) {
-    problems.push(new ActionError(`'${ecrRepository}' is not an ECR repository name.`, { input: 'ecr-repository', fix: 'Use a name such as delivery/backend (no registry host, no tag).' }));
+    problems.push(
+      new ActionError(`'${ecrRepository}' is not an ECR repository name.`, {
+        input: 'ecr-repository',
+        fix: 'Use a name such as delivery/backend (no registry host, no tag).',
+      }),
+    );
   }
   if (commitSha !== undefined && !IMAGE_TAG.test(commitSha)) {
-    problems.push(new ActionError(`'${commitSha}' cannot be used as an image tag.`, { input: 'commit-sha', fix: 'Pass the commit SHA (40 hex characters).' }));
+    problems.push(
+      new ActionError(`'${commitSha}' cannot be used as an image tag.`, {
+        input: 'commit-sha',
+        fix: 'Pass the commit SHA (40 hex characters).',
+      }),
+    );
   }
 
   // Promote-from takes the image from another service; it cannot be combined with a push or with `previous`.
@@ -140,13 +200,26 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
     return v === undefined ? undefined : parsePromoteFrom(v);
   }, undefined);
   if (promoteFrom && imagePublish === 'push') {
-    problems.push(new ActionError('promote-from deploys an image already running elsewhere; image-publish: push would build another.', { input: 'promote-from', fix: 'Use one of them: promote-from (no build) or image-publish: push.' }));
+    problems.push(
+      new ActionError('promote-from deploys an image already running elsewhere; image-publish: push would build another.', {
+        input: 'promote-from',
+        fix: 'Use one of them: promote-from (no build) or image-publish: push.',
+      }),
+    );
   }
   if (promoteFrom && taskDefinition.kind === 'existing' && taskDefinition.ref === PREVIOUS) {
-    problems.push(new ActionError("promote-from cannot be combined with task-definition: previous (a rollback keeps the previous revision's image).", { input: 'promote-from', fix: 'Remove promote-from to roll back, or give a task definition to promote into.' }));
+    problems.push(
+      new ActionError("promote-from cannot be combined with task-definition: previous (a rollback keeps the previous revision's image).", {
+        input: 'promote-from',
+        fix: 'Remove promote-from to roll back, or give a task definition to promote into.',
+      }),
+    );
   }
 
-  const desiredCount = attempt(() => (inp.string('desired-count') === undefined ? undefined : inp.number('desired-count', 0, { min: 0, max: 10000, integer: true })), undefined);
+  const desiredCount = attempt(
+    () => (inp.string('desired-count') === undefined ? undefined : inp.number('desired-count', 0, { min: 0, max: 10000, integer: true })),
+    undefined,
+  );
   const inputs: Inputs = {
     taskDefinition,
     cluster,
@@ -179,7 +252,9 @@ export function getInputs(read: InputReader = envReader, env: NodeJS.ProcessEnv 
   problems.push(...cd.problems);
   if (cd.codedeploy) {
     inputs.codedeploy = cd.codedeploy;
-    problems.push(...unsupportedWithCodeDeploy({ ...inputs, previous: taskDefinition.kind === 'existing' && taskDefinition.ref === PREVIOUS }));
+    problems.push(
+      ...unsupportedWithCodeDeploy({ ...inputs, previous: taskDefinition.kind === 'existing' && taskDefinition.ref === PREVIOUS }),
+    );
   }
   if (problems.length > 0) throw aggregate('deploy-ecs inputs are invalid', problems);
   return inputs;

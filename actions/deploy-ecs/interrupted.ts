@@ -17,7 +17,13 @@ export const AFTER_DEADLINE_MS = 8000;
 export type Interruption = 'timed-out' | 'cancelled';
 
 /** The result of a run stopped before any service was updated (prepare, describe, image, register). */
-export function interruptedBeforeUpdate(inputs: Inputs, how: Interruption, phase: string, durationSeconds: number, previous = new Map<string, string>()): DeployResult {
+export function interruptedBeforeUpdate(
+  inputs: Inputs,
+  how: Interruption,
+  phase: string,
+  durationSeconds: number,
+  previous = new Map<string, string>(),
+): DeployResult {
   const what = how === 'cancelled' ? 'was cancelled' : `timed out (timeout-minutes ${inputs.timeoutMinutes})`;
   const arns = inputs.services.map((s) => previous.get(s) ?? '');
   return {
@@ -29,12 +35,22 @@ export function interruptedBeforeUpdate(inputs: Inputs, how: Interruption, phase
     status: how,
     rolledBack: false,
     durationSeconds,
-    services: inputs.services.map((service) => ({ service, before: previous.get(service), after: '', result: how, durationMs: 0, reason: `stopped during ${phase}` })),
+    services: inputs.services.map((service) => ({
+      service,
+      before: previous.get(service),
+      after: '',
+      result: how,
+      durationMs: 0,
+      reason: `stopped during ${phase}`,
+    })),
     diff: [],
     diagnoses: [],
     error: new ActionError(`deploy-ecs ${what} during ${phase}, before any service was updated (nothing to roll back).`, {
       input: how === 'timed-out' ? 'timeout-minutes' : undefined,
-      fix: how === 'cancelled' ? 'Re-run the workflow to deploy.' : 'Raise timeout-minutes, or lower max-parallel when AWS throttles the calls (ThrottlingException), then re-run.',
+      fix:
+        how === 'cancelled'
+          ? 'Re-run the workflow to deploy.'
+          : 'Raise timeout-minutes, or lower max-parallel when AWS throttles the calls (ThrottlingException), then re-run.',
     }),
   };
 }
@@ -50,13 +66,28 @@ export interface Abandoned {
  * updated, so the caller rolls it back. A service that cannot be read is returned too: rolling back
  * to the revision it already runs changes nothing, leaving a possibly applied update does.
  */
-export async function abandonedUpdates(ecs: ECSClient, cluster: string, arn: string, abandoned: Abandoned[], before: Map<string, Service>, report: Reporter): Promise<Tracked[]> {
+export async function abandonedUpdates(
+  ecs: ECSClient,
+  cluster: string,
+  arn: string,
+  abandoned: Abandoned[],
+  before: Map<string, Service>,
+  report: Reporter,
+): Promise<Tracked[]> {
   if (!abandoned.length) return [];
   let found: Map<string, Service> | undefined;
   try {
-    found = (await describeServices(ecs, cluster, abandoned.map((a) => a.service))).found;
+    found = (
+      await describeServices(
+        ecs,
+        cluster,
+        abandoned.map((a) => a.service),
+      )
+    ).found;
   } catch (err) {
-    report.warning(`Could not read back ${abandoned.map((a) => a.service).join(', ')} after their UpdateService was abandoned (${describeUnknown(err)}); treating them as updated`);
+    report.warning(
+      `Could not read back ${abandoned.map((a) => a.service).join(', ')} after their UpdateService was abandoned (${describeUnknown(err)}); treating them as updated`,
+    );
   }
   const out: Tracked[] = [];
   for (const a of abandoned) {
@@ -64,8 +95,17 @@ export async function abandonedUpdates(ecs: ECSClient, cluster: string, arn: str
     const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
     const was = before.get(a.service)?.deployments?.find((d) => d.status === 'PRIMARY');
     const moved = !found || (primary?.taskDefinition === arn && primary.id !== was?.id);
-    report.info(`${a.service}: UpdateService abandoned; ${!found ? 'state unknown' : moved ? `ECS applied it (deployment ${primary?.id})` : 'ECS did not apply it'}`);
-    if (moved) out.push({ service: a.service, deploymentId: primary?.id, serviceDeploymentArn: svc?.currentServiceDeployment, targetArn: arn, startedAt: a.startedAt });
+    report.info(
+      `${a.service}: UpdateService abandoned; ${!found ? 'state unknown' : moved ? `ECS applied it (deployment ${primary?.id})` : 'ECS did not apply it'}`,
+    );
+    if (moved)
+      out.push({
+        service: a.service,
+        deploymentId: primary?.id,
+        serviceDeploymentArn: svc?.currentServiceDeployment,
+        targetArn: arn,
+        startedAt: a.startedAt,
+      });
   }
   return out;
 }

@@ -67,12 +67,18 @@ export function ourDeployment(t: Tracked, svc: Service): Deployment | undefined 
 export function isEcsRollback(primary: Deployment, ours: Deployment | undefined, svc: Service, since: number): boolean {
   if (/rolling back to deployment/i.test(primary.rolloutStateReason ?? '')) return true;
   if (ours?.rolloutState === 'FAILED') return true;
-  return (svc.events ?? []).some((e) => (e.createdAt?.getTime() ?? 0) >= since - 1000 && /rolling back to deployment/i.test(e.message ?? ''));
+  return (svc.events ?? []).some(
+    (e) => (e.createdAt?.getTime() ?? 0) >= since - 1000 && /rolling back to deployment/i.test(e.message ?? ''),
+  );
 }
 
 export function judge(t: Tracked, svc: Service | undefined, opts: { maxFailedTasks: number; sd?: ServiceDeployment }): Verdict {
   if (!svc || (svc.status && svc.status !== 'ACTIVE')) {
-    return { state: 'failed', progress: `service is ${svc?.status ?? 'missing'}`, reason: `service ${t.service} is ${svc?.status ?? 'missing'}` };
+    return {
+      state: 'failed',
+      progress: `service is ${svc?.status ?? 'missing'}`,
+      reason: `service ${t.service} is ${svc?.status ?? 'missing'}`,
+    };
   }
   const ours = ourDeployment(t, svc);
   const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
@@ -99,12 +105,17 @@ export function judge(t: Tracked, svc: Service | undefined, opts: { maxFailedTas
     return { state: 'failed', progress, reason: `rollout FAILED${ours.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ''}` };
   }
   if (opts.maxFailedTasks > 0 && (ours.failedTasks ?? 0) >= opts.maxFailedTasks) {
-    return { state: 'failed', progress, reason: `${ours.failedTasks} task(s) of ${revisionOf(t.targetArn)} stopped (max-failed-tasks ${opts.maxFailedTasks})` };
+    return {
+      state: 'failed',
+      progress,
+      reason: `${ours.failedTasks} task(s) of ${revisionOf(t.targetArn)} stopped (max-failed-tasks ${opts.maxFailedTasks})`,
+    };
   }
   // COMPLETED alone is not enough after a scale-only update (desired-count with the same revision):
   // the deployment stays COMPLETED from before while the new tasks start.
   if (ours.rolloutState === 'COMPLETED' && (ours.runningCount ?? 0) >= (ours.desiredCount ?? 0)) return { state: 'succeeded', progress };
-  if (!ours.rolloutState && (svc.deployments?.length ?? 0) === 1 && ours.runningCount === ours.desiredCount) return { state: 'succeeded', progress };
+  if (!ours.rolloutState && (svc.deployments?.length ?? 0) === 1 && ours.runningCount === ours.desiredCount)
+    return { state: 'succeeded', progress };
   return { state: 'waiting', progress };
 }
 
@@ -115,13 +126,22 @@ export function judge(t: Tracked, svc: Service | undefined, opts: { maxFailedTas
 export function steadyOn(svc: Service, arn: string): { steady: true } | { steady: false; why: string } {
   const deployments = svc.deployments ?? [];
   const primary = deployments.find((d) => d.status === 'PRIMARY');
-  if (svc.taskDefinition !== arn || primary?.taskDefinition !== arn) return { steady: false, why: `it runs ${revisionOf(svc.taskDefinition)}` };
+  if (svc.taskDefinition !== arn || primary?.taskDefinition !== arn)
+    return { steady: false, why: `it runs ${revisionOf(svc.taskDefinition)}` };
   if (primary.rolloutState && primary.rolloutState !== 'COMPLETED') {
-    return { steady: false, why: `its deployment of ${revisionOf(arn)} is ${primary.rolloutState}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}` };
+    return {
+      steady: false,
+      why: `its deployment of ${revisionOf(arn)} is ${primary.rolloutState}${primary.rolloutStateReason ? ` (${primary.rolloutStateReason})` : ''}`,
+    };
   }
   const others = deployments.filter((d) => d !== primary);
-  if (others.length) return { steady: false, why: `${others.length} other deployment(s) still active (${others.map((d) => `${revisionOf(d.taskDefinition)} ${d.rolloutState ?? d.status}`).join(', ')})` };
-  if ((svc.runningCount ?? 0) !== (svc.desiredCount ?? 0)) return { steady: false, why: `it runs ${svc.runningCount ?? 0} of ${svc.desiredCount ?? 0} tasks` };
+  if (others.length)
+    return {
+      steady: false,
+      why: `${others.length} other deployment(s) still active (${others.map((d) => `${revisionOf(d.taskDefinition)} ${d.rolloutState ?? d.status}`).join(', ')})`,
+    };
+  if ((svc.runningCount ?? 0) !== (svc.desiredCount ?? 0))
+    return { steady: false, why: `it runs ${svc.runningCount ?? 0} of ${svc.desiredCount ?? 0} tasks` };
   return { steady: true };
 }
 

@@ -72,7 +72,14 @@ await runAction(ACTION, async () => {
     const ecs = clients.get(ECSClient);
     const scheduledDeps = { ecs, scheduler: clients.get(SchedulerClient), events: clients.get(EventBridgeClient), report: runnerReporter };
     const targets = await findScheduled(inputs, scheduledDeps);
-    const r = await deployCodeDeploy(inputs, inputs.codedeploy, { ecs, codedeploy: clients.get(CodeDeployClient), report: runnerReporter, sleep: realSleep, now: realClock, signal: cancel.signal });
+    const r = await deployCodeDeploy(inputs, inputs.codedeploy, {
+      ecs,
+      codedeploy: clients.get(CodeDeployClient),
+      report: runnerReporter,
+      sleep: realSleep,
+      now: realClock,
+      signal: cancel.signal,
+    });
     const moved = await moveScheduled(r, targets, scheduledDeps);
     writeOutputs(r, { inputs });
     appendSummary(summaryMarkdown(r, inputs.cluster) + codedeployMarkdown(r) + scheduledMarkdown(moved.moves));
@@ -88,7 +95,12 @@ await runAction(ACTION, async () => {
   cancel.signal.addEventListener('abort', () => calls.set(AbortSignal.timeout(CANCEL_BUDGET_MS)), { once: true });
   const ecs = boundCalls(clients.get(ECSClient), calls);
   const ecr = boundCalls(clients.get(ECRClient), calls);
-  const scheduledDeps = { ecs, scheduler: boundCalls(clients.get(SchedulerClient), calls), events: boundCalls(clients.get(EventBridgeClient), calls), report: runnerReporter };
+  const scheduledDeps = {
+    ecs,
+    scheduler: boundCalls(clients.get(SchedulerClient), calls),
+    events: boundCalls(clients.get(EventBridgeClient), calls),
+    report: runnerReporter,
+  };
   // The deadline or the cancel can stop prepare's reads too: the run still ends with outputs and a summary.
   let phase = 'preparing (previous / promote-from / family guard)';
   let prepared: Prepared | undefined;
@@ -100,7 +112,12 @@ await runAction(ACTION, async () => {
   } catch (err) {
     if (!calls.signal?.aborted) throw err;
     runnerReporter.warning(`Stopped during ${phase}: ${describeUnknown(err)}`);
-    const r = interruptedBeforeUpdate(inputs, cancel.signal.aborted ? 'cancelled' : 'timed-out', phase, Math.round((realClock() - runStartedAt) / 100) / 10);
+    const r = interruptedBeforeUpdate(
+      inputs,
+      cancel.signal.aborted ? 'cancelled' : 'timed-out',
+      phase,
+      Math.round((realClock() - runStartedAt) / 100) / 10,
+    );
     writeOutputs(r, prepared ?? { inputs });
     appendSummary(summaryMarkdown(r, inputs.cluster));
     throw r.error;
@@ -120,7 +137,12 @@ await runAction(ACTION, async () => {
   });
   const scheduled = await moveScheduled(result, scheduledTargets, scheduledDeps);
   writeOutputs(result, prepared);
-  appendSummary(summaryMarkdown(result, inputs.cluster) + promotionSummary(result, prepared, inputs.cluster) + gateMarkdown(result.gates ?? []) + scheduledMarkdown(scheduled.moves));
+  appendSummary(
+    summaryMarkdown(result, inputs.cluster) +
+      promotionSummary(result, prepared, inputs.cluster) +
+      gateMarkdown(result.gates ?? []) +
+      scheduledMarkdown(scheduled.moves),
+  );
   if (result.error) throw result.error;
   if (scheduled.error) throw scheduled.error;
 });

@@ -39,7 +39,15 @@ export function nativeState(service: string, sd: ServiceDeployment): NativePollS
     lifecycleStage: sd.lifecycleStage,
     statusReason: sd.statusReason,
     rollbackTo: sd.rollback?.serviceRevisionArn,
-    hooks: (sd.lifecycleHookDetails ?? []).filter((h) => h.hookId).map((h) => ({ hookId: h.hookId!, targetType: h.targetType, status: h.status, expiresAt: h.expiresAt, timeoutAction: h.timeoutAction })),
+    hooks: (sd.lifecycleHookDetails ?? [])
+      .filter((h) => h.hookId)
+      .map((h) => ({
+        hookId: h.hookId!,
+        targetType: h.targetType,
+        status: h.status,
+        expiresAt: h.expiresAt,
+        timeoutAction: h.timeoutAction,
+      })),
   };
 }
 
@@ -52,7 +60,8 @@ export function judgeNative(t: Tracked, svc: Service | undefined, sd: ServiceDep
   const why = sd.statusReason ? `: ${sd.statusReason}` : '';
   if (t.follow === 'sd-rollback') {
     if (sd.status === 'ROLLBACK_SUCCESSFUL') return { state: 'succeeded', progress };
-    if (sd.status === 'ROLLBACK_FAILED' || sd.status === 'SUCCESSFUL' || sd.status === 'STOPPED') return { state: 'failed', progress, reason: `the rollback ended ${sd.status}${why}` };
+    if (sd.status === 'ROLLBACK_FAILED' || sd.status === 'SUCCESSFUL' || sd.status === 'STOPPED')
+      return { state: 'failed', progress, reason: `the rollback ended ${sd.status}${why}` };
     return { state: 'waiting', progress };
   }
   switch (sd.status) {
@@ -72,20 +81,30 @@ export function judgeNative(t: Tracked, svc: Service | undefined, sd: ServiceDep
     case 'STOP_REQUESTED':
       // A newer UpdateService stops ours: "Service deployment stopped because service deployment … started".
       if (/service deployment .* started/i.test(sd.statusReason ?? '')) {
-        return { state: 'superseded', progress, reason: `another deployment replaced ours: someone else deployed this service${why}`, replaced: { by: 'other-deployer' } };
+        return {
+          state: 'superseded',
+          progress,
+          reason: `another deployment replaced ours: someone else deployed this service${why}`,
+          replaced: { by: 'other-deployer' },
+        };
       }
       return { state: 'failed', progress, reason: `the service deployment was stopped${why}` };
     default:
       break;
   }
   if (opts.maxFailedTasks > 0 && (ours?.failedTasks ?? 0) >= opts.maxFailedTasks) {
-    return { state: 'failed', progress, reason: `${ours!.failedTasks} task(s) of ${revisionOf(t.targetArn)} stopped (max-failed-tasks ${opts.maxFailedTasks})` };
+    return {
+      state: 'failed',
+      progress,
+      reason: `${ours!.failedTasks} task(s) of ${revisionOf(t.targetArn)} stopped (max-failed-tasks ${opts.maxFailedTasks})`,
+    };
   }
   return { state: 'waiting', progress };
 }
 
 /** Is ECS already rolling this service deployment back (then we wait for it instead of starting another)? */
-export const ecsRollingBack = (sd: ServiceDeployment | undefined): boolean => !!sd?.status && (ROLLBACK.has(sd.status) || sd.status === 'ROLLBACK_SUCCESSFUL');
+export const ecsRollingBack = (sd: ServiceDeployment | undefined): boolean =>
+  !!sd?.status && (ROLLBACK.has(sd.status) || sd.status === 'ROLLBACK_SUCCESSFUL');
 
 /** StopServiceDeployment ROLLBACK: ECS shifts traffic back to the source revision. */
 export async function stopWithRollback(ecs: ECSClient, serviceDeploymentArn: string): Promise<void> {

@@ -38,9 +38,15 @@ export interface PrepareDeps {
 
 async function describeAsInput(ecs: ECSClient, ref: string): Promise<TaskDefinitionInput> {
   const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] })).catch((err: unknown) => {
-    throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, { input: 'task-definition', fix: 'Check the ARN or family:revision, and the region.' });
+    throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, {
+      input: 'task-definition',
+      fix: 'Check the ARN or family:revision, and the region.',
+    });
   });
-  return parseTaskDefinition({ ...stripReadOnly(out.taskDefinition as Record<string, unknown>), ...(out.tags?.length ? { tags: out.tags } : {}) }, { input: 'task-definition' });
+  return parseTaskDefinition(
+    { ...stripReadOnly(out.taskDefinition as Record<string, unknown>), ...(out.tags?.length ? { tags: out.tags } : {}) },
+    { input: 'task-definition' },
+  );
 }
 
 export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepared> {
@@ -58,14 +64,22 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
     if (wantsPrevious) {
       prepared.previous = await resolvePrevious(ecs, inputs.cluster, inputs.services, found);
       const target = prepared.previous[0]!.previous;
-      for (const p of prepared.previous) report.info(`${p.service}: runs ${revisionOf(p.current)}; previous: ${revisionOf(p.previous)}${p.deployedAt ? ` (deployed ${p.deployedAt.toISOString()})` : ''}`);
+      for (const p of prepared.previous)
+        report.info(
+          `${p.service}: runs ${revisionOf(p.current)}; previous: ${revisionOf(p.previous)}${p.deployedAt ? ` (deployed ${p.deployedAt.toISOString()})` : ''}`,
+        );
       inputs = { ...inputs, taskDefinition: { kind: 'existing', ref: target } };
     }
     if (inputs.promoteFrom) {
       const promoted = await sourceImage(ecs, inputs.promoteFrom, inputs.containerName);
       prepared.promoted = promoted;
-      report.info(`${promoted.from.cluster}/${promoted.from.service} runs ${promoted.sourceImage} (${promoted.digest}) in ${revisionOf(promoted.sourceTaskDefinition)}; promoting that digest (no build, no layer copied)`);
-      const def = inputs.taskDefinition.kind === 'file' ? readTaskDefinitionFile(inputs.taskDefinition.path) : await describeAsInput(ecs, inputs.taskDefinition.ref);
+      report.info(
+        `${promoted.from.cluster}/${promoted.from.service} runs ${promoted.sourceImage} (${promoted.digest}) in ${revisionOf(promoted.sourceTaskDefinition)}; promoting that digest (no build, no layer copied)`,
+      );
+      const def =
+        inputs.taskDefinition.kind === 'file'
+          ? readTaskDefinitionFile(inputs.taskDefinition.path)
+          : await describeAsInput(ecs, inputs.taskDefinition.ref);
       const next = withPromotedImage(def, promoted, inputs.containerName ?? promoted.container);
       const dir = join(deps.tempDir ?? tmpdir(), 'deploy-ecs');
       mkdirSync(dir, { recursive: true });
@@ -79,17 +93,21 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
     if (target.kind === 'existing') {
       const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: target.ref })).catch(() => undefined);
       if (out?.taskDefinition?.status === 'INACTIVE') {
-        throw new ActionError(`${revisionOf(out.taskDefinition.taskDefinitionArn)} is INACTIVE (deregistered): ECS does not update a service to it.`, {
-          input: 'task-definition',
-          fix: `Register it again as a new revision (aws ecs describe-task-definition --task-definition ${target.ref} --query taskDefinition > taskdef.json, then task-definition: taskdef.json), or give another revision.`,
-        });
+        throw new ActionError(
+          `${revisionOf(out.taskDefinition.taskDefinitionArn)} is INACTIVE (deregistered): ECS does not update a service to it.`,
+          {
+            input: 'task-definition',
+            fix: `Register it again as a new revision (aws ecs describe-task-definition --task-definition ${target.ref} --query taskDefinition > taskdef.json, then task-definition: taskdef.json), or give another revision.`,
+          },
+        );
       }
     }
     // The family the services would move to, known without a write.
     const td = inputs.taskDefinition;
     const family = td.kind === 'file' ? readTaskDefinitionFile(td.path).family : familyOf(td.ref);
     const changes = checkFamily(family, found, inputs.allowFamilyChange);
-    for (const c of changes) report.warning(`${c.service}: task-definition family changes from '${c.from}' to '${c.to}' (allow-family-change: true).`);
+    for (const c of changes)
+      report.warning(`${c.service}: task-definition family changes from '${c.from}' to '${c.to}' (allow-family-change: true).`);
   });
   prepared.inputs = inputs;
   return prepared;
@@ -104,7 +122,9 @@ export function imageDigest(r: DeployResult, p: Prepared): string {
 export function promotionSummary(r: DeployResult, p: Prepared, cluster: string): string {
   const parts: string[] = [];
   if (p.previous?.length) {
-    parts.push(`Rolled back to the previous revision found in ECS: ${p.previous.map((x) => `${code(x.service)} ${revisionOf(x.current)} → ${revisionOf(x.previous)}`).join(', ')}.`);
+    parts.push(
+      `Rolled back to the previous revision found in ECS: ${p.previous.map((x) => `${code(x.service)} ${revisionOf(x.current)} → ${revisionOf(x.previous)}`).join(', ')}.`,
+    );
   }
   if (p.promoted) {
     const digest = imageDigest(r, p);
@@ -114,7 +134,11 @@ export function promotionSummary(r: DeployResult, p: Prepared, cluster: string):
         ['environment', 'service', 'image digest'],
         [
           [code(p.promoted.from.cluster), code(p.promoted.from.service), code(p.promoted.digest)],
-          [code(cluster), r.services.map((s) => code(s.service)).join(', '), `${code(digest || 'unknown')}${same ? ' (same bytes, promoted without a build)' : ' (differs!)'}`],
+          [
+            code(cluster),
+            r.services.map((s) => code(s.service)).join(', '),
+            `${code(digest || 'unknown')}${same ? ' (same bytes, promoted without a build)' : ' (differs!)'}`,
+          ],
         ],
       ),
     );

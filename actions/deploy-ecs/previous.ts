@@ -12,7 +12,13 @@
  * described (AWS): such a service gets an error with the fix, never a guess.
  * The order of ListServiceDeployments is not documented, so rows are sorted by createdAt.
  */
-import { DescribeServiceRevisionsCommand, ListServiceDeploymentsCommand, type ECSClient, type Service, type ServiceDeploymentBrief } from '@aws-sdk/client-ecs';
+import {
+  DescribeServiceRevisionsCommand,
+  ListServiceDeploymentsCommand,
+  type ECSClient,
+  type Service,
+  type ServiceDeploymentBrief,
+} from '@aws-sdk/client-ecs';
 import { ActionError, aggregate } from '../../lib/errors.js';
 import { revisionOf } from './judge.js';
 import { describeServices } from './services.js';
@@ -77,23 +83,36 @@ async function findPrevious(ecs: ECSClient, cluster: string, service: string, cu
  * problem (no history, services that disagree) is reported at once. `known`: the
  * services as already described (else they are described here).
  */
-export async function resolvePrevious(ecs: ECSClient, cluster: string, services: string[], known?: Map<string, Service>): Promise<PreviousRevision[]> {
+export async function resolvePrevious(
+  ecs: ECSClient,
+  cluster: string,
+  services: string[],
+  known?: Map<string, Service>,
+): Promise<PreviousRevision[]> {
   const found = known ?? (await describeServices(ecs, cluster, services)).found;
   const problems: ActionError[] = [];
   const results: PreviousRevision[] = [];
   for (const service of services) {
     const current = found.get(service)?.taskDefinition;
     if (!current) {
-      problems.push(new ActionError(`Service '${service}' was not found in cluster '${cluster}', so it has no previous revision.`, { input: 'services', fix: 'Check the service name and the cluster.' }));
+      problems.push(
+        new ActionError(`Service '${service}' was not found in cluster '${cluster}', so it has no previous revision.`, {
+          input: 'services',
+          fix: 'Check the service name and the cluster.',
+        }),
+      );
       continue;
     }
     const prev = await findPrevious(ecs, cluster, service, current);
     if (!prev) {
       problems.push(
-        new ActionError(`Service '${service}' has no earlier successful deployment recorded by ECS that was not rolled away from (it runs ${revisionOf(current)}; ECS describes service revisions created since 2024-10-25 only).`, {
-          input: 'task-definition',
-          fix: 'Give the revision to return to instead of previous, e.g. task-definition: family:revision.',
-        }),
+        new ActionError(
+          `Service '${service}' has no earlier successful deployment recorded by ECS that was not rolled away from (it runs ${revisionOf(current)}; ECS describes service revisions created since 2024-10-25 only).`,
+          {
+            input: 'task-definition',
+            fix: 'Give the revision to return to instead of previous, e.g. task-definition: family:revision.',
+          },
+        ),
       );
       continue;
     }
@@ -102,10 +121,13 @@ export async function resolvePrevious(ecs: ECSClient, cluster: string, services:
   const targets = new Set(results.map((r) => r.previous));
   if (problems.length === 0 && targets.size > 1) {
     problems.push(
-      new ActionError(`The services ran different revisions before their current one (${results.map((r) => `${r.service}: ${revisionOf(r.previous)}`).join(', ')}).`, {
-        input: 'task-definition',
-        fix: 'Roll them back one at a time (one service per run), or give the revision explicitly.',
-      }),
+      new ActionError(
+        `The services ran different revisions before their current one (${results.map((r) => `${r.service}: ${revisionOf(r.previous)}`).join(', ')}).`,
+        {
+          input: 'task-definition',
+          fix: 'Roll them back one at a time (one service per run), or give the revision explicitly.',
+        },
+      ),
     );
   }
   if (problems.length) throw aggregate("task-definition 'previous' cannot be resolved", problems);

@@ -6,7 +6,12 @@
  * build, no pull, no layer moved; the new revision names the image by digest,
  * so it runs those bytes even if a tag moves later.
  */
-import { DescribeServiceRevisionsCommand, DescribeTaskDefinitionCommand, ListServiceDeploymentsCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeServiceRevisionsCommand,
+  DescribeTaskDefinitionCommand,
+  ListServiceDeploymentsCommand,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
 import { parseImageRef } from '../../lib/ecr-image.js';
 import { ActionError } from '../../lib/errors.js';
 import type { TaskDefinitionInput } from '../../lib/taskdef.js';
@@ -56,8 +61,12 @@ export interface PromotedImage {
  * a steady service is the revision every task runs.
  */
 async function revisionDigest(ecs: ECSClient, from: PromoteSource, taskDefinition: string, container: string): Promise<string | undefined> {
-  const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster: from.cluster, service: from.service, status: ['SUCCESSFUL'], maxResults: 20 }));
-  const newest = [...(listed.serviceDeployments ?? [])].filter((d) => d.targetServiceRevisionArn).sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+  const listed = await ecs.send(
+    new ListServiceDeploymentsCommand({ cluster: from.cluster, service: from.service, status: ['SUCCESSFUL'], maxResults: 20 }),
+  );
+  const newest = [...(listed.serviceDeployments ?? [])]
+    .filter((d) => d.targetServiceRevisionArn)
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
   if (!newest) return undefined;
   const out = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [newest.targetServiceRevisionArn!] }));
   const revision = out.serviceRevisions?.[0];
@@ -68,14 +77,20 @@ async function revisionDigest(ecs: ECSClient, from: PromoteSource, taskDefinitio
 /** The image (by digest) that `container` of the source service runs; only from a steady source. Read-only. */
 export async function sourceImage(ecs: ECSClient, from: PromoteSource, container: string | undefined): Promise<PromotedImage> {
   const { found } = await describeServices(ecs, from.cluster, [from.service]).catch((err: unknown) => {
-    throw new ActionError(`Cannot read service '${from.service}' in cluster '${from.cluster}' (${(err as Error).name}: ${(err as Error).message}).`, {
-      input: 'promote-from',
-      fix: 'Check the cluster and service names; the role needs ecs:DescribeServices and ecs:DescribeTaskDefinition on them (same account and region).',
-    });
+    throw new ActionError(
+      `Cannot read service '${from.service}' in cluster '${from.cluster}' (${(err as Error).name}: ${(err as Error).message}).`,
+      {
+        input: 'promote-from',
+        fix: 'Check the cluster and service names; the role needs ecs:DescribeServices and ecs:DescribeTaskDefinition on them (same account and region).',
+      },
+    );
   });
   const svc = found.get(from.service);
   if (!svc?.taskDefinition || svc.status !== 'ACTIVE') {
-    throw new ActionError(`Service '${from.service}' was not found (or is not ACTIVE) in cluster '${from.cluster}'.`, { input: 'promote-from', fix: 'Name an ACTIVE service, e.g. delivery-staging/backend.' });
+    throw new ActionError(`Service '${from.service}' was not found (or is not ACTIVE) in cluster '${from.cluster}'.`, {
+      input: 'promote-from',
+      fix: 'Name an ACTIVE service, e.g. delivery-staging/backend.',
+    });
   }
   // Mid-rollout, failed or rolling back, the source runs more than one thing (or not what it tested).
   const steady = steadyOn(svc, svc.taskDefinition);
@@ -89,25 +104,34 @@ export async function sourceImage(ecs: ECSClient, from: PromoteSource, container
   const defs = td?.containerDefinitions ?? [];
   const c = container ? defs.find((d) => d.name === container) : defs[0];
   if (!c?.image) {
-    throw new ActionError(`${from.cluster}/${from.service} runs ${svc.taskDefinition}, which has no container '${container}' (it has ${defs.map((d) => d.name).join(', ')}).`, {
-      input: 'container-name',
-      fix: 'Set container-name to the container whose image is promoted (the same name in both task definitions).',
-    });
+    throw new ActionError(
+      `${from.cluster}/${from.service} runs ${svc.taskDefinition}, which has no container '${container}' (it has ${defs.map((d) => d.name).join(', ')}).`,
+      {
+        input: 'container-name',
+        fix: 'Set container-name to the container whose image is promoted (the same name in both task definitions).',
+      },
+    );
   }
   const ref = parseImageRef(c.image);
   const digest =
     ref.digest ??
     (await revisionDigest(ecs, from, svc.taskDefinition, c.name!).catch((err: unknown) => {
-      throw new ActionError(`Cannot read the service revision of ${from.cluster}/${from.service} (${(err as Error).name}: ${(err as Error).message}).`, {
-        input: 'promote-from',
-        fix: 'The role needs ecs:ListServiceDeployments and ecs:DescribeServiceRevisions on the source service (policy in the README).',
-      });
+      throw new ActionError(
+        `Cannot read the service revision of ${from.cluster}/${from.service} (${(err as Error).name}: ${(err as Error).message}).`,
+        {
+          input: 'promote-from',
+          fix: 'The role needs ecs:ListServiceDeployments and ecs:DescribeServiceRevisions on the source service (policy in the README).',
+        },
+      );
     }));
   if (!digest) {
-    throw new ActionError(`${from.cluster}/${from.service} runs ${c.image}, and its service revision names no image digest, so the bytes it runs cannot be identified (the tag may point elsewhere now).`, {
-      input: 'promote-from',
-      fix: 'Deploy the source by digest (pin-image-digest: true), or redeploy it so ECS records the digest in a service revision, then promote.',
-    });
+    throw new ActionError(
+      `${from.cluster}/${from.service} runs ${c.image}, and its service revision names no image digest, so the bytes it runs cannot be identified (the tag may point elsewhere now).`,
+      {
+        input: 'promote-from',
+        fix: 'Deploy the source by digest (pin-image-digest: true), or redeploy it so ECS records the digest in a service revision, then promote.',
+      },
+    );
   }
   return {
     from,
@@ -123,7 +147,10 @@ export async function sourceImage(ecs: ECSClient, from: PromoteSource, container
 export function withPromotedImage(def: TaskDefinitionInput, promoted: PromotedImage, container: string | undefined): TaskDefinitionInput {
   const name = container ?? def.containerDefinitions?.[0]?.name;
   if (!def.containerDefinitions?.some((c) => c.name === name)) {
-    throw new ActionError(`The task definition has no container '${name}' to give the promoted image.`, { input: 'container-name', fix: 'Set container-name to a container of the task definition.' });
+    throw new ActionError(`The task definition has no container '${name}' to give the promoted image.`, {
+      input: 'container-name',
+      fix: 'Set container-name to a container of the task definition.',
+    });
   }
   return { ...def, containerDefinitions: def.containerDefinitions.map((c) => (c.name === name ? { ...c, image: promoted.uri } : c)) };
 }

@@ -16,7 +16,9 @@ import type { Tracked, Verdict } from './judge.js';
 import type { NativePollState } from './native.js';
 
 /** A wait step for the rollback: CONTINUE for each PAUSE hook our rollback deployment awaits action at. */
-export function continueRollbackPauses(deps: Pick<Deps, 'ecs' | 'report'>): (state: NativePollState, t: Tracked) => Promise<Verdict | undefined> {
+export function continueRollbackPauses(
+  deps: Pick<Deps, 'ecs' | 'report'>,
+): (state: NativePollState, t: Tracked) => Promise<Verdict | undefined> {
   const answered = new Set<string>();
   return async (state, t) => {
     // 'sd-rollback' follows ECS's rollback of the release (StopServiceDeployment, a hook's ROLLBACK): not a deployment we started.
@@ -25,13 +27,21 @@ export function continueRollbackPauses(deps: Pick<Deps, 'ecs' | 'report'>): (sta
       if (hook.targetType !== 'PAUSE' || hook.status !== 'AWAITING_ACTION' || answered.has(hook.hookId)) continue;
       answered.add(hook.hookId);
       try {
-        await deps.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: state.serviceDeploymentArn, hookId: hook.hookId, action: 'CONTINUE' }));
+        await deps.ecs.send(
+          new ContinueServiceDeploymentCommand({
+            serviceDeploymentArn: state.serviceDeploymentArn,
+            hookId: hook.hookId,
+            action: 'CONTINUE',
+          }),
+        );
         deps.report.info(
           `${t.service}: the rollback's deployment paused at ${state.lifecycleStage ?? 'a lifecycle stage'} (PAUSE hook ${hook.hookId}); ContinueServiceDeployment CONTINUE sent: ` +
             'the rollback restores the revision that served before, the hook is for releases and nobody answers it for a rollback',
         );
       } catch (err) {
-        deps.report.warning(`${t.service}: the rollback's deployment is paused at PAUSE hook ${hook.hookId} and ContinueServiceDeployment CONTINUE failed (${describeUnknown(err)}); answer it by hand, otherwise ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ${hook.expiresAt?.toISOString() ?? 'the hook timeout'}`);
+        deps.report.warning(
+          `${t.service}: the rollback's deployment is paused at PAUSE hook ${hook.hookId} and ContinueServiceDeployment CONTINUE failed (${describeUnknown(err)}); answer it by hand, otherwise ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ${hook.expiresAt?.toISOString() ?? 'the hook timeout'}`,
+        );
       }
     }
     return undefined;

@@ -43,10 +43,20 @@ export function stableRevision(svc: Service): { arn?: string; note?: string } {
   const primary = deployments.find((d) => d.status === 'PRIMARY');
   if (!primary || !primary.rolloutState || primary.rolloutState === 'COMPLETED') return { arn: svc.taskDefinition ?? '' };
   const rollback = ecsRollbackOf(svc);
-  if (rollback) return { arn: rollback.taskDefinition!, note: `is being rolled back by ECS to ${revisionOf(rollback.taskDefinition)} (deployment ${rollback.id}); that is the rollback target` };
+  if (rollback)
+    return {
+      arn: rollback.taskDefinition!,
+      note: `is being rolled back by ECS to ${revisionOf(rollback.taskDefinition)} (deployment ${rollback.id}); that is the rollback target`,
+    };
   const state = primary.rolloutState === 'FAILED' ? 'was left FAILED on' : 'was still deploying';
-  const completed = deployments.filter((d) => d !== primary && d.taskDefinition && d.rolloutState === 'COMPLETED').sort((a, b) => time(b) - time(a))[0];
-  if (completed) return { arn: completed.taskDefinition!, note: `${state} ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(completed.taskDefinition)}, the last deployment that completed` };
+  const completed = deployments
+    .filter((d) => d !== primary && d.taskDefinition && d.rolloutState === 'COMPLETED')
+    .sort((a, b) => time(b) - time(a))[0];
+  if (completed)
+    return {
+      arn: completed.taskDefinition!,
+      note: `${state} ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(completed.taskDefinition)}, the last deployment that completed`,
+    };
   return { note: `${state} ${revisionOf(primary.taskDefinition)} and lists no deployment that completed` };
 }
 
@@ -59,11 +69,17 @@ export async function rollbackTarget(ecs: ECSClient, cluster: string, name: stri
     const rows = (await successfulDeployments(ecs, cluster, name)).filter((r) => r.targetServiceRevisionArn);
     for (let i = 0; i < rows.length; i += 20) {
       const chunk = rows.slice(i, i + 20);
-      const out = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: chunk.map((r) => r.targetServiceRevisionArn!) }));
+      const out = await ecs.send(
+        new DescribeServiceRevisionsCommand({ serviceRevisionArns: chunk.map((r) => r.targetServiceRevisionArn!) }),
+      );
       const byArn = new Map((out.serviceRevisions ?? []).map((r) => [r.serviceRevisionArn, r.taskDefinition]));
       for (const row of chunk) {
         const td = byArn.get(row.targetServiceRevisionArn);
-        if (td && !failed.has(td)) return { arn: td, note: `${stable.note}; the rollback target is ${revisionOf(td)}, its newest SUCCESSFUL service deployment (ListServiceDeployments)` };
+        if (td && !failed.has(td))
+          return {
+            arn: td,
+            note: `${stable.note}; the rollback target is ${revisionOf(td)}, its newest SUCCESSFUL service deployment (ListServiceDeployments)`,
+          };
       }
     }
   } catch (err) {

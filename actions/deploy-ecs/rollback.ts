@@ -49,11 +49,38 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
           ctx.failed.map((r) => {
             const t = ctx.tracked.find((x) => x.service === r.service);
             // A service whose UpdateService failed has no deployment to look into.
-            if (!t) return Promise.resolve<Diagnosis>({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [] });
+            if (!t)
+              return Promise.resolve<Diagnosis>({
+                service: r.service,
+                reason: r.reason ?? r.result,
+                events: [],
+                tasks: [],
+                logs: [],
+                notes: [],
+              });
             return diagnose(
               { ecs: deps.ecs, logs: deps.logs },
-              { cluster: inputs.cluster, service: r.service, reason: r.reason ?? r.result, svc: ctx.waited?.services.get(r.service), since: t.startedAt, targetArn: t.targetArn, deploymentId: t.deploymentId, taskDefinition: ctx.finalDef, region: deps.region },
-            ).catch((err: unknown): Diagnosis => ({ service: r.service, reason: r.reason ?? r.result, events: [], tasks: [], logs: [], notes: [`diagnosis failed: ${describeUnknown(err)}`] }));
+              {
+                cluster: inputs.cluster,
+                service: r.service,
+                reason: r.reason ?? r.result,
+                svc: ctx.waited?.services.get(r.service),
+                since: t.startedAt,
+                targetArn: t.targetArn,
+                deploymentId: t.deploymentId,
+                taskDefinition: ctx.finalDef,
+                region: deps.region,
+              },
+            ).catch(
+              (err: unknown): Diagnosis => ({
+                service: r.service,
+                reason: r.reason ?? r.result,
+                events: [],
+                tasks: [],
+                logs: [],
+                notes: [`diagnosis failed: ${describeUnknown(err)}`],
+              }),
+            );
           }),
         );
         // A failed test-traffic gate is the diagnosis that matters most: its probes or command output.
@@ -61,7 +88,9 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
           const gate = ctx.out.gates?.find((g) => g.service === d.service && g.status === 'failed');
           if (!gate) continue;
           d.gate = gateDiagnosis(gate);
-          d.hint ??= gate.command ? 'The new revision failed the gate command: see its exit code and last lines.' : 'The new revision failed the test-traffic gate: see each URL\'s status codes; check the app\'s health endpoint and the test listener\'s routing.';
+          d.hint ??= gate.command
+            ? 'The new revision failed the gate command: see its exit code and last lines.'
+            : "The new revision failed the test-traffic gate: see each URL's status codes; check the app's health endpoint and the test listener's routing.";
         }
         // Events, stopped reasons and log lines come from AWS and the app: printed as data, never as commands.
         printUntrusted(report, list.flatMap(formatDiagnosis));
@@ -91,26 +120,44 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
     }
   }
   const head = ctx.failed.map((r) => `${r.service}: ${r.reason ?? r.result}`).join('; ');
-  const detail = ctx.out.diagnoses.flatMap((d) => formatDiagnosis(d).filter((l) => l.startsWith('  stopped')).slice(0, 2)).join('\n');
+  const detail = ctx.out.diagnoses
+    .flatMap((d) =>
+      formatDiagnosis(d)
+        .filter((l) => l.startsWith('  stopped'))
+        .slice(0, 2),
+    )
+    .join('\n');
   const what = ctx.cancelled ? 'was cancelled' : ctx.out.status === 'timed-out' ? 'timed out' : 'failed';
-  ctx.out.error = new ActionError(`Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${what}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`, {
-    fix: ctx.cancelled
-      ? 'The workflow was cancelled; re-run it to deploy again (a re-run starts a new deployment, the service is not left half-deployed).'
-      : (ctx.out.diagnoses.find((d) => d.hint)?.hint ?? 'See the diagnosis in the log and the step summary.'),
-  });
+  ctx.out.error = new ActionError(
+    `Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${what}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`,
+    {
+      fix: ctx.cancelled
+        ? 'The workflow was cancelled; re-run it to deploy again (a re-run starts a new deployment, the service is not left half-deployed).'
+        : (ctx.out.diagnoses.find((d) => d.hint)?.hint ?? 'See the diagnosis in the log and the step summary.'),
+    },
+  );
 }
 
 /** The service and its service deployment now; the wait's last view when reading fails. */
-async function freshState(deps: Deps, cluster: string, t: Tracked, ctx: FailureContext): Promise<{ svc?: Service; sd?: ServiceDeployment }> {
+async function freshState(
+  deps: Deps,
+  cluster: string,
+  t: Tracked,
+  ctx: FailureContext,
+): Promise<{ svc?: Service; sd?: ServiceDeployment }> {
   let svc = ctx.waited?.services.get(t.service) ?? ctx.before.get(t.service);
   let sd = ctx.waited?.serviceDeployments.get(t.service);
   try {
     svc = (await describeServices(deps.ecs, cluster, [t.service])).found.get(t.service) ?? svc;
     if (t.serviceDeploymentArn && svc && usesServiceDeployments(svc)) {
-      sd = (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [t.serviceDeploymentArn] }))).serviceDeployments?.[0] ?? sd;
+      sd =
+        (await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [t.serviceDeploymentArn] })))
+          .serviceDeployments?.[0] ?? sd;
     }
   } catch (err) {
-    deps.report.warning(`${t.service}: could not read the service again before the rollback (${describeUnknown(err)}); using the last state seen`);
+    deps.report.warning(
+      `${t.service}: could not read the service again before the rollback (${describeUnknown(err)}); using the last state seen`,
+    );
   }
   return { svc, sd };
 }
@@ -139,7 +186,9 @@ async function startRollback(inputs: Inputs, deps: Deps, t: Tracked, ctx: Failur
       }
     }
     const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
-    const ecsRollsBack = (verdict?.state === 'failed' && verdict.replaced?.by === 'ecs-rollback') || (primary && now && isEcsRollback(primary, ourDeployment(t, now), now, t.startedAt));
+    const ecsRollsBack =
+      (verdict?.state === 'failed' && verdict.replaced?.by === 'ecs-rollback') ||
+      (primary && now && isEcsRollback(primary, ourDeployment(t, now), now, t.startedAt));
     if (ecsRollsBack && primary && primary.taskDefinition === prev && primary.id !== t.deploymentId) {
       // The circuit breaker already rolls back: follow its deployment instead of starting another.
       report.info(`${t.service}: ECS is already rolling back to ${revisionOf(prev)} (deployment ${primary.id}); following it`);
@@ -147,7 +196,17 @@ async function startRollback(inputs: Inputs, deps: Deps, t: Tracked, ctx: Failur
     }
     report.info(`${t.service}: rolling back to ${prev}`);
     const b = ctx.before.get(t.service)!;
-    return await updateService(deps.ecs, inputs.cluster, { service: t.service, taskDefinition: prev, forceNewDeployment: false, desiredCount: inputs.desiredCount !== undefined ? b.desiredCount : undefined }, deps.now);
+    return await updateService(
+      deps.ecs,
+      inputs.cluster,
+      {
+        service: t.service,
+        taskDefinition: prev,
+        forceNewDeployment: false,
+        desiredCount: inputs.desiredCount !== undefined ? b.desiredCount : undefined,
+      },
+      deps.now,
+    );
   } catch (err) {
     report.warning(`${t.service}: the rollback could not be started: ${describeUnknown(err)}`);
     return `the rollback could not be started (${describeUnknown(err)})`;
@@ -182,7 +241,10 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
       if (ok) notes.push(`${t.service} rolled back to ${prev}`);
       else if (typeof s === 'string') notes.push(`${t.service}: ${s}`);
       else if (v?.state === 'failed' || v?.state === 'superseded') notes.push(`${t.service} rollback to ${prev} failed (${v.reason})`);
-      else notes.push(`${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`);
+      else
+        notes.push(
+          `${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
+        );
     }
     return { done: all, note: `; ${notes.join('; ')}` };
   });

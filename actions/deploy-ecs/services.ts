@@ -15,7 +15,11 @@ import { pauseStages } from './gate-stage.js';
 import { batches, usesServiceDeployments, type Tracked } from './judge.js';
 
 /** DescribeServices in batches of 10 (the API limit), batches in parallel. */
-export async function describeServices(ecs: ECSClient, cluster: string, names: string[]): Promise<{ found: Map<string, Service>; missing: string[] }> {
+export async function describeServices(
+  ecs: ECSClient,
+  cluster: string,
+  names: string[],
+): Promise<{ found: Map<string, Service>; missing: string[] }> {
   const found = new Map<string, Service>();
   const missing: string[] = [];
   await Promise.all(
@@ -41,7 +45,10 @@ export async function servicesBefore(ecs: ECSClient, cluster: string, names: str
     result = await describeServices(ecs, cluster, names);
   } catch (err) {
     if ((err as { name?: string }).name === 'ClusterNotFoundException') {
-      throw new ActionError(`Cluster '${cluster}' was not found.`, { input: 'cluster', fix: 'Check the cluster name and the region (aws-region).' });
+      throw new ActionError(`Cluster '${cluster}' was not found.`, {
+        input: 'cluster',
+        fix: 'Check the cluster name and the region (aws-region).',
+      });
     }
     throw err;
   }
@@ -49,16 +56,22 @@ export async function servicesBefore(ecs: ECSClient, cluster: string, names: str
   for (const name of names) {
     const svc = result.found.get(name);
     if (!svc || result.missing.includes(name)) {
-      problems.push(new ActionError(`Service '${name}' was not found in cluster '${cluster}'.`, { input: 'services', fix: 'Create the service first, or fix its name.' }));
+      problems.push(
+        new ActionError(`Service '${name}' was not found in cluster '${cluster}'.`, {
+          input: 'services',
+          fix: 'Create the service first, or fix its name.',
+        }),
+      );
     } else if (svc.status !== 'ACTIVE') {
       problems.push(new ActionError(`Service '${name}' is ${svc.status}.`, { input: 'services', fix: 'Deploy only to ACTIVE services.' }));
     } else if (svc.deploymentController?.type && svc.deploymentController.type !== 'ECS') {
       problems.push(
         new ActionError(`Service '${name}' uses the ${svc.deploymentController.type} deployment controller.`, {
           input: 'services',
-          fix: svc.deploymentController.type === 'CODE_DEPLOY'
-            ? 'Set codedeploy-application and codedeploy-deployment-group (and optionally codedeploy-appspec) to deploy it through CodeDeploy.'
-            : 'This action deploys services with the ECS controller (rolling or ECS-native blue/green) or CODE_DEPLOY (with the codedeploy-* inputs).',
+          fix:
+            svc.deploymentController.type === 'CODE_DEPLOY'
+              ? 'Set codedeploy-application and codedeploy-deployment-group (and optionally codedeploy-appspec) to deploy it through CodeDeploy.'
+              : 'This action deploys services with the ECS controller (rolling or ECS-native blue/green) or CODE_DEPLOY (with the codedeploy-* inputs).',
         }),
       );
     }

@@ -86,11 +86,18 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
 
   const pollOnce = async (): Promise<boolean> => {
     const open = tracked.filter((t) => !verdicts.has(t.service) || verdicts.get(t.service)!.state === 'waiting');
-    const { found } = await describeServices(deps.ecs, opts.cluster, open.map((t) => t.service));
+    const { found } = await describeServices(
+      deps.ecs,
+      opts.cluster,
+      open.map((t) => t.service),
+    );
     const sds = new Map<string, ServiceDeployment>();
-    const native = (t: Tracked) => t.follow === 'sd-rollback' || (found.get(t.service) !== undefined && usesServiceDeployments(found.get(t.service)!));
+    const native = (t: Tracked) =>
+      t.follow === 'sd-rollback' || (found.get(t.service) !== undefined && usesServiceDeployments(found.get(t.service)!));
     // Rolling services with a PAUSE hook: their service deployment shows the pauses (nativeStep), their rollout state the verdict.
-    const arns = open.filter((t) => t.serviceDeploymentArn && (native(t) || pauseStages(found.get(t.service)).length)).map((t) => t.serviceDeploymentArn!);
+    const arns = open
+      .filter((t) => t.serviceDeploymentArn && (native(t) || pauseStages(found.get(t.service)).length))
+      .map((t) => t.serviceDeploymentArn!);
     if (sdApi && arns.length) {
       try {
         for (const batch of batches(arns, 20)) {
@@ -111,7 +118,10 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
         const sd = t.serviceDeploymentArn ? sds.get(t.serviceDeploymentArn) : undefined;
         let v: Verdict | undefined;
         if (sd && opts.nativeStep) v = await opts.nativeStep(nativeState(t.service, sd), t);
-        v ??= sd && native(t) ? judgeNative(t, svc, sd, { maxFailedTasks: opts.maxFailedTasks }) : judge(t, svc, { maxFailedTasks: opts.maxFailedTasks });
+        v ??=
+          sd && native(t)
+            ? judgeNative(t, svc, sd, { maxFailedTasks: opts.maxFailedTasks })
+            : judge(t, svc, { maxFailedTasks: opts.maxFailedTasks });
         return { t, svc, sd, v };
       }),
     );
@@ -123,7 +133,9 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
       const line = `${v.state === 'waiting' ? '' : `${v.state.toUpperCase()} `}${v.progress}`;
       if (lastLine.get(t.service) !== line) {
         lastLine.set(t.service, line);
-        deps.report.info(`${prefix}${t.service}: ${line} (${ageText(now - t.startedAt)})${v.state === 'failed' || v.state === 'superseded' ? ` — ${v.reason}` : ''}`);
+        deps.report.info(
+          `${prefix}${t.service}: ${line} (${ageText(now - t.startedAt)})${v.state === 'failed' || v.state === 'superseded' ? ` — ${v.reason}` : ''}`,
+        );
       }
       if (v.state !== 'waiting') finishedAt.set(t.service, now);
     }
@@ -156,5 +168,14 @@ export async function waitForDeployments(deps: WaitDeps, tracked: Tracked[], opt
       }
     },
   });
-  return { verdicts, services, serviceDeployments, finishedAt, timedOut: result.status === 'timeout', aborted: result.status === 'aborted' || !!deps.signal?.aborted, pollFailure, polls: result.attempts };
+  return {
+    verdicts,
+    services,
+    serviceDeployments,
+    finishedAt,
+    timedOut: result.status === 'timeout',
+    aborted: result.status === 'aborted' || !!deps.signal?.aborted,
+    pollFailure,
+    polls: result.attempts,
+  };
 }

@@ -8,7 +8,8 @@ import type { FinalizeRequestMiddleware } from '@smithy/types';
  * bodies it writes.
  */
 
-export const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+export const statusOf = (err: unknown): number | undefined =>
+  (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 export const isNotFound = (err: unknown): boolean => {
   const name = (err as { name?: string }).name;

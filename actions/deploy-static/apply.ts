@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { aggregate, ActionError } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, waitForInvalidation } from './cloudfront.js';
-import { attachDistributionView, formatBytes, guardOf, invalidationRels, label, planOne, plannedInvalidation, type Deps, type TargetResult } from './deploy.js';
+import {
+  attachDistributionView,
+  formatBytes,
+  guardOf,
+  invalidationRels,
+  label,
+  planOne,
+  plannedInvalidation,
+  type Deps,
+  type TargetResult,
+} from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
@@ -38,34 +48,54 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
   for (const [i, res] of results.entries()) {
     if (!needsWrite(res)) continue;
     const { target } = res;
-    await withDeployLock({ ...target, label: label(target) }, res.store, inputs.lockWaitSeconds * 1000, deps, async (lock, recordChanged) => {
-      let current = res;
-      if (recordChanged) {
-        current = await planOne(target, res.files, res.store, await listRemote(deps.s3, target.bucket, target.prefix, bookkeeping(res.store)), inputs, deps);
-        const guard = guardOf(current, inputs);
-        if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
-        results[i] = current;
-      }
-      const settled = await applyTarget(current, inputs, deps, lock);
-      if (lock.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
-      // The site is live; record it as a release (snapshots of changed entry files, pruning).
-      current.release = await deps.reporter.group(`Release ${label(target)}`, () =>
-        recordRelease(deps.s3, current.store, {
-          base: settled,
-          id: deps.releaseId ?? `local-${deps.runId}`,
-          keep: keepOf(inputs, settled),
-          who: deps.who ?? { commit: '' },
-          now: new Date(deps.now()),
-          kind: 'deploy',
-          describe: new Map(current.files.map((f) => [f.rel, { type: f.headers.contentType, ...(f.headers.cacheControl ? { cache: f.headers.cacheControl } : {}) }])),
-          concurrency: inputs.concurrency,
-          log: (l) => deps.reporter.info(l),
-        }),
-      );
-    });
+    await withDeployLock(
+      { ...target, label: label(target) },
+      res.store,
+      inputs.lockWaitSeconds * 1000,
+      deps,
+      async (lock, recordChanged) => {
+        let current = res;
+        if (recordChanged) {
+          current = await planOne(
+            target,
+            res.files,
+            res.store,
+            await listRemote(deps.s3, target.bucket, target.prefix, bookkeeping(res.store)),
+            inputs,
+            deps,
+          );
+          const guard = guardOf(current, inputs);
+          if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
+          results[i] = current;
+        }
+        const settled = await applyTarget(current, inputs, deps, lock);
+        if (lock.lostReason)
+          throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, {
+            fix: 'Re-run the deploy; it re-plans from what is in the bucket now.',
+          });
+        // The site is live; record it as a release (snapshots of changed entry files, pruning).
+        current.release = await deps.reporter.group(`Release ${label(target)}`, () =>
+          recordRelease(deps.s3, current.store, {
+            base: settled,
+            id: deps.releaseId ?? `local-${deps.runId}`,
+            keep: keepOf(inputs, settled),
+            who: deps.who ?? { commit: '' },
+            now: new Date(deps.now()),
+            kind: 'deploy',
+            describe: new Map(
+              current.files.map((f) => [
+                f.rel,
+                { type: f.headers.contentType, ...(f.headers.cacheControl ? { cache: f.headers.cacheControl } : {}) },
+              ]),
+            ),
+            concurrency: inputs.concurrency,
+            log: (l) => deps.reporter.info(l),
+          }),
+        );
+      },
+    );
   }
 }
-
 
 /**
  * The write order that keeps the old site whole at every moment: assets
@@ -89,7 +119,10 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
     return { ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
   };
   const record = async (m: RecordState): Promise<void> => {
-    if (lock?.lostReason) throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
+    if (lock?.lostReason)
+      throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, {
+        fix: 'Re-run the deploy; it re-plans from what is in the bucket now.',
+      });
     await res.store.write(recordOf(m));
   };
   // A re-planned result (after waiting for the lock) has no distribution view yet: the viewer paths
@@ -103,7 +136,15 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
   // Files of kept releases recorded without a snapshot are copied aside before they are overwritten or deleted (releases.ts).
   const aside = planPreserve(res.manifest, plan.replaced.keys(), keepOf(inputs, res.manifest), (rel) => plan.replaced.get(rel));
   if (res.manifest && aside.copies.length + aside.changed.length > 0) {
-    res.manifest = await preserveLive(s3, target, res.manifest, aside, inputs.concurrency, (l) => r.info(l), (w) => r.warning(w));
+    res.manifest = await preserveLive(
+      s3,
+      target,
+      res.manifest,
+      aside,
+      inputs.concurrency,
+      (l) => r.info(l),
+      (w) => r.warning(w),
+    );
   }
   if (touched.length > 0 || aside.copies.length > 0) await record({ entries: oldEntries, pending: touched });
 
@@ -116,14 +157,20 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
     };
     try {
       await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
-        if (kind === 'upload') written.set(file.rel, await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }));
+        if (kind === 'upload')
+          written.set(
+            file.rel,
+            await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }),
+          );
         else {
           const copied = await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
           written.set(file.rel, copied.etag);
           if (copied.lastModified) copiedAt.set(file.rel, { etag: copied.etag, lastModified: copied.lastModified });
         }
         if (kind === 'upload') res.bytesUploaded += file.size;
-        lines.push(`${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`);
+        lines.push(
+          `${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`,
+        );
         if (lines.length >= 200) flush();
       });
     } finally {
@@ -141,17 +188,28 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
     });
   }
   if (entries.up.length + entries.cp.length > 0) {
-    await r.group(`Phase 2: entry files → ${label(target)} (${entries.up.length} uploads, ${entries.cp.length} header updates)`, async () => {
-      await write(entries.up, 'upload');
-      await write(entries.cp, 'copy');
-    });
+    await r.group(
+      `Phase 2: entry files → ${label(target)} (${entries.up.length} uploads, ${entries.cp.length} header updates)`,
+      async () => {
+        await write(entries.up, 'upload');
+        await write(entries.cp, 'copy');
+      },
+    );
   }
   const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
   const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
-  const observed = new Map([...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages, bookkeeping(res.store)) : []), ...copiedAt]);
+  const observed = new Map([
+    ...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages, bookkeeping(res.store)) : []),
+    ...copiedAt,
+  ]);
   const fresh = nextEntries(res, written, observed);
   // Keys still to be deleted stay recorded (and so owned) until they are gone.
-  const keep = Object.fromEntries(plan.deletes.map((k) => relOf(k, target.prefix)).filter((rel) => oldEntries[rel]).map((rel) => [rel, oldEntries[rel]!]));
+  const keep = Object.fromEntries(
+    plan.deletes
+      .map((k) => relOf(k, target.prefix))
+      .filter((rel) => oldEntries[rel])
+      .map((rel) => [rel, oldEntries[rel]!]),
+  );
   const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none' && changed.length > 0;
   const pending = willInvalidate ? changed : plan.deletes.map((k) => relOf(k, target.prefix));
   // The last state is not written here: recordRelease writes it with the release (one record PUT less).
@@ -167,15 +225,23 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
       res.invalidation = inv;
       if (inv.note) r.info(inv.note);
       r.info(`paths (${inv.paths.length}): ${inv.paths.slice(0, 20).join(' ')}${inv.paths.length > 20 ? ' …' : ''}`);
-      const ref = `deploy-static-${deps.runId}-${createHash('sha256').update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`).digest('hex').slice(0, 16)}`;
+      const ref = `deploy-static-${deps.runId}-${createHash('sha256')
+        .update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`)
+        .digest('hex')
+        .slice(0, 16)}`;
       const timeoutMs = inputs.waitTimeoutSeconds * 1000;
       const log = (line: string) => r.info(line);
-      res.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
+      res.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, timeoutMs, {
+        sleep: deps.sleep,
+        now: deps.now,
+        log,
+      });
       r.info(`invalidation ${res.invalidationId} created`);
       const stillPending = plan.deletes.map((k) => relOf(k, target.prefix));
       settled = { entries: { ...keep, ...fresh }, ...(stillPending.length > 0 ? { pending: stillPending } : {}) };
       if (plan.deletes.length > 0) await record(settled);
-      if (inputs.waitForInvalidation) await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
+      if (inputs.waitForInvalidation)
+        await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
     });
   }
   if (plan.deletes.length > 0) {
@@ -201,7 +267,14 @@ interface ObservedObject {
  * another: HEAD each upload while that takes fewer rounds than listing the
  * prefix (a few uploads to a large site), else list (a cold deploy).
  */
-async function observe(s3: S3Client, target: Target, rels: readonly string[], concurrency: number, listPages: number, skip: Parameters<typeof listRemote>[3]): Promise<Map<string, ObservedObject>> {
+async function observe(
+  s3: S3Client,
+  target: Target,
+  rels: readonly string[],
+  concurrency: number,
+  listPages: number,
+  skip: Parameters<typeof listRemote>[3],
+): Promise<Map<string, ObservedObject>> {
   const out = new Map<string, ObservedObject>();
   if (rels.length <= Math.max(100, listPages * concurrency)) {
     await mapLimit(rels, concurrency, async (rel) => {
@@ -210,7 +283,8 @@ async function observe(s3: S3Client, target: Target, rels: readonly string[], co
     });
     return out;
   }
-  for (const o of await listRemote(s3, target.bucket, target.prefix, skip)) out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
+  for (const o of await listRemote(s3, target.bucket, target.prefix, skip))
+    out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
   return out;
 }
 
@@ -219,10 +293,16 @@ async function observe(s3: S3Client, target: Target, rels: readonly string[], co
  * recorded only when what we observed after writing still has our ETag;
  * otherwise the entry has none and the next run HEADs it.
  */
-function nextEntries(res: Pick<TargetResult, 'plan'>, written: ReadonlyMap<string, string>, observed: ReadonlyMap<string, ObservedObject> = new Map()): Manifest['entries'] {
+function nextEntries(
+  res: Pick<TargetResult, 'plan'>,
+  written: ReadonlyMap<string, string>,
+  observed: ReadonlyMap<string, ObservedObject> = new Map(),
+): Manifest['entries'] {
   const { plan } = res;
   const entries: Manifest['entries'] = {};
-  const files = [...plan.uploads.map((o) => o.file), ...plan.copies.map((o) => o.file), ...plan.unchanged].sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  const files = [...plan.uploads.map((o) => o.file), ...plan.copies.map((o) => o.file), ...plan.unchanged].sort((a, b) =>
+    a.rel < b.rel ? -1 : 1,
+  );
   for (const f of files) {
     const seen = plan.remoteSeen.get(f.rel);
     const etag = written.get(f.rel) ?? seen?.etag;

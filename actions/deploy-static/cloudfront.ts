@@ -1,4 +1,10 @@
-import { CreateInvalidationCommand, GetDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import {
+  CreateInvalidationCommand,
+  GetDistributionCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
+  type CloudFrontClient,
+} from '@aws-sdk/client-cloudfront';
 import { poll, rampInterval, type Clock, type Sleep } from '../../lib/poll.js';
 import { ActionError } from '../../lib/errors.js';
 import { FULL_BUDGET, remainingBudget, type InvalidationBudget } from './invalidation.js';
@@ -10,7 +16,9 @@ const is = (status: string | undefined, want: string): boolean => (status ?? '')
 /** IAM said no (HTTP 403 AccessDenied): for the optional read-only calls this is a warning, not a failure. */
 function isAccessDenied(err: unknown): boolean {
   const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'AccessDenied' || e?.name === 'AccessDeniedException' || e?.Code === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403;
+  return (
+    e?.name === 'AccessDenied' || e?.name === 'AccessDeniedException' || e?.Code === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403
+  );
 }
 
 /**
@@ -18,13 +26,23 @@ function isAccessDenied(err: unknown): boolean {
  * `cloudfront:GetDistribution`; without it the old assumption (origin path =
  * prefix) is kept with a warning.
  */
-export async function readDistributionView(cf: CloudFrontClient, target: { bucket: string; prefix: string; distributionId: string }, warn: (message: string) => void): Promise<DistributionView> {
+export async function readDistributionView(
+  cf: CloudFrontClient,
+  target: { bucket: string; prefix: string; distributionId: string },
+  warn: (message: string) => void,
+): Promise<DistributionView> {
   try {
     const res = await cf.send(new GetDistributionCommand({ Id: target.distributionId }));
     return distributionView(res.Distribution?.DistributionConfig, target.bucket, target.prefix, target.distributionId);
   } catch (err) {
     if ((err as { name?: string }).name === 'NoSuchDistribution') {
-      throw new ActionError(`CloudFront distribution ${target.distributionId} does not exist (or belongs to another account); nothing was written.`, { input: 'distribution-id', fix: 'Use the id shown in the CloudFront console (e.g. E2QWRUHAPOMQZL) of the distribution in front of this bucket, in the account of these credentials.' });
+      throw new ActionError(
+        `CloudFront distribution ${target.distributionId} does not exist (or belongs to another account); nothing was written.`,
+        {
+          input: 'distribution-id',
+          fix: 'Use the id shown in the CloudFront console (e.g. E2QWRUHAPOMQZL) of the distribution in front of this bucket, in the account of these credentials.',
+        },
+      );
     }
     if (!isAccessDenied(err)) throw err;
     const view = assumedView(target.prefix, `cloudfront:GetDistribution is not allowed on ${target.distributionId}`);
@@ -40,12 +58,18 @@ export async function readDistributionView(cf: CloudFrontClient, target: { bucke
  * full budget is assumed (with a warning) and TooManyInvalidationsInProgress
  * is waited out by createInvalidation.
  */
-export async function inProgressBudget(cf: CloudFrontClient, distributionId: string, warn: (message: string) => void = () => undefined): Promise<InvalidationBudget> {
+export async function inProgressBudget(
+  cf: CloudFrontClient,
+  distributionId: string,
+  warn: (message: string) => void = () => undefined,
+): Promise<InvalidationBudget> {
   try {
     return await readInProgressBudget(cf, distributionId);
   } catch (err) {
     if (!isAccessDenied(err)) throw err;
-    warn(`cloudfront:ListInvalidations / GetInvalidation is not allowed on ${distributionId}, so invalidations already in progress cannot be counted; planning with the full limits (a TooManyInvalidationsInProgress answer is waited out). Allow both (read-only) to plan within what is left.`);
+    warn(
+      `cloudfront:ListInvalidations / GetInvalidation is not allowed on ${distributionId}, so invalidations already in progress cannot be counted; planning with the full limits (a TooManyInvalidationsInProgress answer is waited out). Allow both (read-only) to plan within what is left.`,
+    );
     return FULL_BUDGET;
   }
 }
@@ -61,7 +85,13 @@ async function readInProgressBudget(cf: CloudFrontClient, distributionId: string
     if (running.length === 0 || !res.InvalidationList?.IsTruncated) break;
     marker = res.InvalidationList.NextMarker;
   }
-  const paths = await Promise.all(ids.map(async (Id) => (await cf.send(new GetInvalidationCommand({ DistributionId: distributionId, Id }))).Invalidation?.InvalidationBatch?.Paths?.Items ?? []));
+  const paths = await Promise.all(
+    ids.map(
+      async (Id) =>
+        (await cf.send(new GetInvalidationCommand({ DistributionId: distributionId, Id }))).Invalidation?.InvalidationBatch?.Paths?.Items ??
+        [],
+    ),
+  );
   return remainingBudget(paths);
 }
 
@@ -72,27 +102,53 @@ export interface InvalidateDeps {
 }
 
 /** Retries TooManyInvalidationsInProgress with backoff (5 s doubling to 60 s) until `timeoutMs`. */
-export async function createInvalidation(cf: CloudFrontClient, distributionId: string, paths: readonly string[], callerReference: string, timeoutMs: number, deps: InvalidateDeps): Promise<string> {
+export async function createInvalidation(
+  cf: CloudFrontClient,
+  distributionId: string,
+  paths: readonly string[],
+  callerReference: string,
+  timeoutMs: number,
+  deps: InvalidateDeps,
+): Promise<string> {
   const start = deps.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await cf.send(new CreateInvalidationCommand({ DistributionId: distributionId, InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: [...paths] } } }));
+      const res = await cf.send(
+        new CreateInvalidationCommand({
+          DistributionId: distributionId,
+          InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: [...paths] } },
+        }),
+      );
       return res.Invalidation?.Id ?? '';
     } catch (err) {
       if ((err as { name?: string }).name !== 'TooManyInvalidationsInProgress') throw err;
       const waited = deps.now() - start;
       if (waited >= timeoutMs) {
-        throw new ActionError(`CloudFront distribution ${distributionId} still has too many invalidations in progress after ${Math.round(waited / 1000)} s; the files are uploaded, old deletes were skipped.`, { input: 'wait-timeout-seconds', fix: 'Re-run the job once the running invalidations finish (it converges), or raise wait-timeout-seconds.' });
+        throw new ActionError(
+          `CloudFront distribution ${distributionId} still has too many invalidations in progress after ${Math.round(waited / 1000)} s; the files are uploaded, old deletes were skipped.`,
+          {
+            input: 'wait-timeout-seconds',
+            fix: 'Re-run the job once the running invalidations finish (it converges), or raise wait-timeout-seconds.',
+          },
+        );
       }
       const delay = Math.min(60_000, 5_000 * 2 ** (attempt - 1), timeoutMs - waited);
-      deps.log(`CloudFront: too many invalidations in progress on ${distributionId}; retrying in ${Math.round(delay / 1000)} s (attempt ${attempt}).`);
+      deps.log(
+        `CloudFront: too many invalidations in progress on ${distributionId}; retrying in ${Math.round(delay / 1000)} s (attempt ${attempt}).`,
+      );
       await deps.sleep(delay);
     }
   }
 }
 
 /** Our own poller: first checks after 1–5 s, then every 10 s; prints each status change. */
-export async function waitForInvalidation(cf: CloudFrontClient, distributionId: string, id: string, timeoutMs: number, deps: InvalidateDeps): Promise<void> {
+export async function waitForInvalidation(
+  cf: CloudFrontClient,
+  distributionId: string,
+  id: string,
+  timeoutMs: number,
+  deps: InvalidateDeps,
+): Promise<void> {
   let last = '';
   const result = await poll({
     check: async () => {
@@ -108,6 +164,9 @@ export async function waitForInvalidation(cf: CloudFrontClient, distributionId: 
     now: deps.now,
   });
   if (result.status !== 'done') {
-    throw new ActionError(`Invalidation ${id} on ${distributionId} was still ${last || 'pending'} after ${Math.round(timeoutMs / 1000)} s.`, { input: 'wait-timeout-seconds', fix: 'The site is deployed; raise wait-timeout-seconds or set wait-for-invalidation: false.' });
+    throw new ActionError(
+      `Invalidation ${id} on ${distributionId} was still ${last || 'pending'} after ${Math.round(timeoutMs / 1000)} s.`,
+      { input: 'wait-timeout-seconds', fix: 'The site is deployed; raise wait-timeout-seconds or set wait-for-invalidation: false.' },
+    );
   }
 }

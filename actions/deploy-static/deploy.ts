@@ -68,10 +68,16 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   await checkSource(inputs.source);
   const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t.bucket, t.prefix));
   // The record first: it says how big the bookkeeping folder is, which the listing may skip (listRemote).
-  const remotes = inputs.targets.map((t, i) => stores[i]!.read().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])));
+  const remotes = inputs.targets.map((t, i) =>
+    stores[i]!.read().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])),
+  );
   for (const p of remotes) p.catch(() => undefined);
   const local = await r.group('Scan source', async () => {
-    const files = await scanSource(inputs.source, { exclude: inputs.exclude, concurrency: inputs.concurrency, includeDotfiles: inputs.includeDotfiles });
+    const files = await scanSource(inputs.source, {
+      exclude: inputs.exclude,
+      concurrency: inputs.concurrency,
+      includeDotfiles: inputs.includeDotfiles,
+    });
     r.info(`${files.length} files, ${formatBytes(files.reduce((n, f) => n + f.size, 0))} in ${inputs.source}`);
     return files;
   });
@@ -93,11 +99,23 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
 
 export function guardOf(res: TargetResult, inputs: Inputs): ActionError | undefined {
   // Assets kept for older releases are still gone from the site; the guard counts them.
-  return checkDeleteGuard({ ...res.plan, deletes: res.lost ?? res.plan.deletes }, label(res.target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: res.target.prefix });
+  return checkDeleteGuard({ ...res.plan, deletes: res.lost ?? res.plan.deletes }, label(res.target), {
+    maxCount: inputs.maxDeleteCount,
+    maxRatio: inputs.maxDeleteRatio,
+    force: inputs.forceDelete,
+    prefix: res.target.prefix,
+  });
 }
 
 /** Plans one target from a listing and the record already read into `store`. */
-export async function planOne(target: Target, files: DesiredFile[], store: RecordStore, remote: Awaited<ReturnType<typeof listRemote>>, inputs: Inputs, deps: Deps): Promise<TargetResult> {
+export async function planOne(
+  target: Target,
+  files: DesiredFile[],
+  store: RecordStore,
+  remote: Awaited<ReturnType<typeof listRemote>>,
+  inputs: Inputs,
+  deps: Deps,
+): Promise<TargetResult> {
   const { reporter: r } = deps;
   let manifest: Manifest | undefined;
   const parsed = store.parsed();
@@ -106,10 +124,19 @@ export async function planOne(target: Target, files: DesiredFile[], store: Recor
     if (!parsed.ok) throw recordUnreadable(store, parsed);
     manifest = parsed.manifest;
   }
-  const opts = { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl, delete: inputs.delete, excluded: excludeMatcher(inputs.exclude) };
+  const opts = {
+    prefix: target.prefix,
+    preset: inputs.preset,
+    rules: inputs.headers,
+    acl: inputs.acl,
+    delete: inputs.delete,
+    excluded: excludeMatcher(inputs.exclude),
+  };
   let plan = planTarget(files, remote, manifest, opts);
   if (plan.unresolved.length > 0) {
-    r.info(`HEAD ${plan.unresolved.length} objects that the listing and record cannot settle (multipart, changed outside this action, or written by another tool)`);
+    r.info(
+      `HEAD ${plan.unresolved.length} objects that the listing and record cannot settle (multipart, changed outside this action, or written by another tool)`,
+    );
     const heads = await headObjects(deps.s3, target.bucket, plan.unresolved, inputs.acl, inputs.concurrency);
     plan = planTarget(files, remote, manifest, opts, heads);
   }
@@ -120,10 +147,15 @@ export async function planOne(target: Target, files: DesiredFile[], store: Recor
   const lost = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)) || manifest?.entries[relOf(k, target.prefix)] !== undefined);
   const before = plan.deletes.length;
   if (kept.size > 0) plan.deletes = plan.deletes.filter((k) => !kept.has(relOf(k, target.prefix)));
-  if (plan.deletes.length < before) r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${keep} releases reference them`);
-  r.info(`${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`);
+  if (plan.deletes.length < before)
+    r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${keep} releases reference them`);
+  r.info(
+    `${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`,
+  );
   if (plan.foreign.length > 0) {
-    r.info(`${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`);
+    r.info(
+      `${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`,
+    );
   }
   return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0, lost };
 }
@@ -134,7 +166,12 @@ export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'ma
   // A key that did not exist has nothing cached at the edge but a 403/404, kept
   // 10 s by default: not worth an invalidation unless the distribution caches errors longer (distribution.ts).
   const skipNew = res.view !== undefined && !res.view.invalidateNewKeys;
-  const rels = [...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel), ...plan.copies.map((o) => o.file.rel), ...plan.deletes.map((k) => relOf(k, target.prefix)), ...(res.manifest?.pending ?? [])];
+  const rels = [
+    ...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel),
+    ...plan.copies.map((o) => o.file.rel),
+    ...plan.deletes.map((k) => relOf(k, target.prefix)),
+    ...(res.manifest?.pending ?? []),
+  ];
   // A key no cache behaviour routes to this bucket's origin path has no viewer path: nothing to invalidate.
   const served = res.view ? rels.filter((rel) => res.view!.viewerPaths(rel).length > 0) : rels;
   return [...new Set(served)];
@@ -147,15 +184,25 @@ export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = 
   if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
   const deepLinks = deepLinkReason(res.view, rels);
   if (deepLinks) return { paths: ['/*'], note: deepLinks };
-  return planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}) });
+  return planInvalidation(rels, {
+    maxPaths: inputs.invalidationMaxPaths,
+    budget,
+    ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}),
+  });
 }
 
 /** Reads the distribution's config once, only when the plan has keys to invalidate (a no-op run makes no CloudFront call). */
-export async function attachDistributionView(res: TargetResult, inputs: Inputs, deps: Pick<Deps, 'cloudfront' | 'reporter'>): Promise<void> {
+export async function attachDistributionView(
+  res: TargetResult,
+  inputs: Inputs,
+  deps: Pick<Deps, 'cloudfront' | 'reporter'>,
+): Promise<void> {
   const { target } = res;
   if (!target.distributionId || inputs.invalidate !== 'changed' || res.view || invalidationRels(res).length === 0) return;
   const before = invalidationRels(res).length;
-  res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) => deps.reporter.warning(m));
+  res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) =>
+    deps.reporter.warning(m),
+  );
   for (const note of res.view.notes) deps.reporter.info(note);
   const exposed = stateExposure(res.view, target, MANIFEST_REL);
   if (exposed) {
@@ -163,7 +210,10 @@ export async function attachDistributionView(res: TargetResult, inputs: Inputs, 
     deps.reporter.warning(exposed);
   }
   const unserved = before - invalidationRels({ ...res, view: { ...res.view, invalidateNewKeys: true } }).length;
-  if (unserved > 0) deps.reporter.warning(`${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`);
+  if (unserved > 0)
+    deps.reporter.warning(
+      `${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`,
+    );
 }
 
 export function formatBytes(n: number): string {

@@ -48,7 +48,12 @@ interface ErrorPage {
 
 /** When the config cannot be read: the old assumption, and new keys invalidated to be safe. */
 export function assumedView(prefix: string, why: string): DistributionView {
-  return { viewerPaths: prefixIsOriginPath, invalidateNewKeys: true, errorPages: [], notes: [`${why}; assuming the distribution's origin path is /${prefix.replace(/\/$/, '')} and invalidating new keys too.`] };
+  return {
+    viewerPaths: prefixIsOriginPath,
+    invalidateNewKeys: true,
+    errorPages: [],
+    notes: [`${why}; assuming the distribution's origin path is /${prefix.replace(/\/$/, '')} and invalidating new keys too.`],
+  };
 }
 
 /** `bucket.s3.amazonaws.com`, `bucket.s3.eu-west-1.amazonaws.com`, `bucket.s3-website-eu-west-1.amazonaws.com`, `bucket.s3.dualstack…`, `.cn`. */
@@ -60,22 +65,46 @@ export function isBucketDomain(domain: string, bucket: string): boolean {
 /** CloudFront path patterns: case-sensitive, `*` any run of characters (also `/`), `?` exactly one; the leading `/` is optional. */
 export function pathPatternRegExp(pattern: string): RegExp {
   const p = pattern.startsWith('/') ? pattern : `/${pattern}`;
-  return new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${p
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
-export function distributionView(config: DistributionConfig | undefined, bucket: string, prefix: string, distributionId: string): DistributionView {
+export function distributionView(
+  config: DistributionConfig | undefined,
+  bucket: string,
+  prefix: string,
+  distributionId: string,
+): DistributionView {
   const origins = config?.Origins?.Items ?? [];
-  const bucketOrigins = new Map(origins.filter((o) => o.Id && o.DomainName && isBucketDomain(o.DomainName, bucket)).map((o) => [o.Id!, (o.OriginPath ?? '').replace(/^\/+/, '').replace(/\/+$/, '')]));
-  if (bucketOrigins.size === 0) return assumedView(prefix, `Distribution ${distributionId} has no S3 origin for bucket ${bucket} (a custom domain origin?)`);
+  const bucketOrigins = new Map(
+    origins
+      .filter((o) => o.Id && o.DomainName && isBucketDomain(o.DomainName, bucket))
+      .map((o) => [o.Id!, (o.OriginPath ?? '').replace(/^\/+/, '').replace(/\/+$/, '')]),
+  );
+  if (bucketOrigins.size === 0)
+    return assumedView(prefix, `Distribution ${distributionId} has no S3 origin for bucket ${bucket} (a custom domain origin?)`);
   // An origin group fails over between its members: it serves the bucket when a member does.
-  const groups = new Map((config?.OriginGroups?.Items ?? []).map((g) => [g.Id ?? '', (g.Members?.Items ?? []).map((m) => m.OriginId ?? '')]));
+  const groups = new Map(
+    (config?.OriginGroups?.Items ?? []).map((g) => [g.Id ?? '', (g.Members?.Items ?? []).map((m) => m.OriginId ?? '')]),
+  );
   const originPathOf = (target: string | undefined): string | undefined => {
     if (target === undefined) return undefined;
     if (bucketOrigins.has(target)) return bucketOrigins.get(target);
-    return groups.get(target)?.map((id) => bucketOrigins.get(id)).find((p) => p !== undefined);
+    return groups
+      .get(target)
+      ?.map((id) => bucketOrigins.get(id))
+      .find((p) => p !== undefined);
   };
-  const behaviours = (config?.CacheBehaviors?.Items ?? []).map((b) => ({ re: pathPatternRegExp(b.PathPattern ?? ''), target: b.TargetOriginId }));
-  const servedBy = (viewer: string): string | undefined => (behaviours.find((b) => b.re.test(viewer)) ?? { target: config?.DefaultCacheBehavior?.TargetOriginId }).target;
+  const behaviours = (config?.CacheBehaviors?.Items ?? []).map((b) => ({
+    re: pathPatternRegExp(b.PathPattern ?? ''),
+    target: b.TargetOriginId,
+  }));
+  const servedBy = (viewer: string): string | undefined =>
+    (behaviours.find((b) => b.re.test(viewer)) ?? { target: config?.DefaultCacheBehavior?.TargetOriginId }).target;
   const originPaths = [...new Set(bucketOrigins.values())];
   const viewerPaths: ViewerPaths = (rel) => {
     const key = prefix + rel;
@@ -89,7 +118,9 @@ export function distributionView(config: DistributionConfig | undefined, bucket:
   };
   const notFound = (config?.CustomErrorResponses?.Items ?? []).filter((e) => e.ErrorCode === 403 || e.ErrorCode === 404);
   const errorTtls = notFound.map((e) => e.ErrorCachingMinTTL ?? DEFAULT_ERROR_CACHING_TTL_SECONDS);
-  const errorPages = notFound.filter((e) => e.ResponsePagePath).map((e) => ({ path: e.ResponsePagePath!, ttl: e.ErrorCachingMinTTL ?? DEFAULT_ERROR_CACHING_TTL_SECONDS }));
+  const errorPages = notFound
+    .filter((e) => e.ResponsePagePath)
+    .map((e) => ({ path: e.ResponsePagePath!, ttl: e.ErrorCachingMinTTL ?? DEFAULT_ERROR_CACHING_TTL_SECONDS }));
   const maxErrorTtl = Math.max(DEFAULT_ERROR_CACHING_TTL_SECONDS, ...errorTtls);
   const invalidateNewKeys = maxErrorTtl > DEFAULT_ERROR_CACHING_TTL_SECONDS;
   const notes = [
@@ -117,7 +148,8 @@ export function deepLinkReason(view: DistributionView | undefined, rels: readonl
   for (const rel of rels) {
     const served = view.viewerPaths(rel);
     const page = pages.find((p) => served.includes(p.path));
-    if (page) return `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): deep links cached with the old page are only reached by /*`;
+    if (page)
+      return `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): deep links cached with the old page are only reached by /*`;
   }
   return undefined;
 }
@@ -128,7 +160,11 @@ export function deepLinkReason(view: DistributionView | undefined, rels: readonl
  * cannot deny a path; a bucket-policy Deny for the CloudFront principal can
  * (README, "Keep the bookkeeping private").
  */
-export function stateExposure(view: DistributionView | undefined, target: { bucket: string; prefix: string; distributionId?: string }, stateRel: string): string | undefined {
+export function stateExposure(
+  view: DistributionView | undefined,
+  target: { bucket: string; prefix: string; distributionId?: string },
+  stateRel: string,
+): string | undefined {
   const served = view?.viewerPaths(stateRel) ?? [];
   if (served.length === 0) return undefined;
   return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots of s3://${target.bucket}/${target.prefix} at ${served[0]} (and everything under it): anyone can read old releases and the record. Add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${target.bucket}/${target.prefix}${stateRel.slice(0, stateRel.indexOf('/') + 1)}* shown in the README ("Keep the bookkeeping private").`;

@@ -108,5 +108,8 @@ function isRandomBase64(token: string): boolean {
   if (!/^[A-Za-z0-9_-]{8}$/.test(token)) return false;
   const classes = [/[A-Z]/.test(token.slice(1)), /[a-z]/.test(token), /\d/.test(token)].filter(Boolean).length;
   if (classes < 2) return false;
-  return !token.split(/[-_]/).filter((p) => p !== '').every(isWordPiece);
+  return !token
+    .split(/[-_]/)
+    .filter((p) => p !== '')
+    .every(isWordPiece);
 }

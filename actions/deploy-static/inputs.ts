@@ -7,7 +7,6 @@ import { resolveTargets, type Target } from './targets.js';
 /** keep-releases when neither the input nor the record gives one. */
 export const DEFAULT_KEEP_RELEASES = 5;
 
-
 const INVALIDATE_MODES = ['changed', 'all', 'none'] as const;
 type InvalidateMode = (typeof INVALIDATE_MODES)[number];
 
@@ -44,14 +43,25 @@ export interface Inputs {
   purge: string[];
 }
 
-const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
+const ACLS = [
+  'private',
+  'public-read',
+  'public-read-write',
+  'authenticated-read',
+  'aws-exec-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+];
 
 /** `delete` was a boolean before `all` existed: every boolean spelling keeps working. */
 function deleteMode(v: string | undefined): DeleteMode {
   if (v === undefined || /^(true|yes|on|1)$/i.test(v)) return 'true';
   if (/^(false|no|off|0)$/i.test(v)) return 'false';
   if (/^all$/i.test(v)) return 'all';
-  throw new ActionError(`Input 'delete' must be true, false or all; got '${v}'.`, { input: 'delete', fix: 'Use true (delete files this action deployed that are gone from source), all (also files other tools put under the prefix) or false.' });
+  throw new ActionError(`Input 'delete' must be true, false or all; got '${v}'.`, {
+    input: 'delete',
+    fix: 'Use true (delete files this action deployed that are gone from source), all (also files other tools put under the prefix) or false.',
+  });
 }
 
 export function getInputs(read: InputReader = envReader): Inputs {
@@ -59,17 +69,39 @@ export function getInputs(read: InputReader = envReader): Inputs {
   // A rollback restores a recorded release; it takes no build.
   const rollbackTo = i.string('rollback-to');
   if (rollbackTo !== undefined && i.string('source') !== undefined) {
-    throw new ActionError(`Inputs 'rollback-to' and 'source' were both set: a rollback restores a recorded release and uploads no build.`, { input: 'rollback-to', fix: "Remove 'source' to roll back (or forward) to a recorded release, or remove 'rollback-to' to deploy the build in 'source'." });
+    throw new ActionError(`Inputs 'rollback-to' and 'source' were both set: a rollback restores a recorded release and uploads no build.`, {
+      input: 'rollback-to',
+      fix: "Remove 'source' to roll back (or forward) to a recorded release, or remove 'rollback-to' to deploy the build in 'source'.",
+    });
   }
   // A purge removes files everywhere they are kept; it takes no build and restores nothing.
   const purge = i.lines('purge');
   if (purge.length > 0 && (rollbackTo !== undefined || i.string('source') !== undefined)) {
-    throw new ActionError(`Input 'purge' was set together with '${rollbackTo !== undefined ? 'rollback-to' : 'source'}': a purge run only removes files.`, { input: 'purge', fix: "Run the purge as its own step (no source, no rollback-to); deploy a build without the files first or after." });
+    throw new ActionError(
+      `Input 'purge' was set together with '${rollbackTo !== undefined ? 'rollback-to' : 'source'}': a purge run only removes files.`,
+      {
+        input: 'purge',
+        fix: 'Run the purge as its own step (no source, no rollback-to); deploy a build without the files first or after.',
+      },
+    );
   }
-  const source = rollbackTo !== undefined || purge.length > 0 ? '' : i.required('source', "Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded release, or purge to remove files.");
-  const targets = resolveTargets({ bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') }, read('targets'));
+  const source =
+    rollbackTo !== undefined || purge.length > 0
+      ? ''
+      : i.required(
+          'source',
+          'Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded release, or purge to remove files.',
+        );
+  const targets = resolveTargets(
+    { bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') },
+    read('targets'),
+  );
   const acl = i.string('acl');
-  if (acl !== undefined && !ACLS.includes(acl)) throw new ActionError(`Input 'acl' must be a canned ACL, got '${acl}'.`, { input: 'acl', fix: `Use one of ${ACLS.join(', ')}, or leave it empty (recommended: serve through CloudFront OAC).` });
+  if (acl !== undefined && !ACLS.includes(acl))
+    throw new ActionError(`Input 'acl' must be a canned ACL, got '${acl}'.`, {
+      input: 'acl',
+      fix: `Use one of ${ACLS.join(', ')}, or leave it empty (recommended: serve through CloudFront OAC).`,
+    });
   return {
     source,
     targets,
@@ -93,7 +125,9 @@ export function getInputs(read: InputReader = envReader): Inputs {
     maxAttempts: i.number('max-attempts', 8, { min: 1, max: 20, integer: true }),
     lockWaitSeconds: i.number('lock-wait-seconds', 600, { min: 0, max: 3600, integer: true }),
     // The action.yml default is empty so that "not given" can be told from 5 (the runner passes defaults as INPUT_*).
-    ...(i.string('keep-releases') !== undefined ? { keepReleases: i.number('keep-releases', DEFAULT_KEEP_RELEASES, { min: 1, max: 100, integer: true }) } : {}),
+    ...(i.string('keep-releases') !== undefined
+      ? { keepReleases: i.number('keep-releases', DEFAULT_KEEP_RELEASES, { min: 1, max: 100, integer: true }) }
+      : {}),
     repairRecord: i.bool('repair-record', false),
     ...(rollbackTo !== undefined ? { rollbackTo } : {}),
     purge,

@@ -40,7 +40,8 @@ export function encodeInvalidationPath(path: string): string {
   let out = '';
   for (const ch of path) {
     const code = ch.codePointAt(0)!;
-    if (code <= 0x20 || code >= 0x7f || ENCODE.has(ch)) out += encodeURIComponent(ch).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    if (code <= 0x20 || code >= 0x7f || ENCODE.has(ch))
+      out += encodeURIComponent(ch).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     else out += ch;
   }
   return out;
@@ -84,7 +85,10 @@ const MAX_ROUNDS = 64;
  * once; each round then scans the folders once, and the chosen wildcards (at
  * most the budget's 15) are the only state that changes between rounds.
  */
-export function planInvalidation(rels: readonly string[], opts: { maxPaths: number; budget?: InvalidationBudget; viewerPaths?: ViewerPaths }): InvalidationPlan {
+export function planInvalidation(
+  rels: readonly string[],
+  opts: { maxPaths: number; budget?: InvalidationBudget; viewerPaths?: ViewerPaths },
+): InvalidationPlan {
   const budget = opts.budget ?? FULL_BUDGET;
   const unique = new Set<string>();
   for (const rel of rels) for (const p of pathsForKey(rel, opts.viewerPaths)) unique.add(p);
@@ -129,14 +133,18 @@ export function planInvalidation(rels: readonly string[], opts: { maxPaths: numb
   const chosenSet = new Set(chosen);
   const kept = files.filter((p) => !ancestors(p).some((d) => chosenSet.has(d)));
   const list = [...kept, ...chosen.map((d) => `${d}*`)].sort();
-  return list.length === exact ? { paths: list } : { paths: list, note: `${exact} paths collapsed to ${list.length} (${chosen.length} wildcards)` };
+  return list.length === exact
+    ? { paths: list }
+    : { paths: list, note: `${exact} paths collapsed to ${list.length} (${chosen.length} wildcards)` };
 }
 
 /** Counts what in-progress invalidations use of the distribution's limits. */
 export function remainingBudget(inProgress: readonly (readonly string[])[]): InvalidationBudget {
   let filePaths = MAX_FILE_PATHS_IN_PROGRESS;
   let wildcards = MAX_WILDCARDS_IN_PROGRESS;
-  for (const paths of inProgress) for (const p of paths) if (isWildcard(p)) wildcards--;
-  else filePaths--;
+  for (const paths of inProgress)
+    for (const p of paths)
+      if (isWildcard(p)) wildcards--;
+      else filePaths--;
   return { filePaths: Math.max(0, filePaths), wildcards: Math.max(0, wildcards) };
 }

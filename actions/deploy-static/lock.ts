@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import { contentMd5, isNotFound, serverTimeOf, statusOf } from './answers.js';
@@ -83,7 +94,16 @@ function parseBody(text: string | undefined): LockBody | undefined {
   }
 }
 
-const WRITES = [PutObjectCommand, CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, CreateMultipartUploadCommand, UploadPartCommand, UploadPartCopyCommand, CompleteMultipartUploadCommand];
+const WRITES = [
+  PutObjectCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  CompleteMultipartUploadCommand,
+];
 
 export class DeployLock {
   private etag: string | undefined;
@@ -124,7 +144,11 @@ export class DeployLock {
   /** Throws (before a write) unless `fresh`. */
   fence(what: string): void {
     if (this.fresh) return;
-    const why = this.lostReason ?? (this.etag === undefined ? `the deploy lock s3://${this.bucket}/${this.key} is not held` : `no heartbeat of the deploy lock s3://${this.bucket}/${this.key} was confirmed for ${Math.round((this.deps.now() - this.confirmedAt) / 1000)} s (limit ${FENCE_MS / 1000} s): another run may take it over`);
+    const why =
+      this.lostReason ??
+      (this.etag === undefined
+        ? `the deploy lock s3://${this.bucket}/${this.key} is not held`
+        : `no heartbeat of the deploy lock s3://${this.bucket}/${this.key} was confirmed for ${Math.round((this.deps.now() - this.confirmedAt) / 1000)} s (limit ${FENCE_MS / 1000} s): another run may take it over`);
     throw new ActionError(`Stopped before ${what}: ${why}.`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
   }
 
@@ -162,7 +186,17 @@ export class DeployLock {
 
   private async put(cond: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<string | undefined> {
     const body = this.body();
-    const res = await this.deps.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body, ContentMD5: contentMd5(body), ContentType: 'application/json', CacheControl: 'no-cache', ...cond }));
+    const res = await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key,
+        Body: body,
+        ContentMD5: contentMd5(body),
+        ContentType: 'application/json',
+        CacheControl: 'no-cache',
+        ...cond,
+      }),
+    );
     return res.ETag;
   }
 
@@ -224,7 +258,9 @@ export class DeployLock {
           sentAt = this.deps.now();
           this.acquiredAt = new Date(sentAt).toISOString();
           this.took(await this.put({ IfMatch: cur.etag }), sentAt);
-          this.deps.log(`deploy lock ${label} taken over from ${who}: unchanged for ${Math.round(age / 1000)} s on S3's clock (stale after ${STALE_MS / 1000} s)`);
+          this.deps.log(
+            `deploy lock ${label} taken over from ${who}: unchanged for ${Math.round(age / 1000)} s on S3's clock (stale after ${STALE_MS / 1000} s)`,
+          );
           return;
         } catch (err) {
           this.etag = undefined;
@@ -235,12 +271,16 @@ export class DeployLock {
         }
       }
       if (this.deps.now() >= deadline) {
-        throw new ActionError(`Another deploy to s3://${this.bucket}/${this.prefix} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ${Math.round(waitMs / 1000)} s.`, {
-          input: 'lock-wait-seconds',
-          fix: `Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for ${STALE_MS / 60_000} minutes is taken over automatically; delete ${label} by hand only if you are sure no deploy is running.`,
-        });
+        throw new ActionError(
+          `Another deploy to s3://${this.bucket}/${this.prefix} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ${Math.round(waitMs / 1000)} s.`,
+          {
+            input: 'lock-wait-seconds',
+            fix: `Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for ${STALE_MS / 60_000} minutes is taken over automatically; delete ${label} by hand only if you are sure no deploy is running.`,
+          },
+        );
       }
-      if (who !== lastOwner) this.deps.log(`waiting for the deploy lock ${label}: held by ${who}, unchanged for ${Math.round(age / 1000)} s`);
+      if (who !== lastOwner)
+        this.deps.log(`waiting for the deploy lock ${label}: held by ${who}, unchanged for ${Math.round(age / 1000)} s`);
       lastOwner = who;
       await this.deps.sleep(Math.min(POLL_MS, Math.max(0, deadline - this.deps.now())));
     }
@@ -301,7 +341,10 @@ export class DeployLock {
   async cancel(maxWaitMs: number): Promise<void> {
     this.lostReason ??= 'the workflow was cancelled';
     let timeout: (() => void) | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise<void>((resolve) => (timeout = (this.deps.timer ?? unrefTimer)(maxWaitMs, resolve)))]);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (timeout = (this.deps.timer ?? unrefTimer)(maxWaitMs, resolve))),
+    ]);
     timeout?.();
     await this.release();
   }
@@ -318,7 +361,9 @@ export class DeployLock {
       await this.deps.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key, IfMatch: etag }));
       this.deps.log(`deploy lock s3://${this.bucket}/${this.key} released`);
     } catch (err) {
-      this.deps.log(`could not release the deploy lock s3://${this.bucket}/${this.key}: ${(err as Error).message}; it is taken over once stale (${STALE_MS / 60_000} min)`);
+      this.deps.log(
+        `could not release the deploy lock s3://${this.bucket}/${this.key}: ${(err as Error).message}; it is taken over once stale (${STALE_MS / 60_000} min)`,
+      );
     }
   }
 }
@@ -344,7 +389,20 @@ export async function withDeployLock<T>(
   deps: LockedRunDeps,
   fn: (lock: DeployLock, recordChanged: boolean) => Promise<T>,
 ): Promise<T> {
-  const lock = new DeployLock({ s3: deps.s3, sleep: deps.sleep, now: deps.now, log: (l) => deps.reporter.info(l), ...(deps.timer ? { timer: deps.timer } : {}), ...(deps.token ? { token: deps.token } : {}) }, where.bucket, where.prefix, deps.runId, deps.where ?? '');
+  const lock = new DeployLock(
+    {
+      s3: deps.s3,
+      sleep: deps.sleep,
+      now: deps.now,
+      log: (l) => deps.reporter.info(l),
+      ...(deps.timer ? { timer: deps.timer } : {}),
+      ...(deps.token ? { token: deps.token } : {}),
+    },
+    where.bucket,
+    where.prefix,
+    deps.runId,
+    deps.where ?? '',
+  );
   deps.locks?.push(lock);
   const s3 = deps.s3;
   try {

@@ -39,7 +39,11 @@ await runAction(ACTION, async () => {
     // Whatever S3 does, exit well before the runner's kill (~10 s after SIGINT).
     const hardExit = setTimeout(() => process.exit(1), 7000);
     void Promise.all(locks.map((l) => l.cancel(5000))).finally(() => {
-      issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`);
+      issueCommand(
+        'error',
+        {},
+        `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`,
+      );
       clearTimeout(hardExit);
       process.exit(1);
     });
@@ -61,7 +65,11 @@ await runAction(ACTION, async () => {
     where: repo && run ? `${server ?? 'https://github.com'}/${repo}/actions/runs/${run}` : `pid ${process.pid}`,
     locks,
     releaseId: releaseIdFor(process.env.GITHUB_SHA ?? '', new Date()),
-    who: { commit: process.env.GITHUB_SHA ?? '', ...(process.env.GITHUB_ACTOR ? { actor: process.env.GITHUB_ACTOR } : {}), ...(run ? { runId: run } : {}) },
+    who: {
+      commit: process.env.GITHUB_SHA ?? '',
+      ...(process.env.GITHUB_ACTOR ? { actor: process.env.GITHUB_ACTOR } : {}),
+      ...(run ? { runId: run } : {}),
+    },
   };
   const planPath = join(process.env.RUNNER_TEMP ?? process.cwd(), 'deploy-static-plan.json');
   const savePlan = (plan: unknown) => {
@@ -72,13 +80,43 @@ await runAction(ACTION, async () => {
   const repaired = inputs.repairRecord ? repairMarkdown(await repairAll(inputs, deps)) : '';
   if (inputs.purge.length > 0) {
     const plans = await planPurgeAll(inputs, deps);
-    if (inputs.dryRun) reporter.info(`dry-run: nothing was written. Would purge: ${plans.flatMap((p) => [...p.live, ...p.snapshots]).join(' ') || 'nothing'}`);
+    if (inputs.dryRun)
+      reporter.info(
+        `dry-run: nothing was written. Would purge: ${plans.flatMap((p) => [...p.live, ...p.snapshots]).join(' ') || 'nothing'}`,
+      );
     else await applyPurgeAll(plans, inputs, deps);
-    savePlan({ dryRun: inputs.dryRun, purge: plans.map((p) => ({ bucket: p.target.bucket, prefix: p.target.prefix, paths: p.rels, live: p.live, snapshots: p.snapshots, invalidation: p.invalidation ?? null })) });
-    for (const [name, value] of Object.entries({ uploaded: 0, 'metadata-updated': 0, unchanged: 0, 'bytes-uploaded': 0, 'release-id': '', 'previous-release-id': '' })) reporter.setOutput(name, value);
+    savePlan({
+      dryRun: inputs.dryRun,
+      purge: plans.map((p) => ({
+        bucket: p.target.bucket,
+        prefix: p.target.prefix,
+        paths: p.rels,
+        live: p.live,
+        snapshots: p.snapshots,
+        invalidation: p.invalidation ?? null,
+      })),
+    });
+    for (const [name, value] of Object.entries({
+      uploaded: 0,
+      'metadata-updated': 0,
+      unchanged: 0,
+      'bytes-uploaded': 0,
+      'release-id': '',
+      'previous-release-id': '',
+    }))
+      reporter.setOutput(name, value);
     reporter.setOutput('deleted', inputs.dryRun ? 0 : plans.reduce((n, p) => n + p.live.length + p.snapshots.length, 0));
-    reporter.setOutput('invalidation-id', plans.map((p) => p.invalidationId).filter(Boolean).join(','));
-    reporter.setOutput('invalidation-paths', plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0));
+    reporter.setOutput(
+      'invalidation-id',
+      plans
+        .map((p) => p.invalidationId)
+        .filter(Boolean)
+        .join(','),
+    );
+    reporter.setOutput(
+      'invalidation-paths',
+      plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0),
+    );
     reporter.setOutput('plan', planPath);
     appendSummary(repaired + purgeMarkdown(plans, inputs.dryRun));
     return;
@@ -89,7 +127,9 @@ await runAction(ACTION, async () => {
     if (inputs.dryRun) {
       for (const p of plans) {
         const rels = changedRels(p);
-        if (p.target.distributionId && inputs.invalidate !== 'none' && rels.length > 0) p.invalidation = inputs.invalidate === 'all' ? { paths: ['/*'] } : planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths });
+        if (p.target.distributionId && inputs.invalidate !== 'none' && rels.length > 0)
+          p.invalidation =
+            inputs.invalidate === 'all' ? { paths: ['/*'] } : planInvalidation(rels, { maxPaths: inputs.invalidationMaxPaths });
       }
       reporter.info(`dry-run: nothing was written. Plan: ${planPath}`);
       reporter.info(JSON.stringify(rollbackJson(plans, true), null, 2));
@@ -102,15 +142,36 @@ await runAction(ACTION, async () => {
     }
     if (inputs.dryRun) savePlan(rollbackJson(plans, true));
     reporter.setOutput('uploaded', 0);
-    reporter.setOutput('metadata-updated', plans.reduce((n, p) => n + p.restores.length, 0));
-    reporter.setOutput('deleted', plans.reduce((n, p) => n + p.deletes.length, 0));
-    reporter.setOutput('unchanged', plans.reduce((n, p) => n + p.unchanged, 0));
+    reporter.setOutput(
+      'metadata-updated',
+      plans.reduce((n, p) => n + p.restores.length, 0),
+    );
+    reporter.setOutput(
+      'deleted',
+      plans.reduce((n, p) => n + p.deletes.length, 0),
+    );
+    reporter.setOutput(
+      'unchanged',
+      plans.reduce((n, p) => n + p.unchanged, 0),
+    );
     reporter.setOutput('bytes-uploaded', 0);
-    reporter.setOutput('invalidation-id', plans.map((p) => p.invalidationId).filter(Boolean).join(','));
-    reporter.setOutput('invalidation-paths', plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0));
+    reporter.setOutput(
+      'invalidation-id',
+      plans
+        .map((p) => p.invalidationId)
+        .filter(Boolean)
+        .join(','),
+    );
+    reporter.setOutput(
+      'invalidation-paths',
+      plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0),
+    );
     reporter.setOutput('plan', planPath);
     reporter.setOutput('release-id', [...new Set(plans.map((p) => p.recorded?.release.id ?? p.release.id))].join(','));
-    reporter.setOutput('previous-release-id', [...new Set(plans.map((p) => p.recorded?.previous ?? p.manifest.releases?.at(-1)?.id).filter(Boolean))].join(','));
+    reporter.setOutput(
+      'previous-release-id',
+      [...new Set(plans.map((p) => p.recorded?.previous ?? p.manifest.releases?.at(-1)?.id).filter(Boolean))].join(','),
+    );
     appendSummary(repaired + rollbackMarkdown(plans, inputs.dryRun));
     return;
   }
@@ -139,7 +200,13 @@ await runAction(ACTION, async () => {
   reporter.setOutput('deleted', t.deleted);
   reporter.setOutput('unchanged', t.unchanged);
   reporter.setOutput('bytes-uploaded', t.bytesUploaded);
-  reporter.setOutput('invalidation-id', results.map((r) => r.invalidationId).filter(Boolean).join(','));
+  reporter.setOutput(
+    'invalidation-id',
+    results
+      .map((r) => r.invalidationId)
+      .filter(Boolean)
+      .join(','),
+  );
   reporter.setOutput('invalidation-paths', t.invalidationPaths);
   reporter.setOutput('plan', planPath);
   // A run that changed nothing records no release; the live one is reported.

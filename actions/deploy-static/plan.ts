@@ -10,7 +10,7 @@ import type { LocalFile } from './scan.js';
  * so neither needs a HEAD per file.
  */
 
-export { MANIFEST_REL, type Manifest,  } from './record.js';
+export { MANIFEST_REL, type Manifest } from './record.js';
 
 export interface RemoteObject {
   key: string;
@@ -77,14 +77,23 @@ const isPlainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/.test(stripQuotes(
 export function desiredFiles(local: readonly LocalFile[], opts: Pick<PlanOptions, 'prefix' | 'preset' | 'rules' | 'acl'>): DesiredFile[] {
   return local.map((f) => {
     if (f.rel.startsWith(BOOKKEEPING_DIR)) {
-      throw new ActionError(`'${f.rel}' is inside ${BOOKKEEPING_DIR}, which is reserved for the deploy manifest and lock.`, { input: 'source', fix: "Rename the file, or add it to 'exclude'." });
+      throw new ActionError(`'${f.rel}' is inside ${BOOKKEEPING_DIR}, which is reserved for the deploy manifest and lock.`, {
+        input: 'source',
+        fix: "Rename the file, or add it to 'exclude'.",
+      });
     }
     const headers = headersFor(f.rel, opts.preset, opts.rules);
     return { ...f, key: opts.prefix + f.rel, headers, headerHash: headerHash(headers, opts.acl), entry: isEntry(f.rel) };
   });
 }
 
-export function planTarget(files: readonly DesiredFile[], remote: readonly RemoteObject[], manifest: Manifest | undefined, opts: PlanOptions, heads: ReadonlyMap<string, HeadInfo> = new Map()): TargetPlan {
+export function planTarget(
+  files: readonly DesiredFile[],
+  remote: readonly RemoteObject[],
+  manifest: Manifest | undefined,
+  opts: PlanOptions,
+  heads: ReadonlyMap<string, HeadInfo> = new Map(),
+): TargetPlan {
   const byRel = new Map<string, RemoteObject>();
   for (const r of remote) {
     // ListObjectsV2 was asked for this prefix; anything else is a bug, never a key to act on.
@@ -95,7 +104,17 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || opts.excluded(rel)) continue;
     byRel.set(rel, { ...r, etag: stripQuotes(r.etag) });
   }
-  const plan: TargetPlan = { uploads: [], copies: [], deletes: [], unchanged: [], unresolved: [], remoteSeen: new Map(), replaced: new Map(), foreign: [], remoteCount: byRel.size };
+  const plan: TargetPlan = {
+    uploads: [],
+    copies: [],
+    deletes: [],
+    unchanged: [],
+    unresolved: [],
+    remoteSeen: new Map(),
+    replaced: new Map(),
+    foreign: [],
+    remoteCount: byRel.size,
+  };
   const localRels = new Set<string>();
   for (const f of files) {
     localRels.add(f.rel);
@@ -142,8 +161,7 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
     if (opts.delete === 'all' || (opts.delete === 'true' && owned.has(rel))) {
       plan.deletes.push(opts.prefix + rel);
       plan.replaced.set(rel, byRel.get(rel)!);
-    }
-    else if (opts.delete === 'true') plan.foreign.push(opts.prefix + rel);
+    } else if (opts.delete === 'true') plan.foreign.push(opts.prefix + rel);
   }
   return plan;
 }
@@ -156,10 +174,11 @@ export function planTarget(files: readonly DesiredFile[], remote: readonly Remot
  */
 function replacedDeletes(plan: Pick<TargetPlan, 'deletes' | 'uploads'>, prefix: string): Set<string> {
   const newStems = new Set<string>();
-  for (const op of plan.uploads) if (op.reason === 'new') {
-    const stem = fingerprintStem(op.file.rel);
-    if (stem) newStems.add(stem);
-  }
+  for (const op of plan.uploads)
+    if (op.reason === 'new') {
+      const stem = fingerprintStem(op.file.rel);
+      if (stem) newStems.add(stem);
+    }
   const out = new Set<string>();
   for (const key of plan.deletes) {
     const stem = fingerprintStem(relOf(key, prefix));
@@ -173,17 +192,30 @@ function replacedDeletes(plan: Pick<TargetPlan, 'deletes' | 'uploads'>, prefix: 
  * step) must not take half the site down. Checked before any write. Assets
  * replaced by a new build of themselves are not losses and are not counted.
  */
-export function checkDeleteGuard(plan: TargetPlan, where: string, opts: { maxCount: number; maxRatio: number; force: boolean; prefix?: string }): ActionError | undefined {
+export function checkDeleteGuard(
+  plan: TargetPlan,
+  where: string,
+  opts: { maxCount: number; maxRatio: number; force: boolean; prefix?: string },
+): ActionError | undefined {
   if (opts.force || plan.deletes.length === 0) return undefined;
   const replaced = replacedDeletes(plan, opts.prefix ?? '');
   const lost = plan.deletes.length - replaced.size;
   const ratio = plan.remoteCount === 0 ? 0 : lost / plan.remoteCount;
   const renamed = replaced.size > 0 ? ` (not counting ${replaced.size} renamed fingerprinted assets)` : '';
   if (lost > opts.maxCount) {
-    return new ActionError(`${where}: the plan deletes ${lost} objects${renamed}, more than max-delete-count (${opts.maxCount}).`, { input: 'max-delete-count', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-count or set force-delete: true for this run.' });
+    return new ActionError(`${where}: the plan deletes ${lost} objects${renamed}, more than max-delete-count (${opts.maxCount}).`, {
+      input: 'max-delete-count',
+      fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-count or set force-delete: true for this run.',
+    });
   }
   if (ratio > opts.maxRatio) {
-    return new ActionError(`${where}: the plan deletes ${lost} of ${plan.remoteCount} objects${renamed} (ratio ${ratio.toFixed(2)}), more than max-delete-ratio (${opts.maxRatio}).`, { input: 'max-delete-ratio', fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-ratio or set force-delete: true for this run.' });
+    return new ActionError(
+      `${where}: the plan deletes ${lost} of ${plan.remoteCount} objects${renamed} (ratio ${ratio.toFixed(2)}), more than max-delete-ratio (${opts.maxRatio}).`,
+      {
+        input: 'max-delete-ratio',
+        fix: 'Check that source is the right build folder; if the deletes are intended, raise max-delete-ratio or set force-delete: true for this run.',
+      },
+    );
   }
   return undefined;
 }

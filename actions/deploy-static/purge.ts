@@ -47,7 +47,11 @@ function purgedRecord(m: Manifest, matches: (rel: string) => boolean, pending: r
 async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: RecordStore): Promise<PurgePlan> {
   await store.read();
   const parsed = store.parsed();
-  if (parsed && !parsed.ok) throw new ActionError(`${label(target)} has an invalid deploy record (${parsed.problem}); purge would have to rewrite it.`, { input: 'purge', fix: 'Fix or remove the record first, then purge.' });
+  if (parsed && !parsed.ok)
+    throw new ActionError(`${label(target)} has an invalid deploy record (${parsed.problem}); purge would have to rewrite it.`, {
+      input: 'purge',
+      fix: 'Fix or remove the record first, then purge.',
+    });
   const matches = purgeMatcher(inputs.purge);
   const all = await listRemote(deps.s3, target.bucket, target.prefix);
   const live: string[] = [];
@@ -72,10 +76,16 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
   }
   if (parsed?.ok) {
     const m = parsed.manifest;
-    for (const rel of [...Object.keys(m.entries), ...(m.releases ?? []).flatMap((r) => Object.keys(r.files))]) if (matches(rel)) rels.add(rel);
+    for (const rel of [...Object.keys(m.entries), ...(m.releases ?? []).flatMap((r) => Object.keys(r.files))])
+      if (matches(rel)) rels.add(rel);
   }
   const remoteCount = all.filter((o) => !relOf(o.key, target.prefix).startsWith(BOOKKEEPING_DIR)).length;
-  const guard = checkDeleteGuard({ deletes: live, uploads: [], remoteCount } as unknown as TargetPlan, label(target), { maxCount: inputs.maxDeleteCount, maxRatio: inputs.maxDeleteRatio, force: inputs.forceDelete, prefix: target.prefix });
+  const guard = checkDeleteGuard({ deletes: live, uploads: [], remoteCount } as unknown as TargetPlan, label(target), {
+    maxCount: inputs.maxDeleteCount,
+    maxRatio: inputs.maxDeleteRatio,
+    force: inputs.forceDelete,
+    prefix: target.prefix,
+  });
   if (guard) throw guard;
   return { target, store, live, snapshots, rels: [...rels].sort() };
 }
@@ -87,7 +97,9 @@ export async function planPurgeAll(inputs: Inputs, deps: Deps): Promise<PurgePla
   for (const target of inputs.targets) {
     try {
       const plan = await readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix));
-      deps.reporter.info(`${label(target)}: purge ${plan.rels.length} paths: ${plan.live.length} live objects, ${plan.snapshots.length} snapshot copies`);
+      deps.reporter.info(
+        `${label(target)}: purge ${plan.rels.length} paths: ${plan.live.length} live objects, ${plan.snapshots.length} snapshot copies`,
+      );
       plans.push(plan);
     } catch (err) {
       if (err instanceof ActionError) problems.push(err);
@@ -102,11 +114,17 @@ export async function applyPurgeAll(plans: PurgePlan[], inputs: Inputs, deps: De
   for (const [i, first] of plans.entries()) {
     if (first.rels.length === 0) continue;
     const { target } = first;
-    await withDeployLock({ ...target, label: label(target) }, first.store, inputs.lockWaitSeconds * 1000, deps, async (lock, recordChanged) => {
-      const plan = recordChanged ? await readPlan(target, inputs, deps, first.store) : first;
-      plans[i] = plan;
-      await applyPurge(plan, inputs, deps, lock);
-    });
+    await withDeployLock(
+      { ...target, label: label(target) },
+      first.store,
+      inputs.lockWaitSeconds * 1000,
+      deps,
+      async (lock, recordChanged) => {
+        const plan = recordChanged ? await readPlan(target, inputs, deps, first.store) : first;
+        plans[i] = plan;
+        await applyPurge(plan, inputs, deps, lock);
+      },
+    );
   }
 }
 
@@ -117,8 +135,13 @@ async function applyPurge(p: PurgePlan, inputs: Inputs, deps: Deps, lock: Deploy
   const parsed = p.store.parsed();
   const write = async (pending: readonly string[]) => {
     if (!parsed?.ok) return;
-    if (lock.lostReason) throw new ActionError(`Stopped: ${lock.lostReason}.`, { fix: 'Re-run the purge; it re-plans from what is in the bucket now.' });
-    await p.store.write({ ...purgedRecord(parsed.manifest, matches, pending), version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } });
+    if (lock.lostReason)
+      throw new ActionError(`Stopped: ${lock.lostReason}.`, { fix: 'Re-run the purge; it re-plans from what is in the bucket now.' });
+    await p.store.write({
+      ...purgedRecord(parsed.manifest, matches, pending),
+      version: 2,
+      run: { id: deps.runId, at: new Date(deps.now()).toISOString() },
+    });
   };
   const willInvalidate = Boolean(target.distributionId) && inputs.invalidate !== 'none';
   // The record first: no rollback can name a purged file from here on, and a failed run's re-run invalidates them.
@@ -131,13 +154,26 @@ async function applyPurge(p: PurgePlan, inputs: Inputs, deps: Deps, lock: Deploy
     await r.group(`Invalidate ${target.distributionId}`, async () => {
       const cf = deps.cloudfront();
       const warn = (m: string) => r.warning(m);
-      const view = inputs.invalidate === 'all' ? undefined : await readDistributionView(cf, { ...target, distributionId: target.distributionId! }, warn);
+      const view =
+        inputs.invalidate === 'all'
+          ? undefined
+          : await readDistributionView(cf, { ...target, distributionId: target.distributionId! }, warn);
       const budget = inputs.invalidate === 'all' ? FULL_BUDGET : await inProgressBudget(cf, target.distributionId!, warn);
-      const inv = inputs.invalidate === 'all' ? { paths: ['/*'] } : planInvalidation(p.rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(view ? { viewerPaths: view.viewerPaths } : {}) });
+      const inv =
+        inputs.invalidate === 'all'
+          ? { paths: ['/*'] }
+          : planInvalidation(p.rels, { maxPaths: inputs.invalidationMaxPaths, budget, ...(view ? { viewerPaths: view.viewerPaths } : {}) });
       if (inv.paths.length === 0) return;
       p.invalidation = inv;
-      const ref = `deploy-static-purge-${deps.runId}-${createHash('sha256').update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`).digest('hex').slice(0, 16)}`;
-      p.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, inputs.waitTimeoutSeconds * 1000, { sleep: deps.sleep, now: deps.now, log: (l) => r.info(l) });
+      const ref = `deploy-static-purge-${deps.runId}-${createHash('sha256')
+        .update(`${target.bucket}/${target.prefix}\n${inv.paths.join('\n')}`)
+        .digest('hex')
+        .slice(0, 16)}`;
+      p.invalidationId = await createInvalidation(cf, target.distributionId!, inv.paths, ref, inputs.waitTimeoutSeconds * 1000, {
+        sleep: deps.sleep,
+        now: deps.now,
+        log: (l) => r.info(l),
+      });
       r.info(`invalidation ${p.invalidationId} created: ${inv.paths.join(' ')}`);
     });
     await write((parsed?.ok && parsed.manifest.pending?.filter((rel) => !matches(rel))) || []);
@@ -145,8 +181,23 @@ async function applyPurge(p: PurgePlan, inputs: Inputs, deps: Deps, lock: Deploy
 }
 
 export function purgeMarkdown(plans: readonly PurgePlan[], dryRun: boolean): string {
-  const out = [`### deploy-static purge${dryRun ? ' (dry run: nothing written)' : ''}`, '', '| target | paths purged | live objects deleted | snapshot copies deleted | invalidation |', '| --- | --- | --- | --- | --- |'];
-  for (const p of plans) out.push(`| s3://${p.target.bucket}/${p.target.prefix} | ${p.rels.length} | ${p.live.length} | ${p.snapshots.length} | ${p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.join(' ')}` : '—'} |`);
-  for (const p of plans) if (p.rels.length > 0) out.push('', `**Purged from s3://${p.target.bucket}/${p.target.prefix}** (site, every kept release, the record):`, '', ...p.rels.slice(0, 200).map((rel) => `- \`${rel}\``));
+  const out = [
+    `### deploy-static purge${dryRun ? ' (dry run: nothing written)' : ''}`,
+    '',
+    '| target | paths purged | live objects deleted | snapshot copies deleted | invalidation |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const p of plans)
+    out.push(
+      `| s3://${p.target.bucket}/${p.target.prefix} | ${p.rels.length} | ${p.live.length} | ${p.snapshots.length} | ${p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.join(' ')}` : '—'} |`,
+    );
+  for (const p of plans)
+    if (p.rels.length > 0)
+      out.push(
+        '',
+        `**Purged from s3://${p.target.bucket}/${p.target.prefix}** (site, every kept release, the record):`,
+        '',
+        ...p.rels.slice(0, 200).map((rel) => `- \`${rel}\``),
+      );
   return `${out.join('\n')}\n`;
 }

@@ -96,7 +96,11 @@ export function parseRecord(text: string): ParsedRecord {
   }
   const version = (json as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && version > RECORD_VERSION) {
-    return { ok: false, problem: `written by a newer deploy-static (record version ${version}; this version reads up to ${RECORD_VERSION})`, newer: version };
+    return {
+      ok: false,
+      problem: `written by a newer deploy-static (record version ${version}; this version reads up to ${RECORD_VERSION})`,
+      newer: version,
+    };
   }
   const res = recordSchema.safeParse(json);
   if (!res.success) {
@@ -113,14 +117,20 @@ export function parseRecord(text: string): ParsedRecord {
 export function recordUnreadable(where: { bucket: string; key: string }, parsed: Extract<ParsedRecord, { ok: false }>): ActionError {
   const name = `s3://${where.bucket}/${where.key}`;
   if (parsed.newer !== undefined) {
-    return new ActionError(`The deploy record ${name} was ${parsed.problem}. Nothing was written: rewriting it here would drop what this version does not understand.`, {
-      fix: 'Use the newer version of deploy-static (the one that wrote this record) in this workflow; repair-record does not downgrade a record.',
-    });
+    return new ActionError(
+      `The deploy record ${name} was ${parsed.problem}. Nothing was written: rewriting it here would drop what this version does not understand.`,
+      {
+        fix: 'Use the newer version of deploy-static (the one that wrote this record) in this workflow; repair-record does not downgrade a record.',
+      },
+    );
   }
-  return new ActionError(`The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, and a run without it would forget that history.`, {
-    input: 'repair-record',
-    fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${where.key.slice(0, -'manifest.json'.length)}releases/, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
-  });
+  return new ActionError(
+    `The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, and a run without it would forget that history.`,
+    {
+      input: 'repair-record',
+      fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${where.key.slice(0, -'manifest.json'.length)}releases/, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
+    },
+  );
 }
 
 /** Keys (relative to the prefix) this action has written and may delete. */
@@ -229,9 +239,12 @@ export class RecordStore {
       if (status === 412 || status === 409 || (status === 404 && this.etag)) {
         const mine = await this.readBack(body);
         if (mine) return wrote(mine);
-        throw new ActionError(`The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`, {
-          fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
-        });
+        throw new ActionError(
+          `The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`,
+          {
+            fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
+          },
+        );
       }
       throw err;
     }

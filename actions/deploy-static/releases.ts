@@ -34,7 +34,10 @@ export interface Who {
 
 /** `<short sha>-<UTC time>`, e.g. `0123456-20261127T151305Z`: sortable and readable. */
 export function releaseIdFor(commit: string, at: Date): string {
-  const time = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const time = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${(commit || 'local').slice(0, 7)}-${time}`;
 }
 
@@ -96,7 +99,12 @@ export interface PreservePlan {
  * ETag) and is not what the release had. Releases this run prunes (older than
  * the last keep-1) need nothing.
  */
-export function planPreserve(m: Manifest | undefined, rels: Iterable<string>, keep: number, listed: (rel: string) => { etag: string; lastModified?: string } | undefined): PreservePlan {
+export function planPreserve(
+  m: Manifest | undefined,
+  rels: Iterable<string>,
+  keep: number,
+  listed: (rel: string) => { etag: string; lastModified?: string } | undefined,
+): PreservePlan {
   const kept = keep > 1 ? (m?.releases ?? []).slice(-(keep - 1)) : [];
   const out: PreservePlan = { copies: [], changed: [] };
   for (const rel of [...new Set(rels)].sort()) {
@@ -108,7 +116,8 @@ export function planPreserve(m: Manifest | undefined, rels: Iterable<string>, ke
     });
     if (users.length === 0) continue;
     const now = listed(rel);
-    const same = now !== undefined && now.etag.replace(/"/g, '') === live.etag && (!live.lastModified || now.lastModified === live.lastModified);
+    const same =
+      now !== undefined && now.etag.replace(/"/g, '') === live.etag && (!live.lastModified || now.lastModified === live.lastModified);
     if (same) out.copies.push({ rel, etag: live.etag, snap: users.at(-1)!.id, releases: users.map((r) => r.id) });
     else out.changed.push({ rel, release: users.at(-1)!.id });
   }
@@ -122,23 +131,44 @@ export function planPreserve(m: Manifest | undefined, rels: Iterable<string>, ke
  * release will name it. Returns the record with the snapshots set; the caller
  * writes it before its first overwrite.
  */
-export async function preserveLive(s3: S3Client, where: { bucket: string; prefix: string }, m: Manifest, plan: PreservePlan, concurrency: number, log: (line: string) => void, warn: (line: string) => void): Promise<Manifest> {
+export async function preserveLive(
+  s3: S3Client,
+  where: { bucket: string; prefix: string },
+  m: Manifest,
+  plan: PreservePlan,
+  concurrency: number,
+  log: (line: string) => void,
+  warn: (line: string) => void,
+): Promise<Manifest> {
   const { bucket, prefix } = where;
   const kept = new Map<string, string>();
   const changed = [...plan.changed];
   await mapLimit(plan.copies, concurrency, async (p) => {
     try {
-      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: snapshotKey(prefix, p.snap, p.rel), CopySource: copySource(bucket, prefix + p.rel), MetadataDirective: 'COPY', CopySourceIfMatch: `"${p.etag}"` }));
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: snapshotKey(prefix, p.snap, p.rel),
+          CopySource: copySource(bucket, prefix + p.rel),
+          MetadataDirective: 'COPY',
+          CopySourceIfMatch: `"${p.etag}"`,
+        }),
+      );
       kept.set(p.rel, p.snap);
     } catch (err) {
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
       changed.push({ rel: p.rel, release: p.snap });
     }
   });
-  if (kept.size > 0) log(`${kept.size} files of earlier releases copied aside to s3://${bucket}/${prefix}${RELEASES_DIR} before they are overwritten (server-side)`);
+  if (kept.size > 0)
+    log(
+      `${kept.size} files of earlier releases copied aside to s3://${bucket}/${prefix}${RELEASES_DIR} before they are overwritten (server-side)`,
+    );
   if (changed.length > 0) {
     const names = changed.map((c) => c.rel).sort();
-    warn(`${changed.length} files of release ${[...new Set(changed.map((c) => c.release))].join(', ')} were changed outside deploy-static, so that release can no longer be restored as it was: ${names.slice(0, 10).join(' ')}${names.length > 10 ? ' …' : ''}`);
+    warn(
+      `${changed.length} files of release ${[...new Set(changed.map((c) => c.release))].join(', ')} were changed outside deploy-static, so that release can no longer be restored as it was: ${names.slice(0, 10).join(' ')}${names.length > 10 ? ' …' : ''}`,
+    );
   }
   if (kept.size === 0) return m;
   const byRel = new Map(plan.copies.map((p) => [p.rel, p]));
@@ -195,7 +225,13 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   for (const rel of Object.keys(m.entries).sort()) {
     const e = m.entries[rel]!;
     const d = opts.describe?.get(rel) ?? basis?.files[rel];
-    const f: ReleaseFile = { etag: e.etag, md5: e.md5, headers: e.headers, ...(d?.type ? { type: d.type } : {}), ...(d?.cache ? { cache: d.cache } : {}) };
+    const f: ReleaseFile = {
+      etag: e.etag,
+      md5: e.md5,
+      headers: e.headers,
+      ...(d?.type ? { type: d.type } : {}),
+      ...(d?.cache ? { cache: d.cache } : {}),
+    };
     if (needsSnapshot(rel)) {
       const b = basis?.files[rel];
       if (b && b.etag === e.etag && b.headers === e.headers) {
@@ -211,10 +247,27 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const { bucket, prefix } = store;
   // MetadataDirective COPY keeps Content-Type, Cache-Control and metadata: the snapshot restores them too.
   await mapLimit(copies, opts.concurrency, async (rel) => {
-    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: snapshotKey(prefix, id, rel), CopySource: copySource(bucket, prefix + rel), MetadataDirective: 'COPY' }));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: snapshotKey(prefix, id, rel),
+        CopySource: copySource(bucket, prefix + rel),
+        MetadataDirective: 'COPY',
+      }),
+    );
   });
-  if (copies.length > 0) opts.log(`release ${id}: ${copies.length} entry files copied to s3://${bucket}/${prefix}${RELEASES_DIR}${id}/ (server-side)`);
-  const release: Release = { id, commit: opts.who.commit, at: opts.now.toISOString(), ...(opts.who.actor ? { actor: opts.who.actor } : {}), ...(opts.who.runId ? { runId: opts.who.runId } : {}), kind: opts.kind, ...(opts.restored ? { restored: opts.restored.id } : {}), files };
+  if (copies.length > 0)
+    opts.log(`release ${id}: ${copies.length} entry files copied to s3://${bucket}/${prefix}${RELEASES_DIR}${id}/ (server-side)`);
+  const release: Release = {
+    id,
+    commit: opts.who.commit,
+    at: opts.now.toISOString(),
+    ...(opts.who.actor ? { actor: opts.who.actor } : {}),
+    ...(opts.who.runId ? { runId: opts.who.runId } : {}),
+    kind: opts.kind,
+    ...(opts.restored ? { restored: opts.restored.id } : {}),
+    files,
+  };
   const kept = [...releases, release].slice(-Math.max(1, opts.keep));
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
   await store.write({ ...m, releases: kept, keepReleases: Math.max(1, opts.keep) });
@@ -248,7 +301,9 @@ export function bookkeeping(store: Pick<RecordStore, 'parsed'>): { skip: string;
 
 /** Every snapshot copy the releases point at. */
 function snapshotKeys(releases: readonly Release[] | undefined, prefix: string): Set<string> {
-  return new Set((releases ?? []).flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))));
+  return new Set(
+    (releases ?? []).flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))),
+  );
 }
 
 export function copySource(bucket: string, key: string): string {
@@ -260,13 +315,15 @@ export const aclParam = (acl: string | undefined) => (acl ? { ACL: acl as Object
 /** The release list for the step summary, newest first. */
 export function releasesMarkdown(where: string, releases: readonly Release[], current?: string): string {
   if (releases.length === 0) return '';
-  const rows = [...releases].reverse().map((r) => [
-    r.id === current ? `**${code(r.id)}** (live)` : code(r.id),
-    r.commit ? code(r.commit.slice(0, 12)) : '—',
-    r.at,
-    Object.keys(r.files).length,
-    `${r.actor ?? '—'}${r.runId ? ` (run ${r.runId})` : ''}`,
-    r.kind === 'rollback' ? `rollback to ${code(r.restored ?? '?')}` : 'deploy',
-  ]);
+  const rows = [...releases]
+    .reverse()
+    .map((r) => [
+      r.id === current ? `**${code(r.id)}** (live)` : code(r.id),
+      r.commit ? code(r.commit.slice(0, 12)) : '—',
+      r.at,
+      Object.keys(r.files).length,
+      `${r.actor ?? '—'}${r.runId ? ` (run ${r.runId})` : ''}`,
+      r.kind === 'rollback' ? `rollback to ${code(r.restored ?? '?')}` : 'deploy',
+    ]);
   return `\n**Releases of ${where}** (kept: ${releases.length})\n\n${markdownTable(['release', 'commit', 'time (UTC)', 'files', 'triggered by', 'kind'], rows)}\n`;
 }

@@ -4,7 +4,16 @@ import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { withDeployLock } from './lock.js';
 import { relOf, type RemoteObject } from './plan.js';
-import { BOOKKEEPING_DIR, RECORD_VERSION, RELEASES_DIR, RecordStore, recordUnreadable, type Manifest, type Release, type ReleaseFile } from './record.js';
+import {
+  BOOKKEEPING_DIR,
+  RECORD_VERSION,
+  RELEASES_DIR,
+  RecordStore,
+  recordUnreadable,
+  type Manifest,
+  type Release,
+  type ReleaseFile,
+} from './record.js';
 import { needsSnapshot } from './releases.js';
 import { listRemote } from './s3.js';
 import type { Target } from './targets.js';
@@ -57,7 +66,12 @@ const plainMd5 = (etag: string): string => (/^[0-9a-f]{32}$/.test(etag) ? etag :
 export const RECOVERED_HEADERS = 'recovered';
 
 /** Pure: the record a bucket listing (site and snapshot folders) implies. */
-export function rebuildRecord(prefix: string, listing: readonly RemoteObject[], now: Date, keep: number | undefined): { manifest: Manifest; lost: string[] } {
+export function rebuildRecord(
+  prefix: string,
+  listing: readonly RemoteObject[],
+  now: Date,
+  keep: number | undefined,
+): { manifest: Manifest; lost: string[] } {
   const live = new Map<string, RemoteObject>();
   const folders = new Map<string, Map<string, RemoteObject>>();
   const releasesAt = prefix + RELEASES_DIR;
@@ -80,11 +94,19 @@ export function rebuildRecord(prefix: string, listing: readonly RemoteObject[], 
   const ids = [...folders.keys()].sort((a, b) => (idOrder(a) < idOrder(b) ? -1 : 1));
   const assets = [...live.keys()].filter((rel) => !needsSnapshot(rel));
   const entryRels = new Set([...live.keys(), ...[...folders.values()].flatMap((f) => [...f.keys()])].filter(needsSnapshot));
-  const file = (o: RemoteObject, snap?: string): ReleaseFile => ({ etag: o.etag, md5: plainMd5(o.etag), headers: RECOVERED_HEADERS, ...(snap ? { snap } : {}) });
+  const file = (o: RemoteObject, snap?: string): ReleaseFile => ({
+    etag: o.etag,
+    md5: plainMd5(o.etag),
+    headers: RECOVERED_HEADERS,
+    ...(snap ? { snap } : {}),
+  });
   const releases: Release[] = ids.map((id, i) => {
     const files: Record<string, ReleaseFile> = {};
     for (const rel of [...entryRels].sort()) {
-      const older = ids.slice(0, i + 1).reverse().find((f) => folders.get(f)!.has(rel));
+      const older = ids
+        .slice(0, i + 1)
+        .reverse()
+        .find((f) => folders.get(f)!.has(rel));
       const newer = ids.slice(i + 1).find((f) => folders.get(f)!.has(rel));
       const from = older ?? newer;
       if (from) files[rel] = file(folders.get(from)!.get(rel)!, from);
@@ -93,13 +115,36 @@ export function rebuildRecord(prefix: string, listing: readonly RemoteObject[], 
     for (const rel of assets) files[rel] = file(live.get(rel)!);
     return { id, commit: /^[0-9a-f]{7}-/.test(id) ? id.slice(0, 7) : '', at: atOf(id, now.toISOString()), kind: 'deploy', files };
   });
-  if (ids.length > 0) lost.push('commit (only the short SHA in each id), actor and run of every release', 'which fingerprinted assets each older release used (every live one is kept for all of them)');
+  if (ids.length > 0)
+    lost.push(
+      'commit (only the short SHA in each id), actor and run of every release',
+      'which fingerprinted assets each older release used (every live one is kept for all of them)',
+    );
   // The live site is the newest release, unless the newest folder already holds exactly it.
-  const liveFiles = Object.fromEntries([...live].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, o]) => [rel, file(o, folders.get(ids.at(-1) ?? '')?.get(rel)?.etag === o.etag ? ids.at(-1) : undefined)]));
+  const liveFiles = Object.fromEntries(
+    [...live]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([rel, o]) => [rel, file(o, folders.get(ids.at(-1) ?? '')?.get(rel)?.etag === o.etag ? ids.at(-1) : undefined)]),
+  );
   const newest = releases.at(-1);
-  const same = newest && JSON.stringify(Object.keys(newest.files).sort()) === JSON.stringify(Object.keys(liveFiles)) && Object.entries(liveFiles).every(([rel, f]) => newest.files[rel]!.etag === f.etag);
-  if (!same && live.size > 0) releases.push({ id: `recovered-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`, commit: '', at: now.toISOString(), kind: 'deploy', files: liveFiles });
-  const entries = Object.fromEntries([...live].map(([rel, o]) => [rel, { etag: o.etag, md5: plainMd5(o.etag), headers: RECOVERED_HEADERS }]));
+  const same =
+    newest &&
+    JSON.stringify(Object.keys(newest.files).sort()) === JSON.stringify(Object.keys(liveFiles)) &&
+    Object.entries(liveFiles).every(([rel, f]) => newest.files[rel]!.etag === f.etag);
+  if (!same && live.size > 0)
+    releases.push({
+      id: `recovered-${now
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}`,
+      commit: '',
+      at: now.toISOString(),
+      kind: 'deploy',
+      files: liveFiles,
+    });
+  const entries = Object.fromEntries(
+    [...live].map(([rel, o]) => [rel, { etag: o.etag, md5: plainMd5(o.etag), headers: RECOVERED_HEADERS }]),
+  );
   return { manifest: { version: RECORD_VERSION, entries, releases, ...(keep !== undefined ? { keepReleases: keep } : {}) }, lost };
 }
 
@@ -120,7 +165,11 @@ async function repairOne(target: Target, inputs: Inputs, deps: Deps): Promise<Re
     return { where, lost: [] };
   }
   if (first.newer !== undefined) throw recordUnreadable(store, first);
-  if (inputs.dryRun) throw new ActionError('repair-record: true with dry-run: true: a repair writes the record.', { input: 'repair-record', fix: 'Run the repair without dry-run.' });
+  if (inputs.dryRun)
+    throw new ActionError('repair-record: true with dry-run: true: a repair writes the record.', {
+      input: 'repair-record',
+      fix: 'Run the repair without dry-run.',
+    });
   return deps.reporter.group(`Repair the deploy record of ${where}`, () =>
     withDeployLock({ ...target, label: where }, store, inputs.lockWaitSeconds * 1000, deps, async () => {
       // Read again under the lock: another run may have repaired it meanwhile.
@@ -135,7 +184,9 @@ async function repairOne(target: Target, inputs: Inputs, deps: Deps): Promise<Re
       await store.write(manifest);
       const releases = (manifest.releases ?? []).map((r) => r.id);
       const snapshots = listing.filter((o) => o.key.startsWith(target.prefix + RELEASES_DIR)).length;
-      deps.reporter.info(`repaired ${store.key}: ${Object.keys(manifest.entries).length} live objects, ${releases.length} releases (${releases.join(', ')}), ${snapshots} snapshot copies kept`);
+      deps.reporter.info(
+        `repaired ${store.key}: ${Object.keys(manifest.entries).length} live objects, ${releases.length} releases (${releases.join(', ')}), ${snapshots} snapshot copies kept`,
+      );
       return { where, releases, live: Object.keys(manifest.entries).length, snapshots, lost };
     }),
   );
@@ -146,7 +197,9 @@ export function repairMarkdown(reports: readonly RepairReport[]): string {
   if (done.length === 0) return '';
   const lines = ['### Deploy record repaired', ''];
   for (const r of done) {
-    lines.push(`- ${code(r.where)}: recovered ${r.live} live objects and ${r.releases!.length} releases (${r.releases!.map(code).join(', ') || 'none'}); ${r.snapshots} snapshot copies kept.`);
+    lines.push(
+      `- ${code(r.where)}: recovered ${r.live} live objects and ${r.releases!.length} releases (${r.releases!.map(code).join(', ') || 'none'}); ${r.snapshots} snapshot copies kept.`,
+    );
     if (r.lost.length > 0) lines.push(`  Could not recover: ${r.lost.join('; ')}.`);
   }
   return `${lines.join('\n')}\n\n`;

@@ -52,7 +52,7 @@ export function isEntry(rel: string): boolean {
   return isEntryGlob(rel.replace(/\.(br|gz)$/, ''));
 }
 
-export { fingerprintStem,  isFingerprinted } from './fingerprint.js';
+export { fingerprintStem, isFingerprinted } from './fingerprint.js';
 
 /** Content-Type from the maintained mime-types table; text types carry `charset=utf-8`. */
 export function contentTypeFor(rel: string): string {
@@ -60,7 +60,8 @@ export function contentTypeFor(rel: string): string {
   if (!type) return 'application/octet-stream';
   const full = mime.contentType(type) || type;
   // The table gives no charset to XML-based text (SVG, RSS, XML); browsers then guess.
-  if (!full.includes('charset') && (/\+xml$/.test(type) || type === 'application/xml' || type === 'text/xml')) return `${type}; charset=utf-8`;
+  if (!full.includes('charset') && (/\+xml$/.test(type) || type === 'application/xml' || type === 'text/xml'))
+    return `${type}; charset=utf-8`;
   return full;
 }
 
@@ -84,12 +85,22 @@ export function parseHeaderRules(raw: string, input = 'headers'): HeaderRule[] {
     const m = /^(.+?):\s+([A-Za-z0-9-]+)\s*:(.*)$/.exec(line);
     const at = `line ${i + 1} of input '${input}'`;
     if (!m) {
-      problems.push(new ActionError(`${at} is '${line}', not '<glob>: <Header-Name>: <value>'.`, { input, fix: "Write e.g. '*.pdf: Content-Disposition: attachment' (a space after the glob's colon)." }));
+      problems.push(
+        new ActionError(`${at} is '${line}', not '<glob>: <Header-Name>: <value>'.`, {
+          input,
+          fix: "Write e.g. '*.pdf: Content-Disposition: attachment' (a space after the glob's colon).",
+        }),
+      );
       return;
     }
     const header = m[2]!.toLowerCase();
     if (!(SYSTEM_HEADERS as readonly string[]).includes(header) && !/^x-amz-meta-[a-z0-9-]+$/.test(header)) {
-      problems.push(new ActionError(`${at} sets '${m[2]}', which S3 does not store per object.`, { input, fix: `Use one of ${SYSTEM_HEADERS.map(titleCase).join(', ')} or x-amz-meta-<name>.` }));
+      problems.push(
+        new ActionError(`${at} sets '${m[2]}', which S3 does not store per object.`, {
+          input,
+          fix: `Use one of ${SYSTEM_HEADERS.map(titleCase).join(', ')} or x-amz-meta-<name>.`,
+        }),
+      );
       return;
     }
     const glob = m[1]!.trim();

@@ -1,6 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { CopyObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type ObjectCannedACL,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { headerHash, type ObjectHeaders } from './rules.js';
 import type { DesiredFile, HeadInfo, RemoteObject } from './plan.js';
@@ -19,7 +27,8 @@ import { mapLimit } from '../../lib/pool.js';
 const MD5_META = 'deploy-static-md5';
 
 function assertInside(key: string, prefix: string): void {
-  if (!key.startsWith(prefix) || key.length === prefix.length) throw new Error(`internal: refusing to write '${key}' outside prefix '${prefix}'`);
+  if (!key.startsWith(prefix) || key.length === prefix.length)
+    throw new Error(`internal: refusing to write '${key}' outside prefix '${prefix}'`);
 }
 
 /**
@@ -32,11 +41,19 @@ function assertInside(key: string, prefix: string): void {
  * (ListObjectsV2 API reference). A small folder is cheaper listed than
  * skipped (one request instead of two).
  */
-export async function listRemote(s3: S3Client, bucket: string, prefix: string, opts: { skip?: string; skipSize?: number } = {}): Promise<RemoteObject[]> {
+export async function listRemote(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  opts: { skip?: string; skipSize?: number } = {},
+): Promise<RemoteObject[]> {
   if (!opts.skip || (opts.skipSize ?? 0) < SKIP_WORTH_IT) return listFrom(s3, bucket, prefix, {});
   const folder = prefix + opts.skip;
   // Few keys sort before `.deploy-static/` (names starting with a space, `!`…`-`, or `.a`…`.d`): a short first page.
-  const [before, after] = await Promise.all([listFrom(s3, bucket, prefix, { until: folder, maxKeys: 100 }), listFrom(s3, bucket, prefix, { startAfter: `${folder}\u{10FFFF}` })]);
+  const [before, after] = await Promise.all([
+    listFrom(s3, bucket, prefix, { until: folder, maxKeys: 100 }),
+    listFrom(s3, bucket, prefix, { startAfter: `${folder}\u{10FFFF}` }),
+  ]);
   return [...before, ...after];
 }
 
@@ -55,12 +72,25 @@ export async function listFolders(s3: S3Client, bucket: string, prefix: string):
 /** Keys in the skipped folder from which skipping saves more than the extra request costs. */
 export const SKIP_WORTH_IT = 200;
 
-async function listFrom(s3: S3Client, bucket: string, prefix: string, range: { startAfter?: string; until?: string; maxKeys?: number }): Promise<RemoteObject[]> {
+async function listFrom(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  range: { startAfter?: string; until?: string; maxKeys?: number },
+): Promise<RemoteObject[]> {
   const out: RemoteObject[] = [];
   let token: string | undefined;
   let maxKeys = range.maxKeys;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token, ...(token ? {} : { StartAfter: range.startAfter }), ...(maxKeys ? { MaxKeys: maxKeys } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix === '' ? undefined : prefix,
+        ContinuationToken: token,
+        ...(token ? {} : { StartAfter: range.startAfter }),
+        ...(maxKeys ? { MaxKeys: maxKeys } : {}),
+      }),
+    );
     for (const o of page.Contents ?? []) {
       if (!o.Key) continue;
       if (range.until !== undefined && o.Key >= range.until) return out;
@@ -73,7 +103,13 @@ async function listFrom(s3: S3Client, bucket: string, prefix: string, range: { s
 }
 
 /** Only for the keys the listing and the manifest cannot settle (multipart, or written by another tool). */
-export async function headObjects(s3: S3Client, bucket: string, files: readonly DesiredFile[], acl: string | undefined, concurrency: number): Promise<Map<string, HeadInfo>> {
+export async function headObjects(
+  s3: S3Client,
+  bucket: string,
+  files: readonly DesiredFile[],
+  acl: string | undefined,
+  concurrency: number,
+): Promise<Map<string, HeadInfo>> {
   const out = new Map<string, HeadInfo>();
   await mapLimit(files, concurrency, async (f) => {
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: f.key }));
@@ -147,7 +183,13 @@ function semaphore(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
 const multipartSlot = semaphore(MULTIPART_SLOTS);
 
 /** Small files as one PutObject with Content-MD5 (S3 rejects a corrupted body); large ones multipart. */
-export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, opts: { acl?: string; multipartThreshold: number }): Promise<string> {
+export async function uploadFile(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  f: DesiredFile,
+  opts: { acl?: string; multipartThreshold: number },
+): Promise<string> {
   assertInside(f.key, prefix);
   if (f.size >= opts.multipartThreshold) {
     return multipartSlot(async () => {
@@ -164,12 +206,20 @@ export async function uploadFile(s3: S3Client, bucket: string, prefix: string, f
     });
   }
   const body = f.body ?? (await readFile(f.abs));
-  const res = await s3.send(new PutObjectCommand({ ...objectParams(bucket, f, opts.acl), Body: body, ContentMD5: Buffer.from(f.md5, 'hex').toString('base64') }));
+  const res = await s3.send(
+    new PutObjectCommand({ ...objectParams(bucket, f, opts.acl), Body: body, ContentMD5: Buffer.from(f.md5, 'hex').toString('base64') }),
+  );
   return unquote(res.ETag);
 }
 
 /** Headers-only change: S3 copies the object onto itself with new metadata; no body is sent. */
-export async function copyMetadata(s3: S3Client, bucket: string, prefix: string, f: DesiredFile, acl: string | undefined): Promise<{ etag: string; lastModified?: string }> {
+export async function copyMetadata(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  f: DesiredFile,
+  acl: string | undefined,
+): Promise<{ etag: string; lastModified?: string }> {
   assertInside(f.key, prefix);
   const source = `${bucket}/${f.key.split('/').map(encodeURIComponent).join('/')}`;
   const res = await s3.send(new CopyObjectCommand({ ...objectParams(bucket, f, acl), CopySource: source, MetadataDirective: 'REPLACE' }));
@@ -181,10 +231,14 @@ export async function deleteKeys(s3: S3Client, bucket: string, prefix: string, k
   for (const k of keys) assertInside(k, prefix);
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000);
-    const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+    const res = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+    );
     if (res.Errors && res.Errors.length > 0) {
       const e = res.Errors[0]!;
-      throw new Error(`S3 did not delete ${res.Errors.length} of ${batch.length} objects in ${bucket}; first: ${e.Key}: ${e.Code} ${e.Message ?? ''}`.trim());
+      throw new Error(
+        `S3 did not delete ${res.Errors.length} of ${batch.length} objects in ${bucket}; first: ${e.Key}: ${e.Code} ${e.Message ?? ''}`.trim(),
+      );
     }
   }
 }

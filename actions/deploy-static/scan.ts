@@ -50,9 +50,21 @@ const EMPTY_FIX = 'Check that the build step ran and wrote into this folder; an 
 /** The cheap part of the source checks, done before any AWS call: exists, is a folder, is not empty. */
 export async function checkSource(source: string): Promise<void> {
   const st = await stat(source).catch(() => undefined);
-  if (!st) throw new ActionError(`The source folder '${source}' does not exist.`, { input: 'source', fix: 'Build the site before this step, or point source at the build output folder (e.g. dist or build).' });
-  if (!st.isDirectory()) throw new ActionError(`The source '${source}' is not a folder.`, { input: 'source', fix: 'Point source at the folder that holds the built site.' });
-  if ((await readdir(source)).length === 0) throw new ActionError(`The source folder '${source}' has no files; refusing to deploy an empty site.`, { input: 'source', fix: EMPTY_FIX });
+  if (!st)
+    throw new ActionError(`The source folder '${source}' does not exist.`, {
+      input: 'source',
+      fix: 'Build the site before this step, or point source at the build output folder (e.g. dist or build).',
+    });
+  if (!st.isDirectory())
+    throw new ActionError(`The source '${source}' is not a folder.`, {
+      input: 'source',
+      fix: 'Point source at the folder that holds the built site.',
+    });
+  if ((await readdir(source)).length === 0)
+    throw new ActionError(`The source folder '${source}' has no files; refusing to deploy an empty site.`, {
+      input: 'source',
+      fix: EMPTY_FIX,
+    });
 }
 
 /**
@@ -71,7 +83,10 @@ const isHiddenName = (name: string): boolean => name.startsWith('.') && name !==
  * reached by two names (`latest -> v3`) is uploaded under both, so neither
  * name is ever deleted from the bucket as "gone from source".
  */
-export async function scanSource(source: string, opts: { exclude?: readonly string[]; concurrency?: number; includeDotfiles?: boolean } = {}): Promise<LocalFile[]> {
+export async function scanSource(
+  source: string,
+  opts: { exclude?: readonly string[]; concurrency?: number; includeDotfiles?: boolean } = {},
+): Promise<LocalFile[]> {
   await checkSource(source);
   const root = await realpath(source);
   const excluded = excludeMatcher(opts.exclude ?? []);
@@ -90,7 +105,13 @@ export async function scanSource(source: string, opts: { exclude?: readonly stri
       if (e.isSymbolicLink()) {
         real = await realpath(abs).catch(() => '');
         if (real === '' || !inside(root, real)) {
-          problems.push(new ActionError(`'${rel}' is a symlink that points outside the source folder${real ? ` (to ${real})` : ' or nowhere'}.`, { input: 'source', file: abs, fix: 'Copy the file into the build output, or remove the link; links leaving source are never uploaded.' }));
+          problems.push(
+            new ActionError(`'${rel}' is a symlink that points outside the source folder${real ? ` (to ${real})` : ' or nowhere'}.`, {
+              input: 'source',
+              file: abs,
+              fix: 'Copy the file into the build output, or remove the link; links leaving source are never uploaded.',
+            }),
+          );
           continue;
         }
       }
@@ -98,7 +119,13 @@ export async function scanSource(source: string, opts: { exclude?: readonly stri
       if (info.isDirectory()) {
         if (chain.includes(real)) {
           const target = relative(root, real).split(sep).join('/') || '.';
-          problems.push(new ActionError(`'${rel}' is a symlink to its own ancestor '${target}': following it would loop forever.`, { input: 'source', file: abs, fix: 'Remove the link from the build output.' }));
+          problems.push(
+            new ActionError(`'${rel}' is a symlink to its own ancestor '${target}': following it would loop forever.`, {
+              input: 'source',
+              file: abs,
+              fix: 'Remove the link from the build output.',
+            }),
+          );
           continue;
         }
         await walk(real, rel, [...chain, real]);
@@ -111,10 +138,13 @@ export async function scanSource(source: string, opts: { exclude?: readonly stri
   await walk(root, '', [root]);
   if (problems.length > 0) throw aggregate('The source folder contains unsafe links', problems);
   if (found.length === 0) {
-    throw new ActionError(`The source folder '${source}' has no files${opts.exclude?.length ? ' (after exclude)' : ''}; refusing to deploy an empty site.`, {
-      input: 'source',
-      fix: EMPTY_FIX,
-    });
+    throw new ActionError(
+      `The source folder '${source}' has no files${opts.exclude?.length ? ' (after exclude)' : ''}; refusing to deploy an empty site.`,
+      {
+        input: 'source',
+        fix: EMPTY_FIX,
+      },
+    );
   }
   // Hashing is I/O-bound on small files: more reads in flight than uploads.
   let cached = 0;

@@ -35,13 +35,27 @@ export function planJson(results: readonly TargetResult[], dryRun: boolean): unk
       bucket: r.target.bucket,
       prefix: r.target.prefix,
       distributionId: r.target.distributionId ?? null,
-      uploads: r.plan.uploads.map((o) => ({ key: o.file.key, reason: o.reason, size: o.file.size, contentType: o.file.headers.contentType, cacheControl: o.file.headers.cacheControl ?? null, phase: o.file.entry ? 'entry' : 'asset' })),
-      metadataUpdates: r.plan.copies.map((o) => ({ key: o.file.key, contentType: o.file.headers.contentType, cacheControl: o.file.headers.cacheControl ?? null, phase: o.file.entry ? 'entry' : 'asset' })),
+      uploads: r.plan.uploads.map((o) => ({
+        key: o.file.key,
+        reason: o.reason,
+        size: o.file.size,
+        contentType: o.file.headers.contentType,
+        cacheControl: o.file.headers.cacheControl ?? null,
+        phase: o.file.entry ? 'entry' : 'asset',
+      })),
+      metadataUpdates: r.plan.copies.map((o) => ({
+        key: o.file.key,
+        contentType: o.file.headers.contentType,
+        cacheControl: o.file.headers.cacheControl ?? null,
+        phase: o.file.entry ? 'entry' : 'asset',
+      })),
       deletes: r.plan.deletes,
       // Not in source and not written by this action: kept unless `delete: all`.
       leftInPlace: r.plan.foreign,
       unchanged: r.plan.unchanged.length,
-      invalidation: r.invalidation ? { id: r.invalidationId ?? null, paths: r.invalidation.paths, note: r.invalidation.note ?? null } : null,
+      invalidation: r.invalidation
+        ? { id: r.invalidationId ?? null, paths: r.invalidation.paths, note: r.invalidation.note ?? null }
+        : null,
     })),
   };
 }
@@ -63,21 +77,41 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
       ]),
     ),
   );
-  const changed = results.flatMap((r) => [...r.plan.uploads, ...r.plan.copies].map((o) => ({ key: o.file.key, size: o.file.size, reason: o.reason })));
+  const changed = results.flatMap((r) =>
+    [...r.plan.uploads, ...r.plan.copies].map((o) => ({ key: o.file.key, size: o.file.size, reason: o.reason })),
+  );
   if (changed.length > 0) {
     out.push('', `**Top changed files** (${changed.length} in all)`, '');
-    out.push(markdownTable(['key', 'why', 'size'], changed.sort((a, b) => b.size - a.size).slice(0, 10).map((c) => [code(c.key), c.reason, formatBytes(c.size)])));
+    out.push(
+      markdownTable(
+        ['key', 'why', 'size'],
+        changed
+          .sort((a, b) => b.size - a.size)
+          .slice(0, 10)
+          .map((c) => [code(c.key), c.reason, formatBytes(c.size)]),
+      ),
+    );
   }
   for (const r of results) {
     if (!r.invalidation) continue;
     const shown = r.invalidation.paths.slice(0, 30).map(code).join(' ');
-    out.push('', `**Invalidation ${r.target.distributionId}**: ${shown}${r.invalidation.paths.length > 30 ? ' …' : ''}${r.invalidation.note ? ` (${r.invalidation.note})` : ''}`);
+    out.push(
+      '',
+      `**Invalidation ${r.target.distributionId}**: ${shown}${r.invalidation.paths.length > 30 ? ' …' : ''}${r.invalidation.note ? ` (${r.invalidation.note})` : ''}`,
+    );
   }
   for (const r of results) {
     if (r.plan.foreign.length === 0) continue;
-    out.push('', `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`);
+    out.push(
+      '',
+      `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`,
+    );
   }
-  if (t.invalidationPaths > 0) out.push('', `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`);
+  if (t.invalidationPaths > 0)
+    out.push(
+      '',
+      `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`,
+    );
   for (const r of results) out.push(releaseList(r.store, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
   const exposures = [...new Set(results.map((r) => r.exposure).filter(Boolean))];
   if (exposures.length > 0) out.push('', ...exposures.map((e) => `> [!WARNING]\n> ${e}`));
@@ -104,10 +138,15 @@ export function rollbackJson(plans: readonly RollbackPlan[], dryRun: boolean): u
       release: p.release.id,
       // Copied aside first: live files of kept releases that have no snapshot yet.
       keptAside: p.preserve.copies.map((c) => ({ key: p.target.prefix + c.rel, to: snapshotKey(p.target.prefix, c.snap, c.rel) })),
-      restores: p.restores.map((rel) => ({ key: p.target.prefix + rel, from: snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel) })),
+      restores: p.restores.map((rel) => ({
+        key: p.target.prefix + rel,
+        from: snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel),
+      })),
       deletes: p.deletes,
       unchanged: p.unchanged,
-      invalidation: p.invalidation ? { id: p.invalidationId ?? null, paths: p.invalidation.paths, note: p.invalidation.note ?? null } : null,
+      invalidation: p.invalidation
+        ? { id: p.invalidationId ?? null, paths: p.invalidation.paths, note: p.invalidation.note ?? null }
+        : null,
       recorded: p.recorded?.release.id ?? null,
     })),
   };
@@ -117,18 +156,49 @@ export function rollbackMarkdown(plans: readonly RollbackPlan[], dryRun: boolean
   const out: string[] = [`### deploy-static rollback${dryRun ? ' (dry run: nothing written)' : ''}`, ''];
   out.push(
     markdownTable(
-      ['target', 'restored release', 'files restored (CopyObject)', 'deleted', 'unchanged', 'bytes uploaded', 'invalidation', 'new release'],
-      plans.map((p) => [`s3://${p.target.bucket}/${p.target.prefix}`, code(p.release.id), p.restores.length, p.deletes.length, p.unchanged, '0 B', p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.length} paths` : '—', p.recorded ? code(p.recorded.release.id) : '—']),
+      [
+        'target',
+        'restored release',
+        'files restored (CopyObject)',
+        'deleted',
+        'unchanged',
+        'bytes uploaded',
+        'invalidation',
+        'new release',
+      ],
+      plans.map((p) => [
+        `s3://${p.target.bucket}/${p.target.prefix}`,
+        code(p.release.id),
+        p.restores.length,
+        p.deletes.length,
+        p.unchanged,
+        '0 B',
+        p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.length} paths` : '—',
+        p.recorded ? code(p.recorded.release.id) : '—',
+      ]),
     ),
   );
   for (const p of plans) {
     const objects = [
-      ...p.preserve.copies.map((c) => `COPY ${code(p.target.prefix + c.rel)} → ${code(snapshotKey(p.target.prefix, c.snap, c.rel))} (kept for release ${code(c.snap)})`),
-      ...p.restores.map((rel) => `COPY ${code(snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel))} → ${code(p.target.prefix + rel)}`),
+      ...p.preserve.copies.map(
+        (c) =>
+          `COPY ${code(p.target.prefix + c.rel)} → ${code(snapshotKey(p.target.prefix, c.snap, c.rel))} (kept for release ${code(c.snap)})`,
+      ),
+      ...p.restores.map(
+        (rel) => `COPY ${code(snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel))} → ${code(p.target.prefix + rel)}`,
+      ),
       ...p.deletes.map((k) => `DELETE ${code(k)}`),
     ];
-    if (objects.length > 0) out.push('', `**Objects ${dryRun ? 'this rollback would change' : 'changed'}** in s3://${p.target.bucket}/${p.target.prefix} (${objects.length}):`, '', ...objects.slice(0, 200).map((o) => `- ${o}`), ...(objects.length > 200 ? [`- … ${objects.length - 200} more in the plan file`] : []));
-    if (p.invalidation?.note) out.push('', `**Invalidation ${p.target.distributionId}**: ${p.invalidation.paths.join(' ')} (${p.invalidation.note})`);
+    if (objects.length > 0)
+      out.push(
+        '',
+        `**Objects ${dryRun ? 'this rollback would change' : 'changed'}** in s3://${p.target.bucket}/${p.target.prefix} (${objects.length}):`,
+        '',
+        ...objects.slice(0, 200).map((o) => `- ${o}`),
+        ...(objects.length > 200 ? [`- … ${objects.length - 200} more in the plan file`] : []),
+      );
+    if (p.invalidation?.note)
+      out.push('', `**Invalidation ${p.target.distributionId}**: ${p.invalidation.paths.join(' ')} (${p.invalidation.note})`);
     out.push(releaseList(p.store, `s3://${p.target.bucket}/${p.target.prefix}`));
   }
   return `${out.join('\n')}\n`;

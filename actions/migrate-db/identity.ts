@@ -39,7 +39,15 @@ function sha(parts: string[]): string {
  * parameters changed gets ConflictException from ECS.
  */
 export function clientToken(id: RunIdentity, what: { cluster: string; service?: string; container: string; command?: string[] }): string {
-  const hash = sha([id.repository, id.job, id.step, what.cluster, what.service ?? '', what.container, JSON.stringify(what.command ?? null)]);
+  const hash = sha([
+    id.repository,
+    id.job,
+    id.step,
+    what.cluster,
+    what.service ?? '',
+    what.container,
+    JSON.stringify(what.command ?? null),
+  ]);
   const runId = id.runId.replace(/[^0-9A-Za-z]/g, '').slice(0, 20);
   const attempt = id.runAttempt.replace(/[^0-9]/g, '').slice(0, 4);
   return `migrate-${runId}-${attempt}-${hash.slice(0, 24)}`;

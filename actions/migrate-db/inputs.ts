@@ -61,12 +61,22 @@ export function getInputs(reader: InputReader = envReader): MigrateInputs {
   const subnets = inputs.lines('subnets', true);
   const securityGroups = inputs.lines('security-groups', true);
   for (const s of subnets.filter((s) => !SUBNET.test(s))) {
-    problems.push(new ActionError(`'${s}' is not a subnet ID.`, { input: 'subnets', fix: 'List subnet IDs such as subnet-0abc123, one per line or comma-separated.' }));
+    problems.push(
+      new ActionError(`'${s}' is not a subnet ID.`, {
+        input: 'subnets',
+        fix: 'List subnet IDs such as subnet-0abc123, one per line or comma-separated.',
+      }),
+    );
   }
   for (const g of securityGroups.filter((g) => !SECURITY_GROUP.test(g))) {
-    problems.push(new ActionError(`'${g}' is not a security group ID.`, { input: 'security-groups', fix: 'List security group IDs such as sg-0abc123.' }));
+    problems.push(
+      new ActionError(`'${g}' is not a security group ID.`, {
+        input: 'security-groups',
+        fix: 'List security group IDs such as sg-0abc123.',
+      }),
+    );
   }
-  const publicIp = attempt(() => inputs.string('assign-public-ip') === undefined ? undefined : inputs.bool('assign-public-ip', false));
+  const publicIp = attempt(() => (inputs.string('assign-public-ip') === undefined ? undefined : inputs.bool('assign-public-ip', false)));
   const timeoutMinutes = attempt(() => inputs.number('timeout-minutes', 30, { min: 0.01, max: 24 * 60 })) ?? 30;
   const pollIntervalSeconds = attempt(() => inputs.number('poll-interval-seconds', 2, { min: 0.05, max: 300 })) ?? 2;
   const startedBy = inputs.string('started-by');

@@ -53,7 +53,12 @@ export class LogTail {
       let out;
       try {
         out = await this.client.send(
-          new GetLogEventsCommand({ logGroupName: this.opts.group, logStreamName: this.opts.stream, startFromHead: true, nextToken: this.token }),
+          new GetLogEventsCommand({
+            logGroupName: this.opts.group,
+            logStreamName: this.opts.stream,
+            startFromHead: true,
+            nextToken: this.token,
+          }),
         );
       } catch (err) {
         // The stream does not exist until the container writes its first line: keep trying.

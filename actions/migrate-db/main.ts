@@ -35,23 +35,45 @@ await runAction(ACTION, async () => {
   const resolved = await reporter.group('Resolve service and task definition', async () => {
     const r = await resolveTargets(ecs, inputs, process.env.GITHUB_WORKSPACE ?? process.cwd());
     if (r.service) reporter.info(`service ${r.service.serviceName}: task definition ${r.service.taskDefinition}`);
-    reporter.info(r.source.kind === 'file' ? `task definition file ${r.source.path} (family ${r.taskDefinition.family})` : `task definition ${r.source.arn}`);
+    reporter.info(
+      r.source.kind === 'file'
+        ? `task definition file ${r.source.path} (family ${r.taskDefinition.family})`
+        : `task definition ${r.source.arn}`,
+    );
     return r;
   });
   const ref =
-    resolved.source.kind === 'file' ? `${resolved.taskDefinition.family}:<registered from ${resolved.source.path} if changed>` : resolved.source.arn;
-  const plan = planRun({ inputs, service: resolved.service, taskDefinition: resolved.taskDefinition, taskDefinitionRef: ref, identity: runIdentity() });
+    resolved.source.kind === 'file'
+      ? `${resolved.taskDefinition.family}:<registered from ${resolved.source.path} if changed>`
+      : resolved.source.arn;
+  const plan = planRun({
+    inputs,
+    service: resolved.service,
+    taskDefinition: resolved.taskDefinition,
+    taskDefinitionRef: ref,
+    identity: runIdentity(),
+  });
   for (const w of plan.warnings) reporter.warning(w);
 
   const shown = () => {
     const overrides = plan.request.overrides?.containerOverrides?.[0];
     const env = overrides?.environment ? maskedEnvironment(inputs.environment) : undefined;
-    return JSON.stringify({ ...plan.request, overrides: { containerOverrides: [{ ...overrides, ...(env ? { environment: env } : {}) }] } }, null, 2);
+    return JSON.stringify(
+      { ...plan.request, overrides: { containerOverrides: [{ ...overrides, ...(env ? { environment: env } : {}) }] } },
+      null,
+      2,
+    );
   };
   if (inputs.dryRun) {
-    await reporter.group('RunTask request (dry run: nothing is started)', async () => shown().split('\n').forEach((l) => reporter.info(l)));
+    await reporter.group('RunTask request (dry run: nothing is started)', async () =>
+      shown()
+        .split('\n')
+        .forEach((l) => reporter.info(l)),
+    );
     reporter.info('dry-run: no task definition registered, no task started.');
-    appendSummary(summaryMarkdown({ command: commandText, result: 'dry run: RunTask request printed, nothing started', lastLines: [], dryRun: true }));
+    appendSummary(
+      summaryMarkdown({ command: commandText, result: 'dry run: RunTask request printed, nothing started', lastLines: [], dryRun: true }),
+    );
     return;
   }
 
@@ -63,7 +85,11 @@ await runAction(ACTION, async () => {
       return reg.arn;
     });
   }
-  await reporter.group('RunTask request', async () => shown().split('\n').forEach((l) => reporter.info(l)));
+  await reporter.group('RunTask request', async () =>
+    shown()
+      .split('\n')
+      .forEach((l) => reporter.info(l)),
+  );
 
   const timeoutMs = inputs.timeoutMinutes * 60_000;
   const pollMs = inputs.pollIntervalSeconds * 1000;
@@ -81,9 +107,18 @@ await runAction(ACTION, async () => {
     reporter.info(`${signal} received (workflow cancelled): stopping the migration task.`);
     const hardExit = setTimeout(() => process.exit(1), 4500);
     void migration.stop('workflow cancelled').finally(() => {
-      issueCommand('error', {}, `${ACTION} failed: the workflow was cancelled; StopTask was sent for ${migration.taskArn ?? 'no task (none had started)'}.`);
+      issueCommand(
+        'error',
+        {},
+        `${ACTION} failed: the workflow was cancelled; StopTask was sent for ${migration.taskArn ?? 'no task (none had started)'}.`,
+      );
       appendSummary(
-        summaryMarkdown({ command: commandText, result: 'cancelled (workflow cancelled); StopTask sent', taskArn: migration.taskArn, lastLines: migration.tail?.last ?? [] }),
+        summaryMarkdown({
+          command: commandText,
+          result: 'cancelled (workflow cancelled); StopTask sent',
+          taskArn: migration.taskArn,
+          lastLines: migration.tail?.last ?? [],
+        }),
       );
       clearTimeout(hardExit);
       process.exit(1);
@@ -118,14 +153,26 @@ await runAction(ACTION, async () => {
   const result = describeOutcome(outcome, inputs.timeoutMinutes);
   reporter.info(`Migration ${result} in ${durationSeconds} s.`);
   appendSummary(
-    summaryMarkdown({ command: commandText, result, durationSeconds, taskArn: migration.taskArn, consoleUrl: link, logStream: migration.logStream, lastLines: migration.tail?.last ?? [] }),
+    summaryMarkdown({
+      command: commandText,
+      result,
+      durationSeconds,
+      taskArn: migration.taskArn,
+      consoleUrl: link,
+      logStream: migration.logStream,
+      lastLines: migration.tail?.last ?? [],
+    }),
   );
 
   if (outcome.result === 'succeeded') return;
   const fixes: Record<string, string> = {
     failed: 'Read the log lines above (the last ones are in the step summary) and fix the migration.',
-    'not-started': 'The container never ran: check the image exists, the execution role can read its secrets and pull the image, and the subnets can reach ECR.',
+    'not-started':
+      'The container never ran: check the image exists, the execution role can read its secrets and pull the image, and the subnets can reach ECR.',
     'timed-out': 'Raise timeout-minutes if the migration is legitimately long, or find what it waits for (locks, connectivity).',
   };
-  throw new ActionError(`Migration ${result}.`, { input: outcome.result === 'timed-out' ? 'timeout-minutes' : undefined, fix: fixes[outcome.result] });
+  throw new ActionError(`Migration ${result}.`, {
+    input: outcome.result === 'timed-out' ? 'timeout-minutes' : undefined,
+    fix: fixes[outcome.result],
+  });
 });

@@ -41,10 +41,13 @@ export function pickContainer(def: TaskDefinition, wanted: string | undefined): 
   if (wanted !== undefined) {
     const found = all.find((c) => c.name === wanted);
     if (!found) {
-      throw new ActionError(`Container '${wanted}' is not in task definition ${def.family ?? ''} (containers: ${names.join(', ') || 'none'}).`, {
-        input: 'container',
-        fix: `Set container: to one of ${names.join(', ')}.`,
-      });
+      throw new ActionError(
+        `Container '${wanted}' is not in task definition ${def.family ?? ''} (containers: ${names.join(', ') || 'none'}).`,
+        {
+          input: 'container',
+          fix: `Set container: to one of ${names.join(', ')}.`,
+        },
+      );
     }
     // A non-essential container's exit does not end the task (ContainerDefinition `essential`): the
     // task would keep running on its other containers and the run would wait until timeout-minutes.
@@ -52,7 +55,10 @@ export function pickContainer(def: TaskDefinition, wanted: string | undefined): 
       const where = def.taskDefinitionArn ?? def.family ?? 'the task definition';
       throw new ActionError(
         `Container '${wanted}' is not essential in task definition ${where} ("essential": false): its exit does not end the task, so the run would wait until timeout-minutes.`,
-        { input: 'container', fix: `Set "essential": true on container '${wanted}' in the task definition, or set container: to an essential container.` },
+        {
+          input: 'container',
+          fix: `Set "essential": true on container '${wanted}' in the task definition, or set container: to an essential container.`,
+        },
       );
     }
     return found;
@@ -113,10 +119,18 @@ export function planRun(ctx: PlanContext): RunPlan {
   const name = target.name!;
 
   const logs = awslogsTarget(target);
-  if (!logs) warnings.push(`Container '${name}' has no awslogs log configuration with a stream prefix: its output cannot be streamed into this log.`);
+  if (!logs)
+    warnings.push(
+      `Container '${name}' has no awslogs log configuration with a stream prefix: its output cannot be streamed into this log.`,
+    );
 
   const startedBy = inputs.startedBy ?? defaultStartedBy(service?.serviceName ?? def.family ?? 'task');
-  const token = clientToken(ctx.identity, { cluster: inputs.cluster, service: service?.serviceName, container: name, command: inputs.command });
+  const token = clientToken(ctx.identity, {
+    cluster: inputs.cluster,
+    service: service?.serviceName,
+    container: name,
+    command: inputs.command,
+  });
 
   const request: RunPlan['request'] = {
     cluster: inputs.cluster,
@@ -137,7 +151,11 @@ export function planRun(ctx: PlanContext): RunPlan {
   };
   if (awsvpc) {
     request.networkConfiguration = {
-      awsvpcConfiguration: { subnets, ...(securityGroups.length > 0 ? { securityGroups } : {}), ...(assignPublicIp ? { assignPublicIp } : {}) },
+      awsvpcConfiguration: {
+        subnets,
+        ...(securityGroups.length > 0 ? { securityGroups } : {}),
+        ...(assignPublicIp ? { assignPublicIp } : {}),
+      },
     };
   }
   if (service?.capacityProviderStrategy?.length) {

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  type Service,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
 import { ActionError } from '../../lib/errors.js';
 import { readTaskDefinitionFile, type TaskDefinitionInput } from '../../lib/taskdef.js';
 import type { MigrateInputs } from './inputs.js';
@@ -11,9 +17,7 @@ import type { MigrateInputs } from './inputs.js';
  * is registered only after planning accepted it (see main.ts).
  */
 
-type TaskDefinitionSource =
-  | { kind: 'file'; path: string; input: TaskDefinitionInput }
-  | { kind: 'reference'; arn: string };
+type TaskDefinitionSource = { kind: 'file'; path: string; input: TaskDefinitionInput } | { kind: 'reference'; arn: string };
 
 export interface Resolved {
   service?: Service;
@@ -24,7 +28,10 @@ export interface Resolved {
 const REFERENCE = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]+(:\d+)?|[A-Za-z0-9_-]{1,255}(:\d+)?)$/;
 
 /** A path to an existing file (relative to the workspace) or anything ending in .json is a file; otherwise a reference. */
-export function classifyTaskDefinition(value: string, workspace: string): { kind: 'file'; path: string } | { kind: 'reference'; ref: string } {
+export function classifyTaskDefinition(
+  value: string,
+  workspace: string,
+): { kind: 'file'; path: string } | { kind: 'reference'; ref: string } {
   const path = isAbsolute(value) ? value : resolvePath(workspace, value);
   if (existsSync(path) || /\.json$/i.test(value) || (value.includes('/') && !value.startsWith('arn:'))) return { kind: 'file', path };
   if (REFERENCE.test(value)) return { kind: 'reference', ref: value };

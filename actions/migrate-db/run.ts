@@ -81,19 +81,26 @@ export async function guardConcurrent(
     const listed = await ecs.send(new ListTasksCommand({ cluster: plan.request.cluster, startedBy: plan.request.startedBy }));
     const arns = listed.taskArns ?? [];
     if (arns.length === 0) return [];
-    const described = await ecs.send(new DescribeTasksCommand({ cluster: plan.request.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }));
+    const described = await ecs.send(
+      new DescribeTasksCommand({ cluster: plan.request.cluster, tasks: arns.slice(0, 100), include: ['TAGS'] }),
+    );
     return (described.tasks ?? []).filter(
-      (t) => t.lastStatus !== 'STOPPED' && !t.tags?.some((tag) => tag.key === 'aws-deploy-actions:client-token' && tag.value === plan.request.clientToken),
+      (t) =>
+        t.lastStatus !== 'STOPPED' &&
+        !t.tags?.some((tag) => tag.key === 'aws-deploy-actions:client-token' && tag.value === plan.request.clientToken),
     );
   };
   const running = await others();
   if (running.length === 0) return;
   const list = running.map((t) => `${taskId(t.taskArn ?? '')} (${t.lastStatus}, started ${t.createdAt?.toISOString() ?? '?'})`).join(', ');
   if (opts.ifRunning === 'fail') {
-    throw new ActionError(`Another migration started by '${plan.request.startedBy}' is still running in cluster ${plan.request.cluster}: ${list}.`, {
-      input: 'if-running',
-      fix: 'Wait for it to finish (or stop it), or set if-running: wait to queue behind it.',
-    });
+    throw new ActionError(
+      `Another migration started by '${plan.request.startedBy}' is still running in cluster ${plan.request.cluster}: ${list}.`,
+      {
+        input: 'if-running',
+        fix: 'Wait for it to finish (or stop it), or set if-running: wait to queue behind it.',
+      },
+    );
   }
   reporter.info(`Waiting for another migration to finish: ${list}`);
   const waited = await poll({
@@ -131,12 +138,18 @@ export async function runMigration(
   const waitedMs = now() - begun;
   const leftMs = opts.timeoutMs - waitedMs;
   if (leftMs <= 0) {
-    throw new ActionError(`Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for it; nothing was started.`, {
-      input: 'timeout-minutes',
-      fix: 'Re-run the job (the other migration has finished now), or raise timeout-minutes to cover the wait and the migration.',
-    });
+    throw new ActionError(
+      `Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for it; nothing was started.`,
+      {
+        input: 'timeout-minutes',
+        fix: 'Re-run the job (the other migration has finished now), or raise timeout-minutes to cover the wait and the migration.',
+      },
+    );
   }
-  if (waitedMs >= 1000) reporter.info(`Waited ${Math.round(waitedMs / 1000)} s for another migration: ${Math.round(leftMs / 1000)} s of timeout-minutes left for this one.`);
+  if (waitedMs >= 1000)
+    reporter.info(
+      `Waited ${Math.round(waitedMs / 1000)} s for another migration: ${Math.round(leftMs / 1000)} s of timeout-minutes left for this one.`,
+    );
   const started = await migration.start();
   opts.onStarted?.(started);
   const followed = await migration.follow({ timeoutMs: leftMs, pollMs: opts.pollMs, signal: opts.signal });
@@ -177,10 +190,13 @@ export class Migration {
       out = await this.deps.ecs.send(new RunTaskCommand(this.plan.request));
     } catch (err) {
       if ((err as { name?: string }).name === 'ConflictException') {
-        throw new ActionError(`RunTask refused client token ${this.plan.request.clientToken}: a task was already started with it and different parameters.`, {
-          fix: 'This step already started a migration in this run attempt with other inputs; re-run the job (a new attempt gets a new token).',
-          cause: err,
-        });
+        throw new ActionError(
+          `RunTask refused client token ${this.plan.request.clientToken}: a task was already started with it and different parameters.`,
+          {
+            fix: 'This step already started a migration in this run attempt with other inputs; re-run the job (a new attempt gets a new token).',
+            cause: err,
+          },
+        );
       }
       if ((err as { name?: string }).name === 'AccessDeniedException') {
         throw new ActionError(`RunTask was denied: ${(err as Error).message}`, {
@@ -193,7 +209,9 @@ export class Migration {
     const failures = out.failures ?? [];
     const task = out.tasks?.[0];
     if (!task?.taskArn) {
-      const why = failures.map((f) => `${f.reason ?? 'unknown'}${f.detail ? ` (${f.detail})` : ''}${f.arn ? ` [${f.arn}]` : ''}`).join('; ');
+      const why = failures
+        .map((f) => `${f.reason ?? 'unknown'}${f.detail ? ` (${f.detail})` : ''}${f.arn ? ` [${f.arn}]` : ''}`)
+        .join('; ');
       throw new ActionError(`RunTask started no task: ${why || 'no task and no failure returned'}.`, {
         fix: 'Check cluster capacity, the subnets/security groups, and that the task definition is ACTIVE.',
       });

@@ -41,7 +41,13 @@ function fence(lines: string[]): string {
 }
 
 export function summaryMarkdown(d: SummaryData): string {
-  const task = d.taskArn ? (d.consoleUrl ? `[${d.taskArn.split('/').pop()}](${d.consoleUrl})` : d.taskArn) : d.dryRun ? 'dry run: none started' : 'none';
+  const task = d.taskArn
+    ? d.consoleUrl
+      ? `[${d.taskArn.split('/').pop()}](${d.consoleUrl})`
+      : d.taskArn
+    : d.dryRun
+      ? 'dry run: none started'
+      : 'none';
   const rows: (string | number)[][] = [
     ['command', code(d.command)],
     ['result', d.result],

@@ -30,14 +30,21 @@ const secrets = z.record(envName, secretRef.nullable()).meta({
 
 // The shape many teams already have: one map per secret store, NAME: parameter name / secret ARN.
 const ssm = z.record(envName, secretRef.nullable()).meta({
-  description: 'Secrets from SSM Parameter Store (NAME: parameter name such as /delivery/test/DATABASE_URL, or its ARN). Same as secrets; null removes one.',
+  description:
+    'Secrets from SSM Parameter Store (NAME: parameter name such as /delivery/test/DATABASE_URL, or its ARN). Same as secrets; null removes one.',
 });
 const secretsManager = z.record(envName, secretRef.nullable()).meta({
-  description: 'Secrets from Secrets Manager (NAME: secret ARN, optionally with :json-key:version-stage:version-id). Same as secrets; null removes one.',
+  description:
+    'Secrets from Secrets Manager (NAME: secret ARN, optionally with :json-key:version-stage:version-id). Same as secrets; null removes one.',
 });
 
 const containerLayer = z
-  .object({ environment: environmentVars.optional(), secrets: secrets.optional(), ssm: ssm.optional(), secretsManager: secretsManager.optional() })
+  .object({
+    environment: environmentVars.optional(),
+    secrets: secrets.optional(),
+    ssm: ssm.optional(),
+    secretsManager: secretsManager.optional(),
+  })
   .strict()
   .meta({ description: 'Variables and secrets for one container only.' });
 
@@ -51,10 +58,10 @@ const layer = z
       .array(z.string().regex(/^!?[A-Za-z0-9][A-Za-z0-9_.:-]*$/))
       .optional()
       .meta({ description: 'Feature flags, joined with commas into FEATURE_FLAGS. In an environment, "!name" removes a default flag.' }),
-    placeholders: z
-      .record(placeholderName, z.string().nullable())
-      .optional()
-      .meta({ description: 'Values for ${NAME} placeholders in the template (may use ${DEPLOY_ENV}, ${FEATURE_KEY}, ${AWS_REGION}, ${TEMPLATE_NAME}).' }),
+    placeholders: z.record(placeholderName, z.string().nullable()).optional().meta({
+      description:
+        'Values for ${NAME} placeholders in the template (may use ${DEPLOY_ENV}, ${FEATURE_KEY}, ${AWS_REGION}, ${TEMPLATE_NAME}).',
+    }),
     byContainer: z
       .record(containerName, containerLayer)
       .optional()
@@ -69,18 +76,18 @@ export const featureConfigSchema = z
       description:
         'The feature key, injected as FEATURE_KEY; equals the file name in a features directory. Same as featureKey: set at most one of the two. Optional: an app without features sets neither, and gets no FEATURE_KEY (nor FEATURE_FLAGS unless flags are set).',
     }),
-    featureKey: featureKey.optional().meta({ description: 'Same as feature (the name many existing configs use): set at most one of the two.' }),
-    description: z.string().optional(),
-    containers: z
-      .array(containerName)
-      .min(1)
+    featureKey: featureKey
       .optional()
-      .meta({
-        description:
-          'Containers that receive the image, environment, secrets and flags; a listed container gets every environment-wide variable and secret. Without this list, a target container gets only the environment-wide names its template declares (least privilege) and targets are those named by the image input, else the essential containers. Names missing from a template are skipped.',
-      }),
+      .meta({ description: 'Same as feature (the name many existing configs use): set at most one of the two.' }),
+    description: z.string().optional(),
+    containers: z.array(containerName).min(1).optional().meta({
+      description:
+        'Containers that receive the image, environment, secrets and flags; a listed container gets every environment-wide variable and secret. Without this list, a target container gets only the environment-wide names its template declares (least privilege) and targets are those named by the image input, else the essential containers. Names missing from a template are skipped.',
+    }),
     defaults: layer.optional().meta({ description: 'Settings every environment starts from.' }),
-    environments: z.record(environmentName, layer).meta({ description: 'Per-environment settings (e.g. test, prod); each key overrides defaults.' }),
+    environments: z
+      .record(environmentName, layer)
+      .meta({ description: 'Per-environment settings (e.g. test, prod); each key overrides defaults.' }),
   })
   .strict()
   .meta({

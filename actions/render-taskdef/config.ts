@@ -18,7 +18,10 @@ export function readJsonFile(path: string, ws: Workspace, input: string): JsonDo
   const abs = ws.resolve(path);
   const file = displayPath(abs, ws);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
-    throw new ActionError(`File '${file}' does not exist.`, { input, fix: `Check the ${input} input; relative paths are resolved against GITHUB_WORKSPACE (${ws.root}).` });
+    throw new ActionError(`File '${file}' does not exist.`, {
+      input,
+      fix: `Check the ${input} input; relative paths are resolved against GITHUB_WORKSPACE (${ws.root}).`,
+    });
   }
   return parseJsonDoc(decodeUtf8(readFileSync(abs), file), file);
 }
@@ -28,13 +31,21 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
   if (source.kind === 'dir') {
     const dir = ws.resolve(source.dir);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new ActionError(`Features directory '${displayPath(dir, ws)}' does not exist.`, { input: 'features-dir', fix: 'Point features-dir at the folder holding <feature>.json files, e.g. infra/env/features.' });
+      throw new ActionError(`Features directory '${displayPath(dir, ws)}' does not exist.`, {
+        input: 'features-dir',
+        fix: 'Point features-dir at the folder holding <feature>.json files, e.g. infra/env/features.',
+      });
     }
-    const known = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    const known = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
     if (!known.includes(source.feature)) {
       throw new ActionError(`Unknown feature '${source.feature}': there is no ${source.feature}.json in ${displayPath(dir, ws)}.`, {
         input: 'feature',
-        fix: known.length ? `Use one of the known features: ${known.join(', ')}.` : `Add ${source.feature}.json to ${displayPath(dir, ws)}.`,
+        fix: known.length
+          ? `Use one of the known features: ${known.join(', ')}.`
+          : `Add ${source.feature}.json to ${displayPath(dir, ws)}.`,
       });
     }
     doc = readJsonFile(join(dir, `${source.feature}.json`), ws, 'features-dir');
@@ -50,19 +61,27 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       const at = keys.length ? [...path, keys[0]!] : path;
       const guesses = keys.map((k) => [k, didYouMean(k, KNOWN_KEYS)] as const).filter(([, g]) => g !== undefined);
-      return new ActionError(issue.code === 'unrecognized_keys' ? `unknown field(s) ${keys.map((k) => `'${k}'`).join(', ')}.` : `${issue.message}.`, {
-        file: doc.file,
-        line: doc.lineOf(at),
-        field: fieldName(at) || '(root)',
-        fix: `${guesses.map(([k, g]) => `Did you mean '${g}' for '${k}'? `).join('')}See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion) and "Adopting an existing app" in the render-taskdef README for the shapes accepted.`,
-      });
+      return new ActionError(
+        issue.code === 'unrecognized_keys' ? `unknown field(s) ${keys.map((k) => `'${k}'`).join(', ')}.` : `${issue.message}.`,
+        {
+          file: doc.file,
+          line: doc.lineOf(at),
+          field: fieldName(at) || '(root)',
+          fix: `${guesses.map(([k, g]) => `Did you mean '${g}' for '${k}'? `).join('')}See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion) and "Adopting an existing app" in the render-taskdef README for the shapes accepted.`,
+        },
+      );
     });
     throw aggregate(`Feature config ${doc.file} does not match the schema`, problems);
   }
   const { feature: featureField, featureKey, ...rest } = parsed.data;
   const keyField = featureField !== undefined ? 'feature' : 'featureKey';
   if (featureField !== undefined && featureKey !== undefined && featureField !== featureKey) {
-    throw new ActionError(`feature is '${featureField}' but featureKey is '${featureKey}'.`, { file: doc.file, line: doc.lineOf(['featureKey']), field: 'featureKey', fix: 'Keep one of the two (they mean the same).' });
+    throw new ActionError(`feature is '${featureField}' but featureKey is '${featureKey}'.`, {
+      file: doc.file,
+      line: doc.lineOf(['featureKey']),
+      field: 'featureKey',
+      fix: 'Keep one of the two (they mean the same).',
+    });
   }
   // Without a key in the file, the feature input (features-dir needs it) names the feature; with neither, the app has none.
   const config: FeatureConfig = { ...rest, feature: featureField ?? featureKey ?? source.feature };
@@ -72,14 +91,32 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
       file: doc.file,
       line: doc.lineOf([keyField]),
       field: keyField,
-      fix: source.kind === 'dir' ? `Name the file ${config.feature}.json or set "${keyField}": "${expected}".` : `Set the feature input to '${config.feature}' or remove it.`,
+      fix:
+        source.kind === 'dir'
+          ? `Name the file ${config.feature}.json or set "${keyField}": "${expected}".`
+          : `Set the feature input to '${config.feature}' or remove it.`,
     });
   }
   return { doc, config };
 }
 
 /** Every field name of the format, for "did you mean" on a typo (the schema says where each is allowed). */
-const KNOWN_KEYS = ['$schema', 'feature', 'featureKey', 'description', 'containers', 'defaults', 'environments', 'environment', 'secrets', 'ssm', 'secretsManager', 'flags', 'placeholders', 'byContainer'];
+const KNOWN_KEYS = [
+  '$schema',
+  'feature',
+  'featureKey',
+  'description',
+  'containers',
+  'defaults',
+  'environments',
+  'environment',
+  'secrets',
+  'ssm',
+  'secretsManager',
+  'flags',
+  'placeholders',
+  'byContainer',
+];
 
 export function fieldName(path: JsonPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
@@ -135,7 +172,9 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
       file: doc.file,
       line: doc.lineOf(['environments']),
       field: 'environments',
-      fix: known.length ? `Use one of the known environments: ${known.join(', ')}, or add "${environment}" under environments.` : `Add "${environment}" under environments.`,
+      fix: known.length
+        ? `Use one of the known environments: ${known.join(', ')}, or add "${environment}" under environments.`
+        : `Add "${environment}" under environments.`,
     });
   }
   const layers: [JsonPath, ConfigLayer][] = [];
@@ -170,7 +209,14 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
           }
           const at = [...path, kind, name];
           const what = first === 'environment' ? 'both as a plain variable and as a secret' : `in both ${first} and ${kind}`;
-          problems.push(new ActionError(`'${name}' is set ${what}.`, { file: doc.file, line: doc.lineOf(at), field: fieldName(at), fix: `Keep it in one of ${first} or ${kind}.` }));
+          problems.push(
+            new ActionError(`'${name}' is set ${what}.`, {
+              file: doc.file,
+              line: doc.lineOf(at),
+              field: fieldName(at),
+              fix: `Keep it in one of ${first} or ${kind}.`,
+            }),
+          );
         }
       }
     };
@@ -193,7 +239,11 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
         }
         // A name lives in one place only: moving it from environment to secrets replaces it.
         if (value === null) out.vars.delete(name);
-        else out.vars.set(name, { value: { kind: kind === 'environment' ? 'env' : 'secret', value, ...(STORE[kind] ? { store: STORE[kind] } : {}) }, path });
+        else
+          out.vars.set(name, {
+            value: { kind: kind === 'environment' ? 'env' : 'secret', value, ...(STORE[kind] ? { store: STORE[kind] } : {}) },
+            path,
+          });
       }
     }
   };
@@ -203,7 +253,8 @@ export function resolveEnvironment(loaded: LoadedConfig, environment: string, in
     namedContainers,
     varsFor(container, target, declared) {
       const named = new Set<string>();
-      for (const [, l] of layers) for (const kind of VAR_KINDS) for (const name of Object.keys(l.byContainer?.[container]?.[kind] ?? {})) named.add(name);
+      for (const [, l] of layers)
+        for (const kind of VAR_KINDS) for (const name of Object.keys(l.byContainer?.[container]?.[kind] ?? {})) named.add(name);
       // Listing a container in "containers" names it for every whole-environment setting.
       const listed = config.containers?.includes(container) ?? false;
       const allowed = (name: string) => listed || declared.has(name) || named.has(name);
@@ -224,4 +275,3 @@ const STORE: Partial<Record<VarKind, 'ssm' | 'secretsmanager'>> = { ssm: 'ssm', 
 export function configLocation(loaded: LoadedConfig, path: JsonPath): Location {
   return { file: loaded.doc.file, line: loaded.doc.lineOf(path), field: fieldName(path) };
 }
-

@@ -7,13 +7,25 @@ import type { RenderResult } from './render.js';
 export const DEFAULT_KNOWN_ENVIRONMENTS = ['dev', 'development', 'test', 'staging', 'stage', 'qa', 'uat', 'preprod', 'prod', 'production'];
 
 /** Spellings of one environment: a `prod` render may say `production`. */
-const ALIASES = [['dev', 'development'], ['stage', 'staging'], ['prod', 'production']];
+const ALIASES = [
+  ['dev', 'development'],
+  ['stage', 'staging'],
+  ['prod', 'production'],
+];
 
 /**
  * Variables that select a framework's build mode, not the deployment: NODE_ENV=production is what a
  * staging Node.js server runs with too (and Rails, Rack, Phoenix, Flask, ASP.NET likewise).
  */
-const FRAMEWORK_MODES = new Set(['NODE_ENV', 'RAILS_ENV', 'RACK_ENV', 'MIX_ENV', 'FLASK_ENV', 'ASPNETCORE_ENVIRONMENT', 'DOTNET_ENVIRONMENT']);
+const FRAMEWORK_MODES = new Set([
+  'NODE_ENV',
+  'RAILS_ENV',
+  'RACK_ENV',
+  'MIX_ENV',
+  'FLASK_ENV',
+  'ASPNETCORE_ENVIRONMENT',
+  'DOTNET_ENVIRONMENT',
+]);
 
 /** Token delimiters: ARN and path separators, name separators, and what splits a command line or a URL. */
 const DELIMITERS = /[/:\-_.\s=,@?&]+/;
@@ -37,14 +49,29 @@ function foreignEnvironments(environment: string, environments: readonly string[
 
 /** A value matches an allow-foreign entry as a whole; `*` stands for any characters. */
 function allowMatcher(patterns: readonly string[]): (value: string) => boolean {
-  const regexes = patterns.map((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const regexes = patterns.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+  );
   return (value) => regexes.some((r) => r.test(value));
 }
 
 export function parseList(raw: string, input: string): string[] {
-  const items = raw.split(/[\n,]/).map((n) => n.trim()).filter((n) => n !== '' && !n.startsWith('#'));
+  const items = raw
+    .split(/[\n,]/)
+    .map((n) => n.trim())
+    .filter((n) => n !== '' && !n.startsWith('#'));
   for (const item of items) {
-    if (/\s/.test(item)) throw new ActionError(`input '${input}' has '${item}', which holds a space.`, { input, fix: 'Separate entries with commas or new lines.' });
+    if (/\s/.test(item))
+      throw new ActionError(`input '${input}' has '${item}', which holds a space.`, {
+        input,
+        fix: 'Separate entries with commas or new lines.',
+      });
   }
   return items;
 }

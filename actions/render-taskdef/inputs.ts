@@ -31,15 +31,23 @@ export interface RenderInputs {
 const CONTAINER_LINE = /^([A-Za-z0-9_-]{1,255})=(.*)$/;
 
 export function parseImage(raw: string): ImageSpec {
-  const lines = raw.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = raw
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length === 0) return { kind: 'none' };
   // A registry host has dots and an image URI has no '=' before them, so 'name=' means the container form.
   if (lines.length === 1 && !CONTAINER_LINE.test(lines[0]!)) return { kind: 'single', uri: checkUri(lines[0]!, 1) };
   const images = new Map<string, string>();
   lines.forEach((line, i) => {
     const m = CONTAINER_LINE.exec(line);
-    if (!m) throw new ActionError(`line ${i + 1} of input 'image' is '${line}', not container=uri.`, { input: 'image', fix: 'Give either one image URI, or one container=uri line per container.' });
-    if (images.has(m[1]!)) throw new ActionError(`input 'image' names container '${m[1]}' twice.`, { input: 'image', fix: 'Keep one line per container.' });
+    if (!m)
+      throw new ActionError(`line ${i + 1} of input 'image' is '${line}', not container=uri.`, {
+        input: 'image',
+        fix: 'Give either one image URI, or one container=uri line per container.',
+      });
+    if (images.has(m[1]!))
+      throw new ActionError(`input 'image' names container '${m[1]}' twice.`, { input: 'image', fix: 'Keep one line per container.' });
     images.set(m[1]!, checkUri(m[2]!.trim(), i + 1));
   });
   return { kind: 'per-container', images };
@@ -47,7 +55,10 @@ export function parseImage(raw: string): ImageSpec {
 
 function checkUri(uri: string, line: number): string {
   if (uri === '' || /\s/.test(uri) || !/^[a-z0-9]/i.test(uri)) {
-    throw new ActionError(`line ${line} of input 'image' has an invalid image URI '${uri}'.`, { input: 'image', fix: 'Use a URI such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123.' });
+    throw new ActionError(`line ${line} of input 'image' has an invalid image URI '${uri}'.`, {
+      input: 'image',
+      fix: 'Use a URI such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123.',
+    });
   }
   return uri;
 }
@@ -60,11 +71,18 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
   const feature = inputs.string('feature');
   let config: ConfigSource;
   if (configPath && dir) {
-    throw new ActionError('Inputs feature-config and features-dir are both set.', { input: 'feature-config', fix: 'Use feature-config (one file) or features-dir plus feature, not both.' });
+    throw new ActionError('Inputs feature-config and features-dir are both set.', {
+      input: 'feature-config',
+      fix: 'Use feature-config (one file) or features-dir plus feature, not both.',
+    });
   } else if (configPath) {
     config = { kind: 'file', path: configPath, ...(feature ? { feature } : {}) };
   } else if (dir) {
-    if (!feature) throw new ActionError("Input 'feature' is required with features-dir.", { input: 'feature', fix: 'Set feature to the feature key, e.g. core (reads <features-dir>/core.json).' });
+    if (!feature)
+      throw new ActionError("Input 'feature' is required with features-dir.", {
+        input: 'feature',
+        fix: 'Set feature to the feature key, e.g. core (reads <features-dir>/core.json).',
+      });
     config = { kind: 'dir', dir, feature };
   } else {
     throw new ActionError("Input 'feature-config' (or 'features-dir' plus 'feature') is required.", {
@@ -72,7 +90,10 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
       fix: 'Set feature-config: infra/env/features/core.json, or features-dir: infra/env/features with feature: core.',
     });
   }
-  const environment = inputs.required('environment', 'Set environment to one of the environments of the feature config, e.g. test or prod.');
+  const environment = inputs.required(
+    'environment',
+    'Set environment to one of the environments of the feature config, e.g. test or prod.',
+  );
   return {
     template,
     config,
@@ -86,7 +107,10 @@ export function getInputs(reader: InputReader = envReader): RenderInputs {
     terraformOutputsFile: reader('terraform-outputs-file'),
     terraformOutputs: reader('terraform-outputs'),
     allowPlainNames: parseNameGlobs(reader('allow-plain-names')),
-    knownEnvironments: reader('known-environments').trim() === '' ? [...DEFAULT_KNOWN_ENVIRONMENTS] : parseList(reader('known-environments'), 'known-environments'),
+    knownEnvironments:
+      reader('known-environments').trim() === ''
+        ? [...DEFAULT_KNOWN_ENVIRONMENTS]
+        : parseList(reader('known-environments'), 'known-environments'),
     allowForeign: parseList(reader('allow-foreign'), 'allow-foreign'),
   };
 }
@@ -95,9 +119,16 @@ const NAME_GLOB = /^[A-Za-z_*?][A-Za-z0-9_*?]*$/;
 
 /** Comma- or newline-separated names, `*` and `?` as wildcards (TOKEN_AUD_*). */
 function parseNameGlobs(raw: string): string[] {
-  const names = raw.split(/[\n,]/).map((n) => n.trim()).filter((n) => n !== '' && !n.startsWith('#'));
+  const names = raw
+    .split(/[\n,]/)
+    .map((n) => n.trim())
+    .filter((n) => n !== '' && !n.startsWith('#'));
   for (const n of names) {
-    if (!NAME_GLOB.test(n)) throw new ActionError(`input 'allow-plain-names' has '${n}', which is not a variable name or a name pattern.`, { input: 'allow-plain-names', fix: 'List names such as TOKEN_ISS or TOKEN_AUD_*, separated by commas or new lines.' });
+    if (!NAME_GLOB.test(n))
+      throw new ActionError(`input 'allow-plain-names' has '${n}', which is not a variable name or a name pattern.`, {
+        input: 'allow-plain-names',
+        fix: 'List names such as TOKEN_ISS or TOKEN_AUD_*, separated by commas or new lines.',
+      });
   }
   return names;
 }

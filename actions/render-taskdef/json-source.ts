@@ -114,7 +114,8 @@ export function parseJsonDoc(text: string, file: string): JsonDoc {
       }
       for (;;) {
         skip();
-        if (text[i] !== '"') fail(text[i] === '}' ? 'trailing comma before }' : `expected a property name in double quotes, found ${describe(i)}`);
+        if (text[i] !== '"')
+          fail(text[i] === '}' ? 'trailing comma before }' : `expected a property name in double quotes, found ${describe(i)}`);
         const keyAt = i;
         const name = parseString();
         if (Object.prototype.hasOwnProperty.call(obj, name)) fail(`duplicate key "${name}"`, keyAt);
@@ -173,7 +174,11 @@ export function parseJsonDoc(text: string, file: string): JsonDoc {
       i += num[0].length;
       return Number(num[0]);
     }
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return value;
@@ -198,7 +203,11 @@ export function parseJsonDoc(text: string, file: string): JsonDoc {
       let node = root;
       for (const step of path) {
         const kids = node.kids;
-        const kid: PositionNode | undefined = Array.isArray(kids) ? (typeof step === 'number' ? kids[step] : undefined) : kids?.[String(step)];
+        const kid: PositionNode | undefined = Array.isArray(kids)
+          ? typeof step === 'number'
+            ? kids[step]
+            : undefined
+          : kids?.[String(step)];
         if (!kid) break;
         node = kid;
       }
@@ -217,11 +226,14 @@ export function parseJsonDoc(text: string, file: string): JsonDoc {
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
   const convert = `Save ${file} as UTF-8 (e.g. iconv -f <encoding> -t UTF-8, or "Save with encoding: UTF-8" in the editor).`;
   const utf16 = (order: 'LE' | 'BE', bom: boolean) =>
-    new ActionError(`${file} is UTF-16 ${order}${bom ? ' (it starts with a UTF-16 byte-order mark)' : ' without a byte-order mark (every other byte is 0)'}, not UTF-8.`, {
-      file,
-      line: 1,
-      fix: `${convert} In PowerShell, write files with Out-File -Encoding utf8.`,
-    });
+    new ActionError(
+      `${file} is UTF-16 ${order}${bom ? ' (it starts with a UTF-16 byte-order mark)' : ' without a byte-order mark (every other byte is 0)'}, not UTF-8.`,
+      {
+        file,
+        line: 1,
+        fix: `${convert} In PowerShell, write files with Out-File -Encoding utf8.`,
+      },
+    );
   if (bytes[0] === 0xff && bytes[1] === 0xfe) throw utf16('LE', true);
   if (bytes[0] === 0xfe && bytes[1] === 0xff) throw utf16('BE', true);
   // JSON text starts with ASCII ('{', '[', whitespace): in UTF-16 one of its first two bytes is 0.
@@ -233,13 +245,19 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
   const { line, column } = lineColumn(before, before.length);
   const byte = bytes[bad]!;
-  const guess = byte >= 0xa0 ? ` In Latin-1 (ISO-8859-1) or Windows-1252 that byte is '${String.fromCharCode(byte)}': the file is probably in one of those.` : '';
-  throw new ActionError(`${file} is not UTF-8: byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at line ${line}, column ${column} is not valid UTF-8.${guess}`, {
-    file,
-    line,
-    column,
-    fix: convert.replace('<encoding>', byte >= 0xa0 ? 'LATIN1' : '<encoding>'),
-  });
+  const guess =
+    byte >= 0xa0
+      ? ` In Latin-1 (ISO-8859-1) or Windows-1252 that byte is '${String.fromCharCode(byte)}': the file is probably in one of those.`
+      : '';
+  throw new ActionError(
+    `${file} is not UTF-8: byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at line ${line}, column ${column} is not valid UTF-8.${guess}`,
+    {
+      file,
+      line,
+      column,
+      fix: convert.replace('<encoding>', byte >= 0xa0 ? 'LATIN1' : '<encoding>'),
+    },
+  );
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */

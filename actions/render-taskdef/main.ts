@@ -5,7 +5,12 @@ import { workspace } from './workspace.js';
 
 await runAction(ACTION, async () => {
   const inputs = getInputs();
-  const result = await run(inputs, { reporter: runnerReporter, ws: workspace(), env: process.env, clients: defaultClients(inputs.maxAttempts) });
+  const result = await run(inputs, {
+    reporter: runnerReporter,
+    ws: workspace(),
+    env: process.env,
+    clients: defaultClients(inputs.maxAttempts),
+  });
   runnerReporter.setOutput('task-definition', result.path);
   runnerReporter.setOutput('family', result.family);
   runnerReporter.setOutput('feature', result.feature);

@@ -13,7 +13,8 @@ export function fixFor(placeholder: string, values: ReadonlyMap<string, string>,
   const hint = guess ? `Did you mean \${${guess}}? ` : '';
   if (name.startsWith('tf:')) {
     const out = terraform?.get(name.slice(3));
-    if (out) return `${hint}Terraform output ${name.slice(3)} is a ${out.type}; only strings, numbers and booleans can fill a placeholder (add a string output).`;
+    if (out)
+      return `${hint}Terraform output ${name.slice(3)} is a ${out.type}; only strings, numbers and booleans can fill a placeholder (add a string output).`;
     const known = [...(terraform?.keys() ?? [])];
     return `${hint}${terraform?.size ? `Terraform outputs given: ${known.join(', ')}.` : 'Pass terraform-outputs (the JSON of terraform output -json).'}`;
   }
@@ -29,7 +30,12 @@ export function fixFor(placeholder: string, values: ReadonlyMap<string, string>,
 }
 
 /** The names a container's template declares; a name twice (ECS keeps the last silently) is an error. */
-export function declaredNames(c: ContainerDef, tpath: JsonPath, locate: (path: JsonPath) => Location, problems: ActionError[]): Set<string> {
+export function declaredNames(
+  c: ContainerDef,
+  tpath: JsonPath,
+  locate: (path: JsonPath) => Location,
+  problems: ActionError[],
+): Set<string> {
   const first = new Map<string, string>();
   for (const kind of ['environment', 'secrets'] as const) {
     const list = c[kind];
@@ -42,10 +48,13 @@ export function declaredNames(c: ContainerDef, tpath: JsonPath, locate: (path: J
         return;
       }
       problems.push(
-        new ActionError(`container '${String(c.name)}': ${e.name} is declared twice (also ${prev}); ECS would silently keep only one of them.`, {
-          ...locate([...tpath, kind, j]),
-          fix: `Keep one ${e.name} entry${prev.startsWith(kind) ? '' : ', in environment or in secrets'}.`,
-        }),
+        new ActionError(
+          `container '${String(c.name)}': ${e.name} is declared twice (also ${prev}); ECS would silently keep only one of them.`,
+          {
+            ...locate([...tpath, kind, j]),
+            fix: `Keep one ${e.name} entry${prev.startsWith(kind) ? '' : ', in environment or in secrets'}.`,
+          },
+        ),
       );
     });
   }
@@ -61,7 +70,9 @@ export function checkStore(store: 'ssm' | 'secretsmanager', value: string, name:
   if ('error' in ref || ref.kind === store) return; // shape errors are reported by validation
   problems.push(
     new ActionError(
-      store === 'ssm' ? `${name} is under ssm but ${value} is not an SSM parameter (it is a ${ref.kind === 'secretsmanager' ? 'Secrets Manager ARN' : 'reference of another store'}).` : `${name} is under secretsManager but '${value}' is not a Secrets Manager ARN.`,
+      store === 'ssm'
+        ? `${name} is under ssm but ${value} is not an SSM parameter (it is a ${ref.kind === 'secretsmanager' ? 'Secrets Manager ARN' : 'reference of another store'}).`
+        : `${name} is under secretsManager but '${value}' is not a Secrets Manager ARN.`,
       {
         ...at,
         fix:

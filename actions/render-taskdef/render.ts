@@ -63,19 +63,31 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const problems: ActionError[] = [];
   const warnings: string[] = [];
   const origins = new Map<string, Location>();
-  const locate = (path: JsonPath): Location => ({ file: template.file, line: template.lineOf(path), ...(path.length ? { field: fieldName(path) } : {}) });
+  const locate = (path: JsonPath): Location => ({
+    file: template.file,
+    line: template.lineOf(path),
+    ...(path.length ? { field: fieldName(path) } : {}),
+  });
 
   const raw = template.value;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ActionError('The template must be a JSON object (a task definition).', { ...locate([]), fix: 'Start from the output of aws ecs describe-task-definition (its taskDefinition object) or examples/delivery-app/infra/taskdef/backend.json.' });
+    throw new ActionError('The template must be a JSON object (a task definition).', {
+      ...locate([]),
+      fix: 'Start from the output of aws ecs describe-task-definition (its taskDefinition object) or examples/delivery-app/infra/taskdef/backend.json.',
+    });
   }
   // describe-task-definition output wraps the definition: accept it as is.
   const wrapped = 'taskDefinition' in raw && typeof (raw as { taskDefinition: unknown }).taskDefinition === 'object';
   const base: JsonPath = wrapped ? ['taskDefinition'] : [];
-  const source = stripReadOnly((wrapped ? (raw as { taskDefinition: Record<string, unknown> }).taskDefinition : raw) as Record<string, unknown>);
+  const source = stripReadOnly(
+    (wrapped ? (raw as { taskDefinition: Record<string, unknown> }).taskDefinition : raw) as Record<string, unknown>,
+  );
   const defs = source.containerDefinitions;
   if (!Array.isArray(defs) || defs.length === 0 || !defs.every((c) => c && typeof c === 'object' && !Array.isArray(c))) {
-    throw new ActionError('containerDefinitions must be a non-empty array of container objects.', { ...locate([...base, 'containerDefinitions']), fix: 'Add at least one container with name, image and essential.' });
+    throw new ActionError('containerDefinitions must be a non-empty array of container objects.', {
+      ...locate([...base, 'containerDefinitions']),
+      fix: 'Add at least one container with name, image and essential.',
+    });
   }
 
   // Placeholder values, lowest precedence first: built-ins, then the config, then the vars input.
@@ -86,7 +98,8 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   // An app without features has no FEATURE_KEY: ${FEATURE_KEY} is then unresolved, as any unknown name.
   if (config.config.feature !== undefined) values.set('FEATURE_KEY', config.config.feature);
   if (req.region) values.set('AWS_REGION', req.region);
-  const mainImage = req.image.kind === 'single' ? req.image.uri : req.image.kind === 'per-container' ? [...req.image.images.values()][0] : undefined;
+  const mainImage =
+    req.image.kind === 'single' ? req.image.uri : req.image.kind === 'per-container' ? [...req.image.images.values()][0] : undefined;
   if (mainImage) values.set('IMAGE_URI', mainImage);
   // Terraform outputs may fill config placeholders too (a role ARN computed from ${tf:...}).
   for (const [name, out] of req.terraform ?? []) if (out.value !== undefined) values.set(`tf:${name}`, out.value);
@@ -100,7 +113,14 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     problems.push(
       new ActionError(`unresolved ${names.join(', ')} in ${what}.`, {
         ...configLocation(config, path),
-        fix: `${names.map((n) => didYouMean(n.slice(2, -1), [...builtIns.keys()])).filter(Boolean).map((g) => `Did you mean \${${g}}? `).join('')}Config values may use ${[...builtIns.keys()].filter((k) => !k.startsWith('tf:')).map((k) => `\${${k}}`).join(', ')}, \${tf:NAME} with terraform-outputs, the placeholders section and the vars input.`,
+        fix: `${names
+          .map((n) => didYouMean(n.slice(2, -1), [...builtIns.keys()]))
+          .filter(Boolean)
+          .map((g) => `Did you mean \${${g}}? `)
+          .join('')}Config values may use ${[...builtIns.keys()]
+          .filter((k) => !k.startsWith('tf:'))
+          .map((k) => `\${${k}}`)
+          .join(', ')}, \${tf:NAME} with terraform-outputs, the placeholders section and the vars input.`,
       }),
     );
   for (const [name, { value, path }] of settings.placeholders) {
@@ -114,7 +134,12 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   for (const [name, value] of req.vars) {
     const r = substitute(value, builtIns);
     if (r.unresolved.length) {
-      problems.push(new ActionError(`unresolved ${r.unresolved.join(', ')} in ${name} of input 'vars'.`, { input: 'vars', fix: r.unresolved.map((p) => fixFor(p, builtIns, req.terraform)).join(' ') }));
+      problems.push(
+        new ActionError(`unresolved ${r.unresolved.join(', ')} in ${name} of input 'vars'.`, {
+          input: 'vars',
+          fix: r.unresolved.map((p) => fixFor(p, builtIns, req.terraform)).join(' '),
+        }),
+      );
     }
     const output = taint(r.used);
     if (output) sensitiveVia.set(name, output);
@@ -153,7 +178,9 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const names = containers.map((c) => (typeof c.name === 'string' ? c.name : ''));
   const targets = chooseTargets(req, names, containers, problems);
   const featureFlags = settings.flags.join(',');
-  const usesFlags = config.config.feature !== undefined || [config.config.defaults, ...Object.values(config.config.environments)].some((l) => l?.flags !== undefined);
+  const usesFlags =
+    config.config.feature !== undefined ||
+    [config.config.defaults, ...Object.values(config.config.environments)].some((l) => l?.flags !== undefined);
   const declared = new Map<string, Set<string>>();
   const withheldFrom: Withheld[] = [];
   const fromConfig: { index: number; kind: 'environment' | 'secrets'; name: string; at: Location; output: string }[] = [];
@@ -167,7 +194,12 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       const list = c[kind];
       if (list === undefined) continue;
       if (!Array.isArray(list)) {
-        problems.push(new ActionError(`${kind} must be an array of {name, ${kind === 'environment' ? 'value' : 'valueFrom'}} objects.`, { ...locate([...tpath, kind]), fix: 'See the ECS task definition reference.' }));
+        problems.push(
+          new ActionError(`${kind} must be an array of {name, ${kind === 'environment' ? 'value' : 'valueFrom'}} objects.`, {
+            ...locate([...tpath, kind]),
+            fix: 'See the ECS task definition reference.',
+          }),
+        );
         c[kind] = [];
         continue;
       }
@@ -178,7 +210,8 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     const isTarget = targets.includes(name);
     if (!isTarget && !settings.namedContainers.has(name)) return; // sidecars stay exactly as the template has them
 
-    if (isTarget && req.image.kind !== 'none') c.image = req.image.kind === 'single' ? req.image.uri : (req.image.images.get(name) ?? c.image);
+    if (isTarget && req.image.kind !== 'none')
+      c.image = req.image.kind === 'single' ? req.image.uri : (req.image.images.get(name) ?? c.image);
     const wanted = new Map<string, { kind: 'env' | 'secret'; value: string; at: Location }>();
     const { vars, withheld } = settings.varsFor(name, isTarget, declaredHere);
     for (const [varName, { value, path }] of vars) {
@@ -190,14 +223,23 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
       const output = taint(r.used);
       if (output) fromConfig.push({ index, kind: value.kind === 'env' ? 'environment' : 'secrets', name: varName, at, output });
     }
-    if (withheld.size) withheldFrom.push({ container: name, names: [...withheld.keys()], at: [...withheld.values()].map((p) => configLocation(config, p)) });
+    if (withheld.size)
+      withheldFrom.push({ container: name, names: [...withheld.keys()], at: [...withheld.values()].map((p) => configLocation(config, p)) });
     if (isTarget) {
       // Injected last: the app can rely on these whatever the config says.
       // An app without features (no feature key, no flags anywhere) gets neither FEATURE_KEY nor FEATURE_FLAGS.
-      if (config.config.feature !== undefined) wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: { input: 'feature' } });
+      if (config.config.feature !== undefined)
+        wanted.set('FEATURE_KEY', { kind: 'env', value: config.config.feature, at: { input: 'feature' } });
       wanted.set('DEPLOY_ENV', { kind: 'env', value: req.environment, at: { input: 'environment' } });
       if (usesFlags) {
-        wanted.set('FEATURE_FLAGS', { kind: 'env', value: featureFlags, at: configLocation(config, config.config.environments[req.environment]?.flags ? ['environments', req.environment, 'flags'] : ['defaults', 'flags']) });
+        wanted.set('FEATURE_FLAGS', {
+          kind: 'env',
+          value: featureFlags,
+          at: configLocation(
+            config,
+            config.config.environments[req.environment]?.flags ? ['environments', req.environment, 'flags'] : ['defaults', 'flags'],
+          ),
+        });
       }
     }
     c.environment = mergeEntries(c.environment ?? [], wanted, 'env', name, origins);
@@ -221,15 +263,37 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   }
 
   for (const [name, path] of settings.namedContainers) {
-    if (!names.includes(name)) warnings.push(`${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`);
+    if (!names.includes(name))
+      warnings.push(
+        `${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`,
+      );
   }
-  return { taskDef: rendered, targets, origins, locate: (path) => locate([...base, ...path]), problems, warnings, declared, sensitive, withheld: withheldFrom };
+  return {
+    taskDef: rendered,
+    targets,
+    origins,
+    locate: (path) => locate([...base, ...path]),
+    problems,
+    warnings,
+    declared,
+    sensitive,
+    withheld: withheldFrom,
+  };
 }
 
 /** The environment or secrets entry a template path lies in, named as the template names it. */
-function entryAt(source: Record<string, unknown>, path: JsonPath): { index: number; kind: 'environment' | 'secrets'; name: string } | undefined {
+function entryAt(
+  source: Record<string, unknown>,
+  path: JsonPath,
+): { index: number; kind: 'environment' | 'secrets'; name: string } | undefined {
   const [top, index, kind, j] = path;
-  if (top !== 'containerDefinitions' || typeof index !== 'number' || (kind !== 'environment' && kind !== 'secrets') || typeof j !== 'number') return undefined;
+  if (
+    top !== 'containerDefinitions' ||
+    typeof index !== 'number' ||
+    (kind !== 'environment' && kind !== 'secrets') ||
+    typeof j !== 'number'
+  )
+    return undefined;
   const entry = ((source.containerDefinitions as ContainerDef[])[index]?.[kind] as NameValue[] | undefined)?.[j];
   return typeof entry?.name === 'string' ? { index, kind, name: entry.name } : undefined;
 }
@@ -238,7 +302,13 @@ function chooseTargets(req: RenderRequest, names: string[], containers: Containe
   const listed = names.join(', ');
   if (req.image.kind === 'per-container') {
     const missing = [...req.image.images.keys()].filter((n) => !names.includes(n));
-    for (const n of missing) problems.push(new ActionError(`image names container '${n}', which ${req.template.file} does not have.`, { input: 'image', fix: `Use container=uri lines for the template's containers: ${listed}.` }));
+    for (const n of missing)
+      problems.push(
+        new ActionError(`image names container '${n}', which ${req.template.file} does not have.`, {
+          input: 'image',
+          fix: `Use container=uri lines for the template's containers: ${listed}.`,
+        }),
+      );
     return [...req.image.images.keys()].filter((n) => names.includes(n));
   }
   let targets: string[];
@@ -246,7 +316,12 @@ function chooseTargets(req: RenderRequest, names: string[], containers: Containe
   if (configured) {
     targets = configured.filter((n) => names.includes(n));
     if (targets.length === 0) {
-      problems.push(new ActionError(`none of the containers ${configured.join(', ')} is in ${req.template.file}.`, { ...configLocation(req.config, ['containers']), fix: `Name at least one of the template's containers: ${listed}.` }));
+      problems.push(
+        new ActionError(`none of the containers ${configured.join(', ')} is in ${req.template.file}.`, {
+          ...configLocation(req.config, ['containers']),
+          fix: `Name at least one of the template's containers: ${listed}.`,
+        }),
+      );
     }
   } else {
     targets = names.filter((n, i) => n && containers[i]!.essential !== false);

@@ -50,7 +50,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     );
   }
   // A region is only needed for ${AWS_REGION} and verify; a bad one fails early either way.
-  const region = inputs.awsRegion || deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION ? resolveRegion(inputs.awsRegion, deps.env) : undefined;
+  const region =
+    inputs.awsRegion || deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION ? resolveRegion(inputs.awsRegion, deps.env) : undefined;
   if (inputs.verify && !region) resolveRegion(undefined, deps.env);
 
   const { template, config, terraform } = await reporter.group('Read template and feature config', async () => {
@@ -72,7 +73,9 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
       problems.push(...flatten(asActionError(err)));
     }
     if (problems.length || !template || !config) throw aggregate('Cannot read the inputs', problems);
-    reporter.info(`template ${template.file}; ${config.config.feature === undefined ? 'no feature key' : `feature '${config.config.feature}'`} from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`);
+    reporter.info(
+      `template ${template.file}; ${config.config.feature === undefined ? 'no feature key' : `feature '${config.config.feature}'`} from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`,
+    );
     return { template, config, terraform };
   });
 
@@ -103,7 +106,12 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     const checked = validateTaskDefinition(r, { allowPlainName: (name) => allowed(name), sensitiveValues });
     const foreign = locateProblems(
       r,
-      checkForeign(r, { environment: inputs.environment, environments: [...inputs.knownEnvironments, ...knownEnvironments(config.config)], allowForeign: inputs.allowForeign, configFile: config.doc.file }),
+      checkForeign(r, {
+        environment: inputs.environment,
+        environments: [...inputs.knownEnvironments, ...knownEnvironments(config.config)],
+        allowForeign: inputs.allowForeign,
+        configFile: config.doc.file,
+      }),
     );
     checked.errors.push(...foreign.errors);
     // A value still holding a placeholder is reported once, as unresolved, not again as invalid.
@@ -113,7 +121,9 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     if (problems.length) throw aggregate(`The rendered task definition for ${template.file} is invalid`, problems);
     for (const c of r.taskDef.containerDefinitions) {
       const touched = r.targets.includes(String(c.name)) ? '' : ' (untouched)';
-      reporter.info(`${String(c.name)}${touched}: ${String(c.image)}; ${(c.environment ?? []).length} variable(s), ${(c.secrets ?? []).length} secret(s)`);
+      reporter.info(
+        `${String(c.name)}${touched}: ${String(c.image)}; ${(c.environment ?? []).length} variable(s), ${(c.secrets ?? []).length} secret(s)`,
+      );
     }
     return r;
   });
@@ -123,8 +133,12 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     await reporter.group('Verify against AWS (read-only)', async () => {
       // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
       const { planVerify, runVerify } = await import('./verify.js');
-      const outcome = await runVerify(planVerify(rendered, region!), deps.clients(region!), { info: (l) => reporter.info(l), warning: (l, at) => reporter.warning(l, at) });
-      if (outcome.misses.length) throw aggregate(`verify found ${outcome.misses.length} missing resource(s) for ${template.file}`, outcome.misses);
+      const outcome = await runVerify(planVerify(rendered, region!), deps.clients(region!), {
+        info: (l) => reporter.info(l),
+        warning: (l, at) => reporter.warning(l, at),
+      });
+      if (outcome.misses.length)
+        throw aggregate(`verify found ${outcome.misses.length} missing resource(s) for ${template.file}`, outcome.misses);
       notChecked = outcome.notChecked.map((n) => n.message);
     });
   }
@@ -143,7 +157,15 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     verified: inputs.verify,
     notChecked,
   });
-  return { path, family, feature: config.config.feature ?? '', environment: inputs.environment, containers: rendered.targets, rendered, summary };
+  return {
+    path,
+    family,
+    feature: config.config.feature ?? '',
+    environment: inputs.environment,
+    containers: rendered.targets,
+    rendered,
+    summary,
+  };
 }
 
 function readTerraformOutputsSafely(inputs: RenderInputs, ws: Workspace): TerraformSource | { error: ActionError } {

@@ -51,7 +51,9 @@ export function parseSecretRef(ref: string): SecretRef | { error: string } {
         name: base.replace(/-[A-Za-z0-9]{6}$/, ''),
         region: sm[1]!,
         account: sm[2]!,
-        ...(parts.length === 4 ? { jsonKey: parts[1] || undefined, versionStage: parts[2] || undefined, versionId: parts[3] || undefined } : {}),
+        ...(parts.length === 4
+          ? { jsonKey: parts[1] || undefined, versionStage: parts[2] || undefined, versionId: parts[3] || undefined }
+          : {}),
       };
     }
     return {
@@ -59,7 +61,9 @@ export function parseSecretRef(ref: string): SecretRef | { error: string } {
     };
   }
   if (!SSM_NAME.test(ref)) {
-    return { error: `'${ref}' is neither an SSM parameter name (letters, digits, _ . - and / only, e.g. /delivery/test/DATABASE_URL) nor an ARN` };
+    return {
+      error: `'${ref}' is neither an SSM parameter name (letters, digits, _ . - and / only, e.g. /delivery/test/DATABASE_URL) nor an ARN`,
+    };
   }
   if (/^\/?(aws|ssm)/i.test(ref)) return { error: `'${ref}' is not a valid SSM parameter name: names may not begin with 'aws' or 'ssm'` };
   return { kind: 'ssm', ref, name: ref };
@@ -68,7 +72,11 @@ export function parseSecretRef(ref: string): SecretRef | { error: string } {
 /** Where a secret comes from, for logs and the step summary (never the value). */
 export function describeSecretSource(ref: SecretRef): string {
   if (ref.kind === 'ssm') return `SSM ${ref.name}`;
-  const extras = [ref.jsonKey && `json key ${ref.jsonKey}`, ref.versionStage && `stage ${ref.versionStage}`, ref.versionId && `version ${ref.versionId}`].filter(Boolean);
+  const extras = [
+    ref.jsonKey && `json key ${ref.jsonKey}`,
+    ref.versionStage && `stage ${ref.versionStage}`,
+    ref.versionId && `version ${ref.versionId}`,
+  ].filter(Boolean);
   return `Secrets Manager ${ref.name}${extras.length ? ` (${extras.join(', ')})` : ''}`;
 }
 
@@ -85,12 +93,15 @@ export function looksSecret(name: string): boolean {
  */
 export function secretByValue(value: string): string | undefined {
   // Cheap includes() first: this runs on every plain value of templates with tens of thousands of them.
-  if ((value.includes('AKIA') || value.includes('ASIA')) && /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(value)) return 'an AWS access key ID (AKIA…/ASIA…)';
+  if ((value.includes('AKIA') || value.includes('ASIA')) && /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(value))
+    return 'an AWS access key ID (AKIA…/ASIA…)';
   if (value.includes('PRIVATE KEY') && /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/.test(value)) return 'a private key block';
-  if (value.includes('://') && value.includes('@') && /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i.test(value)) return 'a URL with a password (scheme://user:password@host)';
+  if (value.includes('://') && value.includes('@') && /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i.test(value))
+    return 'a URL with a password (scheme://user:password@host)';
   if (value.includes('eyJ') && /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/.test(value)) return 'a JSON Web Token';
   if (value.length < 32) return undefined;
-  for (const token of value.split(/[\s,;"'`()<>{}[\]]+/)) if (token.length >= 32 && highEntropy(token)) return 'a long random string (an API key or token?)';
+  for (const token of value.split(/[\s,;"'`()<>{}[\]]+/))
+    if (token.length >= 32 && highEntropy(token)) return 'a long random string (an API key or token?)';
   return undefined;
 }
 

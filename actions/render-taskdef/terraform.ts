@@ -39,14 +39,21 @@ export function readTerraformOutputs(file: string, inline: string, ws: Workspace
   const path = file.trim();
   const text = inline.trim();
   if (path !== '' && text !== '') {
-    throw new ActionError('Inputs terraform-outputs-file and terraform-outputs are both set.', { input: 'terraform-outputs-file', fix: 'Keep terraform-outputs-file (the file terraform output -json > tf.json wrote) and remove terraform-outputs.' });
+    throw new ActionError('Inputs terraform-outputs-file and terraform-outputs are both set.', {
+      input: 'terraform-outputs-file',
+      fix: 'Keep terraform-outputs-file (the file terraform output -json > tf.json wrote) and remove terraform-outputs.',
+    });
   }
   if (path === '' && text === '') return { outputs: new Map(), printedByRunner: false };
   const input = path !== '' ? 'terraform-outputs-file' : 'terraform-outputs';
-  if (path === '' && text.startsWith('{')) return { outputs: parseOutputs(parseJsonDoc(text, `input '${input}'`), input), printedByRunner: true };
+  if (path === '' && text.startsWith('{'))
+    return { outputs: parseOutputs(parseJsonDoc(text, `input '${input}'`), input), printedByRunner: true };
   const abs = ws.resolve(path || text);
   if (!existsSync(abs)) {
-    throw new ActionError(`File '${displayPath(abs, ws)}' does not exist.`, { input, fix: 'Write it in an earlier step of the same job: terraform -chdir=<dir> output -json > tf-outputs.json.' });
+    throw new ActionError(`File '${displayPath(abs, ws)}' does not exist.`, {
+      input,
+      fix: 'Write it in an earlier step of the same job: terraform -chdir=<dir> output -json > tf-outputs.json.',
+    });
   }
   const shown = displayPath(abs, ws);
   return { outputs: parseOutputs(parseJsonDoc(decodeUtf8(readFileSync(abs), shown), shown), input), printedByRunner: false };
@@ -55,7 +62,11 @@ export function readTerraformOutputs(file: string, inline: string, ws: Workspace
 function parseOutputs(doc: JsonDoc, input: string): TerraformOutputs {
   const where = doc.file.startsWith('input ') ? { input } : { file: doc.file };
   if (!doc.value || typeof doc.value !== 'object' || Array.isArray(doc.value)) {
-    throw new ActionError(`${input} is not a JSON object of outputs.`, { ...where, line: 1, fix: 'Use the output of terraform output -json (an object keyed by output name).' });
+    throw new ActionError(`${input} is not a JSON object of outputs.`, {
+      ...where,
+      line: 1,
+      fix: 'Use the output of terraform output -json (an object keyed by output name).',
+    });
   }
   const out: TerraformOutputs = new Map();
   for (const [name, entry] of Object.entries(doc.value as Record<string, unknown>)) {
@@ -69,7 +80,12 @@ function parseOutputs(doc: JsonDoc, input: string): TerraformOutputs {
     const { value, sensitive } = entry as { value: unknown; sensitive?: unknown };
     const type = typeof value === 'object' ? (value === null ? 'null' : Array.isArray(value) ? 'list' : 'map') : typeof value;
     const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-    out.set(name, { sensitive: sensitive === true, type, secretStrings: sensitive === true ? stringLeaves(value) : [], ...(scalar ? { value: String(value) } : {}) });
+    out.set(name, {
+      sensitive: sensitive === true,
+      type,
+      secretStrings: sensitive === true ? stringLeaves(value) : [],
+      ...(scalar ? { value: String(value) } : {}),
+    });
   }
   return out;
 }

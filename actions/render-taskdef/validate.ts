@@ -45,13 +45,20 @@ export function fargateSizeError(cpu: unknown, memory: unknown): { field: 'cpu' 
   const mib = memoryMiB(memory);
   const sizes = Object.keys(FARGATE_MEMORY).join(', ');
   if (cpu === undefined || memory === undefined) {
-    return { field: cpu === undefined ? 'cpu' : 'memory', message: `Fargate needs task-level cpu and memory (cpu is ${cpu ?? 'missing'}, memory is ${memory ?? 'missing'}).` };
+    return {
+      field: cpu === undefined ? 'cpu' : 'memory',
+      message: `Fargate needs task-level cpu and memory (cpu is ${cpu ?? 'missing'}, memory is ${memory ?? 'missing'}).`,
+    };
   }
-  if (units === undefined || !(units in FARGATE_MEMORY)) return { field: 'cpu', message: `cpu ${JSON.stringify(cpu)} is not a Fargate size; use one of ${sizes}.` };
+  if (units === undefined || !(units in FARGATE_MEMORY))
+    return { field: 'cpu', message: `cpu ${JSON.stringify(cpu)} is not a Fargate size; use one of ${sizes}.` };
   const allowed = FARGATE_MEMORY[units]!;
   if (mib === undefined || !allowed.includes(mib)) {
     const shown = allowed.length > 8 ? `${allowed[0]}..${allowed.at(-1)} in steps of ${allowed[1]! - allowed[0]!}` : allowed.join(', ');
-    return { field: 'memory', message: `memory ${JSON.stringify(memory)} does not go with cpu ${units} on Fargate; with cpu ${units} use memory ${shown} (MiB).` };
+    return {
+      field: 'memory',
+      message: `memory ${JSON.stringify(memory)} does not go with cpu ${units} on Fargate; with cpu ${units} use memory ${shown} (MiB).`,
+    };
   }
   return undefined;
 }
@@ -102,7 +109,8 @@ function locatePath(r: RenderResult, path: JsonPath): Location {
 export function locateProblems(r: RenderResult, problems: readonly PathProblem[]): { errors: ActionError[]; warnings: ActionError[] } {
   const errors: ActionError[] = [];
   const warnings: ActionError[] = [];
-  for (const p of problems) (p.severity === 'warning' ? warnings : errors).push(new ActionError(p.message, { ...locatePath(r, p.path), fix: p.fix }));
+  for (const p of problems)
+    (p.severity === 'warning' ? warnings : errors).push(new ActionError(p.message, { ...locatePath(r, p.path), fix: p.fix }));
   return { errors, warnings };
 }
 
@@ -113,13 +121,22 @@ const checkConsistency: Checker = (r) => {
   const add = (path: JsonPath, message: string, fix: string) => problems.push({ path, message, fix });
 
   if (typeof def.family !== 'string' || !/^[A-Za-z0-9_-]{1,255}$/.test(def.family)) {
-    add(['family'], `family ${JSON.stringify(def.family)} is missing or invalid.`, 'Use up to 255 letters, digits, hyphens and underscores, e.g. delivery-test-backend.');
+    add(
+      ['family'],
+      `family ${JSON.stringify(def.family)} is missing or invalid.`,
+      'Use up to 255 letters, digits, hyphens and underscores, e.g. delivery-test-backend.',
+    );
   }
   const compat = Array.isArray(def.requiresCompatibilities) ? def.requiresCompatibilities : [];
   if (compat.includes('FARGATE')) {
     const err = fargateSizeError(def.cpu, def.memory);
     if (err) add([err.field], err.message, 'See "Task CPU and memory" in the ECS task definition reference.');
-    if (def.networkMode !== 'awsvpc') add(['networkMode'], `Fargate requires networkMode "awsvpc", not ${JSON.stringify(def.networkMode)}.`, 'Set "networkMode": "awsvpc".');
+    if (def.networkMode !== 'awsvpc')
+      add(
+        ['networkMode'],
+        `Fargate requires networkMode "awsvpc", not ${JSON.stringify(def.networkMode)}.`,
+        'Set "networkMode": "awsvpc".',
+      );
   }
 
   const seen = new Map<string, number>();
@@ -127,43 +144,86 @@ const checkConsistency: Checker = (r) => {
   def.containerDefinitions.forEach((c, i) => {
     const at = (...rest: (string | number)[]): JsonPath => ['containerDefinitions', i, ...rest];
     const name = typeof c.name === 'string' ? c.name : '';
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) add(at('name'), `container ${i + 1} has no valid name (${JSON.stringify(c.name)}).`, 'Give every container a name of letters, digits, hyphens and underscores.');
-    else if (seen.has(name)) add(at('name'), `duplicate container name '${name}' (also container ${seen.get(name)! + 1}).`, 'Container names must be unique within a task definition.');
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(name))
+      add(
+        at('name'),
+        `container ${i + 1} has no valid name (${JSON.stringify(c.name)}).`,
+        'Give every container a name of letters, digits, hyphens and underscores.',
+      );
+    else if (seen.has(name))
+      add(
+        at('name'),
+        `duplicate container name '${name}' (also container ${seen.get(name)! + 1}).`,
+        'Container names must be unique within a task definition.',
+      );
     seen.set(name, i);
     if (c.essential !== false) essentials++;
 
     if (def.networkMode === 'awsvpc' && Array.isArray(c.portMappings)) {
       c.portMappings.forEach((pm: { containerPort?: unknown; hostPort?: unknown }, j: number) => {
         if (pm?.hostPort !== undefined && Number(pm.hostPort) !== Number(pm.containerPort)) {
-          add(at('portMappings', j, 'hostPort'), `container '${name}': with awsvpc, hostPort (${pm.hostPort}) must equal containerPort (${pm.containerPort}).`, 'Remove hostPort or set it to the containerPort.');
+          add(
+            at('portMappings', j, 'hostPort'),
+            `container '${name}': with awsvpc, hostPort (${pm.hostPort}) must equal containerPort (${pm.containerPort}).`,
+            'Remove hostPort or set it to the containerPort.',
+          );
         }
       });
     }
     const log = c.logConfiguration as { logDriver?: string; options?: Record<string, unknown> } | undefined;
     if (log?.logDriver === 'awslogs') {
       const missing = ['awslogs-group', 'awslogs-region'].filter((k) => typeof log.options?.[k] !== 'string' || log.options[k] === '');
-      if (missing.length) add(at('logConfiguration', 'options'), `container '${name}': awslogs needs ${missing.join(' and ')}.`, 'Set them in logConfiguration.options (e.g. "${LOG_GROUP}" and "${AWS_REGION}").');
+      if (missing.length)
+        add(
+          at('logConfiguration', 'options'),
+          `container '${name}': awslogs needs ${missing.join(' and ')}.`,
+          'Set them in logConfiguration.options (e.g. "${LOG_GROUP}" and "${AWS_REGION}").',
+        );
     }
     for (const [j, e] of (c.environment ?? []).entries()) {
-      if (!e || typeof e.name !== 'string' || e.name === '') add(at('environment', j), `container '${name}': environment entry ${j + 1} has no name.`, 'Write each entry as {"name": "...", "value": "..."}.');
-      else if (typeof e.value !== 'string') add(at('environment', j), `container '${name}': environment ${e.name} must have a string value (got ${JSON.stringify(e.value)}).`, 'Quote the value; ECS only accepts strings (an empty string is fine).');
+      if (!e || typeof e.name !== 'string' || e.name === '')
+        add(
+          at('environment', j),
+          `container '${name}': environment entry ${j + 1} has no name.`,
+          'Write each entry as {"name": "...", "value": "..."}.',
+        );
+      else if (typeof e.value !== 'string')
+        add(
+          at('environment', j),
+          `container '${name}': environment ${e.name} must have a string value (got ${JSON.stringify(e.value)}).`,
+          'Quote the value; ECS only accepts strings (an empty string is fine).',
+        );
     }
     for (const [j, s] of (c.secrets ?? []).entries()) {
       if (!s || typeof s.name !== 'string' || typeof s.valueFrom !== 'string') {
-        add(at('secrets', j), `container '${name}': secrets entry ${j + 1} needs name and valueFrom strings.`, 'Write each entry as {"name": "...", "valueFrom": "<SSM name or ARN>"}.');
+        add(
+          at('secrets', j),
+          `container '${name}': secrets entry ${j + 1} needs name and valueFrom strings.`,
+          'Write each entry as {"name": "...", "valueFrom": "<SSM name or ARN>"}.',
+        );
         continue;
       }
       const ref = parseSecretRef(s.valueFrom);
-      if ('error' in ref) add(at('secrets', j), `container '${name}': secret ${s.name}: ${ref.error}.`, 'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].');
+      if ('error' in ref)
+        add(
+          at('secrets', j),
+          `container '${name}': secret ${s.name}: ${ref.error}.`,
+          'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].',
+        );
     }
   });
   if (def.containerDefinitions.length > 0 && essentials === 0) {
-    add(['containerDefinitions'], 'no container is essential: ECS needs at least one essential container.', 'Set "essential": true on the main container.');
+    add(
+      ['containerDefinitions'],
+      'no container is essential: ECS needs at least one essential container.',
+      'Set "essential": true on the main container.',
+    );
   }
   return problems;
 };
 
-const asNumber = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : undefined);
+const asNumber = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
 
 /**
  * Containers must fit in the task: "If using the Fargate launch type, [memory] is optional … the
@@ -215,13 +275,22 @@ const checkImages: Checker = (r) => {
     const path = ['containerDefinitions', i, 'image'];
     const name = String(c.name);
     if (typeof c.image !== 'string' || c.image.trim() === '') {
-      problems.push({ path, message: `container '${name}' has no image.`, fix: 'Set its image in the template or pass it in the image input.' });
+      problems.push({
+        path,
+        message: `container '${name}' has no image.`,
+        fix: 'Set its image in the template or pass it in the image input.',
+      });
       return;
     }
     if (c.image.includes('${')) return; // reported as an unresolved placeholder
     const ref = parseImageRef(c.image);
     if (ref.digest !== undefined) return;
-    if (ref.tag === '') problems.push({ path, message: `container '${name}': image ${c.image} has an empty tag (nothing after ':').`, fix: 'Put the tag after the colon (e.g. :v1.4.2 or the git SHA), or pin a digest with @sha256:….' });
+    if (ref.tag === '')
+      problems.push({
+        path,
+        message: `container '${name}': image ${c.image} has an empty tag (nothing after ':').`,
+        fix: 'Put the tag after the colon (e.g. :v1.4.2 or the git SHA), or pin a digest with @sha256:….',
+      });
     else if (ref.tag === undefined) {
       problems.push({
         path,
@@ -248,7 +317,11 @@ const checkPlainValues: Checker = (r, opts) => {
       const move = `Store the value in SSM Parameter Store (SecureString) or Secrets Manager and reference it from secrets/ssm/secretsManager instead, so the task definition holds a reference, not the value`;
       const shape = secretByValue(e.value);
       if (shape) {
-        problems.push({ path, message: `container '${String(c.name)}': ${e.name} holds ${shape} as a plain environment variable.`, fix: `${move}; and rotate it, since it was committed.` });
+        problems.push({
+          path,
+          message: `container '${String(c.name)}': ${e.name} holds ${shape} as a plain environment variable.`,
+          fix: `${move}; and rotate it, since it was committed.`,
+        });
       } else if (looksSecret(e.name) && !opts.allowPlainName(e.name)) {
         problems.push({
           path,
@@ -274,7 +347,11 @@ const checkShape: Checker = (r) =>
     .map((p) => {
       if (p.kind === 'unknown-key') {
         const near = p.didYouMean ? ` (did you mean '${p.didYouMean}'?)` : '';
-        return { path: p.path, message: `${p.displayPath}: not a field of the ECS task definition${near}; the AWS SDK would drop it without a word.`, fix: p.fix };
+        return {
+          path: p.path,
+          message: `${p.displayPath}: not a field of the ECS task definition${near}; the AWS SDK would drop it without a word.`,
+          fix: p.fix,
+        };
       }
       // A missing member has no line of its own: point at the object that lacks it.
       return { path: p.kind === 'required' ? p.path.slice(0, -1) : p.path, message: p.message, fix: p.fix };
@@ -300,7 +377,10 @@ const checkSensitive: Checker = (r, opts) => {
     const key = path.join('\0');
     if (found.has(key)) return;
     const c = at[0] === 'containerDefinitions' && typeof at[1] === 'number' ? r.taskDef.containerDefinitions[at[1]] : undefined;
-    const what = entry && at[2] === 'environment' ? `${String(c?.[at[2]]?.[at[3] as number]?.name)} holds a sensitive Terraform output (${output}) as a plain environment variable` : `${fieldName(path)} holds a sensitive Terraform output (${output}) in the clear`;
+    const what =
+      entry && at[2] === 'environment'
+        ? `${String(c?.[at[2]]?.[at[3] as number]?.name)} holds a sensitive Terraform output (${output}) as a plain environment variable`
+        : `${fieldName(path)} holds a sensitive Terraform output (${output}) in the clear`;
     found.set(key, {
       path,
       message: `${c ? `container '${String(c.name)}': ` : ''}${what}; a task definition is readable by anyone with ecs:DescribeTaskDefinition, in every revision.`,
@@ -329,6 +409,13 @@ const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResourc
  * Every checker over the rendered task definition, all problems at once,
  * each on the file and line its value came from.
  */
-export function validateTaskDefinition(r: RenderResult, opts: CheckOptions, checkers: readonly Checker[] = CHECKERS): { errors: ActionError[]; warnings: ActionError[] } {
-  return locateProblems(r, checkers.flatMap((check) => check(r, opts)));
+export function validateTaskDefinition(
+  r: RenderResult,
+  opts: CheckOptions,
+  checkers: readonly Checker[] = CHECKERS,
+): { errors: ActionError[]; warnings: ActionError[] } {
+  return locateProblems(
+    r,
+    checkers.flatMap((check) => check(r, opts)),
+  );
 }

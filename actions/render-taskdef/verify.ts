@@ -22,7 +22,10 @@ interface VerifyItem {
 export interface VerifyPlan {
   ssm: Map<string, VerifyItem[]>;
   secrets: Map<string, VerifyItem[]>;
-  images: Map<string, { repositoryName: string; registryId: string; imageId: { imageTag?: string; imageDigest?: string }; items: VerifyItem[] }>;
+  images: Map<
+    string,
+    { repositoryName: string; registryId: string; imageId: { imageTag?: string; imageDigest?: string }; items: VerifyItem[] }
+  >;
   logGroups: Map<string, VerifyItem[]>;
   /**
    * References by ARN, which name an account: checked in ours only when the
@@ -47,7 +50,14 @@ export function planVerify(r: RenderResult, region: string): VerifyPlan {
       const at = r.origins.get(originKey(name, 'secrets', s.name)) ?? r.locate(['containerDefinitions', i, 'secrets']);
       const what = `container '${name}' secret ${s.name}`;
       if (ref.region && ref.region !== region) plan.skipped.push(`${what}: ${ref.ref} is in ${ref.region}, not ${region}`);
-      else if (ref.account) plan.byArn.push({ kind: ref.kind, account: ref.account, key: ref.kind === 'ssm' ? ref.name : ref.secretId, ref: ref.ref, item: { what, at } });
+      else if (ref.account)
+        plan.byArn.push({
+          kind: ref.kind,
+          account: ref.account,
+          key: ref.kind === 'ssm' ? ref.name : ref.secretId,
+          ref: ref.ref,
+          item: { what, at },
+        });
       else if (ref.kind === 'ssm') push(plan.ssm, ref.name, { what, at });
       else push(plan.secrets, ref.secretId, { what, at });
     }
@@ -59,7 +69,12 @@ export function planVerify(r: RenderResult, region: string): VerifyPlan {
         plan.skipped.push(`container '${name}' image ${c.image} is not in a private ECR registry`);
       } else if (reg.region !== region) plan.skipped.push(`container '${name}' image ${c.image} is in ${reg.region}, not ${region}`);
       else {
-        const entry = plan.images.get(c.image) ?? { registryId: reg.registryId, repositoryName: ref.repository, imageId: imageId(ref), items: [] };
+        const entry = plan.images.get(c.image) ?? {
+          registryId: reg.registryId,
+          repositoryName: ref.repository,
+          imageId: imageId(ref),
+          items: [],
+        };
         entry.items.push({ what: `container '${name}' image`, at: { input: 'image', ...at } });
         plan.images.set(c.image, entry);
       }
@@ -68,7 +83,10 @@ export function planVerify(r: RenderResult, region: string): VerifyPlan {
     const group = log?.logDriver === 'awslogs' ? log.options?.['awslogs-group'] : undefined;
     // With awslogs-create-group ECS creates the group itself at start.
     if (group && log?.options?.['awslogs-create-group'] !== 'true') {
-      push(plan.logGroups, group, { what: `container '${name}' log group`, at: r.locate(['containerDefinitions', i, 'logConfiguration', 'options', 'awslogs-group']) });
+      push(plan.logGroups, group, {
+        what: `container '${name}' log group`,
+        at: r.locate(['containerDefinitions', i, 'logConfiguration', 'options', 'awslogs-group']),
+      });
     }
   });
   return plan;
@@ -95,7 +113,11 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
     for (const item of items) misses.push(new ActionError(`${item.what}: ${message}`, { ...item.at, fix }));
   };
   const failed = (items: VerifyItem[], what: string, err: unknown, permission: string) =>
-    miss(items, `could not check ${what}: ${describeUnknown(err)}.`, `Allow ${permission} for the role this job runs as (see the IAM policy in actions/render-taskdef/README.md), or set verify: false.`);
+    miss(
+      items,
+      `could not check ${what}: ${describeUnknown(err)}.`,
+      `Allow ${permission} for the role this job runs as (see the IAM policy in actions/render-taskdef/README.md), or set verify: false.`,
+    );
 
   const crossAccountSecrets = await sortByAccount(plan, clients, misses, notChecked);
   const checks: Promise<void>[] = [];
@@ -110,7 +132,13 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
           try {
             let NextToken: string | undefined;
             do {
-              const page = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }], MaxResults: 50, NextToken }));
+              const page = await ssm.send(
+                new DescribeParametersCommand({
+                  ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }],
+                  MaxResults: 50,
+                  NextToken,
+                }),
+              );
               for (const p of page.Parameters ?? []) if (p.Name) found.add(p.Name);
               NextToken = page.NextToken;
             } while (NextToken);
@@ -119,7 +147,12 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
             return;
           }
           for (const n of batch) {
-            if (!found.has(n)) miss(plan.ssm.get(n)!, `SSM parameter ${n} does not exist.`, `Create it (aws ssm put-parameter --name ${n} --type SecureString ...) or fix the name.`);
+            if (!found.has(n))
+              miss(
+                plan.ssm.get(n)!,
+                `SSM parameter ${n} does not exist.`,
+                `Create it (aws ssm put-parameter --name ${n} --type SecureString ...) or fix the name.`,
+              );
           }
         })(),
       );
@@ -131,9 +164,21 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
       checks.push(
         sm.send(new DescribeSecretCommand({ SecretId: id })).then(
           (out) => {
-            if (out.DeletedDate) miss(items, `Secrets Manager secret ${id} is scheduled for deletion.`, 'Restore it (aws secretsmanager restore-secret) or point at another secret.');
+            if (out.DeletedDate)
+              miss(
+                items,
+                `Secrets Manager secret ${id} is scheduled for deletion.`,
+                'Restore it (aws secretsmanager restore-secret) or point at another secret.',
+              );
           },
-          (err) => (notFound(err, 'ResourceNotFoundException') ? miss(items, `Secrets Manager secret ${id} does not exist.`, 'Create it or fix the ARN (copy it from the Secrets Manager console, with its 6-character suffix).') : failed(items, `secret ${id}`, err, 'secretsmanager:DescribeSecret')),
+          (err) =>
+            notFound(err, 'ResourceNotFoundException')
+              ? miss(
+                  items,
+                  `Secrets Manager secret ${id} does not exist.`,
+                  'Create it or fix the ARN (copy it from the Secrets Manager console, with its 6-character suffix).',
+                )
+              : failed(items, `secret ${id}`, err, 'secretsmanager:DescribeSecret'),
         ),
       );
     }
@@ -142,13 +187,19 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
     const ecr = clients.get(ECRClient);
     for (const [uri, img] of plan.images) {
       checks.push(
-        ecr.send(new DescribeImagesCommand({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] })).then(
-          () => undefined,
-          (err) =>
-            notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')
-              ? miss(img.items, `image ${uri} is not in ECR (${(err as { name: string }).name}).`, 'Push the image first (the build job), or fix the tag.')
-              : failed(img.items, `image ${uri}`, err, 'ecr:DescribeImages'),
-        ),
+        ecr
+          .send(new DescribeImagesCommand({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] }))
+          .then(
+            () => undefined,
+            (err) =>
+              notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')
+                ? miss(
+                    img.items,
+                    `image ${uri} is not in ECR (${(err as { name: string }).name}).`,
+                    'Push the image first (the build job), or fix the tag.',
+                  )
+                : failed(img.items, `image ${uri}`, err, 'ecr:DescribeImages'),
+          ),
       );
     }
   }
@@ -161,12 +212,21 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
         // DescribeSecret takes another account's secret by full ARN when that secret's resource policy allows the caller.
         sm.send(new DescribeSecretCommand({ SecretId: a.key })).then(
           (res) => {
-            if (res.DeletedDate) miss([a.item], `Secrets Manager secret ${a.key} (${where}) is scheduled for deletion.`, 'Restore it in that account (aws secretsmanager restore-secret) or point at another secret.');
+            if (res.DeletedDate)
+              miss(
+                [a.item],
+                `Secrets Manager secret ${a.key} (${where}) is scheduled for deletion.`,
+                'Restore it in that account (aws secretsmanager restore-secret) or point at another secret.',
+              );
             else log(`${a.item.what}: checked in ${where} by its full ARN`);
           },
           (err) => {
             if (notFound(err, 'ResourceNotFoundException')) {
-              miss([a.item], `Secrets Manager secret ${a.key} does not exist in ${where}.`, 'Fix the ARN (copy it from the Secrets Manager console of that account, with its 6-character suffix).');
+              miss(
+                [a.item],
+                `Secrets Manager secret ${a.key} does not exist in ${where}.`,
+                'Fix the ARN (copy it from the Secrets Manager console of that account, with its 6-character suffix).',
+              );
               return;
             }
             refused++;
@@ -191,7 +251,11 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
               if (page.logGroups?.some((g) => g.logGroupName === group)) return;
               nextToken = page.nextToken;
             } while (nextToken);
-            miss(items, `log group ${group} does not exist.`, `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on the execution role).`);
+            miss(
+              items,
+              `log group ${group} does not exist.`,
+              `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on the execution role).`,
+            );
           } catch (err) {
             failed(items, `log group ${group}`, err, 'logs:DescribeLogGroups');
           }
@@ -202,7 +266,9 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
   await Promise.all(checks);
   const secretCount = plan.secrets.size + crossAccountSecrets.length - refused;
   const unchecked = notChecked.length ? `, ${notChecked.length} not checked (another account)` : '';
-  log(`verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+  log(
+    `verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`,
+  );
   for (const n of notChecked) out.warning(n.message, n.at);
   for (const s of plan.skipped) log(`not verified: ${s}`);
   return { misses, notChecked };
@@ -215,7 +281,12 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
  * when it is shared with ours, advanced tier through AWS RAM).
  * Returns the cross-account secrets to check.
  */
-async function sortByAccount(plan: VerifyPlan, clients: ClientFactory, misses: ActionError[], notChecked: VerifyOutcome['notChecked']): Promise<VerifyPlan['byArn']> {
+async function sortByAccount(
+  plan: VerifyPlan,
+  clients: ClientFactory,
+  misses: ActionError[],
+  notChecked: VerifyOutcome['notChecked'],
+): Promise<VerifyPlan['byArn']> {
   if (!plan.byArn.length) return [];
   let own: string;
   try {
@@ -223,7 +294,12 @@ async function sortByAccount(plan: VerifyPlan, clients: ClientFactory, misses: A
     own = (await clients.get(STSClient).send(new GetCallerIdentityCommand({}))).Account ?? '';
   } catch (err) {
     for (const a of plan.byArn) {
-      misses.push(new ActionError(`${a.item.what}: could not tell which account this job runs as, to check ${a.ref}: ${describeUnknown(err)}.`, { ...a.item.at, fix: 'Check the AWS credentials of this job (aws sts get-caller-identity), or set verify: false.' }));
+      misses.push(
+        new ActionError(`${a.item.what}: could not tell which account this job runs as, to check ${a.ref}: ${describeUnknown(err)}.`, {
+          ...a.item.at,
+          fix: 'Check the AWS credentials of this job (aws sts get-caller-identity), or set verify: false.',
+        }),
+      );
     }
     return [];
   }

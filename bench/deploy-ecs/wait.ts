@@ -59,15 +59,30 @@ function seed(emu: Emulator, instant = false) {
   const first = emu.ecs.registerTaskDefinition(taskDef(family, 'v1'));
   const names = Array.from({ length: SERVICES }, (_, i) => `svc-${i}`);
   for (const [i, serviceName] of names.entries()) {
-    emu.ecs.createService({ cluster, serviceName, taskDefinition: first, desiredCount: 2, launchType: 'FARGATE', networkConfiguration: awsvpc, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } } });
-    emu.scenarios.nextRollout({ cluster, service: serviceName }, { result: 'success', afterSeconds: instant ? 0 : rolloutSeconds(trial, i) });
+    emu.ecs.createService({
+      cluster,
+      serviceName,
+      taskDefinition: first,
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      networkConfiguration: awsvpc,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+    });
+    emu.scenarios.nextRollout(
+      { cluster, service: serviceName },
+      { result: 'success', afterSeconds: instant ? 0 : rolloutSeconds(trial, i) },
+    );
   }
   return { cluster, family, names };
 }
 
 function sdk(emu: Emulator): ECSClient {
   const env = emu.env();
-  return new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  return new ECSClient({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
 }
 
 /** When the emulator marked the last of the services' rollouts COMPLETED (the PRIMARY deployment's updatedAt). */
@@ -96,12 +111,25 @@ async function bundleTrial(emu: Emulator): Promise<Measure> {
   const seen = emu.requests().length;
   const ws = mkdtempSync(join(tmpdir(), 'bench-deploy-ecs-'));
   writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(taskDef(family, 'v2')));
-  const run = await runBundle('deploy-ecs', { inputs: { 'task-definition': 'taskdef.json', cluster, services: names.join('\n') }, env: emu.env(), workspace: ws, timeoutMs: (ROLLOUT_SECONDS + 120) * 1000 });
+  const run = await runBundle('deploy-ecs', {
+    inputs: { 'task-definition': 'taskdef.json', cluster, services: names.join('\n') },
+    env: emu.env(),
+    workspace: ws,
+    timeoutMs: (ROLLOUT_SECONDS + 120) * 1000,
+  });
   const exitedAt = Date.now();
   if (run.code !== 0) throw new Error(`bundle failed:\n${run.stdout}`);
   const completed = await lastCompletedAt(sdk(emu), cluster, names);
-  const firstUpdate = emu.requests().slice(seen).find((r) => r.operation === 'UpdateService')!.at;
-  return { name: 'deploy-ecs bundle (5 s fixed)', latencyMs: exitedAt - completed, callsPerMinutePerBatch: callsPerMinute(emu, firstUpdate, exitedAt), waitSeconds: (exitedAt - firstUpdate) / 1000 };
+  const firstUpdate = emu
+    .requests()
+    .slice(seen)
+    .find((r) => r.operation === 'UpdateService')!.at;
+  return {
+    name: 'deploy-ecs bundle (5 s fixed)',
+    latencyMs: exitedAt - completed,
+    callsPerMinutePerBatch: callsPerMinute(emu, firstUpdate, exitedAt),
+    waitSeconds: (exitedAt - firstUpdate) / 1000,
+  };
 }
 
 async function sdkWaiterTrial(emu: Emulator): Promise<Measure> {
@@ -113,11 +141,19 @@ async function sdkWaiterTrial(emu: Emulator): Promise<Measure> {
   await Promise.all(names.map((service) => ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: arn }))));
   // As amazon-ecs-deploy-task-definition does: one waiter per call of up to 10 services, minDelay 15 s.
   for (let i = 0; i < names.length; i += 10) {
-    await waitUntilServicesStable({ client: ecs, minDelay: 15, maxWaitTime: ROLLOUT_SECONDS + 600 }, { cluster, services: names.slice(i, i + 10) });
+    await waitUntilServicesStable(
+      { client: ecs, minDelay: 15, maxWaitTime: ROLLOUT_SECONDS + 600 },
+      { cluster, services: names.slice(i, i + 10) },
+    );
   }
   const ended = Date.now();
   const completed = await lastCompletedAt(ecs, cluster, names);
-  return { name: 'SDK waitUntilServicesStable (minDelay 15 s)', latencyMs: ended - completed, callsPerMinutePerBatch: callsPerMinute(emu, started, ended), waitSeconds: (ended - started) / 1000 };
+  return {
+    name: 'SDK waitUntilServicesStable (minDelay 15 s)',
+    latencyMs: ended - completed,
+    callsPerMinutePerBatch: callsPerMinute(emu, started, ended),
+    waitSeconds: (ended - started) / 1000,
+  };
 }
 
 /** Instant rollouts: ms from the last UpdateService the emulator answered to the end of the wait. */
@@ -126,10 +162,19 @@ async function instantBundleTrial(emu: Emulator): Promise<number> {
   const seen = emu.requests().length;
   const ws = mkdtempSync(join(tmpdir(), 'bench-deploy-ecs-'));
   writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(taskDef(family, 'v2')));
-  const run = await runBundle('deploy-ecs', { inputs: { 'task-definition': 'taskdef.json', cluster, services: names.join('\n') }, env: emu.env(), workspace: ws, timeoutMs: 120_000 });
+  const run = await runBundle('deploy-ecs', {
+    inputs: { 'task-definition': 'taskdef.json', cluster, services: names.join('\n') },
+    env: emu.env(),
+    workspace: ws,
+    timeoutMs: 120_000,
+  });
   const exitedAt = Date.now();
   if (run.code !== 0) throw new Error(`bundle failed:\n${run.stdout}`);
-  const lastUpdate = emu.requests().slice(seen).filter((r) => r.operation === 'UpdateService').at(-1)!.at;
+  const lastUpdate = emu
+    .requests()
+    .slice(seen)
+    .filter((r) => r.operation === 'UpdateService')
+    .at(-1)!.at;
   return exitedAt - lastUpdate;
 }
 
@@ -154,7 +199,9 @@ async function main() {
   emu.ecr.putImage('delivery/backend', 'v1');
   emu.ecr.putImage('delivery/backend', 'v2');
   try {
-    console.log(`deploy-ecs wait bench: ${SERVICES} services, rollouts complete ${ROLLOUT_SECONDS}–${ROLLOUT_SECONDS + 6} s after the update (off the poll grid), ${TRIALS} trial(s) each\n`);
+    console.log(
+      `deploy-ecs wait bench: ${SERVICES} services, rollouts complete ${ROLLOUT_SECONDS}–${ROLLOUT_SECONDS + 6} s after the update (off the poll grid), ${TRIALS} trial(s) each\n`,
+    );
     const ours: Measure[] = [];
     const theirs: Measure[] = [];
     for (let i = 0; i < TRIALS; i++) {
@@ -164,12 +211,20 @@ async function main() {
     const rows = [...ours, ...theirs];
     console.log('| waiter | trial | COMPLETED → exit (s) | DescribeServices / min / batch of 10 | waited (s) |');
     console.log('| --- | --- | --- | --- | --- |');
-    rows.forEach((m) => console.log(`| ${m.name} | ${(ours.includes(m) ? ours : theirs).indexOf(m) + 1} | ${fmt(m.latencyMs / 1000, 2)} | ${fmt(m.callsPerMinutePerBatch)} | ${fmt(m.waitSeconds)} |`));
+    rows.forEach((m) =>
+      console.log(
+        `| ${m.name} | ${(ours.includes(m) ? ours : theirs).indexOf(m) + 1} | ${fmt(m.latencyMs / 1000, 2)} | ${fmt(m.callsPerMinutePerBatch)} | ${fmt(m.waitSeconds)} |`,
+      ),
+    );
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const oL = mean(ours.map((m) => m.latencyMs)) / 1000;
     const tL = mean(theirs.map((m) => m.latencyMs)) / 1000;
-    console.log(`\nmean COMPLETED → end of wait: deploy-ecs ${fmt(oL, 2)} s (max ${fmt(Math.max(...ours.map((m) => m.latencyMs)) / 1000, 2)} s), SDK waiter ${fmt(tL, 2)} s — ratio ${fmt(tL / oL)}×`);
-    console.log(`mean DescribeServices/min per batch of 10: deploy-ecs ${fmt(mean(ours.map((m) => m.callsPerMinutePerBatch)))}, SDK waiter ${fmt(mean(theirs.map((m) => m.callsPerMinutePerBatch)))}`);
+    console.log(
+      `\nmean COMPLETED → end of wait: deploy-ecs ${fmt(oL, 2)} s (max ${fmt(Math.max(...ours.map((m) => m.latencyMs)) / 1000, 2)} s), SDK waiter ${fmt(tL, 2)} s — ratio ${fmt(tL / oL)}×`,
+    );
+    console.log(
+      `mean DescribeServices/min per batch of 10: deploy-ecs ${fmt(mean(ours.map((m) => m.callsPerMinutePerBatch)))}, SDK waiter ${fmt(mean(theirs.map((m) => m.callsPerMinutePerBatch)))}`,
+    );
     console.log('(the bundle figure runs to process exit: the last poll, the summary and node exiting; goal ≤ 5 s and ≤ 12 calls/min)');
     const instantOurs: number[] = [];
     const instantTheirs: number[] = [];
@@ -179,9 +234,13 @@ async function main() {
     }
     const iO = mean(instantOurs) / 1000;
     const iT = mean(instantTheirs) / 1000;
-    console.log(`\ninstant rollout (COMPLETED when UpdateService returns), last UpdateService → end of wait: deploy-ecs ${instantOurs.map((ms) => fmt(ms / 1000, 2)).join(', ')} s (mean ${fmt(iO, 2)} s, to process exit), SDK waiter ${instantTheirs.map((ms) => fmt(ms / 1000, 2)).join(', ')} s (mean ${fmt(iT, 2)} s) — ratio ${fmt(iT / iO)}×`);
+    console.log(
+      `\ninstant rollout (COMPLETED when UpdateService returns), last UpdateService → end of wait: deploy-ecs ${instantOurs.map((ms) => fmt(ms / 1000, 2)).join(', ')} s (mean ${fmt(iO, 2)} s, to process exit), SDK waiter ${instantTheirs.map((ms) => fmt(ms / 1000, 2)).join(', ')} s (mean ${fmt(iT, 2)} s) — ratio ${fmt(iT / iO)}×`,
+    );
     const size = statSync(join(repoRoot, 'dist/deploy-ecs/index.js')).size;
-    console.log(`\nbundle: dist/deploy-ecs/index.js ${size} bytes (${fmt(size / 1024 / 1024, 2)} MiB, ${fmt(size / 1e6, 2)} MB; goal ≤ 1 MB)`);
+    console.log(
+      `\nbundle: dist/deploy-ecs/index.js ${size} bytes (${fmt(size / 1024 / 1024, 2)} MiB, ${fmt(size / 1e6, 2)} MB; goal ≤ 1 MB)`,
+    );
   } finally {
     await emu.stop();
   }

@@ -29,7 +29,9 @@ const TRIALS = Number(process.env.TRIALS ?? 3);
 const CLUSTER = 'delivery-test';
 const FAMILY = 'delivery-test-backend';
 const LOG_GROUP = '/ecs/delivery-test';
-const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' as const } };
+const NETWORK = {
+  awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' as const },
+};
 
 interface Trial {
   stopToExitMs: number;
@@ -59,16 +61,28 @@ function seed(emu: Emulator) {
         name: 'backend',
         image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123',
         essential: true,
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': LOG_GROUP, 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' } },
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-group': LOG_GROUP, 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' },
+        },
       },
     ],
   });
-  emu.ecs.createService({ cluster: CLUSTER, serviceName: 'backend', taskDefinition: arn, desiredCount: 1, launchType: 'FARGATE', networkConfiguration: NETWORK });
+  emu.ecs.createService({
+    cluster: CLUSTER,
+    serviceName: 'backend',
+    taskDefinition: arn,
+    desiredCount: 1,
+    launchType: 'FARGATE',
+    networkConfiguration: NETWORK,
+  });
 }
 
 /** Lines a migration might print: numbered, padded to LINE_BYTES with SQL-ish text. */
 function migrationLines(tag: string): string[] {
-  const filler = ' -- ALTER TABLE orders ADD COLUMN delivery_window tstzrange; CREATE INDEX CONCURRENTLY ...'.repeat(Math.ceil(LINE_BYTES / 80));
+  const filler = ' -- ALTER TABLE orders ADD COLUMN delivery_window tstzrange; CREATE INDEX CONCURRENTLY ...'.repeat(
+    Math.ceil(LINE_BYTES / 80),
+  );
   return Array.from({ length: LINES }, (_, i) => `${tag} ${String(i + 1).padStart(6, '0')}${filler}`.slice(0, LINE_BYTES));
 }
 
@@ -100,7 +114,11 @@ async function ours(emu: Emulator, n: number): Promise<Trial> {
     onSpawn: (child) => child.on('exit', () => (exitAt = Date.now())),
   });
   if (run.code !== 0) throw new Error(`bundle failed:\n${run.stdout.slice(-2000)}`);
-  return { stopToExitMs: exitAt - stopAt(emu, startedBy), lost: lost(written, run.stdout.split('\n')), callsPerMinute: callRate(emu, startAt, exitAt) };
+  return {
+    stopToExitMs: exitAt - stopAt(emu, startedBy),
+    lost: lost(written, run.stdout.split('\n')),
+    callsPerMinute: callRate(emu, startAt, exitAt),
+  };
 }
 
 async function peer(emu: Emulator, n: number): Promise<Trial> {
@@ -108,18 +126,29 @@ async function peer(emu: Emulator, n: number): Promise<Trial> {
   const written = migrationLines(`peer${n}`);
   emu.scenarios.nextTask({ startedBy }, { afterSeconds: RUN_SECONDS, logLines: written });
   const env = emu.env();
-  const base = { region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } };
+  const base = {
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  };
   const ecs = new ECSClient(base);
   const logs = new CloudWatchLogsClient(base);
   const startAt = Date.now();
-  const out = await ecs.send(new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy, networkConfiguration: NETWORK, launchType: 'FARGATE' }));
+  const out = await ecs.send(
+    new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy, networkConfiguration: NETWORK, launchType: 'FARGATE' }),
+  );
   const arn = out.tasks![0]!.taskArn!;
   await waitUntilTasksStopped({ client: ecs, maxWaitTime: 600 }, { cluster: CLUSTER, tasks: [arn] });
-  const events = await logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: `backend/backend/${arn.split('/').pop()}`, startFromHead: true }));
+  const events = await logs.send(
+    new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: `backend/backend/${arn.split('/').pop()}`, startFromHead: true }),
+  );
   const exitAt = Date.now();
   return {
     stopToExitMs: exitAt - stopAt(emu, startedBy),
-    lost: lost(written, (events.events ?? []).map((e) => e.message ?? '')),
+    lost: lost(
+      written,
+      (events.events ?? []).map((e) => e.message ?? ''),
+    ),
     callsPerMinute: callRate(emu, startAt, exitAt),
   };
 }
@@ -166,13 +195,25 @@ async function main() {
     for (let i = 0; i < TRIALS; i++) {
       a.push(await ours(emu, i));
       b.push(await peer(emu, i));
-      console.log(`trial ${i + 1}: migrate-db ${fmt(a[i]!.stopToExitMs)}, lost ${a[i]!.lost} | peer ${fmt(b[i]!.stopToExitMs)}, lost ${b[i]!.lost}`);
+      console.log(
+        `trial ${i + 1}: migrate-db ${fmt(a[i]!.stopToExitMs)}, lost ${a[i]!.lost} | peer ${fmt(b[i]!.stopToExitMs)}, lost ${b[i]!.lost}`,
+      );
     }
     const rows = [
-      ['STOPPED → exit (median)', fmt(median(a.map((t) => t.stopToExitMs))), fmt(median(b.map((t) => t.stopToExitMs))), (median(b.map((t) => t.stopToExitMs)) / Math.max(1, median(a.map((t) => t.stopToExitMs)))).toFixed(1) + '×'],
+      [
+        'STOPPED → exit (median)',
+        fmt(median(a.map((t) => t.stopToExitMs))),
+        fmt(median(b.map((t) => t.stopToExitMs))),
+        (median(b.map((t) => t.stopToExitMs)) / Math.max(1, median(a.map((t) => t.stopToExitMs)))).toFixed(1) + '×',
+      ],
       ['STOPPED → exit (worst)', fmt(Math.max(...a.map((t) => t.stopToExitMs))), fmt(Math.max(...b.map((t) => t.stopToExitMs))), ''],
       [`log lines lost of ${LINES} (worst)`, String(Math.max(...a.map((t) => t.lost))), String(Math.max(...b.map((t) => t.lost))), ''],
-      ['AWS calls per minute of run (median)', median(a.map((t) => t.callsPerMinute)).toFixed(0), median(b.map((t) => t.callsPerMinute)).toFixed(0), ''],
+      [
+        'AWS calls per minute of run (median)',
+        median(a.map((t) => t.callsPerMinute)).toFixed(0),
+        median(b.map((t) => t.callsPerMinute)).toFixed(0),
+        '',
+      ],
     ];
     console.log(`\n${LINES} lines × ~${LINE_BYTES} B over ${RUN_SECONDS} s, ${TRIALS} trials; goals: STOPPED → exit ≤ 3 s, 0 lines lost\n`);
     console.log('| measure | migrate-db (defaults) | peer: waitUntilTasksStopped + one GetLogEvents | peer / ours |');
@@ -183,8 +224,12 @@ async function main() {
     for (let i = 0; i < TRIALS; i++) c.push(await cancel(emu, i));
     console.log('\n| cancel (SIGTERM), migrate-db | median | worst | goal |');
     console.log('| --- | --- | --- | --- |');
-    console.log(`| SIGTERM → StopTask received | ${fmt(median(c.map((x) => x.toStopMs)))} | ${fmt(Math.max(...c.map((x) => x.toStopMs)))} | ≤ 5 s |`);
-    console.log(`| SIGTERM → process exit | ${fmt(median(c.map((x) => x.toExitMs)))} | ${fmt(Math.max(...c.map((x) => x.toExitMs)))} | before the runner's SIGKILL |`);
+    console.log(
+      `| SIGTERM → StopTask received | ${fmt(median(c.map((x) => x.toStopMs)))} | ${fmt(Math.max(...c.map((x) => x.toStopMs)))} | ≤ 5 s |`,
+    );
+    console.log(
+      `| SIGTERM → process exit | ${fmt(median(c.map((x) => x.toExitMs)))} | ${fmt(Math.max(...c.map((x) => x.toExitMs)))} | before the runner's SIGKILL |`,
+    );
   } finally {
     await emu.stop();
   }

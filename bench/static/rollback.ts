@@ -35,7 +35,16 @@ function generate(tag: string): string {
     const kind = i % 10;
     // The fingerprint is the build's: B renames every chunk and stylesheet.
     const hash = ((i * 2654435761 + (tag === 'A' ? 0 : 977)) % 2 ** 32).toString(16).padStart(8, '0');
-    const rel = kind < 4 ? `assets/js/chunk-${hash}.js` : kind < 6 ? `assets/css/style-${hash}.css` : kind < 8 ? `img/icon-${i}.svg` : kind === 8 ? `pages/p${i}/index.html` : `data/d${i}.json`;
+    const rel =
+      kind < 4
+        ? `assets/js/chunk-${hash}.js`
+        : kind < 6
+          ? `assets/css/style-${hash}.css`
+          : kind < 8
+            ? `img/icon-${i}.svg`
+            : kind === 8
+              ? `pages/p${i}/index.html`
+              : `data/d${i}.json`;
     const stable = kind === 6 || kind === 7;
     write(rel, Buffer.alloc(600 + ((i * 37) % 1800), `/* ${rel} ${stable ? '' : tag} */ `));
     if (kind < 6) refs.push(rel);
@@ -45,7 +54,13 @@ function generate(tag: string): string {
     for (let j = 0; j < buf.length; j += 4096) buf[j] = (j / 4096 + i) % 256;
     write(`media/video-${i}.mp4`, buf);
   }
-  write('index.html', `<!doctype html><title>${tag}</title>${refs.slice(0, 50).map((r) => `<script src="/${r}"></script>`).join('')}`);
+  write(
+    'index.html',
+    `<!doctype html><title>${tag}</title>${refs
+      .slice(0, 50)
+      .map((r) => `<script src="/${r}"></script>`)
+      .join('')}`,
+  );
   return root;
 }
 
@@ -58,7 +73,8 @@ interface Measure {
   bytes: string;
 }
 
-const siteWrites = (s3: LocalS3, bucket: string, op: 'PUT' | 'COPY' | 'DELETE') => s3.count(op, (r) => r.bucket === bucket && !r.key.includes('.deploy-static/'));
+const siteWrites = (s3: LocalS3, bucket: string, op: 'PUT' | 'COPY' | 'DELETE') =>
+  s3.count(op, (r) => r.bucket === bucket && !r.key.includes('.deploy-static/'));
 
 logMeasurements('deploy-static rollback vs re-deploy');
 
@@ -80,8 +96,21 @@ async function main(): Promise<void> {
     const run = await runBundle('deploy-static', { inputs: { bucket, ...inputs }, env: { ...env, GITHUB_SHA: sha }, timeoutMs: 900_000 });
     const ms = performance.now() - t0;
     if (run.code !== 0) console.error(run.stdout.slice(-3000), run.stderr.slice(-2000));
-    if (process.env.BENCH_LOG && inputs['rollback-to']) console.error(run.stdout.split('\n').filter((l) => !/^(COPY|DELETE) /.test(l)).join('\n'));
-    return { ms, ok: run.code === 0, puts: siteWrites(s3, bucket, 'PUT') + s3.count('MPU', (r) => r.bucket === bucket), copies: siteWrites(s3, bucket, 'COPY'), deletes: siteWrites(s3, bucket, 'DELETE'), bytes: run.outputs['bytes-uploaded'] ?? '?' };
+    if (process.env.BENCH_LOG && inputs['rollback-to'])
+      console.error(
+        run.stdout
+          .split('\n')
+          .filter((l) => !/^(COPY|DELETE) /.test(l))
+          .join('\n'),
+      );
+    return {
+      ms,
+      ok: run.code === 0,
+      puts: siteWrites(s3, bucket, 'PUT') + s3.count('MPU', (r) => r.bucket === bucket),
+      copies: siteWrites(s3, bucket, 'COPY'),
+      deletes: siteWrites(s3, bucket, 'DELETE'),
+      bytes: run.outputs['bytes-uploaded'] ?? '?',
+    };
   };
   const rollbacks: Measure[] = [];
   const redeploys: Measure[] = [];

@@ -31,12 +31,20 @@ const BIG_SIZE = 8.5 * 1024 * 1024;
 function generate(root: string): string[] {
   const rels: string[] = [];
   let seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < FILES - BIG; i++) {
     const kind = i % 10;
-    const hash = (i * 2654435761 % 2 ** 32).toString(16).padStart(8, '0');
+    const hash = ((i * 2654435761) % 2 ** 32).toString(16).padStart(8, '0');
     const rel =
-      kind < 4 ? `assets/js/chunk-${hash}.js` : kind < 6 ? `assets/css/style-${hash}.css` : kind < 8 ? `img/icon-${i}.svg` : kind === 8 ? `pages/p${i}/index.html` : `data/d${i}.json`;
+      kind < 4
+        ? `assets/js/chunk-${hash}.js`
+        : kind < 6
+          ? `assets/css/style-${hash}.css`
+          : kind < 8
+            ? `img/icon-${i}.svg`
+            : kind === 8
+              ? `pages/p${i}/index.html`
+              : `data/d${i}.json`;
     const size = 600 + Math.floor(rand() * 1800);
     const body = Buffer.alloc(size, `/* ${rel} */ `);
     rels.push(rel);
@@ -97,13 +105,16 @@ async function main(): Promise<void> {
   if (cliVersion.status !== 0) throw new Error(`'${aws} --version' failed; run bench/static/run.sh (installs awscli) or set AWS_CLI.`);
   const rcloneBin = process.env.RCLONE ?? 'rclone';
   const rcloneVersion = spawnSync(rcloneBin, ['version'], { encoding: 'utf8' });
-  if (rcloneVersion.status !== 0) throw new Error(`'${rcloneBin} version' failed; run bench/static/run.sh (installs rclone) or set RCLONE.`);
+  if (rcloneVersion.status !== 0)
+    throw new Error(`'${rcloneBin} version' failed; run bench/static/run.sh (installs rclone) or set RCLONE.`);
   const s3 = await startLocalS3(['bench-ours', 'bench-cli', 'bench-rclone']);
   const env = s3Env(s3.endpoint);
   const root = join(mkdtempSync(join(tmpdir(), 'bench-static-')), 'dist');
   const rels = generate(root);
   const total = rels.reduce((n, r) => n + readFileSync(join(root, r)).length, 0);
-  console.log(`site: ${rels.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB (${BIG} files of ${(BIG_SIZE / 1024 / 1024).toFixed(1)} MiB); ${cliVersion.stdout.trim() || cliVersion.stderr.trim()}; ${rcloneVersion.stdout.split('\n')[0]}`);
+  console.log(
+    `site: ${rels.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB (${BIG} files of ${(BIG_SIZE / 1024 / 1024).toFixed(1)} MiB); ${cliVersion.stdout.trim() || cliVersion.stderr.trim()}; ${rcloneVersion.stdout.split('\n')[0]}`,
+  );
 
   const ours = async (prefix: string): Promise<Measure> => {
     s3.reset();
@@ -117,7 +128,11 @@ async function main(): Promise<void> {
   const cli = async (prefix: string, extra: string[] = []): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
-    const child = spawn(aws, ['s3', 'sync', root, `s3://bench-cli/${prefix}`, '--delete', ...extra, '--endpoint-url', s3.endpoint, '--only-show-errors'], { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(
+      aws,
+      ['s3', 'sync', root, `s3://bench-cli/${prefix}`, '--delete', ...extra, '--endpoint-url', s3.endpoint, '--only-show-errors'],
+      { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli') };
   };
@@ -125,9 +140,29 @@ async function main(): Promise<void> {
   const rclone = async (prefix: string): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
-    const args = ['sync', root, `:s3:bench-rclone/${prefix}`, '--checksum', '--s3-provider', 'Other', '--s3-endpoint', s3.endpoint, '--s3-access-key-id', 'S3RVER', '--s3-secret-access-key', 'S3RVER', '--s3-region', 'eu-west-1', '--s3-no-check-bucket', '-q'];
+    const args = [
+      'sync',
+      root,
+      `:s3:bench-rclone/${prefix}`,
+      '--checksum',
+      '--s3-provider',
+      'Other',
+      '--s3-endpoint',
+      s3.endpoint,
+      '--s3-access-key-id',
+      'S3RVER',
+      '--s3-secret-access-key',
+      'S3RVER',
+      '--s3-region',
+      'eu-west-1',
+      '--s3-no-check-bucket',
+      '-q',
+    ];
     // rclone 1.60 (aws-sdk-go v1) cannot apply AWS_CA_BUNDLE to its own HTTP transport and refuses to start; a local endpoint needs none.
-    const child = spawn(rcloneBin, args, { env: { ...process.env, RCLONE_CONFIG: '/dev/null', AWS_CA_BUNDLE: undefined }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(rcloneBin, args, {
+      env: { ...process.env, RCLONE_CONFIG: '/dev/null', AWS_CA_BUNDLE: undefined },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-rclone') };
   };
@@ -144,23 +179,48 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       prepare(rep);
       // Rotate who goes first: the machine is shared and load drifts.
-      const order = [async () => os.push(await ours(prefix(rep))), async () => cs.push(await cli(prefix(rep))), async () => rs.push(await rclone(prefix(rep)))];
+      const order = [
+        async () => os.push(await ours(prefix(rep))),
+        async () => cs.push(await cli(prefix(rep))),
+        async () => rs.push(await rclone(prefix(rep))),
+      ];
       for (let k = 0; k < 3; k++) await order[(rep + k) % 3]!();
     }
-    const pick = (ms: Measure[]): Measure => ({ ...ms[0]!, ms: median(ms.map((m) => m.ms)), ok: ms.every((m) => m.ok), puts: Math.max(...ms.map((m) => m.puts)), objectsWritten: Math.max(...ms.map((m) => m.objectsWritten)), heads: Math.max(...ms.map((m) => m.heads)) });
+    const pick = (ms: Measure[]): Measure => ({
+      ...ms[0]!,
+      ms: median(ms.map((m) => m.ms)),
+      ok: ms.every((m) => m.ok),
+      puts: Math.max(...ms.map((m) => m.puts)),
+      objectsWritten: Math.max(...ms.map((m) => m.objectsWritten)),
+      heads: Math.max(...ms.map((m) => m.heads)),
+    });
     const o = pick(os);
     const c = pick(cs);
     const r = pick(rs);
-    const spread = os.map((m, i) => `${(m.ms / 1000).toFixed(1)}/${(cs[i]!.ms / 1000).toFixed(1)}/${(rs[i]!.ms / 1000).toFixed(1)}`).join(' ');
+    const spread = os
+      .map((m, i) => `${(m.ms / 1000).toFixed(1)}/${(cs[i]!.ms / 1000).toFixed(1)}/${(rs[i]!.ms / 1000).toFixed(1)}`)
+      .join(' ');
     rows.push({ scenario: name, expect, o, c, r, spread });
-    console.log(`${name}: deploy-static ${(o.ms / 1000).toFixed(2)} s, ${o.puts} PUTs | aws s3 sync ${(c.ms / 1000).toFixed(2)} s, ${c.puts} PUTs | rclone ${(r.ms / 1000).toFixed(2)} s, ${r.puts} PUTs  (runs ours/cli/rclone: ${spread})`);
+    console.log(
+      `${name}: deploy-static ${(o.ms / 1000).toFixed(2)} s, ${o.puts} PUTs | aws s3 sync ${(c.ms / 1000).toFixed(2)} s, ${c.puts} PUTs | rclone ${(r.ms / 1000).toFixed(2)} s, ${r.puts} PUTs  (runs ours/cli/rclone: ${spread})`,
+    );
   };
 
   const last = `site-${REPS - 1}`;
-  await scenario('cold', `${rels.length} objects`, () => undefined, (rep) => `site-${rep}`);
+  await scenario(
+    'cold',
+    `${rels.length} objects`,
+    () => undefined,
+    (rep) => `site-${rep}`,
+  );
   // For the --size-only comparison: the same cold state, synced once.
   await cli('size-only');
-  await scenario('no-op (fresh checkout)', '0 objects', () => freshCheckout(root, rels), () => last);
+  await scenario(
+    'no-op (fresh checkout)',
+    '0 objects',
+    () => freshCheckout(root, rels),
+    () => last,
+  );
   const jsFiles = rels.filter((r) => r.endsWith('.js'));
   const perRep = Math.round(rels.length / 100);
   await scenario(
@@ -232,7 +292,10 @@ async function main(): Promise<void> {
   const scaleLines = [
     '| dry-run plan (scan, hash, list, plan, invalidation plan), every key changed, with a distribution | time | peak RSS | invalidation paths |',
     '| --- | --- | --- | --- |',
-    ...scale.map((r) => `| ${r.files.toLocaleString('en')} files | ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'} | ${r.peakMiB.toFixed(0)} MiB | ${r.invalidationPaths} |`),
+    ...scale.map(
+      (r) =>
+        `| ${r.files.toLocaleString('en')} files | ${r.seconds.toFixed(2)} s${r.ok ? '' : ' (FAILED)'} | ${r.peakMiB.toFixed(0)} MiB | ${r.invalidationPaths} |`,
+    ),
     `| planInvalidation alone, 100,000 keys in 5,000 folders | ${inv.seconds.toFixed(2)} s | | ${inv.paths} |`,
   ];
   console.log(`\n${scaleLines.join('\n')}\n`);
@@ -243,8 +306,16 @@ async function main(): Promise<void> {
     `cold ${rels.length} files: ${(row('cold').o.ms / row('cold').c.ms).toFixed(2)}× aws s3 sync (goal ≤ 0.8×), ${(row('cold').o.ms / row('cold').r.ms).toFixed(2)}× rclone`,
     `no-op after a fresh checkout: ${(row('no-op').o.ms / row('no-op').c.ms).toFixed(2)}× aws s3 sync (goal ≤ 0.2×), ${(row('no-op').o.ms / row('no-op').r.ms).toFixed(2)}× rclone`,
     `20 % SlowDown: ${(slowOurs.ms / faultFree.ms).toFixed(2)}× the fault-free time (goal ≤ 3×), ${oursBad} files wrong or missing (goal 0)`,
-    ...(at(2000) && at(20000) ? [`planning 20,000 vs 2,000 files: ${(at(20000)!.seconds / at(2000)!.seconds).toFixed(1)}× the time (goal ≤ 12×), peak RSS ${at(20000)!.peakMiB.toFixed(0)} MiB (goal ≤ 400 MB)`] : []),
-    ...(at(100000) ? [`100,000 files with a distribution: ${at(100000)!.seconds.toFixed(1)} s (goal ≤ 30 s), peak RSS ${at(100000)!.peakMiB.toFixed(0)} MiB`] : []),
+    ...(at(2000) && at(20000)
+      ? [
+          `planning 20,000 vs 2,000 files: ${(at(20000)!.seconds / at(2000)!.seconds).toFixed(1)}× the time (goal ≤ 12×), peak RSS ${at(20000)!.peakMiB.toFixed(0)} MiB (goal ≤ 400 MB)`,
+        ]
+      : []),
+    ...(at(100000)
+      ? [
+          `100,000 files with a distribution: ${at(100000)!.seconds.toFixed(1)} s (goal ≤ 30 s), peak RSS ${at(100000)!.peakMiB.toFixed(0)} MiB`,
+        ]
+      : []),
   ];
   console.log(`Goals, this run:\n${goals.map((g) => `- ${g}`).join('\n')}`);
 
@@ -260,7 +331,11 @@ async function main(): Promise<void> {
   console.log(sizeOnlyLine);
   const out = join(import.meta.dirname, '../results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'static.md'), [lines.join('\n'), sizeOnlyLine, slowLines.join('\n'), scaleLines.join('\n'), goals.map((g) => `- ${g}`).join('\n')].join('\n\n') + '\n');
+  writeFileSync(
+    join(out, 'static.md'),
+    [lines.join('\n'), sizeOnlyLine, slowLines.join('\n'), scaleLines.join('\n'), goals.map((g) => `- ${g}`).join('\n')].join('\n\n') +
+      '\n',
+  );
 }
 
 await main();

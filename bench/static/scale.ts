@@ -42,13 +42,24 @@ async function fakeBucket(objects: { key: string; size: number }[]): Promise<{ e
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     req.resume();
-    if (req.method === 'GET' && (url.pathname === `/${BUCKET}` || url.pathname === `/${BUCKET}/`) && url.searchParams.get('list-type') === '2') {
+    if (
+      req.method === 'GET' &&
+      (url.pathname === `/${BUCKET}` || url.pathname === `/${BUCKET}/`) &&
+      url.searchParams.get('list-type') === '2'
+    ) {
       const start = Number(url.searchParams.get('continuation-token') ?? 0);
       const page = objects.slice(start, start + 1000);
       const next = start + 1000 < objects.length ? `<NextContinuationToken>${start + 1000}</NextContinuationToken>` : '';
-      const items = page.map((o) => `<Contents><Key>${xml(o.key)}</Key><ETag>"00000000000000000000000000000000"</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`).join('');
+      const items = page
+        .map(
+          (o) =>
+            `<Contents><Key>${xml(o.key)}</Key><ETag>"00000000000000000000000000000000"</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        )
+        .join('');
       res.writeHead(200, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${BUCKET}</Name><Prefix></Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>${next !== ''}</IsTruncated>${items}${next}</ListBucketResult>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${BUCKET}</Name><Prefix></Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>${next !== ''}</IsTruncated>${items}${next}</ListBucketResult>`,
+      );
       return;
     }
     const code = req.method === 'GET' ? 'NoSuchKey' : 'NotImplemented';
@@ -72,7 +83,10 @@ export async function scaleBench(sizes: number[]): Promise<ScaleRow[]> {
   const dist = emu.cloudfront.createDistribution({ origins: [{ id: 'site', domainName: `${BUCKET}.s3.eu-west-1.amazonaws.com` }] });
   const base = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   const rssPreload = join(base, 'rss.cjs');
-  writeFileSync(rssPreload, "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+  writeFileSync(
+    rssPreload,
+    "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_OUT, String(process.resourceUsage().maxRSS)));\n",
+  );
   const rows: ScaleRow[] = [];
   for (const n of sizes) {
     const root = join(base, `site-${n}`);
@@ -88,9 +102,20 @@ export async function scaleBench(sizes: number[]): Promise<ScaleRow[]> {
     const seconds = (performance.now() - t0) / 1000;
     bucket.server.close();
     if (run.code !== 0) console.error(run.stdout.slice(-1500), run.stderr.slice(-1500));
-    const plan = run.code === 0 ? (JSON.parse(readFileSync(run.outputs.plan!, 'utf8')) as { targets: { invalidation?: { paths: string[] } }[] }) : undefined;
-    const row = { files: n, seconds, peakMiB: Number(readFileSync(rssOut, 'utf8')) / 1024, invalidationPaths: plan?.targets[0]?.invalidation?.paths.length ?? 0, ok: run.code === 0 };
-    console.log(`dry-run plan of ${n} files (all changed, with a distribution): ${seconds.toFixed(2)} s, peak RSS ${row.peakMiB.toFixed(0)} MiB, ${row.invalidationPaths} invalidation paths${row.ok ? '' : ' (FAILED)'}`);
+    const plan =
+      run.code === 0
+        ? (JSON.parse(readFileSync(run.outputs.plan!, 'utf8')) as { targets: { invalidation?: { paths: string[] } }[] })
+        : undefined;
+    const row = {
+      files: n,
+      seconds,
+      peakMiB: Number(readFileSync(rssOut, 'utf8')) / 1024,
+      invalidationPaths: plan?.targets[0]?.invalidation?.paths.length ?? 0,
+      ok: run.code === 0,
+    };
+    console.log(
+      `dry-run plan of ${n} files (all changed, with a distribution): ${seconds.toFixed(2)} s, peak RSS ${row.peakMiB.toFixed(0)} MiB, ${row.invalidationPaths} invalidation paths${row.ok ? '' : ' (FAILED)'}`,
+    );
     rows.push(row);
   }
   await emu.stop();

@@ -44,7 +44,13 @@ function planVerify(r, region) {
             if (ref.region && ref.region !== region)
                 plan.skipped.push(`${what}: ${ref.ref} is in ${ref.region}, not ${region}`);
             else if (ref.account)
-                plan.byArn.push({ kind: ref.kind, account: ref.account, key: ref.kind === 'ssm' ? ref.name : ref.secretId, ref: ref.ref, item: { what, at } });
+                plan.byArn.push({
+                    kind: ref.kind,
+                    account: ref.account,
+                    key: ref.kind === 'ssm' ? ref.name : ref.secretId,
+                    ref: ref.ref,
+                    item: { what, at },
+                });
             else if (ref.kind === 'ssm')
                 push(plan.ssm, ref.name, { what, at });
             else
@@ -60,7 +66,12 @@ function planVerify(r, region) {
             else if (reg.region !== region)
                 plan.skipped.push(`container '${name}' image ${c.image} is in ${reg.region}, not ${region}`);
             else {
-                const entry = plan.images.get(c.image) ?? { registryId: reg.registryId, repositoryName: ref.repository, imageId: (0,_lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__/* .imageId */ .L)(ref), items: [] };
+                const entry = plan.images.get(c.image) ?? {
+                    registryId: reg.registryId,
+                    repositoryName: ref.repository,
+                    imageId: (0,_lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__/* .imageId */ .L)(ref),
+                    items: [],
+                };
                 entry.items.push({ what: `container '${name}' image`, at: { input: 'image', ...at } });
                 plan.images.set(c.image, entry);
             }
@@ -69,7 +80,10 @@ function planVerify(r, region) {
         const group = log?.logDriver === 'awslogs' ? log.options?.['awslogs-group'] : undefined;
         // With awslogs-create-group ECS creates the group itself at start.
         if (group && log?.options?.['awslogs-create-group'] !== 'true') {
-            push(plan.logGroups, group, { what: `container '${name}' log group`, at: r.locate(['containerDefinitions', i, 'logConfiguration', 'options', 'awslogs-group']) });
+            push(plan.logGroups, group, {
+                what: `container '${name}' log group`,
+                at: r.locate(['containerDefinitions', i, 'logConfiguration', 'options', 'awslogs-group']),
+            });
         }
     });
     return plan;
@@ -96,7 +110,11 @@ async function runVerify(plan, clients, out) {
                 try {
                     let NextToken;
                     do {
-                        const page = await ssm.send(new _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__/* .DescribeParametersCommand */ .$hz({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }], MaxResults: 50, NextToken }));
+                        const page = await ssm.send(new _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__/* .DescribeParametersCommand */ .$hz({
+                            ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }],
+                            MaxResults: 50,
+                            NextToken,
+                        }));
                         for (const p of page.Parameters ?? [])
                             if (p.Name)
                                 found.add(p.Name);
@@ -121,13 +139,17 @@ async function runVerify(plan, clients, out) {
             checks.push(sm.send(new _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .DescribeSecretCommand */ .X5({ SecretId: id })).then((out) => {
                 if (out.DeletedDate)
                     miss(items, `Secrets Manager secret ${id} is scheduled for deletion.`, 'Restore it (aws secretsmanager restore-secret) or point at another secret.');
-            }, (err) => (notFound(err, 'ResourceNotFoundException') ? miss(items, `Secrets Manager secret ${id} does not exist.`, 'Create it or fix the ARN (copy it from the Secrets Manager console, with its 6-character suffix).') : failed(items, `secret ${id}`, err, 'secretsmanager:DescribeSecret'))));
+            }, (err) => notFound(err, 'ResourceNotFoundException')
+                ? miss(items, `Secrets Manager secret ${id} does not exist.`, 'Create it or fix the ARN (copy it from the Secrets Manager console, with its 6-character suffix).')
+                : failed(items, `secret ${id}`, err, 'secretsmanager:DescribeSecret')));
         }
     }
     if (plan.images.size) {
         const ecr = clients.get(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__/* .ECRClient */ .S70);
         for (const [uri, img] of plan.images) {
-            checks.push(ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__/* .DescribeImagesCommand */ .ji5({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] })).then(() => undefined, (err) => notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')
+            checks.push(ecr
+                .send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__/* .DescribeImagesCommand */ .ji5({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] }))
+                .then(() => undefined, (err) => notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')
                 ? miss(img.items, `image ${uri} is not in ECR (${err.name}).`, 'Push the image first (the build job), or fix the tag.')
                 : failed(img.items, `image ${uri}`, err, 'ecr:DescribeImages')));
         }
@@ -204,7 +226,10 @@ async function sortByAccount(plan, clients, misses, notChecked) {
     }
     catch (err) {
         for (const a of plan.byArn) {
-            misses.push(new _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`${a.item.what}: could not tell which account this job runs as, to check ${a.ref}: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}.`, { ...a.item.at, fix: 'Check the AWS credentials of this job (aws sts get-caller-identity), or set verify: false.' }));
+            misses.push(new _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(`${a.item.what}: could not tell which account this job runs as, to check ${a.ref}: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}.`, {
+                ...a.item.at,
+                fix: 'Check the AWS credentials of this job (aws sts get-caller-identity), or set verify: false.',
+            }));
         }
         return [];
     }

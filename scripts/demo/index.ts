@@ -18,7 +18,9 @@ import { seed } from './seed.js';
 const stepsDir = resolve(import.meta.dirname, 'steps');
 
 async function loadSteps(): Promise<{ file: string; step: DemoStep }[]> {
-  const files = readdirSync(stepsDir).filter((f) => /^\d+-.+\.ts$/.test(f)).sort();
+  const files = readdirSync(stepsDir)
+    .filter((f) => /^\d+-.+\.ts$/.test(f))
+    .sort();
   const steps = [];
   for (const file of files) {
     const mod = (await import(pathToFileURL(join(stepsDir, file)).href)) as { default?: DemoStep };
@@ -48,7 +50,8 @@ function parseArgs(argv: string[]): { scenario?: string; list: boolean } {
 function printScenarios(steps: { step: DemoStep }[]): void {
   console.log('Scenarios (npm run demo -- --scenario <name>):');
   for (const { step } of steps) {
-    for (const [name, description] of Object.entries(step.scenarios ?? {})) console.log(`  ${name.padEnd(24)} ${description} ${dim(`[${step.action}]`)}`);
+    for (const [name, description] of Object.entries(step.scenarios ?? {}))
+      console.log(`  ${name.padEnd(24)} ${description} ${dim(`[${step.action}]`)}`);
   }
 }
 
@@ -70,7 +73,9 @@ async function main(): Promise<number> {
 
   const started = Date.now();
   console.log(bold('aws-deploy-actions demo: the delivery-app pipeline against a local AWS emulator'));
-  console.log(dim(args.scenario ? `scenario: ${args.scenario} — ${owner!.step.scenarios![args.scenario]}` : 'scenario: none (the happy path)'));
+  console.log(
+    dim(args.scenario ? `scenario: ${args.scenario} — ${owner!.step.scenarios![args.scenario]}` : 'scenario: none (the happy path)'),
+  );
 
   const emu = await startEmulator();
   const workspace = mkdtempSync(join(tmpdir(), 'demo-delivery-app-'));
@@ -79,7 +84,11 @@ async function main(): Promise<number> {
   let halted: string | undefined;
   try {
     const names = await seed(emu, workspace);
-    console.log(dim(`emulator ${emu.endpoint}, s3 ${emu.s3Endpoint}; seeded clusters ${Object.values(names.cluster).join(', ')}, services ${names.templates.join(', ')}`));
+    console.log(
+      dim(
+        `emulator ${emu.endpoint}, s3 ${emu.s3Endpoint}; seeded clusters ${Object.values(names.cluster).join(', ')}, services ${names.templates.join(', ')}`,
+      ),
+    );
     emu.resetCounts();
 
     const ctx: DemoContext = {
@@ -139,9 +148,23 @@ async function main(): Promise<number> {
 
 async function runAction(action: string, opts: RunActionOptions, env: Record<string, string>, workspace: string): Promise<BundleRun> {
   if (opts.label) console.log(`\n  ${bold(opts.label)}`);
-  const run = await runBundle(action, { inputs: opts.inputs, env: { ...env, ...opts.env }, workspace, timeoutMs: opts.timeoutMs ?? 120_000 });
+  const run = await runBundle(action, {
+    inputs: opts.inputs,
+    env: { ...env, ...opts.env },
+    workspace,
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
   if (opts.showLog !== false) printLog(run.stdout);
-  if (run.stderr.trim()) console.log(dim(run.stderr.trim().split('\n').map((l) => `  ! ${l}`).join('\n')));
+  if (run.stderr.trim())
+    console.log(
+      dim(
+        run.stderr
+          .trim()
+          .split('\n')
+          .map((l) => `  ! ${l}`)
+          .join('\n'),
+      ),
+    );
   printOutputs(run);
   if (opts.showSummary !== false) printSummary(run);
   if (run.code === 0) {

@@ -63,7 +63,11 @@ export function printLog(stdout: string): void {
     }
     return readableLine(line);
   };
-  const lines = stdout.replace(/\n$/, '').split('\n').map(readable).filter((l): l is string => l !== undefined);
+  const lines = stdout
+    .replace(/\n$/, '')
+    .split('\n')
+    .map(readable)
+    .filter((l): l is string => l !== undefined);
   if (lines.length) console.log(indent(lines.join('\n'), '  │ '));
 }
 
@@ -82,7 +86,15 @@ export function printSummary(run: BundleRun): void {
   if (!run.summary.trim()) return;
   console.log(dim('  step summary:'));
   // The summary is markdown (plus a little HTML); shown as is, minus tags a terminal cannot render.
-  console.log(indent(run.summary.replace(/<\/?(details|summary|br|p|code|b|strong|em)[^>]*>/g, '').replace(/\n{3,}/g, '\n\n').trimEnd(), '    '));
+  console.log(
+    indent(
+      run.summary
+        .replace(/<\/?(details|summary|br|p|code|b|strong|em)[^>]*>/g, '')
+        .replace(/\n{3,}/g, '\n\n')
+        .trimEnd(),
+      '    ',
+    ),
+  );
 }
 
 /** JSON.stringify with small objects and arrays kept on one line, so a task definition fits a screen. */
@@ -92,6 +104,8 @@ export function compactJson(value: unknown, pad = '', width = 110): string {
   if (flat.length + pad.length <= width || value === null || typeof value !== 'object') return flat;
   const inner = `${pad}  `;
   if (Array.isArray(value)) return `[\n${value.map((v) => inner + compactJson(v, inner, width)).join(',\n')}\n${pad}]`;
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${compactJson(v, inner, width)}`);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${inner}${JSON.stringify(k)}: ${compactJson(v, inner, width)}`,
+  );
   return `{\n${entries.join(',\n')}\n${pad}}`;
 }

@@ -46,7 +46,9 @@ interface FeatureConfig {
 /** Every secret reference of a feature config in one environment (SSM names/ARNs and Secrets Manager ARNs). */
 function secretRefs(config: FeatureConfig, env: string): string[] {
   const blocks = [config.defaults?.byContainer, config.environments?.[env]?.byContainer];
-  return blocks.flatMap((b) => Object.values(b ?? {}).flatMap((c) => Object.values(c.secrets ?? {}))).map((ref) => ref.replaceAll('${DEPLOY_ENV}', env));
+  return blocks
+    .flatMap((b) => Object.values(b ?? {}).flatMap((c) => Object.values(c.secrets ?? {})))
+    .map((ref) => ref.replaceAll('${DEPLOY_ENV}', env));
 }
 
 /** A first revision of a template, rendered crudely (the demo's render step does it properly). */
@@ -59,8 +61,14 @@ export async function seed(emu: Emulator, exampleRoot: string): Promise<DemoName
   const { account, region } = emu;
   const taskdefDir = join(exampleRoot, 'infra', 'taskdef');
   const featuresDir = join(exampleRoot, 'infra', 'env', 'features');
-  const templates = readdirSync(taskdefDir).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
-  const features = readdirSync(featuresDir).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+  const templates = readdirSync(taskdefDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+  const features = readdirSync(featuresDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
   const names: DemoNames = {
     account,
     region,
@@ -74,7 +82,9 @@ export async function seed(emu: Emulator, exampleRoot: string): Promise<DemoName
     logGroup: { test: '/ecs/delivery-test', prod: '/ecs/delivery-prod' },
     bucket: { test: 'delivery-site-test', prod: 'delivery-site-prod' },
     distribution: { test: 'E2DELIVERYTEST', prod: 'E2DELIVERYPROD' },
-    networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0a1b2c3d4e5f60718'], assignPublicIp: 'DISABLED' } },
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0a1b2c3d4e5f60718'], assignPublicIp: 'DISABLED' },
+    },
   };
 
   for (const template of templates) {

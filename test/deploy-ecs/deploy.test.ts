@@ -33,14 +33,39 @@ const file = join(dir, 'td.json');
 writeFileSync(file, JSON.stringify(fileDef));
 
 /** A tiny fake ECS: services with deployments; `afterPolls` decides what each poll sees. */
-function fakeEcs(names: string[], opts: { runningRev: number; latestRev: number; outcome: (svc: string, polls: number, dep: Deployment) => Deployment[] }) {
-  const current = new Map<string, Deployment[]>(names.map((n) => [n, [{ id: `ecs-svc/${n}-old`, status: 'PRIMARY', taskDefinition: TD(opts.runningRev), desiredCount: 2, runningCount: 2, rolloutState: 'COMPLETED' }]]));
+function fakeEcs(
+  names: string[],
+  opts: { runningRev: number; latestRev: number; outcome: (svc: string, polls: number, dep: Deployment) => Deployment[] },
+) {
+  const current = new Map<string, Deployment[]>(
+    names.map((n) => [
+      n,
+      [
+        {
+          id: `ecs-svc/${n}-old`,
+          status: 'PRIMARY',
+          taskDefinition: TD(opts.runningRev),
+          desiredCount: 2,
+          runningCount: 2,
+          rolloutState: 'COMPLETED',
+        },
+      ],
+    ]),
+  );
   const updates = new Map<string, Deployment>();
   let polls = 0;
   const view = (name: string): Service => {
     const deps = current.get(name)!;
     const primary = deps.find((d) => d.status === 'PRIMARY')!;
-    return { serviceName: name, status: 'ACTIVE', taskDefinition: primary.taskDefinition, desiredCount: 2, runningCount: primary.runningCount, deployments: deps, events: [] };
+    return {
+      serviceName: name,
+      status: 'ACTIVE',
+      taskDefinition: primary.taskDefinition,
+      desiredCount: 2,
+      runningCount: primary.runningCount,
+      deployments: deps,
+      events: [],
+    };
   };
   ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const rev = input.taskDefinition === 'api' ? opts.latestRev : Number(input.taskDefinition.split(':').pop());
@@ -53,7 +78,14 @@ function fakeEcs(names: string[], opts: { runningRev: number; latestRev: number;
     return { services: input.services.map(view), failures: [] };
   });
   ecsMock.on(UpdateServiceCommand).callsFake((input: { service: string; taskDefinition: string }) => {
-    const d: Deployment = { id: `ecs-svc/${input.service}-${updates.size + 1}-${input.taskDefinition.split(':').pop()}`, status: 'PRIMARY', taskDefinition: input.taskDefinition, desiredCount: 2, runningCount: 0, rolloutState: 'IN_PROGRESS' };
+    const d: Deployment = {
+      id: `ecs-svc/${input.service}-${updates.size + 1}-${input.taskDefinition.split(':').pop()}`,
+      status: 'PRIMARY',
+      taskDefinition: input.taskDefinition,
+      desiredCount: 2,
+      runningCount: 0,
+      rolloutState: 'IN_PROGRESS',
+    };
     const before = current.get(input.service)!.map((x) => ({ ...x, status: 'ACTIVE' }));
     current.set(input.service, [d, ...before]);
     updates.set(input.service, d);
@@ -83,7 +115,8 @@ function deps(): Deps & { sleeps: number[]; report: ReturnType<typeof memoryRepo
   };
 }
 
-const inputs = (extra: Record<string, string> = {}) => getInputs((n) => ({ 'task-definition': file, cluster: 'prod', services: 'api', ...extra })[n] ?? '', {});
+const inputs = (extra: Record<string, string> = {}) =>
+  getInputs((n) => ({ 'task-definition': file, cluster: 'prod', services: 'api', ...extra })[n] ?? '', {});
 const completed = (d: Deployment): Deployment[] => [{ ...d, runningCount: 2, rolloutState: 'COMPLETED' }];
 
 beforeEach(() => {
@@ -99,7 +132,13 @@ describe('deploy', () => {
     fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, polls, d) => (polls >= 4 ? completed(d) : [d]) });
     const d = deps();
     const r = await deploy(inputs(), d);
-    expect(r).toMatchObject({ status: 'succeeded', changed: true, taskDefinitionArn: TD(7), previousTaskDefinitionArn: TD(6), rolledBack: false });
+    expect(r).toMatchObject({
+      status: 'succeeded',
+      changed: true,
+      taskDefinitionArn: TD(7),
+      previousTaskDefinitionArn: TD(6),
+      rolledBack: false,
+    });
     // The first poll comes right after UpdateService, the others one fixed interval apart.
     expect(d.sleeps).toEqual([5000, 5000, 5000]);
     expect(r.diff).toContain('memory: 1024 → 512');
@@ -107,7 +146,11 @@ describe('deploy', () => {
 
   it('rolls back to the ARN the service ran before, not the next older revision', async () => {
     // The service runs :4 although the family's latest is :6 (e.g. :5 and :6 were never deployed).
-    fakeEcs(['api'], { runningRev: 4, latestRev: 6, outcome: (_s, polls, d) => (d.taskDefinition === TD(7) ? [{ ...d, failedTasks: polls, rolloutState: 'IN_PROGRESS' }] : completed(d)) });
+    fakeEcs(['api'], {
+      runningRev: 4,
+      latestRev: 6,
+      outcome: (_s, polls, d) => (d.taskDefinition === TD(7) ? [{ ...d, failedTasks: polls, rolloutState: 'IN_PROGRESS' }] : completed(d)),
+    });
     const r = await deploy(inputs({ 'poll-interval-seconds': '1' }), deps());
     expect(r.status).toBe('failed');
     expect(r.rolledBack).toBe(true);
@@ -119,9 +162,25 @@ describe('deploy', () => {
 
   it("follows the circuit breaker's rollback that the wait's last poll did not see yet, instead of racing it with an UpdateService", async () => {
     // Poll 1 (the wait): ours FAILED and still PRIMARY. Poll 2 (read again before the rollback): ECS's rollback deployment is PRIMARY.
-    const cbRollback = (polls: number): Deployment => ({ id: 'ecs-svc/cb-rollback', status: 'PRIMARY', taskDefinition: TD(6), desiredCount: 2, runningCount: polls >= 3 ? 2 : 0, rolloutState: polls >= 3 ? 'COMPLETED' : 'IN_PROGRESS', rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/api-old.' });
-    const failed = (d: Deployment): Deployment => ({ ...d, rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' });
-    fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, polls, d) => (polls <= 1 ? [failed(d)] : [cbRollback(polls), { ...failed(d), status: 'ACTIVE' }]) });
+    const cbRollback = (polls: number): Deployment => ({
+      id: 'ecs-svc/cb-rollback',
+      status: 'PRIMARY',
+      taskDefinition: TD(6),
+      desiredCount: 2,
+      runningCount: polls >= 3 ? 2 : 0,
+      rolloutState: polls >= 3 ? 'COMPLETED' : 'IN_PROGRESS',
+      rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/api-old.',
+    });
+    const failed = (d: Deployment): Deployment => ({
+      ...d,
+      rolloutState: 'FAILED',
+      rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+    });
+    fakeEcs(['api'], {
+      runningRev: 6,
+      latestRev: 6,
+      outcome: (_s, polls, d) => (polls <= 1 ? [failed(d)] : [cbRollback(polls), { ...failed(d), status: 'ACTIVE' }]),
+    });
     const d = deps();
     const r = await deploy(inputs({ 'poll-interval-seconds': '1' }), d);
     expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(1); // ours only
@@ -131,7 +190,13 @@ describe('deploy', () => {
   });
 
   it('does not roll back when rollback-on-failure is false, and says why it failed', async () => {
-    fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => [{ ...d, rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }] });
+    fakeEcs(['api'], {
+      runningRev: 6,
+      latestRev: 6,
+      outcome: (_s, _p, d) => [
+        { ...d, rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' },
+      ],
+    });
     const r = await deploy(inputs({ 'rollback-on-failure': 'false' }), deps());
     expect(r).toMatchObject({ status: 'failed', rolledBack: false });
     expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(1);
@@ -139,20 +204,28 @@ describe('deploy', () => {
   });
 
   it('times out with the last state, then rolls back', async () => {
-    fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => (d.taskDefinition === TD(7) ? [{ ...d, pendingCount: 2 }] : completed(d)) });
+    fakeEcs(['api'], {
+      runningRev: 6,
+      latestRev: 6,
+      outcome: (_s, _p, d) => (d.taskDefinition === TD(7) ? [{ ...d, pendingCount: 2 }] : completed(d)),
+    });
     const d = deps();
     const r = await deploy(inputs({ 'timeout-minutes': '1' }), d);
     expect(r.status).toBe('timed-out');
     expect(r.services[0]!.result).toBe('rolled back');
     // timeout-minutes covers wait + rollback: the rollout wait ends at 45 s, the last 15 s are the rollback's.
-    expect(r.error?.message).toMatch(/timed out after 45 s \(timeout-minutes 1, the last 15 s kept for a rollback; running 0\/2, pending 2, IN_PROGRESS\)/);
+    expect(r.error?.message).toMatch(
+      /timed out after 45 s \(timeout-minutes 1, the last 15 s kept for a rollback; running 0\/2, pending 2, IN_PROGRESS\)/,
+    );
     // Fixed 5 s polls up to the 60 s deadline: no back-off.
     expect(new Set(d.sleeps.slice(0, 12))).toEqual(new Set([5000]));
   });
 
   it('one failed UpdateService rolls back the services already updated and says which failed', async () => {
     fakeEcs(['api', 'worker'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => (d.taskDefinition === TD(6) ? completed(d) : [d]) });
-    ecsMock.on(UpdateServiceCommand, { service: 'worker', taskDefinition: TD(7) }).rejects(Object.assign(new Error('Service was not ACTIVE.'), { name: 'ServiceNotActiveException' }));
+    ecsMock
+      .on(UpdateServiceCommand, { service: 'worker', taskDefinition: TD(7) })
+      .rejects(Object.assign(new Error('Service was not ACTIVE.'), { name: 'ServiceNotActiveException' }));
     const r = await deploy(inputs({ services: 'api\nworker', 'max-parallel': '1' }), deps());
     expect(r.status).toBe('failed');
     expect(r.services.map((s) => [s.service, s.result])).toEqual([
@@ -187,7 +260,9 @@ describe('deploy', () => {
 
   it('fails on a missing service before registering anything', async () => {
     fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => completed(d) });
-    ecsMock.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:service/prod/ghost', reason: 'MISSING' }] });
+    ecsMock
+      .on(DescribeServicesCommand)
+      .resolves({ services: [], failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:service/prod/ghost', reason: 'MISSING' }] });
     await expect(deploy(inputs({ services: 'ghost' }), deps())).rejects.toThrow(/Service 'ghost' was not found in cluster 'prod'/);
     expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });

@@ -7,8 +7,14 @@ import { diagnose, formatDiagnosis, hintFor } from '../../actions/deploy-ecs/dia
 describe('hintFor', () => {
   it.each([
     ['CannotPullContainerError: pull image manifest has been retried 5 time(s)', /could not be pulled/],
-    ['ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm', /Secrets could not be fetched/],
-    ['ResourceInitializationError: failed to fetch ssm parameter /delivery/prod/DATABASE_URL: AccessDeniedException', /Secrets could not be fetched/],
+    [
+      'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm',
+      /Secrets could not be fetched/,
+    ],
+    [
+      'ResourceInitializationError: failed to fetch ssm parameter /delivery/prod/DATABASE_URL: AccessDeniedException',
+      /Secrets could not be fetched/,
+    ],
     ['Essential container in task exited — backend exit code 137', /memory/],
     ['Task failed ELB health checks in (target-group arn:…)', /Health checks failed/],
     ['Essential container in task exited — backend exit code 1', /exited on its own/],
@@ -42,8 +48,21 @@ describe('diagnose', () => {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: ['arn:t/1', 'arn:t/2'] });
     ecsMock.on(DescribeTasksCommand).resolves({
       tasks: [
-        { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/aaa', taskDefinitionArn: TD, stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', stoppedAt: new Date(2000), containers: [{ name: 'api', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }] },
-        { taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/old', taskDefinitionArn: TD.replace(':7', ':6'), stopCode: 'ServiceSchedulerInitiated', stoppedReason: 'Scaling activity', containers: [] },
+        {
+          taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/aaa',
+          taskDefinitionArn: TD,
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          stoppedAt: new Date(2000),
+          containers: [{ name: 'api', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }],
+        },
+        {
+          taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/old',
+          taskDefinitionArn: TD.replace(':7', ':6'),
+          stopCode: 'ServiceSchedulerInitiated',
+          stoppedReason: 'Scaling activity',
+          containers: [],
+        },
       ],
     });
     logsMock.on(GetLogEventsCommand).resolves({ events: [{ message: 'booting' }, { message: 'java.lang.OutOfMemoryError' }] });
@@ -56,12 +75,27 @@ describe('diagnose', () => {
         since: 10_000,
         targetArn: TD,
         region: 'eu-west-1',
-        svc: { events: [{ createdAt: new Date(5000), message: 'old event' }, { createdAt: new Date(12_000), message: '(service api) deployment failed: tasks failed to start.' }] },
-        taskDefinition: { containerDefinitions: [{ name: 'api', logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/prod', 'awslogs-stream-prefix': 'api' } } }] },
+        svc: {
+          events: [
+            { createdAt: new Date(5000), message: 'old event' },
+            { createdAt: new Date(12_000), message: '(service api) deployment failed: tasks failed to start.' },
+          ],
+        },
+        taskDefinition: {
+          containerDefinitions: [
+            {
+              name: 'api',
+              logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/prod', 'awslogs-stream-prefix': 'api' } },
+            },
+          ],
+        },
       },
     );
     expect(d.tasks.map((t) => t.taskId)).toEqual(['aaa']);
-    expect(logsMock.commandCalls(GetLogEventsCommand)[0]!.args[0].input).toMatchObject({ logGroupName: '/ecs/prod', logStreamName: 'api/api/aaa' });
+    expect(logsMock.commandCalls(GetLogEventsCommand)[0]!.args[0].input).toMatchObject({
+      logGroupName: '/ecs/prod',
+      logStreamName: 'api/api/aaa',
+    });
     expect(d.events).toHaveLength(1);
     expect(d.hint).toMatch(/memory/);
     const text = formatDiagnosis(d).join('\n');

@@ -33,22 +33,43 @@ function seed(controller: 'CODE_DEPLOY' | 'ECS' = 'CODE_DEPLOY') {
     launchType: 'FARGATE',
     networkConfiguration: awsvpc,
     deploymentController: { type: controller },
-    loadBalancers: [{ targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/api-blue/0123456789abcdef`, containerName: 'backend', containerPort: 8080 }],
+    loadBalancers: [
+      {
+        targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/api-blue/0123456789abcdef`,
+        containerName: 'backend',
+        containerPort: 8080,
+      },
+    ],
   });
   emu.codedeploy.createDeploymentGroup({ applicationName: `app-${n}`, deploymentGroupName: `dg-${n}`, cluster, service: 'api' });
-  return { cluster, family, first, inputs: { cluster, services: 'api', 'codedeploy-application': `app-${n}`, 'codedeploy-deployment-group': `dg-${n}` } };
+  return {
+    cluster,
+    family,
+    first,
+    inputs: { cluster, services: 'api', 'codedeploy-application': `app-${n}`, 'codedeploy-deployment-group': `dg-${n}` },
+  };
 }
 
 async function runningRevision(cluster: string): Promise<string | undefined> {
   const env = emu.env();
-  const ecs = new ECSClient({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  const ecs = new ECSClient({
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }));
   ecs.destroy();
   return out.services?.[0]?.taskDefinition;
 }
 
 const run = (inputs: Record<string, string>, ws: string, onSpawn?: (child: ChildProcess) => void) =>
-  runBundle('deploy-ecs', { inputs: { ...fast, 'task-definition': 'taskdef.json', ...inputs }, env: emu.env(), workspace: ws, timeoutMs: 60_000, onSpawn });
+  runBundle('deploy-ecs', {
+    inputs: { ...fast, 'task-definition': 'taskdef.json', ...inputs },
+    env: emu.env(),
+    workspace: ws,
+    timeoutMs: 60_000,
+    onSpawn,
+  });
 
 beforeAll(async () => {
   emu = await startDeployEmulator();
@@ -61,7 +82,15 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
   it('a deployment that succeeds: registers, creates the deployment with a generated AppSpec, follows it', async () => {
     const s = seed();
     emu.codedeploy.nextDeployment({ result: 'success' });
-    emu.scheduler.createSchedule('cd-nightly', { ScheduleExpression: 'rate(1 day)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${s.cluster}`, RoleArn: `arn:aws:iam::${ACCOUNT}:role/scheduler`, EcsParameters: { TaskDefinitionArn: s.first, LaunchType: 'FARGATE' } } });
+    emu.scheduler.createSchedule('cd-nightly', {
+      ScheduleExpression: 'rate(1 day)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${s.cluster}`,
+        RoleArn: `arn:aws:iam::${ACCOUNT}:role/scheduler`,
+        EcsParameters: { TaskDefinitionArn: s.first, LaunchType: 'FARGATE' },
+      },
+    });
     emu.resetCounts();
     const r = await run({ ...s.inputs, 'scheduled-tasks': 'schedule:default/cd-nightly' }, workspaceWith(taskDef(s.family, 'v2')));
     expect(r.code, r.stdout).toBe(0);
@@ -71,7 +100,10 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     expect(r.outputs['codedeploy-deployment-id']).toMatch(/^d-[0-9A-F]{9}$/);
     const [dep] = emu.codedeploy.list().slice(-1);
     expect(dep!.id).toBe(r.outputs['codedeploy-deployment-id']);
-    expect(JSON.parse(dep!.appSpec).Resources[0].TargetService.Properties).toEqual({ TaskDefinition: next, LoadBalancerInfo: { ContainerName: 'backend', ContainerPort: 8080 } });
+    expect(JSON.parse(dep!.appSpec).Resources[0].TargetService.Properties).toEqual({
+      TaskDefinition: next,
+      LoadBalancerInfo: { ContainerName: 'backend', ContainerPort: 8080 },
+    });
     expect(r.stdout).toContain('AfterAllowTraffic: Succeeded');
     expect(r.stdout).toContain(`CodeDeploy ${dep!.id}: Succeeded`);
     expect(emu.counts()['ECS.UpdateService'] ?? 0).toBe(0);
@@ -82,9 +114,14 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     expect(r.summary).toMatch(/\| api \| .*:1 \| .*:2 \|/);
   });
 
-  it('a deployment that fails names the failing lifecycle event and CodeDeploy\'s error information', async () => {
+  it("a deployment that fails names the failing lifecycle event and CodeDeploy's error information", async () => {
     const s = seed();
-    emu.codedeploy.nextDeployment({ result: 'fail', failAt: 'AfterAllowTestTraffic', errorCode: 'HEALTH_CONSTRAINTS', message: 'smoke-test Lambda reported 3 failed checks' });
+    emu.codedeploy.nextDeployment({
+      result: 'fail',
+      failAt: 'AfterAllowTestTraffic',
+      errorCode: 'HEALTH_CONSTRAINTS',
+      message: 'smoke-test Lambda reported 3 failed checks',
+    });
     const r = await run(s.inputs, workspaceWith(taskDef(s.family, 'v3')));
     expect(r.code).toBe(1);
     expect(r.outputs.status).toBe('failed');
@@ -137,7 +174,20 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     const ws = workspaceWith(taskDef(s.family, 'v2'));
     writeFileSync(
       join(ws, 'appspec.yaml'),
-      ['version: 0.0', 'Resources:', '  - TargetService:', '      Type: AWS::ECS::Service', '      Properties:', '        TaskDefinition: <TASK_DEFINITION>', '        LoadBalancerInfo:', '          ContainerName: backend', '          ContainerPort: 8080', 'Hooks:', '  - AfterAllowTestTraffic: arn:aws:lambda:eu-west-1:123456789012:function:smoke', ''].join('\n'),
+      [
+        'version: 0.0',
+        'Resources:',
+        '  - TargetService:',
+        '      Type: AWS::ECS::Service',
+        '      Properties:',
+        '        TaskDefinition: <TASK_DEFINITION>',
+        '        LoadBalancerInfo:',
+        '          ContainerName: backend',
+        '          ContainerPort: 8080',
+        'Hooks:',
+        '  - AfterAllowTestTraffic: arn:aws:lambda:eu-west-1:123456789012:function:smoke',
+        '',
+      ].join('\n'),
     );
     const r = await run({ ...s.inputs, 'codedeploy-appspec': 'appspec.yaml' }, ws);
     expect(r.code, r.stdout).toBe(0);
@@ -152,7 +202,9 @@ describe('deploy-ecs deploys CODE_DEPLOY services through CodeDeploy', () => {
     emu.resetCounts();
     const r = await run(s.inputs, workspaceWith(taskDef(s.family, 'v2')));
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("Service 'api' uses the ECS deployment controller, but codedeploy-application / codedeploy-deployment-group are set");
+    expect(r.stdout).toContain(
+      "Service 'api' uses the ECS deployment controller, but codedeploy-application / codedeploy-deployment-group are set",
+    );
     expect(emu.requests().filter((q) => WRITES.includes(q.operation))).toEqual([]);
   });
 

@@ -46,8 +46,13 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
         child.on('exit', () => (clearTimeout(term), clearTimeout(kill)));
       });
     };
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': '5', 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 180_000 });
-    expect(sent.signals, r.stdout.slice(-3000)).not.toContain("SIGKILL");
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': '5', 'poll-interval-seconds': '1' },
+      workspaceWith(taskDef(family, 'v2')),
+      { onSpawn, timeoutMs: 180_000 },
+    );
+    expect(sent.signals, r.stdout.slice(-3000)).not.toContain('SIGKILL');
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.status).toBe('cancelled');
     expect(r.errors.join('\n')).toMatch(/was cancelled/);
@@ -72,7 +77,18 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
     emu.faults.set({ throttleRate: 0.7, seed: 11 });
     const timeoutMinutes = 0.25; // 15 s, fractional minutes are accepted
     const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': String(timeoutMinutes), 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 120_000 });
+    const r = await runDeploy(
+      emu,
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: SERVICES.join('\n'),
+        'timeout-minutes': String(timeoutMinutes),
+        'poll-interval-seconds': '1',
+      },
+      workspaceWith(taskDef(family, 'v2')),
+      { onSpawn, timeoutMs: 120_000 },
+    );
     expect(sent, r.stdout.slice(-3000)).not.toContain('SIGKILL');
     expect(r.code, r.stdout.slice(-3000)).toBe(1);
     expect(r.outputs.status).toBe('timed-out');
@@ -87,7 +103,18 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
     emu.faults.set({ throttleRate: 0.7, seed: 3, latencyMs: 30_000, operations: ['ECS.DescribeServices'] });
     const timeoutMinutes = 0.05; // 3 s
     const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: SERVICES.join('\n'), 'timeout-minutes': String(timeoutMinutes), 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 120_000 });
+    const r = await runDeploy(
+      emu,
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: SERVICES.join('\n'),
+        'timeout-minutes': String(timeoutMinutes),
+        'poll-interval-seconds': '1',
+      },
+      workspaceWith(taskDef(family, 'v2')),
+      { onSpawn, timeoutMs: 120_000 },
+    );
     expect(sent, r.stdout.slice(-3000)).not.toContain('SIGKILL');
     expect(r.code, r.stdout.slice(-3000)).toBe(1);
     expect(r.outputs.status).toBe('timed-out');
@@ -104,7 +131,18 @@ describe('deploy-ecs: one deadline for every AWS call', () => {
     emu.faults.set({ answerDelayMs: 20_000, operations: ['ECS.UpdateService'] });
     const timeoutMinutes = 0.1; // 6 s
     const { sent, onSpawn } = killAfter(timeoutMinutes * 60_000 + 10_000);
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: few.join('\n'), 'timeout-minutes': String(timeoutMinutes), 'poll-interval-seconds': '1' }, workspaceWith(taskDef(family, 'v2')), { onSpawn, timeoutMs: 120_000 });
+    const r = await runDeploy(
+      emu,
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: few.join('\n'),
+        'timeout-minutes': String(timeoutMinutes),
+        'poll-interval-seconds': '1',
+      },
+      workspaceWith(taskDef(family, 'v2')),
+      { onSpawn, timeoutMs: 120_000 },
+    );
     expect(sent, r.stdout.slice(-3000)).not.toContain('SIGKILL');
     expect(r.outputs.status, r.stdout.slice(-3000)).toBe('timed-out');
     expect(r.stdout).toMatch(/UpdateService abandoned; ECS applied it/);

@@ -24,16 +24,35 @@ describe('deploy-ecs prints what apps and AWS say as data', () => {
     const { cluster, family } = seeder.seed(['backend']);
     emu.scenarios.nextRollout(
       { cluster, service: 'backend' },
-      { result: 'fail', afterSeconds: 0.6, exitCode: 1, logLines: ['booting', '::stop-commands::x', '::error::injected by the app', '::add-mask::booting', '::warning::also injected', 'Error: DATABASE_URL is not set'] },
+      {
+        result: 'fail',
+        afterSeconds: 0.6,
+        exitCode: 1,
+        logLines: [
+          'booting',
+          '::stop-commands::x',
+          '::error::injected by the app',
+          '::add-mask::booting',
+          '::warning::also injected',
+          'Error: DATABASE_URL is not set',
+        ],
+      },
     );
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.2 });
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code, r.stdout).toBe(1);
     // The app's lines are in the log, as text.
     expect(r.stdout).toContain('::error::injected by the app');
     expect(r.stdout).toContain('Error: DATABASE_URL is not set');
     const runner = runnerView(r.stdout);
-    expect(runner.errors.some((e) => /deploy-ecs failed/.test(e)), r.stdout).toBe(true);
+    expect(
+      runner.errors.some((e) => /deploy-ecs failed/.test(e)),
+      r.stdout,
+    ).toBe(true);
     expect(runner.errors.join('\n')).not.toContain('injected');
     expect(runner.warnings.join('\n')).not.toContain('injected');
     expect(runner.masks).not.toContain('booting');

@@ -25,12 +25,29 @@ function seed(env: string, tag: string) {
   const family = `promote-${env}-backend-${n}`;
   emu.ecs.createCluster(cluster);
   const first = emu.ecs.registerTaskDefinition(taskDef(family, tag));
-  emu.ecs.createService({ cluster, serviceName: 'backend', taskDefinition: first, desiredCount: 2, launchType: 'FARGATE', networkConfiguration: awsvpc });
+  emu.ecs.createService({
+    cluster,
+    serviceName: 'backend',
+    taskDefinition: first,
+    desiredCount: 2,
+    launchType: 'FARGATE',
+    networkConfiguration: awsvpc,
+  });
   return { cluster, family, first };
 }
 
 const promote = (prod: { cluster: string; family: string }, staging: { cluster: string }) =>
-  runDeploy(emu, { 'task-definition': 'taskdef.json', cluster: prod.cluster, services: 'backend', 'promote-from': `${staging.cluster}/backend`, 'container-name': 'backend' }, workspaceWith(taskDef(prod.family, 'placeholder')));
+  runDeploy(
+    emu,
+    {
+      'task-definition': 'taskdef.json',
+      cluster: prod.cluster,
+      services: 'backend',
+      'promote-from': `${staging.cluster}/backend`,
+      'container-name': 'backend',
+    },
+    workspaceWith(taskDef(prod.family, 'placeholder')),
+  );
 
 describe('deploy-ecs: promote-from takes the digest the source runs', () => {
   it('the :staging tag moved after staging deployed: prod gets the digest staging runs, and the summary says so truly', async () => {
@@ -62,7 +79,12 @@ describe('deploy-ecs: promote-from takes the digest the source runs', () => {
     emu.resetCounts();
     const r = await promote(prod, staging);
     expect(r.code).toBe(1);
-    expect(r.errors.join('\n')).toMatch(new RegExp(`input 'promote-from'.*${staging.cluster}/backend is not steady \\(its deployment of ${staging.family}:2 is IN_PROGRESS`, 's'));
+    expect(r.errors.join('\n')).toMatch(
+      new RegExp(
+        `input 'promote-from'.*${staging.cluster}/backend is not steady \\(its deployment of ${staging.family}:2 is IN_PROGRESS`,
+        's',
+      ),
+    );
     expect(emu.counts()['ECS.UpdateService'] ?? 0).toBe(0);
     expect(emu.counts()['ECS.RegisterTaskDefinition'] ?? 0).toBe(0);
   });

@@ -44,7 +44,12 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.5 });
     emu.resetCounts();
     const sent: { signals: string[]; exitAfterMs?: number } = { signals: [] };
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '5' }, workspaceWith(taskDef(family, 'v2')), { onSpawn: cancelLikeTheRunner(sent) });
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '5' },
+      workspaceWith(taskDef(family, 'v2')),
+      { onSpawn: cancelLikeTheRunner(sent) },
+    );
     expect(r.code, r.stdout).toBe(1); // exited on its own, not killed
     expect(sent.signals).not.toContain('SIGKILL');
     expect(r.outputs).toMatchObject({ status: 'cancelled', 'rolled-back': 'true' });
@@ -61,9 +66,14 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck', rollbackSeconds: 600 });
     emu.resetCounts();
     const sent: { signals: string[]; exitAfterMs?: number } = { signals: [] };
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '5' }, workspaceWith(taskDef(family, 'v2')), { onSpawn: cancelLikeTheRunner(sent) });
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '5' },
+      workspaceWith(taskDef(family, 'v2')),
+      { onSpawn: cancelLikeTheRunner(sent) },
+    );
     expect(r.code, r.stdout).toBe(1);
-    expect(sent.signals, r.stdout).toEqual(["SIGINT", "SIGTERM"]); // survived SIGTERM, gone before SIGKILL
+    expect(sent.signals, r.stdout).toEqual(['SIGINT', 'SIGTERM']); // survived SIGTERM, gone before SIGKILL
     expect(sent.exitAfterMs).toBeLessThan(10_000);
     expect(r.outputs).toMatchObject({ status: 'cancelled', 'rolled-back': 'false' });
     expect(r.stdout).toMatch(/rollback to .* started but not confirmed before the runner stops this step/);
@@ -74,9 +84,16 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
   it('6: another deployer mid-wait fails the run naming their deployment, and is never rolled back over', async () => {
     const { cluster, family } = seeder.seed(['backend']);
     const theirs = emu.ecs.registerTaskDefinition(taskDef(family, 'v3', { OWNER: 'other-pipeline' }));
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 3, interruptedBy: { afterSeconds: 0.5, taskDefinition: theirs, rolloutSeconds: 0.5 } });
+    emu.scenarios.nextRollout(
+      { cluster, service: 'backend' },
+      { result: 'success', afterSeconds: 3, interruptedBy: { afterSeconds: 0.5, taskDefinition: theirs, rolloutSeconds: 0.5 } },
+    );
     emu.resetCounts();
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/another deployment \(ecs-svc\/\d+, races-backend-\d+:2\) replaced ours: someone else deployed this service/);
     expect(r.stdout).not.toMatch(/circuit breaker/);
@@ -89,8 +106,15 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
 
   it('6: on-other-deployment: warn exits 0 with status superseded', async () => {
     const { cluster, family } = seeder.seed(['backend']);
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 3, interruptedBy: { afterSeconds: 0.4 } });
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'on-other-deployment': 'warn' }, workspaceWith(taskDef(family, 'v2')));
+    emu.scenarios.nextRollout(
+      { cluster, service: 'backend' },
+      { result: 'success', afterSeconds: 3, interruptedBy: { afterSeconds: 0.4 } },
+    );
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'on-other-deployment': 'warn' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code, r.stdout).toBe(0);
     expect(r.outputs.status).toBe('superseded');
     expect(r.stdout).toMatch(/::warning::backend: another deployment .* Not rolled back/);
@@ -102,9 +126,15 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
     emu.resetCounts();
     try {
-      const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'max-attempts': '1', 'timeout-minutes': '1' }, workspaceWith(taskDef(family, 'v2')), {
-        onSpawn: () => void whenCalled(emu, 'ECS.UpdateService').then(() => emu.faults.set({ serverErrorBurst: 5, operations: ['DescribeServices'] })),
-      });
+      const r = await runDeploy(
+        emu,
+        { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'max-attempts': '1', 'timeout-minutes': '1' },
+        workspaceWith(taskDef(family, 'v2')),
+        {
+          onSpawn: () =>
+            void whenCalled(emu, 'ECS.UpdateService').then(() => emu.faults.set({ serverErrorBurst: 5, operations: ['DescribeServices'] })),
+        },
+      );
       expect(r.code).toBe(1);
       expect(r.outputs.status).toBe('failed');
       expect(r.stdout).toMatch(/could not read the service state: 5 polls in a row failed \(last: .*(InternalFailure|ServiceUnavailable)/);
@@ -121,7 +151,11 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
     const { cluster, family } = seeder.seed(['backend']);
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck' });
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck' });
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '0.1' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '0.1' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code).toBe(1);
     expect(r.outputs.status).toBe('timed-out');
     expect(r.stdout).toMatch(/the last 1.5 s kept for a rollback/);
@@ -134,7 +168,11 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
     const { cluster, family, first } = seeder.seed(['backend'], { strategy: 'BLUE_GREEN' });
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck', rollbackSeconds: 0.4 });
     emu.resetCounts();
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '0.1' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '0.1' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/backend: running \d\/2, pending \d, IN_PROGRESS \(SCALE_UP\)/);
     expect(r.stdout).toMatch(/StopServiceDeployment \(ROLLBACK\)/);
@@ -149,9 +187,16 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
   it('10: a rollback ECS already started on a BLUE_GREEN service is followed, not raced', async () => {
     const { cluster, family, first } = seeder.seed(['backend'], { strategy: 'BLUE_GREEN', circuitBreakerRollback: true });
     // Long enough (in polled reads: each moves the emulator's clock 1 s) for the bundle to see ECS's rollback in progress.
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 6, exitCode: 1, circuitBreakerRollback: true, rollbackSeconds: 5 });
+    emu.scenarios.nextRollout(
+      { cluster, service: 'backend' },
+      { result: 'fail', afterSeconds: 6, exitCode: 1, circuitBreakerRollback: true, rollbackSeconds: 5 },
+    );
     emu.resetCounts();
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'max-failed-tasks': '0' }, workspaceWith(taskDef(family, 'v3')));
+    const r = await runDeploy(
+      emu,
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'max-failed-tasks': '0' },
+      workspaceWith(taskDef(family, 'v3')),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/ECS rolled the deployment back \(ROLLBACK_(REQUESTED|IN_PROGRESS)\)/);
     expect(r.stdout).toMatch(/ECS is already rolling the service deployment back/);
@@ -162,16 +207,23 @@ describe('deploy-ecs never leaves a deploy half-done', () => {
     expect(svc!.taskDefinition).toBe(first);
   });
 
-  it.each(['LINEAR', 'CANARY'] as const)('10: %s is done when its service deployment is SUCCESSFUL, after traffic shift and bake time', async (strategy) => {
-    const { cluster, family } = seeder.seed(['backend'], { strategy });
-    // 30 polled reads of the emulator's clock: the bundle's polls see the stages one by one.
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 30 });
-    const r = await runDeploy(emu, { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'poll-interval-seconds': '0.1' }, workspaceWith(taskDef(family, 'v2')));
-    expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toContain(`strategy ${strategy}`);
-    const stages = [...r.stdout.matchAll(/IN_PROGRESS \(([A-Z_]+)\)/g)].map((m) => m[1]);
-    expect(stages).toContain('PRODUCTION_TRAFFIC_SHIFT');
-    expect(stages.indexOf('BAKE_TIME')).toBeGreaterThan(stages.indexOf('PRODUCTION_TRAFFIC_SHIFT'));
-    expect(r.stdout).toMatch(/SUCCEEDED .*SUCCESSFUL/);
-  });
+  it.each(['LINEAR', 'CANARY'] as const)(
+    '10: %s is done when its service deployment is SUCCESSFUL, after traffic shift and bake time',
+    async (strategy) => {
+      const { cluster, family } = seeder.seed(['backend'], { strategy });
+      // 30 polled reads of the emulator's clock: the bundle's polls see the stages one by one.
+      emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 30 });
+      const r = await runDeploy(
+        emu,
+        { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'poll-interval-seconds': '0.1' },
+        workspaceWith(taskDef(family, 'v2')),
+      );
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain(`strategy ${strategy}`);
+      const stages = [...r.stdout.matchAll(/IN_PROGRESS \(([A-Z_]+)\)/g)].map((m) => m[1]);
+      expect(stages).toContain('PRODUCTION_TRAFFIC_SHIFT');
+      expect(stages.indexOf('BAKE_TIME')).toBeGreaterThan(stages.indexOf('PRODUCTION_TRAFFIC_SHIFT'));
+      expect(r.stdout).toMatch(/SUCCEEDED .*SUCCESSFUL/);
+    },
+  );
 });

@@ -43,7 +43,10 @@ async function runAfterAFailure(failing: RolloutScenario, circuitBreakerRollback
 
 describe('deploy-ecs: the rollback target is what served last, never a FAILED revision', () => {
   it("follows ECS's rollback shown as the old deployment back IN_PROGRESS (the FAILED one listed next to it)", async () => {
-    const { r, first, broken, svc } = await runAfterAFailure({ result: 'fail', afterSeconds: 0.4, rollbackShape: 'previous-in-progress', rollbackSeconds: 60 }, true);
+    const { r, first, broken, svc } = await runAfterAFailure(
+      { result: 'fail', afterSeconds: 0.4, rollbackShape: 'previous-in-progress', rollbackSeconds: 60 },
+      true,
+    );
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs['previous-task-definition-arn']).toBe(first);
     expect(r.outputs['previous-task-definition-arn']).not.toBe(broken);
@@ -53,7 +56,10 @@ describe('deploy-ecs: the rollback target is what served last, never a FAILED re
   });
 
   it("follows ECS's rollback shown as a new deployment", async () => {
-    const { r, first, svc } = await runAfterAFailure({ result: 'fail', afterSeconds: 0.4, rollbackShape: 'new-deployment', rollbackSeconds: 60 }, true);
+    const { r, first, svc } = await runAfterAFailure(
+      { result: 'fail', afterSeconds: 0.4, rollbackShape: 'new-deployment', rollbackSeconds: 60 },
+      true,
+    );
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs['previous-task-definition-arn']).toBe(first);
     expect(svc.taskDefinition).toBe(first);

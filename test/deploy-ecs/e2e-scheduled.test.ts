@@ -11,11 +11,14 @@ import { ACCOUNT, Seeder, startDeployEmulator, taskDef, workspaceWith } from './
 let emu: Emulator;
 const seeder = new Seeder(() => emu, 'sched');
 const fast = { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5' };
-const run = (inputs: Record<string, string>, ws: string) => runBundle('deploy-ecs', { inputs: { ...fast, ...inputs }, env: emu.env(), workspace: ws, timeoutMs: 60_000 });
+const run = (inputs: Record<string, string>, ws: string) =>
+  runBundle('deploy-ecs', { inputs: { ...fast, ...inputs }, env: emu.env(), workspace: ws, timeoutMs: 60_000 });
 
 const clusterArn = (cluster: string) => `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${cluster}`;
 const role = `arn:aws:iam::${ACCOUNT}:role/delivery-scheduler`;
-const network = { awsvpcConfiguration: { Subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], SecurityGroups: ['sg-0a1b2c3d'], AssignPublicIp: 'DISABLED' } };
+const network = {
+  awsvpcConfiguration: { Subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], SecurityGroups: ['sg-0a1b2c3d'], AssignPublicIp: 'DISABLED' },
+};
 
 /** A schedule with every field a team sets, so a lost field shows. */
 function createSchedule(name: string, cluster: string, taskDefinitionArn: string, group = 'default') {
@@ -58,7 +61,15 @@ function putRule(name: string, cluster: string, taskDefinitionArn: string, bus =
       RoleArn: role,
       Input: '{"containerOverrides":[{"name":"backend","command":["bin/rails","cleanup"]}]}',
       RetryPolicy: { MaximumEventAgeInSeconds: 600, MaximumRetryAttempts: 1 },
-      EcsParameters: { TaskDefinitionArn: taskDefinitionArn, TaskCount: 1, LaunchType: 'FARGATE', NetworkConfiguration: { awsvpcConfiguration: { Subnets: ['subnet-0a1b2c3d'], SecurityGroups: ['sg-0a1b2c3d'], AssignPublicIp: 'DISABLED' } }, PlatformVersion: 'LATEST' },
+      EcsParameters: {
+        TaskDefinitionArn: taskDefinitionArn,
+        TaskCount: 1,
+        LaunchType: 'FARGATE',
+        NetworkConfiguration: {
+          awsvpcConfiguration: { Subnets: ['subnet-0a1b2c3d'], SecurityGroups: ['sg-0a1b2c3d'], AssignPublicIp: 'DISABLED' },
+        },
+        PlatformVersion: 'LATEST',
+      },
     },
   ]);
 }
@@ -66,11 +77,17 @@ function putRule(name: string, cluster: string, taskDefinitionArn: string, bus =
 /** The schedule without what a move may change: the task definition and the modification time (compared deeply: JSON key order is not data). */
 function scheduleExceptRevision(name: string, group = 'default') {
   const s = emu.scheduler.getSchedule(name, group);
-  return { ...s, LastModificationDate: undefined, Target: { ...s.Target, EcsParameters: { ...s.Target.EcsParameters, TaskDefinitionArn: undefined } } };
+  return {
+    ...s,
+    LastModificationDate: undefined,
+    Target: { ...s.Target, EcsParameters: { ...s.Target.EcsParameters, TaskDefinitionArn: undefined } },
+  };
 }
-const scheduleRevision = (name: string, group = 'default') => emu.scheduler.getSchedule(name, group).Target.EcsParameters.TaskDefinitionArn as string;
+const scheduleRevision = (name: string, group = 'default') =>
+  emu.scheduler.getSchedule(name, group).Target.EcsParameters.TaskDefinitionArn as string;
 const ruleTarget = (name: string, bus = 'default') => emu.events.targets(name, bus).find((t) => t.Id === 'cleanup-task')!;
-const writes = () => emu.requests().filter((q) => ['RegisterTaskDefinition', 'UpdateService', 'UpdateSchedule', 'PutTargets'].includes(q.operation));
+const writes = () =>
+  emu.requests().filter((q) => ['RegisterTaskDefinition', 'UpdateService', 'UpdateSchedule', 'PutTargets'].includes(q.operation));
 
 beforeAll(async () => {
   emu = await startDeployEmulator();
@@ -88,7 +105,15 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
     const scheduleBefore = scheduleExceptRevision('nightly-report');
     const ruleBefore = emu.events.targets('hourly-cleanup');
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'schedule:default/nightly-report\nrule:default/hourly-cleanup' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await run(
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'scheduled-tasks': 'schedule:default/nightly-report\nrule:default/hourly-cleanup',
+      },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code, r.stdout).toBe(0);
     const next = r.outputs['task-definition-arn']!;
     expect(next).toMatch(new RegExp(`${family}:2$`));
@@ -96,7 +121,9 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
     expect(scheduleExceptRevision('nightly-report')).toStrictEqual(scheduleBefore);
     const ruleAfter = emu.events.targets('hourly-cleanup');
     expect(ruleAfter.find((t) => t.Id === 'cleanup-task')!.EcsParameters.TaskDefinitionArn).toBe(next);
-    expect(ruleAfter.map((t) => (t.EcsParameters ? { ...t, EcsParameters: { ...t.EcsParameters, TaskDefinitionArn: first } } : t))).toStrictEqual(ruleBefore);
+    expect(
+      ruleAfter.map((t) => (t.EcsParameters ? { ...t, EcsParameters: { ...t.EcsParameters, TaskDefinitionArn: first } } : t)),
+    ).toStrictEqual(ruleBefore);
     expect(r.summary).toContain('Scheduled tasks');
     expect(r.summary).toMatch(new RegExp(`schedule:default/nightly-report\` \\| ${family}:1 \\| ${family}:2 \\| ✅ moved`));
     expect(r.summary).toMatch(new RegExp(`rule:default/hourly-cleanup\` \\| ${family}:1 \\| ${family}:2 \\| ✅ moved`));
@@ -114,7 +141,10 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
     createSchedule('other-cluster-report', other.cluster, first); // same family, another cluster
     putRule('auto-cleanup', cluster, first, 'delivery-jobs');
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'auto' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await run(
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'auto' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code, r.stdout).toBe(0);
     const next = r.outputs['task-definition-arn']!;
     expect(scheduleRevision('auto-report', 'delivery')).toBe(next);
@@ -133,7 +163,15 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.6, exitCode: 1 });
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'schedule:default/failing-report\nrule:default/failing-cleanup' }, workspaceWith(taskDef(family, 'v3')));
+    const r = await run(
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'scheduled-tasks': 'schedule:default/failing-report\nrule:default/failing-cleanup',
+      },
+      workspaceWith(taskDef(family, 'v3')),
+    );
     expect(r.code).toBe(1);
     expect(r.outputs['rolled-back']).toBe('true');
     expect(scheduleRevision('failing-report')).toBe(first);
@@ -147,7 +185,16 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
     const { cluster, family, first } = seeder.seed(['backend']);
     createSchedule('dry-report', cluster, first);
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'schedule:default/dry-report', 'dry-run': 'true' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await run(
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'scheduled-tasks': 'schedule:default/dry-report',
+        'dry-run': 'true',
+      },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`schedule:default/dry-report: would move ${family}:1 → \\(new revision\\)`));
     expect(r.summary).toContain('📝 planned');
@@ -158,7 +205,10 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
   it('bad input fails before any write, naming the input and the line', async () => {
     const { cluster, family } = seeder.seed(['backend']);
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'schedule:default/ok\nschedule:nightly' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await run(
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'schedule:default/ok\nschedule:nightly' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/scheduled-tasks.*line 2: 'schedule:nightly' names no group and name/);
     expect(emu.requests()).toEqual([]);
@@ -169,7 +219,15 @@ describe('deploy-ecs moves scheduled tasks with the release', () => {
     const other = seeder.seed(['admin']);
     createSchedule('admins-job', cluster, other.first);
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'scheduled-tasks': 'schedule:default/missing-job\nschedule:default/admins-job' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await run(
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'scheduled-tasks': 'schedule:default/missing-job\nschedule:default/admins-job',
+      },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('schedule:default/missing-job was not found');
     expect(r.stdout).toContain(`schedule:default/admins-job: it runs task-definition family '${other.family}', not '${family}'`);

@@ -8,7 +8,9 @@ import { runBundle, type RunOptions } from '../helpers/run-bundle.js';
 
 export const ACCOUNT = '123456789012';
 export const IMAGE = (tag: string) => `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:${tag}`;
-export const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
+export const awsvpc = {
+  awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' },
+};
 
 export function taskDef(family: string, tag: string, env: Record<string, string> = {}, extra: object[] = []) {
   return {
@@ -25,7 +27,10 @@ export function taskDef(family: string, tag: string, env: Record<string, string>
         essential: true,
         portMappings: [{ containerPort: 8080 }],
         environment: Object.entries(env).map(([name, value]) => ({ name, value })),
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/delivery-test', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' } },
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-group': '/ecs/delivery-test', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' },
+        },
       },
       ...extra,
     ],
@@ -65,7 +70,11 @@ export class Seeder {
         desiredCount: 2,
         launchType: 'FARGATE',
         networkConfiguration: awsvpc,
-        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: opts.circuitBreakerRollback ?? false }, strategy: opts.strategy ?? 'ROLLING', ...opts.deployment },
+        deploymentConfiguration: {
+          deploymentCircuitBreaker: { enable: true, rollback: opts.circuitBreakerRollback ?? false },
+          strategy: opts.strategy ?? 'ROLLING',
+          ...opts.deployment,
+        },
       });
     }
     return { cluster, family, first, n: this.n };
@@ -86,7 +95,11 @@ export function runDeploy(emu: Emulator, inputs: Record<string, string>, workspa
 
 export async function describe(emu: Emulator, cluster: string, names: string[]): Promise<Service[]> {
   const env = emu.env();
-  const ecs = new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  const ecs = new ECSClient({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: names }));
   return names.map((name) => out.services!.find((s) => s.serviceName === name)!);
 }

@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/index.js';
-import { ACCOUNT, IMAGE, Seeder, startDeployEmulator, describe as describeServices, ops, runDeploy, taskDef, workspaceWith } from './e2e-seed.js';
+import {
+  ACCOUNT,
+  IMAGE,
+  Seeder,
+  startDeployEmulator,
+  describe as describeServices,
+  ops,
+  runDeploy,
+  taskDef,
+  workspaceWith,
+} from './e2e-seed.js';
 
 let emu: Emulator;
 const seeder = new Seeder(() => emu, 'truth');
@@ -45,7 +55,10 @@ describe('deploy-ecs tells the truth about a service', () => {
   it('7: with a FAILED primary left behind, the rollback target is the last completed revision, not the failed one', async () => {
     const { cluster, family, first } = seeder.seed(['backend']);
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.6, exitCode: 1 });
-    const failed = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'rollback-on-failure': 'false' }, workspaceWith(taskDef(family, 'v2')));
+    const failed = await run(
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'rollback-on-failure': 'false' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(failed.code).toBe(1);
 
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.6, exitCode: 1 });
@@ -63,7 +76,17 @@ describe('deploy-ecs tells the truth about a service', () => {
     const { cluster, family, n } = seeder.seed(['backend']);
     const { digest } = emu.ecr.putImage('delivery/backend', `rc-${n}`);
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': `delivery/backend:rc-${n}`, tags: `prod-${n}` }, workspaceWith(taskDef(family, 'v1')));
+    const r = await run(
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'image-publish': 'promote',
+        'source-image': `delivery/backend:rc-${n}`,
+        tags: `prod-${n}`,
+      },
+      workspaceWith(taskDef(family, 'v1')),
+    );
     expect(r.code, r.stdout).toBe(0);
     expect(r.outputs.status).toBe('succeeded');
     expect(r.outputs.changed).toBe('true');
@@ -78,7 +101,14 @@ describe('deploy-ecs tells the truth about a service', () => {
     const sidecar = { name: 'proxy', image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/delivery/proxy:never-pushed`, essential: false };
     emu.resetCounts();
     const r = await run(
-      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': `delivery/backend:rc-${n}`, tags: `prod-${n}` },
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'image-publish': 'promote',
+        'source-image': `delivery/backend:rc-${n}`,
+        tags: `prod-${n}`,
+      },
       workspaceWith(taskDef(family, 'v1', {}, [sidecar])),
     );
     expect(r.code).toBe(1);
@@ -101,7 +131,10 @@ describe('deploy-ecs tells the truth about a service', () => {
     const { cluster, family } = seeder.seed(['backend']);
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0 });
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'poll-interval-seconds': '40' }, workspaceWith(taskDef(family, 'v2')));
+    const r = await run(
+      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'poll-interval-seconds': '40' },
+      workspaceWith(taskDef(family, 'v2')),
+    );
     expect(r.code, r.stdout).toBe(0);
     const reqs = emu.requests();
     const update = reqs.find((q) => q.operation === 'UpdateService')!;
@@ -114,7 +147,10 @@ describe('deploy-ecs tells the truth about a service', () => {
 
   it('11: hints are word-bounded: "boom" is not OOM and "Melbourne" is not ELB', async () => {
     const { cluster, family } = seeder.seed(['backend']);
-    emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.6, exitCode: 1, logLines: ['boom: config missing', 'region Melbourne unreachable'] });
+    emu.scenarios.nextRollout(
+      { cluster, service: 'backend' },
+      { result: 'fail', afterSeconds: 0.6, exitCode: 1, logLines: ['boom: config missing', 'region Melbourne unreachable'] },
+    );
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.2 });
     const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend' }, workspaceWith(taskDef(family, 'v3')));
     expect(r.code).toBe(1);

@@ -110,7 +110,13 @@ describe('deploy-ecs bundle on the emulator', () => {
     const { cluster, family, first } = seed(['backend'], { circuitBreakerRollback: true });
     emu.scenarios.nextRollout(
       { cluster, service: 'backend' },
-      { result: 'fail', afterSeconds: 1, stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)', circuitBreakerRollback: true, rollbackSeconds: 0.5 },
+      {
+        result: 'fail',
+        afterSeconds: 1,
+        stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)',
+        circuitBreakerRollback: true,
+        rollbackSeconds: 0.5,
+      },
     );
     const ws = workspaceWith(taskDef(family, 'v3'));
     emu.resetCounts();
@@ -195,7 +201,16 @@ describe('deploy-ecs bundle on the emulator', () => {
     const ws = workspaceWith(taskDef(family, 'v1', { RELEASE: `${n}` }));
     emu.resetCounts();
     const r = await run(
-      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': `delivery/backend:rc-${n}`, tags: `prod-${n}`, 'container-name': 'backend', 'pin-image-digest': 'true' },
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'image-publish': 'promote',
+        'source-image': `delivery/backend:rc-${n}`,
+        tags: `prod-${n}`,
+        'container-name': 'backend',
+        'pin-image-digest': 'true',
+      },
       ws,
     );
     expect(r.code, r.stdout).toBe(0);
@@ -205,7 +220,16 @@ describe('deploy-ecs bundle on the emulator', () => {
     expect(ops).toContain('PutImage');
     // Promoting again is a no-op success (same digest already tagged).
     const again = await run(
-      { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': `delivery/backend:rc-${n}`, tags: `prod-${n}`, 'container-name': 'backend', 'pin-image-digest': 'true' },
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'image-publish': 'promote',
+        'source-image': `delivery/backend:rc-${n}`,
+        tags: `prod-${n}`,
+        'container-name': 'backend',
+        'pin-image-digest': 'true',
+      },
       ws,
     );
     expect(again.code, again.stdout).toBe(0);
@@ -220,7 +244,17 @@ describe('deploy-ecs bundle on the emulator', () => {
     emu.ecr.putImage('delivery/locked', 'prod');
     const ws = workspaceWith(taskDef(family, 'v2'));
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'image-publish': 'promote', 'source-image': 'delivery/locked:rc1', tags: 'prod' }, ws);
+    const r = await run(
+      {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'image-publish': 'promote',
+        'source-image': 'delivery/locked:rc1',
+        tags: 'prod',
+      },
+      ws,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Tag 'prod' already points at another image in delivery\/locked, and the repository's tags are immutable/);
     expect(emu.requests().filter((q) => q.service === 'ECS' && /^(Register|Update)/.test(q.operation))).toEqual([]);
@@ -268,7 +302,11 @@ describe('deploy-ecs bundle on the emulator', () => {
 async function emuServices(cluster: string, names: string[]) {
   const { ECSClient, DescribeServicesCommand } = await import('@aws-sdk/client-ecs');
   const env = emu.env();
-  const ecs = new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  const ecs = new ECSClient({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: names }));
   return names.map((name) => out.services!.find((s) => s.serviceName === name)!);
 }

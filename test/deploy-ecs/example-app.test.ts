@@ -28,12 +28,25 @@ afterAll(async () => {
 describe('deploy-ecs with render-taskdef output (examples/delivery-app)', () => {
   it('deploys the rendered backend once, and an unchanged re-run is a no-op', async () => {
     const render = await runBundle('render-taskdef', {
-      inputs: { template: 'infra/taskdef/backend.json', 'features-dir': 'infra/env/features', feature: 'core', environment: 'test', image: names.image('backend'), output: 'rendered/backend.json' },
+      inputs: {
+        template: 'infra/taskdef/backend.json',
+        'features-dir': 'infra/env/features',
+        feature: 'core',
+        environment: 'test',
+        image: names.image('backend'),
+        output: 'rendered/backend.json',
+      },
       env: emu.env(),
       workspace,
     });
     expect(render.code, render.stdout).toBe(0);
-    const inputs = { 'task-definition': 'rendered/backend.json', cluster: names.cluster.test, services: 'backend', 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5' };
+    const inputs = {
+      'task-definition': 'rendered/backend.json',
+      cluster: names.cluster.test,
+      services: 'backend',
+      'poll-interval-seconds': '0.2',
+      'timeout-minutes': '0.5',
+    };
 
     emu.scenarios.nextRollout({ cluster: names.cluster.test, service: 'backend' }, { result: 'success', afterSeconds: 0.5 });
     const first = await runBundle('deploy-ecs', { inputs, env: emu.env(), workspace });
@@ -46,7 +59,11 @@ describe('deploy-ecs with render-taskdef output (examples/delivery-app)', () => 
     emu.resetCounts();
     const again = await runBundle('deploy-ecs', { inputs, env: emu.env(), workspace });
     expect(again.code, again.stdout).toBe(0);
-    expect(again.outputs).toMatchObject({ changed: 'false', status: 'unchanged', 'task-definition-arn': first.outputs['task-definition-arn'] });
+    expect(again.outputs).toMatchObject({
+      changed: 'false',
+      status: 'unchanged',
+      'task-definition-arn': first.outputs['task-definition-arn'],
+    });
     const ops = emu.requests().map((r) => r.operation);
     expect(ops).not.toContain('RegisterTaskDefinition');
     expect(ops).not.toContain('UpdateService');

@@ -7,7 +7,14 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  ListTaskDefinitionsCommand,
+} from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';
@@ -18,14 +25,17 @@ let emu: Emulator;
 let listener: TestListener;
 let ecs: ECSClient;
 
-const pause = (stages: string[]) => [{ targetType: 'PAUSE', lifecycleStages: stages, timeoutConfiguration: { timeoutInMinutes: 10, action: 'ROLLBACK' } }];
+const pause = (stages: string[]) => [
+  { targetType: 'PAUSE', lifecycleStages: stages, timeoutConfiguration: { timeoutInMinutes: 10, action: 'ROLLBACK' } },
+];
 
 const seeder = new Seeder(() => emu, 'gate-test');
 function seed(strategy: Strategy, opts: { hooks?: object[]; extra?: object; services?: string[] } = {}) {
   const services = opts.services ?? ['backend'];
   const seeded = seeder.seed(services, { strategy, deployment: { bakeTimeInMinutes: 0, lifecycleHooks: opts.hooks ?? [], ...opts.extra } });
   // Native rollouts get 2 s so the stages (and a pause at 60 %) are visible to 0.1 s polls.
-  for (const service of services) emu.scenarios.nextRollout({ cluster: seeded.cluster, service }, { result: 'success', afterSeconds: strategy === 'ROLLING' ? 0.5 : 2 });
+  for (const service of services)
+    emu.scenarios.nextRollout({ cluster: seeded.cluster, service }, { result: 'success', afterSeconds: strategy === 'ROLLING' ? 0.5 : 2 });
   return seeded;
 }
 
@@ -33,7 +43,17 @@ function run(cluster: string, def: unknown, inputs: Record<string, string>, serv
   const ws = mkdtempSync(join(tmpdir(), 'deploy-ecs-gate-'));
   writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(def));
   return runBundle('deploy-ecs', {
-    inputs: { 'task-definition': 'taskdef.json', cluster, services, 'poll-interval-seconds': '0.1', 'timeout-minutes': '0.5', 'gate-successes': '2', 'gate-interval-seconds': '0.1', 'gate-timeout-seconds': '20', ...inputs },
+    inputs: {
+      'task-definition': 'taskdef.json',
+      cluster,
+      services,
+      'poll-interval-seconds': '0.1',
+      'timeout-minutes': '0.5',
+      'gate-successes': '2',
+      'gate-interval-seconds': '0.1',
+      'gate-timeout-seconds': '20',
+      ...inputs,
+    },
     env: emu.env(),
     workspace: ws,
     timeoutMs: 60_000,
@@ -91,7 +111,11 @@ beforeAll(async () => {
   emu.ecr.putImage('delivery/backend', 'v1');
   emu.ecr.putImage('delivery/backend', 'v2');
   const env = emu.env();
-  ecs = new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  ecs = new ECSClient({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
 });
 afterAll(async () => {
   await listener?.stop();
@@ -120,7 +144,10 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
   it('blue/green, unhealthy green: 503s at the pause, then ROLLBACK; the service is back on the old revision', async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
-    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '3' });
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), {
+      'gate-url': listener.url(cluster, 'backend'),
+      'gate-timeout-seconds': '3',
+    });
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.gate).toBe('failed');
     expect(r.outputs.status).toBe('failed');
@@ -136,7 +163,10 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
     // A re-run of the same release is not "unchanged": the service is not on it, so it is deployed,
     // gated and rolled back again.
-    const again = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '3' });
+    const again = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), {
+      'gate-url': listener.url(cluster, 'backend'),
+      'gate-timeout-seconds': '3',
+    });
     expect(again.code).toBe(1);
     expect(again.outputs.changed).toBe('false');
     expect(again.outputs.gate).toBe('failed');
@@ -147,7 +177,10 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
     // The gate command says when it started, so the other actor acts while it runs.
     const started = join(mkdtempSync(join(tmpdir(), 'gate-started-')), 'started');
-    const running = run(cluster, taskDef(family, 'v2'), { 'gate-command': `touch ${started}; sleep 5; echo fine`, 'gate-timeout-seconds': '20' });
+    const running = run(cluster, taskDef(family, 'v2'), {
+      'gate-command': `touch ${started}; sleep 5; echo fine`,
+      'gate-timeout-seconds': '20',
+    });
     // The other actor: the console's "Roll back" on the paused hook.
     let acted = false;
     for (let i = 0; i < 300 && !acted; i++) {
@@ -169,14 +202,19 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.stdout, r.stdout).toContain('acted on elsewhere); nothing sent');
     expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
     // The failure is ECS's rollback, not a gate verdict: the gate never finished.
-    expect(r.errors.join('\n')).toMatch(/ECS rolled the deployment back \(ROLLBACK_\w+\): Service deployment rolled back by ContinueServiceDeployment/);
+    expect(r.errors.join('\n')).toMatch(
+      /ECS rolled the deployment back \(ROLLBACK_\w+\): Service deployment rolled back by ContinueServiceDeployment/,
+    );
     expect(r.errors.join('\n')).not.toContain('test-traffic gate failed');
     expect(r.outputs.gate).toBe('skipped');
     expect(await revision(cluster)).toBe(`${family}:1`);
   });
 
   it('canary with a pause: one gate, CONTINUE, SUCCESSFUL', async () => {
-    const { cluster, family } = seed('CANARY', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']), extra: { canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 0 } } });
+    const { cluster, family } = seed('CANARY', {
+      hooks: pause(['POST_TEST_TRAFFIC_SHIFT']),
+      extra: { canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 0 } },
+    });
     const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') });
     expect(r.code, r.stdout).toBe(0);
     expect(r.outputs.gate).toBe('passed');
@@ -184,8 +222,14 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
   });
 
   it('linear pausing before each traffic step, gate-stage PRE_PRODUCTION_TRAFFIC_SHIFT: the gate runs at every pause', async () => {
-    const { cluster, family } = seed('LINEAR', { hooks: pause(['PRE_PRODUCTION_TRAFFIC_SHIFT']), extra: { linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 0 } } });
-    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'gate-stage': 'PRE_PRODUCTION_TRAFFIC_SHIFT' });
+    const { cluster, family } = seed('LINEAR', {
+      hooks: pause(['PRE_PRODUCTION_TRAFFIC_SHIFT']),
+      extra: { linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 0 } },
+    });
+    const r = await run(cluster, taskDef(family, 'v2'), {
+      'gate-url': listener.url(cluster, 'backend'),
+      'gate-stage': 'PRE_PRODUCTION_TRAFFIC_SHIFT',
+    });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout.match(/ContinueServiceDeployment CONTINUE sent/g)).toHaveLength(2);
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -195,14 +239,19 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const { cluster, family } = seed('BLUE_GREEN');
     const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') });
     expect(r.code, r.stdout).toBe(0);
-    expect(r.stdout).toContain('BLUE_GREEN without a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT (gate-stage): the gate runs after the deployment completed');
+    expect(r.stdout).toContain(
+      'BLUE_GREEN without a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT (gate-stage): the gate runs after the deployment completed',
+    );
     expect(r.outputs.gate).toBe('passed');
   });
 
   it('rolling with a failing post-deploy check: rolled back, the gate result in the error and the summary', async () => {
     const { cluster, family } = seed('ROLLING');
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' });
+    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), {
+      'gate-url': listener.url(cluster, 'backend'),
+      'gate-timeout-seconds': '1.5',
+    });
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.gate).toBe('failed');
     expect(r.outputs['rolled-back']).toBe('true');
@@ -238,13 +287,19 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
   it('gate command: exit 0 passes with TEST_URL/SERVICE/TASK_DEFINITION_ARN; a non-zero exit fails with its last lines', async () => {
     const ok = seed('ROLLING');
-    const passed = await run(ok.cluster, taskDef(ok.family, 'v2'), { 'gate-url': listener.url(ok.cluster, 'backend'), 'gate-command': 'echo "smoke $SERVICE ${TASK_DEFINITION_ARN##*/} $TEST_URL"' });
+    const passed = await run(ok.cluster, taskDef(ok.family, 'v2'), {
+      'gate-url': listener.url(ok.cluster, 'backend'),
+      'gate-command': 'echo "smoke $SERVICE ${TASK_DEFINITION_ARN##*/} $TEST_URL"',
+    });
     expect(passed.code, passed.stdout).toBe(0);
     expect(passed.stdout).toContain(`│ smoke backend ${ok.family}:2 ${listener.url(ok.cluster, 'backend')}`);
     expect(passed.outputs.gate).toBe('passed');
 
     const bad = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
-    const failed = await run(bad.cluster, taskDef(bad.family, 'v2'), { 'gate-command': 'echo "GET /orders -> 500"; exit 4', 'gate-timeout-seconds': '2' });
+    const failed = await run(bad.cluster, taskDef(bad.family, 'v2'), {
+      'gate-command': 'echo "GET /orders -> 500"; exit 4',
+      'gate-timeout-seconds': '2',
+    });
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('ContinueServiceDeployment ROLLBACK sent');
     expect(failed.summary).toContain('exit 4');
@@ -293,7 +348,10 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const pidFile = join(mkdtempSync(join(tmpdir(), 'gate-daemon-')), 'pid');
     // The daemon inherits the command's stdout and outlives the gate timeout; waiting for the pipe to
     // close would hold the gate until it ends and fail it at the timeout.
-    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-command': `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 25' & echo started; exit 0`, 'gate-timeout-seconds': '3' });
+    const r = await run(cluster, taskDef(family, 'v2'), {
+      'gate-command': `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 25' & echo started; exit 0`,
+      'gate-timeout-seconds': '3',
+    });
     try {
       expect(r.code, r.stdout).toBe(0);
       expect(r.outputs.gate).toBe('passed');
@@ -333,11 +391,19 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
     const person = goNoGo(cluster);
     // No rollback here: the next test covers the rollback's own pause at this hook.
-    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5', 'rollback-on-failure': 'false' }, 'backend', person.watch);
+    const r = await run(
+      cluster,
+      taskDef(family, 'v2', { HEALTHY: 'false' }),
+      { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5', 'rollback-on-failure': 'false' },
+      'backend',
+      person.watch,
+    );
     // The person answered the pause: it was still waiting for them, the action had not answered it.
     expect(person.answered, r.stdout).toEqual(['CONTINUE']);
     expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
-    expect(r.stdout).toMatch(/paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/);
+    expect(r.stdout).toMatch(
+      /paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/,
+    );
     expect(r.stdout).not.toMatch(/running the gate against/);
     // Every probe reached the new revision: the gate judged what it claims to have judged.
     const probes = listener.hits.filter((h) => h.cluster === cluster);
@@ -352,24 +418,40 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_SCALE_UP']) });
     // The person answers the release's pause only: nobody is there for the rollback's.
     const person = goNoGo(cluster);
-    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' }, 'backend', person.watch);
+    const r = await run(
+      cluster,
+      taskDef(family, 'v2', { HEALTHY: 'false' }),
+      { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' },
+      'backend',
+      person.watch,
+    );
     expect(person.answered, r.stdout).toEqual(['CONTINUE']);
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.gate).toBe('failed');
-    expect(r.stdout).toMatch(/backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/);
+    expect(r.stdout).toMatch(
+      /backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/,
+    );
     expect(r.outputs['rolled-back'], r.stdout).toBe('true');
     expect(await revision(cluster)).toBe(`${family}:1`);
     // No deployment of the service is left waiting at a pause.
     const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
-    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
-    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
+    const sds = (
+      await ecs.send(
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }),
+      )
+    ).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual(
+      [],
+    );
   });
 
   it('a rolling service with a PAUSE hook: the pause is left to whoever set it (no test traffic in a rolling deployment), the gate runs after completion', async () => {
     const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
     const person = goNoGo(cluster);
     const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend') }, 'backend', person.watch);
-    expect(r.stdout).toMatch(/backend: paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/);
+    expect(r.stdout).toMatch(
+      /backend: paused at POST_SCALE_UP \(hook ecs-pause-[\w-]+\), not the gate's stage \(gate-stage POST_TEST_TRAFFIC_SHIFT\): left alone\. Whoever set this PAUSE hook must answer it/,
+    );
     expect(person.answered, r.stdout).toEqual(['CONTINUE']);
     expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
     expect(r.code, r.stdout).toBe(0);
@@ -380,16 +462,30 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
   it("a rolling service with a PAUSE hook, gate failing: the rollback's deployment pausing at the hook is answered CONTINUE, no deployment left paused", async () => {
     const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
     const person = goNoGo(cluster);
-    const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' }, 'backend', person.watch);
+    const r = await run(
+      cluster,
+      taskDef(family, 'v2', { HEALTHY: 'false' }),
+      { 'gate-url': listener.url(cluster, 'backend'), 'gate-timeout-seconds': '1.5' },
+      'backend',
+      person.watch,
+    );
     expect(person.answered, r.stdout).toEqual(['CONTINUE']);
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.gate).toBe('failed');
-    expect(r.stdout).toMatch(/backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/);
+    expect(r.stdout).toMatch(
+      /backend: the rollback's deployment paused at POST_SCALE_UP \(PAUSE hook ecs-pause-[\w-]+\); ContinueServiceDeployment CONTINUE sent/,
+    );
     expect(r.outputs['rolled-back'], r.stdout).toBe('true');
     expect(await revision(cluster)).toBe(`${family}:1`);
     const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
-    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
-    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual([]);
+    const sds = (
+      await ecs.send(
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }),
+      )
+    ).serviceDeployments!;
+    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))).toEqual(
+      [],
+    );
   });
 
   it('a rolling release held at a PAUSE hook nobody answers: the run times out and rolls back, no deployment is left paused', async () => {
@@ -400,8 +496,16 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.outputs['rolled-back'], r.stdout).toBe('true');
     expect(await revision(cluster)).toBe(`${family}:1`);
     const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
-    const sds = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }))).serviceDeployments!;
-    expect(sds.filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION')).map((sd) => sd.serviceDeploymentArn)).toEqual([]);
+    const sds = (
+      await ecs.send(
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: list.serviceDeployments!.map((d) => d.serviceDeploymentArn!) }),
+      )
+    ).serviceDeployments!;
+    expect(
+      sds
+        .filter((sd) => sd.status === 'IN_PROGRESS' && sd.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION'))
+        .map((sd) => sd.serviceDeploymentArn),
+    ).toEqual([]);
   });
 
   it('a second PAUSE hook after the production shift (a go/no-go) is not auto-continued: the gate answers only its own stage', async () => {
@@ -412,7 +516,9 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.outputs.gate).toBe('passed');
     expect(person.answered).toEqual(['CONTINUE']);
     expect(r.stdout.match(/ContinueServiceDeployment CONTINUE sent/g)).toHaveLength(1);
-    expect(r.stdout).toMatch(/paused at POST_TEST_TRAFFIC_SHIFT .*the test listener routes to .*:2 since TEST_TRAFFIC_SHIFT: running the gate against it/);
+    expect(r.stdout).toMatch(
+      /paused at POST_TEST_TRAFFIC_SHIFT .*the test listener routes to .*:2 since TEST_TRAFFIC_SHIFT: running the gate against it/,
+    );
     expect(r.stdout).toMatch(/paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook [\w-]+\), not the gate's stage/);
     expect(await hookStatuses(cluster)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(listener.hits.filter((h) => h.cluster === cluster).every((h) => h.revision === `${family}:2`)).toBe(true);
@@ -420,7 +526,16 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
   it('bad gate inputs fail before any write call, naming each input', async () => {
     const { cluster, family } = seed('BLUE_GREEN', { services: ['api', 'worker', 'billing'] });
-    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': 'api=https://test.example.com/health\nworker=ftp://test.example.com/x\nworker=https//missing-colon', 'gate-timeout-seconds': '0', 'gate-request-timeout-seconds': '-1' }, 'api\nworker\nbilling');
+    const r = await run(
+      cluster,
+      taskDef(family, 'v2'),
+      {
+        'gate-url': 'api=https://test.example.com/health\nworker=ftp://test.example.com/x\nworker=https//missing-colon',
+        'gate-timeout-seconds': '0',
+        'gate-request-timeout-seconds': '-1',
+      },
+      'api\nworker\nbilling',
+    );
     expect(r.code, r.stdout).toBe(1);
     const text = r.errors.join('\n');
     expect(text).toMatch(/input 'gate-url'.*'ftp:' URLs cannot be probed/);

@@ -27,7 +27,11 @@ beforeAll(async () => {
   emu.ecr.putImage('delivery/backend', 'v1');
   emu.ecr.putImage('delivery/backend', 'v2');
   const env = emu.env();
-  ecs = new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  ecs = new ECSClient({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
 });
 afterAll(async () => {
   await emu?.stop();
@@ -37,7 +41,16 @@ describe('deploy-ecs gate and the hook expiry', () => {
   it('a hook with timeout action CONTINUE expires while the gate has not passed: failure gate=expired, rolled back with StopServiceDeployment, no "cancel" in the log', async () => {
     const { cluster, family } = seeder.seed(['backend'], {
       strategy: 'BLUE_GREEN',
-      deployment: { bakeTimeInMinutes: 0, lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'], timeoutConfiguration: { timeoutInMinutes: 10, action: 'CONTINUE' } }] },
+      deployment: {
+        bakeTimeInMinutes: 0,
+        lifecycleHooks: [
+          {
+            targetType: 'PAUSE',
+            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+            timeoutConfiguration: { timeoutInMinutes: 10, action: 'CONTINUE' },
+          },
+        ],
+      },
     });
     // 6 s: after the pause (at 60 %) the production shift and bake take ~2.4 s, the time ECS goes on alone.
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 6 });
@@ -45,7 +58,15 @@ describe('deploy-ecs gate and the hook expiry', () => {
     writeFileSync(join(ws, 'taskdef.json'), JSON.stringify(taskDef(family, 'v2')));
     const started = join(ws, 'gate-started');
     const running = runBundle('deploy-ecs', {
-      inputs: { 'task-definition': 'taskdef.json', cluster, services: 'backend', 'poll-interval-seconds': '0.1', 'timeout-minutes': '0.5', 'gate-command': `touch ${started}; sleep 600`, 'gate-timeout-seconds': '300' },
+      inputs: {
+        'task-definition': 'taskdef.json',
+        cluster,
+        services: 'backend',
+        'poll-interval-seconds': '0.1',
+        'timeout-minutes': '0.5',
+        'gate-command': `touch ${started}; sleep 600`,
+        'gate-timeout-seconds': '300',
+      },
       env: emu.env(),
       workspace: ws,
       timeoutMs: 60_000,
@@ -53,7 +74,9 @@ describe('deploy-ecs gate and the hook expiry', () => {
     // Once the gate runs at the pause, the hook's 10 minutes pass: the clock moves to its expiresAt.
     while (!existsSync(started)) await new Promise((r) => setTimeout(r, 50));
     const list = await ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'backend' }));
-    const sd = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [list.serviceDeployments![0]!.serviceDeploymentArn!] }))).serviceDeployments![0]!;
+    const sd = (
+      await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [list.serviceDeployments![0]!.serviceDeploymentArn!] }))
+    ).serviceDeployments![0]!;
     const expiresAt = sd.lifecycleHookDetails![0]!.expiresAt!.getTime();
     ahead = expiresAt - Date.now() + 1;
     const r = await running;
@@ -61,7 +84,9 @@ describe('deploy-ecs gate and the hook expiry', () => {
     expect(r.outputs.gate).toBe('expired');
     expect(r.outputs.status).toBe('failed');
     expect(r.outputs['rolled-back'], r.stdout).toBe('true');
-    expect(r.errors.join('\n')).toMatch(/test-traffic gate expired at the POST_TEST_TRAFFIC_SHIFT pause hook: the pause ended before the gate passed: hook ecs-pause-[\w-]+ is TIMED_OUT \(its timeout action CONTINUE ran\)/);
+    expect(r.errors.join('\n')).toMatch(
+      /test-traffic gate expired at the POST_TEST_TRAFFIC_SHIFT pause hook: the pause ended before the gate passed: hook ecs-pause-[\w-]+ is TIMED_OUT \(its timeout action CONTINUE ran\)/,
+    );
     expect(r.stdout, r.stdout).toMatch(/StopServiceDeployment \(ROLLBACK\)/);
     expect(r.stdout).not.toMatch(/ContinueServiceDeployment (CONTINUE|ROLLBACK) sent/);
     expect(r.stdout).not.toContain('cancel');

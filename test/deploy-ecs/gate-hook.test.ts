@@ -4,7 +4,13 @@
  * while a gate is still running at a pause.
  */
 import { spawn } from 'node:child_process';
-import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ECSClient, type Service, type ServiceDeployment } from '@aws-sdk/client-ecs';
+import {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  ECSClient,
+  type Service,
+  type ServiceDeployment,
+} from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { hookStep, pauseHook } from '../../actions/deploy-ecs/gate-hook.js';
@@ -16,23 +22,70 @@ import { memoryReporter } from '../../lib/report.js';
 
 const ecsMock = mockClient(ECSClient);
 const arn = 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/prod/api/abc';
-const t = { service: 'api', serviceDeploymentArn: arn, targetArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8', startedAt: 0 };
-const hook = { hookId: 'ecs-pause-1', targetType: 'PAUSE' as const, status: 'AWAITING_ACTION' as const, timeoutAction: 'ROLLBACK' as const };
-const paused: ServiceDeployment = { serviceDeploymentArn: arn, status: 'IN_PROGRESS', lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT', lifecycleHookDetails: [hook], rollback: undefined };
+const t = {
+  service: 'api',
+  serviceDeploymentArn: arn,
+  targetArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8',
+  startedAt: 0,
+};
+const hook = {
+  hookId: 'ecs-pause-1',
+  targetType: 'PAUSE' as const,
+  status: 'AWAITING_ACTION' as const,
+  timeoutAction: 'ROLLBACK' as const,
+};
+const paused: ServiceDeployment = {
+  serviceDeploymentArn: arn,
+  status: 'IN_PROGRESS',
+  lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+  lifecycleHookDetails: [hook],
+  rollback: undefined,
+};
 
 /** A blue/green service pausing after the test traffic shift (the gate's stage) and after the production shift (a person's go/no-go). */
-const service = { deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const, 'POST_PRODUCTION_TRAFFIC_SHIFT' as const] }] } };
+const service = {
+  deploymentConfiguration: {
+    strategy: 'BLUE_GREEN' as const,
+    lifecycleHooks: [
+      { targetType: 'PAUSE' as const, lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const, 'POST_PRODUCTION_TRAFFIC_SHIFT' as const] },
+    ],
+  },
+};
 
 function gate(command: string): GateInputs {
-  return { urls: new Map([['api', []]]), command, expectStatus: [], successes: 1, timeoutMs: 10_000, requestTimeoutMs: 1000, intervalMs: 10, followRedirects: false, method: 'GET', stage: 'POST_TEST_TRAFFIC_SHIFT' };
+  return {
+    urls: new Map([['api', []]]),
+    command,
+    expectStatus: [],
+    successes: 1,
+    timeoutMs: 10_000,
+    requestTimeoutMs: 1000,
+    intervalMs: 10,
+    followRedirects: false,
+    method: 'GET',
+    stage: 'POST_TEST_TRAFFIC_SHIFT',
+  };
 }
 
 function setup(command: string, signal?: AbortSignal, opts: { stage?: GateInputs['stage']; service?: object } = {}) {
   const report = memoryReporter();
-  const deps = { ecs: new ECSClient({ region: 'eu-west-1' }), report, sleep: () => new Promise<void>((r) => setTimeout(r, 5)), now: realClock, signal };
+  const deps = {
+    ecs: new ECSClient({ region: 'eu-west-1' }),
+    report,
+    sleep: () => new Promise<void>((r) => setTimeout(r, 5)),
+    now: realClock,
+    signal,
+  };
   const gateDeps = { fetch, spawn, sleep: deps.sleep, now: realClock, report };
   const results: GateResult[] = [];
-  const step = hookStep(deps, gateDeps, { ...gate(command), stage: opts.stage ?? 'POST_TEST_TRAFFIC_SHIFT' }, 20, (r) => results.push(r), new Map([['api', (opts.service ?? service) as Service]]));
+  const step = hookStep(
+    deps,
+    gateDeps,
+    { ...gate(command), stage: opts.stage ?? 'POST_TEST_TRAFFIC_SHIFT' },
+    20,
+    (r) => results.push(r),
+    new Map([['api', (opts.service ?? service) as Service]]),
+  );
   return { report, results, step: (sd: ServiceDeployment) => step(nativeState('api', sd), t) };
 }
 
@@ -50,17 +103,37 @@ describe('hookStep', () => {
     // The next poll may still show the hook before ECS moved on: no second gate, no second answer.
     expect(await step(paused)).toBeUndefined();
     expect(continueActions()).toEqual(['CONTINUE']);
-    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand)[0]!.args[0].input).toEqual({ serviceDeploymentArn: arn, hookId: 'ecs-pause-1', action: 'CONTINUE' });
+    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand)[0]!.args[0].input).toEqual({
+      serviceDeploymentArn: arn,
+      hookId: 'ecs-pause-1',
+      action: 'CONTINUE',
+    });
     expect(results.map((r) => r.status)).toEqual(['passed']);
   });
 
   it('a LINEAR deployment pausing before each traffic step (gate-stage PRE_PRODUCTION_TRAFFIC_SHIFT) gets a gate at each pause', async () => {
     ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
-    const linear = { deploymentConfiguration: { strategy: 'LINEAR' as const, linearConfiguration: { stepPercent: 50 }, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT' as const] }] } };
+    const linear = {
+      deploymentConfiguration: {
+        strategy: 'LINEAR' as const,
+        linearConfiguration: { stepPercent: 50 },
+        lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT' as const] }],
+      },
+    };
     const { step, results } = setup('exit 0', undefined, { stage: 'PRE_PRODUCTION_TRAFFIC_SHIFT', service: linear });
     await step(paused);
-    await step({ ...paused, lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' }, { ...hook, hookId: 'ecs-pause-2' }] });
-    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1', 'ecs-pause-2']);
+    await step({
+      ...paused,
+      lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT',
+      lifecycleHookDetails: [
+        { ...hook, status: 'SUCCEEDED' },
+        { ...hook, hookId: 'ecs-pause-2' },
+      ],
+    });
+    expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual([
+      'ecs-pause-1',
+      'ecs-pause-2',
+    ]);
     expect(results).toHaveLength(2);
   });
 
@@ -68,18 +141,32 @@ describe('hookStep', () => {
     ecsMock.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: arn });
     const { step, results, report } = setup('exit 0');
     await step(paused);
-    const later: ServiceDeployment = { ...paused, lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT', lifecycleHookDetails: [{ ...hook, status: 'SUCCEEDED' as const }, { ...hook, hookId: 'ecs-pause-2', timeoutAction: 'CONTINUE' as const }] };
+    const later: ServiceDeployment = {
+      ...paused,
+      lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT',
+      lifecycleHookDetails: [
+        { ...hook, status: 'SUCCEEDED' as const },
+        { ...hook, hookId: 'ecs-pause-2', timeoutAction: 'CONTINUE' as const },
+      ],
+    };
     expect(await step(later)).toBeUndefined();
     expect(await step(later)).toBeUndefined();
     expect(ecsMock.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.hookId)).toEqual(['ecs-pause-1']);
     expect(results).toHaveLength(1);
     const notes = report.lines.filter((l) => l.includes('ecs-pause-2'));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook ecs-pause-2\), not the gate's stage .*left alone\. Whoever set this PAUSE hook must answer it .*timeout action CONTINUE/);
+    expect(notes[0]).toMatch(
+      /paused at POST_PRODUCTION_TRAFFIC_SHIFT \(hook ecs-pause-2\), not the gate's stage .*left alone\. Whoever set this PAUSE hook must answer it .*timeout action CONTINUE/,
+    );
   });
 
   it('a pause at POST_SCALE_UP (no test traffic) gets no gate even when it is the only pause', async () => {
-    const scaleUp = { deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_SCALE_UP' as const] }] } };
+    const scaleUp = {
+      deploymentConfiguration: {
+        strategy: 'BLUE_GREEN' as const,
+        lifecycleHooks: [{ targetType: 'PAUSE' as const, lifecycleStages: ['POST_SCALE_UP' as const] }],
+      },
+    };
     const { step, results } = setup('exit 0', undefined, { service: scaleUp });
     expect(await step({ ...paused, lifecycleStage: 'POST_SCALE_UP' })).toBeUndefined();
     expect(continueActions()).toEqual([]);
@@ -92,7 +179,13 @@ describe('hookStep', () => {
     const v = await step({ ...paused, rollback: { serviceRevisionArn: 'arn:rev/blue' } });
     expect(continueActions()).toEqual(['ROLLBACK']);
     expect(results[0]!.command!.exitCode).toBe(2);
-    expect(v).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^test-traffic gate failed at the POST_TEST_TRAFFIC_SHIFT pause hook: the gate command exited 2; ROLLBACK sent$/), replaced: { by: 'ecs-rollback' } });
+    expect(v).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(
+        /^test-traffic gate failed at the POST_TEST_TRAFFIC_SHIFT pause hook: the gate command exited 2; ROLLBACK sent$/,
+      ),
+      replaced: { by: 'ecs-rollback' },
+    });
   });
 
   it('a cancel while the gate runs at a pause kills the command and answers ROLLBACK (the release is not left paused)', async () => {
@@ -109,7 +202,9 @@ describe('hookStep', () => {
   });
 
   it('the pause ends without us while the gate runs (hook timed out): the gate stops, nothing is sent', async () => {
-    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ ...paused, status: 'ROLLBACK_IN_PROGRESS', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT' }] }] });
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({
+      serviceDeployments: [{ ...paused, status: 'ROLLBACK_IN_PROGRESS', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT' }] }],
+    });
     const { step, report, results } = setup('sleep 600');
     expect(await step(paused)).toBeUndefined();
     expect(continueActions()).toEqual([]);
@@ -130,21 +225,34 @@ describe('hookStep', () => {
   });
 
   it('the pause ends by its timeout action CONTINUE while the gate runs: expired, a failure without any answer sent, and no word of a cancel', async () => {
-    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [{ ...paused, lifecycleStage: 'BAKE_TIME', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT', timeoutAction: 'CONTINUE' }] }] });
+    ecsMock.on(DescribeServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        { ...paused, lifecycleStage: 'BAKE_TIME', lifecycleHookDetails: [{ ...hook, status: 'TIMED_OUT', timeoutAction: 'CONTINUE' }] },
+      ],
+    });
     const { step, results, report } = setup('sleep 600');
     const v = await step({ ...paused, lifecycleHookDetails: [{ ...hook, timeoutAction: 'CONTINUE' }] });
     expect(continueActions()).toEqual([]);
     expect(results[0]!.status).toBe('expired');
-    expect(v).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^test-traffic gate expired at the POST_TEST_TRAFFIC_SHIFT pause hook: the pause ended before the gate passed: hook ecs-pause-1 is TIMED_OUT \(its timeout action CONTINUE ran\)/) });
+    expect(v).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(
+        /^test-traffic gate expired at the POST_TEST_TRAFFIC_SHIFT pause hook: the pause ended before the gate passed: hook ecs-pause-1 is TIMED_OUT \(its timeout action CONTINUE ran\)/,
+      ),
+    });
     expect(v).not.toHaveProperty('replaced');
     expect(report.lines.join('\n')).not.toContain('cancel');
   });
 
   it('a failed ContinueServiceDeployment is a warning that names the hook timeout as the fallback', async () => {
-    ecsMock.on(ContinueServiceDeploymentCommand).rejects(Object.assign(new Error('not authorized to perform ecs:ContinueServiceDeployment'), { name: 'AccessDeniedException' }));
+    ecsMock
+      .on(ContinueServiceDeploymentCommand)
+      .rejects(Object.assign(new Error('not authorized to perform ecs:ContinueServiceDeployment'), { name: 'AccessDeniedException' }));
     const { step, report } = setup('exit 0');
     await step(paused);
-    expect(report.lines.join('\n')).toMatch(/warning: api: ContinueServiceDeployment CONTINUE failed \(AccessDeniedException: not authorized.*\); the hook's own timeout action applies/);
+    expect(report.lines.join('\n')).toMatch(
+      /warning: api: ContinueServiceDeployment CONTINUE failed \(AccessDeniedException: not authorized.*\); the hook's own timeout action applies/,
+    );
   });
 
   it('pauseHook finds a PAUSE hook on native and rolling strategies, not a Lambda hook', () => {
@@ -152,6 +260,13 @@ describe('hookStep', () => {
     expect(pauseHook({ deploymentConfiguration: { strategy: 'CANARY', lifecycleHooks: hooks } })).toEqual(hooks[0]);
     expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: hooks } })).toEqual(hooks[0]);
     expect(pauseHook({ deploymentConfiguration: { strategy: 'ROLLING' } })).toBeUndefined();
-    expect(pauseHook({ deploymentConfiguration: { strategy: 'BLUE_GREEN', lifecycleHooks: [{ targetType: 'AWS_LAMBDA', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] } })).toBeUndefined();
+    expect(
+      pauseHook({
+        deploymentConfiguration: {
+          strategy: 'BLUE_GREEN',
+          lifecycleHooks: [{ targetType: 'AWS_LAMBDA', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }],
+        },
+      }),
+    ).toBeUndefined();
   });
 });

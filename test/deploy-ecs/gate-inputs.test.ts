@@ -17,12 +17,21 @@ describe('gate inputs', () => {
   // The runner sets INPUT_<NAME> for every input with a default in action.yml, given or not
   // (a deploy without any gate once failed with "gate-successes ... set without gate-url").
   it("action.yml's defaults, as the runner passes them, are not a gate setting", () => {
-    const yml = parseYaml(readFileSync(new URL('../../actions/deploy-ecs/action.yml', import.meta.url), 'utf8')) as { inputs: Record<string, { default?: string }> };
-    const defaults = Object.fromEntries(Object.entries(yml.inputs).filter(([n]) => n.startsWith('gate-') && n !== 'gate-url' && n !== 'gate-command').map(([n, i]) => [n, i.default ?? '']));
+    const yml = parseYaml(readFileSync(new URL('../../actions/deploy-ecs/action.yml', import.meta.url), 'utf8')) as {
+      inputs: Record<string, { default?: string }>;
+    };
+    const defaults = Object.fromEntries(
+      Object.entries(yml.inputs)
+        .filter(([n]) => n.startsWith('gate-') && n !== 'gate-url' && n !== 'gate-command')
+        .map(([n, i]) => [n, i.default ?? '']),
+    );
     expect(defaults).toEqual(GATE_DEFAULTS);
     expect(read(defaults)).toEqual({ problems: [] });
     // The default per-request timeout still shrinks to a shorter gate.
-    expect(read({ ...defaults, 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '3' }).gate).toMatchObject({ timeoutMs: 3000, requestTimeoutMs: 3000 });
+    expect(read({ ...defaults, 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '3' }).gate).toMatchObject({
+      timeoutMs: 3000,
+      requestTimeoutMs: 3000,
+    });
   });
 
   it('unprefixed URLs apply to every service, service= lines to one; a query with = is not a prefix', () => {
@@ -30,7 +39,14 @@ describe('gate inputs', () => {
     expect(problems).toEqual([]);
     expect(gate!.urls.get('api')).toEqual(['https://test.example.com/health?x=1']);
     expect(gate!.urls.get('worker')).toEqual(['https://test.example.com/health?x=1', 'http://worker-test.internal:8080/ping']);
-    expect(gate).toMatchObject({ successes: 3, timeoutMs: 300_000, requestTimeoutMs: 5000, followRedirects: false, method: 'GET', expectStatus: [] });
+    expect(gate).toMatchObject({
+      successes: 3,
+      timeoutMs: 300_000,
+      requestTimeoutMs: 5000,
+      followRedirects: false,
+      method: 'GET',
+      expectStatus: [],
+    });
   });
 
   it('with only service= lines, a service without one is an error naming it', () => {
@@ -51,7 +67,11 @@ describe('gate inputs', () => {
     [{ 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '0' }, 'gate-timeout-seconds', 'above 0'],
     [{ 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '-5' }, 'gate-timeout-seconds', 'above 0'],
     [{ 'gate-url': 'https://x.example.com', 'gate-request-timeout-seconds': '0' }, 'gate-request-timeout-seconds', 'above 0'],
-    [{ 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '2', 'gate-request-timeout-seconds': '10' }, 'gate-request-timeout-seconds', 'longer than gate-timeout-seconds'],
+    [
+      { 'gate-url': 'https://x.example.com', 'gate-timeout-seconds': '2', 'gate-request-timeout-seconds': '10' },
+      'gate-request-timeout-seconds',
+      'longer than gate-timeout-seconds',
+    ],
     [{ 'gate-url': 'https://x.example.com', 'gate-successes': '0' }, 'gate-successes', 'whole number'],
     [{ 'gate-url': 'https://x.example.com', 'gate-expect-status': '2xx,99' }, 'gate-expect-status', "'99' is not an HTTP status"],
     [{ 'gate-url': 'https://x.example.com', 'gate-method': 'POST' }, 'gate-method', 'GET, HEAD'],
@@ -73,7 +93,13 @@ describe('gate inputs', () => {
   });
 
   it('getInputs reports gate problems with the others, before any AWS call', () => {
-    const env: Record<string, string> = { 'task-definition': 'api:3', cluster: 'delivery-test', services: 'api', 'gate-url': 'gopher://x', 'poll-interval-seconds': 'soon' };
+    const env: Record<string, string> = {
+      'task-definition': 'api:3',
+      cluster: 'delivery-test',
+      services: 'api',
+      'gate-url': 'gopher://x',
+      'poll-interval-seconds': 'soon',
+    };
     let err: unknown;
     try {
       getInputs((n) => env[n] ?? '', {});

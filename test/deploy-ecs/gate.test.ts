@@ -58,7 +58,13 @@ function gate(over: Partial<GateInputs> & { url?: string | string[] }): GateInpu
 function deps() {
   const lines: string[] = [];
   const secrets: string[] = [];
-  const d: GateDeps = { fetch, spawn, sleep: realSleep, now: realClock, report: { info: (l) => void lines.push(l), setSecret: (s) => void secrets.push(s) } };
+  const d: GateDeps = {
+    fetch,
+    spawn,
+    sleep: realSleep,
+    now: realClock,
+    report: { info: (l) => void lines.push(l), setSecret: (s) => void secrets.push(s) },
+  };
   return { d, lines, secrets };
 }
 
@@ -149,7 +155,11 @@ describe('gate command', () => {
 
   it('a non-zero exit fails with the exit code and the last lines', async () => {
     const { d } = deps();
-    const r = await runGate(d, gate({ command: 'for i in $(seq 1 30); do echo "line $i"; done; echo "smoke test failed: /orders 500" >&2; exit 3' }), ctx);
+    const r = await runGate(
+      d,
+      gate({ command: 'for i in $(seq 1 30); do echo "line $i"; done; echo "smoke test failed: /orders 500" >&2; exit 3' }),
+      ctx,
+    );
     expect(r.status).toBe('failed');
     expect(r.reason).toBe('the gate command exited 3');
     expect(r.command!.exitCode).toBe(3);

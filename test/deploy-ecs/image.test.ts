@@ -42,8 +42,17 @@ describe('pushImage', () => {
   });
 
   it('fails clearly when docker fails', async () => {
-    ecrMock.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:pw').toString('base64'), proxyEndpoint: `https://${REG}` }] });
-    await expect(pushImage(ecr, async (_c, args) => (args[0] === 'push' ? 1 : 0), { localImage: 'b:ci', repository: 'r', tags: ['t'] }, memoryReporter())).rejects.toThrow(/docker push failed with exit code 1/);
+    ecrMock
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:pw').toString('base64'), proxyEndpoint: `https://${REG}` }] });
+    await expect(
+      pushImage(
+        ecr,
+        async (_c, args) => (args[0] === 'push' ? 1 : 0),
+        { localImage: 'b:ci', repository: 'r', tags: ['t'] },
+        memoryReporter(),
+      ),
+    ).rejects.toThrow(/docker push failed with exit code 1/);
   });
 });
 
@@ -51,7 +60,14 @@ describe('promoteImage', () => {
   const manifest = '{"schemaVersion":2}';
   beforeEach(() => {
     ecrMock.on(BatchGetImageCommand).resolves({
-      images: [{ registryId: '123456789012', imageId: { imageDigest: 'sha256:aa', imageTag: 'abc' }, imageManifest: manifest, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json' }],
+      images: [
+        {
+          registryId: '123456789012',
+          imageId: { imageDigest: 'sha256:aa', imageTag: 'abc' },
+          imageManifest: manifest,
+          imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+        },
+      ],
     });
   });
 
@@ -69,17 +85,25 @@ describe('promoteImage', () => {
 
   it('treats the same digest already tagged as success', async () => {
     ecrMock.on(PutImageCommand).rejects(err('ImageAlreadyExistsException'));
-    await expect(promoteImage(ecr, 'delivery/backend:abc', ['prod'], 'eu-west-1', memoryReporter())).resolves.toMatchObject({ digest: 'sha256:aa' });
+    await expect(promoteImage(ecr, 'delivery/backend:abc', ['prod'], 'eu-west-1', memoryReporter())).resolves.toMatchObject({
+      digest: 'sha256:aa',
+    });
   });
 
   it('explains an immutable-tag conflict', async () => {
     ecrMock.on(PutImageCommand).rejects(err('ImageTagAlreadyExistsException'));
-    await expect(promoteImage(ecr, 'delivery/backend:abc', ['prod'], 'eu-west-1', memoryReporter())).rejects.toThrow(/Tag 'prod' already points at another image .* immutable/);
+    await expect(promoteImage(ecr, 'delivery/backend:abc', ['prod'], 'eu-west-1', memoryReporter())).rejects.toThrow(
+      /Tag 'prod' already points at another image .* immutable/,
+    );
   });
 
   it('names the source image when it does not exist', async () => {
-    ecrMock.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
-    await expect(promoteImage(ecr, 'delivery/backend:nope', ['prod'], 'eu-west-1', memoryReporter())).rejects.toThrow(/Source image delivery\/backend:nope was not found.*ImageNotFound/);
+    ecrMock
+      .on(BatchGetImageCommand)
+      .resolves({ images: [], failures: [{ failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
+    await expect(promoteImage(ecr, 'delivery/backend:nope', ['prod'], 'eu-west-1', memoryReporter())).rejects.toThrow(
+      /Source image delivery\/backend:nope was not found.*ImageNotFound/,
+    );
   });
 });
 
@@ -99,11 +123,16 @@ describe('checkImages / pinDigests', () => {
       { container: 'backend', image: `${REG}/delivery/backend:abc`, digest: 'sha256:bb' },
       { container: 'otel', image: def.containerDefinitions[1]!.image, skipped: 'not an ECR image' },
     ]);
-    expect(pinDigests(def, checked).containerDefinitions!.map((c) => c.image)).toEqual([`${REG}/delivery/backend@sha256:bb`, def.containerDefinitions[1]!.image]);
+    expect(pinDigests(def, checked).containerDefinitions!.map((c) => c.image)).toEqual([
+      `${REG}/delivery/backend@sha256:bb`,
+      def.containerDefinitions[1]!.image,
+    ]);
   });
 
   it('fails before deploying when an image is missing, naming the container', async () => {
     ecrMock.on(DescribeImagesCommand).rejects(err('ImageNotFoundException'));
-    await expect(checkImages(ecr, def, 'eu-west-1')).rejects.toThrow(/Image .*delivery\/backend:abc of container 'backend' does not exist in ECR/);
+    await expect(checkImages(ecr, def, 'eu-west-1')).rejects.toThrow(
+      /Image .*delivery\/backend:abc of container 'backend' does not exist in ECR/,
+    );
   });
 });

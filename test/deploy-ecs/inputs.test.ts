@@ -3,7 +3,8 @@ import { getInputs, parseTaskDefinitionInput } from '../../actions/deploy-ecs/in
 
 const base = { 'task-definition': 'taskdef.json', cluster: 'delivery-prod', services: 'api' };
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? '';
-const read = (values: Record<string, string>) => getInputs(reader({ ...base, ...values }), { GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567' });
+const read = (values: Record<string, string>) =>
+  getInputs(reader({ ...base, ...values }), { GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567' });
 
 describe('getInputs', () => {
   it('applies the documented defaults', () => {

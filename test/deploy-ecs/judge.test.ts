@@ -1,35 +1,79 @@
 import type { Deployment, Service, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { ageText, batches, judge, progressLine, revisionOf, steadyOn, type Tracked, usesServiceDeployments } from '../../actions/deploy-ecs/judge.js';
+import {
+  ageText,
+  batches,
+  judge,
+  progressLine,
+  revisionOf,
+  steadyOn,
+  type Tracked,
+  usesServiceDeployments,
+} from '../../actions/deploy-ecs/judge.js';
 import { judgeNative } from '../../actions/deploy-ecs/native.js';
 
 const OLD = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:6';
 const NEW = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7';
 const t: Tracked = { service: 'api', deploymentId: 'ecs-svc/ours', targetArn: NEW, startedAt: 0 };
 
-const dep = (over: Partial<Deployment>): Deployment => ({ id: 'ecs-svc/ours', status: 'PRIMARY', taskDefinition: NEW, desiredCount: 2, runningCount: 0, pendingCount: 0, failedTasks: 0, rolloutState: 'IN_PROGRESS', ...over });
-const old = (over: Partial<Deployment> = {}): Deployment => dep({ id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: OLD, runningCount: 2, rolloutState: 'COMPLETED', ...over });
-const svc = (deployments: Deployment[], over: Partial<Service> = {}): Service => ({ serviceName: 'api', status: 'ACTIVE', deployments, ...over });
+const dep = (over: Partial<Deployment>): Deployment => ({
+  id: 'ecs-svc/ours',
+  status: 'PRIMARY',
+  taskDefinition: NEW,
+  desiredCount: 2,
+  runningCount: 0,
+  pendingCount: 0,
+  failedTasks: 0,
+  rolloutState: 'IN_PROGRESS',
+  ...over,
+});
+const old = (over: Partial<Deployment> = {}): Deployment =>
+  dep({ id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: OLD, runningCount: 2, rolloutState: 'COMPLETED', ...over });
+const svc = (deployments: Deployment[], over: Partial<Service> = {}): Service => ({
+  serviceName: 'api',
+  status: 'ACTIVE',
+  deployments,
+  ...over,
+});
 
 describe('judge (rolling update)', () => {
   it.each<[string, Service | undefined, string, RegExp?]>([
     ['in progress', svc([dep({ runningCount: 1, pendingCount: 1 }), old()]), 'waiting'],
     ['COMPLETED and PRIMARY', svc([dep({ runningCount: 2, rolloutState: 'COMPLETED' })]), 'succeeded'],
-    ['COMPLETED but scaling up (desired-count changed, same revision)', svc([dep({ runningCount: 2, desiredCount: 4, pendingCount: 2, rolloutState: 'COMPLETED' })]), 'waiting'],
-    ['FAILED rollout state, with its reason', svc([dep({ rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }), old()]), 'failed', /rollout FAILED: ECS deployment circuit breaker/],
+    [
+      'COMPLETED but scaling up (desired-count changed, same revision)',
+      svc([dep({ runningCount: 2, desiredCount: 4, pendingCount: 2, rolloutState: 'COMPLETED' })]),
+      'waiting',
+    ],
+    [
+      'FAILED rollout state, with its reason',
+      svc([dep({ rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }), old()]),
+      'failed',
+      /rollout FAILED: ECS deployment circuit breaker/,
+    ],
     [
       'circuit breaker made the old revision PRIMARY again',
-      svc([dep({ status: 'ACTIVE', rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' }), old({ id: 'ecs-svc/rb', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' })]),
+      svc([
+        dep({ status: 'ACTIVE', rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' }),
+        old({ id: 'ecs-svc/rb', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }),
+      ]),
       'failed',
       /ECS rolled back to api:6 \(circuit breaker\)/,
     ],
     [
       'our deployment vanished, old revision PRIMARY after a circuit-breaker rollback (told by the service event)',
-      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], { events: [{ createdAt: new Date(1000), message: '(service api) rolling back to deployment ecs-svc/old.' }] }),
+      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], {
+        events: [{ createdAt: new Date(1000), message: '(service api) rolling back to deployment ecs-svc/old.' }],
+      }),
       'failed',
       /rolled back to api:6/,
     ],
-    ['another deployer took PRIMARY (ours still IN_PROGRESS, no rollback sign)', svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }), dep({ status: 'ACTIVE' })]), 'superseded', /ecs-svc\/theirs, api:6\) replaced ours/],
+    [
+      'another deployer took PRIMARY (ours still IN_PROGRESS, no rollback sign)',
+      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }), dep({ status: 'ACTIVE' })]),
+      'superseded',
+      /ecs-svc\/theirs, api:6\) replaced ours/,
+    ],
     ['repeated stopped tasks of our revision', svc([dep({ failedTasks: 3 }), old()]), 'failed', /3 task\(s\) of api:7 stopped/],
     ['two stopped tasks are not yet a failure', svc([dep({ failedTasks: 2 }), old()]), 'waiting'],
     ['no rollout state: running = desired, one deployment left', svc([dep({ rolloutState: undefined, runningCount: 2 })]), 'succeeded'],
@@ -51,7 +95,9 @@ describe('judge (rolling update)', () => {
   });
 
   it('progress line shows running/pending/desired and rollout state', () => {
-    expect(judge(t, svc([dep({ runningCount: 1, pendingCount: 1 })]), { maxFailedTasks: 3 }).progress).toBe('running 1/2, pending 1, IN_PROGRESS');
+    expect(judge(t, svc([dep({ runningCount: 1, pendingCount: 1 })]), { maxFailedTasks: 3 }).progress).toBe(
+      'running 1/2, pending 1, IN_PROGRESS',
+    );
   });
 });
 
@@ -61,9 +107,19 @@ describe('judge (blue/green via DescribeServiceDeployments)', () => {
   it.each<[string, ServiceDeployment, string, RegExp?]>([
     ['still baking', sd({ status: 'IN_PROGRESS', lifecycleStage: 'BAKE_TIME' }), 'waiting'],
     ['SUCCESSFUL', sd({ status: 'SUCCESSFUL' }), 'succeeded'],
-    ['rolled back by ECS', sd({ status: 'ROLLBACK_SUCCESSFUL', statusReason: 'alarm' }), 'failed', /ECS rolled the deployment back \(ROLLBACK_SUCCESSFUL\): alarm/],
+    [
+      'rolled back by ECS',
+      sd({ status: 'ROLLBACK_SUCCESSFUL', statusReason: 'alarm' }),
+      'failed',
+      /ECS rolled the deployment back \(ROLLBACK_SUCCESSFUL\): alarm/,
+    ],
     ['stopped', sd({ status: 'STOPPED', statusReason: 'circuit breaker' }), 'failed', /stopped: circuit breaker/],
-    ['stopped by a newer deployment (another deployer)', sd({ status: 'STOPPED', statusReason: 'Service deployment stopped because service deployment arn:x started.' }), 'superseded', /someone else deployed/],
+    [
+      'stopped by a newer deployment (another deployer)',
+      sd({ status: 'STOPPED', statusReason: 'Service deployment stopped because service deployment arn:x started.' }),
+      'superseded',
+      /someone else deployed/,
+    ],
   ])('%s', (_label, s, state, reason) => {
     const v = judgeNative(t, bg, s, { maxFailedTasks: 3 });
     expect(v.state).toBe(state);
@@ -83,10 +139,15 @@ describe('judge (blue/green via DescribeServiceDeployments)', () => {
 });
 
 describe('steadyOn (what "unchanged" means)', () => {
-  const on = (deployments: Deployment[], over: Partial<Service> = {}) => svc(deployments, { taskDefinition: NEW, runningCount: 2, desiredCount: 2, ...over });
+  const on = (deployments: Deployment[], over: Partial<Service> = {}) =>
+    svc(deployments, { taskDefinition: NEW, runningCount: 2, desiredCount: 2, ...over });
   it.each<[string, Service, RegExp | true]>([
     ['one COMPLETED deployment, running = desired', on([dep({ rolloutState: 'COMPLETED', runningCount: 2 })]), true],
-    ['left FAILED by an earlier run', on([dep({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker' }), old()], { runningCount: 2 }), /is FAILED \(circuit breaker\)/],
+    [
+      'left FAILED by an earlier run',
+      on([dep({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker' }), old()], { runningCount: 2 }),
+      /is FAILED \(circuit breaker\)/,
+    ],
     ['still IN_PROGRESS (a cancelled run)', on([dep({}), old()]), /is IN_PROGRESS/],
     ['COMPLETED but short of tasks', on([dep({ rolloutState: 'COMPLETED' })], { runningCount: 1 }), /runs 1 of 2 tasks/],
     [
@@ -94,7 +155,11 @@ describe('steadyOn (what "unchanged" means)', () => {
       on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ runningCount: 1 })]),
       /1 other deployment\(s\) still active \(api:6 COMPLETED\)/,
     ],
-    ['COMPLETED, running = desired, a draining deployment without rollout state', on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ rolloutState: undefined })]), /1 other deployment\(s\) still active \(api:6 ACTIVE\)/],
+    [
+      'COMPLETED, running = desired, a draining deployment without rollout state',
+      on([dep({ rolloutState: 'COMPLETED', runningCount: 2 }), old({ rolloutState: undefined })]),
+      /1 other deployment\(s\) still active \(api:6 ACTIVE\)/,
+    ],
     ['no rollout state at all, one deployment, running = desired', on([dep({ rolloutState: undefined, runningCount: 2 })]), true],
     ['another revision', on([old({ status: 'PRIMARY' })], { taskDefinition: OLD }), /runs api:6/],
   ])('%s', (_label, service, expected) => {
@@ -113,50 +178,91 @@ describe('batches', () => {
 describe('judge: the edges of each rule', () => {
   const verdict = (service: Service, tracked: Tracked = t, maxFailedTasks = 3) => judge(tracked, service, { maxFailedTasks });
   it.each<[string, Service, Tracked, string, RegExp?]>([
-    ['a service without a status is judged as ACTIVE', svc([dep({ runningCount: 2, rolloutState: 'COMPLETED' })], { status: undefined }), t, 'succeeded'],
+    [
+      'a service without a status is judged as ACTIVE',
+      svc([dep({ runningCount: 2, rolloutState: 'COMPLETED' })], { status: undefined }),
+      t,
+      'succeeded',
+    ],
     ['DRAINING service', svc([dep({})], { status: 'DRAINING' }), t, 'failed', /^service api is DRAINING$/],
-    ['COMPLETED with more running than desired (old tasks still stopping)', svc([dep({ runningCount: 3, rolloutState: 'COMPLETED' })]), t, 'succeeded'],
-    ['COMPLETED, desired count absent, running 0', svc([dep({ runningCount: 0, desiredCount: undefined, rolloutState: 'COMPLETED' })]), t, 'succeeded'],
+    [
+      'COMPLETED with more running than desired (old tasks still stopping)',
+      svc([dep({ runningCount: 3, rolloutState: 'COMPLETED' })]),
+      t,
+      'succeeded',
+    ],
+    [
+      'COMPLETED, desired count absent, running 0',
+      svc([dep({ runningCount: 0, desiredCount: undefined, rolloutState: 'COMPLETED' })]),
+      t,
+      'succeeded',
+    ],
     ['no rollout state, one deployment, running short of desired', svc([dep({ rolloutState: undefined, runningCount: 1 })]), t, 'waiting'],
-    ['our deployment id is not listed and no deployment is PRIMARY', svc([old({})]), t, 'failed', /^our deployment ecs-svc\/ours is not listed by the service$/],
+    [
+      'our deployment id is not listed and no deployment is PRIMARY',
+      svc([old({})]),
+      t,
+      'failed',
+      /^our deployment ecs-svc\/ours is not listed by the service$/,
+    ],
     ['FAILED rollout state without a reason', svc([dep({ rolloutState: 'FAILED' })]), t, 'failed', /^rollout FAILED$/],
     ['failed tasks at the limit', svc([dep({ failedTasks: 3 })]), t, 'failed', /^3 task\(s\) of api:7 stopped \(max-failed-tasks 3\)$/],
     [
       'no id returned by UpdateService: the newest deployment of our revision is ours',
-      svc([dep({ id: 'ecs-svc/older', status: 'ACTIVE', createdAt: new Date(1000), rolloutState: 'COMPLETED', runningCount: 2 }), dep({ id: 'ecs-svc/newer', createdAt: new Date(2000) })]),
+      svc([
+        dep({ id: 'ecs-svc/older', status: 'ACTIVE', createdAt: new Date(1000), rolloutState: 'COMPLETED', runningCount: 2 }),
+        dep({ id: 'ecs-svc/newer', createdAt: new Date(2000) }),
+      ]),
       { ...t, deploymentId: undefined },
       'waiting',
     ],
     [
       'no id returned, ours is PRIMARY and done',
-      svc([dep({ id: 'ecs-svc/newer', createdAt: new Date(2000), rolloutState: 'COMPLETED', runningCount: 2 }), old({ createdAt: new Date(1000) })]),
+      svc([
+        dep({ id: 'ecs-svc/newer', createdAt: new Date(2000), rolloutState: 'COMPLETED', runningCount: 2 }),
+        old({ createdAt: new Date(1000) }),
+      ]),
       { ...t, deploymentId: undefined },
       'succeeded',
     ],
     [
-      'the circuit breaker named in the PRIMARY deployment\'s reason',
-      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY', rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/old' }), dep({ status: 'ACTIVE', rolloutStateReason: 'tasks failed to start' })]),
+      "the circuit breaker named in the PRIMARY deployment's reason",
+      svc([
+        old({
+          id: 'ecs-svc/rb',
+          status: 'PRIMARY',
+          rolloutState: 'IN_PROGRESS',
+          rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/old',
+        }),
+        dep({ status: 'ACTIVE', rolloutStateReason: 'tasks failed to start' }),
+      ]),
       t,
       'failed',
       /^ECS rolled back to api:6 \(circuit breaker\): tasks failed to start$/,
     ],
     [
       'a rollback event older than our start (less 1 s) is not ours: another deployer',
-      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' })], { events: [{ createdAt: new Date(8_000), message: '(service api) rolling back to deployment ecs-svc/x.' }] }),
+      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' })], {
+        events: [{ createdAt: new Date(8_000), message: '(service api) rolling back to deployment ecs-svc/x.' }],
+      }),
       { ...t, startedAt: 10_000 },
       'superseded',
       /^another deployment \(ecs-svc\/theirs, api:6\) replaced ours: someone else deployed this service$/,
     ],
     [
       'a rollback event within 1 s before our start counts (clocks differ)',
-      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], { events: [{ createdAt: new Date(9_000), message: '(service api) rolling back to deployment ecs-svc/x.' }] }),
+      svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], {
+        events: [{ createdAt: new Date(9_000), message: '(service api) rolling back to deployment ecs-svc/x.' }],
+      }),
       { ...t, startedAt: 10_000 },
       'failed',
       /^ECS rolled back to api:6 \(circuit breaker\)$/,
     ],
     [
       'an event of another kind is no rollback sign',
-      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' })], { events: [{ createdAt: new Date(20_000), message: '(service api) has reached a steady state.' }] }),
+      svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY' })], {
+        events: [{ createdAt: new Date(20_000), message: '(service api) has reached a steady state.' }],
+      }),
       { ...t, startedAt: 10_000 },
       'superseded',
     ],
@@ -179,7 +285,12 @@ describe('judge: the edges of each rule', () => {
     ['failed tasks', dep({ runningCount: 1, failedTasks: 2 }), undefined, 'running 1/2, pending 0, 2 failed task(s), IN_PROGRESS'],
     ['no rollout state', dep({ rolloutState: undefined }), undefined, 'running 0/2, pending 0, no rollout state'],
     ['service deployment status without a stage', dep({}), { status: 'SUCCESSFUL' }, 'running 0/2, pending 0, SUCCESSFUL'],
-    ['service deployment without a status: the rollout state', dep({}), { lifecycleStage: 'BAKE_TIME' }, 'running 0/2, pending 0, IN_PROGRESS'],
+    [
+      'service deployment without a status: the rollout state',
+      dep({}),
+      { lifecycleStage: 'BAKE_TIME' },
+      'running 0/2, pending 0, IN_PROGRESS',
+    ],
   ])('progress line: %s', (_label, d, sd, line) => {
     expect(progressLine(d, sd)).toBe(line);
   });
@@ -211,16 +322,24 @@ describe('judge: the edges of each rule', () => {
     ['ROLLING', false],
     [undefined, false],
   ])('strategy %s is judged by its service deployment: %s', (strategy, native) => {
-    expect(usesServiceDeployments(svc([], { deploymentConfiguration: strategy ? { strategy: strategy as 'ROLLING' } : undefined }))).toBe(native);
+    expect(usesServiceDeployments(svc([], { deploymentConfiguration: strategy ? { strategy: strategy as 'ROLLING' } : undefined }))).toBe(
+      native,
+    );
   });
 
   it('steadyOn: a deployment of another revision PRIMARY while the service names ours', () => {
-    expect(steadyOn(svc([old({ status: 'PRIMARY' })], { taskDefinition: NEW, runningCount: 2, desiredCount: 2 }), NEW)).toEqual({ steady: false, why: 'it runs api:7' });
+    expect(steadyOn(svc([old({ status: 'PRIMARY' })], { taskDefinition: NEW, runningCount: 2, desiredCount: 2 }), NEW)).toEqual({
+      steady: false,
+      why: 'it runs api:7',
+    });
   });
 
   it('steadyOn: counts absent on both sides are equal; a rollout state without reason says only the state', () => {
     expect(steadyOn(svc([dep({ rolloutState: 'COMPLETED' })], { taskDefinition: NEW }), NEW)).toEqual({ steady: true });
-    expect(steadyOn(svc([dep({})], { taskDefinition: NEW }), NEW)).toEqual({ steady: false, why: 'its deployment of api:7 is IN_PROGRESS' });
+    expect(steadyOn(svc([dep({})], { taskDefinition: NEW }), NEW)).toEqual({
+      steady: false,
+      why: 'its deployment of api:7 is IN_PROGRESS',
+    });
   });
 
   it('batches keeps every item, in order, at the given size', () => {

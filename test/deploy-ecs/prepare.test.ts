@@ -3,7 +3,13 @@
  * against mocked ECS answers — in particular rows that come back oldest first
  * (AWS documents no order for ListServiceDeployments) and revisions that never served.
  */
-import { DescribeServiceRevisionsCommand, DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, type Service } from '@aws-sdk/client-ecs';
+import {
+  DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkFamily, familyOf } from '../../actions/deploy-ecs/family-guard.js';
@@ -22,7 +28,8 @@ const problem = (fn: () => unknown): string => {
   }
   return '';
 };
-const services = (m: Record<string, string>) => new Map(Object.entries(m).map(([k, td]) => [k, { serviceName: k, taskDefinition: TD(td) } as Service]));
+const services = (m: Record<string, string>) =>
+  new Map(Object.entries(m).map(([k, td]) => [k, { serviceName: k, taskDefinition: TD(td) } as Service]));
 
 describe('family guard', () => {
   it('reads the family of an ARN or family:revision', () => {
@@ -32,19 +39,29 @@ describe('family guard', () => {
   });
   it('refuses another family, naming both and the fix; allows it when told', () => {
     const before = services({ api: 'delivery-prod-backend:12' });
-    expect(problem(() => checkFamily('delivery-test-backend', before, false))).toMatch(/input 'task-definition'.*runs family 'delivery-prod-backend'.*family 'delivery-test-backend'.*allow-family-change: true/s);
-    expect(checkFamily('delivery-test-backend', before, true)).toEqual([{ service: 'api', from: 'delivery-prod-backend', to: 'delivery-test-backend' }]);
+    expect(problem(() => checkFamily('delivery-test-backend', before, false))).toMatch(
+      /input 'task-definition'.*runs family 'delivery-prod-backend'.*family 'delivery-test-backend'.*allow-family-change: true/s,
+    );
+    expect(checkFamily('delivery-test-backend', before, true)).toEqual([
+      { service: 'api', from: 'delivery-prod-backend', to: 'delivery-test-backend' },
+    ]);
     expect(checkFamily('delivery-prod-backend', before, false)).toEqual([]);
   });
 });
 
 describe('inputs', () => {
-  const read = (v: Record<string, string>) => getInputs((n) => ({ 'task-definition': 'taskdef.json', cluster: 'prod', services: 'api', ...v })[n] ?? '', {});
+  const read = (v: Record<string, string>) =>
+    getInputs((n) => ({ 'task-definition': 'taskdef.json', cluster: 'prod', services: 'api', ...v })[n] ?? '', {});
   it('promote-from is cluster/service or a service ARN, and not with push or previous', () => {
     expect(parsePromoteFrom('delivery-staging/backend')).toEqual({ cluster: 'delivery-staging', service: 'backend' });
-    expect(parsePromoteFrom('arn:aws:ecs:eu-west-1:123456789012:service/delivery-staging/backend')).toEqual({ cluster: 'delivery-staging', service: 'backend' });
+    expect(parsePromoteFrom('arn:aws:ecs:eu-west-1:123456789012:service/delivery-staging/backend')).toEqual({
+      cluster: 'delivery-staging',
+      service: 'backend',
+    });
     expect(problem(() => read({ 'promote-from': 'backend' }))).toMatch(/input 'promote-from'.*cluster\/service/s);
-    expect(() => read({ 'promote-from': 'a/b', 'image-publish': 'push', image: 'x:1', 'ecr-repository': 'x', tags: 'y' })).toThrowError(/image-publish: push/);
+    expect(() => read({ 'promote-from': 'a/b', 'image-publish': 'push', image: 'x:1', 'ecr-repository': 'x', tags: 'y' })).toThrowError(
+      /image-publish: push/,
+    );
     expect(() => read({ 'promote-from': 'a/b', 'task-definition': 'previous' })).toThrowError(/task-definition: previous/);
   });
   it('allow-family-change defaults to false; previous is a keyword', () => {
@@ -59,14 +76,21 @@ describe('previous', () => {
     ecs.reset();
     ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'api', taskDefinition: TD('api:5'), status: 'ACTIVE' }] });
     ecs.on(DescribeServiceRevisionsCommand).callsFake((input: { serviceRevisionArns: string[] }) => ({
-      serviceRevisions: input.serviceRevisionArns.map((arn) => ({ serviceRevisionArn: arn, taskDefinition: TD(`api:${Number(arn.split('/').pop()) % 10}`) })),
+      serviceRevisions: input.serviceRevisionArns.map((arn) => ({
+        serviceRevisionArn: arn,
+        taskDefinition: TD(`api:${Number(arn.split('/').pop()) % 10}`),
+      })),
     }));
   });
 
   it('takes the newest successful deployment of another revision, whatever order ECS lists them in', async () => {
     // Oldest first: api:3 (t=1), api:4 (t=2), api:5 (t=3, current). 4 is previous, not 3.
     ecs.on(ListServiceDeploymentsCommand).resolves({
-      serviceDeployments: [3, 4, 5].map((n) => ({ targetServiceRevisionArn: REV(10 + n), createdAt: new Date(n * 1000), status: 'SUCCESSFUL' })),
+      serviceDeployments: [3, 4, 5].map((n) => ({
+        targetServiceRevisionArn: REV(10 + n),
+        createdAt: new Date(n * 1000),
+        status: 'SUCCESSFUL',
+      })),
     });
     const [p] = await resolvePrevious(ecs as unknown as ECSClient, 'prod', ['api']);
     expect(p!.previous).toBe(TD('api:4'));
@@ -87,7 +111,9 @@ describe('previous', () => {
   });
 
   it('no earlier revision: an error that names the input and the fix', async () => {
-    ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [{ targetServiceRevisionArn: REV(15), createdAt: new Date(1000) }] });
+    ecs
+      .on(ListServiceDeploymentsCommand)
+      .resolves({ serviceDeployments: [{ targetServiceRevisionArn: REV(15), createdAt: new Date(1000) }] });
     const err = await resolvePrevious(ecs as unknown as ECSClient, 'prod', ['api']).catch((e: unknown) => String(e));
     expect(err).toMatch(/input 'task-definition'.*no earlier successful deployment.*family:revision/s);
   });

@@ -21,7 +21,9 @@ const taskDef = (family: string, image: string, env: Record<string, string> = {}
   networkMode: 'awsvpc',
   cpu: '256',
   memory: '512',
-  containerDefinitions: [{ name: 'backend', image, essential: true, environment: Object.entries(env).map(([name, value]) => ({ name, value })) }],
+  containerDefinitions: [
+    { name: 'backend', image, essential: true, environment: Object.entries(env).map(([name, value]) => ({ name, value })) },
+  ],
 });
 
 let emu: Emulator;
@@ -33,17 +35,29 @@ function seed(env: string, family = `delivery-${env}-backend-${++n}`, image = `$
   const cluster = `delivery-${env}-${n}`;
   emu.ecs.createCluster(cluster);
   const first = emu.ecs.registerTaskDefinition(taskDef(family, image));
-  emu.ecs.createService({ cluster, serviceName: 'backend', taskDefinition: first, desiredCount: 1, launchType: 'FARGATE', networkConfiguration: awsvpc });
+  emu.ecs.createService({
+    cluster,
+    serviceName: 'backend',
+    taskDefinition: first,
+    desiredCount: 1,
+    launchType: 'FARGATE',
+    networkConfiguration: awsvpc,
+  });
   return { cluster, family, first };
 }
 
 function run(inputs: Record<string, string>, def?: unknown) {
   const workspace = mkdtempSync(join(tmpdir(), 'deploy-ecs-15-'));
   if (def) writeFileSync(join(workspace, 'taskdef.json'), JSON.stringify(def));
-  return runBundle('deploy-ecs', { inputs: { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5', ...inputs }, env: emu.env(), workspace });
+  return runBundle('deploy-ecs', {
+    inputs: { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5', ...inputs },
+    env: emu.env(),
+    workspace,
+  });
 }
 
-const ecsClient = () => new ECSClient({ region: 'eu-west-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const ecsClient = () =>
+  new ECSClient({ region: 'eu-west-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 
 async function running(cluster: string): Promise<string> {
   const ecs = ecsClient();
@@ -82,7 +96,10 @@ describe('deploy-ecs: family guard', () => {
     expect(refused.code).toBe(1);
     expect(refused.errors.join('\n')).toContain(`family '${prod.family}-v2'`);
     emu.scenarios.nextRollout({ cluster: prod.cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const moved = await run({ 'task-definition': 'taskdef.json', cluster: prod.cluster, services: 'backend', 'allow-family-change': 'true' }, other);
+    const moved = await run(
+      { 'task-definition': 'taskdef.json', cluster: prod.cluster, services: 'backend', 'allow-family-change': 'true' },
+      other,
+    );
     expect(moved.code, moved.stdout).toBe(0);
     expect(moved.outputs['task-definition-arn']).toMatch(new RegExp(`task-definition/${prod.family}-v2:1$`));
     expect(moved.stdout).toContain(`family changes from '${prod.family}' to '${prod.family}-v2'`);
@@ -103,7 +120,10 @@ describe('deploy-ecs: task-definition previous', () => {
     // Revision 4 fails and is rolled back to 3 by deploy-ecs: it never served.
     emu.scenarios.nextRollout({ cluster: s.cluster, service: 'backend' }, { result: 'fail', afterSeconds: 0.5, exitCode: 1 });
     emu.scenarios.nextRollout({ cluster: s.cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const failed = await run({ 'task-definition': 'taskdef.json', cluster: s.cluster, services: 'backend' }, taskDef(s.family, `${REPO}:v3`, { BROKEN: '1' }));
+    const failed = await run(
+      { 'task-definition': 'taskdef.json', cluster: s.cluster, services: 'backend' },
+      taskDef(s.family, `${REPO}:v3`, { BROKEN: '1' }),
+    );
     expect(failed.outputs['rolled-back'], failed.stdout).toBe('true');
     expect(await running(s.cluster)).toBe(`${REPO}:v3`);
 
@@ -149,7 +169,13 @@ describe('deploy-ecs: promote-from', () => {
     emu.scenarios.nextRollout({ cluster: prod.cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
     emu.resetCounts();
     const r = await run(
-      { 'task-definition': 'taskdef.json', cluster: prod.cluster, services: 'backend', 'promote-from': `${staging.cluster}/backend`, 'container-name': 'backend' },
+      {
+        'task-definition': 'taskdef.json',
+        cluster: prod.cluster,
+        services: 'backend',
+        'promote-from': `${staging.cluster}/backend`,
+        'container-name': 'backend',
+      },
       taskDef(prod.family, `${REPO}:placeholder`),
     );
     expect(r.code, r.stdout).toBe(0);
@@ -168,7 +194,10 @@ describe('deploy-ecs: promote-from', () => {
     const prod = seed('prod');
     emu.ecr.putImage('delivery/backend', 'v3', '{"schemaVersion":2,"moved-again":true}');
     emu.scenarios.nextRollout({ cluster: prod.cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
-    const r = await run({ 'task-definition': 'taskdef.json', cluster: prod.cluster, services: 'backend', 'promote-from': `${staging.cluster}/backend` }, taskDef(prod.family, `${REPO}:v1`));
+    const r = await run(
+      { 'task-definition': 'taskdef.json', cluster: prod.cluster, services: 'backend', 'promote-from': `${staging.cluster}/backend` },
+      taskDef(prod.family, `${REPO}:v1`),
+    );
     expect(r.code, r.stdout).toBe(0);
     expect(r.outputs['image-digest']).toBe(digests.v3);
     expect(await running(prod.cluster)).toBe(`${REPO}@${digests.v3}`);
@@ -176,7 +205,10 @@ describe('deploy-ecs: promote-from', () => {
 
   it('bad promote-from values fail on the input before any AWS call', async () => {
     emu.resetCounts();
-    const r = await run({ 'task-definition': 'taskdef.json', cluster: 'x', services: 'backend', 'promote-from': 'just-a-service' }, taskDef('f', `${REPO}:v1`));
+    const r = await run(
+      { 'task-definition': 'taskdef.json', cluster: 'x', services: 'backend', 'promote-from': 'just-a-service' },
+      taskDef('f', `${REPO}:v1`),
+    );
     expect(r.code).toBe(1);
     expect(r.errors.join('\n')).toContain("input 'promote-from'");
     expect(emu.requests()).toHaveLength(0);

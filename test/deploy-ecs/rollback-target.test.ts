@@ -8,7 +8,9 @@ const at = (s: number) => new Date(s * 1000);
 
 describe('stableRevision (the rollback target without a history call)', () => {
   it('is what the service runs when it is steady', () => {
-    expect(stableRevision({ taskDefinition: TD(5), deployments: [{ status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'COMPLETED' }] })).toEqual({ arn: TD(5) });
+    expect(
+      stableRevision({ taskDefinition: TD(5), deployments: [{ status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'COMPLETED' }] }),
+    ).toEqual({ arn: TD(5) });
   });
 
   it('is the completed revision, not the unproven one, when an earlier deployment is still rolling out', () => {
@@ -39,7 +41,15 @@ describe('stableRevision (the rollback target without a history call)', () => {
     const r = stableRevision({
       taskDefinition: TD(5),
       deployments: [
-        { id: 'ecs-svc/3', status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.', runningCount: 0, createdAt: at(3) },
+        {
+          id: 'ecs-svc/3',
+          status: 'PRIMARY',
+          taskDefinition: TD(5),
+          rolloutState: 'IN_PROGRESS',
+          rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.',
+          runningCount: 0,
+          createdAt: at(3),
+        },
         { id: 'ecs-svc/2', status: 'ACTIVE', taskDefinition: TD(6), rolloutState: 'FAILED', runningCount: 3, createdAt: at(2) },
       ],
     });
@@ -50,7 +60,15 @@ describe('stableRevision (the rollback target without a history call)', () => {
     const r = stableRevision({
       taskDefinition: TD(5),
       deployments: [
-        { id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'IN_PROGRESS', rolloutStateReason: 'ECS deployment ecs-svc/1 in progress.', runningCount: 1, createdAt: at(1) },
+        {
+          id: 'ecs-svc/1',
+          status: 'PRIMARY',
+          taskDefinition: TD(5),
+          rolloutState: 'IN_PROGRESS',
+          rolloutStateReason: 'ECS deployment ecs-svc/1 in progress.',
+          runningCount: 1,
+          createdAt: at(1),
+        },
         { id: 'ecs-svc/2', status: 'ACTIVE', taskDefinition: TD(6), rolloutState: 'FAILED', runningCount: 3, createdAt: at(2) },
       ],
     });
@@ -59,17 +77,35 @@ describe('stableRevision (the rollback target without a history call)', () => {
   });
 
   it('asks the history when only a FAILED deployment is listed', () => {
-    expect(stableRevision({ taskDefinition: TD(6), deployments: [{ status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) }] }).arn).toBeUndefined();
+    expect(
+      stableRevision({
+        taskDefinition: TD(6),
+        deployments: [{ status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) }],
+      }).arn,
+    ).toBeUndefined();
   });
 });
 
 describe('rollbackTarget', () => {
-  const onlyFailed: Service = { taskDefinition: TD(6), deployments: [{ status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) }] };
+  const onlyFailed: Service = {
+    taskDefinition: TD(6),
+    deployments: [{ status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) }],
+  };
 
   it('is the newest SUCCESSFUL service deployment when only a FAILED one is listed', async () => {
     const ecs = mockClient(ECSClient);
-    ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [{ targetServiceRevisionArn: 'rev-4', createdAt: at(1) }, { targetServiceRevisionArn: 'rev-5', createdAt: at(1.5) }] });
-    ecs.on(DescribeServiceRevisionsCommand).resolves({ serviceRevisions: [{ serviceRevisionArn: 'rev-4', taskDefinition: TD(4) }, { serviceRevisionArn: 'rev-5', taskDefinition: TD(5) }] });
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        { targetServiceRevisionArn: 'rev-4', createdAt: at(1) },
+        { targetServiceRevisionArn: 'rev-5', createdAt: at(1.5) },
+      ],
+    });
+    ecs.on(DescribeServiceRevisionsCommand).resolves({
+      serviceRevisions: [
+        { serviceRevisionArn: 'rev-4', taskDefinition: TD(4) },
+        { serviceRevisionArn: 'rev-5', taskDefinition: TD(5) },
+      ],
+    });
     const r = await rollbackTarget(ecs as unknown as ECSClient, 'c', 'api', onlyFailed);
     expect(r.arn).toBe(TD(5));
     expect(ecs.commandCalls(ListServiceDeploymentsCommand)[0]!.args[0].input.status).toEqual(['SUCCESSFUL']);

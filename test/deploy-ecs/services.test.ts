@@ -33,10 +33,30 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
 
   it.each<[string, Service[], string[], RegExp]>([
     ['a missing service (DescribeServices failure)', [], ['api'], /Service 'api' was not found in cluster 'prod'\./],
-    ['a service neither described nor listed as a failure', [], [], /Service 'api' was not found in cluster 'prod'\..*Create the service first, or fix its name\./s],
-    ['a service described and also listed as a failure', [{ serviceName: 'api', status: 'ACTIVE' }], ['api'], /Service 'api' was not found in cluster 'prod'\./],
-    ['an INACTIVE service', [{ serviceName: 'api', status: 'INACTIVE' }], [], /Service 'api' is INACTIVE\. Deploy only to ACTIVE services\./],
-    ['a CODE_DEPLOY service', [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }], [], /Service 'api' uses the CODE_DEPLOY deployment controller\..*Set codedeploy-application and codedeploy-deployment-group/s],
+    [
+      'a service neither described nor listed as a failure',
+      [],
+      [],
+      /Service 'api' was not found in cluster 'prod'\..*Create the service first, or fix its name\./s,
+    ],
+    [
+      'a service described and also listed as a failure',
+      [{ serviceName: 'api', status: 'ACTIVE' }],
+      ['api'],
+      /Service 'api' was not found in cluster 'prod'\./,
+    ],
+    [
+      'an INACTIVE service',
+      [{ serviceName: 'api', status: 'INACTIVE' }],
+      [],
+      /Service 'api' is INACTIVE\. Deploy only to ACTIVE services\./,
+    ],
+    [
+      'a CODE_DEPLOY service',
+      [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'CODE_DEPLOY' } }],
+      [],
+      /Service 'api' uses the CODE_DEPLOY deployment controller\..*Set codedeploy-application and codedeploy-deployment-group/s,
+    ],
   ])('%s', async (_label, services, failures, message) => {
     ecs.on(DescribeServicesCommand).resolves({ services, failures: failures.map((n) => ({ arn: arn(n), reason: 'MISSING' })) });
     const err = await servicesBefore(client(), 'prod', ['api']).then(
@@ -51,7 +71,11 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
   it('an ECS controller (or none named) is deployable; every service is described in batches of 10', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `svc-${i}`);
     ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
-      services: input.services.map((n, i) => ({ serviceName: n, status: 'ACTIVE', ...(i % 2 ? { deploymentController: { type: 'ECS' as const } } : {}) })),
+      services: input.services.map((n, i) => ({
+        serviceName: n,
+        status: 'ACTIVE',
+        ...(i % 2 ? { deploymentController: { type: 'ECS' as const } } : {}),
+      })),
     }));
     const found = await servicesBefore(client(), 'prod', names);
     expect([...found.keys()].sort()).toEqual([...names].sort());
@@ -59,23 +83,33 @@ describe('servicesBefore: what cannot be deployed fails before any write, naming
   });
 
   it('every service that cannot be deployed is listed at once', async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', status: 'DRAINING' }], failures: [{ arn: arn('api'), reason: 'MISSING' }] });
-    await expect(servicesBefore(client(), 'prod', ['api', 'web'])).rejects.toThrow(/^Services cannot be deployed \(2 problems\):\n.*Service 'api' was not found.*\n.*Service 'web' is DRAINING\./);
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'web', status: 'DRAINING' }], failures: [{ arn: arn('api'), reason: 'MISSING' }] });
+    await expect(servicesBefore(client(), 'prod', ['api', 'web'])).rejects.toThrow(
+      /^Services cannot be deployed \(2 problems\):\n.*Service 'api' was not found.*\n.*Service 'web' is DRAINING\./,
+    );
   });
 
   it('a missing cluster names the cluster input', async () => {
     ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
-    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({ message: "Cluster 'prod' was not found.", location: { input: 'cluster' }, fix: 'Check the cluster name and the region (aws-region).' });
+    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({
+      message: "Cluster 'prod' was not found.",
+      location: { input: 'cluster' },
+      fix: 'Check the cluster name and the region (aws-region).',
+    });
   });
 
   it('another error is passed on as it is', async () => {
     ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({ message: 'Rate exceeded', name: 'ThrottlingException' });
+    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({
+      message: 'Rate exceeded',
+      name: 'ThrottlingException',
+    });
   });
 });
 
 describe('updateService: the deployment it created is the one followed', () => {
-
   it('follows the PRIMARY deployment of the target revision, sends forceNewDeployment only when true', async () => {
     ecs.on(UpdateServiceCommand).resolves({
       service: {
@@ -87,20 +121,43 @@ describe('updateService: the deployment it created is the one followed', () => {
         ],
       },
     });
-    const t = await updateService(client(), 'prod', { service: 'api', taskDefinition: TD(7), forceNewDeployment: false, desiredCount: 3 }, () => 42);
+    const t = await updateService(
+      client(),
+      'prod',
+      { service: 'api', taskDefinition: TD(7), forceNewDeployment: false, desiredCount: 3 },
+      () => 42,
+    );
     expect(t).toEqual({ service: 'api', deploymentId: 'ecs-svc/new', serviceDeploymentArn: undefined, targetArn: TD(7), startedAt: 42 });
-    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'prod', service: 'api', taskDefinition: TD(7), forceNewDeployment: undefined, desiredCount: 3 });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({
+      cluster: 'prod',
+      service: 'api',
+      taskDefinition: TD(7),
+      forceNewDeployment: undefined,
+      desiredCount: 3,
+    });
     await updateService(client(), 'prod', { service: 'api', taskDefinition: TD(7), forceNewDeployment: true }, () => 42);
     expect(ecs.commandCalls(UpdateServiceCommand)[1]!.args[0].input.forceNewDeployment).toBe(true);
   });
 
   it.each<[string, Service, string | undefined, number]>([
     ['a rolling service: no service deployment looked up', { deploymentConfiguration: { strategy: 'ROLLING' } }, undefined, 0],
-    ['a blue/green service that names its current service deployment', { deploymentConfiguration: { strategy: 'BLUE_GREEN' }, currentServiceDeployment: 'arn:sd/current' }, 'arn:sd/current', 0],
-    ['a blue/green service that does not: the newest listed since a minute before the update', { deploymentConfiguration: { strategy: 'BLUE_GREEN' } }, 'arn:sd/listed', 1],
+    [
+      'a blue/green service that names its current service deployment',
+      { deploymentConfiguration: { strategy: 'BLUE_GREEN' }, currentServiceDeployment: 'arn:sd/current' },
+      'arn:sd/current',
+      0,
+    ],
+    [
+      'a blue/green service that does not: the newest listed since a minute before the update',
+      { deploymentConfiguration: { strategy: 'BLUE_GREEN' } },
+      'arn:sd/listed',
+      1,
+    ],
   ])('%s', async (_label, service, sdArn, listCalls) => {
     ecs.on(UpdateServiceCommand).resolves({ service });
-    ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [{ serviceDeploymentArn: 'arn:sd/listed' }, { serviceDeploymentArn: 'arn:sd/older' }] });
+    ecs
+      .on(ListServiceDeploymentsCommand)
+      .resolves({ serviceDeployments: [{ serviceDeploymentArn: 'arn:sd/listed' }, { serviceDeploymentArn: 'arn:sd/older' }] });
     const t = await updateService(client(), 'prod', { service: 'api', taskDefinition: TD(7), forceNewDeployment: false }, () => 100_000);
     expect(t.serviceDeploymentArn).toBe(sdArn);
     const calls = ecs.commandCalls(ListServiceDeploymentsCommand);
@@ -118,7 +175,12 @@ describe('updateService: the deployment it created is the one followed', () => {
   });
 
   it('without the service deployments API, the deployment id alone is followed', async () => {
-    ecs.on(UpdateServiceCommand).resolves({ service: { deploymentConfiguration: { strategy: 'CANARY' }, deployments: [{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(7) }] } });
+    ecs.on(UpdateServiceCommand).resolves({
+      service: {
+        deploymentConfiguration: { strategy: 'CANARY' },
+        deployments: [{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(7) }],
+      },
+    });
     ecs.on(ListServiceDeploymentsCommand).rejects(Object.assign(new Error('not supported'), { name: 'InvalidParameterException' }));
     const t = await updateService(client(), 'prod', { service: 'api', taskDefinition: TD(7), forceNewDeployment: false }, () => 0);
     expect(t).toMatchObject({ deploymentId: 'ecs-svc/new', serviceDeploymentArn: undefined });

@@ -36,18 +36,17 @@ function realistic(family: string, tag: string) {
         name: 'backend',
         image: IMAGE(tag),
         portMappings: [{ containerPort: 3000, name: 'http' }],
-        environment: [
-          { name: 'PORT', value: '3000' },
-          { name: 'DEPLOY_ENV', value: 'test' },
-          { name: 'FEATURE_FLAGS' },
-        ],
+        environment: [{ name: 'PORT', value: '3000' }, { name: 'DEPLOY_ENV', value: 'test' }, { name: 'FEATURE_FLAGS' }],
         secrets: [
           { name: 'JWT_PRIVATE_KEY', valueFrom: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/delivery/test/JWT_PRIVATE_KEY` },
           { name: 'DATABASE_URL', valueFrom: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/delivery/test/DATABASE_URL` },
         ],
         healthCheck: { command: ['CMD-SHELL', 'wget -qO- http://localhost:3000/health || exit 1'], startPeriod: 20 },
         mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp' }],
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/delivery-test', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' } },
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-group': '/ecs/delivery-test', 'awslogs-region': 'eu-west-1', 'awslogs-stream-prefix': 'backend' },
+        },
       },
       {
         name: 'xray',
@@ -69,7 +68,14 @@ function seed() {
   emu.ecs.createCluster(cluster);
   // Revision 1 is an older image, so the first run below registers revision 2.
   const first = emu.ecs.registerTaskDefinition(realistic(family, 'v1'));
-  emu.ecs.createService({ cluster, serviceName: 'backend', taskDefinition: first, desiredCount: 1, launchType: 'FARGATE', networkConfiguration: awsvpc });
+  emu.ecs.createService({
+    cluster,
+    serviceName: 'backend',
+    taskDefinition: first,
+    desiredCount: 1,
+    launchType: 'FARGATE',
+    networkConfiguration: awsvpc,
+  });
   return { cluster, family };
 }
 
@@ -80,7 +86,12 @@ function workspaceWith(def: unknown): string {
 }
 
 function run(inputs: Record<string, string>, workspace: string) {
-  return runBundle('deploy-ecs', { inputs: { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5', ...inputs }, env: emu.env(), workspace, timeoutMs: 60_000 });
+  return runBundle('deploy-ecs', {
+    inputs: { 'poll-interval-seconds': '0.2', 'timeout-minutes': '0.5', ...inputs },
+    env: emu.env(),
+    workspace,
+    timeoutMs: 60_000,
+  });
 }
 
 beforeAll(async () => {
@@ -105,7 +116,11 @@ describe('deploy-ecs with the shared task-definition model', () => {
 
     // What the next run compares against is not what the file says: the condition that used to re-register.
     const env = emu.env();
-    const ecs = new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+    const ecs = new ECSClient({
+      region: emu.region,
+      endpoint: emu.endpoint,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    });
     const described = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }))).taskDefinition!;
     expect(described).toMatchObject({ cpu: '1024', memory: '2048', enableFaultInjection: false, placementConstraints: [] });
     expect(described.containerDefinitions![0]).toMatchObject({
@@ -128,7 +143,10 @@ describe('deploy-ecs with the shared task-definition model', () => {
   it('a real change still registers: the same file with another health-check interval', async () => {
     const { cluster, family } = seed();
     const def = realistic(family, 'v1');
-    def.containerDefinitions[0]!.healthCheck = { ...def.containerDefinitions[0]!.healthCheck, interval: 10 } as typeof def.containerDefinitions[0]['healthCheck'];
+    def.containerDefinitions[0]!.healthCheck = {
+      ...def.containerDefinitions[0]!.healthCheck,
+      interval: 10,
+    } as (typeof def.containerDefinitions)[0]['healthCheck'];
     const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend' }, workspaceWith(def));
     expect(r.code, r.stdout).toBe(0);
     expect(r.outputs.changed).toBe('true');
@@ -152,7 +170,9 @@ describe('deploy-ecs with the shared task-definition model', () => {
     expect(r.stdout).toContain("Did you mean 'portMappings'?");
     expect(r.stdout).toContain("Did you mean 'healthCheck'?");
     expect(r.stdout).toContain("Did you mean 'memoryReservation'?");
-    expect(r.stdout).toMatch(/containerDefinitions\[0\]\.essential is the string "true"; expected a boolean \(true or false\)\. Fix: Write true without quotes\./);
+    expect(r.stdout).toMatch(
+      /containerDefinitions\[0\]\.essential is the string "true"; expected a boolean \(true or false\)\. Fix: Write true without quotes\./,
+    );
     expect(r.errors.join('\n')).toContain('portMapping');
     expect(emu.requests()).toEqual([]);
   });

@@ -17,14 +17,21 @@ function skewedS3(status: number, skewMs: number) {
     requestHandler: {
       handle: async () => {
         seen.push(status);
-        return { response: new HttpResponse({ statusCode: status, headers: { date: new Date(Date.now() + skewMs).toUTCString(), 'content-type': 'application/xml' }, body: Readable.from([Buffer.from(body)]) }) };
+        return {
+          response: new HttpResponse({
+            statusCode: status,
+            headers: { date: new Date(Date.now() + skewMs).toUTCString(), 'content-type': 'application/xml' },
+            body: Readable.from([Buffer.from(body)]),
+          }),
+        };
       },
     } as never,
   });
   return { client, seen };
 }
 
-const put = (s3: S3Client) => s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x', IfNoneMatch: '*' })).catch((err: unknown) => err);
+const put = (s3: S3Client) =>
+  s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'x', IfNoneMatch: '*' })).catch((err: unknown) => err);
 
 describe('answers S3 gives on a runner whose clock is off', () => {
   it('the SDK alone retries a 412 marked "clock skew corrected" on a runner 6 minutes off', async () => {

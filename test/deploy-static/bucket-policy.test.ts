@@ -29,14 +29,22 @@ interface Request {
   resource: string;
 }
 
-const wildcard = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+const wildcard = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
 function applies(st: Statement, req: Request): boolean {
   const principal = st.Principal === '*' || st.Principal.Service === req.service;
   const action = list(st.Action).some((a) => wildcard(a).test(req.action));
   const resource = list(st.Resource).some((r) => wildcard(r).test(req.resource));
-  const condition = Object.entries(st.Condition?.StringEquals ?? {}).every(([k, v]) => (k === 'AWS:SourceArn' ? req.sourceArn === v : false));
+  const condition = Object.entries(st.Condition?.StringEquals ?? {}).every(([k, v]) =>
+    k === 'AWS:SourceArn' ? req.sourceArn === v : false,
+  );
   return principal && action && resource && condition;
 }
 
@@ -56,7 +64,12 @@ function readmePolicy(): { Statement: Statement[] } {
 }
 
 const DIST = 'arn:aws:cloudfront::111122223333:distribution/E2QWRUHAPOMQZL';
-const get = (key: string, sourceArn = DIST): Request => ({ service: 'cloudfront.amazonaws.com', sourceArn, action: 's3:GetObject', resource: `arn:aws:s3:::shop-frontend/${key}` });
+const get = (key: string, sourceArn = DIST): Request => ({
+  service: 'cloudfront.amazonaws.com',
+  sourceArn,
+  action: 's3:GetObject',
+  resource: `arn:aws:s3:::shop-frontend/${key}`,
+});
 
 describe("the README's bucket policy for the bookkeeping folder", () => {
   const policy = readmePolicy();
@@ -64,7 +77,11 @@ describe("the README's bucket policy for the bookkeeping folder", () => {
   it('is a policy whose Deny targets the bookkeeping folder of the example prefix for the CloudFront principal', () => {
     const deny = policy.Statement.filter((st) => st.Effect === 'Deny');
     expect(deny).toHaveLength(1);
-    expect(deny[0]).toMatchObject({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::shop-frontend/app/${BOOKKEEPING_DIR}*` });
+    expect(deny[0]).toMatchObject({
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::shop-frontend/app/${BOOKKEEPING_DIR}*`,
+    });
     expect(deny[0]!.Condition).toBeUndefined();
   });
 

@@ -1,7 +1,15 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
-const fail = (name: string, status: number, message: string) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
+const fail = (name: string, status: number, message: string) =>
+  new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
 
 /**
  * One bucket's objects behind aws-sdk-client-mock, with S3's conditional writes: `If-None-Match: *`
@@ -21,9 +29,11 @@ export function conditionalS3() {
   const s3 = mockClient(S3Client);
   s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Buffer; IfMatch?: string; IfNoneMatch?: string }) => {
     const cur = objects.get(input.Key);
-    if (input.IfNoneMatch === '*' && cur) throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    if (input.IfNoneMatch === '*' && cur)
+      throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     if (input.IfMatch !== undefined && !cur) throw fail('NoSuchKey', 404, 'The specified key does not exist.');
-    if (input.IfMatch !== undefined && cur!.etag !== input.IfMatch) throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    if (input.IfMatch !== undefined && cur!.etag !== input.IfMatch)
+      throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     return { ETag: store(input.Key, input.Body.toString()) };
   });
   const get = (key: string) => {
@@ -38,7 +48,8 @@ export function conditionalS3() {
   s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => ({ ETag: get(input.Key).etag }));
   s3.on(DeleteObjectCommand).callsFake((input: { Key: string; IfMatch?: string }) => {
     const cur = get(input.Key);
-    if (input.IfMatch !== undefined && cur.etag !== input.IfMatch) throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    if (input.IfMatch !== undefined && cur.etag !== input.IfMatch)
+      throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     objects.delete(input.Key);
     return {};
   });

@@ -5,15 +5,31 @@ import { planInvalidation } from '../../actions/deploy-static/invalidation.js';
 import { invalidationRels } from '../../actions/deploy-static/deploy.js';
 
 /** The parts of a GetDistribution answer that decide paths, shaped as the SDK returns them. */
-function config(opts: { origins: { Id: string; DomainName: string; OriginPath?: string }[]; defaultOrigin?: string; behaviors?: { PathPattern: string; TargetOriginId: string }[]; errors?: { ErrorCode: number; ErrorCachingMinTTL?: number; ResponsePagePath?: string }[]; groups?: { Id: string; members: string[] }[] }): DistributionConfig {
+function config(opts: {
+  origins: { Id: string; DomainName: string; OriginPath?: string }[];
+  defaultOrigin?: string;
+  behaviors?: { PathPattern: string; TargetOriginId: string }[];
+  errors?: { ErrorCode: number; ErrorCachingMinTTL?: number; ResponsePagePath?: string }[];
+  groups?: { Id: string; members: string[] }[];
+}): DistributionConfig {
   return {
     CallerReference: 'x',
     Comment: '',
     Enabled: true,
     Origins: { Quantity: opts.origins.length, Items: opts.origins.map((o) => ({ OriginPath: '', ...o })) },
-    OriginGroups: { Quantity: opts.groups?.length ?? 0, Items: opts.groups?.map((g) => ({ Id: g.Id, FailoverCriteria: undefined, Members: { Quantity: g.members.length, Items: g.members.map((OriginId) => ({ OriginId })) } })) },
+    OriginGroups: {
+      Quantity: opts.groups?.length ?? 0,
+      Items: opts.groups?.map((g) => ({
+        Id: g.Id,
+        FailoverCriteria: undefined,
+        Members: { Quantity: g.members.length, Items: g.members.map((OriginId) => ({ OriginId })) },
+      })),
+    },
     DefaultCacheBehavior: { TargetOriginId: opts.defaultOrigin ?? opts.origins[0]!.Id, ViewerProtocolPolicy: 'redirect-to-https' },
-    CacheBehaviors: { Quantity: opts.behaviors?.length ?? 0, Items: opts.behaviors?.map((b) => ({ ...b, ViewerProtocolPolicy: 'redirect-to-https' })) },
+    CacheBehaviors: {
+      Quantity: opts.behaviors?.length ?? 0,
+      Items: opts.behaviors?.map((b) => ({ ...b, ViewerProtocolPolicy: 'redirect-to-https' })),
+    },
     CustomErrorResponses: { Quantity: opts.errors?.length ?? 0, Items: opts.errors },
   } as DistributionConfig;
 }
@@ -41,10 +57,21 @@ describe('where the distribution serves a key', () => {
   });
 
   it('serves /admin/* from admin/ when a path-pattern behaviour sends it to the bucket origin without an origin path', () => {
-    const cfg = config({ origins: [{ Id: 'web', DomainName: s3('site'), OriginPath: '/www' }, { Id: 'raw', DomainName: s3('site') }], behaviors: [{ PathPattern: '/admin/*', TargetOriginId: 'raw' }] });
+    const cfg = config({
+      origins: [
+        { Id: 'web', DomainName: s3('site'), OriginPath: '/www' },
+        { Id: 'raw', DomainName: s3('site') },
+      ],
+      behaviors: [{ PathPattern: '/admin/*', TargetOriginId: 'raw' }],
+    });
     const admin = distributionView(cfg, 'site', 'admin/', 'E1');
     expect(admin.viewerPaths('index.html')).toEqual(['/admin/index.html']);
-    expect(planInvalidation(['index.html', 'app.js'], { maxPaths: 10, viewerPaths: admin.viewerPaths }).paths).toEqual(['/admin', '/admin/', '/admin/app.js', '/admin/index.html']);
+    expect(planInvalidation(['index.html', 'app.js'], { maxPaths: 10, viewerPaths: admin.viewerPaths }).paths).toEqual([
+      '/admin',
+      '/admin/',
+      '/admin/app.js',
+      '/admin/index.html',
+    ]);
     // The main site under www/ is served at the root by the default behaviour.
     expect(distributionView(cfg, 'site', 'www/', 'E1').viewerPaths('about.html')).toEqual(['/about.html']);
     // www/admin/x would be /admin/x, but /admin/* goes to the other origin: not served, nothing to invalidate.
@@ -52,11 +79,25 @@ describe('where the distribution serves a key', () => {
   });
 
   it('maps nothing for a prefix outside the origin path', () => {
-    expect(distributionView(config({ origins: [{ Id: 'o', DomainName: s3('site'), OriginPath: '/live' }] }), 'site', 'staging/', 'E1').viewerPaths('index.html')).toEqual([]);
+    expect(
+      distributionView(
+        config({ origins: [{ Id: 'o', DomainName: s3('site'), OriginPath: '/live' }] }),
+        'site',
+        'staging/',
+        'E1',
+      ).viewerPaths('index.html'),
+    ).toEqual([]);
   });
 
   it('follows an origin group to its bucket members', () => {
-    const cfg = config({ origins: [{ Id: 'a', DomainName: s3('site'), OriginPath: '/app' }, { Id: 'b', DomainName: s3('site-dr'), OriginPath: '/app' }], groups: [{ Id: 'g', members: ['a', 'b'] }], defaultOrigin: 'g' });
+    const cfg = config({
+      origins: [
+        { Id: 'a', DomainName: s3('site'), OriginPath: '/app' },
+        { Id: 'b', DomainName: s3('site-dr'), OriginPath: '/app' },
+      ],
+      groups: [{ Id: 'g', members: ['a', 'b'] }],
+      defaultOrigin: 'g',
+    });
     expect(distributionView(cfg, 'site', 'app/', 'E1').viewerPaths('x.js')).toEqual(['/x.js']);
   });
 
@@ -74,18 +115,49 @@ describe('where the distribution serves a key', () => {
     [[{ ErrorCode: 404, ErrorCachingMinTTL: 86400 }], true],
     [[{ ErrorCode: 403, ErrorCachingMinTTL: 60 }], true],
   ])('error responses %j → invalidate new keys: %s', (errors, yes) => {
-    expect(distributionView(config({ origins: [{ Id: 'o', DomainName: s3('site') }], errors }), 'site', '', 'E1').invalidateNewKeys).toBe(yes);
+    expect(distributionView(config({ origins: [{ Id: 'o', DomainName: s3('site') }], errors }), 'site', '', 'E1').invalidateNewKeys).toBe(
+      yes,
+    );
   });
 
   it.each([
-    ['an SPA error page cached a day, index.html changed', [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }], 'app/', ['index.html'], true],
-    ['the same for 403, under an origin path', [{ ErrorCode: 403, ErrorCachingMinTTL: 300, ResponsePagePath: '/index.html' }], 'app/', ['index.html', 'assets/a-Ab3dEf9h.js'], true],
-    ['only assets changed', [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }], 'app/', ['assets/a-Ab3dEf9h.js'], false],
-    ['error page cached only the default 10 s', [{ ErrorCode: 404, ErrorCachingMinTTL: 10, ResponsePagePath: '/index.html' }], 'app/', ['index.html'], false],
+    [
+      'an SPA error page cached a day, index.html changed',
+      [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }],
+      'app/',
+      ['index.html'],
+      true,
+    ],
+    [
+      'the same for 403, under an origin path',
+      [{ ErrorCode: 403, ErrorCachingMinTTL: 300, ResponsePagePath: '/index.html' }],
+      'app/',
+      ['index.html', 'assets/a-Ab3dEf9h.js'],
+      true,
+    ],
+    [
+      'only assets changed',
+      [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }],
+      'app/',
+      ['assets/a-Ab3dEf9h.js'],
+      false,
+    ],
+    [
+      'error page cached only the default 10 s',
+      [{ ErrorCode: 404, ErrorCachingMinTTL: 10, ResponsePagePath: '/index.html' }],
+      'app/',
+      ['index.html'],
+      false,
+    ],
     ['a 500 error page', [{ ErrorCode: 500, ErrorCachingMinTTL: 86400, ResponsePagePath: '/index.html' }], 'app/', ['index.html'], false],
     ['another page changed', [{ ErrorCode: 404, ErrorCachingMinTTL: 86400, ResponsePagePath: '/404.html' }], 'app/', ['index.html'], false],
   ])('deep links: %s → /*: %s', (_why, errors, prefix, rels, yes) => {
-    const view = distributionView(config({ origins: [{ Id: 'o', DomainName: s3('site'), OriginPath: '/app' }], errors }), 'site', prefix, 'E1');
+    const view = distributionView(
+      config({ origins: [{ Id: 'o', DomainName: s3('site'), OriginPath: '/app' }], errors }),
+      'site',
+      prefix,
+      'E1',
+    );
     expect(deepLinkReason(view, rels) !== undefined).toBe(yes);
   });
 
@@ -105,8 +177,22 @@ describe('where the distribution serves a key', () => {
 describe('which changed keys are invalidated', () => {
   const op = (rel: string, reason: 'new' | 'content') => ({ file: { rel }, reason });
   const result = (view: ReturnType<typeof distributionView> | undefined) =>
-    ({ target: { bucket: 'site', prefix: 'www/' }, plan: { uploads: [op('new.html', 'new'), op('index.html', 'content'), op('admin/x.html', 'content')], copies: [], deletes: ['www/old.js'] }, ...(view ? { view } : {}) }) as unknown as Parameters<typeof invalidationRels>[0];
-  const cfg = config({ origins: [{ Id: 'web', DomainName: s3('site'), OriginPath: '/www' }, { Id: 'raw', DomainName: s3('site') }], behaviors: [{ PathPattern: '/admin/*', TargetOriginId: 'raw' }] });
+    ({
+      target: { bucket: 'site', prefix: 'www/' },
+      plan: {
+        uploads: [op('new.html', 'new'), op('index.html', 'content'), op('admin/x.html', 'content')],
+        copies: [],
+        deletes: ['www/old.js'],
+      },
+      ...(view ? { view } : {}),
+    }) as unknown as Parameters<typeof invalidationRels>[0];
+  const cfg = config({
+    origins: [
+      { Id: 'web', DomainName: s3('site'), OriginPath: '/www' },
+      { Id: 'raw', DomainName: s3('site') },
+    ],
+    behaviors: [{ PathPattern: '/admin/*', TargetOriginId: 'raw' }],
+  });
 
   it('without the distribution config: every changed, new and deleted key', () => {
     expect(invalidationRels(result(undefined)).sort()).toEqual(['admin/x.html', 'index.html', 'new.html', 'old.js']);

@@ -30,9 +30,11 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const deploy = (inputs: Record<string, string | number | boolean>, onSpawn?: RunOptions['onSpawn']) => runBundle('deploy-static', { inputs, env, timeoutMs: 90_000, ...(onSpawn ? { onSpawn } : {}) });
+const deploy = (inputs: Record<string, string | number | boolean>, onSpawn?: RunOptions['onSpawn']) =>
+  runBundle('deploy-static', { inputs, env, timeoutMs: 90_000, ...(onSpawn ? { onSpawn } : {}) });
 const client = () => s3Client(s3.endpoint);
-const objectWrites = (bucket: string) => s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op) && !r.key.includes('.deploy-static/'));
+const objectWrites = (bucket: string) =>
+  s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op) && !r.key.includes('.deploy-static/'));
 
 /** A build folder with exactly these files. */
 function bare(files: Record<string, string>): string {
@@ -90,9 +92,15 @@ describe('the deploy lock', () => {
     };
     let onLocked!: () => void;
     const locked = new Promise<void>((resolve) => (onLocked = resolve));
-    const aRun = deploy({ source: a, bucket: 'lock', concurrency: 1 }, (child) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('acquired') && onLocked()));
+    const aRun = deploy({ source: a, bucket: 'lock', concurrency: 1 }, (child) =>
+      child.stdout?.on('data', (d: Buffer) => d.toString().includes('acquired') && onLocked()),
+    );
     await locked;
-    const bRun = runBundle('deploy-static', { inputs: { source: b, bucket: 'lock', 'keep-releases': 1 }, env: { ...env, GITHUB_RUN_ID: '222' }, timeoutMs: 90_000 });
+    const bRun = runBundle('deploy-static', {
+      inputs: { source: b, bucket: 'lock', 'keep-releases': 1 },
+      env: { ...env, GITHUB_RUN_ID: '222' },
+      timeoutMs: 90_000,
+    });
     const [ra, rb] = await Promise.all([aRun, bRun]);
     s3.hooks.holdUntil = undefined;
     expect(ra.code, ra.stdout).toBe(0);
@@ -110,12 +118,20 @@ describe('the deploy lock', () => {
 
   it('fails clearly, before any write, while another run holds a fresh lock; takes over a stale one', async () => {
     const source = siteCopy();
-    const body = (ageMs: number) => JSON.stringify({ owner: '999-1', where: 'https://github.com/acme/other/actions/runs/999', acquiredAt: new Date(Date.now() - ageMs).toISOString(), heartbeatAt: new Date(Date.now() - ageMs).toISOString() });
+    const body = (ageMs: number) =>
+      JSON.stringify({
+        owner: '999-1',
+        where: 'https://github.com/acme/other/actions/runs/999',
+        acquiredAt: new Date(Date.now() - ageMs).toISOString(),
+        heartbeatAt: new Date(Date.now() - ageMs).toISOString(),
+      });
     await put(client(), 'stale', LOCK, body(10_000));
     s3.reset();
     const blocked = await deploy({ source, bucket: 'stale', 'lock-wait-seconds': 1 });
     expect(blocked.code).toBe(1);
-    expect(blocked.errors.join('\n')).toMatch(/Another deploy to s3:\/\/stale\/ is running: 999-1 \(https:\/\/github.com\/acme\/other\/actions\/runs\/999\) holds .*lock-wait-seconds/);
+    expect(blocked.errors.join('\n')).toMatch(
+      /Another deploy to s3:\/\/stale\/ is running: 999-1 \(https:\/\/github.com\/acme\/other\/actions\/runs\/999\) holds .*lock-wait-seconds/,
+    );
     expect(objectWrites('stale')).toEqual([]);
 
     // Stale on S3's clock: its LastModified is 6 minutes old (the body's heartbeatAt is the holder's clock, not read).
@@ -123,7 +139,9 @@ describe('the deploy lock', () => {
     s3.age('stale', LOCK, 6 * 60_000);
     const run = await deploy({ source, bucket: 'stale' });
     expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/deploy lock s3:\/\/stale\/\.deploy-static\/lock\.json taken over from 999-1 .* unchanged for 36\d s on S3's clock/);
+    expect(run.stdout).toMatch(
+      /deploy lock s3:\/\/stale\/\.deploy-static\/lock\.json taken over from 999-1 .* unchanged for 36\d s on S3's clock/,
+    );
     expect(run.outputs.uploaded).toBe('8');
     expect(await keys(client(), 'stale')).not.toContain(LOCK);
   });
@@ -166,7 +184,8 @@ describe('the deploy lock', () => {
     const rerun = await deploy({ source, bucket: 'cancel', 'distribution-id': dist });
     expect(rerun.code, rerun.stdout).toBe(0);
     const paths = emu.cloudfront.invalidations(dist).at(-1)!.paths;
-    for (const k of uploadedBefore) expect(paths.includes(`/${k}`) || paths.some((p) => p.endsWith('*') && `/${k}`.startsWith(p.slice(0, -1))), k).toBe(true);
+    for (const k of uploadedBefore)
+      expect(paths.includes(`/${k}`) || paths.some((p) => p.endsWith('*') && `/${k}`.startsWith(p.slice(0, -1))), k).toBe(true);
   });
 });
 
@@ -176,7 +195,16 @@ describe('drift, failures and rebuilds', () => {
     expect((await deploy({ source, bucket: 'drift' })).code).toBe(0);
     // S3 LastModified has whole-second precision: a console edit comes later than that.
     await new Promise((r) => setTimeout(r, 1100));
-    await client().send(new CopyObjectCommand({ Bucket: 'drift', Key: 'index.html', CopySource: 'drift/index.html', MetadataDirective: 'REPLACE', ContentType: 'text/html', CacheControl: 'public, max-age=86400' }));
+    await client().send(
+      new CopyObjectCommand({
+        Bucket: 'drift',
+        Key: 'index.html',
+        CopySource: 'drift/index.html',
+        MetadataDirective: 'REPLACE',
+        ContentType: 'text/html',
+        CacheControl: 'public, max-age=86400',
+      }),
+    );
     const edited = await head(client(), 'drift', 'index.html');
     expect(edited.CacheControl).toBe('public, max-age=86400');
     s3.reset();
@@ -195,7 +223,8 @@ describe('drift, failures and rebuilds', () => {
     expect((await deploy({ source, bucket: 'pend', 'distribution-id': dist })).code).toBe(0);
     writeFileSync(join(source, 'assets/logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><circle r="2"/></svg>');
     writeFileSync(join(source, 'index.html'), '<h1>new</h1>');
-    s3.hooks.fail = (r) => (r.bucket === 'pend' && r.op === 'PUT' && r.key === 'index.html' ? { status: 500, code: 'InternalError' } : undefined);
+    s3.hooks.fail = (r) =>
+      r.bucket === 'pend' && r.op === 'PUT' && r.key === 'index.html' ? { status: 500, code: 'InternalError' } : undefined;
     const failed = await deploy({ source, bucket: 'pend', 'distribution-id': dist, 'max-attempts': 1 });
     s3.hooks.fail = undefined;
     expect(failed.code).toBe(1);
@@ -208,21 +237,34 @@ describe('drift, failures and rebuilds', () => {
   });
 
   it('an ordinary Vite rebuild (both hashed assets renamed) passes the default delete guard', async () => {
-    const html = (js: string, css: string) => `<link rel="stylesheet" href="/assets/${css}"><script type="module" src="/assets/${js}"></script>`;
-    const v1 = bare({ 'index.html': html('index-C-HkVLXe.js', 'index-BqG5W8cL.css'), 'assets/index-C-HkVLXe.js': 'v1', 'assets/index-BqG5W8cL.css': 'v1' });
-    const v2 = bare({ 'index.html': html('index-Dk8nF2qw.js', 'index-x_9TyZ1p.css'), 'assets/index-Dk8nF2qw.js': 'v2', 'assets/index-x_9TyZ1p.css': 'v2' });
+    const html = (js: string, css: string) =>
+      `<link rel="stylesheet" href="/assets/${css}"><script type="module" src="/assets/${js}"></script>`;
+    const v1 = bare({
+      'index.html': html('index-C-HkVLXe.js', 'index-BqG5W8cL.css'),
+      'assets/index-C-HkVLXe.js': 'v1',
+      'assets/index-BqG5W8cL.css': 'v1',
+    });
+    const v2 = bare({
+      'index.html': html('index-Dk8nF2qw.js', 'index-x_9TyZ1p.css'),
+      'assets/index-Dk8nF2qw.js': 'v2',
+      'assets/index-x_9TyZ1p.css': 'v2',
+    });
     expect((await deploy({ source: v1, bucket: 'vite', prefix: 'spa' })).code).toBe(0);
     // keep-releases: 1: the old hashed assets are not kept for a rollback (releases).
     const run = await deploy({ source: v2, bucket: 'vite', prefix: 'spa', 'keep-releases': 1 });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ uploaded: '3', deleted: '2' });
-    expect((await keys(client(), 'vite')).filter((k) => !k.includes('.deploy-static'))).toEqual(['spa/assets/index-Dk8nF2qw.js', 'spa/assets/index-x_9TyZ1p.css', 'spa/index.html']);
+    expect((await keys(client(), 'vite')).filter((k) => !k.includes('.deploy-static'))).toEqual([
+      'spa/assets/index-Dk8nF2qw.js',
+      'spa/assets/index-x_9TyZ1p.css',
+      'spa/index.html',
+    ]);
     expect((await head(client(), 'vite', 'spa/assets/index-Dk8nF2qw.js')).CacheControl).toBe('public, max-age=31536000, immutable');
   });
 });
 
 describe('shared buckets and bookkeeping', () => {
-  it('a site at the bucket root never deletes another app\'s admin/*; delete: all does', async () => {
+  it("a site at the bucket root never deletes another app's admin/*; delete: all does", async () => {
     for (const k of ['admin/index.html', 'admin/app.js']) await put(client(), 'root', k, 'admin app');
     const source = siteCopy();
     const first = await deploy({ source, bucket: 'root' });
@@ -252,7 +294,9 @@ describe('shared buckets and bookkeeping', () => {
     s3.reset();
     const run = await deploy({ source, bucket: 'corrupt' });
     expect(run.code).not.toBe(0);
-    expect(run.stdout).toMatch(/::error.*The deploy record s3:\/\/corrupt\/\.deploy-static\/manifest\.json is unreadable: entries\.index\.html: .*Nothing was written.*repair-record: true/s);
+    expect(run.stdout).toMatch(
+      /::error.*The deploy record s3:\/\/corrupt\/\.deploy-static\/manifest\.json is unreadable: entries\.index\.html: .*Nothing was written.*repair-record: true/s,
+    );
     expect(s3.requests.filter((r) => r.bucket === 'corrupt' && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op))).toEqual([]);
     expect((await getBytes(client(), 'corrupt', RECORD)).toString()).toBe(corrupt);
     const repaired = await deploy({ source, bucket: 'corrupt', 'repair-record': true });
@@ -260,13 +304,21 @@ describe('shared buckets and bookkeeping', () => {
     expect(repaired.summary).toMatch(/Deploy record repaired/);
     expect(repaired.outputs.uploaded).toBe('1');
     expect((await getBytes(client(), 'corrupt', 'robots.txt')).toString()).toContain('Disallow: /private');
-    const record = JSON.parse((await getBytes(client(), 'corrupt', RECORD)).toString()) as { version: number; entries: Record<string, unknown> };
+    const record = JSON.parse((await getBytes(client(), 'corrupt', RECORD)).toString()) as {
+      version: number;
+      entries: Record<string, unknown>;
+    };
     expect(record.version).toBe(2);
     expect(Object.keys(record.entries)).toHaveLength(8);
   });
 
   it('does not upload .env, .git or .DS_Store unless include-dotfiles', async () => {
-    const source = site({ '.env': 'STRIPE_KEY=sk_live_x', '.git/HEAD': 'ref: main', 'assets/.DS_Store': 'x', '.well-known/security.txt': 'Contact: x' });
+    const source = site({
+      '.env': 'STRIPE_KEY=sk_live_x',
+      '.git/HEAD': 'ref: main',
+      'assets/.DS_Store': 'x',
+      '.well-known/security.txt': 'Contact: x',
+    });
     const run = await deploy({ source, bucket: 'dots' });
     expect(run.code, run.stdout).toBe(0);
     const all = await keys(client(), 'dots');

@@ -29,9 +29,24 @@ afterAll(async () => {
 const client = () => s3Client(s3.endpoint);
 /** The bundle on a runner whose clock is `skewMs` off (test/helpers/skewed-clock.mjs). */
 const deploy = (inputs: Record<string, string | number | boolean>, skewMs = 0) =>
-  runBundle('deploy-static', { inputs, env: { ...env, ...(skewMs ? { NODE_OPTIONS: `--import ${join(repoRoot, 'test/helpers/skewed-clock.mjs')}`, SKEWED_CLOCK_MS: String(skewMs) } : {}) }, timeoutMs: 90_000 });
-const otherRun = (at: number) => JSON.stringify({ owner: '999-1', token: 'theirs', where: 'https://github.com/acme/other/actions/runs/999', acquiredAt: new Date(at).toISOString(), heartbeatAt: new Date(at).toISOString() });
-const siteWrites = (bucket: string) => s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op) && !r.key.includes('.deploy-static/'));
+  runBundle('deploy-static', {
+    inputs,
+    env: {
+      ...env,
+      ...(skewMs ? { NODE_OPTIONS: `--import ${join(repoRoot, 'test/helpers/skewed-clock.mjs')}`, SKEWED_CLOCK_MS: String(skewMs) } : {}),
+    },
+    timeoutMs: 90_000,
+  });
+const otherRun = (at: number) =>
+  JSON.stringify({
+    owner: '999-1',
+    token: 'theirs',
+    where: 'https://github.com/acme/other/actions/runs/999',
+    acquiredAt: new Date(at).toISOString(),
+    heartbeatAt: new Date(at).toISOString(),
+  });
+const siteWrites = (bucket: string) =>
+  s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op) && !r.key.includes('.deploy-static/'));
 
 describe('deploy lock on S3 clock', () => {
   it('a runner whose clock is 6 minutes ahead waits for a lock S3 saw written just now, sending each expected 412 once', async () => {
@@ -54,7 +69,9 @@ describe('deploy lock on S3 clock', () => {
     s3.age('aged', LOCK, 6 * 60_000);
     const run = await deploy({ source: siteCopy(), bucket: 'aged', 'lock-wait-seconds': 3 });
     expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/deploy lock s3:\/\/aged\/\.deploy-static\/lock\.json taken over from 999-1 .*unchanged for 36\d s on S3's clock/);
+    expect(run.stdout).toMatch(
+      /deploy lock s3:\/\/aged\/\.deploy-static\/lock\.json taken over from 999-1 .*unchanged for 36\d s on S3's clock/,
+    );
     expect(await keys(client(), 'aged')).not.toContain(LOCK);
   });
 });

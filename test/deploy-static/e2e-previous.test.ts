@@ -28,7 +28,11 @@ afterAll(async () => {
 });
 
 const run = (inputs: Record<string, string | number | boolean>, sha: string, runId: string) =>
-  runBundle('deploy-static', { inputs: { bucket: 'twice', ...inputs }, env: { ...env, GITHUB_SHA: sha, GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: runId }, timeoutMs: 90_000 });
+  runBundle('deploy-static', {
+    inputs: { bucket: 'twice', ...inputs },
+    env: { ...env, GITHUB_SHA: sha, GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: runId },
+    timeoutMs: 90_000,
+  });
 
 function build(tag: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'prev-')), 'dist');
@@ -59,7 +63,14 @@ describe('deploy-static rollback-to: previous, twice (bundle)', () => {
 });
 
 describe('previous on a release history', () => {
-  const rel = (id: string, extra: Partial<Release> = {}): Release => ({ id, commit: `${id}000000`, at: '2026-11-27T10:00:00.000Z', kind: 'deploy', files: {}, ...extra });
+  const rel = (id: string, extra: Partial<Release> = {}): Release => ({
+    id,
+    commit: `${id}000000`,
+    at: '2026-11-27T10:00:00.000Z',
+    kind: 'deploy',
+    files: {},
+    ...extra,
+  });
   it('skips releases rolled away from; a deploy after a rollback starts a new step', () => {
     const history = [rel('v1'), rel('v2'), rel('v3'), rel('r1', { kind: 'rollback', restored: 'v2' })];
     expect(resolveRelease(history, 'previous', 'x').id).toBe('v1');

@@ -25,7 +25,12 @@ afterAll(async () => {
 
 const RECORD = '.deploy-static/manifest.json';
 const sha = (n: number) => `${String(n).padStart(7, '0')}${'f'.repeat(33)}`;
-const run = (inputs: Record<string, string | number | boolean>, n = 1) => runBundle('deploy-static', { inputs, env: { ...env, GITHUB_SHA: sha(n), GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: String(100 + n) }, timeoutMs: 90_000 });
+const run = (inputs: Record<string, string | number | boolean>, n = 1) =>
+  runBundle('deploy-static', {
+    inputs,
+    env: { ...env, GITHUB_SHA: sha(n), GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: String(100 + n) },
+    timeoutMs: 90_000,
+  });
 const client = () => s3Client(s3.endpoint);
 const text = async (bucket: string, key: string) => (await getBytes(client(), bucket, key)).toString();
 const writes = (bucket: string) => s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op));
@@ -47,7 +52,13 @@ function build(tag: string, hash: string): string {
 describe('an unreadable deploy record', () => {
   it('stops deploy and rollback before any write; repair-record rebuilds it and an older release is restored', async () => {
     const ids: string[] = [];
-    for (const [n, [tag, hash]] of ([['A', 'Aa11Bb22'], ['B', 'Cc33Dd44'], ['C', 'Ee55Ff66']] as const).entries()) {
+    for (const [n, [tag, hash]] of (
+      [
+        ['A', 'Aa11Bb22'],
+        ['B', 'Cc33Dd44'],
+        ['C', 'Ee55Ff66'],
+      ] as const
+    ).entries()) {
       const r = await run({ source: build(tag, hash), bucket: 'trunc' }, n + 1);
       expect(r.code, r.stdout).toBe(0);
       ids.push(r.outputs['release-id']!);
@@ -76,7 +87,9 @@ describe('an unreadable deploy record', () => {
     // Release A is live again, restored from its snapshot; its asset was never deleted.
     expect(await text('trunc', 'index.html')).toContain('<title>A</title>');
     expect(await text('trunc', 'robots.txt')).toBe('# A');
-    expect(await keys(client(), 'trunc')).toEqual(expect.arrayContaining(['assets/index-Aa11Bb22.js', `.deploy-static/releases/${ids[1]}/index.html`]));
+    expect(await keys(client(), 'trunc')).toEqual(
+      expect.arrayContaining(['assets/index-Aa11Bb22.js', `.deploy-static/releases/${ids[1]}/index.html`]),
+    );
     const record = JSON.parse(await text('trunc', RECORD)) as { releases: { id: string }[] };
     expect(record.releases.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
     // And the next deploy plans from the repaired record.
@@ -106,7 +119,10 @@ describe('an unreadable deploy record', () => {
 describe('keep-releases stored with the history', () => {
   it('a rollback without the input keeps a history kept at 10; an explicit value replaces it', async () => {
     for (let n = 1; n <= 6; n++) {
-      const r = await run({ source: build(`R${n}`, `Rr${n}${n}Ss${n}${n}`), bucket: 'keep', 'keep-releases': 10, 'max-delete-ratio': 1 }, n);
+      const r = await run(
+        { source: build(`R${n}`, `Rr${n}${n}Ss${n}${n}`), bucket: 'keep', 'keep-releases': 10, 'max-delete-ratio': 1 },
+        n,
+      );
       expect(r.code, r.stdout).toBe(0);
     }
     const back = await run({ 'rollback-to': 'previous', bucket: 'keep', 'max-delete-ratio': 1 }, 7);

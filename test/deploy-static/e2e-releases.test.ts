@@ -27,13 +27,18 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const SHA = { a: 'aaaaaaa1111111111111111111111111111111111', b: 'bbbbbbb2222222222222222222222222222222222', c: 'ccccccc3333333333333333333333333333333333' };
+const SHA = {
+  a: 'aaaaaaa1111111111111111111111111111111111',
+  b: 'bbbbbbb2222222222222222222222222222222222',
+  c: 'ccccccc3333333333333333333333333333333333',
+};
 const run = (inputs: Record<string, string | number | boolean>, sha = SHA.a, actor = 'alice', runId = '100') =>
   runBundle('deploy-static', { inputs, env: { ...env, GITHUB_SHA: sha, GITHUB_ACTOR: actor, GITHUB_RUN_ID: runId }, timeoutMs: 90_000 });
 const client = () => s3Client(s3.endpoint);
 const text = async (bucket: string, key: string) => (await getBytes(client(), bucket, key)).toString();
 /** PUTs and multipart uploads of site objects (the bookkeeping record is not an asset). */
-const uploads = (bucket: string) => s3.requests.filter((r) => r.bucket === bucket && (r.op === 'PUT' || r.op === 'MPU') && !r.key.includes('.deploy-static/'));
+const uploads = (bucket: string) =>
+  s3.requests.filter((r) => r.bucket === bucket && (r.op === 'PUT' || r.op === 'MPU') && !r.key.includes('.deploy-static/'));
 const writes = (bucket: string) => s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op));
 
 /** A Vite-like build: HTML pointing at fingerprinted assets, plus a mutable robots.txt. */
@@ -68,15 +73,27 @@ describe('rollback and roll forward', () => {
     const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'rel', 'distribution-id': dist }, SHA.b, 'bob', '200');
     expect(b.code, b.stdout).toBe(0);
     // A's three changed entry files are copied aside before B overwrites them; B's own are copied once B is live.
-    const copies = s3.requests.filter((r) => r.bucket === 'rel' && r.op === 'COPY').map((r) => r.key).sort();
+    const copies = s3.requests
+      .filter((r) => r.bucket === 'rel' && r.op === 'COPY')
+      .map((r) => r.key)
+      .sort();
     expect(copies).toEqual(
-      ['about/index.html', 'index.html', 'robots.txt'].flatMap((rel) => [`.deploy-static/releases/${a.outputs['release-id']}/${rel}`, `.deploy-static/releases/${b.outputs['release-id']}/${rel}`]).sort(),
+      ['about/index.html', 'index.html', 'robots.txt']
+        .flatMap((rel) => [
+          `.deploy-static/releases/${a.outputs['release-id']}/${rel}`,
+          `.deploy-static/releases/${b.outputs['release-id']}/${rel}`,
+        ])
+        .sort(),
     );
     const firstCopyAside = s3.requests.find((r) => r.bucket === 'rel' && r.op === 'COPY')!.seq;
-    expect(s3.requests.filter((r) => r.bucket === 'rel' && r.op === 'PUT' && r.key === 'index.html')[0]!.seq).toBeGreaterThan(firstCopyAside);
+    expect(s3.requests.filter((r) => r.bucket === 'rel' && r.op === 'PUT' && r.key === 'index.html')[0]!.seq).toBeGreaterThan(
+      firstCopyAside,
+    );
     expect(b.outputs['previous-release-id']).toBe(a.outputs['release-id']);
     // B's deploy kept A's assets: a tab still open on A keeps working.
-    expect(await keys(client(), 'rel')).toEqual(expect.arrayContaining(['assets/index-Ab3dEf9h.js', 'assets/style-Ab3dEf9h.css', 'assets/index-Zy8xWv1u.js']));
+    expect(await keys(client(), 'rel')).toEqual(
+      expect.arrayContaining(['assets/index-Ab3dEf9h.js', 'assets/style-Ab3dEf9h.css', 'assets/index-Zy8xWv1u.js']),
+    );
     expect(b.summary).toMatch(/Releases of s3:\/\/rel\//);
     expect(b.summary).toContain('bob (run 200)');
     expect(b.summary).toContain('alice (run 100)');
@@ -99,13 +116,25 @@ describe('rollback and roll forward', () => {
     expect(h.CacheControl).toBe('no-cache');
     expect(uploads('rel')).toEqual([]);
     expect(s3.count('COPY', (r) => r.bucket === 'rel' && !r.key.includes('.deploy-static/'))).toBe(3);
-    expect(back.outputs).toMatchObject({ uploaded: '0', 'bytes-uploaded': '0', 'metadata-updated': '3', 'previous-release-id': b.outputs['release-id'] });
+    expect(back.outputs).toMatchObject({
+      uploaded: '0',
+      'bytes-uploaded': '0',
+      'metadata-updated': '3',
+      'previous-release-id': b.outputs['release-id'],
+    });
     // The rollback is a release of A's commit, triggered by carol.
     expect(back.outputs['release-id']).toMatch(/^aaaaaaa-/);
     expect(back.outputs['release-id']).not.toBe(a.outputs['release-id']);
     expect(back.summary).toContain('carol (run 300)');
     expect(back.summary).toContain(`rollback to \`${a.outputs['release-id']}\``);
-    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths.sort()).toEqual(['/', '/about', '/about/', '/about/index.html', '/index.html', '/robots.txt']);
+    expect(emu.cloudfront.invalidations(dist).at(-1)!.paths.sort()).toEqual([
+      '/',
+      '/about',
+      '/about/',
+      '/about/index.html',
+      '/index.html',
+      '/robots.txt',
+    ]);
 
     s3.reset();
     const forward = await run({ 'rollback-to': b.outputs['release-id']!, bucket: 'rel', 'distribution-id': dist }, SHA.c, 'carol', '301');
@@ -128,9 +157,20 @@ describe('rollback and roll forward', () => {
 describe('keep-releases', () => {
   it('prunes releases beyond keep-releases: their snapshots and assets go, kept ones stay restorable', async () => {
     const ids: string[] = [];
-    for (const [tag, hash, sha] of [['A', 'Ab3dEf9h', SHA.a], ['B', 'Zy8xWv1u', SHA.b], ['C', 'Cc7dEe2f', SHA.c]] as const) {
+    for (const [tag, hash, sha] of [
+      ['A', 'Ab3dEf9h', SHA.a],
+      ['B', 'Zy8xWv1u', SHA.b],
+      ['C', 'Cc7dEe2f', SHA.c],
+    ] as const) {
       // Copies a failed run made before it could record its release: a folder no release points at.
-      if (tag === 'C') await client().send(new PutObjectCommand({ Bucket: 'prune', Key: '.deploy-static/releases/0000000-20261127T000000Z/index.html', Body: Buffer.from('orphan') }));
+      if (tag === 'C')
+        await client().send(
+          new PutObjectCommand({
+            Bucket: 'prune',
+            Key: '.deploy-static/releases/0000000-20261127T000000Z/index.html',
+            Body: Buffer.from('orphan'),
+          }),
+        );
       const r = await run({ source: build(tag, hash), bucket: 'prune', 'keep-releases': 2 }, sha);
       expect(r.code, r.stdout).toBe(0);
       ids.push(r.outputs['release-id']!);
@@ -192,10 +232,14 @@ describe('changes made by hand', () => {
   it('a first-release file edited in the bucket before the next deploy is not kept: the deploy warns, the rollback refuses and names it', async () => {
     const a = await run({ source: build('A', 'Ab3dEf9h'), bucket: 'hand' }, SHA.a);
     expect(a.code, a.stdout).toBe(0);
-    await client().send(new PutObjectCommand({ Bucket: 'hand', Key: 'robots.txt', Body: Buffer.from('# edited in the console'), ContentType: 'text/plain' }));
+    await client().send(
+      new PutObjectCommand({ Bucket: 'hand', Key: 'robots.txt', Body: Buffer.from('# edited in the console'), ContentType: 'text/plain' }),
+    );
     const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'hand' }, SHA.b);
     expect(b.code, b.stdout).toBe(0);
-    expect(b.stdout).toMatch(new RegExp(`::warning.*1 files of release ${a.outputs['release-id']} were changed outside deploy-static.*: robots\\.txt`));
+    expect(b.stdout).toMatch(
+      new RegExp(`::warning.*1 files of release ${a.outputs['release-id']} were changed outside deploy-static.*: robots\\.txt`),
+    );
     s3.reset();
     const back = await run({ 'rollback-to': 'previous', bucket: 'hand' });
     expect(back.code).toBe(1);
@@ -218,7 +262,9 @@ describe('changes made by hand', () => {
       const b = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'race' }, SHA.b);
       expect(b.code, b.stdout).toBe(0);
       expect(edit).toBeDefined();
-      expect(b.stdout).toMatch(new RegExp(`::warning.*1 files of release ${a.outputs['release-id']} were changed outside deploy-static.*: robots\\.txt`));
+      expect(b.stdout).toMatch(
+        new RegExp(`::warning.*1 files of release ${a.outputs['release-id']} were changed outside deploy-static.*: robots\\.txt`),
+      );
       // The copies aside that still had A's version went through.
       expect(await text('race', `.deploy-static/releases/${a.outputs['release-id']}/index.html`)).toContain('<title>A</title>');
       expect(await text('race', 'robots.txt')).toBe('# B');
@@ -235,7 +281,10 @@ describe('changes made by hand', () => {
     expect(a.code, a.stdout).toBe(0);
     // B's first write of index.html is refused (not retried by the SDK): the run fails after A's files were copied aside.
     let refused = 0;
-    s3.hooks.fail = (r) => (r.bucket === 'retry' && r.op === 'PUT' && r.key === 'index.html' && refused++ === 0 ? { status: 403, code: 'AccessDenied' } : undefined);
+    s3.hooks.fail = (r) =>
+      r.bucket === 'retry' && r.op === 'PUT' && r.key === 'index.html' && refused++ === 0
+        ? { status: 403, code: 'AccessDenied' }
+        : undefined;
     try {
       const failed = await run({ source: build('B', 'Zy8xWv1u'), bucket: 'retry' }, SHA.b);
       expect(failed.code).toBe(1);

@@ -29,7 +29,8 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const deploy = (bucket: string, source: string) => runBundle('deploy-static', { inputs: { source, bucket, 'lock-wait-seconds': 120 }, env, timeoutMs: 120_000 });
+const deploy = (bucket: string, source: string) =>
+  runBundle('deploy-static', { inputs: { source, bucket, 'lock-wait-seconds': 120 }, env, timeoutMs: 120_000 });
 
 /** Every live HTML file's references exist (I1 of the oracle). */
 async function liveHtmlWhole(bucket: string): Promise<string[]> {
@@ -60,7 +61,10 @@ describe('fault schedules through the bundle', () => {
       };
       s3.slowDown(0.05, seed);
       const checks: string[] = [];
-      const [a, b] = await Promise.all([deploy(bucket, builds[0]!.dir), new Promise((resolve) => setTimeout(resolve, r.int(0, 1500))).then(() => deploy(bucket, builds[1]!.dir))]);
+      const [a, b] = await Promise.all([
+        deploy(bucket, builds[0]!.dir),
+        new Promise((resolve) => setTimeout(resolve, r.int(0, 1500))).then(() => deploy(bucket, builds[1]!.dir)),
+      ]);
       s3.hooks.loseAnswer = undefined;
       s3.slowDown(0);
       expect(a.code, a.stdout + a.errors.join('\n')).toBe(0);

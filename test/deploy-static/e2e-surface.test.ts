@@ -27,7 +27,11 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const SHA = { a: 'aaaaaaa1111111111111111111111111111111111', b: 'bbbbbbb2222222222222222222222222222222222', c: 'ccccccc3333333333333333333333333333333333' };
+const SHA = {
+  a: 'aaaaaaa1111111111111111111111111111111111',
+  b: 'bbbbbbb2222222222222222222222222222222222',
+  c: 'ccccccc3333333333333333333333333333333333',
+};
 const run = (inputs: Record<string, string | number | boolean>, sha = SHA.a) =>
   runBundle('deploy-static', { inputs, env: { ...env, GITHUB_SHA: sha, GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: '100' }, timeoutMs: 90_000 });
 const client = () => s3Client(s3.endpoint);
@@ -57,7 +61,9 @@ describe('versioned names are not fingerprints', () => {
     expect((await head(client(), 'names', 'docs/user-guide-v2.pdf')).CacheControl).toBe('public, max-age=3600');
     expect((await head(client(), 'names', 'data/covid-19-cases.csv')).CacheControl).toBe('public, max-age=3600');
     expect((await head(client(), 'names', '_nuxt/BkxZ5Le2.js')).CacheControl).toBe('public, max-age=31536000, immutable');
-    expect((await head(client(), 'names', '_next/static/css/3f4a9b1c2d3e4f50.css')).CacheControl).toBe('public, max-age=31536000, immutable');
+    expect((await head(client(), 'names', '_next/static/css/3f4a9b1c2d3e4f50.css')).CacheControl).toBe(
+      'public, max-age=31536000, immutable',
+    );
 
     const b = await run({ source: build(files('B')), bucket: 'names' }, SHA.b);
     expect(b.code, b.stdout).toBe(0);
@@ -73,16 +79,28 @@ describe('versioned names are not fingerprints', () => {
 });
 
 describe('SPA deep links', () => {
-  const spaBuild = (tag: string) => build({ 'index.html': `<h1>${tag}</h1><script src="/assets/app-${tag === 'A' ? 'Ab3dEf9h' : 'Zy8xWv1u'}.js"></script>`, [`assets/app-${tag === 'A' ? 'Ab3dEf9h' : 'Zy8xWv1u'}.js`]: tag });
+  const spaBuild = (tag: string) =>
+    build({
+      'index.html': `<h1>${tag}</h1><script src="/assets/app-${tag === 'A' ? 'Ab3dEf9h' : 'Zy8xWv1u'}.js"></script>`,
+      [`assets/app-${tag === 'A' ? 'Ab3dEf9h' : 'Zy8xWv1u'}.js`]: tag,
+    });
   const origin = (bucket: string) => [{ id: 's3', domainName: `${bucket}.s3.eu-west-1.amazonaws.com` }];
 
   it('a deploy and a rollback that change the page a 404 error response serves invalidate /*, and the summary says why', async () => {
-    const dist = emu.cloudfront.createDistribution({ origins: origin('spa'), errorResponses: [{ errorCode: 404, responsePagePath: '/index.html', responseCode: '200', errorCachingMinTTL: 86400 }, { errorCode: 403, responsePagePath: '/index.html', responseCode: '200', errorCachingMinTTL: 86400 }] });
+    const dist = emu.cloudfront.createDistribution({
+      origins: origin('spa'),
+      errorResponses: [
+        { errorCode: 404, responsePagePath: '/index.html', responseCode: '200', errorCachingMinTTL: 86400 },
+        { errorCode: 403, responsePagePath: '/index.html', responseCode: '200', errorCachingMinTTL: 86400 },
+      ],
+    });
     expect((await run({ source: spaBuild('A'), bucket: 'spa', 'distribution-id': dist }, SHA.a)).code).toBe(0);
     const b = await run({ source: spaBuild('B'), bucket: 'spa', 'distribution-id': dist }, SHA.b);
     expect(b.code, b.stdout).toBe(0);
     expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/*']);
-    expect(b.summary).toMatch(/\/index\.html changed and the distribution serves it for 403\/404 \(custom error response, cached 86400 s per URL\)/);
+    expect(b.summary).toMatch(
+      /\/index\.html changed and the distribution serves it for 403\/404 \(custom error response, cached 86400 s per URL\)/,
+    );
 
     const back = await run({ 'rollback-to': 'previous', bucket: 'spa', 'distribution-id': dist }, SHA.c);
     expect(back.code, back.stdout).toBe(0);
@@ -104,9 +122,13 @@ describe('pre-compressed entry files', () => {
   it('index.html.br and index.html.gz are entry files: no-cache, uploaded after the assets they reference', async () => {
     const html = '<script src="/assets/app-Ab3dEf9h.js"></script>';
     s3.reset();
-    const run1 = await run({ source: build({ 'index.html': html, 'index.html.br': `br:${html}`, 'index.html.gz': `gz:${html}`, 'assets/app-Ab3dEf9h.js': 'A' }), bucket: 'precompressed' });
+    const run1 = await run({
+      source: build({ 'index.html': html, 'index.html.br': `br:${html}`, 'index.html.gz': `gz:${html}`, 'assets/app-Ab3dEf9h.js': 'A' }),
+      bucket: 'precompressed',
+    });
     expect(run1.code, run1.stdout).toBe(0);
-    for (const key of ['index.html.br', 'index.html.gz']) expect((await head(client(), 'precompressed', key)).CacheControl).toBe('no-cache');
+    for (const key of ['index.html.br', 'index.html.gz'])
+      expect((await head(client(), 'precompressed', key)).CacheControl).toBe('no-cache');
     const puts = s3.requests.filter((r) => r.bucket === 'precompressed' && r.op === 'PUT' && !r.key.includes('.deploy-static/'));
     const seq = (key: string) => puts.find((r) => r.key === key)!.seq;
     for (const key of ['index.html', 'index.html.br', 'index.html.gz']) expect(seq(key)).toBeGreaterThan(seq('assets/app-Ab3dEf9h.js'));
@@ -118,12 +140,24 @@ describe('purge', () => {
     const dist = emu.cloudfront.createDistribution({ origins: [{ id: 's3', domainName: 'leak.s3.eu-west-1.amazonaws.com' }] });
     const page = (tag: string) => `<h1>${tag}</h1><script src="/assets/app-Ab3dEf9h.js"></script>`;
     // Release A ships config/leak.json with a key; release B no longer has it.
-    const a = await run({ source: build({ 'index.html': page('A'), 'assets/app-Ab3dEf9h.js': 'A', 'config/leak.json': '{"apiKey":"sk_live_123"}' }), bucket: 'leak', 'distribution-id': dist }, SHA.a);
+    const a = await run(
+      {
+        source: build({ 'index.html': page('A'), 'assets/app-Ab3dEf9h.js': 'A', 'config/leak.json': '{"apiKey":"sk_live_123"}' }),
+        bucket: 'leak',
+        'distribution-id': dist,
+      },
+      SHA.a,
+    );
     expect(a.code, a.stdout).toBe(0);
-    const b = await run({ source: build({ 'index.html': page('B'), 'assets/app-Ab3dEf9h.js': 'A' }), bucket: 'leak', 'distribution-id': dist }, SHA.b);
+    const b = await run(
+      { source: build({ 'index.html': page('B'), 'assets/app-Ab3dEf9h.js': 'A' }), bucket: 'leak', 'distribution-id': dist },
+      SHA.b,
+    );
     expect(b.code, b.stdout).toBe(0);
     const kept = (await keys(client(), 'leak')).filter((k) => k.endsWith('leak.json'));
-    expect(kept, 'release A keeps a snapshot copy of the leaked file').toEqual([`.deploy-static/releases/${a.outputs['release-id']}/config/leak.json`]);
+    expect(kept, 'release A keeps a snapshot copy of the leaked file').toEqual([
+      `.deploy-static/releases/${a.outputs['release-id']}/config/leak.json`,
+    ]);
     // It is also still live by hand (a re-upload, another tool): purge removes it there too.
     await client().send(new PutObjectCommand({ Bucket: 'leak', Key: 'config/leak.json', Body: '{"apiKey":"sk_live_123"}' }));
 
@@ -155,7 +189,9 @@ describe('bookkeeping served by the distribution', () => {
   const site = (tag: string) => build({ 'index.html': `<h1>${tag}</h1>`, 'robots.txt': tag });
 
   it('says once, in the summary and as a warning, that the record and snapshots are public, naming the bucket-policy fix', async () => {
-    const dist = emu.cloudfront.createDistribution({ origins: [{ id: 's3', domainName: 'exposed.s3.eu-west-1.amazonaws.com', originPath: '/app' }] });
+    const dist = emu.cloudfront.createDistribution({
+      origins: [{ id: 's3', domainName: 'exposed.s3.eu-west-1.amazonaws.com', originPath: '/app' }],
+    });
     expect((await run({ source: site('A'), bucket: 'exposed', prefix: 'app', 'distribution-id': dist })).code).toBe(0);
     const b = await run({ source: site('B'), bucket: 'exposed', prefix: 'app', 'distribution-id': dist }, SHA.b);
     expect(b.code, b.stdout).toBe(0);
@@ -167,7 +203,10 @@ describe('bookkeeping served by the distribution', () => {
 
   it('says nothing when a cache behaviour sends /.deploy-static/* to another origin', async () => {
     const dist = emu.cloudfront.createDistribution({
-      origins: [{ id: 's3', domainName: 'routed.s3.eu-west-1.amazonaws.com' }, { id: 'api', domainName: 'api.example.com' }],
+      origins: [
+        { id: 's3', domainName: 'routed.s3.eu-west-1.amazonaws.com' },
+        { id: 'api', domainName: 'api.example.com' },
+      ],
       behaviors: [{ pathPattern: '/.deploy-static/*', targetOriginId: 'api' }],
     });
     expect((await run({ source: site('A'), bucket: 'routed', 'distribution-id': dist })).code).toBe(0);
@@ -179,7 +218,11 @@ describe('bookkeeping served by the distribution', () => {
 
 describe('SSE-KMS buckets', () => {
   it('an ETag that is not the MD5 does not make an unchanged file look changed: compared by the MD5 stored with the object', async () => {
-    const files = { 'index.html': '<h1>kms</h1><script src="/assets/app-Ab3dEf9h.js"></script>', 'assets/app-Ab3dEf9h.js': 'A', 'robots.txt': 'User-agent: *' };
+    const files = {
+      'index.html': '<h1>kms</h1><script src="/assets/app-Ab3dEf9h.js"></script>',
+      'assets/app-Ab3dEf9h.js': 'A',
+      'robots.txt': 'User-agent: *',
+    };
     const first = await run({ source: build(files), bucket: 'kms' });
     expect(first.code, first.stdout).toBe(0);
     // Without a record to vouch for the objects (lost, or a first run of this action over them) only S3 can tell.

@@ -30,7 +30,9 @@ const deploy = (inputs: Record<string, string | number | boolean>) => runBundle(
 const writes = (bucket: string) => s3.requests.filter((r) => r.bucket === bucket && ['PUT', 'COPY', 'DELETE', 'MPU'].includes(r.op));
 
 function walk(dir: string, base = dir): string[] {
-  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), base) : [join(dir, n).slice(base.length + 1)]));
+  return readdirSync(dir).flatMap((n) =>
+    statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), base) : [join(dir, n).slice(base.length + 1)],
+  );
 }
 
 describe('deploy-static against s3rver and the emulator', () => {
@@ -58,7 +60,19 @@ describe('deploy-static against s3rver and the emulator', () => {
     expect(lastAsset).toBeLessThan(firstEntry);
     const inv = emu.cloudfront.invalidations(dist);
     expect(inv).toHaveLength(1);
-    expect(inv[0]!.paths.sort()).toEqual(['/', '/assets/app.3f9a1c.css', '/assets/app.3f9a1c.js', '/assets/app.3f9a1c.js.map', '/assets/logo.svg', '/index.html', '/manifest.webmanifest', '/robots.txt', '/track', '/track/', '/track/index.html']);
+    expect(inv[0]!.paths.sort()).toEqual([
+      '/',
+      '/assets/app.3f9a1c.css',
+      '/assets/app.3f9a1c.js',
+      '/assets/app.3f9a1c.js.map',
+      '/assets/logo.svg',
+      '/index.html',
+      '/manifest.webmanifest',
+      '/robots.txt',
+      '/track',
+      '/track/',
+      '/track/index.html',
+    ]);
     expect(run.outputs['invalidation-id']).toBe(inv[0]!.id);
     expect(run.summary).toMatch(/\| s3:\/\/site\/app\/ \| 8 \| 0 \| 0 \| 0 \|/);
     expect(run.summary).toMatch(/Invalidation paths this run: 11 .*first 1,000 paths each month are free/);
@@ -70,7 +84,14 @@ describe('deploy-static against s3rver and the emulator', () => {
     s3.reset();
     const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist });
     expect(run.code, run.stdout).toBe(0);
-    expect(run.outputs).toMatchObject({ uploaded: '0', 'metadata-updated': '0', deleted: '0', unchanged: '8', 'bytes-uploaded': '0', 'invalidation-id': '' });
+    expect(run.outputs).toMatchObject({
+      uploaded: '0',
+      'metadata-updated': '0',
+      deleted: '0',
+      unchanged: '8',
+      'bytes-uploaded': '0',
+      'invalidation-id': '',
+    });
     expect(s3.requests.map((r) => r.op).sort()).toEqual(['GET', 'LIST']);
     expect(emu.cloudfront.invalidations(dist)).toHaveLength(1);
   });
@@ -85,16 +106,26 @@ describe('deploy-static against s3rver and the emulator', () => {
     const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist });
     expect(run.outputs).toMatchObject({ uploaded: '1', unchanged: '7' });
     expect((await getBytes(s3Client(s3.endpoint), 'site', 'app/assets/app.3f9a1c.css')).toString()).toBe(after);
-    expect(s3.requests.filter((r) => r.op === 'PUT' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual(['app/assets/app.3f9a1c.css']);
+    expect(s3.requests.filter((r) => r.op === 'PUT' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual([
+      'app/assets/app.3f9a1c.css',
+    ]);
     expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/assets/app.3f9a1c.css']);
   });
 
   it('applies a header-rule change with CopyObject only, keeping the bytes', async () => {
     s3.reset();
-    const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist, headers: '*.svg: Cache-Control: public, max-age=60' });
+    const run = await deploy({
+      source,
+      bucket: 'site',
+      prefix: 'app',
+      'distribution-id': dist,
+      headers: '*.svg: Cache-Control: public, max-age=60',
+    });
     expect(run.outputs).toMatchObject({ uploaded: '0', 'metadata-updated': '1' });
     // logo.svg has no fingerprint: the new release also keeps a server-side snapshot of it (releases).
-    expect(s3.requests.filter((r) => r.op === 'COPY' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual(['app/assets/logo.svg']);
+    expect(s3.requests.filter((r) => r.op === 'COPY' && !r.key.includes('.deploy-static/')).map((r) => r.key)).toEqual([
+      'app/assets/logo.svg',
+    ]);
     expect(s3.requests.filter((r) => r.op === 'PUT' && r.key === 'app/assets/logo.svg')).toEqual([]);
     // No HEAD of a site object (the record's ETag is checked once the lock is held).
     expect(s3.count('HEAD', (r) => !r.key.includes('.deploy-static/'))).toBe(0);
@@ -104,7 +135,13 @@ describe('deploy-static against s3rver and the emulator', () => {
     expect((await getBytes(client, 'site', 'app/assets/logo.svg')).equals(readFileSync(join(source, 'assets/logo.svg')))).toBe(true);
     // And it converges: the same rule again changes nothing.
     s3.reset();
-    const again = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist, headers: '*.svg: Cache-Control: public, max-age=60' });
+    const again = await deploy({
+      source,
+      bucket: 'site',
+      prefix: 'app',
+      'distribution-id': dist,
+      headers: '*.svg: Cache-Control: public, max-age=60',
+    });
     expect(again.outputs).toMatchObject({ uploaded: '0', 'metadata-updated': '0', unchanged: '8' });
     expect(writes('site')).toEqual([]);
   });
@@ -113,14 +150,23 @@ describe('deploy-static against s3rver and the emulator', () => {
     s3.reset();
     const before = emu.cloudfront.invalidations(dist).length;
     writeFileSync(join(source, 'new.txt'), 'new');
-    const run = await deploy({ source, bucket: 'site', prefix: 'app', 'distribution-id': dist, 'dry-run': true, headers: '*.svg: Cache-Control: public, max-age=60' });
+    const run = await deploy({
+      source,
+      bucket: 'site',
+      prefix: 'app',
+      'distribution-id': dist,
+      'dry-run': true,
+      headers: '*.svg: Cache-Control: public, max-age=60',
+    });
     rmSync(join(source, 'new.txt'));
     expect(run.code).toBe(0);
     expect(run.outputs.uploaded).toBe('1');
     expect(writes('site')).toEqual([]);
     expect(emu.cloudfront.invalidations(dist)).toHaveLength(before);
     const plan = JSON.parse(readFileSync(run.outputs.plan!, 'utf8'));
-    expect(plan.targets[0].uploads).toEqual([expect.objectContaining({ key: 'app/new.txt', reason: 'new', contentType: 'text/plain; charset=utf-8' })]);
+    expect(plan.targets[0].uploads).toEqual([
+      expect.objectContaining({ key: 'app/new.txt', reason: 'new', contentType: 'text/plain; charset=utf-8' }),
+    ]);
     expect(plan.targets[0].invalidation.paths).toEqual(['/new.txt']);
     expect(run.stdout).toMatch(/dry-run: nothing was written/);
   });
@@ -161,7 +207,10 @@ describe('safety', () => {
     const forced = await deploy({ source, bucket: 'guarded', 'distribution-id': dist, 'force-delete': true, 'keep-releases': 1 });
     expect(forced.code, forced.stdout).toBe(0);
     expect(forced.outputs).toMatchObject({ uploaded: '1', deleted: '7' });
-    expect((await keys(s3Client(s3.endpoint), 'guarded')).filter((k) => !k.startsWith('.deploy-static/releases/'))).toEqual(['.deploy-static/manifest.json', 'index.html']);
+    expect((await keys(s3Client(s3.endpoint), 'guarded')).filter((k) => !k.startsWith('.deploy-static/releases/'))).toEqual([
+      '.deploy-static/manifest.json',
+      'index.html',
+    ]);
     // Order: the HTML, then the invalidation, then the deletes.
     const htmlPut = s3.requests.find((r) => r.op === 'PUT' && r.key === 'index.html')!;
     const del = s3.requests.find((r) => r.op === 'DELETE')!;
@@ -269,8 +318,18 @@ describe('invalidation limits', () => {
     // emulator's clock; the test lets them finish when the bundle says it is backing off.
     const dist = emu.cloudfront.createDistribution({ invalidationSeconds: 600 });
     const { CloudFrontClient, CreateInvalidationCommand } = await import('@aws-sdk/client-cloudfront');
-    const cf = new CloudFrontClient({ endpoint: emu.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    for (let i = 0; i < 15; i++) await cf.send(new CreateInvalidationCommand({ DistributionId: dist, InvalidationBatch: { CallerReference: `busy-${i}`, Paths: { Quantity: 1, Items: [`/busy${i}/*`] } } }));
+    const cf = new CloudFrontClient({
+      endpoint: emu.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    for (let i = 0; i < 15; i++)
+      await cf.send(
+        new CreateInvalidationCommand({
+          DistributionId: dist,
+          InvalidationBatch: { CallerReference: `busy-${i}`, Paths: { Quantity: 1, Items: [`/busy${i}/*`] } },
+        }),
+      );
     const source = siteCopy();
     let stepped = false;
     const run = await runBundle('deploy-static', {

@@ -128,7 +128,9 @@ const NOT_FINGERPRINTED: string[] = [
 describe('fingerprinted build outputs', () => {
   it(`has at least 40 content-named outputs from the ten tools and 20 names that are not`, () => {
     expect(FINGERPRINTED.length).toBeGreaterThanOrEqual(40);
-    expect(new Set(FINGERPRINTED.map(([tool]) => tool.replace(/ \(.*\)$/, '').replace('Create React App', 'webpack')))).toEqual(new Set(['Vite', 'Rollup', 'webpack', 'Next.js', 'Nuxt', 'Angular', 'Astro', 'SvelteKit', 'Parcel', 'esbuild']));
+    expect(new Set(FINGERPRINTED.map(([tool]) => tool.replace(/ \(.*\)$/, '').replace('Create React App', 'webpack')))).toEqual(
+      new Set(['Vite', 'Rollup', 'webpack', 'Next.js', 'Nuxt', 'Angular', 'Astro', 'SvelteKit', 'Parcel', 'esbuild']),
+    );
     expect(NOT_FINGERPRINTED.length).toBeGreaterThanOrEqual(20);
   });
 

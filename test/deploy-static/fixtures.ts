@@ -11,7 +11,16 @@ export function siteCopy(): string {
   return dir;
 }
 
-export const SITE_FILES = ['assets/app.3f9a1c.css', 'assets/app.3f9a1c.js', 'assets/app.3f9a1c.js.map', 'assets/logo.svg', 'index.html', 'manifest.webmanifest', 'robots.txt', 'track/index.html'];
+export const SITE_FILES = [
+  'assets/app.3f9a1c.css',
+  'assets/app.3f9a1c.js',
+  'assets/app.3f9a1c.js.map',
+  'assets/logo.svg',
+  'index.html',
+  'manifest.webmanifest',
+  'robots.txt',
+  'track/index.html',
+];
 
 /** An in-process client for reading back what the bundle stored (checksums off, as s3rver needs). */
 export function s3Client(endpoint: string): S3Client {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FILE_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, encodeInvalidationPath, pathsForKey, planInvalidation, remainingBudget } from '../../actions/deploy-static/invalidation.js';
+import {
+  MAX_FILE_PATHS_IN_PROGRESS,
+  MAX_WILDCARDS_IN_PROGRESS,
+  encodeInvalidationPath,
+  pathsForKey,
+  planInvalidation,
+  remainingBudget,
+} from '../../actions/deploy-static/invalidation.js';
 
 const many = (dir: string, n: number) => Array.from({ length: n }, (_, i) => `${dir}/f${i}.js`);
 
@@ -17,7 +24,9 @@ describe('paths for a key', () => {
 
 describe('invalidation planning', () => {
   it('invalidates exactly the changed and deleted keys when few', () => {
-    expect(planInvalidation(['index.html', 'assets/app.1a2b3c.js'], { maxPaths: 100 })).toEqual({ paths: ['/', '/assets/app.1a2b3c.js', '/index.html'] });
+    expect(planInvalidation(['index.html', 'assets/app.1a2b3c.js'], { maxPaths: 100 })).toEqual({
+      paths: ['/', '/assets/app.1a2b3c.js', '/index.html'],
+    });
   });
 
   it('plans nothing for nothing', () => {
@@ -33,7 +42,11 @@ describe('invalidation planning', () => {
   });
 
   it('goes up to a parent folder when one folder is not enough', () => {
-    expect(planInvalidation([...many('assets/x', 50), ...many('assets/y', 50), 'index.html'], { maxPaths: 5 }).paths).toEqual(['/', '/assets/*', '/index.html']);
+    expect(planInvalidation([...many('assets/x', 50), ...many('assets/y', 50), 'index.html'], { maxPaths: 5 }).paths).toEqual([
+      '/',
+      '/assets/*',
+      '/index.html',
+    ]);
   });
 
   it('falls back to /* when nothing else fits', () => {
@@ -43,7 +56,10 @@ describe('invalidation planning', () => {
   });
 
   it('stays within the 3,000 file paths in progress even when max paths is higher', () => {
-    const plan = planInvalidation([...many('assets', 2500), ...many('img', 600)], { maxPaths: 3000, budget: { filePaths: MAX_FILE_PATHS_IN_PROGRESS, wildcards: 15 } });
+    const plan = planInvalidation([...many('assets', 2500), ...many('img', 600)], {
+      maxPaths: 3000,
+      budget: { filePaths: MAX_FILE_PATHS_IN_PROGRESS, wildcards: 15 },
+    });
     expect(plan.paths.filter((p) => !p.endsWith('*')).length).toBeLessThanOrEqual(3000);
     expect(plan.paths).toContain('/img/*');
   });
@@ -58,11 +74,19 @@ describe('invalidation planning', () => {
     const two = planInvalidation(rels, { maxPaths: 5, budget: { filePaths: 3000, wildcards: 2 } });
     expect(two.paths.filter((p) => p.endsWith('*')).length).toBeLessThanOrEqual(2);
     expect(two.paths.length).toBeLessThanOrEqual(5);
-    expect(planInvalidation(rels, { maxPaths: 5, budget: { filePaths: 3000, wildcards: 0 } })).toMatchObject({ paths: ['/*'], note: expect.stringMatching(/no wildcard budget/) });
+    expect(planInvalidation(rels, { maxPaths: 5, budget: { filePaths: 3000, wildcards: 0 } })).toMatchObject({
+      paths: ['/*'],
+      note: expect.stringMatching(/no wildcard budget/),
+    });
   });
 
   it('counts the in-progress budget from running invalidations', () => {
-    expect(remainingBudget([['/a', '/b/*'], ['/c/*', '/d/*', '/e']])).toEqual({ filePaths: 2998, wildcards: 12 });
+    expect(
+      remainingBudget([
+        ['/a', '/b/*'],
+        ['/c/*', '/d/*', '/e'],
+      ]),
+    ).toEqual({ filePaths: 2998, wildcards: 12 });
   });
 });
 

@@ -10,7 +10,11 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 
 export async function startPagingLocalS3(buckets: string[]): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', join(import.meta.dirname, 'legacy-s3-main.ts'), ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '--import', 'tsx', join(import.meta.dirname, 'legacy-s3-main.ts'), ...buckets],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const endpoint = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -14,14 +14,26 @@ import { startPagingLocalS3 } from './legacy-s3.js';
 let s3: Awaited<ReturnType<typeof startPagingLocalS3>>;
 let client: S3Client;
 // Site keys on both sides of `.deploy-static/` in S3's order ('-' and '.a' sort before it), and bookkeeping keys.
-const SITE = ['app/-redirects.txt', 'app/.abc/x.txt', 'app/.deploy-statics.txt', 'app/index.html', 'app/zz/last.txt', ...Array.from({ length: 30 }, (_, i) => `app/assets/a${i}.js`)];
-const BOOKKEEPING = ['app/.deploy-static/manifest.json', 'app/.deploy-static/lock.json', ...Array.from({ length: 1500 }, (_, i) => `app/.deploy-static/releases/r${i % 3}/p${i}.html`)];
+const SITE = [
+  'app/-redirects.txt',
+  'app/.abc/x.txt',
+  'app/.deploy-statics.txt',
+  'app/index.html',
+  'app/zz/last.txt',
+  ...Array.from({ length: 30 }, (_, i) => `app/assets/a${i}.js`),
+];
+const BOOKKEEPING = [
+  'app/.deploy-static/manifest.json',
+  'app/.deploy-static/lock.json',
+  ...Array.from({ length: 1500 }, (_, i) => `app/.deploy-static/releases/r${i % 3}/p${i}.html`),
+];
 
 beforeAll(async () => {
   s3 = await startPagingLocalS3(['list']);
   client = s3Client(s3.endpoint);
   const keys = [...SITE, ...BOOKKEEPING, 'other/app.txt'];
-  for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((Key) => client.send(new PutObjectCommand({ Bucket: 'list', Key, Body: 'x' }))));
+  for (let i = 0; i < keys.length; i += 50)
+    await Promise.all(keys.slice(i, i + 50).map((Key) => client.send(new PutObjectCommand({ Bucket: 'list', Key, Body: 'x' }))));
 }, 120_000);
 afterAll(async () => {
   await s3?.stop();
@@ -33,7 +45,9 @@ describe('listing a prefix', () => {
   });
 
   it('with skip but a small folder (the record says so): one plain listing, the folder filtered later by the planner', async () => {
-    expect((await listRemote(client, 'list', 'app/', { skip: '.deploy-static/', skipSize: 10 })).length).toBe(SITE.length + BOOKKEEPING.length);
+    expect((await listRemote(client, 'list', 'app/', { skip: '.deploy-static/', skipSize: 10 })).length).toBe(
+      SITE.length + BOOKKEEPING.length,
+    );
   });
 
   it('with skip: every site key, and S3 returns almost none of the 1,502 bookkeeping keys', async () => {

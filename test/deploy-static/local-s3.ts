@@ -84,7 +84,8 @@ function classify(method: string, url: URL, headers: http.IncomingHttpHeaders, k
  * Real S3 sends it for writes and reads alike, and the SDK must resend the whole
  * body: the request body is drained before answering, as S3 does.
  */
-const SLOW_DOWN_BODY = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>local-s3</RequestId><HostId>local-s3</HostId></Error>';
+const SLOW_DOWN_BODY =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>local-s3</RequestId><HostId>local-s3</HostId></Error>';
 
 /** A number in [0, 1) from the seed and a request's identity and attempt (FNV-1a, then xorshift). */
 function draw(seed: number, identity: string): number {
@@ -135,14 +136,24 @@ function kmsEtags(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
     if (!xml) return end(chunk, ...rest);
     if (chunk !== undefined && typeof chunk !== 'function') chunks.push(Buffer.from(chunk as Buffer));
-    return end(Buffer.concat(chunks).toString('utf8').replace(/(<ETag>(?:&quot;|")?)([0-9a-f]{32})/g, (_m, open: string, h: string) => open + reverseHex(h)));
+    return end(
+      Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/(<ETag>(?:&quot;|")?)([0-9a-f]{32})/g, (_m, open: string, h: string) => open + reverseHex(h)),
+    );
   }) as typeof res.end;
 }
 
 export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: string[] } = {}): Promise<LocalS3> {
   const dir = mkdtempSync(join(tmpdir(), 's3rver-'));
   const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  });
   const { port: s3Port } = await s3rver.run();
   const requests: S3Request[] = [];
   let seq = 0;
@@ -155,7 +166,14 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
     const url = new URL(req.url ?? '/', 'http://x');
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
-    const entry: S3Request = { op: classify(req.method ?? 'GET', url, req.headers, key), method: req.method ?? 'GET', bucket, key, at: Date.now(), seq: seq++ };
+    const entry: S3Request = {
+      op: classify(req.method ?? 'GET', url, req.headers, key),
+      method: req.method ?? 'GET',
+      bucket,
+      key,
+      at: Date.now(),
+      seq: seq++,
+    };
     requests.push(entry);
     const identity = `${req.method} ${bucket}/${key}?${[...url.searchParams.keys()].sort().join('&')}${url.searchParams.get('partNumber') ?? ''}`;
     const attempt = (attempts.get(identity) ?? 0) + 1;
@@ -223,7 +241,8 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
   };
 }
 
-const INTERNAL_ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+const INTERNAL_ERROR =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
 
 /**
  * The request reaches s3rver and is applied; the client is answered 500

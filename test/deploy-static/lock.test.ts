@@ -8,14 +8,32 @@ afterEach(() => s3.reset());
 
 /** A 412 as the SDK gives it; `serverTime` becomes the answer's Date header (S3's clock). */
 const preconditionFailed = (serverTime?: number) => {
-  const err = new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
-  if (serverTime !== undefined) Object.defineProperty(err, '$response', { value: { headers: { date: new Date(serverTime).toUTCString() } } });
+  const err = new S3ServiceException({
+    name: 'PreconditionFailed',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 412 },
+    message: 'At least one of the pre-conditions you specified did not hold',
+  });
+  if (serverTime !== undefined)
+    Object.defineProperty(err, '$response', { value: { headers: { date: new Date(serverTime).toUTCString() } } });
   return err;
 };
-const serverError = () => new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error' });
+const serverError = () =>
+  new S3ServiceException({
+    name: 'InternalError',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 500 },
+    message: 'We encountered an internal error',
+  });
 /** A GetObject answer with the lock body (only transformToString is read); LastModified is S3's clock. */
 const body = (owner: string, beatAt: number, lastModified = beatAt, token = 't-1') => {
-  const text = JSON.stringify({ owner, token, where: 'https://github.com/acme/web/actions/runs/7', acquiredAt: new Date(beatAt).toISOString(), heartbeatAt: new Date(beatAt).toISOString() });
+  const text = JSON.stringify({
+    owner,
+    token,
+    where: 'https://github.com/acme/web/actions/runs/7',
+    acquiredAt: new Date(beatAt).toISOString(),
+    heartbeatAt: new Date(beatAt).toISOString(),
+  });
   return { ETag: '"held"', LastModified: new Date(lastModified), Body: { transformToString: async () => text } as never };
 };
 
@@ -53,7 +71,10 @@ describe('deploy lock', () => {
     expect(put).toMatchObject({ Key: 'app/.deploy-static/lock.json', IfNoneMatch: '*' });
     expect(put.ContentMD5).toMatch(/^[A-Za-z0-9+/]{22}==$/);
     await lock.release();
-    expect(s3.commandCalls(DeleteObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'app/.deploy-static/lock.json', IfMatch: '"mine"' });
+    expect(s3.commandCalls(DeleteObjectCommand)[0]!.args[0].input).toMatchObject({
+      Key: 'app/.deploy-static/lock.json',
+      IfMatch: '"mine"',
+    });
   });
 
   it('waits for a live lock, then fails naming its owner and the input to raise', async () => {
@@ -61,7 +82,9 @@ describe('deploy lock', () => {
     s3.on(PutObjectCommand).callsFake(() => Promise.reject(preconditionFailed(clock.t)));
     s3.on(GetObjectCommand).callsFake(() => body('run-1', clock.t - 1000));
     const lines: string[] = [];
-    await expect(lockWith(clock, lines).acquire(20_000)).rejects.toThrow(/Another deploy to s3:\/\/site\/app\/ is running: run-1 \(https:\/\/github.com\/acme\/web\/actions\/runs\/7\)/);
+    await expect(lockWith(clock, lines).acquire(20_000)).rejects.toThrow(
+      /Another deploy to s3:\/\/site\/app\/ is running: run-1 \(https:\/\/github.com\/acme\/web\/actions\/runs\/7\)/,
+    );
     expect(lines[0]).toMatch(/waiting for the deploy lock s3:\/\/site\/app\/\.deploy-static\/lock\.json: held by run-1/);
     expect(clock.t).toBeGreaterThanOrEqual(1_020_000);
   });
@@ -81,10 +104,12 @@ describe('deploy lock', () => {
     await lock.release();
   });
 
-  it("a waiter whose clock is 6 minutes ahead does not take over a lock S3 saw written just now", async () => {
+  it('a waiter whose clock is 6 minutes ahead does not take over a lock S3 saw written just now', async () => {
     const server = 10 * STALE_MS;
     const clock = { t: server + 6 * 60_000 };
-    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).callsFake(() => Promise.reject(preconditionFailed(server + (clock.t - server - 6 * 60_000))));
+    s3.on(PutObjectCommand, { IfNoneMatch: '*' }).callsFake(() =>
+      Promise.reject(preconditionFailed(server + (clock.t - server - 6 * 60_000))),
+    );
     s3.on(PutObjectCommand, { IfMatch: '"held"' }).resolves({ ETag: '"mine"' });
     // The holder's body carries its own (correct) clock; S3 wrote it 2 s ago.
     s3.on(GetObjectCommand).callsFake(() => body('run-1', server - 2000));
@@ -115,7 +140,9 @@ describe('deploy lock', () => {
   it('two waiters on one stale lock: the one whose takeover loses (412) keeps waiting', async () => {
     const clock = { t: 10 * STALE_MS };
     s3.on(PutObjectCommand).callsFake(() => Promise.reject(preconditionFailed(clock.t)));
-    s3.on(GetObjectCommand).resolvesOnce(body('run-1', 0, clock.t - STALE_MS - 1000)).callsFake(() => body('run-3', clock.t));
+    s3.on(GetObjectCommand)
+      .resolvesOnce(body('run-1', 0, clock.t - STALE_MS - 1000))
+      .callsFake(() => body('run-3', clock.t));
     await expect(lockWith(clock, []).acquire(6000)).rejects.toThrow(/run-3/);
   });
 
@@ -150,7 +177,9 @@ describe('deploy lock', () => {
     await beat(timers);
     expect(lock.lostReason).toMatch(/taken over by run-9/);
     const site = lock.fenced(new S3Client({ region: 'eu-west-1' }));
-    await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/index.html', Body: 'x' }))).rejects.toThrow(/Stopped before writing app\/index\.html: the deploy lock .* was taken over by run-9/);
+    await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/index.html', Body: 'x' }))).rejects.toThrow(
+      /Stopped before writing app\/index\.html: the deploy lock .* was taken over by run-9/,
+    );
     expect(s3.commandCalls(PutObjectCommand, { Key: 'app/index.html' })).toHaveLength(0);
   });
 
@@ -170,7 +199,9 @@ describe('deploy lock', () => {
     }
     clock.t = FENCE_MS;
     expect(lock.fresh).toBe(false);
-    await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/a.js', Body: 'x' }))).rejects.toThrow(/no heartbeat .* was confirmed for 150 s \(limit 150 s\)/);
+    await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/a.js', Body: 'x' }))).rejects.toThrow(
+      /no heartbeat .* was confirmed for 150 s \(limit 150 s\)/,
+    );
   });
 
   it('sends one heartbeat at a time: a slow one is not overlapped by the next', async () => {

@@ -25,7 +25,8 @@ describe('deploy-static under generated fault schedules', () => {
     for (const seed of seeds) {
       const res = await runSchedule(seed, builds);
       checks += res.checks;
-      if (res.violations.length > 0) failed.push(`${res.story}\n  violations:\n  - ${[...new Set(res.violations)].slice(0, 8).join('\n  - ')}`);
+      if (res.violations.length > 0)
+        failed.push(`${res.story}\n  violations:\n  - ${[...new Set(res.violations)].slice(0, 8).join('\n  - ')}`);
       if (failed.length >= Number(process.env.ORACLE_MAX_FAILURES ?? 3)) break;
     }
     console.log(`oracle: ${seeds.length} schedules, ${checks} invariant checks, ${failed.length} failed`);

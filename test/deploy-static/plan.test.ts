@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkDeleteGuard, desiredFiles, MANIFEST_REL, planTarget, type Manifest, type PlanOptions, type RemoteObject } from '../../actions/deploy-static/plan.js';
+import {
+  checkDeleteGuard,
+  desiredFiles,
+  MANIFEST_REL,
+  planTarget,
+  type Manifest,
+  type PlanOptions,
+  type RemoteObject,
+} from '../../actions/deploy-static/plan.js';
 import { parseRecord } from '../../actions/deploy-static/record.js';
 import { parseHeaderRules } from '../../actions/deploy-static/rules.js';
 import type { LocalFile } from '../../actions/deploy-static/scan.js';
@@ -8,10 +16,20 @@ const md5 = (c: string) => c.repeat(32).slice(0, 32);
 const file = (rel: string, content = 'a', size = 10): LocalFile => ({ rel, abs: `/src/${rel}`, size, md5: md5(content) });
 const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: 'true', excluded: () => false };
 const T0 = '2026-11-27T10:00:00.000Z';
-const remote = (rel: string, content = 'a', size = 10, etag = md5(content), lastModified = T0): RemoteObject => ({ key: `app/${rel}`, etag: `"${etag}"`, size, lastModified });
+const remote = (rel: string, content = 'a', size = 10, etag = md5(content), lastModified = T0): RemoteObject => ({
+  key: `app/${rel}`,
+  etag: `"${etag}"`,
+  size,
+  lastModified,
+});
 
 function manifestFor(rels: string[], headersOf: (rel: string) => string, content = 'a'): Manifest {
-  return { version: 2, entries: Object.fromEntries(rels.map((rel) => [rel, { etag: md5(content), md5: md5(content), headers: headersOf(rel), lastModified: T0 }])) };
+  return {
+    version: 2,
+    entries: Object.fromEntries(
+      rels.map((rel) => [rel, { etag: md5(content), md5: md5(content), headers: headersOf(rel), lastModified: T0 }]),
+    ),
+  };
 }
 
 describe('sync plan', () => {
@@ -79,21 +97,44 @@ describe('sync plan', () => {
     expect(plan.uploads.map((o) => o.file.rel)).toEqual(['assets/app.3f9a1c.js']);
     expect(plan.unresolved.map((f) => f.rel)).toEqual(['index.html']);
     // An SSE-KMS object: its ETag is not its MD5, the MD5 stored with it says it is unchanged.
-    const kms = planTarget(local, objects, undefined, opts, new Map([['index.html', { md5: md5('a'), kms: true, headers: hashOf('index.html') }]]));
+    const kms = planTarget(
+      local,
+      objects,
+      undefined,
+      opts,
+      new Map([['index.html', { md5: md5('a'), kms: true, headers: hashOf('index.html') }]]),
+    );
     expect(kms.uploads.map((o) => o.file.rel)).toEqual(['assets/app.3f9a1c.js']);
     expect(kms.unchanged.map((f) => f.rel)).toEqual(['index.html']);
     // An SSE-KMS object without a stored MD5 (another tool wrote it): the ETag cannot vouch for it either.
-    const foreign = planTarget(local, [remote('index.html')], undefined, opts, new Map([['index.html', { kms: true, headers: hashOf('index.html') }]]));
+    const foreign = planTarget(
+      local,
+      [remote('index.html')],
+      undefined,
+      opts,
+      new Map([['index.html', { kms: true, headers: hashOf('index.html') }]]),
+    );
     expect(foreign.uploads.filter((o) => o.reason === 'content').map((o) => o.file.rel)).toEqual(['index.html']);
   });
 
   it('deletes remote keys missing locally, but never the manifest, folder markers, excluded keys or other prefixes', () => {
-    const objects = [remote('index.html'), remote('assets/app.3f9a1c.js'), remote('old.js'), remote(MANIFEST_REL), remote('.deploy-static/lock.json'), remote('assets/'), remote('keep/user.txt'), { key: 'app2/other.js', etag: '"x"', size: 1 }];
+    const objects = [
+      remote('index.html'),
+      remote('assets/app.3f9a1c.js'),
+      remote('old.js'),
+      remote(MANIFEST_REL),
+      remote('.deploy-static/lock.json'),
+      remote('assets/'),
+      remote('keep/user.txt'),
+      { key: 'app2/other.js', etag: '"x"', size: 1 },
+    ];
     const owner = manifestFor(['index.html', 'assets/app.3f9a1c.js', 'old.js', 'keep/user.txt', 'assets/'], () => 'h');
     const plan = planTarget(local, objects, owner, { ...opts, excluded: (rel) => rel.startsWith('keep/') });
     expect(plan.deletes).toEqual(['app/old.js']);
     // Not even `delete: all` touches the record or a lock another run holds.
-    expect(planTarget(local, objects, owner, { ...opts, delete: 'all', excluded: (rel) => rel.startsWith('keep/') }).deletes).toEqual(['app/old.js']);
+    expect(planTarget(local, objects, owner, { ...opts, delete: 'all', excluded: (rel) => rel.startsWith('keep/') }).deletes).toEqual([
+      'app/old.js',
+    ]);
     expect(planTarget(local, objects, owner, { ...opts, delete: 'false' }).deletes).toEqual([]);
   });
 
@@ -110,13 +151,27 @@ describe('sync plan', () => {
   it('deletes only keys the record owns; another app beside a root site is left alone unless delete: all', () => {
     const root = { ...opts, prefix: '' };
     const site = desiredFiles([file('index.html')], root);
-    const record: Manifest = { version: 2, entries: { 'index.html': fullManifest.entries['index.html']!, 'old.js': fullManifest.entries['index.html']! }, pending: ['gone.css'] };
-    const objects = ['index.html', 'old.js', 'gone.css', 'admin/index.html', 'admin/app.js'].map((k) => ({ key: k, etag: `"${md5('a')}"`, size: 10, lastModified: T0 }));
+    const record: Manifest = {
+      version: 2,
+      entries: { 'index.html': fullManifest.entries['index.html']!, 'old.js': fullManifest.entries['index.html']! },
+      pending: ['gone.css'],
+    };
+    const objects = ['index.html', 'old.js', 'gone.css', 'admin/index.html', 'admin/app.js'].map((k) => ({
+      key: k,
+      etag: `"${md5('a')}"`,
+      size: 10,
+      lastModified: T0,
+    }));
     const plan = planTarget(site, objects, record, root);
     expect(plan.deletes).toEqual(['gone.css', 'old.js']);
     expect(plan.foreign).toEqual(['admin/app.js', 'admin/index.html']);
     expect(planTarget(site, objects, undefined, root).deletes).toEqual([]);
-    expect(planTarget(site, objects, record, { ...root, delete: 'all' }).deletes).toEqual(['admin/app.js', 'admin/index.html', 'gone.css', 'old.js']);
+    expect(planTarget(site, objects, record, { ...root, delete: 'all' }).deletes).toEqual([
+      'admin/app.js',
+      'admin/index.html',
+      'gone.css',
+      'old.js',
+    ]);
   });
 
   it('rejects a source file at the manifest path', () => {
@@ -128,17 +183,35 @@ describe('sync plan', () => {
 describe('delete guard', () => {
   const local = desiredFiles([file('index.html')], opts);
   const objects = Array.from({ length: 10 }, (_, i) => remote(`old-${i}.js`)).concat(remote('index.html'));
-  const owner = manifestFor(objects.map((o) => o.key.slice(4)), () => 'h');
+  const owner = manifestFor(
+    objects.map((o) => o.key.slice(4)),
+    () => 'h',
+  );
   const plan = planTarget(local, objects, owner, opts);
 
   it('does not count fingerprinted assets replaced by their rebuilt names (a 3-file Vite site), but still guards a build that lost them', () => {
     const before = ['index.html', 'assets/index-C-HkVLXe.js', 'assets/index-BqG5W8cL.css'];
-    const rebuilt = desiredFiles([file('index.html', 'b'), file('assets/index-Dk8nF2qw.js', 'c'), file('assets/index-x_9TyZ1p.css', 'd')], opts);
-    const rebuild = planTarget(rebuilt, before.map((r) => remote(r)), manifestFor(before, () => 'h'), opts);
+    const rebuilt = desiredFiles(
+      [file('index.html', 'b'), file('assets/index-Dk8nF2qw.js', 'c'), file('assets/index-x_9TyZ1p.css', 'd')],
+      opts,
+    );
+    const rebuild = planTarget(
+      rebuilt,
+      before.map((r) => remote(r)),
+      manifestFor(before, () => 'h'),
+      opts,
+    );
     expect(rebuild.deletes).toHaveLength(2);
     expect(checkDeleteGuard(rebuild, 's3://site/app/', { maxCount: 500, maxRatio: 0.5, force: false, prefix: 'app/' })).toBeUndefined();
-    const broken = planTarget(desiredFiles([file('index.html', 'b')], opts), before.map((r) => remote(r)), manifestFor(before, () => 'h'), opts);
-    expect(checkDeleteGuard(broken, 's3://site/app/', { maxCount: 500, maxRatio: 0.5, force: false, prefix: 'app/' })?.message).toMatch(/deletes 2 of 3 objects \(ratio 0.67\)/);
+    const broken = planTarget(
+      desiredFiles([file('index.html', 'b')], opts),
+      before.map((r) => remote(r)),
+      manifestFor(before, () => 'h'),
+      opts,
+    );
+    expect(checkDeleteGuard(broken, 's3://site/app/', { maxCount: 500, maxRatio: 0.5, force: false, prefix: 'app/' })?.message).toMatch(
+      /deletes 2 of 3 objects \(ratio 0.67\)/,
+    );
   });
 
   it.each([
@@ -168,7 +241,9 @@ describe('deploy record validation', () => {
   });
 
   it('accepts a version 1 manifest and keeps unknown fields of a newer record', () => {
-    const r = parseRecord(JSON.stringify({ version: 1, entries: { 'a.js': { etag: 'e', md5: 'a'.repeat(32), headers: 'h' } }, future: [{ id: 'r1' }] }));
+    const r = parseRecord(
+      JSON.stringify({ version: 1, entries: { 'a.js': { etag: 'e', md5: 'a'.repeat(32), headers: 'h' } }, future: [{ id: 'r1' }] }),
+    );
     expect(r.ok && r.manifest.future).toEqual([{ id: 'r1' }]);
   });
 });

@@ -85,20 +85,30 @@ describe('rebuilding a record from the bucket', () => {
     // B reused A's unchanged snapshot of about.html.
     expect(b!.files['about.html']).toMatchObject({ etag: md5('e'), snap: A });
     expect(a!.files['robots.txt']).toEqual({ etag: md5('d'), md5: md5('d'), headers: RECOVERED_HEADERS });
-    for (const r of [a!, b!, live!]) expect(Object.keys(r.files)).toEqual(expect.arrayContaining(['assets/index-Aa11Bb22.js', 'assets/index-Cc33Dd44.js']));
+    for (const r of [a!, b!, live!])
+      expect(Object.keys(r.files)).toEqual(expect.arrayContaining(['assets/index-Aa11Bb22.js', 'assets/index-Cc33Dd44.js']));
     expect(live!.files['index.html']).toMatchObject({ etag: md5('c') });
     expect(live!.files['about.html']).toBeUndefined();
     expect(lost.join(' ')).toMatch(/commit .*actor/);
   });
 
   it('entries are the live objects without LastModified (the next deploy HEADs them), and nothing of the bookkeeping folder', () => {
-    expect(Object.keys(manifest.entries).sort()).toEqual(['assets/index-Aa11Bb22.js', 'assets/index-Cc33Dd44.js', 'index.html', 'robots.txt']);
+    expect(Object.keys(manifest.entries).sort()).toEqual([
+      'assets/index-Aa11Bb22.js',
+      'assets/index-Cc33Dd44.js',
+      'index.html',
+      'robots.txt',
+    ]);
     expect(Object.values(manifest.entries).every((e) => e.lastModified === undefined)).toBe(true);
     expect(parseRecord(JSON.stringify(manifest)).ok).toBe(true);
   });
 
   it('a rollback to a recovered release restores its snapshots and deletes no live asset', () => {
-    const plan = planRollback({ bucket: 'site', prefix: '' }, {} as RecordStore, manifest, listing, { rollbackTo: A, delete: 'true', exclude: [] });
+    const plan = planRollback({ bucket: 'site', prefix: '' }, {} as RecordStore, manifest, listing, {
+      rollbackTo: A,
+      delete: 'true',
+      exclude: [],
+    });
     expect(plan.restores.sort()).toEqual(['about.html', 'index.html']);
     expect(plan.deletes).toEqual([]);
   });

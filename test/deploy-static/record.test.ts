@@ -4,7 +4,10 @@ import { type Manifest, normalizeTime, ownedRels, parseRecord, RecordStore } fro
 import { conditionalS3 } from './conditional-s3.js';
 
 const KEY = 'app/.deploy-static/manifest.json';
-const manifest = (file: string): Manifest => ({ version: 2, entries: { [file]: { etag: '"e"', md5: 'd41d8cd98f00b204e9800998ecf8427e', headers: 'h' } } });
+const manifest = (file: string): Manifest => ({
+  version: 2,
+  entries: { [file]: { etag: '"e"', md5: 'd41d8cd98f00b204e9800998ecf8427e', headers: 'h' } },
+});
 
 let bucket: ReturnType<typeof conditionalS3>;
 afterEach(() => bucket.mock.restore());
@@ -33,7 +36,9 @@ describe('RecordStore.write: every write is a compare-and-swap on the record', (
     const store = new RecordStore(bucket.client, 'site', 'app/');
     await store.read();
     otherWrite((body) => bucket.others.put(KEY, body));
-    await expect(store.write(manifest('mine.html'))).rejects.toThrow(/The deploy record s3:\/\/site\/app\/\.deploy-static\/manifest\.json was changed by someone else during this run \(412\)/);
+    await expect(store.write(manifest('mine.html'))).rejects.toThrow(
+      /The deploy record s3:\/\/site\/app\/\.deploy-static\/manifest\.json was changed by someone else during this run \(412\)/,
+    );
     expect(bucket.objects.get(KEY)!.body).toMatch(/theirs/);
   });
 
@@ -73,7 +78,9 @@ describe('RecordStore.read and refresh', () => {
     const store = new RecordStore(bucket.client, 'site', 'app/');
     await store.read();
     expect(store.etag).toBe('"v1"');
-    bucket.mock.on(GetObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: 'gone' }));
+    bucket.mock
+      .on(GetObjectCommand)
+      .rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: 'gone' }));
     expect(await store.read()).toBeUndefined();
     expect(store.etag).toBeUndefined();
     expect(store.parsed()).toBeUndefined();
@@ -89,7 +96,9 @@ describe('RecordStore.read and refresh', () => {
     const store = new RecordStore(bucket.client, 'site', 'app/');
     await store.read();
     bucket.objects.delete(KEY);
-    bucket.mock.on(HeadObjectCommand).rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: 'gone' }));
+    bucket.mock
+      .on(HeadObjectCommand)
+      .rejects(new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: 'gone' }));
     await store.refresh();
     expect(store.etag).toBeUndefined();
     expect(store.text).toBeUndefined();
@@ -97,7 +106,11 @@ describe('RecordStore.read and refresh', () => {
 
   it('any other read error is passed on', async () => {
     bucket = conditionalS3();
-    bucket.mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    bucket.mock
+      .on(GetObjectCommand)
+      .rejects(
+        new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+      );
     await expect(new RecordStore(bucket.client, 'site', 'app/').read()).rejects.toThrow('Access Denied');
   });
 
@@ -112,7 +125,11 @@ describe('RecordStore.read and refresh', () => {
     expect(store.etag).toBeUndefined();
     bucket.others.put(KEY, JSON.stringify(manifest('b.html')));
     await store.refresh();
-    bucket.mock.on(HeadObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }));
+    bucket.mock
+      .on(HeadObjectCommand)
+      .rejects(
+        new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+      );
     await expect(store.refresh()).rejects.toThrow('Access Denied');
   });
 
@@ -133,22 +150,48 @@ describe('RecordStore.read and refresh', () => {
     bucket = conditionalS3();
     const store = new RecordStore(bucket.client, 'site', 'app/');
     await store.write(manifest('a.html'));
-    expect(bucket.mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'site', Key: KEY, ContentType: 'application/json; charset=utf-8', CacheControl: 'no-cache' });
-    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'We encountered an internal error.' }));
+    expect(bucket.mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({
+      Bucket: 'site',
+      Key: KEY,
+      ContentType: 'application/json; charset=utf-8',
+      CacheControl: 'no-cache',
+    });
+    bucket.mock.on(PutObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'InternalError',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: 'We encountered an internal error.',
+      }),
+    );
     await expect(store.write(manifest('b.html'))).rejects.toThrow('We encountered an internal error.');
   });
 
   it('a 409 (a conflicting conditional write in flight) is a conflict too', async () => {
     bucket = conditionalS3();
     const store = new RecordStore(bucket.client, 'site', 'app/');
-    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'ConditionalRequestConflict', $fault: 'client', $metadata: { httpStatusCode: 409 }, message: 'conflict' }));
+    bucket.mock.on(PutObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'ConditionalRequestConflict',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 409 },
+        message: 'conflict',
+      }),
+    );
     await expect(store.write(manifest('a.html'))).rejects.toThrow(/changed by someone else during this run \(409\)/);
   });
 
   it('a 404 on a first write (no record was read) is not called a conflict', async () => {
     bucket = conditionalS3();
     const store = new RecordStore(bucket.client, 'site', 'app/');
-    bucket.mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'The specified bucket does not exist' }));
+    bucket.mock.on(PutObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'NoSuchBucket',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 404 },
+        message: 'The specified bucket does not exist',
+      }),
+    );
     await expect(store.write(manifest('a.html'))).rejects.toThrow('The specified bucket does not exist');
   });
 });
@@ -158,7 +201,9 @@ describe('record helpers', () => {
     const m: Manifest = {
       ...manifest('a.html'),
       pending: ['b.html'],
-      releases: [{ id: 'r1', commit: 'c', at: '2026-01-01T00:00:00Z', kind: 'deploy', files: { 'old.js': { etag: '"e"', md5: 'm', headers: 'h' } } }],
+      releases: [
+        { id: 'r1', commit: 'c', at: '2026-01-01T00:00:00Z', kind: 'deploy', files: { 'old.js': { etag: '"e"', md5: 'm', headers: 'h' } } },
+      ],
     };
     expect([...ownedRels(m)].sort()).toEqual(['a.html', 'b.html', 'old.js']);
     expect(ownedRels(undefined).size).toBe(0);
@@ -176,11 +221,21 @@ describe('record helpers', () => {
 
 describe('parseRecord: each field of the record is checked', () => {
   const entry = { etag: '"e"', md5: 'd41d8cd98f00b204e9800998ecf8427e', headers: 'h' };
-  const release = { id: 'r1', commit: 'abc', at: '2026-01-01T00:00:00Z', kind: 'deploy', files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h' } } };
+  const release = {
+    id: 'r1',
+    commit: 'abc',
+    at: '2026-01-01T00:00:00Z',
+    kind: 'deploy',
+    files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h' } },
+  };
   const record = (over: Record<string, unknown>) => JSON.stringify({ version: 2, entries: { 'a.html': entry }, ...over });
   it.each([
     ['an empty entry ETag', record({ entries: { 'a.html': { ...entry, etag: '' } } }), /^entries\.a\.html\.etag: /],
-    ['an md5 in upper case', record({ entries: { 'a.html': { ...entry, md5: 'D41D8CD98F00B204E9800998ECF8427E' } } }), /^entries\.a\.html\.md5: /],
+    [
+      'an md5 in upper case',
+      record({ entries: { 'a.html': { ...entry, md5: 'D41D8CD98F00B204E9800998ECF8427E' } } }),
+      /^entries\.a\.html\.md5: /,
+    ],
     ['an md5 with a suffix', record({ entries: { 'a.html': { ...entry, md5: `${entry.md5}0` } } }), /^entries\.a\.html\.md5: /],
     ['an md5 with a prefix', record({ entries: { 'a.html': { ...entry, md5: `0${entry.md5}` } } }), /^entries\.a\.html\.md5: /],
     ['empty entry headers', record({ entries: { 'a.html': { ...entry, headers: '' } } }), /^entries\.a\.html\.headers: /],
@@ -189,12 +244,24 @@ describe('parseRecord: each field of the record is checked', () => {
     ['run without an id', record({ run: { at: 'x' } }), /^run\.id: /],
     ['a release of an unknown kind', record({ releases: [{ ...release, kind: 'restore' }] }), /^releases\.0\.kind: /],
     ['a release without an id', record({ releases: [{ ...release, id: '' }] }), /^releases\.0\.id: /],
-    ['a release file with an empty ETag', record({ releases: [{ ...release, files: { 'a.html': { etag: '', md5: 'm', headers: 'h' } } }] }), /^releases\.0\.files\.a\.html\.etag: /],
-    ['a release file with empty headers', record({ releases: [{ ...release, files: { 'a.html': { etag: '"e"', md5: 'm', headers: '' } } }] }), /^releases\.0\.files\.a\.html\.headers: /],
+    [
+      'a release file with an empty ETag',
+      record({ releases: [{ ...release, files: { 'a.html': { etag: '', md5: 'm', headers: 'h' } } }] }),
+      /^releases\.0\.files\.a\.html\.etag: /,
+    ],
+    [
+      'a release file with empty headers',
+      record({ releases: [{ ...release, files: { 'a.html': { etag: '"e"', md5: 'm', headers: '' } } }] }),
+      /^releases\.0\.files\.a\.html\.headers: /,
+    ],
     ['a release without a commit', record({ releases: [{ ...release, commit: undefined }] }), /^releases\.0\.commit: /],
     ['a release without its time', record({ releases: [{ ...release, at: undefined }] }), /^releases\.0\.at: /],
     ['a release with a numeric actor', record({ releases: [{ ...release, actor: 1 }] }), /^releases\.0\.actor: /],
-    ['a release file with a numeric type', record({ releases: [{ ...release, files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h', type: 1 } } }] }), /^releases\.0\.files\.a\.html\.type: /],
+    [
+      'a release file with a numeric type',
+      record({ releases: [{ ...release, files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h', type: 1 } } }] }),
+      /^releases\.0\.files\.a\.html\.type: /,
+    ],
     ['a list, not a record', '[]', /^\(root\): /],
   ])('refuses %s, naming the field', (_label, text, problem) => {
     const r = parseRecord(text);
@@ -208,7 +275,16 @@ describe('parseRecord: each field of the record is checked', () => {
       entries: { 'a.html': { ...entry, lastModified: '2026-01-01T00:00:00.000Z' } },
       pending: ['b.html'],
       run: { id: '7', at: '2026-01-01T00:00:00Z' },
-      releases: [{ ...release, actor: 'octocat', runId: '7', kind: 'rollback', restored: 'r0', files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h', type: 'text/html', cache: 'no-cache', snap: 'r1' } } }],
+      releases: [
+        {
+          ...release,
+          actor: 'octocat',
+          runId: '7',
+          kind: 'rollback',
+          restored: 'r0',
+          files: { 'a.html': { etag: '"e"', md5: 'm', headers: 'h', type: 'text/html', cache: 'no-cache', snap: 'r1' } },
+        },
+      ],
     };
     expect(parseRecord(JSON.stringify(full))).toEqual({ ok: true, manifest: full });
   });

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ActionError } from '../../lib/errors.js';
-import { IMMUTABLE, NO_CACHE, SHORT_CACHE, contentTypeFor, headerHash, headersFor, isEntry, fingerprintStem, isFingerprinted, parseHeaderRules } from '../../actions/deploy-static/rules.js';
+import {
+  IMMUTABLE,
+  NO_CACHE,
+  SHORT_CACHE,
+  contentTypeFor,
+  headerHash,
+  headersFor,
+  isEntry,
+  fingerprintStem,
+  isFingerprinted,
+  parseHeaderRules,
+} from '../../actions/deploy-static/rules.js';
 
 describe('Content-Type', () => {
   it.each([
@@ -103,8 +114,21 @@ describe('Cache-Control presets', () => {
 
 describe('header rules', () => {
   it('override the preset by glob, later lines win, an empty value removes the header', () => {
-    const rules = parseHeaderRules(['# comment', '*.pdf: Content-Disposition: attachment', 'docs/**: Cache-Control: public, max-age=600', 'docs/old/**: Cache-Control:', '*.js: Content-Type: application/javascript', '*.html: x-amz-meta-team: web'].join('\n'));
-    expect(headersFor('docs/guide.pdf', 'static', rules)).toMatchObject({ contentType: 'application/pdf', contentDisposition: 'attachment', cacheControl: 'public, max-age=600' });
+    const rules = parseHeaderRules(
+      [
+        '# comment',
+        '*.pdf: Content-Disposition: attachment',
+        'docs/**: Cache-Control: public, max-age=600',
+        'docs/old/**: Cache-Control:',
+        '*.js: Content-Type: application/javascript',
+        '*.html: x-amz-meta-team: web',
+      ].join('\n'),
+    );
+    expect(headersFor('docs/guide.pdf', 'static', rules)).toMatchObject({
+      contentType: 'application/pdf',
+      contentDisposition: 'attachment',
+      cacheControl: 'public, max-age=600',
+    });
     expect(headersFor('docs/old/a.txt', 'static', rules).cacheControl).toBeUndefined();
     expect(headersFor('x/y.js', 'static', rules).contentType).toBe('application/javascript');
     expect(headersFor('index.html', 'static', rules).metadata).toEqual({ team: 'web' });

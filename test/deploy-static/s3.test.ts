@@ -1,4 +1,10 @@
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,7 +22,16 @@ function file(name: string, size: number): DesiredFile {
   const abs = join(mkdtempSync(join(tmpdir(), 'mpu-')), name);
   const bytes = Buffer.alloc(size, name);
   writeFileSync(abs, bytes);
-  return { rel: name, abs, size, md5: createHash('md5').update(bytes).digest('hex'), key: `app/${name}`, headers: { contentType: 'video/mp4', metadata: {} }, headerHash: 'h', entry: false };
+  return {
+    rel: name,
+    abs,
+    size,
+    md5: createHash('md5').update(bytes).digest('hex'),
+    key: `app/${name}`,
+    headers: { contentType: 'video/mp4', metadata: {} },
+    headerHash: 'h',
+    entry: false,
+  };
 }
 
 beforeEach(() => {

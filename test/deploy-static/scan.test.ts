@@ -52,11 +52,19 @@ describe('scanning the source folder', () => {
   it('skips dotfiles (.git, .env, .DS_Store) unless include-dotfiles, but keeps .well-known', async () => {
     const root = tree({ 'index.html': 'x', '.env': 'SECRET=1', '.git/config': 'y', 'a/.DS_Store': 'z', '.well-known/security.txt': 's' });
     expect((await scanSource(root)).map((f) => f.rel)).toEqual(['.well-known/security.txt', 'index.html']);
-    expect((await scanSource(root, { includeDotfiles: true })).map((f) => f.rel)).toEqual(['.env', '.git/config', '.well-known/security.txt', 'a/.DS_Store', 'index.html']);
+    expect((await scanSource(root, { includeDotfiles: true })).map((f) => f.rel)).toEqual([
+      '.env',
+      '.git/config',
+      '.well-known/security.txt',
+      'a/.DS_Store',
+      'index.html',
+    ]);
   });
 
   it('skips excluded files', async () => {
     const root = tree({ 'index.html': 'x', '.git/config': 'y', 'a/.DS_Store': 'z' });
-    expect((await scanSource(root, { exclude: ['.git/**', '.DS_Store'], includeDotfiles: true })).map((f) => f.rel)).toEqual(['index.html']);
+    expect((await scanSource(root, { exclude: ['.git/**', '.DS_Store'], includeDotfiles: true })).map((f) => f.rel)).toEqual([
+      'index.html',
+    ]);
   });
 });

@@ -12,20 +12,58 @@ const files = desiredFiles(
   ],
   opts,
 );
-const plan = planTarget(files, [{ key: 'app/old.css', etag: '"c"', size: 1 }, { key: 'app/index.html', etag: `"${'d'.repeat(32)}"`, size: 2048 }], { version: 2, entries: {}, pending: ['old.css'] }, opts, new Map([['index.html', { md5: 'd'.repeat(32), headers: 'other' }]]));
-const result: TargetResult = { target: { bucket: 'site', prefix: 'app/', distributionId: 'E1' }, plan, invalidation: { paths: ['/', '/index.html', '/assets/app.1a2b3c.js', '/old.css'] }, invalidationId: 'I1', bytesUploaded: 0, files, store: undefined as never };
+const plan = planTarget(
+  files,
+  [
+    { key: 'app/old.css', etag: '"c"', size: 1 },
+    { key: 'app/index.html', etag: `"${'d'.repeat(32)}"`, size: 2048 },
+  ],
+  { version: 2, entries: {}, pending: ['old.css'] },
+  opts,
+  new Map([['index.html', { md5: 'd'.repeat(32), headers: 'other' }]]),
+);
+const result: TargetResult = {
+  target: { bucket: 'site', prefix: 'app/', distributionId: 'E1' },
+  plan,
+  invalidation: { paths: ['/', '/index.html', '/assets/app.1a2b3c.js', '/old.css'] },
+  invalidationId: 'I1',
+  bytesUploaded: 0,
+  files,
+  store: undefined as never,
+};
 
 describe('outputs and summary', () => {
   it('totals what was written over all targets', () => {
-    expect(totals([result, result])).toEqual({ uploaded: 4, metadataUpdated: 0, deleted: 2, unchanged: 0, bytesUploaded: 2 * (2048 + 5 * 1024 * 1024), invalidationPaths: 8 });
+    expect(totals([result, result])).toEqual({
+      uploaded: 4,
+      metadataUpdated: 0,
+      deleted: 2,
+      unchanged: 0,
+      bytesUploaded: 2 * (2048 + 5 * 1024 * 1024),
+      invalidationPaths: 8,
+    });
   });
 
   it('writes a plan with reasons, headers and phases', () => {
     const json = planJson([result], true) as { dryRun: boolean; targets: { uploads: unknown[]; deletes: string[] }[] };
     expect(json.dryRun).toBe(true);
     expect(json.targets[0]!.uploads).toEqual([
-      { key: 'app/index.html', reason: 'content', size: 2048, contentType: 'text/html; charset=utf-8', cacheControl: 'no-cache', phase: 'entry' },
-      { key: 'app/assets/app.1a2b3c.js', reason: 'new', size: 5 * 1024 * 1024, contentType: 'text/javascript; charset=utf-8', cacheControl: 'public, max-age=31536000, immutable', phase: 'asset' },
+      {
+        key: 'app/index.html',
+        reason: 'content',
+        size: 2048,
+        contentType: 'text/html; charset=utf-8',
+        cacheControl: 'no-cache',
+        phase: 'entry',
+      },
+      {
+        key: 'app/assets/app.1a2b3c.js',
+        reason: 'new',
+        size: 5 * 1024 * 1024,
+        contentType: 'text/javascript; charset=utf-8',
+        cacheControl: 'public, max-age=31536000, immutable',
+        phase: 'asset',
+      },
     ]);
     expect(json.targets[0]!.deletes).toEqual(['app/old.css']);
   });

@@ -20,7 +20,10 @@ describe('targets', () => {
   it('parses lines and JSON to the same targets', () => {
     const lines = parseTargets('bucket=shop-eu prefix=app distribution-id=E2QWRUHAPOMQZL\n# comment\nbucket=shop-us');
     const json = parseTargets('[{"bucket":"shop-eu","prefix":"app","distribution-id":"E2QWRUHAPOMQZL"},{"bucket":"shop-us"}]');
-    expect(lines).toEqual([{ bucket: 'shop-eu', prefix: 'app/', distributionId: 'E2QWRUHAPOMQZL' }, { bucket: 'shop-us', prefix: '' }]);
+    expect(lines).toEqual([
+      { bucket: 'shop-eu', prefix: 'app/', distributionId: 'E2QWRUHAPOMQZL' },
+      { bucket: 'shop-us', prefix: '' },
+    ]);
     expect(json).toEqual(lines);
   });
 
@@ -45,7 +48,18 @@ describe('targets', () => {
 describe('getInputs', () => {
   it('has safe defaults', () => {
     const i = getInputs(reader({ source: 'dist', bucket: 'site' }));
-    expect(i).toMatchObject({ delete: 'true', includeDotfiles: false, lockWaitSeconds: 600, maxDeleteCount: 500, maxDeleteRatio: 0.5, forceDelete: false, preset: 'static', invalidate: 'changed', dryRun: false, concurrency: 16 });
+    expect(i).toMatchObject({
+      delete: 'true',
+      includeDotfiles: false,
+      lockWaitSeconds: 600,
+      maxDeleteCount: 500,
+      maxDeleteRatio: 0.5,
+      forceDelete: false,
+      preset: 'static',
+      invalidate: 'changed',
+      dryRun: false,
+      concurrency: 16,
+    });
     expect(i.acl).toBeUndefined();
   });
 

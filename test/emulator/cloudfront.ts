@@ -58,7 +58,12 @@ interface Distribution {
 const newId = (first: string) => first + [...randomBytes(13)].map((b) => ID_CHARS[b % ID_CHARS.length]).join('');
 
 const unescapeXml = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 const tag = (name: string, value: string | number | boolean) => `<${name}>${escapeXml(String(value))}</${name}>`;
 
@@ -72,7 +77,10 @@ export class CloudFrontService {
   /** Seeds a deployed distribution; returns its id. */
   createDistribution(opts: DistributionSpec = {}): string {
     const id = opts.id ?? newId('E');
-    const origins = (opts.origins ?? [{ id: 's3-origin', domainName: 'emulator-origin.s3.eu-west-1.amazonaws.com' }]).map((o) => ({ originPath: '', ...o }));
+    const origins = (opts.origins ?? [{ id: 's3-origin', domainName: 'emulator-origin.s3.eu-west-1.amazonaws.com' }]).map((o) => ({
+      originPath: '',
+      ...o,
+    }));
     this.distributions.set(id, {
       id,
       createdAt: this.ctx.now(),
@@ -121,14 +129,22 @@ export class CloudFrontService {
     const quantity = Number(/<Paths>\s*<Quantity>(\d+)<\/Quantity>/.exec(body)?.[1] ?? NaN);
     const callerReference = unescapeXml(/<CallerReference>([\s\S]*?)<\/CallerReference>/.exec(body)?.[1] ?? '');
     if (!callerReference) throw new AwsError('InvalidArgument', 'CallerReference is required.');
-    if (quantity !== paths.length) throw new AwsError('InconsistentQuantities', 'The value of Quantity and the size of Items don\'t match.');
+    if (quantity !== paths.length) throw new AwsError('InconsistentQuantities', "The value of Quantity and the size of Items don't match.");
     if (paths.length === 0) throw new AwsError('InvalidArgument', 'Your request must contain at least one path.');
     const bad = paths.find((p) => !p.startsWith('/') || (p.includes('*') && !p.endsWith('*')));
-    if (bad !== undefined) throw new AwsError('InvalidArgument', `The invalidation path '${bad}' is not valid: paths must begin with '/', and '*' may only appear at the end.`);
+    if (bad !== undefined)
+      throw new AwsError(
+        'InvalidArgument',
+        `The invalidation path '${bad}' is not valid: paths must begin with '/', and '*' may only appear at the end.`,
+      );
     const same = d.invalidations.find((i) => i.callerReference === callerReference);
     if (same) {
       if (JSON.stringify(same.paths) !== JSON.stringify(paths)) {
-        throw new AwsError('InvalidationBatchAlreadyExists', 'An invalidation batch with this CallerReference already exists with different paths.', 409);
+        throw new AwsError(
+          'InvalidationBatchAlreadyExists',
+          'An invalidation batch with this CallerReference already exists with different paths.',
+          409,
+        );
       }
       return { status: 201, body: this.invalidationXml(same), headers: { location: this.location(d, same) } };
     }
@@ -159,7 +175,12 @@ export class CloudFrontService {
     const start = marker ? all.findIndex((i) => i.id === marker) + 1 : 0;
     const page = all.slice(start, start + maxItems);
     const truncated = start + maxItems < all.length;
-    const items = page.map((i) => `<InvalidationSummary>${tag('Id', i.id)}${tag('CreateTime', new Date(i.createdAt).toISOString())}${tag('Status', this.status(i))}</InvalidationSummary>`).join('');
+    const items = page
+      .map(
+        (i) =>
+          `<InvalidationSummary>${tag('Id', i.id)}${tag('CreateTime', new Date(i.createdAt).toISOString())}${tag('Status', this.status(i))}</InvalidationSummary>`,
+      )
+      .join('');
     return (
       `<InvalidationList xmlns="${NS}">${tag('Marker', marker)}${truncated ? tag('NextMarker', page.at(-1)!.id) : ''}${tag('MaxItems', maxItems)}` +
       `${tag('IsTruncated', truncated)}${tag('Quantity', page.length)}${page.length ? `<Items>${items}</Items>` : ''}</InvalidationList>`
@@ -183,12 +204,18 @@ export class CloudFrontService {
     const origins = d.origins.map(
       (o) =>
         `<Origin>${tag('Id', o.id)}${tag('DomainName', o.domainName)}${tag('OriginPath', o.originPath)}<CustomHeaders><Quantity>0</Quantity></CustomHeaders>` +
-        (/\.s3[.-]/.test(o.domainName) && !o.domainName.includes('s3-website') ? `<S3OriginConfig>${tag('OriginAccessIdentity', '')}</S3OriginConfig>` : `<CustomOriginConfig>${tag('HTTPPort', 80)}${tag('HTTPSPort', 443)}${tag('OriginProtocolPolicy', 'https-only')}</CustomOriginConfig>`) +
+        (/\.s3[.-]/.test(o.domainName) && !o.domainName.includes('s3-website')
+          ? `<S3OriginConfig>${tag('OriginAccessIdentity', '')}</S3OriginConfig>`
+          : `<CustomOriginConfig>${tag('HTTPPort', 80)}${tag('HTTPSPort', 443)}${tag('OriginProtocolPolicy', 'https-only')}</CustomOriginConfig>`) +
         `${tag('ConnectionAttempts', 3)}${tag('ConnectionTimeout', 10)}</Origin>`,
     );
-    const behaviors = d.behaviors.map((b) => `<CacheBehavior>${tag('PathPattern', b.pathPattern)}${tag('TargetOriginId', b.targetOriginId)}${tag('ViewerProtocolPolicy', 'redirect-to-https')}</CacheBehavior>`);
+    const behaviors = d.behaviors.map(
+      (b) =>
+        `<CacheBehavior>${tag('PathPattern', b.pathPattern)}${tag('TargetOriginId', b.targetOriginId)}${tag('ViewerProtocolPolicy', 'redirect-to-https')}</CacheBehavior>`,
+    );
     const errors = d.errorResponses.map(
-      (e) => `<CustomErrorResponse>${tag('ErrorCode', e.errorCode)}${tag('ResponsePagePath', e.responsePagePath ?? '')}${tag('ResponseCode', e.responseCode ?? '')}${tag('ErrorCachingMinTTL', e.errorCachingMinTTL ?? 10)}</CustomErrorResponse>`,
+      (e) =>
+        `<CustomErrorResponse>${tag('ErrorCode', e.errorCode)}${tag('ResponsePagePath', e.responsePagePath ?? '')}${tag('ResponseCode', e.responseCode ?? '')}${tag('ErrorCachingMinTTL', e.errorCachingMinTTL ?? 10)}</CustomErrorResponse>`,
     );
     return (
       `<Distribution xmlns="${NS}">${tag('Id', d.id)}${tag('ARN', `arn:aws:cloudfront::${this.ctx.account}:distribution/${d.id}`)}${tag('Status', 'Deployed')}` +
@@ -204,12 +231,28 @@ export class CloudFrontService {
     return ({ method, path, query, body }) => {
       const m = /^\/2020-05-31\/distribution\/([^/]+)(\/invalidation(?:\/([^/]+))?|\/config)?\/?$/.exec(path);
       const [, distId, sub, invId] = m ?? [];
-      const xml = (status: number, text: string, headers: Record<string, string> = {}) => ({ status, body: `<?xml version="1.0" encoding="UTF-8"?>\n${text}`, headers });
+      const xml = (status: number, text: string, headers: Record<string, string> = {}) => ({
+        status,
+        body: `<?xml version="1.0" encoding="UTF-8"?>\n${text}`,
+        headers,
+      });
       if (m && !sub && method === 'GET') {
-        return { operation: 'GetDistribution', run: () => { const d = this.distribution(distId!); return xml(200, this.distributionXml(d), { etag: d.etag }); } };
+        return {
+          operation: 'GetDistribution',
+          run: () => {
+            const d = this.distribution(distId!);
+            return xml(200, this.distributionXml(d), { etag: d.etag });
+          },
+        };
       }
       if (m && sub === '/invalidation' && method === 'POST') {
-        return { operation: 'CreateInvalidation', run: () => { const out = this.create(this.distribution(distId!), body); return xml(out.status, out.body, out.headers); } };
+        return {
+          operation: 'CreateInvalidation',
+          run: () => {
+            const out = this.create(this.distribution(distId!), body);
+            return xml(out.status, out.body, out.headers);
+          },
+        };
       }
       if (m && sub === '/invalidation' && method === 'GET') {
         return { operation: 'ListInvalidations', run: () => xml(200, this.list(this.distribution(distId!), query)) };
@@ -224,7 +267,12 @@ export class CloudFrontService {
           },
         };
       }
-      return { operation: `${method} ${path}`, run: () => { throw new AwsError('InvalidArgument', `The emulator does not implement ${method} ${path}.`); } };
+      return {
+        operation: `${method} ${path}`,
+        run: () => {
+          throw new AwsError('InvalidArgument', `The emulator does not implement ${method} ${path}.`);
+        },
+      };
     };
   }
 }

@@ -20,7 +20,16 @@ import { AwsError, epochSeconds, hex, requireString, type EmuContext, type JsonO
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-const ECS_LIFECYCLE = ['BeforeInstall', 'Install', 'AfterInstall', 'AllowTestTraffic', 'AfterAllowTestTraffic', 'BeforeAllowTraffic', 'AllowTraffic', 'AfterAllowTraffic'] as const;
+const ECS_LIFECYCLE = [
+  'BeforeInstall',
+  'Install',
+  'AfterInstall',
+  'AllowTestTraffic',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AllowTraffic',
+  'AfterAllowTraffic',
+] as const;
 
 export interface CodeDeployScenario {
   /** success [default]; fail at `failAt`; hold: stays InProgress at `holdAt` until StopDeployment. */
@@ -77,7 +86,13 @@ export class CodeDeployService {
 
   /** For tests: the deployments created, oldest first. */
   list(): { id: string; status: string; appSpec: string; taskDefinitionArn: string; rollbackInfo?: unknown }[] {
-    return [...this.deployments.values()].map((d) => ({ id: d.id, status: d.status, appSpec: d.appSpec, taskDefinitionArn: d.taskDefinitionArn, rollbackInfo: d.rollbackInfo }));
+    return [...this.deployments.values()].map((d) => ({
+      id: d.id,
+      status: d.status,
+      appSpec: d.appSpec,
+      taskDefinitionArn: d.taskDefinitionArn,
+      rollbackInfo: d.rollbackInfo,
+    }));
   }
 
   private group(app: unknown, name: unknown): Group {
@@ -99,10 +114,18 @@ export class CodeDeployService {
     const at = d.step >= 1 ? ECS_LIFECYCLE[d.step - 1] : undefined;
     if (d.scenario.result === 'hold' && at === (d.scenario.holdAt ?? 'AfterAllowTestTraffic')) return;
     if (d.scenario.result === 'fail' && at === (d.scenario.failAt ?? 'AfterAllowTestTraffic')) {
-      d.events[d.step - 1] = { ...d.events[d.step - 1], status: 'Failed', endTime: epochSeconds(now), diagnostics: { errorCode: 'ScriptFailed', message: d.scenario.message ?? 'The hook reported failure.' } };
+      d.events[d.step - 1] = {
+        ...d.events[d.step - 1],
+        status: 'Failed',
+        endTime: epochSeconds(now),
+        diagnostics: { errorCode: 'ScriptFailed', message: d.scenario.message ?? 'The hook reported failure.' },
+      };
       d.status = 'Failed';
       d.completedAt = now;
-      d.errorInformation = { code: d.scenario.errorCode ?? 'ECS_UPDATE_ERROR', message: d.scenario.message ?? `The deployment failed because a lifecycle hook failed: ${at}.` };
+      d.errorInformation = {
+        code: d.scenario.errorCode ?? 'ECS_UPDATE_ERROR',
+        message: d.scenario.message ?? `The deployment failed because a lifecycle hook failed: ${at}.`,
+      };
       return;
     }
     if (d.step >= 1) d.events[d.step - 1] = { ...d.events[d.step - 1], status: 'Succeeded', endTime: epochSeconds(now) };
@@ -137,12 +160,21 @@ export class CodeDeployService {
     return {
       GetDeploymentGroup: (input: Json) => {
         const g = this.group(input.applicationName, input.deploymentGroupName);
-        return { deploymentGroupInfo: { applicationName: g.applicationName, deploymentGroupName: g.deploymentGroupName, computePlatform: 'ECS', ecsServices: [{ clusterName: g.cluster, serviceName: g.service }], deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' } } };
+        return {
+          deploymentGroupInfo: {
+            applicationName: g.applicationName,
+            deploymentGroupName: g.deploymentGroupName,
+            computePlatform: 'ECS',
+            ecsServices: [{ clusterName: g.cluster, serviceName: g.service }],
+            deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+          },
+        };
       },
       CreateDeployment: (input: Json) => {
         const g = this.group(input.applicationName, input.deploymentGroupName);
         const content = input.revision?.appSpecContent?.content;
-        if (input.revision?.revisionType !== 'AppSpecContent' || typeof content !== 'string') throw new AwsError('InvalidRevisionException', 'An ECS deployment needs revisionType AppSpecContent with content.');
+        if (input.revision?.revisionType !== 'AppSpecContent' || typeof content !== 'string')
+          throw new AwsError('InvalidRevisionException', 'An ECS deployment needs revisionType AppSpecContent with content.');
         let spec: Json;
         try {
           spec = JSON.parse(content) as Json;
@@ -150,10 +182,25 @@ export class CodeDeployService {
           throw new AwsError('InvalidRevisionException', 'The AppSpec content is not valid JSON (the emulator reads JSON AppSpecs only).');
         }
         const td = spec.Resources?.[0]?.TargetService?.Properties?.TaskDefinition;
-        if (typeof td !== 'string') throw new AwsError('InvalidRevisionException', 'The AppSpec names no Resources[0].TargetService.Properties.TaskDefinition.');
-        if (this.active(g)) throw new AwsError('DeploymentLimitExceededException', `The Deployment Group '${g.deploymentGroupName}' already has an active Deployment '${this.active(g)!.id}'`);
+        if (typeof td !== 'string')
+          throw new AwsError('InvalidRevisionException', 'The AppSpec names no Resources[0].TargetService.Properties.TaskDefinition.');
+        if (this.active(g))
+          throw new AwsError(
+            'DeploymentLimitExceededException',
+            `The Deployment Group '${g.deploymentGroupName}' already has an active Deployment '${this.active(g)!.id}'`,
+          );
         const id = `d-${hex(5).toUpperCase().slice(0, 9)}`;
-        const d: Deployment = { id, group: g, taskDefinitionArn: td, appSpec: content, scenario: this.queued.shift() ?? { result: 'success' }, step: 0, status: 'Created', createdAt: this.ctx.now(), events: ECS_LIFECYCLE.map((lifecycleEventName) => ({ lifecycleEventName, status: 'Pending' })) };
+        const d: Deployment = {
+          id,
+          group: g,
+          taskDefinitionArn: td,
+          appSpec: content,
+          scenario: this.queued.shift() ?? { result: 'success' },
+          step: 0,
+          status: 'Created',
+          createdAt: this.ctx.now(),
+          events: ECS_LIFECYCLE.map((lifecycleEventName) => ({ lifecycleEventName, status: 'Pending' })),
+        };
         this.deployments.set(id, d);
         return { deploymentId: id };
       },
@@ -168,18 +215,32 @@ export class CodeDeployService {
       },
       GetDeploymentTarget: (input: Json) => {
         const d = this.deployment(input.deploymentId);
-        if (input.targetId !== `${d.group.cluster}:${d.group.service}`) throw new AwsError('DeploymentTargetDoesNotExistException', `Target ${String(input.targetId)} does not exist`);
+        if (input.targetId !== `${d.group.cluster}:${d.group.service}`)
+          throw new AwsError('DeploymentTargetDoesNotExistException', `Target ${String(input.targetId)} does not exist`);
         const status = d.status === 'Created' ? 'Pending' : d.status === 'Stopped' ? 'Failed' : d.status;
-        return { deploymentTarget: { deploymentTargetType: 'ECSTarget', ecsTarget: { deploymentId: d.id, targetId: input.targetId, targetArn: `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:service/${d.group.cluster}/${d.group.service}`, status, lifecycleEvents: d.events } } };
+        return {
+          deploymentTarget: {
+            deploymentTargetType: 'ECSTarget',
+            ecsTarget: {
+              deploymentId: d.id,
+              targetId: input.targetId,
+              targetArn: `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:service/${d.group.cluster}/${d.group.service}`,
+              status,
+              lifecycleEvents: d.events,
+            },
+          },
+        };
       },
       StopDeployment: (input: Json) => {
         const d = this.deployment(input.deploymentId);
-        if (['Succeeded', 'Failed', 'Stopped'].includes(d.status)) throw new AwsError('DeploymentAlreadyCompletedException', `Deployment ${d.id} has already completed`);
+        if (['Succeeded', 'Failed', 'Stopped'].includes(d.status))
+          throw new AwsError('DeploymentAlreadyCompletedException', `Deployment ${d.id} has already completed`);
         d.status = 'Stopped';
         d.completedAt = this.ctx.now();
         d.errorInformation = { code: 'DEPLOYMENT_STOPPED', message: 'The deployment was stopped by the user.' };
         // The service keeps its original task set: traffic never moved, or moves back with a rollback.
-        if (input.autoRollbackEnabled) d.rollbackInfo = { rollbackMessage: 'The deployment was stopped; CodeDeploy rolled it back to the original task set.' };
+        if (input.autoRollbackEnabled)
+          d.rollbackInfo = { rollbackMessage: 'The deployment was stopped; CodeDeploy rolled it back to the original task set.' };
         return { status: 'Succeeded', statusMessage: 'Deployment stopped' };
       },
     };

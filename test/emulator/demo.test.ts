@@ -71,7 +71,10 @@ describe('readable bundle logs', () => {
     ['::endgroup::', undefined],
     ['::debug::internal', undefined],
     ['::add-mask::s3cr3t', undefined],
-    ['::error file=infra/env/features/core.json,line=12::unknown key%0Afix: remove it', '✖ error (infra/env/features/core.json:12): unknown key\nfix: remove it'],
+    [
+      '::error file=infra/env/features/core.json,line=12::unknown key%0Afix: remove it',
+      '✖ error (infra/env/features/core.json:12): unknown key\nfix: remove it',
+    ],
     ['::warning::slow rollout', '⚠ warning: slow rollout'],
     ['plain line', 'plain line'],
   ])('%s', (line, expected) => {
@@ -80,6 +83,8 @@ describe('readable bundle logs', () => {
 
   it('keeps small JSON values on one line', () => {
     expect(compactJson({ a: [1, 2], b: { c: 'd' } })).toBe('{"a":[1,2],"b":{"c":"d"}}');
-    expect(compactJson({ a: 'x'.repeat(60), b: 'y'.repeat(60) }, '', 40)).toBe(`{\n  "a": "${'x'.repeat(60)}",\n  "b": "${'y'.repeat(60)}"\n}`);
+    expect(compactJson({ a: 'x'.repeat(60), b: 'y'.repeat(60) }, '', 40)).toBe(
+      `{\n  "a": "${'x'.repeat(60)}",\n  "b": "${'y'.repeat(60)}"\n}`,
+    );
   });
 });

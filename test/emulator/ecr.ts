@@ -86,18 +86,35 @@ export class EcrService {
     return {
       CreateRepository: (input: { repositoryName: string; imageTagMutability?: 'MUTABLE' | 'IMMUTABLE' }) => {
         if (this.repos.has(input.repositoryName)) {
-          throw new AwsError('RepositoryAlreadyExistsException', `The repository with name '${input.repositoryName}' already exists in the registry with id '${registryId}'`);
+          throw new AwsError(
+            'RepositoryAlreadyExistsException',
+            `The repository with name '${input.repositoryName}' already exists in the registry with id '${registryId}'`,
+          );
         }
         this.createRepository(input.repositoryName, input.imageTagMutability);
         return { repository: this.describeRepo(this.repos.get(input.repositoryName)!) };
       },
       DescribeRepositories: (input: { repositoryNames?: string[]; maxResults?: number; nextToken?: string }) => {
         const repos = input.repositoryNames?.length ? input.repositoryNames.map((n) => this.repo(n)) : [...this.repos.values()];
-        if (input.repositoryNames?.length && input.maxResults) throw new AwsError('InvalidParameterException', 'maxResults cannot be used with repositoryNames.');
-        const { page, nextToken } = paginate('DescribeRepositories', repos, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 100, limit: 1000, errorCode: 'InvalidParameterException' });
+        if (input.repositoryNames?.length && input.maxResults)
+          throw new AwsError('InvalidParameterException', 'maxResults cannot be used with repositoryNames.');
+        const { page, nextToken } = paginate('DescribeRepositories', repos, {
+          nextToken: input.nextToken,
+          maxResults: input.maxResults,
+          defaultMax: 100,
+          limit: 1000,
+          errorCode: 'InvalidParameterException',
+        });
         return { repositories: page.map((r) => this.describeRepo(r)), ...(nextToken ? { nextToken } : {}) };
       },
-      DescribeImages: (input: { repositoryName: string; registryId?: string; imageIds?: ImageId[]; maxResults?: number; nextToken?: string; filter?: { tagStatus?: string } }) => {
+      DescribeImages: (input: {
+        repositoryName: string;
+        registryId?: string;
+        imageIds?: ImageId[];
+        maxResults?: number;
+        nextToken?: string;
+        filter?: { tagStatus?: string };
+      }) => {
         const repo = this.repo(input.repositoryName, input.registryId);
         let images: Image[];
         if (input.imageIds?.length) {
@@ -115,7 +132,13 @@ export class EcrService {
           const status = input.filter?.tagStatus ?? 'ANY';
           images = repo.images.filter((i) => status === 'ANY' || (status === 'TAGGED' ? i.tags.length > 0 : i.tags.length === 0));
         }
-        const { page, nextToken } = paginate(`DescribeImages:${repo.name}`, images, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 100, limit: 1000, errorCode: 'InvalidParameterException' });
+        const { page, nextToken } = paginate(`DescribeImages:${repo.name}`, images, {
+          nextToken: input.nextToken,
+          maxResults: input.maxResults,
+          defaultMax: 100,
+          limit: 1000,
+          errorCode: 'InvalidParameterException',
+        });
         return {
           imageDetails: page.map((i) => ({
             registryId,
@@ -132,24 +155,42 @@ export class EcrService {
       },
       BatchGetImage: (input: { repositoryName: string; registryId?: string; imageIds: ImageId[]; acceptedMediaTypes?: string[] }) => {
         const repo = this.repo(input.repositoryName, input.registryId);
-        if (!input.imageIds?.length || input.imageIds.length > 100) throw new AwsError('InvalidParameterException', 'imageIds must contain between 1 and 100 items.');
+        if (!input.imageIds?.length || input.imageIds.length > 100)
+          throw new AwsError('InvalidParameterException', 'imageIds must contain between 1 and 100 items.');
         const images: unknown[] = [];
         const failures: unknown[] = [];
         for (const id of input.imageIds) {
           const image = this.find(repo, id);
           if (image) {
-            images.push({ registryId, repositoryName: repo.name, imageId: { imageDigest: image.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) }, imageManifest: image.manifest, imageManifestMediaType: image.mediaType });
+            images.push({
+              registryId,
+              repositoryName: repo.name,
+              imageId: { imageDigest: image.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
+              imageManifest: image.manifest,
+              imageManifestMediaType: image.mediaType,
+            });
           } else {
-            failures.push({ imageId: id, failureCode: id.imageTag ? 'ImageTagDoesNotMatchDigest' : 'ImageNotFound', failureReason: 'Requested image not found' });
+            failures.push({
+              imageId: id,
+              failureCode: id.imageTag ? 'ImageTagDoesNotMatchDigest' : 'ImageNotFound',
+              failureReason: 'Requested image not found',
+            });
             if (!id.imageDigest) (failures.at(-1) as { failureCode: string }).failureCode = 'ImageNotFound';
           }
         }
         return { images, failures };
       },
-      PutImage: (input: { repositoryName: string; imageManifest: string; imageManifestMediaType?: string; imageTag?: string; imageDigest?: string }) => {
+      PutImage: (input: {
+        repositoryName: string;
+        imageManifest: string;
+        imageManifestMediaType?: string;
+        imageTag?: string;
+        imageDigest?: string;
+      }) => {
         const repo = this.repo(input.repositoryName);
         const digest = `sha256:${createHash('sha256').update(input.imageManifest).digest('hex')}`;
-        if (input.imageDigest && input.imageDigest !== digest) throw new AwsError('ReferencedImagesNotFoundException', 'The digest does not match the manifest.');
+        if (input.imageDigest && input.imageDigest !== digest)
+          throw new AwsError('ReferencedImagesNotFoundException', 'The digest does not match the manifest.');
         const existing = repo.images.find((i) => i.digest === digest);
         if (existing && (!input.imageTag || existing.tags.includes(input.imageTag))) {
           throw new AwsError(
@@ -158,11 +199,20 @@ export class EcrService {
           );
         }
         if (input.imageTag && repo.mutability === 'IMMUTABLE' && repo.images.some((i) => i.tags.includes(input.imageTag!))) {
-          throw new AwsError('ImageTagAlreadyExistsException', `The image tag '${input.imageTag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`);
+          throw new AwsError(
+            'ImageTagAlreadyExistsException',
+            `The image tag '${input.imageTag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
+          );
         }
         const image = this.store(repo, input.imageManifest, input.imageManifestMediaType ?? MANIFEST_TYPE, input.imageTag);
         return {
-          image: { registryId, repositoryName: repo.name, imageId: { imageDigest: image.digest, ...(input.imageTag ? { imageTag: input.imageTag } : {}) }, imageManifest: image.manifest, imageManifestMediaType: image.mediaType },
+          image: {
+            registryId,
+            repositoryName: repo.name,
+            imageId: { imageDigest: image.digest, ...(input.imageTag ? { imageTag: input.imageTag } : {}) },
+            imageManifest: image.manifest,
+            imageManifestMediaType: image.mediaType,
+          },
         };
       },
       GetAuthorizationToken: () => ({
@@ -196,7 +246,11 @@ function generatedManifest(repository: string, tag: string): string {
   return JSON.stringify({
     schemaVersion: 2,
     mediaType: MANIFEST_TYPE,
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1470, digest: `sha256:${createHash('sha256').update(`config:${layer}`).digest('hex')}` },
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      size: 1470,
+      digest: `sha256:${createHash('sha256').update(`config:${layer}`).digest('hex')}`,
+    },
     layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 29_000_000, digest: `sha256:${layer}` }],
   });
 }

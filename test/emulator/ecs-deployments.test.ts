@@ -43,7 +43,8 @@ async function service(): Promise<Service> {
   return (await c.ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }))).services![0]!;
 }
 const deploy = () => c.ecs.send(new UpdateServiceCommand({ cluster, service: 'api', taskDefinition: 'delivery-api:2' }));
-const summary = (s: Service) => s.deployments!.map((d) => [d.status, d.taskDefinition!.split('/')[1], d.rolloutState, d.runningCount, d.pendingCount]);
+const summary = (s: Service) =>
+  s.deployments!.map((d) => [d.status, d.taskDefinition!.split('/')[1], d.rolloutState, d.runningCount, d.pendingCount]);
 
 describe('a rollout that succeeds', () => {
   it('moves PRIMARY IN_PROGRESS → COMPLETED while the old deployment drains, with ECS events', async () => {
@@ -75,7 +76,12 @@ describe('a rollout that succeeds', () => {
     clock.advance(1.5);
     const { tasks } = await c.ecs.send(new DescribeTasksCommand({ cluster, tasks: old }));
     expect(tasks!.map((t) => [t.lastStatus, t.desiredStatus, t.stopCode, t.stoppedReason])).toEqual(
-      old.map(() => ['STOPPED', 'STOPPED', 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${updated!.deployments![0]!.id})`]),
+      old.map(() => [
+        'STOPPED',
+        'STOPPED',
+        'ServiceSchedulerInitiated',
+        `Scaling activity initiated by (deployment ${updated!.deployments![0]!.id})`,
+      ]),
     );
   });
 
@@ -100,7 +106,10 @@ describe('a rollout that succeeds', () => {
 
 describe('a rollout that fails', () => {
   it('keeps stopping the new tasks with the given exit code and logs, then FAILED (no rollback)', async () => {
-    emu.scenarios.nextRollout({ cluster, service: 'api' }, { result: 'fail', afterSeconds: 3, exitCode: 3, logLines: ['booting', 'Error: DATABASE_URL is not set'] });
+    emu.scenarios.nextRollout(
+      { cluster, service: 'api' },
+      { result: 'fail', afterSeconds: 3, exitCode: 3, logLines: ['booting', 'Error: DATABASE_URL is not set'] },
+    );
     const { service: started } = await deploy();
     const id = started!.deployments![0]!.id!;
     clock.advance(1.5);
@@ -112,17 +121,27 @@ describe('a rollout that fails', () => {
       ['PRIMARY', 'delivery-api:2', 'FAILED', 0, 0],
       ['ACTIVE', 'delivery-api:1', 'COMPLETED', 2, 0],
     ]);
-    expect(failed.deployments![0]).toMatchObject({ failedTasks: 6, rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' });
+    expect(failed.deployments![0]).toMatchObject({
+      failedTasks: 6,
+      rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+    });
     expect(failed.events![0]!.message).toBe(`(service api) (deployment ${id}) deployment failed: tasks failed to start.`);
 
     const stopped = await c.ecs.send(new ListTasksCommand({ cluster, startedBy: id, desiredStatus: 'STOPPED' }));
     expect(stopped.taskArns).toHaveLength(6);
     const { tasks } = await c.ecs.send(new DescribeTasksCommand({ cluster, tasks: stopped.taskArns! }));
     const task = tasks![0]!;
-    expect(task).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', group: 'service:api' });
+    expect(task).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      group: 'service:api',
+    });
     expect(task.containers![0]).toMatchObject({ name: 'app', lastStatus: 'STOPPED', exitCode: 3 });
     const taskId = task.taskArn!.split('/').pop();
-    const logs = await c.logs.send(new GetLogEventsCommand({ logGroupName: '/ecs/delivery-api', logStreamName: `ecs/app/${taskId}`, startFromHead: true }));
+    const logs = await c.logs.send(
+      new GetLogEventsCommand({ logGroupName: '/ecs/delivery-api', logStreamName: `ecs/app/${taskId}`, startFromHead: true }),
+    );
     expect(logs.events!.map((e) => e.message)).toEqual(['booting', 'Error: DATABASE_URL is not set']);
   });
 
@@ -153,7 +172,10 @@ describe('a rollout that fails', () => {
   });
 
   it('with the circuit breaker rollback, ECS makes the previous task definition PRIMARY again', async () => {
-    emu.scenarios.nextRollout({ cluster, service: 'api' }, { result: 'fail', afterSeconds: 3, exitCode: 1, circuitBreakerRollback: true, rollbackSeconds: 2 });
+    emu.scenarios.nextRollout(
+      { cluster, service: 'api' },
+      { result: 'fail', afterSeconds: 3, exitCode: 1, circuitBreakerRollback: true, rollbackSeconds: 2 },
+    );
     const before = await service();
     const previousId = before.deployments![0]!.id!;
     const { service: started } = await deploy();
@@ -202,9 +224,17 @@ describe('service deployments API', () => {
   it('reports SUCCESSFUL with finishedAt for a good rollout and MISSING for unknown ARNs', async () => {
     await deploy();
     clock.advance(1);
-    const [latest] = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api', status: ['SUCCESSFUL'] }))).serviceDeployments!;
-    const out = await c.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [latest!.serviceDeploymentArn!, 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/x/y/z'] }));
-    expect(out.serviceDeployments![0]).toMatchObject({ status: 'SUCCESSFUL', targetServiceRevision: { requestedTaskCount: 2, runningTaskCount: 2 } });
+    const [latest] = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api', status: ['SUCCESSFUL'] })))
+      .serviceDeployments!;
+    const out = await c.ecs.send(
+      new DescribeServiceDeploymentsCommand({
+        serviceDeploymentArns: [latest!.serviceDeploymentArn!, 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/x/y/z'],
+      }),
+    );
+    expect(out.serviceDeployments![0]).toMatchObject({
+      status: 'SUCCESSFUL',
+      targetServiceRevision: { requestedTaskCount: 2, runningTaskCount: 2 },
+    });
     expect(out.serviceDeployments![0]!.finishedAt).toBeInstanceOf(Date);
     expect(out.failures).toEqual([{ arn: 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/x/y/z', reason: 'MISSING' }]);
   });

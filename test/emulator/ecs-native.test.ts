@@ -38,17 +38,32 @@ beforeEach(async () => {
 });
 afterEach(() => emu.stop());
 
-const svc = async (name: string): Promise<Service> => (await c.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services![0]!;
-const update = async (name: string, rev: number) => (await c.ecs.send(new UpdateServiceCommand({ cluster, service: name, taskDefinition: `native-api:${rev}` }))).service!;
-const ORDER = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP'];
-const sd = async (arn: string) => (await c.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments![0]!;
+const svc = async (name: string): Promise<Service> =>
+  (await c.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services![0]!;
+const update = async (name: string, rev: number) =>
+  (await c.ecs.send(new UpdateServiceCommand({ cluster, service: name, taskDefinition: `native-api:${rev}` }))).service!;
+const ORDER = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP',
+];
+const sd = async (arn: string) =>
+  (await c.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments![0]!;
 
 describe('ECS-native strategies', () => {
   it.each(['BLUE_GREEN', 'LINEAR', 'CANARY'])('%s: lifecycle stages in order, SUCCESSFUL only after the bake time', async (strategy) => {
     seed('api', strategy);
     emu.scenarios.nextRollout({ cluster, service: 'api' }, { result: 'success', afterSeconds: 10 });
     await update('api', 2);
-    const arn = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api' }))).serviceDeployments![0]!.serviceDeploymentArn!;
+    const arn = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api' }))).serviceDeployments![0]!
+      .serviceDeploymentArn!;
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) {
       const d = await sd(arn);
@@ -67,7 +82,8 @@ describe('ECS-native strategies', () => {
     seed('api', 'BLUE_GREEN');
     emu.scenarios.nextRollout({ cluster, service: 'api' }, { result: 'stuck', rollbackSeconds: 2 });
     await update('api', 2);
-    const arn = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api' }))).serviceDeployments![0]!.serviceDeploymentArn!;
+    const arn = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api' }))).serviceDeployments![0]!
+      .serviceDeploymentArn!;
     clock.advance(1);
     expect((await sd(arn)).lifecycleStage).toBe('SCALE_UP');
     await c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }));
@@ -82,14 +98,19 @@ describe('ECS-native strategies', () => {
     expect((await sd(arn)).status).toBe('ROLLBACK_SUCCESSFUL');
     expect((await svc('api')).taskDefinition).toMatch(/native-api:1$/);
     // A finished deployment cannot be stopped.
-    await expect(c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }))).rejects.toMatchObject({ name: 'ConflictException' });
+    await expect(c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }))).rejects.toMatchObject({
+      name: 'ConflictException',
+    });
   });
 });
 
 describe('other actors and failures', () => {
   it("another deployer's UpdateService mid-rollout takes PRIMARY and stops our service deployment", async () => {
     seed('api', 'ROLLING');
-    emu.scenarios.nextRollout({ cluster, service: 'api' }, { result: 'success', afterSeconds: 5, interruptedBy: { afterSeconds: 1, taskDefinition: 'native-api:3', rolloutSeconds: 1 } });
+    emu.scenarios.nextRollout(
+      { cluster, service: 'api' },
+      { result: 'success', afterSeconds: 5, interruptedBy: { afterSeconds: 1, taskDefinition: 'native-api:3', rolloutSeconds: 1 } },
+    );
     const ours = (await update('api', 2)).deployments!.find((d) => d.status === 'PRIMARY')!;
     clock.advance(1.5);
     const s = await svc('api');

@@ -31,7 +31,13 @@ beforeAll(async () => {
   emu.ecs.createCluster('delivery-test');
   emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
   for (const name of ['api', 'worker', 'admin']) {
-    emu.ecs.createService({ cluster: 'delivery-test', serviceName: name, taskDefinition: 'delivery-api', desiredCount: 2, networkConfiguration: awsvpc });
+    emu.ecs.createService({
+      cluster: 'delivery-test',
+      serviceName: name,
+      taskDefinition: 'delivery-api',
+      desiredCount: 2,
+      networkConfiguration: awsvpc,
+    });
   }
 });
 afterAll(() => emu.stop());
@@ -39,7 +45,9 @@ afterAll(() => emu.stop());
 describe('clusters', () => {
   it('DescribeClusters reports unknown clusters as MISSING failures, not errors', async () => {
     const out = await ecs.send(new DescribeClustersCommand({ clusters: ['delivery-test', 'nope'] }));
-    expect(out.clusters?.map((c) => [c.clusterName, c.status, c.activeServicesCount, c.runningTasksCount])).toEqual([['delivery-test', 'ACTIVE', 3, 6]]);
+    expect(out.clusters?.map((c) => [c.clusterName, c.status, c.activeServicesCount, c.runningTasksCount])).toEqual([
+      ['delivery-test', 'ACTIVE', 3, 6],
+    ]);
     expect(out.failures).toEqual([{ arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/nope', reason: 'MISSING' }]);
   });
 });
@@ -54,7 +62,9 @@ describe('task definitions', () => {
       const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref }));
       expect(out.taskDefinition?.cpu).toBe('512');
     }
-    expect((await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'revs:1' }))).taskDefinition?.registeredAt).toBeInstanceOf(Date);
+    expect((await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'revs:1' }))).taskDefinition?.registeredAt).toBeInstanceOf(
+      Date,
+    );
   });
 
   it('deregistering makes a revision INACTIVE and hides it from the ACTIVE list', async () => {
@@ -72,7 +82,8 @@ describe('task definitions', () => {
     expect(first.taskDefinitionArns).toHaveLength(2);
     expect(first.nextToken).toBeTruthy();
     const all: string[] = [];
-    for await (const page of paginateListTaskDefinitions({ client: ecs, pageSize: 2 }, { familyPrefix: 'paged', sort: 'DESC' })) all.push(...(page.taskDefinitionArns ?? []));
+    for await (const page of paginateListTaskDefinitions({ client: ecs, pageSize: 2 }, { familyPrefix: 'paged', sort: 'DESC' }))
+      all.push(...(page.taskDefinitionArns ?? []));
     expect(all.map((a) => a.split(':').pop())).toEqual(['5', '4', '3', '2', '1']);
   });
 
@@ -94,13 +105,22 @@ describe('task definitions', () => {
 describe('services', () => {
   it('DescribeServices takes at most 10 names (InvalidParameterException)', async () => {
     const names = Array.from({ length: 11 }, (_, i) => `s${i}`);
-    await expect(ecs.send(new DescribeServicesCommand({ cluster: 'delivery-test', services: names }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(ecs.send(new DescribeServicesCommand({ cluster: 'delivery-test', services: names }))).rejects.toBeInstanceOf(
+      InvalidParameterException,
+    );
   });
 
   it('DescribeServices returns a steady seeded service and MISSING failures', async () => {
     const out = await ecs.send(new DescribeServicesCommand({ cluster: 'delivery-test', services: ['api', 'ghost'] }));
     const api = out.services?.[0];
-    expect(api).toMatchObject({ serviceName: 'api', status: 'ACTIVE', desiredCount: 2, runningCount: 2, pendingCount: 0, launchType: 'FARGATE' });
+    expect(api).toMatchObject({
+      serviceName: 'api',
+      status: 'ACTIVE',
+      desiredCount: 2,
+      runningCount: 2,
+      pendingCount: 0,
+      launchType: 'FARGATE',
+    });
     expect(api?.deployments?.map((d) => [d.status, d.rolloutState, d.runningCount])).toEqual([['PRIMARY', 'COMPLETED', 2]]);
     expect(api?.events?.[0]?.message).toBe('(service api) has reached a steady state.');
     expect(out.failures).toEqual([{ arn: 'arn:aws:ecs:eu-west-1:123456789012:service/delivery-test/ghost', reason: 'MISSING' }]);
@@ -114,7 +134,13 @@ describe('services', () => {
   });
 
   it('CreateService twice with the same name is not idempotent (InvalidParameterException)', async () => {
-    const input = { cluster: 'delivery-test', serviceName: 'api', taskDefinition: 'delivery-api', desiredCount: 1, networkConfiguration: awsvpc };
+    const input = {
+      cluster: 'delivery-test',
+      serviceName: 'api',
+      taskDefinition: 'delivery-api',
+      desiredCount: 1,
+      networkConfiguration: awsvpc,
+    };
     await expect(ecs.send(new CreateServiceCommand(input))).rejects.toThrow('Creation of service was not idempotent.');
   });
 
@@ -128,28 +154,39 @@ describe('services', () => {
 });
 
 describe('tasks', () => {
-  it('lists a service\'s tasks by serviceName, each with group service:<name> and startedBy its deployment', async () => {
+  it("lists a service's tasks by serviceName, each with group service:<name> and startedBy its deployment", async () => {
     const list = await ecs.send(new ListTasksCommand({ cluster: 'delivery-test', serviceName: 'api' }));
     expect(list.taskArns).toHaveLength(2);
     const { tasks } = await ecs.send(new DescribeTasksCommand({ cluster: 'delivery-test', tasks: list.taskArns! }));
     const service = await ecs.send(new DescribeServicesCommand({ cluster: 'delivery-test', services: ['api'] }));
     for (const t of tasks ?? []) {
-      expect(t).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING', group: 'service:api', startedBy: service.services?.[0]?.deployments?.[0]?.id });
+      expect(t).toMatchObject({
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        group: 'service:api',
+        startedBy: service.services?.[0]?.deployments?.[0]?.id,
+      });
     }
   });
 
   it('DescribeTasks takes at most 100 tasks (InvalidParameterException)', async () => {
     const refs = Array.from({ length: 101 }, (_, i) => `t${i}`);
-    await expect(ecs.send(new DescribeTasksCommand({ cluster: 'delivery-test', tasks: refs }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(ecs.send(new DescribeTasksCommand({ cluster: 'delivery-test', tasks: refs }))).rejects.toBeInstanceOf(
+      InvalidParameterException,
+    );
   });
 
   it('RunTask of an awsvpc definition needs a network configuration', async () => {
-    const err = await ecs.send(new RunTaskCommand({ cluster: 'delivery-test', taskDefinition: 'delivery-api', launchType: 'FARGATE' })).catch((e: unknown) => e);
+    const err = await ecs
+      .send(new RunTaskCommand({ cluster: 'delivery-test', taskDefinition: 'delivery-api', launchType: 'FARGATE' }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidParameterException);
     expect((err as Error).message).toBe("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   });
 
   it('RunTask of an unknown task definition is an InvalidParameterException', async () => {
-    await expect(ecs.send(new RunTaskCommand({ cluster: 'delivery-test', taskDefinition: 'nope:1', networkConfiguration: awsvpc }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(
+      ecs.send(new RunTaskCommand({ cluster: 'delivery-test', taskDefinition: 'nope:1', networkConfiguration: awsvpc })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 });

@@ -31,7 +31,9 @@ export class EventsService {
   constructor(private readonly ctx: EmuContext) {}
 
   private busName(nameOrArn: string | undefined): string {
-    const name = nameOrArn?.startsWith('arn:') ? nameOrArn.slice(nameOrArn.indexOf(':event-bus/') + ':event-bus/'.length) : (nameOrArn ?? 'default');
+    const name = nameOrArn?.startsWith('arn:')
+      ? nameOrArn.slice(nameOrArn.indexOf(':event-bus/') + ':event-bus/'.length)
+      : (nameOrArn ?? 'default');
     if (!this.buses.has(name)) throw new AwsError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
     return name;
   }
@@ -53,11 +55,27 @@ export class EventsService {
   }
 
   /** Seeding and PutRule; returns the rule ARN. */
-  putRule(input: { Name: string; EventBusName?: string; ScheduleExpression?: string; EventPattern?: string; State?: string; Description?: string }): string {
+  putRule(input: {
+    Name: string;
+    EventBusName?: string;
+    ScheduleExpression?: string;
+    EventPattern?: string;
+    State?: string;
+    Description?: string;
+  }): string {
     const bus = this.busName(input.EventBusName);
-    if (!input.ScheduleExpression && !input.EventPattern) throw new AwsError('ValidationException', 'Parameter(s) ScheduleExpression or EventPattern must be specified.');
+    if (!input.ScheduleExpression && !input.EventPattern)
+      throw new AwsError('ValidationException', 'Parameter(s) ScheduleExpression or EventPattern must be specified.');
     const old = this.rules.get(`${bus}/${input.Name}`);
-    const r: Rule = { Name: input.Name, EventBusName: bus, ScheduleExpression: input.ScheduleExpression, EventPattern: input.EventPattern, State: input.State ?? 'ENABLED', Description: input.Description, targets: old?.targets ?? [] };
+    const r: Rule = {
+      Name: input.Name,
+      EventBusName: bus,
+      ScheduleExpression: input.ScheduleExpression,
+      EventPattern: input.EventPattern,
+      State: input.State ?? 'ENABLED',
+      Description: input.Description,
+      targets: old?.targets ?? [],
+    };
     this.rules.set(`${bus}/${input.Name}`, r);
     return this.ruleArn(r);
   }
@@ -80,30 +98,55 @@ export class EventsService {
   }
 
   operations(): JsonOperations {
-    const page = <T>(scope: string, items: T[], input: Json) => paginate(scope, items, { nextToken: input.NextToken, maxResults: input.Limit, defaultMax: 100, limit: 100, errorCode: 'ValidationException', paramName: 'Limit' });
+    const page = <T>(scope: string, items: T[], input: Json) =>
+      paginate(scope, items, {
+        nextToken: input.NextToken,
+        maxResults: input.Limit,
+        defaultMax: 100,
+        limit: 100,
+        errorCode: 'ValidationException',
+        paramName: 'Limit',
+      });
     return {
       PutRule: (input: Json) => ({ RuleArn: this.putRule(input as Parameters<EventsService['putRule']>[0]) }),
       DescribeRule: (input: Json) => {
         const r = this.rule(input.Name, input.EventBusName);
-        return { Name: r.Name, Arn: this.ruleArn(r), EventBusName: r.EventBusName, ScheduleExpression: r.ScheduleExpression, EventPattern: r.EventPattern, State: r.State, Description: r.Description };
+        return {
+          Name: r.Name,
+          Arn: this.ruleArn(r),
+          EventBusName: r.EventBusName,
+          ScheduleExpression: r.ScheduleExpression,
+          EventPattern: r.EventPattern,
+          State: r.State,
+          Description: r.Description,
+        };
       },
       PutTargets: (input: Json) => {
         this.putTargets(input.Rule, input.EventBusName, input.Targets ?? []);
         return { FailedEntryCount: 0, FailedEntries: [] };
       },
       ListTargetsByRule: (input: Json) => {
-        const { page: Targets, nextToken } = page(`events.ListTargetsByRule.${input.Rule}`, this.targets(input.Rule, input.EventBusName), input);
+        const { page: Targets, nextToken } = page(
+          `events.ListTargetsByRule.${input.Rule}`,
+          this.targets(input.Rule, input.EventBusName),
+          input,
+        );
         return nextToken ? { Targets, NextToken: nextToken } : { Targets };
       },
       ListRuleNamesByTarget: (input: Json) => {
         const target = requireString(input.TargetArn, 'TargetArn', 'ValidationException');
         const bus = this.busName(input.EventBusName);
-        const names = [...this.rules.values()].filter((r) => r.EventBusName === bus && r.targets.some((t) => t.Arn === target)).map((r) => r.Name);
+        const names = [...this.rules.values()]
+          .filter((r) => r.EventBusName === bus && r.targets.some((t) => t.Arn === target))
+          .map((r) => r.Name);
         const { page: RuleNames, nextToken } = page(`events.ListRuleNamesByTarget.${bus}`, names, input);
         return nextToken ? { RuleNames, NextToken: nextToken } : { RuleNames };
       },
       ListEventBuses: (input: Json) => {
-        const buses = [...this.buses].map((Name) => ({ Name, Arn: `arn:aws:events:${this.ctx.region}:${this.ctx.account}:event-bus/${Name}` }));
+        const buses = [...this.buses].map((Name) => ({
+          Name,
+          Arn: `arn:aws:events:${this.ctx.region}:${this.ctx.account}:event-bus/${Name}`,
+        }));
         const { page: EventBuses, nextToken } = page('events.ListEventBuses', buses, input);
         return nextToken ? { EventBuses, NextToken: nextToken } : { EventBuses };
       },

@@ -25,7 +25,12 @@ export function clients(emu: Emulator, maxAttempts = 1) {
     logs: new CloudWatchLogsClient(base),
     sts: new STSClient(base),
     cloudfront: new CloudFrontClient(base),
-    s3: new S3Client({ ...base, endpoint: emu.s3Endpoint, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+    s3: new S3Client({
+      ...base,
+      endpoint: emu.s3Endpoint,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
   };
 }
 
@@ -40,7 +45,10 @@ export function manualClock(start = Date.UTC(2026, 0, 1)) {
   };
 }
 
-export function fargateTaskDef(family: string, opts: { image?: string; logGroup?: string } = {}): RegisterTaskDefinitionCommandInput & { executionRoleArn: string } {
+export function fargateTaskDef(
+  family: string,
+  opts: { image?: string; logGroup?: string } = {},
+): RegisterTaskDefinitionCommandInput & { executionRoleArn: string } {
   return {
     family,
     requiresCompatibilities: ['FARGATE'],
@@ -62,10 +70,14 @@ export function fargateTaskDef(family: string, opts: { image?: string; logGroup?
   };
 }
 
-export const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' as const } };
+export const awsvpc = {
+  awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' as const },
+};
 
 /** An emulator without S3, moved by a manual clock, with SDK clients and one empty cluster: the ECS state-machine tests' set-up. */
-export async function clockedEcs(cluster: string): Promise<{ emu: Emulator; c: ReturnType<typeof clients>; clock: ReturnType<typeof manualClock> }> {
+export async function clockedEcs(
+  cluster: string,
+): Promise<{ emu: Emulator; c: ReturnType<typeof clients>; clock: ReturnType<typeof manualClock> }> {
   const clock = manualClock();
   const emu = await startEmulator({ clock: clock.now, s3: false });
   emu.ecs.createCluster(cluster);

@@ -23,10 +23,6 @@ import { Faults, startServer, type FaultSpec, type RequestRecord } from './serve
 import { SsmService } from './ssm.js';
 import { stsQuery } from './sts.js';
 
-;
-;
-;
-
 export interface EmulatorOptions {
   /** Default eu-west-1. */
   region?: string;
@@ -80,7 +76,11 @@ export interface Emulator {
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const pollClock = opts.clock ? undefined : new PollClock(opts.secondsPerPoll);
-  const ctx: EmuContext = { region: opts.region ?? 'eu-west-1', account: opts.account ?? '123456789012', now: opts.clock ?? pollClock!.now };
+  const ctx: EmuContext = {
+    region: opts.region ?? 'eu-west-1',
+    account: opts.account ?? '123456789012',
+    now: opts.clock ?? pollClock!.now,
+  };
   const clock = {
     now: ctx.now,
     advance: (seconds: number) => {
@@ -106,7 +106,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const events = new EventsService(ctx);
   let log: RequestRecord[] = [];
-  const recorder = { record: (r: RequestRecord) => void log.push(r), observe: (service: string, operation: string) => pollClock?.observe(service, operation) };
+  const recorder = {
+    record: (r: RequestRecord) => void log.push(r),
+    observe: (service: string, operation: string) => pollClock?.observe(service, operation),
+  };
   const counts = () => {
     const out: Record<string, number> = {};
     for (const r of log) out[`${r.service}.${r.operation}`] = (out[`${r.service}.${r.operation}`] ?? 0) + 1;

@@ -57,7 +57,11 @@ async function sd(arn: string): Promise<ServiceDeployment> {
   return (await c.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments![0]!;
 }
 
-const pauseAt = (stages: string[], timeout?: object) => ({ targetType: 'PAUSE', lifecycleStages: stages, ...(timeout ? { timeoutConfiguration: timeout } : {}) });
+const pauseAt = (stages: string[], timeout?: object) => ({
+  targetType: 'PAUSE',
+  lifecycleStages: stages,
+  ...(timeout ? { timeoutConfiguration: timeout } : {}),
+});
 
 describe('lifecycle stages and PAUSE hooks', () => {
   it('BLUE_GREEN without hooks walks the stages and completes', async () => {
@@ -69,7 +73,17 @@ describe('lifecycle stages and PAUSE hooks', () => {
       if (stages.at(-1) !== d.lifecycleStage) stages.push(d.lifecycleStage!);
       clock.advance(0.25);
     }
-    expect(stages).toEqual(['PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP']);
+    expect(stages).toEqual([
+      'PRE_SCALE_UP',
+      'SCALE_UP',
+      'POST_SCALE_UP',
+      'TEST_TRAFFIC_SHIFT',
+      'POST_TEST_TRAFFIC_SHIFT',
+      'PRODUCTION_TRAFFIC_SHIFT',
+      'POST_PRODUCTION_TRAFFIC_SHIFT',
+      'BAKE_TIME',
+      'CLEAN_UP',
+    ]);
     expect((await sd(arn)).status).toBe('SUCCESSFUL');
     expect((await sd(arn)).lifecycleHookDetails).toBeUndefined();
   });
@@ -102,7 +116,9 @@ describe('lifecycle stages and PAUSE hooks', () => {
     const after = (await c.ecs.send(new DescribeServicesCommand({ cluster, services: ['api'] }))).services![0]!;
     expect(after.deployments!.map((x) => x.taskDefinition?.split('/').pop())).toEqual(['delivery-api:2']);
     // A hook can be acted on once.
-    await expect(c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(
+      c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
   it('a ROLLING deployment with a PAUSE hook at POST_SCALE_UP holds both revisions until CONTINUE; no test traffic on the new one', async () => {
@@ -160,7 +176,9 @@ describe('lifecycle stages and PAUSE hooks', () => {
     const hook = paused.lifecycleHookDetails![0]!;
     await c.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }));
     expect((await sd(arn)).status).toBe('ROLLBACK_REQUESTED');
-    await expect(c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'CONTINUE' }))).rejects.toThrow(/not IN_PROGRESS/);
+    await expect(
+      c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook.hookId, action: 'CONTINUE' })),
+    ).rejects.toThrow(/not IN_PROGRESS/);
     clock.advance(2);
     const d = await sd(arn);
     expect(d.status).toBe('ROLLBACK_SUCCESSFUL');
@@ -189,7 +207,17 @@ describe('lifecycle stages and PAUSE hooks', () => {
     emu.ecs.registerTaskDefinition(fargateTaskDef('delivery-api'));
     const hooked = await walk([pauseAt(['POST_TEST_TRAFFIC_SHIFT'])]);
     expect(hooked).toEqual(plain);
-    expect(plain).toEqual(['PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP']);
+    expect(plain).toEqual([
+      'PRE_SCALE_UP',
+      'SCALE_UP',
+      'POST_SCALE_UP',
+      'TEST_TRAFFIC_SHIFT',
+      'POST_TEST_TRAFFIC_SHIFT',
+      'PRODUCTION_TRAFFIC_SHIFT',
+      'POST_PRODUCTION_TRAFFIC_SHIFT',
+      'BAKE_TIME',
+      'CLEAN_UP',
+    ]);
   });
 
   it('an unanswered hook takes its timeout action', async () => {
@@ -221,11 +249,24 @@ describe('lifecycle stages and PAUSE hooks', () => {
 
   it('rejects what ECS rejects', async () => {
     await expect(
-      c.ecs.send(new UpdateServiceCommand({ cluster, service: 'nope', deploymentConfiguration: { strategy: 'BLUE_GREEN', lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['TEST_TRAFFIC_SHIFT'] }] } })),
+      c.ecs.send(
+        new UpdateServiceCommand({
+          cluster,
+          service: 'nope',
+          deploymentConfiguration: {
+            strategy: 'BLUE_GREEN',
+            lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['TEST_TRAFFIC_SHIFT'] }],
+          },
+        }),
+      ),
     ).rejects.toThrow(/PAUSE hooks cannot be configured at the TEST_TRAFFIC_SHIFT/);
     seed('CANARY', [pauseAt(['POST_TEST_TRAFFIC_SHIFT'])]);
     const arn = await deployV2();
-    await expect(c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: `${arn}x`, hookId: 'ecs-pause-x' }))).rejects.toBeInstanceOf(ServiceDeploymentNotFoundException);
-    await expect(c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: 'ecs-pause-x' }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(
+      c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: `${arn}x`, hookId: 'ecs-pause-x' })),
+    ).rejects.toBeInstanceOf(ServiceDeploymentNotFoundException);
+    await expect(
+      c.ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: 'ecs-pause-x' })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 });

@@ -86,7 +86,8 @@ export class LogsService {
   operations(): JsonOperations {
     return {
       CreateLogGroup: (input: { logGroupName: string; retentionInDays?: number }) => {
-        if (this.groups.has(input.logGroupName)) throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists');
+        if (this.groups.has(input.logGroupName))
+          throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists');
         this.createLogGroup(input.logGroupName);
         return {};
       },
@@ -98,7 +99,14 @@ export class LogsService {
           .filter((g) => !input.logGroupNamePrefix || g.name.startsWith(input.logGroupNamePrefix))
           .filter((g) => !input.logGroupNamePattern || g.name.toLowerCase().includes(input.logGroupNamePattern.toLowerCase()))
           .sort((a, b) => a.name.localeCompare(b.name));
-        const { page, nextToken } = paginate('DescribeLogGroups', groups, { nextToken: input.nextToken, maxResults: input.limit, defaultMax: 50, limit: 50, errorCode: BAD, paramName: 'limit' });
+        const { page, nextToken } = paginate('DescribeLogGroups', groups, {
+          nextToken: input.nextToken,
+          maxResults: input.limit,
+          defaultMax: 50,
+          limit: 50,
+          errorCode: BAD,
+          paramName: 'limit',
+        });
         return {
           logGroups: page.map((g) => ({
             logGroupName: g.name,
@@ -113,7 +121,15 @@ export class LogsService {
           ...(nextToken ? { nextToken } : {}),
         };
       },
-      DescribeLogStreams: (input: { logGroupName?: string; logGroupIdentifier?: string; logStreamNamePrefix?: string; orderBy?: string; descending?: boolean; limit?: number; nextToken?: string }) => {
+      DescribeLogStreams: (input: {
+        logGroupName?: string;
+        logGroupIdentifier?: string;
+        logStreamNamePrefix?: string;
+        orderBy?: string;
+        descending?: boolean;
+        limit?: number;
+        nextToken?: string;
+      }) => {
         const g = this.group(input);
         if (input.orderBy === 'LastEventTime' && input.logStreamNamePrefix) {
           throw new AwsError(BAD, 'Cannot order by LastEventTime with a logStreamNamePrefix.');
@@ -127,7 +143,14 @@ export class LogsService {
           });
         rows.sort((a, b) => (input.orderBy === 'LastEventTime' ? (a.last ?? 0) - (b.last ?? 0) : a.s.name.localeCompare(b.s.name)));
         if (input.descending) rows.reverse();
-        const { page, nextToken } = paginate(`DescribeLogStreams:${g.name}`, rows, { nextToken: input.nextToken, maxResults: input.limit, defaultMax: 50, limit: 50, errorCode: BAD, paramName: 'limit' });
+        const { page, nextToken } = paginate(`DescribeLogStreams:${g.name}`, rows, {
+          nextToken: input.nextToken,
+          maxResults: input.limit,
+          defaultMax: 50,
+          limit: 50,
+          errorCode: BAD,
+          paramName: 'limit',
+        });
         return {
           logStreams: page.map((r) => ({
             logStreamName: r.s.name,
@@ -139,14 +162,25 @@ export class LogsService {
           ...(nextToken ? { nextToken } : {}),
         };
       },
-      GetLogEvents: (input: { logGroupName?: string; logGroupIdentifier?: string; logStreamName: string; startTime?: number; endTime?: number; nextToken?: string; limit?: number; startFromHead?: boolean }) => {
+      GetLogEvents: (input: {
+        logGroupName?: string;
+        logGroupIdentifier?: string;
+        logStreamName: string;
+        startTime?: number;
+        endTime?: number;
+        nextToken?: string;
+        limit?: number;
+        startFromHead?: boolean;
+      }) => {
         const g = this.group(input);
         const s = g.streams.get(input.logStreamName);
         if (!s || s.creationTime > this.ctx.now()) throw new AwsError(NOT_FOUND, 'The specified log stream does not exist.');
         const limit = input.limit ?? 10000;
         if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new AwsError(BAD, 'limit must be between 1 and 10000.');
         const all = this.events(g.name, s.name).filter(
-          (e) => (input.startTime === undefined || e.timestamp >= input.startTime) && (input.endTime === undefined || e.timestamp < input.endTime),
+          (e) =>
+            (input.startTime === undefined || e.timestamp >= input.startTime) &&
+            (input.endTime === undefined || e.timestamp < input.endTime),
         );
         // Tokens are positions: 'f/<index>' reads forward from index, 'b/<index>' backward up to index.
         // At the end of the stream AWS returns the token that was passed in; callers stop on that.
@@ -182,23 +216,52 @@ export class LogsService {
           nextBackwardToken: `b/${from}`,
         };
       },
-      FilterLogEvents: (input: { logGroupName?: string; logGroupIdentifier?: string; logStreamNames?: string[]; logStreamNamePrefix?: string; startTime?: number; endTime?: number; filterPattern?: string; nextToken?: string; limit?: number }) => {
+      FilterLogEvents: (input: {
+        logGroupName?: string;
+        logGroupIdentifier?: string;
+        logStreamNames?: string[];
+        logStreamNamePrefix?: string;
+        startTime?: number;
+        endTime?: number;
+        filterPattern?: string;
+        nextToken?: string;
+        limit?: number;
+      }) => {
         const g = this.group(input);
         if (input.logStreamNames && input.logStreamNamePrefix) {
           throw new AwsError(BAD, 'logStreamNames and logStreamNamePrefix are mutually exclusive parameters.');
         }
         const terms = parsePattern(input.filterPattern);
         const streams = this.visibleStreams(g).filter(
-          (s) => (!input.logStreamNames || input.logStreamNames.includes(s.name)) && (!input.logStreamNamePrefix || s.name.startsWith(input.logStreamNamePrefix)),
+          (s) =>
+            (!input.logStreamNames || input.logStreamNames.includes(s.name)) &&
+            (!input.logStreamNamePrefix || s.name.startsWith(input.logStreamNamePrefix)),
         );
         const events = streams
           .flatMap((s) => this.events(g.name, s.name).map((e, i) => ({ ...e, logStreamName: s.name, eventId: `${s.name}/${i}` })))
-          .filter((e) => (input.startTime === undefined || e.timestamp >= input.startTime) && (input.endTime === undefined || e.timestamp <= input.endTime))
+          .filter(
+            (e) =>
+              (input.startTime === undefined || e.timestamp >= input.startTime) &&
+              (input.endTime === undefined || e.timestamp <= input.endTime),
+          )
           .filter((e) => terms.every((t) => e.message.includes(t)))
           .sort((a, b) => a.timestamp - b.timestamp || a.logStreamName.localeCompare(b.logStreamName));
-        const { page, nextToken } = paginate(`FilterLogEvents:${g.name}`, events, { nextToken: input.nextToken, maxResults: input.limit, defaultMax: 10000, limit: 10000, errorCode: BAD, paramName: 'limit' });
+        const { page, nextToken } = paginate(`FilterLogEvents:${g.name}`, events, {
+          nextToken: input.nextToken,
+          maxResults: input.limit,
+          defaultMax: 10000,
+          limit: 10000,
+          errorCode: BAD,
+          paramName: 'limit',
+        });
         return {
-          events: page.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.timestamp, eventId: e.eventId })),
+          events: page.map((e) => ({
+            logStreamName: e.logStreamName,
+            timestamp: e.timestamp,
+            message: e.message,
+            ingestionTime: e.timestamp,
+            eventId: e.eventId,
+          })),
           searchedLogStreams: streams.map((s) => ({ logStreamName: s.name, searchedCompletely: true })),
           ...(nextToken ? { nextToken } : {}),
         };

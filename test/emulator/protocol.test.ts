@@ -4,7 +4,13 @@
  * fault injection.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterNotFoundException, DescribeClustersCommand, DescribeServicesCommand, ECSServiceException, ListClustersCommand } from '@aws-sdk/client-ecs';
+import {
+  ClusterNotFoundException,
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  ECSServiceException,
+  ListClustersCommand,
+} from '@aws-sdk/client-ecs';
 import { DescribeImagesCommand, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
 import { DescribeSecretCommand, ResourceNotFoundException as SecretNotFound } from '@aws-sdk/client-secrets-manager';
 import { DescribeLogGroupsCommand, GetLogEventsCommand, ResourceNotFoundException as LogsNotFound } from '@aws-sdk/client-cloudwatch-logs';
@@ -26,15 +32,43 @@ afterAll(() => emu.stop());
 
 describe('typed exceptions through the SDK error parsers', () => {
   const cases: [string, () => Promise<unknown>, new (...a: never[]) => Error, number][] = [
-    ['ECS ClusterNotFoundException', () => c.ecs.send(new DescribeServicesCommand({ cluster: 'nope', services: ['api'] })), ClusterNotFoundException, 400],
-    ['ECR RepositoryNotFoundException', () => c.ecr.send(new DescribeImagesCommand({ repositoryName: 'nope' })), RepositoryNotFoundException, 400],
+    [
+      'ECS ClusterNotFoundException',
+      () => c.ecs.send(new DescribeServicesCommand({ cluster: 'nope', services: ['api'] })),
+      ClusterNotFoundException,
+      400,
+    ],
+    [
+      'ECR RepositoryNotFoundException',
+      () => c.ecr.send(new DescribeImagesCommand({ repositoryName: 'nope' })),
+      RepositoryNotFoundException,
+      400,
+    ],
     ['SSM ParameterNotFound', () => c.ssm.send(new GetParameterCommand({ Name: '/nope' })), ParameterNotFound, 400],
-    ['Secrets Manager ResourceNotFoundException', () => c.secrets.send(new DescribeSecretCommand({ SecretId: 'nope' })), SecretNotFound, 400],
-    ['Logs ResourceNotFoundException', () => c.logs.send(new GetLogEventsCommand({ logGroupName: '/nope', logStreamName: 's' })), LogsNotFound, 400],
-    ['CloudFront NoSuchDistribution (REST-XML)', () => c.cloudfront.send(new GetDistributionCommand({ Id: 'ENOPE' })), NoSuchDistribution, 404],
+    [
+      'Secrets Manager ResourceNotFoundException',
+      () => c.secrets.send(new DescribeSecretCommand({ SecretId: 'nope' })),
+      SecretNotFound,
+      400,
+    ],
+    [
+      'Logs ResourceNotFoundException',
+      () => c.logs.send(new GetLogEventsCommand({ logGroupName: '/nope', logStreamName: 's' })),
+      LogsNotFound,
+      400,
+    ],
+    [
+      'CloudFront NoSuchDistribution (REST-XML)',
+      () => c.cloudfront.send(new GetDistributionCommand({ Id: 'ENOPE' })),
+      NoSuchDistribution,
+      404,
+    ],
   ];
   it.each(cases)('%s', async (_name, call, type, status) => {
-    const err = await call().then(() => undefined, (e: unknown) => e);
+    const err = await call().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(type);
     expect((err as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(status);
     expect((err as Error).message).not.toBe('');
@@ -115,7 +149,13 @@ describe('fault injection', () => {
     const pattern = async () => {
       emu.faults.set({ throttleRate: 0.5, seed: 7 });
       const out: boolean[] = [];
-      for (let i = 0; i < 20; i++) out.push(await c.ecs.send(new DescribeClustersCommand({})).then(() => true, () => false));
+      for (let i = 0; i < 20; i++)
+        out.push(
+          await c.ecs.send(new DescribeClustersCommand({})).then(
+            () => true,
+            () => false,
+          ),
+        );
       emu.faults.clear();
       return out;
     };
@@ -138,7 +178,12 @@ describe('fault injection', () => {
   });
 
   it.each([
-    ['CloudFront (REST-XML)', 'CloudFront.GetDistribution', () => c.cloudfront.send(new GetDistributionCommand({ Id: 'ENOPE' })), 'Throttling'],
+    [
+      'CloudFront (REST-XML)',
+      'CloudFront.GetDistribution',
+      () => c.cloudfront.send(new GetDistributionCommand({ Id: 'ENOPE' })),
+      'Throttling',
+    ],
     ['STS (awsQuery)', 'STS.GetCallerIdentity', () => c.sts.send(new GetCallerIdentityCommand({})), 'Throttling'],
   ])('throttles %s with its own error code', async (_n, operation, call, code) => {
     emu.faults.set({ throttleRate: 1, operations: [operation] });

@@ -9,7 +9,11 @@ import { s3Client } from '../deploy-static/fixtures.js';
 import { startLocalS3, type LocalS3 } from '../deploy-static/local-s3.js';
 import { startEmulator, type Emulator } from './index.js';
 
-const status = (p: Promise<unknown>) => p.then(() => 200, (err: { $metadata?: { httpStatusCode?: number }; name?: string }) => `${err.$metadata?.httpStatusCode} ${err.name}`);
+const status = (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (err: { $metadata?: { httpStatusCode?: number }; name?: string }) => `${err.$metadata?.httpStatusCode} ${err.name}`,
+  );
 
 let emu: Emulator;
 let local: LocalS3;
@@ -29,21 +33,28 @@ describe.each([
 ])('%s', (_name, client: () => S3Client) => {
   it('PutObject If-None-Match: * creates once, then 412; If-Match compares the ETag (404 when there is no object)', async () => {
     const s3 = client();
-    const put = (extra: object) => s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'lock.json', Body: Buffer.from(JSON.stringify(extra)), ...extra }));
+    const put = (extra: object) =>
+      s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'lock.json', Body: Buffer.from(JSON.stringify(extra)), ...extra }));
     expect(await status(put({ IfMatch: '"0123"' }))).toBe('404 NoSuchKey');
     expect(await status(put({ IfNoneMatch: '*' }))).toBe(200);
     expect(await status(put({ IfNoneMatch: '*' }))).toBe('412 PreconditionFailed');
     const { ETag } = await s3.send(new HeadObjectCommand({ Bucket: 'cond', Key: 'lock.json' }));
     expect(await status(put({ IfMatch: '"ffff"' }))).toBe('412 PreconditionFailed');
     expect(await status(put({ IfMatch: ETag }))).toBe(200);
-    expect(await status(s3.send(new DeleteObjectCommand({ Bucket: 'cond', Key: 'lock.json', IfMatch: ETag })))).toBe('412 PreconditionFailed');
+    expect(await status(s3.send(new DeleteObjectCommand({ Bucket: 'cond', Key: 'lock.json', IfMatch: ETag })))).toBe(
+      '412 PreconditionFailed',
+    );
     const now = await s3.send(new HeadObjectCommand({ Bucket: 'cond', Key: 'lock.json' }));
     expect(await status(s3.send(new DeleteObjectCommand({ Bucket: 'cond', Key: 'lock.json', IfMatch: now.ETag })))).toBe(200);
   });
 
   it('of racing If-None-Match: * creates, exactly one wins', async () => {
     const s3 = client();
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => status(s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'race.json', Body: Buffer.from(String(i)), IfNoneMatch: '*' })))));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        status(s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'race.json', Body: Buffer.from(String(i)), IfNoneMatch: '*' }))),
+      ),
+    );
     expect(results.filter((r) => r === 200)).toHaveLength(1);
   });
 
@@ -52,7 +63,15 @@ describe.each([
     await s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'page.html', Body: Buffer.from('<p>x</p>') }));
     const before = await s3.send(new HeadObjectCommand({ Bucket: 'cond', Key: 'page.html' }));
     await new Promise((r) => setTimeout(r, 1100));
-    const copy = await s3.send(new CopyObjectCommand({ Bucket: 'cond', Key: 'page.html', CopySource: 'cond/page.html', MetadataDirective: 'REPLACE', CacheControl: 'max-age=60' }));
+    const copy = await s3.send(
+      new CopyObjectCommand({
+        Bucket: 'cond',
+        Key: 'page.html',
+        CopySource: 'cond/page.html',
+        MetadataDirective: 'REPLACE',
+        CacheControl: 'max-age=60',
+      }),
+    );
     const after = await s3.send(new HeadObjectCommand({ Bucket: 'cond', Key: 'page.html' }));
     expect(after.ETag).toBe(before.ETag);
     expect(after.CacheControl).toBe('max-age=60');
@@ -63,7 +82,8 @@ describe.each([
   it('CopyObject x-amz-copy-source-if-match copies only the version named; 412 once the source changed', async () => {
     const s3 = client();
     const v1 = await s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'entry.html', Body: Buffer.from('<p>v1</p>') }));
-    const copy = (etag: string) => s3.send(new CopyObjectCommand({ Bucket: 'cond', Key: 'kept/entry.html', CopySource: 'cond/entry.html', CopySourceIfMatch: etag }));
+    const copy = (etag: string) =>
+      s3.send(new CopyObjectCommand({ Bucket: 'cond', Key: 'kept/entry.html', CopySource: 'cond/entry.html', CopySourceIfMatch: etag }));
     expect(await status(copy(v1.ETag!))).toBe(200);
     await s3.send(new PutObjectCommand({ Bucket: 'cond', Key: 'entry.html', Body: Buffer.from('<p>v2</p>') }));
     expect(await status(copy(v1.ETag!))).toBe('412 PreconditionFailed');

@@ -34,7 +34,11 @@ function headInfo(port: number, path: string): Promise<{ etag: string; lastModif
   return new Promise((resolve, reject) => {
     const r = request({ host: '127.0.0.1', port, method: 'HEAD', path }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200 ? { etag: String(res.headers.etag ?? '').replace(/"/g, ''), lastModified: Date.parse(String(res.headers['last-modified'])) } : undefined);
+      resolve(
+        res.statusCode === 200
+          ? { etag: String(res.headers.etag ?? '').replace(/"/g, ''), lastModified: Date.parse(String(res.headers['last-modified'])) }
+          : undefined,
+      );
     });
     r.on('error', reject);
     r.end();
@@ -63,7 +67,8 @@ function handleConditional(req: IncomingMessage, res: ServerResponse, upstreamPo
   const source = req.headers['x-amz-copy-source'];
   const copyIfMatch = req.headers['x-amz-copy-source-if-match'];
   const copyIfUnmodified = req.headers['x-amz-copy-source-if-unmodified-since'];
-  const isConditionalCopy = req.method === 'PUT' && typeof source === 'string' && (copyIfMatch !== undefined || copyIfUnmodified !== undefined);
+  const isConditionalCopy =
+    req.method === 'PUT' && typeof source === 'string' && (copyIfMatch !== undefined || copyIfUnmodified !== undefined);
   if (!((isPut && (ifNoneMatch || ifMatch)) || (isDelete && ifMatch) || isConditionalCopy)) return false;
   const sourcePath = isConditionalCopy ? `/${source.replace(/^\//, '').split('?')[0]}` : '';
   // A conditional copy is queued behind writes of its source, a conditional write behind writes of its key.
@@ -73,7 +78,8 @@ function handleConditional(req: IncomingMessage, res: ServerResponse, upstreamPo
     if (isConditionalCopy) {
       const src = await headInfo(upstreamPort, sourcePath);
       const matches = copyIfMatch === undefined ? undefined : src !== undefined && String(copyIfMatch).replace(/"/g, '') === src.etag;
-      const unmodified = copyIfUnmodified === undefined ? undefined : src !== undefined && src.lastModified <= Date.parse(String(copyIfUnmodified));
+      const unmodified =
+        copyIfUnmodified === undefined ? undefined : src !== undefined && src.lastModified <= Date.parse(String(copyIfUnmodified));
       if (src !== undefined && (matches === false || (matches === undefined && unmodified === false))) {
         req.resume();
         return fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
@@ -141,7 +147,10 @@ function copySourceAsS3Decodes(req: IncomingMessage): void {
  * metadata file and reports the old LastModified (its object file's mtime),
  * so the file is touched before such a copy is forwarded.
  */
-function touchBeforeInPlaceCopy(req: IncomingMessage, store: { getResourcePath(bucket: string, key: string, resource: string): string }): void {
+function touchBeforeInPlaceCopy(
+  req: IncomingMessage,
+  store: { getResourcePath(bucket: string, key: string, resource: string): string },
+): void {
   const source = req.headers['x-amz-copy-source'];
   if (req.method !== 'PUT' || typeof source !== 'string') return;
   const url = new URL(req.url ?? '/', 'http://s3');
@@ -204,12 +213,23 @@ export function refuseWithoutChecksum(req: IncomingMessage, res: ServerResponse,
   const names = Object.keys(req.headers);
   if (names.some((h) => h === 'content-md5' || h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')) return false;
   req.resume();
-  fail(res, 400, 'InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+  fail(
+    res,
+    400,
+    'InvalidRequest',
+    'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters',
+  );
   return true;
 }
 
 /** Every request to s3rver goes through this: what S3 does that s3rver does not (above), then `forward`. */
-export async function sendAsS3(req: IncomingMessage, res: ServerResponse, port: number, store: { getResourcePath(bucket: string, key: string, resource: string): string }, forward: () => Promise<void>): Promise<void> {
+export async function sendAsS3(
+  req: IncomingMessage,
+  res: ServerResponse,
+  port: number,
+  store: { getResourcePath(bucket: string, key: string, resource: string): string },
+  forward: () => Promise<void>,
+): Promise<void> {
   copySourceAsS3Decodes(req);
   touchBeforeInPlaceCopy(req, store);
   if (!handleConditional(req, res, port, forward)) await forward();

@@ -93,7 +93,9 @@ export class S3Emulator {
         }
         const target = await this.upstream();
         // s3rver ignores If-None-Match / If-Match on writes and keeps LastModified on an in-place copy: see s3-conditional.ts.
-        await sendAsS3(req, res, target.port, this.s3rver!.store, () => forwardTo(target.port, req, res, (status) => this.recorder.record({ service: 'S3', operation, at, wallAt, status })));
+        await sendAsS3(req, res, target.port, this.s3rver!.store, () =>
+          forwardTo(target.port, req, res, (status) => this.recorder.record({ service: 'S3', operation, at, wallAt, status })),
+        );
       };
       const fail = (err: unknown) => {
         if (!res.headersSent) res.writeHead(502);

@@ -23,7 +23,18 @@ interface Stored {
 }
 
 /** Request fields stored as given; the rest of a request (ClientToken, Name, GroupName) is not part of the schedule. */
-const SCHEDULE_FIELDS = ['ScheduleExpression', 'ScheduleExpressionTimezone', 'StartDate', 'EndDate', 'Description', 'State', 'KmsKeyArn', 'Target', 'FlexibleTimeWindow', 'ActionAfterCompletion'];
+const SCHEDULE_FIELDS = [
+  'ScheduleExpression',
+  'ScheduleExpressionTimezone',
+  'StartDate',
+  'EndDate',
+  'Description',
+  'State',
+  'KmsKeyArn',
+  'Target',
+  'FlexibleTimeWindow',
+  'ActionAfterCompletion',
+];
 const NAME = /^[0-9A-Za-z._-]{1,64}$/;
 
 export class SchedulerService {
@@ -56,14 +67,24 @@ export class SchedulerService {
   getSchedule(name: string, group = 'default'): Json {
     const s = this.schedules.get(`${group}/${name}`);
     if (!s) throw new AwsError('ResourceNotFoundException', `Schedule ${name} does not exist.`, 404);
-    return { Arn: this.arn(group, name), Name: name, GroupName: group, ...s.body, State: s.body.State ?? 'ENABLED', CreationDate: epochSeconds(s.createdAt), LastModificationDate: epochSeconds(s.modifiedAt) };
+    return {
+      Arn: this.arn(group, name),
+      Name: name,
+      GroupName: group,
+      ...s.body,
+      State: s.body.State ?? 'ENABLED',
+      CreationDate: epochSeconds(s.createdAt),
+      LastModificationDate: epochSeconds(s.modifiedAt),
+    };
   }
 
   private check(name: string, input: Json): void {
     // Required members of CreateSchedule / UpdateSchedule: ScheduleExpression, FlexibleTimeWindow, Target (Arn, RoleArn).
     if (!NAME.test(name)) throw new AwsError('ValidationException', `Schedule name ${name} must satisfy [0-9a-zA-Z-_.]{1,64}.`);
-    for (const f of ['ScheduleExpression', 'FlexibleTimeWindow', 'Target']) if (input[f] === undefined) throw new AwsError('ValidationException', `${f} is required.`);
-    if (!input.Target.Arn || !input.Target.RoleArn) throw new AwsError('ValidationException', 'Target.Arn and Target.RoleArn are required.');
+    for (const f of ['ScheduleExpression', 'FlexibleTimeWindow', 'Target'])
+      if (input[f] === undefined) throw new AwsError('ValidationException', `${f} is required.`);
+    if (!input.Target.Arn || !input.Target.RoleArn)
+      throw new AwsError('ValidationException', 'Target.Arn and Target.RoleArn are required.');
   }
 
   private updateSchedule(name: string, input: Json): Json {
@@ -82,9 +103,24 @@ export class SchedulerService {
     const all = [...this.schedules.keys()]
       .map((k) => this.getSchedule(k.slice(k.indexOf('/') + 1), k.slice(0, k.indexOf('/'))))
       .filter((s) => (!group || s.GroupName === group) && s.Name.startsWith(prefix) && (!state || s.State === state))
-      .map((s) => ({ Arn: s.Arn, Name: s.Name, GroupName: s.GroupName, State: s.State, CreationDate: s.CreationDate, LastModificationDate: s.LastModificationDate, Target: { Arn: s.Target?.Arn } }));
+      .map((s) => ({
+        Arn: s.Arn,
+        Name: s.Name,
+        GroupName: s.GroupName,
+        State: s.State,
+        CreationDate: s.CreationDate,
+        LastModificationDate: s.LastModificationDate,
+        Target: { Arn: s.Target?.Arn },
+      }));
     const max = q.get('MaxResults');
-    const { page, nextToken } = paginate('scheduler.ListSchedules', all, { nextToken: q.get('NextToken') ?? undefined, maxResults: max === null ? undefined : Number(max), defaultMax: 100, limit: 100, errorCode: 'ValidationException', paramName: 'MaxResults' });
+    const { page, nextToken } = paginate('scheduler.ListSchedules', all, {
+      nextToken: q.get('NextToken') ?? undefined,
+      maxResults: max === null ? undefined : Number(max),
+      defaultMax: 100,
+      limit: 100,
+      errorCode: 'ValidationException',
+      paramName: 'MaxResults',
+    });
     return nextToken ? { Schedules: page, NextToken: nextToken } : { Schedules: page };
   }
 
@@ -93,11 +129,25 @@ export class SchedulerService {
       const name = decodeURIComponent(path.slice('/schedules/'.length));
       const input = (): Json => (body ? (JSON.parse(body) as Json) : {});
       const json = (out: Json) => ({ status: 200, body: JSON.stringify(out), headers: { 'content-type': 'application/json' } });
-      if (path === '/schedules' && method === 'GET') return { operation: 'ListSchedules', errorFormat: 'json', run: () => json(this.listSchedules(query)) };
-      if (path.startsWith('/schedules/') && method === 'GET') return { operation: 'GetSchedule', errorFormat: 'json', run: () => json(this.getSchedule(name, query.get('groupName') ?? 'default')) };
-      if (path.startsWith('/schedules/') && method === 'PUT') return { operation: 'UpdateSchedule', errorFormat: 'json', run: () => json(this.updateSchedule(name, input())) };
-      if (path.startsWith('/schedules/') && method === 'POST') return { operation: 'CreateSchedule', errorFormat: 'json', run: () => json({ ScheduleArn: this.createSchedule(name, input()) }) };
-      return { operation: 'Unknown', errorFormat: 'json', run: () => { throw new AwsError('UnknownOperationException', `The emulator does not implement ${method} ${path}.`); } };
+      if (path === '/schedules' && method === 'GET')
+        return { operation: 'ListSchedules', errorFormat: 'json', run: () => json(this.listSchedules(query)) };
+      if (path.startsWith('/schedules/') && method === 'GET')
+        return {
+          operation: 'GetSchedule',
+          errorFormat: 'json',
+          run: () => json(this.getSchedule(name, query.get('groupName') ?? 'default')),
+        };
+      if (path.startsWith('/schedules/') && method === 'PUT')
+        return { operation: 'UpdateSchedule', errorFormat: 'json', run: () => json(this.updateSchedule(name, input())) };
+      if (path.startsWith('/schedules/') && method === 'POST')
+        return { operation: 'CreateSchedule', errorFormat: 'json', run: () => json({ ScheduleArn: this.createSchedule(name, input()) }) };
+      return {
+        operation: 'Unknown',
+        errorFormat: 'json',
+        run: () => {
+          throw new AwsError('UnknownOperationException', `The emulator does not implement ${method} ${path}.`);
+        },
+      };
     };
   }
 }

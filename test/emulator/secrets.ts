@@ -50,7 +50,14 @@ export class SecretsService {
       },
       GetSecretValue: (input: { SecretId: string }) => {
         const s = this.find(input.SecretId);
-        return { ARN: s.arn, Name: s.name, VersionId: s.versionId, SecretString: s.value, VersionStages: ['AWSCURRENT'], CreatedDate: epochSeconds(s.createdAt) };
+        return {
+          ARN: s.arn,
+          Name: s.name,
+          VersionId: s.versionId,
+          SecretString: s.value,
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: epochSeconds(s.createdAt),
+        };
       },
     };
   }

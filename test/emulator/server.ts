@@ -64,7 +64,12 @@ export class Faults {
     const answerDelayMs = this.spec.answerDelayMs;
     if (this.burstLeft > 0) {
       const first = (this.spec.serverErrorBurst! - this.burstLeft--) % 2 === 0;
-      return { latencyMs, error: first ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500) : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503) };
+      return {
+        latencyMs,
+        error: first
+          ? new AwsError('InternalFailure', 'We encountered an internal error. Please try again.', 500)
+          : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503),
+      };
     }
     if (this.spec.throttleRate && this.random() < this.spec.throttleRate) {
       const code = service === 'CloudFront' || service === 'STS' ? 'Throttling' : service === 'S3' ? 'SlowDown' : 'ThrottlingException';
@@ -75,7 +80,13 @@ export class Faults {
 }
 
 /** A REST-XML service (CloudFront): returns status + XML body, or throws AwsError. */
-export type RestHandler = (req: { method: string; path: string; query: URLSearchParams; body: string; headers: IncomingMessage['headers'] }) => {
+export type RestHandler = (req: {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: string;
+  headers: IncomingMessage['headers'];
+}) => {
   operation: string;
   /** restJson1 services (EventBridge Scheduler) answer errors as JSON with `x-amzn-errortype`; default XML. */
   errorFormat?: 'json' | 'xml';
@@ -113,7 +124,12 @@ function xmlError(e: AwsError, requestId: string): string {
   return queryError(e.code, e.message, requestId, e.status).replace(/ xmlns="[^"]*"/, '');
 }
 
-export async function startServer(routes: Routes, faults: Faults, recorder: Recorder, now: () => number): Promise<{ server: Server; endpoint: string }> {
+export async function startServer(
+  routes: Routes,
+  faults: Faults,
+  recorder: Recorder,
+  now: () => number,
+): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -133,7 +149,10 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
       let out: unknown;
       if (!endpoint || endpoint.method !== method) {
         status = 404;
-        out = { error: `unknown control endpoint ${method} ${url.pathname}`, endpoints: Object.entries(routes.control).map(([name, e]) => `${e.method} /_emulator/${name}`) };
+        out = {
+          error: `unknown control endpoint ${method} ${url.pathname}`,
+          endpoints: Object.entries(routes.control).map(([name, e]) => `${e.method} /_emulator/${name}`),
+        };
       } else {
         try {
           out = endpoint.run(body ? JSON.parse(body) : {}) ?? { ok: true };
@@ -207,12 +226,23 @@ export async function startServer(routes: Routes, faults: Faults, recorder: Reco
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       status = err.status;
-      payload = errorFormat === 'json' ? JSON.stringify({ __type: err.code, message: err.message }) : service === 'STS' ? queryError(err.code, err.message, requestId, err.status) : xmlError(err, requestId);
+      payload =
+        errorFormat === 'json'
+          ? JSON.stringify({ __type: err.code, message: err.message })
+          : service === 'STS'
+            ? queryError(err.code, err.message, requestId, err.status)
+            : xmlError(err, requestId);
       if (errorFormat === 'json') headers['x-amzn-errortype'] = err.code;
     }
     recorder.record({ service, operation, at, wallAt, status });
     const contentType = errorFormat === 'json' ? 'application/x-amz-json-1.1' : 'text/xml';
-    res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amz-request-id': requestId, 'content-length': Buffer.byteLength(payload), ...headers });
+    res.writeHead(status, {
+      'content-type': contentType,
+      'x-amzn-requestid': requestId,
+      'x-amz-request-id': requestId,
+      'content-length': Buffer.byteLength(payload),
+      ...headers,
+    });
     res.end(payload);
   }
 

@@ -31,10 +31,15 @@ describe('DescribeServiceRevisions', () => {
     clock.advance(120);
     const list = (await c.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'api' }))).serviceDeployments!;
     expect(list).toHaveLength(2);
-    const out = await c.ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: list.map((d) => d.targetServiceRevisionArn!) }));
+    const out = await c.ecs.send(
+      new DescribeServiceRevisionsCommand({ serviceRevisionArns: list.map((d) => d.targetServiceRevisionArn!) }),
+    );
     const byArn = new Map(out.serviceRevisions!.map((r) => [r.serviceRevisionArn, r]));
     const tds = list.map((d) => byArn.get(d.targetServiceRevisionArn)!.taskDefinition);
-    expect(tds.sort()).toEqual([expect.stringMatching(/task-definition\/delivery-api:1$/), expect.stringMatching(/task-definition\/delivery-api:2$/)]);
+    expect(tds.sort()).toEqual([
+      expect.stringMatching(/task-definition\/delivery-api:1$/),
+      expect.stringMatching(/task-definition\/delivery-api:2$/),
+    ]);
     const rev = byArn.get(list[0]!.targetServiceRevisionArn)!;
     expect(rev.serviceArn).toMatch(/:service\/delivery-test\/api$/);
     expect(rev.containerImages?.[0]?.containerName).toBeTruthy();
@@ -46,7 +51,9 @@ describe('DescribeServiceRevisions', () => {
     const out = await c.ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [unknown] }));
     expect(out.serviceRevisions).toEqual([]);
     expect(out.failures).toEqual([{ arn: unknown, reason: 'MISSING' }]);
-    await expect(c.ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: Array.from({ length: 21 }, () => unknown) }))).rejects.toMatchObject({
+    await expect(
+      c.ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: Array.from({ length: 21 }, () => unknown) })),
+    ).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
   });

@@ -50,7 +50,12 @@ export class SsmService {
 
   operations(): JsonOperations {
     return {
-      DescribeParameters: (input: { ParameterFilters?: ParameterFilter[]; Filters?: { Key: string; Values: string[] }[]; MaxResults?: number; NextToken?: string }) => {
+      DescribeParameters: (input: {
+        ParameterFilters?: ParameterFilter[];
+        Filters?: { Key: string; Values: string[] }[];
+        MaxResults?: number;
+        NextToken?: string;
+      }) => {
         const filters: ParameterFilter[] = [
           ...(input.ParameterFilters ?? []),
           ...(input.Filters ?? []).map((f) => ({ Key: f.Key, Option: f.Key === 'Name' ? 'BeginsWith' : 'Equals', Values: f.Values })),
@@ -63,9 +68,26 @@ export class SsmService {
         const matches = [...this.params.values()]
           .filter((p) => filters.every((f) => matchFilter(p, f)))
           .sort((a, b) => a.name.localeCompare(b.name));
-        const { page, nextToken } = paginate('DescribeParameters', matches, { nextToken: input.NextToken, maxResults: input.MaxResults, defaultMax: 10, limit: 50, errorCode: 'InvalidNextToken', paramName: 'MaxResults' });
+        const { page, nextToken } = paginate('DescribeParameters', matches, {
+          nextToken: input.NextToken,
+          maxResults: input.MaxResults,
+          defaultMax: 10,
+          limit: 50,
+          errorCode: 'InvalidNextToken',
+          paramName: 'MaxResults',
+        });
         return {
-          Parameters: page.map((p) => ({ Name: p.name, ARN: this.arn(p.name), Type: p.type, LastModifiedDate: epochSeconds(p.modifiedAt), LastModifiedUser: `arn:aws:iam::${this.ctx.account}:user/emulator`, Version: p.version, Tier: 'Standard', Policies: [], DataType: 'text' })),
+          Parameters: page.map((p) => ({
+            Name: p.name,
+            ARN: this.arn(p.name),
+            Type: p.type,
+            LastModifiedDate: epochSeconds(p.modifiedAt),
+            LastModifiedUser: `arn:aws:iam::${this.ctx.account}:user/emulator`,
+            Version: p.version,
+            Tier: 'Standard',
+            Policies: [],
+            DataType: 'text',
+          })),
           ...(nextToken ? { NextToken: nextToken } : {}),
         };
       },
@@ -75,13 +97,21 @@ export class SsmService {
         return { Parameter: this.view(p, !!input.WithDecryption) };
       },
       GetParameters: (input: { Names: string[]; WithDecryption?: boolean }) => {
-        if (!input.Names?.length || input.Names.length > 10) throw new AwsError('ValidationException', 'Names must contain between 1 and 10 items.');
+        if (!input.Names?.length || input.Names.length > 10)
+          throw new AwsError('ValidationException', 'Names must contain between 1 and 10 items.');
         const found = input.Names.map((n) => this.lookup(n)).filter((p): p is Parameter => !!p);
-        return { Parameters: found.map((p) => this.view(p, !!input.WithDecryption)), InvalidParameters: input.Names.filter((n) => !this.lookup(n)) };
+        return {
+          Parameters: found.map((p) => this.view(p, !!input.WithDecryption)),
+          InvalidParameters: input.Names.filter((n) => !this.lookup(n)),
+        };
       },
       PutParameter: (input: { Name: string; Value: string; Type?: ParameterType; Overwrite?: boolean }) => {
         const prev = this.lookup(input.Name);
-        if (prev && !input.Overwrite) throw new AwsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+        if (prev && !input.Overwrite)
+          throw new AwsError(
+            'ParameterAlreadyExists',
+            'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+          );
         this.putParameter(input.Name, input.Value, input.Type ?? prev?.type ?? 'String');
         return { Version: this.params.get(input.Name)!.version, Tier: 'Standard' };
       },

@@ -8,13 +8,16 @@ const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 export function stsQuery(ctx: EmuContext, params: URLSearchParams, requestId: string): string {
   const action = params.get('Action');
-  if (action !== 'GetCallerIdentity') throw new AwsError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version')}`);
+  if (action !== 'GetCallerIdentity')
+    throw new AwsError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version')}`);
   const fields = {
     Arn: `arn:aws:iam::${ctx.account}:user/emulator`,
     UserId: 'AIDAEMULATOREXAMPLE',
     Account: ctx.account,
   };
-  const body = Object.entries(fields).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
+  const body = Object.entries(fields)
+    .map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`)
+    .join('');
   return `<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult>${body}</GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
 }
 

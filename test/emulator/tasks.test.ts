@@ -18,7 +18,14 @@ afterEach(() => emu.stop());
 
 async function run(startedBy = 'migrate-db'): Promise<Task> {
   const out = await c.ecs.send(
-    new RunTaskCommand({ cluster, taskDefinition: 'delivery-migrate', launchType: 'FARGATE', networkConfiguration: awsvpc, startedBy, tags: [{ key: 'run', value: '42' }] }),
+    new RunTaskCommand({
+      cluster,
+      taskDefinition: 'delivery-migrate',
+      launchType: 'FARGATE',
+      networkConfiguration: awsvpc,
+      startedBy,
+      tags: [{ key: 'run', value: '42' }],
+    }),
   );
   return out.tasks![0]!;
 }
@@ -28,9 +35,18 @@ async function describe1(task: Task): Promise<Task> {
 
 describe('RunTask lifecycle', () => {
   it('goes PROVISIONING → PENDING → RUNNING → STOPPED and reports the exit code', async () => {
-    emu.scenarios.nextTask({ family: 'delivery-migrate' }, { exitCode: 0, pendingSeconds: 2, afterSeconds: 5, logLines: ['migrating', 'done'] });
+    emu.scenarios.nextTask(
+      { family: 'delivery-migrate' },
+      { exitCode: 0, pendingSeconds: 2, afterSeconds: 5, logLines: ['migrating', 'done'] },
+    );
     const task = await run();
-    expect(task).toMatchObject({ lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', startedBy: 'migrate-db', group: 'family:delivery-migrate', tags: [{ key: 'run', value: '42' }] });
+    expect(task).toMatchObject({
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      startedBy: 'migrate-db',
+      group: 'family:delivery-migrate',
+      tags: [{ key: 'run', value: '42' }],
+    });
     const seen: string[] = [];
     for (const step of [0.5, 1, 1, 2, 2, 1]) {
       clock.advance(step);
@@ -38,7 +54,11 @@ describe('RunTask lifecycle', () => {
     }
     expect(seen).toEqual(['PENDING', 'PENDING', 'RUNNING', 'RUNNING', 'RUNNING', 'STOPPED']);
     const stopped = await describe1(task);
-    expect(stopped).toMatchObject({ desiredStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' });
+    expect(stopped).toMatchObject({
+      desiredStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+    });
     expect(stopped.containers![0]).toMatchObject({ name: 'app', lastStatus: 'STOPPED', exitCode: 0 });
     expect(stopped.stoppedAt!.getTime() - stopped.startedAt!.getTime()).toBe(5000);
   });
@@ -48,10 +68,16 @@ describe('RunTask lifecycle', () => {
     def.containerDefinitions!.push({ name: 'envoy', image: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.0-prod', essential: true });
     emu.ecs.registerTaskDefinition(def);
     emu.scenarios.nextTask({ family: 'delivery-mesh' }, { exitCode: 1, exitingContainer: 'envoy', pendingSeconds: 1, afterSeconds: 2 });
-    const out = await c.ecs.send(new RunTaskCommand({ cluster, taskDefinition: 'delivery-mesh', launchType: 'FARGATE', networkConfiguration: awsvpc }));
+    const out = await c.ecs.send(
+      new RunTaskCommand({ cluster, taskDefinition: 'delivery-mesh', launchType: 'FARGATE', networkConfiguration: awsvpc }),
+    );
     clock.advance(3);
     const stopped = await describe1(out.tasks![0]!);
-    expect(stopped).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' });
+    expect(stopped).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+    });
     expect(stopped.containers!.map((x) => [x.name, x.exitCode])).toEqual([
       ['app', 143],
       ['envoy', 1],
@@ -59,18 +85,25 @@ describe('RunTask lifecycle', () => {
   });
 
   it('writes its lines into <prefix>/<container>/<task-id> as it runs', async () => {
-    emu.scenarios.nextTask({ startedBy: 'migrate-db' }, { exitCode: 1, pendingSeconds: 1, afterSeconds: 3, logLines: ['one', 'two', 'boom'] });
+    emu.scenarios.nextTask(
+      { startedBy: 'migrate-db' },
+      { exitCode: 1, pendingSeconds: 1, afterSeconds: 3, logLines: ['one', 'two', 'boom'] },
+    );
     const task = await run();
     const stream = `ecs/app/${task.taskArn!.split('/').pop()}`;
     const read = async () =>
-      (await c.logs.send(new GetLogEventsCommand({ logGroupName: '/ecs/delivery-test', logStreamName: stream, startFromHead: true }))).events!.map((e) => e.message);
+      (
+        await c.logs.send(new GetLogEventsCommand({ logGroupName: '/ecs/delivery-test', logStreamName: stream, startFromHead: true }))
+      ).events!.map((e) => e.message);
     clock.advance(2);
     expect(await read()).toEqual(['one']);
     clock.advance(3);
     expect(await read()).toEqual(['one', 'two', 'boom']);
     expect(emu.logs.events('/ecs/delivery-test', stream).map((e) => e.message)).toEqual(['one', 'two', 'boom']);
     expect((await describe1(task)).containers![0]!.exitCode).toBe(1);
-    const streams = await c.logs.send(new DescribeLogStreamsCommand({ logGroupName: '/ecs/delivery-test', logStreamNamePrefix: 'ecs/app/' }));
+    const streams = await c.logs.send(
+      new DescribeLogStreamsCommand({ logGroupName: '/ecs/delivery-test', logStreamNamePrefix: 'ecs/app/' }),
+    );
     expect(streams.logStreams!.map((s) => s.logStreamName)).toEqual([stream]);
     const filtered = await c.logs.send(new FilterLogEventsCommand({ logGroupName: '/ecs/delivery-test', filterPattern: 'boom' }));
     expect(filtered.events!.map((e) => [e.logStreamName, e.message])).toEqual([[stream, 'boom']]);
@@ -97,8 +130,14 @@ describe('RunTask lifecycle', () => {
 });
 
 describe('RunTask idempotency', () => {
-  it('a retry with the same clientToken returns the first call\'s task and starts nothing new', async () => {
-    const input = { cluster, taskDefinition: 'delivery-migrate', launchType: 'FARGATE' as const, networkConfiguration: awsvpc, clientToken: 'migrate-run-42' };
+  it("a retry with the same clientToken returns the first call's task and starts nothing new", async () => {
+    const input = {
+      cluster,
+      taskDefinition: 'delivery-migrate',
+      launchType: 'FARGATE' as const,
+      networkConfiguration: awsvpc,
+      clientToken: 'migrate-run-42',
+    };
     const first = await c.ecs.send(new RunTaskCommand(input));
     const again = await c.ecs.send(new RunTaskCommand(input));
     expect(again.tasks!.map((t) => t.taskArn)).toEqual(first.tasks!.map((t) => t.taskArn));

@@ -38,7 +38,10 @@ export function readmeTable(name: string, heading: string): Map<string, string[]
       continue;
     }
     inTable = true;
-    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (/^-+$/.test(cells[0]?.replace(/[: ]/g, '') ?? '') || cells[0] === 'name' || cells[0] === 'Name') continue;
     rows.set(cells[0]!.replace(/`/g, ''), cells.slice(1));
   }

@@ -84,7 +84,9 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
   });
   // The runner sets every input that has a default in action.yml, given or not: an action
   // must not mistake a default for the user's choice.
-  const declared = (parseYaml(readFileSync(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> }).inputs ?? {};
+  const declared =
+    (parseYaml(readFileSync(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> })
+      .inputs ?? {};
   for (const [name, spec] of Object.entries(declared)) {
     if (spec?.default !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(spec.default);
   }

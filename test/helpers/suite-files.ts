@@ -65,7 +65,8 @@ export function bundleTestFiles(root: string): string[] {
 
 // A call that starts a server or a child process, in the test file or a module it imports.
 // A call, not a definition (`function startEmulator(`), so importing the module that defines it is not starting one.
-const STARTS_A_PROCESS = /(?<!function )\b(?:startEmulator|start\w*S3|clockedEcs|createServer|createLinter|spawn|spawnSync|execFile|execFileSync|execSync)\(/;
+const STARTS_A_PROCESS =
+  /(?<!function )\b(?:startEmulator|start\w*S3|clockedEcs|createServer|createLinter|spawn|spawnSync|execFile|execFileSync|execSync)\(/;
 
 /** Whether `file` (absolute) starts a server or a process, itself or through a module it imports. */
 function startsProcesses(file: string, root: string, seen = new Set<string>()): boolean {

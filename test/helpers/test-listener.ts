@@ -26,7 +26,14 @@ export async function startTestListener(emu: Emulator): Promise<TestListener> {
     const env = (container?.environment ?? []) as { name?: string; value?: string }[];
     const healthy = def !== undefined && !env.some((e) => e.name === 'HEALTHY' && e.value === 'false');
     const status = def === undefined ? 404 : healthy ? 200 : 503;
-    hits.push({ cluster, service, method: req.method ?? '', status, revision: def?.taskDefinitionArn?.split('/').pop(), authorization: req.headers.authorization });
+    hits.push({
+      cluster,
+      service,
+      method: req.method ?? '',
+      status,
+      revision: def?.taskDefinitionArn?.split('/').pop(),
+      authorization: req.headers.authorization,
+    });
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ revision: def?.taskDefinitionArn?.split('/').pop(), healthy }));
   });

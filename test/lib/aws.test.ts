@@ -120,7 +120,9 @@ describe('bulkTransferConfig (S3 uploads)', () => {
         bodies.push(Buffer.concat(chunks));
         if (bodies.length <= 3) {
           res.writeHead(503, { 'content-type': 'application/xml' });
-          res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+          );
         } else {
           res.writeHead(200, { etag: '"abc"' });
           res.end();
@@ -131,7 +133,13 @@ describe('bulkTransferConfig (S3 uploads)', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const cfg = bulkTransferConfig(clientConfig({ action: 'deploy-static', maxAttempts: 2 }, { AWS_REGION: 'eu-west-1' }), () => 0);
-      const s3 = new S3Client({ ...cfg, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+      const s3 = new S3Client({
+        ...cfg,
+        endpoint: `http://127.0.0.1:${port}`,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
       const body = Buffer.from('exact bytes '.repeat(100));
       const out = await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: body }));
       expect(out.ETag).toBe('"abc"');

@@ -7,7 +7,12 @@ const reader = (values: Record<string, string>) => new Inputs((name) => values[n
 describe('Inputs', () => {
   it('reads booleans the way YAML users write them, and rejects anything else naming the input', () => {
     const inputs = reader({ a: 'true', b: 'False', c: 'yes', d: 'maybe' });
-    expect([inputs.bool('a', false), inputs.bool('b', true), inputs.bool('c', false), inputs.bool('missing', true)]).toEqual([true, false, true, true]);
+    expect([inputs.bool('a', false), inputs.bool('b', true), inputs.bool('c', false), inputs.bool('missing', true)]).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ]);
     expect(() => inputs.bool('d', false)).toThrowError(/Input 'd' must be true or false, got 'maybe'/);
   });
 
@@ -17,7 +22,9 @@ describe('Inputs', () => {
     ['121', /in 1\.\.120/],
     ['2.5', /whole number/],
   ])('rejects timeout %s', (value, message) => {
-    expect(() => reader({ 'timeout-minutes': value }).number('timeout-minutes', 30, { min: 1, max: 120, integer: true })).toThrowError(message);
+    expect(() => reader({ 'timeout-minutes': value }).number('timeout-minutes', 30, { min: 1, max: 120, integer: true })).toThrowError(
+      message,
+    );
   });
 
   it('uses the default when a number input is empty', () => {
@@ -29,7 +36,9 @@ describe('Inputs', () => {
       reader({}).required('cluster', 'Set cluster: to the ECS cluster name.');
       expect.unreachable();
     } catch (err) {
-      expect(formatProblem(err as ActionError)).toBe("input 'cluster': Input 'cluster' is required. Fix: Set cluster: to the ECS cluster name.");
+      expect(formatProblem(err as ActionError)).toBe(
+        "input 'cluster': Input 'cluster' is required. Fix: Set cluster: to the ECS cluster name.",
+      );
     }
   });
 
@@ -65,12 +74,22 @@ describe('parseKeyValueLines', () => {
 
 describe('errors', () => {
   it('formats file:line:column, field and fix', () => {
-    const err = new ActionError('Unresolved placeholder ${LOG_GROUP}.', { file: 'infra/taskdef/backend.json', line: 12, column: 30, fix: 'Add LOG_GROUP to placeholders.' });
-    expect(formatProblem(err)).toBe('infra/taskdef/backend.json:12:30: Unresolved placeholder ${LOG_GROUP}. Fix: Add LOG_GROUP to placeholders.');
+    const err = new ActionError('Unresolved placeholder ${LOG_GROUP}.', {
+      file: 'infra/taskdef/backend.json',
+      line: 12,
+      column: 30,
+      fix: 'Add LOG_GROUP to placeholders.',
+    });
+    expect(formatProblem(err)).toBe(
+      'infra/taskdef/backend.json:12:30: Unresolved placeholder ${LOG_GROUP}. Fix: Add LOG_GROUP to placeholders.',
+    );
   });
 
   it('aggregates several problems into one error that lists all of them', () => {
-    const err = aggregate('Template has problems', [new ActionError('a', { file: 'f', line: 1 }), new ActionError('b', { file: 'f', line: 2 })]);
+    const err = aggregate('Template has problems', [
+      new ActionError('a', { file: 'f', line: 1 }),
+      new ActionError('b', { file: 'f', line: 2 }),
+    ]);
     expect(err.problems).toHaveLength(2);
     expect(err.message).toBe('Template has problems (2 problems):\n  - f:1: a\n  - f:2: b');
   });
@@ -78,10 +97,22 @@ describe('errors', () => {
   it('collects every input problem in one pass: fallback values, aggregates unpacked, other errors thrown', () => {
     const { problems, attempt } = collectProblems();
     expect(attempt(() => 'ok', 'fallback')).toBe('ok');
-    expect(attempt(() => { throw new ActionError('bad cluster', { input: 'cluster' }); }, 'fallback')).toBe('fallback');
-    expect(attempt(() => { throw aggregate('x', [new ActionError('a'), new ActionError('b')]); })).toBeUndefined();
+    expect(
+      attempt(() => {
+        throw new ActionError('bad cluster', { input: 'cluster' });
+      }, 'fallback'),
+    ).toBe('fallback');
+    expect(
+      attempt(() => {
+        throw aggregate('x', [new ActionError('a'), new ActionError('b')]);
+      }),
+    ).toBeUndefined();
     expect(problems.map((p) => p.message)).toEqual(['bad cluster', 'a', 'b']);
-    expect(() => attempt(() => { throw new TypeError('a bug'); })).toThrow(TypeError);
+    expect(() =>
+      attempt(() => {
+        throw new TypeError('a bug');
+      }),
+    ).toThrow(TypeError);
   });
 
   it('aggregate of one problem is that problem', () => {

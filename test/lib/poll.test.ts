@@ -54,7 +54,9 @@ describe('poll', () => {
   });
 
   it('propagates an error thrown by a check', async () => {
-    await expect(poll({ check: async () => Promise.reject(new Error('AccessDenied')), interval: 1, timeoutMs: 10, ...fakeTime() })).rejects.toThrow('AccessDenied');
+    await expect(
+      poll({ check: async () => Promise.reject(new Error('AccessDenied')), interval: 1, timeoutMs: 10, ...fakeTime() }),
+    ).rejects.toThrow('AccessDenied');
   });
 
   it('ramps short first intervals up to the steady interval', () => {

@@ -37,7 +37,10 @@ describe('lib/runner (the runner protocol without @actions/core)', () => {
     writeFileSync(process.env.GITHUB_OUTPUT, '');
     runnerReporter.setOutput('status', 'succeeded');
     runnerReporter.setOutput('previous', 'api=arn:1\nworker=arn:2');
-    expect(parseCommandFile(readFileSync(process.env.GITHUB_OUTPUT, 'utf8'))).toEqual({ status: 'succeeded', previous: 'api=arn:1\nworker=arn:2' });
+    expect(parseCommandFile(readFileSync(process.env.GITHUB_OUTPUT, 'utf8'))).toEqual({
+      status: 'succeeded',
+      previous: 'api=arn:1\nworker=arn:2',
+    });
   });
 
   it('appends the step summary', () => {
@@ -56,7 +59,9 @@ describe('lib/runner (the runner protocol without @actions/core)', () => {
   });
 
   it('fails the step with one annotation per problem, on the file and line', () => {
-    const err = new ActionError('bad', { problems: [new ActionError('Unknown key x.', { file: 'td.json', line: 2 }), new ActionError('Input required.', { input: 'cluster' })] });
+    const err = new ActionError('bad', {
+      problems: [new ActionError('Unknown key x.', { file: 'td.json', line: 2 }), new ActionError('Input required.', { input: 'cluster' })],
+    });
     reportFailure('deploy-ecs', err);
     expect(process.exitCode).toBe(1);
     expect(out).toEqual([

@@ -18,7 +18,10 @@ function file(): Record<string, unknown> {
         image: 'repo/backend:abc',
         portMappings: [{ containerPort: 3000 }, { containerPort: 9090, protocol: 'udp' }],
         environment: [{ name: 'PORT', value: '3000' }, { name: 'EMPTY' }, { name: 'A', value: '1' }],
-        secrets: [{ name: 'Z', valueFrom: '/z' }, { name: 'DB', valueFrom: '/db' }],
+        secrets: [
+          { name: 'Z', valueFrom: '/z' },
+          { name: 'DB', valueFrom: '/db' },
+        ],
         healthCheck: { command: ['CMD', 'true'], startPeriod: 10 },
         mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp' }],
       },
@@ -56,8 +59,15 @@ function described(): Record<string, unknown> {
           { containerPort: 3000, hostPort: 3000, protocol: 'tcp' },
           { containerPort: 9090, hostPort: 9090, protocol: 'udp' },
         ],
-        environment: [{ name: 'A', value: '1' }, { name: 'EMPTY', value: '' }, { name: 'PORT', value: '3000' }],
-        secrets: [{ name: 'DB', valueFrom: '/db' }, { name: 'Z', valueFrom: '/z' }],
+        environment: [
+          { name: 'A', value: '1' },
+          { name: 'EMPTY', value: '' },
+          { name: 'PORT', value: '3000' },
+        ],
+        secrets: [
+          { name: 'DB', valueFrom: '/db' },
+          { name: 'Z', valueFrom: '/z' },
+        ],
         healthCheck: { command: ['CMD', 'true'], interval: 30, timeout: 5, retries: 3, startPeriod: 10 },
         mountPoints: [{ sourceVolume: 'tmp', containerPath: '/tmp' }],
         volumesFrom: [],
@@ -90,12 +100,36 @@ describe('normalizeTaskDefinition: ECS-filled defaults compare equal', () => {
     ['an image', (d) => (c0(d).image = 'repo/backend:def')],
     ['essential: false on the main container', (d) => (c0(d).essential = false)],
     ['a container cpu', (d) => (c0(d).cpu = 256)],
-    ['a health-check interval other than the default', (d) => (c0(d).healthCheck = { command: ['CMD', 'true'], interval: 10, startPeriod: 10 })],
+    [
+      'a health-check interval other than the default',
+      (d) => (c0(d).healthCheck = { command: ['CMD', 'true'], interval: 10, startPeriod: 10 }),
+    ],
     ['a startPeriod (no default)', (d) => (c0(d).healthCheck = { command: ['CMD', 'true'] })],
-    ['a hostPort other than the containerPort', (d) => (c0(d).portMappings = [{ containerPort: 3000, hostPort: 80 }, { containerPort: 9090, protocol: 'udp' }])],
+    [
+      'a hostPort other than the containerPort',
+      (d) =>
+        (c0(d).portMappings = [
+          { containerPort: 3000, hostPort: 80 },
+          { containerPort: 9090, protocol: 'udp' },
+        ]),
+    ],
     ['the protocol udp → tcp', (d) => (c0(d).portMappings = [{ containerPort: 3000 }, { containerPort: 9090 }])],
-    ['an empty env value removed', (d) => (c0(d).environment = [{ name: 'PORT', value: '3000' }, { name: 'A', value: '1' }])],
-    ['a secret source', (d) => (c0(d).secrets = [{ name: 'Z', valueFrom: '/z2' }, { name: 'DB', valueFrom: '/db' }])],
+    [
+      'an empty env value removed',
+      (d) =>
+        (c0(d).environment = [
+          { name: 'PORT', value: '3000' },
+          { name: 'A', value: '1' },
+        ]),
+    ],
+    [
+      'a secret source',
+      (d) =>
+        (c0(d).secrets = [
+          { name: 'Z', valueFrom: '/z2' },
+          { name: 'DB', valueFrom: '/db' },
+        ]),
+    ],
     ['task memory', (d) => (d.memory = '3 GB')],
     ['task cpu', (d) => (d.cpu = '0.5 vCPU')],
     ['enableFaultInjection: true', (d) => (d.enableFaultInjection = true)],
@@ -109,19 +143,64 @@ describe('normalizeTaskDefinition: ECS-filled defaults compare equal', () => {
     expect(diffTaskDefinitions(described() as never, file() as never)).toEqual([]);
     const changed = file();
     (changed.containerDefinitions as Record<string, unknown>[])[0]!.image = 'repo/backend:def';
-    expect(diffTaskDefinitions(described() as never, changed as never)).toEqual(['container backend image: repo/backend:abc → repo/backend:def']);
+    expect(diffTaskDefinitions(described() as never, changed as never)).toEqual([
+      'container backend image: repo/backend:abc → repo/backend:def',
+    ]);
   });
 
   it('keeps the order of lists the evidence does not call unordered (command, entryPoint, dependsOn)', () => {
-    const a = { family: 'f', containerDefinitions: [{ name: 'x', image: 'i', command: ['a', 'b'], dependsOn: [{ containerName: 'p', condition: 'START' }, { containerName: 'q', condition: 'START' }] }] };
-    const b = { family: 'f', containerDefinitions: [{ name: 'x', image: 'i', command: ['b', 'a'], dependsOn: [{ containerName: 'p', condition: 'START' }, { containerName: 'q', condition: 'START' }] }] };
-    const c = { family: 'f', containerDefinitions: [{ name: 'x', image: 'i', command: ['a', 'b'], dependsOn: [{ containerName: 'q', condition: 'START' }, { containerName: 'p', condition: 'START' }] }] };
+    const a = {
+      family: 'f',
+      containerDefinitions: [
+        {
+          name: 'x',
+          image: 'i',
+          command: ['a', 'b'],
+          dependsOn: [
+            { containerName: 'p', condition: 'START' },
+            { containerName: 'q', condition: 'START' },
+          ],
+        },
+      ],
+    };
+    const b = {
+      family: 'f',
+      containerDefinitions: [
+        {
+          name: 'x',
+          image: 'i',
+          command: ['b', 'a'],
+          dependsOn: [
+            { containerName: 'p', condition: 'START' },
+            { containerName: 'q', condition: 'START' },
+          ],
+        },
+      ],
+    };
+    const c = {
+      family: 'f',
+      containerDefinitions: [
+        {
+          name: 'x',
+          image: 'i',
+          command: ['a', 'b'],
+          dependsOn: [
+            { containerName: 'q', condition: 'START' },
+            { containerName: 'p', condition: 'START' },
+          ],
+        },
+      ],
+    };
     expect(taskDefinitionsEqual(a, b)).toBe(false);
     expect(taskDefinitionsEqual(a, c)).toBe(false);
   });
 
   it('hostPort equal to containerPort is a default only in awsvpc mode; hostPort 0 means dynamic', () => {
-    const bridge = (pm: Record<string, unknown>) => ({ family: 'f', networkMode: 'bridge', containerDefinitions: [{ name: 'x', image: 'i', portMappings: [pm] }] });
+    const bridge = (pm: Record<string, unknown>) => ({
+      family: 'f',
+      networkMode: 'bridge',
+      containerDefinitions: [{ name: 'x', image: 'i', portMappings: [pm] }],
+    });
     expect(taskDefinitionsEqual(bridge({ containerPort: 80, hostPort: 80 }), bridge({ containerPort: 80 }))).toBe(false);
     expect(taskDefinitionsEqual(bridge({ containerPort: 80, hostPort: 0 }), bridge({ containerPort: 80 }))).toBe(true);
   });

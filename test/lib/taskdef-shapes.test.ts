@@ -66,7 +66,15 @@ describe('generated ECS shapes', () => {
 describe('validateTaskDefinitionShape', () => {
   it('accepts a realistic definition, and a describe output with its read-only keys', () => {
     expect(validateTaskDefinitionShape(valid())).toEqual([]);
-    expect(validateTaskDefinitionShape({ ...valid(), revision: 3, status: 'ACTIVE', compatibilities: ['EC2', 'FARGATE'], registeredAt: '2026-01-01T00:00:00Z' })).toEqual([]);
+    expect(
+      validateTaskDefinitionShape({
+        ...valid(),
+        revision: 3,
+        status: 'ACTIVE',
+        compatibilities: ['EC2', 'FARGATE'],
+        registeredAt: '2026-01-01T00:00:00Z',
+      }),
+    ).toEqual([]);
   });
 
   it('accepts task cpu/memory as numbers (converted by the suite) and null as absent', () => {
@@ -81,7 +89,12 @@ describe('validateTaskDefinitionShape', () => {
     ['logconfiguration', 'logConfiguration'],
   ])('names the path of an unknown container key %s and suggests %s', (typo, meant) => {
     const p = only(validateTaskDefinitionShape(withContainer({ [typo]: 1 })));
-    expect(p).toMatchObject({ kind: 'unknown-key', path: ['containerDefinitions', 0, typo], displayPath: `containerDefinitions[0].${typo}`, didYouMean: meant });
+    expect(p).toMatchObject({
+      kind: 'unknown-key',
+      path: ['containerDefinitions', 0, typo],
+      displayPath: `containerDefinitions[0].${typo}`,
+      didYouMean: meant,
+    });
     expect(p.fix).toBe(`Did you mean '${meant}'?`);
     expect(p.message).toContain('ContainerDefinition has no such field');
   });
@@ -114,12 +127,48 @@ describe('validateTaskDefinitionShape', () => {
   });
 
   it.each([
-    ['essential: "true"', { essential: 'true' }, 'containerDefinitions[0].essential', /is the string "true"; expected a boolean \(true or false\)/, 'Write true without quotes.'],
-    ['containerPort: "8080"', { portMappings: [{ containerPort: '8080' }] }, 'containerDefinitions[0].portMappings[0].containerPort', /is the string "8080"; expected a number/, 'Write 8080 without quotes.'],
-    ['an env value as a number', { environment: [{ name: 'PORT', value: 3000 }] }, 'containerDefinitions[0].environment[0].value', /is the number 3000; expected a string/, 'Quote it: "3000".'],
-    ['portMappings as one object', { portMappings: { containerPort: 80 } }, 'containerDefinitions[0].portMappings', /is an object; expected a list/, 'Wrap the object in a list: "portMappings": [ {...} ].'],
-    ['healthCheck as a list', { healthCheck: [{ command: ['CMD', 'true'] }] }, 'containerDefinitions[0].healthCheck', /is a list; expected an object/, 'Remove the surrounding [ ]: this field takes one object.'],
-    ['dockerLabels values as numbers', { dockerLabels: { version: 2 } }, 'containerDefinitions[0].dockerLabels.version', /expected a string/, 'Quote it: "2".'],
+    [
+      'essential: "true"',
+      { essential: 'true' },
+      'containerDefinitions[0].essential',
+      /is the string "true"; expected a boolean \(true or false\)/,
+      'Write true without quotes.',
+    ],
+    [
+      'containerPort: "8080"',
+      { portMappings: [{ containerPort: '8080' }] },
+      'containerDefinitions[0].portMappings[0].containerPort',
+      /is the string "8080"; expected a number/,
+      'Write 8080 without quotes.',
+    ],
+    [
+      'an env value as a number',
+      { environment: [{ name: 'PORT', value: 3000 }] },
+      'containerDefinitions[0].environment[0].value',
+      /is the number 3000; expected a string/,
+      'Quote it: "3000".',
+    ],
+    [
+      'portMappings as one object',
+      { portMappings: { containerPort: 80 } },
+      'containerDefinitions[0].portMappings',
+      /is an object; expected a list/,
+      'Wrap the object in a list: "portMappings": [ {...} ].',
+    ],
+    [
+      'healthCheck as a list',
+      { healthCheck: [{ command: ['CMD', 'true'] }] },
+      'containerDefinitions[0].healthCheck',
+      /is a list; expected an object/,
+      'Remove the surrounding [ ]: this field takes one object.',
+    ],
+    [
+      'dockerLabels values as numbers',
+      { dockerLabels: { version: 2 } },
+      'containerDefinitions[0].dockerLabels.version',
+      /expected a string/,
+      'Quote it: "2".',
+    ],
   ])('reports a type error: %s', (_label, patch, displayPath, message, fix) => {
     const p = only(validateTaskDefinitionShape(withContainer(patch)));
     expect(p).toMatchObject({ kind: 'type', displayPath, fix });
@@ -128,7 +177,12 @@ describe('validateTaskDefinitionShape', () => {
 
   it('lists the allowed values of an enum and suggests the right case', () => {
     const p = only(validateTaskDefinitionShape(withContainer({ portMappings: [{ containerPort: 80, protocol: 'TCP' }] })));
-    expect(p).toMatchObject({ kind: 'enum', displayPath: 'containerDefinitions[0].portMappings[0].protocol', didYouMean: 'tcp', fix: 'Use "tcp".' });
+    expect(p).toMatchObject({
+      kind: 'enum',
+      displayPath: 'containerDefinitions[0].portMappings[0].protocol',
+      didYouMean: 'tcp',
+      fix: 'Use "tcp".',
+    });
     expect(p.message).toContain('allowed values: tcp, udp');
     const nm = only(validateTaskDefinitionShape({ ...valid(), networkMode: 'vpc' }));
     expect(nm.message).toContain('allowed values: awsvpc, bridge, host, none');
@@ -143,7 +197,9 @@ describe('validateTaskDefinitionShape', () => {
   });
 
   it('quotes map keys that are not identifiers in the display path', () => {
-    const p = only(validateTaskDefinitionShape(withContainer({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 5 } } })));
+    const p = only(
+      validateTaskDefinitionShape(withContainer({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 5 } } })),
+    );
     expect(p.displayPath).toBe('containerDefinitions[0].logConfiguration.options.awslogs-group');
     expect(p.path).toEqual(['containerDefinitions', 0, 'logConfiguration', 'options', 'awslogs-group']);
   });
@@ -163,13 +219,19 @@ describe('parseTaskDefinition uses the model', () => {
   it('rejects a typo inside a container with its path and the fix, all problems in one error', () => {
     let err: ActionError | undefined;
     try {
-      parseTaskDefinition(withContainer({ portMapping: [{ containerPort: 3000 }], essential: 'true' }), { file: 'td.json', input: 'task-definition' });
+      parseTaskDefinition(withContainer({ portMapping: [{ containerPort: 3000 }], essential: 'true' }), {
+        file: 'td.json',
+        input: 'task-definition',
+      });
     } catch (e) {
       err = e as ActionError;
     }
     expect(err).toBeInstanceOf(ActionError);
-    expect(err!.problems.map((p) => p.location.field)).toEqual(['containerDefinitions[0].essential', 'containerDefinitions[0].portMapping']);
-    expect(err!.message).toContain("td.json has 2 problems");
+    expect(err!.problems.map((p) => p.location.field)).toEqual([
+      'containerDefinitions[0].essential',
+      'containerDefinitions[0].portMapping',
+    ]);
+    expect(err!.message).toContain('td.json has 2 problems');
     expect(err!.message).toContain("Fix: Did you mean 'portMappings'?");
     expect(err!.problems[0]!.location).toMatchObject({ file: 'td.json', input: 'task-definition' });
   });

@@ -100,7 +100,10 @@ describe('normalize / taskDefinitionsEqual', () => {
   });
 
   it('keeps empty env values and sorts env/secrets/tags', () => {
-    const n = normalizeTaskDefinition(fileDef()) as { containerDefinitions: { environment: { name: string; value: string }[] }[]; tags: unknown[] };
+    const n = normalizeTaskDefinition(fileDef()) as {
+      containerDefinitions: { environment: { name: string; value: string }[] }[];
+      tags: unknown[];
+    };
     expect(n.containerDefinitions[0]!.environment).toEqual([
       { name: 'A', value: '1' },
       { name: 'B', value: '2' },
@@ -115,7 +118,11 @@ describe('diffTaskDefinitions', () => {
     const c = after.containerDefinitions![0]!;
     c.image = 'repo:def';
     after.memory = '1024';
-    c.environment = [{ name: 'A', value: 'changed-secretish' }, { name: 'C', value: '3' }, { name: 'EMPTY', value: '' }];
+    c.environment = [
+      { name: 'A', value: 'changed-secretish' },
+      { name: 'C', value: '3' },
+      { name: 'EMPTY', value: '' },
+    ];
     c.secrets = [{ name: 'STRIPE', valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:stripe' }];
     const lines = diffTaskDefinitions(describedDef(), after);
     expect(lines).toContain('memory: 512 → 1024');
@@ -211,7 +218,9 @@ describe('registerIfChanged', () => {
   });
 
   it('registers the first revision of a new family', async () => {
-    ecsMock.on(DescribeTaskDefinitionCommand).rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Unable to describe task definition.'), { name: 'ClientException' }));
     ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: describedDef(1) });
     const res = await registerIfChanged(ecs, fileDef());
     expect(res).toMatchObject({ arn: ARN(1), changed: true, previousArn: undefined });

@@ -51,10 +51,16 @@ beforeAll(async () => {
     desiredCount: 2,
     launchType: 'FARGATE',
     platformVersion: '1.4.0',
-    networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } },
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' },
+    },
   });
   const env = emu.env();
-  ecs = new ECSClient({ region: emu.region, endpoint: emu.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  ecs = new ECSClient({
+    region: emu.region,
+    endpoint: emu.endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
 });
 
 afterAll(async () => {
@@ -75,7 +81,11 @@ describe('migrate-db bundle on the emulator', () => {
     expect(r.code, r.stdout).toBe(0);
     const shown = r.stdout.split('\n').filter((l) => l.startsWith('migrated '));
     expect(shown).toEqual(written);
-    expect(r.outputs).toMatchObject({ 'exit-code': '0', 'task-arn': expect.stringMatching(/:task\/delivery-test\//), 'log-stream': expect.stringMatching(/^backend\/backend\/[0-9a-f]+$/) });
+    expect(r.outputs).toMatchObject({
+      'exit-code': '0',
+      'task-arn': expect.stringMatching(/:task\/delivery-test\//),
+      'log-stream': expect.stringMatching(/^backend\/backend\/[0-9a-f]+$/),
+    });
     expect(Number(r.outputs['duration-seconds'])).toBeGreaterThan(0);
     expect(r.stdout).toMatch(/Console: https:\/\/eu-west-1\.console\.aws\.amazon\.com\/ecs\/v2\/clusters\/delivery-test\/tasks\//);
     expect(r.summary).toContain('`npx prisma migrate deploy`'.replace('npx prisma migrate deploy', '["npx","prisma","migrate","deploy"]'));
@@ -85,15 +95,22 @@ describe('migrate-db bundle on the emulator', () => {
     // The task ran what we asked, in the container we judged, tagged and idempotent.
     const request = emu.requests().filter((x) => x.operation === 'RunTask');
     expect(request).toHaveLength(1);
-    const task = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [r.outputs['task-arn']!], include: ['TAGS'] }))).tasks![0]!;
+    const task = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [r.outputs['task-arn']!], include: ['TAGS'] })))
+      .tasks![0]!;
     expect(task.overrides?.containerOverrides?.[0]).toMatchObject({ name: 'backend', command: ['npx', 'prisma', 'migrate', 'deploy'] });
     expect(task.startedBy).toBe('migrate/ok');
     expect(task.tags).toContainEqual({ key: 'aws-deploy-actions:action', value: 'migrate-db' });
   });
 
   it('fails with the exit code of the migration container', async () => {
-    emu.scenarios.nextTask({ startedBy: 'migrate/exit1' }, { exitCode: 1, afterSeconds: 0.5, logLines: ['PG::DuplicateTable: relation "orders" already exists'] });
-    const r = await run('migrate/exit1', { command: 'bin/rails db:migrate', environment: 'RAILS_LOG_LEVEL=debug\nDISABLE_DATABASE_ENVIRONMENT_CHECK=1' });
+    emu.scenarios.nextTask(
+      { startedBy: 'migrate/exit1' },
+      { exitCode: 1, afterSeconds: 0.5, logLines: ['PG::DuplicateTable: relation "orders" already exists'] },
+    );
+    const r = await run('migrate/exit1', {
+      command: 'bin/rails db:migrate',
+      environment: 'RAILS_LOG_LEVEL=debug\nDISABLE_DATABASE_ENVIRONMENT_CHECK=1',
+    });
     expect(r.code).toBe(1);
     expect(r.outputs['exit-code']).toBe('1');
     const task = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [r.outputs['task-arn']!] }))).tasks![0]!;
@@ -113,7 +130,13 @@ describe('migrate-db bundle on the emulator', () => {
   it('fails a task that never started with its stopCode and stoppedReason, never "success"', async () => {
     emu.scenarios.nextTask(
       { startedBy: 'migrate/nostart' },
-      { pendingSeconds: 0.3, failToStart: { stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)' } },
+      {
+        pendingSeconds: 0.3,
+        failToStart: {
+          stopCode: 'TaskFailedToStart',
+          stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s)',
+        },
+      },
     );
     const r = await run('migrate/nostart', { command: 'bin/rails db:migrate' });
     expect(r.code).toBe(1);
@@ -124,13 +147,20 @@ describe('migrate-db bundle on the emulator', () => {
   it('when an essential sidecar exits and ECS stops the task, reports the stop reason and the sidecar with the exit code', async () => {
     const def = renderedBackend();
     def.family = `${FAMILY}-mesh`;
-    def.containerDefinitions = [def.containerDefinitions![0]!, { name: 'envoy', image: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.0-prod', essential: true }];
+    def.containerDefinitions = [
+      def.containerDefinitions![0]!,
+      { name: 'envoy', image: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.0-prod', essential: true },
+    ];
     emu.ecs.registerTaskDefinition(def);
-    emu.scenarios.nextTask({ startedBy: 'migrate/sidecar' }, { exitCode: 1, exitingContainer: 'envoy', afterSeconds: 0.5, logLines: ['applying 0042_orders'] });
+    emu.scenarios.nextTask(
+      { startedBy: 'migrate/sidecar' },
+      { exitCode: 1, exitingContainer: 'envoy', afterSeconds: 0.5, logLines: ['applying 0042_orders'] },
+    );
     const r = await run('migrate/sidecar', { 'task-definition': def.family, container: 'backend', command: 'bin/rails db:migrate' });
     expect(r.code).toBe(1);
     expect(r.outputs['exit-code']).toBe('143');
-    const result = 'failed with exit code 143 (task stopped: EssentialContainerExited: Essential container in task exited; other containers: envoy exited 1)';
+    const result =
+      'failed with exit code 143 (task stopped: EssentialContainerExited: Essential container in task exited; other containers: envoy exited 1)';
     expect(r.errors.join('\n')).toContain(`Migration ${result}`);
     expect(r.summary).toContain(result);
   });
@@ -184,15 +214,19 @@ describe('migrate-db bundle on the emulator', () => {
   it('a step retried in the same run attempt follows the task it already started; a new attempt starts a new one', async () => {
     emu.scenarios.nextTask({ startedBy: 'migrate/retry' }, { afterSeconds: 2, logLines: ['step 1', 'step 2', 'last line'] });
     // The first try dies hard (runner lost) right after RunTask: no StopTask, the task keeps running.
-    const first = await run('migrate/retry', { command: 'bin/rails db:migrate' }, {
-      onSpawn: (child) => {
-        let out = '';
-        child.stdout?.on('data', (d) => {
-          out += d;
-          if (/Started task/.test(out) && !child.killed) child.kill('SIGKILL');
-        });
+    const first = await run(
+      'migrate/retry',
+      { command: 'bin/rails db:migrate' },
+      {
+        onSpawn: (child) => {
+          let out = '';
+          child.stdout?.on('data', (d) => {
+            out += d;
+            if (/Started task/.test(out) && !child.killed) child.kill('SIGKILL');
+          });
+        },
       },
-    });
+    );
     const firstArn = /Started task (\S+)/.exec(first.stdout)![1];
     const retry = await run('migrate/retry', { command: 'bin/rails db:migrate' });
     expect(retry.code, retry.stdout).toBe(0);
@@ -211,14 +245,21 @@ describe('migrate-db bundle on the emulator', () => {
     emu.resetCounts();
     const changed = await run('migrate/conflict', { command: 'bin/rails db:migrate', environment: 'SEED=true' });
     expect(changed.code).toBe(1);
-    expect(changed.errors.join('\n')).toMatch(/RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/);
+    expect(changed.errors.join('\n')).toMatch(
+      /RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/,
+    );
     expect(emu.requests().filter((x) => x.operation === 'RunTask' && x.status === 200)).toEqual([]);
   });
 
   it('refuses to start while another migration of the service is running, without a write call', async () => {
     emu.scenarios.nextTask({ startedBy: 'migrate/busy' }, { afterSeconds: 120 });
     const other = await ecs.send(
-      new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy: 'migrate/busy', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'] } } }),
+      new RunTaskCommand({
+        cluster: CLUSTER,
+        taskDefinition: FAMILY,
+        startedBy: 'migrate/busy',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'] } },
+      }),
     );
     emu.resetCounts();
     const r = await run('migrate/busy', { command: 'bin/rails db:migrate' });
@@ -232,7 +273,12 @@ describe('migrate-db bundle on the emulator', () => {
     // Still running at the bundle's first look (its ListTasks and DescribeTasks move the clock 2 s).
     emu.scenarios.nextTask({ startedBy: 'migrate/queue' }, { afterSeconds: 6 });
     const other = await ecs.send(
-      new RunTaskCommand({ cluster: CLUSTER, taskDefinition: FAMILY, startedBy: 'migrate/queue', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'] } } }),
+      new RunTaskCommand({
+        cluster: CLUSTER,
+        taskDefinition: FAMILY,
+        startedBy: 'migrate/queue',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'] } },
+      }),
     );
     emu.scenarios.nextTask({ startedBy: 'migrate/queue' }, { afterSeconds: 0.3, logLines: ['second migration ran'] });
     const r = await run('migrate/queue', { command: 'bin/rails db:migrate', 'if-running': 'wait' });
@@ -244,7 +290,11 @@ describe('migrate-db bundle on the emulator', () => {
   });
 
   it('dry-run prints the resolved request, masks secret-looking overrides, and makes no write call', async () => {
-    const r = await run('migrate/dry', { command: 'bin/rails db:migrate', environment: 'DATABASE_URL=postgres://app:hunter2@db/app\nRAILS_LOG_LEVEL=info', 'dry-run': true });
+    const r = await run('migrate/dry', {
+      command: 'bin/rails db:migrate',
+      environment: 'DATABASE_URL=postgres://app:hunter2@db/app\nRAILS_LOG_LEVEL=info',
+      'dry-run': true,
+    });
     expect(r.code, r.stdout).toBe(0);
     expect(writes()).toEqual([]);
     expect(r.stdout).toContain('"startedBy": "migrate/dry"');
@@ -257,7 +307,10 @@ describe('migrate-db bundle on the emulator', () => {
 
   it('registers a task-definition file only when it changed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'migrate-taskdef-'));
-    writeFileSync(join(dir, 'backend.json'), JSON.stringify(renderedBackend('123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:def456')));
+    writeFileSync(
+      join(dir, 'backend.json'),
+      JSON.stringify(renderedBackend('123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:def456')),
+    );
     const first = await run('migrate/file', { 'task-definition': 'backend.json', command: 'true' }, { workspace: dir });
     const second = await run('migrate/file', { 'task-definition': 'backend.json', command: 'true' }, { workspace: dir });
     expect([first.code, second.code]).toEqual([0, 0]);

@@ -23,8 +23,18 @@ export function backendTaskDef(overrides: Partial<TaskDefinition> = {}): TaskDef
     executionRoleArn: 'arn:aws:iam::123456789012:role/delivery-test-ecs-execution',
     taskRoleArn: 'arn:aws:iam::123456789012:role/delivery-test-backend-task',
     containerDefinitions: [
-      { name: 'backend', image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123', essential: true, logConfiguration: logs('backend') },
-      { name: 'otel-collector', image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1', essential: false, logConfiguration: logs('otel') },
+      {
+        name: 'backend',
+        image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123',
+        essential: true,
+        logConfiguration: logs('backend'),
+      },
+      {
+        name: 'otel-collector',
+        image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1',
+        essential: false,
+        logConfiguration: logs('otel'),
+      },
     ],
     ...overrides,
   };
@@ -38,12 +48,20 @@ export function backendService(overrides: Partial<Service> = {}): Service {
     taskDefinition: backendTaskDef().taskDefinitionArn,
     launchType: 'FARGATE',
     platformVersion: '1.4.0',
-    networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } },
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' },
+    },
     ...overrides,
   };
 }
 
-export const identity: RunIdentity = { repository: 'acme/delivery-app', runId: '1234567890', runAttempt: '1', job: 'deploy', step: 'migrate' };
+export const identity: RunIdentity = {
+  repository: 'acme/delivery-app',
+  runId: '1234567890',
+  runAttempt: '1',
+  job: 'deploy',
+  step: 'migrate',
+};
 
 export function inputsFrom(values: Record<string, string>): MigrateInputs {
   return getInputs((name) => values[name] ?? '');

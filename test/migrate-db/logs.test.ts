@@ -32,7 +32,12 @@ describe('LogTail', () => {
     expect(await t.read({ untilExhausted: true })).toBe(3);
     expect(lines).toEqual(['a', 'b', 'c']);
     const calls = logsMock.commandCalls(GetLogEventsCommand).map((c) => c.args[0].input);
-    expect(calls[0]).toMatchObject({ logGroupName: '/ecs/delivery-test', logStreamName: 'backend/backend/0123abcd', startFromHead: true, nextToken: undefined });
+    expect(calls[0]).toMatchObject({
+      logGroupName: '/ecs/delivery-test',
+      logStreamName: 'backend/backend/0123abcd',
+      startFromHead: true,
+      nextToken: undefined,
+    });
     expect(calls.slice(1).map((c) => c.nextToken)).toEqual(['f/1', 'f/3']);
   });
 

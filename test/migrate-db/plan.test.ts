@@ -50,7 +50,16 @@ describe('getInputs', () => {
       }),
     );
     const named = problems.map((p) => /input '([a-z-]+)'/.exec(p)?.[1]);
-    expect(named).toEqual(['cluster', 'command', 'environment', 'subnets', 'security-groups', 'timeout-minutes', 'started-by', 'if-running']);
+    expect(named).toEqual([
+      'cluster',
+      'command',
+      'environment',
+      'subnets',
+      'security-groups',
+      'timeout-minutes',
+      'started-by',
+      'if-running',
+    ]);
   });
 
   it('reads defaults: 30 minutes, fail when running, no dry run', () => {
@@ -59,7 +68,10 @@ describe('getInputs', () => {
   });
 
   it('allows fractional minutes and seconds (fast tests, short jobs)', () => {
-    expect(inputsFrom({ cluster: CLUSTER, 'timeout-minutes': '0.05', 'poll-interval-seconds': '0.2' })).toMatchObject({ timeoutMinutes: 0.05, pollIntervalSeconds: 0.2 });
+    expect(inputsFrom({ cluster: CLUSTER, 'timeout-minutes': '0.05', 'poll-interval-seconds': '0.2' })).toMatchObject({
+      timeoutMinutes: 0.05,
+      pollIntervalSeconds: 0.2,
+    });
   });
 });
 
@@ -81,15 +93,29 @@ describe('planRun', () => {
       launchType: 'FARGATE',
       platformVersion: '1.4.0',
       startedBy: 'migrate/backend',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } },
-      overrides: { containerOverrides: [{ name: 'backend', command: ['sh', '-c', 'bin/rails db:migrate'], environment: [{ name: 'RAILS_LOG_LEVEL', value: 'info' }] }] },
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+          securityGroups: ['sg-0a1b2c3d'],
+          assignPublicIp: 'DISABLED',
+        },
+      },
+      overrides: {
+        containerOverrides: [
+          { name: 'backend', command: ['sh', '-c', 'bin/rails db:migrate'], environment: [{ name: 'RAILS_LOG_LEVEL', value: 'info' }] },
+        ],
+      },
     });
     expect(p.logs).toEqual({ group: '/ecs/delivery-test', prefix: 'backend', region: 'eu-west-1', container: 'backend' });
   });
 
   it('input overrides replace only what they name', () => {
     const p = plan({ service: 'backend', 'security-groups': 'sg-0ffff', 'assign-public-ip': 'true' });
-    expect(p.request.networkConfiguration?.awsvpcConfiguration).toEqual({ subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], securityGroups: ['sg-0ffff'], assignPublicIp: 'ENABLED' });
+    expect(p.request.networkConfiguration?.awsvpcConfiguration).toEqual({
+      subnets: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+      securityGroups: ['sg-0ffff'],
+      assignPublicIp: 'ENABLED',
+    });
   });
 
   it('uses a capacity provider strategy instead of a launch type when the service has one', () => {
@@ -105,7 +131,12 @@ describe('planRun', () => {
   });
 
   it.each([
-    ['an unknown container', { container: 'web' }, true, /input 'container': Container 'web' is not in task definition .*backend, otel-collector/],
+    [
+      'an unknown container',
+      { container: 'web' },
+      true,
+      /input 'container': Container 'web' is not in task definition .*backend, otel-collector/,
+    ],
     ['no network configuration and no service', {}, false, /input 'subnets': .*no service was given/],
   ])('fails on %s before any AWS call, naming the input', (_name, values, withService, message) => {
     const problems = problemsOf(() => plan(values as Record<string, string>, { service: withService }));
@@ -128,7 +159,9 @@ describe('planRun', () => {
   it('names the log stream <prefix>/<container>/<task-id> and links the console', () => {
     const arn = 'arn:aws:ecs:eu-west-1:123456789012:task/delivery-test/0123abcd';
     expect(logStreamName({ group: 'g', prefix: 'backend', container: 'backend' }, arn)).toBe('backend/backend/0123abcd');
-    expect(consoleUrl('eu-west-1', CLUSTER, arn)).toBe('https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/delivery-test/tasks/0123abcd/configuration?region=eu-west-1');
+    expect(consoleUrl('eu-west-1', CLUSTER, arn)).toBe(
+      'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/delivery-test/tasks/0123abcd/configuration?region=eu-west-1',
+    );
   });
 });
 
@@ -163,7 +196,14 @@ describe('identity', () => {
   });
 
   it('masks secret-looking override values in what it prints', () => {
-    expect(maskedEnvironment(new Map([['DATABASE_URL', 'postgres://a:b@c/d'], ['LEVEL', 'info']]))).toEqual([
+    expect(
+      maskedEnvironment(
+        new Map([
+          ['DATABASE_URL', 'postgres://a:b@c/d'],
+          ['LEVEL', 'info'],
+        ]),
+      ),
+    ).toEqual([
       { name: 'DATABASE_URL', value: '***' },
       { name: 'LEVEL', value: 'info' },
     ]);

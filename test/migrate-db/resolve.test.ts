@@ -10,7 +10,10 @@ import { CLUSTER, backendService, backendTaskDef, inputsFrom } from './fixtures.
 const ecsMock = mockClient(ECSClient);
 const ecs = new ECSClient({ region: 'eu-west-1' });
 const workspace = mkdtempSync(join(tmpdir(), 'migrate-resolve-'));
-writeFileSync(join(workspace, 'backend.json'), JSON.stringify({ family: 'delivery-test-backend', containerDefinitions: [{ name: 'backend', image: 'x:1' }] }));
+writeFileSync(
+  join(workspace, 'backend.json'),
+  JSON.stringify({ family: 'delivery-test-backend', containerDefinitions: [{ name: 'backend', image: 'x:1' }] }),
+);
 
 beforeEach(() => ecsMock.reset());
 
@@ -35,7 +38,9 @@ describe('resolveTargets', () => {
     ecsMock.on(DescribeServicesCommand).resolves({ services: [backendService()] });
     ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: backendTaskDef() });
     const r = await resolveTargets(ecs, inputsFrom({ cluster: CLUSTER, service: 'backend' }), workspace);
-    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input).toEqual({ taskDefinition: backendService().taskDefinition });
+    expect(ecsMock.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input).toEqual({
+      taskDefinition: backendService().taskDefinition,
+    });
     expect(r.source).toEqual({ kind: 'reference', arn: backendTaskDef().taskDefinitionArn });
   });
 
@@ -48,7 +53,11 @@ describe('resolveTargets', () => {
   });
 
   it.each([
-    ['a missing file, before any AWS call', { service: 'backend', 'task-definition': 'rendered/missing.json' }, /input 'task-definition'|Cannot read task-definition file/],
+    [
+      'a missing file, before any AWS call',
+      { service: 'backend', 'task-definition': 'rendered/missing.json' },
+      /input 'task-definition'|Cannot read task-definition file/,
+    ],
     ['neither service nor task definition', {}, /Neither service nor task-definition is set/],
   ])('fails on %s', async (_name, values, message) => {
     await expect(resolveTargets(ecs, inputsFrom({ cluster: CLUSTER, ...values }), workspace)).rejects.toThrow(message);

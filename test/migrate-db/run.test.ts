@@ -1,5 +1,13 @@
 import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
-import { type Container, DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  type Container,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planRun, type RunPlan } from '../../actions/migrate-db/plan.js';
@@ -28,7 +36,9 @@ function task(lastStatus: string, extra: Partial<Task> = {}, exitCode?: number):
       { name: 'backend', ...(exitCode !== undefined ? { exitCode } : {}) },
       { name: 'otel-collector', ...(lastStatus === 'STOPPED' ? { exitCode: 1 } : {}) },
     ],
-    ...(lastStatus === 'STOPPED' ? { startedAt: new Date(), stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' } : {}),
+    ...(lastStatus === 'STOPPED'
+      ? { startedAt: new Date(), stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }
+      : {}),
     ...extra,
   };
 }
@@ -37,10 +47,15 @@ function task(lastStatus: string, extra: Partial<Task> = {}, exitCode?: number):
  * A log stream whose events become visible at given fake times, served
  * with forward tokens like CloudWatch (same token back at the end).
  */
-function serveStream(time: ReturnType<typeof fakeTime>, events: { at: number; message: string }[], opts: { existsFrom?: number; pageSize?: number } = {}) {
+function serveStream(
+  time: ReturnType<typeof fakeTime>,
+  events: { at: number; message: string }[],
+  opts: { existsFrom?: number; pageSize?: number } = {},
+) {
   logsMock.on(GetLogEventsCommand).callsFake((input: { logStreamName: string; nextToken?: string }) => {
     expect(input.logStreamName).toBe(STREAM);
-    if (time.at() < (opts.existsFrom ?? 0)) throw new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: {} });
+    if (time.at() < (opts.existsFrom ?? 0))
+      throw new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: {} });
     const visible = events.filter((e) => e.at <= time.at());
     const from = input.nextToken ? Number(input.nextToken.slice(2)) : 0;
     const to = Math.min(visible.length, from + (opts.pageSize ?? 10_000));
@@ -83,11 +98,23 @@ describe('judge', () => {
     [
       'a non-zero exit fails with that code, why ECS stopped the task and how the other containers ended',
       task('STOPPED', {}, 3),
-      { result: 'failed', exitCode: 3, stop: { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', others: ['otel-collector exited 1'] } },
+      {
+        result: 'failed',
+        exitCode: 3,
+        stop: {
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          others: ['otel-collector exited 1'],
+        },
+      },
     ],
     [
       'no exit code means it never ran',
-      task('STOPPED', { stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull access denied', startedAt: undefined }),
+      task('STOPPED', {
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'CannotPullContainerError: pull access denied',
+        startedAt: undefined,
+      }),
       { result: 'not-started', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull access denied' },
     ],
   ])('%s', (_name, t, outcome) => {
@@ -103,18 +130,39 @@ describe('judge', () => {
     ],
   });
   it.each([
-    ['the named container exits 0 after a sidecar exited 1', sidecarFirst({ exitCode: 1 }, { exitCode: 0 }), { result: 'succeeded', exitCode: 0 }],
+    [
+      'the named container exits 0 after a sidecar exited 1',
+      sidecarFirst({ exitCode: 1 }, { exitCode: 0 }),
+      { result: 'succeeded', exitCode: 0 },
+    ],
     [
       'the named container exits 2 after a sidecar exited 0',
       sidecarFirst({ exitCode: 0 }, { exitCode: 2 }),
-      { result: 'failed', exitCode: 2, stop: { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', others: ['otel-collector exited 0'] } },
+      {
+        result: 'failed',
+        exitCode: 2,
+        stop: {
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          others: ['otel-collector exited 0'],
+        },
+      },
     ],
     [
       'the named container never ran while a sidecar exited 0',
       sidecarFirst({ exitCode: 0, reason: 'sidecar reason' }, { reason: 'CannotStartContainerError: secret not found' }),
-      { result: 'not-started', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containerReason: 'CannotStartContainerError: secret not found' },
+      {
+        result: 'not-started',
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        containerReason: 'CannotStartContainerError: secret not found',
+      },
     ],
-    ['an exit code of null is not an exit', sidecarFirst({ exitCode: 0 }, { exitCode: null as unknown as number }), { result: 'not-started', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }],
+    [
+      'an exit code of null is not an exit',
+      sidecarFirst({ exitCode: 0 }, { exitCode: null as unknown as number }),
+      { result: 'not-started', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' },
+    ],
   ])('judges the named container, not the first listed: %s', (_name, t, outcome) => {
     expect(judge(t, 'backend')).toEqual(outcome);
   });
@@ -129,12 +177,16 @@ describe('Migration', () => {
       .resolvesOnce({ tasks: [task('RUNNING')] })
       .resolves({ tasks: [task('STOPPED', {}, 0)] });
     // Lines 1-2 while running, line 3 visible only after STOPPED was seen, line 4 a moment later.
-    serveStream(time, [
-      { at: 500, message: 'Running migrations' },
-      { at: 1500, message: '== 20260101 CreateOrders: migrated' },
-      { at: 3100, message: 'Migrations complete' },
-      { at: 3400, message: 'bye\n' },
-    ], { existsFrom: 400 });
+    serveStream(
+      time,
+      [
+        { at: 500, message: 'Running migrations' },
+        { at: 1500, message: '== 20260101 CreateOrders: migrated' },
+        { at: 3100, message: 'Migrations complete' },
+        { at: 3400, message: 'bye\n' },
+      ],
+      { existsFrom: 400 },
+    );
 
     await migration.start();
     expect(ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input).toEqual(plan.request);
@@ -142,7 +194,11 @@ describe('Migration', () => {
 
     expect(outcome).toEqual({ result: 'succeeded', exitCode: 0 });
     expect(logged).toEqual(['Running migrations', '== 20260101 CreateOrders: migrated', 'Migrations complete', 'bye']);
-    expect(reporter.lines.filter((l) => l.startsWith('task '))).toEqual(['task 0123abcd: PENDING', 'task 0123abcd: PENDING → RUNNING', 'task 0123abcd: RUNNING → STOPPED']);
+    expect(reporter.lines.filter((l) => l.startsWith('task '))).toEqual([
+      'task 0123abcd: PENDING',
+      'task 0123abcd: PENDING → RUNNING',
+      'task 0123abcd: RUNNING → STOPPED',
+    ]);
     expect(migration.logStream).toBe(STREAM);
     expect(migration.tail?.last.at(-1)).toBe('bye');
     expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(0);
@@ -150,7 +206,10 @@ describe('Migration', () => {
 
   it('treats PENDING → STOPPED between two polls as normal and reports the exit code', async () => {
     const { time, migration, reporter } = setup();
-    ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [task('PENDING')] }).resolves({ tasks: [task('STOPPED', {}, 1)] });
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolvesOnce({ tasks: [task('PENDING')] })
+      .resolves({ tasks: [task('STOPPED', {}, 1)] });
     serveStream(time, [{ at: 200, message: 'Error: relation "orders" already exists' }]);
     await migration.start();
     const { outcome } = await migration.follow({ timeoutMs: 60_000, pollMs: 5000 });
@@ -162,13 +221,23 @@ describe('Migration', () => {
   it('does not wait for a log stream of a container that never started', async () => {
     const { time, migration } = setup();
     ecsMock.on(DescribeTasksCommand).resolves({
-      tasks: [task('STOPPED', { startedAt: undefined, stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets' })],
+      tasks: [
+        task('STOPPED', {
+          startedAt: undefined,
+          stopCode: 'TaskFailedToStart',
+          stoppedReason: 'ResourceInitializationError: unable to pull secrets',
+        }),
+      ],
     });
     serveStream(time, [], { existsFrom: Infinity });
     await migration.start();
     const before = time.at();
     const { outcome } = await migration.follow({ timeoutMs: 60_000, pollMs: 5000 });
-    expect(outcome).toMatchObject({ result: 'not-started', stopCode: 'TaskFailedToStart', stoppedReason: expect.stringContaining('unable to pull secrets') });
+    expect(outcome).toMatchObject({
+      result: 'not-started',
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: expect.stringContaining('unable to pull secrets'),
+    });
     expect(time.at() - before).toBeLessThan(1000);
   });
 
@@ -180,13 +249,19 @@ describe('Migration', () => {
 
   it('explains a ConflictException: the client token was used with other parameters', async () => {
     const { migration } = setup();
-    ecsMock.on(RunTaskCommand).rejects(Object.assign(new Error('The client token was already used with different parameters.'), { name: 'ConflictException' }));
-    await expect(migration.start()).rejects.toThrow(/RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/);
+    ecsMock
+      .on(RunTaskCommand)
+      .rejects(Object.assign(new Error('The client token was already used with different parameters.'), { name: 'ConflictException' }));
+    await expect(migration.start()).rejects.toThrow(
+      /RunTask refused client token migrate-1234567890-1-[0-9a-f]+: a task was already started with it and different parameters/,
+    );
   });
 
   it('points a denied RunTask to the IAM policy (PassRole, TagResource)', async () => {
     const { migration } = setup();
-    ecsMock.on(RunTaskCommand).rejects(Object.assign(new Error('User is not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }));
+    ecsMock
+      .on(RunTaskCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: iam:PassRole'), { name: 'AccessDeniedException' }));
     const err = await migration.start().catch((e) => e);
     expect(err).toBeInstanceOf(ActionError);
     expect(err.message).toContain('iam:PassRole');
@@ -195,7 +270,9 @@ describe('Migration', () => {
 
   it('on timeout sends StopTask, follows the stop and keeps the lines', async () => {
     const { time, migration } = setup();
-    ecsMock.on(DescribeTasksCommand).callsFake(() => ({ tasks: [ecsMock.commandCalls(StopTaskCommand).length > 0 ? task('STOPPED', {}, 143) : task('RUNNING')] }));
+    ecsMock
+      .on(DescribeTasksCommand)
+      .callsFake(() => ({ tasks: [ecsMock.commandCalls(StopTaskCommand).length > 0 ? task('STOPPED', {}, 143) : task('RUNNING')] }));
     serveStream(time, [{ at: 100, message: 'waiting for lock' }]);
     await migration.start();
     const { outcome } = await migration.follow({ timeoutMs: 12_000, pollMs: 5000 });
@@ -233,8 +310,13 @@ describe('Migration', () => {
 
   it('keeps following the task when the logs cannot be read, with one warning', async () => {
     const { migration, reporter } = setup();
-    ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [task('RUNNING')] }).resolves({ tasks: [task('STOPPED', {}, 0)] });
-    logsMock.on(GetLogEventsCommand).rejects(Object.assign(new Error('not authorized to perform: logs:GetLogEvents'), { name: 'AccessDeniedException' }));
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolvesOnce({ tasks: [task('RUNNING')] })
+      .resolves({ tasks: [task('STOPPED', {}, 0)] });
+    logsMock
+      .on(GetLogEventsCommand)
+      .rejects(Object.assign(new Error('not authorized to perform: logs:GetLogEvents'), { name: 'AccessDeniedException' }));
     await migration.start();
     const { outcome } = await migration.follow({ timeoutMs: 60_000, pollMs: 5000 });
     expect(outcome.result).toBe('succeeded');
@@ -243,7 +325,10 @@ describe('Migration', () => {
 
   it('reads long streams page by page, in order', async () => {
     const { time, migration, logged } = setup();
-    ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [task('RUNNING')] }).resolves({ tasks: [task('STOPPED', {}, 0)] });
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolvesOnce({ tasks: [task('RUNNING')] })
+      .resolves({ tasks: [task('STOPPED', {}, 0)] });
     const lines = Array.from({ length: 2500 }, (_, i) => ({ at: 100 + i, message: `line ${i + 1}` }));
     serveStream(time, lines, { pageSize: 1000 });
     await migration.start();
@@ -253,7 +338,12 @@ describe('Migration', () => {
 });
 
 describe('guardConcurrent', () => {
-  const other = { ...task('RUNNING'), taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/ffff`, createdAt: new Date('2026-01-01T10:00:00Z'), tags: [] };
+  const other = {
+    ...task('RUNNING'),
+    taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/ffff`,
+    createdAt: new Date('2026-01-01T10:00:00Z'),
+    tags: [],
+  };
 
   it('lists by startedBy only (the one filter ECS allows with it)', async () => {
     const { deps, plan } = setup();
@@ -275,27 +365,39 @@ describe('guardConcurrent', () => {
   it('does not count the task this very step started (same client token) as another', async () => {
     const { deps, plan } = setup();
     ecsMock.on(ListTasksCommand).resolves({ taskArns: [other.taskArn] });
-    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ ...other, tags: [{ key: 'aws-deploy-actions:client-token', value: plan.request.clientToken }] }] });
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolves({ tasks: [{ ...other, tags: [{ key: 'aws-deploy-actions:client-token', value: plan.request.clientToken }] }] });
     await expect(guardConcurrent(deps, plan, { ifRunning: 'fail', timeoutMs: 60_000, pollMs: 5000 })).resolves.toBeUndefined();
   });
 
   it('with if-running: wait, queues until the other one stopped', async () => {
     const { deps, plan, reporter } = setup();
     ecsMock.on(ListTasksCommand).resolves({ taskArns: [other.taskArn] });
-    ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [other] }).resolvesOnce({ tasks: [other] }).resolves({ tasks: [{ ...other, lastStatus: 'STOPPED' }] });
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolvesOnce({ tasks: [other] })
+      .resolvesOnce({ tasks: [other] })
+      .resolves({ tasks: [{ ...other, lastStatus: 'STOPPED' }] });
     await guardConcurrent(deps, plan, { ifRunning: 'wait', timeoutMs: 60_000, pollMs: 5000 });
     expect(reporter.lines.join('\n')).toMatch(/Waiting for another migration to finish: ffff/);
   });
 });
 
 describe('runMigration', () => {
-  const other = { ...task('RUNNING'), taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/ffff`, createdAt: new Date('2026-01-01T10:00:00Z'), tags: [] };
+  const other = {
+    ...task('RUNNING'),
+    taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${CLUSTER}/ffff`,
+    createdAt: new Date('2026-01-01T10:00:00Z'),
+    tags: [],
+  };
 
   /** Another migration that stops at fake time `otherStopsAt`; ours runs until StopTask. */
   function serve(time: ReturnType<typeof fakeTime>, otherStopsAt: number) {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: [other.taskArn] });
     ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
-      if (input.tasks.includes(other.taskArn)) return { tasks: [{ ...other, lastStatus: time.at() >= otherStopsAt ? 'STOPPED' : 'RUNNING' }] };
+      if (input.tasks.includes(other.taskArn))
+        return { tasks: [{ ...other, lastStatus: time.at() >= otherStopsAt ? 'STOPPED' : 'RUNNING' }] };
       return { tasks: [ecsMock.commandCalls(StopTaskCommand).length > 0 ? task('STOPPED', {}, 143) : task('RUNNING')] };
     });
   }

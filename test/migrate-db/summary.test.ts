@@ -5,7 +5,14 @@ describe('describeOutcome', () => {
   it.each([
     [{ result: 'succeeded', exitCode: 0 } as const, 'succeeded (exit code 0)'],
     [{ result: 'failed', exitCode: 2 } as const, 'failed with exit code 2'],
-    [{ result: 'not-started', stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets' } as const, 'never ran: TaskFailedToStart — ResourceInitializationError: unable to pull secrets'],
+    [
+      {
+        result: 'not-started',
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'ResourceInitializationError: unable to pull secrets',
+      } as const,
+      'never ran: TaskFailedToStart — ResourceInitializationError: unable to pull secrets',
+    ],
     [{ result: 'not-started' } as const, 'never ran: no exit code and no reason reported'],
     [{ result: 'timed-out' } as const, 'timed out after timeout-minutes (0.5); StopTask sent'],
   ])('%j reads "%s"', (outcome, text) => {
@@ -33,6 +40,8 @@ describe('summaryMarkdown', () => {
   });
 
   it('says a dry run started nothing', () => {
-    expect(summaryMarkdown({ command: 'true', result: 'dry run', lastLines: [], dryRun: true })).toContain('| task | dry run: none started |');
+    expect(summaryMarkdown({ command: 'true', result: 'dry run', lastLines: [], dryRun: true })).toContain(
+      '| task | dry run: none started |',
+    );
   });
 });

@@ -15,7 +15,13 @@ describe('render-taskdef bundle (e2e)', () => {
     const image = IMAGE.replace('delivery/backend', `delivery/${template}`);
     const run = await runBundle('render-taskdef', {
       workspace: repoRoot,
-      inputs: { template: `examples/delivery-app/infra/taskdef/${template}.json`, 'features-dir': 'examples/delivery-app/infra/env/features', feature, environment, image },
+      inputs: {
+        template: `examples/delivery-app/infra/taskdef/${template}.json`,
+        'features-dir': 'examples/delivery-app/infra/env/features',
+        feature,
+        environment,
+        image,
+      },
       env: { AWS_REGION: 'eu-west-1' },
     });
     expect(run.errors).toEqual([]);
@@ -83,14 +89,25 @@ describe('render-taskdef bundle (e2e)', () => {
   it('bad input: exit 1, one annotation per problem on file and line, no output file', async () => {
     const ws = exampleWorkspace();
     const path = join(ws, 'infra/taskdef/backend.json');
-    writeFileSync(path, readFileSync(path, 'utf8').replace('"memory": "1024"', '"memory": "${MEMORY}"').replace('"hostPort": 8080', '"hostPort": 80'));
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('"memory": "1024"', '"memory": "${MEMORY}"').replace('"hostPort": 8080', '"hostPort": 80'),
+    );
     const run = await runBundle('render-taskdef', {
       workspace: ws,
-      inputs: { template: 'infra/taskdef/backend.json', 'feature-config': 'infra/env/features/core.json', environment: 'test', image: IMAGE, output: 'out/td.json' },
+      inputs: {
+        template: 'infra/taskdef/backend.json',
+        'feature-config': 'infra/env/features/core.json',
+        environment: 'test',
+        image: IMAGE,
+        output: 'out/td.json',
+      },
       env: { AWS_REGION: 'eu-west-1' },
     });
     expect(run.code).toBe(1);
-    expect(run.errors.some((e) => e.startsWith('::error') && e.includes('file=infra/taskdef/backend.json,line=8') && e.includes('${MEMORY}'))).toBe(true);
+    expect(
+      run.errors.some((e) => e.startsWith('::error') && e.includes('file=infra/taskdef/backend.json,line=8') && e.includes('${MEMORY}')),
+    ).toBe(true);
     // Reported together with the placeholder, and the unresolved memory is not also reported as an invalid size.
     expect(run.errors.some((e) => e.includes('file=infra/taskdef/backend.json,line=15') && e.includes('hostPort'))).toBe(true);
     expect(run.errors.filter((e) => e.includes('line=8'))).toHaveLength(1);
@@ -102,10 +119,19 @@ describe('render-taskdef bundle (e2e)', () => {
   it('bad input: several validation problems are all annotated at once', async () => {
     const ws = exampleWorkspace();
     const path = join(ws, 'infra/taskdef/backend.json');
-    writeFileSync(path, readFileSync(path, 'utf8').replace('"memory": "1024"', '"memory": "333"').replace('"hostPort": 8080', '"hostPort": 80'));
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('"memory": "1024"', '"memory": "333"').replace('"hostPort": 8080', '"hostPort": 80'),
+    );
     const run = await runBundle('render-taskdef', {
       workspace: ws,
-      inputs: { template: 'infra/taskdef/backend.json', 'features-dir': 'infra/env/features', feature: 'core', environment: 'test', image: IMAGE },
+      inputs: {
+        template: 'infra/taskdef/backend.json',
+        'features-dir': 'infra/env/features',
+        feature: 'core',
+        environment: 'test',
+        image: IMAGE,
+      },
       env: { AWS_REGION: 'eu-west-1' },
     });
     expect(run.code).toBe(1);
@@ -128,13 +154,23 @@ describe('render-taskdef bundle with verify: true against the emulator', () => {
     ws = exampleWorkspace();
     // The emulator gives the secret its own random suffix, as AWS does: use the real ARN.
     const core = join(ws, 'infra/env/features/core.json');
-    writeFileSync(core, readFileSync(core, 'utf8').replace('arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd', stripe));
+    writeFileSync(
+      core,
+      readFileSync(core, 'utf8').replace('arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd', stripe),
+    );
   });
   afterAll(async () => {
     await emu?.stop();
   });
 
-  const inputs = { template: 'infra/taskdef/backend.json', 'features-dir': 'infra/env/features', feature: 'core', environment: 'test', image: IMAGE, verify: 'true' };
+  const inputs = {
+    template: 'infra/taskdef/backend.json',
+    'features-dir': 'infra/env/features',
+    feature: 'core',
+    environment: 'test',
+    image: IMAGE,
+    verify: 'true',
+  };
 
   it('passes when everything exists, with Describe calls only', async () => {
     emu.resetCounts();
@@ -142,7 +178,15 @@ describe('render-taskdef bundle with verify: true against the emulator', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/verified 2 SSM parameter\(s\), 1 secret\(s\), 1 image\(s\), 1 log group\(s\): all exist/);
-    expect(Object.keys(emu.counts()).sort()).toEqual(['CloudWatchLogs.DescribeLogGroups', 'ECR.DescribeImages', 'SSM.DescribeParameters', 'STS.GetCallerIdentity', 'SecretsManager.DescribeSecret'].sort());
+    expect(Object.keys(emu.counts()).sort()).toEqual(
+      [
+        'CloudWatchLogs.DescribeLogGroups',
+        'ECR.DescribeImages',
+        'SSM.DescribeParameters',
+        'STS.GetCallerIdentity',
+        'SecretsManager.DescribeSecret',
+      ].sort(),
+    );
     expect(run.stdout + run.summary).not.toMatch(/sk_test_secret|postgres:\/\/secret/);
   });
 
@@ -150,14 +194,24 @@ describe('render-taskdef bundle with verify: true against the emulator', () => {
     const other = exampleWorkspace();
     const core = join(other, 'infra/env/features/core.json');
     // Same name as a parameter that exists in the emulator's account: looked up by name it would "exist".
-    writeFileSync(core, readFileSync(join(ws, 'infra/env/features/core.json'), 'utf8').replace('"/delivery/${DEPLOY_ENV}/DATABASE_URL"', '"arn:aws:ssm:eu-west-1:210987654321:parameter/delivery/${DEPLOY_ENV}/DATABASE_URL"'));
+    writeFileSync(
+      core,
+      readFileSync(join(ws, 'infra/env/features/core.json'), 'utf8').replace(
+        '"/delivery/${DEPLOY_ENV}/DATABASE_URL"',
+        '"arn:aws:ssm:eu-west-1:210987654321:parameter/delivery/${DEPLOY_ENV}/DATABASE_URL"',
+      ),
+    );
     emu.resetCounts();
     const run = await runBundle('render-taskdef', { workspace: other, inputs, env: emu.env() });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     const warning = run.stdout.split('\n').find((l) => l.startsWith('::warning') && l.includes('not checked: account 210987654321'));
-    expect(warning).toMatch(/file=infra\/env\/features\/core\.json,line=\d+.*secret DATABASE_URL: not checked: account 210987654321 .*this job runs as account 123456789012/);
-    expect(run.stdout).toMatch(/verified 1 SSM parameter\(s\), 1 secret\(s\), 1 image\(s\), 1 log group\(s\), 1 not checked \(another account\): all exist/);
+    expect(warning).toMatch(
+      /file=infra\/env\/features\/core\.json,line=\d+.*secret DATABASE_URL: not checked: account 210987654321 .*this job runs as account 123456789012/,
+    );
+    expect(run.stdout).toMatch(
+      /verified 1 SSM parameter\(s\), 1 secret\(s\), 1 image\(s\), 1 log group\(s\), 1 not checked \(another account\): all exist/,
+    );
     expect(run.summary).toMatch(/yes, except 1 in another account/);
     expect(run.summary).toMatch(/\*\*Not checked\*\*[\s\S]*not checked: account 210987654321/);
     // Only our own parameter was looked up.

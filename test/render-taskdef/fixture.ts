@@ -45,13 +45,19 @@ export interface Rendered {
 }
 
 /** Runs the action's logic in-process (no bundle) against a workspace; clients must not be needed unless given. */
-export async function render(root: string, inputs: Record<string, string>, opts: { env?: NodeJS.ProcessEnv; clients?: (region: string) => ClientFactory } = {}): Promise<Rendered> {
+export async function render(
+  root: string,
+  inputs: Record<string, string>,
+  opts: { env?: NodeJS.ProcessEnv; clients?: (region: string) => ClientFactory } = {},
+): Promise<Rendered> {
   const reporter = memoryReporter();
   const runnerTemp = mkdtempSync(join(tmpdir(), 'render-tmp-'));
   const env = { AWS_REGION: 'eu-west-1', RUNNER_TEMP: runnerTemp, ...opts.env };
-  const clients = opts.clients ?? (() => {
-    throw new Error('no AWS client may be created without verify');
-  });
+  const clients =
+    opts.clients ??
+    (() => {
+      throw new Error('no AWS client may be created without verify');
+    });
   try {
     const parsed = getInputs((name) => inputs[name] ?? '');
     const result = await run(parsed, { reporter, ws: workspace(root), env, clients });

@@ -60,13 +60,21 @@ function workspace(): string {
   mkdirSync(join(ws, 'infra'));
   writeFileSync(join(ws, 'infra/api.json'), DESCRIBED_PROD);
   // A team with dev and prod only: staging comes from known-environments.
-  writeFileSync(join(ws, 'infra/api-config.json'), JSON.stringify({ featureKey: 'api', defaults: {}, environments: { dev: {}, prod: {} } }, null, 2));
+  writeFileSync(
+    join(ws, 'infra/api-config.json'),
+    JSON.stringify({ featureKey: 'api', defaults: {}, environments: { dev: {}, prod: {} } }, null, 2),
+  );
   return ws;
 }
 
-const inputs = { template: 'infra/api.json', 'feature-config': 'infra/api-config.json', environment: 'dev', image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:abc123' };
+const inputs = {
+  template: 'infra/api.json',
+  'feature-config': 'infra/api-config.json',
+  environment: 'dev',
+  image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:abc123',
+};
 
-describe('render-taskdef refuses another environment\'s identifiers (bundle)', () => {
+describe("render-taskdef refuses another environment's identifiers (bundle)", () => {
   it('a prod describe-task-definition rendered for dev: family, roles, log group, secret ARNs and values, each on its line', async () => {
     const run = await runBundle('render-taskdef', { workspace: workspace(), inputs, env: { AWS_REGION: 'eu-west-1' } });
     expect(run.code).toBe(1);
@@ -76,7 +84,9 @@ describe('render-taskdef refuses another environment\'s identifiers (bundle)', (
     expect(at('"executionRoleArn"')[0]).toMatch(/executionRoleArn .*names environment 'prod'/);
     expect(at('"value": "prod"')[0]).toMatch(/container 'api': ENVIRONMENT is 'prod', which names environment 'prod'/);
     expect(at('API_URL')[0]).toMatch(/API_URL is 'https:\/\/api\.staging\.shop\.example\.com', which names environment 'staging'/);
-    expect(at('db-password')[0]).toMatch(/secret DATABASE_PASSWORD is .*, a 'prod' resource, in a 'dev' render\..*"environments": \{ "dev": \{ "ssm"/);
+    expect(at('db-password')[0]).toMatch(
+      /secret DATABASE_PASSWORD is .*, a 'prod' resource, in a 'dev' render\..*"environments": \{ "dev": \{ "ssm"/,
+    );
     expect(at('sentry')[0]).toMatch(/secret SENTRY_DSN/);
     expect(at('awslogs-group')[0]).toMatch(/logConfiguration\.options\.awslogs-group is '\/ecs\/shop-prod-api'/);
     // product-catalog is not 'prod'; the image is promoted between environments and not checked.
@@ -88,10 +98,18 @@ describe('render-taskdef refuses another environment\'s identifiers (bundle)', (
 
   it('allow-foreign accepts a shared resource; the same template rendered for prod has nothing foreign but staging', async () => {
     const ws = workspace();
-    const dev = await runBundle('render-taskdef', { workspace: ws, inputs: { ...inputs, 'allow-foreign': 'arn:aws:secretsmanager:*:secret:shared/prod/sentry-*' }, env: { AWS_REGION: 'eu-west-1' } });
+    const dev = await runBundle('render-taskdef', {
+      workspace: ws,
+      inputs: { ...inputs, 'allow-foreign': 'arn:aws:secretsmanager:*:secret:shared/prod/sentry-*' },
+      env: { AWS_REGION: 'eu-west-1' },
+    });
     expect(dev.errors.some((e) => e.includes('SENTRY_DSN'))).toBe(false);
     expect(dev.errors.some((e) => e.includes('DATABASE_PASSWORD'))).toBe(true);
-    const prod = await runBundle('render-taskdef', { workspace: ws, inputs: { ...inputs, environment: 'prod', 'known-environments': 'dev, staging, production' }, env: { AWS_REGION: 'eu-west-1' } });
+    const prod = await runBundle('render-taskdef', {
+      workspace: ws,
+      inputs: { ...inputs, environment: 'prod', 'known-environments': 'dev, staging, production' },
+      env: { AWS_REGION: 'eu-west-1' },
+    });
     // 'production' is prod's own alias; staging is still another environment.
     expect(prod.errors.filter((e) => e.includes('file=infra/api.json'))).toHaveLength(1);
     expect(prod.errors.join('\n')).toMatch(/API_URL .*names environment 'staging'/);

@@ -20,7 +20,10 @@ describe('render-taskdef: a template secret of another environment', () => {
   it.each([
     ['an SSM parameter name', '/delivery/test/PAYMENTS_KEY'],
     ['an SSM parameter ARN', 'arn:aws:ssm:eu-west-1:123456789012:parameter/delivery/test/PAYMENTS_KEY'],
-    ['a Secrets Manager ARN whose name starts with the environment', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:test/payments-Ab12Cd'],
+    [
+      'a Secrets Manager ARN whose name starts with the environment',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:test/payments-Ab12Cd',
+    ],
     ['a Secrets Manager ARN with a JSON key', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:test/payments-Ab12Cd:api_key::'],
   ])('%s naming test fails a prod render, with the fix', async (_label, valueFrom) => {
     const r = await renderWithTemplateSecret(valueFrom, 'prod');

@@ -19,7 +19,9 @@ async function renderOk(inputs: Record<string, string>, setup?: (root: string) =
 }
 
 describe('render-taskdef rendering of the delivery-app example', () => {
-  const combos = ['backend', 'admin-frontend'].flatMap((t) => ['core', 'menu-rewrite'].flatMap((f) => ['test', 'prod'].map((e) => ({ t, f, e }))));
+  const combos = ['backend', 'admin-frontend'].flatMap((t) =>
+    ['core', 'menu-rewrite'].flatMap((f) => ['test', 'prod'].map((e) => ({ t, f, e }))),
+  );
 
   it.each(combos)('$t × $f × $e renders a complete, placeholder-free task definition', async ({ t, f, e }) => {
     const image = IMAGE.replace('delivery/backend', `delivery/${t}`);
@@ -32,7 +34,10 @@ describe('render-taskdef rendering of the delivery-app example', () => {
     expect(main.image).toBe(image);
     expect(env(main)).toMatchObject({ FEATURE_KEY: f, DEPLOY_ENV: e, APP_NAME: 'delivery', SENTRY_ENVIRONMENT: e });
     expect(r.file.executionRoleArn).toBe(`arn:aws:iam::123456789012:role/delivery-${e}-ecs-execution`);
-    expect((main.logConfiguration as { options: Record<string, string> }).options).toMatchObject({ 'awslogs-group': `/ecs/delivery-${e}`, 'awslogs-region': 'eu-west-1' });
+    expect((main.logConfiguration as { options: Record<string, string> }).options).toMatchObject({
+      'awslogs-group': `/ecs/delivery-${e}`,
+      'awslogs-region': 'eu-west-1',
+    });
     // Each name once, in environment or secrets, never both.
     const names = [...(main.environment ?? []), ...(main.secrets ?? [])].map((x) => x.name);
     expect(new Set(names).size).toBe(names.length);
@@ -43,7 +48,11 @@ describe('render-taskdef rendering of the delivery-app example', () => {
   it('leaves the sidecar exactly as the template has it (placeholders aside)', async () => {
     const r = await renderOk({});
     const template = JSON.parse(readFileSync(join(r.root, 'infra/taskdef/backend.json'), 'utf8')) as TaskDef;
-    const expected = JSON.parse(JSON.stringify(container(template, 'otel-collector')).replaceAll('${AWS_REGION}', 'eu-west-1').replaceAll('${LOG_GROUP}', '/ecs/delivery-test'));
+    const expected = JSON.parse(
+      JSON.stringify(container(template, 'otel-collector'))
+        .replaceAll('${AWS_REGION}', 'eu-west-1')
+        .replaceAll('${LOG_GROUP}', '/ecs/delivery-test'),
+    );
     expect(container(r.file, 'otel-collector')).toEqual(expected);
   });
 
@@ -85,7 +94,9 @@ describe('render-taskdef rendering of the delivery-app example', () => {
   it('a config secret replaces a template plain variable of the same name (and vice versa)', async () => {
     const r = await renderOk({}, (root) =>
       editJson(root, 'infra/taskdef/backend.json', (d) => {
-        d.containerDefinitions[0].environment = d.containerDefinitions[0].environment.filter((e: { name: string }) => e.name !== 'APP_NAME');
+        d.containerDefinitions[0].environment = d.containerDefinitions[0].environment.filter(
+          (e: { name: string }) => e.name !== 'APP_NAME',
+        );
         d.containerDefinitions[0].environment.push({ name: 'DATABASE_URL', value: 'postgres://localhost/dev' });
         d.containerDefinitions[0].secrets = [{ name: 'APP_NAME', valueFrom: '/delivery/test/APP_NAME' }];
       }),
@@ -105,7 +116,11 @@ describe('render-taskdef rendering of the delivery-app example', () => {
     expect(env(container(r.file, 'otel-collector')).FEATURE_KEY).toBe('core');
 
     const named = await renderOk({}, (root) =>
-      editJson(root, 'infra/env/features/core.json', (d) => (d.defaults.byContainer['otel-collector'] = { environment: { OTEL_LOG_LEVEL: 'warn' } })),
+      editJson(
+        root,
+        'infra/env/features/core.json',
+        (d) => (d.defaults.byContainer['otel-collector'] = { environment: { OTEL_LOG_LEVEL: 'warn' } }),
+      ),
     );
     const sidecar = container(named.file, 'otel-collector');
     expect(env(sidecar)).toEqual({ AWS_REGION: 'eu-west-1', OTEL_LOG_LEVEL: 'warn' });
@@ -114,7 +129,9 @@ describe('render-taskdef rendering of the delivery-app example', () => {
 
   it('vars win over config placeholders and keep everything after the first =', async () => {
     const r = await renderOk({ vars: 'LOG_GROUP=/ecs/a=b\nUNUSED=' });
-    expect((container(r.file, 'backend').logConfiguration as { options: Record<string, string> }).options['awslogs-group']).toBe('/ecs/a=b');
+    expect((container(r.file, 'backend').logConfiguration as { options: Record<string, string> }).options['awslogs-group']).toBe(
+      '/ecs/a=b',
+    );
   });
 
   it('accepts aws ecs describe-task-definition output as a template and strips read-only keys', async () => {
@@ -138,9 +155,15 @@ describe('render-taskdef rendering of the delivery-app example', () => {
 
   it('$${NAME} escapes a literal ${NAME} (e.g. in a healthCheck shell command)', async () => {
     const r = await renderOk({}, (root) =>
-      editJson(root, 'infra/taskdef/backend.json', (d) => (d.containerDefinitions[0].healthCheck.command = ['CMD-SHELL', 'wget -qO- http://localhost:$${PORT}/healthz || exit 1'])),
+      editJson(
+        root,
+        'infra/taskdef/backend.json',
+        (d) => (d.containerDefinitions[0].healthCheck.command = ['CMD-SHELL', 'wget -qO- http://localhost:$${PORT}/healthz || exit 1']),
+      ),
     );
-    expect((container(r.file, 'backend').healthCheck as { command: string[] }).command[1]).toBe('wget -qO- http://localhost:${PORT}/healthz || exit 1');
+    expect((container(r.file, 'backend').healthCheck as { command: string[] }).command[1]).toBe(
+      'wget -qO- http://localhost:${PORT}/healthz || exit 1',
+    );
   });
 
   it('the config "containers" list picks the target even when several containers are essential', async () => {
@@ -157,11 +180,17 @@ describe('render-taskdef rendering of the delivery-app example', () => {
       d.defaults.environment.QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders';
       d.defaults.secrets = { SIGNING_KEY: '/delivery/${DEPLOY_ENV}/SIGNING_KEY' };
     };
-    const withheld = await renderOk({ template: 'infra/taskdef/admin-frontend.json' }, (root) => editJson(root, 'infra/env/features/core.json', addQueueUrl));
+    const withheld = await renderOk({ template: 'infra/taskdef/admin-frontend.json' }, (root) =>
+      editJson(root, 'infra/env/features/core.json', addQueueUrl),
+    );
     const frontend = container(withheld.file, 'admin-frontend');
     expect(env(frontend)).not.toHaveProperty('QUEUE_URL');
     expect(frontend.secrets).toBeUndefined();
-    expect(withheld.reporter.lines).toContainEqual(expect.stringMatching(/^warning: container 'admin-frontend' does not get (.*, )?QUEUE_URL, SIGNING_KEY(, .*)? \(set for the whole environment.*Name them under byContainer\.admin-frontend, declare them in the template, or list "admin-frontend" in the config's "containers"/));
+    expect(withheld.reporter.lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: container 'admin-frontend' does not get (.*, )?QUEUE_URL, SIGNING_KEY(, .*)? \(set for the whole environment.*Name them under byContainer\.admin-frontend, declare them in the template, or list "admin-frontend" in the config's "containers"/,
+      ),
+    );
 
     const listed = await renderOk({ template: 'infra/taskdef/admin-frontend.json' }, (root) =>
       editJson(root, 'infra/env/features/core.json', (d) => {
@@ -179,7 +208,9 @@ describe('render-taskdef rendering of the delivery-app example', () => {
   });
 
   it('"1 vCPU" / "2 GB" forms are accepted for Fargate', async () => {
-    const r = await renderOk({}, (root) => editJson(root, 'infra/taskdef/backend.json', (d) => Object.assign(d, { cpu: '1 vCPU', memory: '2 GB' })));
+    const r = await renderOk({}, (root) =>
+      editJson(root, 'infra/taskdef/backend.json', (d) => Object.assign(d, { cpu: '1 vCPU', memory: '2 GB' })),
+    );
     expect(r.file.cpu).toBe('1 vCPU');
   });
 

@@ -22,14 +22,21 @@ function withEdits(edits: [string, string][]): string {
 }
 
 const sized: [string, string][] = [
-  ['"essential": true,', '"essential": true,\n      "memory": "${CMEM}",\n      "cpu": "${CCPU}",\n      "dockerLabels": { "com.example.env.${DEPLOY_ENV}": "yes" },'],
+  [
+    '"essential": true,',
+    '"essential": true,\n      "memory": "${CMEM}",\n      "cpu": "${CCPU}",\n      "dockerLabels": { "com.example.env.${DEPLOY_ENV}": "yes" },',
+  ],
   ['"containerPort": 8080, "hostPort": 8080', '"containerPort": "${PORT}", "hostPort": "${PORT}"'],
 ];
 
 describe('render-taskdef typed placeholders and placeholder keys (bundle)', () => {
   it('a whole-string placeholder renders a number where the ECS API takes one; task-level cpu/memory stay strings; a key is substituted', async () => {
     const ws = withEdits(sized);
-    const run = await runBundle('render-taskdef', { workspace: ws, inputs: { ...baseInputs, vars: 'CMEM=512\nCCPU=256\nPORT=9000' }, env: { AWS_REGION: 'eu-west-1' } });
+    const run = await runBundle('render-taskdef', {
+      workspace: ws,
+      inputs: { ...baseInputs, vars: 'CMEM=512\nCCPU=256\nPORT=9000' },
+      env: { AWS_REGION: 'eu-west-1' },
+    });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     const def = JSON.parse(readFileSync(run.outputs['task-definition']!, 'utf8'));
@@ -41,7 +48,7 @@ describe('render-taskdef typed placeholders and placeholder keys (bundle)', () =
     expect(def.memory).toBe('1024'); // the task's memory is a string in the API
   });
 
-  it('a placeholder in a key that cannot be resolved is an error on that key\'s line', async () => {
+  it("a placeholder in a key that cannot be resolved is an error on that key's line", async () => {
     const ws = withEdits([['"essential": true,', '"essential": true,\n      "dockerLabels": { "team.${TEAM_NAME}": "yes" },']]);
     const run = await runBundle('render-taskdef', { workspace: ws, inputs: baseInputs, env: { AWS_REGION: 'eu-west-1' } });
     expect(run.code).toBe(1);

@@ -27,7 +27,7 @@ describe('parseJsonDoc', () => {
     ['{"a": tru}', 1, 7, /unexpected 't' where a value was expected/],
     ['{"a": 1} x', 1, 10, /after the end/],
     ['{"a": 1, "a": 2}', 1, 10, /duplicate key "a"/],
-    ['{\'a\': 1}', 1, 2, /property name in double quotes/],
+    ["{'a': 1}", 1, 2, /property name in double quotes/],
     ['{"a": 1', 1, 8, /end of file/],
   ])('%j fails at line %i column %i', (text, line, column, message) => {
     let err: unknown;
@@ -48,8 +48,14 @@ describe('parseSecretRef', () => {
     ['plain_name', 'SSM plain_name'],
     ['arn:aws:ssm:eu-west-1:123456789012:parameter/delivery/test/REDIS_URL', 'SSM /delivery/test/REDIS_URL'],
     ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd', 'Secrets Manager delivery/test/stripe'],
-    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd:api_key::', 'Secrets Manager delivery/test/stripe (json key api_key)'],
-    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-Ab12Cd:password:AWSPREVIOUS:', 'Secrets Manager db (json key password, stage AWSPREVIOUS)'],
+    [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd:api_key::',
+      'Secrets Manager delivery/test/stripe (json key api_key)',
+    ],
+    [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-Ab12Cd:password:AWSPREVIOUS:',
+      'Secrets Manager db (json key password, stage AWSPREVIOUS)',
+    ],
   ])('%s is %s', (ref, source) => {
     const parsed = parseSecretRef(ref);
     expect('error' in parsed).toBe(false);
@@ -76,12 +82,28 @@ describe('parseSecretRef', () => {
 
 describe('Fargate sizes', () => {
   it.each([
-    ['256', '512'], ['256', '2048'], ['512', '4096'], ['1024', '8192'], ['2048', '16384'], ['4096', '30720'],
-    ['8192', '61440'], ['16384', '122880'], ['0.25 vCPU', '0.5 GB'], [1024, 3072],
+    ['256', '512'],
+    ['256', '2048'],
+    ['512', '4096'],
+    ['1024', '8192'],
+    ['2048', '16384'],
+    ['4096', '30720'],
+    ['8192', '61440'],
+    ['16384', '122880'],
+    ['0.25 vCPU', '0.5 GB'],
+    [1024, 3072],
   ])('cpu %s memory %s is valid', (cpu, memory) => expect(fargateSizeError(cpu, memory)).toBeUndefined());
 
   it.each([
-    ['256', '4096'], ['512', '512'], ['1024', '9216'], ['2048', '2048'], ['4096', '31744'], ['8192', '18432'], ['16384', '36864'], ['3072', '8192'], ['512', undefined],
+    ['256', '4096'],
+    ['512', '512'],
+    ['1024', '9216'],
+    ['2048', '2048'],
+    ['4096', '31744'],
+    ['8192', '18432'],
+    ['16384', '36864'],
+    ['3072', '8192'],
+    ['512', undefined],
   ])('cpu %s memory %s is rejected', (cpu, memory) => expect(fargateSizeError(cpu, memory)).toBeTruthy());
 });
 
@@ -89,7 +111,13 @@ describe('image input', () => {
   it('one URI, or container=uri lines', () => {
     expect(parseImage('')).toEqual({ kind: 'none' });
     expect(parseImage(' repo/app:1 \n')).toEqual({ kind: 'single', uri: 'repo/app:1' });
-    expect(parseImage('app=repo/app:1\nsidecar=repo/side:2')).toEqual({ kind: 'per-container', images: new Map([['app', 'repo/app:1'], ['sidecar', 'repo/side:2']]) });
+    expect(parseImage('app=repo/app:1\nsidecar=repo/side:2')).toEqual({
+      kind: 'per-container',
+      images: new Map([
+        ['app', 'repo/app:1'],
+        ['sidecar', 'repo/side:2'],
+      ]),
+    });
   });
 });
 
@@ -158,7 +186,10 @@ describe('decodeUtf8', () => {
   });
   it.each([
     [Buffer.from('{\n "a": "caf\u00e9"\n}', 'latin1'), /f\.json is not UTF-8: byte 0xE9 at line 2, column 11.*Latin-1/],
-    [Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{}', 'utf16le').swap16()]), /UTF-16 BE \(it starts with a UTF-16 byte-order mark\)/],
+    [
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{}', 'utf16le').swap16()]),
+      /UTF-16 BE \(it starts with a UTF-16 byte-order mark\)/,
+    ],
     [Buffer.from('{}', 'utf16le').swap16(), /UTF-16 BE without a byte-order mark/],
   ])('%#: %s', (bytes, message) => expect(() => decodeUtf8(bytes, 'f.json')).toThrow(message));
 });

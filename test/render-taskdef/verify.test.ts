@@ -30,13 +30,21 @@ const clients = (region: string) => {
 };
 
 function everythingExists() {
-  ssm.on(DescribeParametersCommand).callsFake(async (input: { ParameterFilters: { Values: string[] }[] }) => ({ Parameters: input.ParameterFilters[0]!.Values.map((Name) => ({ Name })) }));
+  ssm.on(DescribeParametersCommand).callsFake(async (input: { ParameterFilters: { Values: string[] }[] }) => ({
+    Parameters: input.ParameterFilters[0]!.Values.map((Name) => ({ Name })),
+  }));
   sm.on(DescribeSecretCommand).callsFake(async (input: { SecretId: string }) => ({ ARN: input.SecretId, Name: 'x' }));
   ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: 'sha256:abc' }] });
-  logs.on(DescribeLogGroupsCommand).callsFake(async (input: { logGroupNamePrefix: string }) => ({ logGroups: [{ logGroupName: `${input.logGroupNamePrefix}-other` }, { logGroupName: input.logGroupNamePrefix }] }));
+  logs.on(DescribeLogGroupsCommand).callsFake(async (input: { logGroupNamePrefix: string }) => ({
+    logGroups: [{ logGroupName: `${input.logGroupNamePrefix}-other` }, { logGroupName: input.logGroupNamePrefix }],
+  }));
 }
 
-const secretValueCalls = () => [...ssm.commandCalls(GetParameterCommand), ...ssm.commandCalls(GetParametersCommand), ...sm.commandCalls(GetSecretValueCommand)];
+const secretValueCalls = () => [
+  ...ssm.commandCalls(GetParameterCommand),
+  ...ssm.commandCalls(GetParametersCommand),
+  ...sm.commandCalls(GetSecretValueCommand),
+];
 
 beforeEach(() => {
   created = [];
@@ -60,8 +68,12 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
     expect(r.result).toBeDefined();
     const filters = ssm.commandCalls(DescribeParametersCommand).flatMap((c) => c.args[0].input.ParameterFilters ?? []);
     expect(filters).toEqual([{ Key: 'Name', Option: 'Equals', Values: ['/delivery/test/DATABASE_URL', '/delivery/test/REDIS_URL'] }]);
-    expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId)).toEqual(['arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd']);
-    expect(ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input)).toEqual([{ registryId: '123456789012', repositoryName: 'delivery/backend', imageIds: [{ imageTag: 'abc123' }] }]);
+    expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:delivery/test/stripe-Ab12Cd',
+    ]);
+    expect(ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input)).toEqual([
+      { registryId: '123456789012', repositoryName: 'delivery/backend', imageIds: [{ imageTag: 'abc123' }] },
+    ]);
     // Both containers log to the same group: one call.
     expect(logs.commandCalls(DescribeLogGroupsCommand).map((c) => c.args[0].input.logGroupNamePrefix)).toEqual(['/ecs/delivery-test']);
     expect(r.reporter.lines.join('\n')).toMatch(/not verified: container 'otel-collector' image public\.ecr\.aws/);
@@ -69,15 +81,25 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
 
   it('reports every miss at once, each on the line that set it, and writes nothing', async () => {
     ssm.on(DescribeParametersCommand).resolves({ Parameters: [{ Name: '/delivery/test/REDIS_URL' }] });
-    sm.on(DescribeSecretCommand).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
-    ecr.on(DescribeImagesCommand).rejects(Object.assign(new Error('The image with imageId {imageTag:abc123} does not exist'), { name: 'ImageNotFoundException' }));
+    sm.on(DescribeSecretCommand).rejects(
+      Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }),
+    );
+    ecr
+      .on(DescribeImagesCommand)
+      .rejects(Object.assign(new Error('The image with imageId {imageTag:abc123} does not exist'), { name: 'ImageNotFoundException' }));
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/delivery-test-old' }] });
     const r = await render(exampleWorkspace(), { ...baseInputs, verify: 'true', output: 'out.json' }, { clients });
     expect(r.result).toBeUndefined();
     expect(r.error?.message).toMatch(/verify found 5 missing resource\(s\)/);
-    expect(r.text).toMatch(/core\.json:\d+ defaults\.byContainer\.backend\.secrets\.DATABASE_URL: container 'backend' secret DATABASE_URL: SSM parameter \/delivery\/test\/DATABASE_URL does not exist/);
-    expect(r.text).toMatch(/core\.json:\d+ environments\.test\.byContainer\.backend\.secrets\.STRIPE_API_KEY: .*secret arn:aws:secretsmanager:.*stripe-Ab12Cd does not exist/);
-    expect(r.text).toMatch(/backend\.json:13 containerDefinitions\[0\]\.image: container 'backend' image: image .*delivery\/backend:abc123 is not in ECR \(ImageNotFoundException\)/);
+    expect(r.text).toMatch(
+      /core\.json:\d+ defaults\.byContainer\.backend\.secrets\.DATABASE_URL: container 'backend' secret DATABASE_URL: SSM parameter \/delivery\/test\/DATABASE_URL does not exist/,
+    );
+    expect(r.text).toMatch(
+      /core\.json:\d+ environments\.test\.byContainer\.backend\.secrets\.STRIPE_API_KEY: .*secret arn:aws:secretsmanager:.*stripe-Ab12Cd does not exist/,
+    );
+    expect(r.text).toMatch(
+      /backend\.json:13 containerDefinitions\[0\]\.image: container 'backend' image: image .*delivery\/backend:abc123 is not in ECR \(ImageNotFoundException\)/,
+    );
     expect(r.text).toMatch(/backend\.json:35 .*container 'backend' log group: log group \/ecs\/delivery-test does not exist/);
     expect(r.text).toMatch(/backend\.json:50 .*container 'otel-collector' log group/);
     expect(readdirSync(r.runnerTemp)).toEqual([]);
@@ -96,7 +118,10 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
   });
 
   it('follows NextToken when DescribeParameters pages its results', async () => {
-    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [{ Name: '/delivery/test/DATABASE_URL' }], NextToken: 't1' }).resolvesOnce({ Parameters: [{ Name: '/delivery/test/REDIS_URL' }] });
+    ssm
+      .on(DescribeParametersCommand)
+      .resolvesOnce({ Parameters: [{ Name: '/delivery/test/DATABASE_URL' }], NextToken: 't1' })
+      .resolvesOnce({ Parameters: [{ Name: '/delivery/test/REDIS_URL' }] });
     sm.on(DescribeSecretCommand).resolves({});
     ecr.on(DescribeImagesCommand).resolves({});
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/delivery-test' }] });
@@ -123,7 +148,9 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
       expect(r.result).toBeDefined();
       const filters = ssm.commandCalls(DescribeParametersCommand).flatMap((c) => c.args[0].input.ParameterFilters ?? []);
       expect(filters.flatMap((f) => f.Values)).toEqual(['/delivery/test/REDIS_URL']);
-      expect(r.reporter.lines.join('\n')).toMatch(/warning: container 'backend' secret DATABASE_URL: not checked: account 210987654321 .*this job runs as account 123456789012/);
+      expect(r.reporter.lines.join('\n')).toMatch(
+        /warning: container 'backend' secret DATABASE_URL: not checked: account 210987654321 .*this job runs as account 123456789012/,
+      );
       expect(r.result!.summary).toMatch(/not checked: account 210987654321/);
     });
 
@@ -136,17 +163,26 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
 
     it('refused by the secret\'s resource policy: a warning "not checked: account", not a failure and not "exists"', async () => {
       everythingExists();
-      sm.on(DescribeSecretCommand).rejects(Object.assign(new Error('User is not authorized to perform: secretsmanager:DescribeSecret because no resource-based policy allows it'), { name: 'AccessDeniedException' }));
+      sm.on(DescribeSecretCommand).rejects(
+        Object.assign(
+          new Error('User is not authorized to perform: secretsmanager:DescribeSecret because no resource-based policy allows it'),
+          { name: 'AccessDeniedException' },
+        ),
+      );
       const r = await render(crossAccount(), { ...baseInputs, verify: 'true' }, { clients });
       expect(r.result).toBeDefined();
-      expect(r.reporter.lines.join('\n')).toMatch(/warning: container 'backend' secret STRIPE_API_KEY: not checked: account 210987654321 .*not authorized.*Secrets in another account/);
+      expect(r.reporter.lines.join('\n')).toMatch(
+        /warning: container 'backend' secret STRIPE_API_KEY: not checked: account 210987654321 .*not authorized.*Secrets in another account/,
+      );
       expect(r.reporter.lines.join('\n')).not.toMatch(/checked in account 210987654321/);
       expect(r.reporter.lines.join('\n')).toMatch(/0 secret\(s\).*2 not checked \(another account\)/);
     });
 
     it('a secret of another account that does not exist there fails', async () => {
       everythingExists();
-      sm.on(DescribeSecretCommand).rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+      sm.on(DescribeSecretCommand).rejects(
+        Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }),
+      );
       const r = await render(crossAccount(), { ...baseInputs, verify: 'true' }, { clients });
       expect(r.result).toBeUndefined();
       expect(r.text).toMatch(/stripe-Ab12Cd does not exist in account 210987654321/);
@@ -163,7 +199,9 @@ describe('render-taskdef verify: true (read-only existence checks)', () => {
 
   it('a missing permission says which one to grant', async () => {
     everythingExists();
-    sm.on(DescribeSecretCommand).rejects(Object.assign(new Error('User is not authorized to perform: secretsmanager:DescribeSecret'), { name: 'AccessDeniedException' }));
+    sm.on(DescribeSecretCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: secretsmanager:DescribeSecret'), { name: 'AccessDeniedException' }),
+    );
     const r = await render(exampleWorkspace(), { ...baseInputs, verify: 'true' }, { clients });
     expect(r.text).toMatch(/could not check secret .*AccessDeniedException.*Allow secretsmanager:DescribeSecret/);
   });

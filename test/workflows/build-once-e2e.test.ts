@@ -17,15 +17,29 @@ describe.skipIf(needed.length > 0)('build once, promote by digest, safe rollback
   const ROLLBACK = join(repoRoot, 'workflows', 'rollback.yml');
   /** workflows/rollback.yml pointed at the delivery-app backend. */
   const rollback = (environment: string, inputs: Record<string, string> = {}) =>
-    callerRun('rollback.yml', { ref: 'main', inputs: { environment, ...inputs } }, {
-      callerFile: ROLLBACK,
-      callerJob: 'rollback',
-      with: { services: 'backend', 'ecr-repository': 'delivery/backend', 'taskdef-template': 'infra/taskdef/backend.json', 'features-dir': 'infra/env/features', feature: 'core' },
-    });
+    callerRun(
+      'rollback.yml',
+      { ref: 'main', inputs: { environment, ...inputs } },
+      {
+        callerFile: ROLLBACK,
+        callerJob: 'rollback',
+        with: {
+          services: 'backend',
+          'ecr-repository': 'delivery/backend',
+          'taskdef-template': 'infra/taskdef/backend.json',
+          'features-dir': 'infra/env/features',
+          feature: 'core',
+        },
+      },
+    );
 
   /** A quick redeploy of an image already in ECR (no build job, no migration) with a feature config. */
   const redeploy = (environment: string, feature: string) =>
-    callerRun('backend.yml', { ref: 'staging', inputs: { environment, feature, 'image-tag': 'v41' } }, { with: { 'migration-command': '' } });
+    callerRun(
+      'backend.yml',
+      { ref: 'staging', inputs: { environment, feature, 'image-tag': 'v41' } },
+      { with: { 'migration-command': '' } },
+    );
   let testImage = '';
   beforeAll(() => {
     emu.ecr.putImage('delivery/backend', 'v41');
@@ -34,7 +48,11 @@ describe.skipIf(needed.length > 0)('build once, promote by digest, safe rollback
   it('one commit on staging then main is built once, in the build job; prod runs the digest test runs', async () => {
     const pushedBefore = pushed.length;
     durations.length = 0;
-    const staging = await callerRun('backend.yml', { ref: 'staging' }, { sha: SHA2, with: { 'role-duration-seconds': 7200, 'migration-command': '' } });
+    const staging = await callerRun(
+      'backend.yml',
+      { ref: 'staging' },
+      { sha: SHA2, with: { 'role-duration-seconds': 7200, 'migration-command': '' } },
+    );
     expectSuccess(staging);
     expect(staging.jobs.build!.ran_steps).toContain('Build and push the image');
     // One session length for the build role and the deploy role.
@@ -56,7 +74,11 @@ describe.skipIf(needed.length > 0)('build once, promote by digest, safe rollback
     // Prod moves elsewhere first, so the promotion is a real change.
     expectSuccess(await redeploy('prod', 'core'));
     emu.resetCounts();
-    const prod = await callerRun('backend.yml', { ref: 'main', inputs: { environment: 'prod' } }, { with: { 'promote-from': 'delivery-test/backend', 'migration-command': '' } });
+    const prod = await callerRun(
+      'backend.yml',
+      { ref: 'main', inputs: { environment: 'prod' } },
+      { with: { 'promote-from': 'delivery-test/backend', 'migration-command': '' } },
+    );
     expectSuccess(prod);
     expect(prod.jobs.build!.ran).toBe(false);
     expect(prod.jobs.deploy!.ran_steps).toContain('Image of the service to promote from');
@@ -82,7 +104,10 @@ describe.skipIf(needed.length > 0)('build once, promote by digest, safe rollback
 
   it('a failing rollback is not rolled back to the release it replaces (rollback-on-failure: false)', async () => {
     expectSuccess(await redeploy('test', 'menu-rewrite'));
-    emu.scenarios.nextRollout({ cluster: 'delivery-test', service: 'backend' }, { result: 'fail', afterSeconds: 1, exitCode: 1, logLines: ['old release cannot read the new schema'] });
+    emu.scenarios.nextRollout(
+      { cluster: 'delivery-test', service: 'backend' },
+      { result: 'fail', afterSeconds: 1, exitCode: 1, logLines: ['old release cannot read the new schema'] },
+    );
     emu.resetCounts();
     const run = await rollback('test');
     expect(run.jobs.deploy!.failed).toBe('Deploy');
@@ -106,5 +131,3 @@ describe.skipIf(needed.length > 0)('build once, promote by digest, safe rollback
     expect(run.jobs.deploy!.ran).toBe(false);
   });
 });
-
-

@@ -112,23 +112,44 @@ let runs = 0;
 export async function callerRun(
   file: string,
   event: { ref: string; inputs?: Record<string, string> },
-  over: { job?: Record<string, string>; with?: Record<string, string | number | boolean>; app?: string; callerJob?: string; sha?: string; callerFile?: string } = {},
+  over: {
+    job?: Record<string, string>;
+    with?: Record<string, string | number | boolean>;
+    app?: string;
+    callerJob?: string;
+    sha?: string;
+    callerFile?: string;
+  } = {},
 ): Promise<WorkflowRun> {
   app = over.app ?? APP;
   const caller = loadWorkflow(over.callerFile ?? join(app, '.github', 'workflows', file));
   const job = over.callerJob ? caller.doc.jobs[over.callerJob]! : Object.values(caller.doc.jobs)[0]!;
   runs += 1;
-  const github = { ref_name: event.ref, ref_type: 'branch', repository: 'acme/delivery-app', run_id: String(4000 + runs), run_attempt: '1', sha: over.sha ?? SHA, token: 'ghs_test' };
+  const github = {
+    ref_name: event.ref,
+    ref_type: 'branch',
+    repository: 'acme/delivery-app',
+    run_id: String(4000 + runs),
+    run_attempt: '1',
+    sha: over.sha ?? SHA,
+    token: 'ghs_test',
+  };
   const callerCtx: Contexts = { github, inputs: event.inputs ?? {}, vars: {}, needs: {} };
-  const withs = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]));
+  const withs = Object.fromEntries(
+    Object.entries(job.with ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, callerCtx) : (v as string)]),
+  );
   const reusable = loadWorkflow(join(repoRoot, job.uses!.replace(/^[^/]+\/aws-deploy-actions\//, '').replace(/@.*$/, '')));
   // Polls every second instead of five: the emulator's rollouts take a second or two.
-  return runReusable(reusable, { ...withs, ...(reusable.path.endsWith('deploy-ecs-service.yml') ? { 'poll-interval-seconds': 1 } : {}), ...over.with }, {
-    contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
-    env: stepEnv(),
-    handlers,
-    environments: environments(),
-  });
+  return runReusable(
+    reusable,
+    { ...withs, ...(reusable.path.endsWith('deploy-ecs-service.yml') ? { 'poll-interval-seconds': 1 } : {}), ...over.with },
+    {
+      contexts: { github, job: over.job ?? SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
+      env: stepEnv(),
+      handlers,
+      environments: environments(),
+    },
+  );
 }
 
 /** No job failed (with the failing step's log when one did). */

@@ -53,7 +53,9 @@ describe('ci.yml smoke jobs, run locally', () => {
   describe.each(smokeJobs)('%s', (name, job) => {
     const steps = job.steps ?? [];
     const missing = [...new Set(actionsOf(steps))].filter((a) => !built(a));
-    const title = missing.length ? `SKIPPED: dist/${missing.join(', dist/')} not built yet` : 'passes with the committed bundles against the emulator';
+    const title = missing.length
+      ? `SKIPPED: dist/${missing.join(', dist/')} not built yet`
+      : 'passes with the committed bundles against the emulator';
     it.skipIf(missing.length > 0)(title, async () => {
       const workspace = mkdtempSync(join(tmpdir(), `ci-${name}-`));
       symlinkSync(join(repoRoot, 'examples'), join(workspace, 'examples'));

@@ -19,7 +19,10 @@ function table(file: string, heading: string): Map<string, string[]> {
   for (const line of section.slice(start).split('\n').slice(1)) {
     if (line.startsWith('#')) break;
     if (!line.startsWith('| `')) continue;
-    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     rows.set(cells[0]!.replace(/`/g, ''), cells.slice(1));
   }
   return rows;
@@ -27,13 +30,15 @@ function table(file: string, heading: string): Map<string, string[]> {
 
 describe.each(['deploy-ecs-service.yml', 'deploy-static-site.yml'])('workflows/README.md documents %s', (file) => {
   const wf = loadWorkflow(join(repoRoot, '.github', 'workflows', file));
-  const call = (wf.doc.on as {
-    workflow_call: {
-      inputs: Record<string, { type: string; required?: boolean }>;
-      secrets?: Record<string, unknown>;
-      outputs: Record<string, unknown>;
-    };
-  }).workflow_call;
+  const call = (
+    wf.doc.on as {
+      workflow_call: {
+        inputs: Record<string, { type: string; required?: boolean }>;
+        secrets?: Record<string, unknown>;
+        outputs: Record<string, unknown>;
+      };
+    }
+  ).workflow_call;
 
   it('every input, with its type and whether it is required', () => {
     const rows = table(file, 'Inputs');
@@ -68,7 +73,13 @@ function documents(): Array<{ file: string; text: string }> {
   const root = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   const start = root.indexOf('## Use it in your repo');
   const end = root.indexOf('\n## ', root.indexOf('## Workflows') + 1);
-  const files = ['workflows/README.md', 'examples/README.md', 'examples/api-spa/README.md', 'examples/web-alb-assets/README.md', 'examples/rails-stores/README.md'];
+  const files = [
+    'workflows/README.md',
+    'examples/README.md',
+    'examples/api-spa/README.md',
+    'examples/web-alb-assets/README.md',
+    'examples/rails-stores/README.md',
+  ];
   return [
     { file: 'README.md', text: root.slice(start, end < 0 ? undefined : end) },
     ...files.map((f) => ({ file: f, text: readFileSync(join(repoRoot, f), 'utf8') })),

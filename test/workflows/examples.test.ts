@@ -92,7 +92,9 @@ describe('examples', () => {
     });
 
     it('can only reach environments its feature config defines', () => {
-      const config = JSON.parse(readFileSync(join(root, featuresDir!, `${feature}.json`), 'utf8')) as { environments: Record<string, unknown> };
+      const config = JSON.parse(readFileSync(join(root, featuresDir!, `${feature}.json`), 'utf8')) as {
+        environments: Record<string, unknown>;
+      };
       expect(job.environments.length).toBeGreaterThan(0);
       for (const env of job.environments) expect(Object.keys(config.environments), `environment ${env}`).toContain(env);
     });
@@ -116,7 +118,9 @@ describe('examples', () => {
       expect(run.code).toBe(0);
       expect(run.outputs.environment).toBe(environment);
       expect(run.outputs.family).toContain(environment);
-      const rendered = JSON.parse(readFileSync(run.outputs['task-definition']!, 'utf8')) as { containerDefinitions: Array<{ name: string; image: string }> };
+      const rendered = JSON.parse(readFileSync(run.outputs['task-definition']!, 'utf8')) as {
+        containerDefinitions: Array<{ name: string; image: string }>;
+      };
       const target = rendered.containerDefinitions.find((c) => c.name === (container ?? rendered.containerDefinitions[0]!.name))!;
       expect(target.image).toBe(IMAGE);
     });

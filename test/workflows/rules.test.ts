@@ -54,7 +54,6 @@ describe.each(workflows.map((w) => [w.path, w] as const))('%s', (_path, wf) => {
   it('uploads artifacts with overwrite: true (so "Re-run all jobs" works)', () => {
     expect(artifactProblems(wf)).toEqual([]);
   });
-
 });
 
 // Only workflows with run: steps: for the others there is nothing to check.
@@ -93,11 +92,16 @@ describe('reusable workflows', () => {
   const reusable = workflows.filter(isReusable);
 
   it('are the two deploy workflows', () => {
-    expect(reusable.map((w) => w.path).sort()).toEqual(['.github/workflows/deploy-ecs-service.yml', '.github/workflows/deploy-static-site.yml']);
+    expect(reusable.map((w) => w.path).sort()).toEqual([
+      '.github/workflows/deploy-ecs-service.yml',
+      '.github/workflows/deploy-static-site.yml',
+    ]);
   });
 
   it.each(reusable.map((w) => [w.path, w] as const))('%s declares environment: on the job that gets the OIDC token', (_p, wf) => {
-    const withToken = Object.entries(wf.doc.jobs).filter(([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write' && !isBuildOnlyJob(j));
+    const withToken = Object.entries(wf.doc.jobs).filter(
+      ([, j]) => typeof j.permissions === 'object' && j.permissions['id-token'] === 'write' && !isBuildOnlyJob(j),
+    );
     expect(withToken.length).toBeGreaterThan(0);
     for (const [, job] of withToken) expect(job.environment).toMatch(/needs\.plan\.outputs\.environment/);
   });
@@ -112,7 +116,9 @@ describe('reusable workflows', () => {
 describe('build once, in its own job', () => {
   const ecs = workflows.find((w) => w.path === '.github/workflows/deploy-ecs-service.yml')!;
   it('the image is built only in the build job, which assumes only the build role and runs no deploy action', () => {
-    const builders = Object.entries(ecs.doc.jobs).filter(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')));
+    const builders = Object.entries(ecs.doc.jobs).filter(([, j]) =>
+      (j.steps ?? []).some((s) => s.uses?.startsWith('docker/build-push-action@')),
+    );
     expect(builders.map(([name]) => name)).toEqual(['build']);
     expect(isBuildOnlyJob(builders[0]![1])).toBe(true);
     expect(builders[0]![1].environment).toBeUndefined();
@@ -129,9 +135,14 @@ describe('caller workflows', () => {
   const callers = workflows.filter((w) => w.path.startsWith('workflows/') || w.path.startsWith('examples/'));
 
   it('call the reusable workflows by repository path and ref (never ./, which is the app repo)', () => {
-    const calls = callers.flatMap((wf) => Object.values(wf.doc.jobs).filter((j) => j.uses).map((j) => j.uses!));
+    const calls = callers.flatMap((wf) =>
+      Object.values(wf.doc.jobs)
+        .filter((j) => j.uses)
+        .map((j) => j.uses!),
+    );
     expect(calls.length).toBeGreaterThan(0);
-    for (const uses of calls) expect(uses).toMatch(/^[\w.-]+\/aws-deploy-actions\/\.github\/workflows\/deploy-(ecs-service|static-site)\.yml@\S+$/);
+    for (const uses of calls)
+      expect(uses).toMatch(/^[\w.-]+\/aws-deploy-actions\/\.github\/workflows\/deploy-(ecs-service|static-site)\.yml@\S+$/);
   });
 
   it('rails-stores asks for one approval per release: one gating job, every deploy call waits for it', () => {
@@ -150,7 +161,9 @@ describe('caller workflows', () => {
   it('the backend and frontend callers deploy on master too (the default mapping has master=prod)', () => {
     for (const file of ['workflows/backend.yml', 'workflows/frontend.yml']) {
       const wf = callers.find((w) => w.path === file)!;
-      expect((wf.doc.on as { push: { branches: string[] } }).push.branches, file).toEqual(expect.arrayContaining(['main', 'master', 'staging']));
+      expect((wf.doc.on as { push: { branches: string[] } }).push.branches, file).toEqual(
+        expect.arrayContaining(['main', 'master', 'staging']),
+      );
     }
   });
 

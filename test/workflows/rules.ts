@@ -14,7 +14,8 @@ const SUITE_PATH = '.aws-deploy-actions';
 const SUITE_REPO = /(^|\/)aws-deploy-actions$/;
 
 const where = (wf: WorkflowFile, job: string, step?: { index: number; step: { id?: string; name?: string } }) =>
-  `${wf.path}: jobs.${job}` + (step ? `.steps[${step.index}]${step.step.name ? ` (${step.step.name})` : step.step.id ? ` (${step.step.id})` : ''}` : '');
+  `${wf.path}: jobs.${job}` +
+  (step ? `.steps[${step.index}]${step.step.name ? ` (${step.step.name})` : step.step.id ? ` (${step.step.id})` : ''}` : '');
 
 /**
  * No `${{ }}` inside `run:` at all: an expression is pasted into the script before
@@ -95,8 +96,14 @@ function permissionMap(p: Job['permissions']): Record<string, string> | undefine
  */
 export function isBuildOnlyJob(spec: Job): boolean {
   const steps = spec.steps ?? [];
-  const roles = steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')).map((s) => String(s.with?.['role-to-assume'] ?? ''));
-  return roles.length > 0 && roles.every((r) => /build-role-to-assume|AWS_BUILD_ROLE_ARN/.test(r) && !/AWS_ROLE_ARN\b|inputs\.role-to-assume/.test(r)) && !steps.some((s) => s.uses?.includes('.aws-deploy-actions/actions/'));
+  const roles = steps
+    .filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))
+    .map((s) => String(s.with?.['role-to-assume'] ?? ''));
+  return (
+    roles.length > 0 &&
+    roles.every((r) => /build-role-to-assume|AWS_BUILD_ROLE_ARN/.test(r) && !/AWS_ROLE_ARN\b|inputs\.role-to-assume/.test(r)) &&
+    !steps.some((s) => s.uses?.includes('.aws-deploy-actions/actions/'))
+  );
 }
 
 export function permissionProblems(wf: WorkflowFile): string[] {
@@ -118,7 +125,9 @@ export function permissionProblems(wf: WorkflowFile): string[] {
     }
     if (perms['*'] === 'write-all') problems.push(`${wf.path}: jobs.${job} has write-all permissions; list the scopes it needs.`);
     if (perms['id-token'] === 'write' && !spec.environment && !spec.uses && !isBuildOnlyJob(spec)) {
-      problems.push(`${wf.path}: jobs.${job} has id-token: write without environment:; only deploy jobs (with environment protection) and the build-only job (build role) may mint OIDC tokens.`);
+      problems.push(
+        `${wf.path}: jobs.${job} has id-token: write without environment:; only deploy jobs (with environment protection) and the build-only job (build role) may mint OIDC tokens.`,
+      );
     }
   }
   return problems;
@@ -150,7 +159,9 @@ export function sameCommitProblems(wf: WorkflowFile): string[] {
         continue;
       }
       if (step.uses?.startsWith('./actions/')) {
-        problems.push(`${at}: uses: ${step.uses} resolves in the caller's checkout; use ./${SUITE_PATH}/actions/... after checking the suite out.`);
+        problems.push(
+          `${at}: uses: ${step.uses} resolves in the caller's checkout; use ./${SUITE_PATH}/actions/... after checking the suite out.`,
+        );
       }
       const usesSuite = step.uses?.startsWith(`./${SUITE_PATH}/`) || (step.run ?? '').includes(`${SUITE_PATH}/`);
       if (usesSuite && !suiteCheckedOut) {
@@ -179,10 +190,12 @@ export function concurrencyProblems(wf: WorkflowFile): string[] {
       problems.push(`${wf.path}: jobs.${job} deploys without concurrency:; add a group of repository + environment + service.`);
       continue;
     }
-    if (/github\.workflow\b/.test(group)) problems.push(`${wf.path}: jobs.${job} concurrency group uses github.workflow (the caller's name in a called workflow).`);
+    if (/github\.workflow\b/.test(group))
+      problems.push(`${wf.path}: jobs.${job} concurrency group uses github.workflow (the caller's name in a called workflow).`);
     if (!/github\.repository\b/.test(group)) problems.push(`${wf.path}: jobs.${job} concurrency group lacks github.repository.`);
     if (!/environment/.test(group)) problems.push(`${wf.path}: jobs.${job} concurrency group lacks the environment.`);
-    if (!/concurrency-key|inputs\.(services|site)/.test(group)) problems.push(`${wf.path}: jobs.${job} concurrency group lacks the service or site.`);
+    if (!/concurrency-key|inputs\.(services|site)/.test(group))
+      problems.push(`${wf.path}: jobs.${job} concurrency group lacks the service or site.`);
     if (cancel !== false) problems.push(`${wf.path}: jobs.${job} must set cancel-in-progress: false (never cancel a running deploy).`);
   }
   return problems;
@@ -197,7 +210,10 @@ export function artifactProblems(wf: WorkflowFile): string[] {
   return steps(wf)
     .filter(({ step }) => /^actions\/upload-artifact@/.test(String(step.uses ?? '')))
     .filter(({ step }) => step.with?.overwrite !== true && step.with?.overwrite !== 'true')
-    .map((s) => `${where(wf, s.job, s)}: upload-artifact without overwrite: true; "Re-run all jobs" fails on the artifact the first attempt uploaded. Add overwrite: true.`);
+    .map(
+      (s) =>
+        `${where(wf, s.job, s)}: upload-artifact without overwrite: true; "Re-run all jobs" fails on the artifact the first attempt uploaded. Add overwrite: true.`,
+    );
 }
 
 interface InputSpec {
@@ -225,7 +241,9 @@ function reusableInputs(file: string): Map<string, InputSpec> | undefined {
     on?: { workflow_call?: { inputs?: Record<string, { required?: boolean; default?: unknown; type?: string }> } };
   };
   const inputs = doc.on?.workflow_call?.inputs ?? {};
-  return new Map(Object.entries(inputs).map(([k, v]) => [k, { required: v.required === true, hasDefault: v.default !== undefined, type: v.type }]));
+  return new Map(
+    Object.entries(inputs).map(([k, v]) => [k, { required: v.required === true, hasDefault: v.default !== undefined, type: v.type }]),
+  );
 }
 
 /** `./actions/x`, `./.aws-deploy-actions/actions/x`, `<owner>/aws-deploy-actions/actions/x@ref` → x. */
@@ -280,7 +298,9 @@ export function withKeyProblems(wf: WorkflowFile): WithCheck {
     try {
       inputs = actionInputs(name);
     } catch (err) {
-      problems.push(`${where(wf, job, { index, step })}: actions/${name}/action.yml does not parse, so with: cannot be checked: ${(err as Error).message.split('\n')[0]}`);
+      problems.push(
+        `${where(wf, job, { index, step })}: actions/${name}/action.yml does not parse, so with: cannot be checked: ${(err as Error).message.split('\n')[0]}`,
+      );
       continue;
     }
     if (!inputs) {

@@ -28,7 +28,12 @@ function runScript(script: string, env: Record<string, string>): ScriptRun {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
     encoding: 'utf8',
   });
-  return { code: run.status, outputs: parseCommandFile(readFileSync(output, 'utf8')), stdout: run.stdout + run.stderr, summary: readFileSync(summary, 'utf8') };
+  return {
+    code: run.status,
+    outputs: parseCommandFile(readFileSync(output, 'utf8')),
+    stdout: run.stdout + run.stderr,
+    summary: readFileSync(summary, 'utf8'),
+  };
 }
 
 /** The `branch-environments` default of a reusable workflow, exactly as a caller gets it. */
@@ -74,7 +79,14 @@ describe('select-environment.sh: branch -> environment', () => {
   });
 
   it('a custom mapping: globs, comments, first match wins', () => {
-    const mapping = ['# releases go to staging first', 'release/*=staging', 'main=production', 'main=never', '', 'develop = dev  # spaces are trimmed'].join('\n');
+    const mapping = [
+      '# releases go to staging first',
+      'release/*=staging',
+      'main=production',
+      'main=never',
+      '',
+      'develop = dev  # spaces are trimmed',
+    ].join('\n');
     expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'release/2.4' }).outputs.environment).toBe('staging');
     expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'main' }).outputs.environment).toBe('production');
     expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'develop' }).outputs.environment).toBe('dev');
@@ -83,7 +95,10 @@ describe('select-environment.sh: branch -> environment', () => {
 
   it('tag:<glob> lines map tags (and only tags)', () => {
     const mapping = 'main=staging\ntag:v*=prod';
-    expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'v1.4.2', REF_TYPE: 'tag' }).outputs).toMatchObject({ environment: 'prod', reason: "tag 'v1.4.2' matches 'v*'" });
+    expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'v1.4.2', REF_TYPE: 'tag' }).outputs).toMatchObject({
+      environment: 'prod',
+      reason: "tag 'v1.4.2' matches 'v*'",
+    });
     expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'v1.4.2', REF_TYPE: 'branch' }).outputs.deploy).toBe('false');
     expect(select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'main', REF_TYPE: 'tag' }).outputs.deploy).toBe('false');
   });
@@ -149,13 +164,23 @@ describe('resolve-image.sh: build, promote or redeploy', () => {
   });
 
   it('uses a given registry (another account) instead of the assumed role account', () => {
-    const run = resolve({ ...ACCOUNT, ECR_REPOSITORY: 'api', ECR_REGISTRY: '999999999999.dkr.ecr.us-east-1.amazonaws.com', IMAGE_TAG: 'abc' });
+    const run = resolve({
+      ...ACCOUNT,
+      ECR_REPOSITORY: 'api',
+      ECR_REGISTRY: '999999999999.dkr.ecr.us-east-1.amazonaws.com',
+      IMAGE_TAG: 'abc',
+    });
     expect(run.outputs.uri).toBe('999999999999.dkr.ecr.us-east-1.amazonaws.com/api:abc');
   });
 
   it('deploys a full image URI as is (no repository needed)', () => {
     const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:0123abc';
-    expect(resolve({ ...ACCOUNT, IMAGE: uri }).outputs).toMatchObject({ uri, build: 'false', tag: '0123abc', registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com' });
+    expect(resolve({ ...ACCOUNT, IMAGE: uri }).outputs).toMatchObject({
+      uri,
+      build: 'false',
+      tag: '0123abc',
+      registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    });
   });
 
   it.each([

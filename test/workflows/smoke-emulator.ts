@@ -48,7 +48,9 @@ export async function seed(emu: Emulator): Promise<Record<string, string>> {
     taskDefinition,
     desiredCount: 1,
     launchType: 'FARGATE',
-    networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0smoke'], securityGroups: ['sg-0smoke'], assignPublicIp: 'DISABLED' } },
+    networkConfiguration: {
+      awsvpcConfiguration: { subnets: ['subnet-0smoke'], securityGroups: ['sg-0smoke'], assignPublicIp: 'DISABLED' },
+    },
   });
   await emu.s3.createBucket(SMOKE.bucket);
   const distribution = emu.cloudfront.createDistribution({ invalidationSeconds: 1 });
@@ -58,7 +60,12 @@ export async function seed(emu: Emulator): Promise<Record<string, string>> {
 async function main(envFile: string): Promise<void> {
   const emu = await startEmulator();
   const env = await seed(emu);
-  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(
+    envFile,
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   console.log(`emulator ready: ${emu.endpoint} (S3 ${emu.s3Endpoint})`);
   const stop = () => void emu.stop().finally(() => process.exit(0));
   process.on('SIGTERM', stop);

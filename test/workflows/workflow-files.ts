@@ -84,9 +84,7 @@ export function fixture(name: string): WorkflowFile {
 }
 
 export function steps(wf: WorkflowFile): Array<{ job: string; index: number; step: Step }> {
-  return Object.entries(wf.doc.jobs ?? {}).flatMap(([job, spec]) =>
-    (spec.steps ?? []).map((step, index) => ({ job, index, step })),
-  );
+  return Object.entries(wf.doc.jobs ?? {}).flatMap(([job, spec]) => (spec.steps ?? []).map((step, index) => ({ job, index, step })));
 }
 
 /** True for `on: workflow_call` workflows (a string, list or map `on:`). */

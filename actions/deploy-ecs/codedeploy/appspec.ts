@@ -24,11 +24,21 @@ export function readAppSpec(path: string): AppSpecTemplate {
     spec = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
     const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new ActionError(`AppSpec file '${path}' is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { input: 'codedeploy-appspec', file: path, line, fix: 'Fix the syntax (see the AppSpec reference for ECS).' });
+    throw new ActionError(`AppSpec file '${path}' is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, {
+      input: 'codedeploy-appspec',
+      file: path,
+      line,
+      fix: 'Fix the syntax (see the AppSpec reference for ECS).',
+    });
   }
   const props = (spec as Json | null)?.Resources?.[0]?.TargetService?.Properties;
   if (!props || typeof props !== 'object') {
-    throw new ActionError(`AppSpec file '${path}' has no Resources[0].TargetService.Properties.`, { input: 'codedeploy-appspec', file: path, field: 'Resources', fix: 'Write Resources: - TargetService: { Type: AWS::ECS::Service, Properties: { TaskDefinition: <any>, LoadBalancerInfo: { ContainerName, ContainerPort } } }.' });
+    throw new ActionError(`AppSpec file '${path}' has no Resources[0].TargetService.Properties.`, {
+      input: 'codedeploy-appspec',
+      file: path,
+      field: 'Resources',
+      fix: 'Write Resources: - TargetService: { Type: AWS::ECS::Service, Properties: { TaskDefinition: <any>, LoadBalancerInfo: { ContainerName, ContainerPort } } }.',
+    });
   }
   return { spec: spec as Json, source: path };
 }
@@ -37,10 +47,23 @@ export function readAppSpec(path: string): AppSpecTemplate {
 export function generatedAppSpec(service: Service): AppSpecTemplate {
   const lb = service.loadBalancers?.find((l) => l.containerName && l.containerPort);
   if (!lb) {
-    throw new ActionError(`Service '${service.serviceName}' has no load balancer with a container name and port to generate the AppSpec from.`, { input: 'codedeploy-appspec', fix: 'Give codedeploy-appspec: an AppSpec file naming the container and port.' });
+    throw new ActionError(
+      `Service '${service.serviceName}' has no load balancer with a container name and port to generate the AppSpec from.`,
+      { input: 'codedeploy-appspec', fix: 'Give codedeploy-appspec: an AppSpec file naming the container and port.' },
+    );
   }
   return {
-    spec: { version: 0.0, Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: { TaskDefinition: '', LoadBalancerInfo: { ContainerName: lb.containerName, ContainerPort: lb.containerPort } } } }] },
+    spec: {
+      version: 0.0,
+      Resources: [
+        {
+          TargetService: {
+            Type: 'AWS::ECS::Service',
+            Properties: { TaskDefinition: '', LoadBalancerInfo: { ContainerName: lb.containerName, ContainerPort: lb.containerPort } },
+          },
+        },
+      ],
+    },
     source: `generated from the service's load balancer (${lb.containerName}:${lb.containerPort})`,
   };
 }

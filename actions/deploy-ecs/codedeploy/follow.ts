@@ -3,7 +3,15 @@
  * events (ListDeploymentTargets / GetDeploymentTarget) for progress lines and, on failure, the
  * event that failed. A progress line is printed on every change, never on an unchanged poll.
  */
-import { GetDeploymentCommand, GetDeploymentTargetCommand, ListDeploymentTargetsCommand, StopDeploymentCommand, type CodeDeployClient, type DeploymentInfo, type LifecycleEvent } from '@aws-sdk/client-codedeploy';
+import {
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentTargetsCommand,
+  StopDeploymentCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type LifecycleEvent,
+} from '@aws-sdk/client-codedeploy';
 import { randomUUID } from 'node:crypto';
 import { describeUnknown } from '../../../lib/errors.js';
 import type { Clock, Sleep } from '../../../lib/poll.js';
@@ -69,7 +77,8 @@ export async function followDeployment(deps: FollowDeps, id: string, opts: { int
         }
       }
     }
-    if (TERMINAL.has(status)) return { status, info, events, failedEvent: events.find((e) => e.status === 'Failed'), timedOut: false, cancelled: false };
+    if (TERMINAL.has(status))
+      return { status, info, events, failedEvent: events.find((e) => e.status === 'Failed'), timedOut: false, cancelled: false };
     if (deps.now() + opts.intervalMs > opts.deadline) return { info, events, timedOut: true, cancelled: false };
     await Promise.race([deps.sleep(opts.intervalMs), aborted]);
   }
@@ -82,7 +91,11 @@ export async function stopWithRollback(deps: FollowDeps, id: string): Promise<{ 
     deps.report.info(`StopDeployment ${id} (autoRollbackEnabled): ${out.status ?? ''}`.trim());
     const info = (await deps.codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
     verbatim(deps.report, [out.statusMessage ?? '', info?.rollbackInfo?.rollbackMessage ?? ''].filter(Boolean));
-    return { stopped: true, rolledBack: !!info?.rollbackInfo, note: `CodeDeploy status ${info?.status ?? 'unknown'}${info?.rollbackInfo?.rollbackMessage ? `: ${info.rollbackInfo.rollbackMessage}` : ''}` };
+    return {
+      stopped: true,
+      rolledBack: !!info?.rollbackInfo,
+      note: `CodeDeploy status ${info?.status ?? 'unknown'}${info?.rollbackInfo?.rollbackMessage ? `: ${info.rollbackInfo.rollbackMessage}` : ''}`,
+    };
   } catch (err) {
     return { stopped: false, rolledBack: false, note: `StopDeployment failed: ${describeUnknown(err)}` };
   }

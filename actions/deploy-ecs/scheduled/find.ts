@@ -3,7 +3,15 @@
  * rule must exist and run this task-definition family on this cluster (else the run fails naming
  * the line), and `auto` lists every schedule and rule of the region whose ECS target does.
  */
-import { ListEventBusesCommand, ListRuleNamesByTargetCommand, type EventBridgeClient, type ListEventBusesCommandOutput, type ListRuleNamesByTargetCommandOutput, ListTargetsByRuleCommand, type Target as RuleTarget } from '@aws-sdk/client-eventbridge';
+import {
+  ListEventBusesCommand,
+  ListRuleNamesByTargetCommand,
+  type EventBridgeClient,
+  type ListEventBusesCommandOutput,
+  type ListRuleNamesByTargetCommandOutput,
+  ListTargetsByRuleCommand,
+  type Target as RuleTarget,
+} from '@aws-sdk/client-eventbridge';
 import { GetScheduleCommand, ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ActionError, aggregate, describeUnknown } from '../../../lib/errors.js';
 import { familyOf } from '../family-guard.js';
@@ -40,7 +48,8 @@ function mismatch(clusterArn: string | undefined, taskDefinitionArn: string | un
   if (clusterArn !== w.clusterArn) return `its ECS target runs on ${clusterArn ?? 'no cluster'}, not ${w.clusterArn}`;
   const family = familyOf(taskDefinitionArn);
   // A target naming the family without a revision runs the latest ACTIVE one: ECS moves it by itself.
-  if (!family) return `its task definition ${taskDefinitionArn ?? '(none)'} names no revision (it follows the latest ACTIVE revision by itself)`;
+  if (!family)
+    return `its task definition ${taskDefinitionArn ?? '(none)'} names no revision (it follows the latest ACTIVE revision by itself)`;
   if (family !== w.family) return `it runs task-definition family '${family}', not '${w.family}'`;
   return undefined;
 }
@@ -48,13 +57,28 @@ function mismatch(clusterArn: string | undefined, taskDefinitionArn: string | un
 async function findSchedule(deps: FindDeps, group: string, name: string, w: Workload): Promise<ScheduledTarget> {
   const label = `schedule:${group}/${name}`;
   const got = await deps.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })).catch((err: unknown) => {
-    if (notFound(err)) throw new ActionError(`${label} was not found.`, { input: INPUT, fix: 'Check the group and name (aws scheduler list-schedules), and the region.' });
-    throw new ActionError(`${label} cannot be read: ${describeUnknown(err)}.`, { input: INPUT, fix: 'Allow scheduler:GetSchedule (see the README IAM policy).' });
+    if (notFound(err))
+      throw new ActionError(`${label} was not found.`, {
+        input: INPUT,
+        fix: 'Check the group and name (aws scheduler list-schedules), and the region.',
+      });
+    throw new ActionError(`${label} cannot be read: ${describeUnknown(err)}.`, {
+      input: INPUT,
+      fix: 'Allow scheduler:GetSchedule (see the README IAM policy).',
+    });
   });
   const ecs = got.Target?.EcsParameters;
-  if (!ecs) throw new ActionError(`${label} does not start an ECS task (its target is ${got.Target?.Arn ?? 'missing'}).`, { input: INPUT, fix: 'List only schedules whose target is an ECS task of these services.' });
+  if (!ecs)
+    throw new ActionError(`${label} does not start an ECS task (its target is ${got.Target?.Arn ?? 'missing'}).`, {
+      input: INPUT,
+      fix: 'List only schedules whose target is an ECS task of these services.',
+    });
   const why = mismatch(got.Target?.Arn, ecs.TaskDefinitionArn, w);
-  if (why) throw new ActionError(`${label}: ${why}.`, { input: INPUT, fix: 'Remove it from scheduled-tasks, or deploy it with the family and cluster it runs.' });
+  if (why)
+    throw new ActionError(`${label}: ${why}.`, {
+      input: INPUT,
+      fix: 'Remove it from scheduled-tasks, or deploy it with the family and cluster it runs.',
+    });
   return { kind: 'schedule', label, owner: group, name, taskDefinitionArn: ecs.TaskDefinitionArn! };
 }
 
@@ -76,7 +100,15 @@ function ruleMatches(bus: string, name: string, targets: RuleTarget[], w: Worklo
   for (const t of ecsTargets) {
     const m = mismatch(t.Arn, t.EcsParameters!.TaskDefinitionArn, w);
     if (m) why.push(`target ${t.Id}: ${m}`);
-    else found.push({ kind: 'rule', label: `rule:${bus}/${name}`, owner: bus, name, targetId: t.Id!, taskDefinitionArn: t.EcsParameters!.TaskDefinitionArn! });
+    else
+      found.push({
+        kind: 'rule',
+        label: `rule:${bus}/${name}`,
+        owner: bus,
+        name,
+        targetId: t.Id!,
+        taskDefinitionArn: t.EcsParameters!.TaskDefinitionArn!,
+      });
   }
   if (found.length > 1) for (const f of found) f.label += `#${f.targetId}`;
   if (!ecsTargets.length) why.push('it has no ECS target');
@@ -86,11 +118,22 @@ function ruleMatches(bus: string, name: string, targets: RuleTarget[], w: Worklo
 async function findRule(deps: FindDeps, bus: string, name: string, w: Workload): Promise<ScheduledTarget[]> {
   const label = `rule:${bus}/${name}`;
   const targets = await ruleTargets(deps, bus, name).catch((err: unknown) => {
-    if (notFound(err)) throw new ActionError(`${label} was not found.`, { input: INPUT, fix: 'Check the event bus and rule name (aws events list-rules --event-bus-name <bus>), and the region.' });
-    throw new ActionError(`${label} cannot be read: ${describeUnknown(err)}.`, { input: INPUT, fix: 'Allow events:ListTargetsByRule (see the README IAM policy).' });
+    if (notFound(err))
+      throw new ActionError(`${label} was not found.`, {
+        input: INPUT,
+        fix: 'Check the event bus and rule name (aws events list-rules --event-bus-name <bus>), and the region.',
+      });
+    throw new ActionError(`${label} cannot be read: ${describeUnknown(err)}.`, {
+      input: INPUT,
+      fix: 'Allow events:ListTargetsByRule (see the README IAM policy).',
+    });
   });
   const { found, why } = ruleMatches(bus, name, targets, w);
-  if (!found.length) throw new ActionError(`${label} runs no ECS task of this workload: ${why.join('; ')}.`, { input: INPUT, fix: 'Remove it from scheduled-tasks, or deploy it with the family and cluster it runs.' });
+  if (!found.length)
+    throw new ActionError(`${label} runs no ECS task of this workload: ${why.join('; ')}.`, {
+      input: INPUT,
+      fix: 'Remove it from scheduled-tasks, or deploy it with the family and cluster it runs.',
+    });
   return found;
 }
 
@@ -105,7 +148,14 @@ async function findAll(deps: FindDeps, w: Workload): Promise<ScheduledTarget[]> 
       if (s.Target?.Arn !== w.clusterArn) continue;
       const got = await deps.scheduler.send(new GetScheduleCommand({ Name: s.Name, GroupName: s.GroupName }));
       const ecs = got.Target?.EcsParameters;
-      if (ecs && !mismatch(got.Target?.Arn, ecs.TaskDefinitionArn, w)) out.push({ kind: 'schedule', label: `schedule:${s.GroupName}/${s.Name}`, owner: s.GroupName!, name: s.Name!, taskDefinitionArn: ecs.TaskDefinitionArn! });
+      if (ecs && !mismatch(got.Target?.Arn, ecs.TaskDefinitionArn, w))
+        out.push({
+          kind: 'schedule',
+          label: `schedule:${s.GroupName}/${s.Name}`,
+          owner: s.GroupName!,
+          name: s.Name!,
+          taskDefinitionArn: ecs.TaskDefinitionArn!,
+        });
     }
     token = page.NextToken;
   } while (token);
@@ -119,7 +169,9 @@ async function findAll(deps: FindDeps, w: Workload): Promise<ScheduledTarget[]> 
   for (const bus of buses) {
     let ruleToken: string | undefined;
     do {
-      const page: ListRuleNamesByTargetCommandOutput = await deps.events.send(new ListRuleNamesByTargetCommand({ TargetArn: w.clusterArn, EventBusName: bus, NextToken: ruleToken }));
+      const page: ListRuleNamesByTargetCommandOutput = await deps.events.send(
+        new ListRuleNamesByTargetCommand({ TargetArn: w.clusterArn, EventBusName: bus, NextToken: ruleToken }),
+      );
       for (const rule of page.RuleNames ?? []) out.push(...ruleMatches(bus, rule, await ruleTargets(deps, bus, rule), w).found);
       ruleToken = page.NextToken;
     } while (ruleToken);
@@ -137,7 +189,11 @@ export async function findScheduledTasks(deps: FindDeps, refs: ScheduledTaskRef[
       else if (ref.kind === 'rule') found.push(...(await findRule(deps, ref.bus, ref.name, w)));
       else found.push(...(await findAll(deps, w)));
     } catch (err) {
-      if (!(err instanceof ActionError)) throw new ActionError(`${refLabel(ref)}: ${describeUnknown(err)}`, { input: INPUT, fix: 'Check the IAM policy in the README (scheduler:ListSchedules, scheduler:GetSchedule, events:ListEventBuses, events:ListRuleNamesByTarget, events:ListTargetsByRule).' });
+      if (!(err instanceof ActionError))
+        throw new ActionError(`${refLabel(ref)}: ${describeUnknown(err)}`, {
+          input: INPUT,
+          fix: 'Check the IAM policy in the README (scheduler:ListSchedules, scheduler:GetSchedule, events:ListEventBuses, events:ListRuleNamesByTarget, events:ListTargetsByRule).',
+        });
       problems.push(err);
     }
   }

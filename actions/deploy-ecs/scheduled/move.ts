@@ -35,7 +35,8 @@ async function moveSchedule(deps: MoveDeps, t: ScheduledTarget, arn: string): Pr
   const got = await deps.scheduler.send(new GetScheduleCommand({ Name: t.name, GroupName: t.owner }));
   const now = got.Target?.EcsParameters?.TaskDefinitionArn;
   if (now === arn) return { ...base, result: 'unchanged', reason: 'already on this revision' };
-  if (now !== t.taskDefinitionArn) return { ...base, result: 'skipped', reason: `changed to ${revisionOf(now)} by someone else during the deploy; left as it is` };
+  if (now !== t.taskDefinitionArn)
+    return { ...base, result: 'skipped', reason: `changed to ${revisionOf(now)} by someone else during the deploy; left as it is` };
   // Everything GetSchedule returned except what is read-only (Arn, CreationDate, LastModificationDate).
   const { $metadata: _m, Arn: _a, CreationDate: _c, LastModificationDate: _l, ...schedule } = got;
   await deps.scheduler.send(
@@ -45,7 +46,12 @@ async function moveSchedule(deps: MoveDeps, t: ScheduledTarget, arn: string): Pr
       GroupName: t.owner,
       ScheduleExpression: got.ScheduleExpression!,
       FlexibleTimeWindow: got.FlexibleTimeWindow!,
-      Target: { ...got.Target!, Arn: got.Target!.Arn!, RoleArn: got.Target!.RoleArn!, EcsParameters: { ...got.Target!.EcsParameters!, TaskDefinitionArn: arn } },
+      Target: {
+        ...got.Target!,
+        Arn: got.Target!.Arn!,
+        RoleArn: got.Target!.RoleArn!,
+        EcsParameters: { ...got.Target!.EcsParameters!, TaskDefinitionArn: arn },
+      },
     }),
   );
   return { ...base, result: 'moved' };
@@ -63,10 +69,18 @@ async function moveRuleTarget(deps: MoveDeps, t: ScheduledTarget, arn: string): 
   if (!target?.EcsParameters) return { ...base, result: 'skipped', reason: `target ${t.targetId} was removed during the deploy` };
   const now = target.EcsParameters.TaskDefinitionArn;
   if (now === arn) return { ...base, result: 'unchanged', reason: 'already on this revision' };
-  if (now !== t.taskDefinitionArn) return { ...base, result: 'skipped', reason: `changed to ${revisionOf(now)} by someone else during the deploy; left as it is` };
-  const out = await deps.events.send(new PutTargetsCommand({ Rule: t.name, EventBusName: t.owner, Targets: [{ ...target, EcsParameters: { ...target.EcsParameters, TaskDefinitionArn: arn } }] }));
+  if (now !== t.taskDefinitionArn)
+    return { ...base, result: 'skipped', reason: `changed to ${revisionOf(now)} by someone else during the deploy; left as it is` };
+  const out = await deps.events.send(
+    new PutTargetsCommand({
+      Rule: t.name,
+      EventBusName: t.owner,
+      Targets: [{ ...target, EcsParameters: { ...target.EcsParameters, TaskDefinitionArn: arn } }],
+    }),
+  );
   const failed = out.FailedEntries?.[0];
-  if (out.FailedEntryCount || failed) return { ...base, result: 'failed', reason: `PutTargets: ${failed?.ErrorCode ?? 'failed'}: ${failed?.ErrorMessage ?? ''}`.trim() };
+  if (out.FailedEntryCount || failed)
+    return { ...base, result: 'failed', reason: `PutTargets: ${failed?.ErrorCode ?? 'failed'}: ${failed?.ErrorMessage ?? ''}`.trim() };
   return { ...base, result: 'moved' };
 }
 
@@ -93,10 +107,22 @@ export function leftInPlace(targets: ScheduledTarget[], arn: string, result: Mov
   return targets.map((t) => ({ label: t.label, before: t.taskDefinitionArn, after: arn, result, reason }));
 }
 
-const ICON: Record<MoveResult, string> = { moved: '✅ moved', unchanged: '➖ unchanged', planned: '📝 planned', 'not moved': '↩️ not moved', skipped: '⚠️ skipped', failed: '❌ failed' };
+const ICON: Record<MoveResult, string> = {
+  moved: '✅ moved',
+  unchanged: '➖ unchanged',
+  planned: '📝 planned',
+  'not moved': '↩️ not moved',
+  skipped: '⚠️ skipped',
+  failed: '❌ failed',
+};
 
 export function scheduledMarkdown(moves: ScheduledMove[]): string {
   if (!moves.length) return '';
-  const rows = moves.map((m) => [code(m.label), revisionOf(m.before), revisionOf(m.after), `${ICON[m.result]}${m.reason ? `: ${m.reason}` : ''}`]);
+  const rows = moves.map((m) => [
+    code(m.label),
+    revisionOf(m.before),
+    revisionOf(m.after),
+    `${ICON[m.result]}${m.reason ? `: ${m.reason}` : ''}`,
+  ]);
   return `\n#### Scheduled tasks\n\n${markdownTable(['schedule / rule', 'before', 'after', 'result'], rows)}\n`;
 }

@@ -31,8 +31,13 @@ export async function findScheduled(inputs: Inputs, deps: ScheduledDeps): Promis
     const td = inputs.taskDefinition;
     const family = td.kind === 'file' ? readTaskDefinitionFile(td.path).family : familyOf(td.ref);
     // The cluster's ARN is what a schedule or rule names as its ECS target; DescribeServices (already allowed) gives it.
-    const svc = (await deps.ecs.send(new DescribeServicesCommand({ cluster: inputs.cluster, services: [inputs.services[0]!] }))).services?.[0];
-    if (!family || !svc?.clusterArn) throw new ActionError('The task-definition family or the cluster ARN is unknown, so no scheduled task can be matched.', { input: 'scheduled-tasks', fix: 'Check task-definition, cluster and services.' });
+    const svc = (await deps.ecs.send(new DescribeServicesCommand({ cluster: inputs.cluster, services: [inputs.services[0]!] })))
+      .services?.[0];
+    if (!family || !svc?.clusterArn)
+      throw new ActionError('The task-definition family or the cluster ARN is unknown, so no scheduled task can be matched.', {
+        input: 'scheduled-tasks',
+        fix: 'Check task-definition, cluster and services.',
+      });
     const targets = await findScheduledTasks(deps, inputs.scheduledTasks, { clusterArn: svc.clusterArn, family });
     for (const t of targets) deps.report.info(`${t.label}: runs ${revisionOf(t.taskDefinitionArn)}`);
     if (!targets.length) deps.report.info(`no schedule or rule runs ${family} on ${svc.clusterArn}`);
@@ -41,12 +46,17 @@ export async function findScheduled(inputs: Inputs, deps: ScheduledDeps): Promis
 }
 
 /** After deploy(): the moves (or why nothing moved) and an error when a move failed. */
-export async function moveScheduled(result: DeployResult, targets: ScheduledTarget[], deps: ScheduledDeps): Promise<{ moves: ScheduledMove[]; error?: ActionError }> {
+export async function moveScheduled(
+  result: DeployResult,
+  targets: ScheduledTarget[],
+  deps: ScheduledDeps,
+): Promise<{ moves: ScheduledMove[]; error?: ActionError }> {
   if (!targets.length) return { moves: [] };
   if (result.status === 'dry-run') {
     const after = result.taskDefinitionArn && !result.changed ? result.taskDefinitionArn : '(new revision)';
     const moves = leftInPlace(targets, after, 'planned', 'would move once every service is steady');
-    for (const m of moves) deps.report.info(`${m.label}: would move ${revisionOf(m.before)} → ${revisionOf(m.after)} once every service is steady`);
+    for (const m of moves)
+      deps.report.info(`${m.label}: would move ${revisionOf(m.before)} → ${revisionOf(m.after)} once every service is steady`);
     return { moves };
   }
   if (result.status !== 'succeeded' && result.status !== 'unchanged') {
@@ -57,14 +67,19 @@ export async function moveScheduled(result: DeployResult, targets: ScheduledTarg
     });
     return { moves };
   }
-  const moves = await deps.report.group(`Move ${targets.length} scheduled task(s) to ${revisionOf(result.taskDefinitionArn)}`, () => moveScheduledTasks(deps, targets, result.taskDefinitionArn));
+  const moves = await deps.report.group(`Move ${targets.length} scheduled task(s) to ${revisionOf(result.taskDefinitionArn)}`, () =>
+    moveScheduledTasks(deps, targets, result.taskDefinitionArn),
+  );
   const failed = moves.filter((m) => m.result === 'failed');
   if (!failed.length) return { moves };
   return {
     moves,
-    error: new ActionError(`The services are deployed, but ${failed.length} scheduled task(s) still run the old revision: ${failed.map((m) => `${m.label} (${m.reason})`).join('; ')}.`, {
-      input: 'scheduled-tasks',
-      fix: 'Allow scheduler:UpdateSchedule / events:PutTargets and iam:PassRole for the target role (see the README IAM policy), then re-run: the services are unchanged and only the scheduled tasks move.',
-    }),
+    error: new ActionError(
+      `The services are deployed, but ${failed.length} scheduled task(s) still run the old revision: ${failed.map((m) => `${m.label} (${m.reason})`).join('; ')}.`,
+      {
+        input: 'scheduled-tasks',
+        fix: 'Allow scheduler:UpdateSchedule / events:PutTargets and iam:PassRole for the target role (see the README IAM policy), then re-run: the services are unchanged and only the scheduled tasks move.',
+      },
+    ),
   };
 }

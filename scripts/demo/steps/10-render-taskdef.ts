@@ -63,7 +63,11 @@ const step: DemoStep = {
           ctx.shared.rendered[key] = join(ctx.workspace, output);
           const def = JSON.parse(readFileSync(ctx.shared.rendered[key], 'utf8')) as Record<string, unknown>;
           ctx.log(dim(`task definition (${output}):`));
-          ctx.log(...compactJson(def).split('\n').map((l) => dim(`  ${l}`)));
+          ctx.log(
+            ...compactJson(def)
+              .split('\n')
+              .map((l) => dim(`  ${l}`)),
+          );
         }
       }
     }

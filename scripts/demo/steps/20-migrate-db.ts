@@ -37,14 +37,22 @@ const step: DemoStep = {
   action: 'migrate-db',
   title: 'Migrate the delivery-test database (one-off ECS task, live logs, exit code of the right container)',
   scenarios: {
-    'migration-fails': 'prisma migrate deploy exits 1 (column already exists); the action fails with the exit code and the last log lines, no deploy follows',
+    'migration-fails':
+      'prisma migrate deploy exits 1 (column already exists); the action fails with the exit code and the last log lines, no deploy follows',
   },
   async run(ctx) {
     const cluster = ctx.names.cluster.test;
     const taskDefinition = ctx.shared.rendered['core/test/backend'];
     if (!taskDefinition) throw new Error('render step did not produce core/test/backend');
     const family = ctx.names.family('test', 'backend');
-    const inputs = { cluster, service: 'backend', 'task-definition': taskDefinition, container: 'backend', command: '["npx","prisma","migrate","deploy"]', ...POLL };
+    const inputs = {
+      cluster,
+      service: 'backend',
+      'task-definition': taskDefinition,
+      container: 'backend',
+      command: '["npx","prisma","migrate","deploy"]',
+      ...POLL,
+    };
 
     if (ctx.scenario === 'migration-fails') {
       ctx.log('Scenario migration-fails: the migration task exits 1 after printing the Prisma error.');

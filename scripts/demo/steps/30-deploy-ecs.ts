@@ -17,7 +17,8 @@ const step: DemoStep = {
   action: 'deploy-ecs',
   title: 'Deploy to delivery-test (register only if changed, update, wait, diagnose, roll back)',
   scenarios: {
-    'rollout-fails': 'the new backend revision exits 1 on start (DATABASE_URL missing); deploy-ecs stops at 3 failed tasks, rolls back to the previous revision and shows why (exit code, log lines, hint)',
+    'rollout-fails':
+      'the new backend revision exits 1 on start (DATABASE_URL missing); deploy-ecs stops at 3 failed tasks, rolls back to the previous revision and shows why (exit code, log lines, hint)',
   },
   async run(ctx) {
     const { names } = ctx;
@@ -59,7 +60,11 @@ const step: DemoStep = {
         Arn: `arn:aws:ecs:${names.region}:${names.account}:cluster/${cluster}`,
         RoleArn: `arn:aws:iam::${names.account}:role/delivery-test-scheduler`,
         Input: JSON.stringify({ containerOverrides: [{ name: 'backend', command: ['bin/rails', 'reports:nightly'] }] }),
-        EcsParameters: { TaskDefinitionArn: running, LaunchType: 'FARGATE', NetworkConfiguration: { awsvpcConfiguration: { Subnets: ['subnet-demo'], AssignPublicIp: 'DISABLED' } } },
+        EcsParameters: {
+          TaskDefinitionArn: running,
+          LaunchType: 'FARGATE',
+          NetworkConfiguration: { awsvpcConfiguration: { Subnets: ['subnet-demo'], AssignPublicIp: 'DISABLED' } },
+        },
       },
     });
     ctx.log(`The schedule delivery-test-nightly-report runs ${running.split('/').pop()} (the backend's revision) every night.`);
@@ -68,7 +73,13 @@ const step: DemoStep = {
       ctx.emu.scenarios.nextRollout({ cluster, service: template }, { result: 'success', afterSeconds: 2 });
       await ctx.runAction('deploy-ecs', {
         label: `deploy core/test/${template} to ${cluster}`,
-        inputs: { 'task-definition': rendered(template), cluster, services: template, ...POLL, ...(template === 'backend' ? { 'scheduled-tasks': 'schedule:default/delivery-test-nightly-report' } : {}) },
+        inputs: {
+          'task-definition': rendered(template),
+          cluster,
+          services: template,
+          ...POLL,
+          ...(template === 'backend' ? { 'scheduled-tasks': 'schedule:default/delivery-test-nightly-report' } : {}),
+        },
       });
     }
     const moved = ctx.emu.scheduler.getSchedule('delivery-test-nightly-report').Target.EcsParameters.TaskDefinitionArn as string;
@@ -83,7 +94,9 @@ const step: DemoStep = {
     });
     const after = ctx.emu.counts();
     const delta = (op: string) => (after[op] ?? 0) - (before[op] ?? 0);
-    ctx.log(`changed=${again.outputs.changed}, status=${again.outputs.status}; RegisterTaskDefinition calls: ${delta('ECS.RegisterTaskDefinition')}, UpdateService calls: ${delta('ECS.UpdateService')}`);
+    ctx.log(
+      `changed=${again.outputs.changed}, status=${again.outputs.status}; RegisterTaskDefinition calls: ${delta('ECS.RegisterTaskDefinition')}, UpdateService calls: ${delta('ECS.UpdateService')}`,
+    );
   },
 };
 

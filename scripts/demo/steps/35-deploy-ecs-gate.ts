@@ -14,7 +14,8 @@ const step: DemoStep = {
   action: 'deploy-ecs',
   title: 'Test-traffic gate on a blue/green service (scenario gate-fails)',
   scenarios: {
-    'gate-fails': 'a blue/green release answers 503 on the test listener while paused at POST_TEST_TRAFFIC_SHIFT; deploy-ecs sends ROLLBACK and users never get it',
+    'gate-fails':
+      'a blue/green release answers 503 on the test listener while paused at POST_TEST_TRAFFIC_SHIFT; deploy-ecs sends ROLLBACK and users never get it',
   },
   async run(ctx) {
     if (ctx.scenario !== 'gate-fails') {
@@ -37,12 +38,20 @@ const step: DemoStep = {
       deploymentConfiguration: {
         strategy: 'BLUE_GREEN',
         bakeTimeInMinutes: 0,
-        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'], timeoutConfiguration: { timeoutInMinutes: 30, action: 'ROLLBACK' } }],
+        lifecycleHooks: [
+          {
+            targetType: 'PAUSE',
+            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+            timeoutConfiguration: { timeoutInMinutes: 30, action: 'ROLLBACK' },
+          },
+        ],
       },
     });
     emu.scenarios.nextRollout({ cluster, service: 'backend-bg' }, { result: 'success', afterSeconds: 3 });
     // The broken release: same task definition, but its container reports unhealthy.
-    const def = JSON.parse(readFileSync(renderedPath, 'utf8')) as { containerDefinitions: { environment?: { name: string; value: string }[] }[] };
+    const def = JSON.parse(readFileSync(renderedPath, 'utf8')) as {
+      containerDefinitions: { environment?: { name: string; value: string }[] }[];
+    };
     const env = def.containerDefinitions[0]!.environment ?? [];
     def.containerDefinitions[0]!.environment = [...env.filter((e) => e.name !== 'HEALTHY'), { name: 'HEALTHY', value: 'false' }];
     writeFileSync(join(ctx.workspace, 'backend-broken.json'), JSON.stringify(def, null, 2));
@@ -67,7 +76,9 @@ const step: DemoStep = {
       });
       const after = emu.ecs.services.find(cluster, 'backend-bg')!.deployments.at(-1)!.def.taskDefinitionArn;
       const answered = listener.hits.map((h) => h.status).join(', ');
-      ctx.log(`test listener answered: ${answered}; backend-bg runs ${after.split('/').pop()} (as before the run: ${current.split('/').pop()})`);
+      ctx.log(
+        `test listener answered: ${answered}; backend-bg runs ${after.split('/').pop()} (as before the run: ${current.split('/').pop()})`,
+      );
       ctx.halt('deploy-ecs failed: the test-traffic gate blocked the release');
     } finally {
       await listener.stop();

@@ -31,21 +31,39 @@ const step: DemoStep = {
       const empty = join(ctx.workspace, 'empty-dist');
       mkdirSync(empty, { recursive: true });
       ctx.log('Scenario empty-build: source points at an empty folder (the build step failed silently).');
-      await ctx.runAction('deploy-static', { label: `deploy an empty build to s3://${bucket}`, inputs: { source: empty, bucket, 'distribution-id': distribution }, expectFailure: true });
+      await ctx.runAction('deploy-static', {
+        label: `deploy an empty build to s3://${bucket}`,
+        inputs: { source: empty, bucket, 'distribution-id': distribution },
+        expectFailure: true,
+      });
       ctx.halt('deploy-static refused an empty build; the site was not touched');
       return;
     }
-    const inputs = { source: ctx.paths.site, bucket, 'distribution-id': distribution, 'wait-for-invalidation': true, 'wait-timeout-seconds': 60 };
+    const inputs = {
+      source: ctx.paths.site,
+      bucket,
+      'distribution-id': distribution,
+      'wait-for-invalidation': true,
+      'wait-timeout-seconds': 60,
+    };
     const first = await ctx.runAction('deploy-static', { label: `deploy site to s3://${bucket} + ${distribution}`, inputs });
-    ctx.log(`uploaded=${first.outputs.uploaded}, bytes=${first.outputs['bytes-uploaded']}, invalidation=${first.outputs['invalidation-id']} (${first.outputs['invalidation-paths']} paths)`);
+    ctx.log(
+      `uploaded=${first.outputs.uploaded}, bytes=${first.outputs['bytes-uploaded']}, invalidation=${first.outputs['invalidation-id']} (${first.outputs['invalidation-paths']} paths)`,
+    );
 
     ctx.log('', 'Deploy again after a fresh checkout (every file has a new mtime; aws s3 sync would re-upload all of them).');
     touchAll(ctx.paths.site);
     const before = ctx.emu.counts();
-    const again = await ctx.runAction('deploy-static', { label: `re-deploy site to s3://${bucket} (unchanged)`, inputs, showSummary: false });
+    const again = await ctx.runAction('deploy-static', {
+      label: `re-deploy site to s3://${bucket} (unchanged)`,
+      inputs,
+      showSummary: false,
+    });
     const after = ctx.emu.counts();
     const delta = (op: string) => (after[op] ?? 0) - (before[op] ?? 0);
-    ctx.log(`uploaded=${again.outputs.uploaded}, unchanged=${again.outputs.unchanged}; S3 PutObject: ${delta('S3.PutObject')}, HeadObject: ${delta('S3.HeadObject')}, CreateInvalidation: ${delta('CloudFront.CreateInvalidation')}`);
+    ctx.log(
+      `uploaded=${again.outputs.uploaded}, unchanged=${again.outputs.unchanged}; S3 PutObject: ${delta('S3.PutObject')}, HeadObject: ${delta('S3.HeadObject')}, CreateInvalidation: ${delta('CloudFront.CreateInvalidation')}`,
+    );
   },
 };
 

@@ -33,7 +33,11 @@ export function rng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
+  return {
+    next,
+    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
+  };
 }
 export type Rng = ReturnType<typeof rng>;
 
@@ -46,7 +50,10 @@ export function makeBuilds(n: number): { dir: string; files: Map<string, string>
       [`assets/app-${h('a')}.js`, `console.log(${b});`],
       [`assets/app-${h('c')}.css`, `body{order:${b}}`],
       [`assets/chunk-${h('k')}.js`, `export const k=${b};`],
-      ['index.html', `<html><head><link href="/assets/app-${h('c')}.css"><script src="/assets/app-${h('a')}.js"></script></head><body>build ${b}</body></html>`],
+      [
+        'index.html',
+        `<html><head><link href="/assets/app-${h('c')}.css"><script src="/assets/app-${h('a')}.js"></script></head><body>build ${b}</body></html>`,
+      ],
       ['about/index.html', `<html><script src="/assets/chunk-${h('k')}.js"></script><img src="/logo.svg">about ${b}</html>`],
       ['logo.svg', '<svg></svg>'],
       ...(b % 2 === 0 ? ([['robots.txt', `build ${b}`]] as const) : []),

@@ -13,7 +13,15 @@
  * bucket.
  */
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 
 export interface StoredObject {
   body: Buffer;
@@ -39,7 +47,14 @@ export class S3Error extends Error {
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const unq = (e: string | undefined) => (e ?? '').replace(/"/g, '');
-const toBuffer = (body: unknown): Buffer => (Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? Buffer.from(body) : Buffer.alloc(0));
+const toBuffer = (body: unknown): Buffer =>
+  Buffer.isBuffer(body)
+    ? body
+    : typeof body === 'string'
+      ? Buffer.from(body)
+      : body instanceof Uint8Array
+        ? Buffer.from(body)
+        : Buffer.alloc(0);
 
 /** Whole seconds, as S3 reports LastModified. */
 const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
@@ -68,7 +83,12 @@ export class MemoryS3 {
 
   /** Is this command a write (it changes what is stored)? */
   static isWrite(command: object): boolean {
-    return command instanceof PutObjectCommand || command instanceof CopyObjectCommand || command instanceof DeleteObjectCommand || command instanceof DeleteObjectsCommand;
+    return (
+      command instanceof PutObjectCommand ||
+      command instanceof CopyObjectCommand ||
+      command instanceof DeleteObjectCommand ||
+      command instanceof DeleteObjectsCommand
+    );
   }
 
   /** Applies one command now; returns S3's answer or throws its error. */
@@ -88,7 +108,9 @@ export class MemoryS3 {
         ContentType: o.contentType,
         CacheControl: o.cacheControl,
         Metadata: { ...o.metadata },
-        ...(command instanceof GetObjectCommand ? { Body: { transformToString: async () => text, transformToByteArray: async () => new Uint8Array(o.body) } } : {}),
+        ...(command instanceof GetObjectCommand
+          ? { Body: { transformToString: async () => text, transformToByteArray: async () => new Uint8Array(o.body) } }
+          : {}),
       };
     }
     if (command instanceof PutObjectCommand) {
@@ -99,9 +121,17 @@ export class MemoryS3 {
         if (!current) throw new S3Error(404, 'NoSuchKey');
         if (unq(input.IfMatch) !== current.etag) throw new S3Error(412, 'PreconditionFailed');
       }
-      if (input.ContentMD5 !== undefined && Buffer.from(input.ContentMD5, 'base64').toString('hex') !== md5(body)) throw new S3Error(400, 'BadDigest');
+      if (input.ContentMD5 !== undefined && Buffer.from(input.ContentMD5, 'base64').toString('hex') !== md5(body))
+        throw new S3Error(400, 'BadDigest');
       const etag = md5(body);
-      this.objects.set(key, { body, etag, lastModified: now, contentType: input.ContentType, cacheControl: input.CacheControl, metadata: { ...(input.Metadata ?? {}) } });
+      this.objects.set(key, {
+        body,
+        etag,
+        lastModified: now,
+        contentType: input.ContentType,
+        cacheControl: input.CacheControl,
+        metadata: { ...(input.Metadata ?? {}) },
+      });
       this.onWrite(`PUT ${key}`);
       return { ETag: `"${etag}"` };
     }
@@ -111,7 +141,14 @@ export class MemoryS3 {
       if (!src) throw new S3Error(404, 'NoSuchKey');
       if (input.CopySourceIfMatch !== undefined && unq(input.CopySourceIfMatch) !== src.etag) throw new S3Error(412, 'PreconditionFailed');
       const replace = input.MetadataDirective === 'REPLACE';
-      const copy: StoredObject = { body: src.body, etag: src.etag, lastModified: now, ...(replace ? { contentType: input.ContentType, cacheControl: input.CacheControl, metadata: { ...(input.Metadata ?? {}) } } : { contentType: src.contentType, cacheControl: src.cacheControl, metadata: { ...src.metadata } }) };
+      const copy: StoredObject = {
+        body: src.body,
+        etag: src.etag,
+        lastModified: now,
+        ...(replace
+          ? { contentType: input.ContentType, cacheControl: input.CacheControl, metadata: { ...(input.Metadata ?? {}) } }
+          : { contentType: src.contentType, cacheControl: src.cacheControl, metadata: { ...src.metadata } }),
+      };
       this.objects.set(key, copy);
       this.onWrite(`COPY ${source} -> ${key}`);
       return { CopyObjectResult: { ETag: `"${copy.etag}"`, LastModified: seconds(now) } };
@@ -139,7 +176,9 @@ export class MemoryS3 {
     const prefix = (input.Prefix as string | undefined) ?? '';
     const after = (input.ContinuationToken as string | undefined) ?? (input.StartAfter as string | undefined) ?? '';
     const max = Math.min(1000, (input.MaxKeys as number | undefined) ?? 1000);
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    const keys = [...this.objects.keys()]
+      .filter((k) => k.startsWith(prefix) && k > after)
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const contents: { Key: string; ETag: string; Size: number; LastModified: Date }[] = [];
     const common = new Set<string>();
     let last = '';
@@ -157,6 +196,11 @@ export class MemoryS3 {
   }
 
   private page(contents: unknown[], common: Set<string>, truncated: boolean, last: string) {
-    return { Contents: contents, CommonPrefixes: [...common].map((Prefix) => ({ Prefix })), IsTruncated: truncated, ...(truncated ? { NextContinuationToken: last } : {}) };
+    return {
+      Contents: contents,
+      CommonPrefixes: [...common].map((Prefix) => ({ Prefix })),
+      IsTruncated: truncated,
+      ...(truncated ? { NextContinuationToken: last } : {}),
+    };
   }
 }

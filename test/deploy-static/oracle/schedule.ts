@@ -51,7 +51,8 @@ async function drive(done: () => boolean): Promise<void> {
   for (let step = 0; !done(); step++) {
     await settleIo();
     if (done()) return;
-    if (vi.getTimerCount() === 0) throw new Error(`oracle: actors are waiting on nothing (no timer, no I/O): ${process.getActiveResourcesInfo().join(',')}`);
+    if (vi.getTimerCount() === 0)
+      throw new Error(`oracle: actors are waiting on nothing (no timer, no I/O): ${process.getActiveResourcesInfo().join(',')}`);
     if (step > 200_000) throw new Error('oracle: schedule did not end');
     await vi.advanceTimersToNextTimerAsync();
   }
@@ -86,7 +87,8 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
     // I1
     for (const [key, o] of s3.objects) {
       if (!key.endsWith('.html') || key.startsWith('.deploy-static/')) continue;
-      for (const m of o.body.toString().matchAll(/(?:src|href)="\/([^"]+)"/g)) if (!s3.objects.has(m[1]!)) v(`I1: live ${key} references ${m[1]}, which does not exist`);
+      for (const m of o.body.toString().matchAll(/(?:src|href)="\/([^"]+)"/g))
+        if (!s3.objects.has(m[1]!)) v(`I1: live ${key} references ${m[1]}, which does not exist`);
     }
     // I2
     const record = s3.objects.get(MANIFEST_REL);
@@ -101,14 +103,20 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
       for (const rel of (m?.releases ?? []).slice(settled ? 0 : -(KEEP - 1))) {
         for (const [file, f] of Object.entries(rel.files)) {
           const at = s3.objects.get(f.snap ? `${RELEASES_DIR}${f.snap}/${file}` : file);
-          if (at?.etag !== f.etag) v(`I2: release ${rel.id} cannot be restored: ${file}${f.snap ? ` (snapshot ${f.snap})` : ''} is ${at ? `another object (${at.etag})` : 'missing'}`);
+          if (at?.etag !== f.etag)
+            v(
+              `I2: release ${rel.id} cannot be restored: ${file}${f.snap ? ` (snapshot ${f.snap})` : ''} is ${at ? `another object (${at.etag})` : 'missing'}`,
+            );
         }
       }
     }
     // I3: a write under the lock (not the lock's own) while another actor also believes it holds the lock.
     if (writer && command && command.input.Key !== LOCK_REL) {
       const others = actors.filter((a) => a.name !== writer && !a.client.killed && a.locks.some(believes));
-      if (others.length > 0) v(`I3: ${writer} writes ${String(command.input.Key ?? 'a delete batch')} while ${others.map((a) => a.name).join(', ')} also believes it holds the lock`);
+      if (others.length > 0)
+        v(
+          `I3: ${writer} writes ${String(command.input.Key ?? 'a delete batch')} while ${others.map((a) => a.name).join(', ')} also believes it holds the lock`,
+        );
     }
   };
   let writer: { name: string; command: { input: Record<string, unknown> } } | undefined;
@@ -125,7 +133,16 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
       a.outcome = err as Error;
     }
   };
-  const clean = (name: string, build: number): Actor => ({ name, kind: 'deploy', build, faults: noFaults, startMs: 0, client: new FaultyS3(s3, noFaults, rng(seed), name, onApply), locks: [], reporter: memoryReporter() });
+  const clean = (name: string, build: number): Actor => ({
+    name,
+    kind: 'deploy',
+    build,
+    faults: noFaults,
+    startMs: 0,
+    client: new FaultyS3(s3, noFaults, rng(seed), name, onApply),
+    locks: [],
+    reporter: memoryReporter(),
+  });
   const sequential = async (a: Actor, id: string) => {
     let finished = false;
     void run(a, builds[a.build!]!.dir, id).finally(() => (finished = true));
@@ -137,7 +154,12 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
   const plan = generate(seed);
   let running = plan.length;
   for (const p of plan) {
-    const a: Actor = { ...p, client: new FaultyS3(s3, p.faults, rng(p.latencySeed), p.name, onApply), locks: [], reporter: memoryReporter() };
+    const a: Actor = {
+      ...p,
+      client: new FaultyS3(s3, p.faults, rng(p.latencySeed), p.name, onApply),
+      locks: [],
+      reporter: memoryReporter(),
+    };
     void run(a, p.kind === 'deploy' ? builds[p.build]!.dir : '', `r-${p.name}`).finally(() => running--);
   }
   await drive(() => running === 0);
@@ -156,10 +178,15 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
   await sequential(final, 'r-final');
   if (final.outcome !== 'ok') violations.push(`I4: the clean deploy after the schedule failed: ${(final.outcome as Error).message}`);
   // The build is live; any other live key is a file a kept release needs for a rollback (its assets), nothing else.
-  const history = (JSON.parse(s3.objects.get(MANIFEST_REL)?.body.toString() ?? '{}') as { releases?: { files: Record<string, unknown> }[] }).releases ?? [];
+  const history =
+    (JSON.parse(s3.objects.get(MANIFEST_REL)?.body.toString() ?? '{}') as { releases?: { files: Record<string, unknown> }[] }).releases ??
+    [];
   const kept = new Set(history.flatMap((r) => Object.keys(r.files)));
-  for (const k of s3.objects.keys()) if (!k.startsWith('.deploy-static/') && !builds[5]!.files.has(k) && !kept.has(k)) violations.push(`I4: ${k} is live but neither in the build nor in a kept release`);
-  for (const [k, text] of builds[5]!.files) if (s3.objects.get(k)?.body.toString() !== text) violations.push(`I4: ${k} does not hold the build's content`);
+  for (const k of s3.objects.keys())
+    if (!k.startsWith('.deploy-static/') && !builds[5]!.files.has(k) && !kept.has(k))
+      violations.push(`I4: ${k} is live but neither in the build nor in a kept release`);
+  for (const [k, text] of builds[5]!.files)
+    if (s3.objects.get(k)?.body.toString() !== text) violations.push(`I4: ${k} does not hold the build's content`);
   if (s3.objects.has(LOCK_REL)) violations.push('I4: the lock is still there after a clean deploy');
   const releases = history;
   if (releases.length !== KEEP) violations.push(`I4: the history holds ${releases.length} releases, not ${KEEP}`);
@@ -167,10 +194,12 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
 
   const story = [
     `seed ${seed} (replay: ORACLE_SEED=${seed}), ${Math.round((Date.now() - start) / 1000)} s of fake time`,
-    ...actors.filter((a) => plan.some((p) => p.name === a.name)).map((a) => {
-      const spec = plan.find((p) => p.name === a.name)!;
-      return `${a.name}: ${a.kind}${a.kind === 'deploy' ? ` build ${a.build}` : ''} start +${spec.startMs} ms, faults ${JSON.stringify(spec.faults)} → ${a.outcome === 'ok' ? 'ok' : (a.outcome as Error | undefined)?.message}\n    requests: ${a.client.log.join('; ')}\n    log: ${a.reporter.lines.filter((l) => /lock|Stopped|record|warning/.test(l)).join(' | ')}`;
-    }),
+    ...actors
+      .filter((a) => plan.some((p) => p.name === a.name))
+      .map((a) => {
+        const spec = plan.find((p) => p.name === a.name)!;
+        return `${a.name}: ${a.kind}${a.kind === 'deploy' ? ` build ${a.build}` : ''} start +${spec.startMs} ms, faults ${JSON.stringify(spec.faults)} → ${a.outcome === 'ok' ? 'ok' : (a.outcome as Error | undefined)?.message}\n    requests: ${a.client.log.join('; ')}\n    log: ${a.reporter.lines.filter((l) => /lock|Stopped|record|warning/.test(l)).join(' | ')}`;
+      }),
   ].join('\n');
   return { seed, violations, checks, story };
 }

@@ -140,7 +140,8 @@ export class Deployer {
         stopped.push(t);
       }
     }
-    if (stopped.length) this.event(target, at, `has stopped ${stopped.length} running tasks: ${stopped.map((t) => `(task ${t.id})`).join(' ')}.`);
+    if (stopped.length)
+      this.event(target, at, `has stopped ${stopped.length} running tasks: ${stopped.map((t) => `(task ${t.id})`).join(' ')}.`);
     this.event(target, at, `(deployment ${d.id}) deployment completed.`);
     this.event(target, at + 1, 'has reached a steady state.');
   }
@@ -172,7 +173,13 @@ export class Deployer {
   }
 
   /** UpdateService with a new task definition or forceNewDeployment: plays the scenario from `at`. */
-  update(target: DeployTarget, def: TaskDefinition, desiredCount: number, at: number, scenario: RolloutScenario = { result: 'success' }): Deployment {
+  update(
+    target: DeployTarget,
+    def: TaskDefinition,
+    desiredCount: number,
+    at: number,
+    scenario: RolloutScenario = { result: 'success' },
+  ): Deployment {
     this.interrupt(target, at);
     const previous = [...target.deployments].reverse().find((d) => d.completesAt !== undefined && d.completesAt <= at);
     const d = this.create(target, 'update', def, desiredCount, at);
@@ -195,7 +202,13 @@ export class Deployer {
     const failToStart = scenario.exitCode === undefined && scenario.stoppedReason !== undefined;
     const plan: TaskPlan = failToStart
       ? { pendingMs: wave * 0.6, failToStart: { stoppedReason: scenario.stoppedReason! } }
-      : { pendingMs: wave * 0.3, runMs: wave * 0.5, exitCode: scenario.exitCode ?? 1, logLines: scenario.logLines, stoppedReason: scenario.stoppedReason };
+      : {
+          pendingMs: wave * 0.3,
+          runMs: wave * 0.5,
+          exitCode: scenario.exitCode ?? 1,
+          logLines: scenario.logLines,
+          stoppedReason: scenario.stoppedReason,
+        };
     for (let k = 0; k < 3; k++) this.launch(target, d, at + k * wave, Math.max(1, desiredCount), plan);
     d.failsAt = at + ms;
     d.failureReason = 'tasks failed to start';
@@ -226,7 +239,9 @@ export class Deployer {
       // with no task left is no longer listed (modelled, not documented): DescribeServices then lists
       // only the FAILED deployment; ListServiceDeployments still has the old one as SUCCESSFUL.
       previous.drainedAt = at;
-      for (const t of previous.tasks) if (t.stopAt === undefined || t.stopAt > at) this.tasks.stop(t, at, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${d.id})`, true);
+      for (const t of previous.tasks)
+        if (t.stopAt === undefined || t.stopAt > at)
+          this.tasks.stop(t, at, 'ServiceSchedulerInitiated', `Scaling activity initiated by (deployment ${d.id})`, true);
     }
     return d;
   }
@@ -240,7 +255,10 @@ export class Deployer {
    * still running, so this is mostly the traffic shift back).
    */
   stopAndRollBack(target: DeployTarget, d: Deployment, at: number, seconds: number): Deployment | undefined {
-    const previous = [...target.deployments].reverse().find((x) => x !== d && x.kind !== 'rollback' && x.completesAt !== undefined && x.completesAt <= at) ??
+    const previous =
+      [...target.deployments]
+        .reverse()
+        .find((x) => x !== d && x.kind !== 'rollback' && x.completesAt !== undefined && x.completesAt <= at) ??
       [...target.deployments].reverse().find((x) => x.rollbackTo && x.completesAt !== undefined && x.completesAt <= at)?.rollbackTo;
     if (!previous) return undefined;
     this.interrupt(target, at);
@@ -277,10 +295,16 @@ export class Deployer {
   }
 
   rolloutState(d: Deployment, now: number): { rolloutState: string; rolloutStateReason: string } {
-    if (d.completesAt !== undefined && now >= d.completesAt) return { rolloutState: 'COMPLETED', rolloutStateReason: `ECS deployment ${d.id} completed.` };
-    if (d.failsAt !== undefined && now >= d.failsAt) return { rolloutState: 'FAILED', rolloutStateReason: `ECS deployment circuit breaker: ${d.failureReason}.` };
+    if (d.completesAt !== undefined && now >= d.completesAt)
+      return { rolloutState: 'COMPLETED', rolloutStateReason: `ECS deployment ${d.id} completed.` };
+    if (d.failsAt !== undefined && now >= d.failsAt)
+      return { rolloutState: 'FAILED', rolloutStateReason: `ECS deployment circuit breaker: ${d.failureReason}.` };
     // A reused deployment says nothing of the rollback (modelled, not documented): we must not depend on it.
-    if (d.rollbackTo && !d.reuses) return { rolloutState: 'IN_PROGRESS', rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${d.rollbackTo.id}.` };
+    if (d.rollbackTo && !d.reuses)
+      return {
+        rolloutState: 'IN_PROGRESS',
+        rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${d.rollbackTo.id}.`,
+      };
     return { rolloutState: 'IN_PROGRESS', rolloutStateReason: `ECS deployment ${d.id} in progress.` };
   }
 

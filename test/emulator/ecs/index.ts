@@ -63,14 +63,22 @@ export class EcsService {
   private plan(s: TaskScenario | undefined): TaskPlan {
     const pendingMs = (s?.pendingSeconds ?? 0.5) * 1000;
     if (s?.failToStart) return { pendingMs, failToStart: s.failToStart };
-    return { pendingMs, runMs: (s?.afterSeconds ?? 1) * 1000, exitCode: s?.exitCode ?? 0, logLines: s?.logLines ?? [], exitingContainer: s?.exitingContainer };
+    return {
+      pendingMs,
+      runMs: (s?.afterSeconds ?? 1) * 1000,
+      exitCode: s?.exitCode ?? 0,
+      logLines: s?.logLines ?? [],
+      exitingContainer: s?.exitingContainer,
+    };
   }
 
   private clusterView(name: string | undefined, include: string[] = []) {
     const c = this.clusters.find(name);
     if (!c) return undefined;
     const now = this.ctx.now();
-    const live = [...this.tasks.all.values()].filter((t) => t.clusterArn === c.arn && t.createdAt <= now && this.tasks.lastStatus(t, now) !== 'STOPPED');
+    const live = [...this.tasks.all.values()].filter(
+      (t) => t.clusterArn === c.arn && t.createdAt <= now && this.tasks.lastStatus(t, now) !== 'STOPPED',
+    );
     return {
       clusterArn: c.arn,
       clusterName: c.name,
@@ -123,11 +131,27 @@ export class EcsService {
         for (const ref of refs) {
           const view = this.clusterView(ref, input.include);
           if (view) clusters.push(view);
-          else failures.push({ arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:cluster/${ref}`, reason: 'MISSING' });
+          else
+            failures.push({
+              arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:cluster/${ref}`,
+              reason: 'MISSING',
+            });
         }
         return { clusters, failures };
       },
-      RunTask: (input: { cluster?: string; taskDefinition: string; count?: number; launchType?: string; networkConfiguration?: Record<string, unknown>; overrides?: Record<string, unknown>; startedBy?: string; group?: string; tags?: { key: string; value: string }[]; capacityProviderStrategy?: unknown[]; clientToken?: string }) => {
+      RunTask: (input: {
+        cluster?: string;
+        taskDefinition: string;
+        count?: number;
+        launchType?: string;
+        networkConfiguration?: Record<string, unknown>;
+        overrides?: Record<string, unknown>;
+        startedBy?: string;
+        group?: string;
+        tags?: { key: string; value: string }[];
+        capacityProviderStrategy?: unknown[];
+        clientToken?: string;
+      }) => {
         const cluster = this.clusters.resolve(input.cluster);
         // Idempotency (per cluster, 24 h): the same token with the same parameters returns the
         // original tasks; with different parameters it is a ConflictException.
@@ -138,13 +162,15 @@ export class EcsService {
         }
         const earlier = tokenKey ? this.runTaskTokens.get(tokenKey) : undefined;
         if (earlier && this.ctx.now() - earlier.at < 24 * 3600_000) {
-          if (earlier.params !== JSON.stringify(params)) throw new AwsError('ConflictException', 'The client token was already used with different parameters.');
+          if (earlier.params !== JSON.stringify(params))
+            throw new AwsError('ConflictException', 'The client token was already used with different parameters.');
           const again = earlier.taskIds.map((id) => this.tasks.all.get(id)).filter((t) => t !== undefined);
           return { tasks: again.map((t) => this.tasks.view(t, true)), failures: [] };
         }
         const count = input.count ?? 1;
         if (!Number.isInteger(count) || count < 1 || count > 10) throw new AwsError(BAD, 'count must be between 1 and 10.');
-        if (input.launchType && input.capacityProviderStrategy) throw new AwsError(BAD, 'Specifying both a launch type and capacity provider strategy is not supported.');
+        if (input.launchType && input.capacityProviderStrategy)
+          throw new AwsError(BAD, 'Specifying both a launch type and capacity provider strategy is not supported.');
         const def = this.taskdefs.find(input.taskDefinition ?? '');
         if (!def) throw new AwsError(BAD, 'TaskDefinition not found.');
         if (def.status !== 'ACTIVE') throw new AwsError(BAD, 'TaskDefinition is inactive');
@@ -179,7 +205,11 @@ export class EcsService {
         for (const ref of input.tasks) {
           const t = this.tasks.find(ref);
           if (t && t.clusterArn === cluster.arn) tasks.push(this.tasks.view(t, input.include?.includes('TAGS')));
-          else failures.push({ arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:task/${cluster.name}/${ref}`, reason: 'MISSING' });
+          else
+            failures.push({
+              arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:task/${cluster.name}/${ref}`,
+              reason: 'MISSING',
+            });
         }
         return { tasks, failures };
       },
@@ -191,20 +221,40 @@ export class EcsService {
         if (this.tasks.lastStatus(t, now) !== 'STOPPED') this.tasks.stop(t, now, 'UserInitiated', input.reason ?? 'Task stopped by user');
         return { task: this.tasks.view(t, true) };
       },
-      ListTasks: (input: { cluster?: string; family?: string; serviceName?: string; startedBy?: string; desiredStatus?: string; launchType?: string; maxResults?: number; nextToken?: string }) => {
+      ListTasks: (input: {
+        cluster?: string;
+        family?: string;
+        serviceName?: string;
+        startedBy?: string;
+        desiredStatus?: string;
+        launchType?: string;
+        maxResults?: number;
+        nextToken?: string;
+      }) => {
         const cluster = this.clusters.resolve(input.cluster);
         if (input.family && input.serviceName) throw new AwsError(BAD, 'family and serviceName cannot both be specified.');
-        if (input.serviceName && !this.services.find(cluster.arn, input.serviceName)) throw new AwsError('ServiceNotFoundException', 'Service not found.');
+        if (input.serviceName && !this.services.find(cluster.arn, input.serviceName))
+          throw new AwsError('ServiceNotFoundException', 'Service not found.');
         const desired = input.desiredStatus ?? 'RUNNING';
         const now = this.ctx.now();
         const arns = [...this.tasks.all.values()]
           .filter((t) => t.clusterArn === cluster.arn && t.createdAt <= now && !this.tasks.gone(t, now))
-          .filter((t) => (desired === 'PENDING' ? ['PROVISIONING', 'PENDING'].includes(this.tasks.lastStatus(t, now)) : this.tasks.desiredStatus(t, now) === desired))
+          .filter((t) =>
+            desired === 'PENDING'
+              ? ['PROVISIONING', 'PENDING'].includes(this.tasks.lastStatus(t, now))
+              : this.tasks.desiredStatus(t, now) === desired,
+          )
           .filter((t) => (!input.family || t.def.family === input.family) && (!input.startedBy || t.startedBy === input.startedBy))
           .filter((t) => !input.serviceName || t.group === `service:${input.serviceName.split('/').pop()}`)
           .filter((t) => !input.launchType || t.launchType === input.launchType)
           .map((t) => t.arn);
-        const { page, nextToken } = paginate(`ListTasks:${cluster.arn}`, arns, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 100, limit: 100, errorCode: BAD });
+        const { page, nextToken } = paginate(`ListTasks:${cluster.arn}`, arns, {
+          nextToken: input.nextToken,
+          maxResults: input.maxResults,
+          defaultMax: 100,
+          limit: 100,
+          errorCode: BAD,
+        });
         return { taskArns: page, ...(nextToken ? { nextToken } : {}) };
       },
       TagResource: (input: { resourceArn: string; tags: { key: string; value: string }[] }) => {

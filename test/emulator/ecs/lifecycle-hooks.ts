@@ -48,7 +48,14 @@ const ROLLBACK_MS = 1000;
  * PRE_SCALE_UP and POST_SCALE_UP "There is no test traffic"). That the test listener stays on green
  * through the production shift, bake time and clean-up: modelled, not documented.
  */
-const WITH_TEST_TRAFFIC = new Set(['TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP']);
+const WITH_TEST_TRAFFIC = new Set([
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP',
+]);
 
 interface HookConfig {
   targetType?: string;
@@ -119,7 +126,11 @@ function lifecycleSteps(strategy: string, config: Record<string, unknown>): Step
     steps.push({ stage: steps.at(-1)!.stage, hookStage: 'PRE_PRODUCTION_TRAFFIC_SHIFT', at });
     steps.push({ stage: 'PRODUCTION_TRAFFIC_SHIFT', hookStage: 'PRODUCTION_TRAFFIC_SHIFT', at: at + width / 2 });
   }
-  steps.push({ stage: 'POST_PRODUCTION_TRAFFIC_SHIFT', hookStage: 'POST_PRODUCTION_TRAFFIC_SHIFT', at: 0.75 }, { stage: 'BAKE_TIME', hookStage: 'BAKE_TIME', at: 0.8 }, { stage: 'CLEAN_UP', hookStage: 'CLEAN_UP', at: 0.95 });
+  steps.push(
+    { stage: 'POST_PRODUCTION_TRAFFIC_SHIFT', hookStage: 'POST_PRODUCTION_TRAFFIC_SHIFT', at: 0.75 },
+    { stage: 'BAKE_TIME', hookStage: 'BAKE_TIME', at: 0.8 },
+    { stage: 'CLEAN_UP', hookStage: 'CLEAN_UP', at: 0.95 },
+  );
   return steps;
 }
 
@@ -143,7 +154,11 @@ const ROLLING_STEPS: Step[] = [
 
 /** The stage at `fraction` (0..1) of an unpaused rollout's duration. */
 export function stageAt(strategy: string, config: Record<string, unknown>, fraction: number): string {
-  return lifecycleSteps(strategy, config).filter((st) => st.at <= fraction).at(-1)?.stage ?? 'PRE_SCALE_UP';
+  return (
+    lifecycleSteps(strategy, config)
+      .filter((st) => st.at <= fraction)
+      .at(-1)?.stage ?? 'PRE_SCALE_UP'
+  );
 }
 
 function validateHooks(config: { lifecycleHooks?: unknown } | undefined): void {
@@ -180,7 +195,17 @@ export class LifecycleHooks {
     if ((!NATIVE.has(strategy) && !(strategy === 'ROLLING' && pause)) || d.completesAt === undefined) return;
     const steps = strategy === 'ROLLING' ? ROLLING_STEPS : lifecycleSteps(strategy, config);
     const pausesAt = new Set(steps.map((st, i) => (pause?.lifecycleStages?.includes(st.hookStage) ? i : -1)).filter((i) => i >= 0));
-    const h: Held = { service: s, d, steps, pausesAt, pauseConfig: pause, durationMs: d.completesAt - d.createdAt, pauses: [], shift: 0, released: pausesAt.size === 0 };
+    const h: Held = {
+      service: s,
+      d,
+      steps,
+      pausesAt,
+      pauseConfig: pause,
+      durationMs: d.completesAt - d.createdAt,
+      pauses: [],
+      shift: 0,
+      released: pausesAt.size === 0,
+    };
     if (pausesAt.size) {
       h.plannedCompletion = d.completesAt;
       this.move(s, d, d.completesAt, Infinity);
@@ -251,7 +276,10 @@ export class LifecycleHooks {
       h.shift += at - p.startsAt;
       return;
     }
-    const reason = status === 'TIMED_OUT' ? `lifecycle hook ${p.hookId} timed out (timeout action ROLLBACK)` : `rolled back by ContinueServiceDeployment (hook ${p.hookId})`;
+    const reason =
+      status === 'TIMED_OUT'
+        ? `lifecycle hook ${p.hookId} timed out (timeout action ROLLBACK)`
+        : `rolled back by ContinueServiceDeployment (hook ${p.hookId})`;
     // ROLLBACK "rolls back to the previous service revision" like StopServiceDeployment ROLLBACK: the same
     // rollback (ROLLBACK_REQUESTED → ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL, service-deployments.ts).
     const r = this.services.deployer.stopAndRollBack(h.service, h.d, at, h.d.rollbackSeconds ?? ROLLBACK_MS / 1000);
@@ -291,7 +319,14 @@ export class LifecycleHooks {
     const s = this.services.find(cluster, service);
     if (!s) return undefined;
     const now = this.ctx.now();
-    const inFlight = [...this.held.values()].find((h) => h.service === s && !h.rolledBack && !h.d.rollback && !(h.d.completesAt !== undefined && h.d.completesAt <= now) && s.deployments.at(-1) === h.d);
+    const inFlight = [...this.held.values()].find(
+      (h) =>
+        h.service === s &&
+        !h.rolledBack &&
+        !h.d.rollback &&
+        !(h.d.completesAt !== undefined && h.d.completesAt <= now) &&
+        s.deployments.at(-1) === h.d,
+    );
     if (inFlight && WITH_TEST_TRAFFIC.has(this.stageOf(inFlight, now))) return inFlight.d.def;
     return [...s.deployments].reverse().find((d) => d.completesAt !== undefined && d.completesAt <= now)?.def;
   }
@@ -305,7 +340,8 @@ export class LifecycleHooks {
         return fn(input);
       };
     }
-    const serviceOf = (view: { serviceArn?: string } | undefined) => (view?.serviceArn ? this.services.find(view.serviceArn.split('/').at(-2), view.serviceArn) : undefined);
+    const serviceOf = (view: { serviceArn?: string } | undefined) =>
+      view?.serviceArn ? this.services.find(view.serviceArn.split('/').at(-2), view.serviceArn) : undefined;
     const withConfig = (out: { service?: { serviceArn?: string; deploymentConfiguration?: unknown } }) => {
       const s = serviceOf(out.service);
       if (s && out.service) out.service.deploymentConfiguration = this.config(s);
@@ -342,7 +378,13 @@ export class LifecycleHooks {
         sd.lifecycleStage = this.stageOf(h, now);
         sd.deploymentConfiguration = this.config(h.service);
         if (h.pauses.length) {
-          sd.lifecycleHookDetails = h.pauses.map((p) => ({ hookId: p.hookId, targetType: 'PAUSE', status: p.status, expiresAt: epochSeconds(p.expiresAt), timeoutAction: p.timeoutAction }));
+          sd.lifecycleHookDetails = h.pauses.map((p) => ({
+            hookId: p.hookId,
+            targetType: 'PAUSE',
+            status: p.status,
+            expiresAt: epochSeconds(p.expiresAt),
+            timeoutAction: p.timeoutAction,
+          }));
         }
         if (h.rolledBack) {
           sd.statusReason = `Service deployment ${h.rolledBack.reason}.`;
@@ -356,7 +398,8 @@ export class LifecycleHooks {
       if (!input.serviceDeploymentArn) throw new AwsError(BAD, 'serviceDeploymentArn is required.');
       if (!input.hookId) throw new AwsError(BAD, 'hookId is required.');
       const action = input.action ?? 'CONTINUE';
-      if (action !== 'CONTINUE' && action !== 'ROLLBACK') throw new AwsError(BAD, `Invalid action '${action}': valid values are ROLLBACK | CONTINUE.`);
+      if (action !== 'CONTINUE' && action !== 'ROLLBACK')
+        throw new AwsError(BAD, `Invalid action '${action}': valid values are ROLLBACK | CONTINUE.`);
       const h = this.held.get(input.serviceDeploymentArn.split('/').pop()!);
       const known = h && input.serviceDeploymentArn.endsWith(`/${h.service.name}/${h.d.serviceDeploymentId}`);
       if (!h || !known) throw new AwsError('ServiceDeploymentNotFoundException', 'The service deployment does not exist.');

@@ -24,11 +24,17 @@ function lifecycleStage(s: Service, d: Deployment, now: number): string {
 
 export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters, services: Services): JsonOperations {
   const { deployer } = services;
-  const arnOf = (s: Service, d: Deployment) => `arn:aws:ecs:${ctx.region}:${ctx.account}:service-deployment/${s.clusterName}/${s.name}/${d.serviceDeploymentId}`;
-  const revisionArn = (s: Service, d: Deployment) => `arn:aws:ecs:${ctx.region}:${ctx.account}:service-revision/${s.clusterName}/${s.name}/${d.id.slice('ecs-svc/'.length)}`;
+  const arnOf = (s: Service, d: Deployment) =>
+    `arn:aws:ecs:${ctx.region}:${ctx.account}:service-deployment/${s.clusterName}/${s.name}/${d.serviceDeploymentId}`;
+  const revisionArn = (s: Service, d: Deployment) =>
+    `arn:aws:ecs:${ctx.region}:${ctx.account}:service-revision/${s.clusterName}/${s.name}/${d.id.slice('ecs-svc/'.length)}`;
   const listed = (s: Service, now: number) => s.deployments.filter((d) => d.kind !== 'rollback' && d.createdAt <= now);
 
-  function state(s: Service, d: Deployment, now: number): { status: string; statusReason?: string; finishedAt?: number; stoppedAt?: number } {
+  function state(
+    s: Service,
+    d: Deployment,
+    now: number,
+  ): { status: string; statusReason?: string; finishedAt?: number; stoppedAt?: number } {
     const rollback = d.rollback && d.rollback.createdAt <= now ? d.rollback : undefined;
     if (rollback) {
       const done = rollback.completesAt !== undefined && rollback.completesAt <= now;
@@ -36,17 +42,29 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
       const status = done ? 'ROLLBACK_SUCCESSFUL' : now - rollback.createdAt < 100 ? 'ROLLBACK_REQUESTED' : 'ROLLBACK_IN_PROGRESS';
       return { status, statusReason: d.rollbackReason ?? CIRCUIT_BREAKER_REASON, ...(done ? { finishedAt: rollback.completesAt } : {}) };
     }
-    if (d.failsAt !== undefined && d.failsAt <= now) return { status: 'STOPPED', statusReason: CIRCUIT_BREAKER_REASON, stoppedAt: d.failsAt, finishedAt: d.failsAt };
+    if (d.failsAt !== undefined && d.failsAt <= now)
+      return { status: 'STOPPED', statusReason: CIRCUIT_BREAKER_REASON, stoppedAt: d.failsAt, finishedAt: d.failsAt };
     if (d.completesAt !== undefined && d.completesAt <= now) return { status: 'SUCCESSFUL', finishedAt: d.completesAt };
     const newer = listed(s, now).find((x) => s.deployments.indexOf(x) > s.deployments.indexOf(d));
-    if (newer) return { status: 'STOPPED', statusReason: `Service deployment stopped because service deployment ${arnOf(s, newer)} started.`, stoppedAt: newer.createdAt, finishedAt: newer.createdAt };
+    if (newer)
+      return {
+        status: 'STOPPED',
+        statusReason: `Service deployment stopped because service deployment ${arnOf(s, newer)} started.`,
+        stoppedAt: newer.createdAt,
+        finishedAt: newer.createdAt,
+      };
     return { status: 'IN_PROGRESS' };
   }
 
   function revision(s: Service, d: Deployment, now: number) {
     const c = deployer.counts(d, now);
     const drained = d.drainedAt !== undefined && d.drainedAt <= now;
-    return { arn: revisionArn(s, d), requestedTaskCount: drained ? 0 : d.desiredCount, runningTaskCount: c.running, pendingTaskCount: c.pending };
+    return {
+      arn: revisionArn(s, d),
+      requestedTaskCount: drained ? 0 : d.desiredCount,
+      runningTaskCount: c.running,
+      pendingTaskCount: c.pending,
+    };
   }
 
   function full(s: Service, d: Deployment, now: number) {
@@ -67,13 +85,28 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
       targetServiceRevision: revision(s, d, now),
       status: st.status,
       ...(st.statusReason ? { statusReason: st.statusReason } : {}),
-      ...(NATIVE.has(String(s.deploymentConfiguration.strategy)) ? { lifecycleStage: lifecycleStage(s, d, Math.min(now, st.finishedAt ?? now)) } : {}),
+      ...(NATIVE.has(String(s.deploymentConfiguration.strategy))
+        ? { lifecycleStage: lifecycleStage(s, d, Math.min(now, st.finishedAt ?? now)) }
+        : {}),
       deploymentConfiguration: s.deploymentConfiguration,
       ...(d.rollback && d.rollback.createdAt <= now
-        ? { rollback: { reason: d.rollbackReason ?? CIRCUIT_BREAKER_REASON, startedAt: t(d.rollback.createdAt), serviceRevisionArn: revisionArn(s, d.rollback.rollbackTo!) } }
+        ? {
+            rollback: {
+              reason: d.rollbackReason ?? CIRCUIT_BREAKER_REASON,
+              startedAt: t(d.rollback.createdAt),
+              serviceRevisionArn: revisionArn(s, d.rollback.rollbackTo!),
+            },
+          }
         : {}),
       deploymentCircuitBreaker: {
-        status: !cb?.enable && d.failsAt === undefined ? 'DISABLED' : d.failsAt !== undefined && d.failsAt <= now ? 'TRIGGERED' : st.status === 'SUCCESSFUL' ? 'MONITORING_COMPLETE' : 'MONITORING',
+        status:
+          !cb?.enable && d.failsAt === undefined
+            ? 'DISABLED'
+            : d.failsAt !== undefined && d.failsAt <= now
+              ? 'TRIGGERED'
+              : st.status === 'SUCCESSFUL'
+                ? 'MONITORING_COMPLETE'
+                : 'MONITORING',
         failureCount: failed,
         threshold: Math.min(200, Math.max(3, Math.ceil(d.desiredCount * 0.5))),
       },
@@ -89,7 +122,14 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
   }
 
   return {
-    ListServiceDeployments: (input: { service: string; cluster?: string; status?: string[]; createdAt?: { before?: number; after?: number }; nextToken?: string; maxResults?: number }) => {
+    ListServiceDeployments: (input: {
+      service: string;
+      cluster?: string;
+      status?: string[];
+      createdAt?: { before?: number; after?: number };
+      nextToken?: string;
+      maxResults?: number;
+    }) => {
       const cluster = clusters.resolve(input.cluster);
       const s = input.service ? services.find(cluster.arn, input.service) : undefined;
       if (!s) throw new AwsError('ServiceNotFoundException', 'Service not found.');
@@ -100,7 +140,13 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
         .filter(({ st }) => !input.status?.length || input.status.includes(st.status))
         .filter(({ d }) => input.createdAt?.after === undefined || d.createdAt >= input.createdAt.after * 1000)
         .filter(({ d }) => input.createdAt?.before === undefined || d.createdAt <= input.createdAt.before * 1000);
-      const { page, nextToken } = paginate(`ListServiceDeployments:${s.arn}`, rows, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 20, limit: 100, errorCode: BAD });
+      const { page, nextToken } = paginate(`ListServiceDeployments:${s.arn}`, rows, {
+        nextToken: input.nextToken,
+        maxResults: input.maxResults,
+        defaultMax: 20,
+        limit: 100,
+        errorCode: BAD,
+      });
       return {
         serviceDeployments: page.map(({ d, st }) => ({
           serviceDeploymentArn: arnOf(s, d),
@@ -121,12 +167,14 @@ export function serviceDeploymentOperations(ctx: EmuContext, clusters: Clusters,
     // ongoing deployment can be stopped; one already rolling back "continues the rollback operation".
     StopServiceDeployment: (input: { serviceDeploymentArn: string; stopType?: string }) => {
       if (!input.serviceDeploymentArn) throw new AwsError(BAD, 'serviceDeploymentArn is required.');
-      if (input.stopType !== undefined && input.stopType !== 'ROLLBACK' && input.stopType !== 'ABORT') throw new AwsError(BAD, `Invalid stopType: ${input.stopType}.`);
+      if (input.stopType !== undefined && input.stopType !== 'ROLLBACK' && input.stopType !== 'ABORT')
+        throw new AwsError(BAD, `Invalid stopType: ${input.stopType}.`);
       const found = findByArn(input.serviceDeploymentArn);
       if (!found) throw new AwsError('ServiceDeploymentNotFoundException', 'The service deployment does not exist.');
       const now = ctx.now();
       const st = state(found.s, found.d, now);
-      if (st.status.startsWith('ROLLBACK_REQUESTED') || st.status === 'ROLLBACK_IN_PROGRESS') return { serviceDeploymentArn: input.serviceDeploymentArn };
+      if (st.status.startsWith('ROLLBACK_REQUESTED') || st.status === 'ROLLBACK_IN_PROGRESS')
+        return { serviceDeploymentArn: input.serviceDeploymentArn };
       if (st.status !== 'IN_PROGRESS' && st.status !== 'PENDING') {
         throw new AwsError('ConflictException', `The service deployment is ${st.status} and cannot be stopped.`);
       }

@@ -49,7 +49,11 @@ export function serviceRevisionOperations(ctx: EmuContext, clusters: Clusters, s
           taskDefinition: d.def.taskDefinitionArn,
           launchType: s.launchType,
           ...(s.networkConfiguration ? { networkConfiguration: s.networkConfiguration } : {}),
-          containerImages: containers.map((c) => ({ containerName: c.name, image: c.image, ...(c.name && d.imageDigests[c.name] ? { imageDigest: d.imageDigests[c.name] } : {}) })),
+          containerImages: containers.map((c) => ({
+            containerName: c.name,
+            image: c.image,
+            ...(c.name && d.imageDigests[c.name] ? { imageDigest: d.imageDigests[c.name] } : {}),
+          })),
           createdAt: epochSeconds(d.createdAt),
         });
       }

@@ -173,7 +173,11 @@ export class Services {
         for (const ref of input.services) {
           const s = this.find(cluster.arn, ref);
           if (s) services.push(this.view(s, input.include?.includes('TAGS')));
-          else failures.push({ arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:service/${cluster.name}/${ref}`, reason: 'MISSING' });
+          else
+            failures.push({
+              arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.ctx.region}:${this.ctx.account}:service/${cluster.name}/${ref}`,
+              reason: 'MISSING',
+            });
         }
         return { services, failures };
       },
@@ -182,10 +186,24 @@ export class Services {
         const arns = this.all(cluster.arn)
           .filter((s) => s.status === 'ACTIVE' && (!input.launchType || s.launchType === input.launchType))
           .map((s) => s.arn);
-        const { page, nextToken } = paginate(`ListServices:${cluster.arn}`, arns, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 10, limit: 100, errorCode: BAD });
+        const { page, nextToken } = paginate(`ListServices:${cluster.arn}`, arns, {
+          nextToken: input.nextToken,
+          maxResults: input.maxResults,
+          defaultMax: 10,
+          limit: 100,
+          errorCode: BAD,
+        });
         return { serviceArns: page, ...(nextToken ? { nextToken } : {}) };
       },
-      UpdateService: (input: { cluster?: string; service: string; desiredCount?: number; taskDefinition?: string; forceNewDeployment?: boolean; deploymentConfiguration?: CreateServiceInput['deploymentConfiguration']; networkConfiguration?: Record<string, unknown> }) => {
+      UpdateService: (input: {
+        cluster?: string;
+        service: string;
+        desiredCount?: number;
+        taskDefinition?: string;
+        forceNewDeployment?: boolean;
+        deploymentConfiguration?: CreateServiceInput['deploymentConfiguration'];
+        networkConfiguration?: Record<string, unknown>;
+      }) => {
         const cluster = this.clusters.resolve(input.cluster);
         const s = input.service ? this.find(cluster.arn, input.service) : undefined;
         if (!s) throw new AwsError('ServiceNotFoundException', 'Service not found.');
@@ -196,8 +214,14 @@ export class Services {
         // "If your service uses the CODE_DEPLOY deployment controller, only the desired count, deployment
         // configuration, health check grace period, task placement constraints and strategies, enable ECS
         // managed tags option, and propagate tags can be updated" (API_UpdateService.html).
-        if ((s.input.deploymentController as { type?: string } | undefined)?.type === 'CODE_DEPLOY' && (input.taskDefinition || input.networkConfiguration || input.forceNewDeployment)) {
-          throw new AwsError(BAD, 'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.');
+        if (
+          (s.input.deploymentController as { type?: string } | undefined)?.type === 'CODE_DEPLOY' &&
+          (input.taskDefinition || input.networkConfiguration || input.forceNewDeployment)
+        ) {
+          throw new AwsError(
+            BAD,
+            'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.',
+          );
         }
         const def = input.taskDefinition ? this.taskDef(input.taskDefinition) : undefined;
         const now = this.ctx.now();
@@ -221,7 +245,10 @@ export class Services {
             // progress" (service deployment statusReason "stopped because service deployment … started",
             // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html).
             const theirs = other.taskDefinition ? this.taskDef(other.taskDefinition) : d.def;
-            this.deployer.update(s, theirs, s.desiredCount, now + other.afterSeconds * 1000, { result: 'success', afterSeconds: other.rolloutSeconds ?? 1 });
+            this.deployer.update(s, theirs, s.desiredCount, now + other.afterSeconds * 1000, {
+              result: 'success',
+              afterSeconds: other.rolloutSeconds ?? 1,
+            });
           }
         } else if (input.desiredCount !== undefined) {
           this.deployer.scale(s, input.desiredCount, now);

@@ -74,7 +74,8 @@ function fillRegisteredDefaults(input: Obj): Obj {
       ...(awsvpc && p.hostPort === undefined ? { hostPort: p.containerPort } : {}),
       ...p,
     }));
-    if (c.healthCheck && typeof c.healthCheck === 'object') filled.healthCheck = { interval: 30, timeout: 5, retries: 3, ...(c.healthCheck as Obj) };
+    if (c.healthCheck && typeof c.healthCheck === 'object')
+      filled.healthCheck = { interval: 30, timeout: 5, retries: 3, ...(c.healthCheck as Obj) };
     return filled;
   });
   return out;
@@ -88,7 +89,10 @@ export class TaskDefinitions {
   register(input: Record<string, unknown>): TaskDefinition {
     const family = input.family;
     if (typeof family !== 'string' || !FAMILY.test(family)) {
-      throw new AwsError('ClientException', 'Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.');
+      throw new AwsError(
+        'ClientException',
+        'Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.',
+      );
     }
     const containers = input.containerDefinitions as ContainerDefinition[] | undefined;
     if (!Array.isArray(containers) || containers.length === 0) throw new AwsError('ClientException', 'Container list cannot be empty.');
@@ -96,13 +100,15 @@ export class TaskDefinitions {
       if (!c.name) throw new AwsError('ClientException', 'Container.name should not be null or empty.');
       if (!c.image) throw new AwsError('ClientException', 'Container.image should not be null or empty.');
     }
-    if (!containers.some((c) => c.essential !== false)) throw new AwsError('ClientException', 'Task definition does not have any essential container.');
+    if (!containers.some((c) => c.essential !== false))
+      throw new AwsError('ClientException', 'Task definition does not have any essential container.');
     const fargate = (input.requiresCompatibilities as string[] | undefined)?.includes('FARGATE');
     if (fargate) {
       if (input.networkMode !== 'awsvpc') throw new AwsError('ClientException', "Fargate only supports network mode 'awsvpc'.");
-      if (!input.cpu || !input.memory) throw new AwsError('ClientException', 'Fargate requires that \'cpu\' be defined at the task level.');
+      if (!input.cpu || !input.memory) throw new AwsError('ClientException', "Fargate requires that 'cpu' be defined at the task level.");
       const awslogs = containers.some((c) => c.logConfiguration?.logDriver === 'awslogs');
-      if (awslogs && !input.executionRoleArn) throw new AwsError('ClientException', 'Fargate requires task definition to have execution role ARN to support log driver awslogs.');
+      if (awslogs && !input.executionRoleArn)
+        throw new AwsError('ClientException', 'Fargate requires task definition to have execution role ARN to support log driver awslogs.');
     }
     const list = this.byFamily.get(family) ?? [];
     const revision = (list.at(-1)?.revision ?? 0) + 1;
@@ -171,19 +177,37 @@ export class TaskDefinitions {
         }
         return { taskDefinition: this.view(def) };
       },
-      ListTaskDefinitions: (input: { familyPrefix?: string; status?: string; sort?: 'ASC' | 'DESC'; maxResults?: number; nextToken?: string }) => {
+      ListTaskDefinitions: (input: {
+        familyPrefix?: string;
+        status?: string;
+        sort?: 'ASC' | 'DESC';
+        maxResults?: number;
+        nextToken?: string;
+      }) => {
         const status = input.status ?? 'ACTIVE';
         const defs = [...this.byFamily.values()]
           .flat()
           .filter((d) => (!input.familyPrefix || d.family.startsWith(input.familyPrefix)) && d.status === status)
           .sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
         if (input.sort === 'DESC') defs.reverse();
-        const { page, nextToken } = paginate('ListTaskDefinitions', defs, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 100, limit: 100, errorCode: 'InvalidParameterException' });
+        const { page, nextToken } = paginate('ListTaskDefinitions', defs, {
+          nextToken: input.nextToken,
+          maxResults: input.maxResults,
+          defaultMax: 100,
+          limit: 100,
+          errorCode: 'InvalidParameterException',
+        });
         return { taskDefinitionArns: page.map((d) => d.taskDefinitionArn), ...(nextToken ? { nextToken } : {}) };
       },
       ListTaskDefinitionFamilies: (input: { familyPrefix?: string; maxResults?: number; nextToken?: string }) => {
         const families = [...this.byFamily.keys()].filter((f) => !input.familyPrefix || f.startsWith(input.familyPrefix)).sort();
-        const { page, nextToken } = paginate('ListTaskDefinitionFamilies', families, { nextToken: input.nextToken, maxResults: input.maxResults, defaultMax: 100, limit: 100, errorCode: 'InvalidParameterException' });
+        const { page, nextToken } = paginate('ListTaskDefinitionFamilies', families, {
+          nextToken: input.nextToken,
+          maxResults: input.maxResults,
+          defaultMax: 100,
+          limit: 100,
+          errorCode: 'InvalidParameterException',
+        });
         return { families: page, ...(nextToken ? { nextToken } : {}) };
       },
     };

@@ -151,7 +151,8 @@ export class Tasks {
   }
 
   desiredStatus(task: Task, now = this.ctx.now()): 'RUNNING' | 'STOPPED' {
-    const stopping = (task.stopRequestedAt !== undefined && now >= task.stopRequestedAt) || (task.stopAt !== undefined && now >= task.stopAt);
+    const stopping =
+      (task.stopRequestedAt !== undefined && now >= task.stopRequestedAt) || (task.stopAt !== undefined && now >= task.stopAt);
     return stopping ? 'STOPPED' : 'RUNNING';
   }
 
@@ -228,9 +229,24 @@ export class Tasks {
       desiredStatus: this.desiredStatus(task, now),
       createdAt: t(task.createdAt),
       ...(status !== 'PROVISIONING' ? { pullStartedAt: t(task.createdAt + 100) } : {}),
-      ...(started ? { pullStoppedAt: t(task.runningAt! - 1), startedAt: t(task.runningAt), connectivity: 'CONNECTED', connectivityAt: t(task.createdAt + 50) } : {}),
+      ...(started
+        ? {
+            pullStoppedAt: t(task.runningAt! - 1),
+            startedAt: t(task.runningAt),
+            connectivity: 'CONNECTED',
+            connectivityAt: t(task.createdAt + 50),
+          }
+        : {}),
       ...(task.stopRequestedAt !== undefined && now >= task.stopRequestedAt ? { stoppingAt: t(task.stopRequestedAt) } : {}),
-      ...(stopped ? { stoppingAt: t(task.stopRequestedAt ?? task.stopAt), executionStoppedAt: t(task.stopAt), stoppedAt: t(task.stopAt), stopCode: task.stopCode, stoppedReason: task.stoppedReason } : {}),
+      ...(stopped
+        ? {
+            stoppingAt: t(task.stopRequestedAt ?? task.stopAt),
+            executionStoppedAt: t(task.stopAt),
+            stoppedAt: t(task.stopAt),
+            stopCode: task.stopCode,
+            stoppedReason: task.stoppedReason,
+          }
+        : {}),
       ...(task.startedBy ? { startedBy: task.startedBy } : {}),
       group: task.group,
       launchType: task.launchType,
