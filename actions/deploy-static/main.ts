@@ -19,6 +19,22 @@ import { repairAll, repairMarkdown } from './repair.js';
 
 const ACTION = 'deploy-static';
 
+/** The outputs every run kind writes the same way: the invalidations it made and the plan file. */
+function setInvalidationOutputs(plans: { invalidationId?: string; invalidation?: { paths: unknown[] } | null }[], planPath: string): void {
+  runnerReporter.setOutput(
+    'invalidation-id',
+    plans
+      .map((p) => p.invalidationId)
+      .filter(Boolean)
+      .join(','),
+  );
+  runnerReporter.setOutput(
+    'invalidation-paths',
+    plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0),
+  );
+  runnerReporter.setOutput('plan', planPath);
+}
+
 await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = () => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
@@ -106,18 +122,7 @@ await runAction(ACTION, async () => {
     }))
       reporter.setOutput(name, value);
     reporter.setOutput('deleted', inputs.dryRun ? 0 : plans.reduce((n, p) => n + p.live.length + p.snapshots.length, 0));
-    reporter.setOutput(
-      'invalidation-id',
-      plans
-        .map((p) => p.invalidationId)
-        .filter(Boolean)
-        .join(','),
-    );
-    reporter.setOutput(
-      'invalidation-paths',
-      plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0),
-    );
-    reporter.setOutput('plan', planPath);
+    setInvalidationOutputs(plans, planPath);
     appendSummary(repaired + purgeMarkdown(plans, inputs.dryRun));
     return;
   }
@@ -155,18 +160,7 @@ await runAction(ACTION, async () => {
       plans.reduce((n, p) => n + p.unchanged, 0),
     );
     reporter.setOutput('bytes-uploaded', 0);
-    reporter.setOutput(
-      'invalidation-id',
-      plans
-        .map((p) => p.invalidationId)
-        .filter(Boolean)
-        .join(','),
-    );
-    reporter.setOutput(
-      'invalidation-paths',
-      plans.reduce((n, p) => n + (p.invalidation?.paths.length ?? 0), 0),
-    );
-    reporter.setOutput('plan', planPath);
+    setInvalidationOutputs(plans, planPath);
     reporter.setOutput('release-id', [...new Set(plans.map((p) => p.recorded?.release.id ?? p.release.id))].join(','));
     reporter.setOutput(
       'previous-release-id',
