@@ -221,3 +221,30 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/**
+ * Plans every target before the first write: each target's refusal (ActionError) is collected, so
+ * one run names every target that cannot go ahead, and nothing is written unless all can.
+ */
+export async function planEveryTarget<P>(
+  targets: Target[],
+  plan: (target: Target) => Promise<P>,
+  describe: (plan: P) => string,
+  refusal: string,
+  reporter: Reporter,
+): Promise<P[]> {
+  const plans: P[] = [];
+  const problems: ActionError[] = [];
+  for (const target of targets) {
+    try {
+      const p = await plan(target);
+      reporter.info(`${label(target)}: ${describe(p)}`);
+      plans.push(p);
+    } catch (err) {
+      if (err instanceof ActionError) problems.push(err);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw aggregate(refusal, problems);
+  return plans;
+}

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
-import { ActionError, aggregate } from '../../lib/errors.js';
+import { ActionError } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, readDistributionView } from './cloudfront.js';
-import { label, type Deps } from './deploy.js';
+import { label, planEveryTarget, type Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
@@ -92,22 +92,13 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
 
 /** Reads and checks every target before the first write. */
 export async function planPurgeAll(inputs: Inputs, deps: Deps): Promise<PurgePlan[]> {
-  const plans: PurgePlan[] = [];
-  const problems: ActionError[] = [];
-  for (const target of inputs.targets) {
-    try {
-      const plan = await readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix));
-      deps.reporter.info(
-        `${label(target)}: purge ${plan.rels.length} paths: ${plan.live.length} live objects, ${plan.snapshots.length} snapshot copies`,
-      );
-      plans.push(plan);
-    } catch (err) {
-      if (err instanceof ActionError) problems.push(err);
-      else throw err;
-    }
-  }
-  if (problems.length > 0) throw aggregate('Refusing to purge: nothing was written', problems);
-  return plans;
+  return planEveryTarget(
+    inputs.targets,
+    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix)),
+    (plan) => `purge ${plan.rels.length} paths: ${plan.live.length} live objects, ${plan.snapshots.length} snapshot copies`,
+    'Refusing to purge: nothing was written',
+    deps.reporter,
+  );
 }
 
 export async function applyPurgeAll(plans: PurgePlan[], inputs: Inputs, deps: Deps): Promise<void> {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
-import { ActionError, aggregate } from '../../lib/errors.js';
+import { ActionError } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, readDistributionView } from './cloudfront.js';
 import { deepLinkReason } from './distribution.js';
-import type { Deps } from './deploy.js';
+import { planEveryTarget, type Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
@@ -209,22 +209,14 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
 
 /** Reads and checks every target before the first write. */
 export async function planRollbackAll(inputs: Inputs, deps: Deps): Promise<RollbackPlan[]> {
-  const plans: RollbackPlan[] = [];
-  const problems: ActionError[] = [];
-  for (const target of inputs.targets) {
-    try {
-      const plan = await readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix));
-      deps.reporter.info(
-        `${label(target)}: roll back to ${plan.release.id} (${plan.release.commit.slice(0, 12)}, ${plan.release.at}): restore ${plan.restores.length} files from its snapshot, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
-      );
-      plans.push(plan);
-    } catch (err) {
-      if (err instanceof ActionError) problems.push(err);
-      else throw err;
-    }
-  }
-  if (problems.length > 0) throw aggregate('Refusing to roll back: nothing was written', problems);
-  return plans;
+  return planEveryTarget(
+    inputs.targets,
+    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix)),
+    (plan) =>
+      `roll back to ${plan.release.id} (${plan.release.commit.slice(0, 12)}, ${plan.release.at}): restore ${plan.restores.length} files from its snapshot, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
+    'Refusing to roll back: nothing was written',
+    deps.reporter,
+  );
 }
 
 export const changedRels = (p: RollbackPlan): string[] => [...p.restores, ...p.deletes.map((k) => relOf(k, p.target.prefix))];
