@@ -19,7 +19,8 @@ import type { DryRun } from './plan.js';
 export interface Deps {
   ecs: ECSClient;
   ecr: ECRClient;
-  logs: CloudWatchLogsClient;
+  /** Read only by a failure's diagnosis: main.ts loads its SDK package on the first call (lib/aws.ts lazyClient). */
+  logs: Pick<CloudWatchLogsClient, 'send'>;
   exec: ExecFn;
   report: Reporter;
   sleep: Sleep;
