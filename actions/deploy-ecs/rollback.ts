@@ -16,7 +16,7 @@ import { ActionError, describeUnknown } from '../../lib/errors.js';
 import { printUntrusted } from '../../lib/report.js';
 import type { DeployResult, Deps, ServiceResult } from './deploy-types.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
-import { gateDiagnosis } from './gate.js';
+import { gateDiagnosis, type GateResult } from './gate.js';
 import type { Inputs } from './inputs.js';
 import { continueRollbackPauses } from './rollback-pause.js';
 import { isEcsRollback, ourDeployment, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
@@ -83,14 +83,12 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
             );
           }),
         );
-        // A failed test-traffic gate is the diagnosis that matters most: its probes or command output.
+        // A failed or expired test-traffic gate is the diagnosis that matters most: its probes or command output.
         for (const d of list) {
-          const gate = ctx.out.gates?.find((g) => g.service === d.service && g.status === 'failed');
+          const gate = ctx.out.gates?.find((g) => g.service === d.service && (g.status === 'failed' || g.status === 'expired'));
           if (!gate) continue;
           d.gate = gateDiagnosis(gate);
-          d.hint ??= gate.command
-            ? 'The new revision failed the gate command: see its exit code and last lines.'
-            : "The new revision failed the test-traffic gate: see each URL's status codes; check the app's health endpoint and the test listener's routing.";
+          d.hint ??= gateHint(gate);
         }
         // Events, stopped reasons and log lines come from AWS and the app: printed as data, never as commands.
         printUntrusted(report, list.flatMap(formatDiagnosis));
@@ -248,4 +246,12 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
     }
     return { done: all, note: `; ${notes.join('; ')}` };
   });
+}
+
+function gateHint(gate: GateResult): string {
+  if (gate.status === 'expired')
+    return "The pause ended before the gate passed (the hook's timeout, or a CONTINUE from elsewhere): make the hook's timeoutConfiguration longer than gate-timeout-seconds, or the gate faster; see where the gate was when the pause ended.";
+  return gate.command
+    ? 'The new revision failed the gate command: see its exit code and last lines.'
+    : "The new revision failed the test-traffic gate: see each URL's status codes; check the app's health endpoint and the test listener's routing.";
 }
