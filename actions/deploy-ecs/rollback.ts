@@ -37,6 +37,8 @@ export interface FailureContext {
   /** Milliseconds the rollback wait may take (what is left of the budget, or until the cancel deadline). */
   rollbackBudgetMs: number;
   cancelled: boolean;
+  /** Aborts CANCEL_BUDGET_MS after a cancel that comes during the diagnosis or the rollback: the rollback's wait ends there. */
+  cancelEnds?: AbortSignal;
 }
 
 export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureContext): Promise<void> {
@@ -126,6 +128,8 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
     )
     .join('\n');
   const what = ctx.cancelled ? 'was cancelled' : ctx.out.status === 'timed-out' ? 'timed out' : 'failed';
+  // Cancelled after the failure or the timeout, during its diagnosis or rollback: the annotation says both.
+  if (!ctx.cancelled && deps.signal?.aborted) rollbackNote += '; the workflow was cancelled during the rollback';
   ctx.out.error = new ActionError(
     `Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${what}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`,
     {
@@ -217,7 +221,7 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
     const started = await mapLimit(targets, inputs.maxParallel, (t) => startRollback(inputs, deps, t, ctx));
     const follow = started.filter((s): s is Tracked => typeof s !== 'string');
     const waited = follow.length
-      ? await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now }, follow, {
+      ? await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now, signal: ctx.cancelEnds }, follow, {
           cluster: inputs.cluster,
           intervalMs: inputs.pollIntervalSeconds * 1000,
           timeoutMs: Math.max(0, ctx.rollbackBudgetMs),
@@ -241,7 +245,7 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
       else if (v?.state === 'failed' || v?.state === 'superseded') notes.push(`${t.service} rollback to ${prev} failed (${v.reason})`);
       else
         notes.push(
-          `${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
+          `${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled || deps.signal?.aborted ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
         );
     }
     return { done: all, note: `; ${notes.join('; ')}` };
