@@ -15,7 +15,7 @@ import {
   type TaskDefinitionInput,
 } from '../../lib/taskdef.js';
 import type { Deps } from './deploy-types.js';
-import { checkImages, pinDigests, promoteImage, pushImage, type PublishedImage } from './image.js';
+import { checkImages, pinDigests, promoteImage, pushImage, type ImageWrites, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf } from './judge.js';
 import { rollbackTarget } from './rollback-target.js';
@@ -26,6 +26,8 @@ export interface Progress {
   phase: string;
   previous: Map<string, string>;
   updating: boolean;
+  /** The image publish's ECR writes so far (what a run cut short leaves in ECR). */
+  imageWrites: ImageWrites;
 }
 
 /** What the read-only phase found. */
@@ -149,8 +151,9 @@ export async function publishPhase(inputs: Inputs, deps: Deps, read: ReadState, 
             tags: [...new Set([...(inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags])],
           },
           deps.report,
+          progress.imageWrites,
         )
-      : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, deps.report),
+      : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, deps.report, progress.imageWrites),
   );
   if (read.imageContainer && read.def) read.def = withContainerImage(read.def, read.imageContainer, published.uri);
   return published;

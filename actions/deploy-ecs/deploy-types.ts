@@ -84,6 +84,8 @@ export interface DeployResult {
   dryRun?: DryRun;
   /** every test-traffic gate run. */
   gates?: GateResult[];
+  /** ECR writes (tags pushed or promoted, a write abandoned in flight) of a run whose release does not run. */
+  leftInEcr?: string[];
   /** Set when the deploy failed; main.ts writes outputs and the summary, then throws it. */
   error?: ActionError;
 }

@@ -12,7 +12,7 @@ import { CANCEL_BUDGET_MS, rollbackReserveMs, type DeployResult, type Deps, type
 import { startGates } from './gate-hook.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
-import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, type Abandoned } from './interrupted.js';
+import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, noteLeftInEcr, type Abandoned } from './interrupted.js';
 import { dryRunPlan, planServices, type ServicePlan } from './plan.js';
 import { handleFailure } from './rollback.js';
 import { updateService } from './services.js';
@@ -25,19 +25,20 @@ import { waitForDeployments, type WaitOutcome } from './wait.js';
  */
 export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> {
   const started = deps.runStartedAt ?? deps.now();
-  const progress: Progress = { phase: 'reading the task definition', previous: new Map(), updating: false };
+  const progress: Progress = { phase: 'reading the task definition', previous: new Map(), updating: false, imageWrites: { done: [] } };
   try {
-    return await deployPhases(inputs, deps, progress, started);
+    return noteLeftInEcr(await deployPhases(inputs, deps, progress, started), progress.imageWrites, deps.report);
   } catch (err) {
     if (progress.updating || !(deps.signal?.aborted || deps.calls?.signal?.aborted)) throw err;
     deps.report.warning(`Stopped during ${progress.phase}: ${describeUnknown(err)}`);
-    return interruptedBeforeUpdate(
+    const r = interruptedBeforeUpdate(
       inputs,
       deps.signal?.aborted ? 'cancelled' : 'timed-out',
       progress.phase,
       Math.round((deps.now() - started) / 100) / 10,
       progress.previous,
     );
+    return noteLeftInEcr(r, progress.imageWrites, deps.report);
   }
 }
 
