@@ -9,6 +9,7 @@ import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
 import {
   parseTaskDefinition,
   readTaskDefinitionFile,
+  describeLatest,
   registerIfChanged,
   stripReadOnly,
   taskDefinitionsEqual,
@@ -111,7 +112,7 @@ export async function readPhase(inputs: Inputs, deps: Deps, progress: Progress):
   const imageContainer = inputs.containerName ?? containers[0]?.name;
   progress.phase = 'reading the services (DescribeServices)';
   const before = await report.group('Services before the update', async () => {
-    const map = await servicesBefore(ecs, inputs.cluster, inputs.services);
+    const map = deps.servicesRead ?? (await servicesBefore(ecs, inputs.cluster, inputs.services));
     for (const [name, s] of map)
       report.info(
         `${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`,
@@ -173,6 +174,10 @@ export async function registerPhase(
   const reg = await report.group('Task definition', async () => {
     let def = read.def;
     if (def) {
+      // The family's latest revision (to register only if changed) is read alongside the image check;
+      // when a described revision is the base, the comparison with it comes first and needs no read.
+      const latest = existing ? undefined : describeLatest(ecs, def.family);
+      latest?.catch(() => undefined); // a failed image check must not leave this rejection unhandled
       const checked = await checkImages(deps.ecr, def, deps.region);
       for (const c of checked)
         report.info(
@@ -183,7 +188,7 @@ export async function registerPhase(
         report.info(`unchanged: ${existing.taskDefinitionArn} already has these images; not registering a copy`);
         return { arn: existing.taskDefinitionArn!, changed: false, taskDefinition: existing, previous: undefined, previousArn: undefined };
       }
-      const r = await registerIfChanged(ecs, def);
+      const r = await registerIfChanged(ecs, def, latest);
       report.info(
         r.changed
           ? `registered ${r.arn}`

@@ -6,7 +6,7 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ECSClient, Service } from '@aws-sdk/client-ecs';
 import type { CallDeadline } from '../../lib/deadline.js';
 import type { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
@@ -32,6 +32,11 @@ export interface Deps {
   calls?: CallDeadline;
   /** When the run began (before prepare): timeout-minutes counts from here. */
   runStartedAt?: number;
+  /**
+   * The services as the checks before the deploy read them a moment earlier (prepare.ts): the first
+   * phase uses them instead of a second DescribeServices. Nothing of ours writes in between.
+   */
+  servicesRead?: Map<string, Service>;
 }
 
 /** Milliseconds after a cancel signal in which the rollback must be confirmed: the runner kills the step at 10 s. */

@@ -134,6 +134,7 @@ await runAction(ACTION, async () => {
     region: config.region,
     signal: cancel.signal,
     runStartedAt,
+    servicesRead: prepared.services,
   });
   const moved = await scheduled.move(result, scheduledTargets);
   writeOutputs(result, prepared);

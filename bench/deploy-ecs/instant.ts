@@ -43,6 +43,8 @@ interface Run {
   startupMs: number;
   /** AWS calls this process made, per operation. */
   calls: Record<string, number>;
+  /** The same calls in the order the emulator received them. */
+  order: string[];
 }
 
 let seq = 0;
@@ -105,7 +107,8 @@ async function runOnce(emu: Emulator, bundle: string, inputs: Record<string, str
   const mine = emu.requests().slice(seen);
   const calls: Record<string, number> = {};
   for (const r of mine) calls[`${r.service}.${r.operation}`] = (calls[`${r.service}.${r.operation}`] ?? 0) + 1;
-  return { totalMs: exitedAt - spawnedAt, startupMs: mine[0]!.wallAt - spawnedAt, calls };
+  const order = mine.map((r) => `${r.service === 'ECS' ? '' : `${r.service}.`}${r.operation}`);
+  return { totalMs: exitedAt - spawnedAt, startupMs: mine[0]!.wallAt - spawnedAt, calls, order };
 }
 
 function ours(emu: Emulator): Promise<Run> {
@@ -171,12 +174,16 @@ async function main() {
     );
     const oT = median(o.map((r) => r.totalMs));
     const pT = median(p.map((r) => r.totalMs));
-    console.log(`\nmedian spawn→exit: ours ${oT} ms, peer ${pT} ms — ratio ours/peer ${(oT / pT).toFixed(2)}×`);
+    // Per-trial ratios too: a pair runs back to back, so a load change between trials cancels out.
+    const pairRatio = median(o.map((r, i) => r.totalMs / p[i]!.totalMs));
+    console.log(
+      `\nmedian spawn→exit: ours ${oT} ms, peer ${pT} ms — ratio ours/peer ${(oT / pT).toFixed(2)}× (median of the trials' ratios ${pairRatio.toFixed(2)}×)`,
+    );
     console.log(
       `median start-up (spawn → first AWS request): ours ${median(o.map((r) => r.startupMs))} ms, peer ${median(p.map((r) => r.startupMs))} ms`,
     );
-    console.log(`AWS calls, ours (${sum(o[0]!.calls)}): ${callList(o[0]!.calls)}`);
-    console.log(`AWS calls, peer (${sum(p[0]!.calls)}): ${callList(p[0]!.calls)}`);
+    console.log(`AWS calls, ours (${sum(o[0]!.calls)}): ${callList(o[0]!.calls)} — in order: ${o[0]!.order.join(' → ')}`);
+    console.log(`AWS calls, peer (${sum(p[0]!.calls)}): ${callList(p[0]!.calls)} — in order: ${p[0]!.order.join(' → ')}`);
   } finally {
     await emu.stop();
   }
