@@ -3,7 +3,8 @@
  * (prints figures, asserts nothing).
  *
  *   git clone --depth 1 https://github.com/aws-actions/amazon-ecs-deploy-task-definition /tmp/peer-ecs
- *   PEER_BUNDLE=/tmp/peer-ecs/dist/index.js npx tsx bench/deploy-ecs/instant.ts     # TRIALS=7 by default
+ *   BENCH_PEER=/tmp/peer-ecs/dist/index.js npx tsx bench/deploy-ecs/instant.ts     # BENCH_TRIALS=7 by default
+ *   BENCH_OURS=/tmp/old/index.js ...      # another build of ours (its folder needs package.json {"type":"module"})
  *
  * One service whose new deployment is COMPLETED the moment UpdateService returns. Each trial runs,
  * in alternating order, (a) our committed bundle dist/deploy-ecs/index.js with default inputs and
@@ -21,9 +22,10 @@ import { startEmulator, type Emulator } from '../../test/emulator/index.js';
 import { repoRoot } from '../../test/helpers/run-bundle.js';
 import { logMeasurements } from '../log.js';
 
-const TRIALS = Number(process.env.TRIALS ?? 7);
-const PEER_BUNDLE = resolve(process.env.PEER_BUNDLE ?? '/tmp/peer-ecs/dist/index.js');
-const OURS = join(repoRoot, 'dist/deploy-ecs/index.js');
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 7);
+const PEER_BUNDLE = resolve(process.env.BENCH_PEER ?? '/tmp/peer-ecs/dist/index.js');
+/** Another build of ours (e.g. an older commit's, from `git show <sha>:dist/deploy-ecs/index.js`) to compare. */
+const OURS = resolve(process.env.BENCH_OURS ?? join(repoRoot, 'dist/deploy-ecs/index.js'));
 const ACCOUNT = '123456789012';
 const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
 
@@ -41,6 +43,8 @@ interface Run {
   totalMs: number;
   /** ms from spawn to the first request the emulator received from this process. */
   startupMs: number;
+  /** CPU time of the process (user + sys), ms. */
+  cpuMs: number;
   /** AWS calls this process made, per operation. */
   calls: Record<string, number>;
   /** The same calls in the order the emulator received them. */
@@ -97,7 +101,13 @@ async function runOnce(emu: Emulator, bundle: string, inputs: Record<string, str
   const spawnedAt = Date.now();
   // PROFILE_DIR: a CPU profile of every child (open in Chrome DevTools) to see where start-up goes.
   const profile = process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.PROFILE_DIR)}`] : [];
-  const child = spawn(process.execPath, [...profile, bundle], { cwd: ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // /usr/bin/time reports the child's CPU time (user + sys): on a loaded machine the wall time swings
+  // with other jobs, the CPU a run needs much less.
+  const child = spawn('/usr/bin/time', ['-f', 'CPU-SECONDS %U %S', process.execPath, ...profile, bundle], {
+    cwd: ws,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -107,8 +117,10 @@ async function runOnce(emu: Emulator, bundle: string, inputs: Record<string, str
   const mine = emu.requests().slice(seen);
   const calls: Record<string, number> = {};
   for (const r of mine) calls[`${r.service}.${r.operation}`] = (calls[`${r.service}.${r.operation}`] ?? 0) + 1;
+  const cpu = /CPU-SECONDS ([\d.]+) ([\d.]+)/.exec(out);
+  const cpuMs = cpu ? Math.round((Number(cpu[1]) + Number(cpu[2])) * 1000) : Number.NaN;
   const order = mine.map((r) => `${r.service === 'ECS' ? '' : `${r.service}.`}${r.operation}`);
-  return { totalMs: exitedAt - spawnedAt, startupMs: mine[0]!.wallAt - spawnedAt, calls, order };
+  return { totalMs: exitedAt - spawnedAt, startupMs: mine[0]!.wallAt - spawnedAt, cpuMs, calls, order };
 }
 
 function ours(emu: Emulator): Promise<Run> {
@@ -148,7 +160,7 @@ async function main() {
   emu.ecr.putImage('delivery/backend', 'v2');
   try {
     console.log(`instant rollout of 1 service, ${TRIALS} alternating trials, node ${process.version}`);
-    console.log(`ours: ${OURS.replace(`${repoRoot}/`, '')} (${statSync(OURS).size} bytes)`);
+    console.log(`ours: ${OURS.replace(`${repoRoot}/`, '')} (${statSync(OURS).size} bytes, plus chunks loaded only on other paths)`);
     console.log(`peer: ${PEER_BUNDLE} (${statSync(PEER_BUNDLE).size} bytes, plus lazily loaded chunks)\n`);
     // One warm-up each: the first spawn pays for a cold disk cache.
     await ours(emu);
@@ -165,11 +177,13 @@ async function main() {
         o.push(await ours(emu));
       }
     }
-    console.log('| trial | ours spawn→exit (ms) | peer spawn→exit (ms) | ratio | ours start-up (ms) | peer start-up (ms) |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log(
+      '| trial | ours spawn→exit (ms) | peer spawn→exit (ms) | ratio | ours start-up (ms) | peer start-up (ms) | ours CPU (ms) | peer CPU (ms) |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     o.forEach((r, i) =>
       console.log(
-        `| ${i + 1} | ${r.totalMs} | ${p[i]!.totalMs} | ${(r.totalMs / p[i]!.totalMs).toFixed(2)} | ${r.startupMs} | ${p[i]!.startupMs} |`,
+        `| ${i + 1} | ${r.totalMs} | ${p[i]!.totalMs} | ${(r.totalMs / p[i]!.totalMs).toFixed(2)} | ${r.startupMs} | ${p[i]!.startupMs} | ${r.cpuMs} | ${p[i]!.cpuMs} |`,
       ),
     );
     const oT = median(o.map((r) => r.totalMs));
@@ -179,6 +193,9 @@ async function main() {
     console.log(
       `\nmedian spawn→exit: ours ${oT} ms, peer ${pT} ms — ratio ours/peer ${(oT / pT).toFixed(2)}× (median of the trials' ratios ${pairRatio.toFixed(2)}×)`,
     );
+    const oC = median(o.map((r) => r.cpuMs));
+    const pC = median(p.map((r) => r.cpuMs));
+    console.log(`median CPU time (user + sys): ours ${oC} ms, peer ${pC} ms — ratio ours/peer ${(oC / pC).toFixed(2)}×`);
     console.log(
       `median start-up (spawn → first AWS request): ours ${median(o.map((r) => r.startupMs))} ms, peer ${median(p.map((r) => r.startupMs))} ms`,
     );
