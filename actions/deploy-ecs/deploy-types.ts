@@ -12,7 +12,7 @@ import type { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import type { Diagnosis } from './diagnose.js';
-import type { GateResult } from './gate.js';
+import type { GateResult } from './gate-types.js';
 import type { ExecFn } from './image.js';
 import type { DryRun } from './plan.js';
 

@@ -9,7 +9,7 @@ import { describeUnknown } from '../../lib/errors.js';
 import { deploy } from './deploy.js';
 import { CANCEL_BUDGET_MS, type DeployResult } from './deploy-types.js';
 import { interruptedBeforeUpdate } from './interrupted.js';
-import { gateMarkdown, gateOutput } from './gate.js';
+import { gateMarkdown, gateOutput } from './gate-report.js';
 import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
 import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
