@@ -118,3 +118,16 @@ export class ClientFactory {
     return client;
   }
 }
+
+/**
+ * A client whose SDK package is loaded on its first call. An action's bundle evaluates every
+ * statically imported client at start-up (tens of ms each); a client used only on some paths (the
+ * logs read by a failure's diagnosis) is a dynamic import instead, which the bundler puts in a chunk
+ * of its own that node loads only when the path runs.
+ */
+export function lazyClient<T extends { send(...args: never[]): Promise<unknown> }>(load: () => Promise<T>): Pick<T, 'send'> {
+  let client: Promise<T> | undefined;
+  return {
+    send: ((...args: never[]) => (client ??= load()).then((c) => c.send(...args))) as T['send'],
+  };
+}

@@ -58,6 +58,22 @@ export function deadlineSignal(ms: number, ...signals: (AbortSignal | undefined)
   return controller.signal;
 }
 
+/**
+ * A signal that aborts `ms` after `signal` aborts, and never while it does not: the end of the grace
+ * a cancel leaves (the runner kills the step 10 s after its SIGINT). Unref'd like deadlineSignal.
+ */
+export function graceAfter(signal: AbortSignal | undefined, ms: number): AbortSignal | undefined {
+  if (!signal) return undefined;
+  const controller = new AbortController();
+  const start = () => {
+    const timer = setTimeout(() => controller.abort(new Error(`the ${Math.round(ms / 100) / 10} s after the cancel ran out`)), ms);
+    timer.unref();
+  };
+  if (signal.aborted) start();
+  else signal.addEventListener('abort', start, { once: true });
+  return controller.signal;
+}
+
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason as unknown;
   const err = new Error(`AWS call abandoned: ${reason instanceof Error ? reason.message : 'the run deadline passed'}`);

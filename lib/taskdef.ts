@@ -181,21 +181,34 @@ function isMissingFamily(err: unknown): boolean {
   );
 }
 
+export interface LatestRevision {
+  taskDefinition?: TaskDefinition;
+  tags?: Tag[];
+}
+
+/** The latest ACTIVE revision of a family with its tags; none when the family does not exist yet. */
+export async function describeLatest(ecs: ECSClient, family: string | undefined): Promise<LatestRevision> {
+  try {
+    const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
+  } catch (err) {
+    if (!isMissingFamily(err)) throw err;
+    return {};
+  }
+}
+
 /**
  * Registers `def` only when it differs (normalized, tags included) from the
  * latest ACTIVE revision of its family, so re-running a deploy does not mint
- * a new revision every time.
+ * a new revision every time. `latest`: that read, when the caller started it
+ * earlier (alongside other reads).
  */
-export async function registerIfChanged(ecs: ECSClient, def: TaskDefinitionInput): Promise<RegisterResult> {
-  let previous: TaskDefinition | undefined;
-  let previousTags: Tag[] | undefined;
-  try {
-    const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: def.family, include: ['TAGS'] }));
-    previous = out.taskDefinition;
-    previousTags = out.tags ?? [];
-  } catch (err) {
-    if (!isMissingFamily(err)) throw err;
-  }
+export async function registerIfChanged(
+  ecs: ECSClient,
+  def: TaskDefinitionInput,
+  latest: Promise<LatestRevision> = describeLatest(ecs, def.family),
+): Promise<RegisterResult> {
+  const { taskDefinition: previous, tags: previousTags } = await latest;
   if (previous?.taskDefinitionArn && taskDefinitionsEqual(previous, def, previousTags, def.tags ?? [])) {
     return { arn: previous.taskDefinitionArn, changed: false, previousArn: previous.taskDefinitionArn, previous, taskDefinition: previous };
   }

@@ -9,13 +9,14 @@ import { diffTaskDefinitions } from '../../lib/taskdef-diff.js';
 import {
   parseTaskDefinition,
   readTaskDefinitionFile,
+  describeLatest,
   registerIfChanged,
   stripReadOnly,
   taskDefinitionsEqual,
   type TaskDefinitionInput,
 } from '../../lib/taskdef.js';
 import type { Deps } from './deploy-types.js';
-import { checkImages, pinDigests, promoteImage, pushImage, type PublishedImage } from './image.js';
+import { checkImages, pinDigests, promoteImage, pushImage, type ImageWrites, type PublishedImage } from './image.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf } from './judge.js';
 import { rollbackTarget } from './rollback-target.js';
@@ -26,6 +27,8 @@ export interface Progress {
   phase: string;
   previous: Map<string, string>;
   updating: boolean;
+  /** The image publish's ECR writes so far (what a run cut short leaves in ECR). */
+  imageWrites: ImageWrites;
 }
 
 /** What the read-only phase found. */
@@ -109,7 +112,7 @@ export async function readPhase(inputs: Inputs, deps: Deps, progress: Progress):
   const imageContainer = inputs.containerName ?? containers[0]?.name;
   progress.phase = 'reading the services (DescribeServices)';
   const before = await report.group('Services before the update', async () => {
-    const map = await servicesBefore(ecs, inputs.cluster, inputs.services);
+    const map = deps.servicesRead ?? (await servicesBefore(ecs, inputs.cluster, inputs.services));
     for (const [name, s] of map)
       report.info(
         `${name}: ${revisionOf(s.taskDefinition)}, running ${s.runningCount}/${s.desiredCount}, strategy ${s.deploymentConfiguration?.strategy ?? 'ROLLING'}`,
@@ -149,8 +152,9 @@ export async function publishPhase(inputs: Inputs, deps: Deps, read: ReadState, 
             tags: [...new Set([...(inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags])],
           },
           deps.report,
+          progress.imageWrites,
         )
-      : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, deps.report),
+      : promoteImage(deps.ecr, inputs.sourceImage!, inputs.tags, deps.region, deps.report, progress.imageWrites),
   );
   if (read.imageContainer && read.def) read.def = withContainerImage(read.def, read.imageContainer, published.uri);
   return published;
@@ -170,6 +174,10 @@ export async function registerPhase(
   const reg = await report.group('Task definition', async () => {
     let def = read.def;
     if (def) {
+      // The family's latest revision (to register only if changed) is read alongside the image check;
+      // when a described revision is the base, the comparison with it comes first and needs no read.
+      const latest = existing ? undefined : describeLatest(ecs, def.family);
+      latest?.catch(() => undefined); // a failed image check must not leave this rejection unhandled
       const checked = await checkImages(deps.ecr, def, deps.region);
       for (const c of checked)
         report.info(
@@ -180,7 +188,7 @@ export async function registerPhase(
         report.info(`unchanged: ${existing.taskDefinitionArn} already has these images; not registering a copy`);
         return { arn: existing.taskDefinitionArn!, changed: false, taskDefinition: existing, previous: undefined, previousArn: undefined };
       }
-      const r = await registerIfChanged(ecs, def);
+      const r = await registerIfChanged(ecs, def, latest);
       report.info(
         r.changed
           ? `registered ${r.arn}`

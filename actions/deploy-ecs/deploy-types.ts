@@ -6,20 +6,21 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ECSClient, Service } from '@aws-sdk/client-ecs';
 import type { CallDeadline } from '../../lib/deadline.js';
 import type { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import type { Diagnosis } from './diagnose.js';
-import type { GateResult } from './gate.js';
+import type { GateResult } from './gate-types.js';
 import type { ExecFn } from './image.js';
 import type { DryRun } from './plan.js';
 
 export interface Deps {
   ecs: ECSClient;
   ecr: ECRClient;
-  logs: CloudWatchLogsClient;
+  /** Read only by a failure's diagnosis: main.ts loads its SDK package on the first call (lib/aws.ts lazyClient). */
+  logs: Pick<CloudWatchLogsClient, 'send'>;
   exec: ExecFn;
   report: Reporter;
   sleep: Sleep;
@@ -31,6 +32,11 @@ export interface Deps {
   calls?: CallDeadline;
   /** When the run began (before prepare): timeout-minutes counts from here. */
   runStartedAt?: number;
+  /**
+   * The services as the checks before the deploy read them a moment earlier (prepare.ts): the first
+   * phase uses them instead of a second DescribeServices. Nothing of ours writes in between.
+   */
+  servicesRead?: Map<string, Service>;
 }
 
 /** Milliseconds after a cancel signal in which the rollback must be confirmed: the runner kills the step at 10 s. */
@@ -83,6 +89,8 @@ export interface DeployResult {
   dryRun?: DryRun;
   /** every test-traffic gate run. */
   gates?: GateResult[];
+  /** ECR writes (tags pushed or promoted, a write abandoned in flight) of a run whose release does not run. */
+  leftInEcr?: string[];
   /** Set when the deploy failed; main.ts writes outputs and the summary, then throws it. */
   error?: ActionError;
 }

@@ -3,7 +3,7 @@
  * image, register if changed (deploy-read.ts), update the services, wait, judge each service
  * (deploy-results.ts), and on failure diagnose and roll back to what each service ran before.
  */
-import { deadlineSignal } from '../../lib/deadline.js';
+import { deadlineSignal, graceAfter } from '../../lib/deadline.js';
 import { describeUnknown } from '../../lib/errors.js';
 import { mapLimit } from '../../lib/pool.js';
 import { publishPhase, readPhase, registerPhase, type Progress, type ReadState } from './deploy-read.js';
@@ -12,7 +12,7 @@ import { CANCEL_BUDGET_MS, rollbackReserveMs, type DeployResult, type Deps, type
 import { startGates } from './gate-hook.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
-import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, type Abandoned } from './interrupted.js';
+import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, noteLeftInEcr, type Abandoned } from './interrupted.js';
 import { dryRunPlan, planServices, type ServicePlan } from './plan.js';
 import { handleFailure } from './rollback.js';
 import { updateService } from './services.js';
@@ -25,19 +25,20 @@ import { waitForDeployments, type WaitOutcome } from './wait.js';
  */
 export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> {
   const started = deps.runStartedAt ?? deps.now();
-  const progress: Progress = { phase: 'reading the task definition', previous: new Map(), updating: false };
+  const progress: Progress = { phase: 'reading the task definition', previous: new Map(), updating: false, imageWrites: { done: [] } };
   try {
-    return await deployPhases(inputs, deps, progress, started);
+    return noteLeftInEcr(await deployPhases(inputs, deps, progress, started), progress.imageWrites, deps.report);
   } catch (err) {
     if (progress.updating || !(deps.signal?.aborted || deps.calls?.signal?.aborted)) throw err;
     deps.report.warning(`Stopped during ${progress.phase}: ${describeUnknown(err)}`);
-    return interruptedBeforeUpdate(
+    const r = interruptedBeforeUpdate(
       inputs,
       deps.signal?.aborted ? 'cancelled' : 'timed-out',
       progress.phase,
       Math.round((deps.now() - started) / 100) / 10,
       progress.previous,
     );
+    return noteLeftInEcr(r, progress.imageWrites, deps.report);
   }
 }
 
@@ -129,8 +130,11 @@ async function deployPhases(inputs: Inputs, deps: Deps, progress: Progress, star
     const rollbackBudgetMs = cancelled
       ? cancelledAt + CANCEL_BUDGET_MS - deps.now()
       : Math.min(Math.max(deadline - deps.now(), reserve), afterStopBudget(deps, deadline, signalledAt));
+    // A cancel during the rollback of a failure or a timeout leaves the runner's 10 s: the rollback's calls
+    // and its wait end CANCEL_BUDGET_MS after it, so outputs and the summary are written before the kill.
+    const cancelEnds = cancelled ? undefined : graceAfter(deps.signal, CANCEL_BUDGET_MS);
     // The deadline or the cancel aborted every call in flight; the rollback's calls get their own budget.
-    deps.calls?.set(AbortSignal.timeout(Math.max(1, rollbackBudgetMs)));
+    deps.calls?.set(deadlineSignal(Math.max(1, rollbackBudgetMs), cancelEnds));
     await handleFailure(inputs, deps, {
       tracked,
       waited,
@@ -142,6 +146,7 @@ async function deployPhases(inputs: Inputs, deps: Deps, progress: Progress, star
       out,
       rollbackBudgetMs,
       cancelled,
+      cancelEnds,
     });
   }
   out.durationSeconds = Math.round((deps.now() - started) / 100) / 10;

@@ -3,7 +3,7 @@
  * update, stopped tasks of our revision with their reasons and exit codes, the
  * last log lines of those tasks, and a one-line hint for known causes.
  */
-import { GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { describeUnknown } from '../../lib/errors.js';
 
@@ -65,7 +65,7 @@ export function hintFor(texts: string[]): string | undefined {
 const taskIdOf = (arn: string | undefined): string => arn?.split('/').pop() ?? '';
 
 export async function diagnose(
-  clients: { ecs: ECSClient; logs: CloudWatchLogsClient },
+  clients: { ecs: ECSClient; logs: Pick<CloudWatchLogsClient, 'send'> },
   opts: {
     cluster: string;
     service: string;
@@ -116,6 +116,9 @@ export async function diagnose(
       if (lc.options['awslogs-region'] && lc.options['awslogs-region'] !== opts.region) continue;
       const stream = `${lc.options['awslogs-stream-prefix']}/${c.name}/${task.taskId}`;
       try {
+        // Loaded here, not at the top: only a failure reads logs, and the bundle keeps this SDK package
+        // in a chunk node loads then (start-up of every run is the cost otherwise).
+        const { GetLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
         const out = await clients.logs.send(
           new GetLogEventsCommand({
             logGroupName: lc.options['awslogs-group'],

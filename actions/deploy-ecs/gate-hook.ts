@@ -18,7 +18,9 @@ import { ContinueServiceDeploymentCommand, DescribeServiceDeploymentsCommand, ty
 import { describeUnknown } from '../../lib/errors.js';
 import { printUntrusted } from '../../lib/report.js';
 import type { Deps } from './deploy-types.js';
-import { GateStop, gateDiagnosis, runGate, type GateDeps, type GateResult } from './gate.js';
+import { runGate } from './gate.js';
+import { gateDiagnosis } from './gate-report.js';
+import { GateStop, type GateDeps, type GateResult } from './gate-types.js';
 import { pauseStage, pauseStages } from './gate-stage.js';
 import type { GateInputs } from './gate-inputs.js';
 import type { Inputs } from './inputs.js';

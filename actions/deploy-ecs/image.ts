@@ -84,6 +84,18 @@ const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
 ];
 
+/**
+ * The ECR writes of a run as they happen, so a run cut short (cancel, timeout) can say what it left
+ * behind: tags written that no deployment of this run uses, and a write whose answer was abandoned
+ * (ECR may have applied it).
+ */
+export interface ImageWrites {
+  /** `repository:tag` written (pushed, or the digest re-tagged). */
+  done: string[];
+  /** The write in flight, until its answer arrives. */
+  pending?: string;
+}
+
 export interface PublishedImage {
   /** The URI to deploy, e.g. `123….dkr.ecr.eu-west-1.amazonaws.com/delivery/backend:abc123`. */
   uri: string;
@@ -102,6 +114,7 @@ export async function promoteImage(
   tags: string[],
   region: string,
   report: Reporter,
+  writes: ImageWrites = { done: [] },
 ): Promise<PublishedImage> {
   const ref = parseImageRef(source);
   const reg = ecrRegistry(ref);
@@ -129,6 +142,7 @@ export async function promoteImage(
   }
   const digest = img.imageId?.imageDigest;
   for (const tag of tags) {
+    writes.pending = `${ref.repository}:${tag}`;
     try {
       await ecr.send(
         new PutImageCommand({
@@ -141,8 +155,11 @@ export async function promoteImage(
         }),
       );
       report.info(`tagged ${ref.repository}@${digest} as ${tag}`);
+      writes.done.push(`${ref.repository}:${tag} (${digest})`);
+      writes.pending = undefined;
     } catch (err) {
       if (errName(err) === 'ImageAlreadyExistsException') {
+        writes.pending = undefined;
         report.info(`${ref.repository}:${tag} already points at ${digest}; nothing to do`);
       } else if (errName(err) === 'ImageTagAlreadyExistsException') {
         throw new ActionError(
@@ -173,6 +190,7 @@ export async function pushImage(
   exec: ExecFn,
   opts: { localImage: string; repository: string; tags: string[] },
   report: Reporter,
+  writes: ImageWrites = { done: [] },
 ): Promise<PublishedImage> {
   const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
   const data = auth.authorizationData?.[0];
@@ -191,8 +209,11 @@ export async function pushImage(
   for (const tag of opts.tags) {
     const target = `${registry}/${opts.repository}:${tag}`;
     await run(['tag', opts.localImage, target]);
+    writes.pending = `${opts.repository}:${tag}`;
     await run(['push', target]);
     report.info(`pushed ${target}`);
+    writes.done.push(`${opts.repository}:${tag}`);
+    writes.pending = undefined;
   }
   return { uri: `${registry}/${opts.repository}:${opts.tags[0]}`, tags: opts.tags };
 }

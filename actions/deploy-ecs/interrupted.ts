@@ -7,6 +7,7 @@ import type { ECSClient, Service } from '@aws-sdk/client-ecs';
 import { ActionError, describeUnknown } from '../../lib/errors.js';
 import type { Reporter } from '../../lib/report.js';
 import type { DeployResult } from './deploy-types.js';
+import type { ImageWrites } from './image.js';
 import type { Inputs } from './inputs.js';
 import type { Tracked } from './judge.js';
 import { describeServices } from './services.js';
@@ -108,4 +109,24 @@ export async function abandonedUpdates(
       });
   }
   return out;
+}
+
+/**
+ * A run that ends without its release running (cut short before any update, or rolled back) still
+ * leaves its ECR writes: the tags it pushed or promoted point at a build no service of this run runs,
+ * and a write whose answer was abandoned may have been applied. Said in the log and the summary, so
+ * nobody takes the tag for a deployed release.
+ */
+export function noteLeftInEcr(r: DeployResult, writes: ImageWrites, report: Reporter): DeployResult {
+  if (!['failed', 'timed-out', 'cancelled'].includes(r.status)) return r;
+  const updated = Object.keys(r.deploymentIds).length > 0;
+  if (updated && !r.rolledBack) return r;
+  const why = updated ? 'the services were rolled back' : 'no service was updated';
+  const lines = [
+    ...writes.done.map((t) => `${t}: written; ${why}, so no service runs it`),
+    ...(writes.pending ? [`${writes.pending}: the write was abandoned (${r.status}) after it was sent; ECR may have applied it`] : []),
+  ];
+  if (!lines.length) return r;
+  report.warning(`Left in ECR by this run:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  return { ...r, leftInEcr: lines };
 }

@@ -1,11 +1,7 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { exec } from '@actions/exec';
-import { ClientFactory, clientConfig } from '../../lib/aws.js';
+import { ClientFactory, clientConfig, lazyClient } from '../../lib/aws.js';
 import { boundCalls, CallDeadline, deadlineSignal } from '../../lib/deadline.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
@@ -13,21 +9,19 @@ import { describeUnknown } from '../../lib/errors.js';
 import { deploy } from './deploy.js';
 import { CANCEL_BUDGET_MS, type DeployResult } from './deploy-types.js';
 import { interruptedBeforeUpdate } from './interrupted.js';
-import { gateMarkdown, gateOutput } from './gate.js';
+import { gateMarkdown, gateOutput } from './gate-report.js';
 import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
 import { imageDigest, prepare, promotionSummary, type Prepared } from './prepare.js';
 import { summaryMarkdown } from './summary.js';
-// Scheduled tasks: found before deploy(), moved after it
-import { findScheduled, moveScheduled } from './scheduled/phase.js';
-import { scheduledMarkdown } from './scheduled/move.js';
-// CODE_DEPLOY services: their own path (CodeDeploy deploys them, not UpdateService)
-import { codedeployMarkdown } from './codedeploy/summary.js';
-import { deployCodeDeploy } from './codedeploy/run.js';
+// Scheduled tasks: found before deploy(), moved after it (loaded only when the input is set)
+import { loadScheduled } from './scheduled/load.js';
+import type { ScheduledTarget } from './scheduled/find.js';
+import type { CodeDeployResult } from './codedeploy/run.js';
 
 const ACTION = 'deploy-ecs';
 
-function writeOutputs(r: DeployResult & { codedeployDeploymentId?: string }, p: Prepared): void {
+function writeOutputs(r: DeployResult | CodeDeployResult, p: Prepared): void {
   const set = runnerReporter.setOutput;
   set('task-definition-arn', r.taskDefinitionArn);
   set('previous-task-definition-arn', r.previousTaskDefinitionArn);
@@ -39,7 +33,7 @@ function writeOutputs(r: DeployResult & { codedeployDeploymentId?: string }, p: 
   set('duration-seconds', r.durationSeconds);
   set('image-digest', imageDigest(r, p));
   set('gate', gateOutput(r.gates ?? []));
-  set('codedeploy-deployment-id', r.codedeployDeploymentId ?? '');
+  set('codedeploy-deployment-id', ('codedeployDeploymentId' in r && r.codedeployDeploymentId) || '');
 }
 
 /**
@@ -69,9 +63,16 @@ await runAction(ACTION, async () => {
   if (inputs.codedeploy) {
     // The CodeDeploy path bounds its own waits and must still send StopDeployment after a cancel or
     // a timeout, so its calls are not tied to the run's deadline signal.
+    // CODE_DEPLOY services take their own path (CodeDeploy deploys them, not UpdateService); its
+    // modules and SDK package are loaded only here, so other runs do not pay for them at start-up.
+    const [{ CodeDeployClient }, { deployCodeDeploy }, { codedeployMarkdown }] = await Promise.all([
+      import('@aws-sdk/client-codedeploy'),
+      import('./codedeploy/run.js'),
+      import('./codedeploy/summary.js'),
+    ]);
     const ecs = clients.get(ECSClient);
-    const scheduledDeps = { ecs, scheduler: clients.get(SchedulerClient), events: clients.get(EventBridgeClient), report: runnerReporter };
-    const targets = await findScheduled(inputs, scheduledDeps);
+    const scheduled = await loadScheduled(inputs, { ecs, report: runnerReporter, client: (ctor) => clients.get(ctor) });
+    const targets = await scheduled.find(inputs);
     const r = await deployCodeDeploy(inputs, inputs.codedeploy, {
       ecs,
       codedeploy: clients.get(CodeDeployClient),
@@ -80,9 +81,9 @@ await runAction(ACTION, async () => {
       now: realClock,
       signal: cancel.signal,
     });
-    const moved = await moveScheduled(r, targets, scheduledDeps);
+    const moved = await scheduled.move(r, targets);
     writeOutputs(r, { inputs });
-    appendSummary(summaryMarkdown(r, inputs.cluster) + codedeployMarkdown(r) + scheduledMarkdown(moved.moves));
+    appendSummary(summaryMarkdown(r, inputs.cluster) + codedeployMarkdown(r) + scheduled.markdown(moved.moves));
     if (r.error) throw r.error;
     if (moved.error) throw moved.error;
     return;
@@ -95,20 +96,15 @@ await runAction(ACTION, async () => {
   cancel.signal.addEventListener('abort', () => calls.set(AbortSignal.timeout(CANCEL_BUDGET_MS)), { once: true });
   const ecs = boundCalls(clients.get(ECSClient), calls);
   const ecr = boundCalls(clients.get(ECRClient), calls);
-  const scheduledDeps = {
-    ecs,
-    scheduler: boundCalls(clients.get(SchedulerClient), calls),
-    events: boundCalls(clients.get(EventBridgeClient), calls),
-    report: runnerReporter,
-  };
   // The deadline or the cancel can stop prepare's reads too: the run still ends with outputs and a summary.
   let phase = 'preparing (previous / promote-from / family guard)';
   let prepared: Prepared | undefined;
-  let scheduledTargets: Awaited<ReturnType<typeof findScheduled>> | undefined;
+  let scheduledTargets: ScheduledTarget[] | undefined;
+  const scheduled = await loadScheduled(inputs, { ecs, report: runnerReporter, client: (ctor) => boundCalls(clients.get(ctor), calls) });
   try {
     prepared = await prepare(inputs, { ecs, ecr, report: runnerReporter, tempDir: process.env.RUNNER_TEMP });
     phase = 'finding the scheduled tasks';
-    scheduledTargets = await findScheduled(prepared.inputs, scheduledDeps);
+    scheduledTargets = await scheduled.find(prepared.inputs);
   } catch (err) {
     if (!calls.signal?.aborted) throw err;
     runnerReporter.warning(`Stopped during ${phase}: ${describeUnknown(err)}`);
@@ -125,7 +121,11 @@ await runAction(ACTION, async () => {
   const result = await deploy(prepared.inputs, {
     ecs,
     ecr,
-    logs: boundCalls(clients.get(CloudWatchLogsClient), calls),
+    // Only a failure's diagnosis reads logs: the SDK package is loaded on the first call.
+    logs: boundCalls(
+      lazyClient(async () => clients.get((await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient)),
+      calls,
+    ),
     calls,
     exec: (command, args, options) => exec(command, args, options),
     report: runnerReporter,
@@ -134,17 +134,18 @@ await runAction(ACTION, async () => {
     region: config.region,
     signal: cancel.signal,
     runStartedAt,
+    servicesRead: prepared.services,
   });
-  const scheduled = await moveScheduled(result, scheduledTargets, scheduledDeps);
+  const moved = await scheduled.move(result, scheduledTargets);
   writeOutputs(result, prepared);
   appendSummary(
     summaryMarkdown(result, inputs.cluster) +
       promotionSummary(result, prepared, inputs.cluster) +
       gateMarkdown(result.gates ?? []) +
-      scheduledMarkdown(scheduled.moves),
+      scheduled.markdown(moved.moves),
   );
   if (result.error) throw result.error;
-  if (scheduled.error) throw scheduled.error;
+  if (moved.error) throw moved.error;
 });
 // Abandoned AWS calls (the deadline or the cancel) may still have SDK retry timers pending: they must
 // not hold the step open until the runner's kill once the outputs, summary and error are written.

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, type ECSClient, type Service } from '@aws-sdk/client-ecs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { ActionError } from '../../lib/errors.js';
 import { code, markdownTable } from '../../lib/markdown.js';
@@ -26,6 +26,8 @@ export interface Prepared {
   inputs: Inputs;
   previous?: PreviousRevision[];
   promoted?: PromotedImage;
+  /** The services as the checks read them (DescribeServices), handed to deploy() so it does not read them twice. */
+  services?: Map<string, Service>;
 }
 
 export interface PrepareDeps {
@@ -61,6 +63,7 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
   await report.group('Checks before the deploy', async () => {
     // The same read (and the same errors: unknown cluster, missing or inactive services) as deploy()'s first phase.
     const found = await servicesBefore(ecs, inputs.cluster, inputs.services);
+    prepared.services = found;
     if (wantsPrevious) {
       prepared.previous = await resolvePrevious(ecs, inputs.cluster, inputs.services, found);
       const target = prepared.previous[0]!.previous;

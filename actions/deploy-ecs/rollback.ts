@@ -16,7 +16,8 @@ import { ActionError, describeUnknown } from '../../lib/errors.js';
 import { printUntrusted } from '../../lib/report.js';
 import type { DeployResult, Deps, ServiceResult } from './deploy-types.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
-import { gateDiagnosis } from './gate.js';
+import { gateDiagnosis } from './gate-report.js';
+import type { GateResult } from './gate-types.js';
 import type { Inputs } from './inputs.js';
 import { continueRollbackPauses } from './rollback-pause.js';
 import { isEcsRollback, ourDeployment, revisionOf, usesServiceDeployments, type Tracked } from './judge.js';
@@ -37,6 +38,8 @@ export interface FailureContext {
   /** Milliseconds the rollback wait may take (what is left of the budget, or until the cancel deadline). */
   rollbackBudgetMs: number;
   cancelled: boolean;
+  /** Aborts CANCEL_BUDGET_MS after a cancel that comes during the diagnosis or the rollback: the rollback's wait ends there. */
+  cancelEnds?: AbortSignal;
 }
 
 export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureContext): Promise<void> {
@@ -83,14 +86,12 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
             );
           }),
         );
-        // A failed test-traffic gate is the diagnosis that matters most: its probes or command output.
+        // A failed or expired test-traffic gate is the diagnosis that matters most: its probes or command output.
         for (const d of list) {
-          const gate = ctx.out.gates?.find((g) => g.service === d.service && g.status === 'failed');
+          const gate = ctx.out.gates?.find((g) => g.service === d.service && (g.status === 'failed' || g.status === 'expired'));
           if (!gate) continue;
           d.gate = gateDiagnosis(gate);
-          d.hint ??= gate.command
-            ? 'The new revision failed the gate command: see its exit code and last lines.'
-            : "The new revision failed the test-traffic gate: see each URL's status codes; check the app's health endpoint and the test listener's routing.";
+          d.hint ??= gateHint(gate);
         }
         // Events, stopped reasons and log lines come from AWS and the app: printed as data, never as commands.
         printUntrusted(report, list.flatMap(formatDiagnosis));
@@ -128,6 +129,8 @@ export async function handleFailure(inputs: Inputs, deps: Deps, ctx: FailureCont
     )
     .join('\n');
   const what = ctx.cancelled ? 'was cancelled' : ctx.out.status === 'timed-out' ? 'timed out' : 'failed';
+  // Cancelled after the failure or the timeout, during its diagnosis or rollback: the annotation says both.
+  if (!ctx.cancelled && deps.signal?.aborted) rollbackNote += '; the workflow was cancelled during the rollback';
   ctx.out.error = new ActionError(
     `Deployment of ${revisionOf(ctx.out.taskDefinitionArn)} ${what}: ${head}${rollbackNote}${detail ? `\n${detail}` : ''}`,
     {
@@ -219,7 +222,7 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
     const started = await mapLimit(targets, inputs.maxParallel, (t) => startRollback(inputs, deps, t, ctx));
     const follow = started.filter((s): s is Tracked => typeof s !== 'string');
     const waited = follow.length
-      ? await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now }, follow, {
+      ? await waitForDeployments({ ecs: deps.ecs, report, sleep: deps.sleep, now: deps.now, signal: ctx.cancelEnds }, follow, {
           cluster: inputs.cluster,
           intervalMs: inputs.pollIntervalSeconds * 1000,
           timeoutMs: Math.max(0, ctx.rollbackBudgetMs),
@@ -243,9 +246,17 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
       else if (v?.state === 'failed' || v?.state === 'superseded') notes.push(`${t.service} rollback to ${prev} failed (${v.reason})`);
       else
         notes.push(
-          `${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
+          `${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled || deps.signal?.aborted ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
         );
     }
     return { done: all, note: `; ${notes.join('; ')}` };
   });
+}
+
+function gateHint(gate: GateResult): string {
+  if (gate.status === 'expired')
+    return "The pause ended before the gate passed (the hook's timeout, or a CONTINUE from elsewhere): make the hook's timeoutConfiguration longer than gate-timeout-seconds, or the gate faster; see where the gate was when the pause ended.";
+  return gate.command
+    ? 'The new revision failed the gate command: see its exit code and last lines.'
+    : "The new revision failed the test-traffic gate: see each URL's status codes; check the app's health endpoint and the test listener's routing.";
 }

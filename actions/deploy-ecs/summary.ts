@@ -64,6 +64,8 @@ export function summaryMarkdown(r: DeployResult, cluster: string): string {
       `#### Why ${d.service} failed\n\n${d.hint ? `**Hint:** ${d.hint}\n\n` : ''}\`\`\`text\n${formatDiagnosis(d).join('\n').replace(/```/g, "'''")}\n\`\`\``,
     );
   }
+  if (r.leftInEcr?.length)
+    parts.push(`#### Left in ECR by this run\n\n${r.leftInEcr.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}`);
   if (r.error) parts.push(`**Result:** ${r.error.message.split('\n')[0]}`);
   return `${parts.join('\n\n')}\n`;
 }

@@ -64,7 +64,7 @@ describe('deploy-ecs gate and the hook expiry', () => {
         services: 'backend',
         'poll-interval-seconds': '0.1',
         'timeout-minutes': '0.5',
-        'gate-command': `touch ${started}; sleep 600`,
+        'gate-command': `echo probing the green target group; touch ${started}; sleep 600`,
         'gate-timeout-seconds': '300',
       },
       env: emu.env(),
@@ -92,5 +92,10 @@ describe('deploy-ecs gate and the hook expiry', () => {
     expect(r.stdout).not.toContain('cancel');
     const [svc] = await describeServices(emu, cluster, ['backend']);
     expect(svc!.taskDefinition!.split('/').pop()).toBe(`${family}:1`);
+    // The diagnosis of the failure carries the gate as any failed gate does: where it was, its output, a hint.
+    const why = r.summary.slice(r.summary.indexOf('#### Why backend failed'));
+    expect(why, r.summary).toMatch(/^#### Why backend failed\n\n\*\*Hint:\*\* The pause ended before the gate passed/);
+    expect(why).toMatch(/gate expired \(POST_TEST_TRAFFIC_SHIFT pause hook\): the pause ended before the gate passed/);
+    expect(why).toContain('│ probing the green target group');
   });
 });

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { hookStep, pauseHook } from '../../actions/deploy-ecs/gate-hook.js';
 import type { GateInputs } from '../../actions/deploy-ecs/gate-inputs.js';
-import type { GateResult } from '../../actions/deploy-ecs/gate.js';
+import type { GateResult } from '../../actions/deploy-ecs/gate-types.js';
 import { nativeState } from '../../actions/deploy-ecs/native.js';
 import { realClock } from '../../lib/poll.js';
 import { memoryReporter } from '../../lib/report.js';

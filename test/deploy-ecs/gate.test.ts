@@ -7,7 +7,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GateInputs } from '../../actions/deploy-ecs/gate-inputs.js';
-import { gateDiagnosis, gateMarkdown, gateOutput, redactUrl, runGate, statusRuns, type GateDeps } from '../../actions/deploy-ecs/gate.js';
+import { runGate } from '../../actions/deploy-ecs/gate.js';
+import { gateDiagnosis, gateMarkdown, gateOutput, statusRuns } from '../../actions/deploy-ecs/gate-report.js';
+import type { GateDeps } from '../../actions/deploy-ecs/gate-types.js';
+import { redactUrl } from '../../actions/deploy-ecs/gate-url.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 
 let server: Server;

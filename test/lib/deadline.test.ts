@@ -4,8 +4,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
-import { deadlineSignal } from '../../lib/deadline.js';
+import { describe, expect, it, vi } from 'vitest';
+import { deadlineSignal, graceAfter } from '../../lib/deadline.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -37,5 +37,25 @@ describe('deadlineSignal', () => {
     const signal = deadlineSignal(60_000, AbortSignal.abort(new Error('gone')));
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toMatchObject({ message: 'gone' });
+  });
+});
+
+describe('graceAfter', () => {
+  it('never aborts while its source does not, and aborts the grace after the source aborts', () => {
+    vi.useFakeTimers();
+    try {
+      const cancel = new AbortController();
+      const grace = graceAfter(cancel.signal, 8000)!;
+      vi.advanceTimersByTime(60_000);
+      expect(grace.aborted).toBe(false);
+      cancel.abort(new Error('cancelled (SIGINT)'));
+      vi.advanceTimersByTime(7999);
+      expect(grace.aborted).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(grace.aborted).toBe(true);
+      expect((grace.reason as Error).message).toMatch(/8 s after the cancel/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
