@@ -101,8 +101,9 @@ export async function runSchedule(seed: number): Promise<ScheduleRun> {
       prepared = await prepare(inputs, { ecs, ecr, report });
     } catch (err) {
       // main.ts: a stop or an AWS failure while preparing still ends with outputs and a summary.
-      if (!calls.signal?.aborted && !isAwsError(err)) throw err;
-      const how = cancel.signal.aborted ? 'cancelled' : calls.signal?.aborted ? 'timed-out' : 'failed';
+      const stopped = cancel.signal.aborted || calls.signal?.aborted;
+      if (!stopped && !isAwsError(err)) throw err;
+      const how = cancel.signal.aborted ? 'cancelled' : stopped ? 'timed-out' : 'failed';
       return interruptedBeforeUpdate(inputs, how, 'preparing', 0, undefined, String(err));
     }
     return deploy(prepared.inputs, {
@@ -134,7 +135,7 @@ export async function runSchedule(seed: number): Promise<ScheduleRun> {
     describeSchedule(schedule),
     `  ECS at the end: ${checker.ecsStory()}`,
     `  requests: ${wire.log.map((e) => `#${e.index} ${e.operation}${e.fault ? `(${e.fault})` : e.status !== 200 ? `(${e.status})` : ''}`).join(' ')}`,
-    `  log (last 25 lines):\n    ${report.lines.slice(-25).join('\n    ')}`,
+    `  log (last ${process.env.ORACLE_LOG_LINES ?? 25} lines):\n    ${report.lines.slice(-Number(process.env.ORACLE_LOG_LINES ?? 25)).join('\n    ')}`,
   ].join('\n');
   return { seed, checks: checker.checks, requests: wire.log.length, violations: checker.violations, story };
 }

@@ -136,6 +136,7 @@ export class World {
         // Someone's deploy of a broken revision failed just before this run: ECS is rolling it back (either
         // shape, still in progress when the run starts) or, without circuit-breaker rollback, left it FAILED.
         const shape = s.failedBefore.shape;
+        this.time.advance(60_000); // the broken deploy came a minute after the last good one
         this.scenarios.nextRollout(
           { cluster: CLUSTER, service: s.name },
           {
@@ -155,8 +156,7 @@ export class World {
       }
       this.scenarios.nextRollout({ cluster: CLUSTER, service: s.name }, s.rollout);
     }
-    // A hook's pause of the failed-before deploy is not ours to answer: those services start unhooked? No:
-    // the broken deploy's pause (if any) is held like any other; its timeout decides. Settle what is due.
+    // Settle what is due before the run starts (the broken deploy's failure and ECS's rollback so far).
     this.ecs.hooks.testTarget(CLUSTER, this.schedule.services[0]!.name);
   }
 
