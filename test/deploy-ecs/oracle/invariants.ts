@@ -22,7 +22,7 @@ import type { DeployResult } from '../../../actions/deploy-ecs/deploy-types.js';
 import { summaryMarkdown } from '../../../actions/deploy-ecs/summary.js';
 import type { Deployment } from '../../emulator/ecs/deployments.js';
 import type { Exchange } from './wire.js';
-import { CLUSTER, type World } from './world.js';
+import type { World } from './world.js';
 
 export class Checker {
   checks = 0;
@@ -31,7 +31,7 @@ export class Checker {
 
   constructor(private readonly w: World) {}
 
-  private check(ok: boolean, what: () => string): void {
+  check(ok: boolean, what: () => string): void {
     this.checks++;
     if (!ok) this.violations.push(what());
   }
@@ -80,7 +80,7 @@ export class Checker {
           () => `S4 #${e.index} CONTINUE for ${svc}'s deployment of ${rev(target)}, neither the new revision nor its last SUCCESSFUL`,
         );
       } else {
-        const behind = this.w.ecs.hooks.testTarget(CLUSTER, svc)?.taskDefinitionArn;
+        const behind = this.w.ecs.hooks.testTarget(this.w.cluster, svc)?.taskDefinitionArn;
         const need = this.w.schedule.gate?.successes ?? 1;
         const healthy = this.w.probes.filter((p) => p.service === svc && p.healthy && p.revision && newRevisions.has(p.revision));
         this.check(
@@ -104,25 +104,35 @@ export class Checker {
     }
   }
 
+  /** E0 for an in-process run: deploy() returned, and its outputs and summary render. Then E1 and E2. */
   end(result: DeployResult | undefined, thrown: unknown): void {
-    this.step(undefined);
     this.check(
       result !== undefined,
       () => `E0 deploy() threw instead of returning a result: ${String((thrown as Error)?.stack ?? thrown)}`,
     );
-    if (!result) return;
+    if (!result) return this.step(undefined);
     let rendered = '';
     try {
-      rendered = summaryMarkdown(result, CLUSTER) + gateOutput(result.gates ?? []);
+      rendered = summaryMarkdown(result, this.w.cluster) + gateOutput(result.gates ?? []);
     } catch (err) {
-      rendered = '';
       this.violations.push(`E0 the summary or outputs cannot be rendered: ${String(err)}`);
     }
     this.check(rendered.length > 0, () => 'E0 empty summary');
-    const exit0 = !result.error;
-    const newArn = result.taskDefinitionArn;
+    const story = `status=${result.status} gate=${gateOutput(result.gates ?? [])} services: ${result.services.map((r) => `${r.service} ${r.result}${r.reason ? ` (${r.reason})` : ''}`).join('; ')}`;
+    this.ending({
+      exit0: !result.error,
+      newArn: result.taskDefinitionArn,
+      superseded: new Set(result.services.filter((r) => r.result === 'superseded').map((r) => r.service)),
+      gatePassed: (name) => (result.gates ?? []).some((g) => g.service === name && g.status === 'passed'),
+      story,
+    });
+  }
+
+  /** E1 and E2 (and S1) on how a run ended: from deploy()'s result, or from a bundle's exit code and outputs. */
+  ending(e: { exit0: boolean; newArn: string; superseded: Set<string>; gatePassed: (service: string) => boolean; story: string }): void {
+    this.step(undefined);
+    const { exit0, newArn, superseded } = e;
     const sched = this.w.schedule;
-    const superseded = new Set(result.services.filter((r) => r.result === 'superseded').map((r) => r.service));
     const steady = (name: string) => {
       const v = this.w.visible(name);
       const top = v.at(-1);
@@ -135,10 +145,9 @@ export class Checker {
     const gatePassed = sched.services.every((s) => {
       if (!sched.gate || excused(s.name)) return true;
       const probes = this.w.probes.filter((p) => p.service === s.name && p.healthy && p.revision === newArn);
-      return probes.length >= sched.gate.successes && (result.gates ?? []).some((g) => g.service === s.name && g.status === 'passed');
+      return probes.length >= sched.gate.successes && e.gatePassed(s.name);
     });
-    const story = () =>
-      `status=${result.status} gate=${gateOutput(result.gates ?? [])} services: ${result.services.map((r) => `${r.service} ${r.result}${r.reason ? ` (${r.reason})` : ''}`).join('; ')}; ECS: ${this.ecsStory()}`;
+    const story = () => `${e.story}; ECS: ${this.ecsStory()}`;
     if (exit0)
       this.check(
         allSteady && gatePassed,

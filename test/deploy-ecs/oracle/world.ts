@@ -71,7 +71,7 @@ export class World {
   readonly ecs: EcsService;
   readonly logs: LogsService;
   readonly ecr: EcrService;
-  readonly scenarios = new Scenarios();
+  readonly scenarios: Scenarios;
   /** Each service's last SUCCESSFUL revision when the run starts (what a failed run must leave it on). */
   readonly lastSuccessful = new Map<string, string>();
   /** Revisions that FAILED before the run. */
@@ -87,16 +87,21 @@ export class World {
 
   constructor(
     readonly schedule: Schedule,
-    readonly time: FakeTime,
+    /** The emulator's clock: the oracle's fake clock, or an HTTP emulator's (the bundle runs). */
+    readonly time: Pick<FakeTime, 'now' | 'advance'>,
+    /** The HTTP emulator's models (the bundle runs); default: new ones on `time`, in-process. */
+    parts?: { ecs: EcsService; logs: LogsService; ecr: EcrService; scenarios: Scenarios },
+    readonly cluster = CLUSTER,
   ) {
-    const ctx: EmuContext = { region: 'eu-west-1', account: '123456789012', now: time.now };
-    this.logs = new LogsService(ctx);
-    this.ecs = new EcsService(ctx, this.logs, this.scenarios);
-    this.ecr = new EcrService(ctx);
+    const ctx: EmuContext = { region: 'eu-west-1', account: ACCOUNT, now: time.now };
+    this.scenarios = parts?.scenarios ?? new Scenarios();
+    this.logs = parts?.logs ?? new LogsService(ctx);
+    this.ecs = parts?.ecs ?? new EcsService(ctx, this.logs, this.scenarios);
+    this.ecr = parts?.ecr ?? new EcrService(ctx);
     this.ecs.services.deployer.resolveDigest = (image) => this.ecr.digestOf(image);
     for (const tag of ['v1', 'v2', 'v3', 'v9']) this.ecr.putImage('delivery/backend', tag);
     this.logs.createLogGroup('/ecs/delivery-test');
-    this.ecs.createCluster(CLUSTER);
+    this.ecs.createCluster(cluster);
     this.taskDefinitionPath = files(schedule.gate?.healthy ?? true);
     this.seed();
   }
@@ -108,7 +113,7 @@ export class World {
     const ops = this.ecs.operations();
     for (const s of this.schedule.services) {
       this.ecs.createService({
-        cluster: CLUSTER,
+        cluster: this.cluster,
         serviceName: s.name,
         taskDefinition: first,
         desiredCount: 2,
@@ -138,7 +143,7 @@ export class World {
         const shape = s.failedBefore.shape;
         this.time.advance(60_000); // the broken deploy came a minute after the last good one
         this.scenarios.nextRollout(
-          { cluster: CLUSTER, service: s.name },
+          { cluster: this.cluster, service: s.name },
           {
             result: 'fail',
             afterSeconds: 3,
@@ -147,21 +152,21 @@ export class World {
             rollbackSeconds: s.failedBefore.rollbackSeconds,
           },
         );
-        ops.UpdateService!({ cluster: CLUSTER, service: s.name, taskDefinition: broken });
+        ops.UpdateService!({ cluster: this.cluster, service: s.name, taskDefinition: broken });
         this.time.advance(4000);
         this.failedRevisions.add(broken);
       }
       if (s.otherDeployer && s.rollout.interruptedBy) {
         if (s.otherDeployer === 'third') s.rollout.interruptedBy.taskDefinition = third;
       }
-      this.scenarios.nextRollout({ cluster: CLUSTER, service: s.name }, s.rollout);
+      this.scenarios.nextRollout({ cluster: this.cluster, service: s.name }, s.rollout);
     }
     // Settle what is due before the run starts (the broken deploy's failure and ECS's rollback so far).
-    this.ecs.hooks.testTarget(CLUSTER, this.schedule.services[0]!.name);
+    this.ecs.hooks.testTarget(this.cluster, this.schedule.services[0]!.name);
   }
 
   service(name: string): Service {
-    return this.ecs.services.find(CLUSTER, name)!;
+    return this.ecs.services.find(this.cluster, name)!;
   }
 
   /** Deployments ECS lists now, oldest first, with their rollout state. */
@@ -182,7 +187,7 @@ export class World {
       this.latestBefore = this.ecs.taskdefs.find(FAMILY)?.revision ?? 0;
       return;
     }
-    this.ecs.hooks.testTarget(CLUSTER, this.schedule.services[0]!.name);
+    this.ecs.hooks.testTarget(this.cluster, this.schedule.services[0]!.name);
     this.snapshot = new Map(this.schedule.services.map((s) => [s.name, new Set(this.service(s.name).deployments)]));
   }
 
@@ -207,7 +212,7 @@ export class World {
   /** The gate's fetch: answers like the test listener (503 when the revision behind it has HEALTHY=false). */
   readonly fetch = async (url: string | URL | Request): Promise<Response> => {
     const [, service = ''] = new URL(String(url)).pathname.split('/').filter(Boolean);
-    const def = this.ecs.hooks.testTarget(CLUSTER, service);
+    const def = this.ecs.hooks.testTarget(this.cluster, service);
     const container = def?.containerDefinitions[0] as { environment?: { name?: string; value?: string }[] } | undefined;
     const healthy = def !== undefined && !(container?.environment ?? []).some((e) => e.name === 'HEALTHY' && e.value === 'false');
     this.probes.push({ service, at: this.time.now(), revision: def?.taskDefinitionArn, healthy });
@@ -215,7 +220,7 @@ export class World {
   };
 
   gateUrls(): string {
-    return this.schedule.services.map((s) => `${s.name}=http://test-listener.oracle.invalid/${CLUSTER}/${s.name}/health`).join('\n');
+    return this.schedule.services.map((s) => `${s.name}=http://test-listener.oracle.invalid/${this.cluster}/${s.name}/health`).join('\n');
   }
 }
 
