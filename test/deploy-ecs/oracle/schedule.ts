@@ -10,7 +10,7 @@
 import type { RolloutScenario } from '../../emulator/scenarios.js';
 import type { WireFaults } from './wire.js';
 
-export function rng(seed: number) {
+function rng(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -30,7 +30,7 @@ type Rng = ReturnType<typeof rng>;
 
 type Strategy = 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
 
-export interface ServiceSchedule {
+interface ServiceSchedule {
   name: string;
   strategy: Strategy;
   circuitBreakerRollback: boolean;

@@ -23,7 +23,7 @@ const ACCOUNT = '123456789012';
 const awsvpc = { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d'], securityGroups: ['sg-0a1b2c3d'], assignPublicIp: 'DISABLED' } };
 
 /** A Fargate task definition of delivery/backend:<tag> (as the e2e tests seed it). */
-export function taskDef(family: string, tag: string, env: Record<string, string> = {}) {
+function taskDef(family: string, tag: string, env: Record<string, string> = {}) {
   return {
     family,
     requiresCompatibilities: ['FARGATE'],
