@@ -88,7 +88,7 @@ export interface Exchange {
   operation: string;
   input: Record<string, unknown>;
   status: number;
-  fault?: 'throttled' | 'lost' | 'killed';
+  fault?: 'throttled' | 'lost';
   at: number;
 }
 
