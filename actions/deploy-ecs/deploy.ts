@@ -12,7 +12,7 @@ import { CANCEL_BUDGET_MS, rollbackReserveMs, type DeployResult, type Deps, type
 import { startGates } from './gate-hook.js';
 import type { Inputs } from './inputs.js';
 import { revisionOf, type Tracked } from './judge.js';
-import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, noteLeftInEcr, type Abandoned } from './interrupted.js';
+import { abandonedUpdates, AFTER_DEADLINE_MS, interruptedBeforeUpdate, isAwsError, noteLeftInEcr, type Abandoned } from './interrupted.js';
 import { dryRunPlan, planServices, type ServicePlan } from './plan.js';
 import { handleFailure } from './rollback.js';
 import { updateService } from './services.js';
@@ -29,14 +29,18 @@ export async function deploy(inputs: Inputs, deps: Deps): Promise<DeployResult> 
   try {
     return noteLeftInEcr(await deployPhases(inputs, deps, progress, started), progress.imageWrites, deps.report);
   } catch (err) {
-    if (progress.updating || !(deps.signal?.aborted || deps.calls?.signal?.aborted)) throw err;
+    const stopped = deps.signal?.aborted || deps.calls?.signal?.aborted;
+    // Bad input or configuration (an ActionError naming the input or file) fails as it is; an AWS call
+    // failing past max-attempts (throttling) still ends with outputs and a summary.
+    if (progress.updating || (!stopped && !isAwsError(err))) throw err;
     deps.report.warning(`Stopped during ${progress.phase}: ${describeUnknown(err)}`);
     const r = interruptedBeforeUpdate(
       inputs,
-      deps.signal?.aborted ? 'cancelled' : 'timed-out',
+      deps.signal?.aborted ? 'cancelled' : stopped ? 'timed-out' : 'failed',
       progress.phase,
       Math.round((deps.now() - started) / 100) / 10,
       progress.previous,
+      describeUnknown(err),
     );
     return noteLeftInEcr(r, progress.imageWrites, deps.report);
   }
@@ -203,6 +207,9 @@ async function updatePhase(inputs: Inputs, deps: Deps, read: ReadState, arn: str
             }
             updateErrors.set(service, `UpdateService failed: ${describeUnknown(err)}`);
             deps.report.warning(`${service}: UpdateService failed: ${describeUnknown(err)}`);
+            // An attempt whose answer was lost may have been applied before the retries failed (a
+            // throttled retry of an applied write): read it back like an abandoned call, so it is rolled back.
+            abandoned.push({ service, startedAt });
             return undefined;
           }
         }),

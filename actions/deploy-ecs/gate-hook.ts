@@ -255,12 +255,16 @@ export function startGates(
         );
         after.push(t);
       }
-      // Post-deploy gates only when every service succeeded: otherwise everything is rolled back anyway.
+      // Post-deploy gates only when the run can still succeed: otherwise everything is rolled back anyway. A
+      // service another deployer took over counts as done under on-other-deployment: warn (it is never
+      // rolled back over), so the services that did succeed are still gated: none goes out unchecked.
+      const accepted = (v: Verdict) => v.state === 'succeeded' || (v.state === 'superseded' && inputs.onOtherDeployment === 'warn');
       const all = [...verdicts.values()];
-      if (!after.length || waited.timedOut || waited.pollFailure || !all.every((v) => v.state === 'succeeded')) return;
+      if (!after.length || waited.timedOut || waited.pollFailure || !all.every(accepted)) return;
+      const gated = after.filter((t) => verdicts.get(t.service)?.state === 'succeeded');
       await report.group('Test-traffic gate (after the deployment)', async () => {
         const ran = await Promise.all(
-          after.map((t) =>
+          gated.map((t) =>
             runGate(gd, gate, { service: t.service, taskDefinitionArn: t.targetArn, signal: deps.signal, stage: 'after COMPLETED' }),
           ),
         );

@@ -15,17 +15,32 @@ import { describeServices } from './services.js';
 /** Once timeout-minutes has passed, the rollback's calls get at most this much more: the run ends within timeout-minutes + 10 s. */
 export const AFTER_DEADLINE_MS = 8000;
 
-export type Interruption = 'timed-out' | 'cancelled';
+/** An error the AWS SDK raised (it carries the answer's metadata), as opposed to our own checks' ActionError. */
+export function isAwsError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && '$metadata' in err && !(err instanceof ActionError);
+}
 
-/** The result of a run stopped before any service was updated (prepare, describe, image, register). */
+/** `failed`: an AWS call kept failing past max-attempts (e.g. ThrottlingException) before any write that needs undoing. */
+export type Interruption = 'timed-out' | 'cancelled' | 'failed';
+
+/**
+ * The result of a run stopped before any service was updated (prepare, describe, image, register): it
+ * still gets outputs and a summary. `cause`: the AWS error of a `failed` run.
+ */
 export function interruptedBeforeUpdate(
   inputs: Inputs,
   how: Interruption,
   phase: string,
   durationSeconds: number,
   previous = new Map<string, string>(),
+  cause?: string,
 ): DeployResult {
-  const what = how === 'cancelled' ? 'was cancelled' : `timed out (timeout-minutes ${inputs.timeoutMinutes})`;
+  const what =
+    how === 'cancelled'
+      ? 'was cancelled'
+      : how === 'failed'
+        ? `failed (${cause ?? 'an AWS call failed'})`
+        : `timed out (timeout-minutes ${inputs.timeoutMinutes})`;
   const arns = inputs.services.map((s) => previous.get(s) ?? '');
   return {
     taskDefinitionArn: '',
@@ -47,11 +62,13 @@ export function interruptedBeforeUpdate(
     diff: [],
     diagnoses: [],
     error: new ActionError(`deploy-ecs ${what} during ${phase}, before any service was updated (nothing to roll back).`, {
-      input: how === 'timed-out' ? 'timeout-minutes' : undefined,
+      input: how === 'timed-out' ? 'timeout-minutes' : how === 'failed' ? 'max-attempts' : undefined,
       fix:
         how === 'cancelled'
           ? 'Re-run the workflow to deploy.'
-          : 'Raise timeout-minutes, or lower max-parallel when AWS throttles the calls (ThrottlingException), then re-run.',
+          : how === 'failed'
+            ? 'Re-run the workflow; when AWS throttles the calls (ThrottlingException), raise max-attempts or lower max-parallel.'
+            : 'Raise timeout-minutes, or lower max-parallel when AWS throttles the calls (ThrottlingException), then re-run.',
     }),
   };
 }

@@ -8,7 +8,7 @@ import { appendSummary, runAction, runnerReporter } from '../../lib/runner.js';
 import { describeUnknown } from '../../lib/errors.js';
 import { deploy } from './deploy.js';
 import { CANCEL_BUDGET_MS, type DeployResult } from './deploy-types.js';
-import { interruptedBeforeUpdate } from './interrupted.js';
+import { interruptedBeforeUpdate, isAwsError } from './interrupted.js';
 import { gateMarkdown, gateOutput } from './gate-report.js';
 import { getInputs } from './inputs.js';
 // Previous / promote-from / family guard, read-only, before deploy()
@@ -106,13 +106,18 @@ await runAction(ACTION, async () => {
     phase = 'finding the scheduled tasks';
     scheduledTargets = await scheduled.find(prepared.inputs);
   } catch (err) {
-    if (!calls.signal?.aborted) throw err;
+    // Bad input fails as it is; an AWS call failing past max-attempts still ends with outputs and a summary.
+    // The cancel replaces the calls' signal with the cancel budget's: the cancel itself must be asked too.
+    const stopped = cancel.signal.aborted || calls.signal?.aborted;
+    if (!stopped && !isAwsError(err)) throw err;
     runnerReporter.warning(`Stopped during ${phase}: ${describeUnknown(err)}`);
     const r = interruptedBeforeUpdate(
       inputs,
-      cancel.signal.aborted ? 'cancelled' : 'timed-out',
+      cancel.signal.aborted ? 'cancelled' : stopped ? 'timed-out' : 'failed',
       phase,
       Math.round((realClock() - runStartedAt) / 100) / 10,
+      undefined,
+      describeUnknown(err),
     );
     writeOutputs(r, prepared ?? { inputs });
     appendSummary(summaryMarkdown(r, inputs.cluster));

@@ -236,6 +236,45 @@ describe('deploy', () => {
     expect(r.error?.message).toContain(`api rolled back to ${TD(6)}`);
   });
 
+  it('an UpdateService that ECS applied although its retries failed (answer lost, then throttled) is read back and rolled back', async () => {
+    const { current } = fakeEcs(['api'], {
+      runningRev: 6,
+      latestRev: 6,
+      outcome: (_s, _p, d) => (d.taskDefinition === TD(6) ? completed(d) : [d]),
+    });
+    ecsMock.on(UpdateServiceCommand, { service: 'api', taskDefinition: TD(7) }).callsFake(() => {
+      // The first attempt was applied, its answer lost; every retry was throttled until max-attempts.
+      const old = current.get('api')!.map((x) => ({ ...x, status: 'ACTIVE' }));
+      const d: Deployment = {
+        id: 'ecs-svc/api-new',
+        status: 'PRIMARY',
+        taskDefinition: TD(7),
+        desiredCount: 2,
+        runningCount: 0,
+        rolloutState: 'IN_PROGRESS',
+      };
+      current.set('api', [d, ...old]);
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    });
+    const r = await deploy(inputs(), deps());
+    expect(r.status).toBe('failed');
+    const updates = ecsMock.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input.taskDefinition);
+    expect(updates).toEqual([TD(7), TD(6)]);
+    expect(r.services.map((s) => [s.service, s.result])).toEqual([['api', 'rolled back']]);
+  });
+
+  it('an AWS call failing past max-attempts before any update (RegisterTaskDefinition throttled) ends with a result, not an exception', async () => {
+    fakeEcs(['api'], { runningRev: 6, latestRev: 6, outcome: (_s, _p, d) => completed(d) });
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    const r = await deploy(inputs(), deps());
+    expect(r.status).toBe('failed');
+    expect(r.services.map((s) => [s.service, s.result, s.before])).toEqual([['api', 'failed', TD(6)]]);
+    expect(r.error?.message).toMatch(/failed \(ThrottlingException: Rate exceeded\) during registering/);
+    expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
   it('updates 12 services with DescribeServices batched by 10', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `svc${i}`);
     fakeEcs(names, { runningRev: 6, latestRev: 6, outcome: (_s, polls, d) => (polls >= 3 ? completed(d) : [d]) });

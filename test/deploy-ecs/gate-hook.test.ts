@@ -13,7 +13,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { hookStep, pauseHook } from '../../actions/deploy-ecs/gate-hook.js';
+import { hookStep, pauseHook, startGates } from '../../actions/deploy-ecs/gate-hook.js';
+import type { Inputs } from '../../actions/deploy-ecs/inputs.js';
+import type { Verdict } from '../../actions/deploy-ecs/judge.js';
 import type { GateInputs } from '../../actions/deploy-ecs/gate-inputs.js';
 import type { GateResult } from '../../actions/deploy-ecs/gate-types.js';
 import { nativeState } from '../../actions/deploy-ecs/native.js';
@@ -268,5 +270,53 @@ describe('hookStep', () => {
         },
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('startGates after the wait', () => {
+  it('on-other-deployment warn: a service another deployer took over does not let the services that succeeded skip their gate', async () => {
+    const report = memoryReporter();
+    const probed: string[] = [];
+    const inputs = {
+      gate: {
+        ...gate(''),
+        command: undefined,
+        urls: new Map([
+          ['api', ['http://test.invalid/api']],
+          ['worker', ['http://test.invalid/worker']],
+        ]),
+      },
+      onOtherDeployment: 'warn',
+      pollIntervalSeconds: 1,
+    } as unknown as Inputs;
+    const tracked = ['api', 'worker'].map((service) => ({ ...t, service, serviceDeploymentArn: undefined }));
+    const fakeFetch = (async (url: string) => {
+      probed.push(String(url));
+      return new Response('down', { status: 503 });
+    }) as unknown as typeof fetch;
+    let clock = 0;
+    const deps = {
+      ecs: new ECSClient({ region: 'eu-west-1' }),
+      report,
+      sleep: async (ms: number) => void (clock += ms),
+      now: () => clock,
+    };
+    const run = startGates(inputs, deps, tracked, new Map(), { fetch: fakeFetch });
+    const verdicts = new Map<string, Verdict>([
+      ['api', { state: 'succeeded', progress: 'COMPLETED' }],
+      ['worker', { state: 'superseded', progress: 'STOPPED', reason: 'another deployment', replaced: { by: 'other-deployer' } }],
+    ]);
+    await run.afterWait({
+      verdicts,
+      services: new Map(),
+      serviceDeployments: new Map(),
+      finishedAt: new Map(),
+      timedOut: false,
+      aborted: false,
+      polls: 1,
+    });
+    expect(new Set(probed)).toEqual(new Set(['http://test.invalid/api']));
+    expect(verdicts.get('api')?.state).toBe('failed');
+    expect(run.results.map((r) => [r.service, r.status])).toEqual([['api', 'failed']]);
   });
 });
