@@ -172,7 +172,7 @@ function logsCalls(op: string, r: IamRequest): IamCall[] {
   const group = str(r.input.logGroupName) ?? str(r.input.logGroupIdentifier);
   const groupArn = (g: string) => arnOr(g, (n) => `arn:aws:logs:${r.region}:${r.account}:log-group:${n}`).replace(/:\*$/, '');
   if (op === 'GetLogEvents') return [{ action, resource: `${groupArn(group ?? '')}:log-stream:${str(r.input.logStreamName) ?? ''}` }];
-  if (op === 'DescribeLogGroups') return [{ action, resource: `arn:aws:logs:${r.region}:${r.account}:log-group:*` }];
+  if (op === 'DescribeLogGroups') return [{ action, resource: '*' }];
   return [{ action, resource: `${groupArn(group ?? '')}:*` }];
 }
 
@@ -205,11 +205,23 @@ function schedulerCalls(op: string, r: IamRequest, body: Obj): IamCall[] {
 
 function codedeployCalls(op: string, r: IamRequest, lookup: IamLookup): IamCall[] {
   const action = `codedeploy:${op}`;
+  // The SAR gives these no resource type.
+  if (op === 'ListDeploymentTargets' || op === 'GetDeploymentTarget' || op === 'StopDeployment') return [{ action, resource: '*' }];
   const base = `arn:aws:codedeploy:${r.region}:${r.account}`;
   const app = str(r.input.applicationName);
   const named = app ? `${app}/${str(r.input.deploymentGroupName) ?? ''}` : undefined;
   const group = named ?? lookup.deploymentGroupOf(str(r.input.deploymentId) ?? '') ?? '*/*';
-  return [{ action, resource: `${base}:deploymentgroup:${group}` }];
+  const calls: IamCall[] = [{ action, resource: `${base}:deploymentgroup:${group}` }];
+  if (op === 'CreateDeployment') {
+    // Modelled, not documented: CreateDeployment also checks the deployment configuration it uses
+    // and registers the revision it deploys (see CONTRACT.md "IAM").
+    const config = str(r.input.deploymentConfigName) ?? 'CodeDeployDefault.ECSAllAtOnce';
+    calls.push(
+      { action: 'codedeploy:GetDeploymentConfig', resource: `${base}:deploymentconfig:${config}` },
+      { action: 'codedeploy:RegisterApplicationRevision', resource: `${base}:application:${app ?? ''}` },
+    );
+  }
+  return calls;
 }
 
 function cloudfrontCalls(op: string, r: IamRequest): IamCall[] {

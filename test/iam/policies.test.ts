@@ -34,10 +34,12 @@ const REPRESENTATIVE: Record<string, string[]> = {
   ],
   'deploy-static': ['test/deploy-static/e2e.test.ts', 'test/deploy-static/e2e-releases.test.ts'],
   'migrate-db': ['test/migrate-db/e2e.test.ts'],
-  'render-taskdef': ['test/render-taskdef/verify.test.ts'],
+  'render-taskdef': ['test/render-taskdef/e2e.test.ts'],
 };
 
 let calls: IamLogEntry[] = [];
+/** Set when the representative files run here had failures: their calls may stop short. */
+let partial = '';
 
 beforeAll(() => {
   const dir = process.env.IAM_CALLS_DIR;
@@ -83,6 +85,6 @@ describe.each(Object.keys(REPRESENTATIVE))('the %s README IAM policy', (action) 
       return `${call.action} on ${call.resource}${call.context ? ` ${JSON.stringify(call.context)}` : ''}: ${result}${ds.length > 1 ? ` (and ${ds.length - 1} more)` : ''}`;
     });
     expect(named, `calls the actions/${action}/README.md policy does not allow`).toEqual([]);
-    expect(unused, `statements (Sid) or actions (Sid action) of actions/${action}/README.md no call used`).toEqual([]);
+    expect(unused, `statements (Sid) or actions (Sid action) of actions/${action}/README.md no call used${partial}`).toEqual([]);
   });
 });

@@ -56,7 +56,10 @@ export function readReadmePolicy(root: string, action: string): ReadmePolicy {
     throw new Error(`${file}: every policy statement needs a Sid (the check names statements by it); ${missing.length} have none.`);
   const twice = sids.filter((s, i) => sids.indexOf(s) !== i);
   if (twice.length) throw new Error(`${file}: Sid ${twice.join(', ')} used twice.`);
-  const exampleValues = [...section.matchAll(/^- Example value `([^`]+)`/gm)].map((m) => m[1]!);
+  // `- Example value `a`, `b`: …` — every backquoted value before the colon.
+  const exampleValues = [...section.matchAll(/^- Example value ((?:`[^`]+`(?:, )?)+):/gm)].flatMap((m) =>
+    [...m[1]!.matchAll(/`([^`]+)`/g)].map((v) => v[1]!),
+  );
   const unexercised = new Map<string, string>();
   for (const m of section.matchAll(/^- `(\w+)`(?: `([\w:*-]+)`)? not exercised by the tests: (\S.*)$/gm)) {
     if (!sids.includes(m[1])) throw new Error(`${file}: "${m[0]}" names no statement's Sid.`);
