@@ -19,7 +19,7 @@ export interface IamLogEntry {
 }
 
 /** The suite's action named in the request's user agent (`action/deploy-ecs#1.2.3`), if any. */
-export function actorOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+function actorOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const agents = [headers['x-amz-user-agent'], headers['user-agent']].flat().join(' ');
   return /(?:^|\s)action\/([a-z0-9-]+)/.exec(agents)?.[1];
 }

@@ -14,7 +14,7 @@ type Headers = Record<string, string | string[] | undefined>;
 
 const objectArn = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
 
-export function s3IamCalls(method: string, url: URL, headers: Headers, deletedKeys: string[] = []): IamCall[] {
+function s3IamCalls(method: string, url: URL, headers: Headers, deletedKeys: string[] = []): IamCall[] {
   const [bucket = '', ...rest] = url.pathname.slice(1).split('/');
   const key = rest.map((p) => decodeURIComponent(p)).join('/');
   const q = url.searchParams;

@@ -9,7 +9,7 @@
  * vitest writing into the same log: the check never runs on an empty or partial floor of calls.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,8 @@ const REPRESENTATIVE: Record<string, string[]> = {
   'deploy-ecs': [
     'test/deploy-ecs/e2e.test.ts',
     'test/deploy-ecs/gate-e2e.test.ts',
+    // The ECS-native rollback (StopServiceDeployment) of a deployment whose gate expired.
+    'test/deploy-ecs/gate-expiry-e2e.test.ts',
     'test/deploy-ecs/e2e-codedeploy.test.ts',
     'test/deploy-ecs/e2e-scheduled.test.ts',
     'test/deploy-ecs/e2e-promote-from.test.ts',
@@ -38,6 +40,17 @@ const REPRESENTATIVE: Record<string, string[]> = {
 };
 
 let calls: IamLogEntry[] = [];
+
+/** The failed tests of a vitest JSON report, or what is known when there is none (vitest failed to start). */
+function failedTests(report: string): string {
+  if (!existsSync(report)) return 'vitest wrote no report';
+  const r = JSON.parse(readFileSync(report, 'utf8')) as { testResults: { assertionResults: { status: string; fullName: string }[] }[] };
+  return r.testResults
+    .flatMap((f) => f.assertionResults)
+    .filter((a) => a.status === 'failed')
+    .map((a) => a.fullName)
+    .join('; ');
+}
 /** Set when the representative files run here had failures: their calls may stop short. */
 let partial = '';
 
@@ -57,8 +70,10 @@ beforeAll(() => {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
+    // A failed e2e test still made its calls (every one must be allowed), but may have stopped
+    // before some: an unused statement is then reported with that caveat rather than hidden.
     if (run.status !== 0)
-      throw new Error(`The representative e2e tests failed, so their calls are not a full record:\n${run.stdout}\n${run.stderr}`);
+      partial = ` (the representative e2e tests run here had failures, so their calls may stop short: ${failedTests(report)})`;
   }
   const after = filesThatRan(dir);
   const absent = Object.values(REPRESENTATIVE)

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { IamCall } from '../emulator/iam.js';
 
-export interface Statement {
+interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
@@ -33,7 +33,7 @@ export interface ReadmePolicy {
   unexercised: Map<string, string>;
 }
 
-export const ACCOUNT = '123456789012';
+const ACCOUNT = '123456789012';
 const PRINCIPAL = `arn:aws:iam::${ACCOUNT}:role/deployer`;
 
 /** The "## IAM policy" section of actions/<action>/README.md, parsed. */
