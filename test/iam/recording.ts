@@ -13,8 +13,10 @@ import type { IamLogEntry } from '../emulator/iam-log.js';
 /** Called by runBundle: this test file ran this action's bundle. */
 export function noteBundleRun(root: string, action: string): void {
   const dir = process.env.IAM_CALLS_DIR;
+  // Benchmarks and the demo run bundles outside vitest: no test file to name.
+  if (!dir || !process.env.VITEST) return;
   const file = expect.getState().testPath;
-  if (!dir || !file) return;
+  if (!file) return;
   appendFileSync(join(dir, `bundles-${process.pid}.ndjson`), `${JSON.stringify({ file: relative(root, file), action })}\n`);
 }
 
