@@ -7,6 +7,8 @@ import { bundleTestFiles, processTestFiles } from './test/helpers/suite-files.js
 // other test file is a unit test and keeps vitest's default 5 s.
 const bundles = bundleTestFiles(import.meta.dirname);
 const processes = processTestFiles(import.meta.dirname);
+// The README IAM policy check reads what every other test file of the run recorded: its own project, run last.
+const iam = ['test/iam/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -25,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...bundles, ...processes],
+          exclude: [...bundles, ...processes, ...iam],
           setupFiles: ['test/helpers/assertions-required.ts'],
           server: { deps: { inline: ['@actions/workflow-parser'] } },
         },
@@ -35,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'processes',
           include: processes,
+          exclude: iam,
           testTimeout: 30_000,
           hookTimeout: 30_000,
           setupFiles: ['test/helpers/assertions-required.ts'],
@@ -46,10 +49,26 @@ export default defineConfig({
         test: {
           name: 'bundles',
           include: bundles,
+          exclude: iam,
           testTimeout: 60_000,
           hookTimeout: 60_000,
           setupFiles: ['test/helpers/assertions-required.ts'],
           server: { deps: { inline: ['@actions/workflow-parser'] } },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'iam',
+          include: iam,
+          // Runs after every other project: the IAM log (test/iam/recording.ts) is complete by then.
+          sequence: { groupOrder: 1 },
+          // The log's directory, set before any worker starts (workers inherit it).
+          globalSetup: ['test/iam/setup.ts'],
+          // Run alone, the policy test first runs the representative e2e files it needs (minutes on a busy machine).
+          testTimeout: 60_000,
+          hookTimeout: 1_200_000,
+          setupFiles: ['test/helpers/assertions-required.ts'],
         },
       },
     ],

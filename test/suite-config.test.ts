@@ -6,13 +6,21 @@
 import { describe, expect, it } from 'vitest';
 import config from '../vitest.config.js';
 
-type Project = { test?: { name?: string; setupFiles?: string[]; testTimeout?: number } };
+type Project = {
+  test?: { name?: string; setupFiles?: string[]; testTimeout?: number; sequence?: { groupOrder?: number }; globalSetup?: string[] };
+};
 const projects = (config.test?.projects ?? []) as Project[];
 
 describe('vitest.config.ts', () => {
-  it('has the unit, processes and bundles projects, each loading the setup that requires an assertion per test', () => {
-    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'processes', 'bundles']);
+  it('has the unit, processes, bundles and iam projects, each loading the setup that requires an assertion per test', () => {
+    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'processes', 'bundles', 'iam']);
     for (const p of projects) expect(p.test?.setupFiles, p.test?.name).toContain('test/helpers/assertions-required.ts');
+  });
+
+  it('runs the IAM policy check after every other project, with the IAM log directory set up for the whole run', () => {
+    const order = (name: string) => projects.find((p) => p.test?.name === name)?.test?.sequence?.groupOrder ?? 0;
+    for (const name of ['unit', 'processes', 'bundles']) expect(order('iam'), name).toBeGreaterThan(order(name));
+    expect(projects.find((p) => p.test?.name === 'iam')?.test?.globalSetup).toEqual(['test/iam/setup.ts']);
   });
 
   it('gives unit tests the default timeout of vitest; processes and bundles longer ones', () => {

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { logS3Iam } from '../emulator/iam-s3.js';
+import { s3Operation } from '../emulator/s3.js';
 import { forwardTo, refuseWithoutChecksum, sendAsS3 } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
@@ -175,6 +177,7 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       seq: seq++,
     };
     requests.push(entry);
+    logS3Iam(req, res, s3Operation(entry.method, url, req.headers));
     const identity = `${req.method} ${bucket}/${key}?${[...url.searchParams.keys()].sort().join('&')}${url.searchParams.get('partNumber') ?? ''}`;
     const attempt = (attempts.get(identity) ?? 0) + 1;
     attempts.set(identity, attempt);

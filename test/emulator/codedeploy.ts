@@ -95,6 +95,12 @@ export class CodeDeployService {
     }));
   }
 
+  /** `application/deploymentGroup` of a deployment (the IAM log checks deployment calls against their group). */
+  groupOf(deploymentId: string): string | undefined {
+    const g = this.deployments.get(deploymentId)?.group;
+    return g && `${g.applicationName}/${g.deploymentGroupName}`;
+  }
+
   private group(app: unknown, name: unknown): Group {
     const g = this.groups.get(`${requireString(app, 'applicationName')}/${requireString(name, 'deploymentGroupName')}`);
     if (!g) throw new AwsError('DeploymentGroupDoesNotExistException', `No Deployment Group found for name: ${String(name)}`);

@@ -19,7 +19,9 @@ import { S3Emulator, S3RVER_CREDENTIALS } from './s3.js';
 import { Scenarios, type RolloutScenario, type TaskMatch, type TaskScenario } from './scenarios.js';
 import { SchedulerService } from './scheduler.js';
 import { SecretsService } from './secrets.js';
-import { Faults, startServer, type FaultSpec, type RequestRecord } from './server.js';
+import { iamCalls, type IamLookup } from './iam.js';
+import { logIamCall } from './iam-log.js';
+import { Faults, startServer, type AnsweredRequest, type FaultSpec, type RequestRecord } from './server.js';
 import { SsmService } from './ssm.js';
 import { stsQuery } from './sts.js';
 
@@ -106,8 +108,41 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const events = new EventsService(ctx);
   let log: RequestRecord[] = [];
+  const lookup: IamLookup = {
+    taskDefinition: (ref) => ecs.taskdefs.find(ref),
+    deploymentGroupOf: (id) => codedeploy.groupOf(id),
+  };
+  const parse = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const v: unknown = JSON.parse(text);
+      return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const recorder = {
     record: (r: RequestRecord) => void log.push(r),
+    answered: (r: AnsweredRequest) => {
+      if (!process.env.IAM_CALLS_DIR) return;
+      const request = {
+        region: ctx.region,
+        account: ctx.account,
+        input: parse(r.body) ?? {},
+        path: r.path,
+        query: r.query,
+        headers: r.headers,
+      };
+      const output = r.status < 300 ? parse(r.payload) : undefined;
+      logIamCall(
+        {
+          service: r.service,
+          operation: r.operation,
+          status: r.status,
+          calls: iamCalls(r.service, r.operation, { ...request, output }, lookup),
+        },
+        r.headers,
+      );
+    },
     observe: (service: string, operation: string) => pollClock?.observe(service, operation),
   };
   const counts = () => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { escapeXml } from './core.js';
+import { logS3Iam } from './iam-s3.js';
 import { forwardTo, sendAsS3 } from './s3-conditional.js';
 import type { Faults, Recorder } from './server.js';
 
@@ -26,7 +27,7 @@ interface S3rverInstance {
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 
 /** Names the S3 operation from the REST request shape (for counting and fault filters). */
-function s3Operation(method: string, url: URL, headers: Record<string, string | string[] | undefined>): string {
+export function s3Operation(method: string, url: URL, headers: Record<string, string | string[] | undefined>): string {
   const [bucket, ...rest] = url.pathname.slice(1).split('/');
   const key = rest.join('/');
   const q = url.searchParams;
@@ -79,6 +80,7 @@ export class S3Emulator {
     this.proxy = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://s3');
       const operation = s3Operation(req.method ?? 'GET', url, req.headers);
+      logS3Iam(req, res, operation);
       const at = this.now();
       const wallAt = Date.now();
       const fault = this.faults.decide('S3', operation);

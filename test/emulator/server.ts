@@ -103,8 +103,23 @@ export interface Routes {
   control: Record<string, { method: 'GET' | 'POST'; run: (body: unknown) => unknown }>;
 }
 
+/** One answered AWS request, as the IAM log (iam-log.ts) needs it. */
+export interface AnsweredRequest {
+  service: string;
+  operation: string;
+  status: number;
+  /** Request and answer bodies as sent (JSON for awsJson and restJson1 services). */
+  body: string;
+  payload: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+}
+
 export interface Recorder {
   record(r: RequestRecord): void;
+  /** Called with every answered AWS request (the IAM log). */
+  answered?(r: AnsweredRequest): void;
   /** Called before each AWS call is answered (the default clock moves on polled reads here). */
   observe?(service: string, operation: string): void;
 }
@@ -235,6 +250,7 @@ export async function startServer(
       if (errorFormat === 'json') headers['x-amzn-errortype'] = err.code;
     }
     recorder.record({ service, operation, at, wallAt, status });
+    recorder.answered?.({ service, operation, status, body, payload, path: url.pathname, query: url.searchParams, headers: req.headers });
     const contentType = errorFormat === 'json' ? 'application/x-amz-json-1.1' : 'text/xml';
     res.writeHead(status, {
       'content-type': contentType,

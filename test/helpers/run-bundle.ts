@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { noteBundleRun } from '../iam/recording.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -119,6 +120,7 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
   });
   // 'exit' can fire before the pipes drain; wait for them.
   await new Promise((r) => setImmediate(r));
+  noteBundleRun(repoRoot, action);
   return {
     code,
     outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
