@@ -208,7 +208,8 @@ const checkConsistency: Checker = (r) => {
         add(
           at('secrets', j),
           `container '${name}': secret ${s.name}: ${ref.error}.`,
-          'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].',
+          ref.fix ??
+            'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].',
         );
     }
   });
