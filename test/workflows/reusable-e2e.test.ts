@@ -146,6 +146,37 @@ describe.skipIf(needed.length > 0)(
         expect(run.jobs.deploy!.ran_steps).not.toContain(skipped);
       expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
       expect(emu.requests().map((r) => r.operation)).not.toContain('RunTask');
+      // Its own concurrency group: a rollback waiting behind a deploy is never replaced by the next push's run.
+      expect(run.jobs.deploy!.concurrency).toBe('aws-rollback-ecs/acme/delivery-app/test/backend');
+    });
+
+    it('environment-services: the line of the chosen environment names the services, no services input needed', async () => {
+      emu.resetCounts();
+      const reusable = loadWorkflow(join(repoRoot, '.github', 'workflows', 'deploy-ecs-service.yml'));
+      const github = { ref_name: 'main', ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4244', sha: SHA, token: 'ghs_test' };
+      const run = await runReusable(
+        reusable,
+        {
+          environment: 'test',
+          'environment-services': 'test=backend\nprod=delivery-prod-api',
+          'task-definition': 'delivery-test-backend:1',
+          'poll-interval-seconds': 1,
+        },
+        {
+          contexts: { github, job: SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
+          env: stepEnv(),
+          handlers,
+          environments: environments(),
+        },
+      );
+      expectSuccess(run);
+      expect(run.jobs.deploy!.concurrency).toBe('aws-rollback-ecs/acme/delivery-app/test/backend');
+      // The concurrency key above is the plan's services: test's line. deploy-ecs found that service
+      // (prod's name does not exist in this cluster; no services at all stops at Check settings).
+      expect(run.jobs.plan!.outputs.services).toBe('backend');
+      expect(run.jobs.deploy!.ran_steps).toContain('Deploy');
+      expect(emu.counts()['ECS.DescribeServices']).toBeGreaterThan(0);
+      expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
     });
 
     it('rails-stores: one storefront build is published to every store site of the environment (SITE_TARGETS)', async () => {
@@ -212,6 +243,7 @@ describe.skipIf(needed.length > 0)(
       expect(back.outputs.uploaded).toBe('0');
       expect(back.outputs['previous-release-id']).toBe(id);
       expect(back.outputs['release-id']).not.toBe(id);
+      expect(back.jobs.deploy!.concurrency).toBe('aws-rollback-static/acme/delivery-app/prod/delivery-site');
     });
   },
 );
