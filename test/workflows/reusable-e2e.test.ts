@@ -230,6 +230,34 @@ describe.skipIf(needed.length > 0)(
       expect(again.outputs.uploaded).toBe('0');
     });
 
+    it("the static site's build job runs in the environment: build-vars gives the build that environment's variables", async () => {
+      const check = 'test "$VITE_API_URL" = "https://api.prod.delivery.example" && test "$API_URL" = "$VITE_API_URL"';
+      const run = await callerRun(
+        'site.yml',
+        { ref: 'main' },
+        { with: { 'build-vars': 'VITE_API_URL=API_URL\nAPI_URL', 'build-command': check } },
+      );
+      expectSuccess(run);
+      expect(run.jobs.build!.environment).toBe('prod');
+      expect(run.jobs.build!.ran_steps).toContain('Build');
+      const staging = await callerRun(
+        'site.yml',
+        { ref: 'staging' },
+        { with: { 'build-vars': 'VITE_API_URL=API_URL', 'build-command': check } },
+      );
+      expect(staging.jobs.build!.environment).toBe('test');
+      expect(staging.jobs.build!.failed).toBe('Build');
+    });
+
+    it('build-vars naming a variable the environment lacks fails the build before it runs, naming the line and the fix', async () => {
+      const run = await callerRun('site.yml', { ref: 'main' }, { with: { 'build-vars': 'VITE_API_URL=API_URL\nSENTRY_DSN' } });
+      expect(run.jobs.build!.failed).toBe('Build environment');
+      expect(run.jobs.build!.error).toContain(
+        "::error::input 'build-vars' line 2: no variable SENTRY_DSN on environment 'prod' or the repository: add it (Settings → Environments → prod → Variables).",
+      );
+      expect(run.jobs.deploy!.ran).toBe(false);
+    });
+
     // releases: the rollback-static path checks out and builds nothing, and uploads nothing.
     it('the static site, rollback-to: the build job skips every step, the deploy job restores the release', async () => {
       const live = await callerRun('site.yml', { ref: 'main' });
