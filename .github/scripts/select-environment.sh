@@ -16,9 +16,13 @@
 #   REF_NAME, REF_TYPE    github.ref_name / github.ref_type of the run
 #   DEPLOY_KEY            optional: services (one per line) or a site name, folded into
 #                         the concurrency key
+#   ENVIRONMENT_SERVICES  optional: lines `environment=service[,service…]`: the services of
+#                         the chosen environment replace DEPLOY_KEY (services named per
+#                         environment, e.g. `dev=orders-dev-api`); an environment without a
+#                         line keeps DEPLOY_KEY, or fails when that is empty too
 # Outputs (GITHUB_OUTPUT): environment, deploy (true|false), reason, concurrency-key,
-#   primary (the first entry of DEPLOY_KEY: the service whose network settings a
-#   migration task borrows)
+#   services (the services to deploy, one per line), primary (the first of them: the
+#   service whose network settings a migration task borrows)
 set -euo pipefail
 
 explicit="${EXPLICIT_ENVIRONMENT:-}"
@@ -94,6 +98,28 @@ fi
 deploy=false
 [[ -n "$environment" ]] && deploy=true
 
+# Services per environment, so a caller needs no expression repeating its branch mapping.
+if [[ -n "$environment" && -n "$(trim "${ENVIRONMENT_SERVICES:-}")" ]]; then
+  found=""
+  line_no=0
+  while IFS= read -r raw || [[ -n "$raw" ]]; do
+    line_no=$((line_no + 1))
+    line="$(trim "${raw%%#*}")"
+    [[ -z "$line" ]] && continue
+    if [[ "$line" != *=* || -z "$(trim "${line#*=}")" ]]; then
+      fail "input 'environment-services' line $line_no is '$line': expected 'environment=service', for example 'prod=orders-prod-api' (several services: 'prod=api,worker')."
+    fi
+    if [[ -z "$found" && "$(trim "${line%%=*}")" == "$environment" ]]; then
+      found="$(trim "${line#*=}")"
+    fi
+  done <<< "$ENVIRONMENT_SERVICES"
+  if [[ -n "$found" ]]; then
+    deploy_key="$(printf '%s' "$found" | tr ', ' '\n\n' | sed '/^$/d')"
+  elif [[ -z "$(trim "$deploy_key")" ]]; then
+    fail "input 'environment-services' has no line for environment '$environment' and input 'services' is empty: add '$environment=<service>' to environment-services."
+  fi
+fi
+
 # One key per deploy target: services (or site) sorted and joined so the same set in
 # any order shares a concurrency group; characters outside a safe set become '-'.
 key="$(printf '%s\n' "$deploy_key" | tr ',' '\n' | while IFS= read -r s; do trim "$s"; echo; done | sed '/^$/d' | LC_ALL=C sort -u | paste -sd+ -)"
@@ -112,6 +138,9 @@ done <<< "$deploy_key"
   echo "reason=$reason"
   echo "concurrency-key=$key"
   echo "primary=$primary"
+  echo "services<<SERVICES_EOF"
+  printf '%s\n' "$deploy_key" | tr ',' '\n' | while IFS= read -r s; do trim "$s"; echo; done | sed '/^$/d'
+  echo "SERVICES_EOF"
 } >> "$out"
 
 if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then

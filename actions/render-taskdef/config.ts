@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ActionError, aggregate, type Location } from '../../lib/errors.js';
 import { featureConfigSchema, type ConfigLayer, type FeatureConfig } from './config-schema.js';
 import { decodeUtf8, parseJsonDoc, type JsonDoc, type JsonPath } from './json-source.js';
+import { ssmVersionProblem } from './secret-ref.js';
 import { didYouMean } from './placeholders.js';
 import { displayPath, type Workspace } from './workspace.js';
 
@@ -23,7 +24,30 @@ export function readJsonFile(path: string, ws: Workspace, input: string): JsonDo
       fix: `Check the ${input} input; relative paths are resolved against GITHUB_WORKSPACE (${ws.root}).`,
     });
   }
-  return parseJsonDoc(decodeUtf8(readFileSync(abs), file), file);
+  const text = decodeUtf8(readFileSync(abs), file);
+  try {
+    return parseJsonDoc(text, file);
+  } catch (err) {
+    if (/\.ya?ml$/i.test(file) || looksLikeYaml(text)) throw yamlError(file, input);
+    throw err;
+  }
+}
+
+/** `key: value`, `- item` or `---` as the first line that is not a comment: YAML, not broken JSON. */
+function looksLikeYaml(text: string): boolean {
+  const first = text.split('\n').find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  return first !== undefined && /^(---|- |[A-Za-z_$"'][\w$.'"-]*\s*:(\s|$))/.test(first.trimStart());
+}
+
+// No YAML parser ships in the bundles (the yaml package is a development dependency, for the tests'
+// workflow files): a YAML file gets a message saying so, not a JSON syntax error on line 1.
+function yamlError(file: string, input: string): ActionError {
+  const json = /\.ya?ml$/i.test(file) ? file.replace(/\.ya?ml$/i, '.json') : `${file}.json`;
+  return new ActionError(`${input} ${file} is YAML: templates and feature configs are read as JSON only (YAML is not supported).`, {
+    file,
+    line: 1,
+    fix: `Convert it to JSON, e.g. \`yq -o=json '.' ${file} > ${json}\`, commit ${json} and point ${input} at it.`,
+  });
 }
 
 export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedConfig {
@@ -41,6 +65,8 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
       .map((f) => f.slice(0, -5))
       .sort();
     if (!known.includes(source.feature)) {
+      const yaml = ['yml', 'yaml'].map((ext) => join(dir, `${source.feature}.${ext}`)).find((f) => existsSync(f));
+      if (yaml) throw yamlError(displayPath(yaml, ws), 'features-dir');
       throw new ActionError(`Unknown feature '${source.feature}': there is no ${source.feature}.json in ${displayPath(dir, ws)}.`, {
         input: 'feature',
         fix: known.length
@@ -53,6 +79,7 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
     doc = readJsonFile(source.path, ws, 'feature-config');
   }
 
+  const configInput = source.kind === 'dir' ? 'features-dir' : 'feature-config';
   const parsed = featureConfigSchema.safeParse(doc.value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -61,6 +88,19 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
       const at = keys.length ? [...path, keys[0]!] : path;
       const guesses = keys.map((k) => [k, didYouMean(k, KNOWN_KEYS)] as const).filter(([, g]) => g !== undefined);
+      const value = path.reduce<unknown>(
+        (v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined),
+        doc.value,
+      );
+      const versioned = typeof value === 'string' ? ssmVersionProblem(value) : undefined;
+      if (versioned) {
+        return new ActionError(`input ${configInput}: ${versioned.error}.`, {
+          file: doc.file,
+          line: doc.lineOf(path),
+          field: fieldName(path),
+          fix: versioned.fix,
+        });
+      }
       return new ActionError(
         issue.code === 'unrecognized_keys' ? `unknown field(s) ${keys.map((k) => `'${k}'`).join(', ')}.` : `${issue.message}.`,
         {

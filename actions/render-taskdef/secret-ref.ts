@@ -23,7 +23,26 @@ const SSM_ARN = /^arn:aws[a-z-]*:ssm:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):paramet
 const SM_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):secret:(.+)$/;
 const SM_NAME = /^[A-Za-z0-9/_+=.@-]+$/;
 
-export function parseSecretRef(ref: string): SecretRef | { error: string } {
+/**
+ * `/x:3`, `/x:live` or an SSM ARN ending in one: a parameter version or label, as SSM's own
+ * GetParameter takes them. ECS does not: `valueFrom` takes "either the full ARN or name of the
+ * parameter" (AWS::ECS::TaskDefinition Secret, ValueFrom, CloudFormation User Guide), and versioned
+ * references were added for Secrets Manager only (https://github.com/aws/containers-roadmap/issues/636: "there is no way to use
+ * a versioned secret from parameter store in a task definition"). Parameter names cannot contain ':'.
+ */
+export function ssmVersionProblem(ref: string): { error: string; fix: string } | undefined {
+  const m = /^(arn:aws[a-z-]*:ssm:[^:]*:\d*:parameter\/[^:]+|\/?[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*):([A-Za-z0-9_.-]+)$/.exec(ref);
+  if (!m) return undefined;
+  const [, base, selector] = m;
+  return {
+    error: `'${ref}' asks for ${/^\d+$/.test(selector!) ? 'version' : 'label'} '${selector}' of SSM parameter ${base}: ECS takes an SSM parameter by name or ARN only (no :version or :label) and reads its current value when the task starts`,
+    fix: `Write '${base}'. To pin a value, store it under a parameter name of its own (e.g. ${base}-v${/^\d+$/.test(selector!) ? selector : '2'}), or keep it in Secrets Manager, whose ARN takes :json-key:version-stage:version-id.`,
+  };
+}
+
+export function parseSecretRef(ref: string): SecretRef | { error: string; fix?: string } {
+  const versioned = ssmVersionProblem(ref);
+  if (versioned) return versioned;
   if (ref.startsWith('arn:')) {
     const ssm = SSM_ARN.exec(ref);
     if (ssm) {

@@ -1,67 +1,11 @@
 import { parseImageRef } from '../../lib/ecr-image.js';
 import { validateTaskDefinitionShape } from '../../lib/ecs-shapes.js';
 import { ActionError, type Location } from '../../lib/errors.js';
-import { fieldName } from './config.js';
 import type { JsonPath } from './json-source.js';
 import { originKey, type RenderResult } from './render.js';
-import { looksSecret, parseSecretRef, secretByValue } from './secret-ref.js';
-
-/** Valid Fargate task sizes (MiB per CPU units), from the ECS task-definition reference. */
-const FARGATE_MEMORY: Record<number, number[]> = {
-  256: [512, 1024, 2048],
-  512: range(1024, 4096, 1024),
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-  8192: range(16384, 61440, 4096),
-  16384: range(32768, 122880, 8192),
-};
-
-function range(from: number, to: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v += step) out.push(v);
-  return out;
-}
-
-/** Task cpu as ECS accepts it: units (512, "512") or vCPU ("0.5 vCPU", "1 vcpu"). */
-function cpuUnits(value: unknown): number | undefined {
-  const s = String(value).trim();
-  const vcpu = /^(\d+(?:\.\d+)?)\s*vcpu$/i.exec(s);
-  if (vcpu) return Math.round(Number(vcpu[1]) * 1024);
-  return /^\d+$/.test(s) ? Number(s) : undefined;
-}
-
-/** Task memory as ECS accepts it: MiB (1024, "1024") or GB ("1GB", "2 GB"). */
-function memoryMiB(value: unknown): number | undefined {
-  const s = String(value).trim();
-  const gb = /^(\d+(?:\.\d+)?)\s*gb$/i.exec(s);
-  if (gb) return Math.round(Number(gb[1]) * 1024);
-  return /^\d+$/.test(s) ? Number(s) : undefined;
-}
-
-/** Which of task cpu / memory is wrong, so the annotation lands on that line. */
-export function fargateSizeError(cpu: unknown, memory: unknown): { field: 'cpu' | 'memory'; message: string } | undefined {
-  const units = cpuUnits(cpu);
-  const mib = memoryMiB(memory);
-  const sizes = Object.keys(FARGATE_MEMORY).join(', ');
-  if (cpu === undefined || memory === undefined) {
-    return {
-      field: cpu === undefined ? 'cpu' : 'memory',
-      message: `Fargate needs task-level cpu and memory (cpu is ${cpu ?? 'missing'}, memory is ${memory ?? 'missing'}).`,
-    };
-  }
-  if (units === undefined || !(units in FARGATE_MEMORY))
-    return { field: 'cpu', message: `cpu ${JSON.stringify(cpu)} is not a Fargate size; use one of ${sizes}.` };
-  const allowed = FARGATE_MEMORY[units]!;
-  if (mib === undefined || !allowed.includes(mib)) {
-    const shown = allowed.length > 8 ? `${allowed[0]}..${allowed.at(-1)} in steps of ${allowed[1]! - allowed[0]!}` : allowed.join(', ');
-    return {
-      field: 'memory',
-      message: `memory ${JSON.stringify(memory)} does not go with cpu ${units} on Fargate; with cpu ${units} use memory ${shown} (MiB).`,
-    };
-  }
-  return undefined;
-}
+import { checkPlainValues, checkSensitive } from './check-values.js';
+import { cpuUnits, fargateSizeError, memoryMiB } from './fargate-size.js';
+import { parseSecretRef } from './secret-ref.js';
 
 /**
  * A problem found on the rendered task definition, at a JSON path of it
@@ -208,7 +152,8 @@ const checkConsistency: Checker = (r) => {
         add(
           at('secrets', j),
           `container '${name}': secret ${s.name}: ${ref.error}.`,
-          'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].',
+          ref.fix ??
+            'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].',
         );
     }
   });
@@ -303,39 +248,6 @@ const checkImages: Checker = (r) => {
 };
 
 /**
- * Plain variables are stored in the task definition, readable by anyone
- * with ecs:DescribeTaskDefinition, in every revision. A value shaped like a
- * secret is an error; a name like one (TOKEN_ISS) only a warning, which
- * allow-plain-names silences.
- */
-const checkPlainValues: Checker = (r, opts) => {
-  const problems: PathProblem[] = [];
-  r.taskDef.containerDefinitions.forEach((c, i) => {
-    for (const [j, e] of (c.environment ?? []).entries()) {
-      if (typeof e?.name !== 'string' || typeof e.value !== 'string' || e.value === '') continue;
-      const path = ['containerDefinitions', i, 'environment', j];
-      const move = `Store the value in SSM Parameter Store (SecureString) or Secrets Manager and reference it from secrets/ssm/secretsManager instead, so the task definition holds a reference, not the value`;
-      const shape = secretByValue(e.value);
-      if (shape) {
-        problems.push({
-          path,
-          message: `container '${String(c.name)}': ${e.name} holds ${shape} as a plain environment variable.`,
-          fix: `${move}; and rotate it, since it was committed.`,
-        });
-      } else if (looksSecret(e.name) && !opts.allowPlainName(e.name)) {
-        problems.push({
-          path,
-          severity: 'warning',
-          message: `container '${String(c.name)}': ${e.name} is named like a secret but is a plain environment variable.`,
-          fix: `If it is not a secret, add ${e.name} to the allow-plain-names input; if it is: ${move}.`,
-        });
-      }
-    }
-  });
-  return problems;
-};
-
-/**
  * Every key at every level against the RegisterTaskDefinition shapes of the AWS API model
  * (lib/ecs-shapes.ts, shared with deploy-ecs and migrate-db): typos the SDK would drop,
  * wrong JSON types (`"essential": "true"`), values ECS does not accept. A missing
@@ -356,52 +268,6 @@ const checkShape: Checker = (r) =>
       // A missing member has no line of its own: point at the object that lacks it.
       return { path: p.kind === 'required' ? p.path.slice(0, -1) : p.path, message: p.message, fix: p.fix };
     });
-
-/** A sensitive string shorter than this is only traced through its placeholder: searching for it would flag unrelated text. */
-const MIN_SEARCHED_SECRET = 4;
-
-/**
- * A sensitive Terraform output may only fill a secret's valueFrom (a reference ECS resolves at task
- * start): anywhere else (an environment value, command, entryPoint, dockerLabels, a log option) it is
- * stored in the task definition, readable by anyone with ecs:DescribeTaskDefinition, in every
- * revision. Found by the placeholder that carried it (numbers and booleans too) and, for strings, by
- * its value (pasted into the template or the config).
- */
-const checkSensitive: Checker = (r, opts) => {
-  const found = new Map<string, PathProblem>();
-  const report = (at: JsonPath, output: string) => {
-    // An environment or secrets entry is reported as a whole, where its value was set.
-    const entry = at[0] === 'containerDefinitions' && (at[2] === 'environment' || at[2] === 'secrets') && typeof at[3] === 'number';
-    const path = entry ? at.slice(0, 4) : at;
-    if (entry && at[2] === 'secrets' && (at.length === 4 || at[4] === 'valueFrom')) return;
-    const key = path.join('\0');
-    if (found.has(key)) return;
-    const c = at[0] === 'containerDefinitions' && typeof at[1] === 'number' ? r.taskDef.containerDefinitions[at[1]] : undefined;
-    const what =
-      entry && at[2] === 'environment'
-        ? `${String(c?.[at[2]]?.[at[3] as number]?.name)} holds a sensitive Terraform output (${output}) as a plain environment variable`
-        : `${fieldName(path)} holds a sensitive Terraform output (${output}) in the clear`;
-    found.set(key, {
-      path,
-      message: `${c ? `container '${String(c.name)}': ` : ''}${what}; a task definition is readable by anyone with ecs:DescribeTaskDefinition, in every revision.`,
-      fix: `A sensitive output may only fill a secret's valueFrom: store the value in Secrets Manager or SSM Parameter Store (SecureString), output its ARN or name from Terraform, and reference it under secrets (or the config's ssm / secretsManager).`,
-    });
-  };
-  for (const u of r.sensitive) report(u.path, u.output);
-  const searched = [...opts.sensitiveValues].filter(([v]) => v.length >= MIN_SEARCHED_SECRET);
-  if (searched.length) {
-    walkStrings(r.taskDef, [], (path, text) => {
-      for (const [value, output] of searched) if (text.includes(value)) report(path, output);
-    });
-  }
-  return [...found.values()];
-};
-
-function walkStrings(v: unknown, path: (string | number)[], visit: (path: JsonPath, text: string) => void): void {
-  if (typeof v === 'string') visit([...path], v);
-  else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, [...path, i], visit));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, [...path, k], visit);
-}
 
 const CHECKERS: readonly Checker[] = [checkShape, checkConsistency, checkResources, checkImages, checkPlainValues, checkSensitive];
 

@@ -1,5 +1,6 @@
 /** AWS Secrets Manager (awsJson1_1, target prefix `secretsmanager`). */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { registerSecretString } from '../helpers/fixture-secrets.js';
 import { AwsError, epochSeconds, type EmuContext, type JsonOperations } from './core.js';
 
 interface Secret {
@@ -24,6 +25,8 @@ export class SecretsService {
   createSecret(name: string, value: string, opts: { suffix?: string } = {}): string {
     const suffix = opts.suffix ?? [...randomBytes(6)].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join('');
     const arn = `arn:aws:secretsmanager:${this.ctx.region}:${this.ctx.account}:secret:${name}-${suffix}`;
+    // No bundle run of the test may print it (test/helpers/fixture-secrets.ts).
+    registerSecretString(value, `Secrets Manager secret ${name}`);
     this.secrets.set(name, { arn, name, value, versionId: randomUUID(), createdAt: this.ctx.now() });
     return arn;
   }

@@ -1,4 +1,5 @@
 /** AWS Systems Manager Parameter Store (awsJson1_1, target prefix `AmazonSSM`). */
+import { registerSecretString } from '../helpers/fixture-secrets.js';
 import { AwsError, epochSeconds, paginate, type EmuContext, type JsonOperations } from './core.js';
 
 type ParameterType = 'String' | 'StringList' | 'SecureString';
@@ -24,6 +25,8 @@ export class SsmService {
 
   putParameter(name: string, value: string, type: ParameterType = 'String'): void {
     const prev = this.params.get(name);
+    // No bundle run of the test may print a SecureString value (test/helpers/fixture-secrets.ts).
+    if (type === 'SecureString') registerSecretString(value, `SSM SecureString ${name}`);
     this.params.set(name, { name, value, type, version: (prev?.version ?? 0) + 1, modifiedAt: this.ctx.now() });
   }
 

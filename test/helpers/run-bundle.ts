@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { noteBundleRun } from '../iam/recording.js';
+import { assertNoFixtureSecrets, registerFixtureSecret, registerSecretsInText, registerTerraformOutputs } from './fixture-secrets.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -52,9 +53,25 @@ export function parseCommandFile(text: string): Record<string, string> {
 }
 
 /**
+ * Registers the secrets a run is given (fixture-secrets.ts): the sensitive outputs of the
+ * Terraform file or JSON, passwords in URLs and access keys in any input, the credentials in env.
+ */
+function registerGivenSecrets(inputs: Record<string, string>, env: Record<string, string>, workspace: string): void {
+  for (const [name, value] of Object.entries(inputs)) registerSecretsInText(value, `input ${name}`);
+  for (const name of ['terraform-outputs-file', 'terraform-outputs']) {
+    const value = inputs[name]?.trim();
+    if (!value) continue;
+    if (value.startsWith('{')) registerTerraformOutputs(value, `input ${name}`);
+    else if (existsSync(resolve(workspace, value))) registerTerraformOutputs(readFileSync(resolve(workspace, value), 'utf8'), value);
+  }
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (env[name]) registerFixtureSecret(env[name], `env ${name}`);
+}
+
+/**
  * Runs `dist/<action>/index.js` with node exactly the way the GitHub runner
  * does: inputs as `INPUT_<NAME>` (upper-cased, dashes kept), command files for
- * outputs/env/summary, RUNNER_TEMP and GITHUB_WORKSPACE set.
+ * outputs/env/summary, RUNNER_TEMP and GITHUB_WORKSPACE set. Rejects when the run
+ * showed a test fixture's secret anywhere (fixture-secrets.ts).
  */
 export async function runBundle(action: string, opts: RunOptions = {}): Promise<BundleRun> {
   const base = mkdtempSync(join(tmpdir(), `bundle-${action}-`));
@@ -98,6 +115,7 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  registerGivenSecrets(Object.fromEntries(Object.entries(opts.inputs ?? {}).map(([k, v]) => [k, String(v)])), env, workspace);
 
   // BUNDLE_NODE: run the bundles on another node binary (CI's second pass on Node 24, the
   // runtime action.yml declares; see NOTES.md), while vitest itself stays on the machine's node.
@@ -121,11 +139,18 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
   // 'exit' can fire before the pipes drain; wait for them.
   await new Promise((r) => setImmediate(r));
   noteBundleRun(repoRoot, action);
+  const written = {
+    GITHUB_OUTPUT: readFileSync(files.output, 'utf8'),
+    GITHUB_ENV: readFileSync(files.env, 'utf8'),
+    GITHUB_STATE: readFileSync(files.state, 'utf8'),
+    GITHUB_STEP_SUMMARY: readFileSync(files.summary, 'utf8'),
+  };
+  assertNoFixtureSecrets(action, { stdout, stderr, ...written });
   return {
     code,
-    outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
-    exported: parseCommandFile(readFileSync(files.env, 'utf8')),
-    summary: readFileSync(files.summary, 'utf8'),
+    outputs: parseCommandFile(written.GITHUB_OUTPUT),
+    exported: parseCommandFile(written.GITHUB_ENV),
+    summary: written.GITHUB_STEP_SUMMARY,
     stdout,
     stderr,
     errors: stdout.split('\n').filter((l) => l.startsWith('::error')),

@@ -7,7 +7,7 @@ import { ActionError } from '../../lib/errors.js';
 import { decodeUtf8, parseJsonDoc } from '../../actions/render-taskdef/json-source.js';
 import { didYouMean } from '../../actions/render-taskdef/placeholders.js';
 import { describeSecretSource, parseSecretRef, secretByValue } from '../../actions/render-taskdef/secret-ref.js';
-import { fargateSizeError } from '../../actions/render-taskdef/validate.js';
+import { fargateSizeError } from '../../actions/render-taskdef/fargate-size.js';
 import { parseImage } from '../../actions/render-taskdef/inputs.js';
 
 describe('parseJsonDoc', () => {

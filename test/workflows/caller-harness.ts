@@ -97,6 +97,8 @@ export function environments(): Record<string, Record<string, string>> {
     ECS_CLUSTER: `delivery-${name}`,
     SITE_BUCKET: `delivery-${name}-site`,
     CLOUDFRONT_DISTRIBUTION_ID: distribution,
+    // What a SPA compiles in: the static build job runs in the environment to read it.
+    API_URL: `https://api.${name}.delivery.example`,
   });
   // Each repository has its own environments: only the stores app sets SITE_TARGETS.
   const stores: Record<string, string> = app.endsWith('rails-stores') ? { SITE_TARGETS: storeTargets } : {};

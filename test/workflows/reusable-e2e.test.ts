@@ -146,6 +146,37 @@ describe.skipIf(needed.length > 0)(
         expect(run.jobs.deploy!.ran_steps).not.toContain(skipped);
       expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
       expect(emu.requests().map((r) => r.operation)).not.toContain('RunTask');
+      // Its own concurrency group: a rollback waiting behind a deploy is never replaced by the next push's run.
+      expect(run.jobs.deploy!.concurrency).toBe('aws-rollback-ecs/acme/delivery-app/test/backend');
+    });
+
+    it('environment-services: the line of the chosen environment names the services, no services input needed', async () => {
+      emu.resetCounts();
+      const reusable = loadWorkflow(join(repoRoot, '.github', 'workflows', 'deploy-ecs-service.yml'));
+      const github = { ref_name: 'main', ref_type: 'branch', repository: 'acme/delivery-app', run_id: '4244', sha: SHA, token: 'ghs_test' };
+      const run = await runReusable(
+        reusable,
+        {
+          environment: 'test',
+          'environment-services': 'test=backend\nprod=delivery-prod-api',
+          'task-definition': 'delivery-test-backend:1',
+          'poll-interval-seconds': 1,
+        },
+        {
+          contexts: { github, job: SUITE, secrets: {}, vars: REPO_VARS, runner: { temp: tmpdir() } },
+          env: stepEnv(),
+          handlers,
+          environments: environments(),
+        },
+      );
+      expectSuccess(run);
+      expect(run.jobs.deploy!.concurrency).toBe('aws-rollback-ecs/acme/delivery-app/test/backend');
+      // The concurrency key above is the plan's services: test's line. deploy-ecs found that service
+      // (prod's name does not exist in this cluster; no services at all stops at Check settings).
+      expect(run.jobs.plan!.outputs.services).toBe('backend');
+      expect(run.jobs.deploy!.ran_steps).toContain('Deploy');
+      expect(emu.counts()['ECS.DescribeServices']).toBeGreaterThan(0);
+      expect(run.outputs['task-definition-arn']).toMatch(/delivery-test-backend:1$/);
     });
 
     it('rails-stores: one storefront build is published to every store site of the environment (SITE_TARGETS)', async () => {
@@ -199,6 +230,34 @@ describe.skipIf(needed.length > 0)(
       expect(again.outputs.uploaded).toBe('0');
     });
 
+    it("the static site's build job runs in the environment: build-vars gives the build that environment's variables", async () => {
+      const check = 'test "$VITE_API_URL" = "https://api.prod.delivery.example" && test "$API_URL" = "$VITE_API_URL"';
+      const run = await callerRun(
+        'site.yml',
+        { ref: 'main' },
+        { with: { 'build-vars': 'VITE_API_URL=API_URL\nAPI_URL', 'build-command': check } },
+      );
+      expectSuccess(run);
+      expect(run.jobs.build!.environment).toBe('prod');
+      expect(run.jobs.build!.ran_steps).toContain('Build');
+      const staging = await callerRun(
+        'site.yml',
+        { ref: 'staging' },
+        { with: { 'build-vars': 'VITE_API_URL=API_URL', 'build-command': check } },
+      );
+      expect(staging.jobs.build!.environment).toBe('test');
+      expect(staging.jobs.build!.failed).toBe('Build');
+    });
+
+    it('build-vars naming a variable the environment lacks fails the build before it runs, naming the line and the fix', async () => {
+      const run = await callerRun('site.yml', { ref: 'main' }, { with: { 'build-vars': 'VITE_API_URL=API_URL\nSENTRY_DSN' } });
+      expect(run.jobs.build!.failed).toBe('Build environment');
+      expect(run.jobs.build!.error).toContain(
+        "::error::input 'build-vars' line 2: no variable SENTRY_DSN on environment 'prod' or the repository: add it (Settings → Environments → prod → Variables).",
+      );
+      expect(run.jobs.deploy!.ran).toBe(false);
+    });
+
     // releases: the rollback-static path checks out and builds nothing, and uploads nothing.
     it('the static site, rollback-to: the build job skips every step, the deploy job restores the release', async () => {
       const live = await callerRun('site.yml', { ref: 'main' });
@@ -212,6 +271,7 @@ describe.skipIf(needed.length > 0)(
       expect(back.outputs.uploaded).toBe('0');
       expect(back.outputs['previous-release-id']).toBe(id);
       expect(back.outputs['release-id']).not.toBe(id);
+      expect(back.jobs.deploy!.concurrency).toBe('aws-rollback-static/acme/delivery-app/prod/delivery-site');
     });
   },
 );

@@ -182,7 +182,8 @@ export function concurrencyProblems(wf: WorkflowFile): string[] {
   if (!isReusable(wf)) return [];
   const problems: string[] = [];
   for (const [job, spec] of Object.entries(wf.doc.jobs ?? {})) {
-    if (!spec.environment) continue;
+    // A job that only reads an environment's variables (deployment: false) deploys nothing.
+    if (!spec.environment || (typeof spec.environment === 'object' && spec.environment.deployment === false)) continue;
     const c = spec.concurrency;
     const group = typeof c === 'string' ? c : c?.group;
     const cancel = typeof c === 'string' ? false : c?.['cancel-in-progress'];

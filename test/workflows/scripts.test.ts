@@ -141,6 +141,54 @@ describe('select-environment.sh: branch -> environment', () => {
     expect(select({ REF_NAME: 'main', DEPLOY_KEY: 'my site!' }).outputs['concurrency-key']).toBe('my-site-');
     expect(select({ REF_NAME: 'main' }).outputs['concurrency-key']).toBe('default');
   });
+
+  describe('environment-services: services named per environment', () => {
+    const perEnvironment = '# Terraform names them per environment\ndev=orders-dev-api\nprod = orders-prod-api, orders-prod-worker\n';
+    const mapping = 'main=prod\ndevelop=dev';
+
+    it.each([
+      ['develop', 'dev', 'orders-dev-api', 'orders-dev-api', 'orders-dev-api'],
+      ['main', 'prod', 'orders-prod-api\norders-prod-worker', 'orders-prod-api+orders-prod-worker', 'orders-prod-api'],
+    ])(
+      'a push to %s deploys the services of %s, with their concurrency key and first service',
+      (branch, environment, services, key, primary) => {
+        const run = select({
+          BRANCH_ENVIRONMENTS: mapping,
+          REF_NAME: branch,
+          ENVIRONMENT_SERVICES: perEnvironment,
+          DEPLOY_KEY: 'fallback',
+        });
+        expect(run.code, run.stdout).toBe(0);
+        expect(run.outputs).toMatchObject({ environment, services, 'concurrency-key': key, primary });
+      },
+    );
+
+    it('without environment-services, services is deployed as given', () => {
+      expect(select({ EXPLICIT_ENVIRONMENT: 'dev', DEPLOY_KEY: 'api\nworker' }).outputs.services).toBe('api\nworker');
+    });
+
+    it('an environment without a line uses services; with services empty too, it fails naming the line to add', () => {
+      expect(select({ EXPLICIT_ENVIRONMENT: 'qa', ENVIRONMENT_SERVICES: perEnvironment, DEPLOY_KEY: 'api' }).outputs.services).toBe('api');
+      const run = select({ EXPLICIT_ENVIRONMENT: 'qa', ENVIRONMENT_SERVICES: perEnvironment });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        "::error title=select-environment::input 'environment-services' has no line for environment 'qa' and input 'services' is empty: add 'qa=<service>' to environment-services.",
+      );
+      expect(run.outputs).toEqual({});
+    });
+
+    it('a line without a service fails with its line number', () => {
+      const run = select({ EXPLICIT_ENVIRONMENT: 'dev', ENVIRONMENT_SERVICES: 'dev=api\nprod' });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain("input 'environment-services' line 2 is 'prod'");
+    });
+
+    it('a branch that deploys nothing needs no line', () => {
+      const run = select({ BRANCH_ENVIRONMENTS: mapping, REF_NAME: 'feature/x', ENVIRONMENT_SERVICES: perEnvironment });
+      expect(run.code).toBe(0);
+      expect(run.outputs.deploy).toBe('false');
+    });
+  });
 });
 
 const resolve = (env: Record<string, string>) => runScript('resolve-image.sh', env);

@@ -24,7 +24,7 @@ export interface Job {
   with?: Record<string, unknown>;
   needs?: string | string[];
   permissions?: string | Record<string, string>;
-  environment?: string | { name: string; url?: string };
+  environment?: string | { name: string; url?: string; deployment?: boolean };
   concurrency?: string | { group: string; 'cancel-in-progress'?: boolean | string };
   steps?: Step[];
   outputs?: Record<string, string>;
