@@ -10,8 +10,6 @@ import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
 import {
-  BOOKKEEPING_DIR,
-  RELEASES_DIR,
   RecordStore,
   normalizeTime,
   ownedRels,
@@ -30,12 +28,12 @@ import {
   preserveLive,
   protectedRels,
   recordRelease,
-  snapshotKey,
   type PreservePlan,
   type RecordedRelease,
 } from './releases.js';
 import { excludeMatcher } from './scan.js';
 import { SKIP_WORTH_IT, deleteKeys, listRemote } from './s3.js';
+import { releasesFolder, snapshotKey, stateOf, stateRel } from './state.js';
 import type { Target } from './targets.js';
 
 /**
@@ -134,9 +132,14 @@ export function planRollback(
   manifest: Manifest,
   listing: readonly RemoteObject[],
   inputs: Pick<Inputs, 'rollbackTo' | 'keepReleases' | 'delete' | 'exclude'>,
+  /** The state bucket's listing of the release's snapshot folders; by default the site listing holds them (state under the prefix). */
+  snapshots: readonly RemoteObject[] = listing,
 ): RollbackPlan {
   const release = resolveRelease(manifest.releases ?? [], inputs.rollbackTo ?? 'previous', label(target));
   const remote = new Map(listing.map((o) => [o.key, { ...o, etag: o.etag.replace(/"/g, '') }]));
+  const snapshotted = new Set(snapshots.map((o) => o.key));
+  const state = stateOf(target);
+  const skip = stateRel(target);
   const missing: string[] = [];
   const restores: string[] = [];
   let unchanged = 0;
@@ -145,7 +148,7 @@ export function planRollback(
     // Live as the release had it (the first release's files have no snapshot until something overwrites them).
     if (live?.etag === f.etag && (!f.snap || manifest.entries[rel]?.headers === f.headers)) unchanged++;
     else if (!f.snap) missing.push(target.prefix + rel);
-    else if (!remote.has(snapshotKey(target.prefix, f.snap, rel))) missing.push(snapshotKey(target.prefix, f.snap, rel));
+    else if (!snapshotted.has(snapshotKey(state, f.snap, rel))) missing.push(`${state.bucket === target.bucket ? '' : `s3://${state.bucket}/`}${snapshotKey(state, f.snap, rel)}`);
     else restores.push(rel);
   }
   if (missing.length > 0) {
@@ -163,7 +166,7 @@ export function planRollback(
   const deletes: string[] = [];
   for (const key of [...remote.keys()].sort()) {
     const rel = relOf(key, target.prefix);
-    if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || excluded(rel) || release.files[rel] || keep.has(rel))
+    if (rel === '' || rel.endsWith('/') || (skip !== undefined && rel.startsWith(skip)) || excluded(rel) || release.files[rel] || keep.has(rel))
       continue;
     if (inputs.delete === 'all' || (inputs.delete === 'true' && owned.has(rel))) deletes.push(key);
   }
@@ -189,15 +192,15 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
   }
   const wanted = resolveRelease(parsed.manifest.releases ?? [], inputs.rollbackTo ?? 'previous', label(target));
   const snaps = [...new Set(Object.values(wanted.files).flatMap((f) => (f.snap ? [f.snap] : [])))];
-  // The site without the bookkeeping folder when that is large, and of the folder only the snapshots the release needs.
+  // The site without the state folder when that is large (or elsewhere), and of the state only the snapshots the release needs.
   const skip = bookkeeping(store);
   const site = listRemote(deps.s3, target.bucket, target.prefix, skip);
-  const needed = skip.skipSize >= SKIP_WORTH_IT ? snaps : [];
+  const separate = skip.skip === undefined || skip.skipSize >= SKIP_WORTH_IT;
   const [listing, ...folders] = await Promise.all([
     site,
-    ...needed.map((snap) => listRemote(deps.s3, target.bucket, `${target.prefix}${RELEASES_DIR}${snap}/`)),
+    ...(separate ? snaps : []).map((snap) => listRemote(deps.s3, store.state.bucket, `${releasesFolder(store.state)}${snap}/`)),
   ]);
-  const plan = planRollback(target, store, parsed.manifest, [...listing, ...folders.flat()], inputs);
+  const plan = planRollback(target, store, parsed.manifest, listing, inputs, separate ? folders.flat() : listing);
   const guard = checkDeleteGuard(
     { deletes: plan.deletes, uploads: [], remoteCount: Object.keys(parsed.manifest.entries).length } as unknown as TargetPlan,
     label(target),
@@ -211,7 +214,7 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
 export async function planRollbackAll(inputs: Inputs, deps: Deps): Promise<RollbackPlan[]> {
   return planEveryTarget(
     inputs.targets,
-    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix)),
+    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target)),
     (plan) =>
       `roll back to ${plan.release.id} (${plan.release.commit.slice(0, 12)}, ${plan.release.at}): restore ${plan.restores.length} files from its snapshot, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
     'Refusing to roll back: nothing was written',
@@ -284,12 +287,12 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       const html = p.restores.filter((rel) => /\.html?$/.test(rel));
       for (const batch of [assets, html]) {
         await mapLimit(batch, inputs.concurrency, async (rel) => {
-          const from = snapshotKey(target.prefix, release.files[rel]!.snap!, rel);
+          const from = snapshotKey(p.store.state, release.files[rel]!.snap!, rel);
           const res = await s3.send(
             new CopyObjectCommand({
               Bucket: target.bucket,
               Key: target.prefix + rel,
-              CopySource: copySource(target.bucket, from),
+              CopySource: copySource(p.store.state.bucket, from),
               MetadataDirective: 'COPY',
               ...aclParam(inputs.acl),
             }),

@@ -15,13 +15,17 @@
  *   answers and retried 5xx are the SDK's business, not a failure).
  */
 import { vi } from 'vitest';
-import { LOCK_REL, STALE_MS, type DeployLock } from '../../../actions/deploy-static/lock.js';
-import { MANIFEST_REL, RELEASES_DIR } from '../../../actions/deploy-static/record.js';
+import { STALE_MS, type DeployLock } from '../../../actions/deploy-static/lock.js';
+import { lockKey, recordKey, releasesFolder, stateOf } from '../../../actions/deploy-static/state.js';
 import { memoryReporter } from '../../../lib/report.js';
 import { FaultyS3, rng, runActor, type Actor, type Faults } from './actors.js';
 import { MemoryS3 } from './memory-s3.js';
 
 const KEEP = 3;
+const STATE = stateOf({ bucket: 'site', prefix: '' });
+const MANIFEST_REL = recordKey(STATE);
+const LOCK_REL = lockKey(STATE);
+const RELEASES_DIR = releasesFolder(STATE);
 const realImmediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 const noFaults: Faults = { serverError: 0, lostAnswer: 0, pauseMs: 0, skewMs: 0 };
 
@@ -86,7 +90,7 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
     const v = (what: string) => violations.push(`${what} (after ${where})`);
     // I1
     for (const [key, o] of s3.objects) {
-      if (!key.endsWith('.html') || key.startsWith('.deploy-static/')) continue;
+      if (!key.endsWith('.html') || key.startsWith(STATE.prefix)) continue;
       for (const m of o.body.toString().matchAll(/(?:src|href)="\/([^"]+)"/g))
         if (!s3.objects.has(m[1]!)) v(`I1: live ${key} references ${m[1]}, which does not exist`);
     }
@@ -183,7 +187,7 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
     [];
   const kept = new Set(history.flatMap((r) => Object.keys(r.files)));
   for (const k of s3.objects.keys())
-    if (!k.startsWith('.deploy-static/') && !builds[5]!.files.has(k) && !kept.has(k))
+    if (!k.startsWith(STATE.prefix) && !builds[5]!.files.has(k) && !kept.has(k))
       violations.push(`I4: ${k} is live but neither in the build nor in a kept release`);
   for (const [k, text] of builds[5]!.files)
     if (s3.objects.get(k)?.body.toString() !== text) violations.push(`I4: ${k} does not hold the build's content`);
