@@ -94,7 +94,10 @@ export function getInputs(read: InputReader = envReader): Inputs {
           'Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded release, or purge to remove files.',
         );
   const targets = withState(
-    resolveTargets({ bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') }, read('targets')),
+    resolveTargets(
+      { bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') },
+      read('targets'),
+    ),
     { bucket: i.string('state-bucket'), prefix: i.string('state-prefix') },
   );
   const acl = i.string('acl');

@@ -4,14 +4,7 @@ import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { withDeployLock } from './lock.js';
 import { relOf, type RemoteObject } from './plan.js';
-import {
-  RECORD_VERSION,
-  RecordStore,
-  recordUnreadable,
-  type Manifest,
-  type Release,
-  type ReleaseFile,
-} from './record.js';
+import { RECORD_VERSION, RecordStore, recordUnreadable, type Manifest, type Release, type ReleaseFile } from './record.js';
 import { needsSnapshot } from './releases.js';
 import { listRemote } from './s3.js';
 import { releasesFolder, stateOf, stateRel, type Located } from './state.js';

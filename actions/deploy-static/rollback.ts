@@ -9,14 +9,7 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
-import {
-  RecordStore,
-  normalizeTime,
-  ownedRels,
-  recordUnreadable,
-  type Manifest,
-  type Release,
-} from './record.js';
+import { RecordStore, normalizeTime, ownedRels, recordUnreadable, type Manifest, type Release } from './record.js';
 import {
   aclParam,
   bookkeeping,
@@ -148,7 +141,8 @@ export function planRollback(
     // Live as the release had it (the first release's files have no snapshot until something overwrites them).
     if (live?.etag === f.etag && (!f.snap || manifest.entries[rel]?.headers === f.headers)) unchanged++;
     else if (!f.snap) missing.push(target.prefix + rel);
-    else if (!snapshotted.has(snapshotKey(state, f.snap, rel))) missing.push(`${state.bucket === target.bucket ? '' : `s3://${state.bucket}/`}${snapshotKey(state, f.snap, rel)}`);
+    else if (!snapshotted.has(snapshotKey(state, f.snap, rel)))
+      missing.push(`${state.bucket === target.bucket ? '' : `s3://${state.bucket}/`}${snapshotKey(state, f.snap, rel)}`);
     else restores.push(rel);
   }
   if (missing.length > 0) {
@@ -166,7 +160,14 @@ export function planRollback(
   const deletes: string[] = [];
   for (const key of [...remote.keys()].sort()) {
     const rel = relOf(key, target.prefix);
-    if (rel === '' || rel.endsWith('/') || (skip !== undefined && rel.startsWith(skip)) || excluded(rel) || release.files[rel] || keep.has(rel))
+    if (
+      rel === '' ||
+      rel.endsWith('/') ||
+      (skip !== undefined && rel.startsWith(skip)) ||
+      excluded(rel) ||
+      release.files[rel] ||
+      keep.has(rel)
+    )
       continue;
     if (inputs.delete === 'all' || (inputs.delete === 'true' && owned.has(rel))) deletes.push(key);
   }

@@ -87,10 +87,17 @@ export function withState<T extends Located>(targets: T[], raw: { bucket?: strin
           `The state location s3://${t.state.bucket}/${t.state.prefix} contains the site s3://${o.bucket}/${o.prefix}: the deploy would treat its own record and snapshots as site files.`,
           { input, fix: 'Use a state-prefix outside the site prefix (e.g. deploy-state/), or a state-bucket nothing else deploys to.' },
         );
-      if (j > i && t.state.bucket === o.state.bucket && (t.state.prefix.startsWith(o.state.prefix) || o.state.prefix.startsWith(t.state.prefix)))
+      if (
+        j > i &&
+        t.state.bucket === o.state.bucket &&
+        (t.state.prefix.startsWith(o.state.prefix) || o.state.prefix.startsWith(t.state.prefix))
+      )
         throw new ActionError(
           `Targets ${i + 1} and ${j + 1} would keep their state in the same place (s3://${t.state.bucket}/${t.state.prefix}): one record and one lock for two sites.`,
-          { input, fix: 'Leave state-prefix empty (each target gets <prefix>.deploy-static/ in the state bucket), or deploy each target in its own step.' },
+          {
+            input,
+            fix: 'Leave state-prefix empty (each target gets <prefix>.deploy-static/ in the state bucket), or deploy each target in its own step.',
+          },
         );
     }
   }

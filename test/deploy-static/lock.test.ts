@@ -52,7 +52,13 @@ function lockWith(clock: { t: number }, lines: string[], timers: { ms: number; f
     },
     token: 'mine',
   };
-  return new DeployLock(deps, stateOf({ bucket: 'site', prefix: 'app/' }), 'run-2', 'https://github.com/acme/web/actions/runs/8', 's3://site/app/');
+  return new DeployLock(
+    deps,
+    stateOf({ bucket: 'site', prefix: 'app/' }),
+    'run-2',
+    'https://github.com/acme/web/actions/runs/8',
+    's3://site/app/',
+  );
 }
 
 /** Fires the pending heartbeat and lets its requests answer. */
