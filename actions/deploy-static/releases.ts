@@ -180,6 +180,23 @@ export async function preserveLive(
   return { ...m, releases };
 }
 
+/**
+ * Splits planned deletes (site keys) into those that can go now and those a
+ * release still in the record needs live (its assets, or a file it has no
+ * snapshot of). The latter belong to releases this run prunes (the kept ones
+ * protect theirs): they are deleted only after the record without those
+ * releases is written (recordRelease `afterRecord`), so every release the
+ * record names can be restored at every moment. A crash in between leaves
+ * them live and `pending` in the record: owned, so the next run deletes them.
+ */
+export function splitDeletes(m: Manifest | undefined, keys: readonly string[], prefix: string): { now: string[]; afterRecord: string[] } {
+  const needed = new Set<string>();
+  for (const r of m?.releases ?? []) for (const [rel, f] of Object.entries(r.files)) if (!f.snap) needed.add(rel);
+  const out = { now: [] as string[], afterRecord: [] as string[] };
+  for (const k of keys) (needed.has(k.slice(prefix.length)) ? out.afterRecord : out.now).push(k);
+  return out;
+}
+
 export interface RecordReleaseOptions {
   /** The record as the run leaves it, written together with the release; default: the record as last read or written. */
   base?: Manifest;
@@ -192,6 +209,8 @@ export interface RecordReleaseOptions {
   restored?: Release;
   /** Content-Type / Cache-Control per rel, for the record's readers. */
   describe?: ReadonlyMap<string, { type?: string; cache?: string }>;
+  /** Site keys deleted once the record no longer lists a release that needs them (splitDeletes); `pending` in `base`. */
+  afterRecord?: readonly string[];
   concurrency: number;
   log: (line: string) => void;
 }
@@ -271,7 +290,19 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   };
   const kept = [...releases, release].slice(-Math.max(1, opts.keep));
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
-  await store.write({ ...m, releases: kept, keepReleases: Math.max(1, opts.keep) });
+  const written: Manifest = { ...m, releases: kept, keepReleases: Math.max(1, opts.keep) };
+  await store.write(written);
+  const later = opts.afterRecord ?? [];
+  if (later.length > 0) {
+    await deleteKeys(s3, bucket, prefix, later);
+    opts.log(
+      `deleted ${later.length} objects only the pruned releases (${pruned.join(', ')}) used, now that the record no longer lists them`,
+    );
+    const done = new Set(later.map((k) => k.slice(prefix.length)));
+    const { pending, ...rest } = written;
+    const left = (pending ?? []).filter((rel) => !done.has(rel));
+    await store.write({ ...rest, ...(left.length > 0 ? { pending: left } : {}) });
+  }
   // Snapshot folders no kept release points at (pruned releases, or a run that failed before its record).
   // Looked at only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
   const stale = copies.length + pruned.length === 0 ? [] : await staleSnapshots(s3, state, snapshotKeys(kept, state));

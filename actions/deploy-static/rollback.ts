@@ -21,6 +21,7 @@ import {
   preserveLive,
   protectedRels,
   recordRelease,
+  splitDeletes,
   type PreservePlan,
   type RecordedRelease,
 } from './releases.js';
@@ -360,11 +361,21 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       settled = recordOf(owned, deleteRels);
     });
   }
+  // What only the releases this run prunes still use goes after the record that drops them (releases.ts splitDeletes).
+  const { now, afterRecord } = splitDeletes(p.manifest, p.deletes, target.prefix);
   if (p.deletes.length > 0) {
     await r.group(`Delete ${p.deletes.length} objects release ${release.id} did not have`, async () => {
-      r.info(p.deletes.map((k) => `DELETE ${k}`).join('\n'));
-      await deleteKeys(s3, target.bucket, target.prefix, p.deletes);
-      settled = recordOf(entries, []);
+      r.info(
+        [
+          ...now.map((k) => `DELETE ${k}`),
+          ...afterRecord.map((k) => `DELETE ${k} (once the record no longer lists the release that uses it)`),
+        ].join('\n'),
+      );
+      await deleteKeys(s3, target.bucket, target.prefix, now);
+      settled = recordOf(
+        entries,
+        afterRecord.map((k) => relOf(k, target.prefix)),
+      );
     });
   }
   // The new release runs the restored commit's code: its id and commit say so; actor and run say who rolled back.
@@ -378,6 +389,7 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
     now: new Date(deps.now()),
     kind: 'rollback',
     restored: release,
+    afterRecord,
     concurrency: inputs.concurrency,
     log: (l) => r.info(l),
   });

@@ -77,7 +77,7 @@ describe('state location', () => {
           { bucket: 'a', prefix: 'y/' },
         ],
         { bucket: 'state' },
-      ).map((t) => t.state.prefix),
+      ).map((t) => stateOf(t).prefix),
     ).toEqual(['x/.deploy-static/', 'y/.deploy-static/']);
   });
 
