@@ -1,4 +1,5 @@
-import { CopyObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectCannedACL, S3Client } from '@aws-sdk/client-s3';
+import { copyObject } from './copy.js';
 import { code, markdownTable } from '../../lib/markdown.js';
 import { mapLimit } from '../../lib/pool.js';
 import type { Manifest, Release, ReleaseFile, RecordStore } from './record.js';
@@ -145,15 +146,13 @@ export async function preserveLive(
   const changed = [...plan.changed];
   await mapLimit(plan.copies, concurrency, async (p) => {
     try {
-      await s3.send(
-        new CopyObjectCommand({
-          Bucket: state.bucket,
-          Key: snapshotKey(state, p.snap, p.rel),
-          CopySource: copySource(bucket, prefix + p.rel),
-          MetadataDirective: 'COPY',
-          CopySourceIfMatch: `"${p.etag}"`,
-        }),
-      );
+      await copyObject(s3, {
+        Bucket: state.bucket,
+        Key: snapshotKey(state, p.snap, p.rel),
+        CopySource: copySource(bucket, prefix + p.rel),
+        MetadataDirective: 'COPY',
+        CopySourceIfMatch: `"${p.etag}"`,
+      });
       kept.set(p.rel, p.snap);
     } catch (err) {
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
@@ -267,14 +266,12 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const { state } = store;
   // MetadataDirective COPY keeps Content-Type, Cache-Control and metadata: the snapshot restores them too.
   await mapLimit(copies, opts.concurrency, async (rel) => {
-    await s3.send(
-      new CopyObjectCommand({
-        Bucket: state.bucket,
-        Key: snapshotKey(state, id, rel),
-        CopySource: copySource(bucket, prefix + rel),
-        MetadataDirective: 'COPY',
-      }),
-    );
+    await copyObject(s3, {
+      Bucket: state.bucket,
+      Key: snapshotKey(state, id, rel),
+      CopySource: copySource(bucket, prefix + rel),
+      MetadataDirective: 'COPY',
+    });
   });
   if (copies.length > 0)
     opts.log(`release ${id}: ${copies.length} entry files copied to s3://${state.bucket}/${releasesFolder(state)}${id}/ (server-side)`);

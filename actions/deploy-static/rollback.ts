@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, readDistributionView } from './cloudfront.js';
+import { copyObject } from './copy.js';
 import { deepLinkReason } from './distribution.js';
 import { planEveryTarget, type Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
@@ -290,18 +290,16 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       for (const batch of [assets, html]) {
         await mapLimit(batch, inputs.concurrency, async (rel) => {
           const from = snapshotKey(p.store.state, release.files[rel]!.snap!, rel);
-          const res = await s3.send(
-            new CopyObjectCommand({
-              Bucket: target.bucket,
-              Key: target.prefix + rel,
-              CopySource: copySource(p.store.state.bucket, from),
-              MetadataDirective: 'COPY',
-              ...aclParam(inputs.acl),
-            }),
-          );
+          const res = await copyObject(s3, {
+            Bucket: target.bucket,
+            Key: target.prefix + rel,
+            CopySource: copySource(p.store.state.bucket, from),
+            MetadataDirective: 'COPY',
+            ...aclParam(inputs.acl),
+          });
           copied.set(rel, {
-            etag: (res.CopyObjectResult?.ETag ?? '').replace(/"/g, ''),
-            ...(res.CopyObjectResult?.LastModified ? { lastModified: normalizeTime(res.CopyObjectResult.LastModified)! } : {}),
+            etag: res.etag.replace(/"/g, ''),
+            ...(res.lastModified ? { lastModified: normalizeTime(res.lastModified)! } : {}),
           });
           lines.push(`COPY ${from} → ${target.prefix + rel}`);
         });
