@@ -56,7 +56,7 @@ export async function copyObject(s3: S3Client, input: CopyObjectCommandInput, op
         ...(res.CopyObjectResult?.LastModified ? { lastModified: res.CopyObjectResult.LastModified } : {}),
       };
     } catch (err) {
-      if (opts.size !== undefined || !tooLarge(err)) throw err;
+      if (!tooLarge(err)) throw err;
     }
   }
   return multipartCopy(s3, input, opts.partBytes ?? PART_BYTES);
