@@ -15,7 +15,8 @@ import {
 } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET } from './invalidation.js';
-import { withDeployLock, type DeployLock } from './lock.js';
+import type { DeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { relOf, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
 import { normalizeTime, type Manifest } from './record.js';

@@ -5,7 +5,8 @@ import { createInvalidation, inProgressBudget, readDistributionView } from './cl
 import { label, planEveryTarget, type Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
-import { withDeployLock, type DeployLock } from './lock.js';
+import type { DeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { checkDeleteGuard, relOf, type TargetPlan } from './plan.js';
 import { RecordStore, type Manifest } from './record.js';
 import { deleteKeys, listRemote } from './s3.js';

@@ -2,7 +2,7 @@ import { ActionError } from '../../lib/errors.js';
 import { code } from '../../lib/markdown.js';
 import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
-import { withDeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { relOf, type RemoteObject } from './plan.js';
 import { RECORD_VERSION, RecordStore, recordUnreadable, type Manifest, type Release, type ReleaseFile } from './record.js';
 import { needsSnapshot } from './releases.js';
