@@ -15,11 +15,12 @@ import {
 } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET } from './invalidation.js';
-import { withDeployLock, type DeployLock } from './lock.js';
+import type { DeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { relOf, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
 import { normalizeTime, type Manifest } from './record.js';
-import { bookkeeping, keepOf, planPreserve, preserveLive, recordRelease } from './releases.js';
+import { bookkeeping, keepOf, planPreserve, preserveLive, recordRelease, splitDeletes } from './releases.js';
 import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';
 import type { Target } from './targets.js';
 
@@ -68,7 +69,7 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
           if (guard) throw aggregate('Refusing to deploy: the delete guard stopped the run before any write', [guard]);
           results[i] = current;
         }
-        const settled = await applyTarget(current, inputs, deps, lock);
+        const { settled, afterRecord } = await applyTarget(current, inputs, deps, lock);
         if (lock.lostReason)
           throw new ActionError(`Stopped: ${lock.lostReason} (this run's heartbeat stalled for over 5 minutes).`, {
             fix: 'Re-run the deploy; it re-plans from what is in the bucket now.',
@@ -88,6 +89,7 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
                 { type: f.headers.contentType, ...(f.headers.cacheControl ? { cache: f.headers.cacheControl } : {}) },
               ]),
             ),
+            afterRecord,
             concurrency: inputs.concurrency,
             log: (l) => deps.reporter.info(l),
           }),
@@ -105,9 +107,15 @@ export async function applyAll(results: TargetResult[], inputs: Inputs, deps: De
  * before the first upload with every path about to change as `pending`, so
  * a run that fails (or is cancelled) anywhere after that leaves a record from
  * which the re-run invalidates what it wrote and knows those keys are ours.
- * Returns the final record, which the caller writes with the release.
+ * Returns the final record, which the caller writes with the release, and
+ * the deletes that wait for that record (releases.ts splitDeletes).
  */
-async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?: DeployLock): Promise<Manifest> {
+async function applyTarget(
+  res: TargetResult,
+  inputs: Inputs,
+  deps: Deps,
+  lock?: DeployLock,
+): Promise<{ settled: Manifest; afterRecord: string[] }> {
   const { reporter: r, s3 } = deps;
   const { target, plan } = res;
   const written = new Map<string, string>();
@@ -244,14 +252,18 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
         await waitForInvalidation(cf, target.distributionId!, res.invalidationId, timeoutMs, { sleep: deps.sleep, now: deps.now, log });
     });
   }
+  // What only the releases this run prunes still use goes after the record that drops them (releases.ts splitDeletes).
+  const { now, afterRecord } = splitDeletes(res.manifest, plan.deletes, target.prefix);
   if (plan.deletes.length > 0) {
     await r.group(`Phase 4: delete ${plan.deletes.length} objects no longer in source`, async () => {
-      for (const k of plan.deletes) r.info(`DELETE ${k}`);
-      await deleteKeys(s3, target.bucket, target.prefix, plan.deletes);
-      settled = { entries: fresh };
+      for (const k of now) r.info(`DELETE ${k}`);
+      for (const k of afterRecord) r.info(`DELETE ${k} (once the record no longer lists the release that uses it)`);
+      await deleteKeys(s3, target.bucket, target.prefix, now);
+      const later = afterRecord.map((k) => relOf(k, target.prefix));
+      settled = { entries: fresh, ...(later.length > 0 ? { pending: later } : {}) };
     });
   }
-  return recordOf(settled);
+  return { settled: recordOf(settled), afterRecord };
 }
 
 type RecordState = Pick<Manifest, 'entries' | 'pending'>;

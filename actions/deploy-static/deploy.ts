@@ -9,10 +9,11 @@ import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
-import { MANIFEST_REL, RecordStore, recordUnreadable, type Manifest } from './record.js';
+import { RecordStore, recordUnreadable, type Manifest } from './record.js';
 import { bookkeeping, keepOf, protectedRels, type RecordedRelease, type Who } from './releases.js';
 import { headObjects, listRemote } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
+import { stateRel } from './state.js';
 import type { Target } from './targets.js';
 
 /**
@@ -66,7 +67,7 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   // Listing is sequential pages of 1,000 keys: start it while the source is hashed.
   // Only reads; the cheap source checks come first, so a missing or empty build makes no AWS call at all.
   await checkSource(inputs.source);
-  const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t.bucket, t.prefix));
+  const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t));
   // The record first: it says how big the bookkeeping folder is, which the listing may skip (listRemote).
   const remotes = inputs.targets.map((t, i) =>
     stores[i]!.read().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])),
@@ -85,7 +86,13 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   const problems: ActionError[] = [];
   for (const [i, target] of inputs.targets.entries()) {
     await r.group(`Plan ${label(target)}`, async () => {
-      const files = desiredFiles(local, { prefix: target.prefix, preset: inputs.preset, rules: inputs.headers, acl: inputs.acl });
+      const files = desiredFiles(local, {
+        prefix: target.prefix,
+        preset: inputs.preset,
+        rules: inputs.headers,
+        acl: inputs.acl,
+        stateRel: stateRel(target),
+      });
       const [remote] = await remotes[i]!;
       const res = await planOne(target, files, stores[i]!, remote, inputs, deps);
       const guard = guardOf(res, inputs);
@@ -130,6 +137,7 @@ export async function planOne(
     rules: inputs.headers,
     acl: inputs.acl,
     delete: inputs.delete,
+    stateRel: stateRel(target),
     excluded: excludeMatcher(inputs.exclude),
   };
   let plan = planTarget(files, remote, manifest, opts);
@@ -204,7 +212,7 @@ export async function attachDistributionView(
     deps.reporter.warning(m),
   );
   for (const note of res.view.notes) deps.reporter.info(note);
-  const exposed = stateExposure(res.view, target, MANIFEST_REL);
+  const exposed = stateExposure(res.view, target);
   if (exposed) {
     res.exposure = exposed;
     deps.reporter.warning(exposed);

@@ -10,6 +10,7 @@
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern)
  * sends it to an origin for this bucket.
  */
+import { stateLabel, stateOf, stateRel, type Located } from './state.js';
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { prefixIsOriginPath, type ViewerPaths } from './invalidation.js';
 
@@ -160,12 +161,12 @@ export function deepLinkReason(view: DistributionView | undefined, rels: readonl
  * cannot deny a path; a bucket-policy Deny for the CloudFront principal can
  * (README, "Keep the bookkeeping private").
  */
-export function stateExposure(
-  view: DistributionView | undefined,
-  target: { bucket: string; prefix: string; distributionId?: string },
-  stateRel: string,
-): string | undefined {
-  const served = view?.viewerPaths(stateRel) ?? [];
+export function stateExposure(view: DistributionView | undefined, target: Located & { distributionId?: string }): string | undefined {
+  // State in another bucket, or outside the prefix, is not behind this origin path: nothing to say.
+  const rel = stateRel(target);
+  if (rel === undefined) return undefined;
+  const served = view?.viewerPaths(`${rel}manifest.json`) ?? [];
   if (served.length === 0) return undefined;
-  return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots of s3://${target.bucket}/${target.prefix} at ${served[0]} (and everything under it): anyone can read old releases and the record. Add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${target.bucket}/${target.prefix}${stateRel.slice(0, stateRel.indexOf('/') + 1)}* shown in the README ("Keep the bookkeeping private").`;
+  const state = stateOf(target);
+  return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots in ${stateLabel(state)} at ${served[0]} (and everything under it): anyone can read old releases and the record. Move them with state-bucket (a bucket nothing serves), or add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${state.bucket}/${state.prefix}* shown in the README ("Keep the bookkeeping private").`;
 }

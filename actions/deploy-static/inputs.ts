@@ -2,6 +2,7 @@ import { Inputs as InputReaderHelper, type InputReader, envReader } from '../../
 import { ActionError } from '../../lib/errors.js';
 import { PRESETS, parseHeaderRules, type HeaderRule, type Preset } from './rules.js';
 import type { DeleteMode } from './plan.js';
+import { withState } from './state.js';
 import { resolveTargets, type Target } from './targets.js';
 
 /** keep-releases when neither the input nor the record gives one. */
@@ -92,9 +93,12 @@ export function getInputs(read: InputReader = envReader): Inputs {
           'source',
           'Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded release, or purge to remove files.',
         );
-  const targets = resolveTargets(
-    { bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') },
-    read('targets'),
+  const targets = withState(
+    resolveTargets(
+      { bucket: i.string('bucket'), prefix: i.string('prefix'), distributionId: i.string('distribution-id') },
+      read('targets'),
+    ),
+    { bucket: i.string('state-bucket'), prefix: i.string('state-prefix') },
   );
   const acl = i.string('acl');
   if (acl !== undefined && !ACLS.includes(acl))

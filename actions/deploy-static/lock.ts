@@ -14,12 +14,12 @@ import {
 import { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import { contentMd5, isNotFound, serverTimeOf, statusOf } from './answers.js';
-import { BOOKKEEPING_DIR } from './record.js';
+import { lockKey, stateLabel, type StateLocation } from './state.js';
 
 /**
  * One deploy at a time per bucket prefix, with S3 conditional writes
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html):
- * the lock is `<prefix>.deploy-static/lock.json`, created with
+ * the lock is `lock.json` in the target's state location (state.ts), created with
  * `If-None-Match: *` (exactly one creator wins; the others get 412, or 409
  * while a racing create is in flight).
  *
@@ -49,7 +49,6 @@ import { BOOKKEEPING_DIR } from './record.js';
  * - It is released (DeleteObject `If-Match` our ETag: never someone else's
  *   lock) on success, on failure, and on cancel (SIGINT/SIGTERM, see main.ts).
  */
-export const LOCK_REL = `${BOOKKEEPING_DIR}lock.json`;
 export const HEARTBEAT_MS = 30_000;
 export const STALE_MS = 5 * 60_000;
 /** The holder writes nothing once its last confirmed heartbeat is older than this. */
@@ -120,16 +119,21 @@ export class DeployLock {
 
   constructor(
     private readonly deps: LockDeps,
-    readonly bucket: string,
-    readonly prefix: string,
+    readonly state: StateLocation,
     readonly owner: string,
     readonly where: string,
+    /** What the lock guards, for messages: the site location. */
+    readonly site: string = stateLabel(state),
   ) {
     this.token = deps.token ?? randomUUID();
   }
 
   get key(): string {
-    return this.prefix + LOCK_REL;
+    return lockKey(this.state);
+  }
+
+  private get bucket(): string {
+    return this.state.bucket;
   }
 
   get held(): boolean {
@@ -159,8 +163,8 @@ export class DeployLock {
   fenced(s3: S3Client): S3Client {
     const f = Object.create(s3) as S3Client;
     const send = s3.send.bind(s3) as (c: unknown, ...rest: unknown[]) => Promise<unknown>;
-    f.send = ((command: { input?: { Key?: string } }, ...rest: unknown[]) => {
-      if (WRITES.some((C) => command instanceof C) && command.input?.Key !== this.key) {
+    f.send = ((command: { input?: { Key?: string; Bucket?: string } }, ...rest: unknown[]) => {
+      if (WRITES.some((C) => command instanceof C) && (command.input?.Key !== this.key || command.input?.Bucket !== this.bucket)) {
         try {
           this.fence(`writing ${command.input?.Key ?? 'a batch of deletes'}`);
         } catch (err) {
@@ -272,7 +276,7 @@ export class DeployLock {
       }
       if (this.deps.now() >= deadline) {
         throw new ActionError(
-          `Another deploy to s3://${this.bucket}/${this.prefix} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ${Math.round(waitMs / 1000)} s.`,
+          `Another deploy to ${this.site} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ${Math.round(waitMs / 1000)} s.`,
           {
             input: 'lock-wait-seconds',
             fix: `Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for ${STALE_MS / 60_000} minutes is taken over automatically; delete ${label} by hand only if you are sure no deploy is running.`,
@@ -365,59 +369,5 @@ export class DeployLock {
         `could not release the deploy lock s3://${this.bucket}/${this.key}: ${(err as Error).message}; it is taken over once stale (${STALE_MS / 60_000} min)`,
       );
     }
-  }
-}
-
-/** What `withDeployLock` needs from the action's dependencies. */
-export interface LockedRunDeps extends Omit<LockDeps, 'log'> {
-  runId: string;
-  where?: string;
-  locks?: DeployLock[];
-  reporter: { info(line: string): void };
-}
-
-/**
- * Runs `fn` while holding the deploy lock of one bucket prefix. The plan was made without the
- * lock (a no-op run takes none), so once it is held the record is read again: `recordChanged`
- * tells `fn` that another run rewrote it meanwhile and the plan must be made again from the bucket.
- * The lock is released whatever `fn` does; `deps.locks` lets the cancel handler release it too.
- */
-export async function withDeployLock<T>(
-  where: { bucket: string; prefix: string; label: string },
-  store: { etag?: string; refresh(): Promise<unknown>; fence?: ((what: string) => void) | undefined },
-  waitMs: number,
-  deps: LockedRunDeps,
-  fn: (lock: DeployLock, recordChanged: boolean) => Promise<T>,
-): Promise<T> {
-  const lock = new DeployLock(
-    {
-      s3: deps.s3,
-      sleep: deps.sleep,
-      now: deps.now,
-      log: (l) => deps.reporter.info(l),
-      ...(deps.timer ? { timer: deps.timer } : {}),
-      ...(deps.token ? { token: deps.token } : {}),
-    },
-    where.bucket,
-    where.prefix,
-    deps.runId,
-    deps.where ?? '',
-  );
-  deps.locks?.push(lock);
-  const s3 = deps.s3;
-  try {
-    await lock.acquire(waitMs);
-    const seen = store.etag;
-    await store.refresh();
-    const recordChanged = store.etag !== seen;
-    if (recordChanged) deps.reporter.info(`the deploy record of ${where.label} changed while this run waited; planning again`);
-    // Every write made under the lock, through deps.s3 or the record, is fenced (DeployLock.fence).
-    deps.s3 = lock.fenced(s3);
-    store.fence = (what) => lock.fence(what);
-    return await fn(lock, recordChanged);
-  } finally {
-    deps.s3 = s3;
-    store.fence = undefined;
-    await lock.release();
   }
 }

@@ -1,5 +1,5 @@
 import { ActionError } from '../../lib/errors.js';
-import { BOOKKEEPING_DIR, ownedRels, type Manifest } from './record.js';
+import { ownedRels, type Manifest } from './record.js';
 import { fingerprintStem, headerHash, headersFor, isEntry, type HeaderRule, type ObjectHeaders, type Preset } from './rules.js';
 import type { LocalFile } from './scan.js';
 
@@ -10,7 +10,7 @@ import type { LocalFile } from './scan.js';
  * so neither needs a HEAD per file.
  */
 
-export { MANIFEST_REL, type Manifest } from './record.js';
+export { type Manifest } from './record.js';
 
 export interface RemoteObject {
   key: string;
@@ -66,6 +66,8 @@ export interface PlanOptions {
   rules: readonly HeaderRule[];
   acl?: string;
   delete: DeleteMode;
+  /** The state folder under the prefix (state.ts stateRel), undefined when the state is elsewhere: its keys are never site files. */
+  stateRel: string | undefined;
   /** Remote keys matching `exclude` are neither compared nor deleted. */
   excluded: (rel: string) => boolean;
 }
@@ -74,12 +76,15 @@ const stripQuotes = (etag: string): string => etag.replace(/^W\//, '').replace(/
 /** A multipart ETag is `<md5-of-part-md5s>-<parts>`: not the content's MD5. */
 const isPlainMd5 = (etag: string): boolean => /^[0-9a-f]{32}$/.test(stripQuotes(etag));
 
-export function desiredFiles(local: readonly LocalFile[], opts: Pick<PlanOptions, 'prefix' | 'preset' | 'rules' | 'acl'>): DesiredFile[] {
+export function desiredFiles(
+  local: readonly LocalFile[],
+  opts: Pick<PlanOptions, 'prefix' | 'preset' | 'rules' | 'acl' | 'stateRel'>,
+): DesiredFile[] {
   return local.map((f) => {
-    if (f.rel.startsWith(BOOKKEEPING_DIR)) {
-      throw new ActionError(`'${f.rel}' is inside ${BOOKKEEPING_DIR}, which is reserved for the deploy manifest and lock.`, {
+    if (opts.stateRel !== undefined && f.rel.startsWith(opts.stateRel)) {
+      throw new ActionError(`'${f.rel}' is inside ${opts.stateRel}, which is reserved for the deploy manifest and lock.`, {
         input: 'source',
-        fix: "Rename the file, or add it to 'exclude'.",
+        fix: "Rename the file, or add it to 'exclude' (or keep the state elsewhere with state-bucket / state-prefix).",
       });
     }
     const headers = headersFor(f.rel, opts.preset, opts.rules);
@@ -101,7 +106,7 @@ export function planTarget(
     const rel = r.key.slice(opts.prefix.length);
     // Folder markers (`dir/`) made by the console are left alone, as is our bookkeeping
     // (the record, and a lock another run may hold right now).
-    if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || opts.excluded(rel)) continue;
+    if (rel === '' || rel.endsWith('/') || (opts.stateRel !== undefined && rel.startsWith(opts.stateRel)) || opts.excluded(rel)) continue;
     byRel.set(rel, { ...r, etag: stripQuotes(r.etag) });
   }
   const plan: TargetPlan = {

@@ -5,10 +5,12 @@ import { createInvalidation, inProgressBudget, readDistributionView } from './cl
 import { label, planEveryTarget, type Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
-import { withDeployLock, type DeployLock } from './lock.js';
+import type { DeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { checkDeleteGuard, relOf, type TargetPlan } from './plan.js';
-import { BOOKKEEPING_DIR, RELEASES_DIR, RecordStore, type Manifest } from './record.js';
+import { RecordStore, type Manifest } from './record.js';
 import { deleteKeys, listRemote } from './s3.js';
+import { releasesFolder, stateOf, stateRel } from './state.js';
 import type { Target } from './targets.js';
 
 /**
@@ -22,7 +24,7 @@ export interface PurgePlan {
   store: RecordStore;
   /** Live site keys that match. */
   live: string[];
-  /** Snapshot copies (`<prefix>.deploy-static/releases/<id>/<rel>`) whose rel matches. */
+  /** Snapshot copies (`releases/<id>/<rel>` in the state location) whose rel matches. */
   snapshots: string[];
   /** Site-relative paths purged (live, snapshotted or recorded): what is invalidated. */
   rels: string[];
@@ -53,24 +55,28 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
       fix: 'Fix or remove the record first, then purge.',
     });
   const matches = purgeMatcher(inputs.purge);
-  const all = await listRemote(deps.s3, target.bucket, target.prefix);
+  const snapRoot = releasesFolder(stateOf(target));
+  const skip = stateRel(target);
+  const [all, snapped] = await Promise.all([
+    listRemote(deps.s3, target.bucket, target.prefix),
+    listRemote(deps.s3, stateOf(target).bucket, snapRoot),
+  ]);
   const live: string[] = [];
   const snapshots: string[] = [];
   const rels = new Set<string>();
-  const snapRoot = target.prefix + RELEASES_DIR;
-  for (const o of all) {
-    if (o.key.startsWith(snapRoot)) {
-      // `<id>/<rel>`: the release folder, then the file's path in the site.
-      const inner = o.key.slice(snapRoot.length);
-      const rel = inner.slice(inner.indexOf('/') + 1);
-      if (matches(rel)) {
-        snapshots.push(o.key);
-        rels.add(rel);
-      }
-      continue;
+  for (const o of snapped) {
+    // `<id>/<rel>`: the release folder, then the file's path in the site.
+    const inner = o.key.slice(snapRoot.length);
+    const rel = inner.slice(inner.indexOf('/') + 1);
+    if (matches(rel)) {
+      snapshots.push(o.key);
+      rels.add(rel);
     }
+  }
+  const site = all.filter((o) => skip === undefined || !relOf(o.key, target.prefix).startsWith(skip));
+  for (const o of site) {
     const rel = relOf(o.key, target.prefix);
-    if (rel.startsWith(BOOKKEEPING_DIR) || !matches(rel)) continue;
+    if (!matches(rel)) continue;
     live.push(o.key);
     rels.add(rel);
   }
@@ -79,7 +85,7 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
     for (const rel of [...Object.keys(m.entries), ...(m.releases ?? []).flatMap((r) => Object.keys(r.files))])
       if (matches(rel)) rels.add(rel);
   }
-  const remoteCount = all.filter((o) => !relOf(o.key, target.prefix).startsWith(BOOKKEEPING_DIR)).length;
+  const remoteCount = site.length;
   const guard = checkDeleteGuard({ deletes: live, uploads: [], remoteCount } as unknown as TargetPlan, label(target), {
     maxCount: inputs.maxDeleteCount,
     maxRatio: inputs.maxDeleteRatio,
@@ -94,7 +100,7 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
 export async function planPurgeAll(inputs: Inputs, deps: Deps): Promise<PurgePlan[]> {
   return planEveryTarget(
     inputs.targets,
-    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix)),
+    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target)),
     (plan) => `purge ${plan.rels.length} paths: ${plan.live.length} live objects, ${plan.snapshots.length} snapshot copies`,
     'Refusing to purge: nothing was written',
     deps.reporter,
@@ -139,7 +145,8 @@ async function applyPurge(p: PurgePlan, inputs: Inputs, deps: Deps, lock: Deploy
   await write(willInvalidate ? [...new Set([...p.rels, ...((parsed?.ok && parsed.manifest.pending) || [])])] : []);
   await r.group(`Purge ${p.live.length + p.snapshots.length} objects from ${label(target)}`, async () => {
     r.info([...p.live, ...p.snapshots].map((k) => `DELETE ${k}`).join('\n'));
-    await deleteKeys(s3, target.bucket, target.prefix, [...p.live, ...p.snapshots]);
+    await deleteKeys(s3, target.bucket, target.prefix, p.live);
+    await deleteKeys(s3, p.store.state.bucket, releasesFolder(p.store.state), p.snapshots);
   });
   if (willInvalidate) {
     await r.group(`Invalidate ${target.distributionId}`, async () => {

@@ -2,10 +2,11 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { z } from 'zod';
 import { ActionError } from '../../lib/errors.js';
 import { contentMd5, statusOf } from './answers.js';
+import { recordKey, releasesFolder, stateOf, type Located, type StateLocation } from './state.js';
 
 /**
  * The deploy record: what this action wrote under a prefix, kept in
- * `<prefix>.deploy-static/manifest.json` next to the site. It is the only
+ * `manifest.json` of the target's state location (state.ts). It is the only
  * authority for three decisions:
  * - skipping a file without a HEAD: an entry is trusted only while the
  *   listing shows the same ETag AND LastModified (a console "edit metadata"
@@ -19,9 +20,6 @@ import { contentMd5, statusOf } from './answers.js';
  * Releases extend this record with a release list; unknown
  * top-level fields are kept on rewrite for that reason.
  */
-export const BOOKKEEPING_DIR = '.deploy-static/';
-export const MANIFEST_REL = `${BOOKKEEPING_DIR}manifest.json`;
-
 const entrySchema = z.object({
   /** The ETag S3 returned when we last wrote (or verified) the object. */
   etag: z.string().min(1),
@@ -74,7 +72,6 @@ const recordSchema = z.looseObject({
 
 export type Release = z.infer<typeof releaseSchema>;
 export type ReleaseFile = z.infer<typeof releaseFileSchema>;
-export const RELEASES_DIR = `${BOOKKEEPING_DIR}releases/`;
 
 export type Manifest = z.infer<typeof recordSchema>;
 
@@ -114,8 +111,8 @@ export function parseRecord(text: string): ParsedRecord {
  * The error that stops a run (before any write) on a record it cannot read.
  * A newer record is never rewritten by older code, repair included.
  */
-export function recordUnreadable(where: { bucket: string; key: string }, parsed: Extract<ParsedRecord, { ok: false }>): ActionError {
-  const name = `s3://${where.bucket}/${where.key}`;
+export function recordUnreadable(where: { state: StateLocation }, parsed: Extract<ParsedRecord, { ok: false }>): ActionError {
+  const name = `s3://${where.state.bucket}/${recordKey(where.state)}`;
   if (parsed.newer !== undefined) {
     return new ActionError(
       `The deploy record ${name} was ${parsed.problem}. Nothing was written: rewriting it here would drop what this version does not understand.`,
@@ -128,7 +125,7 @@ export function recordUnreadable(where: { bucket: string; key: string }, parsed:
     `The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, and a run without it would forget that history.`,
     {
       input: 'repair-record',
-      fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${where.key.slice(0, -'manifest.json'.length)}releases/, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
+      fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${releasesFolder(where.state)}, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
     },
   );
 }
@@ -156,14 +153,20 @@ export class RecordStore {
   /** Set while the deploy lock is held: checked before every record write (DeployLock.fence). */
   fence: ((what: string) => void) | undefined;
 
+  /** Where the record lives (state.ts); `site` is what it describes. */
+  readonly state: StateLocation;
+  readonly site: { bucket: string; prefix: string };
+  readonly key: string;
+  private readonly bucket: string;
+
   constructor(
     private readonly s3: S3Client,
-    readonly bucket: string,
-    readonly prefix: string,
-  ) {}
-
-  get key(): string {
-    return this.prefix + MANIFEST_REL;
+    target: Located,
+  ) {
+    this.state = stateOf(target);
+    this.site = { bucket: target.bucket, prefix: target.prefix };
+    this.key = recordKey(this.state);
+    this.bucket = this.state.bucket;
   }
 
   /** The record as last read or written, validated; undefined when there is none. */

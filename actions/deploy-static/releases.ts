@@ -1,16 +1,18 @@
-import { CopyObjectCommand, type ObjectCannedACL, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectCannedACL, S3Client } from '@aws-sdk/client-s3';
+import { copyObject } from './copy.js';
 import { code, markdownTable } from '../../lib/markdown.js';
 import { mapLimit } from '../../lib/pool.js';
-import { BOOKKEEPING_DIR, RELEASES_DIR, type Manifest, type Release, type ReleaseFile, type RecordStore } from './record.js';
+import type { Manifest, Release, ReleaseFile, RecordStore } from './record.js';
 import { isEntry, isFingerprinted } from './rules.js';
 import { deleteKeys, listFolders, listRemote } from './s3.js';
 import { DEFAULT_KEEP_RELEASES } from './inputs.js';
+import { releasesFolder, snapshotKey, stateOf, stateRel, type Located, type StateLocation } from './state.js';
 
 /**
  * Releases. Every deploy that changes the site is a release: the record
  * lists every key it left live (ETag, MD5, header hash). Files a later build
  * overwrites in place (entry files and any other name without a fingerprint)
- * are kept as server-side copies under `<prefix>.deploy-static/releases/<id>/`;
+ * are kept as server-side copies under `releases/<id>/` of the state location;
  * fingerprinted assets are never overwritten by another build (a new content
  * is a new name), so keeping them live while a kept release references them
  * is enough. A rollback copies the snapshots back with CopyObject and uploads
@@ -59,8 +61,6 @@ export function keepOf(inputs: { keepReleases?: number | undefined }, m: Manifes
 
 /** Files a release keeps a snapshot copy of: whatever a later build may overwrite under the same name. */
 export const needsSnapshot = (rel: string): boolean => isEntry(rel) || !isFingerprinted(rel);
-
-export const snapshotKey = (prefix: string, snap: string, rel: string): string => `${prefix}${RELEASES_DIR}${snap}/${rel}`;
 
 /**
  * Rels that must stay live though the current build does not have them:
@@ -133,7 +133,7 @@ export function planPreserve(
  */
 export async function preserveLive(
   s3: S3Client,
-  where: { bucket: string; prefix: string },
+  where: Located,
   m: Manifest,
   plan: PreservePlan,
   concurrency: number,
@@ -141,19 +141,18 @@ export async function preserveLive(
   warn: (line: string) => void,
 ): Promise<Manifest> {
   const { bucket, prefix } = where;
+  const state = stateOf(where);
   const kept = new Map<string, string>();
   const changed = [...plan.changed];
   await mapLimit(plan.copies, concurrency, async (p) => {
     try {
-      await s3.send(
-        new CopyObjectCommand({
-          Bucket: bucket,
-          Key: snapshotKey(prefix, p.snap, p.rel),
-          CopySource: copySource(bucket, prefix + p.rel),
-          MetadataDirective: 'COPY',
-          CopySourceIfMatch: `"${p.etag}"`,
-        }),
-      );
+      await copyObject(s3, {
+        Bucket: state.bucket,
+        Key: snapshotKey(state, p.snap, p.rel),
+        CopySource: copySource(bucket, prefix + p.rel),
+        MetadataDirective: 'COPY',
+        CopySourceIfMatch: `"${p.etag}"`,
+      });
       kept.set(p.rel, p.snap);
     } catch (err) {
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 412) throw err;
@@ -162,7 +161,7 @@ export async function preserveLive(
   });
   if (kept.size > 0)
     log(
-      `${kept.size} files of earlier releases copied aside to s3://${bucket}/${prefix}${RELEASES_DIR} before they are overwritten (server-side)`,
+      `${kept.size} files of earlier releases copied aside to s3://${state.bucket}/${releasesFolder(state)} before they are overwritten (server-side)`,
     );
   if (changed.length > 0) {
     const names = changed.map((c) => c.rel).sort();
@@ -180,6 +179,23 @@ export async function preserveLive(
   return { ...m, releases };
 }
 
+/**
+ * Splits planned deletes (site keys) into those that can go now and those a
+ * release still in the record needs live (its assets, or a file it has no
+ * snapshot of). The latter belong to releases this run prunes (the kept ones
+ * protect theirs): they are deleted only after the record without those
+ * releases is written (recordRelease `afterRecord`), so every release the
+ * record names can be restored at every moment. A crash in between leaves
+ * them live and `pending` in the record: owned, so the next run deletes them.
+ */
+export function splitDeletes(m: Manifest | undefined, keys: readonly string[], prefix: string): { now: string[]; afterRecord: string[] } {
+  const needed = new Set<string>();
+  for (const r of m?.releases ?? []) for (const [rel, f] of Object.entries(r.files)) if (!f.snap) needed.add(rel);
+  const out = { now: [] as string[], afterRecord: [] as string[] };
+  for (const k of keys) (needed.has(k.slice(prefix.length)) ? out.afterRecord : out.now).push(k);
+  return out;
+}
+
 export interface RecordReleaseOptions {
   /** The record as the run leaves it, written together with the release; default: the record as last read or written. */
   base?: Manifest;
@@ -192,6 +208,8 @@ export interface RecordReleaseOptions {
   restored?: Release;
   /** Content-Type / Cache-Control per rel, for the record's readers. */
   describe?: ReadonlyMap<string, { type?: string; cache?: string }>;
+  /** Site keys deleted once the record no longer lists a release that needs them (splitDeletes); `pending` in `base`. */
+  afterRecord?: readonly string[];
   concurrency: number;
   log: (line: string) => void;
 }
@@ -244,20 +262,19 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
     }
     files[rel] = f;
   }
-  const { bucket, prefix } = store;
+  const { bucket, prefix } = store.site;
+  const { state } = store;
   // MetadataDirective COPY keeps Content-Type, Cache-Control and metadata: the snapshot restores them too.
   await mapLimit(copies, opts.concurrency, async (rel) => {
-    await s3.send(
-      new CopyObjectCommand({
-        Bucket: bucket,
-        Key: snapshotKey(prefix, id, rel),
-        CopySource: copySource(bucket, prefix + rel),
-        MetadataDirective: 'COPY',
-      }),
-    );
+    await copyObject(s3, {
+      Bucket: state.bucket,
+      Key: snapshotKey(state, id, rel),
+      CopySource: copySource(bucket, prefix + rel),
+      MetadataDirective: 'COPY',
+    });
   });
   if (copies.length > 0)
-    opts.log(`release ${id}: ${copies.length} entry files copied to s3://${bucket}/${prefix}${RELEASES_DIR}${id}/ (server-side)`);
+    opts.log(`release ${id}: ${copies.length} entry files copied to s3://${state.bucket}/${releasesFolder(state)}${id}/ (server-side)`);
   const release: Release = {
     id,
     commit: opts.who.commit,
@@ -270,12 +287,24 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   };
   const kept = [...releases, release].slice(-Math.max(1, opts.keep));
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
-  await store.write({ ...m, releases: kept, keepReleases: Math.max(1, opts.keep) });
+  const written: Manifest = { ...m, releases: kept, keepReleases: Math.max(1, opts.keep) };
+  await store.write(written);
+  const later = opts.afterRecord ?? [];
+  if (later.length > 0) {
+    await deleteKeys(s3, bucket, prefix, later);
+    opts.log(
+      `deleted ${later.length} objects only the pruned releases (${pruned.join(', ')}) used, now that the record no longer lists them`,
+    );
+    const done = new Set(later.map((k) => k.slice(prefix.length)));
+    const { pending, ...rest } = written;
+    const left = (pending ?? []).filter((rel) => !done.has(rel));
+    await store.write({ ...rest, ...(left.length > 0 ? { pending: left } : {}) });
+  }
   // Snapshot folders no kept release points at (pruned releases, or a run that failed before its record).
   // Looked at only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
-  const stale = copies.length + pruned.length === 0 ? [] : await staleSnapshots(s3, bucket, prefix, snapshotKeys(kept, prefix));
+  const stale = copies.length + pruned.length === 0 ? [] : await staleSnapshots(s3, state, snapshotKeys(kept, state));
   if (stale.length > 0) {
-    await deleteKeys(s3, bucket, prefix, stale);
+    await deleteKeys(s3, state.bucket, releasesFolder(state), stale);
     opts.log(`pruned ${stale.length} snapshot copies of releases older than keep-releases (${pruned.join(', ') || 'none recorded'})`);
   }
   return { release, ...(previous ? { previous: previous.id } : {}), pruned, snapshots: copies.length };
@@ -287,22 +316,29 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
  * does not list every kept release's copies. A copy a failed run left inside a
  * kept release's folder stays until that release is pruned.
  */
-async function staleSnapshots(s3: S3Client, bucket: string, prefix: string, used: ReadonlySet<string>): Promise<string[]> {
-  const usedFolders = new Set([...used].map((k) => k.slice(0, k.indexOf('/', prefix.length + RELEASES_DIR.length) + 1)));
-  const folders = (await listFolders(s3, bucket, prefix + RELEASES_DIR)).filter((f) => !usedFolders.has(f));
-  return (await Promise.all(folders.map((f) => listRemote(s3, bucket, f)))).flat().map((o) => o.key);
+async function staleSnapshots(s3: S3Client, state: StateLocation, used: ReadonlySet<string>): Promise<string[]> {
+  const root = releasesFolder(state);
+  const usedFolders = new Set([...used].map((k) => k.slice(0, k.indexOf('/', root.length) + 1)));
+  const folders = (await listFolders(s3, state.bucket, root)).filter((f) => !usedFolders.has(f));
+  return (await Promise.all(folders.map((f) => listRemote(s3, state.bucket, f)))).flat().map((o) => o.key);
 }
 
-/** The listing leaves out the bookkeeping folder when the record says it is large (s3.ts listRemote). */
-export function bookkeeping(store: Pick<RecordStore, 'parsed'>): { skip: string; skipSize: number } {
+/**
+ * The site listing leaves out the state folder when it is under the prefix and
+ * the record says it is large (s3.ts listRemote); state kept elsewhere is not
+ * in the site listing at all.
+ */
+export function bookkeeping(store: Pick<RecordStore, 'parsed' | 'site' | 'state'>): { skip?: string; skipSize: number } {
+  const skip = stateRel({ ...store.site, state: store.state });
+  if (skip === undefined) return { skipSize: 0 };
   const parsed = store.parsed();
-  return { skip: BOOKKEEPING_DIR, skipSize: parsed?.ok ? snapshotKeys(parsed.manifest.releases, '').size : 0 };
+  return { skip, skipSize: parsed?.ok ? snapshotKeys(parsed.manifest.releases, store.state).size : 0 };
 }
 
 /** Every snapshot copy the releases point at. */
-function snapshotKeys(releases: readonly Release[] | undefined, prefix: string): Set<string> {
+function snapshotKeys(releases: readonly Release[] | undefined, state: StateLocation): Set<string> {
   return new Set(
-    (releases ?? []).flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(prefix, f.snap, rel)] : []))),
+    (releases ?? []).flatMap((r) => Object.entries(r.files).flatMap(([rel, f]) => (f.snap ? [snapshotKey(state, f.snap, rel)] : []))),
   );
 }
 

@@ -2,20 +2,12 @@ import { ActionError } from '../../lib/errors.js';
 import { code } from '../../lib/markdown.js';
 import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
-import { withDeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { relOf, type RemoteObject } from './plan.js';
-import {
-  BOOKKEEPING_DIR,
-  RECORD_VERSION,
-  RELEASES_DIR,
-  RecordStore,
-  recordUnreadable,
-  type Manifest,
-  type Release,
-  type ReleaseFile,
-} from './record.js';
+import { RECORD_VERSION, RecordStore, recordUnreadable, type Manifest, type Release, type ReleaseFile } from './record.js';
 import { needsSnapshot } from './releases.js';
 import { listRemote } from './s3.js';
+import { releasesFolder, stateOf, stateRel, type Located } from './state.js';
 import type { Target } from './targets.js';
 
 /**
@@ -24,7 +16,7 @@ import type { Target } from './targets.js';
  * - entries: every live object under the prefix (outside the bookkeeping
  *   folder), without LastModified, so the next deploy HEADs them instead of
  *   trusting a guessed header hash;
- * - releases: one per snapshot folder under `<prefix>.deploy-static/releases/`,
+ * - releases: one per snapshot folder under `releases/` of the state location,
  *   ordered by the time in the id, plus the live site as the newest release.
  *   An entry file a folder lacks is taken from the nearest older folder (the
  *   release reused an unchanged snapshot), else the nearest newer one (copied
@@ -65,31 +57,35 @@ const plainMd5 = (etag: string): string => (/^[0-9a-f]{32}$/.test(etag) ? etag :
 /** Headers of recovered files are unknown: a marker no header hash equals, so nothing is skipped on it. */
 export const RECOVERED_HEADERS = 'recovered';
 
-/** Pure: the record a bucket listing (site and snapshot folders) implies. */
+/**
+ * Pure: the record that the site listing and the listing of the state's
+ * `releases/` folder imply. `target` says where each is (state.ts).
+ */
 export function rebuildRecord(
-  prefix: string,
-  listing: readonly RemoteObject[],
+  target: Located,
+  site: readonly RemoteObject[],
+  snapshots: readonly RemoteObject[],
   now: Date,
   keep: number | undefined,
 ): { manifest: Manifest; lost: string[] } {
   const live = new Map<string, RemoteObject>();
   const folders = new Map<string, Map<string, RemoteObject>>();
-  const releasesAt = prefix + RELEASES_DIR;
+  const releasesAt = releasesFolder(stateOf(target));
+  const skip = stateRel(target);
   const lost: string[] = [];
-  for (const o of listing) {
-    const obj = { ...o, etag: o.etag.replace(/"/g, '') };
-    if (obj.key.startsWith(releasesAt)) {
-      const rest = obj.key.slice(releasesAt.length);
-      const slash = rest.indexOf('/');
-      if (slash <= 0 || slash === rest.length - 1) continue;
-      const id = rest.slice(0, slash);
-      if (!folders.has(id)) folders.set(id, new Map());
-      folders.get(id)!.set(rest.slice(slash + 1), obj);
-    } else {
-      const rel = relOf(obj.key, prefix);
-      if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR)) continue;
-      live.set(rel, obj);
-    }
+  for (const o of snapshots) {
+    if (!o.key.startsWith(releasesAt)) continue;
+    const rest = o.key.slice(releasesAt.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0 || slash === rest.length - 1) continue;
+    const id = rest.slice(0, slash);
+    if (!folders.has(id)) folders.set(id, new Map());
+    folders.get(id)!.set(rest.slice(slash + 1), { ...o, etag: o.etag.replace(/"/g, '') });
+  }
+  for (const o of site) {
+    const rel = relOf(o.key, target.prefix);
+    if (rel === '' || rel.endsWith('/') || (skip !== undefined && rel.startsWith(skip))) continue;
+    live.set(rel, { ...o, etag: o.etag.replace(/"/g, '') });
   }
   const ids = [...folders.keys()].sort((a, b) => (idOrder(a) < idOrder(b) ? -1 : 1));
   const assets = [...live.keys()].filter((rel) => !needsSnapshot(rel));
@@ -157,7 +153,7 @@ export async function repairAll(inputs: Inputs, deps: Deps): Promise<RepairRepor
 
 async function repairOne(target: Target, inputs: Inputs, deps: Deps): Promise<RepairReport> {
   const where = `s3://${target.bucket}/${target.prefix}`;
-  const store = new RecordStore(deps.s3, target.bucket, target.prefix);
+  const store = new RecordStore(deps.s3, target);
   await store.read();
   const first = store.parsed();
   if (first?.ok !== false) {
@@ -179,11 +175,14 @@ async function repairOne(target: Target, inputs: Inputs, deps: Deps): Promise<Re
         return { where, lost: [] };
       }
       if (now.newer !== undefined) throw recordUnreadable(store, now);
-      const listing = await listRemote(deps.s3, target.bucket, target.prefix);
-      const { manifest, lost } = rebuildRecord(target.prefix, listing, new Date(deps.now()), inputs.keepReleases);
+      const [site, snapshotList] = await Promise.all([
+        listRemote(deps.s3, target.bucket, target.prefix),
+        listRemote(deps.s3, store.state.bucket, releasesFolder(store.state)),
+      ]);
+      const { manifest, lost } = rebuildRecord(target, site, snapshotList, new Date(deps.now()), inputs.keepReleases);
       await store.write(manifest);
       const releases = (manifest.releases ?? []).map((r) => r.id);
-      const snapshots = listing.filter((o) => o.key.startsWith(target.prefix + RELEASES_DIR)).length;
+      const snapshots = snapshotList.length;
       deps.reporter.info(
         `repaired ${store.key}: ${Object.keys(manifest.entries).length} live objects, ${releases.length} releases (${releases.join(', ')}), ${snapshots} snapshot copies kept`,
       );

@@ -1,24 +1,16 @@
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, readDistributionView } from './cloudfront.js';
+import { copyObject } from './copy.js';
 import { deepLinkReason } from './distribution.js';
 import { planEveryTarget, type Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
-import { withDeployLock, type DeployLock } from './lock.js';
+import type { DeployLock } from './lock.js';
+import { withDeployLock } from './locked-run.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
-import {
-  BOOKKEEPING_DIR,
-  RELEASES_DIR,
-  RecordStore,
-  normalizeTime,
-  ownedRels,
-  recordUnreadable,
-  type Manifest,
-  type Release,
-} from './record.js';
+import { RecordStore, normalizeTime, ownedRels, recordUnreadable, type Manifest, type Release } from './record.js';
 import {
   aclParam,
   bookkeeping,
@@ -30,12 +22,13 @@ import {
   preserveLive,
   protectedRels,
   recordRelease,
-  snapshotKey,
+  splitDeletes,
   type PreservePlan,
   type RecordedRelease,
 } from './releases.js';
 import { excludeMatcher } from './scan.js';
 import { SKIP_WORTH_IT, deleteKeys, listRemote } from './s3.js';
+import { releasesFolder, snapshotKey, stateOf, stateRel } from './state.js';
 import type { Target } from './targets.js';
 
 /**
@@ -134,9 +127,14 @@ export function planRollback(
   manifest: Manifest,
   listing: readonly RemoteObject[],
   inputs: Pick<Inputs, 'rollbackTo' | 'keepReleases' | 'delete' | 'exclude'>,
+  /** The state bucket's listing of the release's snapshot folders; by default the site listing holds them (state under the prefix). */
+  snapshots: readonly RemoteObject[] = listing,
 ): RollbackPlan {
   const release = resolveRelease(manifest.releases ?? [], inputs.rollbackTo ?? 'previous', label(target));
   const remote = new Map(listing.map((o) => [o.key, { ...o, etag: o.etag.replace(/"/g, '') }]));
+  const snapshotted = new Set(snapshots.map((o) => o.key));
+  const state = stateOf(target);
+  const skip = stateRel(target);
   const missing: string[] = [];
   const restores: string[] = [];
   let unchanged = 0;
@@ -145,7 +143,8 @@ export function planRollback(
     // Live as the release had it (the first release's files have no snapshot until something overwrites them).
     if (live?.etag === f.etag && (!f.snap || manifest.entries[rel]?.headers === f.headers)) unchanged++;
     else if (!f.snap) missing.push(target.prefix + rel);
-    else if (!remote.has(snapshotKey(target.prefix, f.snap, rel))) missing.push(snapshotKey(target.prefix, f.snap, rel));
+    else if (!snapshotted.has(snapshotKey(state, f.snap, rel)))
+      missing.push(`${state.bucket === target.bucket ? '' : `s3://${state.bucket}/`}${snapshotKey(state, f.snap, rel)}`);
     else restores.push(rel);
   }
   if (missing.length > 0) {
@@ -163,7 +162,14 @@ export function planRollback(
   const deletes: string[] = [];
   for (const key of [...remote.keys()].sort()) {
     const rel = relOf(key, target.prefix);
-    if (rel === '' || rel.endsWith('/') || rel.startsWith(BOOKKEEPING_DIR) || excluded(rel) || release.files[rel] || keep.has(rel))
+    if (
+      rel === '' ||
+      rel.endsWith('/') ||
+      (skip !== undefined && rel.startsWith(skip)) ||
+      excluded(rel) ||
+      release.files[rel] ||
+      keep.has(rel)
+    )
       continue;
     if (inputs.delete === 'all' || (inputs.delete === 'true' && owned.has(rel))) deletes.push(key);
   }
@@ -189,15 +195,15 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
   }
   const wanted = resolveRelease(parsed.manifest.releases ?? [], inputs.rollbackTo ?? 'previous', label(target));
   const snaps = [...new Set(Object.values(wanted.files).flatMap((f) => (f.snap ? [f.snap] : [])))];
-  // The site without the bookkeeping folder when that is large, and of the folder only the snapshots the release needs.
+  // The site without the state folder when that is large (or elsewhere), and of the state only the snapshots the release needs.
   const skip = bookkeeping(store);
   const site = listRemote(deps.s3, target.bucket, target.prefix, skip);
-  const needed = skip.skipSize >= SKIP_WORTH_IT ? snaps : [];
+  const separate = skip.skip === undefined || skip.skipSize >= SKIP_WORTH_IT;
   const [listing, ...folders] = await Promise.all([
     site,
-    ...needed.map((snap) => listRemote(deps.s3, target.bucket, `${target.prefix}${RELEASES_DIR}${snap}/`)),
+    ...(separate ? snaps : []).map((snap) => listRemote(deps.s3, store.state.bucket, `${releasesFolder(store.state)}${snap}/`)),
   ]);
-  const plan = planRollback(target, store, parsed.manifest, [...listing, ...folders.flat()], inputs);
+  const plan = planRollback(target, store, parsed.manifest, listing, inputs, separate ? folders.flat() : listing);
   const guard = checkDeleteGuard(
     { deletes: plan.deletes, uploads: [], remoteCount: Object.keys(parsed.manifest.entries).length } as unknown as TargetPlan,
     label(target),
@@ -211,7 +217,7 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
 export async function planRollbackAll(inputs: Inputs, deps: Deps): Promise<RollbackPlan[]> {
   return planEveryTarget(
     inputs.targets,
-    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix)),
+    (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target)),
     (plan) =>
       `roll back to ${plan.release.id} (${plan.release.commit.slice(0, 12)}, ${plan.release.at}): restore ${plan.restores.length} files from its snapshot, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
     'Refusing to roll back: nothing was written',
@@ -284,19 +290,17 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       const html = p.restores.filter((rel) => /\.html?$/.test(rel));
       for (const batch of [assets, html]) {
         await mapLimit(batch, inputs.concurrency, async (rel) => {
-          const from = snapshotKey(target.prefix, release.files[rel]!.snap!, rel);
-          const res = await s3.send(
-            new CopyObjectCommand({
-              Bucket: target.bucket,
-              Key: target.prefix + rel,
-              CopySource: copySource(target.bucket, from),
-              MetadataDirective: 'COPY',
-              ...aclParam(inputs.acl),
-            }),
-          );
+          const from = snapshotKey(p.store.state, release.files[rel]!.snap!, rel);
+          const res = await copyObject(s3, {
+            Bucket: target.bucket,
+            Key: target.prefix + rel,
+            CopySource: copySource(p.store.state.bucket, from),
+            MetadataDirective: 'COPY',
+            ...aclParam(inputs.acl),
+          });
           copied.set(rel, {
-            etag: (res.CopyObjectResult?.ETag ?? '').replace(/"/g, ''),
-            ...(res.CopyObjectResult?.LastModified ? { lastModified: normalizeTime(res.CopyObjectResult.LastModified)! } : {}),
+            etag: res.etag.replace(/"/g, ''),
+            ...(res.lastModified ? { lastModified: normalizeTime(res.lastModified)! } : {}),
           });
           lines.push(`COPY ${from} → ${target.prefix + rel}`);
         });
@@ -356,11 +360,21 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       settled = recordOf(owned, deleteRels);
     });
   }
+  // What only the releases this run prunes still use goes after the record that drops them (releases.ts splitDeletes).
+  const { now, afterRecord } = splitDeletes(p.manifest, p.deletes, target.prefix);
   if (p.deletes.length > 0) {
     await r.group(`Delete ${p.deletes.length} objects release ${release.id} did not have`, async () => {
-      r.info(p.deletes.map((k) => `DELETE ${k}`).join('\n'));
-      await deleteKeys(s3, target.bucket, target.prefix, p.deletes);
-      settled = recordOf(entries, []);
+      r.info(
+        [
+          ...now.map((k) => `DELETE ${k}`),
+          ...afterRecord.map((k) => `DELETE ${k} (once the record no longer lists the release that uses it)`),
+        ].join('\n'),
+      );
+      await deleteKeys(s3, target.bucket, target.prefix, now);
+      settled = recordOf(
+        entries,
+        afterRecord.map((k) => relOf(k, target.prefix)),
+      );
     });
   }
   // The new release runs the restored commit's code: its id and commit say so; actor and run say who rolled back.
@@ -374,6 +388,7 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
     now: new Date(deps.now()),
     kind: 'rollback',
     restored: release,
+    afterRecord,
     concurrency: inputs.concurrency,
     log: (l) => r.info(l),
   });

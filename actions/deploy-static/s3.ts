@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -13,6 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { headerHash, type ObjectHeaders } from './rules.js';
 import type { DesiredFile, HeadInfo, RemoteObject } from './plan.js';
 import { normalizeTime } from './record.js';
+import { copyObject } from './copy.js';
 import { mapLimit } from '../../lib/pool.js';
 
 /**
@@ -222,9 +222,10 @@ export async function copyMetadata(
 ): Promise<{ etag: string; lastModified?: string }> {
   assertInside(f.key, prefix);
   const source = `${bucket}/${f.key.split('/').map(encodeURIComponent).join('/')}`;
-  const res = await s3.send(new CopyObjectCommand({ ...objectParams(bucket, f, acl), CopySource: source, MetadataDirective: 'REPLACE' }));
-  // Unlike PutObject, CopyObject returns the new LastModified: the record needs no HEAD for it.
-  return { etag: unquote(res.CopyObjectResult?.ETag), lastModified: normalizeTime(res.CopyObjectResult?.LastModified) };
+  // Over 5 GiB, a multipart copy (copy.ts).
+  const res = await copyObject(s3, { ...objectParams(bucket, f, acl), CopySource: source, MetadataDirective: 'REPLACE' }, { size: f.size });
+  // Unlike PutObject, CopyObject returns the new LastModified: the record needs no HEAD for it (a multipart copy does not).
+  return { etag: unquote(res.etag), lastModified: normalizeTime(res.lastModified) };
 }
 
 export async function deleteKeys(s3: S3Client, bucket: string, prefix: string, keys: readonly string[]): Promise<void> {

@@ -1,7 +1,8 @@
 import { code, markdownTable } from '../../lib/markdown.js';
 import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
-import { releasesMarkdown, snapshotKey } from './releases.js';
+import { releasesMarkdown } from './releases.js';
+import { snapshotKey, stateOf } from './state.js';
 import { type RollbackPlan } from './rollback.js';
 import type { RecordStore } from './record.js';
 
@@ -137,10 +138,10 @@ export function rollbackJson(plans: readonly RollbackPlan[], dryRun: boolean): u
       distributionId: p.target.distributionId ?? null,
       release: p.release.id,
       // Copied aside first: live files of kept releases that have no snapshot yet.
-      keptAside: p.preserve.copies.map((c) => ({ key: p.target.prefix + c.rel, to: snapshotKey(p.target.prefix, c.snap, c.rel) })),
+      keptAside: p.preserve.copies.map((c) => ({ key: p.target.prefix + c.rel, to: snapshotKey(stateOf(p.target), c.snap, c.rel) })),
       restores: p.restores.map((rel) => ({
         key: p.target.prefix + rel,
-        from: snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel),
+        from: snapshotKey(stateOf(p.target), p.release.files[rel]!.snap!, rel),
       })),
       deletes: p.deletes,
       unchanged: p.unchanged,
@@ -182,10 +183,10 @@ export function rollbackMarkdown(plans: readonly RollbackPlan[], dryRun: boolean
     const objects = [
       ...p.preserve.copies.map(
         (c) =>
-          `COPY ${code(p.target.prefix + c.rel)} → ${code(snapshotKey(p.target.prefix, c.snap, c.rel))} (kept for release ${code(c.snap)})`,
+          `COPY ${code(p.target.prefix + c.rel)} → ${code(snapshotKey(stateOf(p.target), c.snap, c.rel))} (kept for release ${code(c.snap)})`,
       ),
       ...p.restores.map(
-        (rel) => `COPY ${code(snapshotKey(p.target.prefix, p.release.files[rel]!.snap!, rel))} → ${code(p.target.prefix + rel)}`,
+        (rel) => `COPY ${code(snapshotKey(stateOf(p.target), p.release.files[rel]!.snap!, rel))} → ${code(p.target.prefix + rel)}`,
       ),
       ...p.deletes.map((k) => `DELETE ${code(k)}`),
     ];

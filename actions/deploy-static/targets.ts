@@ -1,4 +1,5 @@
 import { ActionError, aggregate } from '../../lib/errors.js';
+import type { StateLocation } from './state.js';
 
 /** One place the build goes: a bucket prefix and, optionally, the distribution in front of it. */
 export interface Target {
@@ -6,6 +7,8 @@ export interface Target {
   /** Normalised: '' (whole bucket) or ending in '/', never starting with '/'. */
   prefix: string;
   distributionId?: string;
+  /** Where the record, lock and snapshots live when not `<prefix>.deploy-static/` here (state.ts stateOf). */
+  state?: StateLocation;
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

@@ -11,8 +11,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BOOKKEEPING_DIR, MANIFEST_REL, RELEASES_DIR } from '../../actions/deploy-static/record.js';
-import { LOCK_REL } from '../../actions/deploy-static/lock.js';
+import { DEFAULT_STATE_DIR as BOOKKEEPING_DIR, lockKey, recordKey, releasesFolder, stateOf } from '../../actions/deploy-static/state.js';
+
+const state = stateOf({ bucket: 'shop-frontend', prefix: '' });
+const MANIFEST_REL = recordKey(state);
+const LOCK_REL = lockKey(state);
+const RELEASES_DIR = releasesFolder(state);
 import { repoRoot } from '../helpers/run-bundle.js';
 
 interface Statement {

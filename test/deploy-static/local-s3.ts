@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { logS3Iam } from '../emulator/iam-s3.js';
 import { s3Operation } from '../emulator/s3.js';
-import { forwardTo, refuseWithoutChecksum, sendAsS3 } from '../emulator/s3-conditional.js';
+import { COPY_LIMIT, forwardTo, refuseWithoutChecksum, sendAsS3 } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
   store: { getResourcePath(bucket: string, key: string, resource: string): string };
@@ -47,6 +47,8 @@ export interface LocalS3 {
    */
   slowDown(rate: number, seed?: number): void;
   stop(): Promise<void>;
+  /** CopyObject's size limit (5 GiB, s3-conditional.ts); lowered in tests to exercise the multipart copy. */
+  copyLimit: number;
   /** Buckets with S3 Object Lock (a default retention): a PUT without Content-MD5 or a checksum is refused (s3-conditional.ts). */
   objectLockBuckets: Set<string>;
   /**
@@ -208,7 +210,14 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       if (req.socket.destroyed) return;
       const lose = hooks.loseAnswer?.(entry) === true;
       if (lose) entry.status = 500;
-      void sendAsS3(req, res, s3Port, s3rver.store, () => (lose ? applyAndLoseAnswer(s3Port, req, res) : forwardTo(s3Port, req, res)));
+      void sendAsS3(
+        req,
+        res,
+        s3Port,
+        s3rver.store,
+        () => (lose ? applyAndLoseAnswer(s3Port, req, res) : forwardTo(s3Port, req, res)),
+        local.copyLimit,
+      );
     };
     const delay = hooks.delayMs?.(entry) ?? 0;
     const held = hooks.holdUntil?.(entry);
@@ -219,7 +228,8 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
   proxy.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const { port } = proxy.address() as { port: number };
-  return {
+  const local: LocalS3 = {
+    copyLimit: COPY_LIMIT,
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     count: (op, filter) => requests.filter((r) => r.op === op && (!filter || filter(r))).length,
@@ -242,6 +252,7 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return local;
 }
 
 const INTERNAL_ERROR =

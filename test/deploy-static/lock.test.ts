@@ -2,6 +2,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3Se
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeployLock, FENCE_MS, HEARTBEAT_MS, STALE_MS } from '../../actions/deploy-static/lock.js';
+import { stateOf } from '../../actions/deploy-static/state.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -51,7 +52,13 @@ function lockWith(clock: { t: number }, lines: string[], timers: { ms: number; f
     },
     token: 'mine',
   };
-  return new DeployLock(deps, 'site', 'app/', 'run-2', 'https://github.com/acme/web/actions/runs/8');
+  return new DeployLock(
+    deps,
+    stateOf({ bucket: 'site', prefix: 'app/' }),
+    'run-2',
+    'https://github.com/acme/web/actions/runs/8',
+    's3://site/app/',
+  );
 }
 
 /** Fires the pending heartbeat and lets its requests answer. */

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   checkDeleteGuard,
   desiredFiles,
-  MANIFEST_REL,
   planTarget,
   type Manifest,
   type PlanOptions,
@@ -14,7 +13,15 @@ import type { LocalFile } from '../../actions/deploy-static/scan.js';
 
 const md5 = (c: string) => c.repeat(32).slice(0, 32);
 const file = (rel: string, content = 'a', size = 10): LocalFile => ({ rel, abs: `/src/${rel}`, size, md5: md5(content) });
-const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: 'true', excluded: () => false };
+const opts: PlanOptions = {
+  prefix: 'app/',
+  preset: 'static',
+  rules: [],
+  delete: 'true',
+  stateRel: '.deploy-static/',
+  excluded: () => false,
+};
+const MANIFEST_REL = '.deploy-static/manifest.json';
 const T0 = '2026-11-27T10:00:00.000Z';
 const remote = (rel: string, content = 'a', size = 10, etag = md5(content), lastModified = T0): RemoteObject => ({
   key: `app/${rel}`,

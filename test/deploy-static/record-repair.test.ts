@@ -6,7 +6,7 @@ import { RECOVERED_HEADERS, rebuildRecord } from '../../actions/deploy-static/re
 import { planRollback } from '../../actions/deploy-static/rollback.js';
 import type { RecordStore } from '../../actions/deploy-static/record.js';
 
-const where = { bucket: 'site', key: 'app/.deploy-static/manifest.json' };
+const where = { state: { bucket: 'site', prefix: 'app/.deploy-static/' } };
 
 describe('an unreadable record fails closed', () => {
   it('a truncated record names the record, the problem and repair-record', () => {
@@ -68,7 +68,7 @@ describe('rebuilding a record from the bucket', () => {
     o(`.deploy-static/releases/${A}/about.html`, md5('e')),
     o('.deploy-static/lock.json', md5('9')),
   ];
-  const { manifest, lost } = rebuildRecord('', listing, new Date('2026-12-05T00:00:00Z'), undefined);
+  const { manifest, lost } = rebuildRecord({ bucket: 'site', prefix: '' }, listing, listing, new Date('2026-12-05T00:00:00Z'), undefined);
 
   it('one release per snapshot folder, oldest first by the time in the id, then the live site', () => {
     const ids = manifest.releases!.map((r) => r.id);
@@ -114,7 +114,8 @@ describe('rebuilding a record from the bucket', () => {
   });
 
   it('when the newest folder holds exactly the live site, no extra release is made', () => {
-    const same = rebuildRecord('', [o('index.html', md5('b')), o(`.deploy-static/releases/${B}/index.html`, md5('b'))], new Date(), 7);
+    const both = [o('index.html', md5('b')), o(`.deploy-static/releases/${B}/index.html`, md5('b'))];
+    const same = rebuildRecord({ bucket: 'site', prefix: '' }, both, both, new Date(), 7);
     expect(same.manifest.releases!.map((r) => r.id)).toEqual([B]);
     expect(same.manifest.keepReleases).toBe(7);
   });

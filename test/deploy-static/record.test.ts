@@ -15,7 +15,7 @@ afterEach(() => bucket.mock.restore());
 describe('RecordStore.write: every write is a compare-and-swap on the record', () => {
   it('creates a missing record with If-None-Match: *, then rewrites it with If-Match on the ETag it wrote', async () => {
     bucket = conditionalS3();
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     await store.write(manifest('a.html'));
     await store.write(manifest('b.html'));
@@ -33,7 +33,7 @@ describe('RecordStore.write: every write is a compare-and-swap on the record', (
   ])('%s: the write fails naming the record, and theirs stays', async (_label, otherWrite, existing) => {
     bucket = conditionalS3();
     if (existing) bucket.others.put(KEY, JSON.stringify(manifest('old.html')));
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     otherWrite((body) => bucket.others.put(KEY, body));
     await expect(store.write(manifest('mine.html'))).rejects.toThrow(
@@ -45,7 +45,7 @@ describe('RecordStore.write: every write is a compare-and-swap on the record', (
   it('another run deleted the record after this one read it: 404 on If-Match is a conflict too', async () => {
     bucket = conditionalS3();
     bucket.others.put(KEY, JSON.stringify(manifest('old.html')));
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     bucket.objects.delete(KEY);
     await expect(store.write(manifest('mine.html'))).rejects.toThrow(/changed by someone else during this run \(404\)/);
@@ -54,7 +54,7 @@ describe('RecordStore.write: every write is a compare-and-swap on the record', (
   it('refresh reads the record again only when its ETag moved', async () => {
     bucket = conditionalS3();
     bucket.others.put(KEY, JSON.stringify(manifest('old.html')));
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     await store.refresh();
     expect(store.parsed()).toEqual({ ok: true, manifest: manifest('old.html') });
@@ -75,7 +75,7 @@ describe('RecordStore.read and refresh', () => {
   ])('no record (%s, status %s): text and ETag cleared, parsed() undefined', async (name, status) => {
     bucket = conditionalS3();
     bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     expect(store.etag).toBe('"v1"');
     bucket.mock
@@ -93,7 +93,7 @@ describe('RecordStore.read and refresh', () => {
   ])('refresh: a HEAD answered %s (status %s) reads the record again, and finds none', async (name, status) => {
     bucket = conditionalS3();
     bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     bucket.objects.delete(KEY);
     bucket.mock
@@ -111,12 +111,12 @@ describe('RecordStore.read and refresh', () => {
       .rejects(
         new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
       );
-    await expect(new RecordStore(bucket.client, 'site', 'app/').read()).rejects.toThrow('Access Denied');
+    await expect(new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' }).read()).rejects.toThrow('Access Denied');
   });
 
   it('refresh without a record reads; a record deleted since is read as none; a HEAD error other than 404 is passed on', async () => {
     bucket = conditionalS3();
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     bucket.others.put(KEY, JSON.stringify(manifest('a.html')));
     await store.refresh();
     expect(store.etag).toBe('"v1"');
@@ -136,7 +136,7 @@ describe('RecordStore.read and refresh', () => {
   it('parsed() validates each new version of the text once, and reports a corrupt record', async () => {
     bucket = conditionalS3();
     bucket.others.put(KEY, '{"version":"two"}');
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.read();
     const first = store.parsed();
     expect(first).toEqual({ ok: false, problem: expect.stringMatching(/^version: /) });
@@ -148,7 +148,7 @@ describe('RecordStore.read and refresh', () => {
 
   it('writes JSON that is not cached by a CDN, and a write error other than a conflict is passed on', async () => {
     bucket = conditionalS3();
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     await store.write(manifest('a.html'));
     expect(bucket.mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({
       Bucket: 'site',
@@ -169,7 +169,7 @@ describe('RecordStore.read and refresh', () => {
 
   it('a 409 (a conflicting conditional write in flight) is a conflict too', async () => {
     bucket = conditionalS3();
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     bucket.mock.on(PutObjectCommand).rejects(
       new S3ServiceException({
         name: 'ConditionalRequestConflict',
@@ -183,7 +183,7 @@ describe('RecordStore.read and refresh', () => {
 
   it('a 404 on a first write (no record was read) is not called a conflict', async () => {
     bucket = conditionalS3();
-    const store = new RecordStore(bucket.client, 'site', 'app/');
+    const store = new RecordStore(bucket.client, { bucket: 'site', prefix: 'app/' });
     bucket.mock.on(PutObjectCommand).rejects(
       new S3ServiceException({
         name: 'NoSuchBucket',

@@ -4,7 +4,14 @@ import { desiredFiles, planTarget, type PlanOptions } from '../../actions/deploy
 import { mapLimit } from '../../lib/pool.js';
 import { planJson, summaryMarkdown, totals } from '../../actions/deploy-static/summary.js';
 
-const opts: PlanOptions = { prefix: 'app/', preset: 'static', rules: [], delete: 'true', excluded: () => false };
+const opts: PlanOptions = {
+  prefix: 'app/',
+  preset: 'static',
+  rules: [],
+  delete: 'true',
+  stateRel: '.deploy-static/',
+  excluded: () => false,
+};
 const files = desiredFiles(
   [
     { rel: 'index.html', abs: '/s/index.html', size: 2048, md5: 'a'.repeat(32) },

@@ -222,6 +222,87 @@ export function refuseWithoutChecksum(req: IncomingMessage, res: ServerResponse,
   return true;
 }
 
+/** CopyObject's limit: "You create a copy of your object up to 5 GB in size in a single atomic operation" (CopyObject API reference). */
+export const COPY_LIMIT = 5 * 1024 ** 3;
+
+/** One unsigned request to s3rver (it serves anonymous requests), body buffered. */
+function upstream(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const r = request(
+      { host: '127.0.0.1', port, method, path, headers: body ? { ...headers, 'content-length': body.length } : headers },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => resolve({ status: up.statusCode ?? 0, headers: up.headers, body: Buffer.concat(chunks) }));
+      },
+    );
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/**
+ * Copies above CopyObject's limit, which s3rver does not model (it copies any
+ * size, and answers UploadPartCopy NotImplemented):
+ * - CopyObject of a source larger than `limit` → 400 InvalidRequest "The
+ *   specified copy source is larger than the maximum allowable size for a copy
+ *   source: <limit>" (CopyObject API reference,
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: up to
+ *   5 GB, larger objects with UploadPartCopy; the exact wording is modelled,
+ *   not documented);
+ * - UploadPartCopy (`PUT ?partNumber&uploadId` with `x-amz-copy-source`, and
+ *   `x-amz-copy-source-range: bytes=first-last`, inclusive) → the range of the
+ *   source stored as that part, answered with a CopyPartResult (ETag,
+ *   LastModified); `x-amz-copy-source-if-match` → 412 when the source's ETag
+ *   differs (UploadPartCopy API reference,
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html).
+ *   Played as a ranged GET of the source and an UploadPart to s3rver.
+ * Returns true when it answered.
+ */
+async function copyBeyondLimit(req: IncomingMessage, res: ServerResponse, port: number, limit: number): Promise<boolean> {
+  const source = req.headers['x-amz-copy-source'];
+  if (req.method !== 'PUT' || typeof source !== 'string') return false;
+  const url = new URL(req.url ?? '/', 'http://s3');
+  const sourcePath = `/${source.replace(/^\//, '').split('?')[0]}`;
+  const part = url.searchParams.get('partNumber');
+  const uploadId = url.searchParams.get('uploadId');
+  if (part === null || uploadId === null) {
+    const src = await upstream(port, 'HEAD', sourcePath);
+    if (src.status !== 200 || Number(src.headers['content-length']) <= limit) return false;
+    req.resume();
+    fail(res, 400, 'InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${limit}`);
+    return true;
+  }
+  req.resume();
+  const ifMatch = req.headers['x-amz-copy-source-if-match'];
+  const range = req.headers['x-amz-copy-source-range'];
+  const got = await upstream(port, 'GET', sourcePath, typeof range === 'string' ? { range } : {});
+  if (got.status !== 200 && got.status !== 206) {
+    fail(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+    return true;
+  }
+  if (typeof ifMatch === 'string' && ifMatch.replace(/"/g, '') !== String(got.headers.etag ?? '').replace(/"/g, '')) {
+    fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    return true;
+  }
+  const put = await upstream(port, 'PUT', `${url.pathname}?partNumber=${part}&uploadId=${encodeURIComponent(uploadId)}`, {}, got.body);
+  if (put.status !== 200) {
+    res.writeHead(put.status, { 'content-type': 'application/xml', 'content-length': put.body.length });
+    res.end(put.body);
+    return true;
+  }
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyPartResult><ETag>${String(put.headers.etag)}</ETag><LastModified>${new Date().toISOString()}</LastModified></CopyPartResult>`;
+  res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+  return true;
+}
+
 /** Every request to s3rver goes through this: what S3 does that s3rver does not (above), then `forward`. */
 export async function sendAsS3(
   req: IncomingMessage,
@@ -229,8 +310,10 @@ export async function sendAsS3(
   port: number,
   store: { getResourcePath(bucket: string, key: string, resource: string): string },
   forward: () => Promise<void>,
+  copyLimit = COPY_LIMIT,
 ): Promise<void> {
   copySourceAsS3Decodes(req);
+  if (await copyBeyondLimit(req, res, port, copyLimit)) return;
   touchBeforeInPlaceCopy(req, store);
   if (!handleConditional(req, res, port, forward)) await forward();
 }

@@ -2,10 +2,9 @@
  * One generated fault schedule, run on the fake clock, with the protocol's
  * invariants checked after every write S3 applies:
  * - I1: every live HTML file references only objects that exist;
- * - I2: every kept release can be restored: each of its files is live with the
- *   recorded ETag or has its snapshot copy (while a deploy runs, the newest
- *   keep - 1: the oldest is the one that deploy prunes, and its assets go in
- *   the deploy's delete phase, before the record that drops it);
+ * - I2: every release the record keeps can be restored, after every write: each
+ *   of its files is live with the recorded ETag or has its snapshot copy (a
+ *   release's files are deleted only after a record without it is written);
  * - I3: no two actors write while both believe they hold the deploy lock;
  * - I4: after the schedule and one clean deploy, the live site is that build
  *   (plus only files the kept releases need), the lock is gone and the
@@ -15,13 +14,17 @@
  *   answers and retried 5xx are the SDK's business, not a failure).
  */
 import { vi } from 'vitest';
-import { LOCK_REL, STALE_MS, type DeployLock } from '../../../actions/deploy-static/lock.js';
-import { MANIFEST_REL, RELEASES_DIR } from '../../../actions/deploy-static/record.js';
+import { STALE_MS, type DeployLock } from '../../../actions/deploy-static/lock.js';
+import { lockKey, recordKey, releasesFolder, stateOf } from '../../../actions/deploy-static/state.js';
 import { memoryReporter } from '../../../lib/report.js';
 import { FaultyS3, rng, runActor, type Actor, type Faults } from './actors.js';
 import { MemoryS3 } from './memory-s3.js';
 
 const KEEP = 3;
+const STATE = stateOf({ bucket: 'site', prefix: '' });
+const MANIFEST_REL = recordKey(STATE);
+const LOCK_REL = lockKey(STATE);
+const RELEASES_DIR = releasesFolder(STATE);
 const realImmediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 const noFaults: Faults = { serverError: 0, lostAnswer: 0, pauseMs: 0, skewMs: 0 };
 
@@ -81,12 +84,12 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
   const violations: string[] = [];
   let checks = 0;
   const actors: Actor[] = [];
-  const check = (where: string, writer?: string, command?: { input: Record<string, unknown> }, settled = false) => {
+  const check = (where: string, writer?: string, command?: { input: Record<string, unknown> }) => {
     checks++;
     const v = (what: string) => violations.push(`${what} (after ${where})`);
     // I1
     for (const [key, o] of s3.objects) {
-      if (!key.endsWith('.html') || key.startsWith('.deploy-static/')) continue;
+      if (!key.endsWith('.html') || key.startsWith(STATE.prefix)) continue;
       for (const m of o.body.toString().matchAll(/(?:src|href)="\/([^"]+)"/g))
         if (!s3.objects.has(m[1]!)) v(`I1: live ${key} references ${m[1]}, which does not exist`);
     }
@@ -99,8 +102,7 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
       } catch {
         v('I2: the record is not JSON');
       }
-      // While a deploy runs, the oldest release is on its way out (this run prunes it after its deletes): see the README.
-      for (const rel of (m?.releases ?? []).slice(settled ? 0 : -(KEEP - 1))) {
+      for (const rel of m?.releases ?? []) {
         for (const [file, f] of Object.entries(rel.files)) {
           const at = s3.objects.get(f.snap ? `${RELEASES_DIR}${f.snap}/${file}` : file);
           if (at?.etag !== f.etag)
@@ -183,14 +185,14 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
     [];
   const kept = new Set(history.flatMap((r) => Object.keys(r.files)));
   for (const k of s3.objects.keys())
-    if (!k.startsWith('.deploy-static/') && !builds[5]!.files.has(k) && !kept.has(k))
+    if (!k.startsWith(STATE.prefix) && !builds[5]!.files.has(k) && !kept.has(k))
       violations.push(`I4: ${k} is live but neither in the build nor in a kept release`);
   for (const [k, text] of builds[5]!.files)
     if (s3.objects.get(k)?.body.toString() !== text) violations.push(`I4: ${k} does not hold the build's content`);
   if (s3.objects.has(LOCK_REL)) violations.push('I4: the lock is still there after a clean deploy');
   const releases = history;
   if (releases.length !== KEEP) violations.push(`I4: the history holds ${releases.length} releases, not ${KEEP}`);
-  check('the clean deploy', undefined, undefined, true);
+  check('the clean deploy');
 
   const story = [
     `seed ${seed} (replay: ORACLE_SEED=${seed}), ${Math.round((Date.now() - start) / 1000)} s of fake time`,
