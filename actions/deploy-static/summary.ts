@@ -2,7 +2,7 @@ import { code, markdownTable } from '../../lib/markdown.js';
 import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
 import { releasesMarkdown, snapshotKey } from './releases.js';
-import { type RollbackPlan } from './rollback.js';
+import { type RollbackPlan } from './rollback-plan.js';
 import type { RecordStore } from './record.js';
 
 export interface Totals {

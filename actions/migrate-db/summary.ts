@@ -1,5 +1,5 @@
 import { code, markdownTable } from '../../lib/markdown.js';
-import type { Outcome } from './run.js';
+import type { Outcome } from './outcome.js';
 
 /** One line a human reads first: what happened to the migration. */
 export function describeOutcome(outcome: Outcome, timeoutMinutes: number): string {
