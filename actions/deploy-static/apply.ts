@@ -168,7 +168,8 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
         }
         if (kind === 'upload') res.bytesUploaded += file.size;
         lines.push(
-          `${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`,
+          `${kind === 'upload' ? 'PUT ' : 'COPY'} ${file.key} (${reason}${kind === 'upload' ? `, ${formatBytes(file.size)}` : ''}; ` +
+            `${file.headers.contentType}; ${file.headers.cacheControl ?? 'no Cache-Control'})`,
         );
         if (lines.length >= 200) flush();
       });

@@ -124,7 +124,8 @@ export function distributionView(
   const maxErrorTtl = Math.max(DEFAULT_ERROR_CACHING_TTL_SECONDS, ...errorTtls);
   const invalidateNewKeys = maxErrorTtl > DEFAULT_ERROR_CACHING_TTL_SECONDS;
   const notes = [
-    `Distribution ${distributionId} serves bucket ${bucket} from origin path ${originPaths.map((p) => `/${p}`).join(', ')}; keys under ${prefix || '(bucket root)'} are invalidated at those viewer paths.`,
+    `Distribution ${distributionId} serves bucket ${bucket} from origin path ${originPaths.map((p) => `/${p}`).join(', ')}; keys under ` +
+      `${prefix || '(bucket root)'} are invalidated at those viewer paths.`,
     invalidateNewKeys
       ? `It caches 403/404 answers for up to ${maxErrorTtl} s (custom error response): new keys are invalidated too.`
       : 'It caches 403/404 answers for at most 10 s (the default): new keys are not invalidated (nothing useful can be cached for them).',
@@ -149,7 +150,10 @@ export function deepLinkReason(view: DistributionView | undefined, rels: readonl
     const served = view.viewerPaths(rel);
     const page = pages.find((p) => served.includes(p.path));
     if (page)
-      return `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): deep links cached with the old page are only reached by /*`;
+      return (
+        `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): ` +
+        `deep links cached with the old page are only reached by /*`
+      );
   }
   return undefined;
 }
@@ -167,5 +171,10 @@ export function stateExposure(
 ): string | undefined {
   const served = view?.viewerPaths(stateRel) ?? [];
   if (served.length === 0) return undefined;
-  return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots of s3://${target.bucket}/${target.prefix} at ${served[0]} (and everything under it): anyone can read old releases and the record. Add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${target.bucket}/${target.prefix}${stateRel.slice(0, stateRel.indexOf('/') + 1)}* shown in the README ("Keep the bookkeeping private").`;
+  return (
+    `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots of ` +
+    `s3://${target.bucket}/${target.prefix} at ${served[0]} (and everything under it): anyone can read old releases and the record. Add ` +
+    `the bucket-policy Deny for the CloudFront principal on ` +
+    `arn:aws:s3:::${target.bucket}/${target.prefix}${stateRel.slice(0, stateRel.indexOf('/') + 1)}* shown in the README ("Keep the bookkeeping private").`
+  );
 }

@@ -59,7 +59,8 @@ await runAction(ACTION, async () => {
       issueCommand(
         'error',
         {},
-        `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`,
+        `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so ` +
+          `the next run invalidates them.`,
       );
       clearTimeout(hardExit);
       process.exit(1);

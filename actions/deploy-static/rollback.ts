@@ -57,7 +57,8 @@ export async function planRollbackAll(inputs: Inputs, deps: Deps): Promise<Rollb
     inputs.targets,
     (target) => readPlan(target, inputs, deps, new RecordStore(deps.s3, target.bucket, target.prefix)),
     (plan) =>
-      `roll back to ${plan.release.id} (${plan.release.commit.slice(0, 12)}, ${plan.release.at}): restore ${plan.restores.length} files from its snapshot, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
+      `roll back to ${plan.release.id} (${plan.release.commit.slice(0, 12)}, ${plan.release.at}): restore ${plan.restores.length} ` +
+      `files from its snapshot, delete ${plan.deletes.length}, unchanged ${plan.unchanged}`,
     'Refusing to roll back: nothing was written',
     deps.reporter,
   );

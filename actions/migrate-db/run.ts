@@ -109,7 +109,8 @@ export async function runMigration(
   const leftMs = opts.timeoutMs - waitedMs;
   if (leftMs <= 0) {
     throw new ActionError(
-      `Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for it; nothing was started.`,
+      `Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for ` +
+        `it; nothing was started.`,
       {
         input: 'timeout-minutes',
         fix: 'Re-run the job (the other migration has finished now), or raise timeout-minutes to cover the wait and the migration.',
@@ -170,7 +171,9 @@ export class Migration {
       }
       if ((err as { name?: string }).name === 'AccessDeniedException') {
         throw new ActionError(`RunTask was denied: ${(err as Error).message}`, {
-          fix: 'The role needs ecs:RunTask on the cluster, ecs:TagResource (the task is tagged at launch) and iam:PassRole for the task and execution roles: see the IAM policy in actions/migrate-db/README.md.',
+          fix:
+            'The role needs ecs:RunTask on the cluster, ecs:TagResource (the task is tagged at launch) and iam:PassRole for the ' +
+            'task and execution roles: see the IAM policy in actions/migrate-db/README.md.',
           cause: err,
         });
       }

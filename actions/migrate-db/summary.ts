@@ -17,7 +17,10 @@ export function describeOutcome(outcome: Outcome, timeoutMinutes: number): strin
       return `never ran: ${parts.join(' — ') || 'no exit code and no reason reported'}`;
     }
     case 'timed-out':
-      return `timed out after timeout-minutes (${timeoutMinutes})${outcome.waitedSeconds ? `, ${outcome.waitedSeconds} s of it waiting for another migration` : ''}; StopTask sent`;
+      return (
+        `timed out after timeout-minutes ` +
+        `(${timeoutMinutes})${outcome.waitedSeconds ? `, ${outcome.waitedSeconds} s of it waiting for another migration` : ''}; StopTask sent`
+      );
     case 'cancelled':
       return 'cancelled (workflow cancelled); StopTask sent';
   }
