@@ -167,6 +167,31 @@ describe('outcomeOfTask', () => {
   ])('judges the named container, not the first listed: %s', (_name, t, outcome) => {
     expect(outcomeOfTask(t, 'backend')).toEqual(outcome);
   });
+
+  const stopped = { stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets' } as const;
+  it.each<[string, Task, object]>([
+    ['a task without containers never ran', { ...stopped, containers: undefined }, { result: 'not-started', ...stopped }],
+    [
+      'a task without the named container never ran it (no reason of another container is borrowed)',
+      { ...stopped, containers: [{ name: 'otel-collector', reason: 'sidecar reason' }] },
+      { result: 'not-started', ...stopped },
+    ],
+    [
+      'a failed run lists only the other containers that have an exit code',
+      {
+        ...stopped,
+        containers: [
+          { name: 'backend', exitCode: 137 },
+          { name: 'never-started' },
+          { name: 'null-exit', exitCode: null as unknown as number },
+          { name: 'envoy', exitCode: 0 },
+        ],
+      },
+      { result: 'failed', exitCode: 137, stop: { ...stopped, others: ['envoy exited 0'] } },
+    ],
+  ])('edges: %s', (_name, t, outcome) => {
+    expect(outcomeOfTask(t, 'backend')).toEqual(outcome);
+  });
 });
 
 describe('Migration', () => {
