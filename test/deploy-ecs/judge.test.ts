@@ -415,4 +415,20 @@ describe('judge and steadyOn: answers with fields left out, lists in another ord
       why: '2 other deployment(s) still active (api:6 IN_PROGRESS, api:5 COMPLETED)',
     });
   });
+
+  it('with an id, ours is that deployment even when a newer one of the same revision is listed', () => {
+    const ours = dep({ createdAt: new Date(1000), rolloutState: 'IN_PROGRESS' });
+    const again = dep({ id: 'ecs-svc/again', status: 'ACTIVE', createdAt: new Date(2000), rolloutState: 'COMPLETED', runningCount: 2 });
+    expect(verdict(svc([ours, again])).state).toBe('waiting');
+  });
+
+  it('the progress line follows our deployment, not the PRIMARY that replaced it', () => {
+    const v = verdict(svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY', runningCount: 2 }), dep({ status: 'ACTIVE', runningCount: 1 })]));
+    expect(v.progress).toBe('running 1/2, pending 0, IN_PROGRESS');
+  });
+
+  it('steadyOn: a service that names another revision is not steady on ours', () => {
+    const service = svc([dep({ rolloutState: 'COMPLETED', runningCount: 2 })], { taskDefinition: OLD, runningCount: 2, desiredCount: 2 });
+    expect(steadyOn(service, NEW)).toEqual({ steady: false, why: 'it runs api:6' });
+  });
 });
