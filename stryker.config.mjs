@@ -23,7 +23,7 @@ export default {
     'actions/render-taskdef/render-checks.ts',
     'actions/render-taskdef/validate.ts',
     'actions/render-taskdef/foreign.ts',
-    'actions/migrate-db/run.ts',
+    'actions/migrate-db/outcome.ts',
     'lib/taskdef*.ts',
   ],
   // The machine is shared and has 2 cores.

@@ -220,12 +220,15 @@ function checkStruct(v: unknown, name: string, path: PathSegment[], problems: Sh
     push(problems, {
       kind: 'unknown-key',
       path: [...path, key],
-      message: `${path.length === 0 ? 'Unknown top-level key' : `Unknown key in ${at()}:`} '${key}': ECS's ${name} has no such field, and the AWS SDK would drop it without a word.`,
+      message:
+        `${path.length === 0 ? 'Unknown top-level key' : `Unknown key in ${at()}:`} '${key}': ECS's ${name} has no such field, ` +
+        `and the AWS SDK would drop it without a word.`,
       fix: near
         ? `Did you mean '${near}'?`
         : owner
           ? `'${key}' belongs inside '${owner}'.`
-          : `Remove it, or use a field of ${name}: ${apiDoc(name)} (checked against ${model.sdk.package} ${model.sdk.version}; a field AWS added later needs a newer SDK).`,
+          : `Remove it, or use a field of ${name}: ${apiDoc(name)} (checked against ${model.sdk.package} ${model.sdk.version}; a field ` +
+            `AWS added later needs a newer SDK).`,
       ...(near ? { didYouMean: near } : {}),
     });
   }

@@ -84,7 +84,8 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
   if (problems.length > 1) {
     const name = where.file ?? 'task definition';
     throw new ActionError(
-      `${name} has ${problems.length} problems:\n${problems.map((p) => `  - ${p.location.field ?? ''}: ${p.message}${p.fix ? ` Fix: ${p.fix}` : ''}`).join('\n')}`,
+      `${name} has ${problems.length} ` +
+        `problems:\n${problems.map((p) => `  - ${p.location.field ?? ''}: ${p.message}${p.fix ? ` Fix: ${p.fix}` : ''}`).join('\n')}`,
       { ...where, problems },
     );
   }

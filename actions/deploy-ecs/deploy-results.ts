@@ -63,7 +63,9 @@ export function serviceResults(inputs: Inputs, o: Outcomes): ServiceResult[] {
       return {
         ...base,
         result: 'timed-out',
-        reason: `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})`,
+        reason:
+          `timed out after ${Math.round((end - started) / 100) / 10} s (timeout-minutes ` +
+          `${inputs.timeoutMinutes}${reserve ? `, the last ${Math.round(reserve / 100) / 10} s kept for a rollback` : ''}; ${v?.progress ?? 'no state yet'})`,
       };
     return { ...base, result: 'interrupted' };
   });

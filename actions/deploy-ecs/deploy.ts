@@ -197,7 +197,8 @@ async function updatePhase(inputs: Inputs, deps: Deps, read: ReadState, arn: str
               deps.now,
             );
             deps.report.info(
-              `${service}: ${revisionOf(read.before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`,
+              `${service}: ${revisionOf(read.before.get(service)!.taskDefinition)} → ${revisionOf(arn)} (${why}), deployment ` +
+                `${t.deploymentId ?? '(id not returned)'}${t.serviceDeploymentArn ? `, ${t.serviceDeploymentArn}` : ''}`,
             );
             return t;
           } catch (err) {

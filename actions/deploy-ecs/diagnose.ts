@@ -36,11 +36,13 @@ const LOG_LINES = 20;
 const HINTS: [RegExp, string][] = [
   [
     /CannotPullContainerError|pull image manifest|failed to resolve ref|image.*not found/i,
-    'The image could not be pulled: check the tag exists in ECR, the execution role has ecr:BatchGetImage/GetDownloadUrlForLayer, and private subnets have a NAT gateway or ECR VPC endpoints.',
+    'The image could not be pulled: check the tag exists in ECR, the execution role has ecr:BatchGetImage/GetDownloadUrlForLayer, and ' +
+      'private subnets have a NAT gateway or ECR VPC endpoints.',
   ],
   [
     /ResourceInitializationError.*(secret|ssm|parameter)|unable to (retrieve|pull) secrets|AccessDenied.*(ssm|secretsmanager|kms)|ParameterNotFound/i,
-    'Secrets could not be fetched: check the execution role may ssm:GetParameters / secretsmanager:GetSecretValue (and kms:Decrypt) on every valueFrom, and that each parameter/secret exists in this region.',
+    'Secrets could not be fetched: check the execution role may ssm:GetParameters / secretsmanager:GetSecretValue (and kms:Decrypt) on ' +
+      'every valueFrom, and that each parameter/secret exists in this region.',
   ],
   // Word-bounded: "OOM" must not match "boom" or "zoom", "ELB" not "Melbourne".
   [
@@ -49,7 +51,8 @@ const HINTS: [RegExp, string][] = [
   ],
   [
     /\bhealth ?checks?\b|\bunhealthy\b|\bELB\b|\btarget group\b/i,
-    "Health checks failed: check the health-check path and port, the container's startup time (healthCheckGracePeriodSeconds / startPeriod), and security groups between the load balancer and the tasks.",
+    "Health checks failed: check the health-check path and port, the container's startup time (healthCheckGracePeriodSeconds / " +
+      'startPeriod), and security groups between the load balancer and the tasks.',
   ],
   [
     /exit code:? [1-9]|exitCode [1-9]|Essential container in task exited/i,

@@ -40,7 +40,9 @@ export function checkFamily(family: string | undefined, services: Map<string, Se
       (c) =>
         new ActionError(`Service '${c.service}' runs family '${c.from}'; the task definition given is family '${c.to}'.`, {
           input: 'task-definition',
-          fix: `Check the environment and the revision (a rollback must stay in '${c.from}'), or set allow-family-change: true if moving '${c.service}' to '${c.to}' is intended.`,
+          fix:
+            `Check the environment and the revision (a rollback must stay in '${c.from}'), or set allow-family-change: true if ` +
+            `moving '${c.service}' to '${c.to}' is intended.`,
         }),
     ),
   );

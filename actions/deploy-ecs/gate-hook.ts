@@ -106,8 +106,10 @@ export function hookStep(
       if (!noticed.has(hook.hookId)) {
         noticed.add(hook.hookId);
         report.info(
-          `${t.service}: paused at ${hookStage ?? state.lifecycleStage ?? 'a lifecycle stage'} (hook ${hook.hookId}), not the gate's stage (gate-stage ${gate.stage}): left alone. ` +
-            `Whoever set this PAUSE hook must answer it (ContinueServiceDeployment, or "Take action" in the console); otherwise ${expiry}. The run waits for it within timeout-minutes.`,
+          `${t.service}: paused at ${hookStage ?? state.lifecycleStage ?? 'a lifecycle stage'} (hook ${hook.hookId}), not the gate's ` +
+            `stage (gate-stage ${gate.stage}): left alone. ` +
+            `Whoever set this PAUSE hook must answer it (ContinueServiceDeployment, or "Take action" in the console); otherwise ` +
+            `${expiry}. The run waits for it within timeout-minutes.`,
         );
       }
       return undefined;
@@ -118,7 +120,8 @@ export function hookStep(
     const untilExpiry = hook.expiresAt ? hook.expiresAt.getTime() - deps.now() - EXPIRY_MARGIN_MS : Infinity;
     const budget = Math.min(gate.timeoutMs, untilExpiry);
     report.info(
-      `${t.service}: paused at ${hookStage} (hook ${hook.hookId}; ${expiry}); the test listener routes to ${revisionOf(t.targetArn)} since TEST_TRAFFIC_SHIFT: running the gate against it` +
+      `${t.service}: paused at ${hookStage} (hook ${hook.hookId}; ${expiry}); the test listener routes to ${revisionOf(t.targetArn)} ` +
+        `since TEST_TRAFFIC_SHIFT: running the gate against it` +
         (budget < gate.timeoutMs
           ? ` for at most ${Math.max(0, Math.round(budget / 100) / 10)} s (${EXPIRY_MARGIN_MS / 1000} s before the hook expires)`
           : ''),
@@ -163,7 +166,10 @@ export function hookStep(
     if (result.status === 'skipped' && ended && !deps.signal?.aborted && !rolledBack(ended)) {
       // ECS went on (timeout action CONTINUE, or someone else's CONTINUE) although nothing vouched for the revision.
       result.status = 'expired';
-      result.reason = `the pause ended before the gate passed: hook ${hook.hookId} is ${ended.hookStatus ?? 'gone'}${ended.hookStatus === 'TIMED_OUT' ? ` (its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} ran)` : ''}, the deployment went on (${ended.status ?? 'unknown'}); the gate had ${result.reason}`;
+      const timedOut = ended.hookStatus === 'TIMED_OUT' ? ` (its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} ran)` : '';
+      result.reason =
+        `the pause ended before the gate passed: hook ${hook.hookId} is ${ended.hookStatus ?? 'gone'}${timedOut}, ` +
+        `the deployment went on (${ended.status ?? 'unknown'}); the gate had ${result.reason}`;
     }
     onResult(result);
     printUntrusted(report, gateDiagnosis(result));
@@ -225,7 +231,8 @@ export function startGates(
     const leftAlone = others.length ? `; its pause(s) at ${others.join(', ')} are left to whoever set them` : '';
     if (stages.includes(gate.stage) && t.serviceDeploymentArn) {
       report.info(
-        `${t.service}: ${svc?.deploymentConfiguration?.strategy} with a PAUSE hook at ${gate.stage} (gate-stage, test traffic on the new revision): the gate runs when the deployment pauses there${leftAlone}`,
+        `${t.service}: ${svc?.deploymentConfiguration?.strategy} with a PAUSE hook at ${gate.stage} (gate-stage, test traffic on the ` +
+          `new revision): the gate runs when the deployment pauses there${leftAlone}`,
       );
       hooked.push(t);
     } else {

@@ -113,7 +113,9 @@ function parseGateStage(raw: string | undefined, input = 'gate-stage'): GateStag
   if ((GATE_STAGES as readonly string[]).includes(v)) return v as GateStage;
   throw new ActionError(`'${raw}' is not a stage where the new revision receives test traffic.`, {
     input,
-    fix: `Use ${GATE_STAGES.join(' or ')} (the lifecycle-hook reference: no test traffic before TEST_TRAFFIC_SHIFT, and users already get the new revision at POST_PRODUCTION_TRAFFIC_SHIFT), and put a PAUSE hook there.`,
+    fix:
+      `Use ${GATE_STAGES.join(' or ')} (the lifecycle-hook reference: no test traffic before TEST_TRAFFIC_SHIFT, and users already ` +
+      `get the new revision at POST_PRODUCTION_TRAFFIC_SHIFT), and put a PAUSE hook there.`,
   });
 }
 

@@ -104,7 +104,8 @@ export async function abandonedUpdates(
     ).found;
   } catch (err) {
     report.warning(
-      `Could not read back ${abandoned.map((a) => a.service).join(', ')} after their UpdateService was abandoned (${describeUnknown(err)}); treating them as updated`,
+      `Could not read back ${abandoned.map((a) => a.service).join(', ')} after their UpdateService was abandoned ` +
+        `(${describeUnknown(err)}); treating them as updated`,
     );
   }
   const out: Tracked[] = [];

@@ -135,11 +135,10 @@ export function steadyOn(svc: Service, arn: string): { steady: true } | { steady
     };
   }
   const others = deployments.filter((d) => d !== primary);
-  if (others.length)
-    return {
-      steady: false,
-      why: `${others.length} other deployment(s) still active (${others.map((d) => `${revisionOf(d.taskDefinition)} ${d.rolloutState ?? d.status}`).join(', ')})`,
-    };
+  if (others.length) {
+    const listed = others.map((d) => `${revisionOf(d.taskDefinition)} ${d.rolloutState ?? d.status}`).join(', ');
+    return { steady: false, why: `${others.length} other deployment(s) still active (${listed})` };
+  }
   if ((svc.runningCount ?? 0) !== (svc.desiredCount ?? 0))
     return { steady: false, why: `it runs ${svc.runningCount ?? 0} of ${svc.desiredCount ?? 0} tasks` };
   return { steady: true };

@@ -91,7 +91,9 @@ export async function dryRunPlan(
     }
   }
   if (inputs.imagePublish !== 'none')
-    register += `; would ${inputs.imagePublish} ${inputs.imagePublish === 'push' ? inputs.image : inputs.sourceImage} with tags ${[...(inputs.imagePublish === 'push' && inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags].join(', ')} first`;
+    register +=
+      `; would ${inputs.imagePublish} ${inputs.imagePublish === 'push' ? inputs.image : inputs.sourceImage} with tags ` +
+      `${[...(inputs.imagePublish === 'push' && inputs.commitSha ? [inputs.commitSha] : []), ...inputs.tags].join(', ')} first`;
   const plans = planServices(inputs, before, arn ?? '(new revision)');
   const lines = [
     register,

@@ -77,7 +77,8 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
       const promoted = await sourceImage(ecs, inputs.promoteFrom, inputs.containerName);
       prepared.promoted = promoted;
       report.info(
-        `${promoted.from.cluster}/${promoted.from.service} runs ${promoted.sourceImage} (${promoted.digest}) in ${revisionOf(promoted.sourceTaskDefinition)}; promoting that digest (no build, no layer copied)`,
+        `${promoted.from.cluster}/${promoted.from.service} runs ${promoted.sourceImage} (${promoted.digest}) in ` +
+          `${revisionOf(promoted.sourceTaskDefinition)}; promoting that digest (no build, no layer copied)`,
       );
       const def =
         inputs.taskDefinition.kind === 'file'
@@ -100,7 +101,9 @@ export async function prepare(given: Inputs, deps: PrepareDeps): Promise<Prepare
           `${revisionOf(out.taskDefinition.taskDefinitionArn)} is INACTIVE (deregistered): ECS does not update a service to it.`,
           {
             input: 'task-definition',
-            fix: `Register it again as a new revision (aws ecs describe-task-definition --task-definition ${target.ref} --query taskDefinition > taskdef.json, then task-definition: taskdef.json), or give another revision.`,
+            fix:
+              `Register it again as a new revision (aws ecs describe-task-definition --task-definition ${target.ref} --query ` +
+              `taskDefinition > taskdef.json, then task-definition: taskdef.json), or give another revision.`,
           },
         );
       }
@@ -126,7 +129,8 @@ export function promotionSummary(r: DeployResult, p: Prepared, cluster: string):
   const parts: string[] = [];
   if (p.previous?.length) {
     parts.push(
-      `Rolled back to the previous revision found in ECS: ${p.previous.map((x) => `${code(x.service)} ${revisionOf(x.current)} → ${revisionOf(x.previous)}`).join(', ')}.`,
+      `Rolled back to the previous revision found in ECS: ` +
+        `${p.previous.map((x) => `${code(x.service)} ${revisionOf(x.current)} → ${revisionOf(x.previous)}`).join(', ')}.`,
     );
   }
   if (p.promoted) {

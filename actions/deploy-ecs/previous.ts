@@ -107,7 +107,8 @@ export async function resolvePrevious(
     if (!prev) {
       problems.push(
         new ActionError(
-          `Service '${service}' has no earlier successful deployment recorded by ECS that was not rolled away from (it runs ${revisionOf(current)}; ECS describes service revisions created since 2024-10-25 only).`,
+          `Service '${service}' has no earlier successful deployment recorded by ECS that was not rolled away from (it runs ` +
+            `${revisionOf(current)}; ECS describes service revisions created since 2024-10-25 only).`,
           {
             input: 'task-definition',
             fix: 'Give the revision to return to instead of previous, e.g. task-definition: family:revision.',

@@ -126,7 +126,8 @@ export async function sourceImage(ecs: ECSClient, from: PromoteSource, container
     }));
   if (!digest) {
     throw new ActionError(
-      `${from.cluster}/${from.service} runs ${c.image}, and its service revision names no image digest, so the bytes it runs cannot be identified (the tag may point elsewhere now).`,
+      `${from.cluster}/${from.service} runs ${c.image}, and its service revision names no image digest, so the bytes it runs cannot be ` +
+        `identified (the tag may point elsewhere now).`,
       {
         input: 'promote-from',
         fix: 'Deploy the source by digest (pin-image-digest: true), or redeploy it so ECS records the digest in a service revision, then promote.',

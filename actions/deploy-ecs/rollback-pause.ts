@@ -35,12 +35,15 @@ export function continueRollbackPauses(
           }),
         );
         deps.report.info(
-          `${t.service}: the rollback's deployment paused at ${state.lifecycleStage ?? 'a lifecycle stage'} (PAUSE hook ${hook.hookId}); ContinueServiceDeployment CONTINUE sent: ` +
+          `${t.service}: the rollback's deployment paused at ${state.lifecycleStage ?? 'a lifecycle stage'} (PAUSE hook ` +
+            `${hook.hookId}); ContinueServiceDeployment CONTINUE sent: ` +
             'the rollback restores the revision that served before, the hook is for releases and nobody answers it for a rollback',
         );
       } catch (err) {
         deps.report.warning(
-          `${t.service}: the rollback's deployment is paused at PAUSE hook ${hook.hookId} and ContinueServiceDeployment CONTINUE failed (${describeUnknown(err)}); answer it by hand, otherwise ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ${hook.expiresAt?.toISOString() ?? 'the hook timeout'}`,
+          `${t.service}: the rollback's deployment is paused at PAUSE hook ${hook.hookId} and ContinueServiceDeployment CONTINUE ` +
+            `failed (${describeUnknown(err)}); answer it by hand, otherwise ECS takes its timeout action ${hook.timeoutAction ?? 'ROLLBACK'} at ` +
+            `${hook.expiresAt?.toISOString() ?? 'the hook timeout'}`,
         );
       }
     }

@@ -55,7 +55,9 @@ export function stableRevision(svc: Service): { arn?: string; note?: string } {
   if (completed)
     return {
       arn: completed.taskDefinition!,
-      note: `${state} ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(completed.taskDefinition)}, the last deployment that completed`,
+      note:
+        `${state} ${revisionOf(primary.taskDefinition)}; the rollback target is ${revisionOf(completed.taskDefinition)}, the last ` +
+        `deployment that completed`,
     };
   return { note: `${state} ${revisionOf(primary.taskDefinition)} and lists no deployment that completed` };
 }

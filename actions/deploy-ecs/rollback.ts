@@ -246,7 +246,8 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
       else if (v?.state === 'failed' || v?.state === 'superseded') notes.push(`${t.service} rollback to ${prev} failed (${v.reason})`);
       else
         notes.push(
-          `${t.service} rollback to ${prev} started but not confirmed ${ctx.cancelled || deps.signal?.aborted ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
+          `${t.service} rollback to ${prev} started but not confirmed ` +
+            `${ctx.cancelled || deps.signal?.aborted ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
         );
     }
     return { done: all, note: `; ${notes.join('; ')}` };

@@ -33,7 +33,8 @@ export function summaryMarkdown(r: DeployResult, cluster: string): string {
   if (r.dryRun) {
     const diffs = r.dryRun.diffs.map(
       (d) =>
-        `<details open><summary>${d.service}: task definition vs ${code(revisionOf(d.against))} (what it runs now)</summary>\n\n${d.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`,
+        `<details open><summary>${d.service}: task definition vs ${code(revisionOf(d.against))} (what it runs ` +
+        `now)</summary>\n\n${d.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`,
     );
     return `${[`### deploy-ecs: ${verb} on ${code(cluster)}`, r.dryRun.lines.map((l) => `- ${l}`).join('\n'), ...diffs].join('\n\n')}\n`;
   }
@@ -56,7 +57,8 @@ export function summaryMarkdown(r: DeployResult, cluster: string): string {
   );
   if (r.diff.length) {
     parts.push(
-      `<details${r.diff.length <= 12 ? ' open' : ''}><summary>Changes against the previous revision</summary>\n\n${r.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`,
+      `<details${r.diff.length <= 12 ? ' open' : ''}><summary>Changes against the previous ` +
+        `revision</summary>\n\n${r.diff.map((l) => `- ${l.replace(/[<>]/g, '')}`).join('\n')}\n\n</details>`,
     );
   }
   for (const d of r.diagnoses) {

@@ -40,7 +40,9 @@ export async function readDistributionView(
         `CloudFront distribution ${target.distributionId} does not exist (or belongs to another account); nothing was written.`,
         {
           input: 'distribution-id',
-          fix: 'Use the id shown in the CloudFront console (e.g. E2QWRUHAPOMQZL) of the distribution in front of this bucket, in the account of these credentials.',
+          fix:
+            'Use the id shown in the CloudFront console (e.g. E2QWRUHAPOMQZL) of the distribution in front of this bucket, in the ' +
+            'account of these credentials.',
         },
       );
     }
@@ -68,7 +70,9 @@ export async function inProgressBudget(
   } catch (err) {
     if (!isAccessDenied(err)) throw err;
     warn(
-      `cloudfront:ListInvalidations / GetInvalidation is not allowed on ${distributionId}, so invalidations already in progress cannot be counted; planning with the full limits (a TooManyInvalidationsInProgress answer is waited out). Allow both (read-only) to plan within what is left.`,
+      `cloudfront:ListInvalidations / GetInvalidation is not allowed on ${distributionId}, so invalidations already in progress cannot ` +
+        `be counted; planning with the full limits (a TooManyInvalidationsInProgress answer is waited out). Allow both (read-only) to ` +
+        `plan within what is left.`,
     );
     return FULL_BUDGET;
   }
@@ -125,7 +129,8 @@ export async function createInvalidation(
       const waited = deps.now() - start;
       if (waited >= timeoutMs) {
         throw new ActionError(
-          `CloudFront distribution ${distributionId} still has too many invalidations in progress after ${Math.round(waited / 1000)} s; the files are uploaded, old deletes were skipped.`,
+          `CloudFront distribution ${distributionId} still has too many invalidations in progress after ${Math.round(waited / 1000)} ` +
+            `s; the files are uploaded, old deletes were skipped.`,
           {
             input: 'wait-timeout-seconds',
             fix: 'Re-run the job once the running invalidations finish (it converges), or raise wait-timeout-seconds.',

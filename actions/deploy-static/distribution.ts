@@ -125,7 +125,8 @@ export function distributionView(
   const maxErrorTtl = Math.max(DEFAULT_ERROR_CACHING_TTL_SECONDS, ...errorTtls);
   const invalidateNewKeys = maxErrorTtl > DEFAULT_ERROR_CACHING_TTL_SECONDS;
   const notes = [
-    `Distribution ${distributionId} serves bucket ${bucket} from origin path ${originPaths.map((p) => `/${p}`).join(', ')}; keys under ${prefix || '(bucket root)'} are invalidated at those viewer paths.`,
+    `Distribution ${distributionId} serves bucket ${bucket} from origin path ${originPaths.map((p) => `/${p}`).join(', ')}; keys under ` +
+      `${prefix || '(bucket root)'} are invalidated at those viewer paths.`,
     invalidateNewKeys
       ? `It caches 403/404 answers for up to ${maxErrorTtl} s (custom error response): new keys are invalidated too.`
       : 'It caches 403/404 answers for at most 10 s (the default): new keys are not invalidated (nothing useful can be cached for them).',
@@ -150,7 +151,10 @@ export function deepLinkReason(view: DistributionView | undefined, rels: readonl
     const served = view.viewerPaths(rel);
     const page = pages.find((p) => served.includes(p.path));
     if (page)
-      return `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): deep links cached with the old page are only reached by /*`;
+      return (
+        `${page.path} changed and the distribution serves it for 403/404 (custom error response, cached ${page.ttl} s per URL): ` +
+        `deep links cached with the old page are only reached by /*`
+      );
   }
   return undefined;
 }
@@ -168,5 +172,10 @@ export function stateExposure(view: DistributionView | undefined, target: Locate
   const served = view?.viewerPaths(`${rel}manifest.json`) ?? [];
   if (served.length === 0) return undefined;
   const state = stateOf(target);
-  return `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots in ${stateLabel(state)} at ${served[0]} (and everything under it): anyone can read old releases and the record. Move them with state-bucket (a bucket nothing serves), or add the bucket-policy Deny for the CloudFront principal on arn:aws:s3:::${state.bucket}/${state.prefix}* shown in the README ("Keep the bookkeeping private").`;
+  return (
+    `Distribution ${target.distributionId} serves the deploy record, lock and release snapshots in ${stateLabel(state)} ` +
+    `at ${served[0]} (and everything under it): anyone can read old releases and the record. Move them with state-bucket ` +
+    `(a bucket nothing serves), or add the bucket-policy Deny for the CloudFront principal on ` +
+    `arn:aws:s3:::${state.bucket}/${state.prefix}* shown in the README ("Keep the bookkeeping private").`
+  );
 }

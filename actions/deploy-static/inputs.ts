@@ -91,7 +91,8 @@ export function getInputs(read: InputReader = envReader): Inputs {
       ? ''
       : i.required(
           'source',
-          'Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded release, or purge to remove files.',
+          'Set source to the folder your build writes (e.g. dist), set rollback-to (previous or a release id) to restore a recorded ' +
+            'release, or purge to remove files.',
         );
   const targets = withState(
     resolveTargets(

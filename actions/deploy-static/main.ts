@@ -12,7 +12,8 @@ import type { DeployLock } from './lock.js';
 import { getInputs } from './inputs.js';
 import { planJson, rollbackJson, rollbackMarkdown, summaryMarkdown, totals } from './summary.js';
 import { releaseIdFor } from './releases.js';
-import { applyRollbackAll, changedRels, planRollbackAll } from './rollback.js';
+import { applyRollbackAll, planRollbackAll } from './rollback.js';
+import { changedRels } from './rollback-plan.js';
 import { planInvalidation } from './invalidation.js';
 import { applyPurgeAll, planPurgeAll, purgeMarkdown } from './purge.js';
 import { repairAll, repairMarkdown } from './repair.js';
@@ -58,7 +59,8 @@ await runAction(ACTION, async () => {
       issueCommand(
         'error',
         {},
-        `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so the next run invalidates them.`,
+        `${ACTION} failed: the workflow was cancelled. The deploy lock was released; files already written are recorded as pending, so ` +
+          `the next run invalidates them.`,
       );
       clearTimeout(hardExit);
       process.exit(1);

@@ -187,7 +187,8 @@ export function purgeMarkdown(plans: readonly PurgePlan[], dryRun: boolean): str
   ];
   for (const p of plans)
     out.push(
-      `| s3://${p.target.bucket}/${p.target.prefix} | ${p.rels.length} | ${p.live.length} | ${p.snapshots.length} | ${p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.join(' ')}` : '—'} |`,
+      `| s3://${p.target.bucket}/${p.target.prefix} | ${p.rels.length} | ${p.live.length} | ${p.snapshots.length} | ` +
+        `${p.invalidation ? `${p.invalidationId ? `${p.invalidationId}: ` : ''}${p.invalidation.paths.join(' ')}` : '—'} |`,
     );
   for (const p of plans)
     if (p.rels.length > 0)

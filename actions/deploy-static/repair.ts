@@ -184,7 +184,8 @@ async function repairOne(target: Target, inputs: Inputs, deps: Deps): Promise<Re
       const releases = (manifest.releases ?? []).map((r) => r.id);
       const snapshots = snapshotList.length;
       deps.reporter.info(
-        `repaired ${store.key}: ${Object.keys(manifest.entries).length} live objects, ${releases.length} releases (${releases.join(', ')}), ${snapshots} snapshot copies kept`,
+        `repaired ${store.key}: ${Object.keys(manifest.entries).length} live objects, ${releases.length} releases ` +
+          `(${releases.join(', ')}), ${snapshots} snapshot copies kept`,
       );
       return { where, releases, live: Object.keys(manifest.entries).length, snapshots, lost };
     }),
@@ -197,7 +198,8 @@ export function repairMarkdown(reports: readonly RepairReport[]): string {
   const lines = ['### Deploy record repaired', ''];
   for (const r of done) {
     lines.push(
-      `- ${code(r.where)}: recovered ${r.live} live objects and ${r.releases!.length} releases (${r.releases!.map(code).join(', ') || 'none'}); ${r.snapshots} snapshot copies kept.`,
+      `- ${code(r.where)}: recovered ${r.live} live objects and ${r.releases!.length} releases ` +
+        `(${r.releases!.map(code).join(', ') || 'none'}); ${r.snapshots} snapshot copies kept.`,
     );
     if (r.lost.length > 0) lines.push(`  Could not recover: ${r.lost.join('; ')}.`);
   }

@@ -3,7 +3,7 @@ import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
 import { releasesMarkdown } from './releases.js';
 import { snapshotKey, stateOf } from './state.js';
-import { type RollbackPlan } from './rollback.js';
+import { type RollbackPlan } from './rollback-plan.js';
 import type { RecordStore } from './record.js';
 
 export interface Totals {
@@ -98,20 +98,23 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
     const shown = r.invalidation.paths.slice(0, 30).map(code).join(' ');
     out.push(
       '',
-      `**Invalidation ${r.target.distributionId}**: ${shown}${r.invalidation.paths.length > 30 ? ' …' : ''}${r.invalidation.note ? ` (${r.invalidation.note})` : ''}`,
+      `**Invalidation ${r.target.distributionId}**: ` +
+        `${shown}${r.invalidation.paths.length > 30 ? ' …' : ''}${r.invalidation.note ? ` (${r.invalidation.note})` : ''}`,
     );
   }
   for (const r of results) {
     if (r.plan.foreign.length === 0) continue;
     out.push(
       '',
-      `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`,
+      `**Left in place** in s3://${r.target.bucket}/${r.target.prefix}: ${r.plan.foreign.length} objects not in source and not written ` +
+        `by deploy-static (another app's, or from before its record), e.g. ${r.plan.foreign.slice(0, 5).map(code).join(' ')}. \`delete: all\` removes them.`,
     );
   }
   if (t.invalidationPaths > 0)
     out.push(
       '',
-      `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`,
+      `Invalidation paths this run: ${t.invalidationPaths} (a wildcard counts as one; the first ` +
+        `${FREE_PATHS_PER_MONTH.toLocaleString('en')} paths each month are free).`,
     );
   for (const r of results) out.push(releaseList(r.store, `s3://${r.target.bucket}/${r.target.prefix}`, r.release?.release.id));
   const exposures = [...new Set(results.map((r) => r.exposure).filter(Boolean))];

@@ -87,11 +87,11 @@ const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^@\s]+@/i;
  * (…PASSWORD, …TOKEN, DATABASE_URL, …) or by its shape (a URL with a password).
  * Such values are registered with the runner as secrets (::add-mask::) and shown as *** by us.
  */
-export function looksSecret(name: string, value: string): boolean {
+export function isSecretOverride(name: string, value: string): boolean {
   if (value.length < 4) return false;
   return SECRET_NAME.test(name) || URL_WITH_PASSWORD.test(value);
 }
 
 export function maskedEnvironment(env: Map<string, string>): { name: string; value: string }[] {
-  return [...env].map(([name, value]) => ({ name, value: looksSecret(name, value) ? '***' : value }));
+  return [...env].map(([name, value]) => ({ name, value: isSecretOverride(name, value) ? '***' : value }));
 }

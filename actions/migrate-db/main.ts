@@ -5,7 +5,7 @@ import { ActionError } from '../../lib/errors.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { printUntrusted } from '../../lib/report.js';
 import { registerIfChanged } from '../../lib/taskdef.js';
-import { looksSecret, maskedEnvironment, runIdentity } from './identity.js';
+import { isSecretOverride, maskedEnvironment, runIdentity } from './identity.js';
 import { getInputs } from './inputs.js';
 import { consoleUrl, planRun } from './plan.js';
 import { resolveTargets } from './resolve.js';
@@ -21,7 +21,7 @@ await runAction(ACTION, async () => {
   const reporter = runnerReporter;
   const inputs = getInputs();
   const region = resolveRegion(inputs.awsRegion);
-  for (const [name, value] of inputs.environment) if (looksSecret(name, value)) reporter.setSecret(value);
+  for (const [name, value] of inputs.environment) if (isSecretOverride(name, value)) reporter.setSecret(value);
   const config = (r?: string) => clientConfig({ region: r ?? inputs.awsRegion, action: ACTION });
   const ecs = new ECSClient(config());
   const logClients = new Map<string, CloudWatchLogsClient>();

@@ -54,7 +54,8 @@ export function pickContainer(def: TaskDefinition, wanted: string | undefined): 
     if (found.essential === false) {
       const where = def.taskDefinitionArn ?? def.family ?? 'the task definition';
       throw new ActionError(
-        `Container '${wanted}' is not essential in task definition ${where} ("essential": false): its exit does not end the task, so the run would wait until timeout-minutes.`,
+        `Container '${wanted}' is not essential in task definition ${where} ("essential": false): its exit does not end the task, so ` +
+          `the run would wait until timeout-minutes.`,
         {
           input: 'container',
           fix: `Set "essential": true on container '${wanted}' in the task definition, or set container: to an essential container.`,
@@ -67,7 +68,8 @@ export function pickContainer(def: TaskDefinition, wanted: string | undefined): 
   const essential = all.filter((c) => c.essential !== false);
   if (essential.length === 1) return essential[0]!;
   throw new ActionError(
-    `Task definition ${def.family ?? ''} has ${essential.length} essential containers (${essential.map((c) => c.name).join(', ')}); which one runs the migration?`,
+    `Task definition ${def.family ?? ''} has ${essential.length} essential containers (${essential.map((c) => c.name).join(', ')}); ` +
+      `which one runs the migration?`,
     { input: 'container', fix: `Set container: to one of ${names.join(', ')}.` },
   );
 }

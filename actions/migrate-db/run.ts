@@ -4,6 +4,7 @@ import { ActionError, describeUnknown } from '../../lib/errors.js';
 import { poll, rampInterval, realClock, realSleep, type Clock, type PollStep, type Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
 import { LogTail } from './logs.js';
+import { outcomeOfTask, type Outcome } from './outcome.js';
 import { logStreamName, type RunPlan } from './plan.js';
 
 /**
@@ -21,38 +22,7 @@ export interface RunDeps {
   now?: Clock;
 }
 
-export type Outcome =
-  | { result: 'succeeded'; exitCode: 0 }
-  | { result: 'failed'; exitCode: number; stop?: TaskStop }
-  | { result: 'not-started'; stopCode?: string; stoppedReason?: string; containerReason?: string }
-  | { result: 'timed-out'; waitedSeconds?: number }
-  | { result: 'cancelled' };
-
-/** Why ECS stopped the task, and how the other containers ended: the migration's exit code alone cannot say. */
-interface TaskStop {
-  stopCode?: string;
-  stoppedReason?: string;
-  /** The other containers with an exit code, e.g. `envoy exited 1`. */
-  others: string[];
-}
-
 const taskId = (arn: string) => arn.split('/').pop() ?? arn;
-
-/** Judges the named container only: a sidecar's exit code never decides the result. */
-export function judge(task: Task, container: string): Outcome {
-  const c = task.containers?.find((x) => x.name === container);
-  if (c?.exitCode !== undefined && c.exitCode !== null) {
-    if (c.exitCode === 0) return { result: 'succeeded', exitCode: 0 };
-    // An essential sidecar that exits stops the whole task: ECS then stops the migration container too
-    // (exit 143/137), and only stoppedReason and the sidecar's own exit code tell why.
-    const others = (task.containers ?? [])
-      .filter((x) => x.name !== container && x.exitCode !== undefined && x.exitCode !== null)
-      .map((x) => `${x.name} exited ${x.exitCode}`);
-    return { result: 'failed', exitCode: c.exitCode, stop: { stopCode: task.stopCode, stoppedReason: task.stoppedReason, others } };
-  }
-  // No exit code: the container never ran (image pull, secrets, capacity, essential sidecar died first …).
-  return { result: 'not-started', stopCode: task.stopCode, stoppedReason: task.stoppedReason, containerReason: c?.reason };
-}
 
 /** Resolves after `ms`, or as soon as `signal` aborts. */
 function abortable(sleep: Sleep, signal?: AbortSignal): Sleep {
@@ -139,7 +109,8 @@ export async function runMigration(
   const leftMs = opts.timeoutMs - waitedMs;
   if (leftMs <= 0) {
     throw new ActionError(
-      `Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for it; nothing was started.`,
+      `Another migration finished only after the whole timeout-minutes budget (${Math.round(waitedMs / 1000)} s) was spent waiting for ` +
+        `it; nothing was started.`,
       {
         input: 'timeout-minutes',
         fix: 'Re-run the job (the other migration has finished now), or raise timeout-minutes to cover the wait and the migration.',
@@ -200,7 +171,9 @@ export class Migration {
       }
       if ((err as { name?: string }).name === 'AccessDeniedException') {
         throw new ActionError(`RunTask was denied: ${(err as Error).message}`, {
-          fix: 'The role needs ecs:RunTask on the cluster, ecs:TagResource (the task is tagged at launch) and iam:PassRole for the task and execution roles: see the IAM policy in actions/migrate-db/README.md.',
+          fix:
+            'The role needs ecs:RunTask on the cluster, ecs:TagResource (the task is tagged at launch) and iam:PassRole for the ' +
+            'task and execution roles: see the IAM policy in actions/migrate-db/README.md.',
           cause: err,
         });
       }
@@ -280,7 +253,7 @@ export class Migration {
     this.stoppedAtMs = this.now();
     const task = result.value;
     await this.drain(opts.pollMs, task);
-    return { outcome: judge(task, this.plan.container), task };
+    return { outcome: outcomeOfTask(task, this.plan.container), task };
   }
 
   private async drain(pollMs: number, task: Task | undefined): Promise<void> {

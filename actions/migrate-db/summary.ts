@@ -1,5 +1,5 @@
 import { code, markdownTable } from '../../lib/markdown.js';
-import type { Outcome } from './run.js';
+import type { Outcome } from './outcome.js';
 
 /** One line a human reads first: what happened to the migration. */
 export function describeOutcome(outcome: Outcome, timeoutMinutes: number): string {
@@ -17,7 +17,10 @@ export function describeOutcome(outcome: Outcome, timeoutMinutes: number): strin
       return `never ran: ${parts.join(' — ') || 'no exit code and no reason reported'}`;
     }
     case 'timed-out':
-      return `timed out after timeout-minutes (${timeoutMinutes})${outcome.waitedSeconds ? `, ${outcome.waitedSeconds} s of it waiting for another migration` : ''}; StopTask sent`;
+      return (
+        `timed out after timeout-minutes ` +
+        `(${timeoutMinutes})${outcome.waitedSeconds ? `, ${outcome.waitedSeconds} s of it waiting for another migration` : ''}; StopTask sent`
+      );
     case 'cancelled':
       return 'cancelled (workflow cancelled); StopTask sent';
   }

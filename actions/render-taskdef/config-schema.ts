@@ -21,7 +21,8 @@ const secretRef = z
   .regex(/^(arn:aws[a-z-]*:(ssm|secretsmanager):\S+|[A-Za-z0-9_.\-/${}]+)$/)
   .meta({
     description:
-      'SSM parameter name (/delivery/test/DATABASE_URL), SSM parameter ARN, or Secrets Manager ARN, optionally with :json-key:version-stage:version-id (e.g. ...:secret:delivery/test/stripe-Ab12Cd:api_key::).',
+      'SSM parameter name (/delivery/test/DATABASE_URL), SSM parameter ARN, or Secrets Manager ARN, optionally with ' +
+      ':json-key:version-stage:version-id (e.g. ...:secret:delivery/test/stripe-Ab12Cd:api_key::).',
   });
 
 const environmentVars = z.record(envName, z.string().nullable()).meta({
@@ -77,16 +78,23 @@ export const featureConfigSchema = z
     $schema: z.string().optional(),
     feature: featureKey.optional().meta({
       description:
-        'The feature key, injected as FEATURE_KEY; equals the file name in a features directory. Same as featureKey: set at most one of the two. Optional: an app without features sets neither, and gets no FEATURE_KEY (nor FEATURE_FLAGS unless flags are set).',
+        'The feature key, injected as FEATURE_KEY; equals the file name in a features directory. Same as featureKey: set at most one ' +
+        'of the two. Optional: an app without features sets neither, and gets no FEATURE_KEY (nor FEATURE_FLAGS unless flags are set).',
     }),
     featureKey: featureKey
       .optional()
       .meta({ description: 'Same as feature (the name many existing configs use): set at most one of the two.' }),
     description: z.string().optional(),
-    containers: z.array(containerName).min(1).optional().meta({
-      description:
-        'Containers that receive the image, environment, secrets and flags; a listed container gets every environment-wide variable and secret. Without this list, a target container gets only the environment-wide names its template declares (least privilege) and targets are those named by the image input, else the essential containers. Names missing from a template are skipped.',
-    }),
+    containers: z
+      .array(containerName)
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          'Containers that receive the image, environment, secrets and flags; a listed container gets every environment-wide variable ' +
+          'and secret. Without this list, a target container gets only the environment-wide names its template declares (least privilege) and ' +
+          'targets are those named by the image input, else the essential containers. Names missing from a template are skipped.',
+      }),
     defaults: layer.optional().meta({ description: 'Settings every environment starts from.' }),
     environments: z
       .record(environmentName, layer)

@@ -107,7 +107,9 @@ export function loadFeatureConfig(source: ConfigSource, ws: Workspace): LoadedCo
           file: doc.file,
           line: doc.lineOf(at),
           field: fieldName(at) || '(root)',
-          fix: `${guesses.map(([k, g]) => `Did you mean '${g}' for '${k}'? `).join('')}See schemas/feature-config.schema.json for the format (add "$schema" to the file for editor completion) and "Adopting an existing app" in the render-taskdef README for the shapes accepted.`,
+          fix:
+            `${guesses.map(([k, g]) => `Did you mean '${g}' for '${k}'? `).join('')}See schemas/feature-config.schema.json for the ` +
+            `format (add "$schema" to the file for editor completion) and "Adopting an existing app" in the render-taskdef README for the shapes accepted.`,
         },
       );
     });

@@ -120,7 +120,9 @@ function problemAt(path: JsonPath, value: string, other: string, r: RenderResult
       return {
         path: path.slice(0, 4),
         message: `${where}secret ${name} is ${value}, a '${other}' resource, in a '${environment}' render.`,
-        fix: `Set it for ${environment} in ${check.configFile}: "environments": { "${environment}": { "ssm": { "${name}": "<the ${environment} parameter>" } } } (or secretsManager for an ARN). ${allow}`,
+        fix:
+          `Set it for ${environment} in ${check.configFile}: "environments": { "${environment}": { "ssm": { "${name}": "<the ` +
+          `${environment} parameter>" } } } (or secretsManager for an ARN). ${allow}`,
       };
     }
     return {
@@ -132,6 +134,8 @@ function problemAt(path: JsonPath, value: string, other: string, r: RenderResult
   return {
     path,
     message: `${where}${fieldName(path)} is '${value}', which names environment '${other}', in a '${environment}' render.`,
-    fix: `Use a placeholder so each environment gets its own value (\${DEPLOY_ENV}, a Terraform output \${tf:NAME}, the config's placeholders or the vars input). ${allow}`,
+    fix:
+      `Use a placeholder so each environment gets its own value (\${DEPLOY_ENV}, a Terraform output \${tf:NAME}, the config's ` +
+      `placeholders or the vars input). ${allow}`,
   };
 }

@@ -22,11 +22,17 @@ export function fixFor(placeholder: string, values: ReadonlyMap<string, string>,
   const shell = /^([A-Za-z_][A-Za-z0-9_]*):?[-=+?](.*)$/s.exec(name);
   if (shell) {
     const [, base, fallback] = shell;
-    return `Placeholders take no shell default: write \${${base}} and give ${base} a value (vars input ${base}=${fallback}, or the feature config's placeholders); or write $${placeholder} to leave ${placeholder} for the container's shell.`;
+    return (
+      `Placeholders take no shell default: write \${${base}} and give ${base} a value (vars input ${base}=${fallback}, or the ` +
+      `feature config's placeholders); or write $${placeholder} to leave ${placeholder} for the container's shell.`
+    );
   }
   if (name === 'IMAGE_URI') return `${hint}Set the image input (\${IMAGE_URI} is its URI).`;
   if (name === 'AWS_REGION') return `${hint}Set the aws-region input, or AWS_REGION in the environment.`;
-  return `${hint}Give ${name} a value in the vars input (${name}=value), the feature config's placeholders, or terraform-outputs as \${tf:${name}}; write $${placeholder} for a literal ${placeholder}.`;
+  return (
+    `${hint}Give ${name} a value in the vars input (${name}=value), the feature config's placeholders, or terraform-outputs as ` +
+    `\${tf:${name}}; write $${placeholder} for a literal ${placeholder}.`
+  );
 }
 
 /** The names a container's template declares; a name twice (ECS keeps the last silently) is an error. */
@@ -71,14 +77,16 @@ export function checkStore(store: 'ssm' | 'secretsmanager', value: string, name:
   problems.push(
     new ActionError(
       store === 'ssm'
-        ? `${name} is under ssm but ${value} is not an SSM parameter (it is a ${ref.kind === 'secretsmanager' ? 'Secrets Manager ARN' : 'reference of another store'}).`
+        ? `${name} is under ssm but ${value} is not an SSM parameter (it is a ` +
+            `${ref.kind === 'secretsmanager' ? 'Secrets Manager ARN' : 'reference of another store'}).`
         : `${name} is under secretsManager but '${value}' is not a Secrets Manager ARN.`,
       {
         ...at,
         fix:
           store === 'ssm'
             ? `Move ${name} to secretsManager.`
-            : 'ECS needs the full ARN of the secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>); an SSM parameter name belongs under ssm.',
+            : 'ECS needs the full ARN of the secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>); an SSM ' +
+              'parameter name belongs under ssm.',
       },
     ),
   );

@@ -46,7 +46,9 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
   if ('outputs' in tf) for (const mask of masksFor(tf.outputs)) reporter.setSecret(mask);
   if ('outputs' in tf && tf.printedByRunner) {
     reporter.warning(
-      "terraform-outputs holds the JSON itself: the runner printed it, sensitive outputs included, at the top of this step's log before the action could mask anything. Write it to a file instead (terraform output -json > tf-outputs.json) and pass terraform-outputs-file: tf-outputs.json.",
+      "terraform-outputs holds the JSON itself: the runner printed it, sensitive outputs included, at the top of this step's log " +
+        'before the action could mask anything. Write it to a file instead (terraform output -json > tf-outputs.json) and pass ' +
+        'terraform-outputs-file: tf-outputs.json.',
     );
   }
   // A region is only needed for ${AWS_REGION} and verify; a bad one fails early either way.
@@ -74,7 +76,8 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     }
     if (problems.length || !template || !config) throw aggregate('Cannot read the inputs', problems);
     reporter.info(
-      `template ${template.file}; ${config.config.feature === undefined ? 'no feature key' : `feature '${config.config.feature}'`} from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`,
+      `template ${template.file}; ${config.config.feature === undefined ? 'no feature key' : `feature '${config.config.feature}'`} ` +
+        `from ${config.doc.file}${terraform.size ? `; ${terraform.size} Terraform output(s)` : ''}`,
     );
     return { template, config, terraform };
   });
@@ -97,7 +100,9 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
     for (const w of r.withheld) {
       const them = w.names.length > 1 ? 'them' : 'it';
       reporter.warning(
-        `container '${w.container}' does not get ${w.names.join(', ')} (set for the whole environment in ${config.doc.file}): ${basename(template.file)} does not declare ${them} for this container. Name ${them} under byContainer.${w.container}, declare ${them} in the template, or list "${w.container}" in the config's "containers", to add ${them}.`,
+        `container '${w.container}' does not get ${w.names.join(', ')} (set for the whole environment in ${config.doc.file}): ` +
+          `${basename(template.file)} does not declare ${them} for this container. Name ${them} under byContainer.${w.container}, declare ` +
+          `${them} in the template, or list "${w.container}" in the config's "containers", to add ${them}.`,
         w.at[0],
       );
     }

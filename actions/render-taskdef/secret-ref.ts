@@ -59,7 +59,9 @@ export function parseSecretRef(ref: string): SecretRef | { error: string; fix?: 
       if (!SM_NAME.test(base)) return { error: `'${ref}' is a Secrets Manager ARN with an invalid secret name '${base}'` };
       if (parts.length !== 1 && parts.length !== 4) {
         return {
-          error: `'${ref}' is a Secrets Manager ARN with ${parts.length - 1} ':'-separated field(s) after the name; ECS takes either none or exactly three (json-key:version-stage:version-id, each may be empty, e.g. ':api_key::')`,
+          error:
+            `'${ref}' is a Secrets Manager ARN with ${parts.length - 1} ':'-separated field(s) after the name; ECS takes either ` +
+            `none or exactly three (json-key:version-stage:version-id, each may be empty, e.g. ':api_key::')`,
         };
       }
       const secretId = ref.slice(0, ref.length - (sm[3]!.length - base.length));
@@ -76,7 +78,9 @@ export function parseSecretRef(ref: string): SecretRef | { error: string; fix?: 
       };
     }
     return {
-      error: `'${ref}' is not an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>) or a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>[:json-key:version-stage:version-id])`,
+      error:
+        `'${ref}' is not an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>) or a Secrets Manager ARN ` +
+        `(arn:aws:secretsmanager:<region>:<account>:secret:<name>[:json-key:version-stage:version-id])`,
     };
   }
   if (!SSM_NAME.test(ref)) {

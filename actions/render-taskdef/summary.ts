@@ -77,7 +77,8 @@ export function summaryMarkdown(r: RenderResult, info: SummaryInfo): string {
   const withheldTable = withheld.length
     ? [
         '',
-        '**Not given** (set for the whole environment, but the template does not declare them for the container: name them under `byContainer.<container>` to add them):',
+        '**Not given** (set for the whole environment, but the template does not declare them for the container: name them under ' +
+          '`byContainer.<container>` to add them):',
         '',
         markdownTable(['container', 'name', 'set in'], withheld),
       ]

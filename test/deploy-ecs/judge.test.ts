@@ -348,3 +348,87 @@ describe('judge: the edges of each rule', () => {
     expect(batches(Array.from({ length: 10 }, (_, i) => i))).toHaveLength(1);
   });
 });
+
+describe('judge and steadyOn: answers with fields left out, lists in another order', () => {
+  const verdict = (service: Service | undefined, tracked: Tracked = t) => judge(tracked, service, { maxFailedTasks: 3 });
+
+  it('names the service state in the progress line when the service is gone or not ACTIVE', () => {
+    expect(verdict(undefined).progress).toBe('service is missing');
+    expect(verdict(svc([], { status: 'DRAINING' })).progress).toBe('service is DRAINING');
+  });
+
+  it('a service answer without deployments: ours is not listed', () => {
+    expect(verdict(svc([], { deployments: undefined }))).toMatchObject({
+      state: 'failed',
+      reason: 'our deployment ecs-svc/ours is not listed by the service',
+    });
+    expect(verdict(svc([], { deployments: undefined }), { ...t, deploymentId: undefined })).toMatchObject({
+      state: 'failed',
+      reason: 'our deployment  is not listed by the service',
+    });
+  });
+
+  it('no id returned: the newest deployment of our revision is ours, whatever the order, and never a newer one of another revision', () => {
+    const older = dep({ id: 'ecs-svc/older', status: 'ACTIVE', createdAt: new Date(1000), rolloutState: 'COMPLETED', runningCount: 2 });
+    const newer = dep({ id: 'ecs-svc/newer', createdAt: new Date(2000) });
+    const noId = { ...t, deploymentId: undefined };
+    expect(verdict(svc([newer, older]), noId).state).toBe('waiting');
+    expect(verdict(svc([older, newer]), noId).state).toBe('waiting');
+    // Someone else's deployment of another revision, newer than ours and not PRIMARY: ours is still judged.
+    const theirs = old({ id: 'ecs-svc/theirs', status: 'ACTIVE', createdAt: new Date(3000), rolloutState: 'IN_PROGRESS' });
+    const done = dep({ id: 'ecs-svc/ours', createdAt: new Date(2000), rolloutState: 'COMPLETED', runningCount: 2 });
+    expect(verdict(svc([theirs, done]), noId).state).toBe('succeeded');
+  });
+
+  it('a rollback event without a time counts as older than our start; one without a message is no rollback sign', () => {
+    const service = (events: Service['events']) => svc([old({ id: 'ecs-svc/rb', status: 'PRIMARY' })], { events });
+    const started = { ...t, startedAt: 10_000 };
+    expect(verdict(service([{ message: '(service api) rolling back to deployment ecs-svc/x.' }]), started).state).toBe('superseded');
+    expect(verdict(service([{ createdAt: new Date(20_000) }]), started).state).toBe('superseded');
+  });
+
+  it('steadyOn finds the PRIMARY deployment wherever it is listed', () => {
+    const service = svc([old({ status: 'ACTIVE', rolloutState: 'COMPLETED' }), dep({ rolloutState: 'COMPLETED', runningCount: 2 })], {
+      taskDefinition: NEW,
+      runningCount: 2,
+      desiredCount: 2,
+    });
+    expect(steadyOn(service, NEW)).toEqual({ steady: false, why: '1 other deployment(s) still active (api:6 COMPLETED)' });
+  });
+
+  it('steadyOn: no deployment listed is not steady, even when the service names the revision', () => {
+    expect(steadyOn(svc([], { taskDefinition: NEW, deployments: undefined }), NEW)).toEqual({ steady: false, why: 'it runs api:7' });
+    expect(steadyOn(svc([], { taskDefinition: NEW }), NEW)).toEqual({ steady: false, why: 'it runs api:7' });
+  });
+
+  it('steadyOn lists every other deployment, comma-separated', () => {
+    const service = svc(
+      [
+        dep({ rolloutState: 'COMPLETED', runningCount: 2 }),
+        old({ rolloutState: 'IN_PROGRESS' }),
+        old({ taskDefinition: `${NEW.slice(0, -1)}5` }),
+      ],
+      { taskDefinition: NEW, runningCount: 2, desiredCount: 2 },
+    );
+    expect(steadyOn(service, NEW)).toEqual({
+      steady: false,
+      why: '2 other deployment(s) still active (api:6 IN_PROGRESS, api:5 COMPLETED)',
+    });
+  });
+
+  it('with an id, ours is that deployment even when a newer one of the same revision is listed', () => {
+    const ours = dep({ createdAt: new Date(1000), rolloutState: 'IN_PROGRESS' });
+    const again = dep({ id: 'ecs-svc/again', status: 'ACTIVE', createdAt: new Date(2000), rolloutState: 'COMPLETED', runningCount: 2 });
+    expect(verdict(svc([ours, again])).state).toBe('waiting');
+  });
+
+  it('the progress line follows our deployment, not the PRIMARY that replaced it', () => {
+    const v = verdict(svc([old({ id: 'ecs-svc/theirs', status: 'PRIMARY', runningCount: 2 }), dep({ status: 'ACTIVE', runningCount: 1 })]));
+    expect(v.progress).toBe('running 1/2, pending 0, IN_PROGRESS');
+  });
+
+  it('steadyOn: a service that names another revision is not steady on ours', () => {
+    const service = svc([dep({ rolloutState: 'COMPLETED', runningCount: 2 })], { taskDefinition: OLD, runningCount: 2, desiredCount: 2 });
+    expect(steadyOn(service, NEW)).toEqual({ steady: false, why: 'it runs api:6' });
+  });
+});

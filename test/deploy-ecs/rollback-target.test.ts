@@ -120,3 +120,138 @@ describe('rollbackTarget', () => {
     expect(r.note).toMatch(/no rollback target/);
   });
 });
+
+describe('stableRevision: the edges of each step', () => {
+  it.each<[string, Service, { arn?: string; note?: string }]>([
+    ['a service without deployments: what it names', { taskDefinition: TD(5) }, { arn: TD(5) }],
+    ['a service naming no revision and no deployment: empty', {}, { arn: '' }],
+    [
+      'a PRIMARY without a rollout state (no circuit-breaker era): what the service runs',
+      { taskDefinition: TD(6), deployments: [{ status: 'PRIMARY', taskDefinition: TD(6) }] },
+      { arn: TD(6) },
+    ],
+    [
+      "ECS's rollback reason matched whatever its case",
+      {
+        taskDefinition: TD(5),
+        deployments: [
+          {
+            id: 'ecs-svc/3',
+            status: 'PRIMARY',
+            taskDefinition: TD(5),
+            rolloutState: 'IN_PROGRESS',
+            rolloutStateReason: 'Rolling Back To Deployment x',
+          },
+        ],
+      },
+      { arn: TD(5), note: 'is being rolled back by ECS to api:5 (deployment ecs-svc/3); that is the rollback target' },
+    ],
+    [
+      'an older FAILED deployment is no rollback sign: the PRIMARY is still deploying',
+      {
+        taskDefinition: TD(6),
+        deployments: [
+          { status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'IN_PROGRESS', createdAt: at(3) },
+          { status: 'ACTIVE', taskDefinition: TD(4), rolloutState: 'FAILED', createdAt: at(1) },
+          { status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', createdAt: at(2) },
+        ],
+      },
+      { arn: TD(5), note: 'was still deploying api:6; the rollback target is api:5, the last deployment that completed' },
+    ],
+    [
+      'a FAILED PRIMARY that is not IN_PROGRESS is no ECS rollback, whatever its reason says',
+      {
+        taskDefinition: TD(6),
+        deployments: [
+          {
+            status: 'PRIMARY',
+            taskDefinition: TD(6),
+            rolloutState: 'FAILED',
+            rolloutStateReason: 'rolling back to deployment x',
+            createdAt: at(2),
+          },
+          { status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', createdAt: at(1) },
+        ],
+      },
+      { arn: TD(5), note: 'was left FAILED on api:6; the rollback target is api:5, the last deployment that completed' },
+    ],
+    [
+      'a completed deployment without a revision is not a target',
+      {
+        taskDefinition: TD(6),
+        deployments: [
+          { status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) },
+          { status: 'ACTIVE', rolloutState: 'COMPLETED', createdAt: at(3) },
+        ],
+      },
+      { note: 'was left FAILED on api:6 and lists no deployment that completed' },
+    ],
+  ])('%s', (_label, service, expected) => {
+    expect(stableRevision(service)).toEqual(expected);
+  });
+});
+
+describe('rollbackTarget: the history', () => {
+  const onlyFailed: Service = {
+    taskDefinition: TD(6),
+    deployments: [{ status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) }],
+  };
+
+  it('does not read the history when the service itself names the target', async () => {
+    const ecs = mockClient(ECSClient);
+    const r = await rollbackTarget(ecs as unknown as ECSClient, 'c', 'api', {
+      taskDefinition: TD(5),
+      deployments: [{ status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'COMPLETED' }],
+    });
+    expect(r).toEqual({ arn: TD(5), note: undefined });
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('describes revisions 20 at a time, skips rows without a revision and revisions listed FAILED, and names where the target came from', async () => {
+    const ecs = mockClient(ECSClient);
+    // Newest first after sorting: rev-30 … rev-1 (rev-30 is the FAILED revision 6 again).
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        { createdAt: at(100) },
+        ...Array.from({ length: 30 }, (_, i) => ({ targetServiceRevisionArn: `rev-${i + 1}`, createdAt: at(i + 1) })),
+      ],
+    });
+    ecs.on(DescribeServiceRevisionsCommand).callsFake((input: { serviceRevisionArns: string[] }) => ({
+      serviceRevisions: input.serviceRevisionArns.map((arn) => ({
+        serviceRevisionArn: arn,
+        // Only the oldest rows have a revision other than the FAILED one.
+        taskDefinition: arn === 'rev-3' ? TD(3) : arn === 'rev-2' ? TD(2) : TD(6),
+      })),
+    }));
+    const r = await rollbackTarget(ecs as unknown as ECSClient, 'c', 'api', onlyFailed);
+    expect(r).toEqual({
+      arn: TD(3),
+      note: 'was left FAILED on api:6 and lists no deployment that completed; the rollback target is api:3, its newest SUCCESSFUL service deployment (ListServiceDeployments)',
+    });
+    const asked = ecs.commandCalls(DescribeServiceRevisionsCommand).map((c) => c.args[0].input.serviceRevisionArns);
+    expect(asked.map((a) => a!.length)).toEqual([20, 10]);
+    expect(asked[0]![0]).toBe('rev-30');
+  });
+
+  it('has no target, and says why, when the history cannot be read', async () => {
+    const ecs = mockClient(ECSClient);
+    ecs.on(ListServiceDeploymentsCommand).rejects(new Error('AccessDeniedException: not authorized to ecs:ListServiceDeployments'));
+    const r = await rollbackTarget(ecs as unknown as ECSClient, 'c', 'api', onlyFailed);
+    expect(r.arn).toBe('');
+    expect(r.note).toBe(
+      'was left FAILED on api:6 and lists no deployment that completed, and its deployment history cannot be read ' +
+        '(AccessDeniedException: not authorized to ecs:ListServiceDeployments): no rollback target',
+    );
+  });
+
+  it('says ECS records no SUCCESSFUL deployment of another revision when the history has none', async () => {
+    const ecs = mockClient(ECSClient);
+    ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [] });
+    const r = await rollbackTarget(ecs as unknown as ECSClient, 'c', 'api', onlyFailed);
+    expect(r).toEqual({
+      arn: '',
+      note: 'was left FAILED on api:6 and lists no deployment that completed, and ECS records no SUCCESSFUL deployment of another revision: no rollback target',
+    });
+    expect(ecs.commandCalls(DescribeServiceRevisionsCommand)).toHaveLength(0);
+  });
+});

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveRelease } from '../../actions/deploy-static/rollback.js';
+import { resolveRelease } from '../../actions/deploy-static/rollback-plan.js';
 import type { Release } from '../../actions/deploy-static/record.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle } from '../helpers/run-bundle.js';

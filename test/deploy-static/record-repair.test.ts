@@ -3,7 +3,7 @@ import { getInputs } from '../../actions/deploy-static/inputs.js';
 import { parseRecord, recordUnreadable } from '../../actions/deploy-static/record.js';
 import { keepOf } from '../../actions/deploy-static/releases.js';
 import { RECOVERED_HEADERS, rebuildRecord } from '../../actions/deploy-static/repair.js';
-import { planRollback } from '../../actions/deploy-static/rollback.js';
+import { planRollback } from '../../actions/deploy-static/rollback-plan.js';
 import type { RecordStore } from '../../actions/deploy-static/record.js';
 
 const where = { state: { bucket: 'site', prefix: 'app/.deploy-static/' } };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest, Release } from '../../actions/deploy-static/record.js';
 import { ownedRels, parseRecord } from '../../actions/deploy-static/record.js';
 import { planPreserve, protectedRels, releaseIdFor, uniqueId } from '../../actions/deploy-static/releases.js';
-import { planRollback, resolveRelease } from '../../actions/deploy-static/rollback.js';
+import { planRollback, resolveRelease } from '../../actions/deploy-static/rollback-plan.js';
 import type { RecordStore } from '../../actions/deploy-static/record.js';
 
 const file = (etag: string, snap?: string) => ({ etag, md5: '0'.repeat(32), headers: 'h1', ...(snap ? { snap } : {}) });

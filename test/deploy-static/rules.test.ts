@@ -156,4 +156,90 @@ describe('header rules', () => {
     expect(headerHash(base)).not.toBe(headerHash(base, 'public-read'));
     expect(headerHash({ ...base, metadata: { a: '1', b: '2' } })).toBe(headerHash({ ...base, metadata: { b: '2', a: '1' } }));
   });
+
+  it('hash covers every managed header, each on its own', () => {
+    const base = headersFor('index.html', 'static', []);
+    const variants = [
+      { ...base, contentType: 'text/plain' },
+      { ...base, cacheControl: undefined },
+      { ...base, contentDisposition: 'attachment' },
+      { ...base, contentEncoding: 'br' },
+      { ...base, contentLanguage: 'de' },
+      { ...base, metadata: { team: 'web' } },
+    ];
+    const hashes = new Set([headerHash(base), ...variants.map((v) => headerHash(v))]);
+    expect(hashes.size).toBe(variants.length + 1);
+    expect(headerHash(base)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('sets and removes every system header and metadata by rule; an emptied Content-Type falls back to octet-stream', () => {
+    const rules = parseHeaderRules(
+      [
+        '*.txt: Content-Encoding: gzip',
+        '*.txt: Content-Language: de',
+        '*.txt: x-amz-meta-owner: docs',
+        'keep/*.txt: x-amz-meta-owner:',
+        'raw/*.txt: Content-Type:',
+        'raw/*.txt: Content-Encoding:',
+      ].join('\r\n'),
+    );
+    expect(headersFor('a.txt', 'none', rules)).toEqual({
+      contentType: 'text/plain; charset=utf-8',
+      contentEncoding: 'gzip',
+      contentLanguage: 'de',
+      metadata: { owner: 'docs' },
+    });
+    expect(headersFor('keep/a.txt', 'none', rules).metadata).toEqual({});
+    expect(headersFor('raw/a.txt', 'none', rules)).toEqual({
+      contentType: 'application/octet-stream',
+      contentLanguage: 'de',
+      metadata: { owner: 'docs' },
+    });
+  });
+
+  it('names the input it parses and offers the headers S3 stores, title-cased', () => {
+    let err: ActionError | undefined;
+    try {
+      parseHeaderRules('\n*.css: X-Frame-Options: DENY', 'extra-headers');
+    } catch (e) {
+      err = e as ActionError;
+    }
+    // One problem is thrown as itself (aggregate), not wrapped.
+    expect([err].map((p) => [p?.message, p?.location.input, p?.fix])).toEqual([
+      [
+        "line 2 of input 'extra-headers' sets 'X-Frame-Options', which S3 does not store per object.",
+        'extra-headers',
+        'Use one of Cache-Control, Content-Type, Content-Disposition, Content-Encoding, Content-Language or x-amz-meta-<name>.',
+      ],
+    ]);
+  });
+
+  it('keeps the glob and value as written (trimmed) and the line number', () => {
+    const [rule] = parseHeaderRules('  # c\n  assets/*.js :  Cache-Control :  max-age=60  ');
+    expect(rule).toMatchObject({ glob: 'assets/*.js', header: 'cache-control', value: 'max-age=60', line: 2 });
+    expect(rule!.match('assets/a.js')).toBe(true);
+    expect(rule!.match('other/assets/a.js')).toBe(false);
+  });
+});
+
+describe('entry files and text types', () => {
+  it.each([
+    ['index.html.br', true],
+    ['docs/index.htm.gz', true],
+    ['assets/app.3f9a1c.js.br', false],
+    ['.well-known/manifest.json', true],
+  ])('%s is an entry file: %s', (rel, entry) => {
+    expect(isEntry(rel)).toBe(entry);
+  });
+
+  it('a pre-compressed entry file gets no-cache under static', () => {
+    expect(headersFor('index.html.br', 'static', []).cacheControl).toBe(NO_CACHE);
+  });
+
+  it.each([
+    ['feed.rss', 'application/rss+xml; charset=utf-8'],
+    ['data.xml', 'application/xml; charset=utf-8'],
+  ])('%s gets a charset (XML text): %s', (rel, type) => {
+    expect(contentTypeFor(rel)).toBe(type);
+  });
 });

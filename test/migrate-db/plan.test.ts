@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientToken, defaultStartedBy, looksSecret, maskedEnvironment } from '../../actions/migrate-db/identity.js';
+import { clientToken, defaultStartedBy, isSecretOverride, maskedEnvironment } from '../../actions/migrate-db/identity.js';
 import { parseCommand } from '../../actions/migrate-db/inputs.js';
 import { consoleUrl, logStreamName, pickContainer, planRun } from '../../actions/migrate-db/plan.js';
 import { ActionError, formatProblem } from '../../lib/errors.js';
@@ -191,8 +191,8 @@ describe('identity', () => {
     ['CONN', 'mysql://root:pw@db/app', true],
     ['RAILS_LOG_LEVEL', 'info', false],
     ['SEED', 'true', false],
-  ])('%s=%s looks secret: %s', (name, value, secret) => {
-    expect(looksSecret(name, value)).toBe(secret);
+  ])('%s=%s is a secret override: %s', (name, value, secret) => {
+    expect(isSecretOverride(name, value)).toBe(secret);
   });
 
   it('masks secret-looking override values in what it prints', () => {

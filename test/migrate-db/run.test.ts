@@ -11,7 +11,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { planRun, type RunPlan } from '../../actions/migrate-db/plan.js';
-import { Migration, guardConcurrent, judge, runMigration, type RunDeps } from '../../actions/migrate-db/run.js';
+import { outcomeOfTask } from '../../actions/migrate-db/outcome.js';
+import { Migration, guardConcurrent, runMigration, type RunDeps } from '../../actions/migrate-db/run.js';
 import { ActionError } from '../../lib/errors.js';
 import { memoryReporter, type MemoryReporter } from '../../lib/report.js';
 import { CLUSTER, backendService, backendTaskDef, identity, inputsFrom } from './fixtures.js';
@@ -92,7 +93,7 @@ beforeEach(() => {
   ecsMock.on(StopTaskCommand).resolves({});
 });
 
-describe('judge', () => {
+describe('outcomeOfTask', () => {
   it.each([
     ['exit 0 of the named container is success, whatever the sidecar did', task('STOPPED', {}, 0), { result: 'succeeded', exitCode: 0 }],
     [
@@ -118,7 +119,7 @@ describe('judge', () => {
       { result: 'not-started', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull access denied' },
     ],
   ])('%s', (_name, t, outcome) => {
-    expect(judge(t, 'backend')).toEqual(outcome);
+    expect(outcomeOfTask(t, 'backend')).toEqual(outcome);
   });
 
   /** A stopped task whose sidecar is listed before the named container (ECS keeps the task definition's order). */
@@ -164,7 +165,32 @@ describe('judge', () => {
       { result: 'not-started', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' },
     ],
   ])('judges the named container, not the first listed: %s', (_name, t, outcome) => {
-    expect(judge(t, 'backend')).toEqual(outcome);
+    expect(outcomeOfTask(t, 'backend')).toEqual(outcome);
+  });
+
+  const stopped = { stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets' } as const;
+  it.each<[string, Task, object]>([
+    ['a task without containers never ran', { ...stopped, containers: undefined }, { result: 'not-started', ...stopped }],
+    [
+      'a task without the named container never ran it (no reason of another container is borrowed)',
+      { ...stopped, containers: [{ name: 'otel-collector', reason: 'sidecar reason' }] },
+      { result: 'not-started', ...stopped },
+    ],
+    [
+      'a failed run lists only the other containers that have an exit code',
+      {
+        ...stopped,
+        containers: [
+          { name: 'backend', exitCode: 137 },
+          { name: 'never-started' },
+          { name: 'null-exit', exitCode: null as unknown as number },
+          { name: 'envoy', exitCode: 0 },
+        ],
+      },
+      { result: 'failed', exitCode: 137, stop: { ...stopped, others: ['envoy exited 0'] } },
+    ],
+  ])('edges: %s', (_name, t, outcome) => {
+    expect(outcomeOfTask(t, 'backend')).toEqual(outcome);
   });
 });
 

@@ -37,7 +37,9 @@ export function readAppSpec(path: string): AppSpecTemplate {
       input: 'codedeploy-appspec',
       file: path,
       field: 'Resources',
-      fix: 'Write Resources: - TargetService: { Type: AWS::ECS::Service, Properties: { TaskDefinition: <any>, LoadBalancerInfo: { ContainerName, ContainerPort } } }.',
+      fix:
+        'Write Resources: - TargetService: { Type: AWS::ECS::Service, Properties: { TaskDefinition: <any>, LoadBalancerInfo: { ' +
+        'ContainerName, ContainerPort } } }.',
     });
   }
   return { spec: spec as Json, source: path };

@@ -93,7 +93,8 @@ export async function deployCodeDeploy(inputs: Inputs, cd: CodeDeployInputs, dep
   const { svc, template } = await report.group('Checks before the deploy (CodeDeploy)', async () => {
     const c = await checks(inputs, cd, deps);
     report.info(
-      `${service}: CODE_DEPLOY, runs ${revisionOf(c.svc.taskDefinition)}; deployment group ${cd.application}/${cd.deploymentGroup}; AppSpec ${c.template.source}`,
+      `${service}: CODE_DEPLOY, runs ${revisionOf(c.svc.taskDefinition)}; deployment group ${cd.application}/${cd.deploymentGroup}; ` +
+        `AppSpec ${c.template.source}`,
     );
     return c;
   });
@@ -116,7 +117,9 @@ export async function deployCodeDeploy(inputs: Inputs, cd: CodeDeployInputs, dep
   const finish = (r: CodeDeployResult): CodeDeployResult => ({ ...r, durationSeconds: Math.round((deps.now() - started) / 100) / 10 });
 
   if (inputs.dryRun) {
-    const line = `would register ${def ? `a revision of ${def.family} if it changed` : 'nothing (existing revision)'} and create a CodeDeploy deployment in ${cd.application}/${cd.deploymentGroup} (AppSpec ${template.source})`;
+    const line =
+      `would register ${def ? `a revision of ${def.family} if it changed` : 'nothing (existing revision)'} and create a ` +
+      `CodeDeploy deployment in ${cd.application}/${cd.deploymentGroup} (AppSpec ${template.source})`;
     report.info(line);
     return finish({
       ...base,
@@ -180,7 +183,9 @@ export async function deployCodeDeploy(inputs: Inputs, cd: CodeDeployInputs, dep
   if (followed.status === 'Failed' || followed.status === 'Stopped') {
     const err = followed.info?.errorInformation;
     const ev = followed.failedEvent;
-    const reason = `CodeDeploy ${followed.status}${ev ? ` at lifecycle event ${ev.lifecycleEventName}` : ''}${err ? `: ${err.code ?? ''} ${err.message ?? ''}`.trimEnd() : ''}`;
+    const reason =
+      `CodeDeploy ` +
+      `${followed.status}${ev ? ` at lifecycle event ${ev.lifecycleEventName}` : ''}${err ? `: ${err.code ?? ''} ${err.message ?? ''}`.trimEnd() : ''}`;
     report.warning(
       `${service}: CodeDeploy deployment ${id} ${followed.status}${ev ? ` at lifecycle event ${ev.lifecycleEventName}` : ''}.`,
     );
@@ -202,7 +207,8 @@ export async function deployCodeDeploy(inputs: Inputs, cd: CodeDeployInputs, dep
   // Timed out or cancelled: stop it and let CodeDeploy roll back to the original task set.
   const why = followed.cancelled ? 'cancelled' : 'timed-out';
   report.warning(
-    `${service}: ${why === 'cancelled' ? 'the workflow was cancelled' : `timed out after timeout-minutes ${inputs.timeoutMinutes}`}; stopping CodeDeploy deployment ${id} with rollback.`,
+    `${service}: ${why === 'cancelled' ? 'the workflow was cancelled' : `timed out after timeout-minutes ${inputs.timeoutMinutes}`}; ` +
+      `stopping CodeDeploy deployment ${id} with rollback.`,
   );
   const stop = await stopWithRollback(deps, id);
   const reason = `${why === 'cancelled' ? 'cancelled' : 'timed out'}; ${stop.note}`;
@@ -212,7 +218,8 @@ export async function deployCodeDeploy(inputs: Inputs, cd: CodeDeployInputs, dep
     rolledBack: stop.rolledBack,
     services: [{ ...row, result: why, reason }],
     error: new ActionError(
-      `${service}: the CodeDeploy deployment ${id} was ${why === 'cancelled' ? 'cancelled' : 'not finished in time'} and ${stop.stopped ? 'stopped with rollback' : 'could not be stopped'}.`,
+      `${service}: the CodeDeploy deployment ${id} was ${why === 'cancelled' ? 'cancelled' : 'not finished in time'} and ` +
+        `${stop.stopped ? 'stopped with rollback' : 'could not be stopped'}.`,
       { fix: stop.stopped ? 'Re-run to deploy again.' : `Stop it in the CodeDeploy console (${id}).` },
     ),
   });

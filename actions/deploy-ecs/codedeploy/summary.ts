@@ -5,5 +5,6 @@ import type { CodeDeployResult } from './run.js';
 export function codedeployMarkdown(r: CodeDeployResult): string {
   if (!r.codedeployDeploymentId) return '';
   const rows = r.lifecycle.filter((e) => e.name).map((e) => [e.name, e.status === 'Failed' ? `❌ ${e.status}` : e.status]);
-  return `\nCodeDeploy deployment ${code(r.codedeployDeploymentId)}${r.rolledBack ? ' (rolled back by CodeDeploy)' : ''}.\n\n${rows.length ? `${markdownTable(['lifecycle event', 'status'], rows)}\n` : ''}`;
+  const table = rows.length ? `${markdownTable(['lifecycle event', 'status'], rows)}\n` : '';
+  return `\nCodeDeploy deployment ${code(r.codedeployDeploymentId)}${r.rolledBack ? ' (rolled back by CodeDeploy)' : ''}.\n\n${table}`;
 }

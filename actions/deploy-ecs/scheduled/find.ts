@@ -192,7 +192,9 @@ export async function findScheduledTasks(deps: FindDeps, refs: ScheduledTaskRef[
       if (!(err instanceof ActionError))
         throw new ActionError(`${refLabel(ref)}: ${describeUnknown(err)}`, {
           input: INPUT,
-          fix: 'Check the IAM policy in the README (scheduler:ListSchedules, scheduler:GetSchedule, events:ListEventBuses, events:ListRuleNamesByTarget, events:ListTargetsByRule).',
+          fix:
+            'Check the IAM policy in the README (scheduler:ListSchedules, scheduler:GetSchedule, events:ListEventBuses, ' +
+            'events:ListRuleNamesByTarget, events:ListTargetsByRule).',
         });
       problems.push(err);
     }

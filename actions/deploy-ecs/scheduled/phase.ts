@@ -60,7 +60,8 @@ export async function moveScheduled(
     return { moves };
   }
   if (result.status !== 'succeeded' && result.status !== 'unchanged') {
-    const why = `the deploy ${result.status === 'superseded' ? 'was replaced by another deployment' : result.status}${result.rolledBack ? ' and was rolled back' : ''}; left on the revision it ran`;
+    const ended = result.status === 'superseded' ? 'was replaced by another deployment' : result.status;
+    const why = `the deploy ${ended}${result.rolledBack ? ' and was rolled back' : ''}; left on the revision it ran`;
     const moves = leftInPlace(targets, result.taskDefinitionArn, 'not moved', why);
     await deps.report.group('Scheduled tasks', async () => {
       for (const m of moves) deps.report.info(`${m.label}: stays on ${revisionOf(m.before)} (${why})`);
@@ -75,10 +76,13 @@ export async function moveScheduled(
   return {
     moves,
     error: new ActionError(
-      `The services are deployed, but ${failed.length} scheduled task(s) still run the old revision: ${failed.map((m) => `${m.label} (${m.reason})`).join('; ')}.`,
+      `The services are deployed, but ${failed.length} scheduled task(s) still run the old revision: ` +
+        `${failed.map((m) => `${m.label} (${m.reason})`).join('; ')}.`,
       {
         input: 'scheduled-tasks',
-        fix: 'Allow scheduler:UpdateSchedule / events:PutTargets and iam:PassRole for the target role (see the README IAM policy), then re-run: the services are unchanged and only the scheduled tasks move.',
+        fix:
+          'Allow scheduler:UpdateSchedule / events:PutTargets and iam:PassRole for the target role (see the README IAM policy), ' +
+          'then re-run: the services are unchanged and only the scheduled tasks move.',
       },
     ),
   };

@@ -20,7 +20,8 @@ const BUS = /^(?:[/0-9A-Za-z._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:
 
 export const INPUT = 'scheduled-tasks';
 const FIX =
-  'One per line: `schedule:<group>/<name>` (EventBridge Scheduler; the group is `default` unless you made one), `rule:<event-bus>/<name>` (EventBridge rule; the bus is `default` for scheduled rules), or `auto`.';
+  'One per line: `schedule:<group>/<name>` (EventBridge Scheduler; the group is `default` unless you made one), ' +
+  '`rule:<event-bus>/<name>` (EventBridge rule; the bus is `default` for scheduled rules), or `auto`.';
 
 function parseLine(text: string, line: number): ScheduledTaskRef {
   const at = { input: INPUT, fix: FIX };
