@@ -62,7 +62,8 @@ function readAppSpec(path) {
             input: 'codedeploy-appspec',
             file: path,
             field: 'Resources',
-            fix: 'Write Resources: - TargetService: { Type: AWS::ECS::Service, Properties: { TaskDefinition: <any>, LoadBalancerInfo: { ContainerName, ContainerPort } } }.',
+            fix: 'Write Resources: - TargetService: { Type: AWS::ECS::Service, Properties: { TaskDefinition: <any>, LoadBalancerInfo: { ' +
+                'ContainerName, ContainerPort } } }.',
         });
     }
     return { spec: spec, source: path };
@@ -236,7 +237,8 @@ async function deployCodeDeploy(inputs, cd, deps) {
     const def = td.kind === 'file' ? (0,taskdef/* readTaskDefinitionFile */.BD)(td.path) : undefined;
     const { svc, template } = await report.group('Checks before the deploy (CodeDeploy)', async () => {
         const c = await checks(inputs, cd, deps);
-        report.info(`${service}: CODE_DEPLOY, runs ${(0,judge/* revisionOf */.DT)(c.svc.taskDefinition)}; deployment group ${cd.application}/${cd.deploymentGroup}; AppSpec ${c.template.source}`);
+        report.info(`${service}: CODE_DEPLOY, runs ${(0,judge/* revisionOf */.DT)(c.svc.taskDefinition)}; deployment group ${cd.application}/${cd.deploymentGroup}; ` +
+            `AppSpec ${c.template.source}`);
         return c;
     });
     const before = svc.taskDefinition ?? '';
@@ -257,7 +259,8 @@ async function deployCodeDeploy(inputs, cd, deps) {
     };
     const finish = (r) => ({ ...r, durationSeconds: Math.round((deps.now() - started) / 100) / 10 });
     if (inputs.dryRun) {
-        const line = `would register ${def ? `a revision of ${def.family} if it changed` : 'nothing (existing revision)'} and create a CodeDeploy deployment in ${cd.application}/${cd.deploymentGroup} (AppSpec ${template.source})`;
+        const line = `would register ${def ? `a revision of ${def.family} if it changed` : 'nothing (existing revision)'} and create a ` +
+            `CodeDeploy deployment in ${cd.application}/${cd.deploymentGroup} (AppSpec ${template.source})`;
         report.info(line);
         return finish({
             ...base,
@@ -313,7 +316,8 @@ async function deployCodeDeploy(inputs, cd, deps) {
     if (followed.status === 'Failed' || followed.status === 'Stopped') {
         const err = followed.info?.errorInformation;
         const ev = followed.failedEvent;
-        const reason = `CodeDeploy ${followed.status}${ev ? ` at lifecycle event ${ev.lifecycleEventName}` : ''}${err ? `: ${err.code ?? ''} ${err.message ?? ''}`.trimEnd() : ''}`;
+        const reason = `CodeDeploy ` +
+            `${followed.status}${ev ? ` at lifecycle event ${ev.lifecycleEventName}` : ''}${err ? `: ${err.code ?? ''} ${err.message ?? ''}`.trimEnd() : ''}`;
         report.warning(`${service}: CodeDeploy deployment ${id} ${followed.status}${ev ? ` at lifecycle event ${ev.lifecycleEventName}` : ''}.`);
         verbatim(report, [
             `errorInformation: ${err?.code ?? '(none)'}: ${err?.message ?? ''}`,
@@ -332,7 +336,8 @@ async function deployCodeDeploy(inputs, cd, deps) {
     }
     // Timed out or cancelled: stop it and let CodeDeploy roll back to the original task set.
     const why = followed.cancelled ? 'cancelled' : 'timed-out';
-    report.warning(`${service}: ${why === 'cancelled' ? 'the workflow was cancelled' : `timed out after timeout-minutes ${inputs.timeoutMinutes}`}; stopping CodeDeploy deployment ${id} with rollback.`);
+    report.warning(`${service}: ${why === 'cancelled' ? 'the workflow was cancelled' : `timed out after timeout-minutes ${inputs.timeoutMinutes}`}; ` +
+        `stopping CodeDeploy deployment ${id} with rollback.`);
     const stop = await stopWithRollback(deps, id);
     const reason = `${why === 'cancelled' ? 'cancelled' : 'timed out'}; ${stop.note}`;
     return finish({
@@ -340,7 +345,8 @@ async function deployCodeDeploy(inputs, cd, deps) {
         status: why,
         rolledBack: stop.rolledBack,
         services: [{ ...row, result: why, reason }],
-        error: new errors/* ActionError */.lZ(`${service}: the CodeDeploy deployment ${id} was ${why === 'cancelled' ? 'cancelled' : 'not finished in time'} and ${stop.stopped ? 'stopped with rollback' : 'could not be stopped'}.`, { fix: stop.stopped ? 'Re-run to deploy again.' : `Stop it in the CodeDeploy console (${id}).` }),
+        error: new errors/* ActionError */.lZ(`${service}: the CodeDeploy deployment ${id} was ${why === 'cancelled' ? 'cancelled' : 'not finished in time'} and ` +
+            `${stop.stopped ? 'stopped with rollback' : 'could not be stopped'}.`, { fix: stop.stopped ? 'Re-run to deploy again.' : `Stop it in the CodeDeploy console (${id}).` }),
     });
 }
 

@@ -320,7 +320,8 @@ async function findScheduledTasks(deps, refs, w) {
             if (!(err instanceof errors/* ActionError */.lZ))
                 throw new errors/* ActionError */.lZ(`${(0,scheduled_refs/* refLabel */.E3)(ref)}: ${(0,errors/* describeUnknown */.Ee)(err)}`, {
                     input: scheduled_refs/* INPUT */.bO,
-                    fix: 'Check the IAM policy in the README (scheduler:ListSchedules, scheduler:GetSchedule, events:ListEventBuses, events:ListRuleNamesByTarget, events:ListTargetsByRule).',
+                    fix: 'Check the IAM policy in the README (scheduler:ListSchedules, scheduler:GetSchedule, events:ListEventBuses, ' +
+                        'events:ListRuleNamesByTarget, events:ListTargetsByRule).',
                 });
             problems.push(err);
         }
@@ -382,7 +383,8 @@ async function moveScheduled(result, targets, deps) {
         return { moves };
     }
     if (result.status !== 'succeeded' && result.status !== 'unchanged') {
-        const why = `the deploy ${result.status === 'superseded' ? 'was replaced by another deployment' : result.status}${result.rolledBack ? ' and was rolled back' : ''}; left on the revision it ran`;
+        const ended = result.status === 'superseded' ? 'was replaced by another deployment' : result.status;
+        const why = `the deploy ${ended}${result.rolledBack ? ' and was rolled back' : ''}; left on the revision it ran`;
         const moves = (0,move.leftInPlace)(targets, result.taskDefinitionArn, 'not moved', why);
         await deps.report.group('Scheduled tasks', async () => {
             for (const m of moves)
@@ -396,9 +398,11 @@ async function moveScheduled(result, targets, deps) {
         return { moves };
     return {
         moves,
-        error: new errors/* ActionError */.lZ(`The services are deployed, but ${failed.length} scheduled task(s) still run the old revision: ${failed.map((m) => `${m.label} (${m.reason})`).join('; ')}.`, {
+        error: new errors/* ActionError */.lZ(`The services are deployed, but ${failed.length} scheduled task(s) still run the old revision: ` +
+            `${failed.map((m) => `${m.label} (${m.reason})`).join('; ')}.`, {
             input: 'scheduled-tasks',
-            fix: 'Allow scheduler:UpdateSchedule / events:PutTargets and iam:PassRole for the target role (see the README IAM policy), then re-run: the services are unchanged and only the scheduled tasks move.',
+            fix: 'Allow scheduler:UpdateSchedule / events:PutTargets and iam:PassRole for the target role (see the README IAM policy), ' +
+                'then re-run: the services are unchanged and only the scheduled tasks move.',
         }),
     };
 }

@@ -16,7 +16,8 @@ function codedeployMarkdown(r) {
     if (!r.codedeployDeploymentId)
         return '';
     const rows = r.lifecycle.filter((e) => e.name).map((e) => [e.name, e.status === 'Failed' ? `❌ ${e.status}` : e.status]);
-    return `\nCodeDeploy deployment ${(0,_lib_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .a)(r.codedeployDeploymentId)}${r.rolledBack ? ' (rolled back by CodeDeploy)' : ''}.\n\n${rows.length ? `${(0,_lib_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Q)(['lifecycle event', 'status'], rows)}\n` : ''}`;
+    const table = rows.length ? `${(0,_lib_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Q)(['lifecycle event', 'status'], rows)}\n` : '';
+    return `\nCodeDeploy deployment ${(0,_lib_markdown_js__WEBPACK_IMPORTED_MODULE_0__/* .code */ .a)(r.codedeployDeploymentId)}${r.rolledBack ? ' (rolled back by CodeDeploy)' : ''}.\n\n${table}`;
 }
 
 
