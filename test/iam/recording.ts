@@ -15,7 +15,13 @@ export function noteBundleRun(root: string, action: string): void {
   const dir = process.env.IAM_CALLS_DIR;
   // Benchmarks and the demo run bundles outside vitest: no test file to name.
   if (!dir || !process.env.VITEST) return;
-  const file = expect.getState().testPath;
+  // A process a test spawns (the demo) inherits VITEST but has no vitest state to ask.
+  let file: string | undefined;
+  try {
+    file = expect.getState().testPath;
+  } catch {
+    return;
+  }
   if (!file) return;
   appendFileSync(join(dir, `bundles-${process.pid}.ndjson`), `${JSON.stringify({ file: relative(root, file), action })}\n`);
 }
