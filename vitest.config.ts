@@ -13,6 +13,8 @@ const iam = ['test/iam/**/*.test.ts'];
 export default defineConfig({
   test: {
     pool: 'forks',
+    // The bundles run on the Node release action.yml declares (test/helpers/bundle-node.ts).
+    globalSetup: ['test/helpers/bundle-node.ts'],
     // Vitest's default is one worker per core minus one: a single worker on CI's 2 cores. Most of
     // the suite waits on child processes and the local emulator, so 3 workers halve the wall time
     // (438 s → 208 s for the whole suite on the 2-core machine, 2026-11-27).

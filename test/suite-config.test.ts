@@ -3,6 +3,8 @@
  * project loads the setup that calls expect.hasAssertions()), and unit tests keep vitest's
  * default 5 s timeout — only the bundle tests, and the files that start a server or a process, wait longer.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import config from '../vitest.config.js';
 
@@ -28,5 +30,13 @@ describe('vitest.config.ts', () => {
     expect(projects.find((p) => p.test?.name === 'unit')?.test?.testTimeout).toBeUndefined();
     expect(projects.find((p) => p.test?.name === 'processes')?.test?.testTimeout).toBe(30_000);
     expect(projects.find((p) => p.test?.name === 'bundles')?.test?.testTimeout).toBe(60_000);
+  });
+
+  it('runs the bundles on the Node release every action.yml declares, pinned in package.json', () => {
+    const pinned = (JSON.parse(readFileSync('package.json', 'utf8')) as { config: { node24: string } }).config.node24;
+    expect(pinned).toMatch(/^24\./);
+    // Set by test/helpers/bundle-node.ts (globalSetup) for every worker of the run.
+    expect(process.env.BUNDLE_NODE).toBeTruthy();
+    expect(execFileSync(process.env.BUNDLE_NODE!, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${pinned}`);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/run-bundle.js';
-import { bundleTestFiles, node24TestFiles, processTestFiles } from './helpers/suite-files.js';
+import { bundleTestFiles, processTestFiles } from './helpers/suite-files.js';
 
 function fakeRepo(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'suite-files-'));
@@ -51,42 +51,6 @@ describe('bundleTestFiles', () => {
     );
     expect(files).not.toContain('test/lib/poll.test.ts');
     expect(files).not.toContain('test/workflows/rules.test.ts');
-  });
-});
-
-describe('node24TestFiles', () => {
-  it('keeps the bundle tests of actions and leaves out the tests of workflows and scripts', () => {
-    const root = fakeRepo({
-      'test/helpers/run-bundle.ts': `export async function ${CALL}) {}`,
-      'test/a/action.test.ts': `import { runBundle } from '../helpers/run-bundle.js';\nawait ${CALL}'x');`,
-      'test/workflows/runner.ts': `import { runBundle } from '../helpers/run-bundle.js';\nexport const play = () => ${CALL}'x');`,
-      'test/workflows/caller.test.ts': "import { play } from './runner.js';\nplay();",
-      'test/b/plays-a-workflow.test.ts': "import { play } from '../workflows/runner.js';\nplay();",
-      'test/b/starts-script.test.ts': "spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts']);",
-      'test/b/imports-script-helper.test.ts': `import { seed } from '../../scripts/seed.js';\nimport { runBundle } from '../helpers/run-bundle.js';\nseed(); await ${CALL}'x');`,
-      'scripts/demo.ts': `import { runBundle } from '../test/helpers/run-bundle.js';\nawait ${CALL}'x');`,
-      'scripts/seed.ts': 'export const seed = () => {};',
-    });
-    expect(bundleTestFiles(root)).toHaveLength(5);
-    expect(node24TestFiles(root)).toEqual(['test/a/action.test.ts', 'test/b/imports-script-helper.test.ts']);
-  });
-
-  it('in this repository, runs every action bundle test on Node 24 and neither the demo nor the workflow tests', () => {
-    const files = node24TestFiles(repoRoot);
-    expect(files).toEqual(
-      expect.arrayContaining([
-        'test/actions-metadata.test.ts',
-        'test/deploy-ecs/example-app.test.ts',
-        'test/deploy-ecs/e2e.test.ts',
-        'test/deploy-static/e2e.test.ts',
-        'test/migrate-db/e2e.test.ts',
-        'test/render-taskdef/e2e.test.ts',
-        'test/render-taskdef/legacy.test.ts',
-      ]),
-    );
-    expect(files).not.toContain('test/emulator/demo.test.ts');
-    expect(files.filter((f) => f.startsWith('test/workflows/'))).toEqual([]);
-    expect(bundleTestFiles(repoRoot).filter((f) => !files.includes(f))).toContain('test/workflows/reusable-e2e.test.ts');
   });
 });
 

@@ -117,8 +117,8 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
   }
   registerGivenSecrets(Object.fromEntries(Object.entries(opts.inputs ?? {}).map(([k, v]) => [k, String(v)])), env, workspace);
 
-  // BUNDLE_NODE: run the bundles on another node binary (CI's second pass on Node 24, the
-  // runtime action.yml declares; see NOTES.md), while vitest itself stays on the machine's node.
+  // BUNDLE_NODE: the node binary the bundles run on; under vitest, the Node release action.yml
+  // declares (test/helpers/bundle-node.ts), while vitest itself stays on the machine's node.
   const node = process.env.BUNDLE_NODE ? resolve(repoRoot, process.env.BUNDLE_NODE) : process.execPath;
   const child = spawn(node, [join(repoRoot, 'dist', action, 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   opts.onSpawn?.(child);

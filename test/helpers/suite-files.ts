@@ -2,13 +2,12 @@
  * Which test files run the dist bundles, decided from what each file does rather than from its
  * name: a file runs bundles when it, or anything it imports or starts as a script (transitively,
  * inside this repository), calls runBundle (test/helpers/run-bundle.ts). vitest.config.ts puts
- * those files in the `bundles` project (long timeouts). .ci/run runs most of them again with the
- * bundles on Node 24 (node24TestFiles: all but the tests of workflows and scripts). Of the rest, a file that itself starts a server or a child process (the
- * emulator, the test S3, bash, the AWS CLI) goes to `processes` (a longer timeout: a process start
+ * those files in the `bundles` project (long timeouts). Of the rest, a file that itself starts a
+ * server or a child process (the emulator, the test S3, bash, the AWS CLI) goes to `processes` (a longer timeout: a process start
  * is seconds on a busy machine), and every other test file to `unit` (vitest's default 5 s).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const RUNS_A_BUNDLE = /\brunBundle\(/;
 // `from './x.js'`, `import('./x.js')`: local modules (the .js suffix names the .ts source).
@@ -83,34 +82,4 @@ export function processTestFiles(root: string): string[] {
     .map((f) => relative(root, f))
     .filter((f) => !bundles.has(f) && startsProcesses(join(root, f), root))
     .sort();
-}
-
-/**
- * Whether `file` (absolute) tests a workflow or a script rather than a bundle: it lives in
- * test/workflows/ (the shipped workflows, their .github/scripts and the mini-runner that plays
- * them) or imports a module from there, or it starts a script of scripts/ as a child process
- * (the demo). What such a file checks — a workflow's wiring, a script's output — does not depend
- * on the node version the bundles run on, and the bundles it starts are the ones the actions' own
- * bundle tests run on Node 24 already.
- */
-function testsWorkflowOrScript(file: string, root: string): boolean {
-  const workflows = join(root, 'test', 'workflows') + sep;
-  if (file.startsWith(workflows)) return true;
-  const text = readFileSync(file, 'utf8');
-  for (const m of text.matchAll(IMPORT)) {
-    if (sourceOf(resolve(dirname(file), m[1]!))?.startsWith(workflows)) return true;
-  }
-  for (const m of text.matchAll(SCRIPT)) {
-    if (sourceOf(resolve(root, m[1]!))?.startsWith(join(root, 'scripts') + sep)) return true;
-  }
-  return false;
-}
-
-/**
- * The bundle test files .ci/run runs a second time with the bundles on Node 24 (the runtime every
- * action.yml declares): every bundle test file except the tests of workflows and scripts
- * (testsWorkflowOrScript), repository-relative, sorted.
- */
-export function node24TestFiles(root: string): string[] {
-  return bundleTestFiles(root).filter((f) => !testsWorkflowOrScript(join(root, f), root));
 }
