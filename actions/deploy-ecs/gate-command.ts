@@ -91,7 +91,10 @@ export function runCommand(
       else if (stopped)
         resolve({
           status: 'skipped',
-          reason: `the gate command was ${ctx.signal && ctx.signal.reason instanceof GateStop ? `stopped before it finished (${ctx.signal.reason.message})` : 'stopped before it finished'}`,
+          reason:
+            ctx.signal && ctx.signal.reason instanceof GateStop
+              ? `the gate command was stopped before it finished (${ctx.signal.reason.message})`
+              : 'the gate command was stopped before it finished',
           urls: [],
           command: report,
         });

@@ -26,7 +26,8 @@ export function gateDiagnosis(r: GateResult): string[] {
   for (const u of r.urls) {
     const lastError = [...u.attempts].reverse().find((a) => a.error)?.error;
     lines.push(
-      `  ${u.url}: ${u.passed ? 'passed' : 'failed'}; ${statusRuns(u.attempts)}${lastError ? ` (last error: ${lastError})` : ''}; min/avg/max ${timings(u.attempts)}`,
+      `  ${u.url}: ${u.passed ? 'passed' : 'failed'}; ${statusRuns(u.attempts)}${lastError ? ` (last error: ${lastError})` : ''}; min/avg/max ` +
+        `${timings(u.attempts)}`,
     );
   }
   if (r.command) {

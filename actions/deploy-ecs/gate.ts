@@ -63,7 +63,8 @@ async function runProbes(
     last: '',
   }));
   deps.report.info(
-    `gate ${ctx.service}: ${gate.method} ${reports.map((r) => r.report.url).join(', ')} until ${gate.successes} answer(s) in a row are ${expectText(gate)} (timeout ${gate.timeoutMs / 1000} s)`,
+    `gate ${ctx.service}: ${gate.method} ${reports.map((r) => r.report.url).join(', ')} until ${gate.successes} answer(s) in a row are ` +
+      `${expectText(gate)} (timeout ${gate.timeoutMs / 1000} s)`,
   );
   for (;;) {
     const open = reports.filter((r) => !r.report.passed);

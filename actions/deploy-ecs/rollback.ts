@@ -247,7 +247,8 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
       else
         notes.push(
           `${t.service} rollback to ${prev} started but not confirmed ` +
-            `${ctx.cancelled || deps.signal?.aborted ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on (${v?.progress ?? 'no state yet'})`,
+            `${ctx.cancelled || deps.signal?.aborted ? 'before the runner stops this step' : 'within timeout-minutes'}; ECS carries it on ` +
+            `(${v?.progress ?? 'no state yet'})`,
         );
     }
     return { done: all, note: `; ${notes.join('; ')}` };
@@ -256,7 +257,10 @@ async function rollBack(inputs: Inputs, deps: Deps, targets: Tracked[], ctx: Fai
 
 function gateHint(gate: GateResult): string {
   if (gate.status === 'expired')
-    return "The pause ended before the gate passed (the hook's timeout, or a CONTINUE from elsewhere): make the hook's timeoutConfiguration longer than gate-timeout-seconds, or the gate faster; see where the gate was when the pause ended.";
+    return (
+      "The pause ended before the gate passed (the hook's timeout, or a CONTINUE from elsewhere): make the hook's timeoutConfiguration longer " +
+      'than gate-timeout-seconds, or the gate faster; see where the gate was when the pause ended.'
+    );
   return gate.command
     ? 'The new revision failed the gate command: see its exit code and last lines.'
     : "The new revision failed the test-traffic gate: see each URL's status codes; check the app's health endpoint and the test listener's routing.";

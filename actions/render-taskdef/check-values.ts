@@ -20,7 +20,9 @@ export const checkPlainValues: Checker = (r, opts) => {
     for (const [j, e] of (c.environment ?? []).entries()) {
       if (typeof e?.name !== 'string' || typeof e.value !== 'string' || e.value === '') continue;
       const path = ['containerDefinitions', i, 'environment', j];
-      const move = `Store the value in SSM Parameter Store (SecureString) or Secrets Manager and reference it from secrets/ssm/secretsManager instead, so the task definition holds a reference, not the value`;
+      const move =
+        `Store the value in SSM Parameter Store (SecureString) or Secrets Manager and reference it from secrets/ssm/secretsManager ` +
+        `instead, so the task definition holds a reference, not the value`;
       const shape = secretByValue(e.value);
       if (shape) {
         problems.push({
@@ -67,8 +69,12 @@ export const checkSensitive: Checker = (r, opts) => {
         : `${fieldName(path)} holds a sensitive Terraform output (${output}) in the clear`;
     found.set(key, {
       path,
-      message: `${c ? `container '${String(c.name)}': ` : ''}${what}; a task definition is readable by anyone with ecs:DescribeTaskDefinition, in every revision.`,
-      fix: `A sensitive output may only fill a secret's valueFrom: store the value in Secrets Manager or SSM Parameter Store (SecureString), output its ARN or name from Terraform, and reference it under secrets (or the config's ssm / secretsManager).`,
+      message:
+        `${c ? `container '${String(c.name)}': ` : ''}${what}; a task definition is readable by anyone with ecs:DescribeTaskDefinition, in ` +
+        `every revision.`,
+      fix:
+        `A sensitive output may only fill a secret's valueFrom: store the value in Secrets Manager or SSM Parameter Store (SecureString), output ` +
+        `its ARN or name from Terraform, and reference it under secrets (or the config's ssm / secretsManager).`,
     });
   };
   for (const u of r.sensitive) report(u.path, u.output);

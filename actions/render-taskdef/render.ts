@@ -265,7 +265,8 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
   for (const [name, path] of settings.namedContainers) {
     if (!names.includes(name))
       warnings.push(
-        `${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ${names.join(', ')}).`,
+        `${configLocation(config, path).file}: byContainer.${name} is skipped here: ${req.templateName} has no container '${name}' (it has ` +
+          `${names.join(', ')}).`,
       );
   }
   return {

@@ -35,8 +35,12 @@ export function ssmVersionProblem(ref: string): { error: string; fix: string } |
   if (!m) return undefined;
   const [, base, selector] = m;
   return {
-    error: `'${ref}' asks for ${/^\d+$/.test(selector!) ? 'version' : 'label'} '${selector}' of SSM parameter ${base}: ECS takes an SSM parameter by name or ARN only (no :version or :label) and reads its current value when the task starts`,
-    fix: `Write '${base}'. To pin a value, store it under a parameter name of its own (e.g. ${base}-v${/^\d+$/.test(selector!) ? selector : '2'}), or keep it in Secrets Manager, whose ARN takes :json-key:version-stage:version-id.`,
+    error:
+      `'${ref}' asks for ${/^\d+$/.test(selector!) ? 'version' : 'label'} '${selector}' of SSM parameter ${base}: ECS takes an SSM parameter by ` +
+      `name or ARN only (no :version or :label) and reads its current value when the task starts`,
+    fix:
+      `Write '${base}'. To pin a value, store it under a parameter name of its own (e.g. ${base}-v${/^\d+$/.test(selector!) ? selector : '2'}), or ` +
+      `keep it in Secrets Manager, whose ARN takes :json-key:version-stage:version-id.`,
   };
 }
 

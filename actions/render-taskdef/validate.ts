@@ -153,7 +153,8 @@ const checkConsistency: Checker = (r) => {
           at('secrets', j),
           `container '${name}': secret ${s.name}: ${ref.error}.`,
           ref.fix ??
-            'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>[:json-key::].',
+            'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 ' +
+              'chars>[:json-key::].',
         );
     }
   });

@@ -231,7 +231,9 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
             }
             refused++;
             notChecked.push({
-              message: `${a.item.what}: not checked: ${where} (${a.key}; DescribeSecret by ARN was refused: ${describeUnknown(err)}). The task's execution role, not this job's role, is what must read it: see "Secrets in another account" in the render-taskdef README.`,
+              message:
+                `${a.item.what}: not checked: ${where} (${a.key}; DescribeSecret by ARN was refused: ${describeUnknown(err)}). The task's ` +
+                `execution role, not this job's role, is what must read it: see "Secrets in another account" in the render-taskdef README.`,
               at: a.item.at,
             });
           },
@@ -254,7 +256,8 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
             miss(
               items,
               `log group ${group} does not exist.`,
-              `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on the execution role).`,
+              `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on ` +
+                `the execution role).`,
             );
           } catch (err) {
             failed(items, `log group ${group}`, err, 'logs:DescribeLogGroups');
@@ -267,7 +270,8 @@ export async function runVerify(plan: VerifyPlan, clients: ClientFactory, out: V
   const secretCount = plan.secrets.size + crossAccountSecrets.length - refused;
   const unchecked = notChecked.length ? `, ${notChecked.length} not checked (another account)` : '';
   log(
-    `verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`,
+    `verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log ` +
+      `group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`,
   );
   for (const n of notChecked) out.warning(n.message, n.at);
   for (const s of plan.skipped) log(`not verified: ${s}`);
@@ -310,7 +314,9 @@ async function sortByAccount(
     else if (a.kind === 'secretsmanager') cross.push(a);
     else {
       notChecked.push({
-        message: `${a.item.what}: not checked: account ${a.account} (${a.ref}; this job runs as account ${own}, and an SSM parameter of another account can be read only when it is shared with this one).`,
+        message:
+          `${a.item.what}: not checked: account ${a.account} (${a.ref}; this job runs as account ${own}, and an SSM parameter of another ` +
+          `account can be read only when it is shared with this one).`,
         at: a.item.at,
       });
     }
