@@ -138,11 +138,13 @@ describe('deploy-ecs bundle on the emulator', () => {
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'stuck' });
     emu.scenarios.nextRollout({ cluster, service: 'backend' }, { result: 'success', afterSeconds: 0.3 });
     const ws = workspaceWith(taskDef(family, 'v3'));
-    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '0.03' }, ws);
-    expect(r.code).toBe(1);
+    // 6 s: long enough for the update to be sent on a busy machine (node start-up included) before
+    // the deadline; the stuck rollout then holds the run until it.
+    const r = await run({ 'task-definition': 'taskdef.json', cluster, services: 'backend', 'timeout-minutes': '0.1' }, ws);
+    expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.status).toBe('timed-out');
     expect(r.outputs['rolled-back']).toBe('true');
-    expect(r.stdout).toMatch(/timed out after [0-9.]+ s \(timeout-minutes 0.03/);
+    expect(r.stdout).toMatch(/timed out after [0-9.]+ s \(timeout-minutes 0.1/);
     expect(r.stdout).toContain(`rolled back to ${first}`);
   });
 
