@@ -16,10 +16,11 @@ import {
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
-import { relOf, type TargetPlan } from './plan.js';
+import { nextEntries, relOf, type ObservedObject, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
-import { normalizeTime, type Manifest } from './record.js';
-import { bookkeeping, keepOf, planPreserve, preserveLive, recordRelease } from './releases.js';
+import { normalizeTime, RECORD_VERSION, type Manifest } from './record.js';
+import { bookkeeping, keepOf, recordRelease } from './releases.js';
+import { planPreserve, preserveLive } from './snapshots.js';
 import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';
 import type { Target } from './targets.js';
 
@@ -32,6 +33,7 @@ import type { Target } from './targets.js';
 /** Does applying this target write anything (objects, invalidation, or the record)? */
 function needsWrite(res: TargetResult): boolean {
   const { plan } = res;
+  if (res.unchangedByHead) return false;
   if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
   // A site deployed before releases existed gets its first release.
   if (!res.manifest?.releases?.length) return true;
@@ -116,7 +118,7 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
   const recordOf = (m: RecordState): Manifest => {
     // Unknown fields of a newer record (releases) are kept; ours are replaced whole.
     const { entries: _e, pending: _p, run: _r, version: _v, ...other } = res.manifest ?? ({} as Partial<Manifest>);
-    return { ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
+    return { ...other, ...m, version: RECORD_VERSION, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
   };
   const record = async (m: RecordState): Promise<void> => {
     if (lock?.lostReason)
@@ -256,11 +258,6 @@ async function applyTarget(res: TargetResult, inputs: Inputs, deps: Deps, lock?:
 
 type RecordState = Pick<Manifest, 'entries' | 'pending'>;
 
-interface ObservedObject {
-  etag: string;
-  lastModified?: string;
-}
-
 /**
  * PutObject does not return LastModified, and the record needs it (see
  * planTarget). HEADs run `concurrency` at a time, listing pages one after
@@ -286,30 +283,4 @@ async function observe(
   for (const o of await listRemote(s3, target.bucket, target.prefix, skip))
     out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
   return out;
-}
-
-/**
- * Record entries for every file in source. A written object's LastModified is
- * recorded only when what we observed after writing still has our ETag;
- * otherwise the entry has none and the next run HEADs it.
- */
-function nextEntries(
-  res: Pick<TargetResult, 'plan'>,
-  written: ReadonlyMap<string, string>,
-  observed: ReadonlyMap<string, ObservedObject> = new Map(),
-): Manifest['entries'] {
-  const { plan } = res;
-  const entries: Manifest['entries'] = {};
-  const files = [...plan.uploads.map((o) => o.file), ...plan.copies.map((o) => o.file), ...plan.unchanged].sort((a, b) =>
-    a.rel < b.rel ? -1 : 1,
-  );
-  for (const f of files) {
-    const seen = plan.remoteSeen.get(f.rel);
-    const etag = written.get(f.rel) ?? seen?.etag;
-    if (!etag) continue;
-    const obs = observed.get(f.rel);
-    const lastModified = written.has(f.rel) ? (obs?.etag === etag ? obs.lastModified : undefined) : seen?.lastModified;
-    entries[f.rel] = { etag, md5: f.md5, headers: f.headerHash, ...(lastModified ? { lastModified } : {}) };
-  }
-  return entries;
 }

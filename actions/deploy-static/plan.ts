@@ -224,3 +224,34 @@ export function checkDeleteGuard(
 export function relOf(key: string, prefix: string): string {
   return key.startsWith(prefix) ? key.slice(prefix.length) : key;
 }
+
+export interface ObservedObject {
+  etag: string;
+  lastModified?: string;
+}
+
+/**
+ * Record entries for every file in source. A written object's LastModified is
+ * recorded only when what we observed after writing still has our ETag;
+ * otherwise the entry has none and the next run HEADs it.
+ */
+export function nextEntries(
+  res: { plan: TargetPlan },
+  written: ReadonlyMap<string, string>,
+  observed: ReadonlyMap<string, ObservedObject> = new Map(),
+): Manifest['entries'] {
+  const { plan } = res;
+  const entries: Manifest['entries'] = {};
+  const files = [...plan.uploads.map((o) => o.file), ...plan.copies.map((o) => o.file), ...plan.unchanged].sort((a, b) =>
+    a.rel < b.rel ? -1 : 1,
+  );
+  for (const f of files) {
+    const seen = plan.remoteSeen.get(f.rel);
+    const etag = written.get(f.rel) ?? seen?.etag;
+    if (!etag) continue;
+    const obs = observed.get(f.rel);
+    const lastModified = written.has(f.rel) ? (obs?.etag === etag ? obs.lastModified : undefined) : seen?.lastModified;
+    entries[f.rel] = { etag, md5: f.md5, headers: f.headerHash, ...(lastModified ? { lastModified } : {}) };
+  }
+  return entries;
+}

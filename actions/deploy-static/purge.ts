@@ -7,7 +7,8 @@ import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type TargetPlan } from './plan.js';
-import { BOOKKEEPING_DIR, RELEASES_DIR, RecordStore, type Manifest } from './record.js';
+import { BOOKKEEPING_DIR, RECORD_VERSION, RELEASES_DIR, type Manifest } from './record.js';
+import { RecordStore } from './record-store.js';
 import { deleteKeys, listRemote } from './s3.js';
 import type { Target } from './targets.js';
 
@@ -130,7 +131,7 @@ async function applyPurge(p: PurgePlan, inputs: Inputs, deps: Deps, lock: Deploy
       throw new ActionError(`Stopped: ${lock.lostReason}.`, { fix: 'Re-run the purge; it re-plans from what is in the bucket now.' });
     await p.store.write({
       ...purgedRecord(parsed.manifest, matches, pending),
-      version: 2,
+      version: RECORD_VERSION,
       run: { id: deps.runId, at: new Date(deps.now()).toISOString() },
     });
   };

@@ -8,13 +8,13 @@ import {
   BOOKKEEPING_DIR,
   RECORD_VERSION,
   RELEASES_DIR,
-  RecordStore,
   recordUnreadable,
   type Manifest,
   type Release,
   type ReleaseFile,
 } from './record.js';
-import { needsSnapshot } from './releases.js';
+import { RecordStore } from './record-store.js';
+import { needsSnapshot } from './snapshots.js';
 import { listRemote } from './s3.js';
 import type { Target } from './targets.js';
 

@@ -9,31 +9,19 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import { withDeployLock, type DeployLock } from './lock.js';
 import { checkDeleteGuard, relOf, type RemoteObject, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
+import { RecordStore } from './record-store.js';
 import {
   BOOKKEEPING_DIR,
+  RECORD_VERSION,
   RELEASES_DIR,
-  RecordStore,
   normalizeTime,
   ownedRels,
   recordUnreadable,
   type Manifest,
   type Release,
 } from './record.js';
-import {
-  aclParam,
-  bookkeeping,
-  keepOf,
-  copySource,
-  releaseIdFor,
-  needsSnapshot,
-  planPreserve,
-  preserveLive,
-  protectedRels,
-  recordRelease,
-  snapshotKey,
-  type PreservePlan,
-  type RecordedRelease,
-} from './releases.js';
+import { bookkeeping, keepOf, releaseIdFor, protectedRels, recordRelease, type RecordedRelease } from './releases.js';
+import { aclParam, copySource, needsSnapshot, planPreserve, preserveLive, snapshotKey, type PreservePlan } from './snapshots.js';
 import { excludeMatcher } from './scan.js';
 import { SKIP_WORTH_IT, deleteKeys, listRemote } from './s3.js';
 import type { Target } from './targets.js';
@@ -264,7 +252,7 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       ...rest,
       entries,
       ...(pending.length > 0 ? { pending } : {}),
-      version: 2,
+      version: RECORD_VERSION,
       run: { id: deps.runId, at: new Date(deps.now()).toISOString() },
     };
   };

@@ -1,9 +1,10 @@
 import { code, markdownTable } from '../../lib/markdown.js';
 import { FREE_PATHS_PER_MONTH } from './invalidation.js';
 import { formatBytes, type TargetResult } from './deploy.js';
-import { releasesMarkdown, snapshotKey } from './releases.js';
+import { releasesMarkdown } from './releases.js';
+import { snapshotKey } from './snapshots.js';
 import { type RollbackPlan } from './rollback.js';
-import type { RecordStore } from './record.js';
+import type { RecordStore } from './record-store.js';
 
 export interface Totals {
   uploaded: number;
@@ -119,10 +120,8 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
 }
 
 /** The releases kept in a target's record, newest first. */
-function releaseList(store: Pick<RecordStore, 'parsed'> | undefined, where: string, current?: string): string {
-  const parsed = store?.parsed();
-  if (!parsed?.ok) return '';
-  const releases = parsed.manifest.releases ?? [];
+function releaseList(store: Pick<RecordStore, 'releaseList'> | undefined, where: string, current?: string): string {
+  const releases = store?.releaseList() ?? [];
   return releasesMarkdown(where, releases, current ?? releases.at(-1)?.id);
 }
 
