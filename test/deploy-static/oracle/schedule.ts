@@ -18,6 +18,7 @@ import { vi } from 'vitest';
 import { LOCK_REL, STALE_MS, type DeployLock } from '../../../actions/deploy-static/lock.js';
 import { MANIFEST_REL, RELEASES_DIR } from '../../../actions/deploy-static/record.js';
 import { memoryReporter } from '../../../lib/report.js';
+import { storedReleases } from '../record-files.js';
 import { FaultyS3, rng, runActor, type Actor, type Faults } from './actors.js';
 import { MemoryS3 } from './memory-s3.js';
 
@@ -93,15 +94,16 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
     // I2
     const record = s3.objects.get(MANIFEST_REL);
     if (record) {
-      let m: { releases?: { id: string; files: Record<string, { etag: string; snap?: string }> }[] } | undefined;
+      let m: { releases?: { id: string; files: unknown }[] } | undefined;
       try {
         m = JSON.parse(record.body.toString()) as typeof m;
       } catch {
         v('I2: the record is not JSON');
       }
       // While a deploy runs, the oldest release is on its way out (this run prunes it after its deletes): see the README.
-      for (const rel of (m?.releases ?? []).slice(settled ? 0 : -(KEEP - 1))) {
-        for (const [file, f] of Object.entries(rel.files)) {
+      for (const rel of storedReleases(m, (k) => s3.objects.get(k)?.body.toString()).slice(settled ? 0 : -(KEEP - 1))) {
+        if (!rel.files) v(`I2: release ${rel.id} cannot be restored: its file list is missing`);
+        for (const [file, f] of Object.entries(rel.files ?? {})) {
           const at = s3.objects.get(f.snap ? `${RELEASES_DIR}${f.snap}/${file}` : file);
           if (at?.etag !== f.etag)
             v(
@@ -178,10 +180,10 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
   await sequential(final, 'r-final');
   if (final.outcome !== 'ok') violations.push(`I4: the clean deploy after the schedule failed: ${(final.outcome as Error).message}`);
   // The build is live; any other live key is a file a kept release needs for a rollback (its assets), nothing else.
-  const history =
-    (JSON.parse(s3.objects.get(MANIFEST_REL)?.body.toString() ?? '{}') as { releases?: { files: Record<string, unknown> }[] }).releases ??
-    [];
-  const kept = new Set(history.flatMap((r) => Object.keys(r.files)));
+  const history = storedReleases(JSON.parse(s3.objects.get(MANIFEST_REL)?.body.toString() ?? '{}'), (k) =>
+    s3.objects.get(k)?.body.toString(),
+  );
+  const kept = new Set(history.flatMap((r) => Object.keys(r.files ?? {})));
   for (const k of s3.objects.keys())
     if (!k.startsWith('.deploy-static/') && !builds[5]!.files.has(k) && !kept.has(k))
       violations.push(`I4: ${k} is live but neither in the build nor in a kept release`);
