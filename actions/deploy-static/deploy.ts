@@ -201,7 +201,19 @@ function unchangedFromHead(
   const { releases: _r, ...rest } = head;
   const plan = planTarget(files, remote, { ...rest, version: head.version, entries: head.entries }, opts);
   if (plan.uploads.length + plan.copies.length + plan.deletes.length + plan.foreign.length + plan.unresolved.length > 0) return undefined;
-  return JSON.stringify(head.entries) === JSON.stringify(nextEntries({ plan }, new Map())) ? plan : undefined;
+  return sameEntries(head.entries, nextEntries({ plan }, new Map())) ? plan : undefined;
+}
+
+/** Field by field: two 100,000-entry JSON strings would cost more memory than the entries themselves. */
+function sameEntries(a: Manifest['entries'], b: Manifest['entries']): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    const x = a[k]!;
+    const y = b[k];
+    if (!y || x.etag !== y.etag || x.md5 !== y.md5 || x.headers !== y.headers || x.lastModified !== y.lastModified) return false;
+  }
+  return true;
 }
 
 /** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */

@@ -27,7 +27,7 @@ import { ActionError } from '../../lib/errors.js';
 export const BOOKKEEPING_DIR = '.deploy-static/';
 export const MANIFEST_REL = `${BOOKKEEPING_DIR}manifest.json`;
 /** Where the release file lists live, content-addressed. */
-const RECORD_FILES_DIR = `${BOOKKEEPING_DIR}record/`;
+export const RECORD_FILES_DIR = `${BOOKKEEPING_DIR}record/`;
 export const RELEASES_DIR = `${BOOKKEEPING_DIR}releases/`;
 
 /** The newest record layout this code reads and writes; a newer one is never rewritten (it would lose what this code does not know). */

@@ -98,6 +98,26 @@ describe('the deploy record in S3', () => {
     );
     expect(changed.stdout).toMatch(/repair-record: true/);
     expect(writes('lazy')).toEqual([]);
+
+    // repair-record rebuilds the lists from the snapshots, keeps who made each release (the head was readable),
+    // and leaves no list the head does not name; then the deploy goes ahead and an older release is restorable.
+    await put(client(), 'lazy', `${FILES}${'0'.repeat(64)}.json`, '{"files":{}}');
+    const repair = await run({ source: build('D'), bucket: 'lazy', 'repair-record': true }, 6);
+    expect(repair.code, repair.stdout).toBe(0);
+    const repaired = JSON.parse(await text('lazy', HEAD));
+    expect(
+      repaired.releases
+        .filter((r: { id: string }) => ids.includes(r.id))
+        .map((r: { commit: string; actor?: string }) => [r.commit, r.actor]),
+    ).toEqual([1, 2, 3].map((n) => [sha(n), 'alice']));
+    expect(repair.summary).not.toMatch(/actor and run of every release/);
+    const named = repaired.releases.map((r: { files: { sha256: string } }) => `${FILES}${r.files.sha256}.json`).sort();
+    expect((await keys(client(), 'lazy')).filter((k) => k.startsWith(FILES)).sort()).toEqual([...new Set(named)].sort());
+    const next = await run({ source: build('D'), bucket: 'lazy' }, 7);
+    expect(next.code, next.stdout).toBe(0);
+    const back = await run({ 'rollback-to': ids[0]!, bucket: 'lazy' }, 8);
+    expect(back.code, back.stdout).toBe(0);
+    expect(await text('lazy', 'about/index.html')).toContain('about A');
   });
 
   it('a version 2 record (one object) is read and rewritten as a head and file lists; every release stays restorable', async () => {
