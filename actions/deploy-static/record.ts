@@ -174,8 +174,12 @@ export function parseHead(text: string): ParsedHead {
     };
   }
   const res = headSchema.safeParse(read.json);
-  if (!res.success) return { ok: false, problem: zodProblem(res.error) };
-  const bad = checkMap(res.data.entries, ENTRY, 'entries');
+  // Problems in the order of the fields: version and keepReleases, then entries, then the rest.
+  const bad = checkMap((read.json as { entries?: unknown } | null)?.entries, ENTRY, 'entries');
+  if (!res.success) {
+    const first = String(res.error.issues[0]?.path[0] ?? '');
+    return { ok: false, problem: bad && !['', 'version', 'keepReleases'].includes(first) ? bad : zodProblem(res.error) };
+  }
   if (bad) return { ok: false, problem: bad };
   const inline = new Map<string, Record<string, ReleaseFile>>();
   const releases: ReleaseRef[] = [];
