@@ -147,7 +147,10 @@ export async function planOne(
       r.info(`${unchanged.remoteCount} objects in the bucket: nothing to change (the record's head settles every file)`);
       return { target, plan: unchanged, store, files, unchangedByHead: true, bytesUploaded: 0, lost: [] };
     }
+    const seen = store.etag;
     await store.loadReleases();
+    // A file list was gone because another run rewrote the head meanwhile: the listing predates that run's writes.
+    if (store.etag !== seen) remote = await listRemote(deps.s3, target.bucket, target.prefix, bookkeeping(store));
   }
   let manifest: Manifest | undefined;
   const parsed = store.parsed();

@@ -211,6 +211,7 @@ export class RecordStore {
     const news = [...new Map(releases.filter((r) => !this.stored.has(r.ref.files.sha256)).map((r) => [r.ref.files.sha256, r])).values()];
     await mapLimit(news, FILES_CONCURRENCY, async (r) => {
       const bytes = Buffer.from(r.body ?? filesBody(r.files).body);
+      this.fence?.(`writing a release file list under s3://${this.bucket}/${recordFilesFolder(this.state)}`);
       await this.put(filesKey(this.state, r.ref.files.sha256), bytes, { IfNoneMatch: '*' }, true);
       this.stored.add(r.ref.files.sha256);
     });
@@ -241,6 +242,8 @@ export class RecordStore {
     const gone = before?.ok && before.head.version === RECORD_VERSION ? (before.head.releases ?? []).map((r) => r.files.sha256) : [];
     const garbage = [...new Set(gone)].filter((sha) => !kept.has(sha));
     if (garbage.length > 0) {
+      // The head write may have taken long (a stalled request): the lock is checked again before deleting.
+      this.fence?.(`deleting file lists under s3://${this.bucket}/${recordFilesFolder(this.state)}`);
       for (const sha of garbage) this.stored.delete(sha);
       await deleteKeys(
         this.s3,
