@@ -18,8 +18,9 @@ import type { DeployLock } from './lock.js';
 import { withDeployLock } from './locked-run.js';
 import { relOf, type TargetPlan } from './plan.js';
 import { mapLimit } from '../../lib/pool.js';
-import type { Manifest } from './record.js';
-import { bookkeeping, keepOf, planPreserve, preserveLive, recordRelease, splitDeletes } from './releases.js';
+import { RECORD_VERSION, type Manifest } from './record.js';
+import { bookkeeping, keepOf, recordRelease, splitDeletes } from './releases.js';
+import { planPreserve, preserveLive } from './snapshots.js';
 import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';
 import { nextEntries, observe, type ObservedObject } from './entries.js';
 
@@ -32,6 +33,7 @@ import { nextEntries, observe, type ObservedObject } from './entries.js';
 /** Does applying this target write anything (objects, invalidation, or the record)? */
 function needsWrite(res: TargetResult): boolean {
   const { plan } = res;
+  if (res.unchangedByHead) return false;
   if (plan.uploads.length + plan.copies.length + plan.deletes.length > 0 || (res.manifest?.pending?.length ?? 0) > 0) return true;
   // A site deployed before releases existed gets its first release.
   if (!res.manifest?.releases?.length) return true;
@@ -123,7 +125,7 @@ async function applyTarget(
   const recordOf = (m: RecordState): Manifest => {
     // Unknown fields of a newer record (releases) are kept; ours are replaced whole.
     const { entries: _e, pending: _p, run: _r, version: _v, ...other } = res.manifest ?? ({} as Partial<Manifest>);
-    return { ...other, ...m, version: 2, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
+    return { ...other, ...m, version: RECORD_VERSION, run: { id: deps.runId, at: new Date(deps.now()).toISOString() } };
   };
   const record = async (m: RecordState): Promise<void> => {
     if (lock?.lostReason)

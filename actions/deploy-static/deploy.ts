@@ -8,8 +8,10 @@ import { deepLinkReason, stateExposure, type DistributionView } from './distribu
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
-import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type TargetPlan } from './plan.js';
-import { RecordStore, recordUnreadable, type Manifest } from './record.js';
+import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type PlanOptions, type TargetPlan } from './plan.js';
+import { nextEntries } from './entries.js';
+import { recordUnreadable, type Manifest, type RecordHead } from './record.js';
+import { RecordStore } from './record-store.js';
 import { bookkeeping, keepOf, protectedRels, type RecordedRelease, type Who } from './releases.js';
 import { headObjects, listRemote } from './s3.js';
 import { checkSource, excludeMatcher, scanSource } from './scan.js';
@@ -42,8 +44,10 @@ export interface Deps {
 export interface TargetResult {
   target: Target;
   plan: TargetPlan;
-  /** The valid record read before planning (undefined: none yet; an unreadable one stops the run). */
+  /** The valid record read before planning (undefined: none yet, or `unchangedByHead`; an unreadable one stops the run). */
   manifest?: Manifest;
+  /** The record's head showed nothing to change: no release file list was read, and the run writes nothing. */
+  unchangedByHead?: boolean;
   store: RecordStore;
   files: DesiredFile[];
   invalidation?: InvalidationPlan;
@@ -68,9 +72,10 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   // Only reads; the cheap source checks come first, so a missing or empty build makes no AWS call at all.
   await checkSource(inputs.source);
   const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t));
-  // The record first: it says how big the bookkeeping folder is, which the listing may skip (listRemote).
+  // The record's head first: it says how big the bookkeeping folder is, which the listing may skip (listRemote).
+  // The release file lists are read while planning, only when the run may change something (planOne).
   const remotes = inputs.targets.map((t, i) =>
-    stores[i]!.read().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])),
+    stores[i]!.readHead().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])),
   );
   for (const p of remotes) p.catch(() => undefined);
   const local = await r.group('Scan source', async () => {
@@ -124,13 +129,6 @@ export async function planOne(
   deps: Deps,
 ): Promise<TargetResult> {
   const { reporter: r } = deps;
-  let manifest: Manifest | undefined;
-  const parsed = store.parsed();
-  if (parsed) {
-    // Fail closed: ignoring it would record one release and prune the history (also when re-planned under the lock).
-    if (!parsed.ok) throw recordUnreadable(store, parsed);
-    manifest = parsed.manifest;
-  }
   const opts = {
     prefix: target.prefix,
     preset: inputs.preset,
@@ -140,6 +138,26 @@ export async function planOne(
     stateRel: stateRel(target),
     excluded: excludeMatcher(inputs.exclude),
   };
+  // Fail closed: ignoring it would record one release and prune the history (also when re-planned under the lock).
+  const head = store.parsedHead();
+  if (head && !head.ok) throw recordUnreadable(store, head);
+  if (head?.ok && !store.loaded) {
+    const unchanged = unchangedFromHead(files, remote, head.head, opts);
+    if (unchanged) {
+      r.info(`${unchanged.remoteCount} objects in the bucket: nothing to change (the record's head settles every file)`);
+      return { target, plan: unchanged, store, files, unchangedByHead: true, bytesUploaded: 0, lost: [] };
+    }
+    const seen = store.etag;
+    await store.loadReleases();
+    // A file list was gone because another run rewrote the head meanwhile: the listing predates that run's writes.
+    if (store.etag !== seen) remote = await listRemote(deps.s3, target.bucket, target.prefix, bookkeeping(store));
+  }
+  let manifest: Manifest | undefined;
+  const parsed = store.parsed();
+  if (parsed) {
+    if (!parsed.ok) throw recordUnreadable(store, parsed);
+    manifest = parsed.manifest;
+  }
   let plan = planTarget(files, remote, manifest, opts);
   if (plan.unresolved.length > 0) {
     r.info(
@@ -166,6 +184,39 @@ export async function planOne(
     );
   }
   return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0, lost };
+}
+
+/**
+ * The plan of a run that changes nothing, decided from the record's head alone
+ * (no release file list read: 100,000 files × 5 releases is most of the
+ * record); undefined when anything may change. Sound because the releases
+ * only add owned keys: with nothing to upload, copy or HEAD and no key outside
+ * the build at all (owned or not), they cannot add a delete; a pending
+ * invalidation or a site without a release is a write.
+ */
+function unchangedFromHead(
+  files: DesiredFile[],
+  remote: Awaited<ReturnType<typeof listRemote>>,
+  head: RecordHead,
+  opts: PlanOptions,
+): TargetPlan | undefined {
+  if ((head.pending?.length ?? 0) > 0 || !head.releases?.length) return undefined;
+  const { releases: _r, ...rest } = head;
+  const plan = planTarget(files, remote, { ...rest, version: head.version, entries: head.entries }, opts);
+  if (plan.uploads.length + plan.copies.length + plan.deletes.length + plan.foreign.length + plan.unresolved.length > 0) return undefined;
+  return sameEntries(head.entries, nextEntries({ plan }, new Map())) ? plan : undefined;
+}
+
+/** Field by field: two 100,000-entry JSON strings would cost more memory than the entries themselves. */
+function sameEntries(a: Manifest['entries'], b: Manifest['entries']): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    const x = a[k]!;
+    const y = b[k];
+    if (!y || x.etag !== y.etag || x.md5 !== y.md5 || x.headers !== y.headers || x.lastModified !== y.lastModified) return false;
+  }
+  return true;
 }
 
 /** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */

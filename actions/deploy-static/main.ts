@@ -206,8 +206,9 @@ await runAction(ACTION, async () => {
   reporter.setOutput('invalidation-paths', t.invalidationPaths);
   reporter.setOutput('plan', planPath);
   // A run that changed nothing records no release; the live one is reported.
-  const live = (r: (typeof results)[number]) => r.release?.release.id ?? r.manifest?.releases?.at(-1)?.id;
-  const before = (r: (typeof results)[number]) => (r.release ? r.release.previous : r.manifest?.releases?.at(-2)?.id);
+  // From the head: a run that changed nothing read no release file list.
+  const live = (r: (typeof results)[number]) => r.release?.release.id ?? r.store.releaseList().at(-1)?.id;
+  const before = (r: (typeof results)[number]) => (r.release ? r.release.previous : r.store.releaseList().at(-2)?.id);
   reporter.setOutput('release-id', [...new Set(results.map(live).filter(Boolean))].join(','));
   reporter.setOutput('previous-release-id', [...new Set(results.map(before).filter(Boolean))].join(','));
   appendSummary(repaired + summaryMarkdown(results, inputs.dryRun));

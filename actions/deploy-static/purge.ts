@@ -8,7 +8,8 @@ import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalida
 import type { DeployLock } from './lock.js';
 import { withDeployLock } from './locked-run.js';
 import { checkDeleteGuard, relOf, type TargetPlan } from './plan.js';
-import { RecordStore, type Manifest } from './record.js';
+import { RECORD_VERSION, type Manifest } from './record.js';
+import { RecordStore } from './record-store.js';
 import { deleteKeys, listRemote } from './s3.js';
 import { releasesFolder, stateOf, stateRel } from './state.js';
 import type { Target } from './targets.js';
@@ -136,7 +137,7 @@ async function applyPurge(p: PurgePlan, inputs: Inputs, deps: Deps, lock: Deploy
       throw new ActionError(`Stopped: ${lock.lostReason}.`, { fix: 'Re-run the purge; it re-plans from what is in the bucket now.' });
     await p.store.write({
       ...purgedRecord(parsed.manifest, matches, pending),
-      version: 2,
+      version: RECORD_VERSION,
       run: { id: deps.runId, at: new Date(deps.now()).toISOString() },
     });
   };

@@ -1,48 +1,57 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ActionError } from '../../lib/errors.js';
-import { contentMd5, statusOf } from './answers.js';
-import { recordKey, releasesFolder, stateOf, type Located, type StateLocation } from './state.js';
+import { recordKey, releasesFolder, type StateLocation } from './state.js';
 
 /**
- * The deploy record: what this action wrote under a prefix, kept in
- * `manifest.json` of the target's state location (state.ts). It is the only
+ * The deploy record: what this action wrote under a prefix, kept in the
+ * target's state location (state.ts builds every key). It is the only
  * authority for three decisions:
  * - skipping a file without a HEAD: an entry is trusted only while the
  *   listing shows the same ETag AND LastModified (a console "edit metadata"
  *   keeps the ETag and changes LastModified);
- * - deleting: only keys the record owns (entries and pending) are ever
- *   deleted, unless `delete: all`;
+ * - deleting: only keys the record owns (entries, pending and the files of
+ *   kept releases) are ever deleted, unless `delete: all`;
  * - invalidating after a failure: `pending` is written before the first
  *   upload and cleared only once the invalidation exists.
- * Every write is a compare-and-swap on the record's ETag (S3 conditional
- * writes), so two runs can never silently overwrite each other's record.
- * Releases extend this record with a release list; unknown
- * top-level fields are kept on rewrite for that reason.
+ *
+ * Layout (version 3): a head, `manifest.json` of the state location (by
+ * default `<prefix>.deploy-static/`), holds the live entries, `pending`, and
+ * the release list; each release's file list is its own object,
+ * `record/<sha256>.json` of the state location, named by
+ * the SHA-256 of its bytes. A run reads the head; the file lists only when it
+ * needs them (a no-op deploy never does), and a file list that does not hash
+ * to its name is unreadable. Every head write is a compare-and-swap on its
+ * ETag (record-store.ts). Version 2 kept everything in one object (134 MiB at
+ * 100,000 files × 5 releases, read by every run); it is read as it is and
+ * rewritten as version 3 by the next write. Unknown top-level fields are kept
+ * on rewrite.
  */
-const entrySchema = z.object({
+/** The newest record layout this code reads and writes; a newer one is never rewritten (it would lose what this code does not know). */
+export const RECORD_VERSION = 3;
+
+interface Entry {
   /** The ETag S3 returned when we last wrote (or verified) the object. */
-  etag: z.string().min(1),
-  md5: z.string().regex(/^[0-9a-f]{32}$/),
+  etag: string;
+  md5: string;
   /** headerHash() of the headers we set. */
-  headers: z.string().min(1),
+  headers: string;
   /** LastModified as the listing showed it after our write (ISO, whole seconds). */
-  lastModified: z.string().optional(),
-});
+  lastModified?: string | undefined;
+}
 
 /** One file of a release; `snap` names the release folder holding its snapshot copy. */
-const releaseFileSchema = z.object({
-  etag: z.string().min(1),
-  md5: z.string(),
-  headers: z.string().min(1),
+export interface ReleaseFile {
+  etag: string;
+  md5: string;
+  headers: string;
   /** Content-Type and Cache-Control as set, for people reading the record. */
-  type: z.string().optional(),
-  cache: z.string().optional(),
-  snap: z.string().optional(),
-});
+  type?: string | undefined;
+  cache?: string | undefined;
+  snap?: string | undefined;
+}
 
-/** What one deploy or rollback left live. */
-const releaseSchema = z.object({
+const releaseMetaShape = {
   id: z.string().min(1),
   commit: z.string(),
   at: z.string(),
@@ -51,47 +60,107 @@ const releaseSchema = z.object({
   kind: z.enum(['deploy', 'rollback']),
   /** For a rollback (or roll forward): the release it restored. */
   restored: z.string().optional(),
-  files: z.record(z.string(), releaseFileSchema),
+};
+const releaseMetaSchema = z.object(releaseMetaShape);
+/** Who made a release and when: what the head keeps of it. */
+type ReleaseMeta = z.infer<typeof releaseMetaSchema>;
+/** What one deploy or rollback left live. */
+export type Release = ReleaseMeta & { files: Record<string, ReleaseFile> };
+
+/** A release in the head: its file list by content address. */
+const releaseRefSchema = z.object({
+  ...releaseMetaShape,
+  files: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), count: z.number().int().min(0), snapshots: z.number().int().min(0) }),
 });
+export type ReleaseRef = z.infer<typeof releaseRefSchema>;
 
-/** The newest record layout this code reads and writes; a newer one is never rewritten (it would lose what this code does not know). */
-export const RECORD_VERSION = 2;
-
-const recordSchema = z.looseObject({
-  version: z.union([z.literal(1), z.literal(2)]),
+// The big maps (entries, release files: 100,000 keys) are checked by checkMap below, not zod:
+// zod took about 60% of the time to read a record of 100,000 entries.
+const headSchema = z.looseObject({
+  version: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   /** keep-releases as last given: a run without the input keeps this history length. */
   keepReleases: z.number().int().min(1).max(100).optional(),
-  entries: z.record(z.string(), entrySchema),
+  entries: z.unknown(),
   /** Relative paths written (or about to be) and not yet invalidated; also owned. */
   pending: z.array(z.string()).optional(),
-  /** Who wrote the record last: for the log and, later, for releases. */
+  /** Who wrote the record last. */
   run: z.object({ id: z.string(), at: z.string() }).optional(),
-  /** The last keep-releases releases, oldest first. */
-  releases: z.array(releaseSchema).optional(),
+  /** The last keep-releases releases, oldest first: inline up to version 2, by reference from 3. */
+  releases: z.array(z.unknown()).optional(),
 });
 
-export type Release = z.infer<typeof releaseSchema>;
-export type ReleaseFile = z.infer<typeof releaseFileSchema>;
-
-export type Manifest = z.infer<typeof recordSchema>;
+/** The record in memory, every release with its files. */
+interface RecordBase {
+  version: number;
+  keepReleases?: number | undefined;
+  entries: Record<string, Entry>;
+  pending?: string[] | undefined;
+  run?: { id: string; at: string } | undefined;
+  /** Fields of a newer minor layout, kept on rewrite. */
+  [other: string]: unknown;
+}
+export interface Manifest extends RecordBase {
+  releases?: Release[] | undefined;
+}
+/** The head as stored (version 3): releases by reference. */
+export interface RecordHead extends RecordBase {
+  releases?: ReleaseRef[] | undefined;
+}
 
 /** `newer`: the version of a record written by a newer deploy-static. */
 export type ParsedRecord = { ok: true; manifest: Manifest } | { ok: false; problem: string; newer?: number };
+export type ParsedHead =
+  | { ok: true; head: RecordHead /** Version 2 keeps the files inline: by sha256. */; inline: Map<string, Record<string, ReleaseFile>> }
+  | { ok: false; problem: string; newer?: number };
+
+type Check = (v: unknown) => boolean;
+const str: Check = (v) => typeof v === 'string';
+const nonEmpty: Check = (v) => typeof v === 'string' && v.length > 0;
+const optStr: Check = (v) => v === undefined || typeof v === 'string';
+const md5Hex: Check = (v) => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
+const ENTRY: Record<string, Check> = { etag: nonEmpty, md5: md5Hex, headers: nonEmpty, lastModified: optStr };
+const FILE: Record<string, Check> = { etag: nonEmpty, md5: str, headers: nonEmpty, type: optStr, cache: optStr, snap: optStr };
+
+/** A plain loop over a map of small objects: the first bad field as `<path>.<key>.<field>`, else undefined. */
+function checkMap(map: unknown, fields: Record<string, Check>, path: string): string | undefined {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return `${path}: expected an object`;
+  const names = Object.keys(fields);
+  for (const [key, v] of Object.entries(map)) {
+    if (typeof v !== 'object' || v === null) return `${path}.${key}: expected an object`;
+    for (const f of names) if (!fields[f]!(v[f as keyof typeof v])) return `${path}.${key}.${f}: invalid ${f}`;
+  }
+  return undefined;
+}
+
+const parseJson = (text: string): { json: unknown } | { problem: string } => {
+  try {
+    return { json: JSON.parse(text) };
+  } catch (err) {
+    return { problem: `not JSON (${(err as Error).message})` };
+  }
+};
+
+const zodProblem = (err: z.ZodError): string => {
+  const issue = err.issues[0]!;
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+};
+
+/** The bytes a release's file list is stored as, and their SHA-256 (its name). */
+export function filesBody(files: Record<string, ReleaseFile>): { body: string; sha256: string } {
+  const body = JSON.stringify({ files });
+  return { body, sha256: createHash('sha256').update(body).digest('hex') };
+}
 
 /**
- * Validates a record read from S3. The record is the only list of releases
- * and of the keys this action owns: a run that ignored an unreadable one would
- * write a record of one release and prune every older snapshot, so callers
- * stop before any write instead (recordUnreadable).
+ * Validates a record head read from S3 (any version up to ours). The record is
+ * the only list of releases and of the keys this action owns: a run that
+ * ignored an unreadable one would write a record of one release and prune
+ * every older snapshot, so callers stop before any write instead (recordUnreadable).
  */
-export function parseRecord(text: string): ParsedRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problem: `not JSON (${(err as Error).message})` };
-  }
-  const version = (json as { version?: unknown } | null)?.version;
+export function parseHead(text: string): ParsedHead {
+  const read = parseJson(text);
+  if ('problem' in read) return { ok: false, problem: read.problem };
+  const version = (read.json as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && version > RECORD_VERSION) {
     return {
       ok: false,
@@ -99,19 +168,80 @@ export function parseRecord(text: string): ParsedRecord {
       newer: version,
     };
   }
-  const res = recordSchema.safeParse(json);
+  const res = headSchema.safeParse(read.json);
+  // Problems in the order of the fields: version and keepReleases, then entries, then the rest.
+  const bad = checkMap((read.json as { entries?: unknown } | null)?.entries, ENTRY, 'entries');
   if (!res.success) {
-    const issue = res.error.issues[0]!;
-    return { ok: false, problem: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
+    const first = String(res.error.issues[0]?.path[0] ?? '');
+    return { ok: false, problem: bad && !['', 'version', 'keepReleases'].includes(first) ? bad : zodProblem(res.error) };
   }
-  return { ok: true, manifest: res.data };
+  if (bad) return { ok: false, problem: bad };
+  const inline = new Map<string, Record<string, ReleaseFile>>();
+  const releases: ReleaseRef[] = [];
+  for (const [i, r] of (res.data.releases ?? []).entries()) {
+    if (res.data.version === 3) {
+      const ref = releaseRefSchema.safeParse(r);
+      if (!ref.success) return { ok: false, problem: `releases.${i}.${zodProblem(ref.error)}` };
+      releases.push(ref.data);
+      continue;
+    }
+    const meta = releaseMetaSchema.safeParse(r);
+    if (!meta.success) return { ok: false, problem: `releases.${i}.${zodProblem(meta.error)}` };
+    const files = (r as { files?: unknown }).files;
+    const badFile = checkMap(files, FILE, `releases.${i}.files`);
+    if (badFile) return { ok: false, problem: badFile };
+    const typed = files as Record<string, ReleaseFile>;
+    const { sha256 } = filesBody(typed);
+    inline.set(sha256, typed);
+    releases.push({ ...meta.data, files: { sha256, count: Object.keys(typed).length, snapshots: snapCount(typed) } });
+  }
+  const head = { ...res.data } as unknown as RecordHead;
+  if (res.data.releases) head.releases = releases;
+  return { ok: true, head, inline };
+}
+
+/** Validates a release's file list: it must hash to the name it was stored under. */
+export function parseFiles(
+  text: string,
+  sha256: string,
+): { ok: true; files: Record<string, ReleaseFile> } | { ok: false; problem: string } {
+  if (createHash('sha256').update(text).digest('hex') !== sha256)
+    return { ok: false, problem: 'its SHA-256 is not its name (truncated or changed after it was written)' };
+  const read = parseJson(text);
+  if ('problem' in read) return { ok: false, problem: read.problem };
+  const files = (read.json as { files?: unknown } | null)?.files;
+  const bad = checkMap(files, FILE, 'files');
+  return bad ? { ok: false, problem: bad } : { ok: true, files: files as Record<string, ReleaseFile> };
+}
+
+/** Validates a whole record given as one text (version 2 layout, or a head without releases). */
+export function parseRecord(text: string): ParsedRecord {
+  const head = parseHead(text);
+  if (!head.ok) return head;
+  const releases = head.head.releases?.map((r) => {
+    const files = head.inline.get(r.files.sha256);
+    return files ? withFiles(r, files) : undefined;
+  });
+  if (releases?.some((r) => r === undefined)) return { ok: false, problem: 'releases: stored apart from this text' };
+  return { ok: true, manifest: { ...head.head, releases: releases as Release[] } as Manifest };
+}
+
+export function snapCount(files: Record<string, ReleaseFile>): number {
+  let n = 0;
+  for (const f of Object.values(files)) if (f.snap) n++;
+  return n;
+}
+
+export function withFiles(ref: ReleaseRef, files: Record<string, ReleaseFile>): Release {
+  const { files: _f, ...meta } = ref;
+  return { ...meta, files };
 }
 
 /**
  * The error that stops a run (before any write) on a record it cannot read.
  * A newer record is never rewritten by older code, repair included.
  */
-export function recordUnreadable(where: { state: StateLocation }, parsed: Extract<ParsedRecord, { ok: false }>): ActionError {
+export function recordUnreadable(where: { state: StateLocation }, parsed: { problem: string; newer?: number }): ActionError {
   const name = `s3://${where.state.bucket}/${recordKey(where.state)}`;
   if (parsed.newer !== undefined) {
     return new ActionError(
@@ -141,125 +271,4 @@ export function normalizeTime(t: Date | string | undefined): string | undefined 
   if (t === undefined) return undefined;
   const ms = new Date(t).getTime();
   return Number.isNaN(ms) ? undefined : new Date(Math.floor(ms / 1000) * 1000).toISOString();
-}
-
-/** The record of one target, with the ETag every write is conditioned on. */
-export class RecordStore {
-  /** ETag of the record as we last read or wrote it; undefined: there is none yet. */
-  etag: string | undefined;
-  text: string | undefined;
-  /** The validation of `text`, made once per version: a record of 2,000 files × 5 releases is megabytes of JSON. */
-  private cache: { text: string; parsed: ParsedRecord } | undefined;
-  /** Set while the deploy lock is held: checked before every record write (DeployLock.fence). */
-  fence: ((what: string) => void) | undefined;
-
-  /** Where the record lives (state.ts); `site` is what it describes. */
-  readonly state: StateLocation;
-  readonly site: { bucket: string; prefix: string };
-  readonly key: string;
-  private readonly bucket: string;
-
-  constructor(
-    private readonly s3: S3Client,
-    target: Located,
-  ) {
-    this.state = stateOf(target);
-    this.site = { bucket: target.bucket, prefix: target.prefix };
-    this.key = recordKey(this.state);
-    this.bucket = this.state.bucket;
-  }
-
-  /** The record as last read or written, validated; undefined when there is none. */
-  parsed(): ParsedRecord | undefined {
-    if (this.text === undefined) return undefined;
-    if (this.cache?.text !== this.text) this.cache = { text: this.text, parsed: parseRecord(this.text) };
-    return this.cache.parsed;
-  }
-
-  async read(): Promise<string | undefined> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
-      this.text = await res.Body?.transformToString();
-      this.etag = res.ETag;
-    } catch (err) {
-      const name = (err as { name?: string }).name;
-      if (name !== 'NoSuchKey' && name !== 'NotFound' && statusOf(err) !== 404) throw err;
-      this.text = undefined;
-      this.etag = undefined;
-    }
-    return this.text;
-  }
-
-  /** Reads the record again only when its ETag moved (a HEAD otherwise): a record with releases is megabytes. */
-  async refresh(): Promise<void> {
-    if (this.etag === undefined) {
-      await this.read();
-      return;
-    }
-    try {
-      const h = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key }));
-      if (h.ETag === this.etag) return;
-    } catch (err) {
-      const name = (err as { name?: string }).name;
-      if (name !== 'NotFound' && name !== 'NoSuchKey' && statusOf(err) !== 404) throw err;
-    }
-    await this.read();
-  }
-
-  /**
-   * Compare-and-swap: `If-Match` the ETag we read, or `If-None-Match: *` when
-   * there was none (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
-   * A 412 may be S3 answering the SDK's retry of this very write, applied
-   * the first time (its answer was lost): the record is read back, and when it
-   * holds what we wrote the write stands. Otherwise another run wrote the
-   * record since: stop rather than guess.
-   */
-  async write(manifest: Manifest): Promise<void> {
-    this.fence?.(`writing the deploy record s3://${this.bucket}/${this.key}`);
-    const body = JSON.stringify(manifest);
-    const bytes = Buffer.from(body);
-    const wrote = (etag: string | undefined) => {
-      this.etag = etag;
-      this.text = body;
-      // What we wrote is typed already: no need to validate it again.
-      this.cache = { text: body, parsed: { ok: true, manifest } };
-    };
-    try {
-      const res = await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.key,
-          Body: bytes,
-          ContentMD5: contentMd5(bytes),
-          ContentType: 'application/json; charset=utf-8',
-          CacheControl: 'no-cache',
-          ...(this.etag ? { IfMatch: this.etag } : { IfNoneMatch: '*' }),
-        }),
-      );
-      wrote(res.ETag);
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === 412 || status === 409 || (status === 404 && this.etag)) {
-        const mine = await this.readBack(body);
-        if (mine) return wrote(mine);
-        throw new ActionError(
-          `The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`,
-          {
-            fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
-          },
-        );
-      }
-      throw err;
-    }
-  }
-
-  /** The record's ETag when S3 holds exactly `body` (our write landed), else undefined. */
-  private async readBack(body: string): Promise<string | undefined> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
-      return (await res.Body?.transformToString()) === body ? res.ETag : undefined;
-    } catch {
-      return undefined;
-    }
-  }
 }

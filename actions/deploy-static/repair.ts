@@ -4,10 +4,11 @@ import type { Deps } from './deploy.js';
 import type { Inputs } from './inputs.js';
 import { withDeployLock } from './locked-run.js';
 import { relOf, type RemoteObject } from './plan.js';
-import { RECORD_VERSION, RecordStore, recordUnreadable, type Manifest, type Release, type ReleaseFile } from './record.js';
-import { needsSnapshot } from './releases.js';
-import { listRemote } from './s3.js';
-import { releasesFolder, stateOf, stateRel, type Located } from './state.js';
+import { RECORD_VERSION, recordUnreadable, type Manifest, type Release, type ReleaseFile } from './record.js';
+import { RecordStore } from './record-store.js';
+import { needsSnapshot } from './snapshots.js';
+import { deleteKeys, listRemote } from './s3.js';
+import { filesKey, recordFilesFolder, releasesFolder, stateOf, stateRel, type Located } from './state.js';
 import type { Target } from './targets.js';
 
 /**
@@ -24,7 +25,9 @@ import type { Target } from './targets.js';
  *   Which fingerprinted assets each release used cannot be told from the
  *   bucket: every live one is listed in every recovered release, so none is
  *   deleted while they are kept.
- * Commit, actor and run are not in the bucket: the commit is the id's short SHA.
+ * Commit, actor and run are not in the bucket: the commit is the id's short SHA,
+ * unless the record's head was readable (only a release file list was lost):
+ * then each release it names keeps them. File lists nothing names are deleted.
  * A record written by a newer version is refused (never downgraded); a
  * readable record is left as it is.
  */
@@ -38,6 +41,8 @@ export interface RepairReport {
   /** What could not be recovered, in words. */
   lost: string[];
 }
+
+const LOST_WHO = 'commit (only the short SHA in each id), actor and run of every release';
 
 const ID_TIME = /-(\d{8}T\d{6}Z)(?:-(\d+))?$/;
 
@@ -111,11 +116,7 @@ export function rebuildRecord(
     for (const rel of assets) files[rel] = file(live.get(rel)!);
     return { id, commit: /^[0-9a-f]{7}-/.test(id) ? id.slice(0, 7) : '', at: atOf(id, now.toISOString()), kind: 'deploy', files };
   });
-  if (ids.length > 0)
-    lost.push(
-      'commit (only the short SHA in each id), actor and run of every release',
-      'which fingerprinted assets each older release used (every live one is kept for all of them)',
-    );
+  if (ids.length > 0) lost.push(LOST_WHO, 'which fingerprinted assets each older release used (every live one is kept for all of them)');
   // The live site is the newest release, unless the newest folder already holds exactly it.
   const liveFiles = Object.fromEntries(
     [...live]
@@ -175,12 +176,24 @@ async function repairOne(target: Target, inputs: Inputs, deps: Deps): Promise<Re
         return { where, lost: [] };
       }
       if (now.newer !== undefined) throw recordUnreadable(store, now);
-      const [site, snapshotList] = await Promise.all([
+      const [site, snapshotList, fileLists] = await Promise.all([
         listRemote(deps.s3, target.bucket, target.prefix),
         listRemote(deps.s3, store.state.bucket, releasesFolder(store.state)),
+        listRemote(deps.s3, store.state.bucket, recordFilesFolder(store.state)),
       ]);
       const { manifest, lost } = rebuildRecord(target, site, snapshotList, new Date(deps.now()), inputs.keepReleases);
+      // A readable head whose file list was lost still knows who made each release.
+      const known = new Map(store.releaseList().map(({ files: _f, ...meta }) => [meta.id, meta]));
+      if (known.size > 0) {
+        manifest.releases = manifest.releases?.map((r) => ({ ...r, ...known.get(r.id), files: r.files }));
+        const who = lost.indexOf(LOST_WHO);
+        if (who >= 0 && manifest.releases?.every((r) => known.has(r.id) || r.id.startsWith('recovered-'))) lost.splice(who, 1);
+      }
       await store.write(manifest);
+      // File lists of the unreadable record: nothing names them now.
+      const named = new Set(store.releaseList().map((r) => filesKey(store.state, r.files.sha256)));
+      const orphans = fileLists.filter((o) => !named.has(o.key)).map((o) => o.key);
+      if (orphans.length > 0) await deleteKeys(deps.s3, store.state.bucket, recordFilesFolder(store.state), orphans);
       const releases = (manifest.releases ?? []).map((r) => r.id);
       const snapshots = snapshotList.length;
       deps.reporter.info(

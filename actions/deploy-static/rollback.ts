@@ -10,8 +10,10 @@ import { FULL_BUDGET, planInvalidation } from './invalidation.js';
 import type { DeployLock } from './lock.js';
 import { withDeployLock } from './locked-run.js';
 import { checkDeleteGuard, relOf, type TargetPlan } from './plan.js';
-import { RecordStore, normalizeTime, recordUnreadable, type Manifest } from './record.js';
-import { aclParam, bookkeeping, keepOf, copySource, releaseIdFor, preserveLive, recordRelease, splitDeletes } from './releases.js';
+import { RECORD_VERSION, normalizeTime, recordUnreadable, type Manifest } from './record.js';
+import { RecordStore } from './record-store.js';
+import { bookkeeping, keepOf, releaseIdFor, recordRelease, splitDeletes } from './releases.js';
+import { aclParam, copySource, preserveLive } from './snapshots.js';
 import { changedRels, planRollback, resolveRelease, type RollbackPlan } from './rollback-plan.js';
 import { SKIP_WORTH_IT, deleteKeys, listRemote } from './s3.js';
 import { releasesFolder, snapshotKey } from './state.js';
@@ -109,7 +111,7 @@ async function applyRollback(p: RollbackPlan, inputs: Inputs, deps: Deps, lock: 
       ...rest,
       entries,
       ...(pending.length > 0 ? { pending } : {}),
-      version: 2,
+      version: RECORD_VERSION,
       run: { id: deps.runId, at: new Date(deps.now()).toISOString() },
     };
   };

@@ -1,8 +1,8 @@
 import { ActionError, aggregate } from '../../lib/errors.js';
 
 /**
- * Where a target's bookkeeping lives: the deploy record, the lock and the
- * release snapshots. By default `<prefix>.deploy-static/` in the site's own
+ * Where a target's bookkeeping lives: the deploy record (head and release
+ * file lists), the lock and the release snapshots. By default `<prefix>.deploy-static/` in the site's own
  * bucket, where a distribution that serves the bucket serves it too (a cache
  * behaviour cannot deny a path); `state-bucket` / `state-prefix` move it to
  * a bucket nothing serves. Every key of the bookkeeping is built here, so no
@@ -30,6 +30,9 @@ export function stateOf(t: Located): StateLocation {
 }
 
 export const recordKey = (s: StateLocation): string => `${s.prefix}manifest.json`;
+/** Holds the release file lists of the record, each named by the SHA-256 of its bytes (record.ts). */
+export const recordFilesFolder = (s: StateLocation): string => `${s.prefix}record/`;
+export const filesKey = (s: StateLocation, sha256: string): string => `${recordFilesFolder(s)}${sha256}.json`;
 export const lockKey = (s: StateLocation): string => `${s.prefix}lock.json`;
 /** Holds one folder per release id. */
 export const releasesFolder = (s: StateLocation): string => `${s.prefix}releases/`;

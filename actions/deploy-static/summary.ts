@@ -4,7 +4,7 @@ import { formatBytes, type TargetResult } from './deploy.js';
 import { releasesMarkdown } from './releases.js';
 import { snapshotKey, stateOf } from './state.js';
 import { type RollbackPlan } from './rollback-plan.js';
-import type { RecordStore } from './record.js';
+import type { RecordStore } from './record-store.js';
 
 export interface Totals {
   uploaded: number;
@@ -123,10 +123,8 @@ export function summaryMarkdown(results: readonly TargetResult[], dryRun: boolea
 }
 
 /** The releases kept in a target's record, newest first. */
-function releaseList(store: Pick<RecordStore, 'parsed'> | undefined, where: string, current?: string): string {
-  const parsed = store?.parsed();
-  if (!parsed?.ok) return '';
-  const releases = parsed.manifest.releases ?? [];
+function releaseList(store: Pick<RecordStore, 'releaseList'> | undefined, where: string, current?: string): string {
+  const releases = store?.releaseList() ?? [];
   return releasesMarkdown(where, releases, current ?? releases.at(-1)?.id);
 }
 

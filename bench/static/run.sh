@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy-static vs `aws s3 sync` and `rclone sync --checksum` on the same local S3, under SlowDown,
 # and planning at scale. Takes about ten minutes on 2 cores; not run in CI.
-# BENCH_REPS (default 3) repeats each sync scenario; BENCH_SCALE (default 2000,20000,100000) picks plan sizes.
+# BENCH_REPS (default 3) repeats each sync scenario; BENCH_SCALE (default 2000,20000,100000) picks plan sizes;
+# BENCH_RECORD (default 100000) the sizes of the no-op deploy with a record of 5 releases (record.ts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -x /usr/bin/aws ]; then

@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { runBundle } from '../../test/helpers/run-bundle.js';
 import { s3Env, startLocalS3, type LocalS3 } from '../../test/deploy-static/local-s3.js';
 import { getBytes, s3Client } from '../../test/deploy-static/fixtures.js';
+import { recordBench } from './record.js';
 import { invalidationPlanTime, scaleBench } from './scale.js';
 import { logMeasurements } from '../log.js';
 
@@ -288,6 +289,8 @@ async function main(): Promise<void> {
   await s3.stop();
 
   const scale = await scaleBench((process.env.BENCH_SCALE ?? '2000,20000,100000').split(',').map(Number));
+  // Prints its own lines: a no-op deploy with a record of 5 releases, both record layouts.
+  await recordBench((process.env.BENCH_RECORD ?? '100000').split(',').map(Number));
   const inv = invalidationPlanTime();
   const scaleLines = [
     '| dry-run plan (scan, hash, list, plan, invalidation plan), every key changed, with a distribution | time | peak RSS | invalidation paths |',

@@ -1,5 +1,6 @@
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -51,6 +52,10 @@ export function conditionalS3() {
     if (input.IfMatch !== undefined && cur.etag !== input.IfMatch)
       throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     objects.delete(input.Key);
+    return {};
+  });
+  s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
+    for (const o of input.Delete.Objects) objects.delete(o.Key);
     return {};
   });
   return {

@@ -308,7 +308,7 @@ describe('shared buckets and bookkeeping', () => {
       version: number;
       entries: Record<string, unknown>;
     };
-    expect(record.version).toBe(2);
+    expect(record.version).toBe(3);
     expect(Object.keys(record.entries)).toHaveLength(8);
   });
 

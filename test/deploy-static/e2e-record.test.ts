@@ -101,12 +101,12 @@ describe('an unreadable deploy record', () => {
   it('a record of a newer version is neither overwritten by a deploy nor by a repair', async () => {
     const first = await run({ source: build('A', 'Aa11Bb22'), bucket: 'newer' });
     expect(first.code, first.stdout).toBe(0);
-    const newer = JSON.stringify({ ...JSON.parse(await text('newer', RECORD)), version: 3, shards: ['x'] });
+    const newer = JSON.stringify({ ...JSON.parse(await text('newer', RECORD)), version: 4, shards: ['x'] });
     await put(client(), 'newer', RECORD, newer);
     s3.reset();
     const deploy = await run({ source: build('B', 'Cc33Dd44'), bucket: 'newer' }, 2);
     expect(deploy.code).not.toBe(0);
-    expect(deploy.stdout).toMatch(/s3:\/\/newer\/\.deploy-static\/manifest\.json was written by a newer deploy-static \(record version 3/);
+    expect(deploy.stdout).toMatch(/s3:\/\/newer\/\.deploy-static\/manifest\.json was written by a newer deploy-static \(record version 4/);
     expect(deploy.stdout).toMatch(/Use the newer version of deploy-static/);
     const repair = await run({ source: build('B', 'Cc33Dd44'), bucket: 'newer', 'repair-record': true }, 3);
     expect(repair.code).not.toBe(0);

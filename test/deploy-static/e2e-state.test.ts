@@ -1,5 +1,5 @@
 /**
- * The deploy state (record, lock, release snapshots) in another bucket
+ * The deploy state (record head and release file lists, lock, release snapshots) in another bucket
  * (state-bucket / state-prefix), through the bundle against s3rver behind the
  * counting proxy: the site bucket holds the site and nothing else, and
  * rollback and purge work from the state bucket.
@@ -60,11 +60,18 @@ describe('state-bucket and state-prefix', () => {
 
     // The site bucket holds the site only: no record, no lock, no snapshot anywhere in it.
     const site = await keys(client(), 'web');
-    expect(site.filter((k) => k.includes('.deploy-static') || k.includes('manifest.json') || k.includes('releases/'))).toEqual([]);
+    expect(
+      site.filter((k) => k.includes('.deploy-static') || k.includes('manifest.json') || k.includes('releases/') || k.includes('record/')),
+    ).toEqual([]);
     expect(site).toContain('app/index.html');
     const state = await keys(client(), 'web-state');
     expect(state).toContain('sites/web/app/manifest.json');
     expect(state).not.toContain('sites/web/app/lock.json');
+    // The record's head names one content-addressed file list per release, stored beside it in the state bucket.
+    const head = JSON.parse(await text('web-state', 'sites/web/app/manifest.json')) as { releases: { files: { sha256: string } }[] };
+    const lists = head.releases.map((r) => `sites/web/app/record/${r.files.sha256}.json`);
+    expect(lists).toHaveLength(2);
+    expect(state.filter((k) => k.startsWith('sites/web/app/record/')).sort()).toEqual([...new Set(lists)].sort());
     // A's entry files and its removed leak.json were copied aside before B overwrote or deleted them.
     const aId = a.outputs['release-id']!;
     expect(state).toContain(`sites/web/app/releases/${aId}/index.html`);
@@ -87,6 +94,9 @@ describe('state-bucket and state-prefix', () => {
     expect((await keys(client(), 'web')).filter((k) => k.endsWith('leak.json'))).toEqual([]);
     expect((await keys(client(), 'web-state')).filter((k) => k.endsWith('leak.json'))).toEqual([]);
     expect(await text('web-state', 'sites/web/app/manifest.json')).not.toContain('leak.json');
+    const listsAfter = (await keys(client(), 'web-state')).filter((k) => k.startsWith('sites/web/app/record/'));
+    expect(listsAfter.length).toBeGreaterThan(0);
+    for (const k of listsAfter) expect(await text('web-state', k)).not.toContain('leak.json');
     expect((await keys(client(), 'web')).filter((k) => k.includes('.deploy-static'))).toEqual([]);
   });
 

@@ -167,8 +167,12 @@ describe('purge', () => {
     expect(purge.outputs.deleted).toBe('2');
     expect(emu.cloudfront.invalidations(dist).at(-1)!.paths).toEqual(['/config/leak.json']);
     expect(purge.summary).toMatch(/config\/leak\.json/);
-    const record = await text('leak', '.deploy-static/manifest.json');
-    expect(record).not.toMatch(/leak\.json/);
+    // Neither the record's head nor any release file list names it any more.
+    const record = (await keys(client(), 'leak')).filter(
+      (k) => k.startsWith('.deploy-static/') && !k.startsWith('.deploy-static/releases/'),
+    );
+    expect(record).toContain('.deploy-static/manifest.json');
+    for (const k of record) expect(await text('leak', k), k).not.toMatch(/leak\.json/);
 
     const back = await run({ 'rollback-to': a.outputs['release-id']!, bucket: 'leak', 'distribution-id': dist }, SHA.c);
     expect(back.code, back.stdout + back.errors.join('\n')).toBe(0);

@@ -207,10 +207,12 @@ describe('safety', () => {
     const forced = await deploy({ source, bucket: 'guarded', 'distribution-id': dist, 'force-delete': true, 'keep-releases': 1 });
     expect(forced.code, forced.stdout).toBe(0);
     expect(forced.outputs).toMatchObject({ uploaded: '1', deleted: '7' });
-    expect((await keys(s3Client(s3.endpoint), 'guarded')).filter((k) => !k.startsWith('.deploy-static/releases/'))).toEqual([
-      '.deploy-static/manifest.json',
-      'index.html',
-    ]);
+    // The site is the record's head and index.html (release snapshots and file lists aside).
+    expect(
+      (await keys(s3Client(s3.endpoint), 'guarded')).filter(
+        (k) => !k.startsWith('.deploy-static/releases/') && !k.startsWith('.deploy-static/record/'),
+      ),
+    ).toEqual(['.deploy-static/manifest.json', 'index.html']);
     // Order: the HTML, then the invalidation, then the deletes.
     const htmlPut = s3.requests.find((r) => r.op === 'PUT' && r.key === 'index.html')!;
     const del = s3.requests.find((r) => r.op === 'DELETE')!;

@@ -237,7 +237,8 @@ describe('delete guard', () => {
 describe('deploy record validation', () => {
   it.each([
     ['{not json', /not JSON/],
-    ['{"version":3,"entries":{}}', /version/],
+    ['{"version":4,"entries":{}}', /version/],
+    ['{"version":"3","entries":{}}', /version/],
     ['{"version":2,"entries":{"a.js":{"etag":"x","md5":"nothex","headers":"h"}}}', /entries\.a\.js\.md5/],
     ['{"version":2,"entries":[]}', /entries/],
     ['{"version":2,"entries":{},"pending":"index.html"}', /pending/],

@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Manifest, normalizeTime, ownedRels, parseRecord, RecordStore } from '../../actions/deploy-static/record.js';
+import { type Manifest, normalizeTime, ownedRels, parseRecord } from '../../actions/deploy-static/record.js';
+import { RecordStore } from '../../actions/deploy-static/record-store.js';
 import { conditionalS3 } from './conditional-s3.js';
 
 const KEY = 'app/.deploy-static/manifest.json';
@@ -142,8 +143,8 @@ describe('RecordStore.read and refresh', () => {
     expect(first).toEqual({ ok: false, problem: expect.stringMatching(/^version: /) });
     expect(store.parsed()).toBe(first);
     await store.write(manifest('a.html'));
-    expect(store.parsed()).toEqual({ ok: true, manifest: manifest('a.html') });
-    expect(store.text).toBe(JSON.stringify(manifest('a.html')));
+    expect(store.parsed()).toEqual({ ok: true, manifest: { ...manifest('a.html'), version: 3 } });
+    expect(store.text).toBe(JSON.stringify({ ...manifest('a.html'), version: 3 }));
   });
 
   it('writes JSON that is not cached by a CDN, and a write error other than a conflict is passed on', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest, Release } from '../../actions/deploy-static/record.js';
 import { ownedRels, parseRecord } from '../../actions/deploy-static/record.js';
-import { planPreserve, protectedRels, releaseIdFor, uniqueId } from '../../actions/deploy-static/releases.js';
+import { protectedRels, releaseIdFor, uniqueId } from '../../actions/deploy-static/releases.js';
+import { planPreserve } from '../../actions/deploy-static/snapshots.js';
 import { planRollback, resolveRelease } from '../../actions/deploy-static/rollback-plan.js';
-import type { RecordStore } from '../../actions/deploy-static/record.js';
+import type { RecordStore } from '../../actions/deploy-static/record-store.js';
 
 const file = (etag: string, snap?: string) => ({ etag, md5: '0'.repeat(32), headers: 'h1', ...(snap ? { snap } : {}) });
 const release = (id: string, files: Release['files'], extra: Partial<Release> = {}): Release => ({

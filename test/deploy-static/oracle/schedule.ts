@@ -17,6 +17,7 @@ import { vi } from 'vitest';
 import { STALE_MS, type DeployLock } from '../../../actions/deploy-static/lock.js';
 import { lockKey, recordKey, releasesFolder, stateOf } from '../../../actions/deploy-static/state.js';
 import { memoryReporter } from '../../../lib/report.js';
+import { storedReleases } from '../record-files.js';
 import { FaultyS3, rng, runActor, type Actor, type Faults } from './actors.js';
 import { MemoryS3 } from './memory-s3.js';
 
@@ -96,14 +97,15 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
     // I2
     const record = s3.objects.get(MANIFEST_REL);
     if (record) {
-      let m: { releases?: { id: string; files: Record<string, { etag: string; snap?: string }> }[] } | undefined;
+      let m: { releases?: { id: string; files: unknown }[] } | undefined;
       try {
         m = JSON.parse(record.body.toString()) as typeof m;
       } catch {
         v('I2: the record is not JSON');
       }
-      for (const rel of m?.releases ?? []) {
-        for (const [file, f] of Object.entries(rel.files)) {
+      for (const rel of storedReleases(m, (k) => s3.objects.get(k)?.body.toString(), STATE)) {
+        if (!rel.files) v(`I2: release ${rel.id} cannot be restored: its file list is missing`);
+        for (const [file, f] of Object.entries(rel.files ?? {})) {
           const at = s3.objects.get(f.snap ? `${RELEASES_DIR}${f.snap}/${file}` : file);
           if (at?.etag !== f.etag)
             v(
@@ -180,10 +182,12 @@ export async function runSchedule(seed: number, builds: { dir: string; files: Ma
   await sequential(final, 'r-final');
   if (final.outcome !== 'ok') violations.push(`I4: the clean deploy after the schedule failed: ${(final.outcome as Error).message}`);
   // The build is live; any other live key is a file a kept release needs for a rollback (its assets), nothing else.
-  const history =
-    (JSON.parse(s3.objects.get(MANIFEST_REL)?.body.toString() ?? '{}') as { releases?: { files: Record<string, unknown> }[] }).releases ??
-    [];
-  const kept = new Set(history.flatMap((r) => Object.keys(r.files)));
+  const history = storedReleases(
+    JSON.parse(s3.objects.get(MANIFEST_REL)?.body.toString() ?? '{}'),
+    (k) => s3.objects.get(k)?.body.toString(),
+    STATE,
+  );
+  const kept = new Set(history.flatMap((r) => Object.keys(r.files ?? {})));
   for (const k of s3.objects.keys())
     if (!k.startsWith(STATE.prefix) && !builds[5]!.files.has(k) && !kept.has(k))
       violations.push(`I4: ${k} is live but neither in the build nor in a kept release`);
