@@ -1,8 +1,7 @@
 /**
  * Product code (actions/, lib/) keeps its lines at most 160 characters. The formatter wraps code at
  * 140 but never breaks a string, so a long message has to be split by hand (`'…' +` on the next
- * line). The lines still over the limit are counted against ALLOWED, which only goes down: when
- * you shorten one, lower ALLOWED to the new count.
+ * line). ALLOWED is 0: none is over the limit (lib/generated/ is generated JSON, not .ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -10,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const LIMIT = 160;
-const ALLOWED = 23;
+const ALLOWED = 0;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

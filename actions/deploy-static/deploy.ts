@@ -176,11 +176,13 @@ export async function planOne(
   if (plan.deletes.length < before)
     r.info(`${before - plan.deletes.length} assets no longer in source are kept: the last ${keep} releases reference them`);
   r.info(
-    `${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, unchanged ${plan.unchanged.length}`,
+    `${plan.remoteCount} objects in the bucket: upload ${plan.uploads.length}, update headers ${plan.copies.length}, delete ${plan.deletes.length}, ` +
+      `unchanged ${plan.unchanged.length}`,
   );
   if (plan.foreign.length > 0) {
     r.info(
-      `${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`,
+      `${plan.foreign.length} objects under the prefix are not in source and were not written by this action; left in place (delete: all removes ` +
+        `them): ${plan.foreign.slice(0, 10).join(' ')}${plan.foreign.length > 10 ? ' …' : ''}`,
     );
   }
   return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0, lost };
@@ -271,7 +273,8 @@ export async function attachDistributionView(
   const unserved = before - invalidationRels({ ...res, view: { ...res.view, invalidateNewKeys: true } }).length;
   if (unserved > 0)
     deps.reporter.warning(
-      `${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`,
+      `${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache ` +
+        `behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`,
     );
 }
 

@@ -152,7 +152,8 @@ export class DeployLock {
       this.lostReason ??
       (this.etag === undefined
         ? `the deploy lock s3://${this.bucket}/${this.key} is not held`
-        : `no heartbeat of the deploy lock s3://${this.bucket}/${this.key} was confirmed for ${Math.round((this.deps.now() - this.confirmedAt) / 1000)} s (limit ${FENCE_MS / 1000} s): another run may take it over`);
+        : `no heartbeat of the deploy lock s3://${this.bucket}/${this.key} was confirmed for ` +
+          `${Math.round((this.deps.now() - this.confirmedAt) / 1000)} s (limit ${FENCE_MS / 1000} s): another run may take it over`);
     throw new ActionError(`Stopped before ${what}: ${why}.`, { fix: 'Re-run the deploy; it re-plans from what is in the bucket now.' });
   }
 
@@ -276,10 +277,13 @@ export class DeployLock {
       }
       if (this.deps.now() >= deadline) {
         throw new ActionError(
-          `Another deploy to ${this.site} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ${Math.round(waitMs / 1000)} s.`,
+          `Another deploy to ${this.site} is running: ${who} holds ${label} (unchanged for ${Math.round(age / 1000)} s). Waited ` +
+            `${Math.round(waitMs / 1000)} s.`,
           {
             input: 'lock-wait-seconds',
-            fix: `Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for ${STALE_MS / 60_000} minutes is taken over automatically; delete ${label} by hand only if you are sure no deploy is running.`,
+            fix:
+              `Let that run finish and re-run this one, or raise lock-wait-seconds. A lock whose heartbeat stops for ${STALE_MS / 60_000} minutes ` +
+              `is taken over automatically; delete ${label} by hand only if you are sure no deploy is running.`,
           },
         );
       }

@@ -229,7 +229,9 @@ export class RecordStore {
         throw new ActionError(
           `The deploy record s3://${this.bucket}/${this.key} was changed by someone else during this run (${status}).`,
           {
-            fix: 'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). Re-run this deploy; it re-plans from what is in the bucket now.',
+            fix:
+              'Another deploy wrote to this prefix without holding the deploy lock (an older version of this action, or a stale lock taken over). ' +
+              'Re-run this deploy; it re-plans from what is in the bucket now.',
           },
         );
     }

@@ -252,10 +252,14 @@ export function recordUnreadable(where: { state: StateLocation }, parsed: { prob
     );
   }
   return new ActionError(
-    `The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, and a run without it would forget that history.`,
+    `The deploy record ${name} is unreadable: ${parsed.problem}. Nothing was written: the record lists the releases and the keys this action owns, ` +
+      `and a run without it would forget that history.`,
     {
       input: 'repair-record',
-      fix: `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release snapshots under ${releasesFolder(where.state)}, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ${name} (bucket versioning) and re-run.`,
+      fix:
+        `Run deploy-static once with repair-record: true (same bucket and prefix): it rebuilds the record from the live objects and the release ` +
+        `snapshots under ${releasesFolder(where.state)}, keeps every snapshot, and says in the summary what it recovered. Or restore a good copy of ` +
+        `${name} (bucket versioning) and re-run.`,
     },
   );
 }

@@ -229,5 +229,6 @@ export function releasesMarkdown(where: string, releases: readonly ReleaseRef[],
       `${r.actor ?? '—'}${r.runId ? ` (run ${r.runId})` : ''}`,
       r.kind === 'rollback' ? `rollback to ${code(r.restored ?? '?')}` : 'deploy',
     ]);
-  return `\n**Releases of ${where}** (kept: ${releases.length})\n\n${markdownTable(['release', 'commit', 'time (UTC)', 'files', 'triggered by', 'kind'], rows)}\n`;
+  const table = markdownTable(['release', 'commit', 'time (UTC)', 'files', 'triggered by', 'kind'], rows);
+  return `\n**Releases of ${where}** (kept: ${releases.length})\n\n${table}\n`;
 }

@@ -80,7 +80,8 @@ export function resolveRelease(releases: readonly Release[], wanted: string, whe
       });
     if (!prev) {
       throw new ActionError(
-        `${where}: every release before the live one (${line.at(-1)?.id ?? '?'}) was rolled away from, so there is no previous release. Known releases, newest first: ${known()}.`,
+        `${where}: every release before the live one (${line.at(-1)?.id ?? '?'}) was rolled away from, so there is no previous release. Known ` +
+          `releases, newest first: ${known()}.`,
         {
           input: 'rollback-to',
           fix: 'Give the release id to restore (rolling forward to a release that was rolled away from is deliberate, so it is never picked by previous).',
@@ -127,7 +128,8 @@ export function planRollback(
   }
   if (missing.length > 0) {
     throw new ActionError(
-      `${label(target)}: release ${release.id} cannot be restored: ${missing.length} of its files are gone from the bucket: ${missing.slice(0, 10).join(' ')}${missing.length > 10 ? ' …' : ''}. Nothing was written.`,
+      `${label(target)}: release ${release.id} cannot be restored: ${missing.length} of its files are gone from the bucket: ` +
+        `${missing.slice(0, 10).join(' ')}${missing.length > 10 ? ' …' : ''}. Nothing was written.`,
       {
         input: 'rollback-to',
         fix: "Its files were removed (by hand, or it is older than keep-releases). Roll back to a newer release, or deploy that commit's build with source.",

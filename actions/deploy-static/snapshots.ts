@@ -107,7 +107,8 @@ export async function preserveLive(
   if (changed.length > 0) {
     const names = changed.map((c) => c.rel).sort();
     warn(
-      `${changed.length} files of release ${[...new Set(changed.map((c) => c.release))].join(', ')} were changed outside deploy-static, so that release can no longer be restored as it was: ${names.slice(0, 10).join(' ')}${names.length > 10 ? ' …' : ''}`,
+      `${changed.length} files of release ${[...new Set(changed.map((c) => c.release))].join(', ')} were changed outside deploy-static, so that ` +
+        `release can no longer be restored as it was: ${names.slice(0, 10).join(' ')}${names.length > 10 ? ' …' : ''}`,
     );
   }
   if (kept.size === 0) return m;

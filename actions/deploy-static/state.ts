@@ -67,7 +67,9 @@ export function withState<T extends Located>(targets: T[], raw: { bucket?: strin
     problems.push(
       new ActionError(`Input 'state-bucket' is '${bucket}', not an S3 bucket name.`, {
         input: 'state-bucket',
-        fix: 'Use the bucket name only (3–63 lower-case letters, digits, dots, dashes), not an ARN or s3:// URL; leave it empty to keep the state in the site bucket.',
+        fix:
+          'Use the bucket name only (3–63 lower-case letters, digits, dots, dashes), not an ARN or s3:// URL; leave it empty to keep the state in ' +
+          'the site bucket.',
       }),
     );
   const prefix = rawPrefix === undefined ? undefined : `${rawPrefix.replace(/^\/+/, '').replace(/\/+$/, '')}/`;
@@ -87,7 +89,8 @@ export function withState<T extends Located>(targets: T[], raw: { bucket?: strin
       // The site of o lives inside the state folder of t: its snapshots and record would be site keys of o.
       if (t.state.bucket === o.bucket && o.prefix.startsWith(t.state.prefix))
         throw new ActionError(
-          `The state location s3://${t.state.bucket}/${t.state.prefix} contains the site s3://${o.bucket}/${o.prefix}: the deploy would treat its own record and snapshots as site files.`,
+          `The state location s3://${t.state.bucket}/${t.state.prefix} contains the site s3://${o.bucket}/${o.prefix}: the deploy would treat its own ` +
+            `record and snapshots as site files.`,
           { input, fix: 'Use a state-prefix outside the site prefix (e.g. deploy-state/), or a state-bucket nothing else deploys to.' },
         );
       if (
@@ -96,7 +99,8 @@ export function withState<T extends Located>(targets: T[], raw: { bucket?: strin
         (t.state.prefix.startsWith(o.state.prefix) || o.state.prefix.startsWith(t.state.prefix))
       )
         throw new ActionError(
-          `Targets ${i + 1} and ${j + 1} would keep their state in the same place (s3://${t.state.bucket}/${t.state.prefix}): one record and one lock for two sites.`,
+          `Targets ${i + 1} and ${j + 1} would keep their state in the same place (s3://${t.state.bucket}/${t.state.prefix}): one record and one lock ` +
+            `for two sites.`,
           {
             input,
             fix: 'Leave state-prefix empty (each target gets <prefix>.deploy-static/ in the state bucket), or deploy each target in its own step.',

@@ -173,7 +173,8 @@ async function runVerify(plan, clients, out) {
                 }
                 refused++;
                 notChecked.push({
-                    message: `${a.item.what}: not checked: ${where} (${a.key}; DescribeSecret by ARN was refused: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}). The task's execution role, not this job's role, is what must read it: see "Secrets in another account" in the render-taskdef README.`,
+                    message: `${a.item.what}: not checked: ${where} (${a.key}; DescribeSecret by ARN was refused: ${(0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .describeUnknown */ .Ee)(err)}). The task's ` +
+                        `execution role, not this job's role, is what must read it: see "Secrets in another account" in the render-taskdef README.`,
                     at: a.item.at,
                 });
             }));
@@ -191,7 +192,8 @@ async function runVerify(plan, clients, out) {
                             return;
                         nextToken = page.nextToken;
                     } while (nextToken);
-                    miss(items, `log group ${group} does not exist.`, `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on the execution role).`);
+                    miss(items, `log group ${group} does not exist.`, `Create it (aws logs create-log-group --log-group-name ${group}) or set "awslogs-create-group": "true" (needs logs:CreateLogGroup on ` +
+                        `the execution role).`);
                 }
                 catch (err) {
                     failed(items, `log group ${group}`, err, 'logs:DescribeLogGroups');
@@ -202,7 +204,8 @@ async function runVerify(plan, clients, out) {
     await Promise.all(checks);
     const secretCount = plan.secrets.size + crossAccountSecrets.length - refused;
     const unchecked = notChecked.length ? `, ${notChecked.length} not checked (another account)` : '';
-    log(`verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
+    log(`verified ${plan.ssm.size} SSM parameter(s), ${secretCount} secret(s), ${plan.images.size} image(s), ${plan.logGroups.size} log ` +
+        `group(s)${unchecked}: ${misses.length ? `${misses.length} problem(s)` : 'all exist'}`);
     for (const n of notChecked)
         out.warning(n.message, n.at);
     for (const s of plan.skipped)
@@ -242,7 +245,8 @@ async function sortByAccount(plan, clients, misses, notChecked) {
             cross.push(a);
         else {
             notChecked.push({
-                message: `${a.item.what}: not checked: account ${a.account} (${a.ref}; this job runs as account ${own}, and an SSM parameter of another account can be read only when it is shared with this one).`,
+                message: `${a.item.what}: not checked: account ${a.account} (${a.ref}; this job runs as account ${own}, and an SSM parameter of another ` +
+                    `account can be read only when it is shared with this one).`,
                 at: a.item.at,
             });
         }
