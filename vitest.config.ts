@@ -18,7 +18,7 @@ export default defineConfig({
     // Vitest's default is one worker per core minus one: a single worker on CI's 2 cores. Most of
     // the suite waits on child processes and the local emulator, so 3 workers halve the wall time
     // (438 s → 208 s for the whole suite on the 2-core machine, 2026-11-27).
-    maxWorkers: 3,
+    maxWorkers: 4,
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
     // VITEST_JSON_REPORT: another file for .ci/run's second pass (the bundles on Node 24); CLI
     // --outputFile does not override a reporter's own option.

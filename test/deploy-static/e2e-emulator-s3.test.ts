@@ -28,8 +28,9 @@ describe('against the emulator S3 (with injected faults)', () => {
     expect(run.code, run.stdout).toBe(0);
     const puts = full.requests().filter((r) => r.operation === 'PutObject');
     expect(puts.filter((r) => r.status === 503)).toHaveLength(3);
-    // 8 files, the lock, and the record twice (pending before the uploads, then final with the release).
-    expect(puts.filter((r) => r.status === 200)).toHaveLength(11);
+    // 8 files, the lock, the record's head twice (pending before the uploads, then final with the
+    // release) and the release's file list (record/<sha256>.json, written once before that head).
+    expect(puts.filter((r) => r.status === 200)).toHaveLength(12);
     const client = s3Client(full.s3Endpoint);
     for (const f of SITE_FILES) expect((await getBytes(client, 'faulty', f)).equals(readFileSync(join(source, f))), f).toBe(true);
     full.resetCounts();
