@@ -6,7 +6,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ClientFactory } from '../../lib/aws.js';
 import { ecrRegistry, imageId, parseImageRef } from '../../lib/ecr-image.js';
 import { ActionError, describeUnknown, type Location } from '../../lib/errors.js';
-import { originKey, type RenderResult } from './render.js';
+import { originKey, type RenderResult } from './render-types.js';
 import { parseSecretRef } from './secret-ref.js';
 
 /**
