@@ -138,7 +138,7 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
   if (inputs.verify) {
     await reporter.group('Verify against AWS (read-only)', async () => {
       // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
-      const { planVerify, runVerify } = await import('./verify.js');
+      const [{ planVerify }, { runVerify }] = await Promise.all([import('./verify-plan.js'), import('./verify.js')]);
       const outcome = await runVerify(planVerify(rendered, region!), deps.clients(region!), {
         info: (l) => reporter.info(l),
         warning: (l, at) => reporter.warning(l, at),
