@@ -20,6 +20,7 @@ export default {
     'actions/deploy-static/fingerprint.ts',
     'actions/deploy-static/releases.ts',
     'actions/render-taskdef/config.ts',
+    'actions/render-taskdef/config-load.ts',
     'actions/render-taskdef/render-checks.ts',
     'actions/render-taskdef/validate.ts',
     'actions/render-taskdef/foreign.ts',

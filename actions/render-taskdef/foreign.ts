@@ -1,5 +1,5 @@
 import { ActionError } from '../../lib/errors.js';
-import { fieldName } from './config.js';
+import { fieldName } from './config-load.js';
 import type { JsonPath } from './json-source.js';
 import type { RenderResult } from './render-types.js';
 

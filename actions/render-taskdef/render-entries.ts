@@ -6,7 +6,7 @@
  * on its own, without the substitution machinery around it.
  */
 import { ActionError, type Location } from '../../lib/errors.js';
-import { configLocation } from './config.js';
+import { configLocation } from './config-load.js';
 import type { JsonPath } from './json-source.js';
 import { originKey, type RenderRequest } from './render-types.js';
 import type { ContainerDef, NameValue } from './taskdef-types.js';

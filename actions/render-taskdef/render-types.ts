@@ -5,7 +5,8 @@
  * those should have to depend on how a task definition is rendered.
  */
 import type { ActionError, Location } from '../../lib/errors.js';
-import type { LoadedConfig, ResolvedSettings } from './config.js';
+import type { LoadedConfig } from './config-load.js';
+import type { ResolvedSettings } from './config.js';
 import type { JsonDoc, JsonPath } from './json-source.js';
 import type { TerraformOutputs } from './terraform.js';
 import type { TaskDef } from './taskdef-types.js';

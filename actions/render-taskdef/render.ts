@@ -8,7 +8,7 @@
 import { ActionError, type Location } from '../../lib/errors.js';
 import { apiTypeAt } from '../../lib/ecs-shapes.js';
 import { stripReadOnly } from '../../lib/taskdef.js';
-import { configLocation, fieldName } from './config.js';
+import { configLocation, fieldName } from './config-load.js';
 import type { JsonPath } from './json-source.js';
 import { didYouMean, substitute, substituteDeep } from './placeholders.js';
 import { checkStore, declaredNames, fixFor } from './render-checks.js';
