@@ -16,6 +16,8 @@ export default {
     'actions/deploy-static/deploy.ts',
     'actions/deploy-static/record.ts',
     'actions/deploy-static/lock.ts',
+    'actions/deploy-static/lock-document.ts',
+    'actions/deploy-static/lock-fence.ts',
     'actions/deploy-static/rules.ts',
     'actions/deploy-static/fingerprint.ts',
     'actions/deploy-static/releases.ts',
