@@ -14,6 +14,7 @@ export default {
     'actions/deploy-ecs/plan.ts',
     'actions/deploy-static/plan.ts',
     'actions/deploy-static/deploy.ts',
+    'actions/deploy-static/deploy-invalidation.ts',
     'actions/deploy-static/record.ts',
     'actions/deploy-static/lock.ts',
     'actions/deploy-static/lock-document.ts',
