@@ -1,17 +1,8 @@
 import { createHash } from 'node:crypto';
 import { aggregate, ActionError } from '../../lib/errors.js';
 import { createInvalidation, inProgressBudget, waitForInvalidation } from './cloudfront.js';
-import {
-  attachDistributionView,
-  formatBytes,
-  guardOf,
-  invalidationRels,
-  label,
-  planOne,
-  plannedInvalidation,
-  type Deps,
-  type TargetResult,
-} from './deploy.js';
+import { formatBytes, guardOf, label, planOne, type Deps, type TargetResult } from './deploy.js';
+import { attachDistributionView, invalidationRels, plannedInvalidation } from './deploy-invalidation.js';
 import type { Inputs } from './inputs.js';
 import { FULL_BUDGET } from './invalidation.js';
 import type { DeployLock } from './lock.js';

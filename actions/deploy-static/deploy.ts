@@ -3,10 +3,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { aggregate, ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
-import { readDistributionView } from './cloudfront.js';
-import { deepLinkReason, stateExposure, type DistributionView } from './distribution.js';
+import type { DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
-import { FULL_BUDGET, planInvalidation, type InvalidationPlan } from './invalidation.js';
+import type { InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type PlanOptions, type TargetPlan } from './plan.js';
 import { nextEntries } from './entries.js';
@@ -20,7 +19,8 @@ import type { Target } from './targets.js';
 
 /**
  * Planning a deploy: scan the source, list and read the record of every
- * target, plan and guard each before any write (apply.ts applies the plan).
+ * target, plan and guard each before any write (apply.ts applies the plan;
+ * deploy-invalidation.ts says which of its keys to invalidate).
  */
 
 export interface Deps {
@@ -219,63 +219,6 @@ function sameEntries(a: Manifest['entries'], b: Manifest['entries']): boolean {
     if (!y || x.etag !== y.etag || x.md5 !== y.md5 || x.headers !== y.headers || x.lastModified !== y.lastModified) return false;
   }
   return true;
-}
-
-/** Changed and deleted keys, plus what an earlier failed run wrote but did not invalidate. */
-export function invalidationRels(res: Pick<TargetResult, 'plan' | 'target' | 'manifest' | 'view'>): string[] {
-  const { plan, target } = res;
-  // A key that did not exist has nothing cached at the edge but a 403/404, kept
-  // 10 s by default: not worth an invalidation unless the distribution caches errors longer (distribution.ts).
-  const skipNew = res.view !== undefined && !res.view.invalidateNewKeys;
-  const rels = [
-    ...plan.uploads.filter((o) => !(skipNew && o.reason === 'new')).map((o) => o.file.rel),
-    ...plan.copies.map((o) => o.file.rel),
-    ...plan.deletes.map((k) => relOf(k, target.prefix)),
-    ...(res.manifest?.pending ?? []),
-  ];
-  // A key no cache behaviour routes to this bucket's origin path has no viewer path: nothing to invalidate.
-  const served = res.view ? rels.filter((rel) => res.view!.viewerPaths(rel).length > 0) : rels;
-  return [...new Set(served)];
-}
-
-export function plannedInvalidation(res: TargetResult, inputs: Inputs, budget = FULL_BUDGET): InvalidationPlan | undefined {
-  if (!res.target.distributionId || inputs.invalidate === 'none') return undefined;
-  const rels = invalidationRels(res);
-  if (rels.length === 0) return undefined;
-  if (inputs.invalidate === 'all') return { paths: ['/*'], note: 'invalidate: all' };
-  const deepLinks = deepLinkReason(res.view, rels);
-  if (deepLinks) return { paths: ['/*'], note: deepLinks };
-  return planInvalidation(rels, {
-    maxPaths: inputs.invalidationMaxPaths,
-    budget,
-    ...(res.view ? { viewerPaths: res.view.viewerPaths } : {}),
-  });
-}
-
-/** Reads the distribution's config once, only when the plan has keys to invalidate (a no-op run makes no CloudFront call). */
-export async function attachDistributionView(
-  res: TargetResult,
-  inputs: Inputs,
-  deps: Pick<Deps, 'cloudfront' | 'reporter'>,
-): Promise<void> {
-  const { target } = res;
-  if (!target.distributionId || inputs.invalidate !== 'changed' || res.view || invalidationRels(res).length === 0) return;
-  const before = invalidationRels(res).length;
-  res.view = await readDistributionView(deps.cloudfront(), { ...target, distributionId: target.distributionId }, (m) =>
-    deps.reporter.warning(m),
-  );
-  for (const note of res.view.notes) deps.reporter.info(note);
-  const exposed = stateExposure(res.view, target);
-  if (exposed) {
-    res.exposure = exposed;
-    deps.reporter.warning(exposed);
-  }
-  const unserved = before - invalidationRels({ ...res, view: { ...res.view, invalidateNewKeys: true } }).length;
-  if (unserved > 0)
-    deps.reporter.warning(
-      `${unserved} changed keys under s3://${target.bucket}/${target.prefix} are not served by distribution ${target.distributionId} (no cache ` +
-        `behaviour sends their viewer path to this bucket's origin path); they are not invalidated. Check prefix and the distribution's origin path.`,
-    );
 }
 
 export function formatBytes(n: number): string {

@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
-import { contentMd5, isNotFound, serverTimeOf, statusOf } from './answers.js';
+import { serverTimeOf } from './answers.js';
+import { lockBody, lost, putLock, readLock, type LockBody, type LockVersion } from './lock-document.js';
+import { fencedClient } from './lock-fence.js';
 import { lockKey, stateLabel, type StateLocation } from './state.js';
 
 /**
@@ -55,16 +46,6 @@ export const STALE_MS = 5 * 60_000;
 export const FENCE_MS = STALE_MS / 2;
 const POLL_MS = 5_000;
 
-export interface LockBody {
-  owner: string;
-  /** Unique per acquisition: tells our own lock (a lost answer) from another attempt of the same run. */
-  token?: string;
-  /** Where the owner runs, for the "waiting for" line: repository and run URL. */
-  where: string;
-  acquiredAt: string;
-  heartbeatAt: string;
-}
-
 /** Runs `fn` after `ms`; returns a cancel. The default timer does not keep the process alive. */
 type Timer = (ms: number, fn: () => void) => () => void;
 const unrefTimer: Timer = (ms, fn) => {
@@ -81,28 +62,6 @@ export interface LockDeps {
   timer?: Timer;
   token?: string;
 }
-
-const lost = (err: unknown): boolean => [404, 409, 412].includes(statusOf(err) ?? 0) || (err as { name?: string }).name === 'NoSuchKey';
-
-function parseBody(text: string | undefined): LockBody | undefined {
-  try {
-    const b = JSON.parse(text ?? '') as Partial<LockBody>;
-    return typeof b.owner === 'string' && typeof b.heartbeatAt === 'string' ? (b as LockBody) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const WRITES = [
-  PutObjectCommand,
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  CompleteMultipartUploadCommand,
-];
 
 export class DeployLock {
   private etag: string | undefined;
@@ -162,57 +121,16 @@ export class DeployLock {
    * lock's own) passes `fence` first.
    */
   fenced(s3: S3Client): S3Client {
-    const f = Object.create(s3) as S3Client;
-    const send = s3.send.bind(s3) as (c: unknown, ...rest: unknown[]) => Promise<unknown>;
-    f.send = ((command: { input?: { Key?: string; Bucket?: string } }, ...rest: unknown[]) => {
-      if (WRITES.some((C) => command instanceof C) && (command.input?.Key !== this.key || command.input?.Bucket !== this.bucket)) {
-        try {
-          this.fence(`writing ${command.input?.Key ?? 'a batch of deletes'}`);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      }
-      const sent = send(command, ...rest);
-      const settled: Promise<unknown> = sent.then(
-        () => this.inFlight.delete(settled),
-        () => this.inFlight.delete(settled),
-      );
-      this.inFlight.add(settled);
-      return sent;
-    }) as S3Client['send'];
-    return f;
-  }
-
-  private body(): Buffer {
-    const now = new Date(this.deps.now()).toISOString();
-    const b: LockBody = { owner: this.owner, token: this.token, where: this.where, acquiredAt: this.acquiredAt || now, heartbeatAt: now };
-    return Buffer.from(JSON.stringify(b));
+    return fencedClient(s3, { bucket: this.bucket, key: this.key }, (what) => this.fence(what), this.inFlight);
   }
 
   private async put(cond: { IfNoneMatch: '*' } | { IfMatch: string }): Promise<string | undefined> {
-    const body = this.body();
-    const res = await this.deps.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.key,
-        Body: body,
-        ContentMD5: contentMd5(body),
-        ContentType: 'application/json',
-        CacheControl: 'no-cache',
-        ...cond,
-      }),
-    );
-    return res.ETag;
+    const body = lockBody(this.owner, this.token, this.where, this.acquiredAt, this.deps.now());
+    return putLock(this.deps.s3, { bucket: this.bucket, key: this.key }, body, cond);
   }
 
-  private async current(): Promise<{ etag?: string; body?: LockBody; lastModified?: Date } | undefined> {
-    try {
-      const res = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
-      return { etag: res.ETag, body: parseBody(await res.Body?.transformToString()), lastModified: res.LastModified };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private current(): Promise<LockVersion | undefined> {
+    return readLock(this.deps.s3, { bucket: this.bucket, key: this.key });
   }
 
   private ours(body: LockBody | undefined): boolean {
@@ -318,7 +236,7 @@ export class DeployLock {
     } catch (err) {
       if (!lost(err) || this.etag !== etag) return; // other errors: keep the lock; the next beat retries, the fence decides.
       // A 412/404 after a lost answer (the SDK retried a heartbeat S3 had applied): read who holds it.
-      let cur: Awaited<ReturnType<DeployLock['current']>>;
+      let cur: LockVersion | undefined;
       try {
         cur = await this.current();
       } catch {

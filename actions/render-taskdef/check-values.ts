@@ -3,7 +3,7 @@
  * ecs:DescribeTaskDefinition, in every revision): secret-shaped plain variables, and sensitive
  * Terraform outputs anywhere but a secret's valueFrom.
  */
-import { fieldName } from './config.js';
+import { fieldName } from './config-load.js';
 import type { JsonPath } from './json-source.js';
 import { looksSecret, secretByValue } from './secret-ref.js';
 import type { Checker, PathProblem } from './validate.js';

@@ -16,7 +16,7 @@ const environmentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
 // shape is checked after placeholders are resolved, with a precise message.
 const secretRef = z
   .string()
-  // Before the pattern, and final: `/x:3` gets its own message (config.ts), not a regex.
+  // Before the pattern, and final: `/x:3` gets its own message (config-load.ts), not a regex.
   .refine((v) => ssmVersionProblem(v) === undefined, { abort: true, message: 'an SSM parameter version or label' })
   .regex(/^(arn:aws[a-z-]*:(ssm|secretsmanager):\S+|[A-Za-z0-9_.\-/${}]+)$/)
   .meta({

@@ -1,7 +1,7 @@
 import { ActionError } from '../../lib/errors.js';
-import { fieldName } from './config.js';
+import { fieldName } from './config-load.js';
 import type { JsonPath } from './json-source.js';
-import type { RenderResult } from './render.js';
+import type { RenderResult } from './render-types.js';
 
 /** Names teams give their environments; the known-environments input replaces this list. */
 export const DEFAULT_KNOWN_ENVIRONMENTS = ['dev', 'development', 'test', 'staging', 'stage', 'qa', 'uat', 'preprod', 'prod', 'production'];

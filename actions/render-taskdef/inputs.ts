@@ -1,8 +1,8 @@
 import { ActionError } from '../../lib/errors.js';
 import { Inputs, parseKeyValueLines, type InputReader, envReader } from '../../lib/inputs.js';
-import type { ConfigSource } from './config.js';
+import type { ConfigSource } from './config-load.js';
 import { DEFAULT_KNOWN_ENVIRONMENTS, parseList } from './foreign.js';
-import type { ImageSpec } from './render.js';
+import type { ImageSpec } from './render-types.js';
 
 /** Every input of actions/render-taskdef/action.yml, typed. */
 export interface RenderInputs {

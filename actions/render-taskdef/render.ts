@@ -1,62 +1,20 @@
+/**
+ * The render walk itself: substitute placeholders through the template,
+ * apply the feature config's settings to the chosen containers, and record
+ * where every value came from so later checks can point at a file and line.
+ * The request/result shapes and the per-container entry rules live beside it
+ * (render-types.ts, render-entries.ts) so this file stays the one pass.
+ */
 import { ActionError, type Location } from '../../lib/errors.js';
 import { apiTypeAt } from '../../lib/ecs-shapes.js';
 import { stripReadOnly } from '../../lib/taskdef.js';
-import { configLocation, fieldName, type LoadedConfig, type ResolvedSettings } from './config.js';
-import type { JsonDoc, JsonPath } from './json-source.js';
+import { configLocation, fieldName } from './config-load.js';
+import type { JsonPath } from './json-source.js';
 import { didYouMean, substitute, substituteDeep } from './placeholders.js';
 import { checkStore, declaredNames, fixFor } from './render-checks.js';
-import type { TerraformOutputs } from './terraform.js';
-import type { ContainerDef, NameValue, TaskDef } from './taskdef-types.js';
-
-/** The `image` input: nothing, one URI for the main container, or `container=uri` lines. */
-export type ImageSpec = { kind: 'none' } | { kind: 'single'; uri: string } | { kind: 'per-container'; images: Map<string, string> };
-
-export interface RenderRequest {
-  template: JsonDoc;
-  /** Template file name without `.json`, available as ${TEMPLATE_NAME}. */
-  templateName: string;
-  config: LoadedConfig;
-  settings: ResolvedSettings;
-  environment: string;
-  image: ImageSpec;
-  vars: Map<string, string>;
-  region?: string;
-  /** `terraform output -json`, as `${tf:NAME}`. */
-  terraform?: TerraformOutputs;
-}
-
-export interface RenderResult {
-  taskDef: TaskDef;
-  /** Containers that received the image, the common settings and the injected variables. */
-  targets: string[];
-  /** Where each env/secret entry came from: key `container\0environment|secrets\0NAME`. */
-  origins: Map<string, Location>;
-  /** Where a path of the task definition is in the template: used for every field render does not inject. */
-  locate: (path: JsonPath) => Location;
-  problems: ActionError[];
-  warnings: string[];
-  /** Per container, the names its template declared before render (environment and secrets). */
-  declared: Map<string, Set<string>>;
-  /** Config entries for the whole environment a container did not get: its template does not declare them. */
-  withheld: Withheld[];
-  /** Where a sensitive Terraform output ended up (paths of taskDef; an env/secret entry by its index after the merge). */
-  sensitive: SensitiveUse[];
-}
-
-interface Withheld {
-  container: string;
-  names: string[];
-  /** Where each name is set in the config, in the order of names. */
-  at: Location[];
-}
-
-interface SensitiveUse {
-  path: JsonPath;
-  /** The Terraform output's name (never its value). */
-  output: string;
-}
-
-export const originKey = (container: string, kind: 'environment' | 'secrets', name: string) => `${container}\0${kind}\0${name}`;
+import { chooseTargets, entryAt, mergeEntries } from './render-entries.js';
+import { originKey, type RenderRequest, type RenderResult, type SensitiveUse, type Withheld } from './render-types.js';
+import type { TaskDef } from './taskdef-types.js';
 
 export function renderTaskDefinition(req: RenderRequest): RenderResult {
   const { template, config, settings } = req;
@@ -280,88 +238,4 @@ export function renderTaskDefinition(req: RenderRequest): RenderResult {
     sensitive,
     withheld: withheldFrom,
   };
-}
-
-/** The environment or secrets entry a template path lies in, named as the template names it. */
-function entryAt(
-  source: Record<string, unknown>,
-  path: JsonPath,
-): { index: number; kind: 'environment' | 'secrets'; name: string } | undefined {
-  const [top, index, kind, j] = path;
-  if (
-    top !== 'containerDefinitions' ||
-    typeof index !== 'number' ||
-    (kind !== 'environment' && kind !== 'secrets') ||
-    typeof j !== 'number'
-  )
-    return undefined;
-  const entry = ((source.containerDefinitions as ContainerDef[])[index]?.[kind] as NameValue[] | undefined)?.[j];
-  return typeof entry?.name === 'string' ? { index, kind, name: entry.name } : undefined;
-}
-
-function chooseTargets(req: RenderRequest, names: string[], containers: ContainerDef[], problems: ActionError[]): string[] {
-  const listed = names.join(', ');
-  if (req.image.kind === 'per-container') {
-    const missing = [...req.image.images.keys()].filter((n) => !names.includes(n));
-    for (const n of missing)
-      problems.push(
-        new ActionError(`image names container '${n}', which ${req.template.file} does not have.`, {
-          input: 'image',
-          fix: `Use container=uri lines for the template's containers: ${listed}.`,
-        }),
-      );
-    return [...req.image.images.keys()].filter((n) => names.includes(n));
-  }
-  let targets: string[];
-  const configured = req.config.config.containers;
-  if (configured) {
-    targets = configured.filter((n) => names.includes(n));
-    if (targets.length === 0) {
-      problems.push(
-        new ActionError(`none of the containers ${configured.join(', ')} is in ${req.template.file}.`, {
-          ...configLocation(req.config, ['containers']),
-          fix: `Name at least one of the template's containers: ${listed}.`,
-        }),
-      );
-    }
-  } else {
-    targets = names.filter((n, i) => n && containers[i]!.essential !== false);
-  }
-  if (req.image.kind === 'single' && targets.length > 1) {
-    problems.push(
-      new ActionError(`image is a single URI but ${targets.length} containers would receive it (${targets.join(', ')}).`, {
-        input: 'image',
-        fix: `Give one container=uri line per container (e.g. ${targets[0]}=<uri>), or list the main container in the feature config's "containers".`,
-      }),
-    );
-  }
-  return targets;
-}
-
-/**
- * Template entries keep their order; a config value of the same name replaces
- * the template's in place, a name that moved to the other kind (env ↔ secret)
- * disappears, and new names are appended. The result has each name once.
- */
-function mergeEntries(
-  list: NameValue[],
-  wanted: Map<string, { kind: 'env' | 'secret'; value: string; at: Location }>,
-  kind: 'env' | 'secret',
-  container: string,
-  origins: Map<string, Location>,
-): NameValue[] {
-  const field = kind === 'env' ? 'value' : 'valueFrom';
-  const listKind = kind === 'env' ? 'environment' : 'secrets';
-  const out = new Map<string, NameValue>();
-  for (const entry of list) {
-    const w = wanted.get(entry.name);
-    if (w && w.kind !== kind) continue;
-    out.set(entry.name, w ? { name: entry.name, [field]: w.value } : entry);
-  }
-  for (const [name, w] of wanted) {
-    if (w.kind !== kind) continue;
-    out.set(name, { name, [field]: w.value });
-    origins.set(originKey(container, listKind, name), w.at);
-  }
-  return [...out.values()];
 }

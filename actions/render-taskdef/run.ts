@@ -5,10 +5,12 @@ import { clientConfig, ClientFactory, resolveRegion } from '../../lib/aws.js';
 import picomatch from 'picomatch';
 import { ActionError, aggregate, formatProblem } from '../../lib/errors.js';
 import type { Reporter } from '../../lib/report.js';
-import { knownEnvironments, loadFeatureConfig, readJsonFile, resolveEnvironment, type LoadedConfig } from './config.js';
+import { loadFeatureConfig, readJsonFile, type LoadedConfig } from './config-load.js';
+import { knownEnvironments, resolveEnvironment } from './config.js';
 import type { RenderInputs } from './inputs.js';
 import type { JsonDoc } from './json-source.js';
-import { renderTaskDefinition, type RenderResult } from './render.js';
+import { renderTaskDefinition } from './render.js';
+import type { RenderResult } from './render-types.js';
 import { summaryMarkdown } from './summary.js';
 import { masksFor, readTerraformOutputs, type TerraformOutputs, type TerraformSource } from './terraform.js';
 import { locateProblems, validateTaskDefinition } from './validate.js';
@@ -137,7 +139,7 @@ export async function run(inputs: RenderInputs, deps: RunDeps): Promise<RunResul
   if (inputs.verify) {
     await reporter.group('Verify against AWS (read-only)', async () => {
       // Loaded only with verify: the AWS SDK clients are most of the bundle's start-up time.
-      const { planVerify, runVerify } = await import('./verify.js');
+      const [{ planVerify }, { runVerify }] = await Promise.all([import('./verify-plan.js'), import('./verify.js')]);
       const outcome = await runVerify(planVerify(rendered, region!), deps.clients(region!), {
         info: (l) => reporter.info(l),
         warning: (l, at) => reporter.warning(l, at),

@@ -1,6 +1,6 @@
 import { where } from '../../lib/errors.js';
 import { code, markdownTable } from '../../lib/markdown.js';
-import { originKey, type RenderResult } from './render.js';
+import { originKey, type RenderResult } from './render-types.js';
 import { describeSecretSource, parseSecretRef } from './secret-ref.js';
 
 const MAX_ROWS = 300;

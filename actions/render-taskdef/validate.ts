@@ -2,7 +2,7 @@ import { parseImageRef } from '../../lib/ecr-image.js';
 import { validateTaskDefinitionShape } from '../../lib/ecs-shapes.js';
 import { ActionError, type Location } from '../../lib/errors.js';
 import type { JsonPath } from './json-source.js';
-import { originKey, type RenderResult } from './render.js';
+import { originKey, type RenderResult } from './render-types.js';
 import { checkPlainValues, checkSensitive } from './check-values.js';
 import { cpuUnits, fargateSizeError, memoryMiB } from './fargate-size.js';
 import { parseSecretRef } from './secret-ref.js';

@@ -5,23 +5,24 @@ export const modules = {
 /***/ 3565:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
+__webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   planVerify: () => (/* binding */ planVerify),
+/* harmony export */   SSM_BATCH: () => (/* binding */ SSM_BATCH),
 /* harmony export */   runVerify: () => (/* binding */ runVerify)
 /* harmony export */ });
-/* unused harmony export SSM_BATCH */
-/* harmony import */ var _aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(303);
-/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(8249);
-/* harmony import */ var _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2994);
-/* harmony import */ var _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4736);
-/* harmony import */ var _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(1695);
-/* harmony import */ var _lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1884);
+/* harmony import */ var _aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(303);
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8249);
+/* harmony import */ var _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2994);
+/* harmony import */ var _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(4736);
+/* harmony import */ var _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1695);
 /* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8115);
-/* harmony import */ var _render_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7325);
-/* harmony import */ var _secret_ref_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5176);
-
-
-
+/**
+ * `verify: true`: read-only existence checks of everything the task definition
+ * points at, so a typo fails here instead of as a task that never starts.
+ * Only Describe* calls: no parameter or secret value is ever read.
+ *
+ * This file makes the calls for a plan (verify-plan.ts makes the plan).
+ */
 
 
 
@@ -30,64 +31,6 @@ export const modules = {
 
 /** DescribeParameters takes at most 50 values per ParameterStringFilter. */
 const SSM_BATCH = 50;
-function planVerify(r, region) {
-    const plan = { ssm: new Map(), secrets: new Map(), images: new Map(), logGroups: new Map(), byArn: [], skipped: [] };
-    const push = (map, k, item) => void map.set(k, [...(map.get(k) ?? []), item]);
-    r.taskDef.containerDefinitions.forEach((c, i) => {
-        const name = String(c.name);
-        for (const s of c.secrets ?? []) {
-            const ref = (0,_secret_ref_js__WEBPACK_IMPORTED_MODULE_2__/* .parseSecretRef */ .TN)(s.valueFrom ?? '');
-            if ('error' in ref)
-                continue;
-            const at = r.origins.get((0,_render_js__WEBPACK_IMPORTED_MODULE_1__/* .originKey */ .y)(name, 'secrets', s.name)) ?? r.locate(['containerDefinitions', i, 'secrets']);
-            const what = `container '${name}' secret ${s.name}`;
-            if (ref.region && ref.region !== region)
-                plan.skipped.push(`${what}: ${ref.ref} is in ${ref.region}, not ${region}`);
-            else if (ref.account)
-                plan.byArn.push({
-                    kind: ref.kind,
-                    account: ref.account,
-                    key: ref.kind === 'ssm' ? ref.name : ref.secretId,
-                    ref: ref.ref,
-                    item: { what, at },
-                });
-            else if (ref.kind === 'ssm')
-                push(plan.ssm, ref.name, { what, at });
-            else
-                push(plan.secrets, ref.secretId, { what, at });
-        }
-        if (typeof c.image === 'string') {
-            const ref = (0,_lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__/* .parseImageRef */ .Q)(c.image);
-            const reg = (0,_lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__/* .ecrRegistry */ .gO)(ref);
-            const at = r.locate(['containerDefinitions', i, 'image']);
-            if (!reg || !ref.repository || (ref.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(ref.digest))) {
-                plan.skipped.push(`container '${name}' image ${c.image} is not in a private ECR registry`);
-            }
-            else if (reg.region !== region)
-                plan.skipped.push(`container '${name}' image ${c.image} is in ${reg.region}, not ${region}`);
-            else {
-                const entry = plan.images.get(c.image) ?? {
-                    registryId: reg.registryId,
-                    repositoryName: ref.repository,
-                    imageId: (0,_lib_ecr_image_js__WEBPACK_IMPORTED_MODULE_3__/* .imageId */ .L)(ref),
-                    items: [],
-                };
-                entry.items.push({ what: `container '${name}' image`, at: { input: 'image', ...at } });
-                plan.images.set(c.image, entry);
-            }
-        }
-        const log = c.logConfiguration;
-        const group = log?.logDriver === 'awslogs' ? log.options?.['awslogs-group'] : undefined;
-        // With awslogs-create-group ECS creates the group itself at start.
-        if (group && log?.options?.['awslogs-create-group'] !== 'true') {
-            push(plan.logGroups, group, {
-                what: `container '${name}' log group`,
-                at: r.locate(['containerDefinitions', i, 'logConfiguration', 'options', 'awslogs-group']),
-            });
-        }
-    });
-    return plan;
-}
 const notFound = (err, ...codes) => codes.includes(err?.name ?? '');
 async function runVerify(plan, clients, out) {
     const misses = [];
@@ -101,7 +44,7 @@ async function runVerify(plan, clients, out) {
     const crossAccountSecrets = await sortByAccount(plan, clients, misses, notChecked);
     const checks = [];
     if (plan.ssm.size) {
-        const ssm = clients.get(_aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__/* .SSMClient */ .jBj);
+        const ssm = clients.get(_aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_1__/* .SSMClient */ .jBj);
         const names = [...plan.ssm.keys()];
         for (let i = 0; i < names.length; i += SSM_BATCH) {
             const batch = names.slice(i, i + SSM_BATCH);
@@ -110,7 +53,7 @@ async function runVerify(plan, clients, out) {
                 try {
                     let NextToken;
                     do {
-                        const page = await ssm.send(new _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_4__/* .DescribeParametersCommand */ .$hz({
+                        const page = await ssm.send(new _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_1__/* .DescribeParametersCommand */ .$hz({
                             ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }],
                             MaxResults: 50,
                             NextToken,
@@ -134,9 +77,9 @@ async function runVerify(plan, clients, out) {
         }
     }
     if (plan.secrets.size) {
-        const sm = clients.get(_aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .SecretsManagerClient */ ._H);
+        const sm = clients.get(_aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_2__/* .SecretsManagerClient */ ._H);
         for (const [id, items] of plan.secrets) {
-            checks.push(sm.send(new _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .DescribeSecretCommand */ .X5({ SecretId: id })).then((out) => {
+            checks.push(sm.send(new _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_2__/* .DescribeSecretCommand */ .X5({ SecretId: id })).then((out) => {
                 if (out.DeletedDate)
                     miss(items, `Secrets Manager secret ${id} is scheduled for deletion.`, 'Restore it (aws secretsmanager restore-secret) or point at another secret.');
             }, (err) => notFound(err, 'ResourceNotFoundException')
@@ -145,10 +88,10 @@ async function runVerify(plan, clients, out) {
         }
     }
     if (plan.images.size) {
-        const ecr = clients.get(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__/* .ECRClient */ .S70);
+        const ecr = clients.get(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .ECRClient */ .S70);
         for (const [uri, img] of plan.images) {
             checks.push(ecr
-                .send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_6__/* .DescribeImagesCommand */ .ji5({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] }))
+                .send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .DescribeImagesCommand */ .ji5({ registryId: img.registryId, repositoryName: img.repositoryName, imageIds: [img.imageId] }))
                 .then(() => undefined, (err) => notFound(err, 'ImageNotFoundException', 'RepositoryNotFoundException')
                 ? miss(img.items, `image ${uri} is not in ECR (${err.name}).`, 'Push the image first (the build job), or fix the tag.')
                 : failed(img.items, `image ${uri}`, err, 'ecr:DescribeImages')));
@@ -156,12 +99,12 @@ async function runVerify(plan, clients, out) {
     }
     let refused = 0;
     if (crossAccountSecrets.length) {
-        const sm = clients.get(_aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .SecretsManagerClient */ ._H);
+        const sm = clients.get(_aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_2__/* .SecretsManagerClient */ ._H);
         for (const a of crossAccountSecrets) {
             const where = `account ${a.account}`;
             checks.push(
             // DescribeSecret takes another account's secret by full ARN when that secret's resource policy allows the caller.
-            sm.send(new _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_5__/* .DescribeSecretCommand */ .X5({ SecretId: a.key })).then((res) => {
+            sm.send(new _aws_sdk_client_secrets_manager__WEBPACK_IMPORTED_MODULE_2__/* .DescribeSecretCommand */ .X5({ SecretId: a.key })).then((res) => {
                 if (res.DeletedDate)
                     miss([a.item], `Secrets Manager secret ${a.key} (${where}) is scheduled for deletion.`, 'Restore it in that account (aws secretsmanager restore-secret) or point at another secret.');
                 else
@@ -181,13 +124,13 @@ async function runVerify(plan, clients, out) {
         }
     }
     if (plan.logGroups.size) {
-        const logs = clients.get(_aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_7__/* .CloudWatchLogsClient */ .TFr);
+        const logs = clients.get(_aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_4__/* .CloudWatchLogsClient */ .TFr);
         for (const [group, items] of plan.logGroups) {
             checks.push((async () => {
                 try {
                     let nextToken;
                     do {
-                        const page = await logs.send(new _aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_7__/* .DescribeLogGroupsCommand */ .VlF({ logGroupNamePrefix: group, nextToken }));
+                        const page = await logs.send(new _aws_sdk_client_cloudwatch_logs__WEBPACK_IMPORTED_MODULE_4__/* .DescribeLogGroupsCommand */ .VlF({ logGroupNamePrefix: group, nextToken }));
                         if (page.logGroups?.some((g) => g.logGroupName === group))
                             return;
                         nextToken = page.nextToken;
@@ -225,7 +168,7 @@ async function sortByAccount(plan, clients, misses, notChecked) {
     let own;
     try {
         // GetCallerIdentity needs no IAM permission: it cannot be denied.
-        own = (await clients.get(_aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_8__/* .STSClient */ .iM).send(new _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_8__/* .GetCallerIdentityCommand */ .zI({}))).Account ?? '';
+        own = (await clients.get(_aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_5__/* .STSClient */ .iM).send(new _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_5__/* .GetCallerIdentityCommand */ .zI({}))).Account ?? '';
     }
     catch (err) {
         for (const a of plan.byArn) {

@@ -2,7 +2,7 @@ import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
 import { deepLinkReason, distributionView, isBucketDomain, pathPatternRegExp } from '../../actions/deploy-static/distribution.js';
 import { planInvalidation } from '../../actions/deploy-static/invalidation.js';
-import { invalidationRels } from '../../actions/deploy-static/deploy.js';
+import { invalidationRels } from '../../actions/deploy-static/deploy-invalidation.js';
 
 /** The parts of a GetDistribution answer that decide paths, shaped as the SDK returns them. */
 function config(opts: {
