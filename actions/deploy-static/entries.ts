@@ -1,7 +1,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../../lib/pool.js';
-import type { TargetResult } from './deploy.js';
-import { relOf } from './plan.js';
+import { relOf, type TargetPlan } from './plan.js';
 import { normalizeTime, type Manifest } from './record.js';
 import { listRemote } from './s3.js';
 import type { Target } from './targets.js';
@@ -49,7 +48,7 @@ export async function observe(
  * otherwise the entry has none and the next run HEADs it.
  */
 export function nextEntries(
-  res: Pick<TargetResult, 'plan'>,
+  res: { plan: TargetPlan },
   written: ReadonlyMap<string, string>,
   observed: ReadonlyMap<string, ObservedObject> = new Map(),
 ): Manifest['entries'] {

@@ -6,7 +6,7 @@
 import { fieldName } from './config-load.js';
 import type { JsonPath } from './json-source.js';
 import { looksSecret, secretByValue } from './secret-ref.js';
-import type { Checker, PathProblem } from './validate.js';
+import type { Checker, PathProblem } from './check-types.js';
 
 /**
  * Plain variables are stored in the task definition, readable by anyone

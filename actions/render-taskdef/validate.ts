@@ -3,34 +3,10 @@ import { validateTaskDefinitionShape } from '../../lib/ecs-shapes.js';
 import { ActionError, type Location } from '../../lib/errors.js';
 import type { JsonPath } from './json-source.js';
 import { originKey, type RenderResult } from './render-types.js';
+import type { Checker, CheckOptions, PathProblem } from './check-types.js';
 import { checkPlainValues, checkSensitive } from './check-values.js';
 import { cpuUnits, fargateSizeError, memoryMiB } from './fargate-size.js';
 import { parseSecretRef } from './secret-ref.js';
-
-/**
- * A problem found on the rendered task definition, at a JSON path of it
- * (`containerDefinitions[0].portMappings[1].containerPort` is
- * `['containerDefinitions', 0, 'portMappings', 1, 'containerPort']`).
- * Checkers only say what and where; `locateProblems` turns the path into the
- * file and line it came from. Any checker with this output plugs in (the
- * API-shape validator of lib/taskdef.ts included).
- */
-export interface PathProblem {
-  path: JsonPath;
-  message: string;
-  fix: string;
-  /** Default error. A warning is annotated but does not fail the render. */
-  severity?: 'error' | 'warning';
-}
-
-export interface CheckOptions {
-  /** Plain variable names allowed to look like secrets by name (allow-plain-names). */
-  allowPlainName: (name: string) => boolean;
-  /** Every string of a sensitive Terraform output, to the output's name: never allowed in the clear. */
-  sensitiveValues: ReadonlyMap<string, string>;
-}
-
-export type Checker = (r: RenderResult, opts: CheckOptions) => PathProblem[];
 
 /**
  * The file and line of a path of the rendered task definition: an
