@@ -29,9 +29,8 @@ export async function loadScheduled(
   deps: { ecs: ECSClient; report: Reporter; client: <T extends object>(ctor: ClientCtor<T>) => T },
 ): Promise<ScheduledPhases> {
   if (!inputs.scheduledTasks.length) return NONE;
-  const [phase, move, { SchedulerClient }, { EventBridgeClient }] = await Promise.all([
+  const [phase, { SchedulerClient }, { EventBridgeClient }] = await Promise.all([
     import('./phase.js'),
-    import('./move.js'),
     import('@aws-sdk/client-scheduler'),
     import('@aws-sdk/client-eventbridge'),
   ]);
@@ -44,6 +43,6 @@ export async function loadScheduled(
   return {
     find: (prepared) => phase.findScheduled(prepared, scheduledDeps),
     move: (result, targets) => phase.moveScheduled(result, targets, scheduledDeps),
-    markdown: move.scheduledMarkdown,
+    markdown: phase.scheduledMarkdown,
   };
 }
