@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongFilesFirst } from './test/helpers/sequencer.js';
 import { bundleTestFiles, processTestFiles } from './test/helpers/suite-files.js';
 
 // Test files that run the dist bundles (decided by what they do: test/helpers/suite-files.ts).
@@ -19,6 +20,8 @@ export default defineConfig({
     // the suite waits on child processes and the local emulator, so 3 workers halve the wall time
     // (438 s → 208 s for the whole suite on the 2-core machine, 2026-11-27).
     maxWorkers: 4,
+    // The longest files start first, so none runs on alone at the end (test/helpers/sequencer.ts).
+    sequence: { sequencer: LongFilesFirst },
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
     // VITEST_JSON_REPORT: another file for .ci/run's second pass (the bundles on Node 24); CLI
     // --outputFile does not override a reporter's own option.

@@ -11,7 +11,7 @@ import { runGate } from '../../actions/deploy-ecs/gate.js';
 import { gateDiagnosis, gateMarkdown, gateOutput, statusRuns } from '../../actions/deploy-ecs/gate-report.js';
 import type { GateDeps } from '../../actions/deploy-ecs/gate-types.js';
 import { redactUrl } from '../../actions/deploy-ecs/gate-url.js';
-import { realClock, realSleep } from '../../lib/poll.js';
+import type { Clock, Sleep } from '../../lib/poll.js';
 
 let server: Server;
 let base: string;
@@ -48,13 +48,30 @@ function gate(over: Partial<GateInputs> & { url?: string | string[] }): GateInpu
     urls: new Map([['api', urls]]),
     expectStatus: [],
     successes: 3,
+    // Overall timeouts and intervals run on the virtual clock below (whole rounds of probes, however
+    // slow the machine); the per-request timeout is real time, generous because only /hang relies on it.
     timeoutMs: 3000,
-    requestTimeoutMs: 500,
+    requestTimeoutMs: 20_000,
     intervalMs: 20,
     followRedirects: false,
     method: 'GET',
     ...over,
     stage: over.stage ?? 'POST_TEST_TRAFFIC_SHIFT',
+  };
+}
+
+/**
+ * A clock that moves only when the gate sleeps: an overall timeout of T ms with an interval of I ms
+ * is T / I rounds of probes whatever the machine's speed (a slow request takes no virtual time).
+ */
+function virtualTime(): { sleep: Sleep; now: Clock } {
+  let t = 0;
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+      await new Promise((r) => setImmediate(r));
+    },
   };
 }
 
@@ -64,8 +81,7 @@ function deps() {
   const d: GateDeps = {
     fetch,
     spawn,
-    sleep: realSleep,
-    now: realClock,
+    ...virtualTime(),
     report: { info: (l) => void lines.push(l), setSecret: (s) => void secrets.push(s) },
   };
   return { d, lines, secrets };
@@ -86,7 +102,7 @@ describe('URL probes', () => {
   it('fails at the overall timeout when a URL never gets healthy, naming it and its last status', async () => {
     scripts.set('/down', [503]);
     const { d } = deps();
-    const r = await runGate(d, gate({ url: [`${base}/ok`, `${base}/down`], timeoutMs: 2000 }), ctx);
+    const r = await runGate(d, gate({ url: [`${base}/ok`, `${base}/down`], timeoutMs: 200 }), ctx);
     expect(r.status).toBe('failed');
     expect(r.reason).toContain(`${base}/down last answered 503`);
     expect(r.urls.map((u) => u.passed)).toEqual([true, false]);
@@ -114,7 +130,7 @@ describe('URL probes', () => {
 
   it('gives up on a request after the per-request timeout', async () => {
     const { d } = deps();
-    const r = await runGate(d, gate({ url: `${base}/hang`, requestTimeoutMs: 150, timeoutMs: 300 }), ctx);
+    const r = await runGate(d, gate({ url: `${base}/hang`, requestTimeoutMs: 150, timeoutMs: 150, intervalMs: 150 }), ctx);
     expect(r.status).toBe('failed');
     expect(r.urls[0]!.attempts[0]!.error).toBe('no answer within 0.15 s');
   });
@@ -149,9 +165,16 @@ describe('URL probes', () => {
 });
 
 describe('gate command', () => {
+  // The command's timeout is real time (a timer in the runner): generous where the command must finish.
+  const COMMAND_TIMEOUT_MS = 20_000;
+
   it('exit 0 passes; the command sees TEST_URL, SERVICE and TASK_DEFINITION_ARN; output is streamed', async () => {
     const { d, lines } = deps();
-    const r = await runGate(d, gate({ url: `${base}/ok`, command: 'echo "checking $SERVICE $TASK_DEFINITION_ARN at $TEST_URL"' }), ctx);
+    const r = await runGate(
+      d,
+      gate({ url: `${base}/ok`, command: 'echo "checking $SERVICE $TASK_DEFINITION_ARN at $TEST_URL"', timeoutMs: COMMAND_TIMEOUT_MS }),
+      ctx,
+    );
     expect(r.status).toBe('passed');
     expect(lines).toContain(`  │ checking api ${ctx.taskDefinitionArn} at ${base}/ok`);
   });
@@ -160,7 +183,10 @@ describe('gate command', () => {
     const { d } = deps();
     const r = await runGate(
       d,
-      gate({ command: 'for i in $(seq 1 30); do echo "line $i"; done; echo "smoke test failed: /orders 500" >&2; exit 3' }),
+      gate({
+        command: 'for i in $(seq 1 30); do echo "line $i"; done; echo "smoke test failed: /orders 500" >&2; exit 3',
+        timeoutMs: COMMAND_TIMEOUT_MS,
+      }),
       ctx,
     );
     expect(r.status).toBe('failed');
@@ -173,8 +199,25 @@ describe('gate command', () => {
 
   it('is killed at the timeout, with what it started', async () => {
     const { d } = deps();
-    // Not killed, `sleep 600` would outlive the test's 60 s timeout.
-    const r = await runGate(d, gate({ command: 'echo started; sleep 600 & wait', timeoutMs: 400 }), ctx);
+    // Not killed, `sleep 600` would outlive the test. The command is started before the gate and has
+    // printed 'started' (still unread in its pipe) when the gate's timer starts, so a slow shell start
+    // cannot leave the output empty; the gate gets that process from its spawn.
+    const command = 'echo started; sleep 600 & wait';
+    const child = spawn(command, { shell: '/bin/bash', detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((r) => child.stdout!.once('readable', () => r()));
+    const given: string[] = [];
+    const r = await runGate(
+      {
+        ...d,
+        spawn: (c) => {
+          given.push(c);
+          return child;
+        },
+      },
+      gate({ command, timeoutMs: 400 }),
+      ctx,
+    );
+    expect(given).toEqual([command]);
     expect(r.status).toBe('failed');
     expect(r.command!.timedOut).toBe(true);
     expect(r.reason).toContain('did not finish within 0.4 s and was killed');
@@ -183,7 +226,11 @@ describe('gate command', () => {
 
   it('redacts URL secrets from command output', async () => {
     const { d, lines } = deps();
-    const r = await runGate(d, gate({ url: `${base}/ok?key=abc123secret`, command: 'echo "$TEST_URL"' }), ctx);
+    const r = await runGate(
+      d,
+      gate({ url: `${base}/ok?key=abc123secret`, command: 'echo "$TEST_URL"', timeoutMs: COMMAND_TIMEOUT_MS }),
+      ctx,
+    );
     expect(r.status).toBe('passed');
     expect(lines.join('\n')).not.toContain('abc123secret');
   });

@@ -19,7 +19,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   emu = await startEmulator({ s3: false });
-  s3 = await startLocalS3(['rel', 'prune', 'bad', 'hand', 'race', 'retry']);
+  s3 = await startLocalS3(['rel', 'prune', 'bad', 'gone', 'hand', 'race', 'retry']);
   env = { ...emu.env(), ...s3Env(s3.endpoint) };
 });
 afterAll(async () => {
@@ -199,7 +199,7 @@ describe('keep-releases', () => {
 });
 
 describe('bad input and refusals, before any write', () => {
-  it('rollback-to with source, a release whose assets were removed by hand, and a dry run', async () => {
+  it('rollback-to with source, and rollback-to previous with one recorded release', async () => {
     const both = await run({ 'rollback-to': 'previous', source: build('A', 'Ab3dEf9h'), bucket: 'bad' });
     expect(both.code).toBe(1);
     expect(both.errors.join('\n')).toMatch(/'rollback-to' and 'source' were both set/);
@@ -209,22 +209,27 @@ describe('bad input and refusals, before any write', () => {
     const only = await run({ 'rollback-to': 'previous', bucket: 'bad' });
     expect(only.code).toBe(1);
     expect(only.errors.join('\n')).toMatch(/only one recorded release/);
-    expect((await run({ source: build('B', 'Zy8xWv1u'), bucket: 'bad' }, SHA.b)).code).toBe(0);
+  });
+
+  it('a dry-run rollback, and a rollback to a release whose assets were removed by hand', async () => {
+    const first = await run({ source: build('A', 'Ab3dEf9h'), bucket: 'gone' }, SHA.a);
+    expect(first.code, first.stdout).toBe(0);
+    expect((await run({ source: build('B', 'Zy8xWv1u'), bucket: 'gone' }, SHA.b)).code).toBe(0);
 
     s3.reset();
-    const dry = await run({ 'rollback-to': 'previous', bucket: 'bad', 'dry-run': true });
+    const dry = await run({ 'rollback-to': 'previous', bucket: 'gone', 'dry-run': true });
     expect(dry.code, dry.stdout).toBe(0);
     expect(dry.summary).toMatch(/Objects this rollback would change/);
     expect(dry.summary).toContain(`.deploy-static/releases/${first.outputs['release-id']}/index.html\` → \`index.html\``);
-    expect(writes('bad')).toEqual([]);
+    expect(writes('gone')).toEqual([]);
 
-    await client().send(new DeleteObjectCommand({ Bucket: 'bad', Key: 'assets/index-Ab3dEf9h.js' }));
+    await client().send(new DeleteObjectCommand({ Bucket: 'gone', Key: 'assets/index-Ab3dEf9h.js' }));
     s3.reset();
-    const refused = await run({ 'rollback-to': first.outputs['release-id']!, bucket: 'bad' });
+    const refused = await run({ 'rollback-to': first.outputs['release-id']!, bucket: 'gone' });
     expect(refused.code).toBe(1);
     expect(refused.errors.join('\n')).toMatch(/cannot be restored: 1 of its files are gone from the bucket: assets\/index-Ab3dEf9h\.js/);
-    expect(writes('bad')).toEqual([]);
-    expect(await text('bad', 'index.html')).toContain('<title>B</title>');
+    expect(writes('gone')).toEqual([]);
+    expect(await text('gone', 'index.html')).toContain('<title>B</title>');
   });
 });
 

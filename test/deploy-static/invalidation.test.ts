@@ -117,8 +117,8 @@ describe('invalidation path encoding', () => {
 
 describe('invalidation planning at scale', () => {
   // Time is measured in bench/static; this checks the result of the linear algorithm on a large input.
-  it('plans 100,000 paths in 1,000 folders into a valid request within the limits', () => {
-    const rels = Array.from({ length: 100_000 }, (_, i) => `assets/g${i % 1000}/f${i}.js`);
+  it('plans 10,000 paths in 1,000 folders into a valid request within the limits', () => {
+    const rels = Array.from({ length: 10_000 }, (_, i) => `assets/g${i % 1000}/f${i}.js`);
     const plan = planInvalidation(rels, { maxPaths: 100 });
     expect(plan.paths.length).toBeLessThanOrEqual(100);
     expect(plan.paths.filter((p) => p.endsWith('*')).length).toBeLessThanOrEqual(MAX_WILDCARDS_IN_PROGRESS);
@@ -127,9 +127,9 @@ describe('invalidation planning at scale', () => {
   });
 
   it('keeps the untouched folders exact when a few big folders are enough', () => {
-    const rels = [...many('big/a', 40_000), ...many('big/b', 30_000), ...many('small', 20), 'index.html'];
+    const rels = [...many('big/a', 4_000), ...many('big/b', 3_000), ...many('small', 20), 'index.html'];
     const plan = planInvalidation(rels, { maxPaths: 3000 });
     expect(plan.paths).toEqual(['/', '/big/*', '/index.html', ...many('small', 20).map((r) => `/${r}`)].sort());
-    expect(plan.note).toBe('70022 paths collapsed to 23 (1 wildcards)');
+    expect(plan.note).toBe('7022 paths collapsed to 23 (1 wildcards)');
   });
 });
