@@ -1,9 +1,11 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActionError } from '../../lib/errors.js';
 import { FENCE_MS, HEARTBEAT_MS, STALE_MS } from '../../actions/deploy-static/lock.js';
-import { beat, body, lockWith, preconditionFailed, serverError } from './lock-fixtures.js';
+import { DeployLock } from '../../actions/deploy-static/lock.js';
+import { stateOf } from '../../actions/deploy-static/state.js';
+import { beat, body, lockWith, preconditionFailed, serverError, settle } from './lock-fixtures.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -37,6 +39,7 @@ describe('deploy lock: acquiring', () => {
     s3.on(PutObjectCommand, { IfMatch: '"ours"' }).resolves({ ETag: '"v2"' });
     await lock.acquire(0);
     expect(lines).toEqual([`deploy lock ${LOCK} acquired by run-2`]);
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'site', Key: 'app/.deploy-static/lock.json' });
     await beat(timers);
     expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"ours"' })).toHaveLength(1);
   });
@@ -63,6 +66,48 @@ describe('deploy lock: acquiring', () => {
     await lock.acquire(0);
     expect(lock.held).toBe(true);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(2);
+  });
+
+  it('a create refused for another reason (not a conflict) is passed on, without reading the lock', async () => {
+    s3.on(PutObjectCommand).rejects(serverError());
+    const lock = lockWith({ t: 0 }, []);
+    await expect(lock.acquire(60_000)).rejects.toThrow(/internal error/);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(lock.held).toBe(false);
+  });
+
+  it('a create answered without an ETag holds the lock, but no heartbeat or delete is sent on an unknown version', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+    const timers: { ms: number; fn: () => void }[] = [];
+    const lock = lockWith({ t: 0 }, [], timers);
+    await lock.acquire(0);
+    expect(lock.held).toBe(true);
+    await beat(timers);
+    await lock.release();
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+  });
+
+  it('without an injected timer, the heartbeat runs on a real timer every HEARTBEAT_MS', async () => {
+    vi.useFakeTimers();
+    try {
+      s3.on(PutObjectCommand, { IfNoneMatch: '*' }).resolves({ ETag: '"v1"' });
+      s3.on(PutObjectCommand, { IfMatch: '"v1"' }).resolves({ ETag: '"v2"' });
+      const lock = new DeployLock(
+        { s3: new S3Client({ region: 'eu-west-1' }), now: () => 0, sleep: async () => {}, log: () => {} },
+        stateOf({ bucket: 'site', prefix: 'app/' }),
+        'run-2',
+        'w',
+      );
+      await lock.acquire(0);
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS - 1);
+      expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"v1"' })).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(s3.commandCalls(PutObjectCommand, { IfMatch: '"v1"' })).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('polls every 5 s, prints the "waiting" line once per holder, and fails naming the wait and the input', async () => {
@@ -170,6 +215,38 @@ describe('deploy lock: heartbeat, fence and release', () => {
     expect(h.fresh).toBe(false);
   });
 
+  it('the fence names how long ago the last heartbeat was confirmed, and the way out', async () => {
+    const { clock, timers, lock } = await held();
+    s3.on(PutObjectCommand, { IfMatch: '"v1"' }).resolves({ ETag: '"v2"' });
+    clock.t = 100_000;
+    await beat(timers);
+    clock.t = 100_000 + FENCE_MS + 20_000;
+    const err = (() => {
+      try {
+        lock.fence('writing x');
+      } catch (e) {
+        return e as ActionError;
+      }
+    })();
+    expect(err?.message).toBe(
+      `Stopped before writing x: no heartbeat of the deploy lock ${LOCK} was confirmed for 170 s (limit 150 s): another run may take it over.`,
+    );
+    expect(err?.fix).toBe('Re-run the deploy; it re-plans from what is in the bucket now.');
+  });
+
+  it('writes to the lock object itself are not fenced (its own protocol guards them); other keys are', async () => {
+    const { timers, lock } = await held();
+    s3.on(PutObjectCommand, { IfMatch: '"v1"' }).rejects(preconditionFailed());
+    s3.on(GetObjectCommand).rejects(notFound());
+    await beat(timers);
+    expect(lock.fresh).toBe(false);
+    s3.on(DeleteObjectCommand).resolves({});
+    const site = lock.fenced(new S3Client({ region: 'eu-west-1' }));
+    await site.send(new DeleteObjectCommand({ Bucket: 'site', Key: 'app/.deploy-static/lock.json' }));
+    await expect(site.send(new DeleteObjectCommand({ Bucket: 'site', Key: 'app/a.js' }))).rejects.toThrow(/Stopped before/);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+  });
+
   it('a heartbeat moves the ETag and the fence forward, rewrites heartbeatAt and keeps acquiredAt', async () => {
     const { clock, timers, lock } = await held();
     s3.on(PutObjectCommand, { IfMatch: '"v1"' }).resolves({ ETag: '"v2"' });
@@ -260,7 +337,7 @@ describe('deploy lock: heartbeat, fence and release', () => {
     await expect(site.send(new PutObjectCommand({ Bucket: 'site', Key: 'app/b.js', Body: 'x' }))).rejects.toThrow(
       'Stopped before writing app/b.js: the workflow was cancelled.',
     );
-    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await settle();
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
     answer({});
     await write;
@@ -277,7 +354,7 @@ describe('deploy lock: heartbeat, fence and release', () => {
     void lock.fenced(new S3Client({ region: 'eu-west-1' })).send(new PutObjectCommand({ Bucket: 'site', Key: 'app/a.js', Body: 'x' }));
     lock.lostReason = 'the deploy lock was taken over by run-9';
     const cancelled = lock.cancel(60_000);
-    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await settle();
     const wait = timers.find((t) => t.ms === 60_000);
     expect(wait).toBeDefined();
     wait!.fn();

@@ -56,9 +56,14 @@ export function lockWith(clock: { t: number }, lines: string[], timers: { ms: nu
   );
 }
 
-/** Fires the pending heartbeat and lets its requests answer. */
+/** Fires the pending heartbeat and lets its requests answer (and what follows them: the next heartbeat scheduled). */
 export async function beat(timers: { fn: () => void }[]): Promise<void> {
   const t = timers.shift();
   t?.fn();
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await settle();
+}
+
+/** Lets every answer already given be handled: the mocked S3 answers are promises, no timer is involved. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }
