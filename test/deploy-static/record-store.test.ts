@@ -138,6 +138,28 @@ describe('RecordStore.write: which file lists are written and deleted', () => {
     expect(reader.releaseList()).toEqual([]);
   });
 
+  it('a list deleted as dropped is written again when a later write names it again', async () => {
+    bucket = conditionalS3();
+    const store = storeOf();
+    await store.write(record([release('A', ['a.js'])]));
+    const [listA] = listKeys(bucket);
+    await store.write(record([release('B', ['b.js'])]));
+    expect(bucket.objects.has(listA!)).toBe(false);
+    await store.write(record([release('A', ['a.js'])]));
+    expect(bucket.objects.has(listA!)).toBe(true);
+  });
+
+  it('a write after an unreadable record (a repair) leaves a readable one', async () => {
+    bucket = conditionalS3();
+    await storeOf().write(record([release('A', ['a.js'])]));
+    for (const k of [...bucket.objects.keys()]) if (k !== HEAD) bucket.objects.delete(k);
+    const store = storeOf();
+    await store.read();
+    expect(store.parsed()).toMatchObject({ ok: false });
+    await store.write(record([release('B', ['b.js'])]));
+    expect(store.parsed()).toEqual({ ok: true, manifest: record([release('B', ['b.js'])]) });
+  });
+
   it('rewriting a version 2 record deletes nothing (its lists were inline)', async () => {
     bucket = conditionalS3();
     bucket.others.put(HEAD, JSON.stringify({ ...record([release('A', ['a.js'])]), version: 2 }));
@@ -170,6 +192,25 @@ describe('RecordStore reading', () => {
     await store.read();
     expect(store.loaded).toBe(true);
     expect(store.parsed()).toMatchObject({ ok: false, problem: expect.stringMatching(/is missing$/) });
+    // The head was read again once; it had not changed, so the list is missing for good.
+    expect(bucket.mock.commandCalls(GetObjectCommand, { Key: HEAD })).toHaveLength(2);
+  });
+
+  it('of several unreadable lists the first is named; a list that does not hash to its name wins over a missing one', async () => {
+    bucket = conditionalS3();
+    await storeOf().write(record([release('A', ['a.js']), release('B', ['b.js']), release('C', ['c.js'])]));
+    const [a, b, c] = JSON.parse(bucket.objects.get(HEAD)!.body).releases.map(
+      (r: { files: { sha256: string } }) => `app/.deploy-static/record/${r.files.sha256}.json`,
+    );
+    bucket.objects.delete(a);
+    bucket.others.put(b, '{}');
+    bucket.others.put(c, '{}');
+    const store = storeOf();
+    await store.read();
+    expect(store.parsed()).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/^the file list of release B, .*: its SHA-256 is not its name/),
+    });
   });
 
   it('a file list missing after the head was read again twice, each time rewritten, is a problem', async () => {
