@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest, Release } from '../../actions/deploy-static/record.js';
 import { RecordStore } from '../../actions/deploy-static/record-store.js';
@@ -111,8 +111,11 @@ describe('RecordStore.write: lost answers and conflicts', () => {
       bucket.mock.restore();
     }
     bucket = conditionalS3();
+    const store = storeOf();
+    await store.write(record());
     bucket.mock.on(PutObjectCommand, { IfNoneMatch: '*' }).rejects(fail('SlowDown', 503));
-    await expect(storeOf().write(record([release('A', ['a.js'])]))).rejects.toThrow('SlowDown');
+    // The head is rewritten If-Match: only the file list fails.
+    await expect(store.write(record([release('A', ['a.js'])]))).rejects.toThrow('SlowDown');
   });
 });
 
@@ -136,6 +139,7 @@ describe('RecordStore.write: which file lists are written and deleted', () => {
     await reader.read();
     expect(reader.parsed()).toEqual({ ok: true, manifest: record() });
     expect(reader.releaseList()).toEqual([]);
+    expect(reader.loaded).toBe(true);
   });
 
   it('a list deleted as dropped is written again when a later write names it again', async () => {
@@ -241,6 +245,38 @@ describe('RecordStore reading', () => {
     await store.refresh();
     expect(store.loaded).toBe(true);
     expect(store.parsed()).toEqual({ ok: true, manifest: record([release('A', ['a.js'])]) });
+  });
+
+  it('is loaded only once every release has its file list', async () => {
+    bucket = conditionalS3();
+    const store = storeOf();
+    await store.write(record([release('A', ['a.js'])]));
+    const other = storeOf();
+    await other.read();
+    await other.write(record([release('A', ['a.js']), release('B', ['b.js'])]));
+    await store.readHead();
+    expect(store.loaded).toBe(false);
+    await store.loadReleases();
+    expect(store.loaded).toBe(true);
+  });
+
+  it('a file list read that fails for another reason than "missing" is passed on; one answered without a body is unreadable', async () => {
+    bucket = conditionalS3();
+    await storeOf().write(record([release('A', ['a.js'])]));
+    const [list] = listKeys(bucket);
+    bucket.mock.on(GetObjectCommand, { Key: list }).rejectsOnce(fail('AccessDenied', 403)).resolves({ ETag: '"l"' });
+    await expect(storeOf().read()).rejects.toThrow('AccessDenied');
+    const store = storeOf();
+    await store.read();
+    expect(store.parsed()).toMatchObject({ ok: false, problem: expect.stringMatching(/its SHA-256 is not its name/) });
+  });
+
+  it('refresh without a record read sends no HEAD; the store names the site it describes', async () => {
+    bucket = conditionalS3();
+    const store = storeOf();
+    await store.refresh();
+    expect(bucket.mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
+    expect(store.site).toEqual({ bucket: 'site', prefix: 'app/' });
   });
 
   it('a head answer without a body reads as no text', async () => {
