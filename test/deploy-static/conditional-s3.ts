@@ -18,6 +18,7 @@ const fail = (name: string, status: number, message: string) =>
  * a write without a condition overwrites whatever is there
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
  * `others` lets a test write as another run would, between two calls of the code under test.
+ * Every answer is a promise, as the SDK's `send` gives (the lock's fenced client chains on it).
  */
 export function conditionalS3() {
   const objects = new Map<string, { body: string; etag: string }>();
@@ -28,7 +29,7 @@ export function conditionalS3() {
     return etag;
   };
   const s3 = mockClient(S3Client);
-  s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Buffer; IfMatch?: string; IfNoneMatch?: string }) => {
+  s3.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: Buffer; IfMatch?: string; IfNoneMatch?: string }) => {
     const cur = objects.get(input.Key);
     if (input.IfNoneMatch === '*' && cur)
       throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
@@ -42,19 +43,19 @@ export function conditionalS3() {
     if (!cur) throw fail('NoSuchKey', 404, 'The specified key does not exist.');
     return cur;
   };
-  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+  s3.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
     const cur = get(input.Key);
     return { ETag: cur.etag, Body: { transformToString: async () => cur.body } };
   });
-  s3.on(HeadObjectCommand).callsFake((input: { Key: string }) => ({ ETag: get(input.Key).etag }));
-  s3.on(DeleteObjectCommand).callsFake((input: { Key: string; IfMatch?: string }) => {
+  s3.on(HeadObjectCommand).callsFake(async (input: { Key: string }) => ({ ETag: get(input.Key).etag }));
+  s3.on(DeleteObjectCommand).callsFake(async (input: { Key: string; IfMatch?: string }) => {
     const cur = get(input.Key);
     if (input.IfMatch !== undefined && cur.etag !== input.IfMatch)
       throw fail('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
     objects.delete(input.Key);
     return {};
   });
-  s3.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
+  s3.on(DeleteObjectsCommand).callsFake(async (input: { Delete: { Objects: { Key: string }[] } }) => {
     for (const o of input.Delete.Objects) objects.delete(o.Key);
     return {};
   });
