@@ -67,8 +67,9 @@ export function contentTypeFor(rel: string): string {
 
 function presetCacheControl(rel: string, preset: Preset): string | undefined {
   if (preset === 'none') return undefined;
-  if (isFingerprinted(rel) && !isEntry(rel)) return IMMUTABLE;
-  if (isEntry(rel) || preset === 'spa') return NO_CACHE;
+  const entry = isEntry(rel);
+  if (isFingerprinted(rel) && !entry) return IMMUTABLE;
+  if (entry || preset === 'spa') return NO_CACHE;
   return SHORT_CACHE;
 }
 
@@ -158,5 +159,14 @@ export function headerHash(h: ObjectHeaders, acl?: string): string {
     ct: h.contentType,
     meta: Object.entries(h.metadata).sort(([a], [b]) => (a < b ? -1 : 1)),
   };
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 16);
+  const text = JSON.stringify(canonical);
+  let hash = HEADER_HASHES.get(text);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    if (HEADER_HASHES.size < 1000) HEADER_HASHES.set(text, hash);
+  }
+  return hash;
 }
+
+/** A site has a handful of distinct header sets: hashing each once saves a SHA-256 per file. */
+const HEADER_HASHES = new Map<string, string>();

@@ -12,6 +12,11 @@
  * Any other request is refused, so a no-op that wrote would fail here.
  *
  *   npx tsx bench/static/record.ts          (BENCH_RECORD=100000 to pick sizes; bench/static/run.sh runs it too)
+ *
+ * BENCH_RECORD_LAYOUTS=3 measures one layout only; BENCH_CPU_PROF=<dir> writes
+ * a V8 CPU profile of each bundle run there (what node --cpu-prof writes, which
+ * NODE_OPTIONS does not allow: started by a preload through node:inspector;
+ * open it in Chrome DevTools, or summarise self time from its nodes).
  */
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -133,6 +138,25 @@ async function fakeBucket(stored: Stored): Promise<{ endpoint: string; server: S
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, gets };
 }
 
+/** A preload that profiles the whole process and writes the profile to BENCH_CPU_PROF_OUT on exit. */
+const PROFILE_PRELOAD = `const { Session } = require('inspector');
+const s = new Session();
+s.connect();
+s.post('Profiler.enable');
+s.post('Profiler.start');
+process.on('exit', () => s.post('Profiler.stop', (err, r) => { if (!err) require('fs').writeFileSync(process.env.BENCH_CPU_PROF_OUT, JSON.stringify(r.profile)); }));
+`;
+
+/** NODE_OPTIONS and env for a CPU profile of the bundle when BENCH_CPU_PROF names a folder. */
+function cpuProf(base: string, n: number, layout: 2 | 3): { option: string; env: Record<string, string> } {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return { option: '', env: {} };
+  const preload = join(base, 'profile.cjs');
+  writeFileSync(preload, PROFILE_PRELOAD);
+  mkdirSync(dir, { recursive: true });
+  return { option: ` --require ${preload}`, env: { BENCH_CPU_PROF_OUT: join(dir, `noop-${n}-v${layout}.cpuprofile`) } };
+}
+
 export interface RecordRow {
   files: number;
   layout: 2 | 3;
@@ -154,14 +178,16 @@ export async function recordBench(sizes: number[]): Promise<RecordRow[]> {
   for (const n of sizes) {
     const root = join(base, `site-${n}`);
     generate(root, n);
-    for (const layout of [3, 2] as const) {
+    const layouts = (process.env.BENCH_RECORD_LAYOUTS ?? '3,2').split(',').map((l) => (l.trim() === '2' ? 2 : 3) as 2 | 3);
+    for (const layout of layouts) {
       const stored = await seed(root, layout);
       const bucket = await fakeBucket(stored);
       const rssOut = join(base, `rss-${n}-${layout}`);
+      const prof = cpuProf(base, n, layout);
       const t0 = performance.now();
       const run = await runBundle('deploy-static', {
         inputs: { source: root, bucket: BUCKET },
-        env: { ...s3Env(bucket.endpoint), NODE_OPTIONS: `--require ${rssPreload}`, BENCH_RSS_OUT: rssOut },
+        env: { ...s3Env(bucket.endpoint), NODE_OPTIONS: `--require ${rssPreload}${prof.option}`, BENCH_RSS_OUT: rssOut, ...prof.env },
         timeoutMs: 600_000,
       });
       const seconds = (performance.now() - t0) / 1000;

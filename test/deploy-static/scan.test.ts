@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,18 @@ describe('scanning the source folder', () => {
     const root = tree({ 'index.html': 'x', '.git/config': 'y', 'a/.DS_Store': 'z' });
     expect((await scanSource(root, { exclude: ['.git/**', '.DS_Store'], includeDotfiles: true })).map((f) => f.rel)).toEqual([
       'index.html',
+    ]);
+  });
+
+  it('hashes a file over 4 MiB by streaming it (no bytes kept), small ones in one read with their bytes kept, in path order', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024 + 3, 'ab');
+    const root = tree({ 'a.txt': 'small', 'b/video.mp4': big.toString('latin1'), 'c.txt': 'also small' });
+    const files = await scanSource(root);
+    const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+    expect(files.map((f) => [f.rel, f.size, f.md5, f.body?.toString('latin1')])).toEqual([
+      ['a.txt', 5, md5('small'), 'small'],
+      ['b/video.mp4', big.length, md5(big), undefined],
+      ['c.txt', 10, md5('also small'), 'also small'],
     ]);
   });
 });
