@@ -109,7 +109,10 @@ async function main(): Promise<void> {
   const cliVersion = spawnSync(aws, ['--version'], { encoding: 'utf8' });
   if (cliVersion.status !== 0) throw new Error(`'${aws} --version' failed; run bench/static/run.sh (installs awscli) or set AWS_CLI.`);
   const rcloneBin = process.env.RCLONE ?? 'rclone';
-  const rcloneVersion = spawnSync(rcloneBin, ['version'], { encoding: 'utf8' });
+  const rcloneVersion =
+    process.env.BENCH_RCLONE === '0'
+      ? { status: 0, stdout: 'rclone left out (BENCH_RCLONE=0)' }
+      : spawnSync(rcloneBin, ['version'], { encoding: 'utf8' });
   if (rcloneVersion.status !== 0)
     throw new Error(`'${rcloneBin} version' failed; run bench/static/run.sh (installs rclone) or set RCLONE.`);
   const s3 = await startLocalS3(['bench-ours', 'bench-cli', 'bench-rclone']);
@@ -144,7 +147,11 @@ async function main(): Promise<void> {
     return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli', at0) };
   };
   // rclone's defaults (4 transfers, 8 checkers), comparing by MD5 (--checksum) like we do.
+  // BENCH_RCLONE=0 leaves rclone out (with a latency its HEAD per file and 4 transfers take minutes per run).
+  const withRclone = process.env.BENCH_RCLONE !== '0';
   const rclone = async (prefix: string): Promise<Measure> => {
+    if (!withRclone)
+      return { ms: Number.NaN, ok: true, puts: 0, objectsWritten: 0, heads: 0, requests: 0, trips: roundTrips([], Date.now(), Date.now()) };
     s3.reset();
     const t0 = performance.now();
     const at0 = Date.now();
