@@ -230,6 +230,9 @@ async function main(): Promise<void> {
     const min = Number(m[1]);
     return { text: text.trim(), min, max: m[2] === undefined ? min : Number(m[2]) };
   });
+  // BENCH_SCENARIOS (default all): which of cold, no-op, changed, deleted to measure.
+  const scenarios = (process.env.BENCH_SCENARIOS ?? 'cold,no-op,changed,deleted').split(',').map((t) => t.trim());
+  const want = (name: string) => scenarios.includes(name);
   const tripRows: { scenario: string; ours: RoundTrips; cli: RoundTrips }[] = [];
   let present = [...rels];
   let sizeOnlyLine = '';
@@ -241,50 +244,61 @@ async function main(): Promise<void> {
     const tag = latency.max > 0 ? ` @ ${latency.min}–${latency.max} ms` : '';
     const before = rows.length;
     const last = `l${li}-site-${REPS - 1}`;
-    await scenario(
-      `cold${tag}`,
-      `${rels.length} objects`,
-      () => undefined,
-      (rep) => `l${li}-site-${rep}`,
-    );
+    if (!want('cold')) {
+      // The other scenarios start from a deployed site: deployed once, not measured.
+      await ours(last);
+      await cli(last);
+    } else
+      await scenario(
+        `cold${tag}`,
+        `${rels.length} objects`,
+        () => undefined,
+        (rep) => `l${li}-site-${rep}`,
+      );
     // For the --size-only comparison: the same cold state, synced once.
-    await cli(`l${li}-size-only`);
-    await scenario(
-      `no-op (fresh checkout)${tag}`,
-      '0 objects',
-      () => freshCheckout(root, rels),
-      () => last,
-    );
+    // BENCH_SIZE_ONLY=0 skips it (two more full CLI syncs).
+    const sizeOnlyToo = want('changed') && process.env.BENCH_SIZE_ONLY !== '0';
+    if (sizeOnlyToo) await cli(`l${li}-size-only`);
+    if (want('no-op'))
+      await scenario(
+        `no-op (fresh checkout)${tag}`,
+        '0 objects',
+        () => freshCheckout(root, rels),
+        () => last,
+      );
     const jsFiles = rels.filter((r) => r.endsWith('.js'));
     const perRep = Math.round(rels.length / 100);
-    await scenario(
-      `1 % changed (${perRep} files, same size)${tag}`,
-      `${perRep} objects`,
-      (rep) => {
-        for (const rel of jsFiles.slice(rep * perRep, (rep + 1) * perRep)) {
-          const b = readFileSync(join(root, rel));
-          b[b.length - 1] = b[b.length - 1] === 0x41 ? 0x42 : 0x41;
-          writeFileSync(join(root, rel), b);
-        }
-        freshCheckout(root, rels);
-      },
-      () => last,
-    );
-    const sizeOnly = await cli(`l${li}-size-only`, ['--size-only']);
-    sizeOnlyLine = `aws s3 sync --size-only after ${perRep * REPS} same-size edits: ${sizeOnly.puts} PUTs in ${(sizeOnly.ms / 1000).toFixed(2)} s — ${perRep * REPS - sizeOnly.objectsWritten} changed files silently not uploaded.`;
-    console.log(sizeOnlyLine);
+    if (want('changed'))
+      await scenario(
+        `1 % changed (${perRep} files, same size)${tag}`,
+        `${perRep} objects`,
+        (rep) => {
+          for (const rel of jsFiles.slice(rep * perRep, (rep + 1) * perRep)) {
+            const b = readFileSync(join(root, rel));
+            b[b.length - 1] = b[b.length - 1] === 0x41 ? 0x42 : 0x41;
+            writeFileSync(join(root, rel), b);
+          }
+          freshCheckout(root, rels);
+        },
+        () => last,
+      );
+    const sizeOnly = sizeOnlyToo ? await cli(`l${li}-size-only`, ['--size-only']) : undefined;
+    if (sizeOnly)
+      sizeOnlyLine = `aws s3 sync --size-only after ${perRep * REPS} same-size edits: ${sizeOnly.puts} PUTs in ${(sizeOnly.ms / 1000).toFixed(2)} s — ${perRep * REPS - sizeOnly.objectsWritten} changed files silently not uploaded.`;
+    if (sizeOnly) console.log(sizeOnlyLine);
     const dataFiles = rels.filter((r) => r.startsWith('data/'));
-    await scenario(
-      `50 deleted${tag}`,
-      '0 objects, 50 deletes',
-      (rep) => {
-        const removed = dataFiles.slice(rep * 50, (rep + 1) * 50);
-        for (const rel of removed) rmSync(join(root, rel));
-        present = present.filter((r) => !removed.includes(r));
-        freshCheckout(root, present);
-      },
-      () => last,
-    );
+    if (want('deleted'))
+      await scenario(
+        `50 deleted${tag}`,
+        '0 objects, 50 deletes',
+        (rep) => {
+          const removed = dataFiles.slice(rep * 50, (rep + 1) * 50);
+          for (const rel of removed) rmSync(join(root, rel));
+          present = present.filter((r) => !removed.includes(r));
+          freshCheckout(root, present);
+        },
+        () => last,
+      );
     for (const r of rows.slice(before)) tripRows.push({ scenario: r.scenario, ours: r.o.trips, cli: r.c.trips });
   }
   s3.latency(0, 0);
@@ -351,9 +365,10 @@ async function main(): Promise<void> {
   ];
   console.log(`\n${scaleLines.join('\n')}\n`);
 
-  const row = (name: string) => rows.find((r) => r.scenario === name)!;
+  const row = (name: string) => rows.find((r) => r.scenario === name);
   const ratio = (name: string, goal: string) => {
     const r = row(name);
+    if (!r) return [];
     return `${name}: ${(r.o.ms / r.c.ms).toFixed(2)}× aws s3 sync (goal ${goal}), ${(r.o.ms / r.r.ms).toFixed(2)}× rclone`;
   };
   const perRep = Math.round(rels.length / 100);
@@ -365,7 +380,7 @@ async function main(): Promise<void> {
         ratio(`cold${tag}`, '≤ 0.8×'),
         ratio(`no-op (fresh checkout)${tag}`, '≤ 0.2×'),
         ratio(`1 % changed (${perRep} files, same size)${tag}`, max > 0 ? '≤ 1.0×' : 'none'),
-      ];
+      ].flat();
     }),
     ...slowGoal,
     ...(at(2000) && at(20000)
