@@ -13,7 +13,7 @@ type Logged = LocalS3['requests'][number];
 const STATE = '.deploy-static/';
 
 /** The kind of one request; site writes (PUT, multipart, COPY, DELETE of site keys) and listings are what the CLI makes too. */
-export function kindOf(r: Logged): string {
+function kindOf(r: Logged): string {
   const i = r.key.indexOf(STATE);
   if (i >= 0) {
     const rest = r.key.slice(i + STATE.length);
