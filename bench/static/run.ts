@@ -369,7 +369,7 @@ async function main(): Promise<void> {
   const ratio = (name: string, goal: string) => {
     const r = row(name);
     if (!r) return [];
-    return `${name}: ${(r.o.ms / r.c.ms).toFixed(2)}× aws s3 sync (goal ${goal}), ${(r.o.ms / r.r.ms).toFixed(2)}× rclone`;
+    return `${name}: ${(r.o.ms / r.c.ms).toFixed(2)}× aws s3 sync (goal ${goal})${Number.isNaN(r.r.ms) ? '' : `, ${(r.o.ms / r.r.ms).toFixed(2)}× rclone`}`;
   };
   const perRep = Math.round(rels.length / 100);
   const at = (n: number) => scale.find((r) => r.files === n);
