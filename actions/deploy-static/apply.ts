@@ -13,7 +13,7 @@ import { RECORD_VERSION, type Manifest } from './record.js';
 import { bookkeeping, keepOf, recordRelease, splitDeletes } from './releases.js';
 import { planPreserve, preserveLive } from './snapshots.js';
 import { copyMetadata, deleteKeys, listRemote, uploadFile } from './s3.js';
-import { nextEntries, observe, type ObservedObject } from './entries.js';
+import { headsCheaper, nextEntries, observe, observeOne, type ObservedObject } from './entries.js';
 
 /**
  * Applying a deploy plan (deploy.ts makes it): under the deploy lock, the
@@ -111,7 +111,7 @@ async function applyTarget(
   const { reporter: r, s3 } = deps;
   const { target, plan } = res;
   const written = new Map<string, string>();
-  const copiedAt = new Map<string, ObservedObject>();
+  const observedAt = new Map<string, ObservedObject>();
   const threshold = inputs.multipartThresholdMb * 1024 * 1024;
   const recordOf = (m: RecordState): Manifest => {
     // Unknown fields of a newer record (releases) are kept; ours are replaced whole.
@@ -148,6 +148,10 @@ async function applyTarget(
   }
   if (touched.length > 0 || aside.copies.length > 0) await record({ entries: oldEntries, pending: touched });
 
+  // A few uploads to a larger site are each HEADed for their LastModified (entries.ts observe): right after
+  // its own PUT, in the same slot, so the HEADs overlap the other uploads instead of following the last one.
+  const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
+  const headEach = headsCheaper(plan.uploads.length, inputs.concurrency, listPages);
   const write = async (ops: TargetPlan['uploads'], kind: 'upload' | 'copy'): Promise<void> => {
     // One log write per batch of lines: thousands of small stdout writes cost real time on a cold sync.
     let lines: string[] = [];
@@ -157,15 +161,16 @@ async function applyTarget(
     };
     try {
       await mapLimit(ops, inputs.concurrency, async ({ file, reason }) => {
-        if (kind === 'upload')
+        if (kind === 'upload') {
           written.set(
             file.rel,
             await uploadFile(s3, target.bucket, target.prefix, file, { acl: inputs.acl, multipartThreshold: threshold }),
           );
-        else {
+          if (headEach) observedAt.set(file.rel, await observeOne(s3, target, file.rel));
+        } else {
           const copied = await copyMetadata(s3, target.bucket, target.prefix, file, inputs.acl);
           written.set(file.rel, copied.etag);
-          if (copied.lastModified) copiedAt.set(file.rel, { etag: copied.etag, lastModified: copied.lastModified });
+          if (copied.lastModified) observedAt.set(file.rel, { etag: copied.etag, lastModified: copied.lastModified });
         }
         if (kind === 'upload') res.bytesUploaded += file.size;
         lines.push(
@@ -197,11 +202,10 @@ async function applyTarget(
       },
     );
   }
-  const unseen = [...written.keys()].filter((rel) => !copiedAt.has(rel));
-  const listPages = Math.ceil((plan.remoteCount + plan.uploads.length) / 1000);
+  const unseen = [...written.keys()].filter((rel) => !observedAt.has(rel));
   const observed = new Map([
     ...(unseen.length > 0 ? await observe(s3, target, unseen, inputs.concurrency, listPages, bookkeeping(res.store)) : []),
-    ...copiedAt,
+    ...observedAt,
   ]);
   const fresh = nextEntries(res, written, observed);
   // Keys still to be deleted stay recorded (and so owned) until they are gone.

@@ -30,16 +30,25 @@ export async function observe(
   skip: Parameters<typeof listRemote>[3],
 ): Promise<Map<string, ObservedObject>> {
   const out = new Map<string, ObservedObject>();
-  if (rels.length <= Math.max(100, listPages * concurrency)) {
+  if (headsCheaper(rels.length, concurrency, listPages)) {
     await mapLimit(rels, concurrency, async (rel) => {
-      const h = await s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.prefix + rel }));
-      out.set(rel, { etag: (h.ETag ?? '').replace(/"/g, ''), lastModified: normalizeTime(h.LastModified) });
+      out.set(rel, await observeOne(s3, target, rel));
     });
     return out;
   }
   for (const o of await listRemote(s3, target.bucket, target.prefix, skip))
     out.set(relOf(o.key, target.prefix), { etag: o.etag.replace(/"/g, ''), lastModified: o.lastModified });
   return out;
+}
+
+/** HEAD each of `count` writes rather than list the prefix (`listPages` pages, one after another). */
+export const headsCheaper = (count: number, concurrency: number, listPages: number): boolean =>
+  count <= Math.max(100, listPages * concurrency);
+
+/** One object's ETag and LastModified, as S3 holds it now. */
+export async function observeOne(s3: S3Client, target: Target, rel: string): Promise<ObservedObject> {
+  const h = await s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.prefix + rel }));
+  return { etag: (h.ETag ?? '').replace(/"/g, ''), lastModified: normalizeTime(h.LastModified) };
 }
 
 /**

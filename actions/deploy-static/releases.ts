@@ -182,6 +182,11 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
   const kept = [...releases, release].slice(-Math.max(1, opts.keep));
   const pruned = releases.filter((r) => !kept.includes(r)).map((r) => r.id);
   const written: Manifest = { ...m, releases: kept, keepReleases: Math.max(1, opts.keep) };
+  // Snapshot folders no kept release points at (pruned releases, or a run that failed before its record).
+  // Looked at only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
+  // Listed while the record is written (a read, under the lock; what is stale depends only on `kept`), deleted after it.
+  const listing = copies.length + pruned.length === 0 ? Promise.resolve([]) : staleSnapshots(s3, state, snapshotKeys(kept, state));
+  listing.catch(() => undefined);
   await store.write(written);
   const later = opts.afterRecord ?? [];
   if (later.length > 0) {
@@ -194,9 +199,7 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
     const left = (pending ?? []).filter((rel) => !done.has(rel));
     await store.write({ ...rest, ...(left.length > 0 ? { pending: left } : {}) });
   }
-  // Snapshot folders no kept release points at (pruned releases, or a run that failed before its record).
-  // Looked at only when something may have become stale: a rollback inside keep-releases copies and prunes nothing.
-  const stale = copies.length + pruned.length === 0 ? [] : await staleSnapshots(s3, state, snapshotKeys(kept, state));
+  const stale = await listing;
   if (stale.length > 0) {
     await deleteKeys(s3, state.bucket, releasesFolder(state), stale);
     opts.log(`pruned ${stale.length} snapshot copies of releases older than keep-releases (${pruned.join(', ') || 'none recorded'})`);

@@ -3,6 +3,8 @@
 # and planning at scale. Takes about ten minutes on 2 cores; not run in CI.
 # BENCH_REPS (default 3) repeats each sync scenario; BENCH_SCALE (default 2000,20000,100000) picks plan sizes;
 # BENCH_RECORD (default 100000) the sizes of the no-op deploy with a record of 5 releases (record.ts).
+# BENCH_LATENCY_MS (default 0,20-50) runs the sync scenarios once per per-request delay added by the proxy;
+# BENCH_SCENARIOS, BENCH_RCLONE=0, BENCH_SIZE_ONLY=0, BENCH_SLOWDOWN=0 narrow the run (actions/deploy-static/README.md, Benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -x /usr/bin/aws ]; then

@@ -24,6 +24,7 @@ import { getBytes, s3Client } from '../../test/deploy-static/fixtures.js';
 import { recordBench } from './record.js';
 import { invalidationPlanTime, scaleBench } from './scale.js';
 import { logMeasurements } from '../log.js';
+import { medianTrips, roundTripTable, roundTrips, type RoundTrips } from './round-trips.js';
 
 const FILES = 2000;
 const BIG = 2;
@@ -73,6 +74,7 @@ function freshCheckout(root: string, rels: readonly string[]): void {
 
 interface Measure {
   ms: number;
+  trips: RoundTrips;
   puts: number;
   objectsWritten: number;
   heads: number;
@@ -80,14 +82,16 @@ interface Measure {
   ok: boolean;
 }
 
-function counts(s3: LocalS3, bucket: string): Omit<Measure, 'ms' | 'ok'> {
+function counts(s3: LocalS3, bucket: string, t0: number): Omit<Measure, 'ms' | 'ok'> {
   const mine = s3.requests.filter((r) => r.bucket === bucket);
+  const trips = roundTrips(mine, t0, Date.now());
   const isManifest = (k: string) => k.includes('.deploy-static/');
   return {
     puts: mine.filter((r) => r.op === 'PUT' && !isManifest(r.key)).length,
     objectsWritten: new Set(mine.filter((r) => (r.op === 'PUT' || r.op === 'COPY') && !isManifest(r.key)).map((r) => r.key)).size,
     heads: mine.filter((r) => r.op === 'HEAD').length,
     requests: mine.length,
+    trips,
   };
 }
 
@@ -105,7 +109,10 @@ async function main(): Promise<void> {
   const cliVersion = spawnSync(aws, ['--version'], { encoding: 'utf8' });
   if (cliVersion.status !== 0) throw new Error(`'${aws} --version' failed; run bench/static/run.sh (installs awscli) or set AWS_CLI.`);
   const rcloneBin = process.env.RCLONE ?? 'rclone';
-  const rcloneVersion = spawnSync(rcloneBin, ['version'], { encoding: 'utf8' });
+  const rcloneVersion =
+    process.env.BENCH_RCLONE === '0'
+      ? { status: 0, stdout: 'rclone left out (BENCH_RCLONE=0)' }
+      : spawnSync(rcloneBin, ['version'], { encoding: 'utf8' });
   if (rcloneVersion.status !== 0)
     throw new Error(`'${rcloneBin} version' failed; run bench/static/run.sh (installs rclone) or set RCLONE.`);
   const s3 = await startLocalS3(['bench-ours', 'bench-cli', 'bench-rclone']);
@@ -120,27 +127,34 @@ async function main(): Promise<void> {
   const ours = async (prefix: string): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
+    const at0 = Date.now();
     const run = await runBundle('deploy-static', { inputs: { source: root, bucket: 'bench-ours', prefix }, env, timeoutMs: 900_000 });
     const ms = performance.now() - t0;
     if (run.code !== 0) console.error(run.stdout.slice(-2000), run.stderr.slice(-2000));
-    return { ms, ok: run.code === 0, ...counts(s3, 'bench-ours') };
+    return { ms, ok: run.code === 0, ...counts(s3, 'bench-ours', at0) };
   };
   // Async: s3rver runs in this process, a sync child would block it.
   const cli = async (prefix: string, extra: string[] = []): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
+    const at0 = Date.now();
     const child = spawn(
       aws,
       ['s3', 'sync', root, `s3://bench-cli/${prefix}`, '--delete', ...extra, '--endpoint-url', s3.endpoint, '--only-show-errors'],
       { env: { ...process.env, ...env, AWS_DEFAULT_REGION: 'eu-west-1' }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli') };
+    return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-cli', at0) };
   };
   // rclone's defaults (4 transfers, 8 checkers), comparing by MD5 (--checksum) like we do.
+  // BENCH_RCLONE=0 leaves rclone out (with a latency its HEAD per file and 4 transfers take minutes per run).
+  const withRclone = process.env.BENCH_RCLONE !== '0';
   const rclone = async (prefix: string): Promise<Measure> => {
+    if (!withRclone)
+      return { ms: Number.NaN, ok: true, puts: 0, objectsWritten: 0, heads: 0, requests: 0, trips: roundTrips([], Date.now(), Date.now()) };
     s3.reset();
     const t0 = performance.now();
+    const at0 = Date.now();
     const args = [
       'sync',
       root,
@@ -165,7 +179,7 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-rclone') };
+    return { ms: performance.now() - t0, ok: code === 0, ...counts(s3, 'bench-rclone', at0) };
   };
 
   // The machine is shared (2 cores): every scenario runs REPS times, the two tools
@@ -194,6 +208,7 @@ async function main(): Promise<void> {
       puts: Math.max(...ms.map((m) => m.puts)),
       objectsWritten: Math.max(...ms.map((m) => m.objectsWritten)),
       heads: Math.max(...ms.map((m) => m.heads)),
+      trips: medianTrips(ms.map((m) => m.trips)),
     });
     const o = pick(os);
     const c = pick(cs);
@@ -207,52 +222,88 @@ async function main(): Promise<void> {
     );
   };
 
-  const last = `site-${REPS - 1}`;
-  await scenario(
-    'cold',
-    `${rels.length} objects`,
-    () => undefined,
-    (rep) => `site-${rep}`,
-  );
-  // For the --size-only comparison: the same cold state, synced once.
-  await cli('size-only');
-  await scenario(
-    'no-op (fresh checkout)',
-    '0 objects',
-    () => freshCheckout(root, rels),
-    () => last,
-  );
-  const jsFiles = rels.filter((r) => r.endsWith('.js'));
-  const perRep = Math.round(rels.length / 100);
-  await scenario(
-    `1 % changed (${perRep} files, same size)`,
-    `${perRep} objects`,
-    (rep) => {
-      for (const rel of jsFiles.slice(rep * perRep, (rep + 1) * perRep)) {
-        const b = readFileSync(join(root, rel));
-        b[b.length - 1] = b[b.length - 1] === 0x41 ? 0x42 : 0x41;
-        writeFileSync(join(root, rel), b);
-      }
-      freshCheckout(root, rels);
-    },
-    () => last,
-  );
-  const sizeOnly = await cli('size-only', ['--size-only']);
-  const sizeOnlyLine = `aws s3 sync --size-only after ${perRep * REPS} same-size edits: ${sizeOnly.puts} PUTs in ${(sizeOnly.ms / 1000).toFixed(2)} s — ${perRep * REPS - sizeOnly.objectsWritten} changed files silently not uploaded.`;
-  console.log(sizeOnlyLine);
-  const dataFiles = rels.filter((r) => r.startsWith('data/'));
+  // Per-request latency (BENCH_LATENCY_MS): each setting runs every scenario on its own prefixes,
+  // from a fresh copy of the site. The delay is added in the proxy, so every tool pays it alike.
+  const latencies = (process.env.BENCH_LATENCY_MS ?? '0,20-50').split(',').map((text) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
+    if (!m) throw new Error(`BENCH_LATENCY_MS: '${text}' is not a delay in ms ('0', '35') or a range ('20-50').`);
+    const min = Number(m[1]);
+    return { text: text.trim(), min, max: m[2] === undefined ? min : Number(m[2]) };
+  });
+  // BENCH_SCENARIOS (default all): which of cold, no-op, changed, deleted to measure.
+  const scenarios = (process.env.BENCH_SCENARIOS ?? 'cold,no-op,changed,deleted').split(',').map((t) => t.trim());
+  const want = (name: string) => scenarios.includes(name);
+  const tripRows: { scenario: string; ours: RoundTrips; cli: RoundTrips }[] = [];
   let present = [...rels];
-  await scenario(
-    '50 deleted',
-    '0 objects, 50 deletes',
-    (rep) => {
-      const removed = dataFiles.slice(rep * 50, (rep + 1) * 50);
-      for (const rel of removed) rmSync(join(root, rel));
-      present = present.filter((r) => !removed.includes(r));
-      freshCheckout(root, present);
-    },
-    () => last,
-  );
+  let sizeOnlyLine = '';
+  for (const [li, latency] of latencies.entries()) {
+    rmSync(root, { recursive: true, force: true });
+    generate(root);
+    present = [...rels];
+    s3.latency(latency.min, latency.max, 7);
+    const tag = latency.max > 0 ? ` @ ${latency.min}–${latency.max} ms` : '';
+    const before = rows.length;
+    const last = `l${li}-site-${REPS - 1}`;
+    if (!want('cold')) {
+      // The other scenarios start from a deployed site: deployed once, not measured.
+      await ours(last);
+      await cli(last);
+    } else
+      await scenario(
+        `cold${tag}`,
+        `${rels.length} objects`,
+        () => undefined,
+        (rep) => `l${li}-site-${rep}`,
+      );
+    // For the --size-only comparison: the same cold state, synced once.
+    // BENCH_SIZE_ONLY=0 skips it (two more full CLI syncs).
+    const sizeOnlyToo = want('changed') && process.env.BENCH_SIZE_ONLY !== '0';
+    if (sizeOnlyToo) await cli(`l${li}-size-only`);
+    if (want('no-op'))
+      await scenario(
+        `no-op (fresh checkout)${tag}`,
+        '0 objects',
+        () => freshCheckout(root, rels),
+        () => last,
+      );
+    const jsFiles = rels.filter((r) => r.endsWith('.js'));
+    const perRep = Math.round(rels.length / 100);
+    if (want('changed'))
+      await scenario(
+        `1 % changed (${perRep} files, same size)${tag}`,
+        `${perRep} objects`,
+        (rep) => {
+          for (const rel of jsFiles.slice(rep * perRep, (rep + 1) * perRep)) {
+            const b = readFileSync(join(root, rel));
+            b[b.length - 1] = b[b.length - 1] === 0x41 ? 0x42 : 0x41;
+            writeFileSync(join(root, rel), b);
+          }
+          freshCheckout(root, rels);
+        },
+        () => last,
+      );
+    const sizeOnly = sizeOnlyToo ? await cli(`l${li}-size-only`, ['--size-only']) : undefined;
+    if (sizeOnly)
+      sizeOnlyLine = `aws s3 sync --size-only after ${perRep * REPS} same-size edits: ${sizeOnly.puts} PUTs in ${(sizeOnly.ms / 1000).toFixed(2)} s — ${perRep * REPS - sizeOnly.objectsWritten} changed files silently not uploaded.`;
+    if (sizeOnly) console.log(sizeOnlyLine);
+    const dataFiles = rels.filter((r) => r.startsWith('data/'));
+    if (want('deleted'))
+      await scenario(
+        `50 deleted${tag}`,
+        '0 objects, 50 deletes',
+        (rep) => {
+          const removed = dataFiles.slice(rep * 50, (rep + 1) * 50);
+          for (const rel of removed) rmSync(join(root, rel));
+          present = present.filter((r) => !removed.includes(r));
+          freshCheckout(root, present);
+        },
+        () => last,
+      );
+    for (const r of rows.slice(before)) tripRows.push({ scenario: r.scenario, ours: r.o.trips, cli: r.c.trips });
+  }
+  s3.latency(0, 0);
+  const tripLines = roundTripTable(tripRows);
+  console.log(`\n${tripLines.join('\n')}\n`);
 
   const fmt = (m: Measure) => `${(m.ms / 1000).toFixed(2)} s`;
   // Under 20 % SlowDown (503 on PUT/GET/HEAD/COPY/multipart; s3.slowDown), cold, on fresh prefixes:
@@ -268,29 +319,40 @@ async function main(): Promise<void> {
     }
     return bad;
   };
-  const faultFree = await ours('slow-base');
-  s3.slowDown(0.2, 12);
-  const slowOurs = await ours('slow-20');
-  const oursBad = await wrongOrMissing('bench-ours', 'slow-20');
-  s3.slowDown(0.2, 12);
-  const slowCli = await cli('slow-20');
-  const cliBad = await wrongOrMissing('bench-cli', 'slow-20');
-  s3.slowDown(0.2, 12);
-  const slowRclone = await rclone('slow-20');
-  const rcloneBad = await wrongOrMissing('bench-rclone', 'slow-20');
-  const slowLines = [
-    `| cold, ${present.length} files | fault-free | 20 % SlowDown | ratio | files wrong or missing after the run | exit |`,
-    '| --- | --- | --- | --- | --- | --- |',
-    `| deploy-static | ${fmt(faultFree)} | ${fmt(slowOurs)} | ${(slowOurs.ms / faultFree.ms).toFixed(2)}× | ${oursBad} | ${slowOurs.ok ? 0 : 'failed'} |`,
-    `| aws s3 sync | | ${fmt(slowCli)} | | ${cliBad} | ${slowCli.ok ? 0 : 'failed'} |`,
-    `| rclone sync --checksum | | ${fmt(slowRclone)} | | ${rcloneBad} | ${slowRclone.ok ? 0 : 'failed'} |`,
-  ];
+  // BENCH_SLOWDOWN=0 skips this part.
+  let slowLines: string[] = [];
+  let slowGoal: string[] = [];
+  if (process.env.BENCH_SLOWDOWN !== '0') {
+    const faultFree = await ours('slow-base');
+    s3.slowDown(0.2, 12);
+    const slowOurs = await ours('slow-20');
+    const oursBad = await wrongOrMissing('bench-ours', 'slow-20');
+    s3.slowDown(0.2, 12);
+    const slowCli = await cli('slow-20');
+    const cliBad = await wrongOrMissing('bench-cli', 'slow-20');
+    s3.slowDown(0.2, 12);
+    const slowRclone = await rclone('slow-20');
+    const rcloneBad = await wrongOrMissing('bench-rclone', 'slow-20');
+    slowLines = [
+      `| cold, ${present.length} files | fault-free | 20 % SlowDown | ratio | files wrong or missing after the run | exit |`,
+      '| --- | --- | --- | --- | --- | --- |',
+      `| deploy-static | ${fmt(faultFree)} | ${fmt(slowOurs)} | ${(slowOurs.ms / faultFree.ms).toFixed(2)}× | ${oursBad} | ${slowOurs.ok ? 0 : 'failed'} |`,
+      `| aws s3 sync | | ${fmt(slowCli)} | | ${cliBad} | ${slowCli.ok ? 0 : 'failed'} |`,
+      `| rclone sync --checksum | | ${fmt(slowRclone)} | | ${rcloneBad} | ${slowRclone.ok ? 0 : 'failed'} |`,
+    ];
+    slowGoal = [
+      `20 % SlowDown: ${(slowOurs.ms / faultFree.ms).toFixed(2)}× the fault-free time (goal ≤ 3×), ${oursBad} files wrong or missing (goal 0)`,
+    ];
+  }
   console.log(`\n${slowLines.join('\n')}\n`);
   await s3.stop();
 
-  const scale = await scaleBench((process.env.BENCH_SCALE ?? '2000,20000,100000').split(',').map(Number));
+  // An empty BENCH_SCALE / BENCH_RECORD skips that part.
+  const sizes = (text: string) => text.split(',').filter(Boolean).map(Number);
+  const scale = await scaleBench(sizes(process.env.BENCH_SCALE ?? '2000,20000,100000'));
   // Prints its own lines: a no-op deploy with a record of 5 releases, both record layouts.
-  await recordBench((process.env.BENCH_RECORD ?? '100000').split(',').map(Number));
+  const recordSizes = sizes(process.env.BENCH_RECORD ?? '100000');
+  if (recordSizes.length > 0) await recordBench(recordSizes);
   const inv = invalidationPlanTime();
   const scaleLines = [
     '| dry-run plan (scan, hash, list, plan, invalidation plan), every key changed, with a distribution | time | peak RSS | invalidation paths |',
@@ -303,12 +365,24 @@ async function main(): Promise<void> {
   ];
   console.log(`\n${scaleLines.join('\n')}\n`);
 
-  const row = (name: string) => rows.find((r) => r.scenario.startsWith(name))!;
+  const row = (name: string) => rows.find((r) => r.scenario === name);
+  const ratio = (name: string, goal: string) => {
+    const r = row(name);
+    if (!r) return [];
+    return `${name}: ${(r.o.ms / r.c.ms).toFixed(2)}× aws s3 sync (goal ${goal})${Number.isNaN(r.r.ms) ? '' : `, ${(r.o.ms / r.r.ms).toFixed(2)}× rclone`}`;
+  };
+  const perRep = Math.round(rels.length / 100);
   const at = (n: number) => scale.find((r) => r.files === n);
   const goals = [
-    `cold ${rels.length} files: ${(row('cold').o.ms / row('cold').c.ms).toFixed(2)}× aws s3 sync (goal ≤ 0.8×), ${(row('cold').o.ms / row('cold').r.ms).toFixed(2)}× rclone`,
-    `no-op after a fresh checkout: ${(row('no-op').o.ms / row('no-op').c.ms).toFixed(2)}× aws s3 sync (goal ≤ 0.2×), ${(row('no-op').o.ms / row('no-op').r.ms).toFixed(2)}× rclone`,
-    `20 % SlowDown: ${(slowOurs.ms / faultFree.ms).toFixed(2)}× the fault-free time (goal ≤ 3×), ${oursBad} files wrong or missing (goal 0)`,
+    ...latencies.flatMap(({ min, max }) => {
+      const tag = max > 0 ? ` @ ${min}–${max} ms` : '';
+      return [
+        ratio(`cold${tag}`, '≤ 0.8×'),
+        ratio(`no-op (fresh checkout)${tag}`, '≤ 0.2×'),
+        ratio(`1 % changed (${perRep} files, same size)${tag}`, max > 0 ? '≤ 1.0×' : 'none'),
+      ].flat();
+    }),
+    ...slowGoal,
     ...(at(2000) && at(20000)
       ? [
           `planning 20,000 vs 2,000 files: ${(at(20000)!.seconds / at(2000)!.seconds).toFixed(1)}× the time (goal ≤ 12×), peak RSS ${at(20000)!.peakMiB.toFixed(0)} MiB (goal ≤ 400 MB)`,
@@ -336,8 +410,14 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   writeFileSync(
     join(out, 'static.md'),
-    [lines.join('\n'), sizeOnlyLine, slowLines.join('\n'), scaleLines.join('\n'), goals.map((g) => `- ${g}`).join('\n')].join('\n\n') +
-      '\n',
+    [
+      lines.join('\n'),
+      sizeOnlyLine,
+      tripLines.join('\n'),
+      slowLines.join('\n'),
+      scaleLines.join('\n'),
+      goals.map((g) => `- ${g}`).join('\n'),
+    ].join('\n\n') + '\n',
   );
 }
 

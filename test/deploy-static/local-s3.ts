@@ -31,6 +31,8 @@ interface S3Request {
   seq: number;
   /** 503 when the request was answered with an injected SlowDown. */
   status?: number;
+  /** When the answer was sent (ms, Date.now()); unset while in flight. */
+  end?: number;
 }
 
 export interface LocalS3 {
@@ -46,6 +48,13 @@ export interface LocalS3 {
    * 0 turns it off.
    */
   slowDown(rate: number, seed?: number): void;
+  /**
+   * Delays every request by `minMs`..`maxMs` before it is forwarded, as a region's
+   * round trip would (bench/static: the same for every client, since it is here).
+   * Deterministic like slowDown: the delay depends on the seed and the request, not
+   * on arrival order. 0, 0 turns it off.
+   */
+  latency(minMs: number, maxMs: number, seed?: number): void;
   stop(): Promise<void>;
   /** CopyObject's size limit (5 GiB, s3-conditional.ts); lowered in tests to exercise the multipart copy. */
   copyLimit: number;
@@ -164,6 +173,7 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
   const hooks: LocalS3['hooks'] = {};
   let slowDownRate = 0;
   let slowDownSeed = 1;
+  let latency = { min: 0, max: 0, seed: 1 };
   const attempts = new Map<string, number>();
   const objectLockBuckets = new Set<string>();
   const proxy = http.createServer((req, res) => {
@@ -179,6 +189,9 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       seq: seq++,
     };
     requests.push(entry);
+    res.on('finish', () => {
+      entry.end = Date.now();
+    });
     logS3Iam(req, res, s3Operation(entry.method, url, req.headers));
     const identity = `${req.method} ${bucket}/${key}?${[...url.searchParams.keys()].sort().join('&')}${url.searchParams.get('partNumber') ?? ''}`;
     const attempt = (attempts.get(identity) ?? 0) + 1;
@@ -219,7 +232,9 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
         local.copyLimit,
       );
     };
-    const delay = hooks.delayMs?.(entry) ?? 0;
+    const delay =
+      (hooks.delayMs?.(entry) ?? 0) +
+      (latency.max > 0 ? Math.round(latency.min + (latency.max - latency.min) * draw(latency.seed, `latency ${identity}#${attempt}`)) : 0);
     const held = hooks.holdUntil?.(entry);
     const after = () => (delay > 0 ? setTimeout(go, delay) : go());
     if (held) void held.then(after, after);
@@ -244,6 +259,9 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
       slowDownRate = rate;
       slowDownSeed = seed;
       attempts.clear();
+    },
+    latency: (min, max, seed = 1) => {
+      latency = { min, max, seed };
     },
     stop: async () => {
       proxy.closeAllConnections();
