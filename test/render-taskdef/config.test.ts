@@ -62,17 +62,18 @@ describe('resolveEnvironment: placeholders and flags', () => {
     defaults: { placeholders: { A: 'a', B: 'b', C: 'c' }, flags: ['x', 'y', 'z'] },
     environments: { prod: { placeholders: { B: 'B2', C: null }, flags: ['!y', 'w', 'x', '!missing'] } },
   });
-  const r = resolveEnvironment(cfg, 'prod');
+  // Resolved inside each test: a resolver that throws must fail a test, not the file's collection.
+  const r = () => resolveEnvironment(cfg, 'prod');
 
   it('the environment overrides a default placeholder, null removes it; each keeps where it was set', () => {
-    expect([...r.placeholders].map(([n, s]) => [n, s.value, s.path.join('.')])).toEqual([
+    expect([...r().placeholders].map(([n, s]) => [n, s.value, s.path.join('.')])).toEqual([
       ['A', 'a', 'defaults.placeholders.A'],
       ['B', 'B2', 'environments.prod.placeholders.B'],
     ]);
   });
 
   it('!flag removes a default flag, a flag given twice is kept once, removing an absent flag does nothing', () => {
-    expect(r.flags).toEqual(['x', 'z', 'w']);
+    expect(r().flags).toEqual(['x', 'z', 'w']);
   });
 
   it('works without a defaults section', () => {
@@ -138,17 +139,17 @@ describe('resolveEnvironment: varsFor', () => {
       },
     },
   });
-  const r = resolveEnvironment(cfg, 'dev');
+  const r = () => resolveEnvironment(cfg, 'dev');
 
   it('records the containers with a byContainer section, at their first place', () => {
-    expect([...r.namedContainers].map(([n, p]) => [n, p.join('.')])).toEqual([
+    expect([...r().namedContainers].map(([n, p]) => [n, p.join('.')])).toEqual([
       ['worker', 'defaults.byContainer.worker'],
       ['web', 'environments.dev.byContainer.web'],
     ]);
   });
 
   it('a target gets the common names its template declares; the others are withheld, with where they are set', () => {
-    expect(varsOf(r, 'api', true, ['LOG', 'KEY'])).toEqual({
+    expect(varsOf(r(), 'api', true, ['LOG', 'KEY'])).toEqual({
       vars: {
         LOG: ['env', 'debug', undefined, 'environments.dev.environment.LOG'],
         KEY: ['secret', 'arn:aws:secretsmanager:eu-west-1:1:secret:k-AbCdEf', 'secretsmanager', 'environments.dev.secretsManager.KEY'],
@@ -158,27 +159,27 @@ describe('resolveEnvironment: varsFor', () => {
   });
 
   it('a byContainer section names its names for the common settings, and overrides them; null removes', () => {
-    expect(varsOf(r, 'worker', true, [])).toEqual({
+    expect(varsOf(r(), 'worker', true, [])).toEqual({
       vars: { LOG: ['env', 'warn', undefined, 'environments.dev.byContainer.worker.environment.LOG'] },
       withheld: { DECLARED: 'defaults.environment.DECLARED', DB: 'defaults.ssm.DB', KEY: 'environments.dev.secretsManager.KEY' },
     });
   });
 
   it('moving a name from one kind to another replaces it (ssm default, secrets in byContainer)', () => {
-    expect(varsOf(r, 'web', true, []).vars).toEqual({
+    expect(varsOf(r(), 'web', true, []).vars).toEqual({
       DB: ['secret', '/app/web-db', undefined, 'environments.dev.byContainer.web.secrets.DB'],
     });
   });
 
   it('a container that is not a target gets its byContainer settings only, and nothing withheld', () => {
-    expect(varsOf(r, 'worker', false, ['DECLARED', 'DB'])).toEqual({
+    expect(varsOf(r(), 'worker', false, ['DECLARED', 'DB'])).toEqual({
       vars: { LOG: ['env', 'warn', undefined, 'environments.dev.byContainer.worker.environment.LOG'] },
       withheld: {},
     });
   });
 
   it('a null for a withheld name takes it out of the withheld list', () => {
-    expect(varsOf(r, 'api', true, []).withheld).not.toHaveProperty('GONE');
+    expect(varsOf(r(), 'api', true, []).withheld).not.toHaveProperty('GONE');
   });
 
   it('a container listed in "containers" gets every common setting', () => {

@@ -65,10 +65,19 @@ describe('checkForeign: which values name another environment', () => {
   });
 
   it('the environments list is compared case-insensitively, and an empty entry names nothing', () => {
-    const r = rendered({ family: 'shop--x', taskRoleArn: 'role/Blue', containerDefinitions: [] });
+    // '/x' splits into an empty token and x: an empty environment name must not match it.
+    const r = rendered({ family: '/x', taskRoleArn: 'role/Blue', containerDefinitions: [] });
     const found = checkForeign(r, check({ environments: ['', 'BLUE'] }));
     expect(found.map((p) => p.path)).toEqual([['taskRoleArn']]);
   });
+
+  it.each(['dev', 'development', 'test', 'staging', 'stage', 'qa', 'uat', 'preprod', 'prod', 'production'])(
+    'the default known environments include %s',
+    (name) => {
+      const found = checkForeign(rendered({ family: `shop-${name}`, containerDefinitions: [] }), check({ environment: 'sandbox' }));
+      expect(found.map((p) => p.message)).toEqual([`family is 'shop-${name}', which names environment '${name}', in a 'sandbox' render.`]);
+    },
+  );
 
   it('only the environments given are known', () => {
     expect(checkForeign(rendered({ family: 'shop-prod', containerDefinitions: [] }), check({ environments: ['dev', 'qa'] }))).toEqual([]);
@@ -104,9 +113,19 @@ describe('checkForeign: what is left out', () => {
     expect(found.map((p) => p.path)).toEqual([['containerDefinitions', 0, 'dockerLabels', 'image']]);
   });
 
-  it('an image key at the top level is checked (only a container image is promoted)', () => {
-    const r = { taskDef: { image: 'prod', containerDefinitions: [] } } as unknown as RenderResult;
-    expect(checkForeign(r, check()).map((p) => p.path)).toEqual([['image']]);
+  it('an image key elsewhere is checked (only a container image is promoted)', () => {
+    const r = { taskDef: { image: 'prod', volumes: [{ image: 'prod' }], containerDefinitions: [] } } as unknown as RenderResult;
+    expect(checkForeign(r, check()).map((p) => p.path)).toEqual([['image'], ['volumes', 0, 'image']]);
+  });
+
+  it('an environment list outside a container is a plain field, as is an environment object in a container', () => {
+    const r = {
+      taskDef: { volumes: [{ environment: ['prod'] }], containerDefinitions: [container({ environment: { X: 'prod' } as never })] },
+    } as unknown as RenderResult;
+    expect(checkForeign(r, check()).map((p) => p.message)).toEqual([
+      "volumes[0].environment[0] is 'prod', which names environment 'prod', in a 'dev' render.",
+      "container 'api': containerDefinitions[0].environment.X is 'prod', which names environment 'prod', in a 'dev' render.",
+    ]);
   });
 
   it('variable and secret names are not values; a name field elsewhere is', () => {
@@ -133,9 +152,13 @@ describe('checkForeign: what is left out', () => {
     expect(found.map((p) => p.path)).toEqual([['containerDefinitions', 0, 'environment', modes.length]]);
   });
 
-  it('a framework mode name is only skipped for its value', () => {
+  it('a framework mode name is only skipped for its value, and only in environment', () => {
     const r = rendered({ containerDefinitions: [container({ dockerLabels: { name: 'NODE_ENV', value: 'prod' } })] });
     expect(checkForeign(r, check()).map((p) => p.path)).toEqual([['containerDefinitions', 0, 'dockerLabels', 'value']]);
+    const other = rendered({
+      containerDefinitions: [container({ environment: [{ name: 'NODE_ENV', value: 'production', note: 'prod' } as never] })],
+    });
+    expect(checkForeign(other, check()).map((p) => p.path)).toEqual([['containerDefinitions', 0, 'environment', 0]]);
   });
 });
 
@@ -157,6 +180,14 @@ describe('checkForeign: allow-foreign', () => {
   });
 });
 
+describe('checkForeign: allow-foreign with regular-expression characters', () => {
+  it('a pattern with dots allows the value written with those dots', () => {
+    const r = rendered({ family: 'api.prod.example.com', containerDefinitions: [] });
+    expect(checkForeign(r, check({ allowForeign: ['api.prod.example.com'] }))).toEqual([]);
+    expect(checkForeign(r, check({ allowForeign: ['api.prod.*'] }))).toEqual([]);
+  });
+});
+
 describe('checkForeign: the message and fix of an environment or secrets entry', () => {
   const r = rendered({
     containerDefinitions: [
@@ -169,10 +200,11 @@ describe('checkForeign: the message and fix of an environment or secrets entry',
       }),
     ],
   });
-  const found = checkForeign(r, check());
+  // Checked inside each test: a check that throws must fail a test, not the file's collection.
+  const found = () => checkForeign(r, check());
 
   it('a variable: reported as the whole entry, with where to set it', () => {
-    expect(found[0]).toEqual({
+    expect(found()[0]).toEqual({
       path: ['containerDefinitions', 0, 'environment', 1],
       message: "container 'api': API_URL is 'https://api.prod.example.com', which names environment 'prod', in a 'dev' render.",
       fix:
@@ -182,7 +214,7 @@ describe('checkForeign: the message and fix of an environment or secrets entry',
   });
 
   it('a secret: reported as the whole entry, with the config entry to write', () => {
-    expect(found[1]).toEqual({
+    expect(found()[1]).toEqual({
       path: ['containerDefinitions', 0, 'secrets', 0],
       message:
         "container 'api': secret DB_PASSWORD is arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbCdEf, a 'prod' resource, in a 'dev' render.",
@@ -191,7 +223,7 @@ describe('checkForeign: the message and fix of an environment or secrets entry',
         '(or secretsManager for an ARN). If it is shared on purpose, list it in the allow-foreign input ' +
         '(arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbCdEf).',
     });
-    expect(found).toHaveLength(2);
+    expect(found()).toHaveLength(2);
   });
 
   it('a field of an entry other than an environment or secrets list is reported at its own path', () => {
