@@ -165,7 +165,12 @@ describe('checkSensitive', () => {
 
   it('a field of an environment entry other than through its index, e.g. a non-numeric key, is reported at its own path', () => {
     const r = rendered({ containerDefinitions: [web({})] }, [{ path: ['containerDefinitions', 0, 'environment', 'k'], output: 'o' }]);
-    expect(checkSensitive(r, opts()).map((p) => p.path)).toEqual([['containerDefinitions', 0, 'environment', 'k']]);
+    expect(checkSensitive(r, opts()).map((p) => [p.path, p.message.split(';')[0]])).toEqual([
+      [
+        ['containerDefinitions', 0, 'environment', 'k'],
+        "container 'web': containerDefinitions[0].environment.k holds a sensitive Terraform output (o) in the clear",
+      ],
+    ]);
   });
 
   it('a secrets path that is not an entry (no index) is reported', () => {
@@ -209,6 +214,46 @@ describe('checkSensitive', () => {
     const r = rendered({ family: 'abc-abcd', containerDefinitions: [] });
     expect(checkSensitive(r, opts({ sensitiveValues: new Map([['abc', 'short']]) }))).toEqual([]);
     expect(checkSensitive(r, opts({ sensitiveValues: new Map([['abcd', 'four']]) })).map((p) => p.path)).toEqual([['family']]);
+  });
+
+  it('only an environment or secrets entry of a container is reported as the whole entry; other paths as they are', () => {
+    const r = rendered({ containerDefinitions: [web({})] }, [
+      { path: ['containerDefinitions', 0, 'logConfiguration', 'options', 'x'], output: 'a' },
+      { path: ['volumes', 0, 'environment', 0, 'value'], output: 'b' },
+      { path: ['volumes', 0, 'x', 1, 'y'], output: 'c' },
+    ]);
+    expect(checkSensitive(r, opts()).map((p) => [p.path, p.message.split(';')[0]])).toEqual([
+      [
+        ['containerDefinitions', 0, 'logConfiguration', 'options', 'x'],
+        "container 'web': containerDefinitions[0].logConfiguration.options.x holds a sensitive Terraform output (a) in the clear",
+      ],
+      [['volumes', 0, 'environment', 0, 'value'], 'volumes[0].environment[0].value holds a sensitive Terraform output (b) in the clear'],
+      [['volumes', 0, 'x', 1, 'y'], 'volumes[0].x[1].y holds a sensitive Terraform output (c) in the clear'],
+    ]);
+  });
+
+  it('an environment entry as a whole is reported; a secrets path that is not an entry is too', () => {
+    const r = rendered({ containerDefinitions: [web({ environment: [{ name: 'DB_URL', value: 'x' }] })] }, [
+      { path: ['containerDefinitions', 0, 'environment', 0], output: 'a' },
+      { path: ['containerDefinitions', 0, 'secrets', 'k'], output: 'b' },
+    ]);
+    expect(checkSensitive(r, opts()).map((p) => p.path)).toEqual([
+      ['containerDefinitions', 0, 'environment', 0],
+      ['containerDefinitions', 0, 'secrets', 'k'],
+    ]);
+  });
+
+  it('two places whose path parts read the same when joined are two places', () => {
+    const r = rendered({ containerDefinitions: [] }, [
+      { path: ['tags', 1], output: 'a' },
+      { path: ['tags1'], output: 'b' },
+    ]);
+    expect(checkSensitive(r, opts()).map((p) => p.path)).toEqual([['tags', 1], ['tags1']]);
+  });
+
+  it('a null field is passed over when searching by value', () => {
+    const r = rendered({ family: 'app', containerDefinitions: [web({ cpu: null, essential: true, memory: 5 })] });
+    expect(checkSensitive(r, opts({ sensitiveValues: new Map([['zzzz', 'o']]) }))).toEqual([]);
   });
 
   it('nothing sensitive: nothing reported', () => {
