@@ -76,6 +76,12 @@ describe('resolveEnvironment: placeholders and flags', () => {
     expect(r().flags).toEqual(['x', 'z', 'w']);
   });
 
+  it('!flag removes the first flag too; a layer without flags adds none', () => {
+    const first = loaded({ defaults: { flags: ['a', 'b'] }, environments: { dev: { flags: ['!a'] }, qa: {} } });
+    expect(resolveEnvironment(first, 'dev').flags).toEqual(['b']);
+    expect(resolveEnvironment(first, 'qa').flags).toEqual(['a', 'b']);
+  });
+
   it('works without a defaults section', () => {
     const only = resolveEnvironment(loaded({ environments: { dev: { placeholders: { A: '1' }, flags: ['f'] } } }), 'dev');
     expect([...only.placeholders.keys()]).toEqual(['A']);
