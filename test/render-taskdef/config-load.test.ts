@@ -52,6 +52,13 @@ describe('readJsonFile', () => {
   it.each([
     ['a .yml file', 'infra/a.yml', 'x: [', 'infra/a.json'],
     ['a .YAML file', 'infra/a.YAML', '{', 'infra/a.json'],
+    ['a .yml file that reads like broken JSON', 'infra/a.yml', '{', 'infra/a.json'],
+    ['a .yml.yml file (only the last extension is replaced)', 'infra/a.yml.yml', '{', 'infra/a.yml.json'],
+    ['a .yml.json file that reads like YAML', 'infra/a.yml.json', 'a: 1', 'infra/a.yml.json.json'],
+    ['a key after a line of spaces', 'infra/g.json', '   \nfeature: core\n', 'infra/g.json.json'],
+    ['a key after an indented comment', 'infra/h.json', '  # comment\nfeature: core\n', 'infra/h.json.json'],
+    ['a space before the colon', 'infra/i.json', 'feature : core\n', 'infra/i.json.json'],
+    ['an indented first key', 'infra/j.json', '  feature: core\n', 'infra/j.json.json'],
     ['key: value in a .json file', 'infra/b.json', '# comment\n\nfeature: core\n', 'infra/b.json.json'],
     ['a key alone on its line', 'infra/c.json', 'environments:\n  dev: {}\n', 'infra/c.json.json'],
     ['a list item', 'infra/d.json', '- a\n', 'infra/d.json.json'],
@@ -77,9 +84,18 @@ describe('readJsonFile', () => {
   });
 });
 
+describe('readJsonFile: only the last extension says YAML', () => {
+  it('broken JSON in a .yml.json file is a JSON error', () => {
+    const e = thrown(() => readJsonFile('infra/a.yml.json', ws({ 'infra/a.yml.json': '{' }), 't'));
+    expect(e.message).toMatch(/^Invalid JSON: /);
+  });
+});
+
 describe('loadFeatureConfig from a directory', () => {
   const files = {
+    'features/zeta.json': json({ environments: {} }),
     'features/core.json': json({ environments: { dev: {} } }),
+    'features/alpha.json': json({ environments: {} }),
     'features/menu.json': json({ feature: 'menu', environments: {} }),
     'features/notes.txt': '',
   };
@@ -94,7 +110,7 @@ describe('loadFeatureConfig from a directory', () => {
     const e = thrown(() => load(files, { kind: 'dir', dir: 'features', feature: 'cart' }));
     expect(e.message).toBe("Unknown feature 'cart': there is no cart.json in features.");
     expect(e.location).toEqual({ input: 'feature' });
-    expect(e.fix).toBe('Use one of the known features: core, menu.');
+    expect(e.fix).toBe('Use one of the known features: alpha, core, menu, zeta.');
   });
 
   it('an empty directory: add the file', () => {
@@ -106,6 +122,13 @@ describe('loadFeatureConfig from a directory', () => {
     const e = thrown(() => load({ [`features/cart.${ext}`]: 'a: 1' }, { kind: 'dir', dir: 'features', feature: 'cart' }));
     expect(e.message).toBe(
       `features-dir features/cart.${ext} is YAML: templates and feature configs are read as JSON only (YAML is not supported).`,
+    );
+  });
+
+  it('a feature file that is YAML names the features-dir input', () => {
+    const e = thrown(() => load({ 'features/cart.json': 'environments:\n  dev: {}\n' }, { kind: 'dir', dir: 'features', feature: 'cart' }));
+    expect(e.message).toBe(
+      'features-dir features/cart.json is YAML: templates and feature configs are read as JSON only (YAML is not supported).',
     );
   });
 
@@ -205,10 +228,39 @@ describe('loadFeatureConfig: schema errors', () => {
     });
   });
 
+  it('a guess for each mistyped key, one after the other', () => {
+    const [p] = schemaErrors({ environments: {}, placeholdrs: {}, flagz: [] });
+    expect(p?.fix).toBe(`Did you mean 'placeholders' for 'placeholdrs'? Did you mean 'flags' for 'flagz'? ${SEE}`);
+  });
+
+  it.each([
+    ['$schem', '$schema'],
+    ['featur', 'feature'],
+    ['featureKy', 'featureKey'],
+    ['descripton', 'description'],
+    ['container', 'containers'],
+    ['default', 'defaults'],
+    ['environmnts', 'environments'],
+  ])('a root key %s: did you mean %s', (typo, guess) => {
+    const [p] = schemaErrors({ environments: {}, [typo]: 1 });
+    expect(p?.fix).toBe(`Did you mean '${guess}' for '${typo}'? ${SEE}`);
+  });
+
+  it.each([
+    ['enviroment', 'environment'],
+    ['secret', 'secrets'],
+    ['secretManager', 'secretsManager'],
+    ['flag', 'flags'],
+    ['byContainr', 'byContainer'],
+  ])('an environment key %s: did you mean %s', (typo, guess) => {
+    const [p] = schemaErrors({ environments: { dev: { [typo]: {} } } });
+    expect(p?.fix).toBe(`Did you mean '${guess}' for '${typo}'? ${SEE}`);
+  });
+
   it('a wrong type at the root or deeper: the schema message, at the field', () => {
     const [deep] = schemaErrors({ environments: { dev: { flags: 'x' } } });
     expect(deep).toMatchObject({ file: 'c.json', line: 4, field: 'environments.dev.flags', fix: SEE });
-    expect(deep?.message).toMatch(/\.$/);
+    expect(deep?.message).toMatch(/^Invalid input: expected array, received string\.$/);
     const [root] = schemaErrors([]);
     expect(root).toMatchObject({ field: '(root)', line: 1, fix: SEE });
   });
