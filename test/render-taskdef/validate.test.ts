@@ -153,6 +153,35 @@ describe('containers', () => {
   });
 });
 
+describe('containers: edges', () => {
+  it('a secret reference error without a fix of its own gets the list of accepted shapes', () => {
+    const secrets = [{ name: 'BAD', valueFrom: '/aws/x' }];
+    const found = errorsOf(fargate({ containerDefinitions: [web({ secrets })] }));
+    expect(found).toEqual([
+      "containerDefinitions.0.secrets.0: container 'web': secret BAD: '/aws/x' is not a valid SSM parameter name: names may not begin with 'aws' or 'ssm'. | " +
+        'Use /path/NAME (SSM), arn:aws:ssm:<region>:<account>:parameter/path/NAME, or arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 ' +
+        'chars>[:json-key::].',
+    ]);
+  });
+
+  it('a container without a valid name is named as empty in its other messages', () => {
+    const found = errorsOf(fargate({ containerDefinitions: [web({ name: 5, logConfiguration: { logDriver: 'awslogs' } })] }));
+    expect(found).toContain(
+      "containerDefinitions.0.logConfiguration.options: container '': awslogs needs awslogs-group and awslogs-region. | " +
+        'Set them in logConfiguration.options (e.g. "${LOG_GROUP}" and "${AWS_REGION}").',
+    );
+  });
+
+  it('a null port mapping does not stop the checks', () => {
+    const found = errorsOf(fargate({ containerDefinitions: [web({ portMappings: [null, { containerPort: 1, hostPort: 2 }] })] }));
+    expect(found.some((e) => e.startsWith('containerDefinitions.0.portMappings.1.hostPort: '))).toBe(true);
+  });
+
+  it('no containers at all: no "no container is essential" error', () => {
+    expect(errorsOf(fargate({ containerDefinitions: [] })).filter((e) => e.includes('essential'))).toEqual([]);
+  });
+});
+
 describe('container resources against the task', () => {
   it('one container above the task memory or cpu: an error on that container only', () => {
     const def = fargate({
@@ -175,6 +204,23 @@ describe('container resources against the task', () => {
     expect(beyondShape(def)).toEqual([
       "memory: the containers together reserve 1025 MiB, more than the task's memory 1024 MiB. | Raise the task's memory or lower the containers' memory/memoryReservation.",
       "cpu: the containers together reserve 513 cpu units, more than the task's cpu 512 cpu units. | Raise the task's cpu or lower the containers' cpu.",
+    ]);
+  });
+
+  it('containers that together reserve exactly the task are fine', () => {
+    expect(
+      errorsOf(fargate({ memory: '1024', cpu: '512', containerDefinitions: [web({ memory: 512 }), web({ name: 'b', memory: 512 })] })),
+    ).toEqual([]);
+  });
+
+  it.each(['1a', 'a1'])('a container memory of %s is not a number: its memoryReservation counts instead', (memory) => {
+    const def = fargate({
+      memory: '1024',
+      cpu: '512',
+      containerDefinitions: [web({ memory, memoryReservation: 600 }), web({ name: 'b', memory: 600 })],
+    });
+    expect(beyondShape(def)).toEqual([
+      "memory: the containers together reserve 1200 MiB, more than the task's memory 1024 MiB. | Raise the task's memory or lower the containers' memory/memoryReservation.",
     ]);
   });
 
@@ -251,6 +297,16 @@ describe('API shapes', () => {
     expect(found.every((e) => !e.startsWith('containerDefinitions.0.secrets.0.name'))).toBe(true);
   });
 
+  it('a missing required member deeper down points at its object; a family of the wrong type is a shape error too', () => {
+    const found = errorsOf(fargate({ containerDefinitions: [web({ healthCheck: {} })] }));
+    expect(found.map((e) => e.split(': ')[0])).toEqual(['containerDefinitions.0.healthCheck']);
+    const family = errorsOf(fargate({ family: 5 }));
+    expect(family).toHaveLength(2);
+    expect(family[1]).toBe(
+      'family: family 5 is missing or invalid. | Use up to 255 letters, digits, hyphens and underscores, e.g. delivery-test-backend.',
+    );
+  });
+
   it('a wrong JSON type is an error on its own path', () => {
     const found = errorsOf(fargate({ containerDefinitions: [web({ essential: 'true' })] }));
     expect(found.map((e) => e.split(':')[0])).toEqual(['containerDefinitions.0.essential']);
@@ -270,6 +326,7 @@ describe('where a problem is located', () => {
             ],
             secrets: [{ name: 'S', valueFrom: '/a' }],
           }),
+          web({ name: 'log' }),
         ],
       }),
       new Map([
@@ -283,6 +340,7 @@ describe('where a problem is located', () => {
       { path: ['containerDefinitions', 0, 'secrets', 0, 'valueFrom'], message: 's', fix: 'fs' },
       { path: ['containerDefinitions', 0, 'environment', 5], message: 'gone', fix: 'f' },
       { path: ['containerDefinitions', 3, 'secrets', 0], message: 'no container', fix: 'f' },
+      { path: ['containerDefinitions', 1, 'secrets', 0], message: 'no secrets', fix: 'f' },
       { path: ['containerDefinitions', 0, 'portMappings', 0], message: 'p', fix: 'fp', severity: 'error' },
       { path: ['containerDefinitions', '0', 'environment', 0], message: 'q', fix: 'f' },
       { path: ['containerDefinitions', 0, 'environment', '0'], message: 'r', fix: 'f' },
@@ -294,6 +352,7 @@ describe('where a problem is located', () => {
       ['s', { file: 'features/core.json', line: 12 }, 'fs'],
       ['gone', locate(['containerDefinitions', 0, 'environment', 5]), 'f'],
       ['no container', locate(['containerDefinitions', 3, 'secrets', 0]), 'f'],
+      ['no secrets', locate(['containerDefinitions', 1, 'secrets', 0]), 'f'],
       ['p', locate(['containerDefinitions', 0, 'portMappings', 0]), 'fp'],
       ['q', locate(['containerDefinitions', '0', 'environment', 0]), 'f'],
       ['r', locate(['containerDefinitions', 0, 'environment', '0']), 'f'],
