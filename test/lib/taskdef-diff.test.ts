@@ -94,6 +94,39 @@ describe('diffTaskDefinitions', () => {
     expect(lines.join('\n')).not.toMatch(/a1|a2|\/s\//);
   });
 
+  it('several names are listed with commas; a list on one side only is all added or all removed', () => {
+    const before = def(
+      {},
+      {
+        environment: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '1' },
+          { name: 'C', value: '1' },
+          { name: 'D', value: '1' },
+        ],
+      },
+    );
+    const after = def(
+      {},
+      {
+        environment: [
+          { name: 'C', value: '2' },
+          { name: 'D', value: '2' },
+        ],
+        secrets: [{ name: 'S', valueFrom: '/s' }],
+      },
+    );
+    expect(diffTaskDefinitions(before, after)).toEqual([
+      'container api env removed: A, B',
+      'container api env changed: C, D',
+      'container api secrets added: S',
+    ]);
+  });
+
+  it('a definition without containers on one side: each container of the other is added', () => {
+    expect(diffTaskDefinitions(def({ containerDefinitions: [] }), def())).toEqual(['container api: added (image repo/api:1)']);
+  });
+
   it('a variable without a value reads as an empty one', () => {
     expect(diffTaskDefinitions(def({}, { environment: [{ name: 'A', value: '' }] }), def({}, { environment: [{ name: 'A' }] }))).toEqual(
       [],
