@@ -221,6 +221,7 @@ describe('checkSensitive', () => {
       { path: ['containerDefinitions', 0, 'logConfiguration', 'options', 'x'], output: 'a' },
       { path: ['volumes', 0, 'environment', 0, 'value'], output: 'b' },
       { path: ['volumes', 0, 'x', 1, 'y'], output: 'c' },
+      { path: ['containerDefinitions', 0, 'portMappings', 0, 'name'], output: 'd' },
     ]);
     expect(checkSensitive(r, opts()).map((p) => [p.path, p.message.split(';')[0]])).toEqual([
       [
@@ -229,6 +230,10 @@ describe('checkSensitive', () => {
       ],
       [['volumes', 0, 'environment', 0, 'value'], 'volumes[0].environment[0].value holds a sensitive Terraform output (b) in the clear'],
       [['volumes', 0, 'x', 1, 'y'], 'volumes[0].x[1].y holds a sensitive Terraform output (c) in the clear'],
+      [
+        ['containerDefinitions', 0, 'portMappings', 0, 'name'],
+        "container 'web': containerDefinitions[0].portMappings[0].name holds a sensitive Terraform output (d) in the clear",
+      ],
     ]);
   });
 
