@@ -27,6 +27,7 @@ export default {
     'actions/render-taskdef/config.ts',
     'actions/render-taskdef/config-load.ts',
     'actions/render-taskdef/render-checks.ts',
+    'actions/render-taskdef/check-values.ts',
     'actions/render-taskdef/validate.ts',
     'actions/render-taskdef/foreign.ts',
     'actions/migrate-db/outcome.ts',

@@ -16,6 +16,11 @@ export default defineConfig({
       'test/deploy-ecs/example-app.test.ts',
       'test/deploy-static/listing.test.ts',
       'test/render-taskdef/legacy.test.ts',
+      // Run the render-taskdef bundle: Stryker's sandbox has no dist/ (ignorePatterns), and a bundle
+      // holds none of the mutated source anyway.
+      'test/render-taskdef/foreign.test.ts',
+      'test/render-taskdef/terraform.test.ts',
+      'test/render-taskdef/typed-placeholders.test.ts',
       'test/lib/taskdef-shapes.test.ts',
       'test/lib/runner.test.ts',
     ],

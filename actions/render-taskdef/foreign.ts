@@ -111,7 +111,7 @@ export function checkForeign(r: RenderResult, check: ForeignCheck): { path: Json
 function problemAt(path: JsonPath, value: string, other: string, r: RenderResult, check: ForeignCheck) {
   const { environment } = check;
   const entry = path[0] === 'containerDefinitions' && (path[2] === 'environment' || path[2] === 'secrets') && typeof path[3] === 'number';
-  const c = typeof path[1] === 'number' ? r.taskDef.containerDefinitions[path[1]] : undefined;
+  const c = path[0] === 'containerDefinitions' && typeof path[1] === 'number' ? r.taskDef.containerDefinitions[path[1]] : undefined;
   const where = c ? `container '${String(c.name)}': ` : '';
   const allow = `If it is shared on purpose, list it in the allow-foreign input (${value}).`;
   if (entry) {

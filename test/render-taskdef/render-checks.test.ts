@@ -109,6 +109,13 @@ describe('declaredNames', () => {
     ]);
   });
 
+  it('skips entries that are null', () => {
+    const problems: ActionError[] = [];
+    const c = { name: 'web', environment: [null, { name: 'A' }] } as unknown as ContainerDef;
+    expect([...declaredNames(c, [], locate, problems)]).toEqual(['A']);
+    expect(problems).toEqual([]);
+  });
+
   it('skips lists that are not arrays', () => {
     const problems: ActionError[] = [];
     const c = { name: 'web', environment: { A: '1' }, secrets: [{ name: 'S' }] } as unknown as ContainerDef;
