@@ -1,4 +1,10 @@
-import { ECSClient, type Service, type ServiceDeployment, StopServiceDeploymentCommand } from '@aws-sdk/client-ecs';
+import {
+  ECSClient,
+  type Service,
+  type ServiceDeployment,
+  type ServiceDeploymentStatus,
+  StopServiceDeploymentCommand,
+} from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import type { Tracked } from '../../actions/deploy-ecs/judge.js';
@@ -33,7 +39,7 @@ describe('nativeState: what one poll of a native deployment knows', () => {
           rollback: { serviceRevisionArn: 'rev-6' },
           lifecycleHookDetails: [
             { hookId: 'h1', targetType: 'PAUSE', status: 'AWAITING_ACTION', expiresAt, timeoutAction: 'ROLLBACK' },
-            { targetType: 'LAMBDA', status: 'SUCCEEDED' },
+            { targetType: 'AWS_LAMBDA', status: 'SUCCEEDED' },
           ],
         }),
       ),
@@ -71,7 +77,7 @@ describe('judgeNative: a native deployment judged by its service deployment stat
     expect(judged(sd({ status: 'PENDING' })).state).toBe('waiting');
   });
 
-  it.each(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'])(
+  it.each<ServiceDeploymentStatus>(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'])(
     '%s: ECS rolled it back, to the revision it names',
     (status) => {
       expect(judged(sd({ status, statusReason: 'alarm api-5xx', rollback: { serviceRevisionArn: 'rev-6' } }))).toEqual({
@@ -90,7 +96,7 @@ describe('judgeNative: a native deployment judged by its service deployment stat
     });
   });
 
-  it.each(['STOPPED', 'STOP_REQUESTED'])('%s by a newer deployment: superseded by another deployer', (status) => {
+  it.each<ServiceDeploymentStatus>(['STOPPED', 'STOP_REQUESTED'])('%s by a newer deployment: superseded by another deployer', (status) => {
     const statusReason = 'Service deployment stopped because service deployment arn:sd-2 started.';
     expect(judged(sd({ status, statusReason }))).toEqual({
       state: 'superseded',
@@ -100,7 +106,7 @@ describe('judgeNative: a native deployment judged by its service deployment stat
     });
   });
 
-  it.each(['STOPPED', 'STOP_REQUESTED'])('%s for another reason, or none: failed', (status) => {
+  it.each<ServiceDeploymentStatus>(['STOPPED', 'STOP_REQUESTED'])('%s for another reason, or none: failed', (status) => {
     expect(judged(sd({ status, statusReason: 'circuit breaker' }))).toEqual({
       state: 'failed',
       progress: `running 1/2, pending 1, ${status}`,
@@ -140,17 +146,20 @@ describe('judgeNative: our own StopServiceDeployment rollback', () => {
     expect(judged(sd({ status: 'ROLLBACK_REQUESTED' }), undefined, svc(9), rb).state).toBe('waiting');
   });
 
-  it.each(['ROLLBACK_FAILED', 'SUCCESSFUL', 'STOPPED'])('the rollback ended %s: failed, with the reason', (status) => {
-    expect(judgeNative(rb, undefined, sd({ status, statusReason: 'tasks failed' }), { maxFailedTasks: 3 })).toEqual({
-      state: 'failed',
-      progress: `no deployment, ${status}`,
-      reason: `the rollback ended ${status}: tasks failed`,
-    });
-  });
+  it.each<ServiceDeploymentStatus>(['ROLLBACK_FAILED', 'SUCCESSFUL', 'STOPPED'])(
+    'the rollback ended %s: failed, with the reason',
+    (status) => {
+      expect(judgeNative(rb, undefined, sd({ status, statusReason: 'tasks failed' }), { maxFailedTasks: 3 })).toEqual({
+        state: 'failed',
+        progress: `no deployment, ${status}`,
+        reason: `the rollback ended ${status}: tasks failed`,
+      });
+    },
+  );
 });
 
 describe('ecsRollingBack', () => {
-  it.each<[string | undefined, boolean]>([
+  it.each<[ServiceDeploymentStatus | undefined, boolean]>([
     ['ROLLBACK_REQUESTED', true],
     ['ROLLBACK_IN_PROGRESS', true],
     ['ROLLBACK_SUCCESSFUL', true],
