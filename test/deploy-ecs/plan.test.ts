@@ -195,6 +195,21 @@ describe('dryRunPlan: what a run would register and change, read-only', () => {
     expect(asked).toEqual(['api', TD(5), TD(6)]);
   });
 
+  it("a named revision whose image changes: a new revision, compared with the family's latest", async () => {
+    const ecs = ecsWith([described(6, 'app:2'), described(7, 'app:3')]);
+    const r = await run(ecs, {}, def('app:3'), described(6, 'app:2'), new Map([['api', steady(6)]]));
+    expect(r.register).toBe(`no new revision: ${TD(7)} already matches`);
+    const changed = await run(ecs, {}, def('app:4'), described(6, 'app:2'), new Map([['api', steady(6)]]));
+    expect(changed.register).toBe('would register a new revision of api (latest is api:7)');
+    expect(changed.diffs).toEqual([{ service: 'api', against: TD(6), diff: ['container app image: app:2 → app:4'] }]);
+  });
+
+  it('a service that names no revision is diffed against nothing', async () => {
+    const ecs = ecsWith([described(6, 'app:2')]);
+    const r = await run(ecs, {}, undefined, described(6, 'app:2'), new Map([['api', { desiredCount: 1 }]]));
+    expect(r.diffs).toEqual([{ service: 'api', against: '', diff: ['new family (no previous revision)'] }]);
+  });
+
   it('a family ECS does not know: the first revision, diffed against nothing', async () => {
     const ecs = ecsWith([]);
     const r = await run(ecs, {}, def('app:2'), undefined, new Map([['api', steady(5)]]));
