@@ -80,8 +80,20 @@ describe('resolvePrevious: the release before the current one that was not rolle
   });
 
   it('a current revision with no successful deployment yet: the top of the line came before it', async () => {
-    const ecs = ecsWith([row(1, 1), row(2, 2)]);
-    expect((await previousOf(ecs, 9)).previous).toBe(TD(2));
+    const ecs = ecsWith([row(1, 1), row(2, 2), row(3, 3)]);
+    expect((await previousOf(ecs, 9)).previous).toBe(TD(3));
+  });
+
+  it('a rollback to the oldest release cuts the line back to it: redeploying a later one steps back to the oldest', async () => {
+    // v1, v2, v3, then back to v1; v3 is being deployed again (no success yet): the line is v1 alone.
+    const ecs = ecsWith([row(1, 1), row(2, 2), row(3, 3), row(101, 4)]);
+    expect((await previousOf(ecs, 3)).previous).toBe(TD(1));
+  });
+
+  it('no history: no service revision is described', async () => {
+    const ecs = ecsWith([]);
+    expect(await failure(resolvePrevious(ecs as unknown as ECSClient, 'prod', ['api'], on(2)))).toBeInstanceOf(ActionError);
+    expect(ecs.commandCalls(DescribeServiceRevisionsCommand)).toHaveLength(0);
   });
 
   it('skips rows without a service revision and revisions ECS cannot describe', async () => {
