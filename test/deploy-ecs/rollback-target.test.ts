@@ -255,3 +255,101 @@ describe('rollbackTarget: the history', () => {
     expect(ecs.commandCalls(DescribeServiceRevisionsCommand)).toHaveLength(0);
   });
 });
+
+describe('stableRevision: deployments in any order, fields left out', () => {
+  it('finds the PRIMARY deployment wherever ECS lists it', () => {
+    const r = stableRevision({
+      taskDefinition: TD(6),
+      deployments: [
+        { status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', createdAt: at(1) },
+        { status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'IN_PROGRESS', createdAt: at(2) },
+      ],
+    });
+    expect(r).toEqual({ arn: TD(5), note: 'was still deploying api:6; the rollback target is api:5, the last deployment that completed' });
+  });
+
+  it("recognises ECS's rollback (the old deployment back in front) when the FAILED newer one is listed first", () => {
+    const r = stableRevision({
+      taskDefinition: TD(5),
+      deployments: [
+        { id: 'ecs-svc/2', status: 'ACTIVE', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(2) },
+        { id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'IN_PROGRESS', createdAt: at(1) },
+      ],
+    });
+    expect(r).toEqual({ arn: TD(5), note: 'is being rolled back by ECS to api:5 (deployment ecs-svc/1); that is the rollback target' });
+  });
+
+  it('an older PRIMARY in front of a newer deployment that did not fail is no ECS rollback', () => {
+    const r = stableRevision({
+      taskDefinition: TD(5),
+      deployments: [
+        { id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: TD(5), rolloutState: 'IN_PROGRESS', createdAt: at(1) },
+        { id: 'ecs-svc/2', status: 'ACTIVE', taskDefinition: TD(4), rolloutState: 'COMPLETED', createdAt: at(2) },
+      ],
+    });
+    expect(r).toEqual({ arn: TD(4), note: 'was still deploying api:5; the rollback target is api:4, the last deployment that completed' });
+  });
+
+  it('a FAILED deployment created at the same moment as the PRIMARY is not newer: no ECS rollback', () => {
+    const r = stableRevision({
+      taskDefinition: TD(6),
+      deployments: [
+        { id: 'ecs-svc/3', status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'IN_PROGRESS', createdAt: at(2) },
+        { id: 'ecs-svc/2', status: 'ACTIVE', taskDefinition: TD(4), rolloutState: 'FAILED', createdAt: at(2) },
+        { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', createdAt: at(1) },
+      ],
+    });
+    expect(r).toEqual({ arn: TD(5), note: 'was still deploying api:6; the rollback target is api:5, the last deployment that completed' });
+  });
+
+  it('only a COMPLETED deployment is a target: a newer FAILED one is passed over', () => {
+    const r = stableRevision({
+      taskDefinition: TD(6),
+      deployments: [
+        { status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'IN_PROGRESS', createdAt: at(3) },
+        { status: 'ACTIVE', taskDefinition: TD(4), rolloutState: 'FAILED', createdAt: at(2) },
+        { status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', createdAt: at(1) },
+      ],
+    });
+    expect(r).toEqual({ arn: TD(5), note: 'was still deploying api:6; the rollback target is api:5, the last deployment that completed' });
+  });
+
+  it('a deployment without createdAt counts as the oldest', () => {
+    const r = stableRevision({
+      taskDefinition: TD(6),
+      deployments: [
+        { status: 'PRIMARY', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(3) },
+        { status: 'ACTIVE', taskDefinition: TD(4), rolloutState: 'COMPLETED' },
+        { status: 'ACTIVE', taskDefinition: TD(5), rolloutState: 'COMPLETED', createdAt: at(1) },
+      ],
+    });
+    expect(r.arn).toBe(TD(5));
+  });
+});
+
+describe('rollbackTarget: only revisions listed FAILED are skipped in the history', () => {
+  it('a revision still deploying (not FAILED) stays a target from the history', async () => {
+    const ecs = mockClient(ECSClient);
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        { targetServiceRevisionArn: 'rev-a', createdAt: at(1) },
+        { targetServiceRevisionArn: 'rev-b', createdAt: at(2) },
+      ],
+    });
+    ecs.on(DescribeServiceRevisionsCommand).resolves({
+      serviceRevisions: [
+        { serviceRevisionArn: 'rev-a', taskDefinition: TD(5) },
+        { serviceRevisionArn: 'rev-b', taskDefinition: TD(7) },
+      ],
+    });
+    // api:7 is being deployed again (forced) and api:6 FAILED before it: api:7 served last.
+    const r = await rollbackTarget(ecs as unknown as ECSClient, 'c', 'api', {
+      taskDefinition: TD(7),
+      deployments: [
+        { status: 'PRIMARY', taskDefinition: TD(7), rolloutState: 'IN_PROGRESS', createdAt: at(4) },
+        { status: 'ACTIVE', taskDefinition: TD(6), rolloutState: 'FAILED', createdAt: at(3) },
+      ],
+    });
+    expect(r.arn).toBe(TD(7));
+  });
+});

@@ -2,7 +2,7 @@ import { DescribeServicesCommand, ECSClient, ListServiceDeploymentsCommand, type
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapLimit } from '../../lib/pool.js';
-import { servicesBefore, updateService } from '../../actions/deploy-ecs/services.js';
+import { describeServices, servicesBefore, updateService } from '../../actions/deploy-ecs/services.js';
 import { ActionError } from '../../lib/errors.js';
 
 const TD = (rev: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/api:${rev}`;
@@ -184,6 +184,56 @@ describe('updateService: the deployment it created is the one followed', () => {
     ecs.on(ListServiceDeploymentsCommand).rejects(Object.assign(new Error('not supported'), { name: 'InvalidParameterException' }));
     const t = await updateService(client(), 'prod', { service: 'api', taskDefinition: TD(7), forceNewDeployment: false }, () => 0);
     expect(t).toMatchObject({ deploymentId: 'ecs-svc/new', serviceDeploymentArn: undefined });
+  });
+});
+
+describe('describeServices: what was found and what was not', () => {
+  it('names a missing service by the last part of its ARN; a failure without an ARN names nothing', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'api', status: 'ACTIVE' }, { status: 'ACTIVE' }],
+      failures: [{ reason: 'MISSING' }, { arn: 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web', reason: 'MISSING' }],
+    });
+    const r = await describeServices(client(), 'prod', ['api', 'web']);
+    expect([...r.found.keys()]).toEqual(['api']);
+    expect(r.missing).toEqual(['web']);
+  });
+
+  it('an answer without services or failures: nothing found, nothing missing', async () => {
+    ecs.on(DescribeServicesCommand).resolves({});
+    const r = await describeServices(client(), 'prod', ['api']);
+    expect(r).toEqual({ found: new Map(), missing: [] });
+    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toThrow("Service 'api' was not found in cluster 'prod'.");
+  });
+
+  it('another deployment controller (EXTERNAL): refused, naming the controllers this action deploys', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'api', status: 'ACTIVE', deploymentController: { type: 'EXTERNAL' } }] });
+    await expect(servicesBefore(client(), 'prod', ['api'])).rejects.toMatchObject({
+      message: "Service 'api' uses the EXTERNAL deployment controller.",
+      location: { input: 'services' },
+      fix: 'This action deploys services with the ECS controller (rolling or ECS-native blue/green) or CODE_DEPLOY (with the codedeploy-* inputs).',
+    });
+  });
+});
+
+describe('updateService: a rolling service with a PAUSE hook', () => {
+  it('is followed through its service deployment (its pauses show only there); none listed: none followed', async () => {
+    ecs.on(UpdateServiceCommand).resolves({
+      service: {
+        deploymentConfiguration: {
+          strategy: 'ROLLING',
+          lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_SCALE_UP'] }],
+        },
+      },
+    });
+    ecs
+      .on(ListServiceDeploymentsCommand)
+      .resolvesOnce({ serviceDeployments: [{ serviceDeploymentArn: 'arn:sd/paused' }] })
+      .resolves({});
+    const req = { service: 'api', taskDefinition: TD(7), forceNewDeployment: false };
+    expect((await updateService(client(), 'prod', req, () => 0)).serviceDeploymentArn).toBe('arn:sd/paused');
+    expect((await updateService(client(), 'prod', req, () => 0)).serviceDeploymentArn).toBeUndefined();
   });
 });
 
