@@ -10,9 +10,12 @@ import { RecordStore } from '../../actions/deploy-static/record-store.js';
 import {
   bookkeeping,
   keepOf,
+  protectedRels,
   recordRelease,
+  releaseIdFor,
   releasesMarkdown,
   splitDeletes,
+  uniqueId,
   type RecordReleaseOptions,
 } from '../../actions/deploy-static/releases.js';
 import { MemoryS3 } from './oracle/memory-s3.js';
@@ -259,5 +262,20 @@ describe('around a release', () => {
       expect.stringMatching(/^\| `a` \| `a0123456789a` \| t \| 2 \| ana \(run 7\) \| deploy \|$/),
       '',
     ]);
+  });
+});
+
+describe('release ids and kept assets at their edges', () => {
+  it('a run without a commit is `local`; the id is unique against every recorded one', () => {
+    expect(releaseIdFor('', new Date('2026-11-27T15:13:05.000Z'))).toBe('local-20261127T151305Z');
+    expect(uniqueId('x', [])).toBe('x');
+  });
+
+  it('the release being restored keeps its assets too, snapshotted files never', () => {
+    const files = { [ASSET]: { etag: 'j', md5: md5('a'), headers: 'h' }, 'index.html': { etag: 'i', md5: md5('a'), headers: 'h' } };
+    const restoring: Release = { id: 'old', commit: 'c', at: 'x', kind: 'deploy', files };
+    expect([...protectedRels(undefined, 5, restoring)]).toEqual([ASSET]);
+    expect([...protectedRels({ version: 2, entries: {}, releases: [restoring] }, 2)]).toEqual([ASSET]);
+    expect([...protectedRels({ version: 2, entries: {}, releases: [restoring] }, 1)]).toEqual([]);
   });
 });
