@@ -133,7 +133,7 @@ describe('when the record or a HEAD settles a key', () => {
 
 describe('delete guard at its limits', () => {
   const guard = { maxCount: 2, maxRatio: 0.5, force: false, prefix: 'app/' };
-  const planWith = (deletes: string[], remoteCount: number, uploads: TargetPlan['uploads'] = []) =>
+  const planWith = (deletes: string[], remoteCount: number, uploads: { file: { rel: string }; reason: string }[] = []) =>
     ({ deletes, remoteCount, uploads }) as unknown as TargetPlan;
 
   it('lets exactly max-delete-count and exactly max-delete-ratio through, stops one more', () => {

@@ -24,10 +24,13 @@ const md5 = (c: string) => c.repeat(32).slice(0, 32);
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 const ASSET = 'assets/app-Ab3dEf9h.js';
 
+/** MemoryS3 takes any command with an input, as the SDK's clients do. */
+const asInput = (c: PutObjectCommand) => c as unknown as { input: Record<string, unknown> };
+
 function site(files: Record<string, string>) {
   const mem = new MemoryS3('site');
   const s3 = { send: async (c: { input: Record<string, unknown> }) => mem.apply(c) } as unknown as S3Client;
-  const put = (rel: string, body: string) => mem.apply(new PutObjectCommand({ Bucket: 'site', Key: `app/${rel}`, Body: body }));
+  const put = (rel: string, body: string) => mem.apply(asInput(new PutObjectCommand({ Bucket: 'site', Key: `app/${rel}`, Body: body })));
   for (const [rel, body] of Object.entries(files)) put(rel, body);
   const store = new RecordStore(s3, { bucket: 'site', prefix: 'app/' });
   return { mem, s3, store, put, keys: () => [...mem.objects.keys()].sort() };
