@@ -173,6 +173,7 @@ describe('fingerprint rules at their edges', () => {
     ['assets/clip-zq1080px.mp4', 'a unit-like run after letters'],
     ['assets/deck-x-Intro1.js', 'a lone letter not before a number'],
     ['assets/img-ab-Intro.png', 'a two-letter run'],
+    ['assets/app-x1y2z3w4.js', 'letters and digits alternating'],
   ])('%s is content-named (%s)', (rel) => {
     expect(isFingerprinted(rel)).toBe(true);
   });
