@@ -24,6 +24,7 @@ describe('entry files and presets', () => {
     ['sw.gz.js', false],
     ['index.html.zst', false],
     ['manifest.json.map', false],
+    ['.index.html', true],
   ])('%s is an entry file: %s', (rel, entry) => {
     expect(isEntry(rel)).toBe(entry);
   });
@@ -72,6 +73,11 @@ describe('headers lines accepted', () => {
     expect(headersFor('a.txt', 'static', rules)).toMatchObject({ metadata: { team: 'a:b' }, cacheControl: 'max-age=60, s-maxage=1:2' });
   });
 
+  it('a glob reaches into dot folders (`.vuepress/`)', () => {
+    const rules = parseHeaderRules('docs/**: Cache-Control: max-age=600');
+    expect(headersFor('docs/.vuepress/x.js', 'static', rules).cacheControl).toBe('max-age=600');
+  });
+
   it('a rule that does not match leaves the preset; an emptied metadata value removes only that name', () => {
     const rules = parseHeaderRules('*.txt: x-amz-meta-a: 1\n*.txt: x-amz-meta-b: 2\nold/*.txt: x-amz-meta-a:');
     expect(headersFor('old/x.txt', 'static', rules).metadata).toEqual({ b: '2' });
@@ -96,5 +102,7 @@ describe('the header hash', () => {
       metadata: { b: '2', a: '1' },
     };
     expect(headerHash(all, 'public-read')).toBe('07faf21670e49f73');
+    // The `none` preset: no Cache-Control at all.
+    expect(headerHash(headersFor('a.txt', 'none', []))).toBe('a24d864f0283b4d7');
   });
 });
