@@ -106,6 +106,15 @@ describe('plannedInvalidation', () => {
     ]);
   });
 
+  it('follows the view: a prefix served from an origin without origin path keeps the prefix in its viewer paths', () => {
+    const root = {
+      ...config(),
+      DefaultCacheBehavior: { TargetOriginId: 'raw', ViewerProtocolPolicy: 'redirect-to-https' },
+    } as DistributionConfig;
+    const res = { ...result({ uploads: [op('index.html', 'content')], deletes: [] }), view: distributionView(root, 'site', 'www/', 'E1') };
+    expect(plannedInvalidation(res, inputs('changed'))?.paths).toEqual(['/www', '/www/', '/www/index.html']);
+  });
+
   it('stays within the budget it is given', () => {
     const many = result({ uploads: ['a', 'b', 'c'].map((n) => op(`docs/${n}.html`, 'content')), deletes: [] });
     expect(plannedInvalidation(many, inputs('changed'), { filePaths: 1, wildcards: 15 })?.paths).toEqual(['/docs/*']);
@@ -145,6 +154,17 @@ describe('attachDistributionView', () => {
     expect(d.reporter.lines.filter((l) => l.startsWith('warning: '))).toEqual([
       "warning: 2 changed keys under s3://site/www/ are not served by distribution E1 (no cache behaviour sends their viewer path to this bucket's " +
         "origin path); they are not invalidated. Check prefix and the distribution's origin path.",
+    ]);
+  });
+
+  it('without cloudfront:GetDistribution: warns, assumes the origin path is the prefix, and goes on', async () => {
+    cf.on(GetDistributionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const d = deps();
+    const res = result({ target: { ...TARGET, state: { bucket: 'state', prefix: 'www/' } } });
+    await attachDistributionView(res, inputs('changed'), d);
+    expect(res.view?.viewerPaths('index.html')).toEqual(['/index.html']);
+    expect(d.reporter.lines.filter((l) => l.startsWith('warning: '))).toEqual([
+      expect.stringMatching(/^warning: cloudfront:GetDistribution is not allowed on E1; .* Allow cloudfront:GetDistribution \(read-only\)/),
     ]);
   });
 
