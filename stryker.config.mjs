@@ -24,6 +24,10 @@ export default {
     'actions/deploy-static/rules.ts',
     'actions/deploy-static/fingerprint.ts',
     'actions/deploy-static/releases.ts',
+    // Split off planning and releases: record entries, snapshot planning, rollback planning (its delete guard).
+    'actions/deploy-static/entries.ts',
+    'actions/deploy-static/snapshots.ts',
+    'actions/deploy-static/rollback-plan.ts',
     'actions/render-taskdef/config.ts',
     'actions/render-taskdef/config-load.ts',
     'actions/render-taskdef/render-checks.ts',

@@ -154,3 +154,56 @@ describe('fingerprinted build outputs', () => {
     expect(fingerprintStem(rel)).toBe(stem);
   });
 });
+
+/**
+ * The edges of each rule, one name per edge: where a hash is looked for, how long hex may be, which
+ * 8-character tokens read as words, numbers, sizes or acronyms, and which read as random. Names on
+ * the left are content-named (a cache miss costs a year of caching), on the right they are not.
+ */
+describe('fingerprint rules at their edges', () => {
+  it.each([
+    // `[name]-[8]`: a name of one character is enough; Rollup / esbuild hashes that happen to read oddly are still hashes.
+    ['a-BqG5W8cL.js', 'the shortest `[name]-[hash]`'],
+    ['js/vendor-2c79e2a64abdb08b.js', '`[name]-[16 hex]` outside _next/ (Next.js chunk naming)'],
+    [`main.${'a1'.repeat(32)}.js`, '64 hex digits (a SHA-256)'],
+    ['css/3f4a9b1c2d3e4f50.css', '`[16 hex].css` outside _next/'],
+    ['assets/logo-bcdfgh12.svg', 'letters without a vowel and digits'],
+    ['assets/img-ab12x345.png', 'a size-like run inside the token'],
+    ['assets/img-12x345ab.png', 'a size-like run at the start of the token'],
+    ['assets/clip-zq1080px.mp4', 'a unit-like run after letters'],
+    ['assets/deck-x-Intro1.js', 'a lone letter not before a number'],
+    ['assets/img-ab-Intro.png', 'a two-letter run'],
+    ['assets/app-x1y2z3w4.js', 'letters and digits alternating'],
+  ])('%s is content-named (%s)', (rel) => {
+    expect(isFingerprinted(rel)).toBe(true);
+  });
+
+  it.each([
+    ['backup.a1b2c3d4', 'the extension is never the hash'],
+    ['c0ffee.js', 'a whole name must be 16 hex digits or more'],
+    ['a1b2c3d4e5.js', 'a whole name of 10 hex digits'],
+    ['-BqG5W8cL.js', '`-[hash]` without a name'],
+    ['-2c79e2a64abdb08b.js', '`-[hex]` without a name'],
+    [`main.${'a1'.repeat(32)}f.js`, '65 hex digits is no hash'],
+    ['app.deadbeef.js', 'hex letters without a digit'],
+    ['img/logo-QWERTYUI.png', 'upper-case letters alone, not an Angular bundle'],
+    ['domain-QWERTYUI.js', 'a name that ends in an Angular bundle name'],
+    ['mainframe-QWERTYUI.js', 'a name that starts with one'],
+    ['main-abcdefgh.js', 'an Angular bundle with a lower-case word'],
+    ['file-Xqzvbnmk.txt', 'a capital first letter is not a second character class'],
+    ['og-1200x630.png', 'a size of 8 characters'],
+    ['video/trailer-2160p-4k.mp4', 'resolution and unit pieces'],
+    ['img/IMAGE001.jpg', 'a five-letter acronym and a number'],
+    ['IMG__123.jpg', 'an empty piece between two separators'],
+  ])('%s is not (%s)', (rel) => {
+    expect(isFingerprinted(rel)).toBe(false);
+  });
+
+  it.each([
+    ['index-C-HkVLXe.js', 'index-*.js'],
+    ['js/vendor-2c79e2a64abdb08b.js', 'js/vendor-*.js'],
+    ['main.3f9a1c2b.js.map', 'main.*.js.map'],
+  ])('stem of %s is %s', (rel, stem) => {
+    expect(fingerprintStem(rel)).toBe(stem);
+  });
+});
