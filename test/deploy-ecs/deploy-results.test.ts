@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { overallStatus, previousArnOutput, serviceResults, type Outcomes } from '../../actions/deploy-ecs/deploy-results.js';
+import {
+  cancelledBeforeWrites,
+  dryRunResult,
+  overallStatus,
+  previousArnOutput,
+  serviceResults,
+  type Outcomes,
+} from '../../actions/deploy-ecs/deploy-results.js';
 import type { ServiceResult } from '../../actions/deploy-ecs/deploy-types.js';
 import type { Inputs } from '../../actions/deploy-ecs/inputs.js';
 import type { Verdict } from '../../actions/deploy-ecs/judge.js';
@@ -206,5 +213,51 @@ describe('serviceResults: each service judged from what the update and the wait 
       { service: 'api', before: TD(4), after: TD(7), result: 'cancelled', durationMs: 0 },
       { service: 'web', before: TD(5), after: TD(7), result: 'succeeded', durationMs: 10_000, deploymentId: 'ecs-svc/w' },
     ]);
+  });
+});
+
+describe('the results of runs that stopped before any update', () => {
+  const two = { services: ['api', 'web'], timeoutMinutes: 2 } as Inputs;
+  const previous = new Map([
+    ['api', TD(4)],
+    ['web', TD(5)],
+  ]);
+  it('dry-run: each service planned with its line of the plan, "changed" when a revision would be registered', () => {
+    const plan = {
+      register: 'would register a new revision of api',
+      lines: ['api: would update api:4 → new', 'web: already runs it'],
+      diffs: [],
+    };
+    const r = dryRunResult(two, previous, plan, { taskDefinitionArn: TD(6) }, 1000, 3449);
+    expect(r).toMatchObject({
+      status: 'dry-run',
+      changed: true,
+      taskDefinitionArn: TD(6),
+      previousTaskDefinitionArn: `api=${TD(4)}\nweb=${TD(5)}`,
+      rolledBack: false,
+      durationSeconds: 2.4,
+      dryRun: plan,
+      image: '',
+      deploymentIds: {},
+      diff: [],
+      diagnoses: [],
+    });
+    expect(r.services).toEqual([
+      { service: 'api', before: TD(4), after: TD(6), result: 'planned', durationMs: 0, reason: 'would update api:4 → new' },
+      { service: 'web', before: TD(5), after: TD(6), result: 'planned', durationMs: 0, reason: 'already runs it' },
+    ]);
+    const reuse = dryRunResult(two, previous, { ...plan, register: 'uses api:6, which matches' }, undefined, 0, 0);
+    expect(reuse).toMatchObject({ changed: false, taskDefinitionArn: '' });
+    expect(reuse.services[0]!.after).toBe('');
+  });
+  it('cancelled before any update: every service cancelled, nothing to roll back, no plan', () => {
+    const r = cancelledBeforeWrites(two, previous, 0, 1500);
+    expect(r).toMatchObject({ status: 'cancelled', changed: false, rolledBack: false, durationSeconds: 1.5, dryRun: undefined });
+    expect(r.services).toEqual([
+      { service: 'api', before: TD(4), after: '', result: 'cancelled', durationMs: 0 },
+      { service: 'web', before: TD(5), after: '', result: 'cancelled', durationMs: 0 },
+    ]);
+    expect(r.error?.message).toBe('deploy-ecs was cancelled before any service was updated (nothing to roll back).');
+    expect(r.error?.fix).toBe('Re-run the workflow to deploy.');
   });
 });
