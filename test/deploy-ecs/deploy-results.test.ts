@@ -151,7 +151,7 @@ describe('serviceResults: each service judged from what the update and the wait 
       durationMs: 0,
     });
     // Not planned wins over a cancel or a fan-out timeout: nothing of this service was cut short.
-    expect(only(outcomes({ tracked: [], toUpdate: [], aborted: true, stoppedInFanOut: true })).result).toBe('unchanged');
+    expect(only(outcomes({ tracked: [], toUpdate: [], aborted: true, stoppedInFanOut: true }))?.result).toBe('unchanged');
   });
   it('updated, no verdict yet: cancelled (with the last progress) when the run was cancelled', () => {
     expect(only(outcomes({ aborted: true, waited: waited({ state: 'waiting', progress: '1/2 running' }) }))).toMatchObject({
@@ -189,7 +189,7 @@ describe('serviceResults: each service judged from what the update and the wait 
       reason: 'timed out after 95 s (timeout-minutes 2, the last 25 s kept for a rollback; 1/2 running)',
     });
     const noReserve = outcomes({ now: 120_040, waited: waited(undefined, { timedOut: true }) });
-    expect(only(noReserve).reason).toBe('timed out after 120 s (timeout-minutes 2; no state yet)');
+    expect(only(noReserve)?.reason).toBe('timed out after 120 s (timeout-minutes 2; no state yet)');
   });
   it('updated and waited for, with no verdict and no timeout: interrupted', () => {
     expect(only(outcomes({ waited: waited({ state: 'waiting', progress: '1/2' }) }))).toMatchObject({ result: 'interrupted' });
