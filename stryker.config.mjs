@@ -12,6 +12,10 @@ export default {
     'actions/deploy-ecs/rollback-target.ts',
     'actions/deploy-ecs/previous.ts',
     'actions/deploy-ecs/plan.ts',
+    // Split off deploy(): the read and register phases (which container gets the image, register or
+    // reuse the revision) and the results (each service's, the run's status).
+    'actions/deploy-ecs/deploy-read.ts',
+    'actions/deploy-ecs/deploy-results.ts',
     'actions/deploy-static/plan.ts',
     'actions/deploy-static/deploy.ts',
     'actions/deploy-static/deploy-invalidation.ts',
