@@ -110,16 +110,17 @@ function planOf(over: Partial<TargetPlan>): { plan: TargetPlan } {
 describe('nextEntries', () => {
   it('records every source file, sorted by path: the ETag written, or the one listed for an unchanged file', () => {
     const res = planOf({
-      uploads: [{ file: desired('z.txt'), reason: 'new' }],
-      copies: [{ file: desired('m.txt'), reason: 'headers' }],
+      // Neither in path order nor its reverse: the sort is what orders them.
+      uploads: [{ file: desired('m.txt'), reason: 'new' }],
+      copies: [{ file: desired('z.txt'), reason: 'headers' }],
       unchanged: [desired('a.txt')],
       remoteSeen: new Map([['a.txt', remote('a.txt', 'seen-a', '2026-12-01T09:00:00.000Z')]]),
     });
     const entries = nextEntries(
       res,
       new Map([
-        ['z.txt', 'put-z'],
         ['m.txt', 'copy-m'],
+        ['z.txt', 'put-z'],
       ]),
     );
     expect(Object.keys(entries)).toEqual(['a.txt', 'm.txt', 'z.txt']);
