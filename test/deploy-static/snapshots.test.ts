@@ -56,16 +56,20 @@ describe('planPreserve', () => {
   it('copies into the newest release that recorded the file without a snapshot, once per file, in path order', () => {
     const a = release('a', { 'robots.txt': file('r'), 'b.txt': file('b') });
     const b = release('b', { 'robots.txt': file('r'), 'b.txt': file('b') });
-    const m = manifestOf([a, b], { 'robots.txt': entry('r'), 'b.txt': entry('b') });
+    const c = release('c', { 'robots.txt': file('r'), 'b.txt': file('b') });
+    const m = manifestOf([a, b, c], { 'robots.txt': entry('r'), 'b.txt': entry('b') });
     const plan = planPreserve(m, ['robots.txt', 'b.txt', 'robots.txt'], 5, (rel) => ({ etag: rel === 'b.txt' ? 'b' : 'r' }));
     expect(plan.copies).toEqual([
-      { rel: 'b.txt', etag: 'b', snap: 'b', releases: ['a', 'b'] },
-      { rel: 'robots.txt', etag: 'r', snap: 'b', releases: ['a', 'b'] },
+      { rel: 'b.txt', etag: 'b', snap: 'c', releases: ['a', 'b', 'c'] },
+      { rel: 'robots.txt', etag: 'r', snap: 'c', releases: ['a', 'b', 'c'] },
     ]);
+    // Changed by hand: named against the newest release that has it.
+    expect(planPreserve(m, ['b.txt'], 5, () => ({ etag: 'edited' })).changed).toEqual([{ rel: 'b.txt', release: 'c' }]);
   });
 
   it('needs nothing for a release that recorded other headers or another ETag than the live entry, or a file not live', () => {
-    const m = manifestOf([release('a', { 'x.txt': file('x', undefined, 'other'), 'y.txt': file('old') })], {
+    // Release b does not have the files at all.
+    const m = manifestOf([release('a', { 'x.txt': file('x', undefined, 'other'), 'y.txt': file('old') }), release('b', {})], {
       'x.txt': entry('x'),
       'y.txt': entry('y'),
     });
@@ -103,7 +107,14 @@ describe('preserveLive', () => {
   };
 
   it('copies each file on its recorded ETag and sets the snapshot on the releases that recorded it', async () => {
-    const { s3, mem } = bucket({ 'app/robots.txt': 'r', 'app/a b.txt': 's' });
+    const { s3: inner, mem } = bucket({ 'app/robots.txt': 'r', 'app/a b.txt': 's' });
+    const sent: Record<string, unknown>[] = [];
+    const s3 = {
+      send: async (c: { input: Record<string, unknown> }) => {
+        sent.push(c.input);
+        return inner.send(c as never);
+      },
+    } as unknown as S3Client;
     const a = release('a', { 'robots.txt': file('r'), 'a b.txt': file('s') });
     const b = release('b', { 'robots.txt': file('r'), 'a b.txt': file('s2') });
     const m = manifestOf([a, b], {});
@@ -113,6 +124,14 @@ describe('preserveLive', () => {
         { rel: 'a b.txt', etag: 's', snap: 'a', releases: ['a'] },
       ],
       changed: [],
+    });
+    // MetadataDirective COPY: the snapshot keeps Content-Type and Cache-Control; the copy only of the recorded version.
+    expect(sent.find((i) => i.Key === 'app/.deploy-static/releases/b/robots.txt')).toEqual({
+      Bucket: 'site',
+      Key: 'app/.deploy-static/releases/b/robots.txt',
+      CopySource: 'site/app/robots.txt',
+      MetadataDirective: 'COPY',
+      CopySourceIfMatch: '"r"',
     });
     expect(mem.objects.get('app/.deploy-static/releases/b/robots.txt')?.etag).toBe('r');
     expect(mem.objects.get('app/.deploy-static/releases/a/a b.txt')?.etag).toBe('s');
@@ -144,6 +163,15 @@ describe('preserveLive', () => {
     } as unknown as S3Client;
     await expect(run(failing, m, { copies: [{ rel: 'robots.txt', etag: 'r', snap: 'a', releases: ['a'] }], changed: [] })).rejects.toThrow(
       /AccessDenied/,
+    );
+    // An error that is not an S3 answer (no status) stops the run as it is.
+    const broken = {
+      send: async () => {
+        throw new Error('socket hang up');
+      },
+    } as unknown as S3Client;
+    await expect(run(broken, m, { copies: [{ rel: 'robots.txt', etag: 'r', snap: 'a', releases: ['a'] }], changed: [] })).rejects.toThrow(
+      'socket hang up',
     );
   });
 
