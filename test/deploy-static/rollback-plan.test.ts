@@ -129,6 +129,7 @@ describe('planRollback', () => {
       'docs/page.html.gz': file('pa', 'a'),
       'robots.txt': file('ra', 'a'),
       'logo.svg': file('la', 'a'),
+      'notes.html.txt': file('na', 'a'),
       'sw.js': file('sa', 'a'),
     };
     const a = release('a', files);
@@ -142,7 +143,7 @@ describe('planRollback', () => {
       ]),
     );
     const plan = planRollback(target, store, manifest([a, b, c], c), listing(keys), toA);
-    expect(plan.restores).toEqual(['logo.svg', 'robots.txt', 'sw.js', 'about.htm', 'docs/page.html.gz', 'index.html']);
+    expect(plan.restores).toEqual(['logo.svg', 'notes.html.txt', 'robots.txt', 'sw.js', 'about.htm', 'docs/page.html.gz', 'index.html']);
     expect(plan.deletes).toEqual([]);
     // b and c recorded the live files without a snapshot: copied into c's folder before they are overwritten.
     expect(plan.preserve.copies.map((p) => [p.rel, p.snap, p.releases])).toEqual(
@@ -182,9 +183,11 @@ describe('planRollback', () => {
       'site/.deploy-static/lock.json': 'l',
       'site/keep/me.txt': 'k',
       'site/theirs.txt': 't',
+      // Listed last, deleted first: deletes are in key order.
+      'site/aaa.txt': 'a',
     };
     const all = planRollback(target, store, manifest([A, B, C], C), listing(extra), { ...toA, delete: 'all', exclude: ['keep/**'] });
-    expect(all.deletes).toEqual(['site/new.txt', 'site/theirs.txt']);
+    expect(all.deletes).toEqual(['site/aaa.txt', 'site/new.txt', 'site/theirs.txt']);
     // delete: true leaves what the record does not own.
     const owned = planRollback(target, store, manifest([A, B, C], C), listing(extra), { ...toA, exclude: ['keep/**'] });
     expect(owned.deletes).toEqual(['site/new.txt']);
@@ -193,12 +196,12 @@ describe('planRollback', () => {
   it('with the state elsewhere, a .deploy-static folder is site content and missing snapshots are named with their bucket', () => {
     const away = { ...target, state: { bucket: 'state', prefix: 'sites/one/' } };
     const { 'site/.deploy-static/releases/a/index.html': _i, 'site/.deploy-static/releases/a/robots.txt': _r, ...siteOnly } = live;
-    const site = listing({ ...siteOnly, 'site/.deploy-static/x': 'x' });
+    const site = listing({ ...siteOnly, 'site/.deploy-static/x': 'x', 'site/undefined.txt': 'u' });
     const snaps = listing({ 'sites/one/releases/a/index.html': 'ia', 'sites/one/releases/a/robots.txt': 'ra' });
     const plan = planRollback(away, store, manifest([A, B, C], C), site, { ...toA, delete: 'all' }, snaps);
     expect([plan.restores, plan.deletes]).toEqual([
       ['robots.txt', 'index.html'],
-      ['site/.deploy-static/x', 'site/new.txt'],
+      ['site/.deploy-static/x', 'site/new.txt', 'site/undefined.txt'],
     ]);
     const e = thrown(() => planRollback(away, store, manifest([A, B, C], C), site, toA, snaps.slice(1)));
     expect([e.message, e.location.input, e.fix]).toEqual([
