@@ -120,6 +120,21 @@ describe('planAll', () => {
     );
   });
 
+  it('a record naming a file gone from both source and bucket is not settled by the head: the record is read (and rewritten)', async () => {
+    const { deps, inputs, deploy, mem } = setup();
+    await deploy(source(SITE));
+    // robots.txt removed by hand from the bucket, and from the build: nothing to upload, copy or delete, yet
+    // the record still has its entry, so the run must write a record without it.
+    mem.objects.delete('app/robots.txt');
+    const without = { ...SITE } as Record<string, string>;
+    delete without['robots.txt'];
+    const [res] = await planAll(inputs(source(without)), deps);
+    expect(res!.unchangedByHead).toBeUndefined();
+    expect(res!.store.loaded).toBe(true);
+    expect(res!.manifest?.entries['robots.txt']).toBeDefined();
+    expect([res!.plan.uploads, res!.plan.copies, res!.plan.deletes, res!.plan.unchanged.length]).toEqual([[], [], [], 3]);
+  });
+
   it('a changed build reads the record and plans the change; assets of kept releases stay, but the guard counts them', async () => {
     const { deps, reporter, inputs, deploy } = setup();
     await deploy(source(SITE));

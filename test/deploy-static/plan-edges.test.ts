@@ -3,18 +3,20 @@
  * next record (remoteSeen, replaced, foreign, remoteCount), which remote keys it never acts on, when a
  * record entry or a HEAD settles a key, and the guard's limits, counts and messages.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   checkDeleteGuard,
   desiredFiles,
   planTarget,
   relOf,
+  type DesiredFile,
   type Manifest,
   type PlanOptions,
   type RemoteObject,
   type TargetPlan,
 } from '../../actions/deploy-static/plan.js';
 import type { LocalFile } from '../../actions/deploy-static/scan.js';
+import { ActionError } from '../../lib/errors.js';
 
 const md5 = (c: string) => c.repeat(32).slice(0, 32);
 const T0 = '2026-11-27T10:00:00.000Z';
@@ -36,14 +38,20 @@ const remote = (rel: string, content = 'a', size = 10): RemoteObject => ({
 const entry = (headers: string, content = 'a') => ({ etag: md5(content), md5: md5(content), headers, lastModified: T0 });
 
 describe('what the plan hands on', () => {
-  const local = desiredFiles([file('index.html'), file('about.html', 'b'), file('new.html')], opts);
+  // Built in beforeEach, not at collection time: a mutant of the module then fails the tests that use it.
+  let local: DesiredFile[];
+  let record: Manifest;
+  let plan: TargetPlan;
   const hashOf = (rel: string) => local.find((f) => f.rel === rel)!.headerHash;
-  const record: Manifest = {
-    version: 2,
-    entries: { 'index.html': entry(hashOf('index.html')), 'about.html': entry(hashOf('about.html')), 'old.js': entry('h') },
-  };
   const listing = [remote('index.html'), remote('about.html'), remote('old.js'), remote('theirs.txt')];
-  const plan = planTarget(local, listing, record, opts);
+  beforeEach(() => {
+    local = desiredFiles([file('index.html'), file('about.html', 'b'), file('new.html')], opts);
+    record = {
+      version: 2,
+      entries: { 'index.html': entry(hashOf('index.html')), 'about.html': entry(hashOf('about.html')), 'old.js': entry('h') },
+    };
+    plan = planTarget(local, listing, record, opts);
+  });
 
   it('files: key under the prefix, header hash and entry flag', () => {
     expect(local.map((f) => [f.key, f.entry])).toEqual([
@@ -96,6 +104,32 @@ describe('what the plan hands on', () => {
       'app/.deploy-static/x',
     ]);
     expect(desiredFiles([file('.deploy-static/x')], { ...opts, stateRel: undefined })).toHaveLength(1);
+    // No state folder is no prefix at all: not even a file or key named "undefined…" is held back.
+    expect(desiredFiles([file('undefined.html')], { ...opts, stateRel: undefined }).map((f) => f.key)).toEqual(['app/undefined.html']);
+    expect(planTarget([], [remote('undefined.html')], undefined, { ...opts, delete: 'all', stateRel: undefined }).deletes).toEqual([
+      'app/undefined.html',
+    ]);
+  });
+
+  it('a source file inside the state folder is refused naming the source input and the way out', () => {
+    let err: unknown;
+    try {
+      desiredFiles([file('index.html'), file('.deploy-static/manifest.json')], opts);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ActionError);
+    const e = err as ActionError;
+    expect([e.message, e.location.input, e.fix]).toEqual([
+      "'.deploy-static/manifest.json' is inside .deploy-static/, which is reserved for the deploy manifest and lock.",
+      'source',
+      "Rename the file, or add it to 'exclude' (or keep the state elsewhere with state-bucket / state-prefix).",
+    ]);
+  });
+
+  it('a size that differs from the listing is a content upload without a HEAD', () => {
+    const p = planTarget(local.slice(0, 1), [remote('index.html', 'a', 11)], undefined, opts);
+    expect([p.uploads.map((o) => [o.file.rel, o.reason]), p.unresolved]).toEqual([[['index.html', 'content']], []]);
   });
 
   it('a weak or quoted ETag is compared without its quotes', () => {
@@ -106,8 +140,12 @@ describe('what the plan hands on', () => {
 });
 
 describe('when the record or a HEAD settles a key', () => {
-  const local = desiredFiles([file('a.txt')], opts);
-  const h = local[0]!.headerHash;
+  let local: DesiredFile[];
+  let h: string;
+  beforeEach(() => {
+    local = desiredFiles([file('a.txt')], opts);
+    h = local[0]!.headerHash;
+  });
 
   it('an entry without LastModified is not trusted, even when the listing has none either', () => {
     const { lastModified: _l, ...unstamped } = remote('a.txt');

@@ -1,11 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   checkDeleteGuard,
   desiredFiles,
   planTarget,
+  type DesiredFile,
   type Manifest,
   type PlanOptions,
   type RemoteObject,
+  type TargetPlan,
 } from '../../actions/deploy-static/plan.js';
 import { parseRecord } from '../../actions/deploy-static/record.js';
 import { parseHeaderRules } from '../../actions/deploy-static/rules.js';
@@ -40,9 +42,14 @@ function manifestFor(rels: string[], headersOf: (rel: string) => string, content
 }
 
 describe('sync plan', () => {
-  const local = desiredFiles([file('index.html'), file('assets/app.3f9a1c.js')], opts);
+  // Built in beforeEach, not at collection time: a mutant of the module then fails the tests that use it.
+  let local: DesiredFile[];
+  let fullManifest: Manifest;
   const hashOf = (rel: string) => local.find((f) => f.rel === rel)!.headerHash;
-  const fullManifest = manifestFor(['index.html', 'assets/app.3f9a1c.js'], hashOf);
+  beforeEach(() => {
+    local = desiredFiles([file('index.html'), file('assets/app.3f9a1c.js')], opts);
+    fullManifest = manifestFor(['index.html', 'assets/app.3f9a1c.js'], hashOf);
+  });
 
   it('uploads everything on a cold bucket', () => {
     const plan = planTarget(local, [], undefined, opts);
@@ -188,13 +195,15 @@ describe('sync plan', () => {
 });
 
 describe('delete guard', () => {
-  const local = desiredFiles([file('index.html')], opts);
-  const objects = Array.from({ length: 10 }, (_, i) => remote(`old-${i}.js`)).concat(remote('index.html'));
-  const owner = manifestFor(
-    objects.map((o) => o.key.slice(4)),
-    () => 'h',
-  );
-  const plan = planTarget(local, objects, owner, opts);
+  let plan: TargetPlan;
+  beforeEach(() => {
+    const objects = Array.from({ length: 10 }, (_, i) => remote(`old-${i}.js`)).concat(remote('index.html'));
+    const owner = manifestFor(
+      objects.map((o) => o.key.slice(4)),
+      () => 'h',
+    );
+    plan = planTarget(desiredFiles([file('index.html')], opts), objects, owner, opts);
+  });
 
   it('does not count fingerprinted assets replaced by their rebuilt names (a 3-file Vite site), but still guards a build that lost them', () => {
     const before = ['index.html', 'assets/index-C-HkVLXe.js', 'assets/index-BqG5W8cL.css'];
