@@ -222,3 +222,90 @@ describe('normalizeCpu / normalizeMemory', () => {
     ['1024', '1024'],
   ])('memory %s → %s', (given, want) => expect(normalizeMemory(given)).toBe(want));
 });
+
+describe('normalizeCpu / normalizeMemory: only a whole "<number> vCPU" / "<number> GB" converts', () => {
+  it.each([
+    ['16 vCPU', '16384'],
+    ['1 vCPU ', '1024'],
+  ])('cpu %j → %s', (given, want) => expect(normalizeCpu(given)).toBe(want));
+
+  it.each([
+    ['30 GB', '30720'],
+    ['0.25GB', '256'],
+    ['2 GB ', '2048'],
+  ])('memory %j → %s', (given, want) => expect(normalizeMemory(given)).toBe(want));
+
+  it.each(['about 1 vCPU', '1 vCPU each'])('cpu %j is kept as written', (given) => expect(normalizeCpu(given)).toBe(given));
+  it.each(['about 2 GB', '2 GB each'])('memory %j is kept as written', (given) => expect(normalizeMemory(given)).toBe(given));
+
+  it('a value that is neither a number nor a string is kept as written', () => {
+    const cpu = ['1 vCPU'];
+    const memory = ['2 GB'];
+    expect(normalizeCpu(cpu)).toBe(cpu);
+    expect(normalizeMemory(memory)).toBe(memory);
+  });
+});
+
+describe('normalizeTaskDefinition: the canonical form', () => {
+  const def = (extra: Record<string, unknown>) => ({ family: 'f', containerDefinitions: [{ name: 'x', image: 'i' }], ...extra });
+
+  it('object keys in another order compare equal', () => {
+    const a = { family: 'f', cpu: '256', containerDefinitions: [{ name: 'x', image: 'i', command: ['a'] }] };
+    const b = { containerDefinitions: [{ command: ['a'], image: 'i', name: 'x' }], cpu: '256', family: 'f' };
+    expect(taskDefinitionsEqual(a, b)).toBe(true);
+  });
+
+  it('null values, objects holding only nulls, and lists holding only empty entries compare equal to leaving them out', () => {
+    expect(taskDefinitionsEqual(def({ pidMode: null }), def({}))).toBe(true);
+    expect(taskDefinitionsEqual(def({ runtimePlatform: { cpuArchitecture: null } }), def({}))).toBe(true);
+    expect(taskDefinitionsEqual(def({ placementConstraints: [{}, null] }), def({}))).toBe(true);
+    expect(normalizeTaskDefinition(def({ pidMode: null, placementConstraints: [{}] }))).toEqual(normalizeTaskDefinition(def({})));
+  });
+
+  it('sorts containers by name, not by their other keys', () => {
+    const n = normalizeTaskDefinition({
+      family: 'f',
+      containerDefinitions: [
+        { name: 'b', image: 'a' },
+        { name: 'a', image: 'z' },
+      ],
+    });
+    expect((n.containerDefinitions as { name: string }[]).map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
+  it('lists sorted by their whole entry (mount points, port mappings, volumes) compare equal in any order', () => {
+    const mounts = [
+      { sourceVolume: 'b', containerPath: '/b' },
+      { sourceVolume: 'a', containerPath: '/a' },
+      { sourceVolume: 'c', containerPath: '/c' },
+    ];
+    const withMounts = (m: unknown[]) => ({
+      family: 'f',
+      volumes: [{ name: 'c' }, { name: 'a' }, { name: 'b' }],
+      containerDefinitions: [{ name: 'x', image: 'i', mountPoints: m }],
+    });
+    expect(taskDefinitionsEqual(withMounts(mounts), withMounts([mounts[1], mounts[2], mounts[0]]))).toBe(true);
+    expect(taskDefinitionsEqual(withMounts(mounts), withMounts([mounts[2], mounts[1], mounts[0]]))).toBe(true);
+    expect(taskDefinitionsEqual(withMounts(mounts), withMounts([mounts[0], mounts[2], mounts[1]]))).toBe(true);
+    const n = normalizeTaskDefinition(withMounts(mounts)) as { volumes: unknown[]; containerDefinitions: { mountPoints: unknown[] }[] };
+    expect(n.containerDefinitions[0]!.mountPoints).toEqual([mounts[1], mounts[0], mounts[2]]);
+    expect(n.volumes).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
+  });
+
+  it('keeps the definition’s own tags when no tags are passed', () => {
+    expect(taskDefinitionsEqual(def({ tags: [{ key: 'team', value: 'a' }] }), def({ tags: [{ key: 'team', value: 'b' }] }))).toBe(false);
+    expect(normalizeTaskDefinition(def({ tags: [{ key: 'team', value: 'a' }] })).tags).toEqual([{ key: 'team', value: 'a' }]);
+  });
+
+  it('a definition without containers or units normalizes to what it has', () => {
+    expect(normalizeTaskDefinition({ family: 'f' })).toEqual({ family: 'f' });
+  });
+
+  it('volumes: only configuredAtLaunch false is the default; a changed or added volume is noticed', () => {
+    const vol = (v: Record<string, unknown>) => def({ volumes: [v] });
+    expect(taskDefinitionsEqual(vol({ name: 'data', configuredAtLaunch: false }), vol({ name: 'data' }))).toBe(true);
+    expect(taskDefinitionsEqual(vol({ name: 'data', configuredAtLaunch: true }), vol({ name: 'data' }))).toBe(false);
+    expect(taskDefinitionsEqual(vol({ name: 'data' }), vol({ name: 'other' }))).toBe(false);
+    expect(taskDefinitionsEqual(vol({ name: 'data' }), def({}))).toBe(false);
+  });
+});

@@ -232,3 +232,158 @@ describe('registerIfChanged', () => {
     expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 });
+
+describe('parseTaskDefinition: what it accepts and how it reports', () => {
+  const problem = (value: unknown, where = { file: 'td.json', input: 'task-definition' }) => {
+    try {
+      parseTaskDefinition(value, where);
+    } catch (e) {
+      return e as ActionError;
+    }
+    throw new Error('parseTaskDefinition accepted the value');
+  };
+
+  it('a describe response with no tags gives no tags; an object with a family is not unwrapped', () => {
+    expect(parseTaskDefinition({ taskDefinition: describedDef(), tags: [] })).not.toHaveProperty('tags');
+    expect(String(problem({ ...fileDef(), taskDefinition: describedDef() }))).toMatch(/taskDefinition/);
+  });
+
+  it('drops null values at every level and turns task cpu/memory numbers into strings', () => {
+    const d = parseTaskDefinition({
+      family: 'api',
+      pidMode: null,
+      cpu: 256,
+      memory: 512,
+      containerDefinitions: [{ name: 'x', image: 'i', command: null, environment: [{ name: 'A', value: '1' }] }],
+    });
+    expect(d).toEqual({
+      family: 'api',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'x', image: 'i', environment: [{ name: 'A', value: '1' }] }],
+    });
+  });
+
+  it('a family: letters, digits, "-" and "_", 1 to 255 characters', () => {
+    const containerDefinitions = [{ name: 'x', image: 'i' }];
+    expect(parseTaskDefinition({ family: 'my-app_2', containerDefinitions }).family).toBe('my-app_2');
+    expect(parseTaskDefinition({ family: 'a'.repeat(255), containerDefinitions }).family).toHaveLength(255);
+    expect(problem({ family: 'a'.repeat(256), containerDefinitions }).location.field).toBe('family');
+    expect(problem({ family: 'app!', containerDefinitions }).location.field).toBe('family');
+  });
+
+  it('an empty container name or image is missing', () => {
+    expect(problem({ family: 'api', containerDefinitions: [{ name: '', image: 'i' }] }).location.field).toBe(
+      'containerDefinitions[0].name',
+    );
+    expect(problem({ family: 'api', containerDefinitions: [{ name: 'x', image: '' }] }).location.field).toBe(
+      'containerDefinitions[0].image',
+    );
+  });
+
+  it('one problem is thrown as it is, with the file, input and field', () => {
+    const err = problem({ family: 'my app', containerDefinitions: [{ name: 'x', image: 'i' }] });
+    expect(err.location).toMatchObject({ file: 'td.json', input: 'task-definition', field: 'family' });
+    expect(err.message).not.toMatch(/problems/);
+  });
+
+  it('several problems: one error naming the file, each problem with its field and fix', () => {
+    const err = problem({ family: 'my app', containerDefinitions: [{ name: 'x' }] });
+    expect(err.message).toContain('td.json has 2 problems:\n');
+    expect(err.message).toContain(
+      `  - family: 'family' must be a name of letters, digits, '-' and '_', got "my app". Fix: Set "family": "my-app".`,
+    );
+    expect(err.message).toContain(
+      '  - containerDefinitions[0].image: containerDefinitions[0].image is missing. Fix: Give every container an image.',
+    );
+    expect(err.location).toMatchObject({ file: 'td.json', input: 'task-definition' });
+    expect(err.problems).toHaveLength(2);
+    expect(problem({ family: 'my app', containerDefinitions: [{ name: 'x' }] }, {} as never).message).toMatch(
+      /^task definition has 2 problems/,
+    );
+  });
+
+  it('a value that is not an object names the file and the fix', () => {
+    const err = problem([fileDef()]);
+    expect(err.message).toBe('A task definition must be a JSON object.');
+    expect(err.location).toMatchObject({ file: 'td.json', input: 'task-definition' });
+    expect(err.fix).toMatch(/RegisterTaskDefinition request shape/);
+  });
+});
+
+describe('readTaskDefinitionFile: errors name the input, file and line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'taskdef-read-'));
+
+  it('names the input given by the caller', () => {
+    const missing = join(dir, 'missing.json');
+    expect(() => readTaskDefinitionFile(missing, { input: 'task-definition-file' })).toThrow(ActionError);
+    try {
+      readTaskDefinitionFile(missing, { input: 'task-definition-file' });
+    } catch (e) {
+      expect((e as ActionError).location).toMatchObject({ input: 'task-definition-file', file: missing });
+      expect((e as ActionError).fix).toMatch(/Check the path/);
+    }
+  });
+
+  it('gives the line of a syntax error whose message has a position', () => {
+    const p = join(dir, 'position.json');
+    writeFileSync(p, '{\n  "family": "api"\n  "cpu": "256"\n}');
+    try {
+      readTaskDefinitionFile(p);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ActionError).location).toMatchObject({ input: 'task-definition', file: p, line: 3 });
+      expect((e as ActionError).message).toMatch(/is not valid JSON/);
+    }
+  });
+
+  it('gives no line when the file ends too early', () => {
+    const p = join(dir, 'short.json');
+    writeFileSync(p, '{\n  "family": "api",\n');
+    try {
+      readTaskDefinitionFile(p);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ActionError).location.line).toBeUndefined();
+    }
+  });
+});
+
+describe('registerIfChanged: the edges', () => {
+  const ecsMock = mockClient(ECSClient);
+  const ecs = new ECSClient({ region: 'eu-west-1' });
+  beforeEach(() => ecsMock.reset());
+
+  it('a family not found (InvalidParameterException, "does not exist") registers the first revision', async () => {
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('The specified task definition does not exist.'), { name: 'InvalidParameterException' }));
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: describedDef(1) });
+    expect(await registerIfChanged(ecs, fileDef())).toMatchObject({ arn: ARN(1), changed: true });
+  });
+
+  it('a ClientException about something else propagates', async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ClientException' }));
+    await expect(registerIfChanged(ecs, fileDef())).rejects.toThrow('Rate exceeded');
+  });
+
+  it('a revision described without tags equals a file without tags', async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: describedDef(3) });
+    const { tags: _tags, ...untagged } = fileDef();
+    expect(await registerIfChanged(ecs, untagged)).toMatchObject({ arn: ARN(3), changed: false, taskDefinition: { revision: 3 } });
+  });
+
+  it('a RegisterTaskDefinition answer without an ARN is an error', async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: describedDef(3), tags: [] });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: {} });
+    await expect(registerIfChanged(ecs, fileDef())).rejects.toThrow(/no taskDefinitionArn/);
+  });
+
+  it('returns the registered definition and the previous one', async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: describedDef(3), tags: [] });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: describedDef(4) });
+    const res = await registerIfChanged(ecs, fileDef());
+    expect(res.taskDefinition.revision).toBe(4);
+    expect(res.previous?.revision).toBe(3);
+  });
+});
