@@ -337,14 +337,15 @@ describe('readTaskDefinitionFile: errors name the input, file and line', () => {
     }
   });
 
-  it('gives no line when the file ends too early', () => {
+  it('names the line where the file ends too early', () => {
     const p = join(dir, 'short.json');
     writeFileSync(p, '{\n  "family": "api",\n');
     try {
       readTaskDefinitionFile(p);
       expect.unreachable();
     } catch (e) {
-      expect((e as ActionError).location.line).toBeUndefined();
+      // The text stops on line 3 (after the last newline): that is where the JSON parser gave up.
+      expect((e as ActionError).location.line).toBe(3);
     }
   });
 });
