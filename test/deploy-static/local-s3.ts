@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { logS3Iam } from '../emulator/iam-s3.js';
 import { s3Operation } from '../emulator/s3.js';
+import { atomicPuts } from '../emulator/s3-atomic.js';
 import { COPY_LIMIT, forwardTo, refuseWithoutChecksum, sendAsS3 } from '../emulator/s3-conditional.js';
 
 interface S3rverInstance {
-  store: { getResourcePath(bucket: string, key: string, resource: string): string };
+  store: Parameters<typeof atomicPuts>[0];
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
@@ -167,6 +168,7 @@ export async function startLocalS3(buckets: string[] = [], opts: { kmsBuckets?: 
     directory: dir,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
+  atomicPuts(s3rver.store);
   const { port: s3Port } = await s3rver.run();
   const requests: S3Request[] = [];
   let seq = 0;

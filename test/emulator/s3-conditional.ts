@@ -22,6 +22,7 @@
  */
 import { utimesSync } from 'node:fs';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { oneAtATime } from './s3-atomic.js';
 
 const queues = new Map<string, Promise<void>>();
 
@@ -314,6 +315,19 @@ export async function sendAsS3(
 ): Promise<void> {
   copySourceAsS3Decodes(req);
   if (await copyBeyondLimit(req, res, port, copyLimit)) return;
-  touchBeforeInPlaceCopy(req, store);
-  if (!handleConditional(req, res, port, forward)) await forward();
+  // One request at a time per object key: a read sees one whole version (s3-atomic.ts).
+  await oneAtATime(req, async () => {
+    touchBeforeInPlaceCopy(req, store);
+    if (!handleConditional(req, res, port, forward)) await forward();
+    else await answered(res);
+  });
+}
+
+/** Settles when the answer to the client is complete (or the connection is gone). */
+function answered(res: ServerResponse): Promise<void> {
+  if (res.writableFinished || res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('finish', resolve);
+    res.once('close', resolve);
+  });
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { escapeXml } from './core.js';
 import { logS3Iam } from './iam-s3.js';
+import { atomicPuts } from './s3-atomic.js';
 import { forwardTo, sendAsS3 } from './s3-conditional.js';
 import type { Faults, Recorder } from './server.js';
 
@@ -21,7 +22,7 @@ interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   configureBuckets(): Promise<void>;
-  store: { putBucket(name: string): Promise<unknown>; getResourcePath(bucket: string, key: string, resource: string): string };
+  store: Parameters<typeof atomicPuts>[0] & { putBucket(name: string): Promise<unknown> };
 }
 
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
@@ -70,6 +71,7 @@ export class S3Emulator {
       const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
       this.directory = mkdtempSync(join(tmpdir(), 'emulator-s3-'));
       this.s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: this.directory, configureBuckets: [] });
+      atomicPuts(this.s3rver.store);
       this.target = await this.s3rver.run();
       return this.target;
     })();
