@@ -53,8 +53,13 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({ ETag: '"single"' });
 });
 
+// These two move 9–15 MiB through the SDK's part chunking and checksums: a fraction of a second on an
+// idle machine, but past vitest's 5 s default at a load of 20 on 2 cores (seen in a full run beside four
+// other jobs). A longer limit, not a timing assertion: nothing here depends on how fast it goes.
+const BYTES_TIMEOUT = { timeout: 30_000 };
+
 describe('multipart memory', () => {
-  it('uses 8 MiB parts whatever the threshold (a 100 MiB threshold once meant 100 MiB parts × 4 buffered)', async () => {
+  it('uses 8 MiB parts whatever the threshold (a 100 MiB threshold once meant 100 MiB parts × 4 buffered)', BYTES_TIMEOUT, async () => {
     // The smallest file that tells: at a threshold over 8 MiB, parts of the threshold's size would send it in one piece.
     const f = file('video.mp4', 9 * MiB);
     expect(await uploadFile(client, 'b', 'app/', f, { multipartThreshold: 9 * MiB })).toBe('abc-3');
@@ -68,7 +73,7 @@ describe('multipart memory', () => {
     expect(partSizeFor(200 * 1024 * MiB, 8 * MiB)).toBe(Math.ceil((200 * 1024 * MiB) / 10_000));
   });
 
-  it(`runs at most ${MULTIPART_SLOTS} multipart uploads at once; small files are not held back`, async () => {
+  it(`runs at most ${MULTIPART_SLOTS} multipart uploads at once; small files are not held back`, BYTES_TIMEOUT, async () => {
     let running = 0;
     let peak = 0;
     // The multipart uploads are held at their start until the slots are full: the next one, had it a
