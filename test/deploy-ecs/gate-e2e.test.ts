@@ -148,7 +148,10 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
     expect(r.summary).toMatch(/Test-traffic gate[\s\S]*POST_TEST_TRAFFIC_SHIFT pause hook[\s\S]*token=\*\*\*[\s\S]*✅ passed \| 200×2/);
   });
 
-  it('blue/green, unhealthy green: 503s at the pause, then ROLLBACK; the service is back on the old revision', async () => {
+  // Two bundle runs with a 6 s gate window each: past the project's 60 s at a load of 20.
+  it('blue/green, unhealthy green: 503s at the pause, then ROLLBACK; the service is back on the old revision', {
+    timeout: 120_000,
+  }, async () => {
     const { cluster, family } = seed('BLUE_GREEN', { hooks: pause(['POST_TEST_TRAFFIC_SHIFT']) });
     const r = await run(cluster, taskDef(family, 'v2', { HEALTHY: 'false' }), {
       'gate-url': listener.url(cluster, 'backend'),
@@ -500,7 +503,8 @@ describe.concurrent('deploy-ecs test-traffic gate (bundle)', () => {
 
   it('a rolling release held at a PAUSE hook nobody answers: the run times out and rolls back, no deployment is left paused', async () => {
     const { cluster, family } = seed('ROLLING', { hooks: pause(['POST_SCALE_UP']) });
-    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'timeout-minutes': '0.1' });
+    // 15 s, of which a quarter is kept for the rollback: at 6 s (1.5 s kept) a load of 20 aborted the rollback's calls.
+    const r = await run(cluster, taskDef(family, 'v2'), { 'gate-url': listener.url(cluster, 'backend'), 'timeout-minutes': '0.25' });
     expect(r.code, r.stdout).toBe(1);
     expect(r.outputs.status).toBe('timed-out');
     expect(r.outputs['rolled-back'], r.stdout).toBe('true');
