@@ -14,20 +14,21 @@ type Project = {
 const projects = (config.test?.projects ?? []) as Project[];
 
 describe('vitest.config.ts', () => {
-  it('has the unit, processes, bundles and iam projects, each loading the setup that requires an assertion per test', () => {
-    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'processes', 'bundles', 'iam']);
+  it('has the unit, unit-isolated, processes, bundles and iam projects, each loading the setup that requires an assertion per test', () => {
+    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'unit-isolated', 'processes', 'bundles', 'iam']);
     for (const p of projects) expect(p.test?.setupFiles, p.test?.name).toContain('test/helpers/assertions-required.ts');
   });
 
   it('runs the IAM policy check after every other project, with the IAM log directory set up for the whole run', () => {
     const order = (name: string) => projects.find((p) => p.test?.name === name)?.test?.sequence?.groupOrder ?? 0;
-    for (const name of ['unit', 'processes', 'bundles']) expect(order('iam'), name).toBeGreaterThan(order(name));
+    for (const name of ['unit', 'unit-isolated', 'processes', 'bundles']) expect(order('iam'), name).toBeGreaterThan(order(name));
     expect(projects.find((p) => p.test?.name === 'iam')?.test?.globalSetup).toEqual(['test/iam/setup.ts']);
   });
 
   it('gives unit tests the default timeout of vitest; processes and bundles longer ones', () => {
     expect(config.test?.testTimeout).toBeUndefined();
     expect(projects.find((p) => p.test?.name === 'unit')?.test?.testTimeout).toBeUndefined();
+    expect(projects.find((p) => p.test?.name === 'unit-isolated')?.test?.testTimeout).toBeUndefined();
     expect(projects.find((p) => p.test?.name === 'processes')?.test?.testTimeout).toBe(30_000);
     expect(projects.find((p) => p.test?.name === 'bundles')?.test?.testTimeout).toBe(60_000);
   });

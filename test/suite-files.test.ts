@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/run-bundle.js';
-import { bundleTestFiles, processTestFiles } from './helpers/suite-files.js';
+import { bundleTestFiles, isolatedUnitFiles, processTestFiles } from './helpers/suite-files.js';
 
 function fakeRepo(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'suite-files-'));
@@ -64,5 +64,31 @@ describe('processTestFiles', () => {
       'test/a/pure.test.ts': 'expect(1).toBe(1);',
     });
     expect(processTestFiles(root)).toEqual(['test/a/bash.test.ts', 'test/a/emulator.test.ts']);
+  });
+});
+
+describe('isolatedUnitFiles', () => {
+  it('takes a unit file that mocks a module or a client, fakes the clock or sets the environment (itself or through an import); leaves pure unit files, process and bundle files out', () => {
+    // Spelled in pieces, as CALL above: the classifier reads this file's text too.
+    const vi = ['vi', '.'].join('');
+    const root = fakeRepo({
+      'test/helpers/run-bundle.ts': `export async function ${CALL}) {}`,
+      'test/a/mocks.test.ts': `${vi}mock('node:fs');`,
+      'test/a/client.test.ts': `const s3 = ${['mock', 'Client('].join('')}S3Client);`,
+      'test/a/clock.test.ts': `${vi}useFakeTimers();`,
+      'test/a/env.test.ts': `process.env.${'AWS_REGION'} = 'x';`,
+      'test/a/stub.ts': `export const stub = () => ${vi}spyOn(console, 'log');`,
+      'test/a/via-helper.test.ts': "import { stub } from './stub.js';\nstub();",
+      'test/a/reads-env.test.ts': `expect(process.env.${'AWS_REGION'} === 'x').toBe(false);`,
+      'test/a/pure.test.ts': 'expect(1).toBe(1);',
+      'test/a/emulator.test.ts': `const emu = await startEmulator(); ${vi}mock('x');`,
+    });
+    expect(isolatedUnitFiles(root)).toEqual([
+      'test/a/client.test.ts',
+      'test/a/clock.test.ts',
+      'test/a/env.test.ts',
+      'test/a/mocks.test.ts',
+      'test/a/via-helper.test.ts',
+    ]);
   });
 });

@@ -83,3 +83,30 @@ export function processTestFiles(root: string): string[] {
     .filter((f) => !bundles.has(f) && startsProcesses(join(root, f), root))
     .sort();
 }
+
+// A call that replaces a module, a client's `send`, the clock, a global or the environment for the
+// rest of the process, in the test file or a module it imports. vitest's module mocks and
+// aws-sdk-client-mock's stubs outlive the file that made them when files share a process.
+const REPLACES_SHARED_STATE =
+  /\bvi\.(?:mock|doMock|useFakeTimers|stubGlobal|stubEnv|spyOn)\(|\bmockClient\(|process\.env(?:\.\w+|\[[^\]]+\])\s*=(?!=)|\bdelete process\.env|process\.chdir\(/;
+
+function replacesSharedState(file: string, root: string, seen = new Set<string>()): boolean {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  if (REPLACES_SHARED_STATE.test(readFileSync(file, 'utf8'))) return true;
+  return edges(file, root).some((next) => replacesSharedState(next, root, seen));
+}
+
+/**
+ * The unit test files (neither bundles nor processes) that replace shared state (module mocks, SDK
+ * client stubs, fake timers, globals, environment variables), repository-relative, sorted: each runs
+ * in a process of its own. The other unit files share their worker's process (`isolate: false`), which
+ * saves a process start and the imports of every file.
+ */
+export function isolatedUnitFiles(root: string): string[] {
+  const others = new Set([...bundleTestFiles(root), ...processTestFiles(root)]);
+  return testFiles(join(root, 'test'))
+    .map((f) => relative(root, f))
+    .filter((f) => !others.has(f) && replacesSharedState(join(root, f), root))
+    .sort();
+}
