@@ -263,6 +263,19 @@ describe('which revision a run deploys: the described one, the family latest, or
     expect(result.diff).toEqual(['no change: the service already runs this revision']);
   });
 
+  it("a changed file is diffed against the family's latest, read once, when the service runs that revision", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-read-'));
+    const file = join(dir, 'taskdef.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ family: 'api', cpu: '256', memory: '512', containerDefinitions: revision(5, APP('v2')).containerDefinitions }),
+    );
+    const { result } = await run({ 'task-definition': file });
+    expect(result).toMatchObject({ arn: TD(6), changed: true });
+    expect(result.diff.join('\n')).toContain(APP('v2'));
+    expect(described()).toEqual(['api']);
+  });
+
   it('a file with container-name: the published image goes into that container', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deploy-read-'));
     const file = join(dir, 'taskdef.json');
