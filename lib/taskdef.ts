@@ -145,11 +145,10 @@ function errorOffset(text: string): number {
       JSON.parse(text.slice(0, k));
       return true;
     } catch (e) {
-      // Valid so far: the parser ran out of text: the input ended, or its error is at the prefix's very end
-      // ("Expected double-quoted property name" right after a comma). An error before the end is a bad character.
-      const message = (e as Error).message;
-      const at = /position (\d+)/.exec(message);
-      return /end of (JSON )?input/i.test(message) || (at !== null && Number(at[1]) === k);
+      // Valid so far: the parser ran out of text: the input ended, or it stopped at a position. The whole text's
+      // error has no position (else this search is not needed), and the parser reads left to right, so a
+      // prefix's error with a position is at the prefix's end ("Expected double-quoted property name" after a comma).
+      return /end of (JSON )?input|at position \d+/i.test((e as Error).message);
     }
   };
   let lo = 0;

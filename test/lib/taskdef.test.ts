@@ -296,6 +296,7 @@ describe('parseTaskDefinition: what it accepts and how it reports', () => {
     expect(err.message).toContain(
       '  - containerDefinitions[0].image: containerDefinitions[0].image is missing. Fix: Give every container an image.',
     );
+    expect(err.message.split('\n')).toHaveLength(3);
     expect(err.location).toMatchObject({ file: 'td.json', input: 'task-definition' });
     expect(err.problems).toHaveLength(2);
     expect(problem({ family: 'my app', containerDefinitions: [{ name: 'x' }] }, {} as never).message).toMatch(
