@@ -81,7 +81,7 @@ export function parseTaskDefinition(value: unknown, where: { file?: string; inpu
     if (typeof def[key] === 'number') def[key] = String(def[key]);
   }
   if (problems.length === 1) throw problems[0]!;
-  if (problems.length > 1) {
+  if (problems.length) {
     const name = where.file ?? 'task definition';
     throw new ActionError(
       `${name} has ${problems.length} ` +
@@ -120,10 +120,10 @@ export function readTaskDefinitionFile(path: string, opts: { input?: string } = 
     value = JSON.parse(text);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
+    // A message with a line ("(line 3 column 5)", newer Node) has the position too: the line is counted from it.
     const pos = /position (\d+)/.exec(msg);
-    const lineMatch = /line (\d+)/.exec(msg);
     const offset = pos ? Number(pos[1]) : errorOffset(text);
-    const line = lineMatch ? Number(lineMatch[1]) : offset !== undefined ? text.slice(0, offset).split('\n').length : undefined;
+    const line = text.slice(0, offset).split('\n').length;
     throw new ActionError(`'${path}' is not valid JSON: ${msg}`, {
       input,
       file: path,
@@ -135,16 +135,20 @@ export function readTaskDefinitionFile(path: string, opts: { input?: string } = 
 }
 
 /**
- * Where JSON.parse gave up, for Node versions whose message has no position:
- * the longest prefix that is still "valid so far" ends right before the bad character.
+ * Where JSON.parse gave up, for messages without a position (Node 20's "Unexpected token 'x', … is not
+ * valid JSON"): the longest prefix that is still "valid so far" ends right before the bad character (at the
+ * end of a text cut short: "Unexpected end of JSON input").
  */
-function errorOffset(text: string): number | undefined {
+function errorOffset(text: string): number {
   const validSoFar = (k: number) => {
     try {
       JSON.parse(text.slice(0, k));
       return true;
     } catch (e) {
-      return /end of (JSON )?input|Unterminated|Expected .* after/i.test((e as Error).message);
+      // Valid so far: the parser ran out of text: the input ended, or it stopped at a position. The whole text's
+      // error has no position (else this search is not needed), and the parser reads left to right, so a
+      // prefix's error with a position is at the prefix's end ("Expected double-quoted property name" after a comma).
+      return /end of (JSON )?input|at position \d+/i.test((e as Error).message);
     }
   };
   let lo = 0;
@@ -154,7 +158,7 @@ function errorOffset(text: string): number | undefined {
     if (validSoFar(mid)) lo = mid;
     else hi = mid - 1;
   }
-  return lo < text.length ? lo : undefined;
+  return lo;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -55,22 +55,17 @@ export interface Registered {
   diff: string[];
 }
 
-async function describeTaskDefinition(
-  ecs: ECSClient,
-  ref: string,
-  input?: string,
-): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
+/** A revision with its tags; the error names the `task-definition` input (the one other caller ignores errors). */
+async function describeTaskDefinition(ecs: ECSClient, ref: string): Promise<{ td: TaskDefinition; tags: TaskDefinitionInput['tags'] }> {
   try {
     const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
     if (!out.taskDefinition?.taskDefinitionArn) throw new Error('no task definition returned');
     return { td: out.taskDefinition, tags: out.tags };
   } catch (err) {
-    if (input)
-      throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, {
-        input,
-        fix: 'Check the ARN or family:revision, and the region.',
-      });
-    throw err;
+    throw new ActionError(`Task definition '${ref}' cannot be described (${(err as Error).message}).`, {
+      input: 'task-definition',
+      fix: 'Check the ARN or family:revision, and the region.',
+    });
   }
 }
 
@@ -85,9 +80,9 @@ export async function readPhase(inputs: Inputs, deps: Deps, progress: Progress):
   let existing: TaskDefinition | undefined;
   let existingTags: TaskDefinitionInput['tags'];
   if (inputs.taskDefinition.kind === 'file') {
-    def = readTaskDefinitionFile(inputs.taskDefinition.path, { input: 'task-definition' });
+    def = readTaskDefinitionFile(inputs.taskDefinition.path); // errors name the task-definition input
   } else {
-    const got = await describeTaskDefinition(ecs, inputs.taskDefinition.ref, 'task-definition');
+    const got = await describeTaskDefinition(ecs, inputs.taskDefinition.ref);
     existing = got.td;
     existingTags = got.tags;
     if (inputs.containerName || inputs.pinImageDigest || inputs.imagePublish !== 'none') {

@@ -191,6 +191,28 @@ describe('serviceResults: each service judged from what the update and the wait 
     const noReserve = outcomes({ now: 120_040, waited: waited(undefined, { timedOut: true }) });
     expect(only(noReserve)?.reason).toBe('timed out after 120 s (timeout-minutes 2; no state yet)');
   });
+  it('the timeout counts from when the run started, not from t = 0', () => {
+    const late = outcomes({ started: 5000, now: 95_000, waited: waited(undefined, { timedOut: true }) });
+    expect(only(late)?.reason).toBe('timed out after 90 s (timeout-minutes 2; no state yet)');
+  });
+  it("updated, not waited for because another service's UpdateService failed: interrupted, not timed out", () => {
+    // deploy() waits for nothing once an update failed: no wait outcome, no deadline passed.
+    const two = serviceResults({ services: ['api', 'web'], timeoutMinutes: 2 } as Inputs, {
+      ...outcomes({ toUpdate: [{ service: 'api' }, { service: 'web' }] }),
+      updateErrors: new Map([['web', 'AccessDenied']]),
+    });
+    expect(two.map((r) => [r.service, r.result])).toEqual([
+      ['api', 'interrupted'],
+      ['web', 'failed'],
+    ]);
+  });
+  it('a cancel before the update cancels only the services planned for an update; the others stay unchanged', () => {
+    const two = serviceResults({ services: ['api', 'web'], timeoutMinutes: 2 } as Inputs, outcomes({ tracked: [], aborted: true }));
+    expect(two.map((r) => [r.service, r.result])).toEqual([
+      ['api', 'cancelled'],
+      ['web', 'unchanged'],
+    ]);
+  });
   it('updated and waited for, with no verdict and no timeout: interrupted', () => {
     expect(only(outcomes({ waited: waited({ state: 'waiting', progress: '1/2' }) }))).toMatchObject({ result: 'interrupted' });
   });

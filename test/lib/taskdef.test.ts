@@ -296,6 +296,7 @@ describe('parseTaskDefinition: what it accepts and how it reports', () => {
     expect(err.message).toContain(
       '  - containerDefinitions[0].image: containerDefinitions[0].image is missing. Fix: Give every container an image.',
     );
+    expect(err.message.split('\n')).toHaveLength(3);
     expect(err.location).toMatchObject({ file: 'td.json', input: 'task-definition' });
     expect(err.problems).toHaveLength(2);
     expect(problem({ family: 'my app', containerDefinitions: [{ name: 'x' }] }, {} as never).message).toMatch(
@@ -386,5 +387,117 @@ describe('registerIfChanged: the edges', () => {
     const res = await registerIfChanged(ecs, fileDef());
     expect(res.taskDefinition.revision).toBe(4);
     expect(res.previous?.revision).toBe(3);
+  });
+});
+
+describe('readTaskDefinitionFile: the line of a syntax error whose message has no position', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'taskdef-line-'));
+  const locate = (text: string) => {
+    const p = join(dir, 'td.json');
+    writeFileSync(p, text);
+    try {
+      readTaskDefinitionFile(p);
+    } catch (e) {
+      return e as ActionError;
+    }
+    throw new Error('readTaskDefinitionFile accepted the file');
+  };
+
+  it('a bare word after a list and a comma: the line of the word', () => {
+    // Node 20: "Unexpected token 'B', ... is not valid JSON" (no position); the prefix ending right after
+    // "]," stops at a position at its very end, which is still valid so far.
+    const err = locate('{\n  "family": "api",\n  "containerDefinitions": [\n    { "name": "app", "image": "x" }\n  ],\n  "cpu": BAD\n}');
+    expect(err.location.line).toBe(6);
+    expect(err.fix).toBe('Fix the JSON syntax (render-taskdef writes valid JSON).');
+  });
+
+  it('a text cut short inside a value: the last line, where the parser ran out of input', () => {
+    const err = locate('{\n  "family": "api",\n  "cpu": ');
+    expect(err.message).toMatch(/Unexpected end of JSON input/);
+    expect(err.location.line).toBe(3);
+  });
+});
+
+describe('parseTaskDefinition and readTaskDefinitionFile: one problem per mistake, each named', () => {
+  const problem = (value: unknown) => {
+    try {
+      parseTaskDefinition(value, { file: 'td.json', input: 'task-definition' });
+    } catch (e) {
+      return e as ActionError;
+    }
+    throw new Error('parseTaskDefinition accepted the value');
+  };
+
+  it('null is not a task definition', () => {
+    expect(problem(null).message).toBe('A task definition must be a JSON object.');
+  });
+
+  it('a family of the wrong type is one problem (its type), not also a bad name', () => {
+    const err = problem({ family: {}, containerDefinitions: [{ name: 'x', image: 'i' }] });
+    expect(err.message).toBe('family is an object; expected a string.');
+    expect(err.problems).toEqual([]);
+  });
+
+  it('containerDefinitions that is not a list, or holds a string, is one shape problem', () => {
+    expect(problem({ family: 'api', containerDefinitions: {} }).location.field).toBe('containerDefinitions');
+    const inList = problem({ family: 'api', containerDefinitions: ['web'] });
+    expect(inList.location.field).toBe('containerDefinitions[0]');
+    expect(inList.problems).toEqual([]);
+  });
+
+  it('an empty container list: the field and the fix', () => {
+    const err = problem({ family: 'api', containerDefinitions: [] });
+    expect(err.location.field).toBe('containerDefinitions');
+    expect(err.fix).toBe('Add at least one container with a name and an image.');
+  });
+
+  it('a container without a name: the message, the field and the fix', () => {
+    const err = problem({ family: 'api', containerDefinitions: [{ image: 'i' }] });
+    expect(err.message).toBe('containerDefinitions[0].name is missing.');
+    expect(err.location.field).toBe('containerDefinitions[0].name');
+    expect(err.fix).toBe('Give every container a name.');
+  });
+
+  it('no task cpu or memory: none is added', () => {
+    expect(parseTaskDefinition({ family: 'api', containerDefinitions: [{ name: 'x', image: 'i' }] })).toEqual({
+      family: 'api',
+      containerDefinitions: [{ name: 'x', image: 'i' }],
+    });
+  });
+
+  it('a file that cannot be read: the error code only, not the whole system message', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'taskdef-missing-')), 'none.json');
+    expect(() => readTaskDefinitionFile(missing)).toThrow(`Cannot read task-definition file '${missing}' (ENOENT).`);
+  });
+
+  it("a file's shape problem names the file and the input", () => {
+    const p = join(mkdtempSync(join(tmpdir(), 'taskdef-shape-')), 'td.json');
+    writeFileSync(p, JSON.stringify({ family: 'my app', containerDefinitions: [{ name: 'x', image: 'i' }] }));
+    try {
+      readTaskDefinitionFile(p, { input: 'task-definition-file' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ActionError).location).toMatchObject({ file: p, input: 'task-definition-file', field: 'family' });
+    }
+  });
+});
+
+describe('registerIfChanged: what counts as a new family', () => {
+  const ecsMock = mockClient(ECSClient);
+  const ecs = new ECSClient({ region: 'eu-west-1' });
+  beforeEach(() => ecsMock.reset());
+
+  it('an error other than ClientException / InvalidParameterException propagates, whatever its text says', async () => {
+    ecsMock
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Task definition cache not found, retry'), { name: 'ServerException' }));
+    await expect(registerIfChanged(ecs, fileDef())).rejects.toThrow('Task definition cache not found, retry');
+    expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toEqual([]);
+  });
+
+  it('a RegisterTaskDefinition answer without a task definition is an error naming what is missing', async () => {
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: describedDef(3), tags: [] });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({});
+    await expect(registerIfChanged(ecs, fileDef())).rejects.toThrow('RegisterTaskDefinition returned no taskDefinitionArn.');
   });
 });
