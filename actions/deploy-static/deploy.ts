@@ -8,11 +8,11 @@ import type { Inputs } from './inputs.js';
 import type { InvalidationPlan } from './invalidation.js';
 import type { DeployLock } from './lock.js';
 import { checkDeleteGuard, desiredFiles, planTarget, relOf, type DesiredFile, type PlanOptions, type TargetPlan } from './plan.js';
-import { recordUnreadable, type Manifest, type RecordHead } from './record.js';
+import { recordUnreadable, type Manifest, type ParsedHead, type RecordHead } from './record.js';
 import { RecordStore } from './record-store.js';
 import { bookkeeping, keepOf, protectedRels, type RecordedRelease, type Who } from './releases.js';
 import { headObjects, listRemote } from './s3.js';
-import { checkSource, excludeMatcher, scanSource } from './scan.js';
+import { checkSource, excludeMatcher, scanSource, type LocalFile } from './scan.js';
 import { stateRel } from './state.js';
 import type { Target } from './targets.js';
 
@@ -73,8 +73,9 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
   const stores = inputs.targets.map((t) => new RecordStore(deps.s3, t));
   // The record's head first: it says how big the bookkeeping folder is, which the listing may skip (listRemote).
   // The release file lists are read while planning, only when the run may change something (planOne).
+  const heads = stores.map((s) => s.readHead());
   const remotes = inputs.targets.map((t, i) =>
-    stores[i]!.readHead().then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])),
+    heads[i]!.then(() => Promise.all([listRemote(deps.s3, t.bucket, t.prefix, bookkeeping(stores[i]!))])),
   );
   for (const p of remotes) p.catch(() => undefined);
   const local = await r.group('Scan source', async () => {
@@ -86,6 +87,14 @@ export async function planAll(inputs: Inputs, deps: Deps): Promise<TargetResult[
     r.info(`${files.length} files, ${formatBytes(files.reduce((n, f) => n + f.size, 0))} in ${inputs.source}`);
     return files;
   });
+  // A build the head already shows to differ will read the release file lists (planOne): while the listing runs.
+  for (const [i, store] of stores.entries())
+    heads[i]!.then(
+      () => {
+        if (surelyChanges(local, store.parsedHead())) store.prefetchReleases();
+      },
+      () => undefined,
+    );
   const results: TargetResult[] = [];
   const problems: ActionError[] = [];
   for (const [i, target] of inputs.targets.entries()) {
@@ -185,6 +194,19 @@ export async function planOne(
     );
   }
   return { target, plan, store, files, ...(manifest ? { manifest } : {}), bytesUploaded: 0, lost };
+}
+
+/**
+ * Whether the head alone shows that the run changes something, so that
+ * unchangedFromHead cannot settle it and the release file lists will be read:
+ * a pending path, no release yet, or a file whose content the head does not
+ * record. Only says when to read ahead; false when unsure.
+ */
+function surelyChanges(local: readonly LocalFile[], head: ParsedHead | undefined): boolean {
+  if (!head?.ok || !head.head.releases?.length) return false;
+  if ((head.head.pending?.length ?? 0) > 0) return true;
+  const { entries } = head.head;
+  return local.some((f) => entries[f.rel]?.md5 !== f.md5);
 }
 
 /**

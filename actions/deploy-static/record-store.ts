@@ -40,6 +40,8 @@ export class RecordStore {
   private readonly shaOf = new WeakMap<object, string>();
   /** Why a release's file list could not be read (missing, or not what its name says). */
   private filesProblem: string | undefined;
+  /** The file lists being read ahead (prefetchReleases); settled, never rejected. */
+  private prefetching: Promise<void> | undefined;
   /** Set while the deploy lock is held: checked before every record write (DeployLock.fence). */
   fence: ((what: string) => void) | undefined;
 
@@ -135,6 +137,8 @@ export class RecordStore {
    * head is read again, and only a list still missing then is a problem.
    */
   async loadReleases(attempt = 0): Promise<void> {
+    // A prefetch in flight: its lists are not asked for twice.
+    await this.prefetching;
     const h = this.parsedHead();
     if (!h?.ok) return;
     const wanted = (h.head.releases ?? []).filter((r) => !this.files.has(r.files.sha256));
@@ -165,6 +169,30 @@ export class RecordStore {
       if (this.etag !== seen) return this.loadReleases(attempt + 1);
     }
     this.filesProblem = missing;
+  }
+
+  /**
+   * Starts reading the file lists the head names, for a run that is sure to
+   * read them (it changes something): they arrive while the site is still
+   * being listed. Only fills the cache: a list missing or unreadable here is
+   * read again, and judged, by loadReleases.
+   */
+  prefetchReleases(): void {
+    const h = this.parsedHead();
+    if (!h?.ok || this.prefetching) return;
+    const wanted = (h.head.releases ?? []).filter((r) => !this.files.has(r.files.sha256));
+    this.prefetching = mapLimit(wanted, FILES_CONCURRENCY, async (r) => {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: filesKey(this.state, r.files.sha256) }));
+      const files = parseFiles((await res.Body?.transformToString()) ?? '', r.files.sha256);
+      // Named by their SHA-256 (checked by parseFiles): a list read for an older head is still that list.
+      if (files.ok) {
+        this.files.set(r.files.sha256, files.files);
+        this.shaOf.set(files.files, r.files.sha256);
+      }
+    }).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Reads the head again only when its ETag moved (a HEAD otherwise); release file lists it already has are not read again. */

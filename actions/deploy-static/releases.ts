@@ -210,13 +210,20 @@ export async function recordRelease(s3: S3Client, store: RecordStore, opts: Reco
 /**
  * The site listing leaves out the state folder when it is under the prefix and
  * the record says it is large (s3.ts listRemote); state kept elsewhere is not
- * in the site listing at all.
+ * in the site listing at all. The keys the record's head names are where the
+ * listing can be cut into ranges listed side by side.
  */
-export function bookkeeping(store: Pick<RecordStore, 'releaseList' | 'site' | 'state'>): { skip?: string; skipSize: number } {
+export function bookkeeping(store: Pick<RecordStore, 'releaseList' | 'site' | 'state' | 'parsedHead'>): {
+  skip?: string;
+  skipSize: number;
+  known: string[];
+} {
+  const head = store.parsedHead();
+  const known = head?.ok ? Object.keys(head.head.entries).map((rel) => store.site.prefix + rel) : [];
   const skip = stateRel({ ...store.site, state: store.state });
-  if (skip === undefined) return { skipSize: 0 };
+  if (skip === undefined) return { skipSize: 0, known };
   // Snapshot copies (an upper bound: releases share unchanged ones) and one file list per release.
-  return { skip, skipSize: store.releaseList().reduce((n, r) => n + r.files.snapshots + 1, 0) };
+  return { skip, skipSize: store.releaseList().reduce((n, r) => n + r.files.snapshots + 1, 0), known };
 }
 
 /** The release list for the step summary, newest first. */

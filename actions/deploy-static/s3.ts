@@ -40,21 +40,87 @@ function assertInside(key: string, prefix: string): void {
  * where they begin and another starts after them with StartAfter
  * (ListObjectsV2 API reference). A small folder is cheaper listed than
  * skipped (one request instead of two).
+ *
+ * `known`: keys the record says are there. A listing is pages of 1,000 keys,
+ * each asked for with the token of the one before: on a region's 20–50 ms
+ * round trip (and the time to read 1,000 keys) a site of many pages waits for
+ * each in turn. Cut at every RANGE_KEYS-th known key, the key space is ranges
+ * listed side by side, each from StartAfter to its cut; a range holding keys
+ * the record does not know (written by another tool) just takes more pages.
+ * The ranges cover every key whatever the hints are: the cuts only decide
+ * where one listing stops and the next starts.
  */
 export async function listRemote(
   s3: S3Client,
   bucket: string,
   prefix: string,
-  opts: { skip?: string; skipSize?: number } = {},
+  opts: { skip?: string; skipSize?: number; known?: readonly string[] } = {},
 ): Promise<RemoteObject[]> {
-  if (!opts.skip || (opts.skipSize ?? 0) < SKIP_WORTH_IT) return listFrom(s3, bucket, prefix, {});
-  const folder = prefix + opts.skip;
+  let ranges: ListRange[] = rangesOf(cutsOf(opts.known ?? [], prefix));
+  if (opts.skip && (opts.skipSize ?? 0) >= SKIP_WORTH_IT) ranges = ranges.flatMap((r) => skipFolder(r, prefix + opts.skip));
+  const pages = await mapLimit(ranges, LIST_CONCURRENCY, (r) => listFrom(s3, bucket, prefix, r));
+  return pages.flat();
+}
+
+/** Known keys per listed range: under 1,000, so a range and the few keys the record does not know (its own folder) fit one page. */
+export const RANGE_KEYS = 900;
+/** Ranges listed at once (100,000 files are about 110 of them). */
+const LIST_CONCURRENCY = 16;
+
+/** One stretch of the key space: after `startAfter` (exclusive), up to `through` (inclusive) or before `until` (exclusive). */
+interface ListRange {
+  startAfter?: string;
+  through?: string;
+  until?: string;
+  maxKeys?: number;
+}
+
+/**
+ * S3's key order, UTF-8 bytes, is code-point order; JavaScript compares UTF-16
+ * code units, which differs only between a surrogate pair (U+10000 and up)
+ * and U+E000–U+FFFF. Surrogates are moved above that block before comparing.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const fix = (c: number) => (c >= 0xd800 && c <= 0xdfff ? c + 0x2000 : c >= 0xe000 ? c - 0x800 : c);
+    return fix(x) - fix(y);
+  }
+  return a.length - b.length;
+}
+
+/** Every RANGE_KEYS-th known key under the prefix, in S3's order, each once. */
+function cutsOf(known: readonly string[], prefix: string): string[] {
+  if (known.length <= RANGE_KEYS) return [];
+  const sorted = known.filter((k) => k.startsWith(prefix)).sort(compareKeys);
+  const cuts: string[] = [];
+  for (let i = RANGE_KEYS - 1; i < sorted.length - 1; i += RANGE_KEYS) if (cuts.at(-1) !== sorted[i]) cuts.push(sorted[i]!);
+  return cuts;
+}
+
+/** Ranges that cover the whole key space: up to the first cut, between each two, after the last. */
+function rangesOf(cuts: readonly string[]): ListRange[] {
+  return [...cuts, undefined].map((through, i) => ({
+    ...(i > 0 ? { startAfter: cuts[i - 1]! } : {}),
+    ...(through !== undefined ? { through } : {}),
+  }));
+}
+
+const after = (key: string, bound: ListRange) => (bound.startAfter === undefined ? true : compareKeys(key, bound.startAfter) > 0);
+const within = (key: string, bound: ListRange) => bound.through === undefined || compareKeys(key, bound.through) <= 0;
+
+/** A range without the folder's keys: the part before the folder and the part after its last possible key. */
+function skipFolder(r: ListRange, folder: string): ListRange[] {
+  const end = `${folder}\u{10FFFF}`;
+  if (!within(folder, r) || !after(end, r)) return [r];
+  const out: ListRange[] = [];
   // Few keys sort before `.deploy-static/` (names starting with a space, `!`…`-`, or `.a`…`.d`): a short first page.
-  const [before, after] = await Promise.all([
-    listFrom(s3, bucket, prefix, { until: folder, maxKeys: 100 }),
-    listFrom(s3, bucket, prefix, { startAfter: `${folder}\u{10FFFF}` }),
-  ]);
-  return [...before, ...after];
+  if (after(folder, r)) out.push({ ...(r.startAfter !== undefined ? { startAfter: r.startAfter } : {}), until: folder, maxKeys: 100 });
+  if (within(end, r)) out.push({ startAfter: end, ...(r.through !== undefined ? { through: r.through } : {}) });
+  return out;
 }
 
 /** The folders directly under `prefix` (ListObjectsV2 with a `/` delimiter: CommonPrefixes). */
@@ -72,12 +138,7 @@ export async function listFolders(s3: S3Client, bucket: string, prefix: string):
 /** Keys in the skipped folder from which skipping saves more than the extra request costs. */
 export const SKIP_WORTH_IT = 200;
 
-async function listFrom(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  range: { startAfter?: string; until?: string; maxKeys?: number },
-): Promise<RemoteObject[]> {
+async function listFrom(s3: S3Client, bucket: string, prefix: string, range: ListRange): Promise<RemoteObject[]> {
   const out: RemoteObject[] = [];
   let token: string | undefined;
   let maxKeys = range.maxKeys;
@@ -93,8 +154,11 @@ async function listFrom(
     );
     for (const o of page.Contents ?? []) {
       if (!o.Key) continue;
-      if (range.until !== undefined && o.Key >= range.until) return out;
+      if (range.until !== undefined && compareKeys(o.Key, range.until) >= 0) return out;
+      if (!within(o.Key, range)) return out;
       out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: normalizeTime(o.LastModified) });
+      // The cut itself ends the range: no page more to learn that nothing follows.
+      if (o.Key === range.through) return out;
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
     maxKeys = undefined;

@@ -13,8 +13,21 @@ import { releasesFolder, snapshotKey, stateOf, type Located, type StateLocation 
  * files aside before an overwrite, and finding copies no kept release uses.
  */
 
-/** Files a release keeps a snapshot copy of: whatever a later build may overwrite under the same name. */
-export const needsSnapshot = (rel: string): boolean => isEntry(rel) || !isFingerprinted(rel);
+/**
+ * Files a release keeps a snapshot copy of: whatever a later build may overwrite under the same name.
+ * Asked of the same names again and again (every kept release lists most of the site's files, and
+ * the planner and the release both ask): the name rules are a few regular expressions and globs each,
+ * so each answer is kept for the run.
+ */
+export function needsSnapshot(rel: string): boolean {
+  let answer = snapshotAnswers.get(rel);
+  if (answer === undefined) {
+    answer = isEntry(rel) || !isFingerprinted(rel);
+    snapshotAnswers.set(rel, answer);
+  }
+  return answer;
+}
+const snapshotAnswers = new Map<string, boolean>();
 
 /** A live object kept releases recorded without a snapshot: copied aside before it is overwritten or deleted. */
 interface Preserve {

@@ -18,7 +18,7 @@ let env: Record<string, string>;
 const STATE = '.deploy-static/';
 
 beforeAll(async () => {
-  s3 = await startLocalS3(['heads', 'stale']);
+  s3 = await startLocalS3(['heads', 'stale', 'ahead']);
   env = s3Env(s3.endpoint);
 });
 afterAll(async () => {
@@ -99,5 +99,28 @@ describe('requests after the last upload', () => {
       (await keys(s3Client(s3.endpoint), 'stale')).filter((k) => k.startsWith(`${STATE}releases/`)).map((k) => k.split('/')[2]),
     );
     expect(folders.size).toBe(2);
+  });
+});
+
+describe('requests before the first upload', () => {
+  it('reads the release file lists while the site is still being listed when the build differs from what the head records', async () => {
+    const v = (n: number) => ({ 'index.html': `<p>${n}</p>`, 'data/a.json': `{"a":${n}}`, 'data/b.json': '{"b":1}' });
+    expect((await deploy({ source: build(v(1)), bucket: 'ahead' })).code).toBe(0);
+    let asked!: () => void;
+    const listRead = new Promise<void>((resolve) => (asked = resolve));
+    // The site listing is answered only once a release file list has been asked for: a run that reads
+    // the lists after the listing waits forever.
+    s3.hooks.holdUntil = (r) => {
+      if (r.bucket !== 'ahead') return undefined;
+      if (r.op === 'GET' && r.key.startsWith(`${STATE}record/`)) asked();
+      return r.op === 'LIST' ? listRead : undefined;
+    };
+    try {
+      const run = await deploy({ source: build(v(2)), bucket: 'ahead' });
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.outputs).toMatchObject({ uploaded: '2', unchanged: '1' });
+    } finally {
+      s3.hooks.holdUntil = undefined;
+    }
   });
 });

@@ -7,7 +7,7 @@
  */
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listRemote } from '../../actions/deploy-static/s3.js';
+import { compareKeys, listRemote, RANGE_KEYS } from '../../actions/deploy-static/s3.js';
 import { s3Client } from './fixtures.js';
 import { startPagingLocalS3 } from './legacy-s3.js';
 
@@ -65,5 +65,70 @@ describe('listing a prefix', () => {
     expect(listed.every((o) => o.etag && o.size === 1)).toBe(true);
     // The short first page (100 keys) is the only one that may reach into the folder.
     expect(returned.filter((k) => k.includes('.deploy-static/')).length).toBeLessThanOrEqual(100);
+  });
+
+  /** The client with a count of the listings in flight at once (the most seen), and the keys each page returned. */
+  const watched = () => {
+    const send = client.send.bind(client) as (c: unknown) => Promise<unknown>;
+    const seen = { inFlight: 0, most: 0, pages: 0, returned: [] as string[] };
+    const c = Object.assign(Object.create(client) as S3Client, {
+      send: async (command: unknown) => {
+        const listing = command instanceof ListObjectsV2Command;
+        if (listing) seen.most = Math.max(seen.most, ++seen.inFlight);
+        try {
+          const out = (await send(command)) as { Contents?: { Key?: string }[] };
+          if (listing) {
+            seen.pages++;
+            seen.returned.push(...(out.Contents ?? []).map((o) => o.Key!));
+          }
+          return out;
+        } finally {
+          if (listing) seen.inFlight--;
+        }
+      },
+    });
+    return { c, seen };
+  };
+  const all = [...SITE, ...BOOKKEEPING];
+
+  it('with known keys: ranges cut at every RANGE_KEYS-th key are listed side by side, each key once', async () => {
+    const { c, seen } = watched();
+    const listed = (await listRemote(c, 'list', 'app/', { known: all })).map((o) => o.key);
+    expect([...listed].sort()).toEqual([...all].sort());
+    expect(new Set(listed).size).toBe(listed.length);
+    // 1,537 keys: two ranges, both asked for before either answered (one listing after another: 1 at a time).
+    expect(all.length).toBeGreaterThan(RANGE_KEYS);
+    expect(seen.most).toBe(2);
+    expect(seen.pages).toBe(2);
+  });
+
+  it('with wrong hints (keys gone, keys never there, keys the record does not know): still every key once', async () => {
+    const hints = [
+      ...all.filter((_, i) => i % 3 !== 0),
+      ...Array.from({ length: 1200 }, (_, i) => `app/gone/${String(i).padStart(4, '0')}`),
+    ];
+    const { c } = watched();
+    const listed = (await listRemote(c, 'list', 'app/', { known: hints })).map((o) => o.key);
+    expect([...listed].sort()).toEqual([...all].sort());
+  });
+
+  it('with known keys and skip: the ranges leave the folder out', async () => {
+    const { c, seen } = watched();
+    const listed = await listRemote(c, 'list', 'app/', { skip: '.deploy-static/', skipSize: 1500, known: all });
+    expect(listed.map((o) => o.key).sort()).toEqual([...SITE].sort());
+    expect(seen.returned.filter((k) => k.includes('.deploy-static/')).length).toBeLessThanOrEqual(100);
+  });
+});
+
+describe("S3's key order", () => {
+  it('is UTF-8 byte order: compareKeys agrees with comparing the bytes, where JavaScript order does not', () => {
+    const chars = ['a', '~', '-', '\u00e9', '\u4e2d', '\ue000', '\uffef', '\u{1f600}', '\u{10348}', '/'];
+    const keys: string[] = [];
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 400; i++) keys.push(Array.from({ length: 1 + rand(4) }, () => chars[rand(chars.length)]).join(''));
+    const byBytes = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect([...keys].sort(compareKeys)).toEqual(byBytes);
+    expect([...keys].sort()).not.toEqual(byBytes);
   });
 });

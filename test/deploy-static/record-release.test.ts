@@ -234,9 +234,21 @@ describe('around a release', () => {
       site: { bucket: 'site', prefix: 'app/' },
       state: { bucket: 'site', prefix: 'app/.deploy-static/' },
       releaseList: () => refs,
+      parsedHead: () => undefined,
     };
-    expect(bookkeeping(store as never)).toEqual({ skip: '.deploy-static/', skipSize: 5 });
-    expect(bookkeeping({ ...store, state: { bucket: 'other', prefix: 'x/' } } as never)).toEqual({ skipSize: 0 });
+    expect(bookkeeping(store as never)).toEqual({ skip: '.deploy-static/', skipSize: 5, known: [] });
+    expect(bookkeeping({ ...store, state: { bucket: 'other', prefix: 'x/' } } as never)).toEqual({ skipSize: 0, known: [] });
+  });
+
+  it("bookkeeping names the keys of the head's entries, where the listing can be cut into ranges; none from an unreadable head", () => {
+    const store = {
+      site: { bucket: 'site', prefix: 'app/' },
+      state: { bucket: 'other', prefix: 'x/' },
+      releaseList: () => [],
+      parsedHead: () => ({ ok: true, head: { entries: { 'index.html': {}, 'a/b.js': {} } } }),
+    };
+    expect(bookkeeping(store as never).known).toEqual(['app/index.html', 'app/a/b.js']);
+    expect(bookkeeping({ ...store, parsedHead: () => ({ ok: false, problem: 'cut' }) } as never).known).toEqual([]);
   });
 
   it('releasesMarkdown lists the releases newest first, the live one marked', () => {

@@ -247,6 +247,40 @@ describe('RecordStore reading', () => {
     expect(store.parsed()).toEqual({ ok: true, manifest: record([release('A', ['a.js'])]) });
   });
 
+  it('prefetchReleases: loadReleases while the lists are in flight asks for none of them again', async () => {
+    bucket = conditionalS3();
+    await storeOf().write(record([release('A', ['a.js']), release('B', ['b.js'])]));
+    const store = storeOf();
+    await store.readHead();
+    store.prefetchReleases();
+    store.prefetchReleases();
+    await store.loadReleases();
+    expect(store.parsed()).toEqual({ ok: true, manifest: record([release('A', ['a.js']), release('B', ['b.js'])]) });
+    const lists = bucket.mock.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Key !== HEAD);
+    expect(lists).toHaveLength(2);
+  });
+
+  it('prefetchReleases: a list missing or unreadable is judged by loadReleases, which reads it again', async () => {
+    bucket = conditionalS3();
+    await storeOf().write(record([release('A', ['a.js']), release('B', ['b.js'])]));
+    const [a, b] = JSON.parse(bucket.objects.get(HEAD)!.body).releases.map(
+      (r: { files: { sha256: string } }) => `app/.deploy-static/record/${r.files.sha256}.json`,
+    );
+    bucket.objects.delete(a);
+    bucket.others.put(b, '{}');
+    const store = storeOf();
+    await store.readHead();
+    store.prefetchReleases();
+    await store.loadReleases();
+    expect(store.parsed()).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/^the file list of release B, .*: its SHA-256 is not its name/),
+    });
+    // Each list twice: the prefetch, then loadReleases (a prefetch never settles what a list is).
+    expect(bucket.mock.commandCalls(GetObjectCommand, { Key: a })).toHaveLength(2);
+    expect(bucket.mock.commandCalls(GetObjectCommand, { Key: b })).toHaveLength(2);
+  });
+
   it('is loaded only once every release has its file list', async () => {
     bucket = conditionalS3();
     const store = storeOf();
