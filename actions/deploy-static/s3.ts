@@ -81,6 +81,8 @@ async function listFrom(
   const out: RemoteObject[] = [];
   let token: string | undefined;
   let maxKeys = range.maxKeys;
+  // A deploy writes many objects in the same second: one string per distinct time, not per object.
+  const times = new Map<number, string | undefined>();
   do {
     const page = await s3.send(
       new ListObjectsV2Command({
@@ -94,12 +96,20 @@ async function listFrom(
     for (const o of page.Contents ?? []) {
       if (!o.Key) continue;
       if (range.until !== undefined && o.Key >= range.until) return out;
-      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: normalizeTime(o.LastModified) });
+      out.push({ key: o.Key, etag: unquote(o.ETag), size: o.Size ?? 0, lastModified: timeOf(o.LastModified, times) });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
     maxKeys = undefined;
   } while (token);
   return out;
+}
+
+/** normalizeTime, with one string per distinct time in `seen`. */
+function timeOf(t: Date | undefined, seen: Map<number, string | undefined>): string | undefined {
+  if (!(t instanceof Date)) return normalizeTime(t);
+  const ms = t.getTime();
+  if (!seen.has(ms)) seen.set(ms, normalizeTime(t));
+  return seen.get(ms);
 }
 
 /** Only for the keys the listing and the manifest cannot settle (multipart, or written by another tool). */
