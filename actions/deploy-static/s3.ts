@@ -142,6 +142,8 @@ async function listFrom(s3: S3Client, bucket: string, prefix: string, range: Lis
   const out: RemoteObject[] = [];
   let token: string | undefined;
   let maxKeys = range.maxKeys;
+  // A deploy writes many objects in the same second: one string per distinct time, not per object.
+  const times = new Map<number, string | undefined>();
   do {
     const page = await s3.send(
       new ListObjectsV2Command({
@@ -156,7 +158,7 @@ async function listFrom(s3: S3Client, bucket: string, prefix: string, range: Lis
       if (!o.Key) continue;
       if (range.until !== undefined && compareKeys(o.Key, range.until) >= 0) return out;
       if (!within(o.Key, range)) return out;
-      out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0, lastModified: normalizeTime(o.LastModified) });
+      out.push({ key: o.Key, etag: unquote(o.ETag), size: o.Size ?? 0, lastModified: timeOf(o.LastModified, times) });
       // The cut itself ends the range: no page more to learn that nothing follows.
       if (o.Key === range.through) return out;
     }
@@ -164,6 +166,14 @@ async function listFrom(s3: S3Client, bucket: string, prefix: string, range: Lis
     maxKeys = undefined;
   } while (token);
   return out;
+}
+
+/** normalizeTime, with one string per distinct time in `seen`. */
+function timeOf(t: Date | undefined, seen: Map<number, string | undefined>): string | undefined {
+  if (!(t instanceof Date)) return normalizeTime(t);
+  const ms = t.getTime();
+  if (!seen.has(ms)) seen.set(ms, normalizeTime(t));
+  return seen.get(ms);
 }
 
 /** Only for the keys the listing and the manifest cannot settle (multipart, or written by another tool). */

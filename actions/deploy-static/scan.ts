@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import picomatch from 'picomatch';
@@ -118,7 +118,9 @@ export async function scanSource(
   await checkSource(source);
   const root = await realpath(source);
   const excluded = excludeMatcher(opts.exclude ?? []);
-  const found: { rel: string; abs: string }[] = [];
+  // Two lists of strings rather than an object per file: 100,000 of them outlived the walk.
+  const rels: string[] = [];
+  const abss: string[] = [];
   const problems: ActionError[] = [];
 
   /** `chain`: real paths of the directories from the root down to `dir`; only a link back into it loops. */
@@ -129,7 +131,9 @@ export async function scanSource(
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
       if (!opts.includeDotfiles && isHiddenName(e.name)) continue;
-      const abs = join(dir, e.name);
+      // `dir` is a real path (normalized) and a name has no separator: path.join's normalizing left each
+      // path as a tree of string pieces, 300 bytes a file.
+      const abs = dir.endsWith(sep) ? dir + e.name : dir + sep + e.name;
       const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;
       let real = abs;
       if (e.isSymbolicLink()) {
@@ -147,7 +151,10 @@ export async function scanSource(
       }
       // A plain file needs no stat here: reading it gives its size (readSmall).
       if (e.isFile()) {
-        if (!excluded(rel)) found.push({ rel, abs });
+        if (!excluded(rel)) {
+          rels.push(rel);
+          abss.push(abs);
+        }
         continue;
       }
       const info = e.isSymbolicLink() ? statSync(real) : e;
@@ -166,13 +173,14 @@ export async function scanSource(
         await walk(real, rel, [...chain, real]);
       } else if (info.isFile()) {
         if (excluded(rel)) continue;
-        found.push({ rel, abs: real });
+        rels.push(rel);
+        abss.push(real);
       }
     }
   };
   await walk(root, '', [root]);
   if (problems.length > 0) throw aggregate('The source folder contains unsafe links', problems);
-  if (found.length === 0) {
+  if (rels.length === 0) {
     throw new ActionError(
       `The source folder '${source}' has no files${opts.exclude?.length ? ' (after exclude)' : ''}; refusing to deploy an empty site.`,
       {
@@ -181,20 +189,24 @@ export async function scanSource(
       },
     );
   }
-  const out = new Array<LocalFile>(found.length);
+  const out = new Array<LocalFile>(rels.length);
   const large: number[] = [];
   let cached = 0;
-  for (const [i, f] of found.entries()) {
+  for (let i = 0; i < rels.length; i++) {
     if (i % FILES_PER_TURN === FILES_PER_TURN - 1) await yieldToEvents();
-    const { size, md5, body } = readSmall(f.abs);
+    const rel = rels[i]!;
+    const abs = abss[i]!;
+    const { size, md5, body } = readSmall(abs);
     if (md5 === undefined) {
-      out[i] = { ...f, size, md5: '' };
+      out[i] = { rel, abs, size, md5: '' };
       large.push(i);
       continue;
     }
-    const keep = size <= BODY_CACHE_MAX_FILE && cached + size <= BODY_CACHE_BYTES;
+    const keep = body !== undefined && size <= BODY_CACHE_MAX_FILE && cached + size <= BODY_CACHE_BYTES;
     if (keep) cached += size;
-    out[i] = { ...f, size, md5, ...(keep ? { body } : {}) };
+    // Written out field by field, in one order: spreading gave each of 100,000 files its own hidden class (V8 map,
+    // descriptors and property array, about 300 bytes a file).
+    out[i] = keep ? { rel, abs, size, md5, body } : { rel, abs, size, md5 };
   }
   // Large files are streamed a few at a time: reading them is disk-bound, not call-bound.
   await mapLimit(large, Math.max(4, opts.concurrency ?? 16), async (i) => {

@@ -5,6 +5,7 @@
  * than site keys must not pay for listing them on every deploy. (s3rver runs
  * in a child with OpenSSL's legacy provider: listings here take several pages.)
  */
+import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareKeys, listRemote, RANGE_KEYS } from '../../actions/deploy-static/s3.js';
@@ -42,6 +43,13 @@ afterAll(async () => {
 describe('listing a prefix', () => {
   it('without skip: every key under the prefix', async () => {
     expect((await listRemote(client, 'list', 'app/')).map((o) => o.key).sort()).toEqual([...SITE, ...BOOKKEEPING].sort());
+  });
+
+  it('gives each ETag without its quotes (the plan then needs no copy of each object) and LastModified in whole seconds', async () => {
+    const listed = await listRemote(client, 'list', 'app/');
+    expect(listed.find((o) => o.key === SITE[0])?.etag).toBe(createHash('md5').update('x').digest('hex'));
+    expect(listed.every((o) => /^[0-9a-f]{32}$/.test(o.etag))).toBe(true);
+    expect(listed.every((o) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/.test(o.lastModified ?? ''))).toBe(true);
   });
 
   it('with skip but a small folder (the record says so): one plain listing, the folder filtered later by the planner', async () => {

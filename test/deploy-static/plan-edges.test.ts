@@ -15,6 +15,7 @@ import {
   type RemoteObject,
   type TargetPlan,
 } from '../../actions/deploy-static/plan.js';
+import { parseHeaderRules, SHORT_CACHE } from '../../actions/deploy-static/rules.js';
 import type { LocalFile } from '../../actions/deploy-static/scan.js';
 import { ActionError } from '../../lib/errors.js';
 
@@ -63,6 +64,23 @@ describe('what the plan hands on', () => {
     expect(desiredFiles([file('a.txt')], { ...opts, acl: 'public-read' })[0]!.headerHash).not.toBe(
       desiredFiles([file('a.txt')], opts)[0]!.headerHash,
     );
+  });
+
+  it('files with the same headers share one frozen headers object (100,000 copies were 13 MB); a rule gives a file its own', () => {
+    const rules = parseHeaderRules('b.txt: Cache-Control: no-store');
+    const [a, b, c] = desiredFiles([file('a.txt'), file('b.txt'), file('c.txt')], { ...opts, rules });
+    expect(a!.headers).toBe(c!.headers);
+    expect(Object.isFrozen(a!.headers) && Object.isFrozen(a!.headers.metadata)).toBe(true);
+    expect(b!.headers).not.toBe(a!.headers);
+    expect([a!.headers.cacheControl, b!.headers.cacheControl]).toEqual([SHORT_CACHE, 'no-store']);
+    expect(a!.headerHash).toBe(c!.headerHash);
+  });
+
+  it('an unquoted listing object is handed on as it is, not copied (listRemote strips the quotes)', () => {
+    const plain = { ...remote('index.html'), etag: md5('a') };
+    const again = planTarget(local, [plain], record, opts);
+    expect(again.remoteSeen.get('index.html')).toBe(plain);
+    expect(plan.remoteSeen.get('index.html')).toEqual({ ...listing[0], etag: md5('a') });
   });
 
   it('the listing of unchanged keys (for the next record), and of every key overwritten or deleted (for snapshots)', () => {
