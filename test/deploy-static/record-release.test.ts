@@ -3,10 +3,8 @@
  * files get a snapshot copy and when, what the record then lists, what is pruned, and the small
  * helpers around it (splitDeletes, bookkeeping, keepOf, releasesMarkdown).
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, Release } from '../../actions/deploy-static/record.js';
-import { RecordStore } from '../../actions/deploy-static/record-store.js';
 import {
   bookkeeping,
   keepOf,
@@ -16,40 +14,8 @@ import {
   releasesMarkdown,
   splitDeletes,
   uniqueId,
-  type RecordReleaseOptions,
 } from '../../actions/deploy-static/releases.js';
-import { MemoryS3 } from './oracle/memory-s3.js';
-
-const md5 = (c: string) => c.repeat(32).slice(0, 32);
-const NOW = new Date('2026-12-01T10:00:00.000Z');
-const ASSET = 'assets/app-Ab3dEf9h.js';
-
-/** MemoryS3 takes any command with an input, as the SDK's clients do. */
-const asInput = (c: PutObjectCommand) => c as unknown as { input: Record<string, unknown> };
-
-function site(files: Record<string, string>) {
-  const mem = new MemoryS3('site');
-  const s3 = { send: async (c: { input: Record<string, unknown> }) => mem.apply(c) } as unknown as S3Client;
-  const put = (rel: string, body: string) => mem.apply(asInput(new PutObjectCommand({ Bucket: 'site', Key: `app/${rel}`, Body: body })));
-  for (const [rel, body] of Object.entries(files)) put(rel, body);
-  const store = new RecordStore(s3, { bucket: 'site', prefix: 'app/' });
-  return { mem, s3, store, put, keys: () => [...mem.objects.keys()].sort() };
-}
-
-const recordOf = (store: RecordStore): Manifest => {
-  const parsed = store.parsed();
-  if (!parsed?.ok) throw new Error('no readable record');
-  return parsed.manifest;
-};
-
-/** Record entries for live files: the ETag is the content's marker, the header hash `h`. */
-const entries = (files: Record<string, string>): Manifest['entries'] =>
-  Object.fromEntries(Object.entries(files).map(([rel, etag]) => [rel, { etag, md5: md5('a'), headers: 'h' }]));
-
-const base = (over: Partial<RecordReleaseOptions> = {}): RecordReleaseOptions & { lines: string[] } => {
-  const lines: string[] = [];
-  return { id: 'r1', keep: 5, who: { commit: 'c1' }, now: NOW, kind: 'deploy', concurrency: 4, log: (l) => lines.push(l), lines, ...over };
-};
+import { ASSET, base, entries, md5, recordOf, site } from './record-release-fixture.js';
 
 describe('recordRelease', () => {
   it('records nothing when there is no readable record', async () => {
@@ -194,90 +160,6 @@ describe('recordRelease', () => {
       base({ id: 'r3', base: { version: 2, entries: {}, pending: ['keep.txt'] }, afterRecord: ['app/keep.txt'] }),
     );
     expect(recordOf(store)).not.toHaveProperty('pending');
-  });
-});
-
-describe('recordRelease at its edges', () => {
-  /** The S3 of `site`, counting the commands sent by name and keeping each CopyObject's input. */
-  function counted(s3: S3Client) {
-    const sent: string[] = [];
-    const copies: Record<string, unknown>[] = [];
-    const wrapped = {
-      send: async (c: { constructor: { name: string }; input: Record<string, unknown> }) => {
-        sent.push(c.constructor.name);
-        if (c.constructor.name === 'CopyObjectCommand') copies.push(c.input);
-        return s3.send(c as never);
-      },
-    } as unknown as S3Client;
-    return { wrapped, sent, copies };
-  }
-
-  it('lists its files in path order, whatever order the entries came in (the same release, the same file list)', async () => {
-    const { s3, store } = site({});
-    const shuffled = { 'z.txt': 'z1', 'index.html': 'i1', 'a/b.css': 'b1' };
-    await store.write({ version: 2, entries: entries(shuffled) });
-    const r = await recordRelease(s3, store, base());
-    expect(Object.keys(r!.release.files)).toEqual(['a/b.css', 'index.html', 'z.txt']);
-  });
-
-  it('copies no fingerprinted asset whose headers changed, and copies the others with their headers (MetadataDirective COPY)', async () => {
-    const { s3, store, keys } = site({ 'index.html': '<2>', [ASSET]: 'js' });
-    const prev: Release = { id: 'r1', commit: 'c', at: 'x', kind: 'deploy', files: entries({ 'index.html': 'i1', [ASSET]: 'j1' }) };
-    await store.write({
-      version: 2,
-      entries: { ...entries({ 'index.html': 'i2' }), [ASSET]: { etag: 'j1', md5: md5('a'), headers: 'h2' } },
-      releases: [prev],
-    });
-    const { wrapped, copies } = counted(s3);
-    const r = await recordRelease(wrapped, store, base({ id: 'r2' }));
-    expect(r!.snapshots).toBe(1);
-    expect(r!.release.files[ASSET]).toEqual({ etag: 'j1', md5: md5('a'), headers: 'h2' });
-    expect(keys().filter((k) => k.includes('/releases/'))).toEqual(['app/.deploy-static/releases/r2/index.html']);
-    expect(copies).toEqual([expect.objectContaining({ Key: 'app/.deploy-static/releases/r2/index.html', MetadataDirective: 'COPY' })]);
-  });
-
-  it('a release that copies and prunes nothing does not list the snapshot folders (a leftover copy stays)', async () => {
-    const { s3, store, put, keys } = site({ 'index.html': '<1>' });
-    const prev: Release = { id: 'r1', commit: 'c', at: 'x', kind: 'deploy', files: entries({ 'index.html': 'i1' }) };
-    await store.write({ version: 2, entries: entries({ 'index.html': 'i1' }), releases: [prev] });
-    put('.deploy-static/releases/orphan/index.html', 'o');
-    const { wrapped, sent } = counted(s3);
-    const r = await recordRelease(wrapped, store, base({ id: 'r2' }));
-    expect(r).toMatchObject({ pruned: [], snapshots: 0 });
-    expect(sent.filter((n) => n.startsWith('List'))).toEqual([]);
-    expect(keys()).toContain('app/.deploy-static/releases/orphan/index.html');
-  });
-
-  it('a copy left by a failed run is pruned once a release copies: "none recorded" when no release was pruned', async () => {
-    const { s3, store, put, keys } = site({ 'index.html': '<2>' });
-    const prev: Release = { id: 'r1', commit: 'c', at: 'x', kind: 'deploy', files: entries({ 'index.html': 'i1' }) };
-    await store.write({ version: 2, entries: entries({ 'index.html': 'i2' }), releases: [prev] });
-    put('.deploy-static/releases/orphan/index.html', 'o');
-    const opts = base({ id: 'r2' });
-    expect(await recordRelease(s3, store, opts)).toMatchObject({ pruned: [], snapshots: 1 });
-    expect(keys().filter((k) => k.includes('/releases/'))).toEqual(['app/.deploy-static/releases/r2/index.html']);
-    expect(opts.lines.at(-1)).toBe('pruned 1 snapshot copies of releases older than keep-releases (none recorded)');
-  });
-
-  it('names every pruned release, and leaves no pending key behind when the base had none', async () => {
-    const { s3, store, put, keys } = site({ 'index.html': '<3>', 'old.txt': 'o' });
-    const old = (id: string): Release => ({
-      id,
-      commit: id,
-      at: 'x',
-      kind: 'deploy',
-      files: { 'index.html': { etag: `e-${id}`, md5: md5('a'), headers: 'h', snap: id } },
-    });
-    await store.write({ version: 2, entries: entries({ 'index.html': 'e-r3' }), releases: [old('r1'), old('r2')] });
-    for (const id of ['r1', 'r2']) put(`.deploy-static/releases/${id}/index.html`, id);
-    const opts = base({ id: 'r3', keep: 1, afterRecord: ['app/old.txt'] });
-    expect(await recordRelease(s3, store, opts)).toMatchObject({ pruned: ['r1', 'r2'] });
-    expect(keys().filter((k) => !k.includes('.deploy-static'))).toEqual(['app/index.html']);
-    expect(recordOf(store)).not.toHaveProperty('pending');
-    expect(opts.lines).toEqual([
-      'deleted 1 objects only the pruned releases (r1, r2) used, now that the record no longer lists them',
-      'pruned 2 snapshot copies of releases older than keep-releases (r1, r2)',
-    ]);
   });
 });
 
