@@ -4,82 +4,16 @@
  * targets, assets kept for older releases, and what the log says. The writes (applyAll) only set up
  * the bucket a later plan reads.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../lib/errors.js';
 import { memoryReporter } from '../../lib/report.js';
-import { applyAll } from '../../actions/deploy-static/apply.js';
-import { formatBytes, planAll, planEveryTarget, type Deps } from '../../actions/deploy-static/deploy.js';
-import type { Inputs } from '../../actions/deploy-static/inputs.js';
-import { MemoryS3 } from './oracle/memory-s3.js';
+import { formatBytes, planAll, planEveryTarget } from '../../actions/deploy-static/deploy.js';
+import { countState, putKey, removeSources, setup, SITE, source } from './deploy-plan-fixture.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function source(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'deploy-plan-'));
-  dirs.push(dir);
-  for (const [rel, body] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), body);
-  }
-  return dir;
-}
-
-const SITE = { 'index.html': '<h1>1</h1>', 'about.html': '<p>about</p>', 'assets/app-Ab3dEf9h.js': 'js1', 'robots.txt': 'r' };
-
-function setup() {
-  const mem = new MemoryS3('site');
-  const s3 = { send: async (c: { input: Record<string, unknown> }) => mem.apply(c) } as unknown as S3Client;
-  const reporter = memoryReporter();
-  let n = 0;
-  const deps: Deps = {
-    s3,
-    cloudfront: () => {
-      throw new Error('no distribution here');
-    },
-    sleep: async () => {},
-    now: () => Date.now(),
-    reporter,
-    runId: 'run',
-    releaseId: 'r',
-    who: { commit: 'c' },
-  };
-  const inputs = (src: string, over: Partial<Inputs> = {}): Inputs => ({
-    source: src,
-    targets: [{ bucket: 'site', prefix: 'app/' }],
-    delete: 'true',
-    repairRecord: false,
-    purge: [],
-    maxDeleteCount: 500,
-    maxDeleteRatio: 1,
-    forceDelete: false,
-    preset: 'static',
-    headers: [],
-    exclude: [],
-    includeDotfiles: false,
-    concurrency: 2,
-    multipartThresholdMb: 8,
-    dryRun: false,
-    invalidate: 'none',
-    invalidationMaxPaths: 100,
-    waitForInvalidation: false,
-    waitTimeoutSeconds: 900,
-    maxAttempts: 3,
-    lockWaitSeconds: 60,
-    ...over,
-  });
-  const deploy = async (src: string, over: Partial<Inputs> = {}) => {
-    const i = inputs(src, over);
-    await applyAll(await planAll(i, { ...deps, releaseId: `r${++n}` }), i, { ...deps, releaseId: `r${n}` });
-  };
-  return { mem, s3, deps, reporter, inputs, deploy };
-}
+afterEach(removeSources);
 
 describe('planAll', () => {
   it('a cold bucket: every file is new, nothing lost, and the log says what it found', async () => {
@@ -230,15 +164,6 @@ describe('planAll', () => {
   });
 });
 
-/** An object written as another tool would, straight into the bucket. */
-function putKey(mem: MemoryS3, key: string, body: string): void {
-  mem.apply(new PutObjectCommand({ Bucket: 'site', Key: key, Body: body }) as unknown as { input: Record<string, unknown> });
-}
-
-function countState(mem: MemoryS3): number {
-  return [...mem.objects.keys()].filter((k) => k.includes('.deploy-static/')).length;
-}
-
 describe('formatBytes and planEveryTarget', () => {
   it('formats bytes, KiB and MiB at their edges', () => {
     expect([0, 1023, 1024, 1536, 1024 * 1024 - 1, 1024 * 1024, 5 * 1024 * 1024].map(formatBytes)).toEqual([
@@ -285,5 +210,18 @@ describe('formatBytes and planEveryTarget', () => {
     await expect(
       planEveryTarget(targets, async () => Promise.reject(new TypeError('bug')), String, 'Refusing', reporter),
     ).rejects.toBeInstanceOf(TypeError);
+    // A bug is thrown as it is, not collected with the refusals.
+    const bug = new TypeError('bug');
+    await expect(
+      planEveryTarget(
+        targets,
+        async (t) => {
+          throw t.bucket === 'a' ? new ActionError('no a') : bug;
+        },
+        String,
+        'Refusing',
+        reporter,
+      ),
+    ).rejects.toBe(bug);
   });
 });

@@ -3,10 +3,8 @@
  * files get a snapshot copy and when, what the record then lists, what is pruned, and the small
  * helpers around it (splitDeletes, bookkeeping, keepOf, releasesMarkdown).
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, Release } from '../../actions/deploy-static/record.js';
-import { RecordStore } from '../../actions/deploy-static/record-store.js';
 import {
   bookkeeping,
   keepOf,
@@ -16,40 +14,8 @@ import {
   releasesMarkdown,
   splitDeletes,
   uniqueId,
-  type RecordReleaseOptions,
 } from '../../actions/deploy-static/releases.js';
-import { MemoryS3 } from './oracle/memory-s3.js';
-
-const md5 = (c: string) => c.repeat(32).slice(0, 32);
-const NOW = new Date('2026-12-01T10:00:00.000Z');
-const ASSET = 'assets/app-Ab3dEf9h.js';
-
-/** MemoryS3 takes any command with an input, as the SDK's clients do. */
-const asInput = (c: PutObjectCommand) => c as unknown as { input: Record<string, unknown> };
-
-function site(files: Record<string, string>) {
-  const mem = new MemoryS3('site');
-  const s3 = { send: async (c: { input: Record<string, unknown> }) => mem.apply(c) } as unknown as S3Client;
-  const put = (rel: string, body: string) => mem.apply(asInput(new PutObjectCommand({ Bucket: 'site', Key: `app/${rel}`, Body: body })));
-  for (const [rel, body] of Object.entries(files)) put(rel, body);
-  const store = new RecordStore(s3, { bucket: 'site', prefix: 'app/' });
-  return { mem, s3, store, put, keys: () => [...mem.objects.keys()].sort() };
-}
-
-const recordOf = (store: RecordStore): Manifest => {
-  const parsed = store.parsed();
-  if (!parsed?.ok) throw new Error('no readable record');
-  return parsed.manifest;
-};
-
-/** Record entries for live files: the ETag is the content's marker, the header hash `h`. */
-const entries = (files: Record<string, string>): Manifest['entries'] =>
-  Object.fromEntries(Object.entries(files).map(([rel, etag]) => [rel, { etag, md5: md5('a'), headers: 'h' }]));
-
-const base = (over: Partial<RecordReleaseOptions> = {}): RecordReleaseOptions & { lines: string[] } => {
-  const lines: string[] = [];
-  return { id: 'r1', keep: 5, who: { commit: 'c1' }, now: NOW, kind: 'deploy', concurrency: 4, log: (l) => lines.push(l), lines, ...over };
-};
+import { ASSET, base, entries, md5, recordOf, site } from './record-release-fixture.js';
 
 describe('recordRelease', () => {
   it('records nothing when there is no readable record', async () => {
@@ -277,6 +243,8 @@ describe('around a release', () => {
       expect.stringMatching(/^\| `a` \| `a0123456789a` \| t \| 2 \| ana \(run 7\) \| deploy \|$/),
       '',
     ]);
+    // A rollback whose restored release is not known.
+    expect(releasesMarkdown('s3://site/app/', [ref('d', { kind: 'rollback' })] as never)).toMatch(/\| rollback to `\?` \|\n$/);
   });
 });
 

@@ -232,4 +232,11 @@ describe('planRollback', () => {
     const same = release('a', { 'index.html': file('i', 'a'), 'robots.txt': file('r') });
     expect(planRollback(target, store, manifest([same, b], b), listing(keys), opts)).toMatchObject({ restores: [], unchanged: 2 });
   });
+  it('a snapshotted file still in the bucket but no longer in the record (left by delete: false) is restored from its snapshot', () => {
+    const a = release('a', { 'index.html': file('i', 'a'), 'old.txt': file('o', 'a') });
+    const b = release('b', { 'index.html': file('i') });
+    const keys = { 'site/index.html': 'i', 'site/old.txt': 'o', 'site/.deploy-static/releases/a/old.txt': 'o' };
+    const plan = planRollback(target, store, manifest([a, b], b), listing(keys), { ...opts, delete: 'false' as const });
+    expect([plan.restores, plan.unchanged]).toEqual([['old.txt'], 1]);
+  });
 });

@@ -77,6 +77,14 @@ describe('planPreserve', () => {
     expect(planPreserve(undefined, ['x.txt'], 5, listed('x'))).toEqual({ copies: [], changed: [] });
   });
 
+  it('copies no fingerprinted asset: a later build never overwrites it under the same name', () => {
+    const a = release('a', { 'assets/app-Ab3dEf9h.js': file('x'), 'robots.txt': file('r') });
+    const m = manifestOf([a], { 'assets/app-Ab3dEf9h.js': entry('x'), 'robots.txt': entry('r') });
+    const plan = planPreserve(m, ['assets/app-Ab3dEf9h.js', 'robots.txt'], 5, (rel) => ({ etag: rel === 'robots.txt' ? 'r' : 'x' }));
+    expect(plan.copies.map((c) => c.rel)).toEqual(['robots.txt']);
+    expect(plan.changed).toEqual([]);
+  });
+
   it('matches a quoted listed ETag; without a recorded LastModified the ETag alone decides', () => {
     const m = manifestOf([release('a', { 'x.txt': file('x') })], { 'x.txt': entry('x') });
     expect(planPreserve(m, ['x.txt'], 5, listed('"x"', '2026-12-01T11:00:00.000Z')).copies).toHaveLength(1);
