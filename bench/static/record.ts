@@ -49,7 +49,7 @@ function generate(root: string, n: number): void {
 }
 
 interface Stored {
-  listing: { key: string; etag: string; size: number }[];
+  listing: { key: string; bytes: Buffer; etag: string; size: number }[];
   objects: Map<string, string>;
   recordBytes: number;
 }
@@ -95,7 +95,11 @@ async function seed(root: string, layout: 2 | 3): Promise<Stored> {
     objects.set(MANIFEST_REL, JSON.stringify({ version: 3, keepReleases: RELEASES, entries, releases: refs }));
   }
   const recordBytes = [...objects.values()].reduce((n, b) => n + Buffer.byteLength(b), 0);
-  return { listing: local.map((f) => ({ key: f.rel, etag: f.md5, size: f.size })), objects, recordBytes };
+  // In S3's listing order (UTF-8 bytes), so a page after `start-after` is found by bisection.
+  const listing = local
+    .map((f) => ({ key: f.rel, bytes: Buffer.from(f.rel), etag: f.md5, size: f.size }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  return { listing, objects, recordBytes };
 }
 
 async function fakeBucket(stored: Stored): Promise<{ endpoint: string; server: Server; gets: string[] }> {
@@ -106,11 +110,20 @@ async function fakeBucket(stored: Stored): Promise<{ endpoint: string; server: S
     req.resume();
     const key = decodeURIComponent(url.pathname.slice(`/${BUCKET}/`.length));
     if (req.method === 'GET' && url.searchParams.get('list-type') === '2') {
+      // ListObjectsV2 as S3 answers it: keys in UTF-8 byte order, after `start-after`, at most `max-keys` (1,000) a page.
       const prefix = url.searchParams.get('prefix') ?? '';
-      const all = stored.listing.filter((o) => o.key.startsWith(prefix));
+      const startAfter = Buffer.from(url.searchParams.get('start-after') ?? '');
+      const maxKeys = Math.min(1000, Number(url.searchParams.get('max-keys') ?? 1000));
+      let first = 0;
+      for (let hi = stored.listing.length; first < hi; ) {
+        const mid = (first + hi) >> 1;
+        if (Buffer.compare(stored.listing[mid]!.bytes, startAfter) <= 0) first = mid + 1;
+        else hi = mid;
+      }
+      const all = stored.listing.slice(first).filter((o) => o.key.startsWith(prefix));
       const start = Number(url.searchParams.get('continuation-token') ?? 0);
-      const page = all.slice(start, start + 1000);
-      const next = start + 1000 < all.length ? `<NextContinuationToken>${start + 1000}</NextContinuationToken>` : '';
+      const page = all.slice(start, start + maxKeys);
+      const next = start + maxKeys < all.length ? `<NextContinuationToken>${start + maxKeys}</NextContinuationToken>` : '';
       const items = page
         .map(
           (o) =>
