@@ -1,12 +1,15 @@
 // Builds one minified ncc bundle per action: actions/<name>/main.ts -> dist/<name>/index.js
 // (+ licenses.txt). Run with `npm run build`; CI fails when the result differs from git.
+// licenses.txt comes from the bundle's webpack stats (scripts/licenses.mjs), not ncc's --license,
+// which leaves out the packages of index.js when dynamic imports split the bundle into chunks.
 // Types are checked once by `npm run lint` (tsc --noEmit), so ncc only transpiles; the
 // bundles are built in parallel, one per core.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { licensesFromStats } from './licenses.mjs';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -24,6 +27,9 @@ async function build(name) {
   // leaves the committed bundle in place instead of none.
   const tmp = join(root, 'dist', `.${name}.building`);
   rmSync(tmp, { recursive: true, force: true });
+  // The stats are the build's, not the product's: kept out of dist/.
+  const statsDir = mkdtempSync(join(tmpdir(), `ncc-stats-${name}-`));
+  const stats = join(statsDir, 'stats.json');
   const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
   const args = [
     'build',
@@ -31,8 +37,8 @@ async function build(name) {
     '-o',
     tmp,
     '--minify',
-    '--license',
-    'licenses.txt',
+    '--stats-out',
+    stats,
     '--quiet',
     '--target',
     'es2022',
@@ -42,10 +48,16 @@ async function build(name) {
     await run(process.execPath, [ncc, ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(statsDir, { recursive: true, force: true });
     throw new Error(`ncc failed for actions/${name}/main.ts:\n${err.stdout ?? ''}${err.stderr ?? err.message}`, { cause: err });
   }
   // The bundle is ESM; this marker keeps it ESM even if copied away from our package.json.
   writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
+  try {
+    writeFileSync(join(tmp, 'licenses.txt'), licensesFromStats(stats));
+  } finally {
+    rmSync(statsDir, { recursive: true, force: true });
+  }
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   console.log(`built dist/${name}/index.js`);
