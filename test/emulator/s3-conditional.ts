@@ -20,9 +20,22 @@
  * ConditionalRequestConflict while the winner is in flight; callers treat
  * both the same).
  */
-import { utimesSync } from 'node:fs';
+import { statSync, utimesSync } from 'node:fs';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { oneAtATime } from './s3-atomic.js';
+
+/** s3rver's filesystem store: where it keeps an object's bytes. */
+type Store = { getResourcePath(bucket: string, key: string, resource: string): string };
+
+/** Bytes of the object a copy source names (`/bucket/key`, as s3rver's decodeURI reads it); undefined when there is none. */
+function storedSize(store: Store, sourcePath: string): number | undefined {
+  const [, bucket = '', ...rest] = decodeURI(sourcePath).split('/');
+  try {
+    return statSync(store.getResourcePath(bucket, rest.join('/'), 'object')).size;
+  } catch {
+    return undefined;
+  }
+}
 
 const queues = new Map<string, Promise<void>>();
 
@@ -148,10 +161,7 @@ function copySourceAsS3Decodes(req: IncomingMessage): void {
  * metadata file and reports the old LastModified (its object file's mtime),
  * so the file is touched before such a copy is forwarded.
  */
-function touchBeforeInPlaceCopy(
-  req: IncomingMessage,
-  store: { getResourcePath(bucket: string, key: string, resource: string): string },
-): void {
+function touchBeforeInPlaceCopy(req: IncomingMessage, store: Store): void {
   const source = req.headers['x-amz-copy-source'];
   if (req.method !== 'PUT' || typeof source !== 'string') return;
   const url = new URL(req.url ?? '/', 'http://s3');
@@ -266,7 +276,7 @@ function upstream(
  *   Played as a ranged GET of the source and an UploadPart to s3rver.
  * Returns true when it answered.
  */
-async function copyBeyondLimit(req: IncomingMessage, res: ServerResponse, port: number, limit: number): Promise<boolean> {
+async function copyBeyondLimit(req: IncomingMessage, res: ServerResponse, port: number, store: Store, limit: number): Promise<boolean> {
   const source = req.headers['x-amz-copy-source'];
   if (req.method !== 'PUT' || typeof source !== 'string') return false;
   const url = new URL(req.url ?? '/', 'http://s3');
@@ -274,8 +284,10 @@ async function copyBeyondLimit(req: IncomingMessage, res: ServerResponse, port: 
   const part = url.searchParams.get('partNumber');
   const uploadId = url.searchParams.get('uploadId');
   if (part === null || uploadId === null) {
-    const src = await upstream(port, 'HEAD', sourcePath);
-    if (src.status !== 200 || Number(src.headers['content-length']) <= limit) return false;
+    // The source's size from s3rver's object file, not a HEAD through s3rver: S3 checks the limit
+    // without a round trip, and a HEAD per copy cost the benches' restores ~0.7 s of the test S3's CPU.
+    const size = storedSize(store, sourcePath);
+    if (size === undefined || size <= limit) return false;
     req.resume();
     fail(res, 400, 'InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${limit}`);
     return true;
@@ -309,12 +321,12 @@ export async function sendAsS3(
   req: IncomingMessage,
   res: ServerResponse,
   port: number,
-  store: { getResourcePath(bucket: string, key: string, resource: string): string },
+  store: Store,
   forward: () => Promise<void>,
   copyLimit = COPY_LIMIT,
 ): Promise<void> {
   copySourceAsS3Decodes(req);
-  if (await copyBeyondLimit(req, res, port, copyLimit)) return;
+  if (await copyBeyondLimit(req, res, port, store, copyLimit)) return;
   // One request at a time per object key: a read sees one whole version (s3-atomic.ts).
   await oneAtATime(req, async () => {
     touchBeforeInPlaceCopy(req, store);
