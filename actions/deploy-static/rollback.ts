@@ -39,7 +39,10 @@ async function readPlan(target: Target, inputs: Inputs, deps: Deps, store: Recor
   const snaps = [...new Set(Object.values(wanted.files).flatMap((f) => (f.snap ? [f.snap] : [])))];
   // The site without the state folder when that is large (or elsewhere), and of the state only the snapshots the release needs.
   const skip = bookkeeping(store);
-  const site = listRemote(deps.s3, target.bucket, target.prefix, skip);
+  // The release's own keys too: its assets are in the bucket beside the live ones, and ranges cut
+  // from the live keys alone would each span two builds' keys, a second page each, in a chain.
+  const known = new Set([...skip.known, ...Object.keys(wanted.files).map((rel) => target.prefix + rel)]);
+  const site = listRemote(deps.s3, target.bucket, target.prefix, { ...skip, known: [...known] });
   const separate = skip.skip === undefined || skip.skipSize >= SKIP_WORTH_IT;
   const [listing, ...folders] = await Promise.all([
     site,
