@@ -1,14 +1,17 @@
-import {
-  CreateInvalidationCommand,
-  GetDistributionCommand,
-  GetInvalidationCommand,
-  ListInvalidationsCommand,
-  type CloudFrontClient,
-} from '@aws-sdk/client-cloudfront';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { poll, rampInterval, type Clock, type Sleep } from '../../lib/poll.js';
 import { ActionError } from '../../lib/errors.js';
 import { FULL_BUDGET, remainingBudget, type InvalidationBudget } from './invalidation.js';
 import { assumedView, distributionView, type DistributionView } from './distribution.js';
+
+/** What these calls need of a client: main.ts gives one whose SDK is loaded on its first call (lib/aws.ts lazyClient). */
+export type CloudFront = Pick<CloudFrontClient, 'send'>;
+
+/**
+ * The CloudFront SDK, loaded on first use into a chunk of its own: evaluating it cost ~80 ms of
+ * every run's start-up (README, "Rollback"), and a run without `distribution-id` never calls it.
+ */
+const sdk = () => import('@aws-sdk/client-cloudfront');
 
 /** Status strings are compared case-insensitively: the SDK's own waiter does not, and hangs on `COMPLETED`. */
 const is = (status: string | undefined, want: string): boolean => (status ?? '').toLowerCase() === want.toLowerCase();
@@ -27,11 +30,12 @@ function isAccessDenied(err: unknown): boolean {
  * prefix) is kept with a warning.
  */
 export async function readDistributionView(
-  cf: CloudFrontClient,
+  cf: CloudFront,
   target: { bucket: string; prefix: string; distributionId: string },
   warn: (message: string) => void,
 ): Promise<DistributionView> {
   try {
+    const { GetDistributionCommand } = await sdk();
     const res = await cf.send(new GetDistributionCommand({ Id: target.distributionId }));
     return distributionView(res.Distribution?.DistributionConfig, target.bucket, target.prefix, target.distributionId);
   } catch (err) {
@@ -61,7 +65,7 @@ export async function readDistributionView(
  * is waited out by createInvalidation.
  */
 export async function inProgressBudget(
-  cf: CloudFrontClient,
+  cf: CloudFront,
   distributionId: string,
   warn: (message: string) => void = () => undefined,
 ): Promise<InvalidationBudget> {
@@ -78,7 +82,8 @@ export async function inProgressBudget(
   }
 }
 
-async function readInProgressBudget(cf: CloudFrontClient, distributionId: string): Promise<InvalidationBudget> {
+async function readInProgressBudget(cf: CloudFront, distributionId: string): Promise<InvalidationBudget> {
+  const { GetInvalidationCommand, ListInvalidationsCommand } = await sdk();
   const ids: string[] = [];
   let marker: string | undefined;
   for (let page = 0; page < 10; page++) {
@@ -107,13 +112,14 @@ export interface InvalidateDeps {
 
 /** Retries TooManyInvalidationsInProgress with backoff (5 s doubling to 60 s) until `timeoutMs`. */
 export async function createInvalidation(
-  cf: CloudFrontClient,
+  cf: CloudFront,
   distributionId: string,
   paths: readonly string[],
   callerReference: string,
   timeoutMs: number,
   deps: InvalidateDeps,
 ): Promise<string> {
+  const { CreateInvalidationCommand } = await sdk();
   const start = deps.now();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -148,12 +154,13 @@ export async function createInvalidation(
 
 /** Our own poller: first checks after 1–5 s, then every 10 s; prints each status change. */
 export async function waitForInvalidation(
-  cf: CloudFrontClient,
+  cf: CloudFront,
   distributionId: string,
   id: string,
   timeoutMs: number,
   deps: InvalidateDeps,
 ): Promise<void> {
+  const { GetInvalidationCommand } = await sdk();
   let last = '';
   const result = await poll({
     check: async () => {

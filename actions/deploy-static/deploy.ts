@@ -1,8 +1,8 @@
-import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { aggregate, ActionError } from '../../lib/errors.js';
 import type { Clock, Sleep } from '../../lib/poll.js';
 import type { Reporter } from '../../lib/report.js';
+import type { CloudFront } from './cloudfront.js';
 import type { DistributionView } from './distribution.js';
 import type { Inputs } from './inputs.js';
 import type { InvalidationPlan } from './invalidation.js';
@@ -25,7 +25,7 @@ import type { Target } from './targets.js';
 export interface Deps {
   s3: S3Client;
   /** Created only when a target has a distribution id. */
-  cloudfront: () => CloudFrontClient;
+  cloudfront: () => CloudFront;
   sleep: Sleep;
   now: Clock;
   reporter: Reporter;

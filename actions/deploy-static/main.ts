@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ClientFactory, bulkTransferConfig, clientConfig } from '../../lib/aws.js';
+import { ClientFactory, bulkTransferConfig, clientConfig, lazyClient } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { keepDefinitiveAnswers } from './answers.js';
@@ -41,6 +40,8 @@ await runAction(ACTION, async () => {
   const inputs = getInputs();
   const config = () => clientConfig({ region: inputs.awsRegion, maxAttempts: inputs.maxAttempts, action: ACTION });
   const clients = new ClientFactory(config);
+  // Loaded on the first CloudFront call (cloudfront.ts): a run without a distribution never evaluates the SDK.
+  const cloudfront = lazyClient(async () => clients.get((await import('@aws-sdk/client-cloudfront')).CloudFrontClient));
   const reporter = runnerReporter;
   const locks: DeployLock[] = [];
   // Cancel: the runner sends SIGINT, then SIGTERM ~7.5 s later, then kills the
@@ -76,7 +77,7 @@ await runAction(ACTION, async () => {
     // (s3.ts): the SDK's default extra CRC32 of every small body would be CPU spent twice on one check.
     // A 404/412 is never retried as "clock skew corrected" (answers.ts).
     s3: keepDefinitiveAnswers(new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' })),
-    cloudfront: () => clients.get(CloudFrontClient),
+    cloudfront: () => cloudfront,
     sleep: realSleep,
     now: realClock,
     reporter,
