@@ -98,6 +98,19 @@ export function bulkTransferConfig(base: AwsClientConfig, random: () => number =
   return { ...base, retryMode: 'standard', maxAttempts, retryStrategy: new ConfiguredRetryStrategy(maxAttempts, jitteredBackoff(random)) };
 }
 
+/**
+ * Takes the SDK's logger middleware off a client. It passes every call's input and output through
+ * the schema's sensitive-field filter for the client's logger, even for the default NoOpLogger
+ * (@aws-sdk/core loggerMiddleware: `logger?.info?.({ input: inputFilterSensitiveLog(...), output:
+ * outputFilterSensitiveLog(...) })`), a walk of the whole answer: ~30 ms of CPU per 1,000-key
+ * listing page (README, deploy-static "Rollback"). No action gives the SDK a logger, so nothing is
+ * lost. Clients without a middleware stack (test doubles) are returned as they are.
+ */
+export function withoutSdkLogger<T>(client: T): T {
+  (client as { middlewareStack?: { remove(name: string): boolean } }).middlewareStack?.remove('loggerMiddleware');
+  return client;
+}
+
 /** A client constructor such as `ECSClient`; lets callers and tests inject their own. */
 export type ClientCtor<T> = new (config: AwsClientConfig) => T;
 
@@ -112,7 +125,7 @@ export class ClientFactory {
   get<T>(ctor: ClientCtor<T>): T {
     let client = this.cache.get(ctor) as T | undefined;
     if (!client) {
-      client = new ctor(this.config());
+      client = withoutSdkLogger(new ctor(this.config()));
       this.cache.set(ctor, client);
     }
     return client;

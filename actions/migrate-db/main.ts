@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { clientConfig, resolveRegion } from '../../lib/aws.js';
+import { clientConfig, resolveRegion, withoutSdkLogger } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { printUntrusted } from '../../lib/report.js';
@@ -23,11 +23,11 @@ await runAction(ACTION, async () => {
   const region = resolveRegion(inputs.awsRegion);
   for (const [name, value] of inputs.environment) if (isSecretOverride(name, value)) reporter.setSecret(value);
   const config = (r?: string) => clientConfig({ region: r ?? inputs.awsRegion, action: ACTION });
-  const ecs = new ECSClient(config());
+  const ecs = withoutSdkLogger(new ECSClient(config()));
   const logClients = new Map<string, CloudWatchLogsClient>();
   const logsFor = (r: string | undefined) => {
     const key = r ?? region;
-    if (!logClients.has(key)) logClients.set(key, new CloudWatchLogsClient(config(key)));
+    if (!logClients.has(key)) logClients.set(key, withoutSdkLogger(new CloudWatchLogsClient(config(key))));
     return logClients.get(key)!;
   };
   const commandText = inputs.commandText ?? '(the task definition command)';

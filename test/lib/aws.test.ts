@@ -1,9 +1,10 @@
 import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ClientFactory, bulkTransferConfig, clientConfig, jitteredBackoff, resolveRegion } from '../../lib/aws.js';
+import { ClientFactory, bulkTransferConfig, clientConfig, jitteredBackoff, resolveRegion, withoutSdkLogger } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
 
 describe('resolveRegion', () => {
@@ -149,5 +150,39 @@ describe('bulkTransferConfig (S3 uploads)', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('withoutSdkLogger', () => {
+  // Answers every request with an empty 200, so a call completes without a network.
+  const requestHandler = { handle: async () => ({ response: { statusCode: 200, headers: {}, body: Readable.from([]) } }) };
+  const logged: unknown[] = [];
+  const client = () =>
+    new ECSClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestHandler,
+      logger: { debug: () => {}, info: (m: unknown) => logged.push(m), warn: () => {}, error: () => {} },
+    });
+
+  it("takes the SDK's logger middleware off: no call's input or output is filtered for a logger", async () => {
+    logged.length = 0;
+    await client().send(new ListClustersCommand({}));
+    // The control: with the middleware, every answer goes through the sensitive-field filter to logger.info.
+    expect(logged).toHaveLength(1);
+    logged.length = 0;
+    await withoutSdkLogger(client()).send(new ListClustersCommand({}));
+    expect(logged).toEqual([]);
+  });
+
+  it('is applied to every client the factory makes', () => {
+    const factory = new ClientFactory(() => clientConfig({ action: 'x' }, { AWS_REGION: 'eu-west-1' }));
+    expect(factory.get(ECSClient).middlewareStack.identify().join('\n')).not.toMatch(/loggerMiddleware/);
+    expect(new ECSClient({ region: 'eu-west-1' }).middlewareStack.identify().join('\n')).toMatch(/loggerMiddleware/);
+  });
+
+  it('leaves a test double without a middleware stack as it is', () => {
+    const double = { send: async () => ({}) };
+    expect(withoutSdkLogger(double)).toBe(double);
   });
 });
