@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * One deadline for every AWS call of a run. The SDK's retries (adaptive mode: backoff plus a
  * client-side rate limiter) can hold a single `send` for a minute under sustained throttling, so a
@@ -8,11 +10,15 @@
 export class CallDeadline {
   private current: AbortSignal | undefined;
   constructor(signal?: AbortSignal) {
-    this.current = signal;
+    this.set(signal);
   }
 
   /** The signal calls started from now on get (e.g. a fresh budget for the rollback after a cancel). */
   set(signal: AbortSignal | undefined): void {
+    // Every call in flight listens to the one signal (boundCalls, and the SDK's HTTP handler and
+    // retry sleep), and removes its listeners when it settles: a dozen services deployed at once
+    // are not a leak, so Node's "MaxListenersExceededWarning" (at 10) must not reach the log.
+    if (signal) setMaxListeners(0, signal);
     this.current = signal;
   }
 

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
-import { deadlineSignal, graceAfter } from '../../lib/deadline.js';
+import { boundCalls, CallDeadline, deadlineSignal, graceAfter } from '../../lib/deadline.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -57,5 +57,37 @@ describe('graceAfter', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('boundCalls', () => {
+  it('lets many calls in flight share one deadline without a MaxListenersExceededWarning in the log', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const settle: (() => void)[] = [];
+      // Listens to the call's abortSignal as the SDK's HTTP handler does, until the call settles.
+      const client = {
+        send: (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
+          new Promise<void>((resolve) => {
+            const onAbort = () => {};
+            options?.abortSignal?.addEventListener('abort', onAbort);
+            settle.push(() => {
+              options?.abortSignal?.removeEventListener('abort', onAbort);
+              resolve();
+            });
+          }),
+      };
+      const bound = boundCalls(client, new CallDeadline(new AbortController().signal));
+      const calls = Array.from({ length: 20 }, () => bound.send({}));
+      for (const done of settle) done();
+      await Promise.all(calls);
+      // process.emitWarning emits on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   });
 });
