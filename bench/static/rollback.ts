@@ -11,7 +11,8 @@
  *
  * Builds A and B: 2,000 files; B renames every fingerprinted chunk and
  * stylesheet (a dependency bump), changes every page and data file, keeps
- * icons and the two 8.5 MB videos. REPS (BENCH_REPS, default 3) times each; medians.
+ * icons and the two 8.5 MB videos. REPS (BENCH_REPS, default 3) times each; medians, and where
+ * the median rollback's time went.
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,8 @@ function generate(tag: string): string {
 
 interface Measure {
   ms: number;
+  /** Where a rollback's time went, from the proxy's request log (ms after the spawn). */
+  phases?: string;
   ok: boolean;
   puts: number;
   copies: number;
@@ -75,6 +78,26 @@ interface Measure {
 
 const siteWrites = (s3: LocalS3, bucket: string, op: 'PUT' | 'COPY' | 'DELETE') =>
   s3.count(op, (r) => r.bucket === bucket && !r.key.includes('.deploy-static/'));
+
+/**
+ * The rollback's phases on the wire: the first request (node start, inputs, client), the site
+ * listing, the restores (CopyObject on the site), and what follows them (deletes, record, lock).
+ */
+function phasesOf(s3: LocalS3, bucket: string, wall0: number, ms: number): string {
+  const reqs = s3.requests.filter((r) => r.bucket === bucket);
+  const at = (r: { at: number }) => r.at - wall0;
+  const end = (r: { end?: number }) => (r.end ?? wall0) - wall0;
+  const lists = reqs.filter((r) => r.op === 'LIST');
+  const copies = reqs.filter((r) => r.op === 'COPY' && !r.key.includes('.deploy-static/'));
+  const span = (rs: typeof reqs) => (rs.length ? `${Math.min(...rs.map(at))}–${Math.max(...rs.map(end))} ms` : '—');
+  const lastCopy = copies.length ? Math.max(...copies.map(end)) : 0;
+  const after = reqs.filter((r) => at(r) >= lastCopy && copies.length > 0);
+  return (
+    `first request ${reqs.length ? Math.min(...reqs.map(at)) : '—'} ms; ${lists.length} listings ${span(lists)}; ` +
+    `${copies.length} restores ${span(copies)}; ${after.length} requests after them, last answered at ` +
+    `${after.length ? Math.max(...after.map(end)) : '—'} ms; exit ${Math.round(ms)} ms`
+  );
+}
 
 logMeasurements('deploy-static rollback vs re-deploy');
 
@@ -93,6 +116,7 @@ async function main(): Promise<void> {
   const deploy = async (bucket: string, inputs: Record<string, string | number>, sha: string): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
+    const wall0 = Date.now();
     const run = await runBundle('deploy-static', { inputs: { bucket, ...inputs }, env: { ...env, GITHUB_SHA: sha }, timeoutMs: 900_000 });
     const ms = performance.now() - t0;
     if (run.code !== 0) console.error(run.stdout.slice(-3000), run.stderr.slice(-2000));
@@ -105,6 +129,7 @@ async function main(): Promise<void> {
       );
     return {
       ms,
+      ...(inputs['rollback-to'] ? { phases: phasesOf(s3, bucket, wall0, ms) } : {}),
       ok: run.code === 0,
       puts: siteWrites(s3, bucket, 'PUT') + s3.count('MPU', (r) => r.bucket === bucket),
       copies: siteWrites(s3, bucket, 'COPY'),
@@ -144,6 +169,7 @@ async function main(): Promise<void> {
   console.log(row('`rollback-to: previous`', r, rollbacks));
   console.log(row('re-deploy of build A (keep-releases: 1)', d, redeploys));
   console.log(`\nrollback / re-deploy: ${(r.ms / d.ms).toFixed(2)}×`);
+  console.log(`\nwhere the median rollback's time went (the proxy's request log): ${r.phases}`);
 }
 
 await main();
