@@ -8,12 +8,14 @@
  *
  *   node scripts/build.mjs deploy-static
  *   NODE_OPTIONS=--openssl-legacy-provider npx tsx bench/static/rollback.ts
+ *   BENCH_BASELINE=89fef3d ... (also an earlier commit's bundle, rep by rep)
  *
  * Builds A and B: 2,000 files; B renames every fingerprinted chunk and
  * stylesheet (a dependency bump), changes every page and data file, keeps
  * icons and the two 8.5 MB videos. REPS (BENCH_REPS, default 3) times each; medians, and where
  * the median rollback's time went.
  */
+import { execFileSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +101,20 @@ function phasesOf(s3: LocalS3, bucket: string, wall0: number, ms: number): strin
   );
 }
 
+/**
+ * BENCH_BASELINE=<commit>: that commit's deploy-static bundle and action.yml, unpacked beside the
+ * bench, rolled back on buckets of its own in the same reps: a figure reached on an earlier day
+ * is compared on today's host, not across days.
+ */
+function checkout(commit: string): { root: string; commit: string } {
+  const root = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+  const archive = execFileSync('git', ['archive', commit, 'dist/deploy-static', 'actions/deploy-static/action.yml'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  execFileSync('tar', ['-x', '-C', root], { input: archive });
+  return { root, commit: execFileSync('git', ['rev-parse', '--short', commit], { encoding: 'utf8' }).trim() };
+}
+
 logMeasurements('deploy-static rollback vs re-deploy');
 
 async function main(): Promise<void> {
@@ -108,16 +124,22 @@ async function main(): Promise<void> {
     throw new Error('Run with NODE_OPTIONS=--openssl-legacy-provider: s3rver paginates with DES.');
   }
   const REPS = Number(process.env.BENCH_REPS ?? 3);
-  const buckets = Array.from({ length: REPS }, (_, i) => [`rb-${i}`, `rd-${i}`]).flat();
+  const baseline = process.env.BENCH_BASELINE ? checkout(process.env.BENCH_BASELINE) : undefined;
+  const buckets = Array.from({ length: REPS }, (_, i) => [`rb-${i}`, `rd-${i}`, ...(baseline ? [`rbase-${i}`] : [])]).flat();
   const s3 = await startLocalS3(buckets);
   const env = s3Env(s3.endpoint);
   const a = generate('A');
   const b = generate('B');
-  const deploy = async (bucket: string, inputs: Record<string, string | number>, sha: string): Promise<Measure> => {
+  const deploy = async (bucket: string, inputs: Record<string, string | number>, sha: string, root?: string): Promise<Measure> => {
     s3.reset();
     const t0 = performance.now();
     const wall0 = Date.now();
-    const run = await runBundle('deploy-static', { inputs: { bucket, ...inputs }, env: { ...env, GITHUB_SHA: sha }, timeoutMs: 900_000 });
+    const run = await runBundle('deploy-static', {
+      inputs: { bucket, ...inputs },
+      env: { ...env, GITHUB_SHA: sha },
+      timeoutMs: 900_000,
+      ...(root ? { root } : {}),
+    });
     const ms = performance.now() - t0;
     if (run.code !== 0) console.error(run.stdout.slice(-3000), run.stderr.slice(-2000));
     if (process.env.BENCH_LOG && inputs['rollback-to'])
@@ -139,7 +161,13 @@ async function main(): Promise<void> {
   };
   const rollbacks: Measure[] = [];
   const redeploys: Measure[] = [];
+  const baselines: Measure[] = [];
   for (let rep = 0; rep < REPS; rep++) {
+    if (baseline) {
+      // The baseline bundle keeps its own record on its own bucket: it deploys A and B itself.
+      await deploy(`rbase-${rep}`, { source: a }, 'a'.repeat(40), baseline.root);
+      await deploy(`rbase-${rep}`, { source: b }, 'b'.repeat(40), baseline.root);
+    }
     // With releases (default keep-releases 5): deploy A, deploy B, roll back.
     await deploy(`rb-${rep}`, { source: a }, 'a'.repeat(40));
     await deploy(`rb-${rep}`, { source: b }, 'b'.repeat(40));
@@ -149,12 +177,17 @@ async function main(): Promise<void> {
     const order = rep % 2 === 0;
     const roll = () => deploy(`rb-${rep}`, { 'rollback-to': 'previous' }, 'c'.repeat(40));
     const full = () => deploy(`rd-${rep}`, { source: a, 'keep-releases': 1 }, 'a'.repeat(40));
+    const base = async () => {
+      if (baseline) baselines.push(await deploy(`rbase-${rep}`, { 'rollback-to': 'previous' }, 'c'.repeat(40), baseline.root));
+    };
     if (order) {
+      await base();
       rollbacks.push(await roll());
       redeploys.push(await full());
     } else {
       redeploys.push(await full());
       rollbacks.push(await roll());
+      await base();
     }
   }
   await s3.stop();
@@ -168,7 +201,16 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   console.log(row('`rollback-to: previous`', r, rollbacks));
   console.log(row('re-deploy of build A (keep-releases: 1)', d, redeploys));
+  if (baseline) console.log(row(`\`rollback-to: previous\`, the bundle of ${baseline.commit}`, median(baselines), baselines));
   console.log(`\nrollback / re-deploy: ${(r.ms / d.ms).toFixed(2)}×`);
+  if (baseline) {
+    // Rep by rep: both rollbacks of a rep ran a few seconds apart, so a slow stretch of the host slows both.
+    const perRep = rollbacks.map((x, i) => x.ms / baselines[i]!.ms).sort((x, y) => x - y);
+    console.log(
+      `rollback / the ${baseline.commit} bundle's rollback, rep by rep: median ${perRep[Math.floor(perRep.length / 2)]!.toFixed(2)}× ` +
+        `(${perRep.map((x) => x.toFixed(2)).join(' / ')})`,
+    );
+  }
   console.log(`\nwhere the median rollback's time went (the proxy's request log): ${r.phases}`);
 }
 

@@ -31,6 +31,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with the child once spawned (e.g. to send SIGTERM in cancel tests). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  /** The checkout whose `dist/` bundle and `action.yml` defaults are run (a bench's baseline commit); default: this one. */
+  root?: string;
 }
 
 /** Parses the `name<<delim\nvalue\ndelim` and `name=value` formats the runner accepts. */
@@ -103,8 +105,11 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
   // The runner sets every input that has a default in action.yml, given or not: an action
   // must not mistake a default for the user's choice.
   const declared =
-    (parseYaml(readFileSync(join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> })
-      .inputs ?? {};
+    (
+      parseYaml(readFileSync(join(opts.root ?? repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
+        inputs?: Record<string, { default?: unknown }>;
+      }
+    ).inputs ?? {};
   for (const [name, spec] of Object.entries(declared)) {
     if (spec?.default !== undefined) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(spec.default);
   }
@@ -120,7 +125,11 @@ export async function runBundle(action: string, opts: RunOptions = {}): Promise<
   // BUNDLE_NODE: the node binary the bundles run on; under vitest, the Node release action.yml
   // declares (test/helpers/bundle-node.ts), while vitest itself stays on the machine's node.
   const node = process.env.BUNDLE_NODE ? resolve(repoRoot, process.env.BUNDLE_NODE) : process.execPath;
-  const child = spawn(node, [join(repoRoot, 'dist', action, 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, [join(opts.root ?? repoRoot, 'dist', action, 'index.js')], {
+    cwd: workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   opts.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
