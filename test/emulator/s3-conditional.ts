@@ -29,10 +29,11 @@ type Store = { getResourcePath(bucket: string, key: string, resource: string): s
 
 /** Bytes of the object a copy source names (`/bucket/key`, as s3rver's decodeURI reads it); undefined when there is none. */
 function storedSize(store: Store, sourcePath: string): number | undefined {
-  const [, bucket = '', ...rest] = decodeURI(sourcePath).split('/');
   try {
+    const [, bucket = '', ...rest] = decodeURI(sourcePath).split('/');
     return statSync(store.getResourcePath(bucket, rest.join('/'), 'object')).size;
   } catch {
+    // No such object, or a copy source that is not valid percent-encoding: s3rver answers as it does.
     return undefined;
   }
 }
