@@ -48,6 +48,12 @@ describe.each([
     expect(await status(s3.send(new DeleteObjectCommand({ Bucket: 'cond', Key: 'lock.json', IfMatch: now.ETag })))).toBe(200);
   });
 
+  it('refuses a CopyObject whose copy source is not valid percent-encoding, as S3 does', async () => {
+    const s3 = client();
+    const copy = new CopyObjectCommand({ Bucket: 'cond', Key: 'bad-copy.html', CopySource: 'cond/%E0%A4%A' });
+    expect(await status(s3.send(copy))).toBe('400 InvalidArgument');
+  });
+
   it('of racing If-None-Match: * creates, exactly one wins', async () => {
     const s3 = client();
     const results = await Promise.all(

@@ -139,15 +139,22 @@ function handleConditional(req: IncomingMessage, res: ServerResponse, upstreamPo
  * they are and answers NoSuchKey. Re-encode the header so s3rver's decodeURI
  * yields the key S3 would.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+ * A header that is not valid percent-encoding (`%E0%A4%A`) S3 refuses with
+ * 400 InvalidArgument "Invalid copy source encoding" (a recorded answer of
+ * eu-west-3, async-aws/aws#2060; not in the API reference). Returns false
+ * when it answered so.
  */
-function copySourceAsS3Decodes(req: IncomingMessage): void {
+function copySourceAsS3Decodes(req: IncomingMessage, res: ServerResponse): boolean {
   const source = req.headers['x-amz-copy-source'];
-  if (req.method !== 'PUT' || typeof source !== 'string') return;
+  if (req.method !== 'PUT' || typeof source !== 'string') return true;
   const [path, query] = source.split('?');
   try {
     req.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(path!)) + (query !== undefined ? `?${query}` : '');
+    return true;
   } catch {
-    // Not valid percent-encoding: S3 would refuse it; let s3rver answer as it does.
+    req.resume();
+    fail(res, 400, 'InvalidArgument', 'Invalid copy source encoding');
+    return false;
   }
 }
 
@@ -326,7 +333,7 @@ export async function sendAsS3(
   forward: () => Promise<void>,
   copyLimit = COPY_LIMIT,
 ): Promise<void> {
-  copySourceAsS3Decodes(req);
+  if (!copySourceAsS3Decodes(req, res)) return;
   if (await copyBeyondLimit(req, res, port, store, copyLimit)) return;
   // One request at a time per object key: a read sees one whole version (s3-atomic.ts).
   await oneAtATime(req, async () => {
