@@ -36,14 +36,24 @@ function s3IamCalls(method: string, url: URL, headers: Headers, deletedKeys: str
   if (method === 'DELETE') return [{ action: q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject', resource: target }];
   const calls: IamCall[] = [{ action: 's3:PutObject', resource: target }];
   const source = headers['x-amz-copy-source'];
-  if (method === 'PUT' && typeof source === 'string') {
-    const [srcBucket = '', ...srcKey] = decodeURIComponent(source.replace(/^\//, '').split('?')[0]!).split('/');
+  const decoded = method === 'PUT' && typeof source === 'string' ? decodedCopySource(source) : undefined;
+  if (decoded !== undefined) {
+    const [srcBucket = '', ...srcKey] = decoded.split('/');
     calls.push({ action: 's3:GetObject', resource: objectArn(srcBucket, srcKey.join('/')) });
   }
   // A canned ACL on a write needs s3:PutObjectAcl besides s3:PutObject (PutObject API reference).
   if (headers['x-amz-acl'] !== undefined) calls.push({ action: 's3:PutObjectAcl', resource: target });
   if (headers['x-amz-tagging'] !== undefined) calls.push({ action: 's3:PutObjectTagging', resource: target });
   return calls;
+}
+
+/** `bucket/key` of a copy source; undefined when it is not valid percent-encoding (S3 refuses it: s3-conditional.ts). */
+function decodedCopySource(source: string): string | undefined {
+  try {
+    return decodeURIComponent(source.replace(/^\//, '').split('?')[0]!);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
