@@ -25,6 +25,8 @@ export interface AwsClientConfig {
   retryStrategy?: ConfiguredRetryStrategy;
   customUserAgent: [string, string][];
   forcePathStyle?: boolean;
+  /** deploy-static's S3 client: WHEN_REQUIRED, as every PutObject carries Content-MD5 itself. */
+  requestChecksumCalculation?: 'WHEN_REQUIRED' | 'WHEN_SUPPORTED';
 }
 
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -104,7 +106,8 @@ export function bulkTransferConfig(base: AwsClientConfig, random: () => number =
  * (@aws-sdk/core loggerMiddleware: `logger?.info?.({ input: inputFilterSensitiveLog(...), output:
  * outputFilterSensitiveLog(...) })`), a walk of the whole answer: ~30 ms of CPU per 1,000-key
  * listing page (README, deploy-static "Rollback"). No action gives the SDK a logger, so nothing is
- * lost. Clients without a middleware stack (test doubles) are returned as they are.
+ * lost. Clients without a middleware stack (test doubles) are returned as they are. Every client an
+ * action makes comes from a ClientFactory, which applies it.
  */
 export function withoutSdkLogger<T>(client: T): T {
   (client as { middlewareStack?: { remove(name: string): boolean } }).middlewareStack?.remove('loggerMiddleware');

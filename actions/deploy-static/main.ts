@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ClientFactory, bulkTransferConfig, clientConfig, lazyClient, withoutSdkLogger } from '../../lib/aws.js';
+import { ClientFactory, bulkTransferConfig, clientConfig, lazyClient } from '../../lib/aws.js';
 import { realClock, realSleep } from '../../lib/poll.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { keepDefinitiveAnswers } from './answers.js';
@@ -77,7 +77,7 @@ await runAction(ACTION, async () => {
     // (s3.ts): the SDK's default extra CRC32 of every small body would be CPU spent twice on one check.
     // A 404/412 is never retried as "clock skew corrected" (answers.ts).
     s3: keepDefinitiveAnswers(
-      withoutSdkLogger(new S3Client({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' })),
+      new ClientFactory(() => ({ ...bulkTransferConfig(config()), requestChecksumCalculation: 'WHEN_REQUIRED' })).get(S3Client),
     ),
     cloudfront: () => cloudfront,
     sleep: realSleep,

@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { clientConfig, resolveRegion, withoutSdkLogger } from '../../lib/aws.js';
+import { ClientFactory, clientConfig, resolveRegion } from '../../lib/aws.js';
 import { ActionError } from '../../lib/errors.js';
 import { appendSummary, issueCommand, runAction, runnerReporter } from '../../lib/runner.js';
 import { printUntrusted } from '../../lib/report.js';
@@ -23,12 +23,13 @@ await runAction(ACTION, async () => {
   const region = resolveRegion(inputs.awsRegion);
   for (const [name, value] of inputs.environment) if (isSecretOverride(name, value)) reporter.setSecret(value);
   const config = (r?: string) => clientConfig({ region: r ?? inputs.awsRegion, action: ACTION });
-  const ecs = withoutSdkLogger(new ECSClient(config()));
-  const logClients = new Map<string, CloudWatchLogsClient>();
+  const ecs = new ClientFactory(config).get(ECSClient);
+  // One factory per region the logs are in (a task definition may send them to another region).
+  const logClients = new Map<string, ClientFactory>();
   const logsFor = (r: string | undefined) => {
     const key = r ?? region;
-    if (!logClients.has(key)) logClients.set(key, withoutSdkLogger(new CloudWatchLogsClient(config(key))));
-    return logClients.get(key)!;
+    if (!logClients.has(key)) logClients.set(key, new ClientFactory(() => config(key)));
+    return logClients.get(key)!.get(CloudWatchLogsClient);
   };
   const commandText = inputs.commandText ?? '(the task definition command)';
 

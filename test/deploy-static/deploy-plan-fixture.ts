@@ -28,27 +28,13 @@ export function source(files: Record<string, string>): string {
   return dir;
 }
 
-export const SITE = { 'index.html': '<h1>1</h1>', 'about.html': '<p>about</p>', 'assets/app-Ab3dEf9h.js': 'js1', 'robots.txt': 'r' };
-
-export function setup() {
-  const mem = new MemoryS3('site');
-  const s3 = { send: async (c: { input: Record<string, unknown> }) => mem.apply(c) } as unknown as S3Client;
-  const reporter = memoryReporter();
-  let n = 0;
-  const deps: Deps = {
-    s3,
-    cloudfront: () => {
-      throw new Error('no distribution here');
-    },
-    sleep: async () => {},
-    now: () => Date.now(),
-    reporter,
-    runId: 'run',
-    releaseId: 'r',
-    who: { commit: 'c' },
-  };
-  const inputs = (src: string, over: Partial<Inputs> = {}): Inputs => ({
-    source: src,
+/**
+ * The inputs planAll and planRollbackAll take, for tests that call them in-process (these tests, the
+ * oracle's actors): one site `site`/`app/`, deletes on, no distribution, lock wait 60 s.
+ */
+export function staticInputs(over: Partial<Inputs> = {}): Inputs {
+  return {
+    source: '',
     targets: [{ bucket: 'site', prefix: 'app/' }],
     delete: 'true',
     repairRecord: false,
@@ -70,7 +56,29 @@ export function setup() {
     maxAttempts: 3,
     lockWaitSeconds: 60,
     ...over,
-  });
+  };
+}
+
+export const SITE = { 'index.html': '<h1>1</h1>', 'about.html': '<p>about</p>', 'assets/app-Ab3dEf9h.js': 'js1', 'robots.txt': 'r' };
+
+export function setup() {
+  const mem = new MemoryS3('site');
+  const s3 = { send: async (c: { input: Record<string, unknown> }) => mem.apply(c) } as unknown as S3Client;
+  const reporter = memoryReporter();
+  let n = 0;
+  const deps: Deps = {
+    s3,
+    cloudfront: () => {
+      throw new Error('no distribution here');
+    },
+    sleep: async () => {},
+    now: () => Date.now(),
+    reporter,
+    runId: 'run',
+    releaseId: 'r',
+    who: { commit: 'c' },
+  };
+  const inputs = (src: string, over: Partial<Inputs> = {}): Inputs => staticInputs({ source: src, ...over });
   const deploy = async (src: string, over: Partial<Inputs> = {}) => {
     const i = inputs(src, over);
     await applyAll(await planAll(i, { ...deps, releaseId: `r${++n}` }), i, { ...deps, releaseId: `r${n}` });

@@ -7,7 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { Release } from '../../actions/deploy-static/record.js';
 import { recordRelease } from '../../actions/deploy-static/releases.js';
-import { ASSET, base, entries, md5, recordOf, site } from './record-release-fixture.js';
+import { ASSET, base, entries, md5, recordOf, site, snapshotted } from './record-release-fixture.js';
 
 describe('recordRelease at its edges', () => {
   /** The S3 of `site`, counting the commands sent by name and keeping each CopyObject's input. */
@@ -73,14 +73,7 @@ describe('recordRelease at its edges', () => {
 
   it('names every pruned release, and leaves no pending key behind when the base had none', async () => {
     const { s3, store, put, keys } = site({ 'index.html': '<3>', 'old.txt': 'o' });
-    const old = (id: string): Release => ({
-      id,
-      commit: id,
-      at: 'x',
-      kind: 'deploy',
-      files: { 'index.html': { etag: `e-${id}`, md5: md5('a'), headers: 'h', snap: id } },
-    });
-    await store.write({ version: 2, entries: entries({ 'index.html': 'e-r3' }), releases: [old('r1'), old('r2')] });
+    await store.write({ version: 2, entries: entries({ 'index.html': 'e-r3' }), releases: [snapshotted('r1'), snapshotted('r2')] });
     for (const id of ['r1', 'r2']) put(`.deploy-static/releases/${id}/index.html`, id);
     const opts = base({ id: 'r3', keep: 1, afterRecord: ['app/old.txt'] });
     expect(await recordRelease(s3, store, opts)).toMatchObject({ pruned: ['r1', 'r2'] });

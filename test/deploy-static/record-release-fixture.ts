@@ -3,7 +3,7 @@
  * record store, record entries and the options recordRelease takes.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Manifest } from '../../actions/deploy-static/record.js';
+import type { Manifest, Release } from '../../actions/deploy-static/record.js';
 import { RecordStore } from '../../actions/deploy-static/record-store.js';
 import type { RecordReleaseOptions } from '../../actions/deploy-static/releases.js';
 import { MemoryS3 } from './oracle/memory-s3.js';
@@ -33,6 +33,15 @@ export const recordOf = (store: RecordStore): Manifest => {
 /** Record entries for live files: the ETag is the content's marker, the header hash `h`. */
 export const entries = (files: Record<string, string>): Manifest['entries'] =>
   Object.fromEntries(Object.entries(files).map(([rel, etag]) => [rel, { etag, md5: md5('a'), headers: 'h' }]));
+
+/** An earlier deploy whose `index.html` (ETag `e-<id>`) has a snapshot under its own id. */
+export const snapshotted = (id: string): Release => ({
+  id,
+  commit: id,
+  at: '2026-11-01T00:00:00.000Z',
+  kind: 'deploy',
+  files: { 'index.html': { etag: `e-${id}`, md5: md5('a'), headers: 'h', snap: id } },
+});
 
 export const base = (over: Partial<RecordReleaseOptions> = {}): RecordReleaseOptions & { lines: string[] } => {
   const lines: string[] = [];

@@ -15,7 +15,7 @@ import {
   splitDeletes,
   uniqueId,
 } from '../../actions/deploy-static/releases.js';
-import { ASSET, base, entries, md5, recordOf, site } from './record-release-fixture.js';
+import { ASSET, base, entries, md5, recordOf, site, snapshotted } from './record-release-fixture.js';
 
 describe('recordRelease', () => {
   it('records nothing when there is no readable record', async () => {
@@ -77,14 +77,7 @@ describe('recordRelease', () => {
 
   it('keeps the last keep-releases releases, deletes the snapshot folders no kept release uses, and names the pruned', async () => {
     const { s3, store, keys, put } = site({ 'index.html': '<3>' });
-    const old = (id: string): Release => ({
-      id,
-      commit: id,
-      at: '2026-11-01T00:00:00.000Z',
-      kind: 'deploy',
-      files: { 'index.html': { etag: `e-${id}`, md5: md5('a'), headers: 'h', snap: id } },
-    });
-    await store.write({ version: 2, entries: entries({ 'index.html': 'e-r3' }), releases: [old('r1'), old('r2')] });
+    await store.write({ version: 2, entries: entries({ 'index.html': 'e-r3' }), releases: [snapshotted('r1'), snapshotted('r2')] });
     for (const id of ['r1', 'r2', 'orphan']) put(`.deploy-static/releases/${id}/index.html`, id);
     const opts = base({ id: 'r3', keep: 2 });
     const r = await recordRelease(s3, store, opts);

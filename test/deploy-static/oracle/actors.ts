@@ -20,6 +20,7 @@ import { planAll, type Deps } from '../../../actions/deploy-static/deploy.js';
 import type { Inputs } from '../../../actions/deploy-static/inputs.js';
 import type { DeployLock } from '../../../actions/deploy-static/lock.js';
 import { applyRollbackAll, planRollbackAll } from '../../../actions/deploy-static/rollback.js';
+import { staticInputs } from '../deploy-plan-fixture.js';
 import { MemoryS3, S3Error } from './memory-s3.js';
 
 const BUCKET = 'site';
@@ -171,31 +172,14 @@ export interface Actor {
 }
 
 function inputsFor(kind: 'deploy' | 'rollback', source: string, keep: number): Inputs {
-  return {
+  return staticInputs({
     source: kind === 'deploy' ? source : '',
     targets: [{ bucket: BUCKET, prefix: '' }],
-    delete: 'true',
-    repairRecord: false,
-    purge: [],
-    maxDeleteCount: 500,
-    maxDeleteRatio: 1,
-    forceDelete: false,
-    preset: 'static',
-    headers: [],
-    exclude: [],
-    includeDotfiles: false,
     concurrency: 3,
-    multipartThresholdMb: 8,
-    dryRun: false,
-    invalidate: 'none',
-    invalidationMaxPaths: 100,
-    waitForInvalidation: false,
-    waitTimeoutSeconds: 900,
-    maxAttempts: 3,
     lockWaitSeconds: 3600,
     keepReleases: keep,
     ...(kind === 'rollback' ? { rollbackTo: 'previous' } : {}),
-  };
+  });
 }
 
 /** Runs one actor to its end: deploy-static's planning and applying, as main.ts calls them. */
