@@ -19,6 +19,7 @@ import { DescribeServicesCommand, ECSClient, UpdateServiceCommand, waitUntilServ
 import { startEmulator, type Emulator } from '../../test/emulator/index.js';
 import { repoRoot, runBundle } from '../../test/helpers/run-bundle.js';
 import { logMeasurements } from '../log.js';
+import { bundleRuntime } from '../runtime.js';
 
 const ROLLOUT_SECONDS = Number(process.env.ROLLOUT_SECONDS ?? 20);
 const SERVICES = Number(process.env.SERVICES ?? 10);
@@ -193,6 +194,8 @@ async function instantSdkTrial(emu: Emulator): Promise<number> {
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 logMeasurements('deploy-ecs wait vs the SDK waiter');
+
+console.log(bundleRuntime());
 
 async function main() {
   const emu = await startEmulator({ s3: false, clock: Date.now }); // wall time: the figures are seconds a runner waits

@@ -21,6 +21,7 @@ import { ECSClient, RunTaskCommand, waitUntilTasksStopped } from '@aws-sdk/clien
 import { startEmulator, type Emulator } from '../../test/emulator/index.js';
 import { runBundle } from '../../test/helpers/run-bundle.js';
 import { logMeasurements } from '../log.js';
+import { bundleRuntime } from '../runtime.js';
 
 const LINES = Number(process.env.LINES ?? 5000);
 const LINE_BYTES = Number(process.env.LINE_BYTES ?? 250);
@@ -185,6 +186,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 logMeasurements('migrate-db STOPPED → exit and cancel');
+
+console.log(bundleRuntime());
 
 async function main() {
   const emu = await startEmulator({ s3: false, clock: Date.now }); // wall time: the figures are seconds a runner waits

@@ -31,6 +31,7 @@ import { scanSource } from '../../actions/deploy-static/scan.js';
 import { needsSnapshot } from '../../actions/deploy-static/snapshots.js';
 import { filesKey, recordKey, stateOf, stateRel } from '../../actions/deploy-static/state.js';
 import { logMeasurements } from '../log.js';
+import { bundleRuntime } from '../runtime.js';
 
 const BUCKET = 'record';
 const RELEASES = 5;
@@ -228,5 +229,6 @@ export async function recordBench(sizes: number[]): Promise<RecordRow[]> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   logMeasurements('deploy-static no-op deploy with a record at scale');
+  console.log(bundleRuntime());
   await recordBench((process.env.BENCH_RECORD ?? '100000').split(',').map(Number));
 }

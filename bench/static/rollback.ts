@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { runBundle } from '../../test/helpers/run-bundle.js';
 import { s3Env, startLocalS3, type LocalS3 } from '../../test/deploy-static/local-s3.js';
 import { logMeasurements } from '../log.js';
+import { bundleRuntime } from '../runtime.js';
 
 const FILES = 2000;
 const BIG_SIZE = 8.5 * 1024 * 1024;
@@ -116,6 +117,8 @@ function checkout(commit: string): { root: string; commit: string } {
 }
 
 logMeasurements('deploy-static rollback vs re-deploy');
+
+console.log(bundleRuntime());
 
 async function main(): Promise<void> {
   try {

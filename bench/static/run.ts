@@ -24,6 +24,7 @@ import { getBytes, s3Client } from '../../test/deploy-static/fixtures.js';
 import { recordBench } from './record.js';
 import { invalidationPlanTime, scaleBench } from './scale.js';
 import { logMeasurements } from '../log.js';
+import { bundleRuntime } from '../runtime.js';
 import { medianTrips, roundTripTable, roundTrips, type RoundTrips } from './round-trips.js';
 
 const FILES = 2000;
@@ -96,6 +97,8 @@ function counts(s3: LocalS3, bucket: string, t0: number): Omit<Measure, 'ms' | '
 }
 
 logMeasurements('deploy-static vs aws s3 sync and rclone');
+
+console.log(bundleRuntime());
 
 async function main(): Promise<void> {
   try {

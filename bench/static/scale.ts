@@ -20,6 +20,7 @@ import { runBundle } from '../../test/helpers/run-bundle.js';
 import { s3Env } from '../../test/deploy-static/local-s3.js';
 import { planInvalidation } from '../../actions/deploy-static/invalidation.js';
 import { logMeasurements } from '../log.js';
+import { bundleRuntime } from '../runtime.js';
 
 const BUCKET = 'scale';
 
@@ -132,6 +133,7 @@ export function invalidationPlanTime(n = 100_000): { seconds: number; paths: num
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   logMeasurements('deploy-static planning at scale');
+  console.log(bundleRuntime());
   const sizes = (process.env.BENCH_SCALE ?? '2000,20000,100000').split(',').map(Number);
   await scaleBench(sizes);
   const inv = invalidationPlanTime();
