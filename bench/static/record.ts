@@ -17,6 +17,9 @@
  * a V8 CPU profile of each bundle run there (what node --cpu-prof writes, which
  * NODE_OPTIONS does not allow: started by a preload through node:inspector;
  * open it in Chrome DevTools, or summarise self time from its nodes).
+ * BENCH_NODE_OPTIONS adds node options to the bundle's NODE_OPTIONS, e.g.
+ * `--max-semi-space-size=16`: Node 24 sizes V8's young generation from the
+ * machine's memory (README, Benchmark).
  */
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -161,6 +164,9 @@ s.post('Profiler.start');
 process.on('exit', () => s.post('Profiler.stop', (err, r) => { if (!err) require('fs').writeFileSync(process.env.BENCH_CPU_PROF_OUT, JSON.stringify(r.profile)); }));
 `;
 
+/** Node options the bundle runs with besides the preloads (BENCH_NODE_OPTIONS). */
+const NODE_FLAGS = process.env.BENCH_NODE_OPTIONS ? ` ${process.env.BENCH_NODE_OPTIONS}` : '';
+
 /** NODE_OPTIONS and env for a CPU profile of the bundle when BENCH_CPU_PROF names a folder. */
 function cpuProf(base: string, n: number, layout: 2 | 3): { option: string; env: Record<string, string> } {
   const dir = process.env.BENCH_CPU_PROF;
@@ -201,7 +207,12 @@ export async function recordBench(sizes: number[]): Promise<RecordRow[]> {
       const t0 = performance.now();
       const run = await runBundle('deploy-static', {
         inputs: { source: root, bucket: BUCKET },
-        env: { ...s3Env(bucket.endpoint), NODE_OPTIONS: `--require ${rssPreload}${prof.option}`, BENCH_RSS_OUT: rssOut, ...prof.env },
+        env: {
+          ...s3Env(bucket.endpoint),
+          NODE_OPTIONS: `--require ${rssPreload}${prof.option}${NODE_FLAGS}`,
+          BENCH_RSS_OUT: rssOut,
+          ...prof.env,
+        },
         timeoutMs: 600_000,
       });
       const seconds = (performance.now() - t0) / 1000;
@@ -219,7 +230,7 @@ export async function recordBench(sizes: number[]): Promise<RecordRow[]> {
         ok,
       };
       console.log(
-        `no-op deploy of ${n} files, record of ${RELEASES} releases (version ${layout} layout, ${row.recordMiB.toFixed(1)} MiB, ${readMiB.toFixed(1)} MiB read): ${seconds.toFixed(2)} s, peak RSS ${row.peakMiB.toFixed(0)} MiB${ok ? '' : ' (FAILED)'}`,
+        `no-op deploy of ${n} files, record of ${RELEASES} releases (version ${layout} layout, ${row.recordMiB.toFixed(1)} MiB, ${readMiB.toFixed(1)} MiB read): ${seconds.toFixed(2)} s, peak RSS ${row.peakMiB.toFixed(0)} MiB${NODE_FLAGS ? ` (NODE_OPTIONS${NODE_FLAGS})` : ''}${ok ? '' : ' (FAILED)'}`,
       );
       rows.push(row);
     }
