@@ -15,7 +15,10 @@ const RESULTS = join(new URL('..', import.meta.url).pathname, 'bench', 'RESULTS.
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
+    // This file itself changes with every run logged: not a change to what was measured.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', ':(top)', ':(top,exclude)bench/RESULTS.md'], {
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${sha} + uncommitted changes` : sha;
   } catch {
     return 'unknown';
