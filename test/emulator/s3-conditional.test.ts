@@ -54,6 +54,14 @@ describe.each([
     expect(await status(s3.send(copy))).toBe('400 InvalidArgument');
   });
 
+  // S3 answers a copy of a key that does not exist with 404 NoSuchKey (recorded answers:
+  // aws/aws-sdk-net#2995, aws/aws-sdk-go#1438); the 5 GiB check in front of s3rver must let it through.
+  it('answers a CopyObject whose source does not exist with NoSuchKey, as S3 does', async () => {
+    const s3 = client();
+    const copy = new CopyObjectCommand({ Bucket: 'cond', Key: 'orphan-copy.html', CopySource: 'cond/never-written.html' });
+    expect(await status(s3.send(copy))).toBe('404 NoSuchKey');
+  });
+
   it('of racing If-None-Match: * creates, exactly one wins', async () => {
     const s3 = client();
     const results = await Promise.all(

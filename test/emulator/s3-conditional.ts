@@ -33,7 +33,8 @@ function storedSize(store: Store, sourcePath: string): number | undefined {
     const [, bucket = '', ...rest] = decodeURI(sourcePath).split('/');
     return statSync(store.getResourcePath(bucket, rest.join('/'), 'object')).size;
   } catch {
-    // No such object, or a copy source that is not valid percent-encoding: s3rver answers as it does.
+    // No such object: s3rver answers NoSuchKey. (A copy source that is not valid percent-encoding
+    // never gets here: copySourceAsS3Decodes has answered it.)
     return undefined;
   }
 }
