@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanSource } from '../../actions/deploy-static/scan.js';
+import { BODY_CACHE_BYTES, BODY_CACHE_MAX_FILE, scanSource } from '../../actions/deploy-static/scan.js';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'scan-'));
@@ -79,5 +79,22 @@ describe('scanning the source folder', () => {
       ['b/video.mp4', big.length, md5(big), undefined],
       ['c.txt', 10, md5('also small'), 'also small'],
     ]);
+  });
+
+  it('keeps the bytes of files up to BODY_CACHE_MAX_FILE, and of no more than BODY_CACHE_BYTES in all; the rest are hashed all the same', async () => {
+    const files: Record<string, string> = { 'a-just-over.bin': 'x'.repeat(BODY_CACHE_MAX_FILE + 1) };
+    const count = Math.ceil(BODY_CACHE_BYTES / BODY_CACHE_MAX_FILE) + 4;
+    for (let i = 0; i < count; i++) files[`f/${String(i).padStart(3, '0')}.bin`] = String(i % 10).repeat(BODY_CACHE_MAX_FILE);
+    const scanned = await scanSource(tree(files));
+    const kept = scanned.filter((f) => f.body !== undefined);
+    expect(scanned.find((f) => f.rel === 'a-just-over.bin')!.body).toBeUndefined();
+    expect(kept).toHaveLength(BODY_CACHE_BYTES / BODY_CACHE_MAX_FILE);
+    expect(kept.map((f) => f.rel)).toEqual(
+      scanned
+        .filter((f) => f.rel.startsWith('f/'))
+        .slice(0, kept.length)
+        .map((f) => f.rel),
+    );
+    for (const f of scanned) expect(f.md5).toBe(createHash('md5').update(files[f.rel]!).digest('hex'));
   });
 });
