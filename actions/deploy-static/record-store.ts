@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ActionError } from '../../lib/errors.js';
 import { mapLimit } from '../../lib/pool.js';
-import { contentMd5, isNotFound, statusOf } from './answers.js';
+import { bodyText, contentMd5, isNotFound, statusOf } from './answers.js';
 import {
   filesBody,
   parseFiles,
@@ -133,7 +133,7 @@ export class RecordStore {
     let text: string | undefined;
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
-      text = await res.Body?.transformToString();
+      text = await bodyText(res.Body);
       this.etag = res.ETag;
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -162,7 +162,7 @@ export class RecordStore {
       let text: string | undefined;
       try {
         const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-        text = (await res.Body?.transformToString()) ?? '';
+        text = (await bodyText(res.Body)) ?? '';
       } catch (err) {
         if (!isNotFound(err)) throw err;
         missing = `${name}, is missing`;
@@ -196,7 +196,7 @@ export class RecordStore {
     const wanted = (h.head.releases ?? []).filter((r) => !this.files.has(r.files.sha256));
     this.prefetching = mapLimit(wanted, FILES_CONCURRENCY, async (r) => {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: filesKey(this.state, r.files.sha256) }));
-      const files = parseFiles((await res.Body?.transformToString()) ?? '', r.files.sha256);
+      const files = parseFiles((await bodyText(res.Body)) ?? '', r.files.sha256);
       // Named by their SHA-256 (checked by parseFiles): a list read for an older head is still that list.
       if (files.ok) {
         this.files.set(r.files.sha256, files.files);

@@ -3,7 +3,7 @@ import { HttpResponse } from '@smithy/core/protocols';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { keepDefinitiveAnswers } from '../../actions/deploy-static/answers.js';
+import { bodyText, keepDefinitiveAnswers } from '../../actions/deploy-static/answers.js';
 
 /** An S3 whose clock is `skewMs` ahead of this process and that answers every request with `status`. */
 function skewedS3(status: number, skewMs: number) {
@@ -55,5 +55,23 @@ describe('answers S3 gives on a runner whose clock is off', () => {
     keepDefinitiveAnswers(client);
     await put(client);
     expect(seen.length).toBe(5);
+  });
+});
+
+describe('bodyText: the text of a record object', () => {
+  it('decodes a Node stream as it arrives, a character cut between two chunks included, without gathering the chunks first', async () => {
+    const bytes = Buffer.from('{"key":"docs/über-uns/index.html","note":"日本"}');
+    const cut = bytes.indexOf(Buffer.from('ü')) + 1;
+    const stream = Object.assign(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut, cut + 30), bytes.subarray(cut + 30)]), {
+      transformToString: async (): Promise<string> => {
+        throw new Error('gathered the whole body');
+      },
+    });
+    expect(await bodyText(stream)).toBe(bytes.toString('utf8'));
+  });
+
+  it("reads any other body the SDK's way, and no body as none", async () => {
+    expect(await bodyText({ transformToString: async () => 'from a fake' })).toBe('from a fake');
+    expect(await bodyText(undefined)).toBeUndefined();
   });
 });
