@@ -38,9 +38,9 @@ function isSignalMessage(m: unknown): m is SignalMessage {
  * ended, with `process.exitCode` set to the worker's exit code. An error the
  * worker did not catch fails the step as `runAction` would.
  */
-export function runInWorker(action: string, script: string | URL, youngGenerationMb = YOUNG_GENERATION_MB): Promise<void> {
+export function runInWorker(action: string, script: string | URL): Promise<void> {
   return new Promise((resolve) => {
-    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } });
+    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const forward = (signal: Signal) => worker.postMessage({ signal } satisfies SignalMessage);
     for (const s of SIGNALS) process.on(s, forward);
     worker.on('error', (err) => reportFailure(action, err));

@@ -26,13 +26,6 @@ export function serverTimeOf(err: unknown): number | undefined {
 }
 
 /**
- * Content-MD5 for a PutObject body. A bucket with Object Lock (a default
- * retention) rejects a PutObject that carries neither Content-MD5 nor an
- * `x-amz-checksum-*` header ("Using S3 Object Lock":
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html),
- * and the client computes no checksum of its own (main.ts).
- */
-/**
  * The text of a GetObject answer's body. The SDK's `transformToString` gathers
  * the chunks, joins them into one buffer and decodes that: for the record of a
  * site of 100,000 files (17 MiB of head) those buffers were ~34 MiB of
@@ -49,6 +42,13 @@ export async function bodyText(body: { transformToString(): Promise<string> } | 
   return text;
 }
 
+/**
+ * Content-MD5 for a PutObject body. A bucket with Object Lock (a default
+ * retention) rejects a PutObject that carries neither Content-MD5 nor an
+ * `x-amz-checksum-*` header ("Using S3 Object Lock":
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html),
+ * and the client computes no checksum of its own (run.ts).
+ */
 export const contentMd5 = (body: Buffer): string => createHash('md5').update(body).digest('base64');
 
 /**

@@ -4,7 +4,7 @@ import { ActionError } from '../../lib/errors.js';
 import { FULL_BUDGET, remainingBudget, type InvalidationBudget } from './invalidation.js';
 import { assumedView, distributionView, type DistributionView } from './distribution.js';
 
-/** What these calls need of a client: main.ts gives one whose SDK is loaded on its first call (lib/aws.ts lazyClient). */
+/** What these calls need of a client: run.ts gives one whose SDK is loaded on its first call (lib/aws.ts lazyClient). */
 export type CloudFront = Pick<CloudFrontClient, 'send'>;
 
 /**

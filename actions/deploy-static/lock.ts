@@ -38,7 +38,7 @@ import { lockKey, stateLabel, type StateLocation } from './state.js';
  *   heartbeat it applied (the first answer was lost): the lock is read, and a
  *   body with our owner token is still ours.
  * - It is released (DeleteObject `If-Match` our ETag: never someone else's
- *   lock) on success, on failure, and on cancel (SIGINT/SIGTERM, see main.ts).
+ *   lock) on success, on failure, and on cancel (SIGINT/SIGTERM, see run.ts).
  */
 export const HEARTBEAT_MS = 30_000;
 export const STALE_MS = 5 * 60_000;

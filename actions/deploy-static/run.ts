@@ -1,3 +1,5 @@
+// The action's run, imported by main.ts in the main thread or, for a large build, in a worker thread:
+// inputs, then a purge, a rollback or a deploy (plan, apply), then outputs and the step summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -269,7 +269,7 @@ export async function uploadFile(
     return multipartSlot(async () => {
       const upload = new Upload({
         client: s3,
-        // Each part is checked by S3 against its CRC32 (the client computes no checksum unless asked: main.ts).
+        // Each part is checked by S3 against its CRC32 (the client computes no checksum unless asked: run.ts).
         params: { ...objectParams(bucket, f, opts.acl), Body: createReadStream(f.abs), ChecksumAlgorithm: 'CRC32' },
         partSize: partSizeFor(f.size, opts.multipartThreshold),
         queueSize: PART_QUEUE,
