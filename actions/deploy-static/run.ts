@@ -202,15 +202,7 @@ await runAction(ACTION, async () => {
   reporter.setOutput('deleted', t.deleted);
   reporter.setOutput('unchanged', t.unchanged);
   reporter.setOutput('bytes-uploaded', t.bytesUploaded);
-  reporter.setOutput(
-    'invalidation-id',
-    results
-      .map((r) => r.invalidationId)
-      .filter(Boolean)
-      .join(','),
-  );
-  reporter.setOutput('invalidation-paths', t.invalidationPaths);
-  reporter.setOutput('plan', planPath);
+  setInvalidationOutputs(results, planPath);
   // A run that changed nothing records no release; the live one is reported.
   // From the head: a run that changed nothing read no release file list.
   const live = (r: (typeof results)[number]) => r.release?.release.id ?? r.store.releaseList().at(-1)?.id;

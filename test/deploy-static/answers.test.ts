@@ -1,6 +1,8 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { HttpResponse } from '@smithy/core/protocols';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { bodyText, keepDefinitiveAnswers } from '../../actions/deploy-static/answers.js';
@@ -68,6 +70,34 @@ describe('bodyText: the text of a record object', () => {
       },
     });
     expect(await bodyText(stream)).toBe(bytes.toString('utf8'));
+  });
+
+  it("takes the stream path for what the SDK's own HTTP handler answers a GetObject with", async () => {
+    const text = `{"releases":[${'"0000001-20261201T100000Z",'.repeat(5000)}"last"]}`;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"e"' });
+      // Written in pieces, as a large record arrives.
+      for (let i = 0; i < text.length; i += 16_384) res.write(text.slice(i, i + 16_384));
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const s3 = new S3Client({
+        region: 'eu-west-1',
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
+      const res = await s3.send(new GetObjectCommand({ Bucket: 'b', Key: '.deploy-static/manifest.json' }));
+      const body = Object.assign(res.Body!, {
+        transformToString: async (): Promise<string> => {
+          throw new Error('gathered the whole body');
+        },
+      });
+      expect(await bodyText(body)).toBe(text);
+    } finally {
+      server.close();
+    }
   });
 
   it("reads any other body the SDK's way, and no body as none", async () => {

@@ -11,7 +11,7 @@ import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { runBundle, type RunOptions } from '../helpers/run-bundle.js';
-import { getBytes, head, keys, put, s3Client, siteCopy } from './fixtures.js';
+import { getBytes, head, keys, put, s3Client, sigintAtSitePut, siteCopy } from './fixtures.js';
 import { s3Env, startLocalS3, type LocalS3 } from './local-s3.js';
 
 let emu: Emulator;
@@ -156,22 +156,11 @@ describe('the deploy lock', () => {
     const dist = emu.cloudfront.createDistribution();
     // The runner's SIGINT arrives once a few uploads have reached S3 (the third site file's PUT),
     // whatever the machine's speed; uploads are held 200 ms so more are still in flight.
-    let sigintAt = 0;
-    let child: import('node:child_process').ChildProcess | undefined;
-    let sitePuts = 0;
-    s3.hooks.delayMs = (r) => {
-      if (r.bucket !== 'cancel' || r.op !== 'PUT' || r.key.includes('.deploy-static/')) return 0;
-      if (++sitePuts === 3 && child) {
-        sigintAt = Date.now();
-        child.kill('SIGINT');
-      }
-      return 200;
-    };
-    const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, (spawned) => {
-      child = spawned;
-    });
+    const cancel = sigintAtSitePut(s3, 'cancel', 3);
+    const cancelled = await deploy({ source, bucket: 'cancel', 'distribution-id': dist, concurrency: 2 }, cancel.onSpawn);
     const exitedAt = Date.now();
-    s3.hooks.delayMs = undefined;
+    cancel.stop();
+    const sigintAt = cancel.sigintAt();
     expect(cancelled.code).toBe(1);
     expect(sigintAt).toBeGreaterThan(0);
     // Out before the runner's SIGTERM, which comes 7.5 s after SIGINT.

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_ABOVE_FILES } from '../../actions/deploy-static/source-size.js';
 import { YOUNG_GENERATION_MB } from '../../lib/worker-thread.js';
 import { runBundle, type RunOptions } from '../helpers/run-bundle.js';
-import { getBytes, keys, s3Client } from './fixtures.js';
+import { getBytes, keys, s3Client, sigintAtSitePut } from './fixtures.js';
 import { s3Env, startLocalS3, type LocalS3 } from './local-s3.js';
 
 let s3: LocalS3;
@@ -90,22 +90,11 @@ describe('deploy-static: where a run goes', () => {
   it("cancel (the runner's SIGINT) reaches the run in the worker: the lock is released, the writes are recorded as pending", async () => {
     const source = build(WORKER_ABOVE_FILES + 1);
     // SIGINT once the third site file's PUT reaches S3, whatever the machine's speed; PUTs are held 200 ms.
-    let sigintAt = 0;
-    let child: import('node:child_process').ChildProcess | undefined;
-    let sitePuts = 0;
-    s3.hooks.delayMs = (r) => {
-      if (r.bucket !== 'cancel-big' || r.op !== 'PUT' || r.key.includes('.deploy-static/')) return 0;
-      if (++sitePuts === 3 && child) {
-        sigintAt = Date.now();
-        child.kill('SIGINT');
-      }
-      return 200;
-    };
-    const { run, threads } = await probed({ source, bucket: 'cancel-big', concurrency: 2 }, (spawned) => {
-      child = spawned;
-    });
+    const cancel = sigintAtSitePut(s3, 'cancel-big', 3);
+    const { run, threads } = await probed({ source, bucket: 'cancel-big', concurrency: 2 }, cancel.onSpawn);
     const exitedAt = Date.now();
-    s3.hooks.delayMs = undefined;
+    cancel.stop();
+    const sigintAt = cancel.sigintAt();
     expect(threads.map((t) => t.isMainThread)).toEqual([true, false]);
     expect(sigintAt).toBeGreaterThan(0);
     expect(run.code).toBe(1);

@@ -182,7 +182,7 @@ function inputsFor(kind: 'deploy' | 'rollback', source: string, keep: number): I
   });
 }
 
-/** Runs one actor to its end: deploy-static's planning and applying, as main.ts calls them. */
+/** Runs one actor to its end: deploy-static's planning and applying, as run.ts calls them. */
 export async function runActor(actor: Actor, source: string, keep: number, releaseId: string): Promise<void> {
   await realSleep(actor.startMs);
   const deps: Deps = {
